@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Incubator.Domain.Accounts;
+
+public sealed class AppUser : IdentityUser
+{
+    public string DisplayName { get; set; } = "";
+
+    /// <summary>UI culture the user chose with the language switcher ("en" or "ja"); null means "follow the browser".</summary>
+    public string? PreferredCulture { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public static class SiteRoles
+{
+    /// <summary>Site administrators manage users and share site-wide templates and connections. Project rights
+    /// still come only from project membership.</summary>
+    public const string Admin = "Admin";
+}

@@ -1,0 +1,35 @@
+using Incubator.Domain.Accounts;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Projects;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Incubator.Domain.Data;
+
+public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> options) : IdentityDbContext<AppUser>(options)
+{
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<ProjectMember> ProjectMembers => Set<ProjectMember>();
+    public DbSet<ActivityEntry> Activity => Set<ActivityEntry>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(IncubatorDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no native DateTimeOffset: EF stores it as text, which cannot be compared or ordered in SQL.
+        // Every timestamp here is UTC, so the binary form (a 64-bit integer) orders correctly and keeps lease
+        // expiry checks inside the database.
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
+}

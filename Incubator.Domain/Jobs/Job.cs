@@ -1,0 +1,50 @@
+namespace Incubator.Domain.Jobs;
+
+public enum JobState
+{
+    Queued = 0,
+    Running = 1,
+    Succeeded = 2,
+    Failed = 3,
+    Cancelled = 4,
+}
+
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    /// <summary>Which handler runs it, for example "diagnostics.count" or, later, "generation.run".</summary>
+    public string Kind { get; set; } = "";
+    public string Title { get; set; } = "";
+    public JobState State { get; set; }
+    /// <summary>0..1.</summary>
+    public double Progress { get; set; }
+    public string? ProgressMessage { get; set; }
+    /// <summary>Handler input as JSON, fixed when the job is queued.</summary>
+    public string Payload { get; set; } = "{}";
+    /// <summary>Handler-defined resume point as JSON; written as work is done so a restarted job skips what is finished.</summary>
+    public string? Checkpoint { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+    public int Attempts { get; set; }
+    public int MaxAttempts { get; set; } = 5;
+    public string? Error { get; set; }
+    public bool CancelRequested { get; set; }
+    public string? CreatedById { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>Optimistic-concurrency token, bumped on every write the worker makes.</summary>
+    public long Version { get; set; }
+
+    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+}
+
+public sealed class JobLogEntry
+{
+    public long Id { get; set; }
+    public Guid JobId { get; set; }
+    public DateTimeOffset At { get; set; }
+    public string Level { get; set; } = "info";
+    public string Message { get; set; } = "";
+}

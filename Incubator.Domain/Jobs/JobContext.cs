@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Incubator.Domain.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Jobs;
+
+/// <summary>What a handler sees of its job: input, resume point, cancellation, and one way to record progress.</summary>
+public sealed class JobContext
+{
+    private readonly IDbContextFactory<IncubatorDbContext> _dbFactory;
+    private readonly IRunEvents _events;
+    private readonly TimeProvider _time;
+    private readonly string _workerName;
+
+    internal JobContext(Job job, string workerName, IDbContextFactory<IncubatorDbContext> dbFactory, IRunEvents events,
+        TimeProvider time, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        Job = job;
+        _workerName = workerName;
+        _dbFactory = dbFactory;
+        _events = events;
+        _time = time;
+        Services = services;
+        CancellationToken = cancellationToken;
+        Checkpoint = job.Checkpoint;
+    }
+
+    /// <summary>A snapshot of the row as it was claimed.</summary>
+    public Job Job { get; }
+
+    public Guid JobId => Job.Id;
+
+    public Guid ProjectId => Job.ProjectId;
+
+    /// <summary>The last committed checkpoint (JSON), or null on a first attempt.</summary>
+    public string? Checkpoint { get; private set; }
+
+    /// <summary>Cancelled when a user cancels the job, the host shuts down, or the lease is lost.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>The job's own DI scope.</summary>
+    public IServiceProvider Services { get; }
+
+    public T ReadPayload<T>() => JsonSerializer.Deserialize<T>(Job.Payload, JsonOptions) ?? throw new InvalidOperationException($"Job {Job.Id} has an empty payload.");
+
+    public T? ReadCheckpoint<T>() => Checkpoint is null ? default : JsonSerializer.Deserialize<T>(Checkpoint, JsonOptions);
+
+    /// <summary>Records progress, an optional new checkpoint, an optional log line and any extra writes the handler
+    /// makes, all in one transaction and only while this worker still holds the lease. Then tells watchers.</summary>
+    public async Task CommitAsync(double progress, string? message, object? checkpoint = null, string? log = null,
+        Func<IncubatorDbContext, Task>? extraWrites = null)
+    {
+        var clamped = Math.Clamp(double.IsFinite(progress) ? progress : 0, 0, 1);
+        var checkpointJson = checkpoint is null ? Checkpoint : JsonSerializer.Serialize(checkpoint, JsonOptions);
+        var msg = Truncate(message, 400);
+        // Commit even while cancellation is pending: what was done before the cancel must be kept.
+        await using (var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var updated = await db.Jobs
+                .Where(j => j.Id == Job.Id && j.LeaseOwner == _workerName && j.State == JobState.Running)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.Progress, clamped)
+                    .SetProperty(j => j.ProgressMessage, msg)
+                    .SetProperty(j => j.Checkpoint, checkpointJson)
+                    .SetProperty(j => j.Version, j => j.Version + 1), CancellationToken.None);
+            if (updated == 0) throw new LeaseLostException(Job.Id);
+            if (log is not null)
+                db.JobLog.Add(new JobLogEntry { JobId = Job.Id, At = _time.GetUtcNow(), Level = "info", Message = Truncate(log, 4000)! });
+            if (extraWrites is not null) await extraWrites(db);
+            await db.SaveChangesAsync(CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+        }
+        Checkpoint = checkpointJson;
+        await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, clamped, msg, null, _time.GetUtcNow()));
+    }
+
+    public async Task LogAsync(string message, string level = "info")
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
+        db.JobLog.Add(new JobLogEntry { JobId = Job.Id, At = _time.GetUtcNow(), Level = level, Message = Truncate(message, 4000)! });
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+}

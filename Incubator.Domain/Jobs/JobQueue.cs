@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Projects;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Jobs;
+
+public sealed record JobView(
+    Guid Id, Guid ProjectId, string Kind, string Title, JobState State, double Progress, string? ProgressMessage,
+    int Attempts, string? Error, bool CancelRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt, string? CreatedByEmail);
+
+public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageIndex, int PageSize);
+
+/// <summary>Use cases around jobs: queue one (Author), list and read them (Viewer), cancel one (Author).</summary>
+public sealed class JobQueue(
+    IDbContextFactory<IncubatorDbContext> dbFactory,
+    ProjectAccess access,
+    JobHandlerRegistry registry,
+    JobSignals signals,
+    IRunEvents events,
+    TimeProvider time)
+{
+    public async Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
+    }
+
+    /// <summary>For the CLI and the system itself: no user, no role check.</summary>
+    public async Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default)
+    {
+        if (!registry.TryGet(kind, out _))
+            throw new DomainValidationException("kind", "JobKindUnknown", $"Unknown job kind '{kind}'. Known kinds: {string.Join(", ", registry.Kinds.Order())}.", kind);
+        var trimmedTitle = (title ?? "").Trim();
+        if (trimmedTitle.Length is 0 or > 200)
+            throw new DomainValidationException("title", "JobTitleInvalid", "A job needs a title of 1 to 200 characters.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == projectId, ct)
+            ?? throw new NotFoundException("Project not found.");
+        if (project.IsArchived)
+            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+        var now = time.GetUtcNow();
+        var job = new Job
+        {
+            Id = Guid.NewGuid(), ProjectId = projectId, Kind = kind, Title = trimmedTitle, State = JobState.Queued,
+            Payload = JsonSerializer.Serialize(payload, JobContext.JsonOptions), CreatedAt = now, CreatedById = userId,
+        };
+        db.Jobs.Add(job);
+        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobQueued, Detail = trimmedTitle });
+        await db.SaveChangesAsync(ct);
+        signals.WorkAvailable();
+        await events.PublishAsync(new JobChanged(projectId, job.Id, kind, trimmedTitle, JobState.Queued, 0, null, null, now), ct);
+        return ToView(job, null);
+    }
+
+    /// <summary>A queued job is cancelled at once; a running one is asked to stop and finishes as Cancelled
+    /// after keeping what it already committed.</summary>
+    public async Task<JobView> CancelAsync(string userId, Guid jobId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var projectId = await db.Jobs.Where(j => j.Id == jobId).Select(j => (Guid?)j.ProjectId).SingleOrDefaultAsync(ct)
+            ?? throw new ForbiddenException("You do not have access to this job.");
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        var now = time.GetUtcNow();
+        var cancelledQueued = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.CancelRequested, true)
+                .SetProperty(j => j.FinishedAt, now).SetProperty(j => j.Version, j => j.Version + 1), ct);
+        if (cancelledQueued == 0)
+        {
+            await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.Version, j => j.Version + 1), ct);
+            signals.RequestCancel(jobId);
+        }
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
+        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobCancelled, Detail = job.Title });
+        await db.SaveChangesAsync(ct);
+        if (cancelledQueued > 0)
+            await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Cancelled, job.Progress, job.ProgressMessage, null, now), ct);
+        return ToView(job, null);
+    }
+
+    public async Task<Page<JobView>> ListAsync(string userId, Guid projectId, int pageIndex, int pageSize, bool activeOnly = false, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        pageSize = Math.Clamp(pageSize, 1, 200);
+        pageIndex = Math.Max(0, pageIndex);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId);
+        if (activeOnly) query = query.Where(j => j.State == JobState.Queued || j.State == JobState.Running);
+        var total = await query.CountAsync(ct);
+        var rows = await query.OrderByDescending(j => j.CreatedAt)
+            .Skip(pageIndex * pageSize).Take(pageSize)
+            .Select(j => new { Job = j, Email = db.Users.Where(u => u.Id == j.CreatedById).Select(u => u.Email).FirstOrDefault() })
+            .ToListAsync(ct);
+        return new Page<JobView>(rows.Select(r => ToView(r.Job, r.Email)).ToList(), total, pageIndex, pageSize);
+    }
+
+    public async Task<JobView> GetAsync(string userId, Guid jobId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, ct)
+            ?? throw new ForbiddenException("You do not have access to this job.");
+        await access.RequireAsync(job.ProjectId, userId, ProjectRole.Viewer, ct);
+        return ToView(job, null);
+    }
+
+    public async Task<IReadOnlyList<JobLogView>> GetLogAsync(string userId, Guid jobId, int max = 500, CancellationToken ct = default)
+    {
+        var job = await GetAsync(userId, jobId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.JobLog.AsNoTracking().Where(l => l.JobId == job.Id).OrderByDescending(l => l.Id).Take(Math.Clamp(max, 1, 5000))
+            .Select(l => new JobLogView(l.Id, l.At, l.Level, l.Message)).ToListAsync(ct);
+        rows.Reverse();
+        return rows;
+    }
+
+    internal static JobView ToView(Job j, string? email) => new(j.Id, j.ProjectId, j.Kind, j.Title, j.State, j.Progress, j.ProgressMessage,
+        j.Attempts, j.Error, j.CancelRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email);
+}

@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using Incubator.Domain.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Incubator.Domain.Jobs;
+
+/// <summary>Claims queued (or abandoned) jobs with a database lease and runs them, each in its own DI scope.
+/// Claiming is one conditional UPDATE, so two workers — in one process or in two instances — can never both win.</summary>
+public sealed class JobWorker : BackgroundService
+{
+    private readonly IDbContextFactory<IncubatorDbContext> _dbFactory;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly IRunEvents _events;
+    private readonly JobSignals _signals;
+    private readonly JobHandlerRegistry _registry;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobWorker> _logger;
+    private readonly JobOptions _options;
+    private readonly ConcurrentDictionary<Guid, Task> _running = new();
+
+    public JobWorker(IDbContextFactory<IncubatorDbContext> dbFactory, IServiceScopeFactory scopes, IRunEvents events,
+        JobSignals signals, JobHandlerRegistry registry, TimeProvider time, IOptions<JobOptions> options, ILogger<JobWorker> logger)
+    {
+        _dbFactory = dbFactory;
+        _scopes = scopes;
+        _events = events;
+        _signals = signals;
+        _registry = registry;
+        _time = time;
+        _logger = logger;
+        _options = options.Value;
+        WorkerName = string.IsNullOrWhiteSpace(_options.WorkerName)
+            ? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}"
+            : _options.WorkerName;
+    }
+
+    public string WorkerName { get; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.RunWorker)
+        {
+            _logger.LogInformation("Job worker disabled on this instance (Jobs:RunWorker=false)");
+            return;
+        }
+        _logger.LogInformation("Job worker {Worker} started with concurrency {Concurrency}", WorkerName, _options.Concurrency);
+        using var slots = new SemaphoreSlim(_options.Concurrency);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken);
+                Job? job;
+                try
+                {
+                    job = await TryClaimAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.LogError(ex, "Claiming a job failed; retrying after the poll interval");
+                    job = null;
+                }
+                if (job is null)
+                {
+                    slots.Release();
+                    await _signals.WaitForWorkAsync(_options.PollInterval, stoppingToken);
+                    continue;
+                }
+                var task = Task.Run(() => RunAsync(job, stoppingToken), CancellationToken.None);
+                _running[job.Id] = task;
+                _ = task.ContinueWith(_ =>
+                {
+                    _running.TryRemove(job.Id, out var _);
+                    slots.Release();
+                    _signals.WorkAvailable();
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await Task.WhenAll(_running.Values.ToArray());
+        }
+    }
+
+    /// <summary>Claims the oldest runnable job: queued, or running under a lease that has expired (its worker died).</summary>
+    public async Task<Job?> TryClaimAsync(CancellationToken ct)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
+        var now = _time.GetUtcNow();
+        var candidates = await db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Queued || (j.State == JobState.Running && j.LeaseExpiresAt < now))
+            .OrderBy(j => j.CreatedAt)
+            .Select(j => j.Id)
+            .Take(8)
+            .ToListAsync(ct);
+        foreach (var id in candidates)
+        {
+            var expires = now + _options.LeaseDuration;
+            var claimed = await db.Jobs
+                .Where(j => j.Id == id && (j.State == JobState.Queued || (j.State == JobState.Running && j.LeaseExpiresAt < now)))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.State, JobState.Running)
+                    .SetProperty(j => j.LeaseOwner, WorkerName)
+                    .SetProperty(j => j.LeaseExpiresAt, expires)
+                    .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+                    .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+                    .SetProperty(j => j.Version, j => j.Version + 1), ct);
+            if (claimed == 1)
+                return await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
+        }
+        return null;
+    }
+
+    private async Task RunAsync(Job job, CancellationToken stoppingToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        _signals.Register(job.Id, cts);
+        var leaseLost = false;
+        var cancelRequested = false;
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = Task.Run(async () =>
+        {
+            var renewEvery = TimeSpan.FromTicks(Math.Max(_options.LeaseDuration.Ticks / 3, TimeSpan.FromMilliseconds(100).Ticks));
+            var lastRenew = _time.GetTimestamp();
+            while (!heartbeatStop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(500, renewEvery.TotalMilliseconds)), _time, heartbeatStop.Token);
+                    await using var db = await _dbFactory.CreateDbContextAsync(heartbeatStop.Token);
+                    if (_time.GetElapsedTime(lastRenew) >= renewEvery)
+                    {
+                        var expires = _time.GetUtcNow() + _options.LeaseDuration;
+                        var renewed = await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == WorkerName && j.State == JobState.Running)
+                            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, expires), heartbeatStop.Token);
+                        lastRenew = _time.GetTimestamp();
+                        if (renewed == 0)
+                        {
+                            leaseLost = true;
+                            await cts.CancelAsync();
+                            return;
+                        }
+                    }
+                    var cancel = await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.CancelRequested).SingleOrDefaultAsync(heartbeatStop.Token);
+                    if (cancel)
+                    {
+                        cancelRequested = true;
+                        await cts.CancelAsync();
+                    }
+                }
+                catch (OperationCanceledException) when (heartbeatStop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    _logger.LogWarning(ex, "Heartbeat for job {JobId} failed; will retry", job.Id);
+                }
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            if (job.Attempts > job.MaxAttempts)
+            {
+                await FinishAsync(job, JobState.Failed, $"Gave up after {job.MaxAttempts} attempts: the job was interrupted every time.");
+                return;
+            }
+            if (!_registry.TryGet(job.Kind, out var handlerType))
+            {
+                await FinishAsync(job, JobState.Failed, $"This version of Incubator has no handler for job kind '{job.Kind}'.");
+                return;
+            }
+            await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Running, job.Progress, job.ProgressMessage, null, _time.GetUtcNow()), CancellationToken.None);
+            await using var scope = _scopes.CreateAsyncScope();
+            var handler = (IJobHandler)scope.ServiceProvider.GetRequiredService(handlerType);
+            var context = new JobContext(job, WorkerName, _dbFactory, _events, _time, scope.ServiceProvider, cts.Token);
+            _logger.LogInformation("Job {JobId} ({Kind}) started, attempt {Attempt}", job.Id, job.Kind, job.Attempts);
+            await handler.RunAsync(context);
+            await FinishAsync(job, JobState.Succeeded, null);
+        }
+        catch (Exception ex) when (leaseLost || ex is LeaseLostException)
+        {
+            _logger.LogWarning("Job {JobId}: lease lost, another worker owns it now; stopping here", job.Id);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            if (cancelRequested || await IsCancelRequestedAsync(job.Id))
+            {
+                await FinishAsync(job, JobState.Cancelled, null);
+            }
+            else
+            {
+                // Shutting down: hand the job back at once so the next start (or another instance) resumes it from
+                // its checkpoint without waiting for the lease to expire.
+                await ReleaseAsync(job);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Job {JobId} ({Kind}) failed", job.Id, job.Kind);
+            await FinishAsync(job, JobState.Failed, ex.Message);
+        }
+        finally
+        {
+            _signals.Unregister(job.Id);
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    private async Task<bool> IsCancelRequestedAsync(Guid jobId)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).SingleOrDefaultAsync();
+    }
+
+    private async Task FinishAsync(Job job, JobState state, string? error)
+    {
+        var now = _time.GetUtcNow();
+        await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var truncated = error is { Length: > 4000 } ? error[..4000] : error;
+        var updated = await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == WorkerName)
+            .ExecuteUpdateAsync(s =>
+            {
+                s.SetProperty(j => j.State, state)
+                    .SetProperty(j => j.Error, truncated)
+                    .SetProperty(j => j.FinishedAt, now)
+                    .SetProperty(j => j.LeaseOwner, (string?)null)
+                    .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
+                    .SetProperty(j => j.Version, j => j.Version + 1);
+                if (state == JobState.Succeeded) s.SetProperty(j => j.Progress, 1.0);
+            }, CancellationToken.None);
+        if (updated == 0) return;
+        var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
+        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = state == JobState.Failed ? "error" : "info", Message = error is null ? $"Job {state.ToString().ToLowerInvariant()}." : $"Job failed: {truncated}" });
+        await db.SaveChangesAsync(CancellationToken.None);
+        _logger.LogInformation("Job {JobId} ({Kind}) finished: {State}", job.Id, job.Kind, state);
+        await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, state, state == JobState.Succeeded ? 1.0 : current.Progress, current.ProgressMessage, truncated, now), CancellationToken.None);
+    }
+
+    private async Task ReleaseAsync(Job job)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == WorkerName && j.State == JobState.Running)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.State, JobState.Queued)
+                .SetProperty(j => j.LeaseOwner, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
+                .SetProperty(j => j.Version, j => j.Version + 1), CancellationToken.None);
+        _logger.LogInformation("Job {JobId} handed back for the next start", job.Id);
+    }
+}

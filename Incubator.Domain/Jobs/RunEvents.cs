@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace Incubator.Domain.Jobs;
+
+/// <summary>Everything long-running reports through here. Blazor components subscribe in-process; the SignalR hub
+/// relays the same events to external clients.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(JobChanged), "JobChanged")]
+[JsonDerivedType(typeof(ProjectChanged), "ProjectChanged")]
+public abstract record RunEvent(Guid ProjectId);
+
+/// <summary>A job was queued, started, made progress, or finished.</summary>
+public sealed record JobChanged(
+    Guid ProjectId, Guid JobId, string Kind, string Title, JobState State, double Progress, string? Message, string? Error,
+    DateTimeOffset At) : RunEvent(ProjectId);
+
+/// <summary>The project itself changed (renamed, archived, membership). <c>What</c> is a stable key.</summary>
+public sealed record ProjectChanged(Guid ProjectId, string What) : RunEvent(ProjectId);
+
+public interface IRunEvents
+{
+    ValueTask PublishAsync(RunEvent e, CancellationToken ct = default);
+
+    /// <summary>Receive events of one project until the returned handle is disposed.</summary>
+    IDisposable Subscribe(Guid projectId, Func<RunEvent, Task> handler);
+
+    /// <summary>Receive every project's events (the hub relay uses this).</summary>
+    IDisposable SubscribeAll(Func<RunEvent, Task> handler);
+}
+
+/// <summary>In-process fan-out. A failing subscriber is logged and skipped: a closed browser tab must never break a job.</summary>
+public sealed class InProcessRunEvents(ILogger<InProcessRunEvents> logger) : IRunEvents
+{
+    private readonly ConcurrentDictionary<long, (Guid? Project, Func<RunEvent, Task> Handler)> _subscribers = new();
+    private long _next;
+
+    public async ValueTask PublishAsync(RunEvent e, CancellationToken ct = default)
+    {
+        foreach (var (_, s) in _subscribers)
+        {
+            if (s.Project is { } p && p != e.ProjectId) continue;
+            try
+            {
+                await s.Handler(e);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "A subscriber failed on {EventType} for project {ProjectId}", e.GetType().Name, e.ProjectId);
+            }
+        }
+    }
+
+    public IDisposable Subscribe(Guid projectId, Func<RunEvent, Task> handler) => Add(projectId, handler);
+
+    public IDisposable SubscribeAll(Func<RunEvent, Task> handler) => Add(null, handler);
+
+    private Subscription Add(Guid? project, Func<RunEvent, Task> handler)
+    {
+        var id = Interlocked.Increment(ref _next);
+        _subscribers[id] = (project, handler);
+        return new Subscription(() => _subscribers.TryRemove(id, out _));
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Projects;
+
+/// <summary>The one place that answers "may this user do that in this project". Pages, API endpoints, hub methods
+/// and use cases all call it, so a check cannot be forgotten in one front door and present in another.</summary>
+public sealed class ProjectAccess(IDbContextFactory<IncubatorDbContext> dbFactory)
+{
+    public async Task<ProjectRole?> GetRoleAsync(Guid projectId, string? userId, CancellationToken ct = default)
+    {
+        if (string.IsNullOrEmpty(userId)) return null;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var member = await db.ProjectMembers.AsNoTracking()
+            .Where(m => m.ProjectId == projectId && m.UserId == userId)
+            .Select(m => (ProjectRole?)m.Role)
+            .FirstOrDefaultAsync(ct);
+        return member;
+    }
+
+    public async Task<bool> HasRoleAsync(Guid projectId, string? userId, ProjectRole minimum, CancellationToken ct = default)
+    {
+        var role = await GetRoleAsync(projectId, userId, ct);
+        return role is not null && role.Value >= minimum;
+    }
+
+    /// <summary>Throws <see cref="ForbiddenException"/> for non-members and for members below <paramref name="minimum"/>.
+    /// A non-member is told nothing about whether the project exists.</summary>
+    public async Task<ProjectRole> RequireAsync(Guid projectId, string? userId, ProjectRole minimum, CancellationToken ct = default)
+    {
+        var role = await GetRoleAsync(projectId, userId, ct);
+        if (role is null) throw new ForbiddenException("You are not a member of this project.");
+        if (role.Value < minimum) throw new ForbiddenException($"This needs the {minimum} role or higher; you are {role.Value}.");
+        return role.Value;
+    }
+}

@@ -1,0 +1,204 @@
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Projects;
+
+public sealed record ProjectSummary(Guid Id, string Name, string Description, bool IsArchived, ProjectRole MyRole, int MemberCount, DateTimeOffset CreatedAt);
+
+public sealed record MemberView(string UserId, string Email, string DisplayName, ProjectRole Role, DateTimeOffset AddedAt);
+
+public sealed record ActivityView(long Id, DateTimeOffset At, string Kind, string Detail, string? UserEmail);
+
+public sealed record ProjectOverview(
+    ProjectSummary Project,
+    int RunningJobs,
+    int FinishedJobs,
+    IReadOnlyList<MemberView> Members,
+    IReadOnlyList<ActivityView> RecentActivity);
+
+/// <summary>Create, rename, archive projects and manage their members. Every method takes the acting user and checks
+/// their role first; every change writes an activity line in the same transaction and publishes an event.</summary>
+public sealed class ProjectService(
+    IDbContextFactory<IncubatorDbContext> dbFactory,
+    ProjectAccess access,
+    IRunEvents events,
+    TimeProvider time)
+{
+    public async Task<ProjectSummary> CreateProjectAsync(string userId, string? name, string? description, CancellationToken ct = default)
+    {
+        var validName = ProjectRules.ValidateName(name);
+        var validDescription = ProjectRules.ValidateDescription(description);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Users.AnyAsync(u => u.Id == userId, ct))
+            throw new ForbiddenException("Sign in to create a project.");
+        var now = time.GetUtcNow();
+        var project = new Project
+        {
+            Id = Guid.NewGuid(), Name = validName, Description = validDescription, CreatedAt = now, CreatedById = userId,
+        };
+        project.Members.Add(new ProjectMember { UserId = userId, Role = ProjectRole.Owner, AddedAt = now });
+        db.Projects.Add(project);
+        db.Activity.Add(new ActivityEntry { ProjectId = project.Id, UserId = userId, At = now, Kind = ActivityKinds.ProjectCreated, Detail = validName });
+        await db.SaveChangesAsync(ct);
+        return new ProjectSummary(project.Id, project.Name, project.Description, false, ProjectRole.Owner, 1, now);
+    }
+
+    public async Task RenameProjectAsync(string userId, Guid projectId, string? newName, string? description, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        var validName = ProjectRules.ValidateName(newName);
+        var validDescription = ProjectRules.ValidateDescription(description);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var project = await db.Projects.SingleAsync(p => p.Id == projectId, ct);
+        if (project.Name == validName && project.Description == validDescription) return;
+        var old = project.Name;
+        project.Name = validName;
+        project.Description = validDescription;
+        db.Activity.Add(Entry(projectId, userId, old == validName ? ActivityKinds.ProjectDescribed : ActivityKinds.ProjectRenamed,
+            old == validName ? validName : $"{old} → {validName}"));
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(projectId, "renamed"), ct);
+    }
+
+    public async Task SetArchivedAsync(string userId, Guid projectId, bool archived, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var project = await db.Projects.SingleAsync(p => p.Id == projectId, ct);
+        if (project.IsArchived == archived) return;
+        project.IsArchived = archived;
+        db.Activity.Add(Entry(projectId, userId, archived ? ActivityKinds.ProjectArchived : ActivityKinds.ProjectRestored, project.Name));
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(projectId, archived ? "archived" : "restored"), ct);
+    }
+
+    public async Task<MemberView> AddMemberAsync(string userId, Guid projectId, string? email, ProjectRole role, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        if (!Enum.IsDefined(role)) throw new DomainValidationException("role", "RoleInvalid", "Choose a role: Owner, Author, Reviewer or Viewer.");
+        var trimmed = (email ?? "").Trim();
+        if (trimmed.Length == 0) throw new DomainValidationException("email", "MemberEmailRequired", "Enter the e-mail address of the person to add.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var normalized = trimmed.ToUpperInvariant();
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct)
+            ?? throw new DomainValidationException("email", "MemberNoAccount", $"No account uses the e-mail address '{trimmed}'. Ask them to register first, then add them.", trimmed);
+        if (await db.ProjectMembers.AnyAsync(m => m.ProjectId == projectId && m.UserId == user.Id, ct))
+            throw new DomainValidationException("email", "MemberAlreadyExists", $"{user.Email} is already a member of this project.", user.Email ?? trimmed);
+        var now = time.GetUtcNow();
+        db.ProjectMembers.Add(new ProjectMember { ProjectId = projectId, UserId = user.Id, Role = role, AddedAt = now });
+        db.Activity.Add(Entry(projectId, userId, ActivityKinds.MemberAdded, $"{user.Email} ({role})"));
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(projectId, "members"), ct);
+        return new MemberView(user.Id, user.Email ?? "", user.DisplayName, role, now);
+    }
+
+    public async Task ChangeMemberRoleAsync(string userId, Guid projectId, string memberUserId, ProjectRole role, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        if (!Enum.IsDefined(role)) throw new DomainValidationException("role", "RoleInvalid", "Choose a role: Owner, Author, Reviewer or Viewer.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var member = await db.ProjectMembers.Include(m => m.User).SingleOrDefaultAsync(m => m.ProjectId == projectId && m.UserId == memberUserId, ct)
+            ?? throw new NotFoundException("That person is not a member of this project.");
+        if (member.Role == role) return;
+        await EnsureAnotherOwnerRemainsAsync(db, projectId, member, ct, role);
+        member.Role = role;
+        db.Activity.Add(Entry(projectId, userId, ActivityKinds.MemberRoleChanged, $"{member.User?.Email} ({role})"));
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(projectId, "members"), ct);
+    }
+
+    public async Task RemoveMemberAsync(string userId, Guid projectId, string memberUserId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var member = await db.ProjectMembers.Include(m => m.User).SingleOrDefaultAsync(m => m.ProjectId == projectId && m.UserId == memberUserId, ct)
+            ?? throw new NotFoundException("That person is not a member of this project.");
+        await EnsureAnotherOwnerRemainsAsync(db, projectId, member, ct, null);
+        db.ProjectMembers.Remove(member);
+        db.Activity.Add(Entry(projectId, userId, ActivityKinds.MemberRemoved, member.User?.Email ?? memberUserId));
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(projectId, "members"), ct);
+    }
+
+    public async Task<IReadOnlyList<ProjectSummary>> ListProjectsAsync(string userId, bool includeArchived, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.ProjectMembers.AsNoTracking()
+            .Where(m => m.UserId == userId && (includeArchived || !m.Project!.IsArchived))
+            .Select(m => new
+            {
+                m.Project!.Id, m.Project.Name, m.Project.Description, m.Project.IsArchived, m.Role,
+                Members = m.Project.Members.Count, m.Project.CreatedAt,
+            })
+            .ToListAsync(ct);
+        return rows
+            .OrderBy(r => r.IsArchived).ThenBy(r => r.Name, StringComparer.CurrentCultureIgnoreCase)
+            .Select(r => new ProjectSummary(r.Id, r.Name, r.Description, r.IsArchived, r.Role, r.Members, r.CreatedAt))
+            .ToList();
+    }
+
+    public async Task<ProjectSummary> GetProjectAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        var role = await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var p = await db.Projects.AsNoTracking()
+            .Where(x => x.Id == projectId)
+            .Select(x => new { x.Id, x.Name, x.Description, x.IsArchived, x.CreatedAt, Members = x.Members.Count })
+            .SingleAsync(ct);
+        return new ProjectSummary(p.Id, p.Name, p.Description, p.IsArchived, role, p.Members, p.CreatedAt);
+    }
+
+    public async Task<IReadOnlyList<MemberView>> ListMembersAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.ProjectMembers.AsNoTracking()
+            .Where(m => m.ProjectId == projectId)
+            .Select(m => new MemberView(m.UserId, m.User!.Email ?? "", m.User.DisplayName, m.Role, m.AddedAt))
+            .ToListAsync(ct);
+        return rows.OrderByDescending(m => m.Role).ThenBy(m => m.Email, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    public async Task<ProjectOverview> GetOverviewAsync(string userId, Guid projectId, int activityCount = 20, CancellationToken ct = default)
+    {
+        var project = await GetProjectAsync(userId, projectId, ct);
+        var members = await ListMembersAsync(userId, projectId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var running = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Queued || j.State == JobState.Running), ct);
+        var finished = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Succeeded || j.State == JobState.Failed || j.State == JobState.Cancelled), ct);
+        var activity = await db.Activity.AsNoTracking()
+            .Where(a => a.ProjectId == projectId)
+            .OrderByDescending(a => a.Id)
+            .Take(Math.Clamp(activityCount, 1, 200))
+            .Select(a => new ActivityView(a.Id, a.At, a.Kind, a.Detail, db.Users.Where(u => u.Id == a.UserId).Select(u => u.Email).FirstOrDefault()))
+            .ToListAsync(ct);
+        return new ProjectOverview(project, running, finished, members, activity);
+    }
+
+    private static async Task EnsureAnotherOwnerRemainsAsync(IncubatorDbContext db, Guid projectId, ProjectMember member, CancellationToken ct, ProjectRole? newRole)
+    {
+        if (member.Role != ProjectRole.Owner || newRole == ProjectRole.Owner) return;
+        var owners = await db.ProjectMembers.CountAsync(m => m.ProjectId == projectId && m.Role == ProjectRole.Owner, ct);
+        if (owners <= 1)
+            throw new DomainValidationException("role", "LastOwner", "A project needs at least one Owner. Make someone else Owner first.");
+    }
+
+    private ActivityEntry Entry(Guid projectId, string userId, string kind, string detail) =>
+        new() { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = kind, Detail = detail.Length > 400 ? detail[..400] : detail };
+}
+
+public static class ActivityKinds
+{
+    public const string ProjectCreated = "project.created";
+    public const string ProjectRenamed = "project.renamed";
+    public const string ProjectDescribed = "project.described";
+    public const string ProjectArchived = "project.archived";
+    public const string ProjectRestored = "project.restored";
+    public const string MemberAdded = "member.added";
+    public const string MemberRoleChanged = "member.role";
+    public const string MemberRemoved = "member.removed";
+    public const string JobQueued = "job.queued";
+    public const string JobCancelled = "job.cancelled";
+}

@@ -1,0 +1,28 @@
+using Incubator.Domain.Data;
+
+namespace Incubator.Web.Accounts;
+
+/// <summary>Runs in the host's "starting" phase — before the server listens and before the job worker claims
+/// anything: applies migrations, then seeds the administrator from INCUBATOR_ADMIN_EMAIL / INCUBATOR_ADMIN_PASSWORD.</summary>
+internal sealed class StartupTasks(IServiceProvider services, IConfiguration configuration, ILogger<StartupTasks> logger) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        var email = configuration["INCUBATOR_ADMIN_EMAIL"];
+        var password = configuration["INCUBATOR_ADMIN_PASSWORD"];
+        if (string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(password)) return;
+        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrWhiteSpace(password))
+            throw new InvalidOperationException("Set both INCUBATOR_ADMIN_EMAIL and INCUBATOR_ADMIN_PASSWORD to seed an administrator, or neither.");
+        await using var scope = services.CreateAsyncScope();
+        var accounts = scope.ServiceProvider.GetRequiredService<AccountService>();
+        var created = await accounts.EnsureAdministratorAsync(email, password, cancellationToken);
+        logger.LogInformation(created ? "Seeded site administrator {Email}" : "Site administrator {Email} already exists", email);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

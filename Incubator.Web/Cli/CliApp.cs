@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Hosting;
+using Incubator.Domain.Benchmarks;
+using Incubator.Domain.Data;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Projects;
+
+namespace Incubator.Web.Cli;
+
+/// <summary>Verb dispatch for the single executable. Headless verbs build a small host with only the services they
+/// need (no web server, no job worker) so they start fast and exit.</summary>
+public static class CliApp
+{
+    private static readonly (string Verb, string Usage, string Help)[] Verbs =
+    [
+        ("serve", "serve [--urls URL] [ASP.NET options]", "Run the portal (the default when no verb is given)."),
+        ("migrate", "migrate", "Create or upgrade the database in the data folder, print what was applied, and exit."),
+        ("bench", "bench [--filter TEXT] [--list]", "Run the registered benchmarks and print a table."),
+    ];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        stdout ??= Console.Out;
+        stderr ??= Console.Error;
+        var verb = args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?") ? "serve" : args[0];
+        var rest = verb == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
+        try
+        {
+            switch (verb)
+            {
+                case "serve":
+                    await IncubatorWeb.Build(rest).RunAsync();
+                    return 0;
+                case "migrate":
+                    return await MigrateAsync(rest, stdout);
+                case "bench":
+                    return await BenchAsync(rest, stdout, stderr);
+                case "--help" or "-h" or "-?" or "help":
+                    PrintHelp(stdout);
+                    return 0;
+                default:
+                    stderr.WriteLine($"Unknown verb '{verb}'.");
+                    PrintHelp(stderr);
+                    return 2;
+            }
+        }
+        catch (CliUsageException ex)
+        {
+            stderr.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+    }
+
+    public static void PrintHelp(TextWriter w)
+    {
+        w.WriteLine("Incubator — grow small text classifiers from an instruction.");
+        w.WriteLine();
+        w.WriteLine("Usage: Incubator.Web [verb] [options]");
+        w.WriteLine();
+        w.WriteLine("Verbs:");
+        foreach (var (_, usage, help) in Verbs)
+            w.WriteLine($"  {usage,-38} {help}");
+        w.WriteLine();
+        w.WriteLine("Data folder: ./data under the current folder; set INCUBATOR_DATA or --Incubator:DataDirectory=PATH to change it.");
+        w.WriteLine("Port: http://localhost:5080 by default; change it with --urls or ASPNETCORE_URLS.");
+    }
+
+    private static async Task<int> MigrateAsync(string[] args, TextWriter stdout)
+    {
+        if (args.Any(a => !a.StartsWith("--Incubator:", StringComparison.OrdinalIgnoreCase)))
+            throw new CliUsageException($"migrate takes no arguments besides --Incubator:* settings (got '{string.Join(' ', args)}').");
+        using var host = BuildHeadlessHost(args);
+        var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value;
+        stdout.WriteLine(applied.Count == 0
+            ? $"Database is up to date ({options.ResolveDataDirectory()})."
+            : $"Applied {applied.Count} migration(s) to {options.ResolveDataDirectory()}: {string.Join(", ", applied)}");
+        return 0;
+    }
+
+    private static async Task<int> BenchAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? filter = null;
+        var list = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--filter" when i + 1 < args.Length:
+                    filter = args[++i];
+                    break;
+                case "--filter":
+                    throw new CliUsageException("--filter needs a value, for example --filter jobs.");
+                case "--list":
+                    list = true;
+                    break;
+                default:
+                    throw new CliUsageException($"Unknown bench option '{args[i]}'. Use --filter TEXT or --list.");
+            }
+        }
+        var benchmarks = BenchmarkCatalog.All();
+        if (list)
+        {
+            foreach (var b in benchmarks) stdout.WriteLine($"{b.Name,-28} {b.Description}");
+            return 0;
+        }
+        var selected = benchmarks.Where(b => filter is null || b.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (selected.Count == 0)
+        {
+            stderr.WriteLine($"No benchmark matches '{filter}'. Registered: {string.Join(", ", benchmarks.Select(b => b.Name))}.");
+            return 2;
+        }
+        var rows = new List<BenchmarkRow>();
+        foreach (var b in selected)
+        {
+            stderr.WriteLine($"running {b.Name} ...");
+            rows.AddRange(await b.RunAsync(CancellationToken.None));
+        }
+        BenchmarkTable.Write(stdout, rows);
+        return 0;
+    }
+
+    internal static IHost BuildHeadlessHost(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddIncubatorData(builder.Configuration);
+        builder.Services.AddIncubatorProjects();
+        builder.Services.AddIncubatorJobs(builder.Configuration, runWorker: false);
+        return builder.Build();
+    }
+}
+
+public sealed class CliUsageException(string message) : Exception(message);

@@ -1,0 +1,21 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+
+namespace Incubator.Web.Components.Pages.Shared;
+
+/// <summary>Base for pages that act as the signed-in user. Use cases re-check the role on every call; the page
+/// only needs the user's id.</summary>
+public abstract class PortalPage : ComponentBase
+{
+    [CascadingParameter]
+    public Task<AuthenticationState>? AuthState { get; set; }
+
+    protected async Task<string> GetUserIdAsync()
+    {
+        if (AuthState is null) throw new InvalidOperationException("No authentication state.");
+        var state = await AuthState;
+        return state.User.FindFirstValue(ClaimTypes.NameIdentifier)
+            ?? throw new Incubator.Domain.Common.ForbiddenException("Sign in first.");
+    }
+}

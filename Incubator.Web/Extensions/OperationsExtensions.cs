@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Incubator.Domain.Data;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.FileProviders;
+
+namespace Incubator.Web.Extensions;
+
+public static class OperationsExtensions
+{
+    /// <summary>Structured logs (JSON lines outside Development), /healthz, the friendly error page.</summary>
+    public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.UseStaticWebAssets();
+        if (!builder.Environment.IsDevelopment() && builder.Configuration["Logging:Console:FormatterName"] is null)
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        builder.Services.AddHealthChecks().AddDbContextCheck<IncubatorDbContext>("database");
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+        return builder;
+    }
+
+    public static WebApplication UseOperations(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        }
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            ResponseWriter = async (ctx, report) =>
+            {
+                ctx.Response.ContentType = "application/json";
+                await JsonSerializer.SerializeAsync(ctx.Response.Body, new
+                {
+                    status = report.Status.ToString(),
+                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
+                });
+            },
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        }).DisableHttpMetrics();
+        return app;
+    }
+
+    /// <summary>wwwroot-shared/ (theme, small helpers, images) is copied next to the binaries on build and publish and
+    /// served under /shared, so it behaves the same from `dotnet run`, a publish folder and the Docker image.</summary>
+    public static WebApplication MapSharedAssets(this WebApplication app)
+    {
+        var folder = SharedAssetsFolder();
+        if (!Directory.Exists(folder))
+        {
+            app.Logger.LogError("Shared static assets folder {Folder} is missing; the portal will look unstyled", folder);
+            return app;
+        }
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(folder),
+            RequestPath = "/shared",
+            OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "public, max-age=3600",
+        });
+        return app;
+    }
+
+    public static string SharedAssetsFolder() => Path.Combine(AppContext.BaseDirectory, "wwwroot-shared");
+}

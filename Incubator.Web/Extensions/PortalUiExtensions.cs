@@ -1,0 +1,21 @@
+using Incubator.Web.Components;
+using MudBlazor.Services;
+
+namespace Incubator.Web.Extensions;
+
+public static class PortalUiExtensions
+{
+    public static WebApplicationBuilder AddPortalUi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        return builder;
+    }
+
+    public static WebApplication MapPortalUi(this WebApplication app)
+    {
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}

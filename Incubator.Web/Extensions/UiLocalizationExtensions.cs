@@ -1,0 +1,42 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Localization;
+
+namespace Incubator.Web.Extensions;
+
+public static class UiLocalizationExtensions
+{
+    public static readonly string[] SupportedCultures = ["en", "ja"];
+
+    public static WebApplicationBuilder AddUiLocalization(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddLocalization(o => o.ResourcesPath = "Resources");
+        builder.Services.Configure<RequestLocalizationOptions>(o =>
+        {
+            var cultures = SupportedCultures.Select(c => new CultureInfo(c)).ToList();
+            o.DefaultRequestCulture = new RequestCulture("en");
+            o.SupportedCultures = cultures;
+            o.SupportedUICultures = cultures;
+            // The cookie (set by the language switcher and at sign-in from the user's saved choice) wins over the
+            // browser's Accept-Language.
+            o.RequestCultureProviders =
+            [
+                new QueryStringRequestCultureProvider(),
+                new CookieRequestCultureProvider(),
+                new AcceptLanguageHeaderRequestCultureProvider(),
+            ];
+        });
+        return builder;
+    }
+
+    public static WebApplication UseUiLocalization(this WebApplication app)
+    {
+        app.UseRequestLocalization();
+        return app;
+    }
+
+    public static void WriteCultureCookie(HttpResponse response, string culture) =>
+        response.Cookies.Append(
+            CookieRequestCultureProvider.DefaultCookieName,
+            CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
+            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = false });
+}

@@ -1,0 +1,22 @@
+using Incubator.Domain.Common;
+using Microsoft.Extensions.Localization;
+
+namespace Incubator.Web;
+
+/// <summary>Marker for the portal's one resource set: Resources/SharedResource.resx (English) and
+/// Resources/SharedResource.ja.resx (Japanese). Keys are dotted identifiers, so a missing translation is visible.</summary>
+public sealed class SharedResource;
+
+public static class LocalizerExtensions
+{
+    /// <summary>Localises a domain error by its code ("Error.{Code}"), falling back to the domain's English text.</summary>
+    public static string Error(this IStringLocalizer localizer, DomainError error)
+    {
+        var s = localizer["Error." + error.Code, error.Args];
+        return s.ResourceNotFound ? error.Message : s.Value;
+    }
+
+    public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
+
+    public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
+}
