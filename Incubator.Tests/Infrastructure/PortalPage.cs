@@ -1,0 +1,72 @@
+using Microsoft.Playwright;
+
+namespace Incubator.Tests.Infrastructure;
+
+/// <summary>Small, readable steps over the portal's MudBlazor pages, as a person would do them.</summary>
+public sealed class PortalBrowser(IPage page, string baseUrl)
+{
+    public IPage Page { get; } = page;
+
+    public string BaseUrl { get; } = baseUrl.TrimEnd('/');
+
+    public static async Task<PortalBrowser> OpenAsync(IBrowser browser, string baseUrl, string locale = "en-US")
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, BaseURL = baseUrl });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        return new PortalBrowser(page, baseUrl);
+    }
+
+    public async Task GotoAsync(string path)
+    {
+        await Page.GotoAsync(BaseUrl + path);
+        await WaitInteractiveAsync();
+    }
+
+    /// <summary>Prerendered pages ignore clicks until the Blazor circuit is connected; the layout flags that moment.</summary>
+    public Task WaitInteractiveAsync() =>
+        Page.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+
+    public Task FillAsync(string testId, string value) =>
+        Page.Locator($"input[data-testid={testId}], textarea[data-testid={testId}], [data-testid={testId}] input, [data-testid={testId}] textarea").First.FillAsync(value);
+
+    public Task ClickAsync(string testId) => Page.Locator($"[data-testid={testId}]").First.ClickAsync();
+
+    public async Task RegisterAsync(string email, string password, string? name = null)
+    {
+        await GotoAsync("/account/register");
+        await FillAsync("register-email", email);
+        if (name is not null) await FillAsync("register-name", name);
+        await FillAsync("register-password", password);
+        await FillAsync("register-confirm", password);
+        await ClickAsync("register-submit");
+        await Page.WaitForURLAsync(BaseUrl + "/");
+        await WaitInteractiveAsync();
+    }
+
+    public async Task SignInAsync(string email, string password)
+    {
+        await GotoAsync("/account/login");
+        await FillAsync("login-email", email);
+        await FillAsync("login-password", password);
+        await ClickAsync("login-submit");
+        await Page.WaitForURLAsync(BaseUrl + "/");
+        await WaitInteractiveAsync();
+    }
+
+    public async Task<Guid> CreateProjectAsync(string name)
+    {
+        await GotoAsync("/projects/new");
+        await FillAsync("project-name-input", name);
+        await ClickAsync("project-create");
+        await Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/projects/[0-9a-f-]{36}$"));
+        return Guid.Parse(Page.Url[^36..]);
+    }
+
+    /// <summary>Picks an option of a MudSelect by its visible text.</summary>
+    public async Task SelectAsync(string testId, string optionText)
+    {
+        await Page.Locator($"[data-testid={testId}]").First.ClickAsync();
+        await Page.Locator(".mud-popover-open .mud-list-item").Filter(new LocatorFilterOptions { HasText = optionText }).First.ClickAsync();
+    }
+}
