@@ -15,6 +15,7 @@ public static class CliApp
         ("serve", "serve [--urls URL] [ASP.NET options]", "Run the portal (the default when no verb is given)."),
         ("migrate", "migrate", "Create or upgrade the database in the data folder, print what was applied, and exit."),
         ("bench", "bench [--filter TEXT] [--list]", "Run the registered benchmarks and print a table."),
+        ("healthcheck", "healthcheck [--url URL]", "Ask a running portal's /healthz; exit 0 when healthy (used by the Docker HEALTHCHECK)."),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
@@ -34,6 +35,8 @@ public static class CliApp
                     return await MigrateAsync(rest, stdout);
                 case "bench":
                     return await BenchAsync(rest, stdout, stderr);
+                case "healthcheck":
+                    return await HealthCheckAsync(rest, stdout, stderr);
                 case "--help" or "-h" or "-?" or "help":
                     PrintHelp(stdout);
                     return 0;
@@ -117,6 +120,38 @@ public static class CliApp
         }
         BenchmarkTable.Write(stdout, rows);
         return 0;
+    }
+
+    private static async Task<int> HealthCheckAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string url;
+        if (args.Length == 2 && args[0] == "--url") url = args[1];
+        else if (args.Length == 0) url = DefaultHealthUrl();
+        else throw new CliUsageException("healthcheck takes only --url URL (for example --url http://localhost:8080/healthz).");
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new CliUsageException($"'{url}' is not an http(s) URL.");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = await http.GetAsync(uri);
+            var body = await response.Content.ReadAsStringAsync();
+            (response.IsSuccessStatusCode ? stdout : stderr).WriteLine($"{(int)response.StatusCode} {body}");
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            stderr.WriteLine($"unhealthy: {uri} did not answer ({ex.Message})");
+            return 1;
+        }
+    }
+
+    /// <summary>The first address in ASPNETCORE_URLS (wildcards mean this machine), else the documented default port.</summary>
+    internal static string DefaultHealthUrl()
+    {
+        var urls = Environment.GetEnvironmentVariable("ASPNETCORE_URLS");
+        var first = string.IsNullOrWhiteSpace(urls) ? "http://localhost:5080" : urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
+        first = first.Replace("://+", "://localhost").Replace("://*", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost");
+        return first.TrimEnd('/') + "/healthz";
     }
 
     internal static IHost BuildHeadlessHost(string[] args)

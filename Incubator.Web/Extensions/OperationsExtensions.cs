@@ -9,10 +9,20 @@ namespace Incubator.Web.Extensions;
 
 public static class OperationsExtensions
 {
+    public const string DefaultUrl = "http://localhost:5080";
+
     /// <summary>Structured logs (JSON lines outside Development), /healthz, the friendly error page.</summary>
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
     {
         builder.WebHost.UseStaticWebAssets();
+        // The documented default port, used only when nothing else says where to listen (--urls, ASPNETCORE_URLS,
+        // Urls in configuration, or ASPNETCORE_HTTP_PORTS as the .NET container images set). Putting it in
+        // appsettings.json instead would silently win over ASPNETCORE_URLS.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
+            && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
         if (!builder.Environment.IsDevelopment() && builder.Configuration["Logging:Console:FormatterName"] is null)
         {
             builder.Logging.AddJsonConsole(o =>
