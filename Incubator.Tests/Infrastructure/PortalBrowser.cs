@@ -12,7 +12,8 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
     public static async Task<PortalBrowser> OpenAsync(IBrowser browser, string baseUrl, string locale = "en-US")
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, BaseURL = baseUrl });
-        context.SetDefaultTimeout(20_000);
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(45_000);
         var page = await context.NewPageAsync();
         return new PortalBrowser(page, baseUrl);
     }
