@@ -26,15 +26,19 @@ public sealed class FoundationFlowTests(BrowserFixture browser)
         await Expect(ada.Page.GetByTestId("cta-register")).ToBeVisibleAsync();
         await ada.RegisterAsync("ada@example.com", Password, "Ada");
         await Expect(ada.Page.GetByTestId("next-step")).ToBeVisibleAsync();
-        await ada.ClickAsync("user-menu");
-        await Expect(ada.Page.GetByText("Site administrator")).ToBeVisibleAsync();
-        await ada.Page.Keyboard.PressAsync("Escape");
 
         var ben = await PortalBrowser.OpenAsync(browser.Browser, url);
         await ben.RegisterAsync("ben@example.com", Password, "Ben");
         await ben.ClickAsync("user-menu");
-        await Expect(ben.Page.GetByText("Site administrator")).ToHaveCountAsync(0);
-        await ben.Page.Keyboard.PressAsync("Escape");
+        await Expect(ben.Page.GetByTestId("sign-out")).ToBeVisibleAsync();
+        await Expect(ben.Page.GetByTestId("admin-users")).ToHaveCountAsync(0);
+
+        // The administrator sees every account; a regular user may not open that page.
+        await ada.ClickAsync("user-menu");
+        await ada.ClickAsync("admin-users");
+        await Expect(ada.Page.GetByTestId("users-table")).ToContainTextAsync("ben@example.com");
+        await ben.Page.GotoAsync($"{url}/admin/users");
+        await Expect(ben.Page.GetByTestId("no-access")).ToBeVisibleAsync();
 
         var projectId = await ada.CreateProjectAsync("Support tickets");
         await Expect(ada.Page.GetByTestId("project-name")).ToHaveTextAsync("Support tickets");

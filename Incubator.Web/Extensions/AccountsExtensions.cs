@@ -59,6 +59,7 @@ public static class AccountsExtensions
         services.AddSingleton<IAuthorizationHandler, ProjectRoleHandler>();
         services.AddSingleton<SignInTickets>();
         services.AddScoped<AccountService>();
+        services.AddScoped<UserAdministration>();
         return builder;
     }
 
