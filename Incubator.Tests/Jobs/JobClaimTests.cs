@@ -22,7 +22,7 @@ public sealed class JobClaimTests
         var projectId = await alpha.CreateProjectAsync();
         var ids = new List<Guid>();
         for (var i = 0; i < jobCount; i++)
-            ids.Add((await alpha.Queue.EnqueueInternalAsync(null, projectId, RecordingJob.KindName, $"record {i}", new RecordingJob.Payload(30))).Id);
+            ids.Add((await alpha.Queue.EnqueueInternalAsync(null, projectId, RecordingJob.KindName, $"record {i}", new RecordingJob.Payload(50))).Id);
 
         await Task.WhenAll(alpha.StartWorkerAsync(), beta.StartWorkerAsync());
 
