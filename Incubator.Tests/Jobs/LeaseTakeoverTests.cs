@@ -42,6 +42,32 @@ public sealed class LeaseTakeoverTests
     }
 
     [Fact]
+    public async Task A_job_abandoned_more_often_than_its_max_attempts_is_failed_instead_of_run_again()
+    {
+        await using var host = await JobTestHost.CreateAsync();
+        var projectId = await host.CreateProjectAsync();
+        var now = JobTestHost.UtcNowMs();
+        var poison = await host.InsertJobAsync(new Job
+        {
+            Id = Guid.NewGuid(), ProjectId = projectId, Kind = DiagnosticsJob.KindName, Title = "crashes its worker", State = JobState.Running,
+            Payload = JobTestHost.Json(new DiagnosticsJob.Payload(6, 10)), Checkpoint = JobTestHost.Json(new DiagnosticsJob.Checkpoint(3)),
+            LeaseOwner = "dead-worker", LeaseExpiresAt = now.AddMinutes(-1), Attempts = 5, MaxAttempts = 5,
+            CreatedAt = now.AddMinutes(-5), StartedAt = now.AddMinutes(-5),
+        });
+
+        await host.StartWorkerAsync();
+        var done = await host.WaitForJobAsync(poison.Id, j => j.IsFinished, "finished");
+        var log = await host.WaitForFinishLineAsync(poison.Id);
+
+        Assert.True(done.State == JobState.Failed, JobTestHost.Describe(done));
+        Assert.Equal(6, done.Attempts);
+        Assert.Equal("Gave up after 5 attempts: the job was interrupted every time.", done.Error);
+        Assert.Empty(DiagnosticsLog.Steps(log)); // the handler never ran again
+        Assert.Empty(DiagnosticsLog.ResumedAfter(log));
+        Assert.Equal("error", Assert.Single(log).Level);
+    }
+
+    [Fact]
     public async Task A_running_job_whose_lease_is_still_live_is_not_claimed_by_another_worker()
     {
         await using var host = await JobTestHost.CreateAsync();
