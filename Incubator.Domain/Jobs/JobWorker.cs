@@ -94,8 +94,13 @@ public sealed class JobWorker : BackgroundService
     {
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var now = _time.GetUtcNow();
+        // A job this worker is still running can show a lapsed lease (its heartbeat stalled past the lease). Claiming
+        // it again under the same name would start a second run that passes every lease check of the first one, so
+        // both would commit. Leave it to the running attempt, whose heartbeat renews the lease, or to another worker.
+        var mine = _running.Keys.ToList();
         var candidates = await db.Jobs.AsNoTracking()
             .Where(j => j.State == JobState.Queued || (j.State == JobState.Running && j.LeaseExpiresAt < now))
+            .Where(j => !mine.Contains(j.Id))
             .OrderBy(j => j.CreatedAt)
             .Select(j => j.Id)
             .Take(8)

@@ -1,0 +1,98 @@
+using Incubator.Domain.Jobs;
+using Incubator.Tests.Infrastructure;
+
+namespace Incubator.Tests.Jobs;
+
+/// <summary>The durability promise end to end: the real executable is killed mid-job (no graceful shutdown) and a
+/// fresh start of it finishes the job from its last checkpoint, doing every step exactly once.</summary>
+public sealed class ProcessCrashResumeTests
+{
+    private const int Steps = 30;
+
+    [Fact]
+    public async Task A_job_interrupted_by_a_killed_process_resumes_after_restart_and_runs_every_step_exactly_once()
+    {
+        using var folder = new TempFolder("incubator-jobs-crash");
+        var environment = new Dictionary<string, string>
+        {
+            ["INCUBATOR_DATA"] = folder.Path,
+            ["Jobs__LeaseDuration"] = "00:00:03",
+            ["Jobs__PollInterval"] = "00:00:00.200",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        };
+        string[] serve = ["--urls", "http://127.0.0.1:0"];
+        var processes = new List<AppProcess>();
+        string Output() => string.Join("\n", processes.Select(p => p.Output));
+
+        try
+        {
+            var migrate = AppProcess.Start("migrate", ["migrate"], environment, folder.Path);
+            processes.Add(migrate);
+            var exitCode = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(exitCode == 0, $"migrate exited with {exitCode}");
+
+            // The test reaches the same database file the way a second instance would, without a worker.
+            await using var db = await JobTestHost.CreateAsync(folder.Path, "test-observer", migrate: false);
+            var projectId = await db.CreateProjectAsync("crash test");
+            var job = await db.Queue.EnqueueInternalAsync(null, projectId, DiagnosticsJob.KindName, "survive a crash", new DiagnosticsJob.Payload(Steps, 200));
+
+            var first = AppProcess.Start("first run", serve, environment, folder.Path);
+            processes.Add(first);
+            await WaitForAsync(db, job.Id, j => j.State == JobState.Running && j.Progress >= 0.2, "running with progress >= 0.2", first);
+
+            first.Kill();
+            Assert.True(first.HasExited, "the first process should be gone after the kill");
+
+            var afterCrash = await db.GetJobAsync(job.Id);
+            var crashLog = await db.GetLogAsync(job.Id);
+            var because = JobTestHost.Describe(afterCrash) + "\n" + JobTestHost.FormatLog(crashLog);
+            Assert.True(afterCrash.State == JobState.Running, "a crash must leave the job Running (nobody finished or released it): " + because);
+            Assert.NotNull(afterCrash.LeaseOwner);
+            Assert.Equal(1, afterCrash.Attempts);
+            Assert.True(afterCrash.Progress is >= 0.2 and < 1, because);
+            var stepsBeforeCrash = DiagnosticsLog.Steps(crashLog);
+            var k = stepsBeforeCrash.Count;
+            Assert.Equal(Enumerable.Range(1, k), stepsBeforeCrash);
+            Assert.Equal(JobTestHost.Json(new DiagnosticsJob.Checkpoint(k)), afterCrash.Checkpoint);
+
+            var second = AppProcess.Start("second run", serve, environment, folder.Path);
+            processes.Add(second);
+            var done = await WaitForAsync(db, job.Id, j => j.IsFinished, "finished", second);
+            var log = await db.WaitForFinishLineAsync(job.Id);
+            because = JobTestHost.Describe(done) + "\n" + JobTestHost.FormatLog(log);
+
+            Assert.True(done.State == JobState.Succeeded, because);
+            Assert.Equal(2, done.Attempts);
+            Assert.Equal(1.0, done.Progress);
+            Assert.Null(done.LeaseOwner);
+            Assert.Equal(Enumerable.Range(1, Steps), DiagnosticsLog.Steps(log));
+            Assert.Equal([k], DiagnosticsLog.ResumedAfter(log));
+            var resumeAt = log.FindIndex(l => l.Message == $"Resuming after step {k} of {Steps}.");
+            var nextStepAt = log.FindIndex(l => l.Message == $"Step {k + 1} done.");
+            Assert.True(resumeAt < nextStepAt, because);
+            Assert.Equal("Job succeeded.", log[^1].Message);
+        }
+        catch (Exception ex)
+        {
+            // Whatever failed, show what the app said.
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n{Output()}", ex);
+        }
+        finally
+        {
+            foreach (var p in processes) p.Dispose();
+        }
+    }
+
+    private static async Task<Job> WaitForAsync(JobTestHost db, Guid jobId, Func<Job, bool> condition, string what, AppProcess process)
+    {
+        Job? last = null;
+        await Poll.UntilAsync(async () =>
+        {
+            last = await db.GetJobAsync(jobId);
+            if (condition(last)) return true;
+            if (process.HasExited) throw new Xunit.Sdk.XunitException($"The app exited while waiting for the job to be {what}; row: {JobTestHost.Describe(last)}");
+            return false;
+        }, TimeSpan.FromSeconds(60), async () => $"job never became {what}; row: {JobTestHost.Describe(last)}; log:\n{JobTestHost.FormatLog(await db.GetLogAsync(jobId))}");
+        return last!;
+    }
+}
