@@ -32,6 +32,9 @@ public sealed class SignInTicketsTests
     [InlineData("\\\\evil.example", "/")]
     [InlineData("\\/evil.example", "/")]
     [InlineData("javascript://alert(1)", "/")]
+    [InlineData("/\t/evil.example", "/")]
+    [InlineData("/\r\n/evil.example", "/")]
+    [InlineData("/projects\u0000", "/")]
     public void SafeReturnUrl_keeps_local_paths_and_reduces_everything_else_to_the_home_page(string? input, string expected)
     {
         Assert.Equal(expected, SignInTickets.SafeReturnUrl(input));
