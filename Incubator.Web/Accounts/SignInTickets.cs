@@ -33,13 +33,15 @@ public sealed class SignInTickets(IDataProtectionProvider provider, TimeProvider
         }
     }
 
-    /// <summary>Only local paths: an open redirect after sign-in is a phishing tool.</summary>
+    /// <summary>Only local paths: an open redirect after sign-in is a phishing tool. Control characters are refused
+    /// too: browsers drop tabs and newlines ("/\t/evil" becomes "//evil"), and LocalRedirect throws on them.</summary>
     public static string SafeReturnUrl(string? returnUrl)
     {
         if (string.IsNullOrWhiteSpace(returnUrl)) return "/";
         var url = returnUrl.Trim();
         if (!url.StartsWith('/')) url = "/" + url;
-        if (url.StartsWith("//", StringComparison.Ordinal) || url.StartsWith("/\\", StringComparison.Ordinal) || url.Contains("://", StringComparison.Ordinal))
+        if (url.StartsWith("//", StringComparison.Ordinal) || url.StartsWith("/\\", StringComparison.Ordinal) || url.Contains("://", StringComparison.Ordinal)
+            || url.Any(char.IsControl))
             return "/";
         return url;
     }

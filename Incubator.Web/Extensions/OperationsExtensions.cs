@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Incubator.Domain.Data;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -45,7 +46,16 @@ public static class OperationsExtensions
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
+        // The friendly status page is for people navigating. A POST re-executed into the /not-found page is handled
+        // as a form post to that page, whose own antiforgery check turns the real 400/401/403 into another 400 or a
+        // 500; API and hub clients want the bare status code.
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.Use((context, next) =>
+        {
+            if (!IsPageNavigation(context) && context.Features.Get<IStatusCodePagesFeature>() is { } statusPages)
+                statusPages.Enabled = false;
+            return next(context);
+        });
         app.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             ResponseWriter = async (ctx, report) =>
@@ -66,6 +76,11 @@ public static class OperationsExtensions
         }).DisableHttpMetrics();
         return app;
     }
+
+    private static bool IsPageNavigation(HttpContext context) =>
+        (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        && !context.Request.Path.StartsWithSegments("/api")
+        && !context.Request.Path.StartsWithSegments("/hubs");
 
     /// <summary>wwwroot-shared/ (theme, small helpers, images) is copied next to the binaries on build and publish and
     /// served under /shared, so it behaves the same from `dotnet run`, a publish folder and the Docker image.</summary>
