@@ -18,20 +18,21 @@ public sealed class PublishLayoutTests
         var work = Directory.CreateDirectory(Path.Combine(tmp.Path, "work")).FullName;
         var data = Path.Combine(tmp.Path, "data");
 
-        using (var publish = new ProcessRunner(Repo.Root, new Dictionary<string, string?>(),
-                   "publish", "Incubator.Web/Incubator.Web.csproj", "--no-build", "-c", Repo.Configuration, "-o", app, "/p:UseAppHost=false"))
+        using (var publish = AppProcess.StartDotnet("publish",
+                   ["publish", "Incubator.Web/Incubator.Web.csproj", "--no-build", "-c", Repo.Configuration, "-o", app, "/p:UseAppHost=false"],
+                   new Dictionary<string, string>(), Repo.Root))
         {
             var code = await publish.WaitForExitAsync(TimeSpan.FromMinutes(3));
             Assert.True(code == 0, publish.Output);
         }
         Assert.True(File.Exists(Path.Combine(app, "wwwroot-shared", "incubator.css")), "publish output lacks wwwroot-shared");
 
-        using var portal = new ProcessRunner(work, new Dictionary<string, string?>
+        using var portal = AppProcess.StartDotnet("published portal", [Path.Combine(app, "Incubator.Web.dll")], new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["INCUBATOR_DATA"] = data,
-        }, Path.Combine(app, "Incubator.Web.dll"));
+        }, work);
         var baseUrl = await portal.WaitForListeningAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
 
@@ -51,7 +52,8 @@ public sealed class PublishLayoutTests
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/_framework/blazor.web.js")).StatusCode);
 
         // The same check the Docker HEALTHCHECK runs.
-        using var check = new ProcessRunner(work, new Dictionary<string, string?>(), Path.Combine(app, "Incubator.Web.dll"), "healthcheck", "--url", baseUrl + "/healthz");
+        using var check = AppProcess.StartDotnet("healthcheck", [Path.Combine(app, "Incubator.Web.dll"), "healthcheck", "--url", baseUrl + "/healthz"],
+            new Dictionary<string, string>(), work);
         Assert.Equal(0, await check.WaitForExitAsync(TimeSpan.FromSeconds(60)));
 
         // Production hides exception details behind the friendly error page and serves a localised 404 page.

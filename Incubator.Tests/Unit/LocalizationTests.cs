@@ -9,14 +9,7 @@ namespace Incubator.Tests.Unit;
 /// sources, so a new string without a translation fails here rather than showing a raw key to a Japanese user.</summary>
 public sealed partial class LocalizationTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Incubator.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Incubator.sln not found above the test folder.");
-    }
+    private static readonly string Root = Incubator.Tests.Infrastructure.Repo.Root;
 
     private static Dictionary<string, string> Load(string file) =>
         XDocument.Load(Path.Combine(Root, "Incubator.Web", "Resources", file)).Root!

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
-namespace Incubator.Tests.Jobs;
+namespace Incubator.Tests.Infrastructure;
 
-/// <summary>The built Incubator.Web.dll run as a real OS process, with its output captured for failure messages.</summary>
-internal sealed class AppProcess : IDisposable
+/// <summary>`dotnet ...` run as a real OS process (by default the built Incubator.Web.dll), with its output captured
+/// for failure messages and the whole tree killed on dispose.</summary>
+internal sealed partial class AppProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -28,20 +30,19 @@ internal sealed class AppProcess : IDisposable
         }
     }
 
-    /// <summary>Incubator.Web/bin/&lt;Debug|Release&gt;/net10.0/Incubator.Web.dll next to the solution this test build came from.</summary>
     public static string LocateWebDll()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Incubator.sln"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException($"No Incubator.sln above {AppContext.BaseDirectory}.");
-        var testAssembly = typeof(AppProcess).Assembly.Location.Replace('\\', '/');
-        var configuration = testAssembly.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(dir.FullName, "Incubator.Web", "bin", configuration, "net10.0", "Incubator.Web.dll");
+        var dll = Repo.WebDll;
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} does not exist; build Incubator.Tests (it builds Incubator.Web) first.");
         return dll;
     }
 
-    public static AppProcess Start(string label, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory)
+    /// <summary>Runs the built portal executable with <paramref name="args"/>.</summary>
+    public static AppProcess Start(string label, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory) =>
+        StartDotnet(label, [LocateWebDll(), .. args], environment, workingDirectory);
+
+    /// <summary>Runs `dotnet` itself with <paramref name="args"/> (for example `publish`, or a published dll).</summary>
+    public static AppProcess StartDotnet(string label, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory)
     {
         var psi = new ProcessStartInfo(DotnetHost())
         {
@@ -50,7 +51,6 @@ internal sealed class AppProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(LocateWebDll());
         foreach (var a in args) psi.ArgumentList.Add(a);
         // Settings from the test runner's own environment must not leak into the app under test.
         foreach (var key in psi.Environment.Keys.ToList())
@@ -69,6 +69,25 @@ internal sealed class AppProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return app;
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex Listening();
+
+    /// <summary>Waits for Kestrel's "Now listening on" line and returns the address.</summary>
+    public async Task<string> WaitForListeningAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            string text;
+            lock (_output) text = _output.ToString();
+            var m = Listening().Match(text);
+            if (m.Success) return m.Groups[1].Value;
+            if (_process.HasExited) break;
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException($"{_label} did not start listening.\n{Output}");
     }
 
     /// <summary>Runs to completion (for verbs such as migrate) and returns the exit code.</summary>
