@@ -52,8 +52,9 @@ public sealed class JobQueue(
         db.Jobs.Add(job);
         db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobQueued, Detail = trimmedTitle });
         await db.SaveChangesAsync(ct);
-        signals.WorkAvailable();
+        // Tell watchers before waking the worker, so "Queued" reaches them before "Running".
         await events.PublishAsync(new JobChanged(projectId, job.Id, kind, trimmedTitle, JobState.Queued, 0, null, null, now), ct);
+        signals.WorkAvailable();
         return ToView(job, null);
     }
 

@@ -232,6 +232,8 @@ public sealed class JobWorker : BackgroundService
         var now = _time.GetUtcNow();
         await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
         var truncated = error is { Length: > 4000 } ? error[..4000] : error;
+        // The final state and its closing log line are one transaction: a reader never sees one without the other.
+        await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
         var updated = await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == WorkerName)
             .ExecuteUpdateAsync(s =>
             {
@@ -247,6 +249,7 @@ public sealed class JobWorker : BackgroundService
         var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
         db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = state == JobState.Failed ? "error" : "info", Message = error is null ? $"Job {state.ToString().ToLowerInvariant()}." : $"Job failed: {truncated}" });
         await db.SaveChangesAsync(CancellationToken.None);
+        await tx.CommitAsync(CancellationToken.None);
         _logger.LogInformation("Job {JobId} ({Kind}) finished: {State}", job.Id, job.Kind, state);
         await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, state, state == JobState.Succeeded ? 1.0 : current.Progress, current.ProgressMessage, truncated, now), CancellationToken.None);
     }
@@ -259,6 +262,8 @@ public sealed class JobWorker : BackgroundService
                 .SetProperty(j => j.State, JobState.Queued)
                 .SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
+                // A deliberate stop (deploy, restart) is not a failed attempt: only crashes count towards MaxAttempts.
+                .SetProperty(j => j.Attempts, j => j.Attempts - 1)
                 .SetProperty(j => j.Version, j => j.Version + 1), CancellationToken.None);
         _logger.LogInformation("Job {JobId} handed back for the next start", job.Id);
     }

@@ -129,6 +129,8 @@ public sealed class LeaseTakeoverTests
             Assert.Null(handedBack.LeaseOwner);
             Assert.Null(handedBack.LeaseExpiresAt);
             Assert.False(handedBack.CancelRequested);
+            // A deliberate stop does not count as an attempt: only crashes move a job towards MaxAttempts.
+            Assert.Equal(0, handedBack.Attempts);
             k = DiagnosticsLog.Steps(log).Count;
             Assert.True(k is >= 1 and < 40, because);
             Assert.Equal(JobTestHost.Json(new DiagnosticsJob.Checkpoint(k)), handedBack.Checkpoint);
@@ -139,7 +141,7 @@ public sealed class LeaseTakeoverTests
         var done = await second.WaitForJobAsync(jobId, j => j.IsFinished, "finished");
         var finalLog = await second.WaitForFinishLineAsync(jobId);
         Assert.True(done.State == JobState.Succeeded, JobTestHost.Describe(done) + "\n" + JobTestHost.FormatLog(finalLog));
-        Assert.Equal(2, done.Attempts);
+        Assert.Equal(1, done.Attempts);
         Assert.Equal(Enumerable.Range(1, 40), DiagnosticsLog.Steps(finalLog));
         Assert.Equal([k], DiagnosticsLog.ResumedAfter(finalLog));
     }
