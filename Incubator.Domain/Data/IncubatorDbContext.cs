@@ -1,6 +1,7 @@
 using Incubator.Domain.Accounts;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Tasks;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -14,6 +15,9 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<ActivityEntry> Activity => Set<ActivityEntry>();
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
+    public DbSet<ClassifierTask> Tasks => Set<ClassifierTask>();
+    public DbSet<TaskVersion> TaskVersions => Set<TaskVersion>();
+    public DbSet<TaskTemplate> TaskTemplates => Set<TaskTemplate>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
