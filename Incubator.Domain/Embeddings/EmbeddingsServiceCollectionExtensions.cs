@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Incubator.Domain.Embeddings;
+
+public static class EmbeddingsServiceCollectionExtensions
+{
+    /// <summary>The local embedders (MiniLM loads lazily, on first use), one shared size-bounded cache in front of
+    /// both, and the language-based selector.</summary>
+    public static IServiceCollection AddIncubatorEmbeddings(this IServiceCollection services)
+    {
+        services.AddSingleton(_ => new EmbeddingCache());
+        services.AddSingleton(_ => new MiniLmEmbedder());
+        services.AddSingleton(_ => new CharNgramEmbedder());
+        services.AddSingleton(sp =>
+        {
+            var cache = sp.GetRequiredService<EmbeddingCache>();
+            return new EmbedderSelector(
+                new CachedEmbedder(sp.GetRequiredService<MiniLmEmbedder>(), cache),
+                new CachedEmbedder(sp.GetRequiredService<CharNgramEmbedder>(), cache));
+        });
+        return services;
+    }
+}
