@@ -1,3 +1,4 @@
+using Incubator.Domain.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Domain.Embeddings;
@@ -5,7 +6,7 @@ namespace Incubator.Domain.Embeddings;
 public static class EmbeddingsServiceCollectionExtensions
 {
     /// <summary>The local embedders (MiniLM loads lazily, on first use), one shared size-bounded cache in front of
-    /// both, and the language-based selector.</summary>
+    /// both, the language-based selector, and the definition-quality hints that use it.</summary>
     public static IServiceCollection AddIncubatorEmbeddings(this IServiceCollection services)
     {
         services.AddSingleton(_ => new EmbeddingCache());
@@ -18,6 +19,7 @@ public static class EmbeddingsServiceCollectionExtensions
                 new CachedEmbedder(sp.GetRequiredService<MiniLmEmbedder>(), cache),
                 new CachedEmbedder(sp.GetRequiredService<CharNgramEmbedder>(), cache));
         });
+        services.AddSingleton<DefinitionHints>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Incubator.Domain.Embeddings;
+using Incubator.Domain.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Embeddings;
@@ -16,6 +17,8 @@ public sealed class EmbeddingsFixture : IDisposable
     public EmbedderSelector Selector => _services.GetRequiredService<EmbedderSelector>();
 
     public EmbeddingCache Cache => _services.GetRequiredService<EmbeddingCache>();
+
+    public DefinitionHints Hints => _services.GetRequiredService<DefinitionHints>();
 
     public void Dispose() => _services.Dispose();
 }
