@@ -24,6 +24,7 @@ public static class BenchmarkCatalog
     public static IReadOnlyList<IBenchmark> All() =>
     [
         new Jobs.JobThroughputBenchmark(),
+        new Embeddings.EncoderBenchmark(),
     ];
 }
 
