@@ -12,6 +12,8 @@ public sealed class TaskResourceTests
         "TaskNameRequired", "TaskNameTooLong", "InstructionRequired", "InstructionTooLong", "TooFewLabels", "TooManyLabels",
         "LabelNameRequired", "LabelNameTooLong", "LabelNameDuplicate", "LabelDefinitionTooLong", "TooManyOtherLabels",
         "LengthRangeInvalid", "LengthUnitMismatch", "LanguageInvalid", "ExampleTooLong", "TooManyExamples",
+        "CommentTooLong", "TemplateVariableMissing", "TemplateNotFound", "TemplateNameRequired", "TemplateNameTooLong",
+        "TemplateDescriptionTooLong", "ProjectArchived",
     ];
 
     private static HashSet<string> Keys(string file) =>
