@@ -9,6 +9,7 @@ namespace Incubator.Domain.Jobs;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(JobChanged), "JobChanged")]
 [JsonDerivedType(typeof(ProjectChanged), "ProjectChanged")]
+[JsonDerivedType(typeof(TaskChanged), "TaskChanged")]
 public abstract record RunEvent(Guid ProjectId);
 
 /// <summary>A job was queued, started, made progress, or finished.</summary>
@@ -18,6 +19,9 @@ public sealed record JobChanged(
 
 /// <summary>The project itself changed (renamed, archived, membership). <c>What</c> is a stable key.</summary>
 public sealed record ProjectChanged(Guid ProjectId, string What) : RunEvent(ProjectId);
+
+/// <summary>A task was created or got a new version (<c>Version</c> is its current version number).</summary>
+public sealed record TaskChanged(Guid ProjectId, Guid TaskId, int Version) : RunEvent(ProjectId);
 
 public interface IRunEvents
 {

@@ -201,4 +201,6 @@ public static class ActivityKinds
     public const string MemberRemoved = "member.removed";
     public const string JobQueued = "job.queued";
     public const string JobCancelled = "job.cancelled";
+    public const string TaskCreated = "task.created";
+    public const string TaskSaved = "task.saved";
 }

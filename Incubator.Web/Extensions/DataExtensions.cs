@@ -1,5 +1,6 @@
 using Incubator.Domain.Data;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Tasks;
 using Incubator.Web.Accounts;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -13,6 +14,7 @@ public static class DataExtensions
     {
         builder.Services.AddIncubatorData(builder.Configuration);
         builder.Services.AddIncubatorProjects();
+        builder.Services.AddIncubatorTasks();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).
         builder.Services.AddHostedService<StartupTasks>();
         // Keys live in the data folder: cookies survive a restart, and instances sharing the volume share keys.

@@ -11,6 +11,8 @@ public interface IProjectsClient
     Task JobChanged(JobChanged e);
 
     Task ProjectChanged(ProjectChanged e);
+
+    Task TaskChanged(TaskChanged e);
 }
 
 /// <summary>Relays a project's live events to members who joined its group. Membership is checked on join, on the
@@ -49,6 +51,9 @@ internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub, 
                     break;
                 case ProjectChanged p:
                     await group.ProjectChanged(p);
+                    break;
+                case TaskChanged t:
+                    await group.TaskChanged(t);
                     break;
                 default:
                     logger.LogDebug("No hub method for {EventType}", e.GetType().Name);
