@@ -17,6 +17,7 @@ public static class ApiExtensions
         // Cookie-authenticated calls from the browser are same-site JSON; antiforgery applies to form posts only.
         var api = app.MapGroup("/api").AddEndpointFilter<ApiErrorFilter>().DisableAntiforgery();
         api.MapProjectsApi();
+        api.MapTasksApi();
         return app;
     }
 }

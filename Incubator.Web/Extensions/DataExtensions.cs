@@ -1,4 +1,5 @@
 using Incubator.Domain.Data;
+using Incubator.Domain.Embeddings;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Tasks;
 using Incubator.Web.Accounts;
@@ -15,6 +16,7 @@ public static class DataExtensions
         builder.Services.AddIncubatorData(builder.Configuration);
         builder.Services.AddIncubatorProjects();
         builder.Services.AddIncubatorTasks();
+        builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).
         builder.Services.AddHostedService<StartupTasks>();
         // Keys live in the data folder: cookies survive a restart, and instances sharing the volume share keys.
