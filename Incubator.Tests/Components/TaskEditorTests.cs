@@ -60,8 +60,8 @@ public sealed class TaskEditorTests
 
         cut.Find("input[data-testid=label-name-1]").Input(" Bill ing ");
 
-        Assert.Equal(" Bill ing ", model.Labels[1].Name);
-        Assert.Contains(cut.Instance.Errors, e => e.Code == "LabelNameDuplicate");
+        cut.WaitForAssertion(() => Assert.Equal(" Bill ing ", model.Labels[1].Name));
+        Assert.Contains(cut.Instance.Errors, e => e.Code == "LabelNameDuplicate" && e.Field == "labels[1].name");
     }
 
     [Fact]
