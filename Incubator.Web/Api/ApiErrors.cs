@@ -13,7 +13,12 @@ internal sealed class ApiErrorFilter : IEndpointFilter
         }
         catch (DomainValidationException ex)
         {
-            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value), title: "The request has invalid fields.");
+            // "problems" carries the stable codes (the same ones the portal localises) beside the English messages.
+            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value), title: "The request has invalid fields.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["problems"] = ex.Details.Select(d => new { field = d.Field, code = d.Code, message = d.Message }).ToList(),
+                });
         }
         catch (ForbiddenException ex)
         {
