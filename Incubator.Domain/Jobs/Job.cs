@@ -7,6 +7,8 @@ public enum JobState
     Succeeded = 2,
     Failed = 3,
     Cancelled = 4,
+    /// <summary>Stopped on request with its checkpoint kept; resuming queues it again.</summary>
+    Paused = 5,
 }
 
 public sealed class Job
@@ -30,6 +32,8 @@ public sealed class Job
     public int MaxAttempts { get; set; } = 5;
     public string? Error { get; set; }
     public bool CancelRequested { get; set; }
+    /// <summary>A user asked a running job to pause; the worker stops it at the next step and marks it Paused.</summary>
+    public bool PauseRequested { get; set; }
     public string? CreatedById { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }

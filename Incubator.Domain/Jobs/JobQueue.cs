@@ -8,7 +8,7 @@ namespace Incubator.Domain.Jobs;
 
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Kind, string Title, JobState State, double Progress, string? ProgressMessage,
-    int Attempts, string? Error, bool CancelRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
+    int Attempts, string? Error, bool CancelRequested, bool PauseRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, string? CreatedByEmail);
 
 public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message);
@@ -67,7 +67,7 @@ public sealed class JobQueue(
             ?? throw new ForbiddenException("You do not have access to this job.");
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
         var now = time.GetUtcNow();
-        var cancelledQueued = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
+        var cancelledQueued = await db.Jobs.Where(j => j.Id == jobId && (j.State == JobState.Queued || j.State == JobState.Paused))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.CancelRequested, true)
                 .SetProperty(j => j.FinishedAt, now).SetProperty(j => j.Version, j => j.Version + 1), ct);
         if (cancelledQueued == 0)
@@ -84,6 +84,73 @@ public sealed class JobQueue(
         return ToView(job, null);
     }
 
+    /// <summary>A queued job is paused at once; a running one stops after its current step, keeping its checkpoint.</summary>
+    public async Task<JobView> PauseAsync(string userId, Guid jobId, CancellationToken ct = default)
+    {
+        var (db, projectId) = await OpenForAuthorAsync(userId, jobId, ct);
+        await using (db)
+        {
+            var now = time.GetUtcNow();
+            var pausedQueued = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Paused).SetProperty(j => j.Version, j => j.Version + 1), ct);
+            if (pausedQueued == 0)
+            {
+                await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Running)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.PauseRequested, true).SetProperty(j => j.Version, j => j.Version + 1), ct);
+                signals.RequestCancel(jobId);
+            }
+            var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
+            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobPaused, Detail = job.Title });
+            await db.SaveChangesAsync(ct);
+            if (pausedQueued > 0)
+                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Paused, job.Progress, job.ProgressMessage, null, now), ct);
+            return ToView(job, null);
+        }
+    }
+
+    /// <summary>Queues a paused job again; it continues from its checkpoint.</summary>
+    public async Task<JobView> ResumeAsync(string userId, Guid jobId, CancellationToken ct = default)
+    {
+        var (db, projectId) = await OpenForAuthorAsync(userId, jobId, ct);
+        await using (db)
+        {
+            var now = time.GetUtcNow();
+            var resumed = await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Paused)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Queued).SetProperty(j => j.PauseRequested, false)
+                    .SetProperty(j => j.Version, j => j.Version + 1), ct);
+            // Pausing a running job that has not stopped yet: withdraw the request instead.
+            if (resumed == 0)
+                await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Running)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.PauseRequested, false), ct);
+            var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
+            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobResumed, Detail = job.Title });
+            await db.SaveChangesAsync(ct);
+            if (resumed > 0)
+            {
+                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Queued, job.Progress, job.ProgressMessage, null, now), ct);
+                signals.WorkAvailable();
+            }
+            return ToView(job, null);
+        }
+    }
+
+    private async Task<(IncubatorDbContext Db, Guid ProjectId)> OpenForAuthorAsync(string userId, Guid jobId, CancellationToken ct)
+    {
+        var db = await dbFactory.CreateDbContextAsync(ct);
+        try
+        {
+            var projectId = await db.Jobs.Where(j => j.Id == jobId).Select(j => (Guid?)j.ProjectId).SingleOrDefaultAsync(ct)
+                ?? throw new ForbiddenException("You do not have access to this job.");
+            await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+            return (db, projectId);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
     public async Task<Page<JobView>> ListAsync(string userId, Guid projectId, int pageIndex, int pageSize, bool activeOnly = false, CancellationToken ct = default)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
@@ -91,7 +158,7 @@ public sealed class JobQueue(
         pageIndex = Math.Max(0, pageIndex);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId);
-        if (activeOnly) query = query.Where(j => j.State == JobState.Queued || j.State == JobState.Running);
+        if (activeOnly) query = query.Where(j => j.State == JobState.Queued || j.State == JobState.Running || j.State == JobState.Paused);
         var total = await query.CountAsync(ct);
         var rows = await query.OrderByDescending(j => j.CreatedAt)
             .Skip(pageIndex * pageSize).Take(pageSize)
@@ -120,5 +187,5 @@ public sealed class JobQueue(
     }
 
     internal static JobView ToView(Job j, string? email) => new(j.Id, j.ProjectId, j.Kind, j.Title, j.State, j.Progress, j.ProgressMessage,
-        j.Attempts, j.Error, j.CancelRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email);
+        j.Attempts, j.Error, j.CancelRequested, j.PauseRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email);
 }

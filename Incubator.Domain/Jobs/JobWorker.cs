@@ -128,7 +128,6 @@ public sealed class JobWorker : BackgroundService
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         _signals.Register(job.Id, cts);
         var leaseLost = false;
-        var cancelRequested = false;
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = Task.Run(async () =>
         {
@@ -153,12 +152,9 @@ public sealed class JobWorker : BackgroundService
                             return;
                         }
                     }
-                    var cancel = await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.CancelRequested).SingleOrDefaultAsync(heartbeatStop.Token);
-                    if (cancel)
-                    {
-                        cancelRequested = true;
+                    var flags = await db.Jobs.Where(j => j.Id == job.Id).Select(j => new { j.CancelRequested, j.PauseRequested }).SingleOrDefaultAsync(heartbeatStop.Token);
+                    if (flags is { CancelRequested: true } or { PauseRequested: true })
                         await cts.CancelAsync();
-                    }
                 }
                 catch (OperationCanceledException) when (heartbeatStop.IsCancellationRequested)
                 {
@@ -197,9 +193,14 @@ public sealed class JobWorker : BackgroundService
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            if (cancelRequested || await IsCancelRequestedAsync(job.Id))
+            var (cancel, pause) = await StopRequestsAsync(job.Id);
+            if (cancel)
             {
                 await FinishAsync(job, JobState.Cancelled, null);
+            }
+            else if (pause)
+            {
+                await PauseAsync(job);
             }
             else
             {
@@ -221,10 +222,32 @@ public sealed class JobWorker : BackgroundService
         }
     }
 
-    private async Task<bool> IsCancelRequestedAsync(Guid jobId)
+    private async Task<(bool Cancel, bool Pause)> StopRequestsAsync(Guid jobId)
     {
         await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
-        return await db.Jobs.Where(j => j.Id == jobId).Select(j => j.CancelRequested).SingleOrDefaultAsync();
+        var flags = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.CancelRequested, j.PauseRequested }).SingleOrDefaultAsync();
+        return (flags?.CancelRequested == true, flags?.PauseRequested == true);
+    }
+
+    /// <summary>Stops on a user's request keeping the checkpoint; like a graceful hand-back, not a used-up attempt.</summary>
+    private async Task PauseAsync(Job job)
+    {
+        var now = _time.GetUtcNow();
+        await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var updated = await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == WorkerName && j.State == JobState.Running)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.State, JobState.Paused)
+                .SetProperty(j => j.PauseRequested, false)
+                .SetProperty(j => j.LeaseOwner, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
+                .SetProperty(j => j.Attempts, j => j.Attempts - 1)
+                .SetProperty(j => j.Version, j => j.Version + 1), CancellationToken.None);
+        if (updated == 0) return;
+        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = "info", Message = "Job paused." });
+        await db.SaveChangesAsync(CancellationToken.None);
+        var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
+        _logger.LogInformation("Job {JobId} ({Kind}) paused", job.Id, job.Kind);
+        await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Paused, current.Progress, current.ProgressMessage, null, now), CancellationToken.None);
     }
 
     private async Task FinishAsync(Job job, JobState state, string? error)

@@ -166,7 +166,7 @@ public sealed class ProjectService(
         var project = await GetProjectAsync(userId, projectId, ct);
         var members = await ListMembersAsync(userId, projectId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var running = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Queued || j.State == JobState.Running), ct);
+        var running = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Queued || j.State == JobState.Running || j.State == JobState.Paused), ct);
         var finished = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Succeeded || j.State == JobState.Failed || j.State == JobState.Cancelled), ct);
         var activity = await db.Activity.AsNoTracking()
             .Where(a => a.ProjectId == projectId)
@@ -201,6 +201,8 @@ public static class ActivityKinds
     public const string MemberRemoved = "member.removed";
     public const string JobQueued = "job.queued";
     public const string JobCancelled = "job.cancelled";
+    public const string JobPaused = "job.paused";
+    public const string JobResumed = "job.resumed";
     public const string TaskCreated = "task.created";
     public const string TaskSaved = "task.saved";
 }

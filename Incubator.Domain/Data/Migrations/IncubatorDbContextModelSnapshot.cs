@@ -136,6 +136,9 @@ namespace Incubator.Domain.Data.Migrations
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("PauseRequested")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
