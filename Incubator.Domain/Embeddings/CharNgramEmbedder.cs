@@ -16,7 +16,9 @@ public sealed class CharNgramEmbedder : ITextEmbedder
 {
     public const string RepresentationName = "char-ngram";
 
-    public const int DefaultDimensions = 1 << 16;
+    /// <summary>8,192 buckets (32 KiB a vector): collisions stay rare for sentence-length texts, and a run that embeds
+    /// thousands of generated samples for dedup and clustering fits in memory.</summary>
+    public const int DefaultDimensions = 1 << 13;
 
     /// <summary>Weight of a single character relative to a 2- or 3-gram. (Measured: 0, 0.25 or 0.5 move Japanese
     /// similarities by at most 0.05; unigrams mainly keep texts that share no 2-gram from scoring exactly 0.)</summary>

@@ -17,7 +17,7 @@ public sealed class CharNgramEmbedderTests
     {
         var v = _embedder.Embed(["請求書、料金、返金に関する問い合わせ。", "請求書、料金、返金に関する問い合わせ。"]);
         Assert.Equal("char-ngram", _embedder.Name);
-        Assert.Equal(1 << 16, _embedder.Dimensions);
+        Assert.Equal(CharNgramEmbedder.DefaultDimensions, _embedder.Dimensions);
         Assert.Equal(_embedder.Dimensions, v[0].Length);
         Assert.Equal(1.0, VectorMath.Norm(v[0]), 5);
         Assert.Equal(v[0], v[1]);
