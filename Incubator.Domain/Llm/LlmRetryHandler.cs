@@ -32,12 +32,25 @@ internal sealed class LlmRetryHandler(
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
-        // The request body is re-sent on each attempt; a buffered body can be.
-        if (request.Content is not null) await request.Content.LoadIntoBufferAsync(ct).ConfigureAwait(false);
+        // The body is re-sent on every attempt. The SDK's own content object can be written only once, so each
+        // attempt gets a fresh copy of its bytes and headers.
+        byte[]? body = null;
+        List<KeyValuePair<string, IEnumerable<string>>>? contentHeaders = null;
+        if (request.Content is not null)
+        {
+            body = await request.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            contentHeaders = [.. request.Content.Headers];
+        }
 
         for (var attempt = 1; ; attempt++)
         {
             ct.ThrowIfCancellationRequested();
+            if (body is not null)
+            {
+                var content = new ByteArrayContent(body);
+                foreach (var (name, values) in contentHeaders!) content.Headers.TryAddWithoutValidation(name, values);
+                request.Content = content;
+            }
             await limiter.WaitForRequestBudgetAsync(ct).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(policy.AttemptTimeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
