@@ -35,7 +35,8 @@ public sealed class LlmClientFactory(
         if (maxAttempts is { } m) policy = policy with { MaxAttempts = Math.Max(1, m) };
         var limiter = limiters.For(profile);
         var logger = loggerFactory.CreateLogger<LlmClientFactory>();
-        var handler = new LlmRetryHandler(policy, limiter, delay, time, logger, profile.Name) { InnerHandler = _transport };
+        HttpMessageHandler handler = new LlmRetryHandler(policy, limiter, delay, time, logger, profile.Name) { InnerHandler = _transport };
+        if (profile.Provider == LlmProvider.OpenAICompatible) handler = new CompatibleBodyHandler { InnerHandler = handler };
         // Not disposed with the client: the shared transport lives as long as the factory.
         var http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 

@@ -32,7 +32,9 @@ public sealed class LlmClientTests : IAsyncLifetime
         var json = sent.Json!;
         Assert.Equal("fake-model", json["model"]!.GetValue<string>());
         Assert.Equal(0.9, json["temperature"]!.GetValue<double>(), 3);
-        Assert.Equal(256, MaxTokens(sent));
+        // SK 1.82 (OpenAI SDK 2.10) sends max_completion_tokens; for OpenAI-compatible servers max_tokens is added.
+        Assert.Equal(256, json["max_completion_tokens"]!.GetValue<int>());
+        Assert.Equal(256, json["max_tokens"]!.GetValue<int>());
         Assert.Null(json["response_format"]);
         var messages = json["messages"]!.AsArray();
         Assert.Equal(["system", "user"], messages.Select(m => m!["role"]!.GetValue<string>()));
@@ -151,6 +153,21 @@ public sealed class LlmClientTests : IAsyncLifetime
         Assert.Equal("/openai/deployments/my-deployment/chat/completions", sent.Path);
         Assert.Contains("api-version=", sent.Query, StringComparison.Ordinal);
         Assert.Equal(LlmClientHost.Key, sent.Header("api-key"));
+        // Azure.AI.OpenAI (2.9.0-beta.1) still sends the legacy field by itself.
+        Assert.Equal(256, sent.Json!["max_tokens"]!.GetValue<int>());
+        Assert.Null(sent.Json!["max_completion_tokens"]);
+    }
+
+    [Fact]
+    public async Task OpenAI_profiles_send_only_max_completion_tokens()
+    {
+        _host.Server.Enqueue(FakeReply.Completion("hi"));
+
+        await _host.Client(_host.Profile(provider: LlmProvider.OpenAI)).CompleteAsync(Request, CancellationToken.None);
+
+        var json = Assert.Single(_host.Server.ChatRequests).Json!;
+        Assert.Equal(256, json["max_completion_tokens"]!.GetValue<int>());
+        Assert.Null(json["max_tokens"]);
     }
 
     /// <summary>The SDK sends max_completion_tokens or max_tokens depending on its settings; either carries the cap.</summary>
