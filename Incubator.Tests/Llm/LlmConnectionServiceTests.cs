@@ -136,6 +136,13 @@ public sealed class LlmConnectionServiceTests : IAsyncLifetime
         Assert.Equal(0, await db.LlmConnections.CountAsync());
     }
 
+    [Fact]
+    public async Task Migrations_cover_the_model()
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        Assert.False(db.Database.HasPendingModelChanges());
+    }
+
     [Theory]
     [InlineData("ftp://example.com/v1")]
     [InlineData("/v1/chat")]
