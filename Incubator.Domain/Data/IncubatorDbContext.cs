@@ -1,5 +1,6 @@
 using Incubator.Domain.Accounts;
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Llm;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Tasks;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -18,6 +19,7 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<ClassifierTask> Tasks => Set<ClassifierTask>();
     public DbSet<TaskVersion> TaskVersions => Set<TaskVersion>();
     public DbSet<TaskTemplate> TaskTemplates => Set<TaskTemplate>();
+    public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,30 @@
+namespace Incubator.Domain.Llm;
+
+public enum LlmProvider
+{
+    OpenAI,
+    AzureOpenAI,
+    OpenAICompatible,
+}
+
+/// <summary>A saved way to reach an LLM: for one project, or for the whole site when <see cref="ProjectId"/> is null.
+/// The API key is stored only in its Data Protection form and is never read back into a view.</summary>
+public sealed class LlmConnection
+{
+    public Guid Id { get; set; }
+    public Guid? ProjectId { get; set; }
+    public string Name { get; set; } = "";
+    public LlmProvider Provider { get; set; }
+    public string Endpoint { get; set; } = "";
+    /// <summary>Model name; for Azure OpenAI, the deployment name.</summary>
+    public string Model { get; set; } = "";
+    public string? ApiKeyProtected { get; set; }
+    public double Temperature { get; set; } = 0.9;
+    public int MaxOutputTokens { get; set; } = 1024;
+    public int MaxConcurrency { get; set; } = 4;
+    public int? RequestsPerMinute { get; set; }
+    public decimal InputPricePerMillion { get; set; }
+    public decimal OutputPricePerMillion { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedById { get; set; }
+}

@@ -1,0 +1,234 @@
+using System.Security.Cryptography;
+using Incubator.Domain.Accounts;
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Projects;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Incubator.Domain.Llm;
+
+/// <summary>Create, edit, list and remove LLM connections, and hand out profiles (with the decrypted key) to the code
+/// that calls the LLM. Project connections need the Author role; site-wide ones need a site administrator to manage
+/// and any Author to use. Keys are encrypted at rest and never returned in a view.</summary>
+public sealed class LlmConnectionService(
+    IDbContextFactory<IncubatorDbContext> dbFactory,
+    ProjectAccess access,
+    IDataProtectionProvider dataProtection,
+    IOptionsMonitor<LlmOptions> options,
+    TimeProvider time)
+{
+    /// <summary>The id under which the connection from configuration appears; it is never stored.</summary>
+    public static readonly Guid ConfiguredConnectionId = Guid.Parse("00000000-0000-0000-0000-00000000c0f1");
+
+    public const string ConfiguredConnectionName = "Configured (appsettings/environment)";
+
+    public const string ProtectorPurpose = "Incubator.LlmKeys.v1";
+
+    private IDataProtector Protector => dataProtection.CreateProtector(ProtectorPurpose);
+
+    /// <summary>Project connections, then site-wide ones, then the configured one when there is one.</summary>
+    public async Task<IReadOnlyList<LlmConnectionView>> ListAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.LlmConnections.AsNoTracking()
+            .Where(c => c.ProjectId == projectId || c.ProjectId == null)
+            .ToListAsync(ct);
+        var list = rows
+            .OrderBy(c => c.ProjectId is null)
+            .ThenBy(c => c.Name, StringComparer.CurrentCultureIgnoreCase)
+            .Select(ToView)
+            .ToList();
+        if (ConfiguredProfile() is { } configured) list.Add(ToView(configured));
+        return list;
+    }
+
+    /// <summary>Site-wide connections, for the administration page.</summary>
+    public async Task<IReadOnlyList<LlmConnectionView>> ListSiteWideAsync(string userId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireSiteAdminAsync(db, userId, ct);
+        var rows = await db.LlmConnections.AsNoTracking().Where(c => c.ProjectId == null).ToListAsync(ct);
+        return rows.OrderBy(c => c.Name, StringComparer.CurrentCultureIgnoreCase).Select(ToView).ToList();
+    }
+
+    /// <param name="projectId">Null for a site-wide connection (site administrators only).</param>
+    public async Task<LlmConnectionView> CreateAsync(string userId, Guid? projectId, LlmConnectionInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await RequireManageAsync(db, userId, projectId, ct);
+        var newKey = string.IsNullOrWhiteSpace(input.ApiKey) ? null : input.ApiKey.Trim();
+        var (name, endpoint, model) = LlmConnectionRules.Validate(input, newKey is not null);
+        var entity = new LlmConnection
+        {
+            Id = Guid.NewGuid(),
+            ProjectId = projectId,
+            CreatedAt = time.GetUtcNow(),
+            CreatedById = userId,
+        };
+        Apply(entity, input, name, endpoint, model);
+        entity.ApiKeyProtected = newKey is null ? null : Protector.Protect(newKey);
+        db.LlmConnections.Add(entity);
+        if (projectId is { } p) db.Activity.Add(Activity(p, userId, LlmActivityKinds.ConnectionCreated, name));
+        await db.SaveChangesAsync(ct);
+        return ToView(entity);
+    }
+
+    public async Task<LlmConnectionView> UpdateAsync(string userId, Guid connectionId, LlmConnectionInput input, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ThrowIfConfigured(connectionId);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = await FindForManageAsync(db, userId, connectionId, ct);
+        string? newProtected = entity.ApiKeyProtected;
+        if (input.ApiKey is not null)
+            newProtected = string.IsNullOrWhiteSpace(input.ApiKey) ? null : Protector.Protect(input.ApiKey.Trim());
+        var (name, endpoint, model) = LlmConnectionRules.Validate(input, newProtected is not null);
+        Apply(entity, input, name, endpoint, model);
+        entity.ApiKeyProtected = newProtected;
+        if (entity.ProjectId is { } p) db.Activity.Add(Activity(p, userId, LlmActivityKinds.ConnectionChanged, name));
+        await db.SaveChangesAsync(ct);
+        return ToView(entity);
+    }
+
+    public async Task DeleteAsync(string userId, Guid connectionId, CancellationToken ct = default)
+    {
+        ThrowIfConfigured(connectionId);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = await FindForManageAsync(db, userId, connectionId, ct);
+        db.LlmConnections.Remove(entity);
+        if (entity.ProjectId is { } p) db.Activity.Add(Activity(p, userId, LlmActivityKinds.ConnectionDeleted, entity.Name));
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The profile, key included, for an Author of <paramref name="projectId"/> who wants to run something
+    /// there: the project's own connections, site-wide ones and the configured one.</summary>
+    public async Task<LlmProfile> GetProfileAsync(string userId, Guid projectId, Guid connectionId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        if (connectionId == ConfiguredConnectionId)
+            return ConfiguredProfile() ?? throw NotFound();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = await db.LlmConnections.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectionId, ct);
+        if (entity is null || (entity.ProjectId is not null && entity.ProjectId != projectId)) throw NotFound();
+        return ToProfile(entity);
+    }
+
+    /// <summary>For background jobs, which run with no signed-in user: the job was authorised when it was queued.</summary>
+    public async Task<LlmProfile> GetProfileForSystemAsync(Guid connectionId, CancellationToken ct = default)
+    {
+        if (connectionId == ConfiguredConnectionId)
+            return ConfiguredProfile() ?? throw NotFound();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var entity = await db.LlmConnections.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectionId, ct) ?? throw NotFound();
+        return ToProfile(entity);
+    }
+
+    /// <summary>The connection from configuration section "Llm", or null when none is configured.</summary>
+    public LlmProfile? ConfiguredProfile()
+    {
+        var o = options.CurrentValue;
+        if (!o.HasConfiguredConnection) return null;
+        var endpoint = string.IsNullOrWhiteSpace(o.Endpoint) && o.Provider == LlmProvider.OpenAI ? LlmConnectionRules.OpenAIDefaultEndpoint : (o.Endpoint ?? "").Trim();
+        return new LlmProfile(ConfiguredConnectionId, ConfiguredConnectionName, o.Provider, endpoint, o.Model!.Trim(),
+            string.IsNullOrWhiteSpace(o.ApiKey) ? null : o.ApiKey.Trim(), o.Temperature, o.MaxOutputTokens, o.MaxConcurrency,
+            o.RequestsPerMinute, o.InputPricePerMillion, o.OutputPricePerMillion);
+    }
+
+    private LlmProfile ToProfile(LlmConnection c)
+    {
+        string? key = null;
+        if (c.ApiKeyProtected is not null)
+        {
+            try
+            {
+                key = Protector.Unprotect(c.ApiKeyProtected);
+            }
+            catch (CryptographicException)
+            {
+                // The data-protection keys that encrypted it are gone (new data folder, different key ring).
+                throw new DomainValidationException("apiKey", "ApiKeyUnreadable",
+                    $"The API key saved for '{c.Name}' can no longer be decrypted (the server's data-protection keys changed). Enter the key again.", c.Name);
+            }
+        }
+        return new LlmProfile(c.Id, c.Name, c.Provider, c.Endpoint, c.Model, key, c.Temperature, c.MaxOutputTokens, c.MaxConcurrency,
+            c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion);
+    }
+
+    private static LlmConnectionView ToView(LlmConnection c) =>
+        new(c.Id, c.ProjectId, c.Name, c.Provider, c.Endpoint, c.Model, c.ApiKeyProtected is not null, c.Temperature, c.MaxOutputTokens,
+            c.MaxConcurrency, c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion);
+
+    private static LlmConnectionView ToView(LlmProfile p) =>
+        new(p.Id ?? ConfiguredConnectionId, null, p.Name, p.Provider, p.Endpoint, p.Model, p.HasKey, p.Temperature, p.MaxOutputTokens,
+            p.MaxConcurrency, p.RequestsPerMinute, p.InputPricePerMillion, p.OutputPricePerMillion);
+
+    private static void Apply(LlmConnection entity, LlmConnectionInput input, string name, string endpoint, string model)
+    {
+        entity.Name = name;
+        entity.Provider = input.Provider;
+        entity.Endpoint = endpoint;
+        entity.Model = model;
+        entity.Temperature = input.Temperature;
+        entity.MaxOutputTokens = input.MaxOutputTokens;
+        entity.MaxConcurrency = input.MaxConcurrency;
+        entity.RequestsPerMinute = input.RequestsPerMinute;
+        entity.InputPricePerMillion = input.InputPricePerMillion;
+        entity.OutputPricePerMillion = input.OutputPricePerMillion;
+    }
+
+    private async Task<LlmConnection> FindForManageAsync(IncubatorDbContext db, string userId, Guid connectionId, CancellationToken ct)
+    {
+        var entity = await db.LlmConnections.SingleOrDefaultAsync(c => c.Id == connectionId, ct);
+        if (entity is null)
+        {
+            // Same answer as for a connection the user may not see: nothing about whether it exists.
+            await RequireSignedInAsync(db, userId, ct);
+            throw NotFound();
+        }
+        await RequireManageAsync(db, userId, entity.ProjectId, ct);
+        return entity;
+    }
+
+    private async Task RequireManageAsync(IncubatorDbContext db, string userId, Guid? projectId, CancellationToken ct)
+    {
+        if (projectId is { } p) await access.RequireAsync(p, userId, ProjectRole.Author, ct);
+        else await RequireSiteAdminAsync(db, userId, ct);
+    }
+
+    private static async Task RequireSiteAdminAsync(IncubatorDbContext db, string userId, CancellationToken ct)
+    {
+        var isAdmin = !string.IsNullOrEmpty(userId) && await db.UserRoles
+            .Where(ur => ur.UserId == userId)
+            .Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name)
+            .AnyAsync(n => n == SiteRoles.Admin, ct);
+        if (!isAdmin) throw new ForbiddenException("Only site administrators can manage site-wide connections.");
+    }
+
+    private static async Task RequireSignedInAsync(IncubatorDbContext db, string userId, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(userId) || !await db.Users.AnyAsync(u => u.Id == userId, ct)) throw new ForbiddenException();
+    }
+
+    private static void ThrowIfConfigured(Guid connectionId)
+    {
+        if (connectionId == ConfiguredConnectionId)
+            throw new DomainValidationException("connection", "ConnectionReadOnly",
+                "This connection comes from appsettings or environment variables; change it there.");
+    }
+
+    private static NotFoundException NotFound() => new("That LLM connection does not exist or is not available in this project.");
+
+    private ActivityEntry Activity(Guid projectId, string userId, string kind, string detail) =>
+        new() { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = kind, Detail = detail.Length > 400 ? detail[..400] : detail };
+}
+
+public static class LlmActivityKinds
+{
+    public const string ConnectionCreated = "llm.connection.created";
+    public const string ConnectionChanged = "llm.connection.changed";
+    public const string ConnectionDeleted = "llm.connection.deleted";
+}

@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Incubator.Domain.Llm;
+
+public static class LlmServiceCollectionExtensions
+{
+    /// <summary>Connections (keys under Data Protection), the client factory with its shared limiters and retry
+    /// delays, the connection tester and the Ollama detector. Binds section "Llm" (env: Llm__Endpoint, ...).</summary>
+    public static IServiceCollection AddIncubatorLlm(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LlmOptions>()
+            .Bind(configuration.GetSection(LlmOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
+        // Idempotent; the web host adds the application name and the key folder on top.
+        services.AddDataProtection();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LlmDelay>();
+        services.AddSingleton<LlmLimiterRegistry>();
+        services.AddSingleton<LlmClientFactory>();
+        services.AddSingleton<LlmConnectionService>();
+        services.AddSingleton<ConnectionTester>();
+        services.AddSingleton<OllamaDetector>();
+        return services;
+    }
+}
+
+/// <summary>A configured connection that cannot work is reported at start-up, with every problem and the same codes
+/// as the form uses, rather than at the first generation run.</summary>
+internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LlmOptions o)
+    {
+        var failures = new List<string>();
+        if (o.MaxAttempts < 1) failures.Add("Llm:MaxAttempts must be at least 1.");
+        if (o.AttemptTimeout <= TimeSpan.Zero) failures.Add("Llm:AttemptTimeout must be positive.");
+        if (o.RetryBaseDelay < TimeSpan.Zero || o.RetryMaxDelay <= TimeSpan.Zero) failures.Add("Llm:RetryBaseDelay and Llm:RetryMaxDelay must be positive.");
+        if (o.HasConfiguredConnection)
+        {
+            try
+            {
+                LlmConnectionRules.Validate(new LlmConnectionInput("configured", o.Provider, o.Endpoint, o.Model, o.ApiKey, o.Temperature,
+                    o.MaxOutputTokens, o.MaxConcurrency, o.RequestsPerMinute, o.InputPricePerMillion, o.OutputPricePerMillion),
+                    !string.IsNullOrWhiteSpace(o.ApiKey));
+            }
+            catch (Common.DomainValidationException ex)
+            {
+                failures.AddRange(ex.Details.Select(d => $"Llm: {d.Code}: {d.Message}"));
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

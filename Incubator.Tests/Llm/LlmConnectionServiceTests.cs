@@ -1,0 +1,289 @@
+using System.Text;
+using Incubator.Domain.Accounts;
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Llm;
+using Incubator.Domain.Projects;
+using Incubator.Tests.Infrastructure;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Incubator.Tests.Llm;
+
+/// <summary>Connections on a real SQLite database with Data Protection keys in the data folder, as the portal
+/// composes them: roles, validation codes, the write-only encrypted key and the configured connection.</summary>
+public sealed class LlmConnectionServiceTests : IAsyncLifetime
+{
+    private const string Secret = "sk-proj-PLAINTEXT-key-4242424242";
+    private TempFolder _folder = null!;
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        _folder = new TempFolder("incubator-llm");
+        _services = Build(new Dictionary<string, string?>
+        {
+            ["Llm:Provider"] = "OpenAICompatible",
+            ["Llm:Endpoint"] = "http://localhost:11434/v1",
+            ["Llm:Model"] = "llama3.2",
+            ["Llm:ApiKey"] = "configured-key-123",
+            ["Llm:MaxConcurrency"] = "3",
+        });
+        await _services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    private ServiceProvider Build(Dictionary<string, string?> settings)
+    {
+        settings["Incubator:DataDirectory"] = _folder.Path;
+        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection()
+            .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
+            .AddIncubatorData(config)
+            .AddIncubatorProjects()
+            .AddIncubatorJobs(config, runWorker: false)
+            .AddIncubatorLlm(config);
+        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(_folder.Path, "keys")));
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    private LlmConnectionService Connections => _services.GetRequiredService<LlmConnectionService>();
+
+    private IDbContextFactory<IncubatorDbContext> Db => _services.GetRequiredService<IDbContextFactory<IncubatorDbContext>>();
+
+    private static LlmConnectionInput Input(string? key = Secret, LlmProvider provider = LlmProvider.OpenAICompatible, string name = "Local Ollama") =>
+        new(name, provider, "http://localhost:11434/v1", "llama3.2", key, 0.7, 900, 2, 60, 0.15m, 0.6m);
+
+    [Fact]
+    public async Task Key_is_encrypted_at_rest_write_only_in_views_and_decrypted_for_profiles()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+
+        var view = await Connections.CreateAsync(author, project, Input());
+
+        Assert.True(view.HasKey);
+        Assert.DoesNotContain(Secret, view.ToString(), StringComparison.Ordinal);
+        await using (var db = await Db.CreateDbContextAsync())
+        {
+            var row = await db.LlmConnections.AsNoTracking().SingleAsync(c => c.Id == view.Id);
+            Assert.NotNull(row.ApiKeyProtected);
+            Assert.DoesNotContain(Secret, row.ApiKeyProtected, StringComparison.Ordinal);
+            Assert.Equal(Secret, _services.GetRequiredService<IDataProtectionProvider>().CreateProtector(LlmConnectionService.ProtectorPurpose).Unprotect(row.ApiKeyProtected));
+            // Nothing else in the row carries it either.
+            var raw = await db.Database.SqlQueryRaw<string>(
+                "SELECT Name || '|' || Endpoint || '|' || Model || '|' || ApiKeyProtected AS Value FROM LlmConnections").ToListAsync();
+            Assert.DoesNotContain(raw, r => r.Contains(Secret, StringComparison.Ordinal));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(_folder.Path, "*.db*"))
+            Assert.DoesNotContain(Secret, Encoding.UTF8.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
+
+        var profile = await Connections.GetProfileAsync(author, project, view.Id);
+        Assert.Equal(Secret, profile.ApiKey);
+        Assert.Equal(("Local Ollama", "llama3.2", 0.7, 900, 2, 60, 0.15m, 0.6m),
+            (profile.Name, profile.Model, profile.Temperature, profile.MaxOutputTokens, profile.MaxConcurrency, profile.RequestsPerMinute, profile.InputPricePerMillion, profile.OutputPricePerMillion));
+        Assert.DoesNotContain(Secret, profile.ToString(), StringComparison.Ordinal);
+        Assert.Equal(Secret, (await Connections.GetProfileForSystemAsync(view.Id)).ApiKey);
+    }
+
+    [Fact]
+    public async Task Update_keeps_replaces_or_removes_the_key()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        var view = await Connections.CreateAsync(author, project, Input());
+
+        var kept = await Connections.UpdateAsync(author, view.Id, Input(key: null, name: "Renamed"));
+        Assert.True(kept.HasKey);
+        Assert.Equal("Renamed", kept.Name);
+        Assert.Equal(Secret, (await Connections.GetProfileAsync(author, project, view.Id)).ApiKey);
+
+        await Connections.UpdateAsync(author, view.Id, Input(key: "sk-new"));
+        Assert.Equal("sk-new", (await Connections.GetProfileAsync(author, project, view.Id)).ApiKey);
+
+        var removed = await Connections.UpdateAsync(author, view.Id, Input(key: ""));
+        Assert.False(removed.HasKey);
+        Assert.Null((await Connections.GetProfileAsync(author, project, view.Id)).ApiKey);
+
+        await Connections.DeleteAsync(author, view.Id);
+        Assert.DoesNotContain(await Connections.ListAsync(author, project), c => c.Id == view.Id);
+        await Assert.ThrowsAsync<NotFoundException>(() => Connections.GetProfileAsync(author, project, view.Id));
+    }
+
+    [Fact]
+    public async Task Every_invalid_field_is_reported_with_its_code_and_nothing_is_saved()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        var bad = new LlmConnectionInput(" ", LlmProvider.AzureOpenAI, "localhost:11434", "", null, 2.5, 0, 65, 0, -1m, -0.01m);
+
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.CreateAsync(author, project, bad));
+
+        Assert.Equal(
+            ["ConnectionNameRequired", "EndpointInvalid", "ModelRequired", "TemperatureOutOfRange", "MaxOutputTokensOutOfRange",
+             "ConcurrencyOutOfRange", "RpmOutOfRange", "PriceNegative", "PriceNegative", "AzureNeedsKey"],
+            ex.Details.Select(d => d.Code));
+        await using var db = await Db.CreateDbContextAsync();
+        Assert.Equal(0, await db.LlmConnections.CountAsync());
+    }
+
+    [Fact]
+    public async Task Migrations_cover_the_model()
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        Assert.False(db.Database.HasPendingModelChanges());
+    }
+
+    [Theory]
+    [InlineData("ftp://example.com/v1")]
+    [InlineData("/v1/chat")]
+    [InlineData("javascript:alert(1)")]
+    public async Task Endpoint_must_be_an_absolute_http_address(string endpoint)
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.CreateAsync(author, project, Input() with { Endpoint = endpoint }));
+
+        Assert.Equal("EndpointInvalid", Assert.Single(ex.Details).Code);
+    }
+
+    [Fact]
+    public async Task Limits_at_the_edges_are_accepted_and_OpenAI_defaults_its_endpoint()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+
+        var view = await Connections.CreateAsync(author, project,
+            new LlmConnectionInput("OpenAI", LlmProvider.OpenAI, "  ", " gpt-4o-mini ", "sk-x", 2, 32768, 64, 100_000, 0m, 0m));
+        var azureRemovingKey = await Connections.CreateAsync(author, project, Input(provider: LlmProvider.AzureOpenAI));
+
+        Assert.Equal(("https://api.openai.com/v1", "gpt-4o-mini"), (view.Endpoint, view.Model));
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.UpdateAsync(author, azureRemovingKey.Id, Input(key: "", provider: LlmProvider.AzureOpenAI)));
+        Assert.Equal("AzureNeedsKey", Assert.Single(ex.Details).Code);
+    }
+
+    [Fact]
+    public async Task Viewers_list_but_cannot_create_and_outsiders_see_nothing()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        var viewer = await UserAsync(project, ProjectRole.Viewer);
+        var reviewer = await UserAsync(project, ProjectRole.Reviewer);
+        var outsider = await UserAsync(null, null);
+        var view = await Connections.CreateAsync(author, project, Input());
+
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.CreateAsync(viewer, project, Input()));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.UpdateAsync(viewer, view.Id, Input()));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.DeleteAsync(reviewer, view.Id));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.GetProfileAsync(reviewer, project, view.Id));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.ListAsync(outsider, project));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.UpdateAsync(outsider, view.Id, Input()));
+        var seen = await Connections.ListAsync(viewer, project);
+        Assert.Contains(seen, c => c.Id == view.Id && c.HasKey);
+    }
+
+    [Fact]
+    public async Task Site_wide_connections_need_an_admin_to_manage_and_any_author_to_use()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        var (otherProject, otherAuthor) = await ProjectWithAsync(ProjectRole.Owner);
+        var admin = await UserAsync(null, null);
+        await MakeSiteAdminAsync(admin);
+
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.CreateAsync(author, null, Input(name: "Shared")));
+        var shared = await Connections.CreateAsync(admin, null, Input(name: "Shared"));
+        var own = await Connections.CreateAsync(author, project, Input(name: "Own"));
+
+        Assert.Null(shared.ProjectId);
+        Assert.True(shared.IsSiteWide);
+        Assert.Equal(Secret, (await Connections.GetProfileAsync(otherAuthor, otherProject, shared.Id)).ApiKey);
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.UpdateAsync(author, shared.Id, Input(name: "Hijacked")));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.DeleteAsync(otherAuthor, shared.Id));
+        // A project's connection is not usable from another project, even by someone who is Author there.
+        await Assert.ThrowsAsync<NotFoundException>(() => Connections.GetProfileAsync(otherAuthor, otherProject, own.Id));
+        var list = await Connections.ListAsync(author, project);
+        Assert.Equal(["Own", "Shared", LlmConnectionService.ConfiguredConnectionName], list.Select(c => c.Name));
+        Assert.DoesNotContain(await Connections.ListAsync(otherAuthor, otherProject), c => c.Id == own.Id);
+        Assert.Equal(["Shared"], (await Connections.ListSiteWideAsync(admin)).Select(c => c.Name));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Connections.ListSiteWideAsync(author));
+    }
+
+    [Fact]
+    public async Task Configured_connection_is_listed_usable_and_read_only()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+
+        var configured = Assert.Single(await Connections.ListAsync(author, project), c => c.IsConfigured);
+        Assert.Equal((Guid.Parse("00000000-0000-0000-0000-00000000c0f1"), "Configured (appsettings/environment)", "llama3.2", true, 3),
+            (configured.Id, configured.Name, configured.Model, configured.HasKey, configured.MaxConcurrency));
+
+        var profile = await Connections.GetProfileForSystemAsync(LlmConnectionService.ConfiguredConnectionId);
+        Assert.Equal(("http://localhost:11434/v1", "configured-key-123"), (profile.Endpoint, profile.ApiKey));
+        Assert.Equal("configured-key-123", (await Connections.GetProfileAsync(author, project, configured.Id)).ApiKey);
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.UpdateAsync(author, configured.Id, Input()));
+        Assert.Equal("ConnectionReadOnly", Assert.Single(ex.Details).Code);
+        await using var db = await Db.CreateDbContextAsync();
+        Assert.Equal(0, await db.LlmConnections.CountAsync());
+    }
+
+    [Fact]
+    public async Task Without_configuration_there_is_no_configured_connection_and_bad_configuration_fails_validation()
+    {
+        await using (var plain = Build([]))
+        {
+            Assert.Null(plain.GetRequiredService<LlmConnectionService>().ConfiguredProfile());
+            await Assert.ThrowsAsync<NotFoundException>(() => plain.GetRequiredService<LlmConnectionService>().GetProfileForSystemAsync(LlmConnectionService.ConfiguredConnectionId));
+        }
+        await using var bad = Build(new Dictionary<string, string?> { ["Llm:Model"] = "m", ["Llm:Endpoint"] = "not a url", ["Llm:Temperature"] = "7" });
+        var ex = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<LlmOptions>>().Value);
+        Assert.Contains(ex.Failures, f => f.Contains("EndpointInvalid", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("TemperatureOutOfRange", StringComparison.Ordinal));
+    }
+
+    private async Task<(Guid Project, string User)> ProjectWithAsync(ProjectRole role)
+    {
+        var id = Guid.NewGuid();
+        await using (var db = await Db.CreateDbContextAsync())
+        {
+            db.Projects.Add(new Project { Id = id, Name = "llm test", CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+        return (id, await UserAsync(id, role));
+    }
+
+    private async Task<string> UserAsync(Guid? projectId, ProjectRole? role)
+    {
+        var id = Guid.NewGuid().ToString();
+        var email = $"u-{id[..8]}@example.test";
+        await using var db = await Db.CreateDbContextAsync();
+        db.Users.Add(new AppUser
+        {
+            Id = id, UserName = email, NormalizedUserName = email.ToUpperInvariant(), Email = email,
+            NormalizedEmail = email.ToUpperInvariant(), DisplayName = "u", CreatedAt = DateTimeOffset.UtcNow,
+        });
+        if (projectId is { } p && role is { } r)
+            db.ProjectMembers.Add(new ProjectMember { ProjectId = p, UserId = id, Role = r, AddedAt = DateTimeOffset.UtcNow });
+        await db.SaveChangesAsync();
+        return id;
+    }
+
+    private async Task MakeSiteAdminAsync(string userId)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        var role = await db.Roles.SingleOrDefaultAsync(r => r.Name == SiteRoles.Admin);
+        if (role is null)
+        {
+            role = new IdentityRole(SiteRoles.Admin) { NormalizedName = SiteRoles.Admin.ToUpperInvariant() };
+            db.Roles.Add(role);
+        }
+        db.UserRoles.Add(new IdentityUserRole<string> { UserId = userId, RoleId = role.Id });
+        await db.SaveChangesAsync();
+    }
+}
