@@ -1,4 +1,5 @@
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Llm;
 
 namespace Incubator.Web.Extensions;
 
@@ -7,6 +8,7 @@ public static class JobsExtensions
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
         builder.Services.AddIncubatorJobs(builder.Configuration);
+        builder.Services.AddIncubatorLlm(builder.Configuration);
         return builder;
     }
 }
