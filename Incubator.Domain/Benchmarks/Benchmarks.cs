@@ -25,6 +25,7 @@ public static class BenchmarkCatalog
     [
         new Jobs.JobThroughputBenchmark(),
         new Embeddings.EncoderBenchmark(),
+        new Generation.KMeansBenchmark(),
     ];
 }
 
