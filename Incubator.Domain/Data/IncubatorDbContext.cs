@@ -1,4 +1,5 @@
 using Incubator.Domain.Accounts;
+using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Projects;
@@ -19,6 +20,9 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<ClassifierTask> Tasks => Set<ClassifierTask>();
     public DbSet<TaskVersion> TaskVersions => Set<TaskVersion>();
     public DbSet<TaskTemplate> TaskTemplates => Set<TaskTemplate>();
+    public DbSet<GenerationRun> GenerationRuns => Set<GenerationRun>();
+    public DbSet<Candidate> Candidates => Set<Candidate>();
+    public DbSet<RejectedSample> RejectedSamples => Set<RejectedSample>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -9,6 +9,9 @@ namespace Incubator.Domain.Jobs;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(JobChanged), "JobChanged")]
 [JsonDerivedType(typeof(ProjectChanged), "ProjectChanged")]
+[JsonDerivedType(typeof(SampleAccepted), "SampleAccepted")]
+[JsonDerivedType(typeof(SampleRejected), "SampleRejected")]
+[JsonDerivedType(typeof(RunProgress), "RunProgress")]
 [JsonDerivedType(typeof(TaskChanged), "TaskChanged")]
 public abstract record RunEvent(Guid ProjectId);
 
@@ -22,6 +25,17 @@ public sealed record ProjectChanged(Guid ProjectId, string What) : RunEvent(Proj
 
 /// <summary>A task was created or got a new version (<c>Version</c> is its current version number).</summary>
 public sealed record TaskChanged(Guid ProjectId, Guid TaskId, int Version) : RunEvent(ProjectId);
+
+/// <summary>A generated sample was kept (it is already a row).</summary>
+public sealed record SampleAccepted(Guid ProjectId, Guid RunId, Guid CandidateId, string Label, string Text, int Round, bool Ambiguous) : RunEvent(ProjectId);
+
+/// <summary>A piece of LLM output was rejected, with the reason.</summary>
+public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, string Text, string Reason, string Detail) : RunEvent(ProjectId);
+
+/// <summary>A generation run's counters: pool and selected per label, tokens, cost, rate.</summary>
+public sealed record RunProgress(
+    Guid ProjectId, Guid RunId, int Round, IReadOnlyDictionary<string, int> Pool, IReadOnlyDictionary<string, int> Selected, int Target,
+    long InputTokens, long OutputTokens, decimal Cost, int Calls, double AcceptedPerSecond) : RunEvent(ProjectId);
 
 public interface IRunEvents
 {

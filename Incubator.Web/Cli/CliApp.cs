@@ -15,6 +15,7 @@ public static class CliApp
         ("serve", "serve [--urls URL] [ASP.NET options]", "Run the portal (the default when no verb is given)."),
         ("migrate", "migrate", "Create or upgrade the database in the data folder, print what was applied, and exit."),
         ("bench", "bench [--filter TEXT] [--list]", "Run the registered benchmarks and print a table."),
+        ("generate", GenerateVerb.Usage, "Generate labelled samples for a task JSON with an LLM endpoint and write label<TAB>text rows."),
         ("healthcheck", "healthcheck [--url URL]", "Ask a running portal's /healthz; exit 0 when healthy (used by the Docker HEALTHCHECK)."),
     ];
 
@@ -35,6 +36,8 @@ public static class CliApp
                     return await MigrateAsync(rest, stdout);
                 case "bench":
                     return await BenchAsync(rest, stdout, stderr);
+                case "generate":
+                    return await GenerateVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
                 case "healthcheck":
                     return await HealthCheckAsync(rest, stdout, stderr);
                 case "--help" or "-h" or "-?" or "help":
@@ -61,7 +64,7 @@ public static class CliApp
         w.WriteLine();
         w.WriteLine("Verbs:");
         foreach (var (_, usage, help) in Verbs)
-            w.WriteLine($"  {usage,-38} {help}");
+            w.WriteLine($"  {usage}\n      {help}");
         w.WriteLine();
         w.WriteLine("Data folder: ./data under the current folder; set INCUBATOR_DATA or --Incubator:DataDirectory=PATH to change it.");
         w.WriteLine("Port: http://localhost:5080 by default; change it with --urls or ASPNETCORE_URLS.");

@@ -1,3 +1,4 @@
+using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 
@@ -9,6 +10,7 @@ public static class JobsExtensions
     {
         builder.Services.AddIncubatorJobs(builder.Configuration);
         builder.Services.AddIncubatorLlm(builder.Configuration);
+        builder.Services.AddIncubatorGeneration();
         return builder;
     }
 }

@@ -13,6 +13,12 @@ public interface IProjectsClient
     Task ProjectChanged(ProjectChanged e);
 
     Task TaskChanged(TaskChanged e);
+
+    Task SampleAccepted(SampleAccepted e);
+
+    Task SampleRejected(SampleRejected e);
+
+    Task RunProgress(RunProgress e);
 }
 
 /// <summary>Relays a project's live events to members who joined its group. Membership is checked on join, on the
@@ -54,6 +60,15 @@ internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub, 
                     break;
                 case TaskChanged t:
                     await group.TaskChanged(t);
+                    break;
+                case SampleAccepted a:
+                    await group.SampleAccepted(a);
+                    break;
+                case SampleRejected r:
+                    await group.SampleRejected(r);
+                    break;
+                case RunProgress p:
+                    await group.RunProgress(p);
                     break;
                 default:
                     logger.LogDebug("No hub method for {EventType}", e.GetType().Name);

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Incubator.Domain.Data;
+using Incubator.Domain.Llm;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Generation;
+
+/// <summary>A portal run's store: every accepted sample and every rejected piece is a row the moment the engine
+/// reports it, and run counters are incremented in SQL, so a crash loses nothing that was shown.</summary>
+public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFactory, GenerationRun run, TimeProvider time) : IGenerationStore
+{
+    public async Task<GenerationState> LoadAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var fresh = await db.GenerationRuns.AsNoTracking().SingleAsync(r => r.Id == run.Id, ct);
+        var known = await db.Candidates.AsNoTracking()
+            .Where(c => c.TaskId == run.TaskId)
+            .Select(c => new KnownSample(c.Id, c.Label, c.EditedText ?? c.Text, c.Stage, c.Round, c.RunId == run.Id))
+            .ToListAsync(ct);
+        // Centres of earlier rounds of this run, side by side per label, as "already have" examples.
+        var selected = known.Where(k => k.FromThisRun && k.Stage == CandidateStage.Selected).GroupBy(k => k.Label)
+            .ToDictionary(g => g.Key, g => g.Select(k => k.Text).Take(3).ToList());
+        var centres = new List<IReadOnlyDictionary<string, string>>();
+        for (var i = 0; i < 3; i++)
+        {
+            var row = selected.Where(s => i < s.Value.Count).ToDictionary(s => s.Key, s => s.Value[i]);
+            if (row.Count > 0) centres.Add(row);
+        }
+        // Reviewer decisions on this task steer the prompt: rejections with their reasons, and corrections.
+        var reviewed = await db.Candidates.AsNoTracking()
+            .Where(c => c.TaskId == run.TaskId && (c.Status == CandidateStatus.Rejected || c.EditedText != null))
+            .OrderByDescending(c => c.CreatedAt).Take(40)
+            .Select(c => new { c.Label, c.Text, c.Status, c.ReviewReason, c.EditedText })
+            .ToListAsync(ct);
+        var feedback = reviewed.Count == 0 ? null : new GenerationFeedback(
+            reviewed.Where(r => r.Status == CandidateStatus.Rejected).Select(r => new FeedbackItem(r.Label, r.Text, r.ReviewReason ?? "rejected")).ToList(),
+            reviewed.Where(r => r.EditedText != null).Select(r => new FeedbackEdit(r.Label, r.Text, r.EditedText!)).ToList());
+        return new GenerationState(fresh.Round, known, centres, feedback, fresh.InputTokens, fresh.OutputTokens, fresh.Cost, fresh.Calls);
+    }
+
+    public async Task<Guid> AddCandidateAsync(string label, string text, string normalizedText, int round, bool ambiguous, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var c = new Candidate
+        {
+            Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, TaskVersionNumber = run.TaskVersionNumber, RunId = run.Id,
+            Label = label, Text = text, NormalizedText = normalizedText, Source = CandidateSource.Generation, Stage = CandidateStage.Pool,
+            Status = CandidateStatus.Pending, IsAmbiguous = ambiguous, Round = round, CreatedAt = time.GetUtcNow(),
+        };
+        db.Candidates.Add(c);
+        await db.SaveChangesAsync(ct);
+        return c.Id;
+    }
+
+    public async Task AddRejectedAsync(RejectedPiece piece, int round, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.RejectedSamples.Add(new RejectedSample
+        {
+            RunId = run.Id, ProjectId = run.ProjectId, Label = piece.Label, Text = Truncate(piece.Text, 4000), Reason = piece.Reason,
+            Detail = Truncate(piece.Detail, 1000), Round = round, CreatedAt = time.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+    }
+
+    public async Task MarkAmbiguousAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Candidates.Where(c => ids.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.IsAmbiguous, true), ct);
+    }
+
+    public async Task<(long InputTokens, long OutputTokens, decimal Cost)> RecordCallAsync(LlmUsage usage, decimal cost, bool failed, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var failedIncrement = failed ? 1 : 0;
+        var estimated = usage.Estimated;
+        // SQLite stores decimals as text, so the money total is read, added and written under the row's own
+        // transaction rather than incremented in SQL.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var row = await db.GenerationRuns.SingleAsync(r => r.Id == run.Id, ct);
+        row.InputTokens += usage.InputTokens;
+        row.OutputTokens += usage.OutputTokens;
+        row.Cost += cost;
+        row.Calls += 1;
+        row.FailedCalls += failedIncrement;
+        row.TokensEstimated |= estimated;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return (row.InputTokens, row.OutputTokens, row.Cost);
+    }
+
+    public async Task CompleteRoundAsync(int round, IReadOnlyDictionary<string, DiversitySelectionIds> selection, RoundStats stats, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var selected = selection.Values.SelectMany(s => s.Selected).ToList();
+        var reserve = selection.Values.SelectMany(s => s.Reserve).ToList();
+        await db.Candidates.Where(c => selected.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Selected), ct);
+        await db.Candidates.Where(c => reserve.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Reserve), ct);
+        var row = await db.GenerationRuns.SingleAsync(r => r.Id == run.Id, ct);
+        row.Round = round + 1;
+        var history = string.IsNullOrEmpty(row.DiversityJson) ? [] : JsonSerializer.Deserialize<List<RoundStats>>(row.DiversityJson, Json) ?? [];
+        history.Add(stats);
+        row.DiversityJson = JsonSerializer.Serialize(history, Json);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task StopAsync(string reason, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var r = Truncate(reason, 1000);
+        await db.GenerationRuns.Where(x => x.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.StopReason, r), ct);
+    }
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

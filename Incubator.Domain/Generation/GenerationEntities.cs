@@ -1,0 +1,96 @@
+namespace Incubator.Domain.Generation;
+
+/// <summary>One generation run of a task version through one LLM connection. Settings are fixed when it is created;
+/// counters grow as calls return. Its live state (queued, running, paused...) is the job's.</summary>
+public sealed class GenerationRun
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid TaskId { get; set; }
+    public Guid TaskVersionId { get; set; }
+    public int TaskVersionNumber { get; set; }
+    public Guid ConnectionId { get; set; }
+    /// <summary>Snapshot for lineage: the connection may be edited or deleted later.</summary>
+    public string ConnectionName { get; set; } = "";
+    public string Model { get; set; } = "";
+    public int PerLabelTarget { get; set; }
+    public double Oversample { get; set; } = 3;
+    public int Concurrency { get; set; } = 4;
+    public long? BudgetTokens { get; set; }
+    public decimal? BudgetMoney { get; set; }
+    public int Seed { get; set; }
+    public int Round { get; set; }
+    public long InputTokens { get; set; }
+    public long OutputTokens { get; set; }
+    public bool TokensEstimated { get; set; }
+    public decimal Cost { get; set; }
+    public int Calls { get; set; }
+    public int FailedCalls { get; set; }
+    /// <summary>Why the run stopped early (budget, guard), or null.</summary>
+    public string? StopReason { get; set; }
+    /// <summary>Per-label diversity before and after selection, as JSON (see <see cref="RoundStats"/>).</summary>
+    public string? DiversityJson { get; set; }
+    public Guid? JobId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedById { get; set; }
+}
+
+public enum CandidateSource
+{
+    Generation,
+    Mining,
+}
+
+/// <summary>Where a generated sample stands in self-diversification: in the oversampled pool of its round, chosen
+/// as a cluster centre (shown for review), or kept in reserve (not lost, reviewable).</summary>
+public enum CandidateStage
+{
+    Pool,
+    Selected,
+    Reserve,
+}
+
+public enum CandidateStatus
+{
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// <summary>A labelled sample waiting for (or past) review. Written the moment it is accepted, so nothing shown is lost.</summary>
+public sealed class Candidate
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid TaskId { get; set; }
+    public int TaskVersionNumber { get; set; }
+    public Guid? RunId { get; set; }
+    public string Label { get; set; } = "";
+    public string Text { get; set; } = "";
+    /// <summary>Unicode-normalised, case-folded text for exact duplicate checks.</summary>
+    public string NormalizedText { get; set; } = "";
+    public CandidateSource Source { get; set; }
+    public CandidateStage Stage { get; set; }
+    public CandidateStatus Status { get; set; }
+    public bool IsAmbiguous { get; set; }
+    public int Round { get; set; }
+    /// <summary>Set by review: why it was rejected (feeds later prompts).</summary>
+    public string? ReviewReason { get; set; }
+    /// <summary>Set by review when a reviewer corrected the text; <see cref="Text"/> keeps the original.</summary>
+    public string? EditedText { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A piece of LLM output that did not become a candidate, with the reason — visible, never silently dropped.</summary>
+public sealed class RejectedSample
+{
+    public long Id { get; set; }
+    public Guid RunId { get; set; }
+    public Guid ProjectId { get; set; }
+    public string? Label { get; set; }
+    public string Text { get; set; } = "";
+    public RejectReason Reason { get; set; }
+    public string Detail { get; set; } = "";
+    public int Round { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

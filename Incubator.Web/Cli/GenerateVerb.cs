@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Incubator.Domain.Common;
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Llm;
+using Incubator.Domain.Tasks;
+using Microsoft.Extensions.Hosting;
+
+namespace Incubator.Web.Cli;
+
+/// <summary>`generate`: the portal's generation engine without the portal — a task JSON in, `label&lt;TAB&gt;text` rows out.</summary>
+internal static class GenerateVerb
+{
+    public const string Usage =
+        "generate --task task.json --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] --per-label N "
+        + "[--oversample F] [--concurrency C] [--budget-tokens T] --out samples.tsv [--json]";
+
+    private sealed record Options(string Task, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int PerLabel, double Oversample,
+        int Concurrency, long? BudgetTokens, string Out, bool Json);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var o = Parse(args);
+        string json;
+        try
+        {
+            json = await File.ReadAllTextAsync(o.Task, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"Cannot read the task file '{o.Task}': {ex.Message}");
+        }
+        TaskSpec spec;
+        try
+        {
+            spec = TaskJson.Parse(json);
+            TaskSpecValidator.EnsureValid(spec);
+        }
+        catch (DomainValidationException ex)
+        {
+            stderr.WriteLine($"error: the task file '{o.Task}' is not valid:");
+            foreach (var d in ex.Details) stderr.WriteLine($"  {d.Field}: {d.Message}");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddIncubatorEmbeddings();
+        builder.Services.AddIncubatorLlm(builder.Configuration);
+        builder.Services.AddSingleton<DemonstrationBank>();
+        builder.Services.AddSingleton<GenerationEngine>();
+        using var host = builder.Build();
+
+        var profile = new LlmProfile(null, "command line", o.Provider, o.Endpoint, o.Model, o.ApiKey, 0.9, 1024, o.Concurrency, null, 0, 0);
+        var client = host.Services.GetRequiredService<LlmClientFactory>().Create(profile);
+        var engine = host.Services.GetRequiredService<GenerationEngine>();
+        var store = new MemoryGenerationStore();
+        var clock = Stopwatch.StartNew();
+        var summary = await engine.RunAsync(spec, client, profile,
+            new GenerationSettings(o.PerLabel, o.Oversample, o.Concurrency, o.BudgetTokens), store, NullGenerationObserver.Instance, ct);
+        clock.Stop();
+
+        var rows = store.Candidates.Where(c => c.Stage == CandidateStage.Selected).OrderBy(c => spec.Labels.ToList().FindIndex(l => l.Name == c.Label)).ToList();
+        await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
+        {
+            foreach (var r in rows) await writer.WriteLineAsync($"{r.Label}\t{OneLine(r.Text)}");
+        }
+
+        var rejected = summary.RejectedByReason.OrderByDescending(r => r.Value).ToDictionary(r => r.Key.ToString(), r => r.Value);
+        if (o.Json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                accepted = summary.Accepted, written = rows.Count, reserve = summary.Reserve, rejected, inputTokens = summary.InputTokens,
+                outputTokens = summary.OutputTokens, calls = summary.Calls, failedCalls = summary.FailedCalls, seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
+                stopReason = summary.StopReason, output = Path.GetFullPath(o.Out),
+            }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+        }
+        else
+        {
+            stdout.WriteLine($"accepted {summary.Accepted} ({rows.Count} written to {o.Out}, {summary.Reserve} in reserve)");
+            stdout.WriteLine(rejected.Count == 0 ? "rejected 0" : $"rejected {rejected.Values.Sum()}: {string.Join(", ", rejected.Select(r => $"{r.Key} {r.Value}"))}");
+            stdout.WriteLine($"tokens {summary.InputTokens.ToString("N0", CultureInfo.InvariantCulture)} in, {summary.OutputTokens.ToString("N0", CultureInfo.InvariantCulture)} out; {summary.Calls} calls ({summary.FailedCalls} failed)");
+            stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
+            if (summary.StopReason is not null) stdout.WriteLine($"stopped early: {summary.StopReason}");
+        }
+        return summary.StopReason is null ? 0 : 1;
+    }
+
+    private static string OneLine(string s) => s.Replace('\t', ' ').Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
+
+    private static Options Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var json = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (a == "--json")
+            {
+                json = true;
+                continue;
+            }
+            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new CliUsageException($"Unexpected argument '{a}'. Usage: {Usage}");
+            values[a[2..]] = args[++i];
+        }
+        var known = new[] { "task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "out" };
+        var unknown = values.Keys.Except(known).ToList();
+        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {Usage}");
+        string Required(string name) => values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : throw new CliUsageException($"--{name} is required. Usage: {Usage}");
+        var endpoint = Required("endpoint");
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
+        var provider = (values.GetValueOrDefault("provider") ?? "compatible").ToLowerInvariant() switch
+        {
+            "openai" => LlmProvider.OpenAI,
+            "azure" => LlmProvider.AzureOpenAI,
+            "compatible" => LlmProvider.OpenAICompatible,
+            var p => throw new CliUsageException($"--provider '{p}' is not one of openai, azure, compatible."),
+        };
+        int Int(string name, int min, int max, int? fallback)
+        {
+            if (!values.TryGetValue(name, out var v))
+                return fallback ?? throw new CliUsageException($"--{name} is required. Usage: {Usage}");
+            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+                ? n : throw new CliUsageException($"--{name} must be a whole number from {min} to {max} (got '{v}').");
+        }
+        var oversample = 3.0;
+        if (values.TryGetValue("oversample", out var os) && (!double.TryParse(os, NumberStyles.Float, CultureInfo.InvariantCulture, out oversample) || oversample is < 1 or > 10))
+            throw new CliUsageException($"--oversample must be a number from 1 to 10 (got '{os}').");
+        long? budget = null;
+        if (values.TryGetValue("budget-tokens", out var bt))
+            budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
+        var apiKey = values.GetValueOrDefault("api-key") ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
+        return new Options(Required("task"), endpoint, Required("model"), provider, apiKey, Int("per-label", 1, GenerationService.MaxPerLabel, null),
+            oversample, Int("concurrency", 1, 64, 4), budget, Required("out"), json);
+    }
+}
