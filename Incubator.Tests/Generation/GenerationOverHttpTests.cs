@@ -1,9 +1,16 @@
 using System.Text.Json.Nodes;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
+using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Tasks;
 using Incubator.Tests.Fakes;
+using Incubator.Tests.Infrastructure;
+using Incubator.Tests.Jobs;
 using Incubator.Tests.Llm;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Incubator.Tests.Generation;
@@ -190,6 +197,105 @@ public sealed class GenerationOverHttpTests
         Assert.Equal(input, summary.InputTokens);
         Assert.Equal(output, summary.OutputTokens);
         Assert.Equal(input * 3m / 1_000_000m + output * 15m / 1_000_000m, summary.Cost);
+    }
+
+    [Fact]
+    public async Task The_portal_job_writes_candidates_rejections_and_usage_to_the_database()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync();
+        using var portal = new PortalFactory()
+            .With("Llm:Provider", "OpenAICompatible")
+            .With("Llm:Endpoint", server.OpenAIEndpoint)
+            .With("Llm:Model", "fake")
+            .With("Llm:MaxConcurrency", "1")
+            .With("Llm:InputPricePerMillion", "3")
+            .With("Llm:OutputPricePerMillion", "15")
+            .With("Llm:MaxAttempts", "3")
+            // Real waits here (the portal's own delay), kept tiny; Retry-After 0 below asks for none.
+            .With("Llm:RetryBaseDelay", "00:00:00.010");
+        var usage = new List<(int Prompt, int Completion)>();
+        FakeReply Streamed(string text)
+        {
+            var n = usage.Count + 1;
+            usage.Add((200 + n, 40 + n));
+            return FakeReply.Stream(FakeSamples.Split(text, 9), promptTokens: 200 + n, completionTokens: 40 + n);
+        }
+        var cutFirst = "{\"" + Billing + "\": \"" + A(5) + "\", ";
+        var cutSecond = "\"" + Delivery + "\": \"" + B(5)[..8];
+        server.Enqueue(
+            Streamed(Pair(1)),
+            Streamed(Obj((Billing, A(2)), (Delivery, B(2)), ("refund", "返金の相談をしたいです。"))),
+            Streamed(Obj((Billing, A(3)), (Delivery, ""))),
+            Streamed(Obj((Billing, A(1)), (Delivery, B(4)))),
+            Streamed("JSONではない答えです。"),
+            FakeReply.Stream([cutFirst, cutSecond], abortAfterChunks: 2),
+            FakeReply.Error(500, "Internal error."),
+            Streamed(Pair(6)),
+            FakeReply.Error(429, "Too many requests.", retryAfter: "0"),
+            Streamed(Pair(7)));
+        server.DefaultResponder = r => FakeSamples.Reply(r, Obj((Billing, "余分な呼び出しです。"), (Delivery, "余分な呼び出しです。")));
+
+        var user = await portal.RegisterAsync(PortalExtensions.UniqueEmail("gen"));
+        var (projectId, taskId) = await portal.InScopeAsync(async sp =>
+        {
+            var project = await sp.GetRequiredService<ProjectService>().CreateProjectAsync(user.Id, "generation over http", null);
+            var task = await sp.GetRequiredService<TaskService>().CreateTaskAsync(user.Id, project.Id, FakeSamples.Spec(Labels), null);
+            return (project.Id, task.Id);
+        });
+        var started = await portal.InScopeAsync(sp => sp.GetRequiredService<GenerationService>().StartAsync(user.Id, projectId,
+            new StartRunRequest(taskId, LlmConnectionService.ConfiguredConnectionId, PerLabel: 5, Oversample: 1, Concurrency: 1)));
+
+        Job? job = null;
+        await Poll.UntilAsync(async () =>
+        {
+            job = await portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == db.GenerationRuns.Single(r => r.Id == started.Id).JobId));
+            return job.IsFinished;
+        }, TimeSpan.FromSeconds(120), () => Task.FromResult($"job not finished: {JobTestHost.Describe(job)}"));
+        Assert.True(job!.State == JobState.Succeeded, JobTestHost.Describe(job));
+
+        var run = await portal.QueryAsync(db => db.GenerationRuns.AsNoTracking().SingleAsync(r => r.Id == started.Id));
+        var candidates = await portal.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.RunId == run.Id).ToListAsync());
+        var rejected = await portal.QueryAsync(db => db.RejectedSamples.AsNoTracking().Where(r => r.RunId == run.Id).ToListAsync());
+        var requests = server.ChatRequests;
+
+        // 8 answered calls, two of them after a retry; billing reaches the pool goal (5) at call 7, delivery at call 8.
+        Assert.Equal(10, requests.Count);
+        Assert.All(requests, r => Assert.Equal("json_object", r.Json?["response_format"]?["type"]?.GetValue<string>()));
+        Assert.Equal(8, run.Calls);
+        Assert.Equal(0, run.FailedCalls);
+        Assert.Null(run.StopReason);
+        Assert.Equal(new[] { 1, 2, 3, 5, 6, 7 }.Select(A).Order(), candidates.Where(c => c.Label == Billing).Select(c => c.Text).Order());
+        Assert.Equal(new[] { 1, 2, 4, 6, 7 }.Select(B).Order(), candidates.Where(c => c.Label == Delivery).Select(c => c.Text).Order());
+        Assert.Equal(5, candidates.Count(c => c.Label == Billing && c.Stage == CandidateStage.Selected));
+        Assert.Equal(1, candidates.Count(c => c.Label == Billing && c.Stage == CandidateStage.Reserve));
+        Assert.Equal(5, candidates.Count(c => c.Label == Delivery && c.Stage == CandidateStage.Selected));
+        Assert.Equal(0, candidates.Count(c => c.Label == Delivery && c.Stage == CandidateStage.Reserve));
+        Assert.DoesNotContain(candidates, c => c.Stage == CandidateStage.Pool);
+        Assert.All(candidates, c => Assert.Equal((projectId, taskId, CandidateSource.Generation, CandidateStatus.Pending), (c.ProjectId, c.TaskId, c.Source, c.Status)));
+
+        Assert.Equal(new Dictionary<RejectReason, int>
+        {
+            [RejectReason.UnknownLabel] = 1,
+            [RejectReason.Empty] = 1,
+            [RejectReason.Duplicate] = 1,
+            [RejectReason.Unparseable] = 2,
+        }, rejected.GroupBy(r => r.Reason).ToDictionary(g => g.Key, g => g.Count()));
+        Assert.Equal("refund", rejected.Single(r => r.Reason == RejectReason.UnknownLabel).Detail);
+        Assert.Equal((Delivery, B(5)[..8]), rejected.Where(r => r.Reason == RejectReason.Unparseable && r.Label != null).Select(r => (r.Label!, r.Text)).Single());
+
+        // Tokens: the provider's numbers, plus the estimate for the cut stream (prompt and received text at 4 chars a token).
+        var cutMessages = requests[5].Json!["messages"]!.AsArray();
+        var input = usage.Sum(u => u.Prompt) + cutMessages.Sum(m => LlmCost.EstimateTokenCount(Content(m!)));
+        var output = usage.Sum(u => u.Completion) + LlmCost.EstimateTokenCount(cutFirst + cutSecond);
+        Assert.Equal(7, usage.Count);
+        Assert.Equal(input, run.InputTokens);
+        Assert.Equal(output, run.OutputTokens);
+        Assert.True(run.TokensEstimated);
+        Assert.Equal(input * 3m / 1_000_000m + output * 15m / 1_000_000m, run.Cost);
+
+        var view = await portal.InScopeAsync(sp => sp.GetRequiredService<GenerationService>().GetRunAsync(user.Id, run.Id));
+        Assert.Equal(5, view.RejectedByReason.Values.Sum());
+        Assert.Equal([(Billing, 5, 0, 1), (Delivery, 5, 0, 0)], view.Labels.Select(l => (l.Label, l.Selected, l.Pool, l.Reserve)));
     }
 
     /// <summary>A message's text whether the SDK sent it as a string or as content parts.</summary>
