@@ -118,6 +118,8 @@ public sealed class GenerateCliTests : IAsyncLifetime
         { "task-is-a-folder", "Cannot read the task file" },
         { "malformed-json", "The task JSON is not valid JSON" },
         { "one-label", "is not valid" },
+        { "out-folder-missing", "does not exist" },
+        { "out-is-a-folder", "is a folder" },
     };
 
     [Theory]
@@ -149,6 +151,12 @@ public sealed class GenerateCliTests : IAsyncLifetime
             case "malformed-json":
                 await File.WriteAllTextAsync(TaskFile, "{ \"name\": \"broken\", ");
                 break;
+            case "out-folder-missing":
+                Set("--out", Path.Combine(_folder.Path, "missing", "samples.tsv"));
+                break;
+            case "out-is-a-folder":
+                Directory.CreateDirectory(Path.Combine(_folder.Path, "samples.tsv"));
+                break;
             case "one-label":
                 await File.WriteAllTextAsync(TaskFile, TaskJson.Serialize(FakeSamples.Spec("請求")));
                 break;
@@ -160,6 +168,8 @@ public sealed class GenerateCliTests : IAsyncLifetime
         Assert.Contains(message, stderr);
         Assert.StartsWith("error: ", stderr);
         Assert.False(File.Exists(OutFile));
+        Assert.False(Directory.Exists(Path.Combine(_folder.Path, "missing")));
+        // Nothing was paid for: the arguments are checked before the first call.
         Assert.Empty(_server.ChatRequests);
     }
 }
