@@ -135,7 +135,13 @@ internal static class GenerateVerb
         if (values.TryGetValue("budget-tokens", out var bt))
             budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
         var apiKey = values.GetValueOrDefault("api-key") ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
+        // The rows are written after the run: a bad --out found only then would throw away samples already paid for.
+        var output = Required("out");
+        if (Directory.Exists(output)) throw new CliUsageException($"--out '{output}' is a folder; give a file path.");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+            throw new CliUsageException($"--out '{output}': the folder '{folder}' does not exist.");
         return new Options(Required("task"), endpoint, Required("model"), provider, apiKey, Int("per-label", 1, GenerationService.MaxPerLabel, null),
-            oversample, Int("concurrency", 1, 64, 4), budget, Required("out"), json);
+            oversample, Int("concurrency", 1, 64, 4), budget, output, json);
     }
 }
