@@ -164,6 +164,8 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
         var totals = (state.InputTokens, state.OutputTokens, state.Cost);
         var calls = state.Calls;
         var failedCalls = 0;
+        // Failure ratio is judged on this process's calls only: after a resume the saved total would dilute it.
+        var callsHere = 0;
         var accepted = 0;
         var rejectedByReason = new ConcurrentDictionary<RejectReason, int>();
         var diversity = new Dictionary<string, LabelDiversity>();
@@ -200,7 +202,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
             {
                 while (running.Count < Math.Max(1, settings.Concurrency) && Short() && roundCalls < maxCalls && stopReason is null)
                 {
-                    var seed = HashCode.Combine(settings.Seed, round, roundCalls);
+                    var seed = StableSeed(settings.Seed, round, roundCalls.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     roundCalls++;
                     var prompt = PromptBuilder.Build(spec, demos, centres, feedback, seed);
                     running.Add(CallAsync(prompt));
@@ -239,8 +241,9 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                     {
                         failedCalls++;
                         calls++;
+                        callsHere++;
                         totals = await store.RecordCallAsync(new LlmUsage(0, 0, false), 0, failed: true, CancellationToken.None);
-                        if (failedCalls >= 5 && failedCalls > calls / 2)
+                        if (failedCalls >= 5 && failedCalls > callsHere / 2)
                             stopReason = $"Most calls to the model fail: {ex.Message}";
                     }
                     finally
@@ -270,6 +273,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                 try
                 {
                     calls++;
+                    callsHere++;
                     var cost = LlmCost.Cost(response.Usage, profile);
                     totals = await store.RecordCallAsync(response.Usage, cost, failed: false, CancellationToken.None);
                     foreach (var r in invalid)
@@ -326,7 +330,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                 var labelTexts = ids.Select(id => texts[id]).ToList();
                 var want = Math.Min(need[label], ids.Count);
                 var chosen = want == 0 ? new DiversitySelection([], Enumerable.Range(0, ids.Count).ToList(), new int[ids.Count])
-                    : Diversifier.Select(labelVectors, want, HashCode.Combine(settings.Seed, round, label));
+                    : Diversifier.Select(labelVectors, want, StableSeed(settings.Seed, round, label));
                 var before = DiversityMetrics.Compute(labelTexts, labelVectors, chosen.Assignments, characterTokens);
                 var after = DiversityMetrics.Compute(chosen.Selected.Select(i => labelTexts[i]).ToList(),
                     chosen.Selected.Select(i => labelVectors[i]).ToList(), null, characterTokens);
@@ -355,6 +359,16 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
         if (stopReason is not null) await store.StopAsync(stopReason, CancellationToken.None);
         return new GenerationSummary(accepted, selected.Values.Sum(), reserve, new Dictionary<RejectReason, int>(rejectedByReason),
             totals.InputTokens, totals.OutputTokens, totals.Cost, calls, failedCalls, stopReason, clock.Elapsed, diversity);
+    }
+
+    /// <summary>HashCode.Combine is randomised per process; seeds must be the same after a restart so a resumed run
+    /// clusters and varies its prompts exactly as the first process would have.</summary>
+    internal static int StableSeed(int seed, int round, string part)
+    {
+        var hash = 2166136261u;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes($"{seed}|{round}|{part}"))
+            hash = (hash ^ b) * 16777619u;
+        return (int)(hash & 0x7fffffff);
     }
 
     private static string Excerpt(string s) => s.Length <= 60 ? s : s[..57] + "...";
