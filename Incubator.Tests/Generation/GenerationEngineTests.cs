@@ -167,4 +167,20 @@ public sealed class GenerationEngineTests
         Assert.Equal(8, store.Candidates.Count(c => c.Stage == CandidateStage.Selected));
         Assert.Equal(16, store.Candidates.Select(c => c.Text).Distinct().Count());
     }
+
+    [Fact]
+    public async Task A_model_that_keeps_failing_stops_the_run_with_its_error_instead_of_retrying_forever()
+    {
+        string[] labels = ["請求", "配送"];
+        var client = new ScriptedLlmClient((n, _) => throw new LlmException("The LLM endpoint answered 500 (InternalServerError) after 3 attempts: boom", 500));
+        var store = new MemoryGenerationStore();
+        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 2, Oversample: 1, Concurrency: 1), store,
+            NullGenerationObserver.Instance, CancellationToken.None);
+
+        Assert.NotNull(summary.StopReason);
+        Assert.Contains("boom", summary.StopReason);
+        Assert.Equal(5, summary.FailedCalls);
+        Assert.Equal(5, client.Calls);
+        Assert.Empty(store.Candidates);
+    }
 }
