@@ -29,7 +29,12 @@ public sealed record GenerationState(
     long InputTokens,
     long OutputTokens,
     decimal Cost,
-    int Calls);
+    int Calls)
+{
+    /// <summary>Instruction-to-data pairs grown from the team's other approved tasks, offered to the demonstration bank
+    /// beside the built-in ones (empty when the project opts out, and for memory-backed runs).</summary>
+    public IReadOnlyList<Demonstration> TeamDemonstrations { get; init; } = [];
+}
 
 public sealed record LabelDiversity(DiversityStats Before, DiversityStats After, int Pool, int Selected);
 
@@ -127,7 +132,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
         var embedder = embedders.ForLanguage(spec.Preferences.Language);
         var characterTokens = TaskSpecValidator.CountsCharacters(spec.Preferences.Language);
         var state = await store.LoadAsync(ct);
-        var demos = bank.Nearest(spec, settings.Demonstrations);
+        var demos = bank.Nearest(spec, settings.Demonstrations, state.TeamDemonstrations);
         var demoTexts = demos.SelectMany(d => d.Samples.Values)
             .Concat(spec.Labels.SelectMany(l => l.Examples.Concat(l.CounterExamples))).ToList();
 
