@@ -201,9 +201,18 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
             // Fill the pool with concurrent calls; each call's output is processed under one lock so dedup sees
             // every earlier sample.
             var running = new List<Task>();
+            // A call in flight is expected to bring one sample per label, so only the shortfall not already covered
+            // by calls in flight is launched; otherwise every call that returns while the last wave is out starts
+            // another one, and a round at concurrency 8 pays for up to 7 calls whose samples it does not need. If
+            // calls come back with rejected pieces, the outer loop launches the remainder.
+            bool ShortBeyondRunning()
+            {
+                var inFlight = running.Count(t => !t.IsCompleted);
+                return labels.Any(l => pool[l].Count + inFlight < goal[l]);
+            }
             while (Short() && stopReason is null)
             {
-                while (running.Count < Math.Max(1, settings.Concurrency) && Short() && roundCalls < maxCalls && stopReason is null)
+                while (running.Count < Math.Max(1, settings.Concurrency) && ShortBeyondRunning() && roundCalls < maxCalls && stopReason is null)
                 {
                     var seed = HashCode.Combine(settings.Seed, round, roundCalls);
                     roundCalls++;
