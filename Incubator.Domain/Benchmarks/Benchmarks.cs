@@ -26,6 +26,9 @@ public static class BenchmarkCatalog
         new Jobs.JobThroughputBenchmark(),
         new Embeddings.EncoderBenchmark(),
         new Generation.KMeansBenchmark(),
+        new Generation.GenerationEngineBenchmark(),
+        new Generation.EmbeddingRatioBenchmark(),
+        new Generation.ConcurrencyBenchmark(),
     ];
 }
 

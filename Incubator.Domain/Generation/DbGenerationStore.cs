@@ -35,7 +35,67 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         var feedback = reviewed.Count == 0 ? null : new GenerationFeedback(
             reviewed.Where(r => r.Status == CandidateStatus.Rejected).Select(r => new FeedbackItem(r.Label, r.Text, r.ReviewReason ?? "rejected")).ToList(),
             reviewed.Where(r => r.EditedText != null).Select(r => new FeedbackEdit(r.Label, r.Text, r.EditedText!)).ToList());
-        return new GenerationState(fresh.Round, known, centres, feedback, fresh.InputTokens, fresh.OutputTokens, fresh.Cost, fresh.Calls);
+        return new GenerationState(fresh.Round, known, centres, feedback, fresh.InputTokens, fresh.OutputTokens, fresh.Cost, fresh.Calls)
+        {
+            TeamDemonstrations = await TeamDemonstrationsAsync(db, run.ProjectId, run.TaskId, ct),
+        };
+    }
+
+    /// <summary>At most this many team demonstrations are offered to the bank (the most recent task versions first):
+    /// each one is embedded once per run, and the prompt shows only the nearest few anyway.</summary>
+    public const int MaxTeamDemonstrations = 50;
+
+    /// <summary>Instruction-to-data pairs grown from the project's other tasks: one per task version that has an
+    /// approved sample for every one of its labels, holding that version's instruction, its label names in order and,
+    /// per label, the most recently created approved sample (the reviewer's edit when there is one). A version with a
+    /// label nobody approved yet is left out: a demonstration missing a label would teach the model to skip labels.
+    /// Nothing when the project opted out (<see cref="Projects.Project.UseTeamDemonstrations"/>).</summary>
+    internal static async Task<IReadOnlyList<Demonstration>> TeamDemonstrationsAsync(IncubatorDbContext db, Guid projectId, Guid taskId, CancellationToken ct)
+    {
+        var enabled = await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => p.UseTeamDemonstrations).SingleOrDefaultAsync(ct);
+        if (!enabled) return [];
+        var approved = await db.Candidates.AsNoTracking()
+            .Where(c => c.ProjectId == projectId && c.TaskId != taskId && c.Status == CandidateStatus.Approved)
+            .OrderByDescending(c => c.CreatedAt)
+            .Select(c => new { c.TaskId, c.TaskVersionNumber, c.Label, Text = c.EditedText ?? c.Text, c.CreatedAt })
+            .ToListAsync(ct);
+        if (approved.Count == 0) return [];
+        // Newest version first, so that when two versions share an instruction the bank keeps the newer one.
+        var versions = approved.GroupBy(c => (c.TaskId, c.TaskVersionNumber))
+            .OrderByDescending(g => g.Max(c => c.CreatedAt))
+            .ToList();
+        var taskIds = versions.Select(v => v.Key.TaskId).Distinct().ToList();
+        var specs = (await db.TaskVersions.AsNoTracking()
+                .Where(v => taskIds.Contains(v.TaskId))
+                .Select(v => new { v.TaskId, v.Number, v.SpecJson })
+                .ToListAsync(ct))
+            .ToDictionary(v => (v.TaskId, v.Number), v => v.SpecJson);
+        var result = new List<Demonstration>();
+        foreach (var version in versions)
+        {
+            if (result.Count >= MaxTeamDemonstrations) break;
+            if (!specs.TryGetValue(version.Key, out var json)) continue;
+            Tasks.TaskSpec spec;
+            try
+            {
+                spec = Tasks.TaskJson.Parse(json);
+            }
+            catch (Common.DomainValidationException)
+            {
+                continue; // a stored version that no longer parses is skipped, not fatal to the run
+            }
+            var labels = (spec.Labels ?? []).Select(l => l.Name).Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.Ordinal).ToList();
+            if (labels.Count < 2 || string.IsNullOrWhiteSpace(spec.Instruction)) continue;
+            // approved is newest first, so the first sample met per label is the most recent.
+            var samples = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var c in version)
+                if (labels.Contains(c.Label) && !string.IsNullOrWhiteSpace(c.Text)) samples.TryAdd(c.Label, c.Text);
+            if (samples.Count != labels.Count) continue;
+            result.Add(new Demonstration(spec.Instruction, labels.AsReadOnly(),
+                labels.ToDictionary(l => l, l => samples[l], StringComparer.Ordinal).AsReadOnly(),
+                spec.Preferences?.Language ?? "en"));
+        }
+        return result;
     }
 
     public async Task<Guid> AddCandidateAsync(string label, string text, string normalizedText, int round, bool ambiguous, CancellationToken ct)

@@ -29,7 +29,12 @@ public sealed record GenerationState(
     long InputTokens,
     long OutputTokens,
     decimal Cost,
-    int Calls);
+    int Calls)
+{
+    /// <summary>Instruction-to-data pairs grown from the team's other approved tasks, offered to the demonstration bank
+    /// beside the built-in ones (empty when the project opts out, and for memory-backed runs).</summary>
+    public IReadOnlyList<Demonstration> TeamDemonstrations { get; init; } = [];
+}
 
 public sealed record LabelDiversity(DiversityStats Before, DiversityStats After, int Pool, int Selected);
 
@@ -127,7 +132,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
         var embedder = embedders.ForLanguage(spec.Preferences.Language);
         var characterTokens = TaskSpecValidator.CountsCharacters(spec.Preferences.Language);
         var state = await store.LoadAsync(ct);
-        var demos = bank.Nearest(spec, settings.Demonstrations);
+        var demos = bank.Nearest(spec, settings.Demonstrations, state.TeamDemonstrations);
         var demoTexts = demos.SelectMany(d => d.Samples.Values)
             .Concat(spec.Labels.SelectMany(l => l.Examples.Concat(l.CounterExamples))).ToList();
 
@@ -198,9 +203,18 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
             // Fill the pool with concurrent calls; each call's output is processed under one lock so dedup sees
             // every earlier sample.
             var running = new List<Task>();
+            // A call in flight is expected to bring one sample per label, so only the shortfall not already covered
+            // by calls in flight is launched; otherwise every call that returns while the last wave is out starts
+            // another one, and a round at concurrency 8 pays for up to 7 calls whose samples it does not need. If
+            // calls come back with rejected pieces, the outer loop launches the remainder.
+            bool ShortBeyondRunning()
+            {
+                var inFlight = running.Count(t => !t.IsCompleted);
+                return labels.Any(l => pool[l].Count + inFlight < goal[l]);
+            }
             while (Short() && stopReason is null)
             {
-                while (running.Count < Math.Max(1, settings.Concurrency) && Short() && roundCalls < maxCalls && stopReason is null)
+                while (running.Count < Math.Max(1, settings.Concurrency) && ShortBeyondRunning() && roundCalls < maxCalls && stopReason is null)
                 {
                     var seed = StableSeed(settings.Seed, round, roundCalls.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     roundCalls++;

@@ -8,6 +8,9 @@ public sealed class Project
     public bool IsArchived { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string CreatedById { get; set; } = "";
+    /// <summary>Approved samples from the project's other tasks join the demonstration bank for generation prompts.
+    /// On by default; an Owner can turn it off (for example when tasks must not see each other's data).</summary>
+    public bool UseTeamDemonstrations { get; set; } = true;
     public List<ProjectMember> Members { get; set; } = [];
 }
 

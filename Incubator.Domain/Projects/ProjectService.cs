@@ -74,6 +74,28 @@ public sealed class ProjectService(
         await events.PublishAsync(new ProjectChanged(projectId, archived ? "archived" : "restored"), ct);
     }
 
+    /// <summary>Whether approved samples from this project's other tasks are offered as demonstrations when generating.</summary>
+    public async Task<bool> GetTeamDemonstrationsAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => p.UseTeamDemonstrations).SingleAsync(ct);
+    }
+
+    /// <summary>Owner only: opt the project in to (or out of) team demonstrations. Runs already generating keep what
+    /// they loaded; the next run (or resume) follows the new setting.</summary>
+    public async Task SetTeamDemonstrationsAsync(string userId, Guid projectId, bool enabled, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var project = await db.Projects.SingleAsync(p => p.Id == projectId, ct);
+        if (project.UseTeamDemonstrations == enabled) return;
+        project.UseTeamDemonstrations = enabled;
+        db.Activity.Add(Entry(projectId, userId, enabled ? ActivityKinds.TeamDemonstrationsOn : ActivityKinds.TeamDemonstrationsOff, project.Name));
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(projectId, "settings"), ct);
+    }
+
     public async Task<MemberView> AddMemberAsync(string userId, Guid projectId, string? email, ProjectRole role, CancellationToken ct = default)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
@@ -205,4 +227,6 @@ public static class ActivityKinds
     public const string JobResumed = "job.resumed";
     public const string TaskCreated = "task.created";
     public const string TaskSaved = "task.saved";
+    public const string TeamDemonstrationsOn = "project.teamdemos.on";
+    public const string TeamDemonstrationsOff = "project.teamdemos.off";
 }

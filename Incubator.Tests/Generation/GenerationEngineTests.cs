@@ -56,6 +56,23 @@ public sealed class GenerationEngineTests
     }
 
     [Fact]
+    public async Task Concurrent_calls_in_flight_count_towards_the_pool_so_no_call_is_launched_that_the_round_cannot_use()
+    {
+        string[] labels = ["請求", "配送"];
+        // 2 labels × 12 × oversample 2 = 24 samples per label = 24 calls when nothing is rejected. Before in-flight calls
+        // counted, every call returning during the last wave launched another: 31 calls at concurrency 8.
+        var client = new InProcessFakeLlm(labels, TimeSpan.FromMilliseconds(40));
+        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 12, Oversample: 2, Concurrency: 8),
+            new MemoryGenerationStore(), NullGenerationObserver.Instance, CancellationToken.None);
+
+        Assert.Null(summary.StopReason);
+        Assert.Equal(0, summary.RejectedByReason.Values.Sum());
+        Assert.Equal(24, client.Calls);
+        Assert.Equal(48, summary.Accepted);
+        Assert.Equal(24, summary.Selected);
+    }
+
+    [Fact]
     public async Task Unknown_keys_empty_values_duplicates_and_prose_are_rejected_with_exact_counts()
     {
         string[] labels = ["請求", "配送"];
