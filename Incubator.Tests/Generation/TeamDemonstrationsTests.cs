@@ -212,4 +212,30 @@ public sealed class TeamDemonstrationsTests
         Assert.Equal([ActivityKinds.TeamDemonstrationsOff, ActivityKinds.TeamDemonstrationsOn], kinds);
         Assert.True(await db.Projects.Where(p => p.Id == f.ProjectId).Select(p => p.UseTeamDemonstrations).SingleAsync());
     }
+
+    [Fact]
+    public async Task Reviewer_rejections_with_reasons_and_edits_on_the_task_steer_its_next_prompts()
+    {
+        var f = await ArrangeAsync();
+        await using var _ = f.Host;
+        const string rejected = "The restaurant car park was full so we left before eating anything at all.";
+        const string reason = "off-topic: about parking, not the restaurant";
+        const string before = "Food was ok.";
+        const string after = "The grilled fish was perfectly cooked and the waiter recommended a great local wine.";
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var r = Candidate(f.ProjectId, f.TaskB, "complaint", rejected, CandidateStatus.Rejected, DateTimeOffset.UtcNow.AddMinutes(-3));
+            r.ReviewReason = reason;
+            db.Candidates.AddRange(r, Candidate(f.ProjectId, f.TaskB, "praise", before, CandidateStatus.Approved, DateTimeOffset.UtcNow.AddMinutes(-2), edited: after));
+            await db.SaveChangesAsync();
+        }
+
+        var requests = await GenerateForTaskBAsync(f);
+
+        foreach (var request in requests)
+        {
+            Assert.Contains(reason, request.User);
+            Assert.Contains(after, request.User);
+        }
+    }
 }
