@@ -46,6 +46,9 @@ public class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("Incubator:DataDirectory", _data.Path);
         builder.UseSetting("Jobs:PollInterval", "00:00:00.200");
         builder.UseSetting("Urls", "http://127.0.0.1:0");
+        // Keep the test output readable: the portal logs information lines per request and per job step.
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
     }
 
