@@ -10,11 +10,12 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
 COPY Incubator.Domain/Incubator.Domain.csproj Incubator.Domain/
 COPY Incubator.Web/Incubator.Web.csproj Incubator.Web/
-RUN dotnet restore Incubator.Web/Incubator.Web.csproj
+# linux-x64 only: ONNX Runtime ships native libraries for every platform, which would triple the image.
+RUN dotnet restore Incubator.Web/Incubator.Web.csproj -r linux-x64
 COPY Incubator.Domain/ Incubator.Domain/
 COPY Incubator.Web/ Incubator.Web/
 COPY wwwroot-shared/ wwwroot-shared/
-RUN dotnet publish Incubator.Web/Incubator.Web.csproj -c Release -o /app --no-restore /p:UseAppHost=false
+RUN dotnet publish Incubator.Web/Incubator.Web.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
