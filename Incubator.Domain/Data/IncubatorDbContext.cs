@@ -3,6 +3,7 @@ using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +25,7 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Candidate> Candidates => Set<Candidate>();
     public DbSet<RejectedSample> RejectedSamples => Set<RejectedSample>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
+    public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

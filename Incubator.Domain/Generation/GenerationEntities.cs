@@ -78,6 +78,15 @@ public sealed class Candidate
     public string? ReviewReason { get; set; }
     /// <summary>Set by review when a reviewer corrected the text; <see cref="Text"/> keeps the original.</summary>
     public string? EditedText { get; set; }
+    /// <summary>Set by review on rejection (with <see cref="ReviewReason"/> as "{reason}: {comment}").</summary>
+    public Review.RejectionReason? RejectionReason { get; set; }
+    /// <summary>The generator's label, kept on the first relabel so disagreement with the generator stays measurable;
+    /// null while <see cref="Label"/> is still the generator's.</summary>
+    public string? OriginalLabel { get; set; }
+    public string? ReviewedById { get; set; }
+    public DateTimeOffset? ReviewedAt { get; set; }
+    /// <summary>Optimistic-concurrency token: every review decision bumps it and only applies to the version it read.</summary>
+    public long Version { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

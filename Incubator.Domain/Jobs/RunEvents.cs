@@ -13,6 +13,7 @@ namespace Incubator.Domain.Jobs;
 [JsonDerivedType(typeof(SampleRejected), "SampleRejected")]
 [JsonDerivedType(typeof(RunProgress), "RunProgress")]
 [JsonDerivedType(typeof(TaskChanged), "TaskChanged")]
+[JsonDerivedType(typeof(ReviewChanged), "ReviewChanged")]
 public abstract record RunEvent(Guid ProjectId);
 
 /// <summary>A job was queued, started, made progress, or finished.</summary>
@@ -25,6 +26,9 @@ public sealed record ProjectChanged(Guid ProjectId, string What) : RunEvent(Proj
 
 /// <summary>A task was created or got a new version (<c>Version</c> is its current version number).</summary>
 public sealed record TaskChanged(Guid ProjectId, Guid TaskId, int Version) : RunEvent(ProjectId);
+
+/// <summary>A reviewer decided on a candidate (or undid a decision): its status and label now, and who (e-mail).</summary>
+public sealed record ReviewChanged(Guid ProjectId, Guid TaskId, Guid CandidateId, Generation.CandidateStatus Status, string Label, string? By) : RunEvent(ProjectId);
 
 /// <summary>A generated sample was kept (it is already a row).</summary>
 public sealed record SampleAccepted(Guid ProjectId, Guid RunId, Guid CandidateId, string Label, string Text, int Round, bool Ambiguous) : RunEvent(ProjectId);

@@ -1,6 +1,7 @@
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Incubator.Web.Accounts;
 using Microsoft.AspNetCore.DataProtection;
@@ -16,6 +17,7 @@ public static class DataExtensions
         builder.Services.AddIncubatorData(builder.Configuration);
         builder.Services.AddIncubatorProjects();
         builder.Services.AddIncubatorTasks();
+        builder.Services.AddIncubatorReview();
         builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).
         builder.Services.AddHostedService<StartupTasks>();

@@ -19,6 +19,8 @@ public interface IProjectsClient
     Task SampleRejected(SampleRejected e);
 
     Task RunProgress(RunProgress e);
+
+    Task ReviewChanged(ReviewChanged e);
 }
 
 /// <summary>Relays a project's live events to members who joined its group. Membership is checked on join, on the
@@ -69,6 +71,9 @@ internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub, 
                     break;
                 case RunProgress p:
                     await group.RunProgress(p);
+                    break;
+                case ReviewChanged r:
+                    await group.ReviewChanged(r);
                     break;
                 default:
                     logger.LogDebug("No hub method for {EventType}", e.GetType().Name);

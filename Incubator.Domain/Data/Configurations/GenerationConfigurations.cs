@@ -29,7 +29,14 @@ internal sealed class CandidateConfiguration : IEntityTypeConfiguration<Candidat
         b.Property(c => c.Stage).HasConversion<string>().HasMaxLength(16);
         b.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
         b.Property(c => c.ReviewReason).HasMaxLength(1000);
+        b.Property(c => c.OriginalLabel).HasMaxLength(64);
+        b.Property(c => c.RejectionReason).HasConversion<string>().HasMaxLength(16);
+        b.Property(c => c.ReviewedById).HasMaxLength(450);
+        b.Property(c => c.Version).IsConcurrencyToken();
         b.HasIndex(c => new { c.TaskId, c.NormalizedText });
+        // Review listing: newest/oldest first, and by label, over a task's (possibly 100,000) candidates.
+        b.HasIndex(c => new { c.TaskId, c.CreatedAt });
+        b.HasIndex(c => new { c.TaskId, c.Label, c.CreatedAt });
         b.HasIndex(c => new { c.RunId, c.Stage });
         b.HasIndex(c => new { c.TaskId, c.Status, c.CreatedAt });
         b.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);

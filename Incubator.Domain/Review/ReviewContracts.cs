@@ -1,0 +1,33 @@
+using Incubator.Domain.Generation;
+
+namespace Incubator.Domain.Review;
+
+/// <summary>What a reviewer decided. <see cref="Reason"/> (and, for <see cref="RejectionReason.Other"/>, a
+/// <see cref="Comment"/>) for Reject; <see cref="NewText"/> for Edit; <see cref="NewLabel"/> for Relabel.</summary>
+public sealed record Decision(DecisionKind Kind, RejectionReason? Reason = null, string? Comment = null, string? NewText = null, string? NewLabel = null);
+
+public sealed record CandidateRow(
+    Guid Id, Guid TaskId, string Label, string? OriginalLabel, string Text, string? EditedText, CandidateStatus Status, CandidateStage Stage,
+    CandidateSource Source, bool IsAmbiguous, RejectionReason? RejectionReason, string? ReviewReason, Guid? RunId, int Round, long Version,
+    DateTimeOffset CreatedAt, DateTimeOffset? ReviewedAt, string? ReviewedByEmail);
+
+/// <summary>Which of a task's candidates to list (every set field must match). <see cref="Search"/> matches the
+/// generated or the edited text, case-insensitively for ASCII.</summary>
+public sealed record CandidateFilter(
+    string? Label = null, CandidateStatus? Status = null, CandidateStage? Stage = null, CandidateSource? Source = null, Guid? RunId = null,
+    bool? Ambiguous = null, string? Search = null);
+
+public enum CandidateSort
+{
+    Newest,
+    Oldest,
+    Label,
+}
+
+/// <summary>What a bulk decision would touch: shown to the reviewer and confirmed back, so the bulk call can refuse
+/// when the selection changed in between.</summary>
+public sealed record BulkPreview(int Total, int AlreadyDecided);
+
+public sealed record ReviewEventView(
+    long Id, Guid CandidateId, string? UserEmail, DecisionKind Kind, CandidateStatus StatusBefore, CandidateStatus StatusAfter, string LabelBefore,
+    string LabelAfter, string? TextBefore, string? TextAfter, RejectionReason? Reason, string? Comment, bool Lost, DateTimeOffset At);

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Incubator.Domain.Review;
+
+public static class ReviewServiceCollectionExtensions
+{
+    /// <summary>Needs data, projects (<see cref="Projects.ProjectAccess"/>) and an <see cref="Jobs.IRunEvents"/>.</summary>
+    public static IServiceCollection AddIncubatorReview(this IServiceCollection services)
+    {
+        services.AddSingleton<ReviewService>();
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+}
