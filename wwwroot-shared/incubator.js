@@ -5,6 +5,26 @@ window.incubator = {
     var form = document.getElementById(id);
     if (form) { form.submit(); }
   },
+  // Keyboard shortcuts for focus review: every key outside text fields goes to the component.
+  listenKeys: function (dotnetRef) {
+    window.incubator.stopKeys();
+    var handler = function (e) {
+      var t = e.target;
+      if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) { return; }
+      if (document.querySelector('.mud-dialog-container')) { return; }
+      e.preventDefault();
+      dotnetRef.invokeMethodAsync('OnKey', e.key);
+    };
+    window.incubator._keyHandler = handler;
+    document.addEventListener('keydown', handler);
+  },
+  stopKeys: function () {
+    if (window.incubator._keyHandler) {
+      document.removeEventListener('keydown', window.incubator._keyHandler);
+      window.incubator._keyHandler = null;
+    }
+  },
   // Offers text produced on the server (an export) as a file download, without a round trip.
   download: function (fileName, content, mimeType) {
     var blob = new Blob([content], { type: mimeType || 'application/octet-stream' });

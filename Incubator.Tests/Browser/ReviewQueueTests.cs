@@ -1,0 +1,74 @@
+using Incubator.Domain.Data;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Tasks;
+using Incubator.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using static Microsoft.Playwright.Assertions;
+
+namespace Incubator.Tests.Browser;
+
+/// <summary>The review queue: a decision on one row, then a bulk approve whose confirmation says how many items and
+/// how many already-decided ones would change; a Viewer sees the queue without any decision buttons.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ReviewQueueTests(BrowserFixture browser)
+{
+    private const string Password = "Incub8tor-pass";
+
+    [Fact]
+    public async Task Row_decision_then_bulk_approve_with_honest_counts_and_a_read_only_viewer()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var url = portal.ServerAddress;
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await owner.RegisterAsync("q-owner@example.com", Password);
+        var viewer = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await viewer.RegisterAsync("q-viewer@example.com", Password);
+        var projectId = await owner.CreateProjectAsync("Queue");
+
+        Guid taskId;
+        await using (var scope = portal.Services.CreateAsyncScope())
+        {
+            await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<IncubatorDbContext>>().CreateDbContextAsync();
+            var ownerId = await db.Users.Where(u => u.Email == "q-owner@example.com").Select(u => u.Id).SingleAsync();
+            await scope.ServiceProvider.GetRequiredService<ProjectService>().AddMemberAsync(ownerId, projectId, "q-viewer@example.com", ProjectRole.Viewer);
+            taskId = (await scope.ServiceProvider.GetRequiredService<TaskService>().CreateTaskAsync(ownerId, projectId, new TaskSpec
+            {
+                Name = "Mail",
+                Instruction = "Sort customer e-mails.",
+                Labels = [new LabelSpec { Name = "billing", Description = "Invoices." }, new LabelSpec { Name = "shipping", Description = "Parcels." }],
+            }, null)).Id;
+            for (var i = 0; i < 3; i++)
+            {
+                var text = $"Queue sample {i} about invoice {500 + i}.";
+                db.Candidates.Add(new Candidate
+                {
+                    Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, Label = "billing", Text = text,
+                    NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = CandidateStage.Selected,
+                    Status = CandidateStatus.Pending, CreatedAt = DateTimeOffset.UtcNow.AddSeconds(-i),
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
+        await Expect(owner.Page.GetByTestId("review-text")).ToHaveCountAsync(3);
+        await owner.Page.GetByTestId("row-approve").First.ClickAsync();
+        await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(1);
+
+        await owner.ClickAsync("bulk-approve");
+        await Expect(owner.Page.Locator(".mud-dialog")).ToContainTextAsync("This changes 3 samples; 1 of them already have a decision");
+        await owner.Page.Locator(".mud-dialog .mud-dialog-actions button").Last.ClickAsync();
+        await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(3);
+        Assert.Equal(3, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)));
+
+        await viewer.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
+        await Expect(viewer.Page.GetByTestId("review-text")).ToHaveCountAsync(3);
+        await Expect(viewer.Page.GetByTestId("row-approve")).ToHaveCountAsync(0);
+        await Expect(viewer.Page.GetByTestId("bulk-approve")).ToHaveCountAsync(0);
+
+        await owner.Page.Context.CloseAsync();
+        await viewer.Page.Context.CloseAsync();
+    }
+}
