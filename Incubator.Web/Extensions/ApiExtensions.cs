@@ -18,6 +18,7 @@ public static class ApiExtensions
         var api = app.MapGroup("/api").AddEndpointFilter<ApiErrorFilter>().DisableAntiforgery();
         api.MapProjectsApi();
         api.MapTasksApi();
+        api.MapReviewApi();
         return app;
     }
 }
