@@ -63,6 +63,12 @@ public sealed class ReviewQueueTests(BrowserFixture browser)
         await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(3);
         Assert.Equal(3, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)));
 
+        // The audit trail page lists every decision, including each item of the bulk action.
+        var events = await portal.QueryAsync(db => db.ReviewEvents.CountAsync(e => e.TaskId == taskId));
+        Assert.True(events >= 4, $"{events} audit events");
+        await owner.GotoAsync($"/projects/{projectId}/audit");
+        await Expect(owner.Page.GetByTestId("audit-kind")).ToHaveCountAsync(events);
+
         await viewer.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
         await Expect(viewer.Page.GetByTestId("review-text")).ToHaveCountAsync(3);
         await Expect(viewer.Page.GetByTestId("row-approve")).ToHaveCountAsync(0);
