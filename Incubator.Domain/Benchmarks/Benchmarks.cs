@@ -29,6 +29,8 @@ public static class BenchmarkCatalog
         new Generation.GenerationEngineBenchmark(),
         new Generation.EmbeddingRatioBenchmark(),
         new Generation.ConcurrencyBenchmark(),
+        new Review.ReviewQueueBenchmark(),
+        new Review.ReviewDecisionsBenchmark(),
     ];
 }
 
