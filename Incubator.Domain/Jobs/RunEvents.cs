@@ -12,6 +12,7 @@ namespace Incubator.Domain.Jobs;
 [JsonDerivedType(typeof(SampleAccepted), "SampleAccepted")]
 [JsonDerivedType(typeof(SampleRejected), "SampleRejected")]
 [JsonDerivedType(typeof(RunProgress), "RunProgress")]
+[JsonDerivedType(typeof(PresenceChanged), "PresenceChanged")]
 [JsonDerivedType(typeof(TaskChanged), "TaskChanged")]
 [JsonDerivedType(typeof(ReviewChanged), "ReviewChanged")]
 public abstract record RunEvent(Guid ProjectId);
@@ -40,6 +41,9 @@ public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, s
 public sealed record RunProgress(
     Guid ProjectId, Guid RunId, int Round, IReadOnlyDictionary<string, int> Pool, IReadOnlyDictionary<string, int> Selected, int Target,
     long InputTokens, long OutputTokens, decimal Cost, int Calls, double AcceptedPerSecond) : RunEvent(ProjectId);
+
+/// <summary>Someone opened or left a task's review pages.</summary>
+public sealed record PresenceChanged(Guid ProjectId, Guid TaskId) : RunEvent(ProjectId);
 
 public interface IRunEvents
 {

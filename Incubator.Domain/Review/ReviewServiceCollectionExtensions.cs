@@ -9,6 +9,7 @@ public static class ReviewServiceCollectionExtensions
     public static IServiceCollection AddIncubatorReview(this IServiceCollection services)
     {
         services.AddSingleton<ReviewService>();
+        services.AddSingleton<ReviewPresence>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -74,6 +74,13 @@ public sealed class ReviewQueueTests(BrowserFixture browser)
         await Expect(viewer.Page.GetByTestId("row-approve")).ToHaveCountAsync(0);
         await Expect(viewer.Page.GetByTestId("bulk-approve")).ToHaveCountAsync(0);
 
+        // Presence: both see each other while the queue is open; leaving removes the owner from the viewer's page live.
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
+        await Expect(owner.Page.GetByTestId("presence")).ToContainTextAsync("q-viewer@example.com");
+        await Expect(viewer.Page.GetByTestId("presence")).ToContainTextAsync("q-owner@example.com");
+        await owner.GotoAsync("/");
+        await Expect(viewer.Page.GetByTestId("presence")).Not.ToContainTextAsync("q-owner@example.com");
+
         await owner.Page.Context.CloseAsync();
         await viewer.Page.Context.CloseAsync();
     }

@@ -20,6 +20,8 @@ public interface IProjectsClient
 
     Task RunProgress(RunProgress e);
 
+    Task PresenceChanged(PresenceChanged e);
+
     Task ReviewChanged(ReviewChanged e);
 }
 
@@ -71,6 +73,9 @@ internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub, 
                     break;
                 case RunProgress p:
                     await group.RunProgress(p);
+                    break;
+                case PresenceChanged pc:
+                    await group.PresenceChanged(pc);
                     break;
                 case ReviewChanged r:
                     await group.ReviewChanged(r);
