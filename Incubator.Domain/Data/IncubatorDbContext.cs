@@ -24,6 +24,8 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<GenerationRun> GenerationRuns => Set<GenerationRun>();
     public DbSet<Candidate> Candidates => Set<Candidate>();
     public DbSet<RejectedSample> RejectedSamples => Set<RejectedSample>();
+    public DbSet<Incubator.Domain.Review.SpotCheck> SpotChecks => Set<Incubator.Domain.Review.SpotCheck>();
+    public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
 

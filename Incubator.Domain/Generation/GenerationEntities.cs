@@ -88,6 +88,9 @@ public sealed class Candidate
     /// <summary>Optimistic-concurrency token: every review decision bumps it and only applies to the version it read.</summary>
     public long Version { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Set when the sample was approved in one step by an Owner after a spot-check of its run cleared the
+    /// threshold; such approvals are never mixed up with individual ones.</summary>
+    public Guid? AcceptedBySpotCheckId { get; set; }
 }
 
 /// <summary>A piece of LLM output that did not become a candidate, with the reason — visible, never silently dropped.</summary>

@@ -15,7 +15,7 @@ public sealed record CandidateRow(
 /// generated or the edited text, case-insensitively for ASCII.</summary>
 public sealed record CandidateFilter(
     string? Label = null, CandidateStatus? Status = null, CandidateStage? Stage = null, CandidateSource? Source = null, Guid? RunId = null,
-    bool? Ambiguous = null, string? Search = null);
+    bool? Ambiguous = null, string? Search = null, Guid? SpotCheckId = null);
 
 public enum CandidateSort
 {

@@ -19,6 +19,8 @@ public enum DecisionKind
     Edit,
     Relabel,
     Undo,
+    /// <summary>Approved because a spot-check of the run cleared the Owner's threshold — not an individual approval.</summary>
+    SpotCheckAccept,
 }
 
 /// <summary>One review decision on one candidate, as it happened: never updated, never deleted (except with its

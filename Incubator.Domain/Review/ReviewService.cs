@@ -32,7 +32,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         pageIndex = Math.Max(0, pageIndex);
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = Filter(db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId), filter);
+        var q = Filter(db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId), filter, db);
         var total = await q.CountAsync(ct);
         q = sort switch
         {
@@ -158,7 +158,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
                 $"The selection changed since you confirmed it: it now matches {counts.Total} samples ({counts.AlreadyDecided} already decided), "
                 + $"not {confirmedTotal} ({confirmedAlreadyDecided}). Nothing was changed; check the selection again.");
 
-        var q = Filter(db.Candidates.Where(c => c.TaskId == taskId), filter);
+        var q = Filter(db.Candidates.Where(c => c.TaskId == taskId), filter, db);
         var items = await q.AsNoTracking().ToListAsync(ct);
         var status = decision.Kind == DecisionKind.Approve ? CandidateStatus.Approved : CandidateStatus.Rejected;
         var reason = decision.Kind == DecisionKind.Reject ? decision.Reason : null;
@@ -360,7 +360,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
 
     private static async Task<BulkPreview> CountBulkAsync(IncubatorDbContext db, Guid taskId, CandidateFilter filter, CancellationToken ct)
     {
-        var q = Filter(db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId), filter);
+        var q = Filter(db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId), filter, db);
         var total = await q.CountAsync(ct);
         var decided = total == 0 ? 0 : await q.CountAsync(c => c.Status != CandidateStatus.Pending, ct);
         return new BulkPreview(total, decided);
@@ -369,8 +369,10 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
     private static async Task<string?> EmailAsync(IncubatorDbContext db, string userId, CancellationToken ct) =>
         await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(ct);
 
-    private static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f)
+    private static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext? db = null)
     {
+        if (f.SpotCheckId is { } spot && db is not null)
+            q = q.Where(c => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.CandidateId == c.Id));
         if (!string.IsNullOrEmpty(f.Label)) q = q.Where(c => c.Label == f.Label);
         if (f.Status is { } status) q = q.Where(c => c.Status == status);
         if (f.Stage is { } stage) q = q.Where(c => c.Stage == stage);

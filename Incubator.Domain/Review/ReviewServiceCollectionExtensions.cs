@@ -10,6 +10,7 @@ public static class ReviewServiceCollectionExtensions
     {
         services.AddSingleton<ReviewService>();
         services.AddSingleton<ReviewPresence>();
+        services.AddSingleton<SpotCheckService>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

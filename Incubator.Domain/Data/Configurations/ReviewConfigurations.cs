@@ -26,3 +26,22 @@ internal sealed class ReviewEventConfiguration : IEntityTypeConfiguration<Review
         b.HasOne<Candidate>().WithMany().HasForeignKey(e => e.CandidateId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class SpotCheckConfiguration : IEntityTypeConfiguration<Incubator.Domain.Review.SpotCheck>
+{
+    public void Configure(EntityTypeBuilder<Incubator.Domain.Review.SpotCheck> b)
+    {
+        b.HasIndex(s => s.RunId);
+        b.HasOne<Incubator.Domain.Generation.GenerationRun>().WithMany().HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SpotCheckItemConfiguration : IEntityTypeConfiguration<Incubator.Domain.Review.SpotCheckItem>
+{
+    public void Configure(EntityTypeBuilder<Incubator.Domain.Review.SpotCheckItem> b)
+    {
+        b.HasKey(i => new { i.SpotCheckId, i.CandidateId });
+        b.HasOne<Incubator.Domain.Review.SpotCheck>().WithMany().HasForeignKey(i => i.SpotCheckId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Incubator.Domain.Generation.Candidate>().WithMany().HasForeignKey(i => i.CandidateId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

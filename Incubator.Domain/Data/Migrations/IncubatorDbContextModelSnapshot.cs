@@ -99,6 +99,9 @@ namespace Incubator.Domain.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("AcceptedBySpotCheckId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -682,6 +685,70 @@ namespace Incubator.Domain.Data.Migrations
                     b.ToTable("ReviewEvents");
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Review.SpotCheck", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AcceptedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AcceptedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("AcceptedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedById")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("LowerBoundAtAccept")
+                        .HasColumnType("REAL");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SampleSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Seed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Threshold")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId");
+
+                    b.ToTable("SpotChecks");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.SpotCheckItem", b =>
+                {
+                    b.Property<Guid>("SpotCheckId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("CandidateId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SpotCheckId", "CandidateId");
+
+                    b.HasIndex("CandidateId");
+
+                    b.ToTable("SpotCheckItems");
+                });
+
             modelBuilder.Entity("Incubator.Domain.Tasks.ClassifierTask", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1040,6 +1107,30 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasOne("Incubator.Domain.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.SpotCheck", b =>
+                {
+                    b.HasOne("Incubator.Domain.Generation.GenerationRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.SpotCheckItem", b =>
+                {
+                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                        .WithMany()
+                        .HasForeignKey("CandidateId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Review.SpotCheck", null)
+                        .WithMany()
+                        .HasForeignKey("SpotCheckId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
