@@ -11,6 +11,7 @@ public static class ReviewServiceCollectionExtensions
         services.AddSingleton<ReviewService>();
         services.AddSingleton<ReviewPresence>();
         services.AddSingleton<SpotCheckService>();
+        services.AddSingleton<LabelDisagreementService>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
