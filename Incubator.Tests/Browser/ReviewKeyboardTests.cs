@@ -28,33 +28,8 @@ public sealed class ReviewKeyboardTests(BrowserFixture browser)
         await reviewer.RegisterAsync("rv-reviewer@example.com", Password);
         var projectId = await owner.CreateProjectAsync("Review by keys");
 
-        Guid taskId;
-        await using (var scope = portal.Services.CreateAsyncScope())
-        {
-            var dbf = scope.ServiceProvider.GetRequiredService<IDbContextFactory<IncubatorDbContext>>();
-            await using var db = await dbf.CreateDbContextAsync();
-            var ownerId = await db.Users.Where(u => u.Email == "rv-owner@example.com").Select(u => u.Id).SingleAsync();
-            await scope.ServiceProvider.GetRequiredService<ProjectService>().AddMemberAsync(ownerId, projectId, "rv-reviewer@example.com", ProjectRole.Reviewer);
-            var task = await scope.ServiceProvider.GetRequiredService<TaskService>().CreateTaskAsync(ownerId, projectId, new TaskSpec
-            {
-                Name = "Mail",
-                Instruction = "Sort customer e-mails.",
-                Labels = [new LabelSpec { Name = "billing", Description = "Invoices." }, new LabelSpec { Name = "shipping", Description = "Parcels." }],
-            }, null);
-            taskId = task.Id;
-            var t0 = DateTimeOffset.UtcNow.AddMinutes(-30);
-            for (var i = 0; i < 10; i++)
-            {
-                var text = $"Sample number {i}: a customer writes about order {1000 + i}.";
-                db.Candidates.Add(new Candidate
-                {
-                    Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, Label = "billing", Text = text,
-                    NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = CandidateStage.Selected,
-                    Status = CandidateStatus.Pending, CreatedAt = t0.AddSeconds(i),
-                });
-            }
-            await db.SaveChangesAsync();
-        }
+        var taskId = await portal.CreateTaskAsync("rv-owner@example.com", projectId, members: ("rv-reviewer@example.com", ProjectRole.Reviewer));
+        await portal.SeedCandidatesAsync(projectId, taskId, Enumerable.Range(0, 10).Select(i => $"Sample number {i}: a customer writes about order {1000 + i}.").ToList());
 
         await reviewer.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review/focus");
         var card = reviewer.Page.GetByTestId("focus-card");

@@ -27,30 +27,8 @@ public sealed class ReviewQueueTests(BrowserFixture browser)
         await viewer.RegisterAsync("q-viewer@example.com", Password);
         var projectId = await owner.CreateProjectAsync("Queue");
 
-        Guid taskId;
-        await using (var scope = portal.Services.CreateAsyncScope())
-        {
-            await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<IncubatorDbContext>>().CreateDbContextAsync();
-            var ownerId = await db.Users.Where(u => u.Email == "q-owner@example.com").Select(u => u.Id).SingleAsync();
-            await scope.ServiceProvider.GetRequiredService<ProjectService>().AddMemberAsync(ownerId, projectId, "q-viewer@example.com", ProjectRole.Viewer);
-            taskId = (await scope.ServiceProvider.GetRequiredService<TaskService>().CreateTaskAsync(ownerId, projectId, new TaskSpec
-            {
-                Name = "Mail",
-                Instruction = "Sort customer e-mails.",
-                Labels = [new LabelSpec { Name = "billing", Description = "Invoices." }, new LabelSpec { Name = "shipping", Description = "Parcels." }],
-            }, null)).Id;
-            for (var i = 0; i < 3; i++)
-            {
-                var text = $"Queue sample {i} about invoice {500 + i}.";
-                db.Candidates.Add(new Candidate
-                {
-                    Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, Label = "billing", Text = text,
-                    NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = CandidateStage.Selected,
-                    Status = CandidateStatus.Pending, CreatedAt = DateTimeOffset.UtcNow.AddSeconds(-i),
-                });
-            }
-            await db.SaveChangesAsync();
-        }
+        var taskId = await portal.CreateTaskAsync("q-owner@example.com", projectId, members: ("q-viewer@example.com", ProjectRole.Viewer));
+        await portal.SeedCandidatesAsync(projectId, taskId, Enumerable.Range(0, 3).Select(i => $"Queue sample {i} about invoice {500 + i}.").ToList());
 
         await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
         await Expect(owner.Page.GetByTestId("review-text")).ToHaveCountAsync(3);

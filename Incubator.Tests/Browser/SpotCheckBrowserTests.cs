@@ -1,3 +1,4 @@
+using Incubator.Domain.Projects;
 using Incubator.Domain.Data;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Tasks;
@@ -22,34 +23,20 @@ public sealed class SpotCheckBrowserTests(BrowserFixture browser)
         await owner.RegisterAsync("spot-owner@example.com", "Incub8tor-pass");
         var projectId = await owner.CreateProjectAsync("Spot project");
 
-        Guid taskId, runId = Guid.NewGuid();
-        await using (var scope = portal.Services.CreateAsyncScope())
+        var taskId = await portal.CreateTaskAsync("spot-owner@example.com", projectId);
+        var runId = Guid.NewGuid();
+        await portal.QueryAsync(async db =>
         {
-            await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<IncubatorDbContext>>().CreateDbContextAsync();
-            var ownerId = await db.Users.Where(u => u.Email == "spot-owner@example.com").Select(u => u.Id).SingleAsync();
-            var task = await scope.ServiceProvider.GetRequiredService<TaskService>().CreateTaskAsync(ownerId, projectId, new TaskSpec
-            {
-                Name = "Mail", Instruction = "Sort e-mails.",
-                Labels = [new LabelSpec { Name = "billing", Description = "Invoices." }, new LabelSpec { Name = "shipping", Description = "Parcels." }],
-            }, null);
-            taskId = task.Id;
             var versionId = await db.TaskVersions.Where(v => v.TaskId == taskId).Select(v => v.Id).SingleAsync();
             db.GenerationRuns.Add(new GenerationRun
             {
                 Id = runId, ProjectId = projectId, TaskId = taskId, TaskVersionId = versionId, TaskVersionNumber = 1, ConnectionId = Guid.NewGuid(),
                 ConnectionName = "earlier run", Model = "fake", PerLabelTarget = 6, Round = 1, CreatedAt = DateTimeOffset.UtcNow,
             });
-            for (var i = 0; i < 12; i++)
-            {
-                db.Candidates.Add(new Candidate
-                {
-                    Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, RunId = runId, Label = i % 2 == 0 ? "billing" : "shipping",
-                    Text = $"Spot sample {i} about order {700 + i}.", NormalizedText = $"spot sample {i}", Source = CandidateSource.Generation,
-                    Stage = CandidateStage.Selected, Status = CandidateStatus.Pending, CreatedAt = DateTimeOffset.UtcNow.AddSeconds(i),
-                });
-            }
-            await db.SaveChangesAsync();
-        }
+            return await db.SaveChangesAsync();
+        });
+        await portal.SeedCandidatesAsync(projectId, taskId, Enumerable.Range(0, 12).Select(i => $"Spot sample {i} about order {700 + i}.").ToList(),
+            runId: runId, labelOf: i => i % 2 == 0 ? "billing" : "shipping");
 
         await owner.GotoAsync($"/projects/{projectId}/runs/{runId}");
         await owner.FillAsync("spot-size", "4");
