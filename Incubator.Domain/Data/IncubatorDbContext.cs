@@ -28,6 +28,9 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
+    public DbSet<ReviewPolicy> ReviewPolicies => Set<ReviewPolicy>();
+    public DbSet<ReviewLease> ReviewLeases => Set<ReviewLease>();
+    public DbSet<ReviewVote> ReviewVotes => Set<ReviewVote>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -91,6 +91,8 @@ public sealed class Candidate
     /// <summary>Set when the sample was approved in one step by an Owner after a spot-check of its run cleared the
     /// threshold; such approvals are never mixed up with individual ones.</summary>
     public Guid? AcceptedBySpotCheckId { get; set; }
+    /// <summary>Overlap mode: the item's independent reviews disagreed and it waits for the Owner to settle it.</summary>
+    public bool InConflict { get; set; }
 }
 
 /// <summary>A piece of LLM output that did not become a candidate, with the reason — visible, never silently dropped.</summary>

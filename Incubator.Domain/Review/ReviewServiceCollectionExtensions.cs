@@ -8,7 +8,9 @@ public static class ReviewServiceCollectionExtensions
     /// <summary>Needs data, projects (<see cref="Projects.ProjectAccess"/>) and an <see cref="Jobs.IRunEvents"/>.</summary>
     public static IServiceCollection AddIncubatorReview(this IServiceCollection services)
     {
+        services.AddOptions<ReviewOptions>().ValidateDataAnnotations();
         services.AddSingleton<ReviewService>();
+        services.AddSingleton<ReviewAssignmentService>();
         services.AddSingleton<ReviewPresence>();
         services.AddSingleton<SpotCheckService>();
         services.AddSingleton<LabelDisagreementService>();
