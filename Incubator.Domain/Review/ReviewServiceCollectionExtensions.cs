@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Incubator.Domain.Jobs;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Incubator.Domain.Review;
@@ -11,6 +12,8 @@ public static class ReviewServiceCollectionExtensions
         services.AddOptions<ReviewOptions>().ValidateDataAnnotations();
         services.AddSingleton<ReviewService>();
         services.AddSingleton<ReviewAssignmentService>();
+        services.AddSingleton<ReviewExports>();
+        services.AddJobHandler<ReviewExportJob>(ReviewExportJob.KindName);
         services.AddSingleton<ReviewPresence>();
         services.AddSingleton<SpotCheckService>();
         services.AddSingleton<LabelDisagreementService>();
