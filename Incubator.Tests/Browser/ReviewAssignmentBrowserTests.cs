@@ -96,3 +96,79 @@ public sealed class ReviewAssignmentBrowserTests(BrowserFixture browser)
         await two.Page.Context.CloseAsync();
     }
 }
+
+/// <summary>Overlap mode end to end in the browser: the Owner sets k = 2 in the queue policies (a Reviewer only reads
+/// them), two reviewers give blind independent reviews by keyboard, agreeing reviews settle an item, conflicting ones
+/// reach the Owner's conflicts list, the Owner settles, and the agreement panel shows Cohen's kappa.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ReviewOverlapBrowserTests(BrowserFixture browser)
+{
+    private const string Password = "Incub8tor-pass";
+
+    [Fact]
+    public async Task Owner_sets_overlap_reviewers_review_blind_and_the_Owner_settles_the_conflict()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var url = portal.ServerAddress;
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await owner.RegisterAsync("ov-owner@example.com", Password);
+        var one = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await one.RegisterAsync("ov-one@example.com", Password);
+        var two = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await two.RegisterAsync("ov-two@example.com", Password);
+        var projectId = await owner.CreateProjectAsync("Overlap review");
+        var taskId = await portal.CreateTaskAsync("ov-owner@example.com", projectId,
+            members: [("ov-one@example.com", ProjectRole.Reviewer), ("ov-two@example.com", ProjectRole.Reviewer)]);
+        await portal.SeedCandidatesAsync(projectId, taskId, ["Overlap sample 0: where is my invoice?", "Overlap sample 1: the parcel never came."]);
+        var queue = $"/projects/{projectId}/tasks/{taskId}/review";
+
+        await owner.GotoAsync(queue);
+        await Expect(owner.Page.GetByTestId("agreement-none")).ToBeVisibleAsync();
+        await owner.Page.Locator("[data-testid=policy-overlap]").FillAsync("2");
+        await owner.ClickAsync("policy-save");
+        await Poll.UntilAsync(async () => await portal.QueryAsync(db => db.ReviewPolicies.AnyAsync(p => p.TaskId == taskId && p.OverlapK == 2)),
+            TimeSpan.FromSeconds(10), () => Task.FromResult("the policy was not saved"));
+
+        // A Reviewer sees the policy but cannot change it.
+        await one.GotoAsync(queue);
+        await Expect(one.Page.GetByTestId("policy-readonly")).ToContainTextAsync("2");
+        await Expect(one.Page.GetByTestId("policy-save")).ToHaveCountAsync(0);
+        await Expect(one.Page.GetByTestId("bulk-approve")).ToHaveCountAsync(0);
+
+        // Reviewer one: sample 0 is billing (1), sample 1 is shipping (2). Blind: nothing settles yet.
+        await one.GotoAsync(queue + "/focus");
+        await Expect(one.Page.GetByTestId("focus-blind")).ToBeVisibleAsync();
+        await Expect(one.Page.GetByTestId("focus-text")).ToContainTextAsync("Overlap sample 0:");
+        await one.Page.Keyboard.PressAsync("1");
+        await Expect(one.Page.GetByTestId("focus-text")).ToContainTextAsync("Overlap sample 1:");
+        await one.Page.Keyboard.PressAsync("2");
+        await Expect(one.Page.GetByTestId("focus-done")).ToBeVisibleAsync();
+        Assert.Equal(2, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending)));
+
+        // Reviewer two: says shipping for both — disagrees on sample 0, agrees on sample 1.
+        await two.GotoAsync(queue + "/focus");
+        await Expect(two.Page.GetByTestId("focus-text")).ToContainTextAsync("Overlap sample 0:");
+        await two.Page.Keyboard.PressAsync("2");
+        await Expect(two.Page.GetByTestId("focus-text")).ToContainTextAsync("Overlap sample 1:");
+        await two.Page.Keyboard.PressAsync("2");
+        await Expect(two.Page.GetByTestId("focus-done")).ToBeVisibleAsync();
+
+        // The Owner's queue (open all along) shows the conflict and the agreement live.
+        await Expect(owner.Page.GetByTestId("conflict")).ToHaveCountAsync(1);
+        await Expect(owner.Page.GetByTestId("conflict-vote")).ToHaveCountAsync(2);
+        await Expect(owner.Page.GetByTestId("agreement-overall")).ToHaveAttributeAsync("data-kappa", "0.000");
+        await Expect(one.Page.GetByTestId("focus-done")).ToBeVisibleAsync();
+        await owner.Page.Locator("[data-testid=settle-approve][data-label=billing]").ClickAsync();
+        await Expect(owner.Page.GetByTestId("conflicts")).ToHaveCountAsync(0);
+
+        var rows = await portal.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId).OrderBy(c => c.CreatedAt).ToListAsync());
+        Assert.Equal([(CandidateStatus.Approved, "billing", false), (CandidateStatus.Approved, "shipping", false)], rows.Select(r => (r.Status, r.Label, r.InConflict)));
+        var kinds = await portal.QueryAsync(db => db.ReviewEvents.AsNoTracking().Where(e => e.CandidateId == rows[0].Id).OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync());
+        Assert.Equal([Incubator.Domain.Review.DecisionKind.Independent, Incubator.Domain.Review.DecisionKind.Independent,
+            Incubator.Domain.Review.DecisionKind.Conflict, Incubator.Domain.Review.DecisionKind.Settle], kinds);
+
+        await owner.Page.Context.CloseAsync();
+        await one.Page.Context.CloseAsync();
+        await two.Page.Context.CloseAsync();
+    }
+}
