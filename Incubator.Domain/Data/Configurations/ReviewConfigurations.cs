@@ -22,6 +22,8 @@ internal sealed class ReviewEventConfiguration : IEntityTypeConfiguration<Review
         b.Property(e => e.ReviewReasonBefore).HasMaxLength(1000);
         b.HasIndex(e => new { e.CandidateId, e.Id });
         b.HasIndex(e => new { e.ProjectId, e.Id });
+        // Per-person progress on a task (who decided how much), read on every live update of the review pages.
+        b.HasIndex(e => new { e.TaskId, e.UserId });
         b.HasOne<Project>().WithMany().HasForeignKey(e => e.ProjectId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<Candidate>().WithMany().HasForeignKey(e => e.CandidateId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -685,6 +685,8 @@ namespace Incubator.Domain.Data.Migrations
 
                     b.HasIndex("ProjectId", "Id");
 
+                    b.HasIndex("TaskId", "UserId");
+
                     b.ToTable("ReviewEvents");
                 });
 

@@ -98,6 +98,11 @@ namespace Incubator.Domain.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ReviewEvents_TaskId_UserId",
+                table: "ReviewEvents",
+                columns: new[] { "TaskId", "UserId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ReviewLeases_CandidateId_UserId",
                 table: "ReviewLeases",
                 columns: new[] { "CandidateId", "UserId" },
@@ -141,6 +146,10 @@ namespace Incubator.Domain.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "ReviewVotes");
+
+            migrationBuilder.DropIndex(
+                name: "IX_ReviewEvents_TaskId_UserId",
+                table: "ReviewEvents");
 
             migrationBuilder.DropColumn(
                 name: "InConflict",

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Incubator.Domain.Data.Migrations
 {
     [DbContext(typeof(IncubatorDbContext))]
-    [Migration("20261128210136_ReviewAssignment")]
+    [Migration("20261128212715_ReviewAssignment")]
     partial class ReviewAssignment
     {
         /// <inheritdoc />
@@ -687,6 +687,8 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("CandidateId", "Id");
 
                     b.HasIndex("ProjectId", "Id");
+
+                    b.HasIndex("TaskId", "UserId");
 
                     b.ToTable("ReviewEvents");
                 });
