@@ -19,7 +19,8 @@ public sealed class ReviewAssignmentBrowserTests(BrowserFixture browser)
     [Fact]
     public async Task Two_reviewers_get_disjoint_items_see_each_others_progress_live_and_one_works_ten_by_keyboard()
     {
-        using var portal = new PortalFactory(realServer: true);
+        // Exports of more than 5 rows run as a job here, so the queue's export shows progress and a download link.
+        using var portal = new PortalFactory(realServer: true).With("Review:ExportJobThreshold", "5");
         var url = portal.ServerAddress;
         var owner = await PortalBrowser.OpenAsync(browser.Browser, url);
         await owner.RegisterAsync("as-owner@example.com", Password);
@@ -90,6 +91,17 @@ public sealed class ReviewAssignmentBrowserTests(BrowserFixture browser)
         await Expect(one.Page.GetByTestId("agreement-none")).ToBeVisibleAsync();
         await Poll.UntilAsync(async () => await portal.QueryAsync(db => db.ReviewLeases.CountAsync(l => l.UserId == oneId)) == 0,
             TimeSpan.FromSeconds(10), () => Task.FromResult("reviewer one's lease was not released on leaving focus mode"));
+
+        // The queue's 14 rows exceed the export threshold: the export runs as a job, then offers a download link.
+        await one.ClickAsync("export-menu");
+        await one.Page.GetByTestId("export-tsv").ClickAsync();
+        await Expect(one.Page.GetByTestId("export-download")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var href = await one.Page.GetByTestId("export-download").GetAttributeAsync("href");
+        var file = await one.Page.Context.APIRequest.GetAsync(url.TrimEnd('/') + "/" + href!.TrimStart('/'));
+        Assert.Equal(200, file.Status);
+        var lines = (await file.TextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(14, lines.Length);
+        Assert.Contains("billing\tAssigned sample 13: about parcel 713.", lines);
 
         await owner.Page.Context.CloseAsync();
         await one.Page.Context.CloseAsync();
