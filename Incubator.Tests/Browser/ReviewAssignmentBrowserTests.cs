@@ -136,14 +136,22 @@ public sealed class ReviewOverlapBrowserTests(BrowserFixture browser)
 
         await owner.GotoAsync(queue);
         await Expect(owner.Page.GetByTestId("agreement-none")).ToBeVisibleAsync();
-        await owner.Page.Locator("[data-testid=policy-overlap]").FillAsync("2");
+        // Out of range: a clear message, nothing saved.
+        await owner.Page.Locator("[data-testid=policy-overlap]").FillAsync("0");
         await owner.ClickAsync("policy-save");
-        await Poll.UntilAsync(async () => await portal.QueryAsync(db => db.ReviewPolicies.AnyAsync(p => p.TaskId == taskId && p.OverlapK == 2)),
+        await Expect(owner.Page.Locator(".mud-snackbar")).ToContainTextAsync("Independent reviews per sample must be between 1 (overlap off) and 10.");
+        Assert.False(await portal.QueryAsync(db => db.ReviewPolicies.AnyAsync(p => p.TaskId == taskId)));
+
+        await owner.Page.Locator("[data-testid=policy-overlap]").FillAsync("2");
+        await owner.Page.Locator("[data-testid=policy-threshold]").FillAsync("0.75");
+        await owner.ClickAsync("policy-save");
+        await Poll.UntilAsync(async () => await portal.QueryAsync(db => db.ReviewPolicies.AnyAsync(p => p.TaskId == taskId && p.OverlapK == 2 && p.SpotCheckThreshold == 0.75)),
             TimeSpan.FromSeconds(10), () => Task.FromResult("the policy was not saved"));
 
         // A Reviewer sees the policy but cannot change it.
         await one.GotoAsync(queue);
         await Expect(one.Page.GetByTestId("policy-readonly")).ToContainTextAsync("2");
+        await Expect(one.Page.GetByTestId("policy-readonly")).ToContainTextAsync("0.75");
         await Expect(one.Page.GetByTestId("policy-save")).ToHaveCountAsync(0);
         await Expect(one.Page.GetByTestId("bulk-approve")).ToHaveCountAsync(0);
 
