@@ -188,6 +188,24 @@ public sealed class ReviewAssignmentService(
             .OrderBy(p => p.Email, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
+    /// <summary>Who holds a live lease on each of these items (the queue shows "being reviewed by …"); items nobody holds
+    /// are left out. In overlap mode an item may have several holders.</summary>
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<string>>> HoldersAsync(string userId, Guid taskId, IReadOnlyCollection<Guid> candidateIds,
+        CancellationToken ct = default)
+    {
+        await RequireTaskAsync(userId, taskId, ProjectRole.Viewer, ct);
+        if (candidateIds.Count == 0) return new Dictionary<Guid, IReadOnlyList<string>>();
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await (from l in db.ReviewLeases.AsNoTracking()
+                          where l.TaskId == taskId && l.ExpiresAt > now && candidateIds.Contains(l.CandidateId)
+                          join u in db.Users on l.UserId equals u.Id into us
+                          from u in us.DefaultIfEmpty()
+                          select new { l.CandidateId, Email = u == null ? l.UserId : u.Email }).ToListAsync(ct);
+        return rows.GroupBy(r => r.CandidateId)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(r => r.Email ?? "").Order(StringComparer.OrdinalIgnoreCase).ToList());
+    }
+
     /// <summary>Items the reviewer may be handed: pending, not waiting for the Owner, and — single review — held by
     /// nobody else, or — overlap — not reviewed by them and reviewed or held by fewer than k others.</summary>
     private static IQueryable<Candidate> Open(IncubatorDbContext db, Guid taskId, string userId, int k)

@@ -41,6 +41,11 @@ public sealed class ReviewAssignmentBrowserTests(BrowserFixture browser)
         var twosItem = await two.Page.GetByTestId("focus-card").GetAttributeAsync("data-candidate");
         Assert.NotEqual(await one.Page.GetByTestId("focus-card").GetAttributeAsync("data-candidate"), twosItem);
 
+        // The queue shows who is reviewing which item right now.
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
+        await Expect(owner.Page.GetByTestId("row-leased")).ToHaveCountAsync(2);
+        await Expect(owner.Page.GetByTestId("row-leased").Filter(new() { HasText = "as-two@example.com" })).ToHaveCountAsync(1);
+
         // Reviewer one: ten items by keyboard only — never the item reviewer two holds.
         var keys = one.Page.Keyboard;
         var seen = new List<string?>();

@@ -157,6 +157,10 @@ public sealed class ReviewAssignmentTests
         Assert.Equal(1, await f.Assign.ReleaseAsync(f.R2, f.TaskId));
         Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))!.Id);
 
+        var holders = await f.Assign.HoldersAsync(f.Viewer, f.TaskId, ids);
+        Assert.Equal([ids[1], ids[2]], holders.Keys.Order());
+        Assert.StartsWith("r1-", Assert.Single(holders[ids[1]]));
+        Assert.StartsWith("r3-", Assert.Single(holders[ids[2]]));
         var progress = await f.Assign.ProgressAsync(f.Viewer, f.TaskId);
         Assert.Equal((1, 2), progress.Where(p => p.Email.StartsWith("r1-")).Select(p => (p.Leased, p.Decided)).Single());
         Assert.Equal((1, 0), progress.Where(p => p.Email.StartsWith("r3-")).Select(p => (p.Leased, p.Decided)).Single());
