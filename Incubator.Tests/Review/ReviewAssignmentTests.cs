@@ -158,7 +158,7 @@ public sealed class ReviewAssignmentTests
         Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))!.Id);
 
         var holders = await f.Assign.HoldersAsync(f.Viewer, f.TaskId, ids);
-        Assert.Equal([ids[1], ids[2]], holders.Keys.Order());
+        Assert.Equal(new[] { ids[1], ids[2] }.Order(), holders.Keys.Order());
         Assert.StartsWith("r1-", Assert.Single(holders[ids[1]]));
         Assert.StartsWith("r3-", Assert.Single(holders[ids[2]]));
         var progress = await f.Assign.ProgressAsync(f.Viewer, f.TaskId);
