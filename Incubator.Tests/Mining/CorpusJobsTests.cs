@@ -151,6 +151,44 @@ public sealed class CorpusJobsTests
     }
 
     [Fact]
+    public async Task An_embeddings_job_paused_mid_corpus_keeps_its_batches_and_resumes_from_the_next_one()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask);
+        var texts = Enumerable.Range(0, 1000).Select(i => $"{MiningFixtures.JapaneseLabelled().ElementAt(i % 36).Text}（番号{i}）").ToList();
+        var corpus = (await f.ImportAsync(string.Join("\n", texts))).Corpus;
+        var jobId = corpus.EmbeddingJobId!.Value;
+        // Subscribers are awaited inside the job's commit, so pausing here stops the job right after its first batch.
+        var paused = 0;
+        using var sub = f.Host.Services.GetRequiredService<IRunEvents>().Subscribe(f.ProjectId, async e =>
+        {
+            if (e is JobChanged { State: JobState.Running, Progress: > 0 and < 1 } j && j.JobId == jobId && Interlocked.Exchange(ref paused, 1) == 0)
+                await f.Host.Queue.PauseAsync(f.Author, jobId);
+        });
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(jobId, j => j.State == JobState.Paused, "paused");
+        long firstBatchId;
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var stored = await db.CorpusEmbeddingBatches.AsNoTracking().Where(b => b.CorpusId == corpus.Id).ToListAsync();
+            Assert.Equal([0], stored.Select(b => b.StartOrdinal));
+            firstBatchId = stored[0].Id;
+            Assert.Equal(256, await db.Corpora.Where(c => c.Id == corpus.Id).Select(c => c.EmbeddedCount).SingleAsync());
+        }
+        Assert.False((await f.Corpora.GetAsync(f.Viewer, corpus.Id)).EmbeddingsReady);
+
+        await f.Host.Queue.ResumeAsync(f.Author, jobId);
+        await f.Host.WaitForJobAsync(jobId, j => j.State == JobState.Succeeded, "succeeded");
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var batches = await db.CorpusEmbeddingBatches.AsNoTracking().Where(b => b.CorpusId == corpus.Id).OrderBy(b => b.StartOrdinal).ToListAsync();
+            Assert.Equal([(0, 256), (256, 256), (512, 256), (768, 232)], batches.Select(b => (b.StartOrdinal, b.Count)));
+            Assert.Equal(firstBatchId, batches[0].Id);
+        }
+        Assert.Contains(await f.Host.GetLogAsync(jobId), l => l.Message.Contains("Resuming at text 256", StringComparison.Ordinal));
+        Assert.True((await f.Corpora.GetAsync(f.Viewer, corpus.Id)).EmbeddingsReady);
+    }
+
+    [Fact]
     public async Task Mining_puts_candidates_in_the_review_queue_linked_to_the_run_without_repeating_texts_the_task_has()
     {
         await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
