@@ -168,9 +168,26 @@ internal static class MiningFixtures
         "The concert was cancelled because of the storm.",
     ];
 
+    /// <summary>Support messages that belong to none of the specific labels: what the other label should take.</summary>
+    public static readonly string[] OtherSupport =
+    [
+        "Can you add a dark mode to the app?",
+        "How do I export my data to Excel?",
+        "I want to change the language of the interface.",
+        "Your support agent was very rude to me.",
+        "How can I delete my account and all my data?",
+        "The search function returns no results.",
+        "Is there an API for developers?",
+        "Can I share my dashboard with a colleague?",
+        "The notifications are too frequent, how do I turn them off?",
+        "Where can I find the user manual?",
+        "The app is very slow since the last update.",
+        "I would like to suggest a new feature for reports.",
+    ];
+
     public static IEnumerable<(string Label, string Text)> Labelled() =>
         Billing.Select(t => ("billing", t)).Concat(Shipping.Select(t => ("shipping", t))).Concat(Login.Select(t => ("login", t)))
-            .Concat(OffTopic.Select(t => ("off-topic", t)));
+            .Concat(OtherSupport.Select(t => ("other", t))).Concat(OffTopic.Select(t => ("off-topic", t)));
 
     public static readonly TaskSpec JapaneseTask = new()
     {
