@@ -31,6 +31,10 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<ReviewPolicy> ReviewPolicies => Set<ReviewPolicy>();
     public DbSet<ReviewLease> ReviewLeases => Set<ReviewLease>();
     public DbSet<ReviewVote> ReviewVotes => Set<ReviewVote>();
+    public DbSet<Mining.Corpus> Corpora => Set<Mining.Corpus>();
+    public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
+    public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();
+    public DbSet<Mining.MiningRun> MiningRuns => Set<Mining.MiningRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -341,6 +341,6 @@ public sealed class ReviewAssignmentService(
                join u in db.Users on c.ReviewedById equals u.Id into us
                from u in us.DefaultIfEmpty()
                select new CandidateRow(c.Id, c.TaskId, c.Label, c.OriginalLabel, c.Text, c.EditedText, c.Status, c.Stage, c.Source, c.IsAmbiguous,
-                   c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email, c.InConflict))
+                   c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email, c.MiningRunId, c.Uncertainty, c.InConflict))
             .FirstOrDefaultAsync(ct);
 }
