@@ -32,6 +32,7 @@ public static class BenchmarkCatalog
         new Review.ReviewQueueBenchmark(),
         new Review.ReviewDecisionsBenchmark(),
         new Training.SparseTrainingBenchmark(),
+        new Training.DatasetBenchmark(Training.ModelFamily.Sparse),
         new Training.DatasetBenchmark(),
     ];
 }

@@ -83,11 +83,11 @@ internal sealed class SparseTrainingBenchmark : IBenchmark
 /// <summary>Accuracy and macro-F1 on ../shared/datasets (SST-2 test split, SMS spam and chABSA with a seeded
 /// stratified 80/20 split) for sparse, dense and auto, against the majority class and ML.NET's default text
 /// pipeline in the same run; training seconds. Skipped (one row saying so) when the data is absent.</summary>
-internal sealed class DatasetBenchmark : IBenchmark
+internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : IBenchmark
 {
-    public string Name => "training.datasets";
+    public string Name => family == ModelFamily.Auto ? "training.datasets" : $"training.{family.ToString().ToLowerInvariant()}-datasets";
 
-    public string Description => "sparse/dense/auto accuracy on SST-2, SMS spam, chABSA (../shared/datasets) vs majority class and ML.NET default pipeline";
+    public string Description => $"{(family == ModelFamily.Auto ? "sparse/dense/auto" : family.ToString().ToLowerInvariant())} accuracy on SST-2, SMS spam, chABSA (../shared/datasets) vs majority class and ML.NET default pipeline";
 
     public Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct) => Task.Run(() => Run(ct), ct);
 
@@ -125,7 +125,7 @@ internal sealed class DatasetBenchmark : IBenchmark
             var mlScore = metric == "accuracy" ? mlAccuracy : mlMacro;
             var (fitTrain, validation) = StratifiedSplit.Split(train, 0.1, 1);
             var sw = Stopwatch.StartNew();
-            var result = new ClassifierTrainer().Train(labels, fitTrain, validation, null, new TrainingOptions(ModelFamily.Auto), null, ct);
+            var result = new ClassifierTrainer().Train(labels, fitTrain, validation, null, new TrainingOptions(family), null, ct);
             var seconds = sw.Elapsed.TotalSeconds;
             foreach (var (family, model) in result.Models.OrderBy(m => m.Key))
             {
@@ -134,8 +134,8 @@ internal sealed class DatasetBenchmark : IBenchmark
                     $"baseline: ML.NET default pipeline; majority {majorityScore.ToString("0.000", Ci)}; {split}; acc {report.Accuracy.ToString("0.000", Ci)} macro-F1 {report.MacroF1.ToString("0.000", Ci)}"));
             }
             var chosen = Evaluation.Evaluate(result.Model, test);
-            rows.Add(new BenchmarkRow($"{Name}.{name}", $"auto test {metric}", Score(chosen, metric), "", mlScore, $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} on validation"));
-            rows.Add(new BenchmarkRow($"{Name}.{name}", "train seconds (both families)", seconds, "s", mlSeconds, "baseline: ML.NET default pipeline"));
+            if (family == ModelFamily.Auto) rows.Add(new BenchmarkRow($"{Name}.{name}", $"auto test {metric}", Score(chosen, metric), "", mlScore, $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} on validation"));
+            rows.Add(new BenchmarkRow($"{Name}.{name}", family == ModelFamily.Auto ? "train seconds (both families)" : "train seconds", seconds, "s", mlSeconds, "baseline: ML.NET default pipeline"));
         }
         return rows;
     }
