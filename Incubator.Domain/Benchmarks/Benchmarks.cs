@@ -33,6 +33,9 @@ public static class BenchmarkCatalog
         new Review.ReviewDecisionsBenchmark(),
         new Mining.Sst2MiningBenchmark(),
         new Mining.CorpusEmbeddingBenchmark(),
+        new Training.SparseTrainingBenchmark(),
+        new Training.DatasetBenchmark(Training.ModelFamily.Sparse),
+        new Training.DatasetBenchmark(),
     ];
 }
 

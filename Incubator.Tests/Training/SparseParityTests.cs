@@ -1,0 +1,50 @@
+using Incubator.Domain.Training;
+
+namespace Incubator.Tests.Training;
+
+public sealed class SparseParityTests
+{
+    [Fact]
+    public void Normalize_matches_onnx_string_normalizer_for_every_bmp_character()
+    {
+        var texts = new List<string>();
+        for (var c = 1; c < 0x10000; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF) continue;
+            texts.Add(((char)c).ToString());
+        }
+        // Supplementary scripts with case: Deseret, Osage, Warang Citi, Medefaidrin, Adlam; and emoji (no case).
+        foreach (var (from, to) in new[] { (0x10400, 0x1044F), (0x104B0, 0x104FB), (0x118A0, 0x118DF), (0x16E40, 0x16E7F), (0x1E900, 0x1E943), (0x1F600, 0x1F60F) })
+            for (var c = from; c <= to; c++) texts.Add(char.ConvertFromUtf32(c) + "ab");
+        using var probe = OnnxProbe.Lowercaser();
+        var actual = probe.Run(texts);
+        var mismatches = new List<string>();
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var expected = SparseFeaturizer.Normalize(texts[i]);
+            if (expected != actual[i]) mismatches.Add($"U+{char.ConvertToUtf32(texts[i], 0):X4} expected U+{(expected.Length > 0 ? char.ConvertToUtf32(expected, 0) : 0):X4} onnx U+{(actual[i].Length > 0 ? char.ConvertToUtf32(actual[i], 0) : 0):X4}");
+        }
+        Assert.True(mismatches.Count == 0, $"{mismatches.Count} mismatches: {string.Join(", ", mismatches.Take(60))}");
+    }
+}
+
+public sealed class SparseTokenizerParityTests
+{
+    /// <summary>A vocabulary fitted on the tricky texts themselves (so every token and n-gram they contain is a
+    /// feature) with a random head: any difference between our tokenizer and the ONNX Tokenizer shows up.</summary>
+    [Theory]
+    [InlineData(TokenMode.Word)]
+    [InlineData(TokenMode.Char)]
+    public void Every_token_of_tricky_text_is_featurised_like_onnx(TokenMode mode)
+    {
+        var texts = TrainingFixtures.TrickyTexts().Concat(TrainingFixtures.English().Take(50).Select(r => r.Text)).Concat(TrainingFixtures.Japanese().Take(30).Select(r => r.Text)).ToList();
+        var featurizer = SparseFeaturizer.Fit(texts, mode);
+        var rng = new Random(11);
+        var weights = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, featurizer.Dimension).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray()).ToArray();
+        var model = new TrainedClassifier(["a", "b", "c"], featurizer, new LinearHead(weights, [0.1f, -0.2f, 0.05f]));
+        using var onnx = new OnnxClassifier(model.ExportOnnx(), model.Labels, ModelFamily.Sparse);
+        var probe = texts.Concat(texts.Select(t => t.ToUpperInvariant())).Concat(["İI ıi", "a\u00A0b\u2003c", "x\u0000y", "half\uD800surrogate"]).ToList();
+        ParityAssert.SameAsOnnx(model, onnx, probe);
+        Assert.True(featurizer.Dimension > 500);
+    }
+}
