@@ -28,6 +28,12 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
+    public DbSet<Datasets.DatasetVersion> DatasetVersions => Set<Datasets.DatasetVersion>();
+    public DbSet<Datasets.DatasetItem> DatasetItems => Set<Datasets.DatasetItem>();
+    public DbSet<Datasets.GoldSet> GoldSets => Set<Datasets.GoldSet>();
+    public DbSet<Datasets.GoldItem> GoldItems => Set<Datasets.GoldItem>();
+    public DbSet<Training.ModelVersion> ModelVersions => Set<Training.ModelVersion>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
