@@ -126,6 +126,15 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         return ToView(row.d, row.Email);
     }
 
+    /// <summary>For training and model cards (already authorised): a version's summary without an access check.</summary>
+    public async Task<DatasetVersionView> ReadViewAsync(Guid datasetVersionId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var d = await db.DatasetVersions.AsNoTracking().SingleAsync(x => x.Id == datasetVersionId, ct);
+        var email = await db.Users.Where(u => u.Id == d.CreatedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
+        return ToView(d, email);
+    }
+
     /// <summary>For training (a job already authorised when it was queued): the samples of a version, split.</summary>
     public async Task<DatasetContent> ReadContentAsync(Guid datasetVersionId, CancellationToken ct = default)
     {
