@@ -11,8 +11,13 @@ namespace Incubator.Domain.Training;
 public sealed record ModelVersionSummary(
     Guid Id, Guid ProjectId, Guid TaskId, string TaskName, int Number, string RequestedFamily, string? Family, int Seed, ModelVersionState State,
     int DatasetNumber, double? Accuracy, double? MacroF1, double? GoldAccuracy, double? GoldMacroF1, Guid? JobId, DateTimeOffset CreatedAt,
-    DateTimeOffset? PublishedAt)
+    DateTimeOffset? PublishedAt, JobState? JobState)
 {
+    /// <summary>A row still marked Training whose job was cancelled while queued (or died) shows what really happened.</summary>
+    public ModelVersionState EffectiveState => State == ModelVersionState.Training
+        ? JobState switch { Jobs.JobState.Cancelled => ModelVersionState.Cancelled, Jobs.JobState.Failed => ModelVersionState.Failed, _ => State }
+        : State;
+
     /// <summary>Gold wherever it exists, validation otherwise.</summary>
     public double? PreferredAccuracy => GoldAccuracy ?? Accuracy;
 
@@ -174,7 +179,8 @@ public sealed class RegistryService(
         q.Select(m => new ModelVersionSummary(m.Id, m.ProjectId, m.TaskId, db.Tasks.Where(t => t.Id == m.TaskId).Select(t => t.Name).FirstOrDefault() ?? "",
             m.Number, m.RequestedFamily, m.Family, m.Seed, m.State,
             db.DatasetVersions.Where(d => d.Id == m.DatasetVersionId).Select(d => d.Number).FirstOrDefault(),
-            m.Accuracy, m.MacroF1, m.GoldAccuracy, m.GoldMacroF1, m.JobId, m.CreatedAt, m.PublishedAt));
+            m.Accuracy, m.MacroF1, m.GoldAccuracy, m.GoldMacroF1, m.JobId, m.CreatedAt, m.PublishedAt,
+            db.Jobs.Where(j => j.Id == m.JobId).Select(j => (JobState?)j.State).FirstOrDefault()));
 
     internal static T? Read<T>(string? json) where T : class => json is null ? null : JsonSerializer.Deserialize<T>(json, Json);
 }
