@@ -64,7 +64,7 @@ public static class RegistryModelCard
         sb.AppendLine(c, $"- Dataset version {d.Number}: {d.Count} approved samples ({d.TrainCount} train, {d.ValidationCount} validation; seeded stratified split, seed {d.Seed}, validation share {d.ValidationShare:0.##}).");
         sb.AppendLine(c, $"- Content hash (SHA-256): `{d.ContentHash}`.");
         sb.AppendLine(c, $"- Per label: {string.Join(", ", d.Counts.Select(kv => $"{kv.Key} {kv.Value}"))}.");
-        sb.AppendLine(c, $"- Synthetic (written by an LLM): {d.Lineage.SyntheticShare:P0}; mined from a corpus: {d.Lineage.MinedShare:P0}; edited by a reviewer: {d.Lineage.EditedShare:P0}; relabelled by a reviewer: {d.Lineage.Relabelled}; approved by spot-check: {d.Lineage.AcceptedBySpotCheck}.");
+        sb.AppendLine(c, $"- Synthetic (written by an LLM): {Pct(d.Lineage.SyntheticShare)}; mined from a corpus: {Pct(d.Lineage.MinedShare)}; edited by a reviewer: {Pct(d.Lineage.EditedShare)}; relabelled by a reviewer: {d.Lineage.Relabelled}; approved by spot-check: {d.Lineage.AcceptedBySpotCheck}.");
         sb.AppendLine(c, $"- Generation runs: {d.Lineage.RunIds.Count}; reviewers: {(d.Lineage.Reviewers.Count == 0 ? "none recorded" : string.Join(", ", d.Lineage.Reviewers.Select(Md)))}.");
         sb.AppendLine(c, $"- LLM used to write samples: {(m.Llms.Count == 0 ? "none (no generated samples)" : string.Join(", ", m.Llms.Select(Md)))}.");
         sb.AppendLine();
@@ -90,7 +90,7 @@ public static class RegistryModelCard
         if (m.Gold is null)
             sb.AppendLine("- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text.");
         if (d.Lineage.SyntheticShare > 0.5)
-            sb.AppendLine(c, $"- {d.Lineage.SyntheticShare:P0} of the training data was written by an LLM and approved by people; real texts may differ in style and length.");
+            sb.AppendLine(c, $"- {Pct(d.Lineage.SyntheticShare)} of the training data was written by an LLM and approved by people; real texts may differ in style and length.");
         if (m.Family == "dense")
             sb.AppendLine("- The dense family's encoder (all-MiniLM-L6-v2) knows English only; other languages will be classified poorly.");
         var smallest = d.Counts.OrderBy(kv => kv.Value).FirstOrDefault();
@@ -111,6 +111,8 @@ public static class RegistryModelCard
         foreach (var p in r.PerClass)
             sb.AppendLine(c, $"| {Cell(p.Label)} | {p.Precision:0.000} | {p.Recall:0.000} | {p.F1:0.000} | {p.Support} |");
     }
+
+    private static string Pct(double share) => (share * 100).ToString("0", CultureInfo.InvariantCulture) + "%";
 
     private static string Md(string s) => s.Replace("\r", " ").Replace("\n", " ");
 

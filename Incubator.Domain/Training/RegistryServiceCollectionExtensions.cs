@@ -1,5 +1,6 @@
 using Incubator.Domain.Accounts;
 using Incubator.Domain.Datasets;
+using Incubator.Domain.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -14,6 +15,9 @@ public static class RegistryServiceCollectionExtensions
         services.AddSingleton<ModelStore>();
         services.AddSingleton<RegistryService>();
         services.AddSingleton<ApiTokenService>();
+        services.AddSingleton<RegistryPrediction>();
+        services.TryAddSingleton(new ClassifierTrainer());
+        services.AddJobHandler<RegistryTrainingJob>(TrainingRunJobKind.Name);
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

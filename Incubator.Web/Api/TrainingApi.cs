@@ -44,12 +44,17 @@ public static class TrainingApi
             var (path, name, _) = await registry.OpenBundleAsync(UserId(user), modelId, ct);
             return Results.File(path, "application/zip", name);
         }).WithSummary("Download the model bundle (model.onnx, labels.json, model-card.md, README.md, checksums).");
+        models.MapPost("/predict", (Guid modelId, PredictBody? body, bool? explain, ClaimsPrincipal user, RegistryPrediction prediction, CancellationToken ct) =>
+            prediction.PredictAsync(UserId(user), modelId, body?.Texts, explain ?? false, ct))
+            .WithSummary("Classify texts: {\"texts\": [...]} in, label and probabilities per text out (same order). ?explain=true adds, for the sparse family, the words that pushed each decision.");
         models.MapPost("/publish", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
             registry.PublishAsync(UserId(user), modelId, ct));
         models.MapPost("/retire", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
             registry.RetireAsync(UserId(user), modelId, ct));
         return api;
     }
+
+    public sealed record PredictBody(IReadOnlyList<string?>? Texts);
 
     public sealed record StartTrainingBody(string? Family, int? Seed, Guid? DatasetVersionId);
 
