@@ -149,8 +149,9 @@ public sealed class RegistryTrainingJob(
             r.Confusion,
             r.Misclassified.Take(200).Select(m => new StoredMisclassified(m.Text, m.Actual, m.Predicted, m.Probability)).ToList());
 
-    /// <summary>Relays trainer progress: every report becomes a live event; the job row is updated at most once a second.
-    /// Reports arrive on the training thread, so writes are queued one after another, never concurrently.</summary>
+    /// <summary>Relays trainer progress. Each report is published as a live event before training goes on (in order,
+    /// and a cancel asked for on seeing it is honoured at the trainer's next check); the job row is written at most once
+    /// a second, in the background, one write after another.</summary>
     private sealed class Reporter(JobContext context, IRunEvents events, ModelVersion model, TimeProvider time, long started) : IProgress<TrainingProgress>
     {
         private readonly object _gate = new();
@@ -160,18 +161,14 @@ public sealed class RegistryTrainingJob(
         public void Report(TrainingProgress value)
         {
             var elapsed = time.GetElapsedTime(started).TotalSeconds;
-            var commit = _lastCommit == 0 || time.GetElapsedTime(_lastCommit) >= TimeSpan.FromSeconds(1);
-            if (commit) _lastCommit = time.GetTimestamp();
-            var fraction = value.Iteration is { } i && value.TotalIterations is { } n && n > 0 ? Math.Clamp(i / (double)n, 0, 0.99) : 0;
-            var message = value.Iteration is { } it ? $"{value.Stage} {it}/{value.TotalIterations}" : $"{value.Stage}: {value.Message}";
+            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, value.Stage, value.Iteration, value.TotalIterations, value.Message, elapsed))
+                .AsTask().GetAwaiter().GetResult();
+            if (_lastCommit != 0 && time.GetElapsedTime(_lastCommit) < TimeSpan.FromSeconds(1)) return;
+            _lastCommit = time.GetTimestamp();
+            var fraction = value.Iteration is { } i && value.TotalIterations is { } n && n > 0 ? Math.Clamp((i - 1) / (double)n, 0, 0.99) : 0;
+            var message = value.Message is null ? value.Stage : $"{value.Stage}: {value.Message}";
             lock (_gate)
-            {
-                _chain = _chain.ContinueWith(async _ =>
-                {
-                    await events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, value.Stage, value.Iteration, value.TotalIterations, value.Message, elapsed));
-                    if (commit) await context.CommitAsync(fraction, message);
-                }, TaskScheduler.Default).Unwrap();
-            }
+                _chain = _chain.ContinueWith(_ => context.CommitAsync(fraction, message), TaskScheduler.Default).Unwrap();
         }
 
         public Task FlushAsync()
