@@ -31,6 +31,8 @@ public static class BenchmarkCatalog
         new Generation.ConcurrencyBenchmark(),
         new Review.ReviewQueueBenchmark(),
         new Review.ReviewDecisionsBenchmark(),
+        new Training.SparseTrainingBenchmark(),
+        new Training.DatasetBenchmark(),
     ];
 }
 

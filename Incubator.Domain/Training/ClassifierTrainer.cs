@@ -157,8 +157,25 @@ public sealed class ClassifierTrainer
         return new TrainedClassifier(labels, featurizer, head);
     }
 
-    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct) =>
-        throw new TrainingDataException("The dense family is not available in this build.");
+    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    {
+        report("featurize", $"Dense: embedding {train.Count} texts with all-MiniLM-L6-v2 (English only)");
+        var featurizer = DenseFeaturizer.Shared;
+        var index = LabelIndex(labels);
+        var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
+        const int chunk = 256;
+        for (var start = 0; start < train.Count; start += chunk)
+        {
+            ct.ThrowIfCancellationRequested();
+            var part = train.Skip(start).Take(chunk).ToList();
+            var vectors = featurizer.Embed(part.Select(r => r.Text).ToList());
+            for (var i = 0; i < part.Count; i++) rows.Add((index[part[i].Label], new VBuffer<float>(DenseFeaturizer.Dimension, vectors[i])));
+            report("featurize", $"Dense: embedded {Math.Min(start + chunk, train.Count)} of {train.Count} texts");
+        }
+        report("fit", "Dense: fitting the maximum-entropy head (L-BFGS)");
+        var head = FitHead(rows, labels.Count, DenseFeaturizer.Dimension, options, DenseL2, ct);
+        return new TrainedClassifier(labels, featurizer, head);
+    }
 
     internal static Dictionary<string, int> LabelIndex(IReadOnlyList<string> labels)
     {

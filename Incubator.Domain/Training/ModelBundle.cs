@@ -63,7 +63,7 @@ public static class ModelBundle
         using var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true);
         foreach (var (name, bytes) in files)
         {
-            var entry = archive.CreateEntry(name, CompressionLevel.Optimal);
+            var entry = archive.CreateEntry(name, name == OnnxFile ? CompressionLevel.Fastest : CompressionLevel.Optimal);
             entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
             using var s = entry.Open();
             s.Write(bytes);

@@ -11,12 +11,21 @@ public sealed class TrainedClassifier : ITextClassifier
     private const int FormatVersion = 1;
 
     private readonly SparseFeaturizer? _sparse;
+    private readonly DenseFeaturizer? _dense;
 
     internal TrainedClassifier(IReadOnlyList<string> labels, SparseFeaturizer sparse, LinearHead head)
     {
         Labels = labels;
         Family = ModelFamily.Sparse;
         _sparse = sparse;
+        Head = head;
+    }
+
+    internal TrainedClassifier(IReadOnlyList<string> labels, DenseFeaturizer dense, LinearHead head)
+    {
+        Labels = labels;
+        Family = ModelFamily.Dense;
+        _dense = dense;
         Head = head;
     }
 
@@ -43,10 +52,18 @@ public sealed class TrainedClassifier : ITextClassifier
     {
         ArgumentNullException.ThrowIfNull(texts);
         var result = new Prediction[texts.Count];
-        for (var i = 0; i < texts.Count; i++)
+        if (_sparse is not null)
         {
-            var (idx, val) = _sparse!.Featurize(texts[i] ?? "");
-            result[i] = ToPrediction(Head.Probabilities(idx, val));
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var (idx, val) = _sparse.Featurize(texts[i] ?? "");
+                result[i] = ToPrediction(Head.Probabilities(idx, val));
+            }
+        }
+        else
+        {
+            var vectors = _dense!.Embed(texts);
+            for (var i = 0; i < texts.Count; i++) result[i] = ToPrediction(Head.Probabilities(vectors[i]));
         }
         return result;
     }
@@ -84,7 +101,9 @@ public sealed class TrainedClassifier : ITextClassifier
 
     /// <summary>The model as one ONNX graph with raw string input <c>text</c> [N] and outputs <c>label</c> [N] and
     /// <c>probabilities</c> [N, labels].</summary>
-    public byte[] ExportOnnx() => SparseOnnxExport.Build(_sparse!, Head, Labels);
+    public byte[] ExportOnnx() => _sparse is not null
+        ? SparseOnnxExport.Build(_sparse, Head, Labels)
+        : DenseOnnxExport.Build(Head, Labels);
 
     public void Save(Stream s)
     {
@@ -116,6 +135,7 @@ public sealed class TrainedClassifier : ITextClassifier
                 var sparse = SparseFeaturizer.Read(r);
                 return new TrainedClassifier(labels, sparse, LinearHead.Read(r));
             }
+            if (family == ModelFamily.Dense) return new TrainedClassifier(labels, DenseFeaturizer.Shared, LinearHead.Read(r));
             throw new InvalidDataException($"Unknown model family {(int)family}.");
         }
         catch (EndOfStreamException ex)

@@ -16,6 +16,8 @@ public static class CliApp
         ("migrate", "migrate", "Create or upgrade the database in the data folder, print what was applied, and exit."),
         ("bench", "bench [--filter TEXT] [--list]", "Run the registered benchmarks and print a table."),
         ("generate", GenerateVerb.Usage, "Generate labelled samples for a task JSON with an LLM endpoint and write label<TAB>text rows."),
+        ("train", TrainVerbs.TrainUsage, "Train a text classifier on label<TAB>text rows (TSV, CSV or JSONL), print its metrics and write an ONNX model bundle (zip)."),
+        ("predict", TrainVerbs.PredictUsage, "Label each row of a file with a model bundle; prints accuracy and macro-F1 when the file has labels. Writes label<TAB>probability<TAB>text."),
         ("healthcheck", "healthcheck [--url URL]", "Ask a running portal's /healthz; exit 0 when healthy (used by the Docker HEALTHCHECK)."),
     ];
 
@@ -38,6 +40,10 @@ public static class CliApp
                     return await BenchAsync(rest, stdout, stderr);
                 case "generate":
                     return await GenerateVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
+                case "train":
+                    return TrainVerbs.Train(rest, stdout, stderr, CancellationToken.None);
+                case "predict":
+                    return TrainVerbs.Predict(rest, stdout, stderr);
                 case "healthcheck":
                     return await HealthCheckAsync(rest, stdout, stderr);
                 case "--help" or "-h" or "-?" or "help":

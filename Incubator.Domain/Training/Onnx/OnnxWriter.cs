@@ -146,21 +146,28 @@ internal enum OnnxType
     Int32 = 6,
     Int64 = 7,
     String = 8,
+    Bool = 9,
 }
 
 /// <summary>Builds an ONNX graph node by node and serialises a ModelProto.</summary>
 internal sealed class OnnxGraphBuilder
 {
-    private readonly List<ProtoWriter> _nodes = [];
+    private readonly List<byte[]> _nodes = []; // encoded GraphProto.node fields, in topological order
     private readonly List<ProtoWriter> _initializers = [];
     private readonly List<ProtoWriter> _inputs = [];
     private readonly List<ProtoWriter> _outputs = [];
-    private readonly List<byte[]> _rawNodes = [];
     private readonly List<byte[]> _rawInitializers = [];
     private readonly Dictionary<string, long> _opsets = new() { [""] = 17 };
     private int _counter;
 
-    public string Unique(string prefix) => $"{prefix}_{++_counter}";
+    public OnnxGraphBuilder(string namePrefix = "inc")
+    {
+        _prefix = namePrefix;
+    }
+
+    private readonly string _prefix;
+
+    public string Unique(string prefix) => $"{_prefix}_{prefix}_{++_counter}";
 
     public void Opset(string domain, long version) => _opsets[domain] = version;
 
@@ -193,7 +200,7 @@ internal sealed class OnnxGraphBuilder
         node.String(4, opType);
         foreach (var (name, value) in attributes) node.Message(5, Attribute(name, value));
         if (domain.Length > 0) node.String(7, domain);
-        _nodes.Add(node);
+        _nodes.Add(new ProtoWriter().Message(1, node).ToArray());
         return outputs[0];
     }
 
@@ -220,6 +227,9 @@ internal sealed class OnnxGraphBuilder
             case string[] ss:
                 foreach (var s in ss) a.String(9, s);
                 a.Int(20, 8);
+                break;
+            case OnnxGraphBuilder body:
+                a.Message(6, body.Graph(name)).Int(20, 5);
                 break;
             default:
                 throw new ArgumentException($"Unsupported attribute type {value.GetType()}.", nameof(value));
@@ -267,27 +277,47 @@ internal sealed class OnnxGraphBuilder
     {
         foreach (var f in ProtoReader.Fields(graphProto))
         {
-            if (f.Number == 1) _rawNodes.Add(f.Encoded.ToArray());
+            if (f.Number == 1) _nodes.Add(f.Encoded.ToArray());
             else if (f.Number == 5) _rawInitializers.Add(f.Encoded.ToArray());
         }
     }
 
+    public string BoolScalar(string name, bool value)
+    {
+        var t = new ProtoWriter().Int(2, (int)OnnxType.Bool).String(8, name).Bytes(9, [(byte)(value ? 1 : 0)]);
+        _initializers.Add(t);
+        return name;
+    }
+
+    /// <summary>The default-domain opset version (for graphs spliced from a model with an older opset).</summary>
+    public long DefaultOpset
+    {
+        get => _opsets[""];
+        set => _opsets[""] = value;
+    }
+
+    public long IrVersion { get; set; } = 8;
+
     public byte[] Build(string graphName, string producer, string docString)
     {
-        var graph = new ProtoWriter();
-        foreach (var n in _rawNodes) graph.Raw(n);
-        foreach (var n in _nodes) graph.Message(1, n);
-        graph.String(2, graphName);
-        foreach (var i in _rawInitializers) graph.Raw(i);
-        foreach (var i in _initializers) graph.Message(5, i);
-        foreach (var i in _inputs) graph.Message(11, i);
-        foreach (var o in _outputs) graph.Message(12, o);
-
-        var model = new ProtoWriter().Int(1, 8).String(2, producer).String(3, "1.0");
+        var graph = Graph(graphName);
+        var model = new ProtoWriter().Int(1, IrVersion).String(2, producer).String(3, "1.0");
         model.String(6, docString);
         model.Message(7, graph);
         foreach (var (domain, version) in _opsets)
             model.Message(8, new ProtoWriter().String(1, domain).Int(2, version));
         return model.ToArray();
+    }
+
+    internal ProtoWriter Graph(string graphName)
+    {
+        var graph = new ProtoWriter();
+        foreach (var n in _nodes) graph.Raw(n);
+        graph.String(2, graphName);
+        foreach (var i in _rawInitializers) graph.Raw(i);
+        foreach (var i in _initializers) graph.Message(5, i);
+        foreach (var i in _inputs) graph.Message(11, i);
+        foreach (var o in _outputs) graph.Message(12, o);
+        return graph;
     }
 }

@@ -1,0 +1,130 @@
+using Incubator.Domain.Training;
+using Xunit.Abstractions;
+
+namespace Incubator.Tests.Training;
+
+/// <summary>One dense model trained on the English fixture, shared by the tests (MiniLM embedding is the slow part).</summary>
+public sealed class DenseFixture
+{
+    public DenseFixture()
+    {
+        Rows = TrainingFixtures.English();
+        (Train, Validation) = StratifiedSplit.Split(Rows, 0.25, 1);
+        Result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(Rows), Train, Validation, null,
+            new TrainingOptions(ModelFamily.Dense, 1), null, CancellationToken.None);
+    }
+
+    public List<LabeledText> Rows { get; }
+
+    public List<LabeledText> Train { get; }
+
+    public List<LabeledText> Validation { get; }
+
+    public TrainingResult Result { get; }
+}
+
+public sealed class DenseTrainingTests(DenseFixture fixture, ITestOutputHelper output) : IClassFixture<DenseFixture>
+{
+    [Fact]
+    public void English_fixture_reaches_85_percent_validation_accuracy()
+    {
+        var r = fixture.Result;
+        output.WriteLine($"dense en: accuracy {r.Validation.Accuracy:0.000}, macro-F1 {r.Validation.MacroF1:0.000}");
+        Assert.Equal(ModelFamily.Dense, r.ChosenFamily);
+        Assert.True(r.Model.EnglishOnly);
+        Assert.True(r.Model.NeedsOnnxRuntimeExtensions);
+        Assert.True(r.Validation.Accuracy >= 0.85, $"accuracy {r.Validation.Accuracy}");
+    }
+
+    [Fact]
+    public void Onnx_export_matches_in_app_predictions_on_evaluation_rows_and_tricky_input()
+    {
+        var model = fixture.Result.Model;
+        var texts = fixture.Validation.Select(r => r.Text).Concat(fixture.Validation.Take(20).Select(r => r.Text.ToUpperInvariant())).Concat(TrainingFixtures.TrickyTexts()).ToList();
+        using var onnx = new OnnxClassifier(model.ExportOnnx(), model.Labels, ModelFamily.Dense, needsExtensions: true);
+        var dev = ParityAssert.SameAsOnnx(model, onnx, texts);
+        ParityAssert.SameAsOnnx(model, onnx, [""]);
+        ParityAssert.SameAsOnnx(model, onnx, [TrainingFixtures.TrickyTexts()[^1]]);
+        output.WriteLine($"dense: {texts.Count} texts, max probability deviation {dev:E2}");
+    }
+
+    [Fact]
+    public void Save_load_and_bundle_round_trip()
+    {
+        var model = fixture.Result.Model;
+        using var ms = new MemoryStream();
+        model.Save(ms);
+        ms.Position = 0;
+        var loaded = TrainedClassifier.Load(ms);
+        Assert.Equal(ModelFamily.Dense, loaded.Family);
+        var texts = fixture.Validation.Take(10).Select(r => r.Text).ToList();
+        Assert.Equal(model.Predict(texts).Select(p => p.Probabilities), loaded.Predict(texts).Select(p => p.Probabilities));
+
+        using var zip = new MemoryStream();
+        ModelBundle.Write(zip, model, new BundleInfo("dense", "1", "card"));
+        zip.Position = 0;
+        using var bundle = ModelBundle.Read(zip);
+        Assert.True(bundle.Manifest.NeedsOnnxRuntimeExtensions);
+        Assert.True(bundle.Manifest.EnglishOnly);
+        Assert.Contains("onnxruntime-extensions", bundle.Readme);
+        ParityAssert.SameAsOnnx(model, bundle.Classifier, texts);
+        Assert.Empty(model.Explain("my card was charged twice", 5));
+    }
+}
+
+public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Graph_embeddings_agree_with_the_sentence_transformers_package()
+    {
+        // The dense family tokenizes with onnxruntime-extensions' BertTokenizer inside the graph; the package uses its
+        // own C# tokenizer. Same encoder and pooling, so the vectors must be nearly identical on ordinary text.
+        var texts = TrainingFixtures.English().Take(30).Select(r => r.Text).ToList();
+        var ours = DenseFeaturizer.Shared.Embed(texts);
+        using var package = new Incubator.Domain.Embeddings.MiniLmEmbedder();
+        var theirs = package.Embed(texts);
+        var worst = 1.0;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var cos = 0.0;
+            for (var k = 0; k < DenseFeaturizer.Dimension; k++) cos += ours[i][k] * theirs[i][k];
+            worst = Math.Min(worst, cos);
+        }
+        output.WriteLine($"lowest cosine {worst:0.00000}");
+        Assert.True(worst > 0.99, $"lowest cosine {worst}");
+    }
+
+    [Fact]
+    public void Auto_trains_both_and_keeps_sparse_for_japanese_unless_validation_prefers_dense()
+    {
+        var rows = TrainingFixtures.Japanese();
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var log = new List<TrainingProgress>();
+        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 1), new InlineProgress(log.Add), CancellationToken.None);
+        Assert.Equal(2, result.Compared.Count);
+        var sparse = result.Compared.Single(c => c.Family == ModelFamily.Sparse);
+        var dense = result.Compared.Single(c => c.Family == ModelFamily.Dense);
+        output.WriteLine($"ja sparse {sparse.Validation.MacroF1:0.000} dense {dense.Validation.MacroF1:0.000} chose {result.ChosenFamily}");
+        var expected = dense.Validation.MacroF1 > sparse.Validation.MacroF1 ? ModelFamily.Dense : ModelFamily.Sparse;
+        Assert.Equal(expected, result.ChosenFamily);
+        Assert.Contains(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal) && l.Contains("not English"));
+        Assert.Contains(log, p => p.Stage == "fit");
+        Assert.Same(result.Models[result.ChosenFamily], result.Model);
+    }
+
+    [Fact]
+    public void Cancellation_stops_training()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var rows = TrainingFixtures.English();
+        Assert.ThrowsAny<OperationCanceledException>(() => new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), rows, rows, null,
+            new TrainingOptions(ModelFamily.Auto), null, cts.Token));
+    }
+
+    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

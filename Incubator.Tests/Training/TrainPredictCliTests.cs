@@ -1,0 +1,161 @@
+using System.IO.Compression;
+using Incubator.Domain.Training;
+using Incubator.Tests.Infrastructure;
+using Incubator.Web.Cli;
+
+namespace Incubator.Tests.Training;
+
+/// <summary>`train` and `predict` in-process through CliApp.RunAsync (the executable's entry point).</summary>
+public sealed class TrainPredictCliTests : IDisposable
+{
+    private readonly TempFolder _folder = new("incubator-train-cli");
+
+    public void Dispose() => _folder.Dispose();
+
+    private string PathOf(string name) => Path.Combine(_folder.Path, name);
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await CliApp.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string Write(string name, string content)
+    {
+        var p = PathOf(name);
+        File.WriteAllText(p, content);
+        return p;
+    }
+
+    [Fact]
+    public async Task Train_then_predict_end_to_end_in_input_order()
+    {
+        var model = PathOf("model.zip");
+        var (code, output, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--seed", "3", "--out", model);
+        Assert.True(code == 0, err);
+        Assert.Contains("sparse  validation accuracy", output);
+        Assert.Contains("macro-F1", output);
+        Assert.Contains("billing", output);
+        using (var bundle = ModelBundle.Read(File.OpenRead(model)))
+        {
+            Assert.Equal(["billing", "shipping", "technical"], bundle.Labels);
+            Assert.Contains("Seed 3", bundle.ModelCard);
+        }
+        Assert.Empty(Directory.GetFiles(_folder.Path, "*.tmp", SearchOption.AllDirectories));
+
+        // A labelled file: accuracy and macro-F1 are printed, one output row per input row, in input order.
+        var rows = TrainingFixtures.English().Take(40).ToList();
+        var data = Write("eval.csv", "label,text\n" + string.Join("\n", rows.Select(r => $"{r.Label},\"{r.Text.Replace("\"", "\"\"")}\"")) + "\n");
+        var predictions = PathOf("predictions.tsv");
+        (code, output, err) = await Run("predict", "--model", model, "--data", data, "--out", predictions);
+        Assert.True(code == 0, err);
+        Assert.Matches(@"rows 40  accuracy \d\.\d{3}  macro-F1 \d\.\d{3}", output);
+        var lines = File.ReadAllLines(predictions);
+        Assert.Equal(40, lines.Length);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var cells = lines[i].Split('\t');
+            Assert.Equal(3, cells.Length);
+            Assert.Contains(cells[0], new[] { "billing", "shipping", "technical" });
+            Assert.InRange(double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture), 1.0 / 3, 1.0);
+            Assert.Equal(rows[i].Text, cells[2]);
+        }
+
+        // Text only (no labels), to stdout, JSONL with an empty text and a tab inside.
+        var textOnly = Write("texts.jsonl", "{\"text\": \"my refund never came\"}\n{\"text\": \"\"}\n{\"text\": \"the app\\tcrashes\"}\n");
+        (code, output, err) = await Run("predict", "--model", model, "--data", textOnly);
+        Assert.True(code == 0, err);
+        var printed = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, printed.Length);
+        Assert.StartsWith("billing\t", printed[0]);
+        Assert.EndsWith("\tthe app crashes", printed[2]);
+        Assert.DoesNotContain("accuracy", output);
+    }
+
+    [Fact]
+    public async Task Training_with_one_label_or_an_empty_label_fails_clearly_and_writes_nothing()
+    {
+        var model = PathOf("model.zip");
+        var one = Write("one.tsv", "spam\tbuy now\nspam\tcheap pills\n");
+        var (code, _, err) = await Run("train", "--data", one, "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("at least 2 labels", err);
+
+        var empty = Write("empty.tsv", "spam\tbuy now\nham\thello there\n\tno label here\n");
+        (code, _, err) = await Run("train", "--data", empty, "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("line 3", err);
+        Assert.Contains("label is empty", err);
+        Assert.False(File.Exists(model));
+        Assert.Empty(Directory.GetFiles(_folder.Path, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task Malformed_files_report_the_line()
+    {
+        var model = PathOf("model.zip");
+        var csv = Write("bad.csv", "label,text\nspam,buy now\nham,\"unclosed quote\nspam,x\n");
+        var (code, _, err) = await Run("train", "--data", csv, "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.csv, line 3", err);
+
+        var tsv = Write("bad.tsv", "spam\tbuy now\nham\thello\textra column\n");
+        (code, _, err) = await Run("train", "--data", tsv, "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.tsv, line 2", err);
+
+        var jsonl = Write("bad.jsonl", "{\"label\":\"a\",\"text\":\"x\"}\n{\"label\":\"b\",\"text\":\n");
+        (code, _, err) = await Run("train", "--data", jsonl, "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.jsonl, line 2", err);
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public async Task Gold_labels_the_data_does_not_have_are_rejected()
+    {
+        var gold = Write("gold.tsv", "billing\tcharged twice\nrefunds\twhere is my money\n");
+        var (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--gold", gold, "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("refunds", err);
+        Assert.False(File.Exists(PathOf("m.zip")));
+    }
+
+    [Fact]
+    public async Task Predict_rejects_corrupt_and_foreign_zips_and_keeps_an_existing_output()
+    {
+        var data = Write("texts.tsv", "hello\nworld\n");
+        var output = Write("predictions.tsv", "previous content\n");
+
+        var corrupt = Write("corrupt.zip", "PK\u0003\u0004 this is not really a zip");
+        var (code, _, err) = await Run("predict", "--model", corrupt, "--data", data, "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("not a valid zip", err);
+
+        var foreign = PathOf("foreign.zip");
+        using (var zip = ZipFile.Open(foreign, ZipArchiveMode.Create))
+            using (var w = new StreamWriter(zip.CreateEntry("notes.txt").Open())) w.Write("hi");
+        (code, _, err) = await Run("predict", "--model", foreign, "--data", data, "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("not an Incubator model bundle", err);
+
+        (code, _, err) = await Run("predict", "--model", PathOf("missing.zip"), "--data", data);
+        Assert.Equal(2, code);
+        Assert.Contains("not found", err);
+        Assert.Equal("previous content\n", File.ReadAllText(output));
+    }
+
+    [Fact]
+    public async Task Bad_arguments_exit_2()
+    {
+        Assert.Equal(2, (await Run("train", "--data", "x.tsv")).Code);
+        Assert.Equal(2, (await Run("train", "--data", "x.tsv", "--out", PathOf("m.zip"), "--trainer", "forest")).Code);
+        Assert.Equal(2, (await Run("predict", "--model", "m.zip")).Code);
+        Assert.Equal(2, (await Run("predict", "--model", "m.zip", "--data", "d.tsv", "--bogus", "1")).Code);
+        var (code, _, err) = await Run("train", "--data", PathOf("nope.tsv"), "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("not found", err);
+    }
+}
