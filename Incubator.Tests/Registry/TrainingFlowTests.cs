@@ -190,4 +190,31 @@ public sealed class TrainingFlowTests : IClassFixture<TrainingFlowTests.Portal>
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(2, (await ok.ReadJsonAsync<PredictionResult>()).Predictions.Count);
     }
+
+    [Fact]
+    public async Task Gold_results_are_reported_separately_and_preferred()
+    {
+        var ownerEmail = PortalExtensions.UniqueEmail("gold-owner");
+        var (projectId, taskId) = await ArrangeAsync(_portal, ownerEmail);
+        using var author = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
+        // Human-written texts that are not in the training data.
+        const string gold = "label\ttext\nbilling\tYou billed my card twice this month, I need the money back\n"
+            + "technical\tThe login page shows an error and the app freezes\nshipping\tThe courier lost my package\n"
+            + "billing\tWhy is the invoice amount higher than the price?\ntechnical\tPassword reset email never works, app keeps crashing\n";
+        using var form = new MultipartFormDataContent { { new StringContent(gold), "file", "gold.tsv" } };
+        Assert.Equal(HttpStatusCode.OK, (await author.Http.PostAsync($"/api/tasks/{taskId}/gold", form)).StatusCode);
+
+        var started = await (await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "sparse", seed = 2 })).ReadJsonAsync<ModelVersionSummary>();
+        var model = await WaitForModelAsync(_portal, author, started.Id, TimeSpan.FromMinutes(3));
+        Assert.Equal(ModelVersionState.Draft, model.Summary.State);
+        Assert.NotNull(model.Gold);
+        Assert.Equal(5, model.Gold!.Count);
+        Assert.Equal(model.Gold.Accuracy, model.Summary.GoldAccuracy);
+        Assert.Equal(model.Gold.Accuracy, model.Summary.PreferredAccuracy);
+        Assert.NotEqual(model.Validation!.Count, model.Gold.Count);
+        Assert.Contains("On the human-labelled gold set (gold.tsv, 5 texts) — **preferred**", model.ModelCard);
+        Assert.DoesNotContain("No human-labelled gold set", model.ModelCard);
+        var listed = JsonSerializer.Deserialize<List<ModelVersionSummary>>(await author.Http.GetStringAsync($"/api/projects/{projectId}/models?taskId={taskId}"), PortalExtensions.Json)!;
+        Assert.Equal(model.Gold.MacroF1, Assert.Single(listed).GoldMacroF1);
+    }
 }
