@@ -80,6 +80,28 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(viewer.Page.GetByTestId("play-row")).ToHaveCountAsync(2);
         await Expect(viewer.Page.GetByTestId("play-row-label").Nth(0)).ToHaveTextAsync("billing");
         await Expect(viewer.Page.GetByTestId("play-row-label").Nth(1)).ToHaveTextAsync("technical");
+
+        // A personal token from the account page works for the API once, and is shown only once.
+        await viewer.GotoAsync("/account/tokens");
+        await viewer.FillAsync("token-name", "deploy script");
+        await viewer.ClickAsync("token-create");
+        var secret = (await viewer.Page.GetByTestId("token-secret").TextContentAsync())!.Trim();
+        Assert.StartsWith("inc_", secret);
+        await Expect(viewer.Page.GetByTestId("token-row")).ToHaveCountAsync(1);
+        using (var http = new HttpClient { BaseAddress = new Uri(url) })
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+            using var response = await http.PostAsync($"/api/models/{model.Id}/predict",
+                new StringContent("{\"texts\":[\"Where is my parcel?\"]}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("\"label\":\"shipping\"", await response.Content.ReadAsStringAsync());
+            await viewer.GotoAsync("/account/tokens");
+            await Expect(viewer.Page.GetByTestId("token-secret")).ToHaveCountAsync(0);
+            await viewer.ClickAsync("token-revoke");
+            await Expect(viewer.Page.GetByTestId("token-revoke")).ToHaveCountAsync(0);
+            using var revoked = await http.GetAsync($"/api/projects/{projectId}/models");
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, revoked.StatusCode);
+        }
         await viewer.Page.Context.CloseAsync();
     }
 }
