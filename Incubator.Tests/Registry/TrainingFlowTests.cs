@@ -207,7 +207,9 @@ public sealed class TrainingFlowTests : IClassFixture<TrainingFlowTests.Portal>
         var started = await (await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "sparse", seed = 2 })).ReadJsonAsync<ModelVersionSummary>();
         var model = await WaitForModelAsync(_portal, author, started.Id, TimeSpan.FromMinutes(3));
         Assert.Equal(ModelVersionState.Draft, model.Summary.State);
-        Assert.NotNull(model.Gold);
+        var log = string.Join("\n", JsonSerializer.Deserialize<List<Incubator.Domain.Jobs.JobLogView>>(
+            await author.Http.GetStringAsync($"/api/jobs/{model.Summary.JobId}/log"), PortalExtensions.Json)!.Select(l => l.Message));
+        Assert.True(model.Gold is not null, $"gold set {model.GoldSetId}; log:\n{log}");
         Assert.Equal(5, model.Gold!.Count);
         Assert.Equal(model.Gold.Accuracy, model.Summary.GoldAccuracy);
         Assert.Equal(model.Gold.Accuracy, model.Summary.PreferredAccuracy);
