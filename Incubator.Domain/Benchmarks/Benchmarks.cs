@@ -33,6 +33,8 @@ public static class BenchmarkCatalog
         new Review.ReviewDecisionsBenchmark(),
         new Training.SparseTrainingBenchmark(),
         new Training.DatasetBenchmark(),
+        new Mining.Sst2MiningBenchmark(),
+        new Mining.CorpusEmbeddingBenchmark(),
     ];
 }
 

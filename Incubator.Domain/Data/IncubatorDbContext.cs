@@ -34,6 +34,10 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Datasets.GoldItem> GoldItems => Set<Datasets.GoldItem>();
     public DbSet<Training.ModelVersion> ModelVersions => Set<Training.ModelVersion>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<Mining.Corpus> Corpora => Set<Mining.Corpus>();
+    public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
+    public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();
+    public DbSet<Mining.MiningRun> MiningRuns => Set<Mining.MiningRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

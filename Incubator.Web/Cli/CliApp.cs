@@ -18,6 +18,7 @@ public static class CliApp
         ("generate", GenerateVerb.Usage, "Generate labelled samples for a task JSON with an LLM endpoint and write label<TAB>text rows."),
         ("train", TrainVerbs.TrainUsage, "Train a text classifier on label<TAB>text rows (TSV, CSV or JSONL), print its metrics and write an ONNX model bundle (zip)."),
         ("predict", TrainVerbs.PredictUsage, "Label each row of a file with a model bundle; prints accuracy and macro-F1 when the file has labels. Writes label<TAB>probability<TAB>text."),
+        ("mine", MineVerb.Usage, "Mine candidates for a task JSON from a file of unlabelled texts, offline (no LLM), and write label<TAB>text rows."),
         ("healthcheck", "healthcheck [--url URL]", "Ask a running portal's /healthz; exit 0 when healthy (used by the Docker HEALTHCHECK)."),
     ];
 
@@ -44,6 +45,8 @@ public static class CliApp
                     return TrainVerbs.Train(rest, stdout, stderr, CancellationToken.None);
                 case "predict":
                     return TrainVerbs.Predict(rest, stdout, stderr);
+                case "mine":
+                    return await MineVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
                 case "healthcheck":
                     return await HealthCheckAsync(rest, stdout, stderr);
                 case "--help" or "-h" or "-?" or "help":

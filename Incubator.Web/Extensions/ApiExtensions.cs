@@ -15,6 +15,7 @@ public static class ApiExtensions
             doc.Info.Description = "Send `Authorization: Bearer <personal token>` (create one under Account → API tokens).";
             return Task.CompletedTask;
         }));
+        builder.Services.AddSingleton<CorpusUploads>();
         return builder;
     }
 
@@ -28,6 +29,7 @@ public static class ApiExtensions
         api.MapTrainingApi();
         // The OpenAPI document describes the API; it is public like any API description and reveals no data.
         app.MapOpenApi("/openapi/{documentName}.json");
+        api.MapMiningApi();
         return app;
     }
 }
