@@ -8,13 +8,15 @@ namespace Incubator.Domain.Training;
 public sealed class OnnxClassifier : ITextClassifier, IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _index;
 
     public OnnxClassifier(byte[] model, IReadOnlyList<string> labels, ModelFamily family, bool needsExtensions = false, int intraOpThreads = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         Labels = labels;
         Family = family;
+        _index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < labels.Count; i++) _index[labels[i]] = i;
         var options = new SessionOptions();
         if (intraOpThreads > 0) options.IntraOpNumThreads = intraOpThreads;
         if (needsExtensions) options.RegisterOrtExtensions();
@@ -43,7 +45,8 @@ public sealed class OnnxClassifier : ITextClassifier, IDisposable
     private List<Prediction> Run(string[] batch)
     {
         var input = new DenseTensor<string>(batch, [batch.Length]);
-        using var outputs = RunSession(NamedOnnxValue.CreateFromTensor("text", input));
+        // InferenceSession.Run is thread-safe: concurrent callers (API requests) need no lock.
+        using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor("text", input)]);
         var labels = outputs.First(o => o.Name == "label").AsTensor<string>().ToArray();
         var probs = outputs.First(o => o.Name == "probabilities").AsTensor<float>().ToArray();
         var k = Labels.Count;
@@ -51,15 +54,9 @@ public sealed class OnnxClassifier : ITextClassifier, IDisposable
         for (var i = 0; i < batch.Length; i++)
         {
             var p = probs.AsSpan(i * k, k).ToArray();
-            var idx = Labels.ToList().IndexOf(labels[i]);
-            list.Add(new Prediction(labels[i], idx >= 0 ? p[idx] : p.Max(), p));
+            list.Add(new Prediction(labels[i], _index.TryGetValue(labels[i], out var idx) ? p[idx] : p.Max(), p));
         }
         return list;
-    }
-
-    private IDisposableReadOnlyCollection<DisposableNamedOnnxValue> RunSession(NamedOnnxValue input)
-    {
-        lock (_gate) return _session.Run([input]);
     }
 
     public void Dispose() => _session.Dispose();

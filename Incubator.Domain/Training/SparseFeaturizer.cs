@@ -119,21 +119,14 @@ public sealed class SparseFeaturizer
     {
         if (text.Length == 0) return text;
         var sb = new StringBuilder(text.Length);
-        var runes = 0;
-        var bytes = 0;
         for (var i = 0; i < text.Length;)
         {
             var status = Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var consumed);
             if (status != System.Buffers.OperationStatus.Done) rune = Rune.ReplacementChar;
             i += consumed;
-            var lower = LowerCase(rune);
-            sb.Append(lower.ToString());
-            runes++;
-            bytes += lower.Utf8SequenceLength;
+            sb.Append(LowerCase(rune).ToString());
         }
-        // ONNX Runtime (Linux) converts the lower-cased text back to UTF-8 into a buffer of three bytes per
-        // character; text that needs more (mostly 4-byte characters such as emoji) comes out as this fixed string.
-        return bytes > 3 * runes ? "Conversion Error" : sb.ToString();
+        return sb.ToString();
     }
 
     private static Rune LowerCase(Rune r)

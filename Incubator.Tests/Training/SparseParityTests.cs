@@ -27,3 +27,24 @@ public sealed class SparseParityTests
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} mismatches: {string.Join(", ", mismatches.Take(60))}");
     }
 }
+
+public sealed class SparseTokenizerParityTests
+{
+    /// <summary>A vocabulary fitted on the tricky texts themselves (so every token and n-gram they contain is a
+    /// feature) with a random head: any difference between our tokenizer and the ONNX Tokenizer shows up.</summary>
+    [Theory]
+    [InlineData(TokenMode.Word)]
+    [InlineData(TokenMode.Char)]
+    public void Every_token_of_tricky_text_is_featurised_like_onnx(TokenMode mode)
+    {
+        var texts = TrainingFixtures.TrickyTexts().Concat(TrainingFixtures.English().Take(50).Select(r => r.Text)).Concat(TrainingFixtures.Japanese().Take(30).Select(r => r.Text)).ToList();
+        var featurizer = SparseFeaturizer.Fit(texts, mode);
+        var rng = new Random(11);
+        var weights = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, featurizer.Dimension).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray()).ToArray();
+        var model = new TrainedClassifier(["a", "b", "c"], featurizer, new LinearHead(weights, [0.1f, -0.2f, 0.05f]));
+        using var onnx = new OnnxClassifier(model.ExportOnnx(), model.Labels, ModelFamily.Sparse);
+        var probe = texts.Concat(texts.Select(t => t.ToUpperInvariant())).Concat(["İI ıi", "a\u00A0b\u2003c", "x\u0000y", "half\uD800surrogate"]).ToList();
+        ParityAssert.SameAsOnnx(model, onnx, probe);
+        Assert.True(featurizer.Dimension > 500);
+    }
+}

@@ -159,3 +159,34 @@ public sealed class TrainPredictCliTests : IDisposable
         Assert.Contains("not found", err);
     }
 }
+
+public sealed class TrainPredictDenseCliTests : IDisposable
+{
+    private readonly TempFolder _folder = new("incubator-train-cli-dense");
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task Dense_bundle_trains_and_predicts_through_the_cli()
+    {
+        var model = Path.Combine(_folder.Path, "dense.zip");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await CliApp.RunAsync(["train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "dense", "--out", model], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Contains("chosen  dense", stdout.ToString());
+        using (var bundle = ModelBundle.Read(File.OpenRead(model)))
+        {
+            Assert.True(bundle.Manifest.NeedsOnnxRuntimeExtensions);
+            Assert.Contains("English only", bundle.ModelCard);
+        }
+        var data = Path.Combine(_folder.Path, "eval.tsv");
+        File.WriteAllLines(data, TrainingFixtures.English().Take(20).Select(r => $"{r.Label}\t{r.Text}"));
+        stdout = new StringWriter();
+        code = await CliApp.RunAsync(["predict", "--model", model, "--data", data], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("rows 20  accuracy", lines[0]);
+        Assert.Equal(21, lines.Length);
+    }
+}

@@ -131,7 +131,16 @@ internal static class TrainVerbs
                     return 2;
                 }
             }
-            var predictions = bundle.Classifier.Predict(file.Rows.Select(r => r.Text).ToList());
+            IReadOnlyList<Prediction> predictions;
+            try
+            {
+                predictions = bundle.Classifier.Predict(file.Rows.Select(r => r.Text).ToList());
+            }
+            catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException ex)
+            {
+                stderr.WriteLine($"error: running the model failed: {ex.Message}");
+                return 1;
+            }
             var lines = new StringBuilder();
             for (var i = 0; i < predictions.Count; i++)
                 lines.Append(predictions[i].Label).Append('\t').Append(predictions[i].Probability.ToString("0.0000", Ci)).Append('\t').Append(TabularData.TsvCell(file.Rows[i].Text)).Append('\n');
