@@ -9,6 +9,12 @@ public static class ApiExtensions
     {
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Incubator API";
+            doc.Info.Description = "Send `Authorization: Bearer <personal token>` (create one under Account → API tokens).";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddSingleton<CorpusUploads>();
         return builder;
     }
@@ -20,6 +26,9 @@ public static class ApiExtensions
         api.MapProjectsApi();
         api.MapTasksApi();
         api.MapReviewApi();
+        api.MapTrainingApi();
+        // The OpenAPI document describes the API; it is public like any API description and reveals no data.
+        app.MapOpenApi("/openapi/{documentName}.json");
         api.MapMiningApi();
         return app;
     }
