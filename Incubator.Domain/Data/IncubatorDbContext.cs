@@ -28,6 +28,8 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
+    public DbSet<Incubator.Domain.Mining.Query.QueryRun> QueryRuns => Set<Incubator.Domain.Mining.Query.QueryRun>();
+    public DbSet<Incubator.Domain.Mining.Query.QueryHit> QueryHits => Set<Incubator.Domain.Mining.Query.QueryHit>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -127,6 +127,12 @@ public static class QueryEvaluator
 /// of the top-level AND chain (cumulative). Counts add up across batches, so a resumed job keeps its funnel.</summary>
 public sealed class QueryFunnel
 {
+    [System.Text.Json.Serialization.JsonConstructor]
+    public QueryFunnel()
+        : this(0, 0)
+    {
+    }
+
     public QueryFunnel(int clauseCount, int stepCount)
     {
         ClausePassed = new long[clauseCount];
