@@ -36,5 +36,21 @@ window.incubator = {
     a.click();
     a.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
-  }
+  },
+  // Corpus upload: the file goes to the server as one streamed HTTP request body (not through the SignalR circuit),
+  // so a 100 MB file never passes through Blazor's message size limits or sits in the circuit's memory.
+  fileInfo: function (inputId) {
+    var input = document.getElementById(inputId);
+    var f = input && input.files && input.files[0];
+    return f ? { name: f.name, size: f.size } : null;
+  },
+  fileHead: async function (inputId, length) {
+    var f = document.getElementById(inputId).files[0];
+    return new Uint8Array(await f.slice(0, length).arrayBuffer());
+  },
+  uploadFile: async function (inputId, url) {
+    var f = document.getElementById(inputId).files[0];
+    var r = await fetch(url, { method: 'POST', body: f, credentials: 'same-origin', headers: { 'Content-Type': 'application/octet-stream' } });
+    return { status: r.status, body: await r.text() };
+  },
 };

@@ -91,6 +91,13 @@ public sealed class Candidate
     /// <summary>Set when the sample was approved in one step by an Owner after a spot-check of its run cleared the
     /// threshold; such approvals are never mixed up with individual ones.</summary>
     public Guid? AcceptedBySpotCheckId { get; set; }
+    /// <summary>The mining run that found it (<see cref="Source"/> = Mining); <see cref="RunId"/> is for generation runs.</summary>
+    public Guid? MiningRunId { get; set; }
+    /// <summary>Mining: the cosine margin of its label over the next best (or, for the other label, its distance from
+    /// every specific label).</summary>
+    public double? MiningScore { get; set; }
+    /// <summary>Active learning: 1 − (p1 − p2) of the quick model trained on approved samples; higher = more to learn.</summary>
+    public double? Uncertainty { get; set; }
 }
 
 /// <summary>A piece of LLM output that did not become a candidate, with the reason — visible, never silently dropped.</summary>

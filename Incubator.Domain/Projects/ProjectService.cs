@@ -229,4 +229,6 @@ public static class ActivityKinds
     public const string TaskSaved = "task.saved";
     public const string TeamDemonstrationsOn = "project.teamdemos.on";
     public const string TeamDemonstrationsOff = "project.teamdemos.off";
+    public const string CorpusUploaded = "corpus.uploaded";
+    public const string CorpusDeleted = "corpus.deleted";
 }

@@ -9,7 +9,7 @@ public sealed record Decision(DecisionKind Kind, RejectionReason? Reason = null,
 public sealed record CandidateRow(
     Guid Id, Guid TaskId, string Label, string? OriginalLabel, string Text, string? EditedText, CandidateStatus Status, CandidateStage Stage,
     CandidateSource Source, bool IsAmbiguous, RejectionReason? RejectionReason, string? ReviewReason, Guid? RunId, int Round, long Version,
-    DateTimeOffset CreatedAt, DateTimeOffset? ReviewedAt, string? ReviewedByEmail);
+    DateTimeOffset CreatedAt, DateTimeOffset? ReviewedAt, string? ReviewedByEmail, Guid? MiningRunId = null, double? Uncertainty = null);
 
 /// <summary>Which of a task's candidates to list (every set field must match). <see cref="Search"/> matches the
 /// generated or the edited text, case-insensitively for ASCII.</summary>
@@ -22,6 +22,8 @@ public enum CandidateSort
     Newest,
     Oldest,
     Label,
+    /// <summary>Active learning: highest <see cref="Generation.Candidate.Uncertainty"/> first; unscored candidates last.</summary>
+    MostUncertain,
 }
 
 /// <summary>What a bulk decision would touch: shown to the reviewer and confirmed back, so the bulk call can refuse

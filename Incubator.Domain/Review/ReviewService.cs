@@ -38,6 +38,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         {
             CandidateSort.Oldest => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id),
             CandidateSort.Label => q.OrderBy(c => c.Label).ThenByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
+            CandidateSort.MostUncertain => q.OrderBy(c => c.Uncertainty == null).ThenByDescending(c => c.Uncertainty).ThenByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
             _ => q.OrderByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
         };
         var rows = await Rows(db, q.Skip(pageIndex * pageSize).Take(pageSize)).ToListAsync(ct);
@@ -46,6 +47,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         {
             CandidateSort.Oldest => rows.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
             CandidateSort.Label => rows.OrderBy(r => r.Label, StringComparer.Ordinal).ThenByDescending(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
+            CandidateSort.MostUncertain => rows.OrderBy(r => r.Uncertainty is null).ThenByDescending(r => r.Uncertainty).ThenByDescending(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
             _ => rows.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
         };
         return new Page<CandidateRow>(rows, total, pageIndex, pageSize);
@@ -377,7 +379,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         if (f.Status is { } status) q = q.Where(c => c.Status == status);
         if (f.Stage is { } stage) q = q.Where(c => c.Stage == stage);
         if (f.Source is { } source) q = q.Where(c => c.Source == source);
-        if (f.RunId is { } run) q = q.Where(c => c.RunId == run);
+        if (f.RunId is { } run) q = q.Where(c => c.RunId == run || c.MiningRunId == run);
         if (f.Ambiguous is { } ambiguous) q = q.Where(c => c.IsAmbiguous == ambiguous);
         if (!string.IsNullOrWhiteSpace(f.Search))
         {
@@ -392,7 +394,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         join u in db.Users on c.ReviewedById equals u.Id into us
         from u in us.DefaultIfEmpty()
         select new CandidateRow(c.Id, c.TaskId, c.Label, c.OriginalLabel, c.Text, c.EditedText, c.Status, c.Stage, c.Source, c.IsAmbiguous,
-            c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email);
+            c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email, c.MiningRunId, c.Uncertainty);
 
     private static IQueryable<ReviewEventView> Views(IncubatorDbContext db, IQueryable<ReviewEvent> q) =>
         from e in q

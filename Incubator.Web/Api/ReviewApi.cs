@@ -16,8 +16,8 @@ public static class ReviewApi
     public static RouteGroupBuilder MapReviewApi(this RouteGroupBuilder api)
     {
         var tasks = api.MapGroup("/tasks/{taskId:guid}/candidates").RequireAuthorization();
-        tasks.MapGet("/", (Guid taskId, [AsParameters] FilterQuery q, int? page, int? pageSize, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
-            review.QueryAsync(UserId(user), taskId, q.ToFilter(), page ?? 0, pageSize ?? 50, CandidateSort.Newest, ct));
+        tasks.MapGet("/", (Guid taskId, [AsParameters] FilterQuery q, int? page, int? pageSize, CandidateSort? sort, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
+            review.QueryAsync(UserId(user), taskId, q.ToFilter(), page ?? 0, pageSize ?? 50, sort ?? CandidateSort.Newest, ct));
         tasks.MapGet("/export", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
         {
             var f = ReviewExport.ParseFormat(format);

@@ -9,6 +9,7 @@ public static class ApiExtensions
     {
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<CorpusUploads>();
         return builder;
     }
 
@@ -19,6 +20,7 @@ public static class ApiExtensions
         api.MapProjectsApi();
         api.MapTasksApi();
         api.MapReviewApi();
+        api.MapMiningApi();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
+using Incubator.Domain.Mining;
 
 namespace Incubator.Web.Extensions;
 
@@ -11,6 +12,7 @@ public static class JobsExtensions
         builder.Services.AddIncubatorJobs(builder.Configuration);
         builder.Services.AddIncubatorLlm(builder.Configuration);
         builder.Services.AddIncubatorGeneration();
+        builder.Services.AddIncubatorMining();
         return builder;
     }
 }

@@ -42,6 +42,9 @@ internal sealed class CandidateConfiguration : IEntityTypeConfiguration<Candidat
         b.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<ClassifierTask>().WithMany().HasForeignKey(c => c.TaskId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<GenerationRun>().WithMany().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.SetNull);
+        b.HasIndex(c => new { c.MiningRunId, c.CreatedAt });
+        b.HasIndex(c => new { c.TaskId, c.Uncertainty });
+        b.HasOne<Incubator.Domain.Mining.MiningRun>().WithMany().HasForeignKey(c => c.MiningRunId).OnDelete(DeleteBehavior.SetNull);
     }
 }
 

@@ -116,6 +116,12 @@ namespace Incubator.Domain.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("MiningRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("MiningScore")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("NormalizedText")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -173,6 +179,9 @@ namespace Incubator.Domain.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("Uncertainty")
+                        .HasColumnType("REAL");
+
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
@@ -181,11 +190,15 @@ namespace Incubator.Domain.Data.Migrations
 
                     b.HasIndex("ProjectId");
 
+                    b.HasIndex("MiningRunId", "CreatedAt");
+
                     b.HasIndex("RunId", "Stage");
 
                     b.HasIndex("TaskId", "CreatedAt");
 
                     b.HasIndex("TaskId", "NormalizedText");
+
+                    b.HasIndex("TaskId", "Uncertainty");
 
                     b.HasIndex("TaskId", "Label", "CreatedAt");
 
@@ -512,6 +525,213 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("ProjectId");
 
                     b.ToTable("LlmConnections");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BadRows")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DuplicatesCollapsed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("EmbeddedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Embedder")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("EmbeddingJobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Encoding")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReportJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RowsRead")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TextCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "CreatedAt");
+
+                    b.ToTable("Corpora");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.CorpusEmbeddingBatch", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("CorpusId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Dimensions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Embedder")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("StartOrdinal")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CorpusId", "Embedder", "StartOrdinal")
+                        .IsUnique();
+
+                    b.ToTable("CorpusEmbeddingBatches");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.CorpusText", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("CorpusId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Line")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CorpusId", "Ordinal")
+                        .IsUnique();
+
+                    b.ToTable("CorpusTexts");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.MiningRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ApprovedUsed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CandidatesCreated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("CorpusId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CorpusName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Embedder")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Margin")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("PerLabel")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SummaryJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TaskVersionNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CorpusId");
+
+                    b.HasIndex("ProjectId");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.ToTable("MiningRuns");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Projects.ActivityEntry", b =>
@@ -1000,6 +1220,11 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Generation.Candidate", b =>
                 {
+                    b.HasOne("Incubator.Domain.Mining.MiningRun", null)
+                        .WithMany()
+                        .HasForeignKey("MiningRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Incubator.Domain.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
@@ -1066,6 +1291,53 @@ namespace Incubator.Domain.Data.Migrations
                         .WithMany()
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
+                {
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.CorpusEmbeddingBatch", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.Corpus", null)
+                        .WithMany()
+                        .HasForeignKey("CorpusId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.CorpusText", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.Corpus", null)
+                        .WithMany()
+                        .HasForeignKey("CorpusId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Mining.MiningRun", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.Corpus", null)
+                        .WithMany()
+                        .HasForeignKey("CorpusId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Incubator.Domain.Projects.ActivityEntry", b =>

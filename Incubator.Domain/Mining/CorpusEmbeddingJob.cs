@@ -1,0 +1,54 @@
+using Incubator.Domain.Data;
+using Incubator.Domain.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Mining;
+
+/// <summary>Embeds a corpus in batches of <see cref="CorpusStore.EmbeddingBatchSize"/> texts. Each batch's blob and the
+/// corpus's <see cref="Corpus.EmbeddedCount"/> are written in the same transaction as the job's checkpoint, so a
+/// restart (crash, pause, lease takeover) continues with the first batch not stored and never embeds one twice.</summary>
+public sealed class CorpusEmbeddingJob(CorpusStore store) : IJobHandler
+{
+    public const string KindName = "corpus.embed";
+
+    public sealed record Payload(Guid CorpusId);
+
+    public sealed record Checkpoint(int Embedded);
+
+    public string Kind => KindName;
+
+    public async Task RunAsync(JobContext context)
+    {
+        var payload = context.ReadPayload<Payload>();
+        var ct = context.CancellationToken;
+        var corpus = await store.FindAsync(payload.CorpusId, ct);
+        if (corpus is null)
+        {
+            await context.CommitAsync(1, "The corpus was deleted.");
+            return;
+        }
+        var embedder = store.EmbedderFor(corpus);
+        // The corpus row is the truth (written with each batch); the checkpoint mirrors it for the Jobs page.
+        var next = corpus.EmbeddedCount;
+        if (next > 0) await context.LogAsync($"Resuming at text {next:N0} of {corpus.TextCount:N0}.");
+        else await context.LogAsync($"Embedding {corpus.TextCount:N0} texts with {embedder.Name}.");
+        await foreach (var page in store.PagesAsync(corpus.Id, CorpusStore.EmbeddingBatchSize, next, ct))
+        {
+            ct.ThrowIfCancellationRequested();
+            var vectors = embedder.Embed(page.Select(t => t.Text).ToArray());
+            var start = page[0].Ordinal;
+            var done = start + page.Count;
+            var blob = EmbeddingBlob.Pack(vectors, embedder.Dimensions);
+            await context.CommitAsync(done / (double)Math.Max(1, corpus.TextCount), $"{done:N0} / {corpus.TextCount:N0} texts embedded ({embedder.Name})",
+                new Checkpoint(done), extraWrites: async db =>
+                {
+                    db.CorpusEmbeddingBatches.Add(new CorpusEmbeddingBatch
+                    {
+                        CorpusId = corpus.Id, Embedder = embedder.Name, StartOrdinal = start, Count = page.Count, Dimensions = embedder.Dimensions, Data = blob,
+                    });
+                    await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddedCount, done));
+                });
+        }
+        await context.CommitAsync(1, $"{corpus.TextCount:N0} texts embedded ({embedder.Name})", new Checkpoint(corpus.TextCount));
+    }
+}

@@ -1,0 +1,336 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Projects;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Mining;
+
+public sealed record CorpusView(
+    Guid Id, Guid ProjectId, string Name, string FileName, CorpusFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
+    long DuplicatesCollapsed, long BadRows, long Bytes, string Embedder, int EmbeddedCount, Guid? EmbeddingJobId, JobState? EmbeddingJobState,
+    DateTimeOffset CreatedAt)
+{
+    public bool EmbeddingsReady => TextCount > 0 && EmbeddedCount >= TextCount;
+
+    /// <summary>True when the texts are not English and so are compared by character n-grams, not MiniLM.</summary>
+    public bool UsesCharNgrams => Embedder == CharNgramEmbedder.RepresentationName;
+}
+
+/// <summary>The import report as stored and shown: counts, encoding, the first bad rows with line numbers.</summary>
+public sealed record CorpusImportReport(
+    string Encoding, long? Latin1FallbackAtByte, long RowsRead, long Kept, long DuplicatesCollapsed, long BadRowCount,
+    IReadOnlyDictionary<string, long> BadByReason, IReadOnlyList<BadRow> BadRows, bool HeaderDetected, string? Source, string Language);
+
+public sealed record CorpusImportResult(CorpusView Corpus, CorpusImportReport Report);
+
+public sealed record CorpusTextRow(int Ordinal, string Text, int Count, long Line);
+
+/// <summary>The vectors of one stored batch: texts <see cref="StartOrdinal"/> .. + Vectors.Length - 1.</summary>
+public sealed record CorpusVectors(int StartOrdinal, float[][] Vectors);
+
+/// <summary>Corpora without access checks: for jobs and other features' handlers (query runs, batch prediction) that
+/// already checked the caller. Texts are read in ordinal order, in pages; embeddings in stored batches.</summary>
+public sealed class CorpusStore(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusEmbedders embedders)
+{
+    public const int EmbeddingBatchSize = 256;
+
+    public async Task<Corpus?> FindAsync(Guid corpusId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == corpusId, ct);
+    }
+
+    /// <summary>Up to <paramref name="take"/> texts from ordinal <paramref name="fromOrdinal"/> on.</summary>
+    public async Task<IReadOnlyList<CorpusTextRow>> PageAsync(Guid corpusId, int fromOrdinal, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.CorpusTexts.AsNoTracking()
+            .Where(t => t.CorpusId == corpusId && t.Ordinal >= fromOrdinal && t.Ordinal < fromOrdinal + take)
+            .OrderBy(t => t.Ordinal)
+            .Select(t => new CorpusTextRow(t.Ordinal, t.Text, t.Count, t.Line))
+            .ToListAsync(ct);
+    }
+
+    /// <summary>Every text of the corpus in order, fetched a page at a time (never the whole corpus in memory).</summary>
+    public async IAsyncEnumerable<IReadOnlyList<CorpusTextRow>> PagesAsync(Guid corpusId, int pageSize = 1000, int fromOrdinal = 0,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var next = fromOrdinal;
+        while (true)
+        {
+            var page = await PageAsync(corpusId, next, pageSize, ct);
+            if (page.Count == 0) yield break;
+            yield return page;
+            next = page[^1].Ordinal + 1;
+        }
+    }
+
+    /// <summary>The texts with these ordinals.</summary>
+    public async Task<IReadOnlyDictionary<int, CorpusTextRow>> TextsAsync(Guid corpusId, IReadOnlyCollection<int> ordinals, CancellationToken ct = default)
+    {
+        var result = new Dictionary<int, CorpusTextRow>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        foreach (var chunk in ordinals.Distinct().Chunk(500))
+        {
+            var rows = await db.CorpusTexts.AsNoTracking().Where(t => t.CorpusId == corpusId && chunk.Contains(t.Ordinal))
+                .Select(t => new CorpusTextRow(t.Ordinal, t.Text, t.Count, t.Line)).ToListAsync(ct);
+            foreach (var r in rows) result[r.Ordinal] = r;
+        }
+        return result;
+    }
+
+    /// <summary>The cached vectors of the corpus for one embedder, batch by batch in ordinal order. Only what the
+    /// embeddings job has stored so far; <see cref="VectorsAsync"/> fills gaps.</summary>
+    public async IAsyncEnumerable<CorpusVectors> StoredVectorsAsync(Guid corpusId, string embedder,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var next = 0;
+        while (true)
+        {
+            CorpusEmbeddingBatch? batch;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            {
+                batch = await db.CorpusEmbeddingBatches.AsNoTracking()
+                    .Where(b => b.CorpusId == corpusId && b.Embedder == embedder && b.StartOrdinal >= next)
+                    .OrderBy(b => b.StartOrdinal).FirstOrDefaultAsync(ct);
+            }
+            if (batch is null) yield break;
+            yield return new CorpusVectors(batch.StartOrdinal, EmbeddingBlob.Unpack(batch.Data, batch.Count, batch.Dimensions));
+            next = batch.StartOrdinal + batch.Count;
+        }
+    }
+
+    /// <summary>Texts and vectors of the whole corpus in pages of <see cref="EmbeddingBatchSize"/>: stored vectors where
+    /// the embeddings job has written them, computed on the spot (not stored) where it has not yet.</summary>
+    public async IAsyncEnumerable<(IReadOnlyList<CorpusTextRow> Texts, float[][] Vectors)> VectorsAsync(Guid corpusId, ITextEmbedder embedder,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var page in PagesAsync(corpusId, EmbeddingBatchSize, 0, ct))
+        {
+            float[][]? vectors = null;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            {
+                var start = page[0].Ordinal;
+                var batch = await db.CorpusEmbeddingBatches.AsNoTracking()
+                    .SingleOrDefaultAsync(b => b.CorpusId == corpusId && b.Embedder == embedder.Name && b.StartOrdinal == start, ct);
+                if (batch is not null && batch.Count == page.Count) vectors = EmbeddingBlob.Unpack(batch.Data, batch.Count, batch.Dimensions);
+            }
+            vectors ??= embedder.Embed(page.Select(t => t.Text).ToArray());
+            yield return (page, vectors);
+        }
+    }
+
+    public ITextEmbedder EmbedderFor(Corpus corpus) => embedders.ByName(corpus.Embedder);
+}
+
+/// <summary>The bare local encoders by name (no LRU cache in front: a corpus would only flush it).</summary>
+public sealed class CorpusEmbedders(MiniLmEmbedder miniLm, CharNgramEmbedder charNgrams)
+{
+    public ITextEmbedder ForLanguage(string? language) => EmbedderSelector.IsEnglish(language) ? miniLm : charNgrams;
+
+    public ITextEmbedder ByName(string name) => name == CharNgramEmbedder.RepresentationName ? charNgrams : miniLm;
+}
+
+/// <summary>Use cases on corpora with role checks: Authors upload and delete, Viewers read.</summary>
+public sealed class CorpusService(
+    IDbContextFactory<IncubatorDbContext> dbFactory,
+    ProjectAccess access,
+    CorpusEmbedders embedders,
+    JobQueue jobs,
+    IRunEvents events,
+    TimeProvider time)
+{
+    public const long MaxUploadBytes = 256L * 1024 * 1024;
+    public const int MaxTexts = 1_000_000;
+    private const int InsertBatch = 2000;
+
+    /// <summary>Parses the upload as a stream, keeps good rows (duplicates folded into counts), reports bad ones, stores
+    /// the corpus in one transaction (nothing half-imported) and queues its embeddings job.</summary>
+    public async Task<CorpusImportResult> ImportAsync(string userId, Guid projectId, string? name, string fileName, Stream content,
+        CorpusParseOptions options, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        var corpusName = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName ?? "") : name.Trim();
+        if (corpusName.Length is 0 or > 200)
+            throw new DomainValidationException("name", "CorpusNameInvalid", "A corpus needs a name of 1 to 200 characters.");
+        if (content.CanSeek && content.Length > MaxUploadBytes)
+            throw new DomainValidationException("file", "CorpusTooLarge", $"The file is larger than {MaxUploadBytes / (1024 * 1024)} MB.", MaxUploadBytes / (1024 * 1024));
+
+        var report = new CorpusParseReport();
+        using var reader = CorpusParser.OpenReader(content, report);
+        var corpus = new Corpus
+        {
+            Id = Guid.NewGuid(), ProjectId = projectId, Name = corpusName, FileName = Path.GetFileName(fileName ?? ""), Format = options.Format,
+            Bytes = content.Length, CreatedAt = time.GetUtcNow(), CreatedById = userId,
+        };
+        var seen = new Dictionary<UInt128, int>();
+        var counts = new List<int>();
+        var sample = new List<string>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Corpora.Add(corpus);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        var pending = new List<CorpusText>(InsertBatch);
+        foreach (var row in CorpusParser.Parse(reader, options, report, ct))
+        {
+            var key = Hash(row.Text);
+            if (seen.TryGetValue(key, out var ordinal))
+            {
+                counts[ordinal]++;
+                report.DuplicatesCollapsed++;
+                continue;
+            }
+            if (counts.Count >= MaxTexts)
+                throw new DomainValidationException("file", "CorpusTooManyTexts", $"The file holds more than {MaxTexts:N0} distinct texts.", MaxTexts);
+            ordinal = counts.Count;
+            seen[key] = ordinal;
+            counts.Add(1);
+            if (sample.Count < 2000) sample.Add(row.Text);
+            pending.Add(new CorpusText { CorpusId = corpus.Id, Ordinal = ordinal, Text = row.Text, Line = row.Line });
+            if (pending.Count >= InsertBatch)
+            {
+                db.CorpusTexts.AddRange(pending);
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+                pending.Clear();
+            }
+        }
+        db.CorpusTexts.AddRange(pending);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        report.Kept = counts.Count;
+        if (counts.Count == 0)
+        {
+            var first = report.BadRows.FirstOrDefault();
+            throw new DomainValidationException("file", "CorpusEmpty",
+                $"No text could be read from the file ({report.RowsRead} rows, {report.BadRowCount} bad" + (first is null ? ")." : $"; line {first.Line}: {first.Detail})."),
+                report.RowsRead, report.BadRowCount);
+        }
+        // Fold duplicate counts in: one UPDATE per distinct count value and chunk, not one per text.
+        foreach (var group in Enumerable.Range(0, counts.Count).Where(i => counts[i] > 1).GroupBy(i => counts[i]))
+        {
+            foreach (var chunk in group.Chunk(500))
+            {
+                var c = group.Key;
+                await db.CorpusTexts.Where(t => t.CorpusId == corpus.Id && chunk.Contains(t.Ordinal)).ExecuteUpdateAsync(s => s.SetProperty(t => t.Count, c), ct);
+            }
+        }
+        var language = LanguageGuess.Guess(sample);
+        var embedder = embedders.ForLanguage(language);
+        var stored = ToStored(report, language);
+        await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.TextCount, counts.Count)
+            .SetProperty(c => c.RowsRead, report.RowsRead)
+            .SetProperty(c => c.DuplicatesCollapsed, report.DuplicatesCollapsed)
+            .SetProperty(c => c.BadRows, report.BadRowCount)
+            .SetProperty(c => c.Encoding, report.Encoding)
+            .SetProperty(c => c.Language, language)
+            .SetProperty(c => c.Embedder, embedder.Name)
+            .SetProperty(c => c.ReportJson, JsonSerializer.Serialize(stored, JsonOptions)), ct);
+        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = ActivityKinds.CorpusUploaded, Detail = corpusName });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        var job = await jobs.EnqueueInternalAsync(userId, projectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpusName}",
+            new CorpusEmbeddingJob.Payload(corpus.Id), ct);
+        await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), CancellationToken.None);
+        await events.PublishAsync(new ProjectChanged(projectId, "corpora"), CancellationToken.None);
+        return new CorpusImportResult(await GetAsync(userId, corpus.Id, ct), stored);
+    }
+
+    private static UInt128 Hash(string text)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        var bytes = max <= 4096 ? stackalloc byte[max] : new byte[max];
+        var n = Encoding.UTF8.GetBytes(text, bytes);
+        SHA256.HashData(bytes[..n], digest);
+        return BitConverter.ToUInt128(digest);
+    }
+
+    private static CorpusImportReport ToStored(CorpusParseReport r, string language) => new(
+        r.Encoding, r.Latin1FallbackAtByte, r.RowsRead, r.Kept, r.DuplicatesCollapsed, r.BadRowCount,
+        r.BadByReason.ToDictionary(k => k.Key.ToString(), k => k.Value), r.BadRows.ToList(), r.HeaderDetected, r.Source, language);
+
+    public async Task<IReadOnlyList<CorpusView>> ListAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await Views(db, db.Corpora.AsNoTracking().Where(c => c.ProjectId == projectId)).ToListAsync(ct);
+        return rows.OrderByDescending(c => c.CreatedAt).ToList();
+    }
+
+    public async Task<CorpusView> GetAsync(string userId, Guid corpusId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var view = await Views(db, db.Corpora.AsNoTracking().Where(c => c.Id == corpusId)).SingleOrDefaultAsync(ct)
+            ?? throw new ForbiddenException("You do not have access to this corpus.");
+        await access.RequireAsync(view.ProjectId, userId, ProjectRole.Viewer, ct);
+        return view;
+    }
+
+    public async Task<CorpusImportReport> GetReportAsync(string userId, Guid corpusId, CancellationToken ct = default)
+    {
+        await GetAsync(userId, corpusId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var json = await db.Corpora.Where(c => c.Id == corpusId).Select(c => c.ReportJson).SingleAsync(ct);
+        return JsonSerializer.Deserialize<CorpusImportReport>(json, JsonOptions)!;
+    }
+
+    /// <summary>A page of a corpus's texts in order (Viewer).</summary>
+    public async Task<Page<CorpusTextRow>> TextsAsync(string userId, Guid corpusId, int pageIndex, int pageSize, CancellationToken ct = default)
+    {
+        var corpus = await GetAsync(userId, corpusId, ct);
+        pageSize = Math.Clamp(pageSize, 1, 1000);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var from = Math.Max(0, pageIndex) * pageSize;
+        var items = await db.CorpusTexts.AsNoTracking().Where(t => t.CorpusId == corpusId && t.Ordinal >= from && t.Ordinal < from + pageSize)
+            .OrderBy(t => t.Ordinal).Select(t => new CorpusTextRow(t.Ordinal, t.Text, t.Count, t.Line)).ToListAsync(ct);
+        return new Page<CorpusTextRow>(items, corpus.TextCount, pageIndex, pageSize);
+    }
+
+    public async Task DeleteAsync(string userId, Guid corpusId, CancellationToken ct = default)
+    {
+        var corpus = await GetAsync(userId, corpusId, ct);
+        await access.RequireAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
+        if (corpus.EmbeddingJobId is { } jobId && corpus.EmbeddingJobState is JobState.Queued or JobState.Running or JobState.Paused)
+            await jobs.CancelAsync(userId, jobId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Texts and vectors can be hundreds of thousands of rows: delete them in SQL, not through the change tracker.
+        await db.CorpusEmbeddingBatches.Where(b => b.CorpusId == corpusId).ExecuteDeleteAsync(ct);
+        await db.CorpusTexts.Where(t => t.CorpusId == corpusId).ExecuteDeleteAsync(ct);
+        await db.MiningRuns.Where(r => r.CorpusId == corpusId).ExecuteUpdateAsync(s => s.SetProperty(r => r.CorpusId, (Guid?)null), ct);
+        await db.Corpora.Where(c => c.Id == corpusId).ExecuteDeleteAsync(ct);
+        db.Activity.Add(new ActivityEntry { ProjectId = corpus.ProjectId, UserId = userId, At = time.GetUtcNow(), Kind = ActivityKinds.CorpusDeleted, Detail = corpus.Name });
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ProjectChanged(corpus.ProjectId, "corpora"), CancellationToken.None);
+    }
+
+    /// <summary>Queues the embeddings job again (after a failure or cancel); it continues from what is stored.</summary>
+    public async Task<CorpusView> StartEmbeddingAsync(string userId, Guid corpusId, CancellationToken ct = default)
+    {
+        var corpus = await GetAsync(userId, corpusId, ct);
+        await access.RequireAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
+        if (corpus.EmbeddingJobState is JobState.Queued or JobState.Running) return corpus;
+        var job = await jobs.EnqueueAsync(userId, corpus.ProjectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpus.Name}", new CorpusEmbeddingJob.Payload(corpusId), ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Corpora.Where(c => c.Id == corpusId).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), ct);
+        return await GetAsync(userId, corpusId, ct);
+    }
+
+    private static IQueryable<CorpusView> Views(IncubatorDbContext db, IQueryable<Corpus> q) =>
+        from c in q
+        join j in db.Jobs on c.EmbeddingJobId equals j.Id into jj
+        from j in jj.DefaultIfEmpty()
+        select new CorpusView(c.Id, c.ProjectId, c.Name, c.FileName, c.Format, c.Encoding, c.Language, c.TextCount, c.RowsRead, c.DuplicatesCollapsed,
+            c.BadRows, c.Bytes, c.Embedder, c.EmbeddedCount, c.EmbeddingJobId, j == null ? null : j.State, c.CreatedAt);
+
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+}

@@ -1,0 +1,78 @@
+namespace Incubator.Domain.Mining;
+
+/// <summary>An uploaded pile of unlabelled texts in a project. Texts are <see cref="CorpusText"/> rows (distinct, in
+/// file order); the import report is kept as JSON so the user can read it again later.</summary>
+public sealed class Corpus
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public string Name { get; set; } = "";
+    public string FileName { get; set; } = "";
+    public CorpusFormat Format { get; set; }
+    public string Encoding { get; set; } = "";
+    /// <summary>Guessed from the texts' scripts and common words: "en", "ja", "zh", "ko", "ru", "other".</summary>
+    public string Language { get; set; } = "en";
+    /// <summary>Distinct texts kept.</summary>
+    public int TextCount { get; set; }
+    public long RowsRead { get; set; }
+    public long DuplicatesCollapsed { get; set; }
+    public long BadRows { get; set; }
+    public long Bytes { get; set; }
+    public string ReportJson { get; set; } = "{}";
+    /// <summary>The representation the embeddings job uses (MiniLM for English, char n-grams otherwise).</summary>
+    public string Embedder { get; set; } = "";
+    /// <summary>How many texts (from ordinal 0) have stored vectors.</summary>
+    public int EmbeddedCount { get; set; }
+    public Guid? EmbeddingJobId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedById { get; set; }
+}
+
+/// <summary>One distinct text of a corpus; <see cref="Count"/> is how often it occurred in the upload.</summary>
+public sealed class CorpusText
+{
+    public long Id { get; set; }
+    public Guid CorpusId { get; set; }
+    /// <summary>0-based position among the corpus's distinct texts, in file order.</summary>
+    public int Ordinal { get; set; }
+    public string Text { get; set; } = "";
+    public int Count { get; set; } = 1;
+    /// <summary>The first line it was read from.</summary>
+    public long Line { get; set; }
+}
+
+/// <summary>Vectors of <see cref="Count"/> consecutive texts from <see cref="StartOrdinal"/>, in one binary blob
+/// (see <see cref="EmbeddingBlob"/>): a 50,000-text MiniLM corpus is ~200 rows, not 19 million.</summary>
+public sealed class CorpusEmbeddingBatch
+{
+    public long Id { get; set; }
+    public Guid CorpusId { get; set; }
+    public string Embedder { get; set; } = "";
+    public int StartOrdinal { get; set; }
+    public int Count { get; set; }
+    public int Dimensions { get; set; }
+    public byte[] Data { get; set; } = [];
+}
+
+/// <summary>One mining pass of a corpus for a task: settings fixed at start, counters written when it finishes.
+/// Its candidates carry <see cref="Generation.Candidate.MiningRunId"/>.</summary>
+public sealed class MiningRun
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid TaskId { get; set; }
+    public int TaskVersionNumber { get; set; }
+    /// <summary>Null once the corpus is deleted; <see cref="CorpusName"/> keeps the lineage.</summary>
+    public Guid? CorpusId { get; set; }
+    public string CorpusName { get; set; } = "";
+    public string Embedder { get; set; } = "";
+    public int PerLabel { get; set; }
+    public double Margin { get; set; }
+    public int ApprovedUsed { get; set; }
+    public int CandidatesCreated { get; set; }
+    /// <summary>Per label: how many were created and how many passed the margin, as JSON.</summary>
+    public string? SummaryJson { get; set; }
+    public Guid? JobId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? CreatedById { get; set; }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Incubator.Domain.Data;
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Tasks;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Mining;
+
+/// <summary>Scores a corpus against a task (see <see cref="MiningScorer"/>) and writes the chosen texts as pending
+/// candidates (source Mining, linked to the run) in one transaction with the job's final checkpoint. Scoring is cheap
+/// next to embedding (the vectors are cached by the corpus's embeddings job), so an interrupted run scores again from
+/// the start; the candidates are written exactly once.</summary>
+public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusStore store, CorpusEmbedders embedders, IRunEvents events,
+    TimeProvider time) : IJobHandler
+{
+    public const string KindName = "mining.run";
+
+    public sealed record Payload(Guid RunId);
+
+    public sealed record Checkpoint(bool Written);
+
+    public string Kind => KindName;
+
+    public async Task RunAsync(JobContext context)
+    {
+        var ct = context.CancellationToken;
+        var payload = context.ReadPayload<Payload>();
+        if (context.ReadCheckpoint<Checkpoint>() is { Written: true }) return;
+        MiningRun run;
+        TaskSpec spec;
+        HashSet<string> existing;
+        Dictionary<string, IReadOnlyList<string>> approved;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            run = await db.MiningRuns.AsNoTracking().SingleAsync(r => r.Id == payload.RunId, ct);
+            if (await db.Candidates.AnyAsync(c => c.MiningRunId == run.Id, ct)) return;
+            var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == run.TaskId && v.Number == run.TaskVersionNumber, ct);
+            spec = TaskJson.Parse(version.SpecJson);
+            existing = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId).Select(c => c.NormalizedText).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+            approved = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId && c.Status == CandidateStatus.Approved)
+                    .Select(c => new { c.Label, Text = c.EditedText ?? c.Text }).ToListAsync(ct))
+                .GroupBy(c => c.Label).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Text).Take(500).ToList());
+        }
+        var corpus = run.CorpusId is { } cid ? await store.FindAsync(cid, ct) : null;
+        if (corpus is null) throw new InvalidOperationException("The corpus of this mining run was deleted.");
+        var embedder = embedders.ByName(corpus.Embedder);
+        await context.LogAsync($"Scoring {corpus.TextCount:N0} texts of {corpus.Name} with {embedder.Name}"
+            + (embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: the corpus is not English)" : "")
+            + $"; {approved.Values.Sum(a => a.Count)} approved samples blended into the label vectors.");
+
+        var scorer = new MiningScorer(spec, embedder, approved);
+        var model = QuickModel.Train(approved.ToDictionary(a => a.Key, a => (IReadOnlyList<float[]>)embedder.Embed(a.Value.ToArray())));
+        var lastCommit = time.GetTimestamp();
+        await foreach (var (texts, vectors) in store.VectorsAsync(corpus.Id, embedder, ct))
+        {
+            for (var i = 0; i < texts.Count; i++) scorer.Add(texts[i].Ordinal, vectors[i]);
+            if (time.GetElapsedTime(lastCommit) >= TimeSpan.FromSeconds(1))
+            {
+                lastCommit = time.GetTimestamp();
+                await context.CommitAsync(0.95 * scorer.Count / Math.Max(1, corpus.TextCount), $"{scorer.Count:N0} / {corpus.TextCount:N0} texts scored");
+            }
+        }
+        var mined = await scorer.SelectAsync(run.PerLabel, run.Margin,
+            async ordinals => (await store.TextsAsync(corpus.Id, ordinals, ct)).ToDictionary(kv => kv.Key, kv => kv.Value.Text),
+            text => existing.Contains(TextNormalizer.Normalize(text)));
+        var now = time.GetUtcNow();
+        var candidates = new List<Candidate>();
+        var uncertain = model is null ? null : embedder.Embed(mined.Select(m => m.Text).ToArray());
+        for (var i = 0; i < mined.Count; i++)
+        {
+            var m = mined[i];
+            var normalized = TextNormalizer.Normalize(m.Text);
+            if (!existing.Add(normalized)) continue;
+            candidates.Add(new Candidate
+            {
+                Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, TaskVersionNumber = run.TaskVersionNumber, MiningRunId = run.Id,
+                Label = m.Label, Text = m.Text, NormalizedText = normalized, Source = CandidateSource.Mining, Stage = CandidateStage.Selected,
+                Status = CandidateStatus.Pending, MiningScore = Math.Round(m.Margin, 4), Uncertainty = uncertain is null ? null : model!.Predict(uncertain[i]).Uncertainty,
+                CreatedAt = now.AddTicks(i), // distinct, stable order in the queue
+            });
+        }
+        var perLabel = spec.Labels.ToDictionary(l => l.Name, l => candidates.Count(c => c.Label == l.Name));
+        var ranked = scorer.Rank(run.Margin);
+        var summary = JsonSerializer.Serialize(spec.Labels.Select(l => new { label = l.Name, created = perLabel[l.Name], eligible = ranked.TryGetValue(l.Name, out var r) ? r.Count : 0 }),
+            MiningService.JsonOptions);
+        await context.CommitAsync(1, $"{candidates.Count} candidates from {corpus.TextCount:N0} texts", new Checkpoint(true),
+            log: $"Created {candidates.Count} candidates: {string.Join(", ", perLabel.Select(p => $"{p.Key} {p.Value}"))}.",
+            extraWrites: async db =>
+            {
+                db.Candidates.AddRange(candidates);
+                await db.MiningRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.CandidatesCreated, candidates.Count)
+                    .SetProperty(r => r.ApprovedUsed, scorer.ApprovedUsed)
+                    .SetProperty(r => r.SummaryJson, summary));
+            });
+        foreach (var c in candidates)
+            await events.PublishAsync(new SampleAccepted(run.ProjectId, run.Id, c.Id, c.Label, c.Text, 0, false), CancellationToken.None);
+    }
+}
+
+/// <summary>Active learning: trains <see cref="QuickModel"/> on the task's approved samples and stores every pending
+/// candidate's uncertainty, so the review queue can put the most uncertain first.</summary>
+public sealed class RescoreJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusEmbedders embedders) : IJobHandler
+{
+    public const string KindName = "mining.rescore";
+
+    public sealed record Payload(Guid TaskId);
+
+    public string Kind => KindName;
+
+    public async Task RunAsync(JobContext context)
+    {
+        var ct = context.CancellationToken;
+        var taskId = context.ReadPayload<Payload>().TaskId;
+        TaskSpec spec;
+        Dictionary<string, List<string>> approved;
+        List<(Guid Id, string Text)> pending;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, ct);
+            var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == taskId && v.Number == task.CurrentVersion, ct);
+            spec = TaskJson.Parse(version.SpecJson);
+            approved = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)
+                    .Select(c => new { c.Label, Text = c.EditedText ?? c.Text }).ToListAsync(ct))
+                .GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Select(c => c.Text).Take(1000).ToList());
+            pending = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending)
+                .Select(c => new { c.Id, Text = c.EditedText ?? c.Text }).ToListAsync(ct)).Select(c => (c.Id, c.Text)).ToList();
+        }
+        var embedder = embedders.ForLanguage(spec.Preferences.Language);
+        var model = QuickModel.Train(approved.ToDictionary(a => a.Key, a => (IReadOnlyList<float[]>)embedder.Embed(a.Value)))
+            ?? throw new InvalidOperationException($"Too few approved samples: at least {QuickModel.MinPerLabel} in each of two labels are needed.");
+        await context.LogAsync($"Quick model (nearest centroid, {embedder.Name}) on {approved.Values.Sum(a => a.Count)} approved samples of {model.Labels.Count} labels; scoring {pending.Count} pending candidates.");
+        var done = 0;
+        foreach (var chunk in pending.Chunk(256))
+        {
+            ct.ThrowIfCancellationRequested();
+            var vectors = embedder.Embed(chunk.Select(c => c.Text).ToArray());
+            var scores = chunk.Select((c, i) => (c.Id, model.Predict(vectors[i]).Uncertainty)).ToArray();
+            done += chunk.Length;
+            await context.CommitAsync(done / (double)Math.Max(1, pending.Count), $"{done:N0} / {pending.Count:N0} candidates scored", extraWrites: async db =>
+            {
+                foreach (var (id, u) in scores)
+                    await db.Candidates.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Uncertainty, Math.Round(u, 4)));
+            });
+        }
+        await context.CommitAsync(1, $"{pending.Count:N0} candidates scored");
+    }
+}

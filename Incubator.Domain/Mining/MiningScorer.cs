@@ -1,0 +1,207 @@
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Tasks;
+
+namespace Incubator.Domain.Mining;
+
+public sealed record MinedCandidate(string Label, int Ordinal, string Text, double Similarity, double Margin);
+
+/// <summary>Scores corpus texts against a task's labels by cosine similarity, with no LLM.
+/// Each specific label is a vector: its definition ("name: description", averaged with its examples) and, once there
+/// are approved samples, blended half-and-half with their centroid. A text's best label wins it when the similarity to
+/// that label beats the runner-up by at least the margin; per label the N most similar such texts are taken.
+/// The <i>other</i> label (if the task has one) takes texts that are close to the task (its instruction and labels
+/// together) but far from every specific label: among texts whose task similarity is at least the corpus median and
+/// whose best specific similarity is at most the corpus median, those with the largest task − best-specific gap.</summary>
+public sealed class MiningScorer
+{
+    private readonly List<short> _best = [];
+    private readonly List<float> _bestSim = [];
+    private readonly List<float> _secondSim = [];
+    private readonly List<float> _taskSim = [];
+    private readonly List<int> _ordinals = [];
+    private readonly float[][] _labelVectors;
+    private readonly float[] _taskVector;
+
+    /// <param name="approved">Approved sample texts per label name (may be empty).</param>
+    public MiningScorer(TaskSpec spec, ITextEmbedder embedder, IReadOnlyDictionary<string, IReadOnlyList<string>>? approved = null,
+        double definitionWeight = 0.5)
+    {
+        Spec = spec;
+        Specific = spec.Labels.Where(l => !l.IsOther).ToArray();
+        if (Specific.Length == 0) throw new ArgumentException("The task has no specific label to mine for.", nameof(spec));
+        Other = spec.OtherLabel;
+        _labelVectors = new float[Specific.Length][];
+        ApprovedUsed = 0;
+        for (var i = 0; i < Specific.Length; i++)
+        {
+            var label = Specific[i];
+            var definition = embedder.Embed([$"{label.Name}: {label.Description}"])[0];
+            if (label.Examples.Count > 0) definition = Blend(definition, Mean(embedder.Embed(label.Examples.ToArray())), 0.5);
+            if (approved is not null && approved.TryGetValue(label.Name, out var texts) && texts.Count > 0)
+            {
+                definition = Blend(definition, Mean(embedder.Embed(texts.ToArray())), definitionWeight);
+                ApprovedUsed += texts.Count;
+            }
+            _labelVectors[i] = definition;
+        }
+        var instruction = embedder.Embed([spec.Instruction])[0];
+        _taskVector = Blend(instruction, Mean(_labelVectors), 0.5);
+    }
+
+    public TaskSpec Spec { get; }
+
+    public LabelSpec[] Specific { get; }
+
+    public LabelSpec? Other { get; }
+
+    public int ApprovedUsed { get; }
+
+    public int Count => _ordinals.Count;
+
+    public void Add(int ordinal, float[] vector)
+    {
+        short best = -1;
+        double bestSim = double.NegativeInfinity, second = double.NegativeInfinity;
+        for (short i = 0; i < _labelVectors.Length; i++)
+        {
+            var s = VectorMath.Dot(vector, _labelVectors[i]);
+            if (s > bestSim)
+            {
+                second = bestSim;
+                bestSim = s;
+                best = i;
+            }
+            else if (s > second)
+            {
+                second = s;
+            }
+        }
+        if (double.IsNegativeInfinity(second)) second = 0; // one specific label: its similarity is its own margin
+        _ordinals.Add(ordinal);
+        _best.Add(best);
+        _bestSim.Add((float)bestSim);
+        _secondSim.Add((float)second);
+        _taskSim.Add((float)VectorMath.Dot(vector, _taskVector));
+    }
+
+    /// <summary>Ranked (best first) ordinals per label, margin rule applied; the caller skips texts it must not repeat.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<(int Ordinal, double Similarity, double Margin)>> Rank(double margin)
+    {
+        var result = new Dictionary<string, IReadOnlyList<(int, double, double)>>(StringComparer.Ordinal);
+        for (var l = 0; l < Specific.Length; l++)
+        {
+            var list = new List<(int, double, double)>();
+            for (var k = 0; k < _ordinals.Count; k++)
+            {
+                if (_best[k] != l) continue;
+                var m = _bestSim[k] - _secondSim[k];
+                if (m >= margin) list.Add((_ordinals[k], _bestSim[k], m));
+            }
+            list.Sort((a, b) => b.Item2.CompareTo(a.Item2));
+            result[Specific[l].Name] = list;
+        }
+        if (Other is not null && _ordinals.Count > 0)
+        {
+            var taskMedian = Median(_taskSim);
+            var specificMedian = Median(_bestSim);
+            var list = new List<(int, double, double)>();
+            for (var k = 0; k < _ordinals.Count; k++)
+            {
+                if (_taskSim[k] >= taskMedian && _bestSim[k] <= specificMedian)
+                    list.Add((_ordinals[k], _taskSim[k], _taskSim[k] - _bestSim[k]));
+            }
+            list.Sort((a, b) => b.Item3.CompareTo(a.Item3));
+            result[Other.Name] = list;
+        }
+        return result;
+    }
+
+    /// <summary>Takes up to <paramref name="perLabel"/> per label from <see cref="Rank"/>, skipping texts for which
+    /// <paramref name="excluded"/> is true and texts already taken by another label.</summary>
+    public async Task<IReadOnlyList<MinedCandidate>> SelectAsync(int perLabel, double margin,
+        Func<IReadOnlyCollection<int>, Task<IReadOnlyDictionary<int, string>>> texts, Func<string, bool> excluded)
+    {
+        var ranked = Rank(margin);
+        var taken = new HashSet<int>();
+        var result = new List<MinedCandidate>();
+        // Specific labels first: the other label must not take a text a specific label wanted.
+        foreach (var label in Specific.Select(l => l.Name).Concat(Other is null ? [] : [Other.Name]))
+        {
+            var list = ranked[label];
+            var picked = 0;
+            for (var start = 0; start < list.Count && picked < perLabel; start += perLabel * 2 + 20)
+            {
+                var chunk = list.Skip(start).Take(perLabel * 2 + 20).ToList();
+                var fetched = await texts(chunk.Select(c => c.Ordinal).ToList());
+                foreach (var (ordinal, sim, m) in chunk)
+                {
+                    if (picked >= perLabel) break;
+                    if (!fetched.TryGetValue(ordinal, out var text) || excluded(text) || !taken.Add(ordinal)) continue;
+                    result.Add(new MinedCandidate(label, ordinal, text, sim, m));
+                    picked++;
+                }
+            }
+        }
+        return result;
+    }
+
+    private static double Median(List<float> values)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
+    }
+
+    internal static float[] Mean(IReadOnlyList<float[]> vectors)
+    {
+        var mean = new float[vectors[0].Length];
+        foreach (var v in vectors)
+            for (var i = 0; i < mean.Length; i++) mean[i] += v[i];
+        VectorMath.NormalizeInPlace(mean);
+        return mean;
+    }
+
+    internal static float[] Blend(float[] a, float[] b, double weightA)
+    {
+        var r = new float[a.Length];
+        for (var i = 0; i < r.Length; i++) r[i] = (float)(weightA * a[i] + (1 - weightA) * b[i]);
+        VectorMath.NormalizeInPlace(r);
+        return r;
+    }
+}
+
+/// <summary>Active learning's quick model: nearest centroid of the approved samples' embeddings (at least
+/// <see cref="MinPerLabel"/> approved in at least two labels). Probabilities are a softmax over cosine similarities
+/// (temperature 0.05); uncertainty is 1 − (p1 − p2), so 1 means a coin toss between two labels and 0 a sure call.</summary>
+public sealed class QuickModel
+{
+    public const int MinPerLabel = 3;
+    private const double Temperature = 0.05;
+
+    private readonly (string Label, float[] Centroid)[] _centroids;
+
+    private QuickModel((string, float[])[] centroids) => _centroids = centroids;
+
+    public IReadOnlyList<string> Labels => _centroids.Select(c => c.Label).ToList();
+
+    public static bool CanTrain(IReadOnlyDictionary<string, int> approvedPerLabel) => approvedPerLabel.Count(kv => kv.Value >= MinPerLabel) >= 2;
+
+    public static QuickModel? Train(IReadOnlyDictionary<string, IReadOnlyList<float[]>> approved)
+    {
+        var usable = approved.Where(kv => kv.Value.Count >= MinPerLabel).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToArray();
+        if (usable.Length < 2) return null;
+        return new QuickModel(usable.Select(kv => (kv.Key, MiningScorer.Mean(kv.Value))).ToArray());
+    }
+
+    public (string Label, double[] Probabilities, double Uncertainty) Predict(float[] vector)
+    {
+        var sims = _centroids.Select(c => VectorMath.Dot(vector, c.Centroid) / Temperature).ToArray();
+        var max = sims.Max();
+        var exp = sims.Select(s => Math.Exp(s - max)).ToArray();
+        var sum = exp.Sum();
+        var p = exp.Select(e => e / sum).ToArray();
+        var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ToArray();
+        var uncertainty = 1 - (p[order[0]] - (order.Length > 1 ? p[order[1]] : 0));
+        return (_centroids[order[0]].Label, p, uncertainty);
+    }
+}

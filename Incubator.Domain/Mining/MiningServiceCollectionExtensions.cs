@@ -1,0 +1,22 @@
+using Incubator.Domain.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Incubator.Domain.Mining;
+
+public static class MiningServiceCollectionExtensions
+{
+    /// <summary>Corpora (storage, import, embeddings job) and candidate mining. Needs data, projects, jobs and embeddings.</summary>
+    public static IServiceCollection AddIncubatorMining(this IServiceCollection services)
+    {
+        services.AddSingleton<CorpusEmbedders>();
+        services.AddSingleton<CorpusStore>();
+        services.AddSingleton<CorpusService>();
+        services.AddSingleton<MiningService>();
+        services.AddJobHandler<CorpusEmbeddingJob>(CorpusEmbeddingJob.KindName);
+        services.AddJobHandler<MiningRunJob>(MiningRunJob.KindName);
+        services.AddJobHandler<RescoreJob>(RescoreJob.KindName);
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+}
