@@ -7,7 +7,7 @@ public sealed record QueryModelInfo(string Name, Guid ModelVersionId, IReadOnlyL
 
 public sealed record QueryCorpusInfo(Guid Id, string Name, int TextCount);
 
-public sealed record CorpusTextRow(int Ordinal, string Text);
+public sealed record QueryTextRow(int Ordinal, string Text);
 
 /// <summary>Where queries get their models: the registry's published versions. Kept behind this interface so the
 /// query feature does not depend on how the registry stores bundles.</summary>
@@ -26,5 +26,5 @@ public interface IQueryCorpusSource
     Task<IReadOnlyList<QueryCorpusInfo>> ListAsync(Guid projectId, CancellationToken ct);
 
     /// <summary>Up to <paramref name="max"/> texts with ordinal ≥ <paramref name="fromOrdinal"/>, in ordinal order.</summary>
-    Task<IReadOnlyList<CorpusTextRow>> ReadAsync(Guid corpusId, int fromOrdinal, int max, CancellationToken ct);
+    Task<IReadOnlyList<QueryTextRow>> ReadAsync(Guid corpusId, int fromOrdinal, int max, CancellationToken ct);
 }

@@ -5,11 +5,12 @@ namespace Incubator.Domain.Mining.Query;
 
 public static class QueryServiceCollectionExtensions
 {
-    /// <summary>The query feature. The model and corpus sources are registered by the features that own them
-    /// (the registry and corpora); see <see cref="IQueryModelSource"/> and <see cref="IQueryCorpusSource"/>.</summary>
+    /// <summary>The query feature over the project's corpora. Needs <see cref="MiningServiceCollectionExtensions.AddIncubatorMining"/>
+    /// and an <see cref="IQueryModelSource"/> (the model registry's published versions).</summary>
     public static IServiceCollection AddIncubatorQueries(this IServiceCollection services)
     {
         services.AddSingleton<QueryRunService>();
+        services.AddSingleton<IQueryCorpusSource, CorpusQuerySource>();
         services.AddJobHandler<QueryRunJob>(QueryRunJob.KindName);
         return services;
     }
