@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+
+namespace Incubator.Domain.Training;
+
+public sealed class TrainingResult
+{
+    public required TrainedClassifier Model { get; init; }
+
+    public required ModelFamily ChosenFamily { get; init; }
+
+    public required EvaluationReport Validation { get; init; }
+
+    public EvaluationReport? Gold { get; init; }
+
+    /// <summary>Every family trained in this run (two for auto), with its scores.</summary>
+    public required IReadOnlyList<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> Compared { get; init; }
+
+    public required IReadOnlyList<string> Log { get; init; }
+
+    /// <summary>Every trained model of the run by family (auto keeps the loser too, for comparison).</summary>
+    public IReadOnlyDictionary<ModelFamily, TrainedClassifier> Models { get; init; } = new Dictionary<ModelFamily, TrainedClassifier>();
+}
+
+/// <summary>Trains the sparse and/or dense family with ML.NET (L-BFGS maximum entropy on our own feature vectors,
+/// single-threaded so a seed reproduces the model bit for bit) and evaluates on validation and gold.</summary>
+public sealed class ClassifierTrainer
+{
+    /// <summary>L2 weight of the maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²).</summary>
+    public float SparseL2 { get; init; } = 0.1f;
+
+    public float DenseL2 { get; init; } = 0.01f;
+
+    public int MaxIterations { get; init; } = 400;
+
+    public TrainingResult Train(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        IReadOnlyList<LabeledText>? gold, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(labels, train, validation, gold);
+        var log = new List<string>();
+        void Report(string stage, string message, int? it = null, int? total = null)
+        {
+            log.Add($"{stage}: {message}");
+            progress?.Report(new TrainingProgress(stage, it, total, message));
+        }
+        Report("prepare", $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
+
+        var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense } : [options.Family];
+        var compared = new List<(ModelFamily, EvaluationReport, EvaluationReport?)>();
+        var models = new Dictionary<ModelFamily, TrainedClassifier>();
+        for (var f = 0; f < families.Length; f++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var family = families[f];
+            var sw = Stopwatch.StartNew();
+            var model = family == ModelFamily.Sparse
+                ? TrainSparse(labels, train, options, (s, m) => Report(s, m, f + 1, families.Length), ct)
+                : TrainDense(labels, train, options, (s, m) => Report(s, m, f + 1, families.Length), ct);
+            ct.ThrowIfCancellationRequested();
+            Report("evaluate", $"{family}: trained in {sw.Elapsed.TotalSeconds:0.0} s; evaluating", f + 1, families.Length);
+            var v = Evaluation.Evaluate(model, validation);
+            var g = gold is { Count: > 0 } ? Evaluation.Evaluate(model, gold) : null;
+            Report("evaluate", $"{family}: validation accuracy {v.Accuracy:0.000}, macro-F1 {v.MacroF1:0.000}" +
+                (g is null ? "" : $"; gold accuracy {g.Accuracy:0.000}, macro-F1 {g.MacroF1:0.000}"), f + 1, families.Length);
+            compared.Add((family, v, g));
+            models[family] = model;
+        }
+
+        var chosen = Choose(compared, train, out var reason);
+        Report("choose", reason);
+        var best = compared.First(c => c.Item1 == chosen);
+        return new TrainingResult
+        {
+            Model = models[chosen],
+            ChosenFamily = chosen,
+            Validation = best.Item2,
+            Gold = best.Item3,
+            Compared = compared,
+            Log = log,
+            Models = models,
+        };
+    }
+
+    private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out string reason)
+    {
+        if (compared.Count == 1)
+        {
+            reason = $"{compared[0].Family} (the only family trained)";
+            return compared[0].Family;
+        }
+        var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
+        var dense = compared.First(c => c.Family == ModelFamily.Dense);
+        var english = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
+        var onGold = sparse.Gold is not null && dense.Gold is not null;
+        var denseBetterOnValidation = dense.Validation.MacroF1 > sparse.Validation.MacroF1;
+        var denseBetterOnGold = onGold && dense.Gold!.MacroF1 > sparse.Gold!.MacroF1;
+        var pickDense = onGold ? denseBetterOnGold && (english || denseBetterOnValidation) : denseBetterOnValidation;
+        var basis = onGold ? "gold" : "validation";
+        reason = pickDense
+            ? $"Dense: better macro-F1 on {basis}" + (english ? "" : " (the text is not English; validation agrees that dense is better)")
+            : $"Sparse: " + (onGold ? (denseBetterOnGold ? "dense is better on gold but the text is not English and validation does not confirm it" : "better or equal macro-F1 on gold")
+                : "better or equal macro-F1 on validation") + (english ? "" : "; the text is not English, which the dense encoder does not know");
+        return pickDense ? ModelFamily.Dense : ModelFamily.Sparse;
+    }
+
+    internal static void Validate(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation, IReadOnlyList<LabeledText>? gold)
+    {
+        if (labels.Any(string.IsNullOrWhiteSpace))
+            throw new TrainingDataException("A label is empty; every label needs a name.");
+        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Count)
+            throw new TrainingDataException("The label list has duplicates.");
+        if (labels.Count < 2)
+            throw new TrainingDataException($"Training needs at least 2 labels; got {labels.Count}.");
+        var known = new HashSet<string>(labels, StringComparer.Ordinal);
+        void Check(IReadOnlyList<LabeledText> rows, string part)
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(rows[i].Label))
+                    throw new TrainingDataException($"{part} row {i + 1} has an empty label.");
+                if (!known.Contains(rows[i].Label))
+                    throw new TrainingDataException($"{part} row {i + 1} has the label '{rows[i].Label}', which is not one of the labels ({string.Join(", ", labels)}).");
+            }
+        }
+        Check(train, "Training");
+        Check(validation, "Validation");
+        if (gold is not null) Check(gold, "Gold");
+        var present = train.Select(r => r.Label).Distinct(StringComparer.Ordinal).Count();
+        if (present < 2)
+            throw new TrainingDataException($"The training rows cover {present} label(s); at least 2 labels need examples.");
+        if (validation.Count == 0)
+            throw new TrainingDataException("The validation part is empty; at least one validation row is needed.");
+    }
+
+    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    {
+        var mode = SparseFeaturizer.ChooseMode(train.Select(r => r.Text));
+        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : "character 1-3-grams (text mostly in a script without spaces)")}, TF-IDF");
+        var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode);
+        if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
+        var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
+        var index = LabelIndex(labels);
+        foreach (var r in train)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (idx, val) = featurizer.Featurize(r.Text);
+            rows.Add((index[r.Label], new VBuffer<float>(featurizer.Dimension, idx.Length, val, idx)));
+        }
+        report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
+        var head = FitHead(rows, labels.Count, featurizer.Dimension, options, SparseL2, ct);
+        return new TrainedClassifier(labels, featurizer, head);
+    }
+
+    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct) =>
+        throw new TrainingDataException("The dense family is not available in this build.");
+
+    internal static Dictionary<string, int> LabelIndex(IReadOnlyList<string> labels)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < labels.Count; i++) index[labels[i]] = i;
+        return index;
+    }
+
+    private sealed class Row
+    {
+        public uint Label { get; set; }
+
+        public VBuffer<float> Features { get; set; }
+
+        public float Weight { get; set; }
+    }
+
+    internal LinearHead FitHead(List<(int Label, VBuffer<float> Features)> rows, int classes, int dimension, TrainingOptions options, float l2, CancellationToken ct)
+    {
+        var counts = new int[classes];
+        foreach (var r in rows) counts[r.Label]++;
+        var present = counts.Count(c => c > 0);
+        var data = rows.Select(r => new Row
+        {
+            Label = (uint)r.Label, // LoadFromEnumerable takes key values 0-based
+            Features = r.Features,
+            Weight = options.ClassWeighting ? (float)rows.Count / (present * counts[r.Label]) : 1f,
+        }).ToList();
+        var ml = new MLContext(options.Seed);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Label)].ColumnType = new KeyDataViewType(typeof(uint), (ulong)classes);
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
+        var view = ml.Data.LoadFromEnumerable(data, schema);
+        var trainer = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
+        {
+            LabelColumnName = nameof(Row.Label),
+            FeatureColumnName = nameof(Row.Features),
+            ExampleWeightColumnName = nameof(Row.Weight),
+            L1Regularization = 0,
+            L2Regularization = l2,
+            OptimizationTolerance = 1e-7f,
+            MaximumNumberOfIterations = MaxIterations,
+            NumberOfThreads = 1,
+        });
+        var transformer = trainer.Fit(view);
+        VBuffer<float>[] weights = [];
+        transformer.Model.GetWeights(ref weights, out var numClasses);
+        var biases = transformer.Model.GetBiases().ToArray();
+        var dense = new float[classes][];
+        for (var c = 0; c < classes; c++)
+        {
+            dense[c] = new float[dimension];
+            if (c < numClasses) weights[c].CopyTo(dense[c]);
+        }
+        var b = new float[classes];
+        for (var c = 0; c < Math.Min(classes, biases.Length); c++) b[c] = biases[c];
+        return new LinearHead(dense, b);
+    }
+}
+
+/// <summary>A cheap language hint: text counts as not English when under 60% of its letters are basic Latin.</summary>
+public static class LanguageHint
+{
+    public static bool LooksNonEnglish(IEnumerable<string> texts)
+    {
+        long letters = 0, latin = 0;
+        foreach (var t in texts)
+            foreach (var r in t.EnumerateRunes())
+            {
+                if (!System.Text.Rune.IsLetter(r)) continue;
+                letters++;
+                if (r.Value < 0x250) latin++;
+            }
+        return letters > 0 && latin < 0.6 * letters;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Incubator.Domain.Training;
+
+/// <summary>Sparse: word (or, for scripts without spaces, character) n-grams with TF-IDF weights and a linear
+/// maximum-entropy head. Dense: all-MiniLM-L6-v2 sentence embeddings and a linear head (English only).
+/// Auto: train both and keep the better on gold (when given) or validation.</summary>
+public enum ModelFamily { Sparse, Dense, Auto }
+
+public sealed record LabeledText(string Label, string Text);
+
+public sealed record TrainingProgress(string Stage, int? Iteration, int? TotalIterations, string? Message);
+
+public sealed record TrainingOptions(ModelFamily Family = ModelFamily.Auto, int Seed = 1, bool ClassWeighting = true);
+
+public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
+
+public sealed record Misclassified(string Text, string Actual, string Predicted, float Probability);
+
+/// <summary>Confusion[actual][predicted], both indexed in the model's Labels order.</summary>
+public sealed record EvaluationReport(int Count, double Accuracy, double MacroF1, IReadOnlyList<ClassMetrics> PerClass, int[][] Confusion, IReadOnlyList<Misclassified> Misclassified);
+
+/// <summary>Probabilities are in the model's Labels order.</summary>
+public sealed record Prediction(string Label, float Probability, float[] Probabilities);
+
+public interface ITextClassifier
+{
+    IReadOnlyList<string> Labels { get; }
+
+    ModelFamily Family { get; }
+
+    IReadOnlyList<Prediction> Predict(IReadOnlyList<string> texts);
+}
+
+/// <summary>A term of the input and how much it pushed the score of <see cref="Label"/> (TF-IDF value × weight).</summary>
+public sealed record TermContribution(string Term, string Label, float Weight);
+
+/// <summary>Bad training input (fewer than two labels, an empty label, rows with unknown labels...).</summary>
+public sealed class TrainingDataException(string message) : Exception(message);

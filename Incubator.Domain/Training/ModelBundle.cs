@@ -1,0 +1,190 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Incubator.Domain.Training;
+
+public sealed record BundleInfo(string ModelName, string ModelVersion, string ModelCardMarkdown);
+
+/// <summary>A bundle that cannot be used: not a zip, not ours, files missing, or checksums that do not match.</summary>
+public sealed class BundleException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What labels.json says about model.onnx.</summary>
+public sealed record BundleManifest(
+    [property: JsonPropertyName("format")] string Format,
+    [property: JsonPropertyName("modelName")] string ModelName,
+    [property: JsonPropertyName("modelVersion")] string ModelVersion,
+    [property: JsonPropertyName("family")] string Family,
+    [property: JsonPropertyName("labels")] IReadOnlyList<string> Labels,
+    [property: JsonPropertyName("input")] BundleTensor Input,
+    [property: JsonPropertyName("outputs")] IReadOnlyList<BundleTensor> Outputs,
+    [property: JsonPropertyName("needsOnnxRuntimeExtensions")] bool NeedsOnnxRuntimeExtensions,
+    [property: JsonPropertyName("englishOnly")] bool EnglishOnly,
+    [property: JsonPropertyName("tokenMode")] string? TokenMode,
+    [property: JsonPropertyName("notes")] string Notes);
+
+public sealed record BundleTensor(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("shape")] IReadOnlyList<string> Shape);
+
+/// <summary>The downloadable zip: model.onnx, labels.json, model-card.md, README.md and checksums.sha256 (SHA-256 of
+/// every other file, <c>sha256sum -c</c> format).</summary>
+public static class ModelBundle
+{
+    public const string FormatName = "incubator-model-bundle/1";
+    public const string OnnxFile = "model.onnx";
+    public const string LabelsFile = "labels.json";
+    public const string CardFile = "model-card.md";
+    public const string ReadmeFile = "README.md";
+    public const string ChecksumsFile = "checksums.sha256";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void Write(Stream zip, TrainedClassifier model, BundleInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(zip);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(info);
+        var manifest = ManifestFor(model, info);
+        var files = new List<(string Name, byte[] Bytes)>
+        {
+            (OnnxFile, model.ExportOnnx()),
+            (LabelsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, Json) + "\n")),
+            (CardFile, Encoding.UTF8.GetBytes(info.ModelCardMarkdown)),
+            (ReadmeFile, Encoding.UTF8.GetBytes(BundleReadme.For(manifest))),
+        };
+        var sums = new StringBuilder();
+        foreach (var (name, bytes) in files) sums.Append(Convert.ToHexStringLower(SHA256.HashData(bytes))).Append("  ").Append(name).Append('\n');
+        files.Add((ChecksumsFile, Encoding.UTF8.GetBytes(sums.ToString())));
+        using var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true);
+        foreach (var (name, bytes) in files)
+        {
+            var entry = archive.CreateEntry(name, CompressionLevel.Optimal);
+            entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            using var s = entry.Open();
+            s.Write(bytes);
+        }
+    }
+
+    public static BundleManifest ManifestFor(TrainedClassifier model, BundleInfo info) => new(
+        FormatName,
+        info.ModelName,
+        info.ModelVersion,
+        model.Family.ToString().ToLowerInvariant(),
+        model.Labels,
+        new BundleTensor("text", "string", ["N"]),
+        [new BundleTensor("label", "string", ["N"]), new BundleTensor("probabilities", "float", ["N", model.Labels.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)])],
+        model.NeedsOnnxRuntimeExtensions,
+        model.EnglishOnly,
+        model.TokenMode?.ToString().ToLowerInvariant(),
+        model.Family == ModelFamily.Sparse
+            ? "Input is a 1-D string tensor [N] of raw text (N >= 1). Lower-casing uses StringNormalizer with locale C.UTF-8."
+            : "Input is a 1-D string tensor [N] of raw text (N >= 1). Register onnxruntime-extensions for the BERT tokenizer.");
+
+    /// <summary>Opens and validates a bundle: a zip with every expected file, checksums that match, a readable
+    /// labels.json and a model.onnx that ONNX Runtime accepts. Throws <see cref="BundleException"/> otherwise.</summary>
+    public static LoadedBundle Read(Stream zip)
+    {
+        ArgumentNullException.ThrowIfNull(zip);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        try
+        {
+            using var archive = new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true);
+            foreach (var entry in archive.Entries)
+            {
+                if (entry.FullName.EndsWith('/')) continue;
+                if (entry.Length > 2L * 1024 * 1024 * 1024) throw new BundleException($"{entry.FullName} is too large for a model bundle.");
+                using var s = entry.Open();
+                using var ms = new MemoryStream();
+                s.CopyTo(ms);
+                files[entry.FullName] = ms.ToArray();
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new BundleException("This file is not a valid zip archive, so it is not an Incubator model bundle (it may be truncated or corrupted).", ex);
+        }
+        string[] required = [OnnxFile, LabelsFile, ChecksumsFile];
+        var missing = required.Where(r => !files.ContainsKey(r)).ToList();
+        if (missing.Count > 0)
+            throw new BundleException($"This zip is not an Incubator model bundle: {string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing.");
+
+        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
+        var lineNo = 0;
+        foreach (var line in Encoding.UTF8.GetString(files[ChecksumsFile]).Split('\n'))
+        {
+            lineNo++;
+            if (line.Trim().Length == 0) continue;
+            var parts = line.Split("  ", 2);
+            if (parts.Length != 2 || parts[0].Length != 64)
+                throw new BundleException($"{ChecksumsFile}, line {lineNo}: expected '<sha256>  <file name>'.");
+            listed[parts[1].TrimEnd('\r')] = parts[0].ToLowerInvariant();
+        }
+        foreach (var name in files.Keys.Where(n => n != ChecksumsFile))
+        {
+            if (!listed.TryGetValue(name, out var expected))
+                throw new BundleException($"{name} is in the bundle but not in {ChecksumsFile}; the bundle was modified.");
+            var actual = Convert.ToHexStringLower(SHA256.HashData(files[name]));
+            if (actual != expected)
+                throw new BundleException($"Checksum mismatch for {name}: the bundle was modified or corrupted after it was written.");
+        }
+        foreach (var name in listed.Keys.Where(n => !files.ContainsKey(n)))
+            throw new BundleException($"{name} is listed in {ChecksumsFile} but missing from the bundle.");
+
+        BundleManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<BundleManifest>(files[LabelsFile], Json) ?? throw new JsonException("empty");
+        }
+        catch (JsonException ex)
+        {
+            throw new BundleException($"{LabelsFile} is not valid: {ex.Message}", ex);
+        }
+        if (manifest.Format != FormatName)
+            throw new BundleException($"{LabelsFile} declares format '{manifest.Format}'; this version reads '{FormatName}'.");
+        if (manifest.Labels is not { Count: >= 2 })
+            throw new BundleException($"{LabelsFile} lists fewer than 2 labels.");
+        var family = manifest.Family switch
+        {
+            "sparse" => ModelFamily.Sparse,
+            "dense" => ModelFamily.Dense,
+            _ => throw new BundleException($"{LabelsFile} names an unknown model family '{manifest.Family}'."),
+        };
+        OnnxClassifier classifier;
+        try
+        {
+            classifier = new OnnxClassifier(files[OnnxFile], manifest.Labels, family, manifest.NeedsOnnxRuntimeExtensions);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new BundleException($"ONNX Runtime cannot load {OnnxFile}: {ex.Message}", ex);
+        }
+        return new LoadedBundle(classifier, manifest,
+            files.TryGetValue(CardFile, out var card) ? Encoding.UTF8.GetString(card) : "",
+            files.TryGetValue(ReadmeFile, out var readme) ? Encoding.UTF8.GetString(readme) : "",
+            files[OnnxFile]);
+    }
+}
+
+public sealed class LoadedBundle(OnnxClassifier classifier, BundleManifest manifest, string modelCard, string readme, byte[] onnxModel) : IDisposable
+{
+    public OnnxClassifier Classifier { get; } = classifier;
+
+    public BundleManifest Manifest { get; } = manifest;
+
+    public IReadOnlyList<string> Labels => Manifest.Labels;
+
+    public ModelFamily Family => Classifier.Family;
+
+    public string ModelCard { get; } = modelCard;
+
+    public string Readme { get; } = readme;
+
+    public byte[] OnnxModel { get; } = onnxModel;
+
+    public void Dispose() => Classifier.Dispose();
+}

@@ -1,0 +1,79 @@
+namespace Incubator.Domain.Training.Onnx;
+
+/// <summary>Writes the sparse family as one standard ONNX graph that takes raw text:
+/// text [N] → StringNormalizer(LOWER, C.UTF-8) → com.microsoft Tokenizer → TfIdfVectorizer(TFIDF, idf weights)
+/// → L2 normalisation → MatMul + Add → Softmax = probabilities [N, K]; ArgMax → Gather(labels) = label [N].</summary>
+internal static class SparseOnnxExport
+{
+    public const string Locale = "C.UTF-8";
+
+    public static byte[] Build(SparseFeaturizer featurizer, LinearHead head, IReadOnlyList<string> labels)
+    {
+        if (featurizer.Dimension == 0) throw new InvalidOperationException("The model has no features to export.");
+        var g = new OnnxGraphBuilder();
+        g.Opset("com.microsoft", 1);
+        g.Input("text", OnnxType.String, "N");
+
+        var lower = g.Node("StringNormalizer", ["text"], ["text_lower"], "",
+            ("case_change_action", "LOWER"), ("is_case_sensitive", 1L), ("locale", Locale));
+        string[] separators = featurizer.Mode == TokenMode.Char ? [""] : [SparseFeaturizer.SeparatorRegex];
+        var tokens = g.Node("Tokenizer", [lower], ["tokens"], "com.microsoft",
+            ("mark", 0L), ("mincharnum", 1L), ("pad_value", SparseFeaturizer.PadValue), ("separators", separators));
+
+        var pool = new List<string>();
+        var counts = new long[featurizer.MaxGram];
+        var n = 1;
+        for (var i = 0; i < featurizer.NGrams.Count; i++)
+        {
+            var gram = featurizer.NGrams[i];
+            while (gram.Length > n)
+            {
+                n++;
+                counts[n - 1] = pool.Count;
+            }
+            pool.AddRange(gram);
+        }
+        while (n < featurizer.MaxGram)
+        {
+            n++;
+            counts[n - 1] = pool.Count;
+        }
+        var tfidf = g.Node("TfIdfVectorizer", [tokens], ["tfidf"], "",
+            ("mode", "TFIDF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
+            ("max_skip_count", 0L), ("ngram_counts", counts),
+            ("ngram_indexes", Enumerable.Range(0, featurizer.Dimension).Select(i => (long)i).ToArray()),
+            ("pool_strings", pool.ToArray()), ("weights", featurizer.Idf));
+
+        var x = L2Normalize(g, tfidf);
+        OnnxHead.Append(g, x, head, labels);
+        return g.Build("incubator_sparse", "Incubator", $"Sparse text classifier ({featurizer.Mode} n-grams, TF-IDF, maximum entropy). Input: text, string [N].");
+    }
+
+    internal static string L2Normalize(OnnxGraphBuilder g, string x)
+    {
+        var sq = g.Node("Mul", [x, x]);
+        var axes = g.Int64Tensor(g.Unique("axes"), [1], 1);
+        var sum = g.Node("ReduceSum", [sq, axes], null, "", ("keepdims", 1L));
+        var norm = g.Node("Sqrt", [sum]);
+        var eps = g.FloatTensor(g.Unique("eps"), [1e-12f]);
+        var safe = g.Node("Max", [norm, eps]);
+        return g.Node("Div", [x, safe]);
+    }
+}
+
+internal static class OnnxHead
+{
+    public static void Append(OnnxGraphBuilder g, string features, LinearHead head, IReadOnlyList<string> labels)
+    {
+        var w = g.FloatTensor("head_weights", head.TransposedFlat(), head.Dimension, head.Classes);
+        var b = g.FloatTensor("head_biases", head.Biases, head.Classes);
+        var mm = g.Node("MatMul", [features, w]);
+        var logits = g.Node("Add", [mm, b], ["logits"]);
+        g.Node("Softmax", [logits], ["probabilities"], "", ("axis", 1L));
+        var idx = g.Node("ArgMax", ["probabilities"], ["label_index"], "", ("axis", 1L), ("keepdims", 0L));
+        var names = g.StringTensor("label_names", [.. labels], labels.Count);
+        g.Node("Gather", [names, idx], ["label"], "", ("axis", 0L));
+        g.Output("label", OnnxType.String, "N");
+        g.Output("probabilities", OnnxType.Float, "N", labels.Count);
+    }
+}

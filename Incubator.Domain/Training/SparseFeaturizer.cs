@@ -1,0 +1,283 @@
+using System.Text;
+
+namespace Incubator.Domain.Training;
+
+/// <summary>How the sparse family cuts text into tokens. Word: runs of characters between separators (whitespace,
+/// punctuation, symbols, controls), uni- and bi-grams. Char: every character is a token, 1- to 3-grams — used when
+/// the training text is mostly in scripts written without spaces (Japanese, Chinese, Thai).</summary>
+public enum TokenMode { Word, Char }
+
+/// <summary>Deterministic TF-IDF featurisation shared by training, in-app prediction and the ONNX export. Every step
+/// mirrors one ONNX operator exactly: lower-casing = StringNormalizer (LOWER), tokens = com.microsoft Tokenizer
+/// (separator or char mode), counts × idf = TfIdfVectorizer (TFIDF), then L2 normalisation. The parity tests run
+/// both on tricky input (case, punctuation, non-Latin, empty, 10,000 characters).</summary>
+public sealed class SparseFeaturizer
+{
+    public const int MaxFeatures = 200_000;
+
+    /// <summary>Padding the Tokenizer puts after short rows; two characters, so it can never equal a token (word
+    /// tokens contain no '#', char tokens are one character) and never matches the n-gram pool.</summary>
+    public const string PadValue = "##";
+
+    private readonly Dictionary<NGram, int> _index;
+
+    private SparseFeaturizer(TokenMode mode, IReadOnlyList<string[]> ngrams, float[] idf)
+    {
+        Mode = mode;
+        NGrams = ngrams;
+        Idf = idf;
+        _index = new Dictionary<NGram, int>(ngrams.Count);
+        for (var i = 0; i < ngrams.Count; i++) _index[new NGram(ngrams[i])] = i;
+    }
+
+    public TokenMode Mode { get; }
+
+    /// <summary>The features, grouped by length (all 1-grams first, then 2-grams, ...), as the ONNX pool needs.</summary>
+    public IReadOnlyList<string[]> NGrams { get; }
+
+    public float[] Idf { get; }
+
+    public int Dimension => NGrams.Count;
+
+    public int MinGram => 1;
+
+    public int MaxGram => Mode == TokenMode.Word ? 2 : 3;
+
+    /// <summary>Separators for word mode: every BMP character that is whitespace, a control, punctuation or a symbol,
+    /// except NUL.</summary>
+    public static IReadOnlyList<string> Separators { get; } = BuildSeparators();
+
+    /// <summary>The separators as one RE2 expression (explicit code point ranges, so the Unicode tables of RE2 and
+    /// .NET cannot disagree), the form ONNX Runtime's Tokenizer takes.</summary>
+    public static string SeparatorRegex { get; } = BuildSeparatorRegex();
+
+    private static string BuildSeparatorRegex()
+    {
+        var cps = Separators.Select(s => (int)s[0]).Order().ToList();
+        var sb = new StringBuilder("[");
+        for (var i = 0; i < cps.Count;)
+        {
+            var j = i;
+            while (j + 1 < cps.Count && cps[j + 1] == cps[j] + 1) j++;
+            sb.Append($"\\x{{{cps[i]:X}}}");
+            if (j > i) sb.Append($"-\\x{{{cps[j]:X}}}");
+            i = j + 1;
+        }
+        return sb.Append("]+").ToString();
+    }
+
+    private static readonly HashSet<int> SeparatorSet = [.. Separators.Select(s => (int)s[0])];
+
+    private static string[] BuildSeparators()
+    {
+        var list = new List<string>();
+        for (var c = 1; c < 0x10000; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF) continue;
+            var ch = (char)c;
+            if (char.IsWhiteSpace(ch) || char.IsControl(ch) || char.IsPunctuation(ch) || char.IsSymbol(ch))
+                list.Add(ch.ToString());
+        }
+        return [.. list];
+    }
+
+    /// <summary>Decides the token mode from the training text: char n-grams when more than 30% of the letters
+    /// belong to scripts written without spaces.</summary>
+    public static TokenMode ChooseMode(IEnumerable<string> texts)
+    {
+        long letters = 0, spaceless = 0;
+        foreach (var t in texts)
+        {
+            foreach (var r in t.EnumerateRunes())
+            {
+                if (!Rune.IsLetter(r)) continue;
+                letters++;
+                if (IsSpacelessScript(r.Value)) spaceless++;
+            }
+        }
+        return letters > 0 && spaceless > 0.3 * letters ? TokenMode.Char : TokenMode.Word;
+    }
+
+    /// <summary>Han, Hiragana, Katakana (incl. half-width), Thai, Lao, Khmer, Myanmar, Tibetan.</summary>
+    public static bool IsSpacelessScript(int cp) =>
+        cp is >= 0x3040 and <= 0x30FF // Hiragana, Katakana
+            or >= 0x31F0 and <= 0x31FF
+            or >= 0x3400 and <= 0x4DBF // CJK ext A
+            or >= 0x4E00 and <= 0x9FFF // CJK unified
+            or >= 0xF900 and <= 0xFAFF
+            or >= 0xFF66 and <= 0xFF9F // half-width katakana
+            or >= 0x20000 and <= 0x3134F
+            or >= 0x0E00 and <= 0x0EFF // Thai, Lao
+            or >= 0x1780 and <= 0x17FF // Khmer
+            or >= 0x1000 and <= 0x109F // Myanmar
+            or >= 0x0F00 and <= 0x0FFF; // Tibetan
+
+    /// <summary>Lower-cases like ONNX Runtime's StringNormalizer (LOWER, locale C.UTF-8) on Linux: one code point to
+    /// one code point (simple case mapping). Lone surrogates become U+FFFD, as they do when a .NET string is passed
+    /// to ONNX Runtime as UTF-8.</summary>
+    public static string Normalize(string text)
+    {
+        if (text.Length == 0) return text;
+        var sb = new StringBuilder(text.Length);
+        var runes = 0;
+        var bytes = 0;
+        for (var i = 0; i < text.Length;)
+        {
+            var status = Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var consumed);
+            if (status != System.Buffers.OperationStatus.Done) rune = Rune.ReplacementChar;
+            i += consumed;
+            var lower = LowerCase(rune);
+            sb.Append(lower.ToString());
+            runes++;
+            bytes += lower.Utf8SequenceLength;
+        }
+        // ONNX Runtime (Linux) converts the lower-cased text back to UTF-8 into a buffer of three bytes per
+        // character; text that needs more (mostly 4-byte characters such as emoji) comes out as this fixed string.
+        return bytes > 3 * runes ? "Conversion Error" : sb.ToString();
+    }
+
+    private static Rune LowerCase(Rune r)
+    {
+        if (r.Value < 0x80) return r.Value is >= 'A' and <= 'Z' ? new Rune(r.Value + 32) : r;
+        return CaseTable.Lower(r);
+    }
+
+    public static List<string> Tokenize(string normalized, TokenMode mode)
+    {
+        var tokens = new List<string>();
+        if (mode == TokenMode.Char)
+        {
+            foreach (var r in normalized.EnumerateRunes()) tokens.Add(r.ToString());
+            return tokens;
+        }
+        var start = -1;
+        for (var i = 0; i < normalized.Length; i++)
+        {
+            var isSep = SeparatorSet.Contains(normalized[i]);
+            if (isSep)
+            {
+                if (start >= 0) tokens.Add(normalized[start..i]);
+                start = -1;
+            }
+            else if (start < 0) start = i;
+        }
+        if (start >= 0) tokens.Add(normalized[start..]);
+        return tokens;
+    }
+
+    public List<string> Tokens(string text) => Tokenize(Normalize(text), Mode);
+
+    /// <summary>Builds the vocabulary (document frequency ≥ 1, at most <see cref="MaxFeatures"/> by frequency) and
+    /// smoothed idf = ln((1 + n) / (1 + df)) + 1.</summary>
+    public static SparseFeaturizer Fit(IReadOnlyList<string> texts, TokenMode mode)
+    {
+        var maxGram = mode == TokenMode.Word ? 2 : 3;
+        var df = new Dictionary<NGram, int>();
+        foreach (var text in texts)
+        {
+            var tokens = Tokenize(Normalize(text), mode);
+            var seen = new HashSet<NGram>();
+            foreach (var g in Grams(tokens, maxGram)) seen.Add(g);
+            foreach (var g in seen) df[g] = df.GetValueOrDefault(g) + 1;
+        }
+        var kept = df
+            .OrderByDescending(kv => kv.Value)
+            .ThenBy(kv => kv.Key.Parts.Length)
+            .ThenBy(kv => string.Join('\u0001', kv.Key.Parts), StringComparer.Ordinal)
+            .Take(MaxFeatures)
+            .OrderBy(kv => kv.Key.Parts.Length)
+            .ThenBy(kv => string.Join('\u0001', kv.Key.Parts), StringComparer.Ordinal)
+            .ToList();
+        var n = texts.Count;
+        var idf = kept.Select(kv => (float)(Math.Log((1.0 + n) / (1.0 + kv.Value)) + 1.0)).ToArray();
+        return new SparseFeaturizer(mode, kept.Select(kv => kv.Key.Parts).ToList(), idf);
+    }
+
+    private static IEnumerable<NGram> Grams(List<string> tokens, int maxGram)
+    {
+        for (var n = 1; n <= maxGram; n++)
+            for (var i = 0; i + n <= tokens.Count; i++)
+                yield return new NGram(tokens.GetRange(i, n).ToArray());
+    }
+
+    /// <summary>The L2-normalised TF-IDF vector of one text, as (sorted indices, values).</summary>
+    public (int[] Indices, float[] Values) Featurize(string text)
+    {
+        var tokens = Tokens(text);
+        var counts = new Dictionary<int, int>();
+        foreach (var g in Grams(tokens, MaxGram))
+            if (_index.TryGetValue(g, out var id)) counts[id] = counts.GetValueOrDefault(id) + 1;
+        var indices = counts.Keys.Order().ToArray();
+        var values = new float[indices.Length];
+        var sum = 0f;
+        for (var k = 0; k < indices.Length; k++)
+        {
+            values[k] = counts[indices[k]] * Idf[indices[k]];
+            sum += values[k] * values[k];
+        }
+        var norm = MathF.Max(MathF.Sqrt(sum), 1e-12f);
+        for (var k = 0; k < values.Length; k++) values[k] /= norm;
+        return (indices, values);
+    }
+
+    public string Describe(int feature) => string.Join(Mode == TokenMode.Word ? " " : "", NGrams[feature]);
+
+    internal void Write(BinaryWriter w)
+    {
+        w.Write((int)Mode);
+        w.Write(NGrams.Count);
+        for (var i = 0; i < NGrams.Count; i++)
+        {
+            w.Write(NGrams[i].Length);
+            foreach (var p in NGrams[i]) w.Write(p);
+            w.Write(Idf[i]);
+        }
+    }
+
+    internal static SparseFeaturizer Read(BinaryReader r)
+    {
+        var mode = (TokenMode)r.ReadInt32();
+        var count = r.ReadInt32();
+        var grams = new List<string[]>(count);
+        var idf = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            var len = r.ReadInt32();
+            var parts = new string[len];
+            for (var k = 0; k < len; k++) parts[k] = r.ReadString();
+            grams.Add(parts);
+            idf[i] = r.ReadSingle();
+        }
+        return new SparseFeaturizer(mode, grams, idf);
+    }
+
+    private readonly struct NGram(string[] parts) : IEquatable<NGram>
+    {
+        public string[] Parts { get; } = parts;
+
+        public bool Equals(NGram other)
+        {
+            if (Parts.Length != other.Parts.Length) return false;
+            for (var i = 0; i < Parts.Length; i++)
+                if (!string.Equals(Parts[i], other.Parts[i], StringComparison.Ordinal)) return false;
+            return true;
+        }
+
+        public override bool Equals(object? obj) => obj is NGram g && Equals(g);
+
+        public override int GetHashCode()
+        {
+            var h = new HashCode();
+            foreach (var p in Parts) h.Add(p, StringComparer.Ordinal);
+            return h.ToHashCode();
+        }
+    }
+}
+
+/// <summary>Simple (one-to-one) lower-case mapping of a code point, as glibc's C.UTF-8 towlower does it.</summary>
+internal static class CaseTable
+{
+    /// <summary>.NET's invariant casing leaves U+0130 (İ) unchanged; glibc maps it to 'i'. Measured over every BMP
+    /// character by SparseParityTests; this is the only difference.</summary>
+    public static Rune Lower(Rune r) => r.Value == 0x130 ? new Rune('i') : Rune.ToLowerInvariant(r);
+}

@@ -1,0 +1,126 @@
+using System.Text;
+using Incubator.Domain.Training.Onnx;
+
+namespace Incubator.Domain.Training;
+
+/// <summary>The in-app model: a featuriser (sparse TF-IDF or dense MiniLM) plus a linear head. It predicts without
+/// ONNX Runtime for the sparse family; <see cref="ExportOnnx"/> writes the same computation as one ONNX graph.</summary>
+public sealed class TrainedClassifier : ITextClassifier
+{
+    private const string Magic = "INCUBATOR-CLASSIFIER";
+    private const int FormatVersion = 1;
+
+    private readonly SparseFeaturizer? _sparse;
+
+    internal TrainedClassifier(IReadOnlyList<string> labels, SparseFeaturizer sparse, LinearHead head)
+    {
+        Labels = labels;
+        Family = ModelFamily.Sparse;
+        _sparse = sparse;
+        Head = head;
+    }
+
+    public IReadOnlyList<string> Labels { get; }
+
+    public ModelFamily Family { get; }
+
+    public LinearHead Head { get; }
+
+    /// <summary>Sparse only: word or character n-grams.</summary>
+    public TokenMode? TokenMode => _sparse?.Mode;
+
+    /// <summary>True for the dense family: its encoder (all-MiniLM-L6-v2) was trained on English only.</summary>
+    public bool EnglishOnly => Family == ModelFamily.Dense;
+
+    /// <summary>Whether the exported graph needs onnxruntime-extensions (the dense family's BERT tokenizer).</summary>
+    public bool NeedsOnnxRuntimeExtensions => Family == ModelFamily.Dense;
+
+    public int FeatureCount => Head.Dimension;
+
+    internal SparseFeaturizer? Sparse => _sparse;
+
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var result = new Prediction[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var (idx, val) = _sparse!.Featurize(texts[i] ?? "");
+            result[i] = ToPrediction(Head.Probabilities(idx, val));
+        }
+        return result;
+    }
+
+    private Prediction ToPrediction(float[] p)
+    {
+        var best = LinearHead.ArgMax(p);
+        return new Prediction(Labels[best], p[best], p);
+    }
+
+    /// <summary>Sparse family: the terms of <paramref name="text"/> that pushed the predicted label the most
+    /// (TF-IDF value × the label's weight minus the mean weight of the other labels). Dense family: empty — an
+    /// embedding has no per-word attribution.</summary>
+    public IReadOnlyList<TermContribution> Explain(string text, int top)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (_sparse is null || top <= 0) return [];
+        var (idx, val) = _sparse.Featurize(text);
+        if (idx.Length == 0) return [];
+        var p = Head.Probabilities(idx, val);
+        var label = LinearHead.ArgMax(p);
+        var k = Head.Classes;
+        var list = new List<TermContribution>();
+        for (var j = 0; j < idx.Length; j++)
+        {
+            var f = idx[j];
+            var own = Head.Weights[label][f];
+            var others = 0f;
+            for (var c = 0; c < k; c++) if (c != label) others += Head.Weights[c][f];
+            var margin = k > 1 ? own - others / (k - 1) : own;
+            list.Add(new TermContribution(_sparse.Describe(f), Labels[label], val[j] * margin));
+        }
+        return list.OrderByDescending(t => t.Weight).ThenBy(t => t.Term, StringComparer.Ordinal).Take(top).ToList();
+    }
+
+    /// <summary>The model as one ONNX graph with raw string input <c>text</c> [N] and outputs <c>label</c> [N] and
+    /// <c>probabilities</c> [N, labels].</summary>
+    public byte[] ExportOnnx() => SparseOnnxExport.Build(_sparse!, Head, Labels);
+
+    public void Save(Stream s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(FormatVersion);
+        w.Write((int)Family);
+        w.Write(Labels.Count);
+        foreach (var l in Labels) w.Write(l);
+        if (_sparse is not null) _sparse.Write(w);
+        Head.Write(w);
+    }
+
+    public static TrainedClassifier Load(Stream s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        using var r = new BinaryReader(s, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadString() != Magic) throw new InvalidDataException("This is not a saved Incubator classifier.");
+            var version = r.ReadInt32();
+            if (version != FormatVersion) throw new InvalidDataException($"Unsupported classifier format version {version}.");
+            var family = (ModelFamily)r.ReadInt32();
+            var labels = new string[r.ReadInt32()];
+            for (var i = 0; i < labels.Length; i++) labels[i] = r.ReadString();
+            if (family == ModelFamily.Sparse)
+            {
+                var sparse = SparseFeaturizer.Read(r);
+                return new TrainedClassifier(labels, sparse, LinearHead.Read(r));
+            }
+            throw new InvalidDataException($"Unknown model family {(int)family}.");
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException("The saved classifier is truncated.", ex);
+        }
+    }
+}
