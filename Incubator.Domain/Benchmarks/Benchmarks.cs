@@ -31,6 +31,7 @@ public static class BenchmarkCatalog
         new Generation.ConcurrencyBenchmark(),
         new Review.ReviewQueueBenchmark(),
         new Review.ReviewDecisionsBenchmark(),
+        new Mining.Query.QueryThroughputBenchmark(),
     ];
 }
 
