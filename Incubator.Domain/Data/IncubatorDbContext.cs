@@ -34,6 +34,12 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Mining.MiningRun> MiningRuns => Set<Mining.MiningRun>();
     public DbSet<Incubator.Domain.Mining.Query.QueryRun> QueryRuns => Set<Incubator.Domain.Mining.Query.QueryRun>();
     public DbSet<Incubator.Domain.Mining.Query.QueryHit> QueryHits => Set<Incubator.Domain.Mining.Query.QueryHit>();
+    public DbSet<Datasets.DatasetVersion> DatasetVersions => Set<Datasets.DatasetVersion>();
+    public DbSet<Datasets.DatasetItem> DatasetItems => Set<Datasets.DatasetItem>();
+    public DbSet<Datasets.GoldSet> GoldSets => Set<Datasets.GoldSet>();
+    public DbSet<Datasets.GoldItem> GoldItems => Set<Datasets.GoldItem>();
+    public DbSet<Training.ModelVersion> ModelVersions => Set<Training.ModelVersion>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -10,6 +10,12 @@ public static class ApiExtensions
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<CorpusUploads>();
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Incubator API";
+            doc.Info.Description = "Send `Authorization: Bearer <personal token>` (create one under Account → API tokens).";
+            return Task.CompletedTask;
+        }));
         return builder;
     }
 
@@ -21,6 +27,9 @@ public static class ApiExtensions
         api.MapTasksApi();
         api.MapReviewApi();
         api.MapMiningApi();
+        api.MapTrainingApi();
+        // The OpenAPI document describes the API; it is public like any API description and reveals no data.
+        app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
 }
