@@ -16,7 +16,7 @@ public sealed record QueryCheck(string? Canonical, IReadOnlyList<QueryError> Err
 
 public sealed record QueryRunSummary(
     Guid Id, QueryRunKind Kind, string Expression, Guid CorpusId, string CorpusName, int Total, int Processed, int Matched, Guid? JobId, JobState? State,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt, Guid ProjectId);
 
 public sealed record LabelCount(string Label, int Count);
 
@@ -209,7 +209,7 @@ public sealed class QueryRunService(
         h.Probabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => float.Parse(p, CultureInfo.InvariantCulture)).ToArray());
 
     private static QueryRunSummary Summary(QueryRun r, Guid? jobId, JobState? state) =>
-        new(r.Id, r.Kind, r.Expression, r.CorpusId, r.CorpusName, r.Total, r.Processed, r.Matched, jobId, state, r.CreatedAt);
+        new(r.Id, r.Kind, r.Expression, r.CorpusId, r.CorpusName, r.Total, r.Processed, r.Matched, jobId, state, r.CreatedAt, r.ProjectId);
 
     private static string Shorten(string s) => s.Length <= 120 ? s : s[..117] + "...";
 
