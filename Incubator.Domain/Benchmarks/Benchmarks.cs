@@ -31,6 +31,8 @@ public static class BenchmarkCatalog
         new Generation.ConcurrencyBenchmark(),
         new Review.ReviewQueueBenchmark(),
         new Review.ReviewDecisionsBenchmark(),
+        new Mining.Sst2MiningBenchmark(),
+        new Mining.CorpusEmbeddingBenchmark(),
         new Mining.Query.QueryThroughputBenchmark(),
     ];
 }

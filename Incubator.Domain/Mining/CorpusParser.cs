@@ -347,13 +347,14 @@ public static class CorpusParser
                     yield return (firstLine.Line, fields, null);
                     break;
                 }
-                if (status == SplitStatus.Malformed)
+                if (status == SplitStatus.Malformed && consumed.Count == 1)
                 {
                     yield return (firstLine.Line, null, error);
                     break;
                 }
-                // Unclosed quote: take the next line into the record, unless the record is already too long.
-                if (consumed.Count >= CorpusParseOptions.MaxLinesPerCsvRecord || !Next(out var more))
+                // Unclosed quote: take the next line into the record, unless the record is already too long. A record
+                // that only went wrong after taking in more lines was really an unclosed quote on its first line.
+                if (status == SplitStatus.Malformed || consumed.Count >= CorpusParseOptions.MaxLinesPerCsvRecord || !Next(out var more))
                 {
                     yield return (firstLine.Line, null, "a quoted field is never closed");
                     // Give back every line after the first one: they may be good rows.

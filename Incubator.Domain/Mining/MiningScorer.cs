@@ -9,9 +9,10 @@ public sealed record MinedCandidate(string Label, int Ordinal, string Text, doub
 /// Each specific label is a vector: its definition ("name: description", averaged with its examples) and, once there
 /// are approved samples, blended half-and-half with their centroid. A text's best label wins it when the similarity to
 /// that label beats the runner-up by at least the margin; per label the N most similar such texts are taken.
-/// The <i>other</i> label (if the task has one) takes texts that are close to the task (its instruction and labels
-/// together) but far from every specific label: among texts whose task similarity is at least the corpus median and
-/// whose best specific similarity is at most the corpus median, those with the largest task − best-specific gap.</summary>
+/// The <i>other</i> label (if the task has one) takes texts that are close to the task but far from every specific
+/// label: texts whose similarity to each specific label is at or below that label's corpus average (z-score ≤ 0) and
+/// whose similarity to the task (instruction and labels together) is above the corpus's 10th percentile (which keeps
+/// texts off the task's topic out), closest to the task first.</summary>
 public sealed class MiningScorer
 {
     private readonly List<short> _best = [];
@@ -19,8 +20,13 @@ public sealed class MiningScorer
     private readonly List<float> _secondSim = [];
     private readonly List<float> _taskSim = [];
     private readonly List<int> _ordinals = [];
+    private readonly List<float[]> _sims = [];
     private readonly float[][] _labelVectors;
     private readonly float[] _taskVector;
+
+    /// <summary>A text whose similarity to some specific label is more than this many standard deviations above the
+    /// corpus average for that label is in that label's territory and never an "other" candidate.</summary>
+    internal const double OtherMaxZ = 0.0;
 
     /// <param name="approved">Approved sample texts per label name (may be empty).</param>
     public MiningScorer(TaskSpec spec, ITextEmbedder embedder, IReadOnlyDictionary<string, IReadOnlyList<string>>? approved = null,
@@ -77,6 +83,9 @@ public sealed class MiningScorer
             }
         }
         if (double.IsNegativeInfinity(second)) second = 0; // one specific label: its similarity is its own margin
+        var sims = new float[_labelVectors.Length];
+        for (var i = 0; i < sims.Length; i++) sims[i] = (float)VectorMath.Dot(vector, _labelVectors[i]);
+        _sims.Add(sims);
         _ordinals.Add(ordinal);
         _best.Add(best);
         _bestSim.Add((float)bestSim);
@@ -100,17 +109,26 @@ public sealed class MiningScorer
             list.Sort((a, b) => b.Item2.CompareTo(a.Item2));
             result[Specific[l].Name] = list;
         }
-        if (Other is not null && _ordinals.Count > 0)
+        if (Other is not null && _ordinals.Count > 1)
         {
-            var taskMedian = Median(_taskSim);
-            var specificMedian = Median(_bestSim);
+            // Similarities are judged against the corpus, label by label: a text is "far from every specific label" when
+            // its best z-score over the labels is low, and "close to the task" when its task similarity is high for
+            // this corpus. Raw cosines would not do: MiniLM gives some labels' true texts lower raw similarity than
+            // others' unrelated texts.
+            var labelStats = Enumerable.Range(0, _labelVectors.Length).Select(l => MeanStd(_sims.Select(s => s[l]).ToList())).ToArray();
+            var taskFloor = Quantile(_taskSim, 0.10);
             var list = new List<(int, double, double)>();
             for (var k = 0; k < _ordinals.Count; k++)
             {
-                if (_taskSim[k] >= taskMedian && _bestSim[k] <= specificMedian)
-                    list.Add((_ordinals[k], _taskSim[k], _taskSim[k] - _bestSim[k]));
+                if (_taskSim[k] < taskFloor) continue;
+                var maxZ = double.NegativeInfinity;
+                for (var l = 0; l < _labelVectors.Length; l++) maxZ = Math.Max(maxZ, (_sims[k][l] - labelStats[l].Mean) / labelStats[l].Std);
+                // Above this corpus's average similarity for some label: that label's territory, not "other".
+                if (maxZ >= OtherMaxZ) continue;
+                list.Add((_ordinals[k], _taskSim[k], -maxZ));
             }
-            list.Sort((a, b) => b.Item3.CompareTo(a.Item3));
+            // Of the texts below average for every label, the ones closest to the task first.
+            list.Sort((a, b) => b.Item2.CompareTo(a.Item2));
             result[Other.Name] = list;
         }
         return result;
@@ -145,11 +163,18 @@ public sealed class MiningScorer
         return result;
     }
 
-    private static double Median(List<float> values)
+    private static double Quantile(List<float> values, double q)
     {
         var sorted = values.ToArray();
         Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
+        return sorted[(int)Math.Clamp(Math.Floor(q * (sorted.Length - 1)), 0, sorted.Length - 1)];
+    }
+
+    private static (double Mean, double Std) MeanStd(List<float> values)
+    {
+        var mean = values.Average(v => (double)v);
+        var std = Math.Sqrt(values.Average(v => (v - mean) * (v - mean)));
+        return (mean, std > 1e-9 ? std : 1e-9);
     }
 
     internal static float[] Mean(IReadOnlyList<float[]> vectors)

@@ -16,6 +16,7 @@ public static class CliApp
         ("migrate", "migrate", "Create or upgrade the database in the data folder, print what was applied, and exit."),
         ("bench", "bench [--filter TEXT] [--list]", "Run the registered benchmarks and print a table."),
         ("generate", GenerateVerb.Usage, "Generate labelled samples for a task JSON with an LLM endpoint and write label<TAB>text rows."),
+        ("mine", MineVerb.Usage, "Mine candidates for a task JSON from a file of unlabelled texts, offline (no LLM), and write label<TAB>text rows."),
         ("query", QueryVerb.Usage, "Run a query over published model bundles and a corpus (one text per line); write the matching texts with each clause's probability and print the funnel."),
         ("healthcheck", "healthcheck [--url URL]", "Ask a running portal's /healthz; exit 0 when healthy (used by the Docker HEALTHCHECK)."),
     ];
@@ -39,6 +40,8 @@ public static class CliApp
                     return await BenchAsync(rest, stdout, stderr);
                 case "generate":
                     return await GenerateVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
+                case "mine":
+                    return await MineVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
                 case "query":
                     return await QueryVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
                 case "healthcheck":

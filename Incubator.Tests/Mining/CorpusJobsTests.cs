@@ -1,0 +1,249 @@
+using System.Text;
+using Incubator.Domain.Common;
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Mining;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
+using Incubator.Domain.Tasks;
+using Incubator.Tests.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Incubator.Tests.Mining;
+
+/// <summary>Corpus import, the embeddings job (resume), the mining job into the review queue, active learning and
+/// roles, on a real SQLite database with the job worker.</summary>
+public sealed class CorpusJobsTests
+{
+    private sealed record Fixture(JobTestHost Host, Guid ProjectId, Guid TaskId, string Author, string Viewer, string Outsider) : IAsyncDisposable
+    {
+        public CorpusService Corpora => Host.Services.GetRequiredService<CorpusService>();
+
+        public MiningService Mining => Host.Services.GetRequiredService<MiningService>();
+
+        public ReviewService Review => Host.Services.GetRequiredService<ReviewService>();
+
+        public ValueTask DisposeAsync() => Host.DisposeAsync();
+
+        public async Task<CorpusImportResult> ImportAsync(string text, string fileName = "corpus.txt", CorpusFormat format = CorpusFormat.Txt, string? user = null)
+        {
+            using var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(text));
+            return await Corpora.ImportAsync(user ?? Author, ProjectId, null, fileName, stream, new CorpusParseOptions(format));
+        }
+
+        public async Task<Guid> AddCandidateAsync(string label, string text, CandidateStatus status)
+        {
+            var c = new Candidate
+            {
+                Id = Guid.NewGuid(), ProjectId = ProjectId, TaskId = TaskId, TaskVersionNumber = 1, Label = label, Text = text,
+                NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = CandidateStage.Selected, Status = status,
+                CreatedAt = JobTestHost.UtcNowMs(),
+            };
+            await using var db = await Host.Db.CreateDbContextAsync();
+            db.Candidates.Add(c);
+            await db.SaveChangesAsync();
+            return c.Id;
+        }
+    }
+
+    private static async Task<Fixture> ArrangeAsync(TaskSpec spec)
+    {
+        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining());
+        var projectId = await host.CreateProjectAsync("mining");
+        var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
+        var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
+        var outsider = await host.CreateUserAsync(projectId, null, "outsider");
+        var taskId = Guid.NewGuid();
+        await using (var db = await host.Db.CreateDbContextAsync())
+        {
+            db.Tasks.Add(new ClassifierTask { Id = taskId, ProjectId = projectId, Name = spec.Name, CurrentVersion = 1, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
+            db.TaskVersions.Add(new TaskVersion { Id = Guid.NewGuid(), TaskId = taskId, Number = 1, SpecJson = TaskJson.Serialize(spec), ContentHash = Guid.NewGuid().ToString("N"), CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+        return new Fixture(host, projectId, taskId, author, viewer, outsider);
+    }
+
+    [Fact]
+    public async Task Import_collapses_exact_duplicates_with_counts_keeps_order_and_reports_bad_rows()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var text = "Where is my parcel?\nI was charged twice.\n\nWhere is my parcel?\n  I was charged twice.  \nReset my password please.\nWhere is my parcel?\n";
+        var result = await f.ImportAsync(text);
+
+        Assert.Equal(7, result.Report.RowsRead);
+        Assert.Equal(3, result.Report.Kept);
+        Assert.Equal(3, result.Report.DuplicatesCollapsed);
+        Assert.Equal(1, result.Report.BadRowCount);
+        Assert.Equal((3L, BadRowReason.EmptyText), (result.Report.BadRows[0].Line, result.Report.BadRows[0].Reason));
+        Assert.Equal("utf-8", result.Report.Encoding);
+        Assert.Equal("en", result.Corpus.Language);
+        Assert.Equal(MiniLmEmbedder.ModelName, result.Corpus.Embedder);
+        var page = await f.Corpora.TextsAsync(f.Viewer, result.Corpus.Id, 0, 10);
+        Assert.Equal([("Where is my parcel?", 3, 1L), ("I was charged twice.", 2, 2L), ("Reset my password please.", 1, 6L)], page.Items.Select(t => (t.Text, t.Count, t.Line)));
+        // The stored report is the one shown after the upload.
+        Assert.Equal(3, (await f.Corpora.GetReportAsync(f.Viewer, result.Corpus.Id)).DuplicatesCollapsed);
+        Assert.NotNull(result.Corpus.EmbeddingJobId);
+    }
+
+    [Fact]
+    public async Task Viewers_read_but_cannot_upload_delete_or_mine_and_non_members_see_nothing()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync("one text\nanother text\n")).Corpus;
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.ImportAsync("x\n", user: f.Viewer));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Corpora.DeleteAsync(f.Viewer, corpus.Id));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Mining.StartAsync(f.Viewer, f.TaskId, new StartMiningRequest(corpus.Id, 5)));
+        Assert.Single(await f.Corpora.ListAsync(f.Viewer, f.ProjectId));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Corpora.ListAsync(f.Outsider, f.ProjectId));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Corpora.GetAsync(f.Outsider, corpus.Id));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Corpora.TextsAsync(f.Outsider, corpus.Id, 0, 10));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Mining.ListRunsAsync(f.Outsider, f.TaskId));
+        var bad = await Assert.ThrowsAsync<DomainValidationException>(() => f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 0, 2)));
+        Assert.Equal(["MiningPerLabelRange", "MiningMarginRange"], bad.Details.Select(d => d.Code));
+    }
+
+    [Fact]
+    public async Task The_embeddings_job_resumes_after_an_interruption_without_embedding_a_batch_twice()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask);
+        var texts = Enumerable.Range(0, 600).Select(i => $"{MiningFixtures.JapaneseLabelled().ElementAt(i % 36).Text}（{i}）").ToList();
+        var corpus = (await f.ImportAsync(string.Join("\n", texts))).Corpus;
+        Assert.Equal("ja", corpus.Language);
+        Assert.True(corpus.UsesCharNgrams);
+        var embedder = f.Host.Services.GetRequiredService<CharNgramEmbedder>();
+
+        // The state a crash right after the first committed batch leaves: batch 0 stored, the corpus says 256 done.
+        long firstBatchId;
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var batch = new CorpusEmbeddingBatch
+            {
+                CorpusId = corpus.Id, Embedder = embedder.Name, StartOrdinal = 0, Count = 256, Dimensions = embedder.Dimensions,
+                Data = EmbeddingBlob.Pack(embedder.Embed(texts.Take(256).ToList()), embedder.Dimensions),
+            };
+            db.CorpusEmbeddingBatches.Add(batch);
+            await db.SaveChangesAsync();
+            firstBatchId = batch.Id;
+            await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddedCount, 256));
+        }
+
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(corpus.EmbeddingJobId!.Value, j => j.State == JobState.Succeeded, "succeeded");
+
+        var log = await f.Host.GetLogAsync(corpus.EmbeddingJobId.Value);
+        Assert.Contains(log, l => l.Message.Contains("Resuming at text 256", StringComparison.Ordinal));
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var batches = await db.CorpusEmbeddingBatches.AsNoTracking().Where(b => b.CorpusId == corpus.Id).OrderBy(b => b.StartOrdinal).ToListAsync();
+            Assert.Equal([(0, 256), (256, 256), (512, 88)], batches.Select(b => (b.StartOrdinal, b.Count)));
+            Assert.Equal(firstBatchId, batches[0].Id); // kept, not recomputed
+        }
+        var view = await f.Corpora.GetAsync(f.Viewer, corpus.Id);
+        Assert.True(view.EmbeddingsReady);
+        // Stored vectors are the embedder's vectors for the right texts.
+        var store = f.Host.Services.GetRequiredService<CorpusStore>();
+        var stored = new List<float[]>();
+        await foreach (var b in store.StoredVectorsAsync(corpus.Id, embedder.Name)) stored.AddRange(b.Vectors);
+        Assert.Equal(600, stored.Count);
+        Assert.Equal(embedder.Embed([texts[599]])[0], stored[599]);
+    }
+
+    [Fact]
+    public async Task An_embeddings_job_paused_mid_corpus_keeps_its_batches_and_resumes_from_the_next_one()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask);
+        var texts = Enumerable.Range(0, 1000).Select(i => $"{MiningFixtures.JapaneseLabelled().ElementAt(i % 36).Text}（番号{i}）").ToList();
+        var corpus = (await f.ImportAsync(string.Join("\n", texts))).Corpus;
+        var jobId = corpus.EmbeddingJobId!.Value;
+        // Subscribers are awaited inside the job's commit, so pausing here stops the job right after its first batch.
+        var paused = 0;
+        using var sub = f.Host.Services.GetRequiredService<IRunEvents>().Subscribe(f.ProjectId, async e =>
+        {
+            if (e is JobChanged { State: JobState.Running, Progress: > 0 and < 1 } j && j.JobId == jobId && Interlocked.Exchange(ref paused, 1) == 0)
+                await f.Host.Queue.PauseAsync(f.Author, jobId);
+        });
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(jobId, j => j.State == JobState.Paused, "paused");
+        long firstBatchId;
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var stored = await db.CorpusEmbeddingBatches.AsNoTracking().Where(b => b.CorpusId == corpus.Id).ToListAsync();
+            Assert.Equal([0], stored.Select(b => b.StartOrdinal));
+            firstBatchId = stored[0].Id;
+            Assert.Equal(256, await db.Corpora.Where(c => c.Id == corpus.Id).Select(c => c.EmbeddedCount).SingleAsync());
+        }
+        Assert.False((await f.Corpora.GetAsync(f.Viewer, corpus.Id)).EmbeddingsReady);
+
+        await f.Host.Queue.ResumeAsync(f.Author, jobId);
+        await f.Host.WaitForJobAsync(jobId, j => j.State == JobState.Succeeded, "succeeded");
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var batches = await db.CorpusEmbeddingBatches.AsNoTracking().Where(b => b.CorpusId == corpus.Id).OrderBy(b => b.StartOrdinal).ToListAsync();
+            Assert.Equal([(0, 256), (256, 256), (512, 256), (768, 232)], batches.Select(b => (b.StartOrdinal, b.Count)));
+            Assert.Equal(firstBatchId, batches[0].Id);
+        }
+        Assert.Contains(await f.Host.GetLogAsync(jobId), l => l.Message.Contains("Resuming at text 256", StringComparison.Ordinal));
+        Assert.True((await f.Corpora.GetAsync(f.Viewer, corpus.Id)).EmbeddingsReady);
+    }
+
+    [Fact]
+    public async Task Mining_puts_candidates_in_the_review_queue_linked_to_the_run_without_repeating_texts_the_task_has()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpusText = string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text));
+        var corpus = (await f.ImportAsync(corpusText)).Corpus;
+        // Already in the task: a generated candidate with the best billing text. Mining must not add it again.
+        await f.AddCandidateAsync("billing", MiningFixtures.Billing[0], CandidateStatus.Pending);
+        await f.Host.StartWorkerAsync();
+
+        var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5));
+        await f.Host.WaitForJobAsync(run.JobId!.Value, j => j.State == JobState.Succeeded, "succeeded", TimeSpan.FromMinutes(2));
+
+        var page = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(RunId: run.Id), 0, 100);
+        Assert.All(page.Items, c => Assert.Equal((CandidateSource.Mining, run.Id, CandidateStatus.Pending), (c.Source, c.MiningRunId, c.Status)));
+        foreach (var label in new[] { "billing", "shipping", "login" }) Assert.Equal(5, page.Items.Count(c => c.Label == label));
+        Assert.Contains(page.Items, c => c.Label == "other");
+        Assert.DoesNotContain(page.Items, c => c.Text == MiningFixtures.Billing[0]);
+        var truth = MiningFixtures.Labelled().ToDictionary(l => l.Text, l => l.Label);
+        var specific = page.Items.Where(c => c.Label != "other").ToList();
+        Assert.True(specific.Count(c => truth[c.Text] == c.Label) >= 14, "at least 14 of 15 mined candidates carry their true label");
+        var bySource = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Source: CandidateSource.Mining), 0, 100);
+        Assert.Equal(page.Total, bySource.Total);
+        var views = await f.Mining.ListRunsAsync(f.Viewer, f.TaskId);
+        Assert.Equal(page.Total, views.Single().CandidatesCreated);
+
+        // A second run finds new texts only.
+        var again = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5));
+        await f.Host.WaitForJobAsync(again.JobId!.Value, j => j.State == JobState.Succeeded, "succeeded", TimeSpan.FromMinutes(2));
+        await using var db = await f.Host.Db.CreateDbContextAsync();
+        var all = await db.Candidates.AsNoTracking().Where(c => c.TaskId == f.TaskId).Select(c => c.NormalizedText).ToListAsync();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.True(all.Count > page.Total + 1);
+    }
+
+    [Fact]
+    public async Task Active_learning_scores_pending_candidates_and_the_queue_sorts_most_uncertain_first()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        foreach (var t in MiningFixtures.Billing[..3]) await f.AddCandidateAsync("billing", t, CandidateStatus.Approved);
+        var status = await f.Mining.ActiveLearningAsync(f.Viewer, f.TaskId);
+        Assert.False(status.CanTrain);
+        await Assert.ThrowsAsync<DomainValidationException>(() => f.Mining.StartRescoreAsync(f.Author, f.TaskId));
+        foreach (var t in MiningFixtures.Shipping[..3]) await f.AddCandidateAsync("shipping", t, CandidateStatus.Approved);
+        var clear = await f.AddCandidateAsync("billing", "Please refund the double charge on my card.", CandidateStatus.Pending);
+        var mixed = await f.AddCandidateAsync("billing", "I paid for express shipping but the parcel is late, refund the delivery fee.", CandidateStatus.Pending);
+        Assert.True((await f.Mining.ActiveLearningAsync(f.Viewer, f.TaskId)).CanTrain);
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Mining.StartRescoreAsync(f.Viewer, f.TaskId));
+
+        await f.Host.StartWorkerAsync();
+        var job = await f.Mining.StartRescoreAsync(f.Author, f.TaskId);
+        await f.Host.WaitForJobAsync(job.Id, j => j.State == JobState.Succeeded, "succeeded", TimeSpan.FromMinutes(1));
+
+        var sorted = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Status: CandidateStatus.Pending), 0, 10, CandidateSort.MostUncertain);
+        Assert.Equal([mixed, clear], sorted.Items.Select(c => c.Id));
+        Assert.All(sorted.Items, c => Assert.NotNull(c.Uncertainty));
+        Assert.True(sorted.Items[0].Uncertainty > sorted.Items[1].Uncertainty);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using Incubator.Domain.Common;
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Mining;
+using Incubator.Domain.Tasks;
+
+namespace Incubator.Web.Cli;
+
+/// <summary>`mine`: candidate mining without the portal and without an LLM — a task JSON and a file of unlabelled texts
+/// in, `label&lt;TAB&gt;text` rows out. The pool is read with the portal's upload parser (TXT/CSV/TSV/JSONL by extension,
+/// encoding detected, bad rows and duplicates skipped) and scored with the same <see cref="MiningScorer"/>.</summary>
+internal static class MineVerb
+{
+    public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv";
+
+    private sealed record Options(string Task, string Pool, int PerLabel, double Margin, string? Column, string? Field, string Out);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var o = Parse(args);
+        string json;
+        try
+        {
+            json = await File.ReadAllTextAsync(o.Task, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"Cannot read the task file '{o.Task}': {ex.Message}");
+        }
+        TaskSpec spec;
+        try
+        {
+            spec = TaskJson.Parse(json);
+            TaskSpecValidator.EnsureValid(spec);
+        }
+        catch (DomainValidationException ex)
+        {
+            stderr.WriteLine($"error: the task file '{o.Task}' is not valid:");
+            foreach (var d in ex.Details) stderr.WriteLine($"  {d.Field}: {d.Message}");
+            return 2;
+        }
+        if (spec.Labels.All(l => l.IsOther)) throw new CliUsageException("The task has no label to mine for besides the other label.");
+
+        var clock = Stopwatch.StartNew();
+        var format = CorpusParser.FormatFromFileName(o.Pool) ?? CorpusFormat.Txt;
+        var report = new CorpusParseReport();
+        var texts = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        FileStream pool;
+        try
+        {
+            pool = File.OpenRead(o.Pool);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"Cannot read the pool file '{o.Pool}': {ex.Message}");
+        }
+        await using (pool)
+        {
+            using var reader = CorpusParser.OpenReader(pool, report);
+            try
+            {
+                foreach (var row in CorpusParser.Parse(reader, new CorpusParseOptions(format, o.Column, null, o.Field), report, ct))
+                {
+                    if (seen.Add(row.Text)) texts.Add(row.Text);
+                    else report.DuplicatesCollapsed++;
+                }
+            }
+            catch (DomainValidationException ex)
+            {
+                throw new CliUsageException(ex.Message);
+            }
+        }
+        if (texts.Count == 0)
+        {
+            stderr.WriteLine($"error: no text could be read from '{o.Pool}' ({report.RowsRead} rows, {report.BadRowCount} bad).");
+            return 1;
+        }
+        var language = LanguageGuess.Guess(texts.Take(2000));
+        using var miniLm = new MiniLmEmbedder();
+        var embedders = new CorpusEmbedders(miniLm, new CharNgramEmbedder());
+        var embedder = embedders.ForLanguage(language);
+        var scorer = new MiningScorer(spec, embedder);
+        for (var start = 0; start < texts.Count; start += CorpusStore.EmbeddingBatchSize)
+        {
+            ct.ThrowIfCancellationRequested();
+            var batch = texts.GetRange(start, Math.Min(CorpusStore.EmbeddingBatchSize, texts.Count - start));
+            var vectors = embedder.Embed(batch);
+            for (var i = 0; i < batch.Count; i++) scorer.Add(start + i, vectors[i]);
+        }
+        var mined = await scorer.SelectAsync(o.PerLabel, o.Margin,
+            ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => texts[i])), _ => false);
+        var order = spec.Labels.Select(l => l.Name).ToList();
+        await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
+        {
+            foreach (var m in mined.OrderBy(m => order.IndexOf(m.Label)))
+                await writer.WriteLineAsync($"{m.Label}\t{OneLine(m.Text)}");
+        }
+        clock.Stop();
+        stdout.WriteLine($"read {report.RowsRead:N0} rows from {o.Pool} ({report.Encoding}{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as Latin-1" : "")}): "
+            + $"{texts.Count:N0} distinct texts, {report.DuplicatesCollapsed:N0} duplicates, {report.BadRowCount:N0} bad rows");
+        foreach (var bad in report.BadRows.Take(5)) stdout.WriteLine($"  line {bad.Line}: {bad.Reason} ({bad.Detail})");
+        stdout.WriteLine($"language {language}; embedder {embedder.Name}{(embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: MiniLM knows English only)" : "")}");
+        stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
+        stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
+        return 0;
+    }
+
+    private static string OneLine(string s) => s.Replace('\t', ' ').Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
+
+    private static Options Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new CliUsageException($"Unexpected argument '{a}'. Usage: {Usage}");
+            values[a[2..]] = args[++i];
+        }
+        var known = new[] { "task", "pool", "per-label", "margin", "column", "field", "out" };
+        var unknown = values.Keys.Except(known).ToList();
+        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {Usage}");
+        string Required(string name) => values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : throw new CliUsageException($"--{name} is required. Usage: {Usage}");
+        var task = Required("task");
+        var poolPath = Required("pool");
+        if (!File.Exists(poolPath)) throw new CliUsageException($"--pool '{poolPath}' does not exist.");
+        var perLabelText = Required("per-label");
+        if (!int.TryParse(perLabelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var perLabel) || perLabel < 1 || perLabel > MiningService.MaxPerLabel)
+            throw new CliUsageException($"--per-label must be a whole number from 1 to {MiningService.MaxPerLabel} (got '{perLabelText}').");
+        var margin = MiningService.DefaultMargin;
+        if (values.TryGetValue("margin", out var m) && (!double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out margin) || margin is < 0 or > 1))
+            throw new CliUsageException($"--margin must be a number from 0 to 1 (got '{m}').");
+        var output = Required("out");
+        if (Directory.Exists(output)) throw new CliUsageException($"--out '{output}' is a folder; give a file path.");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+            throw new CliUsageException($"--out '{output}': the folder '{folder}' does not exist.");
+        return new Options(task, poolPath, perLabel, margin, values.GetValueOrDefault("column"), values.GetValueOrDefault("field"), output);
+    }
+}
