@@ -5,21 +5,35 @@ window.incubator = {
     var form = document.getElementById(id);
     if (form) { form.submit(); }
   },
-  // Keyboard shortcuts for focus review: every key outside text fields goes to the component.
+  // Keyboard shortcuts for focus review: every key outside text fields goes to the component, one at a time (the
+  // next key is sent when the previous one has been handled, so two quick presses never act on the same sample).
+  // Keys pressed on a focus page before its circuit listens (prerendered, still connecting) are kept and delivered
+  // in order once it does.
+  _pendingKeys: [],
+  _ignoreKey: function (e) {
+    var t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey) { return true; }
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) { return true; }
+    return !!document.querySelector('.mud-dialog-container');
+  },
   listenKeys: function (dotnetRef) {
+    var early = window.incubator._pendingKeys.splice(0);
     window.incubator.stopKeys();
+    var chain = Promise.resolve();
+    var send = function (key) {
+      chain = chain.then(function () { return dotnetRef.invokeMethodAsync('OnKey', key); }).catch(function () { });
+    };
     var handler = function (e) {
-      var t = e.target;
-      if (e.ctrlKey || e.metaKey || e.altKey) { return; }
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) { return; }
-      if (document.querySelector('.mud-dialog-container')) { return; }
+      if (window.incubator._ignoreKey(e)) { return; }
       e.preventDefault();
-      dotnetRef.invokeMethodAsync('OnKey', e.key);
+      send(e.key);
     };
     window.incubator._keyHandler = handler;
     document.addEventListener('keydown', handler);
+    early.forEach(send);
   },
   stopKeys: function () {
+    window.incubator._pendingKeys = [];
     if (window.incubator._keyHandler) {
       document.removeEventListener('keydown', window.incubator._keyHandler);
       window.incubator._keyHandler = null;
@@ -54,3 +68,10 @@ window.incubator = {
     return { status: r.status, body: await r.text() };
   },
 };
+
+document.addEventListener('keydown', function (e) {
+  var inc = window.incubator;
+  if (inc._keyHandler || !document.querySelector('[data-focus-keys]') || inc._ignoreKey(e)) { return; }
+  e.preventDefault();
+  inc._pendingKeys.push(e.key);
+});

@@ -28,6 +28,9 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
+    public DbSet<ReviewPolicy> ReviewPolicies => Set<ReviewPolicy>();
+    public DbSet<ReviewLease> ReviewLeases => Set<ReviewLease>();
+    public DbSet<ReviewVote> ReviewVotes => Set<ReviewVote>();
     public DbSet<Mining.Corpus> Corpora => Set<Mining.Corpus>();
     public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
     public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();

@@ -98,6 +98,8 @@ public sealed class Candidate
     public double? MiningScore { get; set; }
     /// <summary>Active learning: 1 − (p1 − p2) of the quick model trained on approved samples; higher = more to learn.</summary>
     public double? Uncertainty { get; set; }
+    /// <summary>Overlap mode: the item's independent reviews disagreed and it waits for the Owner to settle it.</summary>
+    public bool InConflict { get; set; }
 }
 
 /// <summary>A piece of LLM output that did not become a candidate, with the reason — visible, never silently dropped.</summary>

@@ -17,6 +17,7 @@ namespace Incubator.Domain.Jobs;
 [JsonDerivedType(typeof(ReviewChanged), "ReviewChanged")]
 [JsonDerivedType(typeof(TrainingProgressed), "TrainingProgressed")]
 [JsonDerivedType(typeof(ModelChanged), "ModelChanged")]
+[JsonDerivedType(typeof(AssignmentChanged), "AssignmentChanged")]
 public abstract record RunEvent(Guid ProjectId);
 
 /// <summary>A job was queued, started, made progress, or finished.</summary>
@@ -32,6 +33,9 @@ public sealed record TaskChanged(Guid ProjectId, Guid TaskId, int Version) : Run
 
 /// <summary>A reviewer decided on a candidate (or undid a decision): its status and label now, and who (e-mail).</summary>
 public sealed record ReviewChanged(Guid ProjectId, Guid TaskId, Guid CandidateId, Generation.CandidateStatus Status, string Label, string? By) : RunEvent(ProjectId);
+
+/// <summary>Review leases on a task changed (someone was handed an item, or gave items back).</summary>
+public sealed record AssignmentChanged(Guid ProjectId, Guid TaskId) : RunEvent(ProjectId);
 
 /// <summary>A generated sample was kept (it is already a row).</summary>
 public sealed record SampleAccepted(Guid ProjectId, Guid RunId, Guid CandidateId, string Label, string Text, int Round, bool Ambiguous) : RunEvent(ProjectId);

@@ -9,13 +9,13 @@ public sealed record Decision(DecisionKind Kind, RejectionReason? Reason = null,
 public sealed record CandidateRow(
     Guid Id, Guid TaskId, string Label, string? OriginalLabel, string Text, string? EditedText, CandidateStatus Status, CandidateStage Stage,
     CandidateSource Source, bool IsAmbiguous, RejectionReason? RejectionReason, string? ReviewReason, Guid? RunId, int Round, long Version,
-    DateTimeOffset CreatedAt, DateTimeOffset? ReviewedAt, string? ReviewedByEmail, Guid? MiningRunId = null, double? Uncertainty = null);
+    DateTimeOffset CreatedAt, DateTimeOffset? ReviewedAt, string? ReviewedByEmail, Guid? MiningRunId = null, double? Uncertainty = null, bool InConflict = false);
 
 /// <summary>Which of a task's candidates to list (every set field must match). <see cref="Search"/> matches the
 /// generated or the edited text, case-insensitively for ASCII.</summary>
 public sealed record CandidateFilter(
     string? Label = null, CandidateStatus? Status = null, CandidateStage? Stage = null, CandidateSource? Source = null, Guid? RunId = null,
-    bool? Ambiguous = null, string? Search = null, Guid? SpotCheckId = null);
+    bool? Ambiguous = null, string? Search = null, Guid? SpotCheckId = null, bool? InConflict = null);
 
 public enum CandidateSort
 {

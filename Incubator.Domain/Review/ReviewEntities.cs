@@ -21,6 +21,15 @@ public enum DecisionKind
     Undo,
     /// <summary>Approved because a spot-check of the run cleared the Owner's threshold — not an individual approval.</summary>
     SpotCheckAccept,
+    /// <summary>Overlap mode: one reviewer's independent review. The candidate is unchanged; the event's "after"
+    /// fields say what this reviewer decided. Hidden from other reviewers until the item has all its reviews.</summary>
+    Independent,
+    /// <summary>Overlap mode: the item's k reviews agreed, and their decision was applied.</summary>
+    Consensus,
+    /// <summary>Overlap mode: the item's k reviews disagreed; it waits for the Owner (the candidate is unchanged).</summary>
+    Conflict,
+    /// <summary>Overlap mode: the Owner settled a conflict by picking the final decision.</summary>
+    Settle,
 }
 
 /// <summary>One review decision on one candidate, as it happened: never updated, never deleted (except with its

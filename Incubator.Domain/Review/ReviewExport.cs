@@ -35,44 +35,52 @@ public static class ReviewExport
 
     public static string Extension(ExportFormat f) => f.ToString().ToLowerInvariant();
 
+    public const string CsvHeader = "id,label,text,status,stage,source,ambiguous,original_label,original_text,rejection_reason,created_at,reviewed_at,reviewed_by";
+
     /// <summary>TSV is the training format: `label&lt;TAB&gt;text`, one sample a line, no header.</summary>
     public static async Task<int> WriteCandidatesAsync(ReviewService review, string userId, Guid taskId, CandidateFilter filter, ExportFormat format,
         TextWriter writer, CancellationToken ct)
     {
         if (format == ExportFormat.Csv)
-            await writer.WriteLineAsync("id,label,text,status,stage,source,ambiguous,original_label,original_text,rejection_reason,created_at,reviewed_at,reviewed_by");
+            await writer.WriteLineAsync(CsvHeader);
         var written = 0;
         for (var page = 0; ; page++)
         {
             var rows = await review.QueryAsync(userId, taskId, filter, page, PageSize, CandidateSort.Oldest, ct);
             foreach (var r in rows.Items)
             {
-                var text = r.EditedText ?? r.Text;
-                switch (format)
-                {
-                    case ExportFormat.Tsv:
-                        await writer.WriteLineAsync($"{OneLine(r.Label)}\t{OneLine(text)}");
-                        break;
-                    case ExportFormat.Csv:
-                        await writer.WriteLineAsync(string.Join(',', Csv(r.Id.ToString()), Csv(r.Label), Csv(text), Csv(r.Status.ToString()), Csv(r.Stage.ToString()),
-                            Csv(r.Source.ToString()), Csv(r.IsAmbiguous ? "true" : "false"), Csv(r.OriginalLabel), Csv(r.EditedText is null ? null : r.Text),
-                            Csv(r.RejectionReason?.ToString()), Csv(Iso(r.CreatedAt)), Csv(r.ReviewedAt is { } at ? Iso(at) : null), Csv(r.ReviewedByEmail)));
-                        break;
-                    default:
-                        await writer.WriteLineAsync(JsonSerializer.Serialize(new
-                        {
-                            id = r.Id, label = r.Label, text, status = r.Status.ToString(), stage = r.Stage.ToString(), source = r.Source.ToString(),
-                            ambiguous = r.IsAmbiguous, originalLabel = r.OriginalLabel, originalText = r.EditedText is null ? null : r.Text,
-                            rejectionReason = r.RejectionReason?.ToString(), createdAt = r.CreatedAt, reviewedAt = r.ReviewedAt, reviewedBy = r.ReviewedByEmail,
-                        }, Json));
-                        break;
-                }
+                await WriteRowAsync(r, format, writer);
                 written++;
             }
             if ((page + 1) * PageSize >= rows.Total || rows.Items.Count == 0) break;
         }
         await writer.FlushAsync(ct);
         return written;
+    }
+
+    /// <summary>One sample as one line of the format.</summary>
+    public static async Task WriteRowAsync(CandidateRow r, ExportFormat format, TextWriter writer)
+    {
+        var text = r.EditedText ?? r.Text;
+        switch (format)
+        {
+            case ExportFormat.Tsv:
+                await writer.WriteLineAsync($"{OneLine(r.Label)}\t{OneLine(text)}");
+                break;
+            case ExportFormat.Csv:
+                await writer.WriteLineAsync(string.Join(',', Csv(r.Id.ToString()), Csv(r.Label), Csv(text), Csv(r.Status.ToString()), Csv(r.Stage.ToString()),
+                    Csv(r.Source.ToString()), Csv(r.IsAmbiguous ? "true" : "false"), Csv(r.OriginalLabel), Csv(r.EditedText is null ? null : r.Text),
+                    Csv(r.RejectionReason?.ToString()), Csv(Iso(r.CreatedAt)), Csv(r.ReviewedAt is { } at ? Iso(at) : null), Csv(r.ReviewedByEmail)));
+                break;
+            default:
+                await writer.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    id = r.Id, label = r.Label, text, status = r.Status.ToString(), stage = r.Stage.ToString(), source = r.Source.ToString(),
+                    ambiguous = r.IsAmbiguous, originalLabel = r.OriginalLabel, originalText = r.EditedText is null ? null : r.Text,
+                    rejectionReason = r.RejectionReason?.ToString(), createdAt = r.CreatedAt, reviewedAt = r.ReviewedAt, reviewedBy = r.ReviewedByEmail,
+                }, Json));
+                break;
+        }
     }
 
     /// <summary>The project's audit trail as CSV: who, when, before → after, including attempts that lost a race.</summary>

@@ -5,6 +5,7 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Tasks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Incubator.Domain.Review;
 
@@ -15,8 +16,13 @@ namespace Incubator.Domain.Review;
 /// An attempt that finds a newer version changes nothing, is kept in the audit trail as lost, and fails with
 /// <see cref="ConflictException"/> saying whose decision stands.</para>
 /// <para>Error codes (resource "Error.{Code}"): ReasonRequired, CommentRequired, CommentTooLong (max, actual),
-/// EditEmpty, LabelUnknown (label), NothingToUndo, BulkKindUnsupported, BulkEmpty.</para></summary>
-public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, IRunEvents events, TimeProvider time)
+/// EditEmpty, LabelUnknown (label), NothingToUndo, BulkKindUnsupported, BulkEmpty, AwaitingOwner, OverlapEditLater, UndoSettled,
+/// BulkOverlap.</para>
+/// <para>Assignment and overlap (see <see cref="ReviewAssignmentService"/>): in single-review mode a pending item leased by
+/// someone else cannot be decided by anyone else; in overlap mode (k ≥ 2) a decision on a pending item is recorded as
+/// one independent review, and the item is settled (or goes to the Owner as a conflict) when it has k.</para></summary>
+public sealed class ReviewService(
+    IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, IRunEvents events, TimeProvider time, IOptions<ReviewOptions> options)
 {
     public const int MaxCommentLength = 900;
     public const int MaxPageSize = 500;
@@ -67,7 +73,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         var candidate = await FindCandidateAsync(candidateId, ct);
         await access.RequireAsync(candidate.ProjectId, userId, ProjectRole.Viewer, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await Views(db, db.ReviewEvents.AsNoTracking().Where(e => e.CandidateId == candidateId)).ToListAsync(ct);
+        var rows = await Views(db, Blind(db, db.ReviewEvents.AsNoTracking().Where(e => e.CandidateId == candidateId), userId)).ToListAsync(ct);
         return rows.OrderBy(r => r.Id).ToList();
     }
 
@@ -77,7 +83,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         pageIndex = Math.Max(0, pageIndex);
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var q = db.ReviewEvents.AsNoTracking().Where(e => e.ProjectId == projectId);
+        var q = Blind(db, db.ReviewEvents.AsNoTracking().Where(e => e.ProjectId == projectId), userId);
         var total = await q.CountAsync(ct);
         var rows = await Views(db, q.OrderByDescending(e => e.Id).Skip(pageIndex * pageSize).Take(pageSize)).ToListAsync(ct);
         return new Page<ReviewEventView>(rows.OrderByDescending(r => r.Id).ToList(), total, pageIndex, pageSize);
@@ -100,6 +106,28 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         var c = await db.Candidates.AsNoTracking().SingleAsync(x => x.Id == candidateId, ct);
         var before = State.Of(c);
 
+        if (c.InConflict)
+            throw new DomainValidationException("candidate", "AwaitingOwner", "The independent reviews of this sample disagree; the Owner settles it.");
+        var k = await ReviewAssignmentService.OverlapOfAsync(db, c.TaskId, ct);
+        if (k > 1 && c.Status == CandidateStatus.Pending && decision.Kind != DecisionKind.Undo)
+            return await VoteAsync(db, tx, c, decision, k, userId, now, ct);
+        if (k == 1 && c.Status == CandidateStatus.Pending)
+        {
+            var holder = await (from l in db.ReviewLeases
+                                where l.CandidateId == c.Id && l.UserId != userId && l.ExpiresAt > now
+                                join u in db.Users on l.UserId equals u.Id into us
+                                from u in us.DefaultIfEmpty()
+                                select new { Email = u == null ? null : u.Email }).FirstOrDefaultAsync(ct);
+            if (holder is not null)
+            {
+                db.ReviewEvents.Add(Event(c, userId, decision, before, before, lost: true, now, undone: null));
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                throw new ConflictException($"{holder.Email ?? "Another reviewer"} is reviewing this sample right now (it is assigned to them). "
+                    + $"Your {decision.Kind.ToString().ToLowerInvariant()} was not applied; it is kept in the audit trail.");
+            }
+        }
+
         if (c.Version != expectedVersion)
             return await LoseAsync(db, tx, c, before, decision, userId, now, ct);
 
@@ -120,6 +148,12 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
 
         db.ReviewEvents.Add(Event(c, userId, decision, before, after, lost: false, now, undone));
         await db.SaveChangesAsync(ct);
+        // The reviewer's lease: done with a decided item, renewed while the item is still pending (edit, relabel, undo).
+        if (after.Status == CandidateStatus.Pending)
+            await db.ReviewLeases.Where(l => l.CandidateId == c.Id && l.UserId == userId)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, now + options.Value.LeaseDuration), ct);
+        else
+            await db.ReviewLeases.Where(l => l.CandidateId == c.Id && l.UserId == userId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
 
         var email = await EmailAsync(db, userId, ct);
@@ -152,6 +186,9 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await ReviewAssignmentService.OverlapOfAsync(db, taskId, ct) is > 1 and var k)
+            throw new DomainValidationException("kind", "BulkOverlap",
+                $"This queue needs {k} independent reviews per sample, so samples cannot be decided in bulk.", k);
         var counts = await CountBulkAsync(db, taskId, filter, ct);
         if (counts.Total == 0)
             throw new DomainValidationException("filter", "BulkEmpty", "No samples match this selection.");
@@ -194,8 +231,116 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
 
     // ---- internals ----------------------------------------------------------------------------------------------
 
+    /// <summary>Refuses a label that is not in the candidate's task version.</summary>
+    internal static async Task RequireLabelAsync(IncubatorDbContext db, Candidate c, string label, CancellationToken ct)
+    {
+        var specJson = await db.TaskVersions.AsNoTracking().Where(v => v.TaskId == c.TaskId && v.Number == c.TaskVersionNumber)
+            .Select(v => v.SpecJson).FirstOrDefaultAsync(ct);
+        var labels = specJson is null ? [] : TaskJson.Parse(specJson).Labels.Select(l => l.Name).ToList();
+        if (!labels.Contains(label, StringComparer.Ordinal))
+            throw new DomainValidationException("label", "LabelUnknown", $"'{label}' is not a label of this task.", label);
+    }
+
+    /// <summary>Overlap mode: records the decision as this reviewer's independent review (approve keeps the label,
+    /// relabel approves with the new one, reject gives a reason); with the k-th review the item is settled or goes to the
+    /// Owner as a conflict.</summary>
+    private async Task<CandidateRow> VoteAsync(
+        IncubatorDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, Candidate c, Decision d, int k, string userId,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        if (d.Kind == DecisionKind.Edit)
+            throw new DomainValidationException("text", "OverlapEditLater", "In overlap mode, edit a sample's text after its independent reviews have settled it.");
+        var label = d.Kind == DecisionKind.Relabel ? d.NewLabel!.Trim() : c.Label;
+        if (d.Kind == DecisionKind.Relabel) await RequireLabelAsync(db, c, label, ct);
+        var status = d.Kind == DecisionKind.Reject ? CandidateStatus.Rejected : CandidateStatus.Approved;
+        var before = State.Of(c);
+        var votes = await db.ReviewVotes.Where(v => v.CandidateId == c.Id).OrderBy(v => v.Id).ToListAsync(ct);
+        if (votes.Any(v => v.UserId == userId) || votes.Count >= k)
+        {
+            var tried = before with { Status = status, Label = label };
+            db.ReviewEvents.Add(Event(c, userId, d with { Kind = DecisionKind.Independent }, before, tried, lost: true, now, undone: null));
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            throw new ConflictException(votes.Any(v => v.UserId == userId)
+                ? "You already reviewed this sample; in overlap mode each reviewer gives one independent review. Your new decision was not applied."
+                : $"This sample already has its {k} independent reviews. Your decision was not applied; it is kept in the audit trail.");
+        }
+        var vote = new ReviewVote
+        {
+            ProjectId = c.ProjectId, TaskId = c.TaskId, CandidateId = c.Id, UserId = userId, Status = status, Label = label,
+            Reason = status == CandidateStatus.Rejected ? d.Reason : null, Comment = string.IsNullOrWhiteSpace(d.Comment) ? null : d.Comment.Trim(), At = now,
+        };
+        db.ReviewVotes.Add(vote);
+        var voted = before with { Status = status, Label = label, RejectionReason = vote.Reason };
+        db.ReviewEvents.Add(Event(c, userId, d with { Kind = DecisionKind.Independent }, before, voted, lost: false, now, undone: null));
+        await db.SaveChangesAsync(ct);
+        await db.ReviewLeases.Where(l => l.CandidateId == c.Id && l.UserId == userId).ExecuteDeleteAsync(ct);
+        votes.Add(vote);
+        if (votes.Count >= k) await CompleteAsync(db, c, votes, userId, now, ct);
+        await tx.CommitAsync(ct);
+
+        var email = await EmailAsync(db, userId, ct);
+        var row = await Rows(db, db.Candidates.AsNoTracking().Where(x => x.Id == c.Id)).SingleAsync(ct);
+        // Others learn that someone reviewed, never what they decided (the status stays Pending until the item is complete).
+        await events.PublishAsync(new ReviewChanged(c.ProjectId, c.TaskId, c.Id, row.Status, row.Label, email), ct);
+        return row;
+    }
+
+    /// <summary>The item has all its independent reviews: when they agree (all reject, or all approve with one label)
+    /// their decision is applied (<see cref="DecisionKind.Consensus"/>); otherwise it waits for the Owner
+    /// (<see cref="DecisionKind.Conflict"/>). Runs inside the caller's write transaction.</summary>
+    internal static async Task CompleteAsync(IncubatorDbContext db, Candidate c, IReadOnlyList<ReviewVote> votes, string? userId, DateTimeOffset now, CancellationToken ct)
+    {
+        var before = State.Of(c);
+        var summary = string.Join(", ", votes.GroupBy(v => v.Category).Select(g => g.Key == ReviewVote.RejectedCategory ? $"{g.Count()} reject" : $"{g.Count()} approve as '{g.Key}'"));
+        if (votes.Select(v => v.Category).Distinct(StringComparer.Ordinal).Count() == 1)
+        {
+            var v = votes[0];
+            var reason = v.Status == CandidateStatus.Rejected
+                ? votes.GroupBy(x => x.Reason).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key ?? RejectionReason.Other
+                : (RejectionReason?)null;
+            var decision = v.Status == CandidateStatus.Rejected
+                ? new Decision(DecisionKind.Consensus, reason, votes.FirstOrDefault(x => x.Reason == reason && x.Comment is not null)?.Comment)
+                : new Decision(DecisionKind.Consensus, NewLabel: v.Label);
+            var after = ApplyFinal(before, c, decision, v.Status, userId, now);
+            await WriteFinalAsync(db, c.Id, after, ct);
+            db.ReviewEvents.Add(Event(c, userId, decision with { Comment = $"{votes.Count} independent reviews agree: {summary}" }, before, after, lost: false, now, undone: null));
+        }
+        else
+        {
+            await db.Candidates.Where(x => x.Id == c.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.InConflict, true).SetProperty(x => x.Version, x => x.Version + 1), ct);
+            db.ReviewEvents.Add(Event(c, userId, new Decision(DecisionKind.Conflict, Comment: $"{votes.Count} independent reviews disagree: {summary}"), before, before, lost: false, now, undone: null));
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The candidate's state once a final decision (consensus or the Owner's) applies: approve with a label
+    /// (keeping the generator's label as the original) or reject with a reason.</summary>
+    internal static State ApplyFinal(State before, Candidate c, Decision d, CandidateStatus status, string? userId, DateTimeOffset now)
+    {
+        if (status == CandidateStatus.Rejected)
+            return before with { Status = status, RejectionReason = d.Reason, ReviewReason = ReviewText(d), ReviewedById = userId, ReviewedAt = now };
+        var label = d.NewLabel ?? before.Label;
+        var original = before.OriginalLabel ?? (label == before.Label ? null : before.Label);
+        if (original == label) original = null;
+        return before with { Status = status, Label = label, OriginalLabel = original, RejectionReason = null, ReviewReason = null, ReviewedById = userId, ReviewedAt = now };
+    }
+
+    internal static Task<int> WriteFinalAsync(IncubatorDbContext db, Guid candidateId, State after, CancellationToken ct) =>
+        db.Candidates.Where(x => x.Id == candidateId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.Status, after.Status)
+                .SetProperty(x => x.Label, after.Label)
+                .SetProperty(x => x.OriginalLabel, after.OriginalLabel)
+                .SetProperty(x => x.RejectionReason, after.RejectionReason)
+                .SetProperty(x => x.ReviewReason, after.ReviewReason)
+                .SetProperty(x => x.ReviewedById, after.ReviewedById)
+                .SetProperty(x => x.ReviewedAt, after.ReviewedAt)
+                .SetProperty(x => x.InConflict, false)
+                .SetProperty(x => x.Version, x => x.Version + 1), ct);
+
     /// <summary>The review-relevant state of a candidate.</summary>
-    private sealed record State(
+    internal sealed record State(
         CandidateStatus Status, string Label, string? OriginalLabel, string? EditedText, RejectionReason? RejectionReason, string? ReviewReason,
         string? ReviewedById, DateTimeOffset? ReviewedAt)
     {
@@ -228,7 +373,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
                 $"The comment must be at most {MaxCommentLength} characters (it has {comment.Length}).", MaxCommentLength, comment.Length);
     }
 
-    private static string? ReviewText(Decision d)
+    internal static string? ReviewText(Decision d)
     {
         var comment = d.Comment?.Trim();
         return string.IsNullOrEmpty(comment) ? $"{d.Reason}" : $"{d.Reason}: {comment}";
@@ -254,18 +399,17 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
             case DecisionKind.Relabel:
             {
                 var label = d.NewLabel!.Trim();
-                var specJson = await db.TaskVersions.AsNoTracking().Where(v => v.TaskId == c.TaskId && v.Number == c.TaskVersionNumber)
-                    .Select(v => v.SpecJson).FirstOrDefaultAsync(ct);
-                var labels = specJson is null ? [] : TaskJson.Parse(specJson).Labels.Select(l => l.Name).ToList();
-                if (!labels.Contains(label, StringComparer.Ordinal))
-                    throw new DomainValidationException("label", "LabelUnknown", $"'{label}' is not a label of this task.", label);
+                await RequireLabelAsync(db, c, label, ct);
                 var original = before.OriginalLabel ?? (label == before.Label ? null : before.Label);
                 if (original == label) original = null; // back to the generator's label
                 return (touched with { Label = label, OriginalLabel = original }, null);
             }
             case DecisionKind.Undo:
             {
-                var history = await db.ReviewEvents.AsNoTracking().Where(e => e.CandidateId == c.Id && !e.Lost).OrderBy(e => e.Id).ToListAsync(ct);
+                // Independent reviews and conflict markers never changed the candidate: nothing of theirs to undo.
+                var history = await db.ReviewEvents.AsNoTracking()
+                    .Where(e => e.CandidateId == c.Id && !e.Lost && e.Kind != DecisionKind.Independent && e.Kind != DecisionKind.Conflict)
+                    .OrderBy(e => e.Id).ToListAsync(ct);
                 var stack = new Stack<ReviewEvent>();
                 foreach (var e in history)
                 {
@@ -274,6 +418,9 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
                 }
                 if (!stack.TryPop(out var target))
                     throw new DomainValidationException("kind", "NothingToUndo", "There is no decision on this sample to undo.");
+                if (target.Kind is DecisionKind.Consensus or DecisionKind.Settle)
+                    throw new DomainValidationException("kind", "UndoSettled",
+                        "This sample was settled by independent reviews (or by the Owner); that outcome cannot be undone here.");
                 var original = before.OriginalLabel;
                 if (original is not null && original == target.LabelBefore) original = null;
                 var stillReviewed = stack.Count > 0;
@@ -285,7 +432,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         }
     }
 
-    private static ReviewEvent Event(Candidate c, string userId, Decision d, State before, State after, bool lost, DateTimeOffset now, ReviewEvent? undone) => new()
+    internal static ReviewEvent Event(Candidate c, string? userId, Decision d, State before, State after, bool lost, DateTimeOffset now, ReviewEvent? undone) => new()
     {
         ProjectId = c.ProjectId,
         TaskId = c.TaskId,
@@ -381,6 +528,7 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         if (f.Source is { } source) q = q.Where(c => c.Source == source);
         if (f.RunId is { } run) q = q.Where(c => c.RunId == run || c.MiningRunId == run);
         if (f.Ambiguous is { } ambiguous) q = q.Where(c => c.IsAmbiguous == ambiguous);
+        if (f.InConflict is { } conflict) q = q.Where(c => c.InConflict == conflict);
         if (!string.IsNullOrWhiteSpace(f.Search))
         {
             var pattern = "%" + f.Search.Trim().Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
@@ -394,7 +542,13 @@ public sealed class ReviewService(IDbContextFactory<IncubatorDbContext> dbFactor
         join u in db.Users on c.ReviewedById equals u.Id into us
         from u in us.DefaultIfEmpty()
         select new CandidateRow(c.Id, c.TaskId, c.Label, c.OriginalLabel, c.Text, c.EditedText, c.Status, c.Stage, c.Source, c.IsAmbiguous,
-            c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email, c.MiningRunId, c.Uncertainty);
+            c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email, c.MiningRunId, c.Uncertainty, c.InConflict);
+
+    /// <summary>Overlap mode is blind: another reviewer's independent review of an item stays hidden until the item
+    /// has all its reviews (it is settled or waits for the Owner). Your own reviews are always yours to see.</summary>
+    private static IQueryable<ReviewEvent> Blind(IncubatorDbContext db, IQueryable<ReviewEvent> q, string userId) =>
+        q.Where(e => e.Kind != DecisionKind.Independent || e.UserId == userId
+            || db.Candidates.Any(c => c.Id == e.CandidateId && (c.Status != CandidateStatus.Pending || c.InConflict)));
 
     private static IQueryable<ReviewEventView> Views(IncubatorDbContext db, IQueryable<ReviewEvent> q) =>
         from e in q

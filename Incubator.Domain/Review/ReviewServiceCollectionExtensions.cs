@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Incubator.Domain.Jobs;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Incubator.Domain.Review;
@@ -8,7 +9,11 @@ public static class ReviewServiceCollectionExtensions
     /// <summary>Needs data, projects (<see cref="Projects.ProjectAccess"/>) and an <see cref="Jobs.IRunEvents"/>.</summary>
     public static IServiceCollection AddIncubatorReview(this IServiceCollection services)
     {
+        services.AddOptions<ReviewOptions>().ValidateDataAnnotations();
         services.AddSingleton<ReviewService>();
+        services.AddSingleton<ReviewAssignmentService>();
+        services.AddSingleton<ReviewExports>();
+        services.AddJobHandler<ReviewExportJob>(ReviewExportJob.KindName);
         services.AddSingleton<ReviewPresence>();
         services.AddSingleton<SpotCheckService>();
         services.AddSingleton<LabelDisagreementService>();

@@ -7,6 +7,12 @@ using Incubator.Web.Accounts;
 
 namespace Incubator.Web.Api;
 
+public sealed record PolicyRequest(int OverlapK, double SpotCheckThreshold);
+
+public sealed record NextRequest(IReadOnlyList<Guid>? Skip);
+
+public sealed record SettleRequest(DecisionKind Kind, RejectionReason? Reason = null, string? Comment = null, string? NewLabel = null);
+
 public sealed record DecisionRequest(DecisionKind Kind, long ExpectedVersion, RejectionReason? Reason = null, string? Comment = null, string? NewText = null, string? NewLabel = null);
 
 /// <summary>The review queue over HTTP: list with filters, decide, export (CSV, TSV `label&lt;TAB&gt;text`, JSONL), audit trail.
@@ -18,23 +24,63 @@ public static class ReviewApi
         var tasks = api.MapGroup("/tasks/{taskId:guid}/candidates").RequireAuthorization();
         tasks.MapGet("/", (Guid taskId, [AsParameters] FilterQuery q, int? page, int? pageSize, CandidateSort? sort, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
             review.QueryAsync(UserId(user), taskId, q.ToFilter(), page ?? 0, pageSize ?? 50, sort ?? CandidateSort.Newest, ct));
-        tasks.MapGet("/export", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
+        tasks.MapGet("/export", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewService review,
+            ReviewExports exports, CancellationToken ct) =>
         {
             var f = ReviewExport.ParseFormat(format);
             var filter = q.ToFilter();
             var userId = UserId(user);
             // Check access before the response starts: once streaming, a refusal could no longer be a 403.
-            await review.QueryAsync(userId, taskId, filter, 0, 1, CandidateSort.Oldest, ct);
+            var total = await exports.CountAsync(userId, taskId, filter, ct);
+            if (total > exports.Threshold)
+            {
+                // Too large to stream in one request: a durable job writes the file; poll the job, then download it.
+                var job = await exports.StartAsync(userId, taskId, filter, f, ct);
+                return Results.Accepted($"/api/exports/{job.Id}/download", new { job, rows = total, download = $"/api/exports/{job.Id}/download" });
+            }
             return Results.Stream(async stream =>
             {
                 await using var writer = new StreamWriter(stream, new UTF8Encoding(false));
                 await ReviewExport.WriteCandidatesAsync(review, userId, taskId, filter, f, writer, ct);
             }, ReviewExport.ContentType(f), $"candidates.{ReviewExport.Extension(f)}");
         });
+        tasks.MapPost("/export-jobs", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewExports exports, CancellationToken ct) =>
+        {
+            var job = await exports.StartAsync(UserId(user), taskId, q.ToFilter(), ReviewExport.ParseFormat(format), ct);
+            return Results.Accepted($"/api/exports/{job.Id}/download", new { job, download = $"/api/exports/{job.Id}/download" });
+        });
+        api.MapGet("/exports/{jobId:guid}/download", async (Guid jobId, ClaimsPrincipal user, ReviewExports exports, CancellationToken ct) =>
+        {
+            var (path, contentType, name) = await exports.FileAsync(UserId(user), jobId, ct);
+            return Results.File(path, contentType, name);
+        }).RequireAuthorization();
+
+        // Assignment, policies, conflicts and agreement (ReviewAssignmentService checks the role in the task's project).
+        var task = api.MapGroup("/tasks/{taskId:guid}").RequireAuthorization();
+        task.MapGet("/review-policy", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            assign.GetPolicyAsync(UserId(user), taskId, ct));
+        task.MapPut("/review-policy", (Guid taskId, PolicyRequest body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            assign.SetPolicyAsync(UserId(user), taskId, body.OverlapK, body.SpotCheckThreshold, ct));
+        task.MapPost("/assignments/next", async (Guid taskId, NextRequest? body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            await assign.ClaimNextAsync(UserId(user), taskId, body?.Skip, ct) is { } row ? Results.Ok(row) : Results.NoContent());
+        task.MapDelete("/assignments", async (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            Results.Ok(new { released = await assign.ReleaseAsync(UserId(user), taskId, ct) }));
+        task.MapGet("/assignments", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            assign.ProgressAsync(UserId(user), taskId, ct));
+        task.MapGet("/conflicts", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            assign.ConflictsAsync(UserId(user), taskId, 100, ct));
+        task.MapGet("/agreement", async (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            await assign.AgreementAsync(UserId(user), taskId, ct) is { } a
+                ? Results.Ok(a)
+                : Results.Ok(new { method = (string?)null, message = "Not enough overlapping reviews yet." }));
 
         var one = api.MapGroup("/candidates/{candidateId:guid}").RequireAuthorization();
         one.MapPost("/decisions", (Guid candidateId, DecisionRequest body, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
             review.DecideAsync(UserId(user), candidateId, new Decision(body.Kind, body.Reason, body.Comment, body.NewText, body.NewLabel), body.ExpectedVersion, ct));
+        one.MapPost("/lease", async (Guid candidateId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            Results.Ok(new { renewed = await assign.RenewAsync(UserId(user), candidateId, ct) }));
+        one.MapPost("/settle", (Guid candidateId, SettleRequest body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
+            assign.SettleAsync(UserId(user), candidateId, new Decision(body.Kind, body.Reason, body.Comment, NewLabel: body.NewLabel), ct));
         one.MapGet("/audit", (Guid candidateId, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
             review.AuditAsync(UserId(user), candidateId, ct));
 

@@ -322,6 +322,9 @@ namespace Incubator.Domain.Data.Migrations
                     b.Property<string>("EditedText")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("InConflict")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("IsAmbiguous")
                         .HasColumnType("INTEGER");
 
@@ -1215,7 +1218,126 @@ namespace Incubator.Domain.Data.Migrations
 
                     b.HasIndex("ProjectId", "Id");
 
+                    b.HasIndex("TaskId", "UserId");
+
                     b.ToTable("ReviewEvents");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewLease", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AcquiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("CandidateId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CandidateId", "UserId")
+                        .IsUnique();
+
+                    b.HasIndex("TaskId", "ExpiresAt");
+
+                    b.HasIndex("TaskId", "UserId");
+
+                    b.ToTable("ReviewLeases");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewPolicy", b =>
+                {
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("OverlapK")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("SpotCheckThreshold")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TaskId");
+
+                    b.HasIndex("ProjectId");
+
+                    b.ToTable("ReviewPolicies");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewVote", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("CandidateId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CandidateId", "UserId")
+                        .IsUnique();
+
+                    b.HasIndex("TaskId", "CandidateId");
+
+                    b.ToTable("ReviewVotes");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Review.SpotCheck", b =>
@@ -1881,6 +2003,39 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasOne("Incubator.Domain.Projects.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewLease", b =>
+                {
+                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                        .WithMany()
+                        .HasForeignKey("CandidateId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewPolicy", b =>
+                {
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithOne()
+                        .HasForeignKey("Incubator.Domain.Review.ReviewPolicy", "TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewVote", b =>
+                {
+                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                        .WithMany()
+                        .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
