@@ -41,6 +41,8 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
     public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();
     public DbSet<Mining.MiningRun> MiningRuns => Set<Mining.MiningRun>();
+    public DbSet<Incubator.Domain.Mining.Query.QueryRun> QueryRuns => Set<Incubator.Domain.Mining.Query.QueryRun>();
+    public DbSet<Incubator.Domain.Mining.Query.QueryHit> QueryHits => Set<Incubator.Domain.Mining.Query.QueryHit>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -26,10 +26,11 @@ public static class ApiExtensions
         api.MapProjectsApi();
         api.MapTasksApi();
         api.MapReviewApi();
+        api.MapMiningApi();
+        api.MapQueryApi();
         api.MapTrainingApi();
         // The OpenAPI document describes the API; it is public like any API description and reveals no data.
         app.MapOpenApi("/openapi/{documentName}.json");
-        api.MapMiningApi();
         return app;
     }
 }
