@@ -11,7 +11,8 @@ namespace Incubator.Domain.Review;
 /// <summary>Who reviews what: queue policies (overlap k, spot-check threshold), expiring leases that hand each reviewer
 /// disjoint items, the conflicts list of overlap mode and its settlement by the Owner, and agreement among
 /// independent reviews.
-/// <para>Leases: <see cref="ClaimNextAsync"/> gives a reviewer the oldest pending item nobody else holds (in overlap
+/// <para>Leases: <see cref="ClaimNextAsync"/> gives a reviewer the first pending item — oldest first, or in the
+/// <see cref="ClaimScope"/>'s run/label/source and order (e.g. most uncertain first) — that nobody else holds (in overlap
 /// mode: that they have not reviewed yet and that fewer than k people have reviewed or hold), under SQLite's write lock,
 /// so two reviewers claiming at the same moment get different items. A lease lives <see cref="ReviewOptions.LeaseDuration"/>
 /// from the reviewer's last activity; an expired lease no longer counts and the item returns to the pool.</para>
@@ -84,12 +85,15 @@ public sealed class ReviewAssignmentService(
     // ---- leases -------------------------------------------------------------------------------------------------
 
     /// <summary>Hands the reviewer their next item and leases it to them. Returns the item they already hold (renewed)
-    /// when they hold a live lease on a still-open item not in <paramref name="skip"/>; otherwise the oldest open item
-    /// nobody else may take; null when there is nothing left for them. Leases on skipped items are released.</summary>
-    public async Task<CandidateRow?> ClaimNextAsync(string userId, Guid taskId, IReadOnlyCollection<Guid>? skip = null, CancellationToken ct = default)
+    /// when they hold a live lease on a still-open item in <paramref name="scope"/> and not in <paramref name="skip"/>;
+    /// otherwise the first open item of the scope, in its order (default: all items, oldest first), that nobody else may
+    /// take; null when there is nothing left for them there. Leases on skipped items are released.</summary>
+    public async Task<CandidateRow?> ClaimNextAsync(string userId, Guid taskId, IReadOnlyCollection<Guid>? skip = null, ClaimScope? scope = null,
+        CancellationToken ct = default)
     {
         await RequireTaskAsync(userId, taskId, ProjectRole.Reviewer, ct);
         skip ??= [];
+        scope ??= ClaimScope.All;
         var now = time.GetUtcNow();
         Guid? picked;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -100,7 +104,7 @@ public sealed class ReviewAssignmentService(
             if (skip.Count > 0)
                 await db.ReviewLeases.Where(l => l.TaskId == taskId && l.UserId == userId && skip.Contains(l.CandidateId)).ExecuteDeleteAsync(ct);
 
-            var open = Open(db, taskId, userId, k);
+            var open = ReviewService.Filter(Open(db, taskId, userId, k), scope.Filter);
             picked = await db.ReviewLeases.AsNoTracking()
                 .Where(l => l.TaskId == taskId && l.UserId == userId && open.Any(c => c.Id == l.CandidateId))
                 .OrderBy(l => l.Id).Select(l => (Guid?)l.CandidateId).FirstOrDefaultAsync(ct);
@@ -111,8 +115,7 @@ public sealed class ReviewAssignmentService(
             }
             else
             {
-                picked = await open.Where(c => !skip.Contains(c.Id))
-                    .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
+                picked = await Ordered(open.Where(c => !skip.Contains(c.Id)), scope.Order).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
                 if (picked is { } id)
                 {
                     var c = await db.Candidates.AsNoTracking().SingleAsync(x => x.Id == id, ct);
@@ -205,6 +208,15 @@ public sealed class ReviewAssignmentService(
         return rows.GroupBy(r => r.CandidateId)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(r => r.Email ?? "").Order(StringComparer.OrdinalIgnoreCase).ToList());
     }
+
+    /// <summary>The order "Review next" hands items out in; ties go to the oldest item so nothing waits forever.</summary>
+    private static IQueryable<Candidate> Ordered(IQueryable<Candidate> q, CandidateSort order) => order switch
+    {
+        CandidateSort.Newest => q.OrderByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
+        CandidateSort.Label => q.OrderBy(c => c.Label).ThenBy(c => c.CreatedAt).ThenBy(c => c.Id),
+        CandidateSort.MostUncertain => q.OrderBy(c => c.Uncertainty == null).ThenByDescending(c => c.Uncertainty).ThenBy(c => c.CreatedAt).ThenBy(c => c.Id),
+        _ => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id),
+    };
 
     /// <summary>Items the reviewer may be handed: pending, not waiting for the Owner, and — single review — held by
     /// nobody else, or — overlap — not reviewed by them and reviewed or held by fewer than k others.</summary>

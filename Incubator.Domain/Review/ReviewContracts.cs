@@ -26,6 +26,17 @@ public enum CandidateSort
     MostUncertain,
 }
 
+/// <summary>Which pending items "Review next" (focus mode, <see cref="ReviewAssignmentService.ClaimNextAsync"/>) hands out
+/// and in which order: the queue's run, label and source filters, and its order — <see cref="CandidateSort.Oldest"/>
+/// (the default: first come, first reviewed), <see cref="CandidateSort.Newest"/>, <see cref="CandidateSort.Label"/> or
+/// <see cref="CandidateSort.MostUncertain"/> (active learning: highest uncertainty first, unscored items last).</summary>
+public sealed record ClaimScope(Guid? RunId = null, string? Label = null, CandidateSource? Source = null, CandidateSort Order = CandidateSort.Oldest)
+{
+    public static readonly ClaimScope All = new();
+
+    internal CandidateFilter Filter => new(Label: string.IsNullOrEmpty(Label) ? null : Label, Source: Source, RunId: RunId);
+}
+
 /// <summary>What a bulk decision would touch: shown to the reviewer and confirmed back, so the bulk call can refuse
 /// when the selection changed in between.</summary>
 public sealed record BulkPreview(int Total, int AlreadyDecided);

@@ -518,7 +518,7 @@ public sealed class ReviewService(
     private static async Task<string?> EmailAsync(IncubatorDbContext db, string userId, CancellationToken ct) =>
         await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(ct);
 
-    private static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext? db = null)
+    internal static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext? db = null)
     {
         if (f.SpotCheckId is { } spot && db is not null)
             q = q.Where(c => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.CandidateId == c.Id));

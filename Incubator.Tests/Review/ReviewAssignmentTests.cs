@@ -167,6 +167,110 @@ public sealed class ReviewAssignmentTests
         await Assert.ThrowsAsync<ForbiddenException>(() => f.Assign.ClaimNextAsync(f.Viewer, f.TaskId));
     }
 
+    // ---- scoped "Review next": the queue's run filter and most-uncertain-first order -------------------------------
+
+    private static async Task<Guid> AddMiningRunAsync(Fixture f)
+    {
+        await using var db = await f.Host.Db.CreateDbContextAsync();
+        var run = new Incubator.Domain.Mining.MiningRun
+        {
+            Id = Guid.NewGuid(), ProjectId = f.ProjectId, TaskId = f.TaskId, TaskVersionNumber = 1, CorpusName = "tickets", Embedder = "char-ngram",
+            PerLabel = 10, Margin = 0.03, CreatedAt = f.Clock.Now,
+        };
+        db.MiningRuns.Add(run);
+        await db.SaveChangesAsync();
+        return run.Id;
+    }
+
+    /// <summary>Sets the mining run and the active-learning uncertainty of existing candidates (null: not scored).</summary>
+    private static async Task ScoreAsync(Fixture f, Guid runId, IReadOnlyList<Guid> ids, params double?[] uncertainty)
+    {
+        await using var db = await f.Host.Db.CreateDbContextAsync();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var (id, u) = (ids[i], uncertainty[i]);
+            await db.Candidates.Where(c => c.Id == id).ExecuteUpdateAsync(x => x
+                .SetProperty(c => c.MiningRunId, runId).SetProperty(c => c.Source, CandidateSource.Mining).SetProperty(c => c.Uncertainty, u));
+        }
+    }
+
+    [Fact]
+    public async Task Review_next_scoped_to_a_run_most_uncertain_first_hands_out_that_runs_most_uncertain_pending_item_and_nothing_from_other_runs()
+    {
+        await using var f = await ArrangeAsync();
+        var (runA, runB) = (await AddMiningRunAsync(f), await AddMiningRunAsync(f));
+        var a = await f.AddAsync(5);          // oldest first: a[0] .. a[4], then b, then loose
+        f.Clock.Advance(TimeSpan.FromMinutes(1));
+        var b = await f.AddAsync(2);
+        f.Clock.Advance(TimeSpan.FromMinutes(1));
+        var loose = await f.AddAsync(1);      // generated, no run
+        await ScoreAsync(f, runA, a, 0.2, 0.9, null, 0.6, 0.99);
+        await ScoreAsync(f, runB, b, 0.95, 0.97);
+        // The most uncertain item of run A is decided already: it is not pending, so it is not handed out.
+        await f.Review.DecideAsync(f.Owner, a[4], new Decision(DecisionKind.Approve), 0);
+        var scope = new ClaimScope(RunId: runA, Order: CandidateSort.MostUncertain);
+
+        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, scope: scope))!.Id);   // 0.9
+        Assert.Equal(a[3], (await f.Assign.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);   // 0.6: R1 holds 0.9
+        Assert.Equal(a[0], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId, scope: scope))!.Id);   // 0.2
+        // Asking again gives R1 the item they hold; skipping it hands the unscored item (unscored come last).
+        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, scope: scope))!.Id);
+        Assert.Equal(a[2], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [a[1]], scope))!.Id);
+        // Skipped items go back to the pool: the next reviewer in the scope gets the most uncertain of them.
+        Assert.Null(await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [a[1], a[2]], scope));
+        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.Author, f.TaskId, scope: scope))!.Id);
+        Assert.Equal(a[2], (await f.Assign.ClaimNextAsync(f.Author, f.TaskId, [a[1]], scope))!.Id);
+        // Run A is exhausted for the Author (R2 and R3 hold the rest): run B's more uncertain items and the loose one
+        // are never handed out in this scope.
+        Assert.Null(await f.Assign.ClaimNextAsync(f.Author, f.TaskId, [a[1], a[2]], scope));
+
+        // The same order over run B; without a scope: the oldest unheld pending item of the task, as before.
+        Assert.Equal(b[1], (await f.Assign.ClaimNextAsync(f.Author, f.TaskId, scope: new ClaimScope(RunId: runB, Order: CandidateSort.MostUncertain)))!.Id);
+        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.Owner, f.TaskId))!.Id);
+        Assert.Equal(loose[0], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [a[2], b[0]]))!.Id);
+
+        // Rescoring changes who is next: after a new score, the freed items come back in the new order.
+        await f.Assign.ReleaseAsync(f.R2, f.TaskId);
+        await f.Assign.ReleaseAsync(f.R3, f.TaskId);
+        await ScoreAsync(f, runA, [a[0], a[3]], 0.8, 0.1);
+        Assert.Equal(a[0], (await f.Assign.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);
+    }
+
+    [Fact]
+    public async Task Reviewers_claiming_concurrently_in_a_run_scope_get_disjoint_items_of_that_run_only()
+    {
+        await using var f = await ArrangeAsync();
+        var (run, other) = (await AddMiningRunAsync(f), await AddMiningRunAsync(f));
+        var inRun = await f.AddAsync(20);
+        var elsewhere = await f.AddAsync(6);
+        await ScoreAsync(f, run, inRun, inRun.Select((_, i) => (double?)((i * 7 % 20) / 20.0)).ToArray());
+        await ScoreAsync(f, other, elsewhere, elsewhere.Select(_ => (double?)1.0).ToArray());
+        var scope = new ClaimScope(RunId: run, Order: CandidateSort.MostUncertain);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task<List<(Guid Id, double? U)>> Work(string user)
+        {
+            await gate.Task;
+            var got = new List<(Guid, double?)>();
+            while (await f.Assign.ClaimNextAsync(user, f.TaskId, scope: scope) is { } item)
+            {
+                got.Add((item.Id, item.Uncertainty));
+                await f.Review.DecideAsync(user, item.Id, new Decision(DecisionKind.Approve), item.Version);
+            }
+            return got;
+        }
+        var one = Task.Run(() => Work(f.R1));
+        var two = Task.Run(() => Work(f.R2));
+        gate.SetResult();
+        var (ra, rb) = (await one, await two);
+
+        Assert.Empty(ra.Select(x => x.Id).Intersect(rb.Select(x => x.Id)));
+        Assert.Equal(inRun.Order(), ra.Concat(rb).Select(x => x.Id).Order());
+        // Each reviewer was handed their items most uncertain first.
+        Assert.Equal(ra.Select(x => x.U).OrderDescending(), ra.Select(x => x.U));
+        Assert.Equal(rb.Select(x => x.U).OrderDescending(), rb.Select(x => x.U));
+        foreach (var id in elsewhere) Assert.Equal(CandidateStatus.Pending, (await f.GetAsync(id)).Status);
+    }
+
     [Fact]
     public async Task Two_reviewers_claiming_at_the_same_moment_get_disjoint_items_and_never_conflict()
     {

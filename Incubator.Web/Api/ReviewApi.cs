@@ -9,7 +9,9 @@ namespace Incubator.Web.Api;
 
 public sealed record PolicyRequest(int OverlapK, double SpotCheckThreshold);
 
-public sealed record NextRequest(IReadOnlyList<Guid>? Skip);
+/// <summary>Skip: items to pass over (their leases are released). RunId/Label/Source/Sort: the queue's scope and order
+/// (default: every pending item, oldest first; Sort=MostUncertain for active learning).</summary>
+public sealed record NextRequest(IReadOnlyList<Guid>? Skip, Guid? RunId = null, string? Label = null, CandidateSource? Source = null, CandidateSort? Sort = null);
 
 public sealed record SettleRequest(DecisionKind Kind, RejectionReason? Reason = null, string? Comment = null, string? NewLabel = null);
 
@@ -62,7 +64,8 @@ public static class ReviewApi
         task.MapPut("/review-policy", (Guid taskId, PolicyRequest body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
             assign.SetPolicyAsync(UserId(user), taskId, body.OverlapK, body.SpotCheckThreshold, ct));
         task.MapPost("/assignments/next", async (Guid taskId, NextRequest? body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            await assign.ClaimNextAsync(UserId(user), taskId, body?.Skip, ct) is { } row ? Results.Ok(row) : Results.NoContent());
+            await assign.ClaimNextAsync(UserId(user), taskId, body?.Skip,
+                new ClaimScope(body?.RunId, body?.Label, body?.Source, body?.Sort ?? CandidateSort.Oldest), ct) is { } row ? Results.Ok(row) : Results.NoContent());
         task.MapDelete("/assignments", async (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
             Results.Ok(new { released = await assign.ReleaseAsync(UserId(user), taskId, ct) }));
         task.MapGet("/assignments", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
