@@ -98,6 +98,9 @@ public sealed class ReviewAssignmentApiTests : IClassFixture<ReviewAssignmentApi
         Assert.Equal(HttpStatusCode.Conflict, stolen.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await a.R1.Http.PostAsJsonAsync($"/api/candidates/{got[0]}/lease", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await a.Viewer.Http.PostAsJsonAsync(next, new { })).StatusCode);
+        // A scope naming a run with no pending items in it hands out nothing (items outside the run are not given).
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await a.R1.Http.PostAsJsonAsync(next, new { skip = new[] { got[0] }, runId = Guid.NewGuid(), sort = "MostUncertain" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await a.R1.Http.DeleteAsync($"/api/tasks/{a.TaskId}/assignments")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await a.R2.Http.DeleteAsync($"/api/tasks/{a.TaskId}/assignments")).StatusCode);
 
