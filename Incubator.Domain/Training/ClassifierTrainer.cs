@@ -20,6 +20,10 @@ public sealed class TrainingResult
 
     public required IReadOnlyList<string> Log { get; init; }
 
+    /// <summary>Wall-clock seconds spent training each family (featurising, the L2 search and the head), without
+    /// the validation evaluation that follows.</summary>
+    public IReadOnlyDictionary<ModelFamily, double> Seconds { get; init; } = new Dictionary<ModelFamily, double>();
+
     /// <summary>Every trained model of the run by family (auto keeps the loser too, for comparison).</summary>
     public IReadOnlyDictionary<ModelFamily, TrainedClassifier> Models { get; init; } = new Dictionary<ModelFamily, TrainedClassifier>();
 }
@@ -28,10 +32,21 @@ public sealed class TrainingResult
 /// single-threaded so a seed reproduces the model bit for bit) and evaluates on validation and gold.</summary>
 public sealed class ClassifierTrainer
 {
-    /// <summary>L2 weight of the maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²).</summary>
-    public float SparseL2 { get; init; } = 0.1f;
+    /// <summary>Candidate L2 weights of the sparse maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²). With
+    /// more than one, each is fitted on the training rows and the one with the best validation macro-F1 is kept
+    /// (ties: the earlier candidate) — only training and validation data are used, so it stays deterministic.</summary>
+    public IReadOnlyList<float> SparseL2 { get; init; } = [0.03f, 0.1f, 0.3f];
 
-    public float DenseL2 { get; init; } = 0.01f;
+    public IReadOnlyList<float> DenseL2 { get; init; } = [0.003f, 0.01f, 0.03f, 0.1f];
+
+    /// <summary>Longest character n-gram for text in scripts without spaces (1..CharMaxGram).</summary>
+    public int CharMaxGram { get; init; } = 3;
+
+    /// <summary>Sparse features use sublinear term frequency (1 + ln count).</summary>
+    public bool SparseSublinear { get; init; } = true;
+
+    /// <summary>The encoder of the dense family (a memoising instance lets a benchmark embed each text once).</summary>
+    public DenseFeaturizer Dense { get; init; } = DenseFeaturizer.Shared;
 
     public int MaxIterations { get; init; } = 400;
 
@@ -54,14 +69,16 @@ public sealed class ClassifierTrainer
         var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense } : [options.Family];
         var compared = new List<(ModelFamily, EvaluationReport, EvaluationReport?)>();
         var models = new Dictionary<ModelFamily, TrainedClassifier>();
+        var seconds = new Dictionary<ModelFamily, double>();
         for (var f = 0; f < families.Length; f++)
         {
             ct.ThrowIfCancellationRequested();
             var family = families[f];
             var sw = Stopwatch.StartNew();
             var model = family == ModelFamily.Sparse
-                ? TrainSparse(labels, train, options, (s, m) => Report(s, m, f + 1, families.Length), ct)
-                : TrainDense(labels, train, options, (s, m) => Report(s, m, f + 1, families.Length), ct);
+                ? TrainSparse(labels, train, validation, options, (s, m) => Report(s, m, f + 1, families.Length), ct)
+                : TrainDense(labels, train, validation, options, (s, m) => Report(s, m, f + 1, families.Length), ct);
+            seconds[family] = sw.Elapsed.TotalSeconds;
             ct.ThrowIfCancellationRequested();
             Report("evaluate", $"{family}: trained in {sw.Elapsed.TotalSeconds:0.0} s; evaluating", f + 1, families.Length);
             var v = Evaluation.Evaluate(model, validation);
@@ -84,6 +101,7 @@ public sealed class ClassifierTrainer
             Compared = compared,
             Log = log,
             Models = models,
+            Seconds = seconds,
         };
     }
 
@@ -138,11 +156,13 @@ public sealed class ClassifierTrainer
             throw new TrainingDataException("The validation part is empty; at least one validation row is needed.");
     }
 
-    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
         var mode = SparseFeaturizer.ChooseMode(train.Select(r => r.Text));
-        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : "character 1-3-grams (text mostly in a script without spaces)")}, TF-IDF");
-        var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode);
+        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : $"character 1-{CharMaxGram}-grams (text mostly in a script without spaces)")}, " +
+            (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
+        var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode, SparseSublinear, mode == TokenMode.Char ? CharMaxGram : null);
         if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
         var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
         var index = LabelIndex(labels);
@@ -153,14 +173,14 @@ public sealed class ClassifierTrainer
             rows.Add((index[r.Label], new VBuffer<float>(featurizer.Dimension, idx.Length, val, idx)));
         }
         report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
-        var head = FitHead(rows, labels.Count, featurizer.Dimension, options, SparseL2, ct);
-        return new TrainedClassifier(labels, featurizer, head);
+        return FitBest(labels, rows, featurizer.Dimension, validation, options, SparseL2, "Sparse", h => new TrainedClassifier(labels, featurizer, h), report, ct);
     }
 
-    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
         report("featurize", $"Dense: embedding {train.Count} texts with all-MiniLM-L6-v2 (English only)");
-        var featurizer = DenseFeaturizer.Shared;
+        var featurizer = Dense;
         var index = LabelIndex(labels);
         var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
         const int chunk = 256;
@@ -173,8 +193,32 @@ public sealed class ClassifierTrainer
             report("featurize", $"Dense: embedded {Math.Min(start + chunk, train.Count)} of {train.Count} texts");
         }
         report("fit", "Dense: fitting the maximum-entropy head (L-BFGS)");
-        var head = FitHead(rows, labels.Count, DenseFeaturizer.Dimension, options, DenseL2, ct);
-        return new TrainedClassifier(labels, featurizer, head);
+        return FitBest(labels, rows, DenseFeaturizer.Dimension, validation, options, DenseL2, "Dense", h => new TrainedClassifier(labels, featurizer, h), report, ct);
+    }
+
+    /// <summary>Fits one head per candidate L2 weight and keeps the best on validation macro-F1 (ties: earlier).</summary>
+    private TrainedClassifier FitBest(IReadOnlyList<string> labels, List<(int Label, VBuffer<float> Features)> rows, int dimension,
+        IReadOnlyList<LabeledText> validation, TrainingOptions options, IReadOnlyList<float> grid, string family,
+        Func<LinearHead, TrainedClassifier> build, Action<string, string> report, CancellationToken ct)
+    {
+        if (grid.Count == 0) throw new InvalidOperationException("At least one L2 weight is needed.");
+        TrainedClassifier? best = null;
+        var bestScore = double.NegativeInfinity;
+        var bestL2 = grid[0];
+        foreach (var l2 in grid)
+        {
+            ct.ThrowIfCancellationRequested();
+            var model = build(FitHead(rows, labels.Count, dimension, options, l2, ct));
+            if (grid.Count == 1) return model;
+            var score = Evaluation.Evaluate(model, validation).MacroF1;
+            report("fit", $"{family}: L2 {l2:0.###}: validation macro-F1 {score:0.000}");
+            if (score > bestScore)
+            {
+                (best, bestScore, bestL2) = (model, score, l2);
+            }
+        }
+        report("fit", $"{family}: kept L2 {bestL2:0.###}");
+        return best!;
     }
 
     internal static Dictionary<string, int> LabelIndex(IReadOnlyList<string> labels)

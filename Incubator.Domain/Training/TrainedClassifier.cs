@@ -8,7 +8,7 @@ namespace Incubator.Domain.Training;
 public sealed class TrainedClassifier : ITextClassifier
 {
     private const string Magic = "INCUBATOR-CLASSIFIER";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     private readonly SparseFeaturizer? _sparse;
     private readonly DenseFeaturizer? _dense;
@@ -126,13 +126,13 @@ public sealed class TrainedClassifier : ITextClassifier
         {
             if (r.ReadString() != Magic) throw new InvalidDataException("This is not a saved Incubator classifier.");
             var version = r.ReadInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"Unsupported classifier format version {version}.");
+            if (version is < 1 or > FormatVersion) throw new InvalidDataException($"Unsupported classifier format version {version}.");
             var family = (ModelFamily)r.ReadInt32();
             var labels = new string[r.ReadInt32()];
             for (var i = 0; i < labels.Length; i++) labels[i] = r.ReadString();
             if (family == ModelFamily.Sparse)
             {
-                var sparse = SparseFeaturizer.Read(r);
+                var sparse = SparseFeaturizer.Read(r, version);
                 return new TrainedClassifier(labels, sparse, LinearHead.Read(r));
             }
             if (family == ModelFamily.Dense) return new TrainedClassifier(labels, DenseFeaturizer.Shared, LinearHead.Read(r));

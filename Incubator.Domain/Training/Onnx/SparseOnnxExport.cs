@@ -38,11 +38,29 @@ internal static class SparseOnnxExport
             n++;
             counts[n - 1] = pool.Count;
         }
-        var tfidf = g.Node("TfIdfVectorizer", [tokens], ["tfidf"], "",
-            ("mode", "TFIDF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
-            ("max_skip_count", 0L), ("ngram_counts", counts),
-            ("ngram_indexes", Enumerable.Range(0, featurizer.Dimension).Select(i => (long)i).ToArray()),
-            ("pool_strings", pool.ToArray()), ("weights", featurizer.Idf));
+        var indexes = Enumerable.Range(0, featurizer.Dimension).Select(i => (long)i).ToArray();
+        string tfidf;
+        if (!featurizer.Sublinear)
+        {
+            tfidf = g.Node("TfIdfVectorizer", [tokens], ["tfidf"], "",
+                ("mode", "TFIDF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
+                ("max_skip_count", 0L), ("ngram_counts", counts), ("ngram_indexes", indexes),
+                ("pool_strings", pool.ToArray()), ("weights", featurizer.Idf));
+        }
+        else
+        {
+            // Sublinear tf: counts c ≥ 0 → min(c, 1) × (1 + ln max(c, 1)) = 0 for c = 0, 1 + ln c otherwise; × idf.
+            var tf = g.Node("TfIdfVectorizer", [tokens], ["tf"], "",
+                ("mode", "TF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
+                ("max_skip_count", 0L), ("ngram_counts", counts), ("ngram_indexes", indexes),
+                ("pool_strings", pool.ToArray()));
+            var one = g.FloatTensor(g.Unique("one"), [1f]);
+            var present = g.Node("Min", [tf, one]);
+            var log = g.Node("Log", [g.Node("Max", [tf, one])]);
+            var damped = g.Node("Mul", [present, g.Node("Add", [log, one])]);
+            var idf = g.FloatTensor("idf", featurizer.Idf, featurizer.Dimension);
+            tfidf = g.Node("Mul", [damped, idf], ["tfidf"]);
+        }
 
         var x = L2Normalize(g, tfidf);
         OnnxHead.Append(g, x, head, labels);
