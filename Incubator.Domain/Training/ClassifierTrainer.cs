@@ -66,7 +66,8 @@ public sealed class ClassifierTrainer
         }
         Report("prepare", $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
 
-        var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense } : [options.Family];
+        var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid } : [options.Family];
+        var cache = new FeatureCache();
         var compared = new List<(ModelFamily, EvaluationReport, EvaluationReport?)>();
         var models = new Dictionary<ModelFamily, TrainedClassifier>();
         var seconds = new Dictionary<ModelFamily, double>();
@@ -75,9 +76,13 @@ public sealed class ClassifierTrainer
             ct.ThrowIfCancellationRequested();
             var family = families[f];
             var sw = Stopwatch.StartNew();
-            var model = family == ModelFamily.Sparse
-                ? TrainSparse(labels, train, validation, options, (s, m) => Report(s, m, f + 1, families.Length), ct)
-                : TrainDense(labels, train, validation, options, (s, m) => Report(s, m, f + 1, families.Length), ct);
+            Action<string, string> report = (s, m) => Report(s, m, f + 1, families.Length);
+            var model = family switch
+            {
+                ModelFamily.Sparse => TrainSparse(labels, train, validation, options, cache, report, ct),
+                ModelFamily.Dense => TrainDense(labels, train, validation, options, cache, report, ct),
+                _ => TrainHybrid(labels, train, validation, options, cache, report, ct),
+            };
             seconds[family] = sw.Elapsed.TotalSeconds;
             ct.ThrowIfCancellationRequested();
             Report("evaluate", $"{family}: trained in {sw.Elapsed.TotalSeconds:0.0} s; evaluating", f + 1, families.Length);
@@ -105,6 +110,9 @@ public sealed class ClassifierTrainer
         };
     }
 
+    /// <summary>The best macro-F1 on gold (when every family has it) or validation; ties keep the simpler family
+    /// (sparse, then dense, then hybrid). For text that is not English, a family using the English-only encoder
+    /// (dense, hybrid) is kept only when it also beats sparse on validation.</summary>
     private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out string reason)
     {
         if (compared.Count == 1)
@@ -112,19 +120,24 @@ public sealed class ClassifierTrainer
             reason = $"{compared[0].Family} (the only family trained)";
             return compared[0].Family;
         }
-        var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
-        var dense = compared.First(c => c.Family == ModelFamily.Dense);
         var english = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
-        var onGold = sparse.Gold is not null && dense.Gold is not null;
-        var denseBetterOnValidation = dense.Validation.MacroF1 > sparse.Validation.MacroF1;
-        var denseBetterOnGold = onGold && dense.Gold!.MacroF1 > sparse.Gold!.MacroF1;
-        var pickDense = onGold ? denseBetterOnGold && (english || denseBetterOnValidation) : denseBetterOnValidation;
+        var onGold = compared.All(c => c.Gold is not null);
         var basis = onGold ? "gold" : "validation";
-        reason = pickDense
-            ? $"Dense: better macro-F1 on {basis}" + (english ? "" : " (the text is not English; validation agrees that dense is better)")
-            : $"Sparse: " + (onGold ? (denseBetterOnGold ? "dense is better on gold but the text is not English and validation does not confirm it" : "better or equal macro-F1 on gold")
-                : "better or equal macro-F1 on validation") + (english ? "" : "; the text is not English, which the dense encoder does not know");
-        return pickDense ? ModelFamily.Dense : ModelFamily.Sparse;
+        double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) => onGold ? c.Gold!.MacroF1 : c.Validation.MacroF1;
+        var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
+        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || english || c.Validation.MacroF1 > sparse.Validation.MacroF1).ToList();
+        var order = new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid };
+        var best = eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
+        var topOverall = compared.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
+        var scores = string.Join(", ", compared.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {Score(c):0.000}"));
+        reason = $"{best.Family}: best macro-F1 on {basis} ({scores})";
+        if (!english)
+            reason += best.Family == ModelFamily.Sparse
+                ? topOverall.Family != ModelFamily.Sparse
+                    ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and validation does not confirm it"
+                    : "; the text is not English, which the encoder does not know"
+                : " (the text is not English; validation agrees that it beats sparse)";
+        return best.Family;
     }
 
     internal static void Validate(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation, IReadOnlyList<LabeledText>? gold)
@@ -156,44 +169,85 @@ public sealed class ClassifierTrainer
             throw new TrainingDataException("The validation part is empty; at least one validation row is needed.");
     }
 
-    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
-        TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    /// <summary>Features computed once per training run and shared by the families of auto.</summary>
+    private sealed class FeatureCache
     {
+        public SparseFeaturizer? Sparse;
+        public List<(int[] Indices, float[] Values)>? SparseRows;
+        public float[][]? Embeddings;
+    }
+
+    private (SparseFeaturizer Featurizer, List<(int[] Indices, float[] Values)> Rows) SparseFeatures(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        if (cache.Sparse is not null) return (cache.Sparse, cache.SparseRows!);
         var mode = SparseFeaturizer.ChooseMode(train.Select(r => r.Text));
         report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : $"character 1-{CharMaxGram}-grams (text mostly in a script without spaces)")}, " +
             (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
         var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode, SparseSublinear, mode == TokenMode.Char ? CharMaxGram : null);
         if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
-        var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
-        var index = LabelIndex(labels);
+        var rows = new List<(int[] Indices, float[] Values)>(train.Count);
         foreach (var r in train)
         {
             ct.ThrowIfCancellationRequested();
-            var (idx, val) = featurizer.Featurize(r.Text);
-            rows.Add((index[r.Label], new VBuffer<float>(featurizer.Dimension, idx.Length, val, idx)));
+            rows.Add(featurizer.Featurize(r.Text));
         }
+        cache.Sparse = featurizer;
+        cache.SparseRows = rows;
+        return (featurizer, rows);
+    }
+
+    private float[][] Embeddings(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        if (cache.Embeddings is not null) return cache.Embeddings;
+        report("featurize", $"Dense: embedding {train.Count} texts with all-MiniLM-L6-v2 (English only)");
+        var result = new float[train.Count][];
+        const int chunk = 256;
+        for (var start = 0; start < train.Count; start += chunk)
+        {
+            ct.ThrowIfCancellationRequested();
+            var part = train.Skip(start).Take(chunk).Select(r => r.Text).ToList();
+            var vectors = Dense.Embed(part);
+            vectors.CopyTo(result, start);
+            report("featurize", $"Dense: embedded {Math.Min(start + chunk, train.Count)} of {train.Count} texts");
+        }
+        cache.Embeddings = result;
+        return result;
+    }
+
+    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        var (featurizer, features) = SparseFeatures(train, cache, report, ct);
+        var index = LabelIndex(labels);
+        var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(featurizer.Dimension, features[i].Indices.Length, features[i].Values, features[i].Indices))).ToList();
         report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
         return FitBest(labels, rows, featurizer.Dimension, validation, options, SparseL2, "Sparse", h => new TrainedClassifier(labels, featurizer, h), report, ct);
     }
 
     private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
-        TrainingOptions options, Action<string, string> report, CancellationToken ct)
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
     {
-        report("featurize", $"Dense: embedding {train.Count} texts with all-MiniLM-L6-v2 (English only)");
-        var featurizer = Dense;
+        var vectors = Embeddings(train, cache, report, ct);
         var index = LabelIndex(labels);
-        var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
-        const int chunk = 256;
-        for (var start = 0; start < train.Count; start += chunk)
-        {
-            ct.ThrowIfCancellationRequested();
-            var part = train.Skip(start).Take(chunk).ToList();
-            var vectors = featurizer.Embed(part.Select(r => r.Text).ToList());
-            for (var i = 0; i < part.Count; i++) rows.Add((index[part[i].Label], new VBuffer<float>(DenseFeaturizer.Dimension, vectors[i])));
-            report("featurize", $"Dense: embedded {Math.Min(start + chunk, train.Count)} of {train.Count} texts");
-        }
+        var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(DenseFeaturizer.Dimension, vectors[i]))).ToList();
         report("fit", "Dense: fitting the maximum-entropy head (L-BFGS)");
-        return FitBest(labels, rows, DenseFeaturizer.Dimension, validation, options, DenseL2, "Dense", h => new TrainedClassifier(labels, featurizer, h), report, ct);
+        return FitBest(labels, rows, DenseFeaturizer.Dimension, validation, options, DenseL2, "Dense", h => new TrainedClassifier(labels, Dense, h), report, ct);
+    }
+
+    private TrainedClassifier TrainHybrid(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        var (featurizer, features) = SparseFeatures(train, cache, report, ct);
+        var vectors = Embeddings(train, cache, report, ct);
+        var index = LabelIndex(labels);
+        var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
+        var rows = train.Select((r, i) =>
+        {
+            var (idx, val) = TrainedClassifier.HybridFeatures(features[i], vectors[i], featurizer.Dimension);
+            return (index[r.Label], new VBuffer<float>(dimension, idx.Length, val, idx));
+        }).ToList();
+        report("fit", $"Hybrid: {featurizer.Dimension} sparse features + {DenseFeaturizer.Dimension} embedding dimensions; fitting the maximum-entropy head (L-BFGS)");
+        return FitBest(labels, rows, dimension, validation, options, SparseL2, "Hybrid", h => new TrainedClassifier(labels, featurizer, Dense, h), report, ct);
     }
 
     /// <summary>Fits one head per candidate L2 weight and keeps the best on validation macro-F1 (ties: earlier).</summary>

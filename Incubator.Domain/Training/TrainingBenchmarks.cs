@@ -257,7 +257,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             // Inference of the full-split models through plain ONNX Runtime, one thread.
             foreach (var (fam, model) in final!.Models.OrderBy(m => m.Key))
             {
-                var n = fam == ModelFamily.Dense ? Math.Min(testTexts.Count, 256) : Math.Min(testTexts.Count, 2000);
+                var n = model.NeedsOnnxRuntimeExtensions ? Math.Min(testTexts.Count, 256) : Math.Min(testTexts.Count, 2000);
                 var texts = testTexts.Take(n).ToArray();
                 var onnx = model.ExportOnnx();
                 using var single = new OnnxClassifier(onnx, model.Labels, fam, model.NeedsOnnxRuntimeExtensions, intraOpThreads: 1) { BatchSize = 1 };

@@ -14,6 +14,15 @@ internal static class SparseOnnxExport
         g.Opset("com.microsoft", 1);
         g.Input("text", OnnxType.String, "N");
 
+        var tfidf = AppendTfIdf(g, featurizer);
+        var x = L2Normalize(g, tfidf);
+        OnnxHead.Append(g, x, head, labels);
+        return g.Build("incubator_sparse", "Incubator", $"Sparse text classifier ({featurizer.Mode} n-grams, TF-IDF, maximum entropy). Input: text, string [N].");
+    }
+
+    /// <summary>text → lower-case → tokens → (sublinear) TF-IDF [N, D], not yet normalised.</summary>
+    internal static string AppendTfIdf(OnnxGraphBuilder g, SparseFeaturizer featurizer)
+    {
         var lower = g.Node("StringNormalizer", ["text"], ["text_lower"], "",
             ("case_change_action", "LOWER"), ("is_case_sensitive", 1L), ("locale", Locale));
         string[] separators = featurizer.Mode == TokenMode.Char ? [""] : [SparseFeaturizer.SeparatorRegex];
@@ -62,9 +71,7 @@ internal static class SparseOnnxExport
             tfidf = g.Node("Mul", [damped, idf], ["tfidf"]);
         }
 
-        var x = L2Normalize(g, tfidf);
-        OnnxHead.Append(g, x, head, labels);
-        return g.Build("incubator_sparse", "Incubator", $"Sparse text classifier ({featurizer.Mode} n-grams, TF-IDF, maximum entropy). Input: text, string [N].");
+        return tfidf;
     }
 
     internal static string L2Normalize(OnnxGraphBuilder g, string x)
