@@ -36,6 +36,7 @@ public static class BenchmarkCatalog
         new Training.SparseTrainingBenchmark(),
         new Training.DatasetBenchmark(Training.ModelFamily.Sparse),
         new Training.DatasetBenchmark(),
+        new Mining.Query.QueryThroughputBenchmark(),
     ];
 }
 

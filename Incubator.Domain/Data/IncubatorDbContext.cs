@@ -31,10 +31,18 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<ReviewPolicy> ReviewPolicies => Set<ReviewPolicy>();
     public DbSet<ReviewLease> ReviewLeases => Set<ReviewLease>();
     public DbSet<ReviewVote> ReviewVotes => Set<ReviewVote>();
+    public DbSet<Datasets.DatasetVersion> DatasetVersions => Set<Datasets.DatasetVersion>();
+    public DbSet<Datasets.DatasetItem> DatasetItems => Set<Datasets.DatasetItem>();
+    public DbSet<Datasets.GoldSet> GoldSets => Set<Datasets.GoldSet>();
+    public DbSet<Datasets.GoldItem> GoldItems => Set<Datasets.GoldItem>();
+    public DbSet<Training.ModelVersion> ModelVersions => Set<Training.ModelVersion>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<Mining.Corpus> Corpora => Set<Mining.Corpus>();
     public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
     public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();
     public DbSet<Mining.MiningRun> MiningRuns => Set<Mining.MiningRun>();
+    public DbSet<Incubator.Domain.Mining.Query.QueryRun> QueryRuns => Set<Incubator.Domain.Mining.Query.QueryRun>();
+    public DbSet<Incubator.Domain.Mining.Query.QueryHit> QueryHits => Set<Incubator.Domain.Mining.Query.QueryHit>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

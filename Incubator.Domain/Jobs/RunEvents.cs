@@ -16,6 +16,8 @@ namespace Incubator.Domain.Jobs;
 [JsonDerivedType(typeof(TaskChanged), "TaskChanged")]
 [JsonDerivedType(typeof(ReviewChanged), "ReviewChanged")]
 [JsonDerivedType(typeof(AssignmentChanged), "AssignmentChanged")]
+[JsonDerivedType(typeof(TrainingProgressed), "TrainingProgressed")]
+[JsonDerivedType(typeof(ModelChanged), "ModelChanged")]
 public abstract record RunEvent(Guid ProjectId);
 
 /// <summary>A job was queued, started, made progress, or finished.</summary>
@@ -45,6 +47,13 @@ public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, s
 public sealed record RunProgress(
     Guid ProjectId, Guid RunId, int Round, IReadOnlyDictionary<string, int> Pool, IReadOnlyDictionary<string, int> Selected, int Target,
     long InputTokens, long OutputTokens, decimal Cost, int Calls, double AcceptedPerSecond) : RunEvent(ProjectId);
+
+/// <summary>A training run moved on: its stage, iteration (when the trainer reports one) and time since it started.</summary>
+public sealed record TrainingProgressed(Guid ProjectId, Guid ModelVersionId, string Stage, int? Iteration, int? TotalIterations, string? Message,
+    double ElapsedSeconds) : RunEvent(ProjectId);
+
+/// <summary>A model version changed state (trained, failed, published, retired).</summary>
+public sealed record ModelChanged(Guid ProjectId, Guid ModelVersionId, Guid TaskId, Training.ModelVersionState State) : RunEvent(ProjectId);
 
 /// <summary>Someone opened or left a task's review pages.</summary>
 public sealed record PresenceChanged(Guid ProjectId, Guid TaskId) : RunEvent(ProjectId);

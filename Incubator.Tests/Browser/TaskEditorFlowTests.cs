@@ -34,7 +34,12 @@ public sealed class TaskEditorFlowTests(BrowserFixture browser)
         await Expect(instruction).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("Acme Router X2"));
 
         // Edit a label: rename it and give it a definition that nearly repeats the next one.
+        // The template's labels are rendered first; renaming before that render settles would be overwritten by it.
+        var firstName = author.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First;
+        await Expect(firstName).ToHaveValueAsync("billing");
         await author.FillAsync("label-name-0", "billing questions");
+        await firstName.PressAsync("Tab");
+        await Expect(firstName).ToHaveValueAsync("billing questions");
         await author.FillAsync("label-desc-0", "Questions about invoices, charges and refunds.");
         await author.FillAsync("label-desc-1", "Questions about charges, invoices and getting refunds.");
         var warning = author.Page.Locator("[data-testid=hint-warning][data-code=DefinitionsSimilar]");

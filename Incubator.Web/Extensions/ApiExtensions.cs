@@ -9,6 +9,12 @@ public static class ApiExtensions
     {
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Incubator API";
+            doc.Info.Description = "Send `Authorization: Bearer <personal token>` (create one under Account → API tokens).";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddSingleton<CorpusUploads>();
         return builder;
     }
@@ -21,6 +27,10 @@ public static class ApiExtensions
         api.MapTasksApi();
         api.MapReviewApi();
         api.MapMiningApi();
+        api.MapQueryApi();
+        api.MapTrainingApi();
+        // The OpenAPI document describes the API; it is public like any API description and reveals no data.
+        app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
 }

@@ -3,6 +3,7 @@ using Incubator.Domain.Embeddings;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
+using Incubator.Domain.Training;
 using Incubator.Web.Accounts;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -19,6 +20,7 @@ public static class DataExtensions
         builder.Services.AddIncubatorTasks();
         builder.Services.AddIncubatorReview();
         builder.Services.Configure<ReviewOptions>(builder.Configuration.GetSection(ReviewOptions.Section));
+        builder.Services.AddIncubatorRegistry();
         builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).
         builder.Services.AddHostedService<StartupTasks>();

@@ -2,6 +2,7 @@ using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Mining;
+using Incubator.Domain.Mining.Query;
 
 namespace Incubator.Web.Extensions;
 
@@ -13,6 +14,7 @@ public static class JobsExtensions
         builder.Services.AddIncubatorLlm(builder.Configuration);
         builder.Services.AddIncubatorGeneration();
         builder.Services.AddIncubatorMining();
+        builder.Services.AddIncubatorQueries();
         return builder;
     }
 }

@@ -23,6 +23,12 @@ public interface IProjectsClient
     Task PresenceChanged(PresenceChanged e);
 
     Task ReviewChanged(ReviewChanged e);
+
+    /// <summary>A training run's stage, iteration and elapsed time.</summary>
+    Task TrainingProgressed(TrainingProgressed e);
+
+    /// <summary>A model version was trained, failed, was cancelled, published or retired.</summary>
+    Task ModelChanged(ModelChanged e);
 }
 
 /// <summary>Relays a project's live events to members who joined its group. Membership is checked on join, on the
@@ -79,6 +85,12 @@ internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub, 
                     break;
                 case ReviewChanged r:
                     await group.ReviewChanged(r);
+                    break;
+                case TrainingProgressed tp:
+                    await group.TrainingProgressed(tp);
+                    break;
+                case ModelChanged mc:
+                    await group.ModelChanged(mc);
                     break;
                 default:
                     logger.LogDebug("No hub method for {EventType}", e.GetType().Name);

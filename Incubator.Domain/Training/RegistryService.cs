@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Datasets;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Projects;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Training;
+
+public sealed record ModelVersionSummary(
+    Guid Id, Guid ProjectId, Guid TaskId, string TaskName, int Number, string RequestedFamily, string? Family, int Seed, ModelVersionState State,
+    int DatasetNumber, double? Accuracy, double? MacroF1, double? GoldAccuracy, double? GoldMacroF1, Guid? JobId, DateTimeOffset CreatedAt,
+    DateTimeOffset? PublishedAt, JobState? JobState)
+{
+    /// <summary>A row still marked Training whose job was cancelled while queued (or died) shows what really happened.</summary>
+    public ModelVersionState EffectiveState => State == ModelVersionState.Training
+        ? JobState switch { Jobs.JobState.Cancelled => ModelVersionState.Cancelled, Jobs.JobState.Failed => ModelVersionState.Failed, _ => State }
+        : State;
+
+    /// <summary>Gold wherever it exists, validation otherwise.</summary>
+    public double? PreferredAccuracy => GoldAccuracy ?? Accuracy;
+
+    public double? PreferredMacroF1 => GoldMacroF1 ?? MacroF1;
+}
+
+public sealed record ModelVersionDetail(
+    ModelVersionSummary Summary, StoredReport? Validation, StoredReport? Gold, IReadOnlyList<StoredComparison> Compared, string? ModelCard,
+    string? BundleSha256, long? BundleBytes, string? Error, double? TrainingSeconds, Guid DatasetVersionId, Guid? GoldSetId,
+    string? CreatedByEmail, string? PublishedByEmail);
+
+public sealed record StartTrainingRequest(Guid TaskId, string Family = "auto", int Seed = 1, Guid? DatasetVersionId = null);
+
+/// <summary>The model registry: start training (Author), list and read model versions (Viewer), publish and retire
+/// (Author), and hand out bundles (Viewer for published models, Author for the rest).</summary>
+public sealed class RegistryService(
+    IDbContextFactory<IncubatorDbContext> dbFactory,
+    ProjectAccess access,
+    DatasetService datasets,
+    JobQueue jobs,
+    ModelStore store,
+    IRunEvents events,
+    TimeProvider time)
+{
+    public static readonly string[] Families = ["sparse", "dense", "hybrid", "auto"];
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<ModelVersionSummary> StartTrainingAsync(string userId, StartTrainingRequest request, CancellationToken ct = default)
+    {
+        var family = (request.Family ?? "").Trim().ToLowerInvariant();
+        if (!Families.Contains(family))
+            throw new DomainValidationException("family", "TrainingFamilyUnknown", $"Unknown model family '{request.Family}'; use sparse, dense, hybrid or auto.", request.Family ?? "");
+        Guid projectId;
+        string taskName;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == request.TaskId, ct)
+                ?? throw new ForbiddenException("You do not have access to this task.");
+            projectId = task.ProjectId;
+            taskName = task.Name;
+        }
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        var dataset = request.DatasetVersionId is { } dv
+            ? await datasets.GetAsync(userId, dv, ct)
+            : await datasets.FreezeAsync(userId, request.TaskId, request.Seed, DatasetService.DefaultValidationShare, ct);
+        if (dataset.TaskId != request.TaskId)
+            throw new DomainValidationException("datasetVersionId", "TrainingDatasetOtherTask", "That dataset version belongs to another task.");
+        var gold = await datasets.GetGoldAsync(userId, request.TaskId, ct);
+        var model = new ModelVersion
+        {
+            Id = Guid.NewGuid(), ProjectId = projectId, TaskId = request.TaskId, DatasetVersionId = dataset.Id, GoldSetId = gold?.Id,
+            RequestedFamily = family, Seed = request.Seed, State = ModelVersionState.Training, CreatedAt = time.GetUtcNow(), CreatedById = userId,
+        };
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            model.Number = (await db.ModelVersions.Where(m => m.TaskId == request.TaskId).MaxAsync(m => (int?)m.Number, ct) ?? 0) + 1;
+            db.ModelVersions.Add(model);
+            await db.SaveChangesAsync(ct);
+        }
+        var job = await jobs.EnqueueAsync(userId, projectId, TrainingRunJobKind.Name, $"Train · {taskName} · v{model.Number} ({family})",
+            new TrainingRunJobKind.Payload(model.Id), ct);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            await db.ModelVersions.Where(m => m.Id == model.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.JobId, job.Id), ct);
+        return (await GetAsync(userId, model.Id, ct)).Summary;
+    }
+
+    public async Task<IReadOnlyList<ModelVersionSummary>> ListAsync(string userId, Guid projectId, Guid? taskId = null, bool publishedOnly = false,
+        CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await Summaries(db, db.ModelVersions.AsNoTracking().Where(m => m.ProjectId == projectId && (taskId == null || m.TaskId == taskId)
+            && (!publishedOnly || m.State == ModelVersionState.Published))).ToListAsync(ct);
+        return rows.OrderByDescending(r => r.CreatedAt).ToList();
+    }
+
+    public async Task<ModelVersionDetail> GetAsync(string userId, Guid modelVersionId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var m = await db.ModelVersions.AsNoTracking().SingleOrDefaultAsync(x => x.Id == modelVersionId, ct)
+            ?? throw new ForbiddenException("You do not have access to this model.");
+        await access.RequireAsync(m.ProjectId, userId, ProjectRole.Viewer, ct);
+        var summary = await Summaries(db, db.ModelVersions.AsNoTracking().Where(x => x.Id == modelVersionId)).SingleAsync(ct);
+        var created = await db.Users.Where(u => u.Id == m.CreatedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
+        var published = m.PublishedById is null ? null : await db.Users.Where(u => u.Id == m.PublishedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
+        return new ModelVersionDetail(summary, Read<StoredReport>(m.ValidationJson), Read<StoredReport>(m.GoldJson),
+            Read<List<StoredComparison>>(m.ComparedJson) ?? [], m.ModelCard, m.BundleSha256, m.BundleBytes, m.Error, m.TrainingSeconds,
+            m.DatasetVersionId, m.GoldSetId, created, published);
+    }
+
+    public Task<ModelVersionSummary> PublishAsync(string userId, Guid modelVersionId, CancellationToken ct = default) =>
+        TransitionAsync(userId, modelVersionId, ModelVersionState.Published, [ModelVersionState.Draft, ModelVersionState.Retired], ct);
+
+    public Task<ModelVersionSummary> RetireAsync(string userId, Guid modelVersionId, CancellationToken ct = default) =>
+        TransitionAsync(userId, modelVersionId, ModelVersionState.Retired, [ModelVersionState.Published, ModelVersionState.Draft], ct);
+
+    /// <summary>The bundle file of a model the caller may download: Viewers get published models, Authors any finished one.</summary>
+    public async Task<(string Path, string FileName, ModelVersionSummary Model)> OpenBundleAsync(string userId, Guid modelVersionId, CancellationToken ct = default)
+    {
+        var (m, summary) = await RequireDownloadableAsync(userId, modelVersionId, ct);
+        var path = store.BundlePath(m.ProjectId, m.Id);
+        if (!File.Exists(path)) throw new NotFoundException("The model's bundle file is missing from the model store.");
+        var safeName = new string(summary.TaskName.Select(ch => char.IsAsciiLetterOrDigit(ch) ? char.ToLowerInvariant(ch) : '-').ToArray()).Trim('-');
+        return (path, $"{(safeName.Length == 0 ? "model" : safeName)}-v{m.Number}.zip", summary);
+    }
+
+    /// <summary>The in-app model file for prediction, with the same access rule as the bundle.</summary>
+    public async Task<(string Path, ModelVersionSummary Model)> OpenModelAsync(string userId, Guid modelVersionId, CancellationToken ct = default)
+    {
+        var (m, summary) = await RequireDownloadableAsync(userId, modelVersionId, ct);
+        var path = store.ModelPath(m.ProjectId, m.Id);
+        if (!File.Exists(path)) throw new NotFoundException("The model file is missing from the model store.");
+        return (path, summary);
+    }
+
+    private async Task<(ModelVersion Model, ModelVersionSummary Summary)> RequireDownloadableAsync(string userId, Guid modelVersionId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var m = await db.ModelVersions.AsNoTracking().SingleOrDefaultAsync(x => x.Id == modelVersionId, ct)
+            ?? throw new ForbiddenException("You do not have access to this model.");
+        var role = await access.RequireAsync(m.ProjectId, userId, ProjectRole.Viewer, ct);
+        if (m.State is ModelVersionState.Training or ModelVersionState.Failed or ModelVersionState.Cancelled)
+            throw new ConflictException("This model has no artefacts: its training did not finish.");
+        if (m.State != ModelVersionState.Published && role < ProjectRole.Author)
+            throw new ForbiddenException("Only published models can be downloaded with the Viewer role.");
+        var summary = await Summaries(db, db.ModelVersions.AsNoTracking().Where(x => x.Id == modelVersionId)).SingleAsync(ct);
+        return (m, summary);
+    }
+
+    private async Task<ModelVersionSummary> TransitionAsync(string userId, Guid modelVersionId, ModelVersionState to, ModelVersionState[] from, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var m = await db.ModelVersions.SingleOrDefaultAsync(x => x.Id == modelVersionId, ct)
+            ?? throw new ForbiddenException("You do not have access to this model.");
+        await access.RequireAsync(m.ProjectId, userId, ProjectRole.Author, ct);
+        if (!from.Contains(m.State))
+            throw new ConflictException($"A {m.State.ToString().ToLowerInvariant()} model cannot become {to.ToString().ToLowerInvariant()}.");
+        var now = time.GetUtcNow();
+        m.State = to;
+        if (to == ModelVersionState.Published)
+        {
+            m.PublishedAt = now;
+            m.PublishedById = userId;
+        }
+        else
+        {
+            m.RetiredAt = now;
+            m.RetiredById = userId;
+        }
+        var taskName = await db.Tasks.Where(t => t.Id == m.TaskId).Select(t => t.Name).SingleAsync(ct);
+        db.Activity.Add(new ActivityEntry { ProjectId = m.ProjectId, UserId = userId, At = now, Kind = to == ModelVersionState.Published ? "model.published" : "model.retired", Detail = $"{taskName} · v{m.Number}" });
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(new ModelChanged(m.ProjectId, m.Id, m.TaskId, m.State), ct);
+        return (await GetAsync(userId, modelVersionId, ct)).Summary;
+    }
+
+    private static IQueryable<ModelVersionSummary> Summaries(IncubatorDbContext db, IQueryable<ModelVersion> q) =>
+        q.Select(m => new ModelVersionSummary(m.Id, m.ProjectId, m.TaskId, db.Tasks.Where(t => t.Id == m.TaskId).Select(t => t.Name).FirstOrDefault() ?? "",
+            m.Number, m.RequestedFamily, m.Family, m.Seed, m.State,
+            db.DatasetVersions.Where(d => d.Id == m.DatasetVersionId).Select(d => d.Number).FirstOrDefault(),
+            m.Accuracy, m.MacroF1, m.GoldAccuracy, m.GoldMacroF1, m.JobId, m.CreatedAt, m.PublishedAt,
+            db.Jobs.Where(j => j.Id == m.JobId).Select(j => (JobState?)j.State).FirstOrDefault()));
+
+    internal static T? Read<T>(string? json) where T : class => json is null ? null : JsonSerializer.Deserialize<T>(json, Json);
+}
+
+/// <summary>The training job's kind and payload (the handler lives beside the trainer).</summary>
+public static class TrainingRunJobKind
+{
+    public const string Name = "training.run";
+
+    public sealed record Payload(Guid ModelVersionId);
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Incubator.Domain.Data;
+using Incubator.Domain.Datasets;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Tasks;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Training;
+
+/// <summary>Runs one training of a <see cref="ModelVersion"/> as a durable job: reads the frozen dataset (and the task's
+/// gold set), trains with <see cref="ClassifierTrainer"/>, writes the bundle and the in-app model into the model store,
+/// and records metrics and the model card on the row. Training is deterministic for a seed, so a job interrupted by a
+/// restart simply trains again from the start.</summary>
+public sealed class RegistryTrainingJob(
+    IDbContextFactory<IncubatorDbContext> dbFactory,
+    DatasetService datasets,
+    ModelStore store,
+    ClassifierTrainer trainer,
+    IRunEvents events,
+    TimeProvider time) : IJobHandler
+{
+    public string Kind => TrainingRunJobKind.Name;
+
+    public async Task RunAsync(JobContext context)
+    {
+        var ct = context.CancellationToken;
+        var payload = context.ReadPayload<TrainingRunJobKind.Payload>();
+        ModelVersion model;
+        TaskSpec spec;
+        string projectName;
+        IReadOnlyList<string> llms;
+        GoldSet? goldSet = null;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            model = await db.ModelVersions.AsNoTracking().SingleAsync(m => m.Id == payload.ModelVersionId, ct);
+            if (model.State != ModelVersionState.Training) return; // finished before a restart: nothing left to do
+            var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == model.TaskId, ct);
+            spec = await DatasetService.CurrentSpecAsync(db, task, ct);
+            projectName = await db.Projects.Where(p => p.Id == model.ProjectId).Select(p => p.Name).SingleAsync(ct);
+            if (model.GoldSetId is { } gid) goldSet = await db.GoldSets.AsNoTracking().SingleOrDefaultAsync(g => g.Id == gid, ct);
+            var lineageJson = await db.DatasetVersions.Where(d => d.Id == model.DatasetVersionId).Select(d => d.LineageJson).SingleAsync(ct);
+            var runIds = (JsonSerializer.Deserialize<DatasetLineage>(lineageJson)?.RunIds ?? []).ToList();
+            llms = (await db.GenerationRuns.AsNoTracking().Where(r => runIds.Contains(r.Id)).Select(r => new { r.ConnectionName, r.Model }).Distinct().ToListAsync(ct))
+                .Select(r => $"{r.Model} (connection “{r.ConnectionName}”)").Order(StringComparer.Ordinal).ToList();
+        }
+        var started = time.GetTimestamp();
+        try
+        {
+            var content = await datasets.ReadContentAsync(model.DatasetVersionId, ct);
+            var present = content.Train.Concat(content.Validation).Select(r => r.Label).ToHashSet(StringComparer.Ordinal);
+            // The task's order, limited to labels that have data (a label without samples cannot be learned).
+            var labels = spec.Labels.Select(l => l.Name).Where(present.Contains).ToList();
+            var train = content.Train.Select(r => new LabeledText(r.Label, r.Text)).ToList();
+            var validation = content.Validation.Select(r => new LabeledText(r.Label, r.Text)).ToList();
+            List<LabeledText>? gold = null;
+            if (goldSet is not null)
+            {
+                var rows = await datasets.ReadGoldAsync(goldSet.Id, ct);
+                gold = rows.Where(r => labels.Contains(r.Label)).Select(r => new LabeledText(r.Label, r.Text)).ToList();
+                if (gold.Count < rows.Count)
+                    await context.LogAsync($"{rows.Count - gold.Count} gold rows have labels without training data and are left out of the gold evaluation.", "warning");
+                if (gold.Count == 0) gold = null;
+            }
+            await context.LogAsync($"Training {model.RequestedFamily} (seed {model.Seed}) on dataset rows: {train.Count} train, {validation.Count} validation"
+                + (gold is null ? "; no gold set." : $"; gold set {goldSet!.FileName} ({gold.Count} rows)."));
+            var reporter = new Reporter(context, events, model, time, started);
+            var family = model.RequestedFamily switch { "sparse" => ModelFamily.Sparse, "dense" => ModelFamily.Dense, "hybrid" => ModelFamily.Hybrid, _ => ModelFamily.Auto };
+            var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, new TrainingOptions(family, model.Seed), reporter, ct), ct);
+            await reporter.FlushAsync();
+            foreach (var line in result.Log) await context.LogAsync(line);
+            ct.ThrowIfCancellationRequested();
+
+            var chosen = Name(result.ChosenFamily);
+            var validationReport = Store(result.Model.Labels, result.Validation);
+            var goldReport = result.Gold is null ? null : Store(result.Model.Labels, result.Gold);
+            var compared = result.Compared.Select(c => new StoredComparison(Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
+            var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
+            var card = RegistryModelCard.Write(new ModelCardInput(projectName, spec, dataset.TaskVersionNumber, model.Number, chosen, model.RequestedFamily, model.Seed,
+                dataset, llms, validationReport, goldReport, goldSet?.FileName, compared, time.GetUtcNow()));
+
+            await publishStage("export", "Writing the bundle and the in-app model.");
+            await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
+            await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
+            {
+                ModelBundle.Write(s, result.Model, new BundleInfo($"{spec.Name}", $"v{model.Number}", card));
+                return Task.CompletedTask;
+            }, ct);
+            string sha;
+            long bytes;
+            await using (var f = File.OpenRead(store.BundlePath(model.ProjectId, model.Id)))
+            {
+                bytes = f.Length;
+                sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(f, ct));
+            }
+            var seconds = time.GetElapsedTime(started).TotalSeconds;
+            await context.CommitAsync(1, $"Done: {chosen}, accuracy {result.Validation.Accuracy:0.000}",
+                log: $"Chose {chosen}: validation accuracy {result.Validation.Accuracy:0.000}, macro-F1 {result.Validation.MacroF1:0.000}"
+                     + (result.Gold is { } g ? $"; gold accuracy {g.Accuracy:0.000}, macro-F1 {g.MacroF1:0.000}" : "") + $"; bundle {bytes:N0} bytes, SHA-256 {sha}.",
+                extraWrites: db => db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training).ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.State, ModelVersionState.Draft)
+                    .SetProperty(m => m.Family, chosen)
+                    .SetProperty(m => m.Accuracy, result.Validation.Accuracy)
+                    .SetProperty(m => m.MacroF1, result.Validation.MacroF1)
+                    .SetProperty(m => m.GoldAccuracy, result.Gold == null ? null : result.Gold.Accuracy)
+                    .SetProperty(m => m.GoldMacroF1, result.Gold == null ? null : result.Gold.MacroF1)
+                    .SetProperty(m => m.ValidationJson, JsonSerializer.Serialize(validationReport, RegistryService.Json))
+                    .SetProperty(m => m.GoldJson, goldReport == null ? null : JsonSerializer.Serialize(goldReport, RegistryService.Json))
+                    .SetProperty(m => m.ComparedJson, JsonSerializer.Serialize(compared, RegistryService.Json))
+                    .SetProperty(m => m.ModelCard, card)
+                    .SetProperty(m => m.BundleSha256, sha)
+                    .SetProperty(m => m.BundleBytes, bytes)
+                    .SetProperty(m => m.TrainingSeconds, seconds)));
+            await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, ModelVersionState.Draft), CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Only a user's cancel ends the model version; a pause or shutdown leaves it to be trained again on resume.
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var cancelRequested = await db.Jobs.Where(j => j.Id == context.JobId).Select(j => j.CancelRequested).SingleAsync(CancellationToken.None);
+            if (cancelRequested) await EndAsync(model, ModelVersionState.Cancelled, null);
+            throw;
+        }
+        catch (Exception ex) when (ex is not LeaseLostException)
+        {
+            await EndAsync(model, ModelVersionState.Failed, ex.Message);
+            throw;
+        }
+
+        Task publishStage(string stage, string message) =>
+            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, stage, null, null, message, time.GetElapsedTime(started).TotalSeconds)).AsTask();
+    }
+
+    private async Task EndAsync(ModelVersion model, ModelVersionState state, string? error)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+            await db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.State, state).SetProperty(m => m.Error, error == null ? null : error.Length > 2000 ? error.Substring(0, 2000) : error), CancellationToken.None);
+        store.DeleteFolder(model.ProjectId, model.Id);
+        await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, state), CancellationToken.None);
+    }
+
+    public static string Name(ModelFamily f) => f switch { ModelFamily.Sparse => "sparse", ModelFamily.Dense => "dense", ModelFamily.Hybrid => "hybrid", _ => "auto" };
+
+    public static StoredReport Store(IReadOnlyList<string> labels, EvaluationReport r) =>
+        new(labels.ToList(), r.Count, r.Accuracy, r.MacroF1,
+            r.PerClass.Select(p => new StoredClassMetrics(p.Label, p.Precision, p.Recall, p.F1, p.Support)).ToList(),
+            r.Confusion,
+            r.Misclassified.Take(200).Select(m => new StoredMisclassified(m.Text, m.Actual, m.Predicted, m.Probability)).ToList());
+
+    /// <summary>Relays trainer progress. Each report is published as a live event before training goes on (in order,
+    /// and a cancel asked for on seeing it is honoured at the trainer's next check); the job row is written at most once
+    /// a second, in the background, one write after another.</summary>
+    private sealed class Reporter(JobContext context, IRunEvents events, ModelVersion model, TimeProvider time, long started) : IProgress<TrainingProgress>
+    {
+        private readonly object _gate = new();
+        private Task _chain = Task.CompletedTask;
+        private long _lastCommit;
+
+        public void Report(TrainingProgress value)
+        {
+            var elapsed = time.GetElapsedTime(started).TotalSeconds;
+            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, value.Stage, value.Iteration, value.TotalIterations, value.Message, elapsed))
+                .AsTask().GetAwaiter().GetResult();
+            if (_lastCommit != 0 && time.GetElapsedTime(_lastCommit) < TimeSpan.FromSeconds(1)) return;
+            _lastCommit = time.GetTimestamp();
+            var fraction = value.Iteration is { } i && value.TotalIterations is { } n && n > 0 ? Math.Clamp((i - 1) / (double)n, 0, 0.99) : 0;
+            var message = value.Message is null ? value.Stage : $"{value.Stage}: {value.Message}";
+            lock (_gate)
+                _chain = _chain.ContinueWith(_ => context.CommitAsync(fraction, message), TaskScheduler.Default).Unwrap();
+        }
+
+        public Task FlushAsync()
+        {
+            lock (_gate) return _chain;
+        }
+    }
+}

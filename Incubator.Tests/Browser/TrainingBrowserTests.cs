@@ -1,0 +1,107 @@
+using System.IO.Compression;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Training;
+using Incubator.Tests.Infrastructure;
+using Incubator.Tests.Registry;
+using Incubator.Tests.Training;
+using Microsoft.EntityFrameworkCore;
+using static Microsoft.Playwright.Assertions;
+
+namespace Incubator.Tests.Browser;
+
+/// <summary>Issue 6's browser test: an Author trains from approved data, sees the metrics and the confusion matrix,
+/// publishes; a Viewer downloads the bundle and gets a prediction in the playground.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class TrainingBrowserTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Author_trains_and_publishes_and_a_viewer_downloads_and_predicts()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var url = portal.ServerAddress;
+        var author = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await author.RegisterAsync("train-author@example.com", "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("Training project");
+        await portal.RegisterAsync("train-viewer@example.com");
+        var taskId = await portal.CreateTaskAsync("train-author@example.com", projectId, TrainingFlowTests.SupportTask, ("train-viewer@example.com", ProjectRole.Viewer));
+        var authorId = await portal.UserIdAsync("train-author@example.com");
+        var rows = TrainingFixtures.English();
+        await portal.SeedApprovedAsync(projectId, taskId, rows.Select(r => (r.Label, r.Text)), authorId);
+
+        await author.GotoAsync($"/projects/{projectId}/models");
+        await Expect(author.Page.GetByTestId("dense-english-only")).ToContainTextAsync("English only");
+        await author.SelectAsync("train-family", "sparse");
+        await Expect(author.Page.GetByTestId("train-start")).ToHaveAttributeAsync("data-family", "sparse");
+        await author.ClickAsync("train-start");
+        await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
+        await author.WaitInteractiveAsync();
+        await Expect(author.Page.GetByTestId("model-state")).Not.ToHaveAttributeAsync("data-state", "Training", new() { Timeout = 120_000 });
+        var model = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.TaskId == taskId));
+        Assert.True(model.State == ModelVersionState.Draft, $"{model.State} ({model.RequestedFamily}): {model.Error}");
+        await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft");
+        var accuracy = author.Page.GetByTestId("metrics-validation").GetByTestId("metric-accuracy");
+        await Expect(accuracy).ToHaveAttributeAsync("data-value", model.Accuracy!.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(model.Accuracy >= 0.85);
+        var cells = author.Page.GetByTestId("metrics-validation").GetByTestId("confusion-cell");
+        await Expect(cells).ToHaveCountAsync(9);
+        var counts = await cells.EvaluateAllAsync<int[]>("cs => cs.map(c => parseInt(c.dataset.count))");
+        var validationCount = await portal.QueryAsync(db => db.DatasetItems.CountAsync(i => i.DatasetVersionId == model.DatasetVersionId && i.Split == Incubator.Domain.Datasets.DatasetSplit.Validation));
+        Assert.Equal(validationCount, counts.Sum());
+        await Expect(author.Page.GetByTestId("metrics-validation").GetByTestId("per-class-row")).ToHaveCountAsync(3);
+
+        await author.ClickAsync("model-publish");
+        await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Published");
+        await author.Page.Context.CloseAsync();
+
+        var viewer = await PortalBrowser.OpenAsync(browser.Browser, url);
+        await viewer.SignInAsync("train-viewer@example.com", PortalExtensions.GoodPassword);
+        await viewer.GotoAsync($"/projects/{projectId}/models/{model.Id}");
+        await Expect(viewer.Page.GetByTestId("model-publish")).ToHaveCountAsync(0);
+        var download = await viewer.Page.RunAndWaitForDownloadAsync(() => viewer.ClickAsync("model-download"));
+        var path = await download.PathAsync();
+        using (var zip = ZipFile.OpenRead(path!))
+        {
+            Assert.NotNull(zip.GetEntry("model.onnx"));
+            Assert.NotNull(zip.GetEntry("labels.json"));
+        }
+        using (var bundle = ModelBundle.Read(File.OpenRead(path!)))
+            Assert.Equal(["billing", "technical", "shipping"], bundle.Labels);
+
+        await viewer.GotoAsync($"/projects/{projectId}/playground");
+        await viewer.FillAsync("play-text", "My parcel never arrived and the tracking number does not work");
+        await viewer.ClickAsync("play-predict");
+        await Expect(viewer.Page.GetByTestId("play-label")).ToHaveTextAsync("shipping");
+        await Expect(viewer.Page.GetByTestId("play-prob")).ToHaveCountAsync(3);
+        await Expect(viewer.Page.GetByTestId("play-term").First).ToBeVisibleAsync();
+
+        await viewer.ClickAsync("play-batch");
+        await viewer.FillAsync("play-text", "I want a refund for the double charge\nThe app crashes when I log in");
+        await viewer.ClickAsync("play-predict");
+        await Expect(viewer.Page.GetByTestId("play-row")).ToHaveCountAsync(2);
+        await Expect(viewer.Page.GetByTestId("play-row-label").Nth(0)).ToHaveTextAsync("billing");
+        await Expect(viewer.Page.GetByTestId("play-row-label").Nth(1)).ToHaveTextAsync("technical");
+
+        // A personal token from the account page works for the API once, and is shown only once.
+        await viewer.GotoAsync("/account/tokens");
+        await viewer.FillAsync("token-name", "deploy script");
+        await viewer.ClickAsync("token-create");
+        var secret = (await viewer.Page.GetByTestId("token-secret").TextContentAsync())!.Trim();
+        Assert.StartsWith("inc_", secret);
+        await Expect(viewer.Page.GetByTestId("token-row")).ToHaveCountAsync(1);
+        using (var http = new HttpClient { BaseAddress = new Uri(url) })
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+            using var response = await http.PostAsync($"/api/models/{model.Id}/predict",
+                new StringContent("{\"texts\":[\"Where is my parcel?\"]}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("\"label\":\"shipping\"", await response.Content.ReadAsStringAsync());
+            await viewer.GotoAsync("/account/tokens");
+            await Expect(viewer.Page.GetByTestId("token-secret")).ToHaveCountAsync(0);
+            await viewer.ClickAsync("token-revoke");
+            await Expect(viewer.Page.GetByTestId("token-revoke")).ToHaveCountAsync(0);
+            using var revoked = await http.GetAsync($"/api/projects/{projectId}/models");
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, revoked.StatusCode);
+        }
+        await viewer.Page.Context.CloseAsync();
+    }
+}

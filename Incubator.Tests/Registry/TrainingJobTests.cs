@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Training;
+using Incubator.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Incubator.Tests.Registry;
+
+/// <summary>The training job: live progress events (stage, elapsed) and a kept log; a cancel while running ends the
+/// model version as cancelled with nothing in the model store; a cancel while queued shows as cancelled too.</summary>
+public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
+{
+    public sealed class Portal : PortalFactory;
+
+    private readonly Portal _portal;
+
+    public TrainingJobTests(Portal portal) => _portal = portal;
+
+    private async Task<(string UserId, Guid ProjectId, Guid TaskId)> ArrangeAsync(string prefix)
+    {
+        var email = PortalExtensions.UniqueEmail(prefix);
+        var (projectId, taskId) = await TrainingFlowTests.ArrangeAsync(_portal, email);
+        return (await _portal.UserIdAsync(email), projectId, taskId);
+    }
+
+    private Task<ModelVersionSummary> StartAsync(string userId, Guid taskId, string family = "sparse") =>
+        _portal.InScopeAsync(sp => sp.GetRequiredService<RegistryService>().StartTrainingAsync(userId, new StartTrainingRequest(taskId, family, 5)));
+
+    private async Task<ModelVersionSummary> WaitAsync(string userId, Guid modelId, Func<ModelVersionSummary, bool> done)
+    {
+        var registry = _portal.Services.GetRequiredService<RegistryService>();
+        for (var i = 0; i < 1500; i++)
+        {
+            var s = (await registry.GetAsync(userId, modelId)).Summary;
+            if (done(s)) return s;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The model never reached the expected state.");
+    }
+
+    [Fact]
+    public async Task Progress_is_published_live_and_the_log_is_kept()
+    {
+        var (userId, projectId, taskId) = await ArrangeAsync("job-progress");
+        var seen = new ConcurrentQueue<TrainingProgressed>();
+        using var sub = _portal.Services.GetRequiredService<IRunEvents>().Subscribe(projectId, e =>
+        {
+            if (e is TrainingProgressed p) seen.Enqueue(p);
+            return Task.CompletedTask;
+        });
+        var started = await StartAsync(userId, taskId);
+        var done = await WaitAsync(userId, started.Id, s => s.EffectiveState != ModelVersionState.Training);
+        Assert.Equal(ModelVersionState.Draft, done.State);
+
+        var events = seen.Where(p => p.ModelVersionId == started.Id).ToList();
+        Assert.Contains(events, p => p.Stage == "prepare");
+        Assert.Contains(events, p => p.Stage == "evaluate");
+        Assert.Contains(events, p => p.Stage == "export");
+        Assert.All(events, p => Assert.True(p.ElapsedSeconds >= 0));
+        // Elapsed time only moves forward.
+        Assert.True(events.Zip(events.Skip(1)).All(x => x.Second.ElapsedSeconds >= x.First.ElapsedSeconds));
+
+        var log = await _portal.InScopeAsync(sp => sp.GetRequiredService<JobQueue>().GetLogAsync(userId, done.JobId!.Value));
+        Assert.Contains(log, l => l.Message.StartsWith("Training sparse (seed 5)", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Message.StartsWith("Chose sparse: validation accuracy", StringComparison.Ordinal));
+        var job = await _portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == done.JobId));
+        Assert.Equal(JobState.Succeeded, job.State);
+    }
+
+    [Fact]
+    public async Task Cancel_while_training_ends_the_version_as_cancelled_and_leaves_no_artefacts()
+    {
+        var (userId, projectId, taskId) = await ArrangeAsync("job-cancel");
+        var queue = _portal.Services.GetRequiredService<JobQueue>();
+        Guid? jobId = null;
+        var cancelled = 0;
+        var gate = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The job publishes each progress report before training goes on, so cancelling on the first one is honoured
+        // at the trainer's next check — no timing involved.
+        using var sub = _portal.Services.GetRequiredService<IRunEvents>().Subscribe(projectId, async e =>
+        {
+            if (e is TrainingProgressed && Interlocked.Exchange(ref cancelled, 1) == 0)
+            {
+                var id = await gate.Task;
+                await queue.CancelAsync(userId, id);
+            }
+        });
+        var started = await StartAsync(userId, taskId);
+        jobId = started.JobId;
+        gate.SetResult(jobId!.Value);
+
+        var done = await WaitAsync(userId, started.Id, s => s.State != ModelVersionState.Training);
+        Assert.Equal(ModelVersionState.Cancelled, done.State);
+        Assert.Null(done.Accuracy);
+        var store = _portal.Services.GetRequiredService<ModelStore>();
+        Assert.False(Directory.Exists(store.Folder(projectId, started.Id)));
+        var job = await _portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId));
+        for (var i = 0; i < 100 && !job.IsFinished; i++)
+        {
+            await Task.Delay(100);
+            job = await _portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId));
+        }
+        Assert.Equal(JobState.Cancelled, job.State);
+        // The log written before the cancel is kept.
+        var log = await queue.GetLogAsync(userId, jobId.Value);
+        Assert.Contains(log, l => l.Message.StartsWith("Training sparse", StringComparison.Ordinal));
+        // Nothing can be downloaded from a cancelled version.
+        await Assert.ThrowsAsync<Incubator.Domain.Common.ConflictException>(() => _portal.Services.GetRequiredService<RegistryService>().OpenBundleAsync(userId, started.Id));
+    }
+
+    [Fact]
+    public async Task Auto_trains_both_families_records_the_comparison_and_says_dense_is_english_only()
+    {
+        var (userId, _, taskId) = await ArrangeAsync("job-auto");
+        var started = await StartAsync(userId, taskId, "auto");
+        var done = await WaitAsync(userId, started.Id, s => s.EffectiveState != ModelVersionState.Training);
+        var detail = await _portal.Services.GetRequiredService<RegistryService>().GetAsync(userId, started.Id);
+        Assert.True(done.State == ModelVersionState.Draft, detail.Error);
+        Assert.Equal(["sparse", "dense"], detail.Compared.Select(c => c.Family));
+        Assert.Contains(done.Family, new[] { "sparse", "dense" });
+        var chosen = detail.Compared.Single(c => c.Family == done.Family);
+        Assert.Equal(chosen.Accuracy, done.Accuracy);
+        Assert.Contains("- Tried sparse: validation accuracy", detail.ModelCard);
+        Assert.Contains("- Tried dense: validation accuracy", detail.ModelCard);
+        if (done.Family == "dense") Assert.Contains("knows English only", detail.ModelCard);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using Incubator.Domain.Common;
+using Incubator.Domain.Datasets;
+using Incubator.Domain.Training;
+using Incubator.Web.Accounts;
+
+namespace Incubator.Web.Api;
+
+public sealed record FreezeRequest(int Seed = 1, double ValidationShare = DatasetService.DefaultValidationShare);
+
+/// <summary>Datasets, gold sets, training and the model registry over HTTP. Every call goes through a service that checks
+/// the caller's role in the project; with a personal token (Bearer) the caller is the token's owner.</summary>
+public static class TrainingApi
+{
+    public static RouteGroupBuilder MapTrainingApi(this RouteGroupBuilder api)
+    {
+        var task = api.MapGroup("/tasks/{taskId:guid}").RequireAuthorization().WithTags("Datasets and training");
+        task.MapGet("/datasets", (Guid taskId, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+            datasets.ListAsync(UserId(user), taskId, ct));
+        task.MapPost("/datasets", (Guid taskId, FreezeRequest? body, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+            datasets.FreezeAsync(UserId(user), taskId, body?.Seed ?? 1, body?.ValidationShare ?? DatasetService.DefaultValidationShare, ct));
+        task.MapGet("/gold", async (Guid taskId, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+            await datasets.GetGoldAsync(UserId(user), taskId, ct) is { } gold ? Results.Ok(gold) : Results.NoContent());
+        task.MapPost("/gold", async (Guid taskId, IFormFile? file, ClaimsPrincipal user, DatasetService datasets, CancellationToken ct) =>
+        {
+            if (file is null)
+                throw new DomainValidationException("file", "UploadMissingFile", "Send the gold set as a multipart form field named 'file'.");
+            await using var stream = file.OpenReadStream();
+            return await datasets.ImportGoldAsync(UserId(user), taskId, file.FileName, stream, ct);
+        }).DisableAntiforgery();
+        task.MapPost("/training", (Guid taskId, StartTrainingBody? body, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+            registry.StartTrainingAsync(UserId(user), new StartTrainingRequest(taskId, body?.Family ?? "auto", body?.Seed ?? 1, body?.DatasetVersionId), ct));
+
+        var projects = api.MapGroup("/projects/{ProjectId:guid}/models").RequireAuthorization(ProjectPolicies.Viewer).WithTags("Models");
+        projects.MapGet("/", (Guid projectId, Guid? taskId, bool? published, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+            registry.ListAsync(UserId(user), projectId, taskId, published ?? false, ct))
+            .WithSummary("List the project's model versions (published only with ?published=true).");
+
+        var models = api.MapGroup("/models/{modelId:guid}").RequireAuthorization().WithTags("Models");
+        models.MapGet("/", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+            registry.GetAsync(UserId(user), modelId, ct));
+        models.MapGet("/bundle", async (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+        {
+            var (path, name, _) = await registry.OpenBundleAsync(UserId(user), modelId, ct);
+            return Results.File(path, "application/zip", name);
+        }).WithSummary("Download the model bundle (model.onnx, labels.json, model-card.md, README.md, checksums).");
+        models.MapPost("/predict", (Guid modelId, PredictBody? body, bool? explain, ClaimsPrincipal user, RegistryPrediction prediction, CancellationToken ct) =>
+            prediction.PredictAsync(UserId(user), modelId, body?.Texts, explain ?? false, ct))
+            .WithSummary("Classify texts: {\"texts\": [...]} in, label and probabilities per text out (same order). ?explain=true adds, for the sparse family, the words that pushed each decision.");
+        models.MapPost("/publish", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+            registry.PublishAsync(UserId(user), modelId, ct));
+        models.MapPost("/retire", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+            registry.RetireAsync(UserId(user), modelId, ct));
+        return api;
+    }
+
+    public sealed record PredictBody(IReadOnlyList<string?>? Texts);
+
+    public sealed record StartTrainingBody(string? Family, int? Seed, Guid? DatasetVersionId);
+
+    internal static string UserId(ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
+}
