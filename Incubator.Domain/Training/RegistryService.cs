@@ -102,6 +102,9 @@ public sealed class RegistryService(
             ?? throw new ForbiddenException("You do not have access to this model.");
         await access.RequireAsync(m.ProjectId, userId, ProjectRole.Viewer, ct);
         var summary = await Summaries(db, db.ModelVersions.AsNoTracking().Where(x => x.Id == modelVersionId)).SingleAsync(ct);
+        // Read the row again after the summary: the training job may have finished between the two reads, and a summary
+        // saying Draft must never come with the metrics of the row as it was while still training.
+        m = await db.ModelVersions.AsNoTracking().SingleAsync(x => x.Id == modelVersionId, ct);
         var created = await db.Users.Where(u => u.Id == m.CreatedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
         var published = m.PublishedById is null ? null : await db.Users.Where(u => u.Id == m.PublishedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
         return new ModelVersionDetail(summary, Read<StoredReport>(m.ValidationJson), Read<StoredReport>(m.GoldJson),

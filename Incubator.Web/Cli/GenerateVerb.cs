@@ -23,27 +23,7 @@ internal static class GenerateVerb
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var o = Parse(args);
-        string json;
-        try
-        {
-            json = await File.ReadAllTextAsync(o.Task, ct);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException($"Cannot read the task file '{o.Task}': {ex.Message}");
-        }
-        TaskSpec spec;
-        try
-        {
-            spec = TaskJson.Parse(json);
-            TaskSpecValidator.EnsureValid(spec);
-        }
-        catch (DomainValidationException ex)
-        {
-            stderr.WriteLine($"error: the task file '{o.Task}' is not valid:");
-            foreach (var d in ex.Details) stderr.WriteLine($"  {d.Field}: {d.Message}");
-            return 2;
-        }
+        if (await CliTaskFile.ReadAsync(o.Task, stderr, ct) is not { } spec) return 2;
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
