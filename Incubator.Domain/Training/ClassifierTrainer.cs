@@ -20,6 +20,10 @@ public sealed class TrainingResult
 
     public required IReadOnlyList<string> Log { get; init; }
 
+    /// <summary>Wall-clock seconds spent training each family (featurising, the L2 search and the head), without
+    /// the validation evaluation that follows.</summary>
+    public IReadOnlyDictionary<ModelFamily, double> Seconds { get; init; } = new Dictionary<ModelFamily, double>();
+
     /// <summary>Every trained model of the run by family (auto keeps the loser too, for comparison).</summary>
     public IReadOnlyDictionary<ModelFamily, TrainedClassifier> Models { get; init; } = new Dictionary<ModelFamily, TrainedClassifier>();
 }
@@ -28,10 +32,21 @@ public sealed class TrainingResult
 /// single-threaded so a seed reproduces the model bit for bit) and evaluates on validation and gold.</summary>
 public sealed class ClassifierTrainer
 {
-    /// <summary>L2 weight of the maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²).</summary>
-    public float SparseL2 { get; init; } = 0.1f;
+    /// <summary>Candidate L2 weights of the sparse maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²). With
+    /// more than one, each is fitted on the training rows and the one with the best validation macro-F1 is kept
+    /// (ties: the earlier candidate) — only training and validation data are used, so it stays deterministic.</summary>
+    public IReadOnlyList<float> SparseL2 { get; init; } = [0.03f, 0.1f, 0.3f];
 
-    public float DenseL2 { get; init; } = 0.01f;
+    public IReadOnlyList<float> DenseL2 { get; init; } = [0.003f, 0.01f, 0.03f, 0.1f];
+
+    /// <summary>Longest character n-gram for text in scripts without spaces (1..CharMaxGram).</summary>
+    public int CharMaxGram { get; init; } = 3;
+
+    /// <summary>Sparse features use sublinear term frequency (1 + ln count).</summary>
+    public bool SparseSublinear { get; init; } = true;
+
+    /// <summary>The encoder of the dense family (a memoising instance lets a benchmark embed each text once).</summary>
+    public DenseFeaturizer Dense { get; init; } = DenseFeaturizer.Shared;
 
     public int MaxIterations { get; init; } = 400;
 
@@ -51,17 +66,24 @@ public sealed class ClassifierTrainer
         }
         Report("prepare", $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
 
-        var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense } : [options.Family];
+        var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid } : [options.Family];
+        var cache = new FeatureCache();
         var compared = new List<(ModelFamily, EvaluationReport, EvaluationReport?)>();
         var models = new Dictionary<ModelFamily, TrainedClassifier>();
+        var seconds = new Dictionary<ModelFamily, double>();
         for (var f = 0; f < families.Length; f++)
         {
             ct.ThrowIfCancellationRequested();
             var family = families[f];
             var sw = Stopwatch.StartNew();
-            var model = family == ModelFamily.Sparse
-                ? TrainSparse(labels, train, options, (s, m) => Report(s, m, f + 1, families.Length), ct)
-                : TrainDense(labels, train, options, (s, m) => Report(s, m, f + 1, families.Length), ct);
+            Action<string, string> report = (s, m) => Report(s, m, f + 1, families.Length);
+            var model = family switch
+            {
+                ModelFamily.Sparse => TrainSparse(labels, train, validation, options, cache, report, ct),
+                ModelFamily.Dense => TrainDense(labels, train, validation, options, cache, report, ct),
+                _ => TrainHybrid(labels, train, validation, options, cache, report, ct),
+            };
+            seconds[family] = sw.Elapsed.TotalSeconds;
             ct.ThrowIfCancellationRequested();
             Report("evaluate", $"{family}: trained in {sw.Elapsed.TotalSeconds:0.0} s; evaluating", f + 1, families.Length);
             var v = Evaluation.Evaluate(model, validation);
@@ -84,9 +106,13 @@ public sealed class ClassifierTrainer
             Compared = compared,
             Log = log,
             Models = models,
+            Seconds = seconds,
         };
     }
 
+    /// <summary>The best macro-F1 on gold (when every family has it) or validation; ties keep the simpler family
+    /// (sparse, then dense, then hybrid). For text that is not English, a family using the English-only encoder
+    /// (dense, hybrid) is kept only when it also beats sparse on validation.</summary>
     private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out string reason)
     {
         if (compared.Count == 1)
@@ -94,19 +120,24 @@ public sealed class ClassifierTrainer
             reason = $"{compared[0].Family} (the only family trained)";
             return compared[0].Family;
         }
-        var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
-        var dense = compared.First(c => c.Family == ModelFamily.Dense);
         var english = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
-        var onGold = sparse.Gold is not null && dense.Gold is not null;
-        var denseBetterOnValidation = dense.Validation.MacroF1 > sparse.Validation.MacroF1;
-        var denseBetterOnGold = onGold && dense.Gold!.MacroF1 > sparse.Gold!.MacroF1;
-        var pickDense = onGold ? denseBetterOnGold && (english || denseBetterOnValidation) : denseBetterOnValidation;
+        var onGold = compared.All(c => c.Gold is not null);
         var basis = onGold ? "gold" : "validation";
-        reason = pickDense
-            ? $"Dense: better macro-F1 on {basis}" + (english ? "" : " (the text is not English; validation agrees that dense is better)")
-            : $"Sparse: " + (onGold ? (denseBetterOnGold ? "dense is better on gold but the text is not English and validation does not confirm it" : "better or equal macro-F1 on gold")
-                : "better or equal macro-F1 on validation") + (english ? "" : "; the text is not English, which the dense encoder does not know");
-        return pickDense ? ModelFamily.Dense : ModelFamily.Sparse;
+        double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) => onGold ? c.Gold!.MacroF1 : c.Validation.MacroF1;
+        var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
+        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || english || c.Validation.MacroF1 > sparse.Validation.MacroF1).ToList();
+        var order = new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid };
+        var best = eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
+        var topOverall = compared.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
+        var scores = string.Join(", ", compared.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {Score(c):0.000}"));
+        reason = $"{best.Family}: best macro-F1 on {basis} ({scores})";
+        if (!english)
+            reason += best.Family == ModelFamily.Sparse
+                ? topOverall.Family != ModelFamily.Sparse
+                    ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and validation does not confirm it"
+                    : "; the text is not English, which the encoder does not know"
+                : " (the text is not English; validation agrees that it beats sparse)";
+        return best.Family;
     }
 
     internal static void Validate(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation, IReadOnlyList<LabeledText>? gold)
@@ -138,43 +169,110 @@ public sealed class ClassifierTrainer
             throw new TrainingDataException("The validation part is empty; at least one validation row is needed.");
     }
 
-    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    /// <summary>Features computed once per training run and shared by the families of auto.</summary>
+    private sealed class FeatureCache
     {
+        public SparseFeaturizer? Sparse;
+        public List<(int[] Indices, float[] Values)>? SparseRows;
+        public float[][]? Embeddings;
+    }
+
+    private (SparseFeaturizer Featurizer, List<(int[] Indices, float[] Values)> Rows) SparseFeatures(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        if (cache.Sparse is not null) return (cache.Sparse, cache.SparseRows!);
         var mode = SparseFeaturizer.ChooseMode(train.Select(r => r.Text));
-        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : "character 1-3-grams (text mostly in a script without spaces)")}, TF-IDF");
-        var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode);
+        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : $"character 1-{CharMaxGram}-grams (text mostly in a script without spaces)")}, " +
+            (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
+        var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode, SparseSublinear, mode == TokenMode.Char ? CharMaxGram : null);
         if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
-        var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
-        var index = LabelIndex(labels);
+        var rows = new List<(int[] Indices, float[] Values)>(train.Count);
         foreach (var r in train)
         {
             ct.ThrowIfCancellationRequested();
-            var (idx, val) = featurizer.Featurize(r.Text);
-            rows.Add((index[r.Label], new VBuffer<float>(featurizer.Dimension, idx.Length, val, idx)));
+            rows.Add(featurizer.Featurize(r.Text));
         }
-        report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
-        var head = FitHead(rows, labels.Count, featurizer.Dimension, options, SparseL2, ct);
-        return new TrainedClassifier(labels, featurizer, head);
+        cache.Sparse = featurizer;
+        cache.SparseRows = rows;
+        return (featurizer, rows);
     }
 
-    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private float[][] Embeddings(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
     {
+        if (cache.Embeddings is not null) return cache.Embeddings;
         report("featurize", $"Dense: embedding {train.Count} texts with all-MiniLM-L6-v2 (English only)");
-        var featurizer = DenseFeaturizer.Shared;
-        var index = LabelIndex(labels);
-        var rows = new List<(int Label, VBuffer<float> Features)>(train.Count);
+        var result = new float[train.Count][];
         const int chunk = 256;
         for (var start = 0; start < train.Count; start += chunk)
         {
             ct.ThrowIfCancellationRequested();
-            var part = train.Skip(start).Take(chunk).ToList();
-            var vectors = featurizer.Embed(part.Select(r => r.Text).ToList());
-            for (var i = 0; i < part.Count; i++) rows.Add((index[part[i].Label], new VBuffer<float>(DenseFeaturizer.Dimension, vectors[i])));
+            var part = train.Skip(start).Take(chunk).Select(r => r.Text).ToList();
+            var vectors = Dense.Embed(part);
+            vectors.CopyTo(result, start);
             report("featurize", $"Dense: embedded {Math.Min(start + chunk, train.Count)} of {train.Count} texts");
         }
+        cache.Embeddings = result;
+        return result;
+    }
+
+    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        var (featurizer, features) = SparseFeatures(train, cache, report, ct);
+        var index = LabelIndex(labels);
+        var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(featurizer.Dimension, features[i].Indices.Length, features[i].Values, features[i].Indices))).ToList();
+        report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
+        return FitBest(labels, rows, featurizer.Dimension, validation, options, SparseL2, "Sparse", h => new TrainedClassifier(labels, featurizer, h), report, ct);
+    }
+
+    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        var vectors = Embeddings(train, cache, report, ct);
+        var index = LabelIndex(labels);
+        var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(DenseFeaturizer.Dimension, vectors[i]))).ToList();
         report("fit", "Dense: fitting the maximum-entropy head (L-BFGS)");
-        var head = FitHead(rows, labels.Count, DenseFeaturizer.Dimension, options, DenseL2, ct);
-        return new TrainedClassifier(labels, featurizer, head);
+        return FitBest(labels, rows, DenseFeaturizer.Dimension, validation, options, DenseL2, "Dense", h => new TrainedClassifier(labels, Dense, h), report, ct);
+    }
+
+    private TrainedClassifier TrainHybrid(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    {
+        var (featurizer, features) = SparseFeatures(train, cache, report, ct);
+        var vectors = Embeddings(train, cache, report, ct);
+        var index = LabelIndex(labels);
+        var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
+        var rows = train.Select((r, i) =>
+        {
+            var (idx, val) = TrainedClassifier.HybridFeatures(features[i], vectors[i], featurizer.Dimension);
+            return (index[r.Label], new VBuffer<float>(dimension, idx.Length, val, idx));
+        }).ToList();
+        report("fit", $"Hybrid: {featurizer.Dimension} sparse features + {DenseFeaturizer.Dimension} embedding dimensions; fitting the maximum-entropy head (L-BFGS)");
+        return FitBest(labels, rows, dimension, validation, options, SparseL2, "Hybrid", h => new TrainedClassifier(labels, featurizer, Dense, h), report, ct);
+    }
+
+    /// <summary>Fits one head per candidate L2 weight and keeps the best on validation macro-F1 (ties: earlier).</summary>
+    private TrainedClassifier FitBest(IReadOnlyList<string> labels, List<(int Label, VBuffer<float> Features)> rows, int dimension,
+        IReadOnlyList<LabeledText> validation, TrainingOptions options, IReadOnlyList<float> grid, string family,
+        Func<LinearHead, TrainedClassifier> build, Action<string, string> report, CancellationToken ct)
+    {
+        if (grid.Count == 0) throw new InvalidOperationException("At least one L2 weight is needed.");
+        TrainedClassifier? best = null;
+        var bestScore = double.NegativeInfinity;
+        var bestL2 = grid[0];
+        foreach (var l2 in grid)
+        {
+            ct.ThrowIfCancellationRequested();
+            var model = build(FitHead(rows, labels.Count, dimension, options, l2, ct));
+            if (grid.Count == 1) return model;
+            var score = Evaluation.Evaluate(model, validation).MacroF1;
+            report("fit", $"{family}: L2 {l2:0.###}: validation macro-F1 {score:0.000}");
+            if (score > bestScore)
+            {
+                (best, bestScore, bestL2) = (model, score, l2);
+            }
+        }
+        report("fit", $"{family}: kept L2 {bestL2:0.###}");
+        return best!;
     }
 
     internal static Dictionary<string, int> LabelIndex(IReadOnlyList<string> labels)

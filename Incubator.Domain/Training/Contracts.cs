@@ -2,8 +2,9 @@ namespace Incubator.Domain.Training;
 
 /// <summary>Sparse: word (or, for scripts without spaces, character) n-grams with TF-IDF weights and a linear
 /// maximum-entropy head. Dense: all-MiniLM-L6-v2 sentence embeddings and a linear head (English only).
-/// Auto: train both and keep the better on gold (when given) or validation.</summary>
-public enum ModelFamily { Sparse, Dense, Auto }
+/// Hybrid: one linear head on both feature sets side by side (the sparse TF-IDF vector, then the 384-d embedding).
+/// Auto: train sparse, dense and hybrid and keep the best on gold (when given) or validation.</summary>
+public enum ModelFamily { Sparse, Dense, Auto, Hybrid }
 
 public sealed record LabeledText(string Label, string Text);
 

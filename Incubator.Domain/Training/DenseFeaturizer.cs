@@ -21,11 +21,39 @@ public sealed class DenseFeaturizer : IDisposable
 
     public static DenseFeaturizer Shared => SharedInstance.Value;
 
+    private readonly Dictionary<string, float[]>? _memo;
+
+    public DenseFeaturizer()
+    {
+    }
+
+    /// <summary>With <paramref name="memoize"/>, every text is embedded once per instance and its vector reused (the
+    /// benchmarks train on nested samples of one dataset).</summary>
+    public DenseFeaturizer(bool memoize) => _memo = memoize ? new Dictionary<string, float[]>(StringComparer.Ordinal) : null;
+
     public int BatchSize { get; init; } = 32;
 
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
+        if (_memo is null) return EmbedAll(texts);
+        float[][] result;
+        List<string> missing;
+        lock (_memo)
+        {
+            missing = texts.Select(t => t ?? "").Where(t => !_memo.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
+        }
+        var fresh = EmbedAll(missing);
+        lock (_memo)
+        {
+            for (var i = 0; i < missing.Count; i++) _memo[missing[i]] = fresh[i];
+            result = texts.Select(t => _memo[t ?? ""]).ToArray();
+        }
+        return result;
+    }
+
+    private float[][] EmbedAll(IReadOnlyList<string> texts)
+    {
         var result = new float[texts.Count][];
         for (var start = 0; start < texts.Count; start += BatchSize)
         {

@@ -81,7 +81,7 @@ public static class ModelBundle
         model.NeedsOnnxRuntimeExtensions,
         model.EnglishOnly,
         model.TokenMode?.ToString().ToLowerInvariant(),
-        model.Family == ModelFamily.Sparse
+        !model.NeedsOnnxRuntimeExtensions
             ? "Input is a 1-D string tensor [N] of raw text (N >= 1). Lower-casing uses StringNormalizer with locale C.UTF-8."
             : "Input is a 1-D string tensor [N] of raw text (N >= 1). Register onnxruntime-extensions for the BERT tokenizer.");
 
@@ -152,6 +152,7 @@ public static class ModelBundle
         {
             "sparse" => ModelFamily.Sparse,
             "dense" => ModelFamily.Dense,
+            "hybrid" => ModelFamily.Hybrid,
             _ => throw new BundleException($"{LabelsFile} names an unknown model family '{manifest.Family}'."),
         };
         OnnxClassifier classifier;

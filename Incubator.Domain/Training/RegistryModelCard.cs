@@ -49,9 +49,12 @@ public static class RegistryModelCard
         sb.AppendLine("## Model");
         sb.AppendLine();
         sb.AppendLine(c, $"- Family: **{m.Family}** (requested: {m.RequestedFamily}), seed {m.Seed}.");
-        sb.AppendLine(m.Family == "dense"
-            ? "- Features: all-MiniLM-L6-v2 sentence embeddings (English only) and a linear head."
-            : "- Features: word uni- and bi-grams with TF-IDF weighting (character n-grams for text written without spaces) and a linear maximum-entropy classifier.");
+        sb.AppendLine(m.Family switch
+        {
+            "dense" => "- Features: all-MiniLM-L6-v2 sentence embeddings (English only) and a linear head.",
+            "hybrid" => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) side by side with all-MiniLM-L6-v2 sentence embeddings (English only); one linear maximum-entropy classifier.",
+            _ => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) and a linear maximum-entropy classifier.",
+        });
         foreach (var x in m.Compared)
         {
             var gold = x.GoldAccuracy is { } ga ? string.Format(c, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";
@@ -91,8 +94,8 @@ public static class RegistryModelCard
             sb.AppendLine("- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text.");
         if (d.Lineage.SyntheticShare > 0.5)
             sb.AppendLine(c, $"- {Pct(d.Lineage.SyntheticShare)} of the training data was written by an LLM and approved by people; real texts may differ in style and length.");
-        if (m.Family == "dense")
-            sb.AppendLine("- The dense family's encoder (all-MiniLM-L6-v2) knows English only; other languages will be classified poorly.");
+        if (m.Family is "dense" or "hybrid")
+            sb.AppendLine($"- The {m.Family} family's encoder (all-MiniLM-L6-v2) knows English only; other languages will be classified poorly.");
         var smallest = d.Counts.OrderBy(kv => kv.Value).FirstOrDefault();
         if (smallest.Key is not null && smallest.Value < 20)
             sb.AppendLine(c, $"- Few examples for '{Md(smallest.Key)}' ({smallest.Value}); its scores are uncertain.");

@@ -48,7 +48,7 @@ public sealed class RegistryPrediction(RegistryService registry)
             var probabilities = new Dictionary<string, float>(StringComparer.Ordinal);
             for (var k = 0; k < model.Labels.Count; k++) probabilities[model.Labels[k]] = p.Probabilities[k];
             IReadOnlyList<TermContribution> terms = [];
-            if (explain && model.Family == ModelFamily.Sparse)
+            if (explain && model.Family is ModelFamily.Sparse or ModelFamily.Hybrid)
                 lock (model) terms = model.Explain(input[i], 8);
             result.Add(new TextPrediction(p.Label, p.Probability, probabilities, terms));
         }

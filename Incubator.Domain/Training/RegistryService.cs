@@ -42,7 +42,7 @@ public sealed class RegistryService(
     IRunEvents events,
     TimeProvider time)
 {
-    public static readonly string[] Families = ["sparse", "dense", "auto"];
+    public static readonly string[] Families = ["sparse", "dense", "hybrid", "auto"];
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -50,7 +50,7 @@ public sealed class RegistryService(
     {
         var family = (request.Family ?? "").Trim().ToLowerInvariant();
         if (!Families.Contains(family))
-            throw new DomainValidationException("family", "TrainingFamilyUnknown", $"Unknown model family '{request.Family}'; use sparse, dense or auto.", request.Family ?? "");
+            throw new DomainValidationException("family", "TrainingFamilyUnknown", $"Unknown model family '{request.Family}'; use sparse, dense, hybrid or auto.", request.Family ?? "");
         Guid projectId;
         string taskName;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))

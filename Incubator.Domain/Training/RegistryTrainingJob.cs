@@ -66,7 +66,7 @@ public sealed class RegistryTrainingJob(
             await context.LogAsync($"Training {model.RequestedFamily} (seed {model.Seed}) on dataset rows: {train.Count} train, {validation.Count} validation"
                 + (gold is null ? "; no gold set." : $"; gold set {goldSet!.FileName} ({gold.Count} rows)."));
             var reporter = new Reporter(context, events, model, time, started);
-            var family = model.RequestedFamily switch { "sparse" => ModelFamily.Sparse, "dense" => ModelFamily.Dense, _ => ModelFamily.Auto };
+            var family = model.RequestedFamily switch { "sparse" => ModelFamily.Sparse, "dense" => ModelFamily.Dense, "hybrid" => ModelFamily.Hybrid, _ => ModelFamily.Auto };
             var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, new TrainingOptions(family, model.Seed), reporter, ct), ct);
             await reporter.FlushAsync();
             foreach (var line in result.Log) await context.LogAsync(line);
@@ -141,7 +141,7 @@ public sealed class RegistryTrainingJob(
         await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, state), CancellationToken.None);
     }
 
-    public static string Name(ModelFamily f) => f switch { ModelFamily.Sparse => "sparse", ModelFamily.Dense => "dense", _ => "auto" };
+    public static string Name(ModelFamily f) => f switch { ModelFamily.Sparse => "sparse", ModelFamily.Dense => "dense", ModelFamily.Hybrid => "hybrid", _ => "auto" };
 
     public static StoredReport Store(IReadOnlyList<string> labels, EvaluationReport r) =>
         new(labels.ToList(), r.Count, r.Accuracy, r.MacroF1,

@@ -21,9 +21,11 @@ public sealed class SparseFeaturizer
 
     private readonly Dictionary<NGram, int> _index;
 
-    private SparseFeaturizer(TokenMode mode, IReadOnlyList<string[]> ngrams, float[] idf)
+    private SparseFeaturizer(TokenMode mode, IReadOnlyList<string[]> ngrams, float[] idf, bool sublinear, int maxGram)
     {
         Mode = mode;
+        MaxGram = maxGram;
+        Sublinear = sublinear;
         NGrams = ngrams;
         Idf = idf;
         _index = new Dictionary<NGram, int>(ngrams.Count);
@@ -31,6 +33,9 @@ public sealed class SparseFeaturizer
     }
 
     public TokenMode Mode { get; }
+
+    /// <summary>Sublinear term frequency: a term counted c times weighs (1 + ln c) × idf instead of c × idf.</summary>
+    public bool Sublinear { get; }
 
     /// <summary>The features, grouped by length (all 1-grams first, then 2-grams, ...), as the ONNX pool needs.</summary>
     public IReadOnlyList<string[]> NGrams { get; }
@@ -41,7 +46,10 @@ public sealed class SparseFeaturizer
 
     public int MinGram => 1;
 
-    public int MaxGram => Mode == TokenMode.Word ? 2 : 3;
+    /// <summary>Longest n-gram: 2 for words, 3 for characters unless chosen otherwise at fitting.</summary>
+    public int MaxGram { get; }
+
+    public static int DefaultMaxGram(TokenMode mode) => mode == TokenMode.Word ? 2 : 3;
 
     /// <summary>Separators for word mode: every BMP character that is whitespace, a control, punctuation or a symbol,
     /// except NUL.</summary>
@@ -162,15 +170,16 @@ public sealed class SparseFeaturizer
 
     /// <summary>Builds the vocabulary (document frequency ≥ 1, at most <see cref="MaxFeatures"/> by frequency) and
     /// smoothed idf = ln((1 + n) / (1 + df)) + 1.</summary>
-    public static SparseFeaturizer Fit(IReadOnlyList<string> texts, TokenMode mode)
+    public static SparseFeaturizer Fit(IReadOnlyList<string> texts, TokenMode mode, bool sublinear = false, int? maxGram = null)
     {
-        var maxGram = mode == TokenMode.Word ? 2 : 3;
+        var longest = maxGram ?? DefaultMaxGram(mode);
+        if (longest is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(maxGram), "The longest n-gram must be 1 to 8.");
         var df = new Dictionary<NGram, int>();
         foreach (var text in texts)
         {
             var tokens = Tokenize(Normalize(text), mode);
             var seen = new HashSet<NGram>();
-            foreach (var g in Grams(tokens, maxGram)) seen.Add(g);
+            foreach (var g in Grams(tokens, longest)) seen.Add(g);
             foreach (var g in seen) df[g] = df.GetValueOrDefault(g) + 1;
         }
         var kept = df
@@ -183,7 +192,7 @@ public sealed class SparseFeaturizer
             .ToList();
         var n = texts.Count;
         var idf = kept.Select(kv => (float)(Math.Log((1.0 + n) / (1.0 + kv.Value)) + 1.0)).ToArray();
-        return new SparseFeaturizer(mode, kept.Select(kv => kv.Key.Parts).ToList(), idf);
+        return new SparseFeaturizer(mode, kept.Select(kv => kv.Key.Parts).ToList(), idf, sublinear, longest);
     }
 
     private static IEnumerable<NGram> Grams(List<string> tokens, int maxGram)
@@ -205,7 +214,8 @@ public sealed class SparseFeaturizer
         var sum = 0f;
         for (var k = 0; k < indices.Length; k++)
         {
-            values[k] = counts[indices[k]] * Idf[indices[k]];
+            var c = counts[indices[k]];
+            values[k] = (Sublinear ? 1f + MathF.Log(c) : c) * Idf[indices[k]];
             sum += values[k] * values[k];
         }
         var norm = MathF.Max(MathF.Sqrt(sum), 1e-12f);
@@ -218,6 +228,8 @@ public sealed class SparseFeaturizer
     internal void Write(BinaryWriter w)
     {
         w.Write((int)Mode);
+        w.Write(Sublinear);
+        w.Write(MaxGram);
         w.Write(NGrams.Count);
         for (var i = 0; i < NGrams.Count; i++)
         {
@@ -227,9 +239,13 @@ public sealed class SparseFeaturizer
         }
     }
 
-    internal static SparseFeaturizer Read(BinaryReader r)
+    /// <summary>Format version 1 had no sublinear flag (always raw counts).</summary>
+    internal static SparseFeaturizer Read(BinaryReader r, int formatVersion)
     {
         var mode = (TokenMode)r.ReadInt32();
+        var sublinear = formatVersion >= 2 && r.ReadBoolean();
+        var maxGram = formatVersion >= 2 ? r.ReadInt32() : DefaultMaxGram(mode);
+        if (maxGram is < 1 or > 8) throw new InvalidDataException($"The saved classifier has an invalid n-gram length {maxGram}.");
         var count = r.ReadInt32();
         var grams = new List<string[]>(count);
         var idf = new float[count];
@@ -241,7 +257,7 @@ public sealed class SparseFeaturizer
             grams.Add(parts);
             idf[i] = r.ReadSingle();
         }
-        return new SparseFeaturizer(mode, grams, idf);
+        return new SparseFeaturizer(mode, grams, idf, sublinear, maxGram);
     }
 
     private readonly struct NGram(string[] parts) : IEquatable<NGram>

@@ -8,7 +8,7 @@ namespace Incubator.Domain.Training;
 public sealed class TrainedClassifier : ITextClassifier
 {
     private const string Magic = "INCUBATOR-CLASSIFIER";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     private readonly SparseFeaturizer? _sparse;
     private readonly DenseFeaturizer? _dense;
@@ -18,6 +18,18 @@ public sealed class TrainedClassifier : ITextClassifier
         Labels = labels;
         Family = ModelFamily.Sparse;
         _sparse = sparse;
+        Head = head;
+    }
+
+    /// <summary>Hybrid: the head sees the sparse vector (features 0..D-1) followed by the embedding (D..D+383).</summary>
+    internal TrainedClassifier(IReadOnlyList<string> labels, SparseFeaturizer sparse, DenseFeaturizer dense, LinearHead head)
+    {
+        if (head.Dimension != sparse.Dimension + DenseFeaturizer.Dimension)
+            throw new ArgumentException("A hybrid head needs one weight per sparse feature plus one per embedding dimension.", nameof(head));
+        Labels = labels;
+        Family = ModelFamily.Hybrid;
+        _sparse = sparse;
+        _dense = dense;
         Head = head;
     }
 
@@ -38,21 +50,30 @@ public sealed class TrainedClassifier : ITextClassifier
     /// <summary>Sparse only: word or character n-grams.</summary>
     public TokenMode? TokenMode => _sparse?.Mode;
 
-    /// <summary>True for the dense family: its encoder (all-MiniLM-L6-v2) was trained on English only.</summary>
-    public bool EnglishOnly => Family == ModelFamily.Dense;
+    /// <summary>True when the model uses the encoder (all-MiniLM-L6-v2), which was trained on English only.</summary>
+    public bool EnglishOnly => _dense is not null;
 
-    /// <summary>Whether the exported graph needs onnxruntime-extensions (the dense family's BERT tokenizer).</summary>
-    public bool NeedsOnnxRuntimeExtensions => Family == ModelFamily.Dense;
+    /// <summary>Whether the exported graph needs onnxruntime-extensions (the encoder's BERT tokenizer).</summary>
+    public bool NeedsOnnxRuntimeExtensions => _dense is not null;
 
     public int FeatureCount => Head.Dimension;
 
-    internal SparseFeaturizer? Sparse => _sparse;
+    public SparseFeaturizer? Sparse => _sparse;
 
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var result = new Prediction[texts.Count];
-        if (_sparse is not null)
+        if (_sparse is not null && _dense is not null)
+        {
+            var vectors = _dense.Embed(texts);
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var (idx, val) = HybridFeatures(_sparse.Featurize(texts[i] ?? ""), vectors[i], _sparse.Dimension);
+                result[i] = ToPrediction(Head.Probabilities(idx, val));
+            }
+        }
+        else if (_sparse is not null)
         {
             for (var i = 0; i < texts.Count; i++)
             {
@@ -68,6 +89,22 @@ public sealed class TrainedClassifier : ITextClassifier
         return result;
     }
 
+    /// <summary>The hybrid feature vector: sparse (indices, values), then the embedding at offset D.</summary>
+    internal static (int[] Indices, float[] Values) HybridFeatures((int[] Indices, float[] Values) sparse, float[] embedding, int sparseDimension)
+    {
+        var n = sparse.Indices.Length;
+        var idx = new int[n + embedding.Length];
+        var val = new float[n + embedding.Length];
+        sparse.Indices.CopyTo(idx, 0);
+        sparse.Values.CopyTo(val, 0);
+        for (var j = 0; j < embedding.Length; j++)
+        {
+            idx[n + j] = sparseDimension + j;
+            val[n + j] = embedding[j];
+        }
+        return (idx, val);
+    }
+
     private Prediction ToPrediction(float[] p)
     {
         var best = LinearHead.ArgMax(p);
@@ -75,15 +112,15 @@ public sealed class TrainedClassifier : ITextClassifier
     }
 
     /// <summary>Sparse family: the terms of <paramref name="text"/> that pushed the predicted label the most
-    /// (TF-IDF value × the label's weight minus the mean weight of the other labels). Dense family: empty — an
-    /// embedding has no per-word attribution.</summary>
+    /// (TF-IDF value × the label's weight minus the mean weight of the other labels); hybrid: the same over its
+    /// sparse part. Dense family: empty — an embedding has no per-word attribution.</summary>
     public IReadOnlyList<TermContribution> Explain(string text, int top)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (_sparse is null || top <= 0) return [];
         var (idx, val) = _sparse.Featurize(text);
         if (idx.Length == 0) return [];
-        var p = Head.Probabilities(idx, val);
+        var p = Predict([text])[0].Probabilities;
         var label = LinearHead.ArgMax(p);
         var k = Head.Classes;
         var list = new List<TermContribution>();
@@ -101,9 +138,12 @@ public sealed class TrainedClassifier : ITextClassifier
 
     /// <summary>The model as one ONNX graph with raw string input <c>text</c> [N] and outputs <c>label</c> [N] and
     /// <c>probabilities</c> [N, labels].</summary>
-    public byte[] ExportOnnx() => _sparse is not null
-        ? SparseOnnxExport.Build(_sparse, Head, Labels)
-        : DenseOnnxExport.Build(Head, Labels);
+    public byte[] ExportOnnx() => Family switch
+    {
+        ModelFamily.Sparse => SparseOnnxExport.Build(_sparse!, Head, Labels),
+        ModelFamily.Hybrid => DenseOnnxExport.BuildHybrid(_sparse!, Head, Labels),
+        _ => DenseOnnxExport.Build(Head, Labels),
+    };
 
     public void Save(Stream s)
     {
@@ -126,16 +166,21 @@ public sealed class TrainedClassifier : ITextClassifier
         {
             if (r.ReadString() != Magic) throw new InvalidDataException("This is not a saved Incubator classifier.");
             var version = r.ReadInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"Unsupported classifier format version {version}.");
+            if (version is < 1 or > FormatVersion) throw new InvalidDataException($"Unsupported classifier format version {version}.");
             var family = (ModelFamily)r.ReadInt32();
             var labels = new string[r.ReadInt32()];
             for (var i = 0; i < labels.Length; i++) labels[i] = r.ReadString();
             if (family == ModelFamily.Sparse)
             {
-                var sparse = SparseFeaturizer.Read(r);
+                var sparse = SparseFeaturizer.Read(r, version);
                 return new TrainedClassifier(labels, sparse, LinearHead.Read(r));
             }
             if (family == ModelFamily.Dense) return new TrainedClassifier(labels, DenseFeaturizer.Shared, LinearHead.Read(r));
+            if (family == ModelFamily.Hybrid)
+            {
+                var sparse = SparseFeaturizer.Read(r, version);
+                return new TrainedClassifier(labels, sparse, DenseFeaturizer.Shared, LinearHead.Read(r));
+            }
             throw new InvalidDataException($"Unknown model family {(int)family}.");
         }
         catch (EndOfStreamException ex)

@@ -80,75 +80,11 @@ internal sealed class SparseTrainingBenchmark : IBenchmark
     }
 }
 
-/// <summary>Accuracy and macro-F1 on ../shared/datasets (SST-2 test split, SMS spam and chABSA with a seeded
-/// stratified 80/20 split) for sparse, dense and auto, against the majority class and ML.NET's default text
-/// pipeline in the same run; training seconds. Skipped (one row saying so) when the data is absent.</summary>
-internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : IBenchmark
+/// <summary>The public datasets of ../shared/datasets (SST-2 with its given train/test split; SMS spam and chABSA
+/// with a seeded stratified 80/20 split), each as (name, train, test, split description).</summary>
+internal static class TrainingDatasets
 {
-    public string Name => family == ModelFamily.Auto ? "training.datasets" : $"training.{family.ToString().ToLowerInvariant()}-datasets";
-
-    public string Description => $"{(family == ModelFamily.Auto ? "sparse/dense/auto" : family.ToString().ToLowerInvariant())} accuracy on SST-2, SMS spam, chABSA (../shared/datasets) vs majority class and ML.NET default pipeline";
-
-    public Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct) => Task.Run(() => Run(ct), ct);
-
-    private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
-
-    private IReadOnlyList<BenchmarkRow> Run(CancellationToken ct)
-    {
-        var root = FindDatasets();
-        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", Note: "../shared/datasets not found")];
-        var rows = new List<BenchmarkRow>();
-        var sets = new List<(string Name, Func<(List<LabeledText> Train, List<LabeledText> Test, string Split)> Load, string Metric)>
-        {
-            ("sst2", () => (ReadSst(Path.Combine(root, "sst2", "stsa.binary.train")), ReadSst(Path.Combine(root, "sst2", "stsa.binary.test")), "given train/test"), "accuracy"),
-            ("sms_spam", () => Split(ReadTsv(Path.Combine(root, "sms_spam", "SMSSpamCollection"), 0, 1, false)), "macro-F1"),
-            ("chabsa", () => Split(ReadTsv(Path.Combine(root, "chabsa", "chabsa_sentences.tsv"), 0, 3, true)), "accuracy"),
-        };
-        foreach (var (name, load, metric) in sets)
-        {
-            ct.ThrowIfCancellationRequested();
-            List<LabeledText> train, test;
-            string split;
-            try
-            {
-                (train, test, split) = load();
-            }
-            catch (IOException)
-            {
-                rows.Add(new BenchmarkRow($"{Name}.{name}", "skipped", 0, "", Note: "files not found"));
-                continue;
-            }
-            var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
-            var majority = train.GroupBy(r => r.Label).OrderByDescending(g => g.Count()).First().Key;
-            var majorityScore = Score(Evaluation.FromPredictions(labels, test, test.Select(_ => new Prediction(majority, 1, labels.Select(l => l == majority ? 1f : 0f).ToArray())).ToList()), metric);
-            var (mlSeconds, mlAccuracy, mlMacro) = MlNetDefaultFull(train, test);
-            var mlScore = metric == "accuracy" ? mlAccuracy : mlMacro;
-            var (fitTrain, validation) = StratifiedSplit.Split(train, 0.1, 1);
-            var sw = Stopwatch.StartNew();
-            var result = new ClassifierTrainer().Train(labels, fitTrain, validation, null, new TrainingOptions(family), null, ct);
-            var seconds = sw.Elapsed.TotalSeconds;
-            foreach (var (family, model) in result.Models.OrderBy(m => m.Key))
-            {
-                var report = Evaluation.Evaluate(model, test);
-                rows.Add(new BenchmarkRow($"{Name}.{name}", $"{family.ToString().ToLowerInvariant()} test {metric}", Score(report, metric), "", mlScore,
-                    $"baseline: ML.NET default pipeline; majority {majorityScore.ToString("0.000", Ci)}; {split}; acc {report.Accuracy.ToString("0.000", Ci)} macro-F1 {report.MacroF1.ToString("0.000", Ci)}"));
-            }
-            var chosen = Evaluation.Evaluate(result.Model, test);
-            if (family == ModelFamily.Auto) rows.Add(new BenchmarkRow($"{Name}.{name}", $"auto test {metric}", Score(chosen, metric), "", mlScore, $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} on validation"));
-            rows.Add(new BenchmarkRow($"{Name}.{name}", family == ModelFamily.Auto ? "train seconds (both families)" : "train seconds", seconds, "s", mlSeconds, "baseline: ML.NET default pipeline"));
-        }
-        return rows;
-    }
-
-    private static double Score(EvaluationReport r, string metric) => metric == "accuracy" ? r.Accuracy : r.MacroF1;
-
-    private static (List<LabeledText>, List<LabeledText>, string) Split(List<LabeledText> rows)
-    {
-        var (train, test) = StratifiedSplit.Split(rows, 0.2, 1);
-        return (train, test, "seeded stratified 80/20 split (seed 1)");
-    }
-
-    private static string? FindDatasets()
+    public static string? Find()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
@@ -163,6 +99,32 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
         return null;
     }
 
+    /// <summary>Name, the metric the issue states its aim in, and a loader (null when the files are absent).</summary>
+    public static IEnumerable<(string Name, string Metric, Func<(List<LabeledText> Train, List<LabeledText> Test, string Split)?> Load)> All(string root) =>
+    [
+        ("sst2", "accuracy", () => File.Exists(Path.Combine(root, "sst2", "stsa.binary.train")) && File.Exists(Path.Combine(root, "sst2", "stsa.binary.test"))
+            ? (ReadSst(Path.Combine(root, "sst2", "stsa.binary.train")), ReadSst(Path.Combine(root, "sst2", "stsa.binary.test")), "given train/test split")
+            : null),
+        ("sms_spam", "macro-F1", () => File.Exists(Path.Combine(root, "sms_spam", "SMSSpamCollection"))
+            ? Split(ReadTsv(Path.Combine(root, "sms_spam", "SMSSpamCollection"), 0, 1, false))
+            : null),
+        ("chabsa", "accuracy", () => File.Exists(Path.Combine(root, "chabsa", "chabsa_sentences.tsv"))
+            ? Split(ReadTsv(Path.Combine(root, "chabsa", "chabsa_sentences.tsv"), 0, 3, true))
+            : null),
+    ];
+
+    public static IEnumerable<(string Name, List<LabeledText> Train, List<LabeledText> Test)> Load(string root)
+    {
+        foreach (var (name, _, load) in All(root))
+            if (load() is { } d) yield return (name, d.Train, d.Test);
+    }
+
+    private static (List<LabeledText>, List<LabeledText>, string) Split(List<LabeledText> rows)
+    {
+        var (train, test) = StratifiedSplit.Split(rows, 0.2, 1);
+        return (train, test, "seeded stratified 80/20 split (seed 1)");
+    }
+
     private static List<LabeledText> ReadSst(string path) => File.ReadLines(path)
         .Where(l => l.Length > 2)
         .Select(l => new LabeledText(l[0] == '1' ? "positive" : "negative", l[2..]))
@@ -174,6 +136,157 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
         .Where(c => c.Length > Math.Max(labelColumn, textColumn))
         .Select(c => new LabeledText(c[labelColumn], c[textColumn]))
         .ToList();
+
+    /// <summary>A seeded sample of <paramref name="perClass"/> rows of every label (all of a label's rows when it has
+    /// fewer), in the original row order.</summary>
+    public static List<LabeledText> PerClass(IReadOnlyList<LabeledText> rows, int perClass, int seed)
+    {
+        var keep = new bool[rows.Count];
+        foreach (var group in Enumerable.Range(0, rows.Count).GroupBy(i => rows[i].Label, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var idx = group.ToArray();
+            new Random(unchecked(seed * 7919 + idx.Length)).Shuffle(idx);
+            foreach (var i in idx.Take(perClass)) keep[i] = true;
+        }
+        return rows.Where((_, i) => keep[i]).ToList();
+    }
+
+    /// <summary>At most <paramref name="max"/> rows, a seeded stratified sample when capping.</summary>
+    public static List<LabeledText> Cap(List<LabeledText> rows, int? max, int seed) =>
+        max is { } m && rows.Count > m ? StratifiedSplit.Split(rows, 1.0 - (double)m / rows.Count, seed).Train : rows;
+}
+
+/// <summary>The issue's benchmark matrix on ../shared/datasets (SST-2, SMS spam, chABSA): test accuracy and macro-F1
+/// of sparse, dense and auto trained on 8 and 64 samples per class (seeded) and on the full training split, training
+/// seconds, ONNX Runtime texts/s (one text per call and batched, one thread) and memory — each against the majority
+/// class and ML.NET's default text pipeline (FeaturizeText + SdcaMaximumEntropy) trained on the same rows in the same
+/// run. Dense embeddings are memoised per run, so each text is embedded once; the embedding rate is its own row.
+/// Env caps for quick runs: INCUBATOR_BENCH_TRAIN_CAP (training rows per dataset), INCUBATOR_BENCH_TEST_CAP (test
+/// rows); a capped row says so.</summary>
+internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : IBenchmark
+{
+    public string Name => family == ModelFamily.Auto ? "training.datasets" : $"training.{family.ToString().ToLowerInvariant()}-datasets";
+
+    public string Description => $"{(family == ModelFamily.Auto ? "sparse/dense/auto" : family.ToString().ToLowerInvariant())} at 8, 64 per class and full train on SST-2, SMS spam, chABSA (../shared/datasets): accuracy, macro-F1, train s, ONNX texts/s, memory vs majority and ML.NET default pipeline";
+
+    public Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct) => Task.Run(() => Run(ct), ct);
+
+    private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
+
+    internal static int? EnvCap(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, Ci, out var v) && v > 0 ? v : null;
+
+    private IReadOnlyList<BenchmarkRow> Run(CancellationToken ct)
+    {
+        var root = TrainingDatasets.Find();
+        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", Note: "../shared/datasets not found")];
+        var trainCap = EnvCap("INCUBATOR_BENCH_TRAIN_CAP");
+        var testCap = EnvCap("INCUBATOR_BENCH_TEST_CAP");
+        var rows = new List<BenchmarkRow>();
+        foreach (var (name, metric, load) in TrainingDatasets.All(root))
+        {
+            ct.ThrowIfCancellationRequested();
+            var bench = $"{Name}.{name}";
+            var data = load();
+            if (data is null)
+            {
+                rows.Add(new BenchmarkRow(bench, "skipped", 0, "", Note: "files not found"));
+                continue;
+            }
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+            var train = TrainingDatasets.Cap(data.Value.Train, trainCap, 1);
+            var test = TrainingDatasets.Cap(data.Value.Test, testCap, 2);
+            var split = data.Value.Split + (trainCap is not null && train.Count < data.Value.Train.Count ? $"; train capped to {train.Count} of {data.Value.Train.Count} by INCUBATOR_BENCH_TRAIN_CAP" : "")
+                + (testCap is not null && test.Count < data.Value.Test.Count ? $"; test capped to {test.Count} of {data.Value.Test.Count} by INCUBATOR_BENCH_TEST_CAP" : "");
+            var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+            var testTexts = test.Select(r => r.Text).ToList();
+            // One memoising encoder per dataset: each text is embedded once, across sample sizes and auto.
+            var dense = family == ModelFamily.Sparse ? null : new DenseFeaturizer(memoize: true);
+            float[][]? testVectors = null;
+            if (dense is not null)
+            {
+                var sw = Stopwatch.StartNew();
+                dense.Embed(train.Select(r => r.Text).ToList());
+                testVectors = dense.Embed(testTexts);
+                var n = train.Count + test.Count;
+                rows.Add(new BenchmarkRow(bench, $"dense embedding texts/s ({n} texts, once)", n / sw.Elapsed.TotalSeconds, "texts/s",
+                    Note: "all-MiniLM-L6-v2 via the export graph, batch 32; embeddings memoised for the sample sizes below; " + split));
+            }
+            var trainer = new ClassifierTrainer { Dense = dense ?? DenseFeaturizer.Shared };
+            TrainingResult? final = null;
+            foreach (var (size, sample) in new (string, List<LabeledText>)[]
+                     {
+                         ("8/class", TrainingDatasets.PerClass(train, 8, 1)),
+                         ("64/class", TrainingDatasets.PerClass(train, 64, 1)),
+                         ("full", train),
+                     })
+            {
+                ct.ThrowIfCancellationRequested();
+                var majority = sample.GroupBy(r => r.Label).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+                var maj = Evaluation.FromPredictions(labels, test, test.Select(_ => new Prediction(majority, 1, labels.Select(l => l == majority ? 1f : 0f).ToArray())).ToList());
+                var (mlSeconds, mlAccuracy, mlMacro) = MlNetDefaultFull(sample, test);
+                // Validation comes from the sample itself (never the test split): 10 % of the full split, 25 % of a small sample.
+                var (fit, validation) = StratifiedSplit.Split(sample, size == "full" ? 0.1 : 0.25, 1);
+                var result = trainer.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
+                if (size == "full") final = result;
+                var baseNote = $"{sample.Count} rows ({fit.Count} fit + {validation.Count} validation); baseline: ML.NET default pipeline on the same rows; majority class acc {maj.Accuracy.ToString("0.000", Ci)}, macro-F1 {maj.MacroF1.ToString("0.000", Ci)}";
+                void Scores(string fam, EvaluationReport r, string extra)
+                {
+                    rows.Add(new BenchmarkRow(bench, $"{fam} test accuracy, {size}", r.Accuracy, "", mlAccuracy, baseNote + extra));
+                    rows.Add(new BenchmarkRow(bench, $"{fam} test macro-F1, {size}", r.MacroF1, "", mlMacro, $"baseline: ML.NET default pipeline; majority {maj.MacroF1.ToString("0.000", Ci)}"));
+                }
+                foreach (var (fam, model) in result.Models.OrderBy(m => m.Key))
+                {
+                    var report = fam == ModelFamily.Dense && testVectors is not null
+                        ? Evaluation.FromPredictions(labels, test, testVectors.Select(v => Predict(model, v)).ToList())
+                        : Evaluation.Evaluate(model, test);
+                    Scores(fam.ToString().ToLowerInvariant(), report, "");
+                    rows.Add(new BenchmarkRow(bench, $"{fam.ToString().ToLowerInvariant()} train seconds, {size}", result.Seconds[fam], "s", mlSeconds,
+                        "baseline: ML.NET default pipeline" + (fam == ModelFamily.Dense ? "; embeddings memoised (see embedding row), so this is the head fit" : "")));
+                }
+                if (family == ModelFamily.Auto)
+                {
+                    var chosen = result.Models[result.ChosenFamily];
+                    var report = result.ChosenFamily == ModelFamily.Dense && testVectors is not null
+                        ? Evaluation.FromPredictions(labels, test, testVectors.Select(v => Predict(chosen, v)).ToList())
+                        : Evaluation.Evaluate(chosen, test);
+                    Scores("auto", report, $"; auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} on validation");
+                }
+            }
+
+            // Inference of the full-split models through plain ONNX Runtime, one thread.
+            foreach (var (fam, model) in final!.Models.OrderBy(m => m.Key))
+            {
+                var n = model.NeedsOnnxRuntimeExtensions ? Math.Min(testTexts.Count, 256) : Math.Min(testTexts.Count, 2000);
+                var texts = testTexts.Take(n).ToArray();
+                var onnx = model.ExportOnnx();
+                using var single = new OnnxClassifier(onnx, model.Labels, fam, model.NeedsOnnxRuntimeExtensions, intraOpThreads: 1) { BatchSize = 1 };
+                single.Predict([texts[0]]);
+                var singleRate = SparseTrainingBenchmark.Rate(texts, 1, b => single.Predict(b));
+                using var batched = new OnnxClassifier(onnx, model.Labels, fam, model.NeedsOnnxRuntimeExtensions, intraOpThreads: 1) { BatchSize = 64 };
+                batched.Predict([texts[0]]);
+                var batchRate = SparseTrainingBenchmark.Rate(texts, 64, b => batched.Predict(b));
+                var f = fam.ToString().ToLowerInvariant();
+                rows.Add(new BenchmarkRow(bench, $"{f} ONNX texts/s, 1 per call, 1 thread", singleRate, "texts/s", Note: $"{n} test texts; model.onnx {onnx.Length / 1024} KiB"));
+                rows.Add(new BenchmarkRow(bench, $"{f} ONNX texts/s, batch 64, 1 thread", batchRate, "texts/s", singleRate, "baseline: 1 per call"));
+            }
+            using (var p = Process.GetCurrentProcess())
+            {
+                rows.Add(new BenchmarkRow(bench, "process peak working set", p.PeakWorkingSet64 / 1048576.0, "MiB",
+                    Note: "whole bench process so far (OS high-water mark, includes the MiniLM session once loaded)"));
+            }
+            rows.Add(new BenchmarkRow(bench, "managed allocations for this dataset", (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / 1048576.0, "MiB",
+                Note: "GC.GetTotalAllocatedBytes delta (all sizes, both families, baselines, inference); not a peak"));
+        }
+        return rows;
+    }
+
+    private static Prediction Predict(TrainedClassifier model, float[] vector)
+    {
+        var p = model.Head.Probabilities(vector);
+        var best = LinearHead.ArgMax(p);
+        return new Prediction(model.Labels[best], p[best], p);
+    }
 
     private sealed class MlRow
     {

@@ -110,19 +110,20 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
     }
 
     [Fact]
-    public async Task Auto_trains_both_families_records_the_comparison_and_says_dense_is_english_only()
+    public async Task Auto_trains_every_family_records_the_comparison_and_says_the_encoder_is_english_only()
     {
         var (userId, _, taskId) = await ArrangeAsync("job-auto");
         var started = await StartAsync(userId, taskId, "auto");
         var done = await WaitAsync(userId, started.Id, s => s.EffectiveState != ModelVersionState.Training);
         var detail = await _portal.Services.GetRequiredService<RegistryService>().GetAsync(userId, started.Id);
         Assert.True(done.State == ModelVersionState.Draft, detail.Error);
-        Assert.Equal(["sparse", "dense"], detail.Compared.Select(c => c.Family));
-        Assert.Contains(done.Family, new[] { "sparse", "dense" });
+        Assert.Equal(["sparse", "dense", "hybrid"], detail.Compared.Select(c => c.Family));
+        Assert.Contains(done.Family, new[] { "sparse", "dense", "hybrid" });
         var chosen = detail.Compared.Single(c => c.Family == done.Family);
         Assert.Equal(chosen.Accuracy, done.Accuracy);
         Assert.Contains("- Tried sparse: validation accuracy", detail.ModelCard);
         Assert.Contains("- Tried dense: validation accuracy", detail.ModelCard);
-        if (done.Family == "dense") Assert.Contains("knows English only", detail.ModelCard);
+        Assert.Contains("- Tried hybrid: validation accuracy", detail.ModelCard);
+        if (done.Family is "dense" or "hybrid") Assert.Contains("knows English only", detail.ModelCard);
     }
 }

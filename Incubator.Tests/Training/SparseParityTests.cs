@@ -33,12 +33,19 @@ public sealed class SparseTokenizerParityTests
     /// <summary>A vocabulary fitted on the tricky texts themselves (so every token and n-gram they contain is a
     /// feature) with a random head: any difference between our tokenizer and the ONNX Tokenizer shows up.</summary>
     [Theory]
-    [InlineData(TokenMode.Word)]
-    [InlineData(TokenMode.Char)]
-    public void Every_token_of_tricky_text_is_featurised_like_onnx(TokenMode mode)
+    [InlineData(TokenMode.Word, false, 2)]
+    [InlineData(TokenMode.Char, false, 3)]
+    [InlineData(TokenMode.Word, true, 2)]
+    [InlineData(TokenMode.Char, true, 3)]
+    [InlineData(TokenMode.Char, true, 4)]
+    public void Every_token_of_tricky_text_is_featurised_like_onnx(TokenMode mode, bool sublinear, int maxGram)
     {
         var texts = TrainingFixtures.TrickyTexts().Concat(TrainingFixtures.English().Take(50).Select(r => r.Text)).Concat(TrainingFixtures.Japanese().Take(30).Select(r => r.Text)).ToList();
-        var featurizer = SparseFeaturizer.Fit(texts, mode);
+        // Repeated tokens and characters, so sublinear term frequency (1 + ln count) is exercised for counts > 1.
+        texts.Add("very very very good good, ああああ いい いい!!! ???");
+        var featurizer = SparseFeaturizer.Fit(texts, mode, sublinear, maxGram);
+        Assert.Equal(sublinear, featurizer.Sublinear);
+        Assert.Equal(maxGram, featurizer.MaxGram);
         var rng = new Random(11);
         var weights = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, featurizer.Dimension).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray()).ToArray();
         var model = new TrainedClassifier(["a", "b", "c"], featurizer, new LinearHead(weights, [0.1f, -0.2f, 0.05f]));
@@ -46,5 +53,34 @@ public sealed class SparseTokenizerParityTests
         var probe = texts.Concat(texts.Select(t => t.ToUpperInvariant())).Concat(["İI ıi", "a\u00A0b\u2003c", "x\u0000y", "half\uD800surrogate"]).ToList();
         ParityAssert.SameAsOnnx(model, onnx, probe);
         Assert.True(featurizer.Dimension > 500);
+    }
+}
+
+public sealed class SparseWeightingTests
+{
+    [Fact]
+    public void Sublinear_term_frequency_damps_repeated_terms_and_survives_save_and_load()
+    {
+        string[] texts = ["good good good film", "bad film", "good plot"];
+        var raw = SparseFeaturizer.Fit(texts, TokenMode.Word, sublinear: false);
+        var damped = SparseFeaturizer.Fit(texts, TokenMode.Word, sublinear: true);
+        double Ratio(SparseFeaturizer f)
+        {
+            var (idx, val) = f.Featurize("good good good film");
+            var good = Array.FindIndex(idx, i => f.Describe(i) == "good");
+            var film = Array.FindIndex(idx, i => f.Describe(i) == "film");
+            // idf(good) = idf(film) here (both in 2 of 3 texts), so the ratio is the term-frequency ratio.
+            return val[good] / val[film];
+        }
+        Assert.Equal(3.0, Ratio(raw), 4);
+        Assert.Equal(1 + Math.Log(3), Ratio(damped), 4);
+
+        var model = new TrainedClassifier(["neg", "pos"], damped, new LinearHead([new float[damped.Dimension], Enumerable.Range(0, damped.Dimension).Select(i => i * 0.1f).ToArray()], [0f, 0f]));
+        using var ms = new MemoryStream();
+        model.Save(ms);
+        ms.Position = 0;
+        var loaded = TrainedClassifier.Load(ms);
+        Assert.True(loaded.Sparse!.Sublinear);
+        Assert.Equal(model.Predict(texts)[0].Probabilities, loaded.Predict(texts)[0].Probabilities);
     }
 }

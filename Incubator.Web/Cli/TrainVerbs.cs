@@ -8,7 +8,7 @@ namespace Incubator.Web.Cli;
 /// file beside the target and renamed when complete, so a failure never leaves a half-written file.</summary>
 internal static class TrainVerbs
 {
-    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|auto] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
+    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
     public const string PredictUsage = "predict --model model.zip --data file.tsv [--out predictions.tsv]";
 
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
@@ -23,8 +23,9 @@ internal static class TrainVerbs
         {
             "sparse" => ModelFamily.Sparse,
             "dense" => ModelFamily.Dense,
+            "hybrid" => ModelFamily.Hybrid,
             "auto" => ModelFamily.Auto,
-            var t => throw new CliUsageException($"--trainer '{t}' is not one of sparse, dense, auto."),
+            var t => throw new CliUsageException($"--trainer '{t}' is not one of sparse, dense, hybrid, auto."),
         };
         var seed = 1;
         if (values.TryGetValue("seed", out var s) && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
@@ -177,9 +178,14 @@ internal static class TrainVerbs
         sb.AppendLine();
         sb.AppendLine("## Model");
         sb.AppendLine();
-        sb.AppendLine(m.Family == ModelFamily.Sparse
-            ? $"- Family: sparse — {(m.TokenMode == TokenMode.Char ? "character 1–3-grams" : "word 1–2-grams")}, TF-IDF, L2-normalised; linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features."
-            : "- Family: dense — all-MiniLM-L6-v2 sentence embeddings (384-d, English only) and a linear maximum-entropy classifier (ML.NET L-BFGS).");
+        var grams = m.TokenMode == TokenMode.Char ? $"character 1–{m.Sparse!.MaxGram}-grams" : $"word 1–{m.Sparse?.MaxGram}-grams";
+        var tf = m.Sparse?.Sublinear == true ? "sublinear TF-IDF" : "TF-IDF";
+        sb.AppendLine(m.Family switch
+        {
+            ModelFamily.Sparse => $"- Family: sparse — {grams}, {tf}, L2-normalised; linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features.",
+            ModelFamily.Hybrid => $"- Family: hybrid — {grams}, {tf} (L2-normalised) side by side with all-MiniLM-L6-v2 sentence embeddings (384-d, English only); one linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features.",
+            _ => "- Family: dense — all-MiniLM-L6-v2 sentence embeddings (384-d, English only) and a linear maximum-entropy classifier (ML.NET L-BFGS).",
+        });
         sb.AppendLine($"- Seed {seed}; class weighting for imbalance: on.");
         sb.AppendLine();
         sb.AppendLine("## Data");

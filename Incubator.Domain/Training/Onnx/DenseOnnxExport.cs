@@ -28,6 +28,25 @@ internal static class DenseOnnxExport
         return g.Build("incubator_dense", "Incubator", "Dense text classifier (all-MiniLM-L6-v2 + maximum entropy). Input: text, string [N]. Needs onnxruntime-extensions.");
     }
 
+    /// <summary>Hybrid: the sparse chain (StringNormalizer → Tokenizer → TfIdfVectorizer → L2) and the embedding
+    /// Loop side by side, concatenated [N, D + 384], then the head.</summary>
+    public static byte[] BuildHybrid(SparseFeaturizer featurizer, LinearHead head, IReadOnlyList<string> labels)
+    {
+        var g = Create(out var embedding);
+        g.Opset("com.microsoft", 1);
+        var tfidf = SparseOnnxExport.AppendTfIdf(g, featurizer);
+        // L2 with a MatMul against ones: ReduceSum's axes moved from attribute to input at opset 13, and this graph
+        // keeps the encoder's opset.
+        var sq = g.Node("Mul", [tfidf, tfidf]);
+        var ones = g.FloatTensor(g.Unique("ones"), Enumerable.Repeat(1f, featurizer.Dimension).ToArray(), featurizer.Dimension, 1);
+        var norm = g.Node("Sqrt", [g.Node("MatMul", [sq, ones])]);
+        var safe = g.Node("Max", [norm, g.FloatTensor(g.Unique("eps"), [1e-12f], 1)]);
+        var sparse = g.Node("Div", [tfidf, safe]);
+        var both = g.Node("Concat", [sparse, embedding], null, "", ("axis", 1L));
+        OnnxHead.Append(g, both, head, labels);
+        return g.Build("incubator_hybrid", "Incubator", $"Hybrid text classifier ({featurizer.Mode} n-gram TF-IDF + all-MiniLM-L6-v2, maximum entropy). Input: text, string [N]. Needs onnxruntime-extensions.");
+    }
+
     private static OnnxGraphBuilder Create(out string embedding)
     {
         var (graph, opset, ir, vocab) = MiniLm.Value;

@@ -14,6 +14,15 @@ internal static class SparseOnnxExport
         g.Opset("com.microsoft", 1);
         g.Input("text", OnnxType.String, "N");
 
+        var tfidf = AppendTfIdf(g, featurizer);
+        var x = L2Normalize(g, tfidf);
+        OnnxHead.Append(g, x, head, labels);
+        return g.Build("incubator_sparse", "Incubator", $"Sparse text classifier ({featurizer.Mode} n-grams, TF-IDF, maximum entropy). Input: text, string [N].");
+    }
+
+    /// <summary>text → lower-case → tokens → (sublinear) TF-IDF [N, D], not yet normalised.</summary>
+    internal static string AppendTfIdf(OnnxGraphBuilder g, SparseFeaturizer featurizer)
+    {
         var lower = g.Node("StringNormalizer", ["text"], ["text_lower"], "",
             ("case_change_action", "LOWER"), ("is_case_sensitive", 1L), ("locale", Locale));
         string[] separators = featurizer.Mode == TokenMode.Char ? [""] : [SparseFeaturizer.SeparatorRegex];
@@ -38,15 +47,31 @@ internal static class SparseOnnxExport
             n++;
             counts[n - 1] = pool.Count;
         }
-        var tfidf = g.Node("TfIdfVectorizer", [tokens], ["tfidf"], "",
-            ("mode", "TFIDF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
-            ("max_skip_count", 0L), ("ngram_counts", counts),
-            ("ngram_indexes", Enumerable.Range(0, featurizer.Dimension).Select(i => (long)i).ToArray()),
-            ("pool_strings", pool.ToArray()), ("weights", featurizer.Idf));
+        var indexes = Enumerable.Range(0, featurizer.Dimension).Select(i => (long)i).ToArray();
+        string tfidf;
+        if (!featurizer.Sublinear)
+        {
+            tfidf = g.Node("TfIdfVectorizer", [tokens], ["tfidf"], "",
+                ("mode", "TFIDF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
+                ("max_skip_count", 0L), ("ngram_counts", counts), ("ngram_indexes", indexes),
+                ("pool_strings", pool.ToArray()), ("weights", featurizer.Idf));
+        }
+        else
+        {
+            // Sublinear tf: counts c ≥ 0 → min(c, 1) × (1 + ln max(c, 1)) = 0 for c = 0, 1 + ln c otherwise; × idf.
+            var tf = g.Node("TfIdfVectorizer", [tokens], ["tf"], "",
+                ("mode", "TF"), ("min_gram_length", (long)featurizer.MinGram), ("max_gram_length", (long)featurizer.MaxGram),
+                ("max_skip_count", 0L), ("ngram_counts", counts), ("ngram_indexes", indexes),
+                ("pool_strings", pool.ToArray()));
+            var one = g.FloatTensor(g.Unique("one"), [1f]);
+            var present = g.Node("Min", [tf, one]);
+            var log = g.Node("Log", [g.Node("Max", [tf, one])]);
+            var damped = g.Node("Mul", [present, g.Node("Add", [log, one])]);
+            var idf = g.FloatTensor("idf", featurizer.Idf, featurizer.Dimension);
+            tfidf = g.Node("Mul", [damped, idf], ["tfidf"]);
+        }
 
-        var x = L2Normalize(g, tfidf);
-        OnnxHead.Append(g, x, head, labels);
-        return g.Build("incubator_sparse", "Incubator", $"Sparse text classifier ({featurizer.Mode} n-grams, TF-IDF, maximum entropy). Input: text, string [N].");
+        return tfidf;
     }
 
     internal static string L2Normalize(OnnxGraphBuilder g, string x)
