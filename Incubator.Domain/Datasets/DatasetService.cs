@@ -102,9 +102,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
     public async Task<IReadOnlyList<DatasetVersionView>> ListAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).SingleOrDefaultAsync(ct)
-            ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var rows = await (from d in db.DatasetVersions.AsNoTracking()
                           where d.TaskId == taskId
                           join u in db.Users on d.CreatedById equals u.Id into us
@@ -187,9 +185,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
     public async Task<GoldSetView?> GetGoldAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).SingleOrDefaultAsync(ct)
-            ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var sets = await db.GoldSets.AsNoTracking().Where(g => g.TaskId == taskId).ToListAsync(ct);
         var set = sets.OrderByDescending(g => g.CreatedAt).FirstOrDefault();
         if (set is null) return null;

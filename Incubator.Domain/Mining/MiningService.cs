@@ -58,9 +58,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
     public async Task<IReadOnlyList<MiningRunView>> ListRunsAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).SingleOrDefaultAsync(ct)
-            ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var rows = await (from r in db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId)
                           join j in db.Jobs on r.JobId equals j.Id into jj
                           from j in jj.DefaultIfEmpty()
@@ -73,9 +71,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
     public async Task<ActiveLearningStatus> ActiveLearningAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).SingleOrDefaultAsync(ct)
-            ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var approved = await db.Candidates.Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)
             .GroupBy(c => c.Label).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         var pending = await db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending, ct);

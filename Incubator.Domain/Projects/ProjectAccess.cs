@@ -34,4 +34,15 @@ public sealed class ProjectAccess(IDbContextFactory<IncubatorDbContext> dbFactor
         if (role.Value < minimum) throw new ForbiddenException($"This needs the {minimum} role or higher; you are {role.Value}.");
         return role.Value;
     }
+
+    /// <summary>The task's project, after checking the role there. A missing task is reported like a foreign one, so a
+    /// non-member learns nothing about which task ids exist.</summary>
+    public async Task<Guid> RequireTaskAsync(Guid taskId, string? userId, ProjectRole minimum, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var projectId = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).FirstOrDefaultAsync(ct)
+            ?? throw new ForbiddenException("You do not have access to this task.");
+        await RequireAsync(projectId, userId, minimum, ct);
+        return projectId;
+    }
 }

@@ -18,9 +18,7 @@ public sealed class LabelDisagreementService(IDbContextFactory<IncubatorDbContex
     public async Task<IReadOnlyList<LabelDisagreement>> ForTaskAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).SingleOrDefaultAsync(ct)
-            ?? throw new Common.ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var rows = await db.Candidates.AsNoTracking()
             .Where(c => c.TaskId == taskId && c.Status != CandidateStatus.Pending && c.AcceptedBySpotCheckId == null)
             .Select(c => new { Generator = c.OriginalLabel ?? c.Label, c.Label, c.Status, c.RejectionReason })

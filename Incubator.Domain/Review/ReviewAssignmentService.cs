@@ -338,14 +338,8 @@ public sealed class ReviewAssignmentService(
 
     // ---- internals ----------------------------------------------------------------------------------------------
 
-    private async Task<Guid> RequireTaskAsync(string userId, Guid taskId, ProjectRole minimum, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).FirstOrDefaultAsync(ct)
-            ?? throw new ForbiddenException();
-        await access.RequireAsync(projectId, userId, minimum, ct);
-        return projectId;
-    }
+    private Task<Guid> RequireTaskAsync(string userId, Guid taskId, ProjectRole minimum, CancellationToken ct) =>
+        access.RequireTaskAsync(taskId, userId, minimum, ct);
 
     private static async Task<CandidateRow?> RowAsync(IncubatorDbContext db, Guid id, CancellationToken ct) =>
         await (from c in db.Candidates.AsNoTracking()

@@ -497,15 +497,8 @@ public sealed class ReviewService(
             ?? throw new NotFoundException("This sample does not exist (any more).");
     }
 
-    /// <summary>The task's project, after checking the role there. A missing task is reported like a foreign one.</summary>
-    private async Task<Guid> RequireTaskAsync(string userId, Guid taskId, ProjectRole minimum, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).FirstOrDefaultAsync(ct)
-            ?? throw new ForbiddenException();
-        await access.RequireAsync(projectId, userId, minimum, ct);
-        return projectId;
-    }
+    private Task<Guid> RequireTaskAsync(string userId, Guid taskId, ProjectRole minimum, CancellationToken ct) =>
+        access.RequireTaskAsync(taskId, userId, minimum, ct);
 
     private static async Task<BulkPreview> CountBulkAsync(IncubatorDbContext db, Guid taskId, CandidateFilter filter, CancellationToken ct)
     {
