@@ -42,6 +42,17 @@ public sealed class ClassifierTrainer
     /// <summary>Longest character n-gram for text in scripts without spaces (1..CharMaxGram).</summary>
     public int CharMaxGram { get; init; } = 3;
 
+    /// <summary>How many of the most decisive n-grams get pairwise conjunction features ("A and B both occur"; see
+    /// <see cref="SparseFeaturizer.Conjunctions"/>). They are ranked by a first head fitted on the n-grams alone:
+    /// spread of the class weights × √(document frequency). 0 or 1 turns conjunctions off.</summary>
+    public int ConjunctionCount { get; init; } = 60;
+
+    /// <summary>Value of an active conjunction feature (the TF-IDF part has unit length).</summary>
+    public float ConjunctionValue { get; init; } = 0.05f;
+
+    /// <summary>L2 weight of the first head that ranks n-grams for conjunctions.</summary>
+    public float ConjunctionRankingL2 { get; init; } = 0.1f;
+
     /// <summary>Sparse features use sublinear term frequency (1 + ln count).</summary>
     public bool SparseSublinear { get; init; } = true;
 
@@ -110,9 +121,13 @@ public sealed class ClassifierTrainer
         };
     }
 
+    /// <summary>Below this many validation rows for some label, the choice of family comes with a caution in the log.</summary>
+    public const int MinValidationPerLabelForChoice = 5;
+
     /// <summary>The best macro-F1 on gold (when every family has it) or validation; ties keep the simpler family
     /// (sparse, then dense, then hybrid). For text that is not English, a family using the English-only encoder
-    /// (dense, hybrid) is kept only when it also beats sparse on validation.</summary>
+    /// (dense, hybrid) is kept only when it also beats sparse on validation, and validation has at least
+    /// <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
     private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out string reason)
     {
         if (compared.Count == 1)
@@ -125,7 +140,11 @@ public sealed class ClassifierTrainer
         var basis = onGold ? "gold" : "validation";
         double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) => onGold ? c.Gold!.MacroF1 : c.Validation.MacroF1;
         var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
-        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || english || c.Validation.MacroF1 > sparse.Validation.MacroF1).ToList();
+        // Validation can only confirm a win when it has a few rows of every label; two rows per label cannot.
+        var fewest = sparse.Validation.PerClass.Min(c => c.Support);
+        var validationCanConfirm = fewest >= MinValidationPerLabelForChoice;
+        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || english
+            || (validationCanConfirm && c.Validation.MacroF1 > sparse.Validation.MacroF1)).ToList();
         var order = new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid };
         var best = eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         var topOverall = compared.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
@@ -134,9 +153,12 @@ public sealed class ClassifierTrainer
         if (!english)
             reason += best.Family == ModelFamily.Sparse
                 ? topOverall.Family != ModelFamily.Sparse
-                    ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and validation does not confirm it"
+                    ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and validation does not confirm it" +
+                        (validationCanConfirm ? "" : $" (it has only {fewest} row(s) for some label, too few to confirm anything)")
                     : "; the text is not English, which the encoder does not know"
                 : " (the text is not English; validation agrees that it beats sparse)";
+        if (!onGold && !validationCanConfirm)
+            reason += $". Caution: validation has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
         return best.Family;
     }
 
@@ -177,7 +199,8 @@ public sealed class ClassifierTrainer
         public float[][]? Embeddings;
     }
 
-    private (SparseFeaturizer Featurizer, List<(int[] Indices, float[] Values)> Rows) SparseFeatures(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    private (SparseFeaturizer Featurizer, List<(int[] Indices, float[] Values)> Rows) SparseFeatures(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train,
+        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
     {
         if (cache.Sparse is not null) return (cache.Sparse, cache.SparseRows!);
         var mode = SparseFeaturizer.ChooseMode(train.Select(r => r.Text));
@@ -191,9 +214,47 @@ public sealed class ClassifierTrainer
             ct.ThrowIfCancellationRequested();
             rows.Add(featurizer.Featurize(r.Text));
         }
+        if (ConjunctionCount >= 2 && featurizer.Dimension >= 2)
+        {
+            ct.ThrowIfCancellationRequested();
+            var top = RankForConjunctions(labels, train, featurizer, rows, options, ct);
+            featurizer = featurizer.WithConjunctions(top, ConjunctionValue);
+            report("featurize", $"Sparse: conjunctions of the {top.Count} most decisive n-grams ({string.Join(", ", top.Take(8).Select(featurizer.Describe))}…)");
+            rows = train.Select(r => featurizer.Featurize(r.Text)).ToList();
+        }
         cache.Sparse = featurizer;
         cache.SparseRows = rows;
         return (featurizer, rows);
+    }
+
+    /// <summary>Fits a head on the n-grams alone and returns the <see cref="ConjunctionCount"/> n-grams with the
+    /// largest spread of class weights × √(document frequency): decisive and common enough to co-occur. Ties: lower
+    /// feature id, so the choice is deterministic.</summary>
+    private List<int> RankForConjunctions(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, SparseFeaturizer featurizer,
+        List<(int[] Indices, float[] Values)> rows, TrainingOptions options, CancellationToken ct)
+    {
+        var index = LabelIndex(labels);
+        var data = train.Select((r, i) => (index[r.Label], new VBuffer<float>(featurizer.Dimension, rows[i].Indices.Length, rows[i].Values, rows[i].Indices))).ToList();
+        var head = FitHead(data, labels.Count, featurizer.Dimension, options, ConjunctionRankingL2, ct);
+        var df = new int[featurizer.Dimension];
+        foreach (var row in rows) foreach (var i in row.Indices) df[i]++;
+        var k = Math.Min(Math.Min(ConjunctionCount, SparseFeaturizer.MaxConjunctions), featurizer.Dimension);
+        return Enumerable.Range(0, featurizer.Dimension)
+            .Select(j =>
+            {
+                float lo = float.MaxValue, hi = float.MinValue;
+                for (var c = 0; c < head.Classes; c++)
+                {
+                    lo = Math.Min(lo, head.Weights[c][j]);
+                    hi = Math.Max(hi, head.Weights[c][j]);
+                }
+                return (Feature: j, Score: (hi - lo) * Math.Sqrt(df[j]));
+            })
+            .OrderByDescending(t => t.Score)
+            .ThenBy(t => t.Feature)
+            .Take(k)
+            .Select(t => t.Feature)
+            .ToList();
     }
 
     private float[][] Embeddings(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
@@ -217,7 +278,7 @@ public sealed class ClassifierTrainer
     private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
         TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
     {
-        var (featurizer, features) = SparseFeatures(train, cache, report, ct);
+        var (featurizer, features) = SparseFeatures(labels, train, options, cache, report, ct);
         var index = LabelIndex(labels);
         var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(featurizer.Dimension, features[i].Indices.Length, features[i].Values, features[i].Indices))).ToList();
         report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
@@ -237,7 +298,7 @@ public sealed class ClassifierTrainer
     private TrainedClassifier TrainHybrid(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
         TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
     {
-        var (featurizer, features) = SparseFeatures(train, cache, report, ct);
+        var (featurizer, features) = SparseFeatures(labels, train, options, cache, report, ct);
         var vectors = Embeddings(train, cache, report, ct);
         var index = LabelIndex(labels);
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;

@@ -52,8 +52,8 @@ public static class RegistryModelCard
         sb.AppendLine(m.Family switch
         {
             "dense" => "- Features: all-MiniLM-L6-v2 sentence embeddings (English only) and a linear head.",
-            "hybrid" => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) side by side with all-MiniLM-L6-v2 sentence embeddings (English only); one linear maximum-entropy classifier.",
-            _ => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) and a linear maximum-entropy classifier.",
+            "hybrid" => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) plus conjunctions of the 60 most decisive n-grams (both occur), side by side with all-MiniLM-L6-v2 sentence embeddings (English only); one linear maximum-entropy classifier.",
+            _ => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) plus conjunctions of the 60 most decisive n-grams (both occur), and a linear maximum-entropy classifier.",
         });
         foreach (var x in m.Compared)
         {

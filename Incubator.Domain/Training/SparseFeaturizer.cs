@@ -15,13 +15,20 @@ public sealed class SparseFeaturizer
 {
     public const int MaxFeatures = 200_000;
 
+    /// <summary>Upper bound on conjunction n-grams (their K² slots sit in the head's weight matrix).</summary>
+    public const int MaxConjunctions = 256;
+
     /// <summary>Padding the Tokenizer puts after short rows; two characters, so it can never equal a token (word
     /// tokens contain no '#', char tokens are one character) and never matches the n-gram pool.</summary>
     public const string PadValue = "##";
 
     private readonly Dictionary<NGram, int> _index;
 
-    private SparseFeaturizer(TokenMode mode, IReadOnlyList<string[]> ngrams, float[] idf, bool sublinear, int maxGram)
+    /// <summary>Feature id → its position among <see cref="Conjunctions"/>.</summary>
+    private readonly Dictionary<int, int> _conjunctionPosition;
+
+    private SparseFeaturizer(TokenMode mode, IReadOnlyList<string[]> ngrams, float[] idf, bool sublinear, int maxGram,
+        int[]? conjunctions = null, float conjunctionValue = 0)
     {
         Mode = mode;
         MaxGram = maxGram;
@@ -30,6 +37,37 @@ public sealed class SparseFeaturizer
         Idf = idf;
         _index = new Dictionary<NGram, int>(ngrams.Count);
         for (var i = 0; i < ngrams.Count; i++) _index[new NGram(ngrams[i])] = i;
+        Conjunctions = conjunctions ?? [];
+        ConjunctionValue = conjunctionValue;
+        _conjunctionPosition = new Dictionary<int, int>(Conjunctions.Count);
+        for (var k = 0; k < Conjunctions.Count; k++)
+        {
+            if (Conjunctions[k] < 0 || Conjunctions[k] >= ngrams.Count || !_conjunctionPosition.TryAdd(Conjunctions[k], k))
+                throw new InvalidDataException($"Conjunction feature {Conjunctions[k]} is not a distinct n-gram of the vocabulary.");
+        }
+    }
+
+    /// <summary>The n-grams whose pairwise co-occurrence is a feature of its own ("A and B both occur"), in the
+    /// order that numbers the pairs. A linear head cannot express a conjunction by itself (a sentence that is good
+    /// in one part and bad in another is neither good nor bad); these features let it. Empty: no conjunctions.</summary>
+    public IReadOnlyList<int> Conjunctions { get; }
+
+    /// <summary>The value of an active conjunction feature (both n-grams present), next to the L2-normalised TF-IDF.</summary>
+    public float ConjunctionValue { get; }
+
+    /// <summary>N-gram features (the TF-IDF part); conjunction features follow them.</summary>
+    public int NGramCount => NGrams.Count;
+
+    /// <summary>Returns a copy whose vectors carry, after the n-grams, one feature per ordered position pair (a, b) of
+    /// <paramref name="features"/>: index NGramCount + a·K + b (a &lt; b; K = the number of features), set to
+    /// <paramref name="value"/> when both n-grams occur in the text. Positions with a ≥ b stay zero, which keeps
+    /// the exported graph a plain outer product.</summary>
+    public SparseFeaturizer WithConjunctions(IReadOnlyList<int> features, float value)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (!(value > 0) || float.IsInfinity(value)) throw new ArgumentOutOfRangeException(nameof(value), "The conjunction value must be positive.");
+        if (features.Count > MaxConjunctions) throw new ArgumentOutOfRangeException(nameof(features), $"At most {MaxConjunctions} conjunction n-grams are allowed.");
+        return new SparseFeaturizer(Mode, NGrams, Idf, Sublinear, MaxGram, features.Count >= 2 ? [.. features] : [], value);
     }
 
     public TokenMode Mode { get; }
@@ -42,7 +80,8 @@ public sealed class SparseFeaturizer
 
     public float[] Idf { get; }
 
-    public int Dimension => NGrams.Count;
+    /// <summary>N-gram features plus K² conjunction slots (K = <see cref="Conjunctions"/>.Count).</summary>
+    public int Dimension => NGrams.Count + Conjunctions.Count * Conjunctions.Count;
 
     public int MinGram => 1;
 
@@ -220,10 +259,37 @@ public sealed class SparseFeaturizer
         }
         var norm = MathF.Max(MathF.Sqrt(sum), 1e-12f);
         for (var k = 0; k < values.Length; k++) values[k] /= norm;
-        return (indices, values);
+        if (Conjunctions.Count == 0) return (indices, values);
+
+        var present = new List<int>();
+        foreach (var id in indices)
+            if (_conjunctionPosition.TryGetValue(id, out var pos)) present.Add(pos);
+        if (present.Count < 2) return (indices, values);
+        present.Sort();
+        var k2 = Conjunctions.Count;
+        var pairs = present.Count * (present.Count - 1) / 2;
+        var allIndices = new int[indices.Length + pairs];
+        var allValues = new float[indices.Length + pairs];
+        indices.CopyTo(allIndices, 0);
+        values.CopyTo(allValues, 0);
+        var at = indices.Length;
+        for (var a = 0; a < present.Count; a++)
+            for (var b = a + 1; b < present.Count; b++)
+            {
+                allIndices[at] = NGramCount + present[a] * k2 + present[b];
+                allValues[at++] = ConjunctionValue;
+            }
+        return (allIndices, allValues);
     }
 
-    public string Describe(int feature) => string.Join(Mode == TokenMode.Word ? " " : "", NGrams[feature]);
+    /// <summary>An n-gram as text ("good movie", "増加"), or a conjunction as "A & B".</summary>
+    public string Describe(int feature)
+    {
+        if (feature < NGramCount) return string.Join(Mode == TokenMode.Word ? " " : "", NGrams[feature]);
+        var pair = feature - NGramCount;
+        var k = Conjunctions.Count;
+        return $"{Describe(Conjunctions[pair / k])} & {Describe(Conjunctions[pair % k])}";
+    }
 
     internal void Write(BinaryWriter w)
     {
@@ -237,9 +303,12 @@ public sealed class SparseFeaturizer
             foreach (var p in NGrams[i]) w.Write(p);
             w.Write(Idf[i]);
         }
+        w.Write(Conjunctions.Count);
+        foreach (var c in Conjunctions) w.Write(c);
+        w.Write(ConjunctionValue);
     }
 
-    /// <summary>Format version 1 had no sublinear flag (always raw counts).</summary>
+    /// <summary>Format version 1 had no sublinear flag (always raw counts); versions before 3 no conjunctions.</summary>
     internal static SparseFeaturizer Read(BinaryReader r, int formatVersion)
     {
         var mode = (TokenMode)r.ReadInt32();
@@ -257,7 +326,14 @@ public sealed class SparseFeaturizer
             grams.Add(parts);
             idf[i] = r.ReadSingle();
         }
-        return new SparseFeaturizer(mode, grams, idf, sublinear, maxGram);
+        if (formatVersion < 3) return new SparseFeaturizer(mode, grams, idf, sublinear, maxGram);
+        var pairCount = r.ReadInt32();
+        if (pairCount < 0 || pairCount > MaxConjunctions) throw new InvalidDataException($"The saved classifier has an invalid number of conjunction features ({pairCount}).");
+        var conjunctions = new int[pairCount];
+        for (var i = 0; i < pairCount; i++) conjunctions[i] = r.ReadInt32();
+        var value = r.ReadSingle();
+        if (pairCount > 0 && !(value > 0)) throw new InvalidDataException("The saved classifier has an invalid conjunction value.");
+        return new SparseFeaturizer(mode, grams, idf, sublinear, maxGram, conjunctions, value);
     }
 
     private readonly struct NGram(string[] parts) : IEquatable<NGram>

@@ -8,7 +8,7 @@ namespace Incubator.Domain.Training;
 public sealed class TrainedClassifier : ITextClassifier
 {
     private const string Magic = "INCUBATOR-CLASSIFIER";
-    private const int FormatVersion = 2;
+    private const int FormatVersion = 3;
 
     private readonly SparseFeaturizer? _sparse;
     private readonly DenseFeaturizer? _dense;

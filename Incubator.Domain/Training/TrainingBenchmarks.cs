@@ -244,6 +244,15 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                     rows.Add(new BenchmarkRow(bench, $"{fam.ToString().ToLowerInvariant()} train seconds, {size}", result.Seconds[fam], "s", mlSeconds,
                         "baseline: ML.NET default pipeline" + (fam == ModelFamily.Dense ? "; embeddings memoised (see embedding row), so this is the head fit" : "")));
                 }
+                if (size == "full" && family != ModelFamily.Dense)
+                {
+                    // The sparse family without conjunction features, same rows and split: what they add.
+                    var plain = new ClassifierTrainer { ConjunctionCount = 0 }.Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Sparse), null, ct);
+                    var withConj = Evaluation.Evaluate(result.Models[ModelFamily.Sparse], test);
+                    var noConj = Evaluation.Evaluate(plain.Model, test);
+                    rows.Add(new BenchmarkRow(bench, "sparse test accuracy, full, with conjunctions", withConj.Accuracy, "", noConj.Accuracy, "baseline: the sparse family without conjunction features, same rows"));
+                    rows.Add(new BenchmarkRow(bench, "sparse test macro-F1, full, with conjunctions", withConj.MacroF1, "", noConj.MacroF1, "baseline: the sparse family without conjunction features, same rows"));
+                }
                 if (family == ModelFamily.Auto)
                 {
                     var chosen = result.Models[result.ChosenFamily];

@@ -115,6 +115,43 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
         Assert.Contains(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal) && l.Contains("not English"));
         Assert.Contains(log, p => p.Stage == "fit");
         Assert.Same(result.Models[result.ChosenFamily], result.Model);
+        Assert.True(validation.GroupBy(r => r.Label).Min(g => g.Count()) >= ClassifierTrainer.MinValidationPerLabelForChoice);
+        Assert.DoesNotContain(result.Log, l => l.Contains("Caution", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Auto_says_when_its_choice_rests_on_a_handful_of_validation_rows()
+    {
+        var rows = TrainingFixtures.English();
+        var small = rows.GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
+        var (train, validation) = StratifiedSplit.Split(small, 0.25, 1);
+        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        Assert.Contains("Caution: validation has only 2 row(s) for some label", choice);
+
+        // With gold rows for every family the choice rests on gold, and the caution about validation is not given.
+        var withGold = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, rows.Skip(100).Take(40).ToList(),
+            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        var goldChoice = Assert.Single(withGold.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        Assert.Contains("on gold", goldChoice);
+        Assert.DoesNotContain("Caution", goldChoice);
+    }
+
+    [Fact]
+    public void Auto_keeps_sparse_for_japanese_when_validation_is_too_small_to_confirm_an_encoder_family()
+    {
+        var rows = TrainingFixtures.Japanese();
+        var small = rows.GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
+        var (train, validation) = StratifiedSplit.Split(small, 0.25, 1);
+        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        Assert.Equal(ModelFamily.Sparse, result.ChosenFamily);
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        Assert.Contains("Caution: validation has only 2 row(s)", choice);
+        var sparse = result.Compared.Single(c => c.Family == ModelFamily.Sparse).Validation.MacroF1;
+        if (result.Compared.Any(c => c.Family != ModelFamily.Sparse && c.Validation.MacroF1 > sparse))
+            Assert.Contains("too few to confirm anything", choice);
     }
 
     [Fact]

@@ -38,6 +38,10 @@ public sealed class SparseTrainingTests(ITestOutputHelper output)
         foreach (var rows in new[] { TrainingFixtures.English(), TrainingFixtures.Japanese() })
         {
             var result = TrainSparse(rows);
+            // The graph's conjunction part is exercised: the model has conjunctions and most rows switch some on.
+            var sparse = result.Model.Sparse!;
+            Assert.Equal(60, sparse.Conjunctions.Count);
+            Assert.True(rows.Count(r => sparse.Featurize(r.Text).Indices.Any(i => i >= sparse.NGramCount)) > rows.Count / 2);
             var texts = rows.Select(r => r.Text).Concat(rows.Take(40).Select(r => r.Text.ToUpperInvariant())).Concat(TrainingFixtures.TrickyTexts()).ToList();
             using var onnx = new OnnxClassifier(result.Model.ExportOnnx(), result.Model.Labels, ModelFamily.Sparse);
             var dev = ParityAssert.SameAsOnnx(result.Model, onnx, texts);

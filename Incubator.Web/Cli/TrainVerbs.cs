@@ -179,7 +179,8 @@ internal static class TrainVerbs
         sb.AppendLine("## Model");
         sb.AppendLine();
         var grams = m.TokenMode == TokenMode.Char ? $"character 1–{m.Sparse!.MaxGram}-grams" : $"word 1–{m.Sparse?.MaxGram}-grams";
-        var tf = m.Sparse?.Sublinear == true ? "sublinear TF-IDF" : "TF-IDF";
+        var tf = (m.Sparse?.Sublinear == true ? "sublinear TF-IDF" : "TF-IDF")
+            + (m.Sparse is { Conjunctions.Count: > 0 } sp ? $", conjunctions of {sp.Conjunctions.Count} decisive n-grams" : "");
         sb.AppendLine(m.Family switch
         {
             ModelFamily.Sparse => $"- Family: sparse — {grams}, {tf}, L2-normalised; linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features.",

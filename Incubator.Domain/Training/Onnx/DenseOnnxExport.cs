@@ -38,10 +38,10 @@ internal static class DenseOnnxExport
         // L2 with a MatMul against ones: ReduceSum's axes moved from attribute to input at opset 13, and this graph
         // keeps the encoder's opset.
         var sq = g.Node("Mul", [tfidf, tfidf]);
-        var ones = g.FloatTensor(g.Unique("ones"), Enumerable.Repeat(1f, featurizer.Dimension).ToArray(), featurizer.Dimension, 1);
+        var ones = g.FloatTensor(g.Unique("ones"), Enumerable.Repeat(1f, featurizer.NGramCount).ToArray(), featurizer.NGramCount, 1);
         var norm = g.Node("Sqrt", [g.Node("MatMul", [sq, ones])]);
         var safe = g.Node("Max", [norm, g.FloatTensor(g.Unique("eps"), [1e-12f], 1)]);
-        var sparse = g.Node("Div", [tfidf, safe]);
+        var sparse = SparseOnnxExport.AppendConjunctions(g, g.Node("Div", [tfidf, safe]), featurizer);
         var both = g.Node("Concat", [sparse, embedding], null, "", ("axis", 1L));
         OnnxHead.Append(g, both, head, labels);
         return g.Build("incubator_hybrid", "Incubator", $"Hybrid text classifier ({featurizer.Mode} n-gram TF-IDF + all-MiniLM-L6-v2, maximum entropy). Input: text, string [N]. Needs onnxruntime-extensions.");

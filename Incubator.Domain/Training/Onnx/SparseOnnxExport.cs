@@ -15,7 +15,7 @@ internal static class SparseOnnxExport
         g.Input("text", OnnxType.String, "N");
 
         var tfidf = AppendTfIdf(g, featurizer);
-        var x = L2Normalize(g, tfidf);
+        var x = AppendConjunctions(g, L2Normalize(g, tfidf), featurizer);
         OnnxHead.Append(g, x, head, labels);
         return g.Build("incubator_sparse", "Incubator", $"Sparse text classifier ({featurizer.Mode} n-grams, TF-IDF, maximum entropy). Input: text, string [N].");
     }
@@ -47,7 +47,7 @@ internal static class SparseOnnxExport
             n++;
             counts[n - 1] = pool.Count;
         }
-        var indexes = Enumerable.Range(0, featurizer.Dimension).Select(i => (long)i).ToArray();
+        var indexes = Enumerable.Range(0, featurizer.NGramCount).Select(i => (long)i).ToArray();
         string tfidf;
         if (!featurizer.Sublinear)
         {
@@ -67,11 +67,30 @@ internal static class SparseOnnxExport
             var present = g.Node("Min", [tf, one]);
             var log = g.Node("Log", [g.Node("Max", [tf, one])]);
             var damped = g.Node("Mul", [present, g.Node("Add", [log, one])]);
-            var idf = g.FloatTensor("idf", featurizer.Idf, featurizer.Dimension);
+            var idf = g.FloatTensor("idf", featurizer.Idf, featurizer.NGramCount);
             tfidf = g.Node("Mul", [damped, idf], ["tfidf"]);
         }
 
         return tfidf;
+    }
+
+    /// <summary>Normalised TF-IDF [N, D] → [N, D + K²]: the conjunction n-grams' presence (Sign of their
+    /// non-negative values) as [N, K], its outer product with itself [N, K, K] flattened and scaled by the
+    /// conjunction value, appended after the n-grams. Slot a·K + b is "n-gram a and n-gram b both occur"; the head
+    /// only has weights for a &lt; b (the in-app featuriser never sets the others).</summary>
+    internal static string AppendConjunctions(OnnxGraphBuilder g, string normalized, SparseFeaturizer featurizer)
+    {
+        var k = featurizer.Conjunctions.Count;
+        if (k == 0) return normalized;
+        var ids = g.Int64Tensor(g.Unique("conj_ids"), [.. featurizer.Conjunctions.Select(i => (long)i)], k);
+        var picked = g.Node("Gather", [normalized, ids], null, "", ("axis", 1L));
+        var present = g.Node("Sign", [picked]);
+        var column = g.Node("Reshape", [present, g.Int64Tensor(g.Unique("conj_col"), [-1, k, 1], 3)]);
+        var row = g.Node("Reshape", [present, g.Int64Tensor(g.Unique("conj_row"), [-1, 1, k], 3)]);
+        var outer = g.Node("Mul", [column, row]);
+        var flat = g.Node("Reshape", [outer, g.Int64Tensor(g.Unique("conj_flat"), [-1, (long)k * k], 2)]);
+        var scaled = g.Node("Mul", [flat, g.FloatTensor(g.Unique("conj_value"), [featurizer.ConjunctionValue], 1)]);
+        return g.Node("Concat", [normalized, scaled], null, "", ("axis", 1L));
     }
 
     internal static string L2Normalize(OnnxGraphBuilder g, string x)
