@@ -62,10 +62,30 @@ window.incubator = {
     var f = document.getElementById(inputId).files[0];
     return new Uint8Array(await f.slice(0, length).arrayBuffer());
   },
-  uploadFile: async function (inputId, url) {
+  // XMLHttpRequest rather than fetch: only it reports upload progress. progressRef (optional) hears
+  // UploadProgress(loaded, total) at most every 200 ms and once at the end; status 0 means the network failed.
+  uploadFile: function (inputId, url, progressRef) {
     var f = document.getElementById(inputId).files[0];
-    var r = await fetch(url, { method: 'POST', body: f, credentials: 'same-origin', headers: { 'Content-Type': 'application/octet-stream' } });
-    return { status: r.status, body: await r.text() };
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      var last = 0;
+      xhr.open('POST', url);
+      xhr.withCredentials = true;
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      if (progressRef) {
+        xhr.upload.onprogress = function (e) {
+          var now = Date.now();
+          if (e.lengthComputable && (now - last >= 200 || e.loaded === e.total)) {
+            last = now;
+            progressRef.invokeMethodAsync('UploadProgress', e.loaded, e.total);
+          }
+        };
+      }
+      xhr.onload = function () { resolve({ status: xhr.status, body: xhr.responseText }); };
+      xhr.onerror = function () { resolve({ status: 0, body: '' }); };
+      xhr.onabort = function () { resolve({ status: 0, body: '' }); };
+      xhr.send(f);
+    });
   },
 };
 

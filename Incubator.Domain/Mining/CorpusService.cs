@@ -28,6 +28,14 @@ public sealed record CorpusImportReport(
 
 public sealed record CorpusImportResult(CorpusView Corpus, CorpusImportReport Report);
 
+/// <summary>How far an import has read: bytes of the file (of <see cref="TotalBytes"/>, when the stream knows its
+/// length) and rows so far.</summary>
+public sealed record CorpusImportProgress(long BytesRead, long? TotalBytes, long RowsRead)
+{
+    /// <summary>0–100, or null when the total is unknown.</summary>
+    public int? Percent => TotalBytes is > 0 and var total ? (int)Math.Clamp(BytesRead * 100 / total, 0, 100) : null;
+}
+
 public sealed record CorpusTextRow(int Ordinal, string Text, int Count, long Line);
 
 /// <summary>The vectors of one stored batch: texts <see cref="StartOrdinal"/> .. + Vectors.Length - 1.</summary>
@@ -150,9 +158,10 @@ public sealed class CorpusService(
     private const int InsertBatch = 2000;
 
     /// <summary>Parses the upload as a stream, keeps good rows (duplicates folded into counts), reports bad ones, stores
-    /// the corpus in one transaction (nothing half-imported) and queues its embeddings job.</summary>
+    /// the corpus in one transaction (nothing half-imported) and queues its embeddings job. <paramref name="progress"/>
+    /// hears about every stored batch of rows and once more when the whole file is read.</summary>
     public async Task<CorpusImportResult> ImportAsync(string userId, Guid projectId, string? name, string fileName, Stream content,
-        CorpusParseOptions options, CancellationToken ct = default)
+        CorpusParseOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
         var corpusName = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName ?? "") : name.Trim();
@@ -200,11 +209,13 @@ public sealed class CorpusService(
                 await db.SaveChangesAsync(ct);
                 db.ChangeTracker.Clear();
                 pending.Clear();
+                progress?.Report(Progress(content, report));
             }
         }
         db.CorpusTexts.AddRange(pending);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
+        progress?.Report(Progress(content, report));
         report.Kept = counts.Count;
         if (counts.Count == 0)
         {
@@ -244,6 +255,11 @@ public sealed class CorpusService(
         await events.PublishAsync(new ProjectChanged(projectId, "corpora"), CancellationToken.None);
         return new CorpusImportResult(await GetAsync(userId, corpus.Id, ct), stored);
     }
+
+    /// <summary>The stream's position counts what the reader has buffered, a few KB ahead of the parser: close
+    /// enough for a percentage, and exact at the end.</summary>
+    private static CorpusImportProgress Progress(Stream content, CorpusParseReport report) =>
+        content.CanSeek ? new(content.Position, content.Length, report.RowsRead) : new(0, null, report.RowsRead);
 
     private static UInt128 Hash(string text)
     {

@@ -69,4 +69,47 @@ public sealed class MiningBrowserTests(BrowserFixture browser)
 
         await owner.Page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task Upload_and_import_show_their_progress_in_percent()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        using var folder = new TempFolder("incubator-mining-progress");
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("p-owner@example.com", Password);
+        var projectId = await owner.CreateProjectAsync("Progress");
+        await owner.GotoAsync($"/projects/{projectId}/corpora");
+
+        // 9,000 distinct lines: four stored batches of 2,000 rows, each a progress report.
+        const int lines = 9000;
+        var file = Path.Combine(folder.Path, "messages.txt");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, lines).Select(i => $"customer message {i} about order {i * 7 % 1000} and its delivery"));
+        await owner.Page.GetByTestId("corpus-file").SetInputFilesAsync(file);
+        await Expect(owner.Page.GetByTestId("corpus-preview")).ToContainTextAsync("customer message 0");
+
+        // Record every text the progress caption shows (a render can be brief).
+        await owner.Page.EvaluateAsync(@"() => {
+            window.__progress = [];
+            const record = () => {
+                const el = document.querySelector('[data-testid=corpus-progress-text]');
+                if (el && window.__progress[window.__progress.length - 1] !== el.textContent) window.__progress.push(el.textContent);
+            };
+            new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+        }");
+        await owner.ClickAsync("corpus-upload");
+        await Expect(owner.Page.GetByTestId("import-report")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(owner.Page.GetByTestId("report-kept")).ToContainTextAsync(lines.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(owner.Page.GetByTestId("corpus-progress")).ToHaveCountAsync(0);
+
+        var seen = await owner.Page.EvaluateAsync<string[]>("() => window.__progress");
+        var all = string.Join(" | ", seen);
+        // The upload's last report is the whole file.
+        Assert.Contains(seen, t => t.StartsWith("Uploading ", StringComparison.Ordinal) && t.Contains("(100 %)", StringComparison.Ordinal));
+        // The import reported stored batches with their row counts and a percentage below 100 on the way.
+        var reading = seen.Where(t => t.StartsWith("Reading the file: ", StringComparison.Ordinal) && t.Contains("rows so far", StringComparison.Ordinal)).ToList();
+        Assert.True(reading.Count >= 2, all);
+        Assert.Contains(reading, t => t.Contains("2,000 rows so far", StringComparison.Ordinal));
+        Assert.Contains(reading, t => System.Text.RegularExpressions.Regex.IsMatch(t, @": ([1-9]|[1-9][0-9]) %"));
+        await owner.Page.Context.CloseAsync();
+    }
 }

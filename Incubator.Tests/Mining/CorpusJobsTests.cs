@@ -87,6 +87,33 @@ public sealed class CorpusJobsTests
         Assert.NotNull(result.Corpus.EmbeddingJobId);
     }
 
+    /// <summary>Collects reports on the calling thread (Progress&lt;T&gt; would post them later).</summary>
+    private sealed class Collect<T> : IProgress<T>
+    {
+        public List<T> Items { get; } = [];
+
+        public void Report(T value) => Items.Add(value);
+    }
+
+    [Fact]
+    public async Task Import_reports_progress_per_stored_batch_and_ends_at_the_whole_file()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var bytes = new UTF8Encoding(false).GetBytes(string.Join("\n", Enumerable.Range(0, 5000).Select(i => $"customer message number {i} about an order")));
+        using var stream = new MemoryStream(bytes);
+        var progress = new Collect<CorpusImportProgress>();
+        await f.Corpora.ImportAsync(f.Author, f.ProjectId, null, "progress.txt", stream, new CorpusParseOptions(CorpusFormat.Txt), default, progress);
+
+        // Two full batches of 2,000 stored rows, then the end.
+        Assert.Equal(3, progress.Items.Count);
+        Assert.True(progress.Items.Zip(progress.Items.Skip(1)).All(p => p.Second.BytesRead >= p.First.BytesRead && p.Second.RowsRead > p.First.RowsRead));
+        Assert.True(progress.Items[0].RowsRead >= 2000 && progress.Items[0].Percent < 100, $"{progress.Items[0]}");
+        Assert.All(progress.Items, p => Assert.Equal(bytes.Length, p.TotalBytes));
+        Assert.Equal(new CorpusImportProgress(bytes.Length, bytes.Length, 5000), progress.Items[^1]);
+        Assert.Equal(100, progress.Items[^1].Percent);
+        Assert.Null(new CorpusImportProgress(10, null, 3).Percent);
+    }
+
     [Fact]
     public async Task Viewers_read_but_cannot_upload_delete_or_mine_and_non_members_see_nothing()
     {
