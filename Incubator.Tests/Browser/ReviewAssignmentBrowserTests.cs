@@ -197,3 +197,44 @@ public sealed class ReviewOverlapBrowserTests(BrowserFixture browser)
         await two.Page.Context.CloseAsync();
     }
 }
+
+/// <summary>"Review next" from a filtered queue view hands out only that view's items and says so.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ReviewFocusScopeBrowserTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Review_next_from_a_label_filtered_queue_shows_the_scope_and_hands_out_only_that_label()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("fs-owner@example.com", "Incub8tor-pass");
+        var projectId = await owner.CreateProjectAsync("Focus scope");
+        var taskId = await portal.CreateTaskAsync("fs-owner@example.com", projectId);
+        // Oldest first alternates billing, shipping, billing...: an unscoped hand-out would start with billing.
+        await portal.SeedCandidatesAsync(projectId, taskId, Enumerable.Range(0, 8).Select(i => $"Scoped sample {i}: {(i % 2 == 0 ? "an invoice" : "a parcel")}.").ToList(),
+            labelOf: i => i % 2 == 0 ? "billing" : "shipping");
+
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
+        await Expect(owner.Page.GetByTestId("review-text")).ToHaveCountAsync(8);
+        await owner.SelectAsync("filter-label", "shipping");
+        await Expect(owner.Page.GetByTestId("review-text")).ToHaveCountAsync(4);
+        await owner.ClickAsync("focus-mode");
+        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/review/focus\\?.*label=shipping"));
+        await owner.WaitInteractiveAsync();
+
+        await Expect(owner.Page.GetByTestId("focus-scope")).ToContainTextAsync("shipping");
+        await Expect(owner.Page.GetByTestId("focus-position")).ToContainTextAsync("4");
+        // Approve all four by keyboard: each handed-out item is a shipping one, then the view is done.
+        for (var i = 0; i < 4; i++)
+        {
+            await Expect(owner.Page.GetByTestId("focus-text")).ToContainTextAsync($"Scoped sample {2 * i + 1}: a parcel.");
+            await owner.Page.Keyboard.PressAsync("a");
+        }
+        await Expect(owner.Page.GetByTestId("focus-text")).ToHaveCountAsync(0);
+        var statuses = await portal.QueryAsync(db => db.Candidates.Where(c => c.TaskId == taskId)
+            .Select(c => new { c.Label, c.Status }).ToListAsync());
+        Assert.All(statuses.Where(s => s.Label == "shipping"), s => Assert.Equal(CandidateStatus.Approved, s.Status));
+        Assert.All(statuses.Where(s => s.Label == "billing"), s => Assert.Equal(CandidateStatus.Pending, s.Status));
+        await owner.Page.Context.CloseAsync();
+    }
+}
