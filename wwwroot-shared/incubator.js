@@ -63,7 +63,8 @@ window.incubator = {
     return new Uint8Array(await f.slice(0, length).arrayBuffer());
   },
   // XMLHttpRequest rather than fetch: only it reports upload progress. progressRef (optional) hears
-  // UploadProgress(loaded, total) at most every 200 ms and once at the end; status 0 means the network failed.
+  // UploadProgress(loaded, total) at most every 200 ms and once when the whole body is sent; status 0 means the
+  // network failed.
   uploadFile: function (inputId, url, progressRef) {
     var f = document.getElementById(inputId).files[0];
     return new Promise(function (resolve) {
@@ -75,11 +76,13 @@ window.incubator = {
       if (progressRef) {
         xhr.upload.onprogress = function (e) {
           var now = Date.now();
-          if (e.lengthComputable && (now - last >= 200 || e.loaded === e.total)) {
+          if (e.lengthComputable && e.loaded < e.total && now - last >= 200) {
             last = now;
             progressRef.invokeMethodAsync('UploadProgress', e.loaded, e.total);
           }
         };
+        // Progress events are sampled by the browser (a fast upload may have none); the body's end always comes.
+        xhr.upload.onload = function () { progressRef.invokeMethodAsync('UploadProgress', f.size, f.size); };
       }
       xhr.onload = function () { resolve({ status: xhr.status, body: xhr.responseText }); };
       xhr.onerror = function () { resolve({ status: 0, body: '' }); };
