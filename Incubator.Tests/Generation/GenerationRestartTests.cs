@@ -32,7 +32,6 @@ public sealed class GenerationRestartTests
     public async Task A_run_killed_mid_round_resumes_keeps_every_shown_sample_and_generates_only_the_shortfall()
     {
         string[] labels = ["請求", "配送"];
-        using var folder = new TempFolder("incubator-generation-crash");
         await using var fake = await FakeOpenAiServer.StartAsync();
         var seen = 0;
         using var hold = new ManualResetEventSlim(false);
@@ -44,104 +43,89 @@ public sealed class GenerationRestartTests
             if (n > AnsweredBeforeCrash) hold.Wait(TimeSpan.FromMinutes(3));
             return FakeSamples.Reply(r, FakeSamples.Answer(n, labels), delay: TimeSpan.FromMilliseconds(50));
         };
-        var environment = new Dictionary<string, string>
+        using var app = await CrashHarness.MigrateAsync("incubator-generation-crash", new Dictionary<string, string>
         {
-            ["INCUBATOR_DATA"] = folder.Path,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-            ["Jobs__LeaseDuration"] = "00:00:03",
-            ["Jobs__PollInterval"] = "00:00:00.200",
             ["Llm__Provider"] = "OpenAICompatible",
             ["Llm__Endpoint"] = fake.OpenAIEndpoint,
             ["Llm__Model"] = "fake",
             ["Llm__MaxConcurrency"] = Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        var processes = new List<AppProcess>();
-        string Output() => string.Join("\n", processes.Select(p => p.Output));
-
+        });
         try
         {
-            var migrate = AppProcess.Start("migrate", ["migrate"], environment, folder.Path);
-            processes.Add(migrate);
-            Assert.Equal(0, await migrate.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-
-            await using var db = await JobTestHost.CreateAsync(folder.Path, "test-observer",
-                configure: s => s.AddJobHandler<StandIn>(GenerationRunJob.KindName), migrate: false);
-            var (runId, jobId) = await CreateRunAsync(db, labels);
-
-            var first = AppProcess.Start("first run", [], environment, folder.Path);
-            processes.Add(first);
-            await Poll.UntilAsync(async () =>
+            await app.RunAsync(async () =>
             {
-                if (first.HasExited) throw new Xunit.Sdk.XunitException("The first process exited.");
-                return await CountAsync(db, runId) == AnsweredBeforeCrash * labels.Length && Volatile.Read(ref seen) == AnsweredBeforeCrash + Concurrency;
-            }, TimeSpan.FromSeconds(90), async () => $"{await CountAsync(db, runId)} candidates, {Volatile.Read(ref seen)} calls");
+                await using var db = await JobTestHost.CreateAsync(app.DataDirectory, "test-observer",
+                    configure: s => s.AddJobHandler<StandIn>(GenerationRunJob.KindName), migrate: false);
+                var (runId, jobId) = await CreateRunAsync(db, labels);
 
-            first.Kill();
-            Assert.True(first.HasExited);
-            hold.Set();
+                var first = app.Start("first run");
+                await Poll.UntilAsync(async () =>
+                {
+                    if (first.HasExited) throw new Xunit.Sdk.XunitException("The first process exited.");
+                    return await CountAsync(db, runId) == AnsweredBeforeCrash * labels.Length && Volatile.Read(ref seen) == AnsweredBeforeCrash + Concurrency;
+                }, TimeSpan.FromSeconds(90), async () => $"{await CountAsync(db, runId)} candidates, {Volatile.Read(ref seen)} calls");
 
-            var before = await CandidatesAsync(db, runId);
-            Assert.Equal(AnsweredBeforeCrash * labels.Length, before.Count);
-            Assert.All(before, c => Assert.Equal(CandidateStage.Pool, c.Stage));
-            var crashed = await db.GetJobAsync(jobId);
-            Assert.True(crashed.State == JobState.Running, JobTestHost.Describe(crashed));
-            var callsBeforeCrash = Volatile.Read(ref seen);
-            Assert.Equal(AnsweredBeforeCrash + Concurrency, callsBeforeCrash);
+                first.Kill();
+                Assert.True(first.HasExited);
+                hold.Set();
 
-            var second = AppProcess.Start("second run", [], environment, folder.Path);
-            processes.Add(second);
-            var done = await db.WaitForJobAsync(jobId, j => j.IsFinished || second.HasExited, "finished", TimeSpan.FromSeconds(120));
-            var log = await db.WaitForFinishLineAsync(jobId);
-            Assert.True(done.State == JobState.Succeeded, JobTestHost.Describe(done) + "\n" + JobTestHost.FormatLog(log));
-            Assert.Equal(2, done.Attempts);
+                var before = await CandidatesAsync(db, runId);
+                Assert.Equal(AnsweredBeforeCrash * labels.Length, before.Count);
+                Assert.All(before, c => Assert.Equal(CandidateStage.Pool, c.Stage));
+                var crashed = await db.GetJobAsync(jobId);
+                Assert.True(crashed.State == JobState.Running, JobTestHost.Describe(crashed));
+                var callsBeforeCrash = Volatile.Read(ref seen);
+                Assert.Equal(AnsweredBeforeCrash + Concurrency, callsBeforeCrash);
 
-            var after = await CandidatesAsync(db, runId);
-            // Every sample shown before the crash is still there, same id, label and text.
-            foreach (var c in before)
-            {
-                var now = Assert.Single(after, a => a.Id == c.Id);
-                Assert.Equal((c.Label, c.Text), (now.Label, now.Text));
-            }
-            Assert.Equal(after.Count, after.Select(a => TextNormalizer.Normalize(a.Text)).Distinct().Count());
-            Assert.DoesNotContain(after, a => a.Stage == CandidateStage.Pool);
-            foreach (var label in labels)
-                Assert.Equal(Target, after.Count(a => a.Label == label && a.Stage == CandidateStage.Selected));
+                var second = app.Start("second run");
+                var done = await db.WaitForJobAsync(jobId, j => j.IsFinished || second.HasExited, "finished", TimeSpan.FromSeconds(120));
+                var log = await db.WaitForFinishLineAsync(jobId);
+                Assert.True(done.State == JobState.Succeeded, JobTestHost.Describe(done) + "\n" + JobTestHost.FormatLog(log));
+                Assert.Equal(2, done.Attempts);
 
-            // Only the shortfall was generated. The restarted engine reloads the 4 samples per label in the pool and
-            // needs Goal − 4 = 8 more per label; each call gives one per label, so at least 8 calls. It launches a call
-            // only while a label is short, with at most Concurrency calls in flight, so at most Concurrency − 1 calls
-            // overshoot: 8 or 9 calls, and per label at most Goal + Concurrency − 1 samples in total.
-            var callsAfterRestart = fake.ChatRequests.Count - callsBeforeCrash;
-            Assert.Equal(Volatile.Read(ref seen), fake.ChatRequests.Count);
-            Assert.InRange(callsAfterRestart, Goal - AnsweredBeforeCrash, Goal - AnsweredBeforeCrash + Concurrency - 1);
-            foreach (var label in labels)
-            {
-                var perLabel = after.Count(a => a.Label == label);
-                Assert.Equal(AnsweredBeforeCrash + callsAfterRestart, perLabel);
-                Assert.InRange(perLabel, Goal, Goal + Concurrency - 1);
-            }
+                var after = await CandidatesAsync(db, runId);
+                // Every sample shown before the crash is still there, same id, label and text.
+                foreach (var c in before)
+                {
+                    var now = Assert.Single(after, a => a.Id == c.Id);
+                    Assert.Equal((c.Label, c.Text), (now.Label, now.Text));
+                }
+                Assert.Equal(after.Count, after.Select(a => TextNormalizer.Normalize(a.Text)).Distinct().Count());
+                Assert.DoesNotContain(after, a => a.Stage == CandidateStage.Pool);
+                foreach (var label in labels)
+                    Assert.Equal(Target, after.Count(a => a.Label == label && a.Stage == CandidateStage.Selected));
 
-            // The run's counters cover exactly the answered calls of both processes (the fake reports 11 in / 7 out).
-            GenerationRun run;
-            await using (var context = await db.Db.CreateDbContextAsync())
-                run = await context.GenerationRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
-            Assert.Equal(AnsweredBeforeCrash + callsAfterRestart, run.Calls);
-            Assert.Equal(0, run.FailedCalls);
-            Assert.Equal(11L * run.Calls, run.InputTokens);
-            Assert.Equal(7L * run.Calls, run.OutputTokens);
-            Assert.Null(run.StopReason);
-            Assert.Equal(1, run.Round);
-            Assert.All(fake.ChatRequests, r => Assert.Equal("json_object", r.Json?["response_format"]?["type"]?.GetValue<string>()));
-        }
-        catch (Exception ex)
-        {
-            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n{Output()}", ex);
+                // Only the shortfall was generated. The restarted engine reloads the 4 samples per label in the pool and
+                // needs Goal − 4 = 8 more per label; each call gives one per label, so at least 8 calls. It launches a call
+                // only while a label is short, with at most Concurrency calls in flight, so at most Concurrency − 1 calls
+                // overshoot: 8 or 9 calls, and per label at most Goal + Concurrency − 1 samples in total.
+                var callsAfterRestart = fake.ChatRequests.Count - callsBeforeCrash;
+                Assert.Equal(Volatile.Read(ref seen), fake.ChatRequests.Count);
+                Assert.InRange(callsAfterRestart, Goal - AnsweredBeforeCrash, Goal - AnsweredBeforeCrash + Concurrency - 1);
+                foreach (var label in labels)
+                {
+                    var perLabel = after.Count(a => a.Label == label);
+                    Assert.Equal(AnsweredBeforeCrash + callsAfterRestart, perLabel);
+                    Assert.InRange(perLabel, Goal, Goal + Concurrency - 1);
+                }
+
+                // The run's counters cover exactly the answered calls of both processes (the fake reports 11 in / 7 out).
+                GenerationRun run;
+                await using (var context = await db.Db.CreateDbContextAsync())
+                    run = await context.GenerationRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+                Assert.Equal(AnsweredBeforeCrash + callsAfterRestart, run.Calls);
+                Assert.Equal(0, run.FailedCalls);
+                Assert.Equal(11L * run.Calls, run.InputTokens);
+                Assert.Equal(7L * run.Calls, run.OutputTokens);
+                Assert.Null(run.StopReason);
+                Assert.Equal(1, run.Round);
+                Assert.All(fake.ChatRequests, r => Assert.Equal("json_object", r.Json?["response_format"]?["type"]?.GetValue<string>()));
+            });
         }
         finally
         {
+            // Held fake answers must not outlive the test, whatever failed.
             hold.Set();
-            foreach (var p in processes) p.Dispose();
         }
     }
 

@@ -12,32 +12,15 @@ public sealed class ProcessCrashResumeTests
     [Fact]
     public async Task A_job_interrupted_by_a_killed_process_resumes_after_restart_and_runs_every_step_exactly_once()
     {
-        using var folder = new TempFolder("incubator-jobs-crash");
-        var environment = new Dictionary<string, string>
+        using var app = await CrashHarness.MigrateAsync("incubator-jobs-crash");
+        await app.RunAsync(async () =>
         {
-            ["INCUBATOR_DATA"] = folder.Path,
-            ["Jobs__LeaseDuration"] = "00:00:03",
-            ["Jobs__PollInterval"] = "00:00:00.200",
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        };
-        string[] serve = ["--urls", "http://127.0.0.1:0"];
-        var processes = new List<AppProcess>();
-        string Output() => string.Join("\n", processes.Select(p => p.Output));
-
-        try
-        {
-            var migrate = AppProcess.Start("migrate", ["migrate"], environment, folder.Path);
-            processes.Add(migrate);
-            var exitCode = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(exitCode == 0, $"migrate exited with {exitCode}");
-
             // The test reaches the same database file the way a second instance would, without a worker.
-            await using var db = await JobTestHost.CreateAsync(folder.Path, "test-observer", migrate: false);
+            await using var db = await JobTestHost.CreateAsync(app.DataDirectory, "test-observer", migrate: false);
             var projectId = await db.CreateProjectAsync("crash test");
             var job = await db.Queue.EnqueueInternalAsync(null, projectId, DiagnosticsJob.KindName, "survive a crash", new DiagnosticsJob.Payload(Steps, 200));
 
-            var first = AppProcess.Start("first run", serve, environment, folder.Path);
-            processes.Add(first);
+            var first = app.Start("first run");
             await WaitForAsync(db, job.Id, j => j.State == JobState.Running && j.Progress >= 0.2, "running with progress >= 0.2", first);
 
             first.Kill();
@@ -55,8 +38,7 @@ public sealed class ProcessCrashResumeTests
             Assert.Equal(Enumerable.Range(1, k), stepsBeforeCrash);
             Assert.Equal(JobTestHost.Json(new DiagnosticsJob.Checkpoint(k)), afterCrash.Checkpoint);
 
-            var second = AppProcess.Start("second run", serve, environment, folder.Path);
-            processes.Add(second);
+            var second = app.Start("second run");
             var done = await WaitForAsync(db, job.Id, j => j.IsFinished, "finished", second);
             var log = await db.WaitForFinishLineAsync(job.Id);
             because = JobTestHost.Describe(done) + "\n" + JobTestHost.FormatLog(log);
@@ -71,16 +53,7 @@ public sealed class ProcessCrashResumeTests
             var nextStepAt = log.FindIndex(l => l.Message == $"Step {k + 1} done.");
             Assert.True(resumeAt < nextStepAt, because);
             Assert.Equal("Job succeeded.", log[^1].Message);
-        }
-        catch (Exception ex)
-        {
-            // Whatever failed, show what the app said.
-            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n{Output()}", ex);
-        }
-        finally
-        {
-            foreach (var p in processes) p.Dispose();
-        }
+        });
     }
 
     private static async Task<Job> WaitForAsync(JobTestHost db, Guid jobId, Func<Job, bool> condition, string what, AppProcess process)

@@ -21,25 +21,11 @@ public sealed class CorpusEmbeddingCrashTests
     [Fact]
     public async Task An_embeddings_job_killed_with_its_process_resumes_after_restart_and_embeds_every_text_exactly_once()
     {
-        using var folder = new TempFolder("incubator-embed-crash");
-        var environment = new Dictionary<string, string>
+        using var app = await CrashHarness.MigrateAsync("incubator-embed-crash");
+        await app.RunAsync(async () =>
         {
-            ["INCUBATOR_DATA"] = folder.Path,
-            ["Jobs__LeaseDuration"] = "00:00:03",
-            ["Jobs__PollInterval"] = "00:00:00.200",
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        };
-        string[] serve = ["--urls", "http://127.0.0.1:0"];
-        var processes = new List<AppProcess>();
-        string Output() => string.Join("\n", processes.Select(p => p.Output));
-        try
-        {
-            var migrate = AppProcess.Start("migrate", ["migrate"], environment, folder.Path);
-            processes.Add(migrate);
-            Assert.Equal(0, await migrate.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-
             // The test imports through the same database file, as a second instance without a worker would.
-            await using var host = await JobTestHost.CreateAsync(folder.Path, "test-observer",
+            await using var host = await JobTestHost.CreateAsync(app.DataDirectory, "test-observer",
                 configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining(), migrate: false);
             var projectId = await host.CreateProjectAsync("embedding crash");
             var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
@@ -50,9 +36,9 @@ public sealed class CorpusEmbeddingCrashTests
             var jobId = imported.Corpus.EmbeddingJobId!.Value;
             Assert.Equal(MiniLmEmbedder.ModelName, imported.Corpus.Embedder);
 
-            var first = AppProcess.Start("first run", serve, environment, folder.Path);
-            processes.Add(first);
-            await WaitForAsync(host, jobId, j => j.State == JobState.Running && j.Progress >= 0.25, "running with progress >= 0.25", first);
+            var first = app.Start("first run");
+            await host.WaitForJobAsync(jobId, j => first.HasExited || j.State == JobState.Running && j.Progress >= 0.25, "running with progress >= 0.25", TimeSpan.FromSeconds(120));
+            Assert.False(first.HasExited, "the first process exited by itself");
             first.Kill();
             Assert.True(first.HasExited, "the first process should be gone after the kill");
 
@@ -63,10 +49,9 @@ public sealed class CorpusEmbeddingCrashTests
             Assert.Equal(embeddedAtCrash, batchesAtCrash.Sum(b => b.Count));
             Assert.InRange(embeddedAtCrash, CorpusStore.EmbeddingBatchSize, Texts - 1);
 
-            var second = AppProcess.Start("second run", serve, environment, folder.Path);
-            processes.Add(second);
-            var done = await WaitForAsync(host, jobId, j => j.IsFinished, "finished", second);
-            var log = await host.GetLogAsync(jobId);
+            var second = app.Start("second run");
+            var done = await host.WaitForJobAsync(jobId, j => j.IsFinished || second.HasExited, "finished", TimeSpan.FromSeconds(120));
+            var log = await host.WaitForFinishLineAsync(jobId);
             var because = JobTestHost.Describe(done) + "\n" + JobTestHost.FormatLog(log);
             Assert.True(done.State == JobState.Succeeded, because);
             Assert.Equal(2, done.Attempts);
@@ -94,15 +79,7 @@ public sealed class CorpusEmbeddingCrashTests
                 var cosine = expected[i].Zip(resumed.Vectors[i], (a, b) => a * b).Sum();
                 Assert.True(cosine > 0.999, $"text {embeddedAtCrash + i}: cosine {cosine}");
             }
-        }
-        catch (Exception ex)
-        {
-            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n{Output()}", ex);
-        }
-        finally
-        {
-            foreach (var p in processes) p.Dispose();
-        }
+        });
     }
 
     private static async Task<List<CorpusEmbeddingBatch>> BatchesAsync(JobTestHost host, Guid corpusId)
@@ -110,19 +87,6 @@ public sealed class CorpusEmbeddingCrashTests
         await using var db = await host.Db.CreateDbContextAsync();
         return await db.CorpusEmbeddingBatches.AsNoTracking().Where(b => b.CorpusId == corpusId).OrderBy(b => b.StartOrdinal)
             .Select(b => new CorpusEmbeddingBatch { Id = b.Id, StartOrdinal = b.StartOrdinal, Count = b.Count }).ToListAsync();
-    }
-
-    private static async Task<Job> WaitForAsync(JobTestHost db, Guid jobId, Func<Job, bool> condition, string what, AppProcess process)
-    {
-        Job? last = null;
-        await Poll.UntilAsync(async () =>
-        {
-            last = await db.GetJobAsync(jobId);
-            if (condition(last)) return true;
-            if (process.HasExited) throw new Xunit.Sdk.XunitException($"The app exited while waiting for the job to be {what}; row: {JobTestHost.Describe(last)}");
-            return false;
-        }, TimeSpan.FromSeconds(120), async () => $"job never became {what}; row: {JobTestHost.Describe(last)}; log:\n{JobTestHost.FormatLog(await db.GetLogAsync(jobId))}");
-        return last!;
     }
 }
 
