@@ -15,7 +15,30 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         context.SetDefaultTimeout(30_000);
         context.SetDefaultNavigationTimeout(45_000);
         var page = await context.NewPageAsync();
-        return new PortalBrowser(page, baseUrl);
+        var browserPage = new PortalBrowser(page, baseUrl);
+        page.Console += (_, m) => browserPage.Remember($"console {m.Type}: {m.Text}");
+        page.PageError += (_, e) => browserPage.Remember($"page error: {e}");
+        return browserPage;
+    }
+
+    private readonly Queue<string> _recent = new();
+
+    private void Remember(string line)
+    {
+        lock (_recent)
+        {
+            _recent.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            while (_recent.Count > 40) _recent.Dequeue();
+        }
+    }
+
+    /// <summary>The page's last console messages and errors (Blazor logs reconnects there), for failure messages.</summary>
+    public string RecentConsole
+    {
+        get
+        {
+            lock (_recent) return string.Join("\n", _recent);
+        }
     }
 
     public async Task GotoAsync(string path)
@@ -72,9 +95,16 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             // what the page showed.
             var value = await Page.Locator("[data-testid=project-name-input] input").First.InputValueAsync();
             if (!Page.Url.EndsWith("/projects/new", StringComparison.Ordinal) || value != name)
-                throw new TimeoutException($"Creating project '{name}' did not navigate: url {Page.Url}, name field '{value}'.");
+                throw new TimeoutException($"Creating project '{name}' did not navigate: url {Page.Url}, name field '{value}'.\n{RecentConsole}");
             await ClickAsync("project-create");
-            await Page.WaitForURLAsync(created);
+            try
+            {
+                await Page.WaitForURLAsync(created);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new TimeoutException($"Creating project '{name}' did not navigate after a second click.\n{RecentConsole}", ex);
+            }
         }
         return Guid.Parse(Page.Url[^36..]);
     }
