@@ -220,7 +220,7 @@ public sealed class ClassifierTrainer
             var top = RankForConjunctions(labels, train, featurizer, rows, options, ct);
             featurizer = featurizer.WithConjunctions(top, ConjunctionValue);
             report("featurize", $"Sparse: conjunctions of the {top.Count} most decisive n-grams ({string.Join(", ", top.Take(8).Select(featurizer.Describe))}…)");
-            rows = train.Select(r => featurizer.Featurize(r.Text)).ToList();
+            rows = rows.Select(featurizer.AddConjunctions).ToList();
         }
         cache.Sparse = featurizer;
         cache.SparseRows = rows;

@@ -259,6 +259,15 @@ public sealed class SparseFeaturizer
         }
         var norm = MathF.Max(MathF.Sqrt(sum), 1e-12f);
         for (var k = 0; k < values.Length; k++) values[k] /= norm;
+        return AddConjunctions((indices, values));
+    }
+
+    /// <summary>An n-gram vector (as <see cref="Featurize"/> makes it without conjunctions) with the conjunction
+    /// features of its n-grams appended; unchanged when there are none. Lets training add conjunctions to rows it
+    /// has already featurised instead of tokenising every text again.</summary>
+    public (int[] Indices, float[] Values) AddConjunctions((int[] Indices, float[] Values) ngrams)
+    {
+        var (indices, values) = ngrams;
         if (Conjunctions.Count == 0) return (indices, values);
 
         var present = new List<int>();
