@@ -87,14 +87,22 @@ public sealed class MiningBrowserTests(BrowserFixture browser)
         await owner.Page.GetByTestId("corpus-file").SetInputFilesAsync(file);
         await Expect(owner.Page.GetByTestId("corpus-preview")).ToContainTextAsync("customer message 0");
 
-        // Record every text the progress caption shows (a render can be brief).
+        // Record every text the progress caption shows. Two renders can reach the page in one task, and the observer
+        // then runs once for both, so the texts come from the mutation records (old values of changed text nodes and
+        // text of added ones), not from the caption as it stands when the observer runs.
         await owner.Page.EvaluateAsync(@"() => {
             window.__progress = [];
-            const record = () => {
-                const el = document.querySelector('[data-testid=corpus-progress-text]');
-                if (el && window.__progress[window.__progress.length - 1] !== el.textContent) window.__progress.push(el.textContent);
-            };
-            new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+            const push = t => { if (t && window.__progress[window.__progress.length - 1] !== t) window.__progress.push(t); };
+            const inCaption = n => { const e = n.nodeType === 1 ? n : n.parentElement; return !!(e && e.closest('[data-testid=corpus-progress-text]')); };
+            new MutationObserver(records => {
+                for (const r of records) {
+                    if (r.type === 'characterData' && inCaption(r.target)) { push(r.oldValue); push(r.target.textContent); }
+                    if (r.type === 'childList') for (const n of r.addedNodes) {
+                        if (inCaption(n)) push(n.textContent);
+                        else if (n.querySelector) { const c = n.querySelector('[data-testid=corpus-progress-text]'); if (c) push(c.textContent); }
+                    }
+                }
+            }).observe(document.body, { subtree: true, childList: true, characterData: true, characterDataOldValue: true });
         }");
         await owner.ClickAsync("corpus-upload");
         await Expect(owner.Page.GetByTestId("import-report")).ToBeVisibleAsync(new() { Timeout = 60_000 });

@@ -12,6 +12,7 @@ namespace Incubator.Tests.Generation;
 
 /// <summary>A generation run in the real portal process, killed (SIGKILL) in the middle of its first round and started
 /// again: nothing that was shown is lost or changed, and only the shortfall is generated.</summary>
+[Collection(HeavyCollection.Name)]
 public sealed class GenerationRestartTests
 {
     private const int Target = 6;

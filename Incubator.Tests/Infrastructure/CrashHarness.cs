@@ -78,3 +78,12 @@ internal sealed class CrashHarness : IDisposable
         _folder.Dispose();
     }
 }
+
+/// <summary>Tests that keep both cores busy for many seconds (several portal processes embedding with MiniLM, a 43 MB
+/// upload). xUnit runs this collection on its own after the parallel ones, so timing-sensitive browser steps never
+/// share the machine with them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeavyCollection
+{
+    public const string Name = "heavy, run alone";
+}

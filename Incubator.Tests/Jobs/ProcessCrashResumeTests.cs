@@ -5,6 +5,7 @@ namespace Incubator.Tests.Jobs;
 
 /// <summary>The durability promise end to end: the real executable is killed mid-job (no graceful shutdown) and a
 /// fresh start of it finishes the job from its last checkpoint, doing every step exactly once.</summary>
+[Collection(HeavyCollection.Name)]
 public sealed class ProcessCrashResumeTests
 {
     private const int Steps = 30;

@@ -14,6 +14,7 @@ namespace Incubator.Tests.Mining;
 /// <summary>The corpus embeddings job survives a killed process: the real executable is killed mid-corpus (no graceful
 /// shutdown), and a fresh start continues at the first batch not stored — every text embedded once, into the right
 /// slot.</summary>
+[Collection(HeavyCollection.Name)]
 public sealed class CorpusEmbeddingCrashTests
 {
     private const int Texts = 3000;

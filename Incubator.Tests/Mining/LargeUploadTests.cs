@@ -14,6 +14,7 @@ namespace Incubator.Tests.Mining;
 /// <summary>Corpus uploads through real Kestrel (not the in-memory test server, which enforces no body limit):
 /// Kestrel refuses bodies over 30 MB by default, and the upload endpoint lifts that to
 /// <see cref="CorpusService.MaxUploadBytes"/> for itself only.</summary>
+[Collection(HeavyCollection.Name)]
 public sealed class LargeUploadTests : IAsyncLifetime
 {
     private readonly PortalFactory _portal = new(realServer: true);
