@@ -4,12 +4,12 @@ namespace Incubator.Domain.Benchmarks;
 
 /// <summary>One printed row: what was measured, its value, and — where the benchmark measures one — the baseline
 /// taken in the same run, so a reader compares ratios rather than absolute times on a noisy machine.</summary>
-public sealed record BenchmarkRow(string Benchmark, string Metric, double Value, string Unit, double? Baseline = null, string? Note = null)
+internal sealed record BenchmarkRow(string Benchmark, string Metric, double Value, string Unit, double? Baseline = null, string? Note = null)
 {
     public double? Ratio => Baseline is > 0 ? Value / Baseline.Value : null;
 }
 
-public interface IBenchmark
+internal interface IBenchmark
 {
     string Name { get; }
 
@@ -19,28 +19,28 @@ public interface IBenchmark
 }
 
 /// <summary>Every feature adds its benchmarks here; `bench` runs them in this order.</summary>
-public static class BenchmarkCatalog
+internal static class BenchmarkCatalog
 {
     public static IReadOnlyList<IBenchmark> All() =>
     [
-        new Jobs.JobThroughputBenchmark(),
-        new Embeddings.EncoderBenchmark(),
-        new Generation.KMeansBenchmark(),
-        new Generation.GenerationEngineBenchmark(),
-        new Generation.EmbeddingRatioBenchmark(),
-        new Generation.ConcurrencyBenchmark(),
-        new Review.ReviewQueueBenchmark(),
-        new Review.ReviewDecisionsBenchmark(),
-        new Mining.Sst2MiningBenchmark(),
-        new Mining.CorpusEmbeddingBenchmark(),
-        new Training.SparseTrainingBenchmark(),
-        new Training.DatasetBenchmark(Training.ModelFamily.Sparse),
-        new Training.DatasetBenchmark(),
-        new Mining.Query.QueryThroughputBenchmark(),
+        new JobThroughputBenchmark(),
+        new EncoderBenchmark(),
+        new KMeansBenchmark(),
+        new GenerationEngineBenchmark(),
+        new EmbeddingRatioBenchmark(),
+        new ConcurrencyBenchmark(),
+        new ReviewQueueBenchmark(),
+        new ReviewDecisionsBenchmark(),
+        new Sst2MiningBenchmark(),
+        new CorpusEmbeddingBenchmark(),
+        new SparseTrainingBenchmark(),
+        new DatasetBenchmark(Training.ModelFamily.Sparse),
+        new DatasetBenchmark(),
+        new QueryThroughputBenchmark(),
     ];
 }
 
-public static class BenchmarkTable
+internal static class BenchmarkTable
 {
     public static void Write(TextWriter w, IReadOnlyList<BenchmarkRow> rows)
     {
@@ -56,5 +56,26 @@ public static class BenchmarkTable
         Line(header);
         w.WriteLine("|" + string.Join("|", widths.Select(x => new string('-', x + 2))) + "|");
         foreach (var t in table) Line(t);
+    }
+}
+
+/// <summary>The public datasets the benchmarks read: <c>INCUBATOR_DATASETS</c>, else the first <c>shared/datasets</c>
+/// found walking up from the working directory or the executable (the repository is checked out beside
+/// <c>shared/</c>). The product and its tests never read them.</summary>
+internal static class SharedDatasets
+{
+    public static string? Find(string? name = null)
+    {
+        var env = Environment.GetEnvironmentVariable("INCUBATOR_DATASETS");
+        if (!string.IsNullOrEmpty(env) && Directory.Exists(Path.Combine(env, name ?? ""))) return Path.Combine(env, name ?? "");
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "shared", "datasets", name ?? "");
+                if (Directory.Exists(candidate)) return candidate;
+            }
+        }
+        return null;
     }
 }

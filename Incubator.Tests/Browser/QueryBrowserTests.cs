@@ -33,14 +33,14 @@ public sealed class QueryBrowserTests(BrowserFixture browser)
 
     private static async Task PublishAsync(PortalFactory portal, string ownerId, Guid taskId)
     {
-        var registry = portal.Services.GetRequiredService<RegistryService>();
-        var started = await registry.StartTrainingAsync(ownerId, new StartTrainingRequest(taskId, "sparse", 5));
+        var training = portal.Services.GetRequiredService<TrainingService>();
+        var started = await training.StartTrainingAsync(ownerId, new StartTrainingRequest(taskId, "sparse", 5));
         for (var i = 0; i < 600; i++)
         {
-            var s = (await registry.GetAsync(ownerId, started.Id)).Summary;
+            var s = (await training.GetAsync(ownerId, started.Id)).Summary;
             if (s.EffectiveState == ModelVersionState.Draft)
             {
-                await registry.PublishAsync(ownerId, started.Id);
+                await training.PublishAsync(ownerId, started.Id);
                 return;
             }
             Assert.Equal(ModelVersionState.Training, s.EffectiveState);

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Training;
 using Incubator.Tests.Infrastructure;
-using Incubator.Tests.Registry;
+using Incubator.Tests.TrainingFlow;
 using Incubator.Tests.Training;
 using Microsoft.EntityFrameworkCore;
 using static Microsoft.Playwright.Assertions;

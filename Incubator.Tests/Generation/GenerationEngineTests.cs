@@ -1,3 +1,4 @@
+using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Llm;

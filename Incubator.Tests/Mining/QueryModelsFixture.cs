@@ -1,3 +1,4 @@
+using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Mining.Query;
 using Incubator.Domain.Training;
 using Incubator.Tests.Infrastructure;

@@ -28,29 +28,29 @@ public static class TrainingApi
             await using var stream = file.OpenReadStream();
             return await datasets.ImportGoldAsync(UserId(user), taskId, file.FileName, stream, ct);
         }).DisableAntiforgery();
-        task.MapPost("/training", (Guid taskId, StartTrainingBody? body, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
-            registry.StartTrainingAsync(UserId(user), new StartTrainingRequest(taskId, body?.Family ?? "auto", body?.Seed ?? 1, body?.DatasetVersionId), ct));
+        task.MapPost("/training", (Guid taskId, StartTrainingBody? body, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
+            training.StartTrainingAsync(UserId(user), new StartTrainingRequest(taskId, body?.Family ?? "auto", body?.Seed ?? 1, body?.DatasetVersionId), ct));
 
         var projects = api.MapGroup("/projects/{ProjectId:guid}/models").RequireAuthorization(ProjectPolicies.Viewer).WithTags("Models");
-        projects.MapGet("/", (Guid projectId, Guid? taskId, bool? published, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
-            registry.ListAsync(UserId(user), projectId, taskId, published ?? false, ct))
+        projects.MapGet("/", (Guid projectId, Guid? taskId, bool? published, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
+            training.ListAsync(UserId(user), projectId, taskId, published ?? false, ct))
             .WithSummary("List the project's model versions (published only with ?published=true).");
 
         var models = api.MapGroup("/models/{modelId:guid}").RequireAuthorization().WithTags("Models");
-        models.MapGet("/", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
-            registry.GetAsync(UserId(user), modelId, ct));
-        models.MapGet("/bundle", async (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
+        models.MapGet("/", (Guid modelId, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
+            training.GetAsync(UserId(user), modelId, ct));
+        models.MapGet("/bundle", async (Guid modelId, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
         {
-            var (path, name, _) = await registry.OpenBundleAsync(UserId(user), modelId, ct);
+            var (path, name, _) = await training.OpenBundleAsync(UserId(user), modelId, ct);
             return Results.File(path, "application/zip", name);
         }).WithSummary("Download the model bundle (model.onnx, labels.json, model-card.md, README.md, checksums).");
-        models.MapPost("/predict", (Guid modelId, PredictBody? body, bool? explain, ClaimsPrincipal user, RegistryPrediction prediction, CancellationToken ct) =>
+        models.MapPost("/predict", (Guid modelId, PredictBody? body, bool? explain, ClaimsPrincipal user, ModelPredictor prediction, CancellationToken ct) =>
             prediction.PredictAsync(UserId(user), modelId, body?.Texts, explain ?? false, ct))
             .WithSummary("Classify texts: {\"texts\": [...]} in, label and probabilities per text out (same order). ?explain=true adds, for the sparse family, the words that pushed each decision.");
-        models.MapPost("/publish", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
-            registry.PublishAsync(UserId(user), modelId, ct));
-        models.MapPost("/retire", (Guid modelId, ClaimsPrincipal user, RegistryService registry, CancellationToken ct) =>
-            registry.RetireAsync(UserId(user), modelId, ct));
+        models.MapPost("/publish", (Guid modelId, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
+            training.PublishAsync(UserId(user), modelId, ct));
+        models.MapPost("/retire", (Guid modelId, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
+            training.RetireAsync(UserId(user), modelId, ct));
         return api;
     }
 

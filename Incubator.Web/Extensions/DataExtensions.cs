@@ -20,7 +20,7 @@ public static class DataExtensions
         builder.Services.AddIncubatorTasks();
         builder.Services.AddIncubatorReview();
         builder.Services.Configure<ReviewOptions>(builder.Configuration.GetSection(ReviewOptions.Section));
-        builder.Services.AddIncubatorRegistry();
+        builder.Services.AddIncubatorTraining();
         builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).
         builder.Services.AddHostedService<StartupTasks>();

@@ -12,7 +12,7 @@ using Incubator.Tests.Training;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Incubator.Tests.Registry;
+namespace Incubator.Tests.TrainingFlow;
 
 /// <summary>Training as a job end to end over HTTP: approved samples → dataset → sparse model with real metrics, the
 /// bundle and in-app model in the store, the model card, publish/retire roles, bundle download roles (cookie and
@@ -177,16 +177,16 @@ public sealed class TrainingFlowTests : IClassFixture<TrainingFlowTests.Portal>
 
         Assert.Contains("PredictNoTexts", await BadAsync(new { texts = Array.Empty<string>() }));
         Assert.Contains("PredictNoTexts", await BadAsync(new { }));
-        var many = await BadAsync(new { texts = Enumerable.Repeat("hello", RegistryPrediction.MaxTexts + 1).ToArray() });
+        var many = await BadAsync(new { texts = Enumerable.Repeat("hello", ModelPredictor.MaxTexts + 1).ToArray() });
         Assert.Contains("PredictTooManyTexts", many);
-        Assert.Contains($"this one has {RegistryPrediction.MaxTexts + 1}", many);
-        var tooLong = await BadAsync(new { texts = new[] { "fine", new string('a', RegistryPrediction.MaxTextLength + 1) } });
+        Assert.Contains($"this one has {ModelPredictor.MaxTexts + 1}", many);
+        var tooLong = await BadAsync(new { texts = new[] { "fine", new string('a', ModelPredictor.MaxTextLength + 1) } });
         Assert.Contains("PredictTextTooLong", tooLong);
         Assert.Contains("texts[1]", tooLong);
         Assert.Contains("PredictTextMissing", await BadAsync(new { texts = new string?[] { "ok", null } }));
 
         // The boundary itself is accepted, and an empty string is a text like any other.
-        using var ok = await author.Http.PostJsonAsync(url, new { texts = new[] { new string('a', RegistryPrediction.MaxTextLength), "" } });
+        using var ok = await author.Http.PostJsonAsync(url, new { texts = new[] { new string('a', ModelPredictor.MaxTextLength), "" } });
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(2, (await ok.ReadJsonAsync<PredictionResult>()).Predictions.Count);
     }

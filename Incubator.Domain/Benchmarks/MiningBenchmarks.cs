@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Incubator.Domain.Accounts;
-using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Mining;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Tasks;
 using Incubator.Domain.Training;
@@ -14,7 +14,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Incubator.Domain.Mining;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Texts per second through the real corpus embeddings job (<see cref="CorpusEmbeddingJob"/>: read a page of
 /// texts from SQLite, embed with MiniLM, pack the blob, commit it with the checkpoint) against the bare all-MiniLM-L6-v2
@@ -133,21 +133,6 @@ internal sealed class Sst2MiningBenchmark : IBenchmark
 
     public string Description => "SST-2 train as an unlabelled pool: precision of mined top-N per label; test accuracy of a model trained on them vs zero-shot";
 
-    internal static string? FindDataset(string name)
-    {
-        var env = Environment.GetEnvironmentVariable("INCUBATOR_DATASETS");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(Path.Combine(env, name))) return Path.Combine(env, name);
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "datasets", name);
-                if (Directory.Exists(candidate)) return candidate;
-            }
-        }
-        return null;
-    }
-
     private static List<(string Label, string Text)> Read(string path) =>
         File.ReadLines(path).Where(l => l.Length > 2).Select(l => (l[0] == '1' ? "positive" : "negative", l[2..].Trim())).ToList();
 
@@ -155,7 +140,7 @@ internal sealed class Sst2MiningBenchmark : IBenchmark
 
     private async Task<IReadOnlyList<BenchmarkRow>> Run(CancellationToken ct)
     {
-        var folder = FindDataset("sst2");
+        var folder = SharedDatasets.Find("sst2");
         if (folder is null)
             return [new BenchmarkRow(Name, "skipped", 0, "", null, "../shared/datasets/sst2 not found (set INCUBATOR_DATASETS)")];
         var train = Read(Path.Combine(folder, "stsa.binary.train"));

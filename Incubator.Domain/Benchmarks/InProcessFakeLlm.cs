@@ -1,8 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Incubator.Domain.Generation;
 using Incubator.Domain.Llm;
 
-namespace Incubator.Domain.Generation;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>A benchmark and test double, never a model: an in-process <see cref="ILlmClient"/> that answers every call
 /// with one valid all-labels-at-once JSON object (<c>{"label": "sample", ...}</c>), a different English sentence per
@@ -11,7 +12,7 @@ namespace Incubator.Domain.Generation;
 /// distinct enough to pass exact and near-duplicate checks (MiniLM and character n-grams). Usage is a length-based
 /// estimate (about four characters per token) and flagged as estimated. Used by the generation benchmarks; the portal
 /// never registers it.</summary>
-public sealed class InProcessFakeLlm : ILlmClient
+internal sealed class InProcessFakeLlm : ILlmClient
 {
     private static readonly JsonSerializerOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

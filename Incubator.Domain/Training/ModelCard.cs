@@ -23,7 +23,7 @@ public sealed record ModelCardInput(
     DateTimeOffset TrainedAt);
 
 /// <summary>Writes the model card (markdown) that goes into the bundle and the registry.</summary>
-public static class RegistryModelCard
+public static class ModelCardBuilder
 {
     public static string Write(ModelCardInput m)
     {

@@ -6,18 +6,18 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Incubator.Domain.Training;
 
-public static class RegistryServiceCollectionExtensions
+public static class TrainingServiceCollectionExtensions
 {
-    /// <summary>Datasets, the model registry and store, API tokens. Needs data, projects, jobs and an IRunEvents.</summary>
-    public static IServiceCollection AddIncubatorRegistry(this IServiceCollection services)
+    /// <summary>Datasets, training, the model store, API tokens. Needs data, projects, jobs and an IRunEvents.</summary>
+    public static IServiceCollection AddIncubatorTraining(this IServiceCollection services)
     {
         services.AddSingleton<DatasetService>();
         services.AddSingleton<ModelStore>();
-        services.AddSingleton<RegistryService>();
+        services.AddSingleton<TrainingService>();
         services.AddSingleton<ApiTokenService>();
-        services.AddSingleton<RegistryPrediction>();
+        services.AddSingleton<ModelPredictor>();
         services.TryAddSingleton(new ClassifierTrainer());
-        services.AddJobHandler<RegistryTrainingJob>(TrainingRunJobKind.Name);
+        services.AddJobHandler<TrainingJob>(TrainingJob.KindName);
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -6,7 +6,7 @@ using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Incubator.Tests.Registry;
+namespace Incubator.Tests.TrainingFlow;
 
 /// <summary>Personal API tokens: stored hashed, act as their user with the same project role checks, revocable.</summary>
 public sealed class ApiTokenTests : IClassFixture<ApiTokenTests.Portal>

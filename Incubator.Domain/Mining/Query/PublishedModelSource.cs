@@ -9,7 +9,7 @@ namespace Incubator.Domain.Mining.Query;
 
 /// <summary>Queries use the registry's published model versions. A query names a model by its task's name, which
 /// means the task's newest published version; older published versions are "task name vN".</summary>
-public sealed class RegistryQueryModelSource(IDbContextFactory<IncubatorDbContext> dbFactory, ModelStore store) : IQueryModelSource
+public sealed class PublishedModelSource(IDbContextFactory<IncubatorDbContext> dbFactory, ModelStore store) : IQueryModelSource
 {
     // Model versions are immutable, so their labels can be kept for the life of the process.
     private readonly ConcurrentDictionary<Guid, IReadOnlyList<string>> _labels = new();

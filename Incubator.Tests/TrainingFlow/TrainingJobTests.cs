@@ -5,7 +5,7 @@ using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Incubator.Tests.Registry;
+namespace Incubator.Tests.TrainingFlow;
 
 /// <summary>The training job: live progress events (stage, elapsed) and a kept log; a cancel while running ends the
 /// model version as cancelled with nothing in the model store; a cancel while queued shows as cancelled too.</summary>
@@ -25,14 +25,14 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
     }
 
     private Task<ModelVersionSummary> StartAsync(string userId, Guid taskId, string family = "sparse") =>
-        _portal.InScopeAsync(sp => sp.GetRequiredService<RegistryService>().StartTrainingAsync(userId, new StartTrainingRequest(taskId, family, 5)));
+        _portal.InScopeAsync(sp => sp.GetRequiredService<TrainingService>().StartTrainingAsync(userId, new StartTrainingRequest(taskId, family, 5)));
 
     private async Task<ModelVersionSummary> WaitAsync(string userId, Guid modelId, Func<ModelVersionSummary, bool> done)
     {
-        var registry = _portal.Services.GetRequiredService<RegistryService>();
+        var training = _portal.Services.GetRequiredService<TrainingService>();
         for (var i = 0; i < 1500; i++)
         {
-            var s = (await registry.GetAsync(userId, modelId)).Summary;
+            var s = (await training.GetAsync(userId, modelId)).Summary;
             if (done(s)) return s;
             await Task.Delay(100);
         }
@@ -106,7 +106,7 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         var log = await queue.GetLogAsync(userId, jobId.Value);
         Assert.Contains(log, l => l.Message.StartsWith("Training sparse", StringComparison.Ordinal));
         // Nothing can be downloaded from a cancelled version.
-        await Assert.ThrowsAsync<Incubator.Domain.Common.ConflictException>(() => _portal.Services.GetRequiredService<RegistryService>().OpenBundleAsync(userId, started.Id));
+        await Assert.ThrowsAsync<Incubator.Domain.Common.ConflictException>(() => _portal.Services.GetRequiredService<TrainingService>().OpenBundleAsync(userId, started.Id));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         var (userId, _, taskId) = await ArrangeAsync("job-auto");
         var started = await StartAsync(userId, taskId, "auto");
         var done = await WaitAsync(userId, started.Id, s => s.EffectiveState != ModelVersionState.Training);
-        var detail = await _portal.Services.GetRequiredService<RegistryService>().GetAsync(userId, started.Id);
+        var detail = await _portal.Services.GetRequiredService<TrainingService>().GetAsync(userId, started.Id);
         Assert.True(done.State == ModelVersionState.Draft, detail.Error);
         Assert.Equal(["sparse", "dense", "hybrid"], detail.Compared.Select(c => c.Family));
         Assert.Contains(done.Family, new[] { "sparse", "dense", "hybrid" });

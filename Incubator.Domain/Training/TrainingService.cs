@@ -33,7 +33,7 @@ public sealed record StartTrainingRequest(Guid TaskId, string Family = "auto", i
 
 /// <summary>The model registry: start training (Author), list and read model versions (Viewer), publish and retire
 /// (Author), and hand out bundles (Viewer for published models, Author for the rest).</summary>
-public sealed class RegistryService(
+public sealed class TrainingService(
     IDbContextFactory<IncubatorDbContext> dbFactory,
     ProjectAccess access,
     DatasetService datasets,
@@ -78,8 +78,8 @@ public sealed class RegistryService(
             db.ModelVersions.Add(model);
             await db.SaveChangesAsync(ct);
         }
-        var job = await jobs.EnqueueAsync(userId, projectId, TrainingRunJobKind.Name, $"Train · {taskName} · v{model.Number} ({family})",
-            new TrainingRunJobKind.Payload(model.Id), ct);
+        var job = await jobs.EnqueueAsync(userId, projectId, TrainingJob.KindName, $"Train · {taskName} · v{model.Number} ({family})",
+            new TrainingJob.Payload(model.Id), ct);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             await db.ModelVersions.Where(m => m.Id == model.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.JobId, job.Id), ct);
         return (await GetAsync(userId, model.Id, ct)).Summary;
@@ -186,12 +186,4 @@ public sealed class RegistryService(
             db.Jobs.Where(j => j.Id == m.JobId).Select(j => (JobState?)j.State).FirstOrDefault()));
 
     internal static T? Read<T>(string? json) where T : class => json is null ? null : JsonSerializer.Deserialize<T>(json, Json);
-}
-
-/// <summary>The training job's kind and payload (the handler lives beside the trainer).</summary>
-public static class TrainingRunJobKind
-{
-    public const string Name = "training.run";
-
-    public sealed record Payload(Guid ModelVersionId);
 }

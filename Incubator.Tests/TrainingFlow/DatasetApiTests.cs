@@ -8,7 +8,7 @@ using Incubator.Domain.Projects;
 using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
-namespace Incubator.Tests.Registry;
+namespace Incubator.Tests.TrainingFlow;
 
 /// <summary>Dataset versions and gold sets over HTTP: freezing approved samples (hash, counts, lineage, immutability,
 /// deterministic split), bad input with clear messages, and gold uploads that are all-or-nothing.</summary>

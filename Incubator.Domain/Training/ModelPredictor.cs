@@ -10,7 +10,7 @@ public sealed record PredictionResult(Guid ModelId, string TaskName, int ModelNu
 /// <summary>Predicts with a model version's in-app model (the playground and the REST API). Access follows the bundle's
 /// rule: Viewers use published models, Authors any finished one. Loaded models are kept per process (keyed by the
 /// immutable model version, so every instance loads the same file and nothing can go stale).</summary>
-public sealed class RegistryPrediction(RegistryService registry)
+public sealed class ModelPredictor(TrainingService training)
 {
     public const int MaxTexts = 256;
     public const int MaxTextLength = 10_000;
@@ -36,7 +36,7 @@ public sealed class RegistryPrediction(RegistryService registry)
             }
         }
         if (problems.Count > 0) throw new DomainValidationException(problems);
-        var (path, summary) = await registry.OpenModelAsync(userId, modelId, ct);
+        var (path, summary) = await training.OpenModelAsync(userId, modelId, ct);
         var model = Load(modelId, path);
         var input = texts!.Select(t => t!).ToList();
         IReadOnlyList<Prediction> predictions;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;
+using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Projects;
@@ -9,10 +9,10 @@ using Incubator.Domain.Tasks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
-namespace Incubator.Domain.Generation;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Accepted samples per second through the whole engine — parse, validate, embed, dedup, persist, publish —
 /// against <see cref="InProcessFakeLlm"/> with zero latency, so the model costs nothing and what is left is Incubator's

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Incubator.Domain.Benchmarks;
+using Incubator.Domain.Embeddings;
 
-namespace Incubator.Domain.Embeddings;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Sentences per second of the bare all-MiniLM-L6-v2 encoder, one sentence per call (the baseline) vs
 /// batches of 32, measured in the same run on the same generated short sentences; plus the character n-gram

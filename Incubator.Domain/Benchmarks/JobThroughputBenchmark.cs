@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Data;
+using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Incubator.Domain.Jobs;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>How many short jobs per second the durable queue moves (queue → claim with lease → run → finish) on a
 /// fresh SQLite file, with one worker slot as the baseline and then four slots, measured in the same run.</summary>

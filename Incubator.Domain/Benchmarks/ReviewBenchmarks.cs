@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 using Incubator.Domain.Accounts;
-using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Data;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Incubator.Domain.Review;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>How fast the review queue lists a task of 100,000 candidates through <see cref="ReviewService.QueryAsync"/>:
 /// the first page with no filter (the baseline) and a page filtered by label, status and a search word.</summary>

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Incubator.Domain.Benchmarks;
+using Incubator.Domain.Training;
 using Microsoft.ML;
 
-namespace Incubator.Domain.Training;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Sparse family on a generated 4-label set: training seconds against ML.NET's default text pipeline
 /// (FeaturizeText + SDCA maximum entropy) in the same run, and prediction throughput of the in-app model (the
@@ -84,20 +84,7 @@ internal sealed class SparseTrainingBenchmark : IBenchmark
 /// with a seeded stratified 80/20 split), each as (name, train, test, split description).</summary>
 internal static class TrainingDatasets
 {
-    public static string? Find()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            var dir = new DirectoryInfo(start);
-            while (dir is not null)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "datasets");
-                if (Directory.Exists(candidate)) return candidate;
-                dir = dir.Parent;
-            }
-        }
-        return null;
-    }
+    public static string? Find() => SharedDatasets.Find();
 
     /// <summary>Name, the metric the issue states its aim in, and a loader (null when the files are absent).</summary>
     public static IEnumerable<(string Name, string Metric, Func<(List<LabeledText> Train, List<LabeledText> Test, string Split)?> Load)> All(string root) =>

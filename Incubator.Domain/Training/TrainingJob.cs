@@ -13,7 +13,7 @@ namespace Incubator.Domain.Training;
 /// gold set), trains with <see cref="ClassifierTrainer"/>, writes the bundle and the in-app model into the model store,
 /// and records metrics and the model card on the row. Training is deterministic for a seed, so a job interrupted by a
 /// restart simply trains again from the start.</summary>
-public sealed class RegistryTrainingJob(
+public sealed class TrainingJob(
     IDbContextFactory<IncubatorDbContext> dbFactory,
     DatasetService datasets,
     ModelStore store,
@@ -21,12 +21,16 @@ public sealed class RegistryTrainingJob(
     IRunEvents events,
     TimeProvider time) : IJobHandler
 {
-    public string Kind => TrainingRunJobKind.Name;
+    public const string KindName = "training.run";
+
+    public sealed record Payload(Guid ModelVersionId);
+
+    public string Kind => KindName;
 
     public async Task RunAsync(JobContext context)
     {
         var ct = context.CancellationToken;
-        var payload = context.ReadPayload<TrainingRunJobKind.Payload>();
+        var payload = context.ReadPayload<Payload>();
         ModelVersion model;
         TaskSpec spec;
         string projectName;
@@ -77,7 +81,7 @@ public sealed class RegistryTrainingJob(
             var goldReport = result.Gold is null ? null : Store(result.Model.Labels, result.Gold);
             var compared = result.Compared.Select(c => new StoredComparison(Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
             var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
-            var card = RegistryModelCard.Write(new ModelCardInput(projectName, spec, dataset.TaskVersionNumber, model.Number, chosen, model.RequestedFamily, model.Seed,
+            var card = ModelCardBuilder.Write(new ModelCardInput(projectName, spec, dataset.TaskVersionNumber, model.Number, chosen, model.RequestedFamily, model.Seed,
                 dataset, llms, validationReport, goldReport, goldSet?.FileName, compared, time.GetUtcNow()));
 
             await publishStage("export", "Writing the bundle and the in-app model.");
@@ -105,9 +109,9 @@ public sealed class RegistryTrainingJob(
                     .SetProperty(m => m.MacroF1, result.Validation.MacroF1)
                     .SetProperty(m => m.GoldAccuracy, result.Gold == null ? null : result.Gold.Accuracy)
                     .SetProperty(m => m.GoldMacroF1, result.Gold == null ? null : result.Gold.MacroF1)
-                    .SetProperty(m => m.ValidationJson, JsonSerializer.Serialize(validationReport, RegistryService.Json))
-                    .SetProperty(m => m.GoldJson, goldReport == null ? null : JsonSerializer.Serialize(goldReport, RegistryService.Json))
-                    .SetProperty(m => m.ComparedJson, JsonSerializer.Serialize(compared, RegistryService.Json))
+                    .SetProperty(m => m.ValidationJson, JsonSerializer.Serialize(validationReport, TrainingService.Json))
+                    .SetProperty(m => m.GoldJson, goldReport == null ? null : JsonSerializer.Serialize(goldReport, TrainingService.Json))
+                    .SetProperty(m => m.ComparedJson, JsonSerializer.Serialize(compared, TrainingService.Json))
                     .SetProperty(m => m.ModelCard, card)
                     .SetProperty(m => m.BundleSha256, sha)
                     .SetProperty(m => m.BundleBytes, bytes)

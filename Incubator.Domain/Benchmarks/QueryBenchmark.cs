@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using Incubator.Domain.Benchmarks;
+using Incubator.Domain.Mining.Query;
 using Incubator.Domain.Training;
 
-namespace Incubator.Domain.Mining.Query;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Short support messages built from three independent aspects — urgency, topic, sentiment — each carried
 /// by its own words, so three classifiers trained on them each learn one aspect. Used by the query benchmark and the
 /// query tests (the texts are generated, not real data; the models' quality is not the point).</summary>
-public static class SyntheticTickets
+internal static class SyntheticTickets
 {
     public static readonly (string Model, string[] Labels, string[][] Words)[] Aspects =
     [
@@ -67,7 +67,7 @@ public static class SyntheticTickets
 
 /// <summary>Query throughput: a three-clause query over three sparse models (each loaded from its ONNX bundle, as the
 /// job and the CLI run them), against the baseline of one model's bare Predict over the same texts in the same run.</summary>
-public sealed class QueryThroughputBenchmark(int texts = 100_000) : IBenchmark
+internal sealed class QueryThroughputBenchmark(int texts = 100_000) : IBenchmark
 {
     public string Name => "mining.query";
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Incubator.Domain.Benchmarks;
+using Incubator.Domain.Generation;
 
-namespace Incubator.Domain.Generation;
+namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Self-diversification at the largest size a run produces: 10,000 random unit vectors of 384 dimensions
 /// (MiniLM's size), seeded, reduced to 1,000 by <see cref="Diversifier.Select"/> (k-means++ and pruned Lloyd
