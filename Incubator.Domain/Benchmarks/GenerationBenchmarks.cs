@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Diagnostics;
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using System.Text.Json;
 using Incubator.Domain.Data;
 using Incubator.Domain.Llm;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using System.Collections.Concurrent;
 using Incubator.Domain.Llm;
 

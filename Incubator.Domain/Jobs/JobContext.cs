@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Text.Json;
 using Incubator.Domain.Data;
 using Microsoft.EntityFrameworkCore;

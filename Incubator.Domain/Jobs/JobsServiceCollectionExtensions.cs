@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;

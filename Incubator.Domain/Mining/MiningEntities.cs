@@ -55,7 +55,7 @@ public sealed class CorpusEmbeddingBatch
 }
 
 /// <summary>One mining pass of a corpus for a task: settings fixed at start, counters written when it finishes.
-/// Its candidates carry <see cref="Generation.Candidate.MiningRunId"/>.</summary>
+/// Its candidates carry <see cref="Review.Candidate.MiningRunId"/>.</summary>
 public sealed class MiningRun
 {
     public Guid Id { get; set; }

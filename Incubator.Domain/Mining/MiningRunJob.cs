@@ -1,3 +1,5 @@
+using Incubator.Domain.Review;
+using Incubator.Domain.Common.Events;
 using System.Text.Json;
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using System.Text.Json;
 using Incubator.Domain.Common;
 using Incubator.Domain.Data;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using Incubator.Domain.Common;
 using Incubator.Domain.Data;
 using Incubator.Domain.Generation;

@@ -22,7 +22,7 @@ public enum CandidateSort
     Newest,
     Oldest,
     Label,
-    /// <summary>Active learning: highest <see cref="Generation.Candidate.Uncertainty"/> first; unscored candidates last.</summary>
+    /// <summary>Active learning: highest <see cref="Review.Candidate.Uncertainty"/> first; unscored candidates last.</summary>
     MostUncertain,
 }
 

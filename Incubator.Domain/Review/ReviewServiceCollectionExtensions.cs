@@ -6,7 +6,7 @@ namespace Incubator.Domain.Review;
 
 public static class ReviewServiceCollectionExtensions
 {
-    /// <summary>Needs data, projects (<see cref="Projects.ProjectAccess"/>) and an <see cref="Jobs.IRunEvents"/>.</summary>
+    /// <summary>Needs data, projects (<see cref="Projects.ProjectAccess"/>) and an <see cref="Common.Events.IRunEvents"/>.</summary>
     public static IServiceCollection AddIncubatorReview(this IServiceCollection services)
     {
         services.AddOptions<ReviewOptions>().ValidateDataAnnotations();

@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using System.Text.Json.Nodes;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using Incubator.Domain.Common;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Incubator.Domain.Jobs;

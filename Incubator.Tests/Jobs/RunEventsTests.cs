@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Collections.Concurrent;
 using Incubator.Domain.Jobs;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Text;
 using Incubator.Domain.Common;
 using Incubator.Domain.Embeddings;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Text.Json.Serialization;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;

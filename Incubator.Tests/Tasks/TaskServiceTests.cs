@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using Incubator.Domain.Common;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;

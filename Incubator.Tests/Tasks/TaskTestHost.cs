@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.Events;
 using System.Collections.Concurrent;
 using Incubator.Domain.Accounts;
 using Incubator.Domain.Data;

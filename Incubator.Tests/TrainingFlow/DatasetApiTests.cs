@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

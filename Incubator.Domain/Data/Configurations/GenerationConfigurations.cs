@@ -1,3 +1,4 @@
+using Incubator.Domain.Review;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Tasks;

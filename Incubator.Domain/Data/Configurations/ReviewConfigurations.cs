@@ -44,7 +44,7 @@ internal sealed class SpotCheckItemConfiguration : IEntityTypeConfiguration<Incu
     {
         b.HasKey(i => new { i.SpotCheckId, i.CandidateId });
         b.HasOne<Incubator.Domain.Review.SpotCheck>().WithMany().HasForeignKey(i => i.SpotCheckId).OnDelete(DeleteBehavior.Cascade);
-        b.HasOne<Incubator.Domain.Generation.Candidate>().WithMany().HasForeignKey(i => i.CandidateId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Incubator.Domain.Review.Candidate>().WithMany().HasForeignKey(i => i.CandidateId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Review;
 using Microsoft.Extensions.Logging;
 
-namespace Incubator.Domain.Jobs;
+namespace Incubator.Domain.Common.Events;
 
 /// <summary>Everything long-running reports through here. Blazor components subscribe in-process; the SignalR hub
 /// relays the same events to external clients.</summary>
@@ -32,7 +34,7 @@ public sealed record ProjectChanged(Guid ProjectId, string What) : RunEvent(Proj
 public sealed record TaskChanged(Guid ProjectId, Guid TaskId, int Version) : RunEvent(ProjectId);
 
 /// <summary>A reviewer decided on a candidate (or undid a decision): its status and label now, and who (e-mail).</summary>
-public sealed record ReviewChanged(Guid ProjectId, Guid TaskId, Guid CandidateId, Generation.CandidateStatus Status, string Label, string? By) : RunEvent(ProjectId);
+public sealed record ReviewChanged(Guid ProjectId, Guid TaskId, Guid CandidateId, CandidateStatus Status, string Label, string? By) : RunEvent(ProjectId);
 
 /// <summary>Review leases on a task changed (someone was handed an item, or gave items back).</summary>
 public sealed record AssignmentChanged(Guid ProjectId, Guid TaskId) : RunEvent(ProjectId);

@@ -1,0 +1,68 @@
+namespace Incubator.Domain.Review;
+
+public enum CandidateSource
+{
+    Generation,
+    Mining,
+}
+
+/// <summary>Where a generated sample stands in self-diversification: in the oversampled pool of its round, chosen
+/// as a cluster centre (shown for review), or kept in reserve (not lost, reviewable).</summary>
+public enum CandidateStage
+{
+    Pool,
+    Selected,
+    Reserve,
+}
+
+public enum CandidateStatus
+{
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// <summary>A labelled sample waiting for (or past) review. Written the moment it is accepted, so nothing shown is lost.</summary>
+public sealed class Candidate
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid TaskId { get; set; }
+    public int TaskVersionNumber { get; set; }
+    public Guid? RunId { get; set; }
+    public string Label { get; set; } = "";
+    public string Text { get; set; } = "";
+    /// <summary>Unicode-normalised, case-folded text for exact duplicate checks.</summary>
+    public string NormalizedText { get; set; } = "";
+    public CandidateSource Source { get; set; }
+    public CandidateStage Stage { get; set; }
+    public CandidateStatus Status { get; set; }
+    public bool IsAmbiguous { get; set; }
+    public int Round { get; set; }
+    /// <summary>Set by review: why it was rejected (feeds later prompts).</summary>
+    public string? ReviewReason { get; set; }
+    /// <summary>Set by review when a reviewer corrected the text; <see cref="Text"/> keeps the original.</summary>
+    public string? EditedText { get; set; }
+    /// <summary>Set by review on rejection (with <see cref="ReviewReason"/> as "{reason}: {comment}").</summary>
+    public Review.RejectionReason? RejectionReason { get; set; }
+    /// <summary>The generator's label, kept on the first relabel so disagreement with the generator stays measurable;
+    /// null while <see cref="Label"/> is still the generator's.</summary>
+    public string? OriginalLabel { get; set; }
+    public string? ReviewedById { get; set; }
+    public DateTimeOffset? ReviewedAt { get; set; }
+    /// <summary>Optimistic-concurrency token: every review decision bumps it and only applies to the version it read.</summary>
+    public long Version { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Set when the sample was approved in one step by an Owner after a spot-check of its run cleared the
+    /// threshold; such approvals are never mixed up with individual ones.</summary>
+    public Guid? AcceptedBySpotCheckId { get; set; }
+    /// <summary>The mining run that found it (<see cref="Source"/> = Mining); <see cref="RunId"/> is for generation runs.</summary>
+    public Guid? MiningRunId { get; set; }
+    /// <summary>Mining: the cosine margin of its label over the next best (or, for the other label, its distance from
+    /// every specific label).</summary>
+    public double? MiningScore { get; set; }
+    /// <summary>Active learning: 1 − (p1 − p2) of the quick model trained on approved samples; higher = more to learn.</summary>
+    public double? Uncertainty { get; set; }
+    /// <summary>Overlap mode: the item's independent reviews disagreed and it waits for the Owner to settle it.</summary>
+    public bool InConflict { get; set; }
+}
