@@ -10,6 +10,7 @@ public static class JobsServiceCollectionExtensions
     {
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<JobSignals>();
+        services.AddMetrics();
         services.AddSingleton<IRunEvents, InProcessRunEvents>();
         services.AddSingleton<JobQueue>();
         services.AddJobHandler<DiagnosticsJob>(DiagnosticsJob.KindName);
