@@ -12,6 +12,8 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobSignals>();
         services.AddMetrics();
         services.AddSingleton<IRunEvents, InProcessRunEvents>();
+        services.AddSingleton<JobOwners>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<JobQueue>();
         services.AddJobHandler<DiagnosticsJob>(DiagnosticsJob.KindName);
         if (runWorker) services.AddHostedService<JobWorker>();
