@@ -1,5 +1,4 @@
 using Incubator.Domain.Common.Events;
-using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -25,9 +24,7 @@ internal sealed class EventSubscribersBenchmark : IBenchmark
 
     public async Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct)
     {
-        var ngrams = new CharNgramEmbedder();
-        var selector = new EmbedderSelector(ngrams, ngrams);
-        var engine = new GenerationEngine(new DemonstrationBank(selector), selector, NullLogger<GenerationEngine>.Instance);
+        var engine = GenerationBench.NgramEngine();
         var spec = GenerationBench.SupportSpec();
         var settings = new GenerationSettings(PerLabel, Oversample, Concurrency);
 
@@ -41,7 +38,7 @@ internal sealed class EventSubscribersBenchmark : IBenchmark
                 await Task.Delay(PerEvent, ct);
                 Interlocked.Increment(ref handled[i]);
             })).ToList();
-            var observer = new CountingObserver(events, projectId);
+            var observer = new PublishingObserver(events, projectId, Guid.NewGuid());
             try
             {
                 var summary = await engine.RunAsync(spec, new InProcessFakeLlm(GenerationBench.SupportLabels, seed: seed), GenerationBench.Profile,
@@ -79,29 +76,4 @@ internal sealed class EventSubscribersBenchmark : IBenchmark
     }
 
     private sealed record Measurement(double Rate, int Accepted, int Published, int SlowestHandled, TimeSpan Elapsed);
-
-    /// <summary>Publishes the engine's callbacks as the portal's events, as the generation job's observer does.</summary>
-    private sealed class CountingObserver(IRunEvents events, Guid projectId) : IGenerationObserver
-    {
-        private readonly Guid _runId = Guid.NewGuid();
-        private int _published;
-
-        public int Published => Volatile.Read(ref _published);
-
-        public Task SampleAcceptedAsync(Guid id, string label, string text, int round, bool ambiguous) =>
-            PublishAsync(new SampleAccepted(projectId, _runId, id, label, text, round, ambiguous));
-
-        public Task SampleRejectedAsync(RejectedPiece piece, int round) =>
-            PublishAsync(new SampleRejected(projectId, _runId, piece.Label, piece.Text, piece.Reason.ToString(), piece.Detail));
-
-        public Task ProgressAsync(GenerationProgress p) =>
-            PublishAsync(new RunProgress(projectId, _runId, p.Round, p.Pool, p.Selected, p.Target, p.InputTokens, p.OutputTokens, p.Cost, p.Calls,
-                p.AcceptedPerSecond));
-
-        private Task PublishAsync(RunEvent e)
-        {
-            Interlocked.Increment(ref _published);
-            return events.PublishAsync(e).AsTask();
-        }
-    }
 }

@@ -57,12 +57,27 @@ public sealed class JobOwnerTests
         public ConcurrentQueue<Guid> AfterCommit { get; } = new();
     }
 
-    private static async Task<(JobTestHost Host, Recorder Recorder)> HostAsync()
+    /// <summary>A host with the owned job kind, a project, and the worker started on one job (queued by
+    /// <paramref name="queue"/>); returns once the job has ended.</summary>
+    private sealed record Ran(JobTestHost Host, Recorder Recorder, Guid ProjectId, Job Job) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Host.DisposeAsync();
+    }
+
+    private static async Task<Ran> RunAsync(Func<JobTestHost, Guid, Task<Guid>> queue)
     {
         var recorder = new Recorder();
         var host = await JobTestHost.CreateAsync(configure: s => s.AddSingleton(recorder).AddJobHandler<OwnedJob>(OwnedJob.KindName));
-        return (host, recorder);
+        var projectId = await host.CreateProjectAsync();
+        var jobId = await queue(host, projectId);
+        await host.StartWorkerAsync();
+        var job = await host.WaitForJobAsync(jobId, j => j.IsFinished, "finished");
+        await host.WaitForFinishLineAsync(jobId);
+        return new Ran(host, recorder, projectId, job);
     }
+
+    private static Func<JobTestHost, Guid, Task<Guid>> Queued(string mode) => async (host, projectId) =>
+        (await host.Queue.EnqueueInternalAsync(null, projectId, OwnedJob.KindName, mode, new OwnedJob.Payload(mode))).Id;
 
     private static async Task<string> DescriptionAsync(JobTestHost host, Guid projectId)
     {
@@ -73,72 +88,48 @@ public sealed class JobOwnerTests
     [Fact]
     public async Task A_failing_handler_closes_its_owner_in_the_transaction_that_fails_the_job()
     {
-        var (host, recorder) = await HostAsync();
-        await using var _ = host;
-        var projectId = await host.CreateProjectAsync();
-        var job = await host.Queue.EnqueueInternalAsync(null, projectId, OwnedJob.KindName, "fails", new OwnedJob.Payload("throw"));
+        await using var run = await RunAsync(Queued("throw"));
+        await Poll.UntilAsync(() => Task.FromResult(!run.Recorder.AfterCommit.IsEmpty), TimeSpan.FromSeconds(30), () => Task.FromResult("no after-commit call"));
 
-        await host.StartWorkerAsync();
-        await host.WaitForJobAsync(job.Id, j => j.IsFinished, "finished");
-        await Poll.UntilAsync(() => Task.FromResult(!recorder.AfterCommit.IsEmpty), TimeSpan.FromSeconds(30), () => Task.FromResult("no after-commit call"));
-
-        Assert.Equal("closed Failed: boom in the handler", await DescriptionAsync(host, projectId));
-        Assert.Equal([(true, JobState.Failed)], recorder.InTransaction);
-        Assert.Equal([job.Id], recorder.AfterCommit);
+        Assert.Equal(JobState.Failed, run.Job.State);
+        Assert.Equal("closed Failed: boom in the handler", await DescriptionAsync(run.Host, run.ProjectId));
+        Assert.Equal([(true, JobState.Failed)], run.Recorder.InTransaction);
+        Assert.Equal([run.Job.Id], run.Recorder.AfterCommit);
     }
 
     [Fact]
     public async Task A_job_given_up_after_too_many_interruptions_closes_its_owner_too()
     {
-        var (host, recorder) = await HostAsync();
-        await using var _ = host;
-        var projectId = await host.CreateProjectAsync();
-        var job = await host.InsertJobAsync(new Job
+        await using var run = await RunAsync(async (host, projectId) => (await host.InsertJobAsync(new Job
         {
             Id = Guid.NewGuid(), ProjectId = projectId, Kind = OwnedJob.KindName, Title = "crashed often", State = JobState.Queued,
             Payload = JobTestHost.Json(new OwnedJob.Payload("succeed")), Attempts = 5, MaxAttempts = 5, CreatedAt = DateTimeOffset.UtcNow,
-        });
+        })).Id);
 
-        await host.StartWorkerAsync();
-        var failed = await host.WaitForJobAsync(job.Id, j => j.IsFinished, "finished");
-
-        Assert.Equal(JobState.Failed, failed.State);
-        Assert.StartsWith("closed Failed: Gave up after 5 attempts", await DescriptionAsync(host, projectId));
+        Assert.Equal(JobState.Failed, run.Job.State);
+        Assert.StartsWith("closed Failed: Gave up after 5 attempts", await DescriptionAsync(run.Host, run.ProjectId));
     }
 
     [Fact]
     public async Task A_succeeded_job_leaves_its_owner_to_its_handler()
     {
-        var (host, recorder) = await HostAsync();
-        await using var _ = host;
-        var projectId = await host.CreateProjectAsync();
-        var job = await host.Queue.EnqueueInternalAsync(null, projectId, OwnedJob.KindName, "succeeds", new OwnedJob.Payload("succeed"));
+        await using var run = await RunAsync(Queued("succeed"));
 
-        await host.StartWorkerAsync();
-        await host.WaitForJobAsync(job.Id, j => j.State == JobState.Succeeded, "succeeded");
-        await host.WaitForFinishLineAsync(job.Id);
-
-        Assert.Equal("", await DescriptionAsync(host, projectId));
-        Assert.Empty(recorder.InTransaction);
+        Assert.Equal(JobState.Succeeded, run.Job.State);
+        Assert.Equal("", await DescriptionAsync(run.Host, run.ProjectId));
+        Assert.Empty(run.Recorder.InTransaction);
     }
 
     [Fact]
     public async Task A_closer_that_throws_does_not_hold_back_the_jobs_end()
     {
-        var (host, recorder) = await HostAsync();
-        await using var _ = host;
-        var projectId = await host.CreateProjectAsync();
-        var job = await host.Queue.EnqueueInternalAsync(null, projectId, OwnedJob.KindName, "closer breaks", new OwnedJob.Payload("closer-throws"));
+        await using var run = await RunAsync(Queued("closer-throws"));
 
-        await host.StartWorkerAsync();
-        var failed = await host.WaitForJobAsync(job.Id, j => j.IsFinished, "finished");
-        var log = await host.WaitForFinishLineAsync(job.Id);
-
-        Assert.Equal((JobState.Failed, "boom in the handler"), (failed.State, failed.Error));
-        Assert.Equal("Job failed: boom in the handler", log[^1].Message);
-        Assert.Single(recorder.InTransaction);
-        Assert.Empty(recorder.AfterCommit);
-        Assert.Equal("", await DescriptionAsync(host, projectId));
+        Assert.Equal((JobState.Failed, "boom in the handler"), (run.Job.State, run.Job.Error));
+        Assert.Equal("Job failed: boom in the handler", (await run.Host.GetLogAsync(run.Job.Id))[^1].Message);
+        Assert.Single(run.Recorder.InTransaction);
+        Assert.Empty(run.Recorder.AfterCommit);
+        Assert.Equal("", await DescriptionAsync(run.Host, run.ProjectId));
     }
 
     [Fact]
