@@ -24,7 +24,7 @@ public sealed class CorpusJobsTests
 
         public MiningService Mining => Host.Services.GetRequiredService<MiningService>();
 
-        public ReviewService Review => Host.Services.GetRequiredService<ReviewService>();
+        public ReviewQueries Review => Host.Services.GetRequiredService<ReviewQueries>();
 
         public ValueTask DisposeAsync() => Host.DisposeAsync();
 
@@ -51,7 +51,7 @@ public sealed class CorpusJobsTests
 
     private static async Task<Fixture> ArrangeAsync(TaskSpec spec)
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining());
+        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining());
         var projectId = await host.CreateProjectAsync("mining");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");

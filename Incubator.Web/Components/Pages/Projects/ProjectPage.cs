@@ -46,26 +46,41 @@ public abstract class ProjectPage : PortalPage, IDisposable
             return;
         }
         await OnProjectLoadedAsync();
-        _subscription = Events.Subscribe(ProjectId, e => InvokeAsync(async () =>
+        _subscription = Events.Subscribe(ProjectId, e => e is not ProjectChanged && !WantsEvent(e) ? Task.CompletedTask : InvokeAsync(async () =>
         {
-            if (e is ProjectChanged)
+            try
             {
-                try
-                {
+                if (e is ProjectChanged)
                     Project = await Projects.GetProjectAsync(UserId, ProjectId);
-                }
-                catch (ForbiddenException)
-                {
-                    Forbidden = true;
-                    Project = null;
-                }
+                if (WantsEvent(e)) await OnProjectEventsAsync([e]);
             }
-            await OnProjectEventAsync(e);
+            catch (ForbiddenException)
+            {
+                Forbidden = true;
+                Project = null;
+            }
+            catch (Exception ex)
+            {
+                // Not a lifecycle method: without this, the failure would end up in the publisher's log and the page
+                // would silently stop updating. Dispatched, it reaches the layout's error boundary.
+                await DispatchExceptionAsync(ex);
+            }
             StateHasChanged();
         }));
     }
 
     protected virtual Task OnProjectLoadedAsync() => Task.CompletedTask;
+
+    /// <summary>Which of the project's live events this page reacts to; the others cost it nothing (no render, no query).
+    /// Called on the publisher's thread: read only what the page has already loaded.</summary>
+    protected virtual bool WantsEvent(RunEvent e) => true;
+
+    /// <summary>Reacts to a batch of wanted events; a page that reloads from the database overrides this to reload once
+    /// per batch rather than once per event.</summary>
+    protected virtual async Task OnProjectEventsAsync(IReadOnlyList<RunEvent> events)
+    {
+        foreach (var e in events) await OnProjectEventAsync(e);
+    }
 
     protected virtual Task OnProjectEventAsync(RunEvent e) => Task.CompletedTask;
 
