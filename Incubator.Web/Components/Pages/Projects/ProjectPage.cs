@@ -32,16 +32,14 @@ public abstract class ProjectPage : PortalPage, IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _subscription?.Dispose();
-        try
+        Forbidden = !await PageErrors.LoadAsync(async () =>
         {
             UserId = await GetUserIdAsync();
             Project = await Projects.GetProjectAsync(UserId, ProjectId);
-            Forbidden = false;
-        }
-        catch (ForbiddenException)
+        });
+        if (Forbidden)
         {
             // Membership was removed after the page opened: show nothing of the project.
-            Forbidden = true;
             Project = null;
             return;
         }

@@ -20,7 +20,7 @@ public enum FailureKind
 /// problem with its field.</summary>
 public sealed record PageFailure(FailureKind Kind, string Text, IReadOnlyList<DomainError> Errors);
 
-/// <summary>Problems of a form, per field, localised: bound beside the fields (<c>Error="@(_errors["name"] is not null)"
+/// <summary>Problems of a form, per field, localised: bound beside the fields (<c>Error="@_errors.Has("name")"
 /// ErrorText="@_errors["name"]"</c>). Filled by <see cref="PageErrors.RunAsync"/> when the action's input is invalid.</summary>
 public sealed class FieldErrors
 {
@@ -32,6 +32,8 @@ public sealed class FieldErrors
     public string? Text { get; private set; }
 
     public bool Any => Details.Count > 0;
+
+    public bool Has(string field) => _byField.ContainsKey(field);
 
     /// <summary>The localised problems of one field, or null when it has none.</summary>
     public string? this[string field] => _byField.GetValueOrDefault(field);
@@ -92,9 +94,8 @@ public sealed class PageErrors(ISnackbar snackbar, IStringLocalizer<SharedResour
         }
     }
 
-    /// <summary><see cref="RunAsync(Func{Task}, FieldErrors?, string?, Func{PageFailure, bool}?)"/> for an action with a
-    /// result: the result, or null when the action was refused.</summary>
-    public async Task<T?> RunAsync<T>(Func<Task<T>> action, FieldErrors? fields = null, string? conflict = null, Func<PageFailure, bool>? handle = null)
+    /// <summary><see cref="RunAsync"/> for an action with a result: the result, or null when the action was refused.</summary>
+    public async Task<T?> TryGetAsync<T>(Func<Task<T>> action, FieldErrors? fields = null, string? conflict = null, Func<PageFailure, bool>? handle = null)
         where T : class
     {
         T? result = null;
