@@ -23,7 +23,7 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 /// Owner settles), queue policies and agreement, on a real SQLite database with a hand-moved clock.</summary>
 public sealed class ReviewAssignmentTests
 {
-    private sealed record Fixture(JobTestHost Host, ManualClock Clock, Guid ProjectId, Guid TaskId, string Owner, string Author, string R1, string R2, string R3, string Viewer)
+    internal sealed record Fixture(JobTestHost Host, ManualClock Clock, Guid ProjectId, Guid TaskId, string Owner, string Author, string R1, string R2, string R3, string Viewer)
         : IAsyncDisposable
     {
         public DecideCandidate Decide => Host.Services.GetRequiredService<DecideCandidate>();
@@ -74,7 +74,7 @@ public sealed class ReviewAssignmentTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync(int overlap = 1)
+    internal static async Task<Fixture> ArrangeAsync(int overlap = 1)
     {
         var start = JobTestHost.UtcNowMs();
         var clock = new ManualClock(start);
