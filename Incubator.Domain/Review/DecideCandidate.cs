@@ -23,17 +23,10 @@ public sealed class DecideCandidate(
 {
     public async Task<CandidateRow> DecideAsync(string userId, Guid candidateId, Decision decision, long expectedVersion, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var found = await ReviewStore.FindAsync(db, candidateId, ct);
-        await access.RequireAsync(found.ProjectId, userId, ProjectRole.Reviewer, ct);
-        ReviewDecision.Check(decision, DecisionSource.Reviewer);
-
+        var (tx, c) = await ReviewStore.BeginDecisionAsync(db, access, userId, candidateId, ProjectRole.Reviewer, decision, DecisionSource.Reviewer, ct);
+        await using var _ = tx;
         var now = time.GetUtcNow();
-        // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock is ours from here, so two reviewers queue up and the
-        // second one reads the first one's version.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var c = await db.Candidates.AsNoTracking().SingleAsync(x => x.Id == candidateId, ct);
         var before = CandidateState.Of(c);
 
         if (c.InConflict)

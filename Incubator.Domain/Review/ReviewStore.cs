@@ -1,7 +1,9 @@
 using Incubator.Domain.Common;
 using Incubator.Domain.Data;
+using Incubator.Domain.Projects;
 using Incubator.Domain.Tasks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Incubator.Domain.Review;
 
@@ -13,6 +15,22 @@ internal static class ReviewStore
     public static async Task<Candidate> FindAsync(IncubatorDbContext db, Guid candidateId, CancellationToken ct) =>
         await db.Candidates.AsNoTracking().FirstOrDefaultAsync(c => c.Id == candidateId, ct)
         ?? throw new NotFoundException("This sample does not exist (any more).");
+
+    /// <summary>A decision on one sample starts the same way at every front door: the sample exists, the caller has
+    /// <paramref name="role"/> in its project, the input passes <see cref="ReviewDecision.Check"/>; then the write lock
+    /// (Microsoft.Data.Sqlite begins IMMEDIATE, so concurrent deciders queue up and each reads the one before) and the
+    /// row as it is under that lock.</summary>
+    public static async Task<(IDbContextTransaction Tx, Candidate Current)> BeginDecisionAsync(
+        IncubatorDbContext db, ProjectAccess access, string userId, Guid candidateId, ProjectRole role, Decision decision, DecisionSource source,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        var found = await FindAsync(db, candidateId, ct);
+        await access.RequireAsync(found.ProjectId, userId, role, ct);
+        ReviewDecision.Check(decision, source);
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        return (tx, await db.Candidates.AsNoTracking().SingleAsync(x => x.Id == candidateId, ct));
+    }
 
     /// <summary>How many independent reviews the task's items need (1: overlap mode is off).</summary>
     public static async Task<int> OverlapOfAsync(IncubatorDbContext db, Guid taskId, CancellationToken ct) =>

@@ -13,15 +13,10 @@ public sealed class SettleConflict(IDbContextFactory<IncubatorDbContext> dbFacto
 {
     public async Task<CandidateRow> SettleAsync(string userId, Guid candidateId, Decision decision, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var found = await ReviewStore.FindAsync(db, candidateId, ct);
-        await access.RequireAsync(found.ProjectId, userId, ProjectRole.Owner, ct);
-        ReviewDecision.Check(decision, DecisionSource.Settle);
-
+        var (tx, c) = await ReviewStore.BeginDecisionAsync(db, access, userId, candidateId, ProjectRole.Owner, decision, DecisionSource.Settle, ct);
+        await using var _ = tx;
         var now = time.GetUtcNow();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var c = await db.Candidates.AsNoTracking().SingleAsync(x => x.Id == candidateId, ct);
         var labels = await ReviewStore.LabelsAsync(db, c, ct);
         var (final, status) = ReviewDecision.Settlement(c, decision, labels);
         var before = CandidateState.Of(c);

@@ -16,7 +16,6 @@ using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Localization;
 using MudBlazor;
-using MudBlazor.Services;
 
 namespace Incubator.Tests.Components;
 
@@ -25,15 +24,7 @@ namespace Incubator.Tests.Components;
 /// handler reaches the error boundary instead of the publisher's log.</summary>
 public sealed class PageErrorsTests
 {
-    private static BunitContext NewContext()
-    {
-        var ctx = new BunitContext();
-        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
-        ctx.Services.AddMudServices();
-        ctx.Services.AddScoped<PageErrors>();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        return ctx;
-    }
+    private static BunitContext NewContext() => PortalBunit.NewContext(s => s.AddScoped<PageErrors>());
 
     private static (PageErrors Errors, ISnackbar Snackbar, IStringLocalizer L) Resolve(BunitContext ctx) =>
         (ctx.Services.GetRequiredService<PageErrors>(), ctx.Services.GetRequiredService<ISnackbar>(),
