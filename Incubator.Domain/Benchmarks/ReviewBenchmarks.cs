@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Incubator.Domain.Benchmarks;
 
-/// <summary>How fast the review queue lists a task of 100,000 candidates through <see cref="ReviewService.QueryAsync"/>:
+/// <summary>How fast the review queue lists a task of 100,000 candidates through <see cref="ReviewQueries.QueryAsync"/>:
 /// the first page with no filter (the baseline) and a page filtered by label, status and a search word.</summary>
 internal sealed class ReviewQueueBenchmark : IBenchmark
 {
@@ -25,7 +25,7 @@ internal sealed class ReviewQueueBenchmark : IBenchmark
 
     public string Name => "review.queue";
 
-    public string Description => $"ReviewService.QueryAsync over {CandidateCount:N0} candidates: first page vs label+Pending+search page, p50/p95";
+    public string Description => $"ReviewQueries.QueryAsync over {CandidateCount:N0} candidates: first page vs label+Pending+search page, p50/p95";
 
     public async Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct)
     {
@@ -34,7 +34,7 @@ internal sealed class ReviewQueueBenchmark : IBenchmark
         await bench.SeedCandidatesAsync(CandidateCount, ct);
         seed.Stop();
 
-        var review = bench.Review;
+        var review = bench.Queries;
         var reviewer = bench.Reviewers[0];
         var plain = new CandidateFilter();
         var filtered = new CandidateFilter(Label: ReviewBenchDatabase.Labels[1], Status: CandidateStatus.Pending, Search: "refund");
@@ -77,7 +77,7 @@ internal sealed class ReviewQueueBenchmark : IBenchmark
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 
-/// <summary>Sustained review decisions per second through <see cref="ReviewService.DecideAsync"/> (each one its own
+/// <summary>Sustained review decisions per second through <see cref="DecideCandidate.DecideAsync"/> (each one its own
 /// write transaction plus audit event): one reviewer in sequence (the baseline), then four reviewers in parallel on
 /// disjoint candidates. SQLite serialises the writes, so the ratio shows how much the parallel reads still win.</summary>
 internal sealed class ReviewDecisionsBenchmark : IBenchmark
@@ -89,14 +89,14 @@ internal sealed class ReviewDecisionsBenchmark : IBenchmark
 
     public string Name => "review.decisions";
 
-    public string Description => $"ReviewService.DecideAsync approve/reject: {Sequential:N0} sequential vs {Reviewers}×{PerReviewer} concurrent, on {CandidateCount:N0} candidates";
+    public string Description => $"DecideCandidate.DecideAsync approve/reject: {Sequential:N0} sequential vs {Reviewers}×{PerReviewer} concurrent, on {CandidateCount:N0} candidates";
 
     public async Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct)
     {
         await using var bench = await ReviewBenchDatabase.CreateAsync(Reviewers, ct);
         await bench.SeedCandidatesAsync(CandidateCount, ct, allPending: true);
         var ids = await bench.CandidateIdsAsync(WarmUp + Sequential + Reviewers * PerReviewer, ct);
-        var review = bench.Review;
+        var review = bench.Decide;
 
         // Warm-up on candidates of their own: JIT, query compilation, connection pool.
         for (var i = 0; i < WarmUp; i++)
@@ -133,12 +133,12 @@ internal sealed class ReviewDecisionsBenchmark : IBenchmark
     private static readonly Decision Approve = new(DecisionKind.Approve);
     private static readonly Decision Reject = new(DecisionKind.Reject, RejectionReason.LowQuality, "Too vague to teach the label.");
 
-    private static Task<CandidateRow> DecideAsync(ReviewService review, string userId, Guid candidateId, int i, CancellationToken ct) =>
+    private static Task<CandidateRow> DecideAsync(DecideCandidate review, string userId, Guid candidateId, int i, CancellationToken ct) =>
         review.DecideAsync(userId, candidateId, i % 2 == 0 ? Approve : Reject, expectedVersion: 0, ct);
 }
 
 /// <summary>A throw-away SQLite database in a temp folder with one project, its reviewers and one task of three
-/// labels, plus a <see cref="ReviewService"/> wired as in the app.</summary>
+/// labels, plus the review use cases wired as in the app.</summary>
 internal sealed class ReviewBenchDatabase : IAsyncDisposable
 {
     public static readonly string[] Labels = ["praise", "complaint", "question"];
@@ -163,7 +163,9 @@ internal sealed class ReviewBenchDatabase : IAsyncDisposable
 
     public IReadOnlyList<string> Reviewers { get; }
 
-    public ReviewService Review => _services.GetRequiredService<ReviewService>();
+    public ReviewQueries Queries => _services.GetRequiredService<ReviewQueries>();
+
+    public DecideCandidate Decide => _services.GetRequiredService<DecideCandidate>();
 
     private IDbContextFactory<IncubatorDbContext> Factory => _services.GetRequiredService<IDbContextFactory<IncubatorDbContext>>();
 
@@ -176,7 +178,7 @@ internal sealed class ReviewBenchDatabase : IAsyncDisposable
             .AddIncubatorData(config)
             .AddIncubatorProjects()
             .AddIncubatorJobs(config, runWorker: false)
-            .AddIncubatorReview()
+            .AddIncubatorReview(config)
             .BuildServiceProvider();
         try
         {

@@ -17,8 +17,14 @@ public sealed class LabelDisagreementService(IDbContextFactory<IncubatorDbContex
 
     public async Task<IReadOnlyList<LabelDisagreement>> ForTaskAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
+        await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
+        return await ComputeAsync(db, taskId, ct);
+    }
+
+    /// <summary>The rates without the access check, for callers that checked it already (<see cref="ReviewQueries.QueueAsync"/>).</summary>
+    internal static async Task<IReadOnlyList<LabelDisagreement>> ComputeAsync(IncubatorDbContext db, Guid taskId, CancellationToken ct)
+    {
         var rows = await db.Candidates.AsNoTracking()
             .Where(c => c.TaskId == taskId && c.Status != CandidateStatus.Pending && c.AcceptedBySpotCheckId == null)
             .Select(c => new { Generator = c.OriginalLabel ?? c.Label, c.Label, c.Status, c.RejectionReason })

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Incubator.Domain.Generation;
 
 namespace Incubator.Domain.Review;
@@ -58,20 +57,6 @@ public sealed class ReviewVote
 
     /// <summary>The agreement statistics' category for "rejected" (labels are never empty, so it cannot clash).</summary>
     public const string RejectedCategory = "";
-}
-
-/// <summary>Section "Review".</summary>
-public sealed class ReviewOptions
-{
-    public const string Section = "Review";
-
-    /// <summary>How long a lease lives without activity.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Exports of more rows than this run as a job with a download link; smaller ones stream at once.</summary>
-    [Range(1, int.MaxValue)]
-    public int ExportJobThreshold { get; set; } = 5000;
 }
 
 public sealed record ReviewPolicyView(Guid TaskId, int OverlapK, double SpotCheckThreshold, DateTimeOffset? UpdatedAt, string? UpdatedByEmail);

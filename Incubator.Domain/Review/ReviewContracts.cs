@@ -26,7 +26,7 @@ public enum CandidateSort
     MostUncertain,
 }
 
-/// <summary>Which pending items "Review next" (focus mode, <see cref="ReviewAssignmentService.ClaimNextAsync"/>) hands out
+/// <summary>Which pending items "Review next" (focus mode, <see cref="ClaimNextCandidate.ClaimNextAsync"/>) hands out
 /// and in which order: the queue's run, label and source filters, and its order — <see cref="CandidateSort.Oldest"/>
 /// (the default: first come, first reviewed), <see cref="CandidateSort.Newest"/>, <see cref="CandidateSort.Label"/> or
 /// <see cref="CandidateSort.MostUncertain"/> (active learning: highest uncertainty first, unscored items last).</summary>
@@ -44,3 +44,16 @@ public sealed record BulkPreview(int Total, int AlreadyDecided);
 public sealed record ReviewEventView(
     long Id, Guid CandidateId, string? UserEmail, DecisionKind Kind, CandidateStatus StatusBefore, CandidateStatus StatusAfter, string LabelBefore,
     string LabelAfter, string? TextBefore, string? TextAfter, RejectionReason? Reason, string? Comment, bool Lost, DateTimeOffset At);
+
+/// <summary>What the queue page shows in one read (see <see cref="ReviewQueries.QueueAsync"/>).</summary>
+public sealed record QueueView(
+    IReadOnlyDictionary<CandidateStatus, int> Counts, Jobs.Page<CandidateRow> Page, IReadOnlyDictionary<Guid, IReadOnlyList<string>> Holders,
+    IReadOnlyList<ReviewerProgress> Progress, ReviewPanels? Panels);
+
+/// <summary>The queue's team panels: agreement among overlap reviews, the conflicts waiting for the Owner, and how often
+/// reviewers disagreed with the generator per label.</summary>
+public sealed record ReviewPanels(AgreementView? Agreement, IReadOnlyList<ConflictView> Conflicts, IReadOnlyList<LabelDisagreement> Disagreement);
+
+/// <summary>What focus mode shows beside the item in one read (see <see cref="ReviewQueries.FocusStatusAsync"/>);
+/// <see cref="ScopePending"/> is null when "Review next" is not scoped.</summary>
+public sealed record FocusStatus(IReadOnlyDictionary<CandidateStatus, int> Counts, IReadOnlyList<ReviewerProgress> Progress, int? ScopePending);

@@ -38,7 +38,7 @@ public static class ReviewExport
     public const string CsvHeader = "id,label,text,status,stage,source,ambiguous,original_label,original_text,rejection_reason,created_at,reviewed_at,reviewed_by";
 
     /// <summary>TSV is the training format: `label&lt;TAB&gt;text`, one sample a line, no header.</summary>
-    public static async Task<int> WriteCandidatesAsync(ReviewService review, string userId, Guid taskId, CandidateFilter filter, ExportFormat format,
+    public static async Task<int> WriteCandidatesAsync(ReviewQueries review, string userId, Guid taskId, CandidateFilter filter, ExportFormat format,
         TextWriter writer, CancellationToken ct)
     {
         if (format == ExportFormat.Csv)
@@ -84,7 +84,7 @@ public static class ReviewExport
     }
 
     /// <summary>The project's audit trail as CSV: who, when, before → after, including attempts that lost a race.</summary>
-    public static async Task<int> WriteProjectAuditAsync(ReviewService review, string userId, Guid projectId, TextWriter writer, CancellationToken ct)
+    public static async Task<int> WriteProjectAuditAsync(ReviewQueries review, string userId, Guid projectId, TextWriter writer, CancellationToken ct)
     {
         await writer.WriteLineAsync("id,candidate_id,at,user,kind,status_before,status_after,label_before,label_after,text_before,text_after,reason,comment,lost");
         var written = 0;

@@ -12,7 +12,7 @@ namespace Incubator.Domain.Review;
 /// <summary>Large queue exports: more rows than <see cref="ReviewOptions.ExportJobThreshold"/> are written by a durable
 /// job into the data folder (exports/{jobId}.{ext}) and downloaded when done; smaller ones stream at once.</summary>
 public sealed class ReviewExports(
-    IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, ReviewService review, JobQueue jobs,
+    IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, ReviewQueries review, JobQueue jobs,
     IOptions<ReviewOptions> options, IOptions<IncubatorOptions> incubator)
 {
     public int Threshold => options.Value.ExportJobThreshold;
@@ -56,7 +56,7 @@ public sealed class ReviewExports(
 
 /// <summary>Writes a queue export page by page; the checkpoint is the next page and the file length after the last
 /// full page, so a restarted job cuts off a half-written page and carries on.</summary>
-public sealed class ReviewExportJob(ReviewService review, ReviewExports exports) : IJobHandler
+public sealed class ReviewExportJob(ReviewQueries review, ReviewExports exports) : IJobHandler
 {
     public const string KindName = "review.export";
     private const int PageSize = 500;

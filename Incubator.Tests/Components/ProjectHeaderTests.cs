@@ -3,7 +3,6 @@ using Bunit;
 using Incubator.Domain.Projects;
 using Incubator.Web.Components.Pages.Projects;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 
 namespace Incubator.Tests.Components;
 
@@ -11,15 +10,7 @@ namespace Incubator.Tests.Components;
 /// from the real resource files.</summary>
 public sealed class ProjectHeaderTests
 {
-    // MudBlazor registers services that only support async disposal, so each test owns an `await using` context.
-    private static BunitContext NewContext()
-    {
-        var ctx = new BunitContext();
-        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
-        ctx.Services.AddMudServices();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        return ctx;
-    }
+    private static BunitContext NewContext() => PortalBunit.NewContext();
 
     private static ProjectSummary Summary(bool archived, ProjectRole role) =>
         new(Guid.NewGuid(), "Support tickets", "", archived, role, 3, DateTimeOffset.UtcNow);

@@ -3,22 +3,13 @@ using Incubator.Domain.Embeddings;
 using Incubator.Domain.Tasks;
 using Incubator.Web.Components.Pages.Tasks;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 
 namespace Incubator.Tests.Components;
 
 /// <summary>bUnit: the editor edits the model in place, validates as you type, and reorders labels.</summary>
 public sealed class TaskEditorTests
 {
-    private static BunitContext NewContext()
-    {
-        var ctx = new BunitContext();
-        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
-        ctx.Services.AddMudServices();
-        ctx.Services.AddIncubatorEmbeddings();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        return ctx;
-    }
+    private static BunitContext NewContext() => PortalBunit.NewContext(s => s.AddIncubatorEmbeddings());
 
     private static TaskEditModel Model() => TaskEditModel.From(new TaskSpec
     {

@@ -2,7 +2,6 @@ using Bunit;
 using Incubator.Domain.Training;
 using Incubator.Web.Components.Pages.Training;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 
 namespace Incubator.Tests.Components;
 
@@ -10,14 +9,7 @@ namespace Incubator.Tests.Components;
 /// misclassified texts as text linked to a review-queue search; the metrics chart plots one point per trained version.</summary>
 public sealed class TrainingDashboardTests
 {
-    private static BunitContext NewContext()
-    {
-        var ctx = new BunitContext();
-        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
-        ctx.Services.AddMudServices();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        return ctx;
-    }
+    private static BunitContext NewContext() => PortalBunit.NewContext();
 
     private static readonly StoredReport Report = new(
         ["billing", "shipping"], 10, 0.8, 0.79,

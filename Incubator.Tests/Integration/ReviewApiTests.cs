@@ -121,4 +121,22 @@ public sealed class ReviewApiTests : IClassFixture<ReviewApiTests.Portal>
         var perSample = await reviewer.Http.GetStringAsync($"/api/candidates/{ids[0]}/audit");
         Assert.Equal(2, JsonDocument.Parse(perSample).RootElement.GetArrayLength());
     }
+
+    [Theory]
+    [InlineData("Consensus")]
+    [InlineData("SpotCheckAccept")]
+    [InlineData("Settle")]
+    public async Task A_kind_the_system_records_cannot_be_sent_as_a_decision(string kind)
+    {
+        var (reviewer, _, _, _, taskId, ids) = await ArrangeAsync();
+
+        var refused = await reviewer.Http.PostAsJsonAsync($"/api/candidates/{ids[0]}/decisions",
+            new { kind, expectedVersion = 0, newLabel = "shipping" }, PortalExtensions.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("DecisionKindNotAllowed", await refused.Content.ReadAsStringAsync());
+        var pending = await reviewer.Http.GetStringAsync($"/api/tasks/{taskId}/candidates?status=Pending");
+        Assert.Equal(3, JsonDocument.Parse(pending).RootElement.GetProperty("total").GetInt32());
+        Assert.Equal(0, JsonDocument.Parse(await reviewer.Http.GetStringAsync($"/api/candidates/{ids[0]}/audit")).RootElement.GetArrayLength());
+    }
 }

@@ -29,6 +29,9 @@ internal sealed class JobTestHost : IAsyncDisposable
         _ownedFolder = ownedFolder;
     }
 
+    /// <summary>No configuration: for areas whose options keep their defaults in a test (<c>AddIncubatorReview(NoSettings)</c>).</summary>
+    public static readonly IConfiguration NoSettings = new ConfigurationBuilder().Build();
+
     public ServiceProvider Services { get; }
 
     public string DataDirectory { get; }

@@ -27,7 +27,7 @@ public sealed class CorpusEmbeddingCrashTests
         {
             // The test imports through the same database file, as a second instance without a worker would.
             await using var host = await JobTestHost.CreateAsync(app.DataDirectory, "test-observer",
-                configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining(), migrate: false);
+                configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining(), migrate: false);
             var projectId = await host.CreateProjectAsync("embedding crash");
             var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
             var lines = Enumerable.Range(0, Texts).Select(i => $"Customer message {i}: my order {i * 37 % 991} has not arrived yet and I need it");

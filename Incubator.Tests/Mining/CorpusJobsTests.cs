@@ -25,7 +25,7 @@ public sealed class CorpusJobsTests
 
         public MiningService Mining => Host.Services.GetRequiredService<MiningService>();
 
-        public ReviewService Review => Host.Services.GetRequiredService<ReviewService>();
+        public ReviewQueries Review => Host.Services.GetRequiredService<ReviewQueries>();
 
         public ValueTask DisposeAsync() => Host.DisposeAsync();
 
@@ -54,7 +54,7 @@ public sealed class CorpusJobsTests
     {
         var host = await JobTestHost.CreateAsync(configure: s =>
         {
-            s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining();
+            s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining();
             configure?.Invoke(s);
         });
         var projectId = await host.CreateProjectAsync("mining");

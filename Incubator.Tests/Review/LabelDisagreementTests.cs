@@ -12,7 +12,7 @@ public sealed class LabelDisagreementTests
     [Fact]
     public async Task Relabels_and_wrong_label_rejections_count_against_the_generator_label_and_flag_it_past_the_threshold()
     {
-        await using var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview());
+        await using var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings));
         var projectId = await host.CreateProjectAsync("disagreement");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
         var otherProject = await host.CreateProjectAsync("other");

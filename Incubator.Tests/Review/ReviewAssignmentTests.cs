@@ -23,12 +23,20 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 /// Owner settles), queue policies and agreement, on a real SQLite database with a hand-moved clock.</summary>
 public sealed class ReviewAssignmentTests
 {
-    private sealed record Fixture(JobTestHost Host, ManualClock Clock, Guid ProjectId, Guid TaskId, string Owner, string Author, string R1, string R2, string R3, string Viewer)
+    internal sealed record Fixture(JobTestHost Host, ManualClock Clock, Guid ProjectId, Guid TaskId, string Owner, string Author, string R1, string R2, string R3, string Viewer)
         : IAsyncDisposable
     {
-        public ReviewService Review => Host.Services.GetRequiredService<ReviewService>();
+        public DecideCandidate Decide => Host.Services.GetRequiredService<DecideCandidate>();
 
-        public ReviewAssignmentService Assign => Host.Services.GetRequiredService<ReviewAssignmentService>();
+        public BulkDecide Bulk => Host.Services.GetRequiredService<BulkDecide>();
+
+        public ReviewQueries Queries => Host.Services.GetRequiredService<ReviewQueries>();
+
+        public SettleConflict Settle => Host.Services.GetRequiredService<SettleConflict>();
+
+        public ClaimNextCandidate Claim => Host.Services.GetRequiredService<ClaimNextCandidate>();
+
+        public SetReviewPolicy Policy => Host.Services.GetRequiredService<SetReviewPolicy>();
 
         public ValueTask DisposeAsync() => Host.DisposeAsync();
 
@@ -66,13 +74,13 @@ public sealed class ReviewAssignmentTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync(int overlap = 1)
+    internal static async Task<Fixture> ArrangeAsync(int overlap = 1)
     {
         var start = JobTestHost.UtcNowMs();
         var clock = new ManualClock(start);
         var host = await JobTestHost.CreateAsync(configure: s =>
         {
-            s.AddIncubatorReview();
+            s.AddIncubatorReview(JobTestHost.NoSettings);
             s.AddSingleton<TimeProvider>(clock);
         });
         var projectId = await host.CreateProjectAsync("assign");
@@ -96,7 +104,7 @@ public sealed class ReviewAssignmentTests
             await db.SaveChangesAsync();
         }
         var f = new Fixture(host, clock, projectId, taskId, owner, author, r1, r2, r3, viewer);
-        if (overlap != 1) await f.Assign.SetPolicyAsync(author, taskId, overlap, 0.9);
+        if (overlap != 1) await f.Policy.SetAsync(author, taskId, overlap, 0.9);
         return f;
     }
 
@@ -108,33 +116,33 @@ public sealed class ReviewAssignmentTests
         await using var f = await ArrangeAsync();
         var ids = await f.AddAsync(3);
 
-        var a = await f.Assign.ClaimNextAsync(f.R1, f.TaskId);
-        var b = await f.Assign.ClaimNextAsync(f.R2, f.TaskId);
+        var a = await f.Claim.ClaimNextAsync(f.R1, f.TaskId);
+        var b = await f.Claim.ClaimNextAsync(f.R2, f.TaskId);
         Assert.Equal(ids[0], a!.Id);
         Assert.Equal(ids[1], b!.Id);
         // Asking again returns the item you hold, not a new one.
-        Assert.Equal(ids[0], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))!.Id);
+        Assert.Equal(ids[0], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId))!.Id);
 
         // R1 keeps working: 9 minutes, renew, 9 more minutes — still theirs.
         f.Clock.Advance(TimeSpan.FromMinutes(9));
-        Assert.True(await f.Assign.RenewAsync(f.R1, ids[0]));
-        Assert.True(await f.Assign.RenewAsync(f.R2, ids[1]));
+        Assert.True(await f.Claim.RenewAsync(f.R1, ids[0]));
+        Assert.True(await f.Claim.RenewAsync(f.R2, ids[1]));
         f.Clock.Advance(TimeSpan.FromMinutes(9));
-        Assert.Equal(ids[2], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId))!.Id);
-        var refused = await Assert.ThrowsAsync<ConflictException>(() => f.Review.DecideAsync(f.R3, ids[0], new Decision(DecisionKind.Approve), 0));
+        Assert.Equal(ids[2], (await f.Claim.ClaimNextAsync(f.R3, f.TaskId))!.Id);
+        var refused = await Assert.ThrowsAsync<ConflictException>(() => f.Decide.DecideAsync(f.R3, ids[0], new Decision(DecisionKind.Approve), 0));
         Assert.Contains("r1-", refused.Message);
         Assert.Equal((CandidateStatus.Pending, 0L), ((await f.GetAsync(ids[0])).Status, (await f.GetAsync(ids[0])).Version));
         Assert.True(Assert.Single(await f.EventsAsync(ids[0])).Lost);
 
         // Then R1 goes quiet: after more than ten minutes the item is free again, and R3 (done with theirs) gets it.
         f.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
-        await f.Review.DecideAsync(f.R3, ids[2], new Decision(DecisionKind.Approve), 0);
-        Assert.Equal(ids[0], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId))!.Id);
+        await f.Decide.DecideAsync(f.R3, ids[2], new Decision(DecisionKind.Approve), 0);
+        Assert.Equal(ids[0], (await f.Claim.ClaimNextAsync(f.R3, f.TaskId))!.Id);
         // R1's lease is gone: they cannot take it back while R3 holds it, and their decision is refused.
-        Assert.False(await f.Assign.RenewAsync(f.R1, ids[0]));
-        await Assert.ThrowsAsync<ConflictException>(() => f.Review.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0));
+        Assert.False(await f.Claim.RenewAsync(f.R1, ids[0]));
+        await Assert.ThrowsAsync<ConflictException>(() => f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0));
         // R2 went quiet too: ids[1] is free again, so R1 is handed it.
-        Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))!.Id);
+        Assert.Equal(ids[1], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId))!.Id);
     }
 
     [Fact]
@@ -142,29 +150,29 @@ public sealed class ReviewAssignmentTests
     {
         await using var f = await ArrangeAsync();
         var ids = await f.AddAsync(3);
-        var first = await f.Assign.ClaimNextAsync(f.R1, f.TaskId);
+        var first = await f.Claim.ClaimNextAsync(f.R1, f.TaskId);
         f.Clock.Advance(TimeSpan.FromMinutes(8));
-        var edited = await f.Review.DecideAsync(f.R1, first!.Id, new Decision(DecisionKind.Edit, NewText: "Sample 0, edited."), 0);
+        var edited = await f.Decide.DecideAsync(f.R1, first!.Id, new Decision(DecisionKind.Edit, NewText: "Sample 0, edited."), 0);
         f.Clock.Advance(TimeSpan.FromMinutes(8));   // 16 minutes after the claim, 8 after the edit: still R1's
-        Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R2, f.TaskId))!.Id);
+        Assert.Equal(ids[1], (await f.Claim.ClaimNextAsync(f.R2, f.TaskId))!.Id);
 
-        await f.Review.DecideAsync(f.R1, first.Id, new Decision(DecisionKind.Approve), edited.Version);
-        var next = await f.Assign.ClaimNextAsync(f.R1, f.TaskId);
+        await f.Decide.DecideAsync(f.R1, first.Id, new Decision(DecisionKind.Approve), edited.Version);
+        var next = await f.Claim.ClaimNextAsync(f.R1, f.TaskId);
         Assert.Equal(ids[2], next!.Id);
         // Skip it: the lease is given back and there is nothing else for R1 (R2 holds ids[1]).
-        Assert.Null(await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [ids[2]]));
-        Assert.Equal(ids[2], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId))!.Id);
-        Assert.Equal(1, await f.Assign.ReleaseAsync(f.R2, f.TaskId));
-        Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))!.Id);
+        Assert.Null(await f.Claim.ClaimNextAsync(f.R1, f.TaskId, [ids[2]]));
+        Assert.Equal(ids[2], (await f.Claim.ClaimNextAsync(f.R3, f.TaskId))!.Id);
+        Assert.Equal(1, await f.Claim.ReleaseAsync(f.R2, f.TaskId));
+        Assert.Equal(ids[1], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId))!.Id);
 
-        var holders = await f.Assign.HoldersAsync(f.Viewer, f.TaskId, ids);
+        var holders = await f.Queries.HoldersAsync(f.Viewer, f.TaskId, ids);
         Assert.Equal(new[] { ids[1], ids[2] }.Order(), holders.Keys.Order());
         Assert.StartsWith("r1-", Assert.Single(holders[ids[1]]));
         Assert.StartsWith("r3-", Assert.Single(holders[ids[2]]));
-        var progress = await f.Assign.ProgressAsync(f.Viewer, f.TaskId);
+        var progress = await f.Queries.ProgressAsync(f.Viewer, f.TaskId);
         Assert.Equal((1, 2), progress.Where(p => p.Email.StartsWith("r1-")).Select(p => (p.Leased, p.Decided)).Single());
         Assert.Equal((1, 0), progress.Where(p => p.Email.StartsWith("r3-")).Select(p => (p.Leased, p.Decided)).Single());
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Assign.ClaimNextAsync(f.Viewer, f.TaskId));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Claim.ClaimNextAsync(f.Viewer, f.TaskId));
     }
 
     // ---- scoped "Review next": the queue's run filter and most-uncertain-first order -------------------------------
@@ -207,33 +215,33 @@ public sealed class ReviewAssignmentTests
         await ScoreAsync(f, runA, a, 0.2, 0.9, null, 0.6, 0.99);
         await ScoreAsync(f, runB, b, 0.95, 0.97);
         // The most uncertain item of run A is decided already: it is not pending, so it is not handed out.
-        await f.Review.DecideAsync(f.Owner, a[4], new Decision(DecisionKind.Approve), 0);
+        await f.Decide.DecideAsync(f.Owner, a[4], new Decision(DecisionKind.Approve), 0);
         var scope = new ClaimScope(RunId: runA, Order: CandidateSort.MostUncertain);
 
-        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, scope: scope))!.Id);   // 0.9
-        Assert.Equal(a[3], (await f.Assign.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);   // 0.6: R1 holds 0.9
-        Assert.Equal(a[0], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId, scope: scope))!.Id);   // 0.2
+        Assert.Equal(a[1], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId, scope: scope))!.Id);   // 0.9
+        Assert.Equal(a[3], (await f.Claim.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);   // 0.6: R1 holds 0.9
+        Assert.Equal(a[0], (await f.Claim.ClaimNextAsync(f.R3, f.TaskId, scope: scope))!.Id);   // 0.2
         // Asking again gives R1 the item they hold; skipping it hands the unscored item (unscored come last).
-        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, scope: scope))!.Id);
-        Assert.Equal(a[2], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [a[1]], scope))!.Id);
+        Assert.Equal(a[1], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId, scope: scope))!.Id);
+        Assert.Equal(a[2], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId, [a[1]], scope))!.Id);
         // Skipped items go back to the pool: the next reviewer in the scope gets the most uncertain of them.
-        Assert.Null(await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [a[1], a[2]], scope));
-        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.Author, f.TaskId, scope: scope))!.Id);
-        Assert.Equal(a[2], (await f.Assign.ClaimNextAsync(f.Author, f.TaskId, [a[1]], scope))!.Id);
+        Assert.Null(await f.Claim.ClaimNextAsync(f.R1, f.TaskId, [a[1], a[2]], scope));
+        Assert.Equal(a[1], (await f.Claim.ClaimNextAsync(f.Author, f.TaskId, scope: scope))!.Id);
+        Assert.Equal(a[2], (await f.Claim.ClaimNextAsync(f.Author, f.TaskId, [a[1]], scope))!.Id);
         // Run A is exhausted for the Author (R2 and R3 hold the rest): run B's more uncertain items and the loose one
         // are never handed out in this scope.
-        Assert.Null(await f.Assign.ClaimNextAsync(f.Author, f.TaskId, [a[1], a[2]], scope));
+        Assert.Null(await f.Claim.ClaimNextAsync(f.Author, f.TaskId, [a[1], a[2]], scope));
 
         // The same order over run B; without a scope: the oldest unheld pending item of the task, as before.
-        Assert.Equal(b[1], (await f.Assign.ClaimNextAsync(f.Author, f.TaskId, scope: new ClaimScope(RunId: runB, Order: CandidateSort.MostUncertain)))!.Id);
-        Assert.Equal(a[1], (await f.Assign.ClaimNextAsync(f.Owner, f.TaskId))!.Id);
-        Assert.Equal(loose[0], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId, [a[2], b[0]]))!.Id);
+        Assert.Equal(b[1], (await f.Claim.ClaimNextAsync(f.Author, f.TaskId, scope: new ClaimScope(RunId: runB, Order: CandidateSort.MostUncertain)))!.Id);
+        Assert.Equal(a[1], (await f.Claim.ClaimNextAsync(f.Owner, f.TaskId))!.Id);
+        Assert.Equal(loose[0], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId, [a[2], b[0]]))!.Id);
 
         // Rescoring changes who is next: after a new score, the freed items come back in the new order.
-        await f.Assign.ReleaseAsync(f.R2, f.TaskId);
-        await f.Assign.ReleaseAsync(f.R3, f.TaskId);
+        await f.Claim.ReleaseAsync(f.R2, f.TaskId);
+        await f.Claim.ReleaseAsync(f.R3, f.TaskId);
         await ScoreAsync(f, runA, [a[0], a[3]], 0.8, 0.1);
-        Assert.Equal(a[0], (await f.Assign.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);
+        Assert.Equal(a[0], (await f.Claim.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);
     }
 
     [Fact]
@@ -251,10 +259,10 @@ public sealed class ReviewAssignmentTests
         {
             await gate.Task;
             var got = new List<(Guid, double?)>();
-            while (await f.Assign.ClaimNextAsync(user, f.TaskId, scope: scope) is { } item)
+            while (await f.Claim.ClaimNextAsync(user, f.TaskId, scope: scope) is { } item)
             {
                 got.Add((item.Id, item.Uncertainty));
-                await f.Review.DecideAsync(user, item.Id, new Decision(DecisionKind.Approve), item.Version);
+                await f.Decide.DecideAsync(user, item.Id, new Decision(DecisionKind.Approve), item.Version);
             }
             return got;
         }
@@ -282,12 +290,12 @@ public sealed class ReviewAssignmentTests
             await gate.Task;
             var got = new List<Guid>();
             var errors = new List<Exception>();
-            while (await f.Assign.ClaimNextAsync(user, f.TaskId) is { } item)
+            while (await f.Claim.ClaimNextAsync(user, f.TaskId) is { } item)
             {
                 got.Add(item.Id);
                 try
                 {
-                    await f.Review.DecideAsync(user, item.Id, new Decision(DecisionKind.Approve), item.Version);
+                    await f.Decide.DecideAsync(user, item.Id, new Decision(DecisionKind.Approve), item.Version);
                 }
                 catch (Exception ex)
                 {
@@ -323,12 +331,12 @@ public sealed class ReviewAssignmentTests
             var claims = new[] { f.R1, f.R2, f.R3 }.Select(u => Task.Run(async () =>
             {
                 await gate.Task;
-                return (await f.Assign.ClaimNextAsync(u, f.TaskId))!.Id;
+                return (await f.Claim.ClaimNextAsync(u, f.TaskId))!.Id;
             })).ToList();
             gate.SetResult();
             var got = await Task.WhenAll(claims);
             Assert.Equal(3, got.Distinct().Count());
-            foreach (var u in new[] { f.R1, f.R2, f.R3 }) await f.Assign.ReleaseAsync(u, f.TaskId);
+            foreach (var u in new[] { f.R1, f.R2, f.R3 }) await f.Claim.ReleaseAsync(u, f.TaskId);
         }
     }
 
@@ -341,32 +349,32 @@ public sealed class ReviewAssignmentTests
         var ids = await f.AddAsync(2);
 
         // In overlap mode two different reviewers may hold the same item (each gives an independent review); a third may not.
-        Assert.Equal(ids[0], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))!.Id);
-        Assert.Equal(ids[0], (await f.Assign.ClaimNextAsync(f.R2, f.TaskId))!.Id);
-        Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId))!.Id);
+        Assert.Equal(ids[0], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId))!.Id);
+        Assert.Equal(ids[0], (await f.Claim.ClaimNextAsync(f.R2, f.TaskId))!.Id);
+        Assert.Equal(ids[1], (await f.Claim.ClaimNextAsync(f.R3, f.TaskId))!.Id);
 
-        var row = await f.Review.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
+        var row = await f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
         Assert.Equal((CandidateStatus.Pending, "praise"), (row.Status, row.Label));   // nothing settled, nothing shown
-        Assert.Single(await f.Review.AuditAsync(f.R1, ids[0]));                         // R1 sees their own review
-        Assert.Empty(await f.Review.AuditAsync(f.R2, ids[0]));                          // R2 does not, yet
-        Assert.Empty((await f.Review.ProjectAuditAsync(f.Viewer, f.ProjectId, 0, 50)).Items);
+        Assert.Single(await f.Queries.AuditAsync(f.R1, ids[0]));                         // R1 sees their own review
+        Assert.Empty(await f.Queries.AuditAsync(f.R2, ids[0]));                          // R2 does not, yet
+        Assert.Empty((await f.Queries.ProjectAuditAsync(f.Viewer, f.ProjectId, 0, 50)).Items);
         // One review each: R1 is not handed the item again, and a second review by R1 is refused.
-        Assert.NotEqual(ids[0], (await f.Assign.ClaimNextAsync(f.R1, f.TaskId))?.Id);
-        await Assert.ThrowsAsync<ConflictException>(() => f.Review.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0));
+        Assert.NotEqual(ids[0], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId))?.Id);
+        await Assert.ThrowsAsync<ConflictException>(() => f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0));
 
-        row = await f.Review.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
+        row = await f.Decide.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
 
         Assert.Equal((CandidateStatus.Approved, "complaint", "praise"), (row.Status, row.Label, row.OriginalLabel));
-        var audit = await f.Review.AuditAsync(f.R3, ids[0]);
+        var audit = await f.Queries.AuditAsync(f.R3, ids[0]);
         Assert.Equal([DecisionKind.Independent, DecisionKind.Independent, DecisionKind.Consensus], audit.Where(a => !a.Lost).Select(a => a.Kind));
         Assert.Contains("2 independent reviews agree", audit.Last().Comment);
         // A settled outcome is not undone by a reviewer.
-        var undo = await Assert.ThrowsAsync<DomainValidationException>(() => f.Review.DecideAsync(f.R3, ids[0], new Decision(DecisionKind.Undo), row.Version));
+        var undo = await Assert.ThrowsAsync<DomainValidationException>(() => f.Decide.DecideAsync(f.R3, ids[0], new Decision(DecisionKind.Undo), row.Version));
         Assert.Equal("UndoSettled", Assert.Single(undo.Details).Code);
-        var edit = await Assert.ThrowsAsync<DomainValidationException>(() => f.Review.DecideAsync(f.R3, ids[1], new Decision(DecisionKind.Edit, NewText: "x"), 0));
+        var edit = await Assert.ThrowsAsync<DomainValidationException>(() => f.Decide.DecideAsync(f.R3, ids[1], new Decision(DecisionKind.Edit, NewText: "x"), 0));
         Assert.Equal("OverlapEditLater", Assert.Single(edit.Details).Code);
         var bulk = await Assert.ThrowsAsync<DomainValidationException>(() =>
-            f.Review.BulkDecideAsync(f.R3, f.TaskId, new CandidateFilter(), new Decision(DecisionKind.Approve), 1, 1));
+            f.Bulk.ApplyAsync(f.R3, f.TaskId, new CandidateFilter(), new Decision(DecisionKind.Approve), 1, 1));
         Assert.Equal("BulkOverlap", Assert.Single(bulk.Details).Code);
     }
 
@@ -375,40 +383,40 @@ public sealed class ReviewAssignmentTests
     {
         await using var f = await ArrangeAsync(overlap: 2);
         var ids = await f.AddAsync(2);
-        await f.Review.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
-        var row = await f.Review.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Reject, RejectionReason.OffTask), 0);
+        await f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
+        var row = await f.Decide.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Reject, RejectionReason.OffTask), 0);
 
         Assert.True(row.InConflict);
         Assert.Equal(CandidateStatus.Pending, row.Status);
-        var conflict = Assert.Single(await f.Assign.ConflictsAsync(f.Viewer, f.TaskId));
+        var conflict = Assert.Single(await f.Queries.ConflictsAsync(f.Viewer, f.TaskId));
         Assert.Equal(ids[0], conflict.Candidate.Id);
         Assert.Equal([CandidateStatus.Approved, CandidateStatus.Rejected], conflict.Votes.Select(v => v.Status));
         // Nobody decides it on the normal path, and nobody is handed it.
-        var awaiting = await Assert.ThrowsAsync<DomainValidationException>(() => f.Review.DecideAsync(f.R3, ids[0], new Decision(DecisionKind.Approve), row.Version));
+        var awaiting = await Assert.ThrowsAsync<DomainValidationException>(() => f.Decide.DecideAsync(f.R3, ids[0], new Decision(DecisionKind.Approve), row.Version));
         Assert.Equal("AwaitingOwner", Assert.Single(awaiting.Details).Code);
-        Assert.Equal(ids[1], (await f.Assign.ClaimNextAsync(f.R3, f.TaskId))!.Id);
+        Assert.Equal(ids[1], (await f.Claim.ClaimNextAsync(f.R3, f.TaskId))!.Id);
 
         // Only the Owner settles, and only items in conflict; bad input changes nothing.
         var before = await f.GetAsync(ids[0]);
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Assign.SettleAsync(f.Author, ids[0], new Decision(DecisionKind.Approve)));
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Assign.SettleAsync(f.R1, ids[0], new Decision(DecisionKind.Approve)));
-        var notConflict = await Assert.ThrowsAsync<DomainValidationException>(() => f.Assign.SettleAsync(f.Owner, ids[1], new Decision(DecisionKind.Approve)));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Settle.SettleAsync(f.Author, ids[0], new Decision(DecisionKind.Approve)));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Settle.SettleAsync(f.R1, ids[0], new Decision(DecisionKind.Approve)));
+        var notConflict = await Assert.ThrowsAsync<DomainValidationException>(() => f.Settle.SettleAsync(f.Owner, ids[1], new Decision(DecisionKind.Approve)));
         Assert.Equal("NotInConflict", Assert.Single(notConflict.Details).Code);
-        var noReason = await Assert.ThrowsAsync<DomainValidationException>(() => f.Assign.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Reject)));
+        var noReason = await Assert.ThrowsAsync<DomainValidationException>(() => f.Settle.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Reject)));
         Assert.Equal("ReasonRequired", Assert.Single(noReason.Details).Code);
-        var badLabel = await Assert.ThrowsAsync<DomainValidationException>(() => f.Assign.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Approve, NewLabel: "neutral")));
+        var badLabel = await Assert.ThrowsAsync<DomainValidationException>(() => f.Settle.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Approve, NewLabel: "neutral")));
         Assert.Equal("LabelUnknown", Assert.Single(badLabel.Details).Code);
         var unchanged = await f.GetAsync(ids[0]);
         Assert.Equal((before.Status, before.Label, before.Version, true), (unchanged.Status, unchanged.Label, unchanged.Version, unchanged.InConflict));
         Assert.Empty((await f.EventsAsync(ids[1])));
 
-        var settled = await f.Assign.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Reject, RejectionReason.OffTask));
+        var settled = await f.Settle.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Reject, RejectionReason.OffTask));
 
         Assert.Equal((CandidateStatus.Rejected, RejectionReason.OffTask, false), (settled.Status, settled.RejectionReason, settled.InConflict));
-        Assert.Empty(await f.Assign.ConflictsAsync(f.Viewer, f.TaskId));
-        var kinds = (await f.Review.AuditAsync(f.Viewer, ids[0])).Select(a => a.Kind);
+        Assert.Empty(await f.Queries.ConflictsAsync(f.Viewer, f.TaskId));
+        var kinds = (await f.Queries.AuditAsync(f.Viewer, ids[0])).Select(a => a.Kind);
         Assert.Equal([DecisionKind.Independent, DecisionKind.Independent, DecisionKind.Conflict, DecisionKind.Settle], kinds);
-        var again = await Assert.ThrowsAsync<DomainValidationException>(() => f.Assign.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Approve)));
+        var again = await Assert.ThrowsAsync<DomainValidationException>(() => f.Settle.SettleAsync(f.Owner, ids[0], new Decision(DecisionKind.Approve)));
         Assert.Equal("NotInConflict", Assert.Single(again.Details).Code);
     }
 
@@ -417,12 +425,12 @@ public sealed class ReviewAssignmentTests
     {
         await using var f = await ArrangeAsync(overlap: 3);
         var ids = await f.AddAsync(2);
-        await f.Review.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
-        await f.Review.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Approve), 0);
-        await f.Review.DecideAsync(f.R1, ids[1], new Decision(DecisionKind.Approve), 0);
+        await f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
+        await f.Decide.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Approve), 0);
+        await f.Decide.DecideAsync(f.R1, ids[1], new Decision(DecisionKind.Approve), 0);
         Assert.Equal(CandidateStatus.Pending, (await f.GetAsync(ids[0])).Status);
 
-        await f.Assign.SetPolicyAsync(f.Owner, f.TaskId, 2, 0.8);
+        await f.Policy.SetAsync(f.Owner, f.TaskId, 2, 0.8);
 
         Assert.Equal(CandidateStatus.Approved, (await f.GetAsync(ids[0])).Status);
         Assert.Equal(CandidateStatus.Pending, (await f.GetAsync(ids[1])).Status);
@@ -445,12 +453,12 @@ public sealed class ReviewAssignmentTests
     public async Task A_policy_out_of_range_is_refused_with_its_code_and_changes_nothing(int k, double threshold, string code)
     {
         await using var f = await ArrangeAsync();
-        await f.Assign.SetPolicyAsync(f.Author, f.TaskId, 2, 0.85);
+        await f.Policy.SetAsync(f.Author, f.TaskId, 2, 0.85);
 
-        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => f.Assign.SetPolicyAsync(f.Author, f.TaskId, k, threshold));
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => f.Policy.SetAsync(f.Author, f.TaskId, k, threshold));
 
         Assert.Equal(code, Assert.Single(ex.Details).Code);
-        var p = await f.Assign.GetPolicyAsync(f.Viewer, f.TaskId);
+        var p = await f.Policy.GetAsync(f.Viewer, f.TaskId);
         Assert.Equal((2, 0.85), (p.OverlapK, p.SpotCheckThreshold));
     }
 
@@ -458,17 +466,17 @@ public sealed class ReviewAssignmentTests
     public async Task Authors_and_Owners_set_policies_Reviewers_and_Viewers_only_read_them()
     {
         await using var f = await ArrangeAsync();
-        var p = await f.Assign.GetPolicyAsync(f.Viewer, f.TaskId);
+        var p = await f.Policy.GetAsync(f.Viewer, f.TaskId);
         Assert.Equal((1, 0.9, (DateTimeOffset?)null), (p.OverlapK, p.SpotCheckThreshold, p.UpdatedAt));
 
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Assign.SetPolicyAsync(f.R1, f.TaskId, 3, 0.8));
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Assign.SetPolicyAsync(f.Viewer, f.TaskId, 3, 0.8));
-        Assert.Equal(1, (await f.Assign.GetPolicyAsync(f.R1, f.TaskId)).OverlapK);
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Policy.SetAsync(f.R1, f.TaskId, 3, 0.8));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Policy.SetAsync(f.Viewer, f.TaskId, 3, 0.8));
+        Assert.Equal(1, (await f.Policy.GetAsync(f.R1, f.TaskId)).OverlapK);
 
-        p = await f.Assign.SetPolicyAsync(f.Author, f.TaskId, 3, 0.8);
+        p = await f.Policy.SetAsync(f.Author, f.TaskId, 3, 0.8);
         Assert.Equal((3, 0.8), (p.OverlapK, p.SpotCheckThreshold));
         Assert.StartsWith("author-", p.UpdatedByEmail);
-        p = await f.Assign.SetPolicyAsync(f.Owner, f.TaskId, 1, 0.95);
+        p = await f.Policy.SetAsync(f.Owner, f.TaskId, 1, 0.95);
         Assert.Equal((1, 0.95), (p.OverlapK, p.SpotCheckThreshold));
     }
 
@@ -483,8 +491,8 @@ public sealed class ReviewAssignmentTests
     [Fact]
     public void Agreement_is_Cohen_for_two_reviewers_and_Fleiss_for_more_and_null_without_overlap()
     {
-        Assert.Null(ReviewAssignmentService.Agreement([]));
-        Assert.Null(ReviewAssignmentService.Agreement([Vote(1, "a", "praise")]));
+        Assert.Null(ReviewQueries.Agreement([]));
+        Assert.Null(ReviewQueries.Agreement([Vote(1, "a", "praise")]));
 
         // Two raters, four items: A = p p c x(rejected), B = p c c x.  pₒ = 3/4; A's marginals p ½, c ¼, x ¼; B's p ¼, c ½, x ¼;
         // pₑ = ½·¼ + ¼·½ + ¼·¼ = 5/16; κ = (3/4 − 5/16)/(1 − 5/16) = (7/16)/(11/16) = 7/11.
@@ -493,7 +501,7 @@ public sealed class ReviewAssignmentTests
             Vote(1, "a", "praise"), Vote(1, "b", "praise"), Vote(2, "a", "praise"), Vote(2, "b", "complaint"),
             Vote(3, "a", "complaint"), Vote(3, "b", "complaint"), Vote(4, "a", null), Vote(4, "b", null),
         };
-        var cohen = ReviewAssignmentService.Agreement(two)!;
+        var cohen = ReviewQueries.Agreement(two)!;
         Assert.Equal(("Cohen", 4, 2, 2), (cohen.Method, cohen.Items, cohen.ReviewsPerItem, cohen.Raters));
         Assert.Equal(7.0 / 11, cohen.Overall, 10);
         // "(rejected)" one-vs-rest: both agree on every item → κ = 1.
@@ -508,13 +516,13 @@ public sealed class ReviewAssignmentTests
             Vote(1, "a", "praise"), Vote(1, "b", "praise"), Vote(1, "c", "praise"),
             Vote(2, "a", "praise"), Vote(2, "b", "praise"), Vote(2, "c", "complaint"),
         };
-        var fleiss = ReviewAssignmentService.Agreement(three)!;
+        var fleiss = ReviewQueries.Agreement(three)!;
         Assert.Equal(("Fleiss", 2, 3, 3), (fleiss.Method, fleiss.Items, fleiss.ReviewsPerItem, fleiss.Raters));
         Assert.Equal(-0.2, fleiss.Overall, 10);
 
         // Pairs of reviews by more than two people overall: Fleiss with n = 2.
         var mixed = two.Concat([Vote(5, "a", "praise"), Vote(5, "c", "praise")]).ToList();
-        Assert.Equal("Fleiss", ReviewAssignmentService.Agreement(mixed)!.Method);
+        Assert.Equal("Fleiss", ReviewQueries.Agreement(mixed)!.Method);
     }
 
     [Fact]
@@ -522,16 +530,16 @@ public sealed class ReviewAssignmentTests
     {
         await using var f = await ArrangeAsync(overlap: 2);
         var ids = await f.AddAsync(3);
-        Assert.Null(await f.Assign.AgreementAsync(f.Viewer, f.TaskId));
-        await f.Review.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
-        Assert.Null(await f.Assign.AgreementAsync(f.Viewer, f.TaskId));   // one review of one item: nothing to compare
+        Assert.Null(await f.Queries.AgreementAsync(f.Viewer, f.TaskId));
+        await f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
+        Assert.Null(await f.Queries.AgreementAsync(f.Viewer, f.TaskId));   // one review of one item: nothing to compare
 
-        await f.Review.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Approve), 0);
-        await f.Review.DecideAsync(f.R1, ids[1], new Decision(DecisionKind.Approve), 0);
-        await f.Review.DecideAsync(f.R2, ids[1], new Decision(DecisionKind.Reject, RejectionReason.LowQuality), 0);
-        await f.Review.DecideAsync(f.R1, ids[2], new Decision(DecisionKind.Approve), 0);   // incomplete: not counted
+        await f.Decide.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Approve), 0);
+        await f.Decide.DecideAsync(f.R1, ids[1], new Decision(DecisionKind.Approve), 0);
+        await f.Decide.DecideAsync(f.R2, ids[1], new Decision(DecisionKind.Reject, RejectionReason.LowQuality), 0);
+        await f.Decide.DecideAsync(f.R1, ids[2], new Decision(DecisionKind.Approve), 0);   // incomplete: not counted
 
-        var a = (await f.Assign.AgreementAsync(f.Viewer, f.TaskId))!;
+        var a = (await f.Queries.AgreementAsync(f.Viewer, f.TaskId))!;
         Assert.Equal(("Cohen", 2, 1), (a.Method, a.Items, a.Conflicts));
         // A = p p, B = p x: pₒ = ½, pₑ = 1·½ = ½ → κ = 0.
         Assert.Equal(0.0, a.Overall, 10);

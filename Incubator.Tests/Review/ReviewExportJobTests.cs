@@ -18,7 +18,7 @@ public sealed class ReviewExportJobTests
 
     private static async Task<(JobTestHost Host, Guid ProjectId, Guid TaskId, string Viewer, string Outsider)> ArrangeAsync()
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview());
+        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings));
         var projectId = await host.CreateProjectAsync("export");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
         var outsider = await host.CreateUserAsync(projectId, null, "outsider");

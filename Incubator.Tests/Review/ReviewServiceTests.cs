@@ -17,7 +17,11 @@ public sealed class ReviewServiceTests
 {
     private sealed record Fixture(JobTestHost Host, Guid ProjectId, Guid TaskId, string Reviewer, string Reviewer2, string Viewer) : IAsyncDisposable
     {
-        public ReviewService Review => Host.Services.GetRequiredService<ReviewService>();
+        public DecideCandidate Decide => Host.Services.GetRequiredService<DecideCandidate>();
+
+        public BulkDecide Bulk => Host.Services.GetRequiredService<BulkDecide>();
+
+        public ReviewQueries Queries => Host.Services.GetRequiredService<ReviewQueries>();
 
         public ValueTask DisposeAsync() => Host.DisposeAsync();
 
@@ -51,7 +55,7 @@ public sealed class ReviewServiceTests
 
     private static async Task<Fixture> ArrangeAsync()
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview());
+        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings));
         var projectId = await host.CreateProjectAsync("review");
         var reviewer = await host.CreateUserAsync(projectId, ProjectRole.Reviewer, "reviewer");
         var reviewer2 = await host.CreateUserAsync(projectId, ProjectRole.Reviewer, "reviewer2");
@@ -79,7 +83,7 @@ public sealed class ReviewServiceTests
         var id = await f.AddAsync("praise", "Lovely staff.");
         using var published = new EventSink(f.Host.Services.GetRequiredService<IRunEvents>(), f.ProjectId);
 
-        var row = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), expectedVersion: 0);
+        var row = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), expectedVersion: 0);
 
         Assert.Equal(CandidateStatus.Approved, row.Status);
         Assert.Equal(1, row.Version);
@@ -99,7 +103,7 @@ public sealed class ReviewServiceTests
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "Lovely staff.");
 
-        var row = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.Other, "  mentions a competitor "), 0);
+        var row = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.Other, "  mentions a competitor "), 0);
 
         Assert.Equal(CandidateStatus.Rejected, row.Status);
         Assert.Equal(RejectionReason.Other, row.RejectionReason);
@@ -114,7 +118,7 @@ public sealed class ReviewServiceTests
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "Lovely staf.");
 
-        var row = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Edit, NewText: "Lovely staff."), 0);
+        var row = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Edit, NewText: "Lovely staff."), 0);
 
         Assert.Equal(("Lovely staf.", "Lovely staff.", CandidateStatus.Pending), (row.Text, row.EditedText, row.Status));
         var e = Assert.Single(await f.EventsAsync(id));
@@ -127,10 +131,10 @@ public sealed class ReviewServiceTests
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "The lift was broken.");
 
-        var row = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
+        var row = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
         Assert.Equal(("complaint", "praise"), (row.Label, row.OriginalLabel));
         // A second relabel keeps the generator's label, not the intermediate one.
-        row = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "praise"), row.Version);
+        row = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "praise"), row.Version);
         Assert.Equal("praise", row.Label);
         Assert.Null(row.OriginalLabel);
 
@@ -143,22 +147,22 @@ public sealed class ReviewServiceTests
     {
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "The lift was broken.");
-        var r = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.WrongLabel), 0);
-        r = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "complaint"), r.Version);
-        r = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), r.Version);
+        var r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.WrongLabel), 0);
+        r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "complaint"), r.Version);
+        r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), r.Version);
         Assert.Equal((CandidateStatus.Approved, "complaint", (RejectionReason?)null), (r.Status, r.Label, r.RejectionReason));
 
-        r = await f.Review.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Undo), r.Version);   // undo approve
+        r = await f.Decide.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Undo), r.Version);   // undo approve
         Assert.Equal((CandidateStatus.Rejected, "complaint", RejectionReason.WrongLabel, "WrongLabel"), (r.Status, r.Label, r.RejectionReason, r.ReviewReason));
-        r = await f.Review.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Undo), r.Version);   // undo relabel
+        r = await f.Decide.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Undo), r.Version);   // undo relabel
         Assert.Equal((CandidateStatus.Rejected, "praise", (string?)null), (r.Status, r.Label, r.OriginalLabel));
-        r = await f.Review.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Undo), r.Version);   // undo reject
+        r = await f.Decide.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Undo), r.Version);   // undo reject
         Assert.Equal((CandidateStatus.Pending, (RejectionReason?)null, (string?)null, (DateTimeOffset?)null), (r.Status, r.RejectionReason, r.ReviewReason, r.ReviewedAt));
 
-        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Undo), r.Version));
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Undo), r.Version));
         Assert.Equal("NothingToUndo", Assert.Single(ex.Details).Code);
 
-        var audit = await f.Review.AuditAsync(f.Viewer, id);
+        var audit = await f.Queries.AuditAsync(f.Viewer, id);
         Assert.Equal(
             [DecisionKind.Reject, DecisionKind.Relabel, DecisionKind.Approve, DecisionKind.Undo, DecisionKind.Undo, DecisionKind.Undo],
             audit.Select(a => a.Kind));
@@ -191,7 +195,7 @@ public sealed class ReviewServiceTests
         };
         var before = await f.GetAsync(id);
 
-        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => f.Review.DecideAsync(f.Reviewer, id, decision, 0));
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => f.Decide.DecideAsync(f.Reviewer, id, decision, 0));
 
         Assert.Equal(code, Assert.Single(ex.Details).Code);
         var after = await f.GetAsync(id);
@@ -205,12 +209,12 @@ public sealed class ReviewServiceTests
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "Lovely staff.");
 
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Review.DecideAsync(f.Viewer, id, new Decision(DecisionKind.Approve), 0));
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Review.BulkDecideAsync(f.Viewer, f.TaskId, new CandidateFilter(), new Decision(DecisionKind.Approve), 1, 0));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Decide.DecideAsync(f.Viewer, id, new Decision(DecisionKind.Approve), 0));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Bulk.ApplyAsync(f.Viewer, f.TaskId, new CandidateFilter(), new Decision(DecisionKind.Approve), 1, 0));
         var outsider = await f.Host.CreateUserAsync(f.ProjectId, null, "outsider");
-        await Assert.ThrowsAsync<ForbiddenException>(() => f.Review.QueryAsync(outsider, f.TaskId, new CandidateFilter(), 0, 10));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.Queries.QueryAsync(outsider, f.TaskId, new CandidateFilter(), 0, 10));
 
-        var page = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 0, 10);
+        var page = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 0, 10);
         Assert.Equal(CandidateStatus.Pending, Assert.Single(page.Items).Status);
         Assert.Empty(await f.EventsAsync(id));
     }
@@ -220,9 +224,9 @@ public sealed class ReviewServiceTests
     {
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "Lovely staff.");
-        await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.Duplicate), 0);
+        await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.Duplicate), 0);
 
-        var ex = await Assert.ThrowsAsync<ConflictException>(() => f.Review.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Approve), 0));
+        var ex = await Assert.ThrowsAsync<ConflictException>(() => f.Decide.DecideAsync(f.Reviewer2, id, new Decision(DecisionKind.Approve), 0));
 
         Assert.Contains("rejected it (Duplicate)", ex.Message);
         Assert.Contains("reviewer-", ex.Message);
@@ -246,7 +250,7 @@ public sealed class ReviewServiceTests
                 await gate.Task;
                 try
                 {
-                    await f.Review.DecideAsync(user, id, d, expectedVersion: 0);
+                    await f.Decide.DecideAsync(user, id, d, expectedVersion: 0);
                     return null;
                 }
                 catch (Exception ex)
@@ -282,10 +286,10 @@ public sealed class ReviewServiceTests
         await f.AddAsync("complaint", "Cold shower.");
         var filter = new CandidateFilter(Label: "praise");
 
-        var preview = await f.Review.PreviewBulkAsync(f.Viewer, f.TaskId, filter);
+        var preview = await f.Bulk.PreviewAsync(f.Viewer, f.TaskId, filter);
         Assert.Equal(new BulkPreview(5, 1), preview);
 
-        var n = await f.Review.BulkDecideAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Approve), preview.Total, preview.AlreadyDecided);
+        var n = await f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Approve), preview.Total, preview.AlreadyDecided);
 
         Assert.Equal(5, n);
         foreach (var id in ids.Append(decided))
@@ -293,7 +297,7 @@ public sealed class ReviewServiceTests
             Assert.Equal(CandidateStatus.Approved, (await f.GetAsync(id)).Status);
             Assert.Equal(DecisionKind.Approve, Assert.Single(await f.EventsAsync(id)).Kind);
         }
-        var counts = await f.Review.CountsAsync(f.Viewer, f.TaskId);
+        var counts = await f.Queries.CountsAsync(f.Viewer, f.TaskId);
         Assert.Equal((1, 5, 0), (counts[CandidateStatus.Pending], counts[CandidateStatus.Approved], counts[CandidateStatus.Rejected]));
     }
 
@@ -303,30 +307,30 @@ public sealed class ReviewServiceTests
         await using var f = await ArrangeAsync();
         var first = await f.AddAsync("praise", "Nice room.");
         var filter = new CandidateFilter(Label: "praise");
-        var preview = await f.Review.PreviewBulkAsync(f.Reviewer, f.TaskId, filter);
+        var preview = await f.Bulk.PreviewAsync(f.Reviewer, f.TaskId, filter);
         var added = await f.AddAsync("praise", "Nice pool.");   // arrives after the preview
 
         await Assert.ThrowsAsync<ConflictException>(() =>
-            f.Review.BulkDecideAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Reject, RejectionReason.OffTask), preview.Total, preview.AlreadyDecided));
+            f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Reject, RejectionReason.OffTask), preview.Total, preview.AlreadyDecided));
         Assert.Equal(CandidateStatus.Pending, (await f.GetAsync(first)).Status);
         Assert.Equal(CandidateStatus.Pending, (await f.GetAsync(added)).Status);
         Assert.Empty(await f.EventsAsync(first));
 
         // Someone decided one of them since the preview: same total, different "already decided".
-        preview = await f.Review.PreviewBulkAsync(f.Reviewer, f.TaskId, filter);
-        await f.Review.DecideAsync(f.Reviewer2, first, new Decision(DecisionKind.Approve), 0);
+        preview = await f.Bulk.PreviewAsync(f.Reviewer, f.TaskId, filter);
+        await f.Decide.DecideAsync(f.Reviewer2, first, new Decision(DecisionKind.Approve), 0);
         await Assert.ThrowsAsync<ConflictException>(() =>
-            f.Review.BulkDecideAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Reject, RejectionReason.OffTask), preview.Total, preview.AlreadyDecided));
+            f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Reject, RejectionReason.OffTask), preview.Total, preview.AlreadyDecided));
         Assert.Equal(CandidateStatus.Approved, (await f.GetAsync(first)).Status);
 
         var empty = await Assert.ThrowsAsync<DomainValidationException>(() =>
-            f.Review.BulkDecideAsync(f.Reviewer, f.TaskId, new CandidateFilter(Label: "complaint"), new Decision(DecisionKind.Approve), 0, 0));
+            f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, new CandidateFilter(Label: "complaint"), new Decision(DecisionKind.Approve), 0, 0));
         Assert.Equal("BulkEmpty", Assert.Single(empty.Details).Code);
         var kind = await Assert.ThrowsAsync<DomainValidationException>(() =>
-            f.Review.BulkDecideAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Edit, NewText: "x"), 2, 1));
+            f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Edit, NewText: "x"), 2, 1));
         Assert.Equal("BulkKindUnsupported", Assert.Single(kind.Details).Code);
         var reason = await Assert.ThrowsAsync<DomainValidationException>(() =>
-            f.Review.BulkDecideAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Reject), 2, 1));
+            f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Reject), 2, 1));
         Assert.Equal("ReasonRequired", Assert.Single(reason.Details).Code);
     }
 
@@ -339,36 +343,36 @@ public sealed class ReviewServiceTests
             await f.AddAsync(i % 2 == 0 ? "praise" : "complaint", $"Sample {i:00} about the {(i % 5 == 0 ? "100%_pool" : "garden")}.",
                 i % 3 == 0 ? CandidateStatus.Approved : CandidateStatus.Pending, t0.AddMinutes(i), ambiguous: i == 7);
         var edited = await f.AddAsync("praise", "Plain text.", at: t0.AddMinutes(30));
-        await f.Review.DecideAsync(f.Reviewer, edited, new Decision(DecisionKind.Edit, NewText: "Plain text with a Sauna."), 0);
+        await f.Decide.DecideAsync(f.Reviewer, edited, new Decision(DecisionKind.Edit, NewText: "Plain text with a Sauna."), 0);
 
-        var all = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 0, 10);
+        var all = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 0, 10);
         Assert.Equal(26, all.Total);
         Assert.Equal(10, all.Items.Count);
         Assert.Equal(edited, all.Items[0].Id);   // newest first
         Assert.Equal("Sample 24 about the garden.", all.Items[1].Text);
 
-        var oldest = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 2, 10, CandidateSort.Oldest);
+        var oldest = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 2, 10, CandidateSort.Oldest);
         Assert.Equal(["Sample 20", "Sample 21", "Sample 22", "Sample 23", "Sample 24", "Plain tex"], oldest.Items.Select(r => r.Text[..9]));
 
-        var byLabel = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 0, 100, CandidateSort.Label);
+        var byLabel = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 0, 100, CandidateSort.Label);
         Assert.Equal(12, byLabel.Items.TakeWhile(r => r.Label == "complaint").Count());
 
-        var approvedPraise = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Label: "praise", Status: CandidateStatus.Approved), 0, 100);
+        var approvedPraise = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Label: "praise", Status: CandidateStatus.Approved), 0, 100);
         Assert.Equal([0, 6, 12, 18, 24], approvedPraise.Items.Select(r => int.Parse(r.Text[7..9], System.Globalization.CultureInfo.InvariantCulture)).Order());
 
         // LIKE wildcards in the search are literal; search is case-insensitive and covers the edited text.
-        var literal = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Search: "100%_P"), 0, 100);
+        var literal = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Search: "100%_P"), 0, 100);
         Assert.Equal(5, literal.Total);
-        var inEdit = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Search: "sauna"), 0, 100);
+        var inEdit = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Search: "sauna"), 0, 100);
         Assert.Equal(edited, Assert.Single(inEdit.Items).Id);
-        Assert.Equal(5, (await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Search: "%"), 0, 100)).Total);   // not all 26
+        Assert.Equal(5, (await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Search: "%"), 0, 100)).Total);   // not all 26
 
-        var ambiguous = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Ambiguous: true), 0, 100);
+        var ambiguous = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Ambiguous: true), 0, 100);
         Assert.Equal("Sample 07 about the garden.", Assert.Single(ambiguous.Items).Text);
 
-        var lastPage = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 2, 10);
+        var lastPage = await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 2, 10);
         Assert.Equal(6, lastPage.Items.Count);
-        Assert.Equal(26, all.Items.Concat((await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 1, 10)).Items).Concat(lastPage.Items).Select(r => r.Id).Distinct().Count());
+        Assert.Equal(26, all.Items.Concat((await f.Queries.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(), 1, 10)).Items).Concat(lastPage.Items).Select(r => r.Id).Distinct().Count());
     }
 
     [Fact]
@@ -376,11 +380,11 @@ public sealed class ReviewServiceTests
     {
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "Lovely staff.");
-        var r = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), 0);
-        r = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Undo), r.Version);
-        await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Edit, NewText: "Lovely staff!"), r.Version);
+        var r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), 0);
+        r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Undo), r.Version);
+        await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Edit, NewText: "Lovely staff!"), r.Version);
 
-        var page = await f.Review.ProjectAuditAsync(f.Viewer, f.ProjectId, 0, 2);
+        var page = await f.Queries.ProjectAuditAsync(f.Viewer, f.ProjectId, 0, 2);
 
         Assert.Equal(3, page.Total);
         Assert.Equal([DecisionKind.Edit, DecisionKind.Undo], page.Items.Select(e => e.Kind));

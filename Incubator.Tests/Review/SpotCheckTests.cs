@@ -17,7 +17,7 @@ public sealed class SpotCheckTests
 
     private static async Task<Fixture> ArrangeAsync(int selected = 30)
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview());
+        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings));
         var projectId = await host.CreateProjectAsync("spot");
         var owner = await host.CreateUserAsync(projectId, ProjectRole.Owner, "owner");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
@@ -51,7 +51,7 @@ public sealed class SpotCheckTests
 
     private static async Task DecideSampleAsync(Fixture f, Guid spotCheckId, int rejectCount)
     {
-        var review = f.Host.Services.GetRequiredService<ReviewService>();
+        var review = f.Host.Services.GetRequiredService<DecideCandidate>();
         await using var db = await f.Host.Db.CreateDbContextAsync();
         var items = await db.SpotCheckItems.Where(i => i.SpotCheckId == spotCheckId).Select(i => i.CandidateId).ToListAsync();
         var n = 0;

@@ -18,15 +18,16 @@ public sealed record SettleRequest(DecisionKind Kind, RejectionReason? Reason = 
 public sealed record DecisionRequest(DecisionKind Kind, long ExpectedVersion, RejectionReason? Reason = null, string? Comment = null, string? NewText = null, string? NewLabel = null);
 
 /// <summary>The review queue over HTTP: list with filters, decide, export (CSV, TSV `label&lt;TAB&gt;text`, JSONL), audit trail.
-/// Every call goes through ReviewService, which checks the caller's role in the task's project.</summary>
+/// Every call goes through one review use case or <see cref="ReviewQueries"/>, each of which checks the caller's role in the
+/// task's project.</summary>
 public static class ReviewApi
 {
     public static RouteGroupBuilder MapReviewApi(this RouteGroupBuilder api)
     {
         var tasks = api.MapGroup("/tasks/{taskId:guid}/candidates").RequireAuthorization();
-        tasks.MapGet("/", (Guid taskId, [AsParameters] FilterQuery q, int? page, int? pageSize, CandidateSort? sort, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
+        tasks.MapGet("/", (Guid taskId, [AsParameters] FilterQuery q, int? page, int? pageSize, CandidateSort? sort, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
             review.QueryAsync(UserId(user), taskId, q.ToFilter(), page ?? 0, pageSize ?? 50, sort ?? CandidateSort.Newest, ct));
-        tasks.MapGet("/export", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewService review,
+        tasks.MapGet("/export", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewQueries review,
             ReviewExports exports, CancellationToken ct) =>
         {
             var f = ReviewExport.ParseFormat(format);
@@ -57,40 +58,40 @@ public static class ReviewApi
             return Results.File(path, contentType, name);
         }).RequireAuthorization();
 
-        // Assignment, policies, conflicts and agreement (ReviewAssignmentService checks the role in the task's project).
+        // Assignment, policies, conflicts and agreement (each use case checks the role in the task's project).
         var task = api.MapGroup("/tasks/{taskId:guid}").RequireAuthorization();
-        task.MapGet("/review-policy", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            assign.GetPolicyAsync(UserId(user), taskId, ct));
-        task.MapPut("/review-policy", (Guid taskId, PolicyRequest body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            assign.SetPolicyAsync(UserId(user), taskId, body.OverlapK, body.SpotCheckThreshold, ct));
-        task.MapPost("/assignments/next", async (Guid taskId, NextRequest? body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            await assign.ClaimNextAsync(UserId(user), taskId, body?.Skip,
+        task.MapGet("/review-policy", (Guid taskId, ClaimsPrincipal user, SetReviewPolicy policy, CancellationToken ct) =>
+            policy.GetAsync(UserId(user), taskId, ct));
+        task.MapPut("/review-policy", (Guid taskId, PolicyRequest body, ClaimsPrincipal user, SetReviewPolicy policy, CancellationToken ct) =>
+            policy.SetAsync(UserId(user), taskId, body.OverlapK, body.SpotCheckThreshold, ct));
+        task.MapPost("/assignments/next", async (Guid taskId, NextRequest? body, ClaimsPrincipal user, ClaimNextCandidate claim, CancellationToken ct) =>
+            await claim.ClaimNextAsync(UserId(user), taskId, body?.Skip,
                 new ClaimScope(body?.RunId, body?.Label, body?.Source, body?.Sort ?? CandidateSort.Oldest), ct) is { } row ? Results.Ok(row) : Results.NoContent());
-        task.MapDelete("/assignments", async (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            Results.Ok(new { released = await assign.ReleaseAsync(UserId(user), taskId, ct) }));
-        task.MapGet("/assignments", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            assign.ProgressAsync(UserId(user), taskId, ct));
-        task.MapGet("/conflicts", (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            assign.ConflictsAsync(UserId(user), taskId, 100, ct));
-        task.MapGet("/agreement", async (Guid taskId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            await assign.AgreementAsync(UserId(user), taskId, ct) is { } a
+        task.MapDelete("/assignments", async (Guid taskId, ClaimsPrincipal user, ClaimNextCandidate claim, CancellationToken ct) =>
+            Results.Ok(new { released = await claim.ReleaseAsync(UserId(user), taskId, ct) }));
+        task.MapGet("/assignments", (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
+            review.ProgressAsync(UserId(user), taskId, ct));
+        task.MapGet("/conflicts", (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
+            review.ConflictsAsync(UserId(user), taskId, 100, ct));
+        task.MapGet("/agreement", async (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
+            await review.AgreementAsync(UserId(user), taskId, ct) is { } a
                 ? Results.Ok(a)
                 : Results.Ok(new { method = (string?)null, message = "Not enough overlapping reviews yet." }));
 
         var one = api.MapGroup("/candidates/{candidateId:guid}").RequireAuthorization();
-        one.MapPost("/decisions", (Guid candidateId, DecisionRequest body, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
-            review.DecideAsync(UserId(user), candidateId, new Decision(body.Kind, body.Reason, body.Comment, body.NewText, body.NewLabel), body.ExpectedVersion, ct));
-        one.MapPost("/lease", async (Guid candidateId, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            Results.Ok(new { renewed = await assign.RenewAsync(UserId(user), candidateId, ct) }));
-        one.MapPost("/settle", (Guid candidateId, SettleRequest body, ClaimsPrincipal user, ReviewAssignmentService assign, CancellationToken ct) =>
-            assign.SettleAsync(UserId(user), candidateId, new Decision(body.Kind, body.Reason, body.Comment, NewLabel: body.NewLabel), ct));
-        one.MapGet("/audit", (Guid candidateId, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
+        one.MapPost("/decisions", (Guid candidateId, DecisionRequest body, ClaimsPrincipal user, DecideCandidate decide, CancellationToken ct) =>
+            decide.DecideAsync(UserId(user), candidateId, new Decision(body.Kind, body.Reason, body.Comment, body.NewText, body.NewLabel), body.ExpectedVersion, ct));
+        one.MapPost("/lease", async (Guid candidateId, ClaimsPrincipal user, ClaimNextCandidate claim, CancellationToken ct) =>
+            Results.Ok(new { renewed = await claim.RenewAsync(UserId(user), candidateId, ct) }));
+        one.MapPost("/settle", (Guid candidateId, SettleRequest body, ClaimsPrincipal user, SettleConflict settle, CancellationToken ct) =>
+            settle.SettleAsync(UserId(user), candidateId, new Decision(body.Kind, body.Reason, body.Comment, NewLabel: body.NewLabel), ct));
+        one.MapGet("/audit", (Guid candidateId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
             review.AuditAsync(UserId(user), candidateId, ct));
 
         var project = api.MapGroup("/projects/{ProjectId:guid}/audit").RequireAuthorization(ProjectPolicies.Viewer);
-        project.MapGet("/", (Guid projectId, int? page, int? pageSize, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
+        project.MapGet("/", (Guid projectId, int? page, int? pageSize, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
             review.ProjectAuditAsync(UserId(user), projectId, page ?? 0, pageSize ?? 50, ct));
-        project.MapGet("/export", (Guid projectId, ClaimsPrincipal user, ReviewService review, CancellationToken ct) =>
+        project.MapGet("/export", (Guid projectId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
             Results.Stream(async stream =>
             {
                 await using var writer = new StreamWriter(stream, new UTF8Encoding(false));

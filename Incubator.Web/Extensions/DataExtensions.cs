@@ -18,8 +18,7 @@ public static class DataExtensions
         builder.Services.AddIncubatorData(builder.Configuration);
         builder.Services.AddIncubatorProjects();
         builder.Services.AddIncubatorTasks();
-        builder.Services.AddIncubatorReview();
-        builder.Services.Configure<ReviewOptions>(builder.Configuration.GetSection(ReviewOptions.Section));
+        builder.Services.AddIncubatorReview(builder.Configuration);
         builder.Services.AddIncubatorTraining();
         builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).

@@ -9,6 +9,7 @@ public static class PortalUiExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>();
         return builder;
     }
 

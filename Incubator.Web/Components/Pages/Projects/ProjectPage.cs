@@ -39,16 +39,14 @@ public abstract class ProjectPage : PortalPage, IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _subscription?.Dispose();
-        try
+        Forbidden = !await PageErrors.LoadAsync(async () =>
         {
             UserId = await GetUserIdAsync();
             Project = await Projects.GetProjectAsync(UserId, ProjectId);
-            Forbidden = false;
-        }
-        catch (ForbiddenException)
+        });
+        if (Forbidden)
         {
             // Membership was removed after the page opened: show nothing of the project.
-            Forbidden = true;
             Project = null;
             return;
         }
@@ -84,19 +82,23 @@ public abstract class ProjectPage : PortalPage, IDisposable
         await InvokeAsync(async () =>
         {
             if (_disposed) return;
-            if (projectChanged)
+            try
             {
-                try
-                {
+                if (projectChanged)
                     Project = await Projects.GetProjectAsync(UserId, ProjectId);
-                }
-                catch (ForbiddenException)
-                {
-                    Forbidden = true;
-                    Project = null;
-                }
+                if (wanted.Count > 0) await OnProjectEventsAsync(wanted);
             }
-            if (wanted.Count > 0) await OnProjectEventsAsync(wanted);
+            catch (ForbiddenException)
+            {
+                Forbidden = true;
+                Project = null;
+            }
+            catch (Exception ex)
+            {
+                // Not a lifecycle method: without this, the failure would end up in the subscription's log and the page
+                // would silently stop updating. Dispatched, it reaches the layout's error boundary.
+                await DispatchExceptionAsync(ex);
+            }
             StateHasChanged();
         });
         // Whatever arrives meanwhile waits in this page's own buffer and comes as the next batch.

@@ -11,6 +11,9 @@ public abstract class PortalPage : ComponentBase
     [CascadingParameter]
     public Task<AuthenticationState>? AuthState { get; set; }
 
+    /// <summary>Turns what the domain refuses into field errors or a snackbar (see <see cref="PageErrors"/>).</summary>
+    [Inject] protected PageErrors Errors { get; set; } = default!;
+
     protected async Task<string> GetUserIdAsync()
     {
         if (AuthState is null) throw new InvalidOperationException("No authentication state.");

@@ -1,0 +1,20 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace Incubator.Tests.Components;
+
+/// <summary>A bUnit context as the portal renders components: the real resource files, MudBlazor's services, loose JS
+/// interop. MudBlazor registers services that only support async disposal, so each test owns an `await using` context.</summary>
+internal static class PortalBunit
+{
+    public static BunitContext NewContext(Action<IServiceCollection>? services = null)
+    {
+        var ctx = new BunitContext();
+        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
+        ctx.Services.AddMudServices();
+        services?.Invoke(ctx.Services);
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        return ctx;
+    }
+}
