@@ -56,9 +56,8 @@ public sealed class ProjectPageEventsTests
         var projectId = await host.CreateProjectAsync("Live page");
         var userId = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
         var events = host.Services.GetRequiredService<IRunEvents>();
-        await using var ctx = new BunitContext();
-        ctx.Services.AddSingleton(host.Services.GetRequiredService<ProjectService>());
-        ctx.Services.AddSingleton(events);
+        await using var ctx = PortalBunit.NewContext(s => s.AddSingleton(host.Services.GetRequiredService<ProjectService>()).AddSingleton(events)
+            .AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>());
         ctx.AddAuthorization().SetAuthorized("viewer").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batches = new ConcurrentQueue<IReadOnlyList<RunEvent>>();
