@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Jobs;
@@ -12,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Incubator.Domain.Mining;
 
 public sealed record CorpusView(
-    Guid Id, Guid ProjectId, string Name, string FileName, CorpusFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
+    Guid Id, Guid ProjectId, string Name, string FileName, TextFileFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
     long DuplicatesCollapsed, long BadRows, long Bytes, string Embedder, int EmbeddedCount, Guid? EmbeddingJobId, JobState? EmbeddingJobState,
     DateTimeOffset CreatedAt)
 {
@@ -55,11 +56,12 @@ public sealed class CorpusService(
     public const int MaxTexts = 1_000_000;
     private const int InsertBatch = 2000;
 
-    /// <summary>Parses the upload as a stream, keeps good rows (duplicates folded into counts), reports bad ones, stores
-    /// the corpus in one transaction (nothing half-imported) and queues its embeddings job. <paramref name="progress"/>
-    /// hears about every stored batch of rows and once more when the whole file is read.</summary>
+    /// <summary>Reads the upload as a stream with the one <see cref="TextFileReader"/> (a file that is not text is refused
+    /// before anything is written), keeps good rows (duplicates folded into counts), reports bad ones, stores the corpus
+    /// in one transaction (nothing half-imported) and queues its embeddings job. <paramref name="progress"/> hears about
+    /// every stored batch of rows and once more when the whole file is read.</summary>
     public async Task<CorpusImportResult> ImportAsync(string userId, Guid projectId, string? name, string fileName, Stream content,
-        CorpusParseOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
+        TextFileOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
         var corpusName = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName ?? "") : name.Trim();
@@ -68,8 +70,8 @@ public sealed class CorpusService(
         if (content.CanSeek && content.Length > MaxUploadBytes)
             throw new DomainValidationException("file", "CorpusTooLarge", $"The file is larger than {MaxUploadBytes / (1024 * 1024)} MB.", MaxUploadBytes / (1024 * 1024));
 
-        var report = new CorpusParseReport();
-        using var reader = CorpusParser.OpenReader(content, report);
+        using var reader = TextFileReader.Open(content, options with { Labels = LabelMode.None });
+        var report = reader.Report;
         var corpus = new Corpus
         {
             Id = Guid.NewGuid(), ProjectId = projectId, Name = corpusName, FileName = Path.GetFileName(fileName ?? ""), Format = options.Format,
@@ -85,7 +87,7 @@ public sealed class CorpusService(
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
         var pending = new List<CorpusText>(InsertBatch);
-        foreach (var row in CorpusParser.Parse(reader, options, report, ct))
+        foreach (var row in reader.Records(ct))
         {
             var key = Hash(row.Text);
             if (seen.TryGetValue(key, out var ordinal))
@@ -156,7 +158,7 @@ public sealed class CorpusService(
 
     /// <summary>The stream's position counts what the reader has buffered, a few KB ahead of the parser: close
     /// enough for a percentage, and exact at the end.</summary>
-    private static CorpusImportProgress Progress(Stream content, CorpusParseReport report) =>
+    private static CorpusImportProgress Progress(Stream content, TextFileReport report) =>
         content.CanSeek ? new(content.Position, content.Length, report.RowsRead) : new(0, null, report.RowsRead);
 
     private static UInt128 Hash(string text)
@@ -169,7 +171,7 @@ public sealed class CorpusService(
         return BitConverter.ToUInt128(digest);
     }
 
-    private static CorpusImportReport ToStored(CorpusParseReport r, string language) => new(
+    private static CorpusImportReport ToStored(TextFileReport r, string language) => new(
         r.Encoding, r.Latin1FallbackAtByte, r.RowsRead, r.Kept, r.DuplicatesCollapsed, r.BadRowCount,
         r.BadByReason.ToDictionary(k => k.Key.ToString(), k => k.Value), r.BadRows.ToList(), r.HeaderDetected, r.Source, language);
 

@@ -1,12 +1,8 @@
 using System.Security.Claims;
-using Incubator.Domain.Common;
-using Incubator.Domain.Data;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Mining;
-using Incubator.Domain.Projects;
 using Incubator.Web.Accounts;
 using static Incubator.Web.Accounts.UserClaims;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 
 namespace Incubator.Web.Api;
 
@@ -22,17 +18,17 @@ public static class MiningApi
             svc.ListAsync(UserId(user), projectId, ct)).RequireAuthorization(ProjectPolicies.Viewer);
 
         // One request: upload and import; the answer is the import report.
-        corpora.MapPost("/", async (Guid projectId, string? name, string? fileName, CorpusFormat? format, string? column, bool? header, string? field,
+        corpora.MapPost("/", async (Guid projectId, string? name, string? fileName, TextFileFormat? format, string? column, bool? header, string? field,
             HttpContext http, ClaimsPrincipal user, CorpusService svc, CorpusUploads uploads, CancellationToken ct) =>
         {
             var userId = UserId(user);
-            var fmt = format ?? CorpusParser.FormatFromFileName(fileName) ?? CorpusFormat.Txt;
+            var fmt = format ?? TextFileFormats.FromFileName(fileName) ?? TextFileFormat.Txt;
             var path = await uploads.ReceiveAsync(http, projectId, userId, ct);
             try
             {
                 await using var stream = File.OpenRead(path);
                 var result = await svc.ImportAsync(userId, projectId, name, fileName ?? name ?? "corpus.txt", stream,
-                    new CorpusParseOptions(fmt, column, header, field), ct);
+                    new TextFileOptions(fmt, column, header, field), ct);
                 return Results.Created($"/api/projects/{projectId}/corpora/{result.Corpus.Id}", result);
             }
             finally
