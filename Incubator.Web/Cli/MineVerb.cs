@@ -9,8 +9,9 @@ using Incubator.Domain.Tasks;
 namespace Incubator.Web.Cli;
 
 /// <summary>`mine`: candidate mining without the portal and without an LLM — a task JSON and a file of unlabelled texts
-/// in, `label&lt;TAB&gt;text` rows out. The pool is read with the portal's upload parser (TXT/CSV/TSV/JSONL by extension,
-/// encoding detected, bad rows and duplicates skipped) and scored with the same <see cref="MiningScorer"/>.</summary>
+/// in, `label&lt;TAB&gt;text` rows out. The pool is read with the portal's one text-file reader (TXT/CSV/TSV/JSONL by extension,
+/// encoding detected, a file that is not text refused, bad rows and duplicates skipped) and scored with the same
+/// <see cref="MiningScorer"/>.</summary>
 internal static class MineVerb
 {
     public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv";

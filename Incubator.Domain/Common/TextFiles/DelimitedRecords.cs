@@ -36,6 +36,12 @@ internal static class DelimitedRecords
         while (Next(out var firstLine))
         {
             ct.ThrowIfCancellationRequested();
+            if (!firstLine.Text.Contains('"'))
+            {
+                // Most lines hold no quote at all: nothing to unquote, a plain split is the whole record.
+                yield return new DelimitedRecord(firstLine.Line, [.. firstLine.Text.Split(delimiter)], default, null, null);
+                continue;
+            }
             var consumed = new List<(long Line, string Text)> { firstLine };
             var record = new StringBuilder(firstLine.Text);
             while (true)
