@@ -38,11 +38,6 @@ public sealed record CorpusImportProgress(long BytesRead, long? TotalBytes, long
     public int? Percent => TotalBytes is > 0 and var total ? (int)Math.Clamp(BytesRead * 100 / total, 0, 100) : null;
 }
 
-public sealed record CorpusTextRow(int Ordinal, string Text, int Count, long Line);
-
-/// <summary>The vectors of one stored batch: texts <see cref="StartOrdinal"/> .. + Vectors.Length - 1.</summary>
-public sealed record CorpusVectors(int StartOrdinal, float[][] Vectors);
-
 /// <summary>Use cases on corpora with role checks: Authors upload and delete, Viewers read.</summary>
 public sealed class CorpusService(
     IDbContextFactory<IncubatorDbContext> dbFactory,

@@ -4,6 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Incubator.Domain.Mining;
 
+public sealed record CorpusTextRow(int Ordinal, string Text, int Count, long Line);
+
+/// <summary>The vectors of one stored batch: texts <see cref="StartOrdinal"/> .. + Vectors.Length - 1.</summary>
+public sealed record CorpusVectors(int StartOrdinal, float[][] Vectors);
+
 /// <summary>Corpora without access checks: for jobs and other features' handlers (query runs, batch prediction) that
 /// already checked the caller. Texts are read in ordinal order, in pages; embeddings in stored batches.</summary>
 public sealed class CorpusStore(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusEmbedders embedders)

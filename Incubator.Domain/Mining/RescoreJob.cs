@@ -1,10 +1,6 @@
-using Incubator.Domain.Review;
-using Incubator.Domain.Common.Events;
-using System.Text.Json;
 using Incubator.Domain.Data;
-using Incubator.Domain.Embeddings;
-using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Microsoft.EntityFrameworkCore;
 

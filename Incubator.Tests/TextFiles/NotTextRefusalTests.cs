@@ -43,16 +43,22 @@ public sealed class NotTextRefusalTests : IClassFixture<NotTextRefusalTests.Port
         return form;
     }
 
+    /// <summary>400 with the problem's code and the words that say what the file is and where.</summary>
+    private static async Task AssertRefusedAsync(Task<HttpResponseMessage> request, string code, string says)
+    {
+        using var response = await request;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains(code, body);
+        Assert.Contains(says, body);
+    }
+
     [Theory]
     [MemberData(nameof(BinaryFiles.Kinds), MemberType = typeof(BinaryFiles))]
     public async Task A_corpus_upload_that_is_not_text_is_refused_and_nothing_is_stored(string kind, string code, string says)
     {
         var (owner, projectId, _) = await ArrangeAsync();
-        using var response = await owner.Http.PostAsync($"/api/projects/{projectId}/corpora?fileName=texts.txt", Body(BinaryFiles.Of(kind)));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.Contains(code, body);
-        Assert.Contains(says, body);
+        await AssertRefusedAsync(owner.Http.PostAsync($"/api/projects/{projectId}/corpora?fileName=texts.txt", Body(BinaryFiles.Of(kind))), code, says);
 
         Assert.Equal(0, await _portal.QueryAsync(db => db.Corpora.CountAsync(c => c.ProjectId == projectId)));
         Assert.Equal(0, await _portal.QueryAsync(db => db.CorpusTexts.CountAsync(t => db.Corpora.Any(c => c.Id == t.CorpusId && c.ProjectId == projectId))));
@@ -67,11 +73,7 @@ public sealed class NotTextRefusalTests : IClassFixture<NotTextRefusalTests.Port
     public async Task A_gold_set_that_is_not_text_is_refused_and_nothing_is_stored(string kind, string code, string says)
     {
         var (owner, _, taskId) = await ArrangeAsync();
-        using var response = await owner.Http.PostAsync($"/api/tasks/{taskId}/gold", Form("gold.tsv", BinaryFiles.Of(kind)));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.Contains(code, body);
-        Assert.Contains(says, body);
+        await AssertRefusedAsync(owner.Http.PostAsync($"/api/tasks/{taskId}/gold", Form("gold.tsv", BinaryFiles.Of(kind))), code, says);
         Assert.Equal(0, await _portal.QueryAsync(db => db.GoldSets.CountAsync(g => g.TaskId == taskId)));
         Assert.Equal(0, await _portal.QueryAsync(db => db.GoldItems.CountAsync(i => db.GoldSets.Any(g => g.Id == i.GoldSetId && g.TaskId == taskId))));
     }
