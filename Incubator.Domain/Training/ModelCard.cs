@@ -27,7 +27,15 @@ public sealed record ModelCardInput(
     string? GoldName,
     IReadOnlyList<StoredComparison> Compared,
     DateTimeOffset TrainedAt,
-    ModelCardSource Source);
+    ModelCardSource Source)
+{
+    /// <summary>The input for a finished training: the evaluations as stored, every family it tried.</summary>
+    public static ModelCardInput For(string title, TrainingResult result, TrainingOptions options, string? goldName, DateTimeOffset trainedAt,
+        ModelCardSource source) =>
+        new(title, result.Model, ModelFamilies.Name(options.Family), options.Seed, options.ClassWeighting,
+            StoredReport.From(result.Model.Labels, result.Validation), result.Gold is null ? null : StoredReport.From(result.Model.Labels, result.Gold),
+            goldName, StoredComparison.From(result), trainedAt, source);
+}
 
 /// <summary>Writes the model card (markdown) that goes into every bundle, from the portal and from the command line
 /// alike, and into the registry.</summary>

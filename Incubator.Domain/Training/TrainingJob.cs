@@ -79,13 +79,11 @@ public sealed class TrainingJob(
             ct.ThrowIfCancellationRequested();
 
             var chosen = ModelFamilies.Name(result.ChosenFamily);
-            var validationReport = StoredReport.From(result.Model.Labels, result.Validation);
-            var goldReport = result.Gold is null ? null : StoredReport.From(result.Model.Labels, result.Gold);
-            var compared = StoredComparison.From(result);
             var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
-            var card = ModelCardBuilder.Write(new ModelCardInput($"{spec.Name} — model v{model.Number}", result.Model, model.RequestedFamily, model.Seed,
-                options.ClassWeighting, validationReport, goldReport, goldSet?.FileName, compared, time.GetUtcNow(),
-                new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms)));
+            var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
+                new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
+            var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
+            var card = ModelCardBuilder.Write(cardInput);
 
             await publishStage("export", "Writing the bundle and the in-app model.");
             await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);

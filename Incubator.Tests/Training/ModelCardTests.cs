@@ -15,8 +15,7 @@ public sealed class ModelCardTests
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, 5);
         var options = new TrainingOptions(ModelFamily.Sparse, 5);
         var result = trainer.Train(labels, train, validation, null, options, null, default);
-        return (result, new ModelCardInput("support classifier", result.Model, "sparse", 5, options.ClassWeighting,
-            StoredReport.From(result.Model.Labels, result.Validation), null, null, StoredComparison.From(result), DateTimeOffset.UnixEpoch, source));
+        return (result, ModelCardInput.For("support classifier", result, options, null, DateTimeOffset.UnixEpoch, source));
     }
 
     private static FileCardSource File() => new("support-en.tsv", new Dictionary<string, int> { ["billing"] = 110, ["shipping"] = 110, ["technical"] = 110 }, 264, 66);

@@ -30,7 +30,8 @@ internal static class TrainVerbs
             throw new CliUsageException($"--validation-share must be a number between 0 and 0.9 (got '{vs}').");
 
         var rows = ReadLabelled(data);
-        var gold = o["gold"] is { } goldPath ? ReadLabelled(goldPath) : null;
+        var goldPath = o["gold"];
+        var gold = goldPath is null ? null : ReadLabelled(goldPath);
         var labels = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2)
         {
@@ -67,13 +68,10 @@ internal static class TrainVerbs
         WriteReport(stdout, result.Validation, "validation");
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
-        var name = Path.GetFileNameWithoutExtension(output);
-        var card = ModelCardBuilder.Write(new ModelCardInput($"{Path.GetFileNameWithoutExtension(data)} classifier", result.Model, ModelFamilies.Name(family), seed,
-            options.ClassWeighting, StoredReport.From(result.Model.Labels, result.Validation),
-            result.Gold is null ? null : StoredReport.From(result.Model.Labels, result.Gold), o["gold"] is { } g2 ? Path.GetFileName(g2) : null,
-            StoredComparison.From(result), DateTimeOffset.UtcNow,
+        var card = ModelCardBuilder.Write(ModelCardInput.For($"{Path.GetFileNameWithoutExtension(data)} classifier", result, options,
+            goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
             new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count)));
-        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(name, "1", card)));
+        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card)));
         stdout.WriteLine($"wrote {output}");
         return 0;
     }
