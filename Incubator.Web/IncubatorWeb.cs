@@ -15,6 +15,7 @@ public static class IncubatorWeb
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddOperations();
+        builder.AddObservability();
         builder.AddData();
         builder.AddAccounts();
         builder.AddUiLocalization();

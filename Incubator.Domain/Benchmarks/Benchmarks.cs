@@ -27,6 +27,7 @@ internal static class BenchmarkCatalog
         new EncoderBenchmark(),
         new KMeansBenchmark(),
         new GenerationEngineBenchmark(),
+        new EventSubscribersBenchmark(),
         new EmbeddingRatioBenchmark(),
         new ConcurrencyBenchmark(),
         new ReviewQueueBenchmark(),

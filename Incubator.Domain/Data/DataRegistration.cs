@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,9 @@ public static class DataRegistration
         {
             var o = sp.GetRequiredService<IOptions<IncubatorOptions>>().Value;
             Configure(options, o);
+            // Interceptors registered in the container take part in every context (tracing, and the tests' failure
+            // injection).
+            options.AddInterceptors(sp.GetServices<IInterceptor>());
         });
         services.AddSingleton<DatabaseMigrator>();
         return services;

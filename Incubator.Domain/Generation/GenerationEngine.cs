@@ -177,16 +177,21 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
         var diversity = new Dictionary<string, LabelDiversity>();
         string? stopReason = null;
         var gate = new SemaphoreSlim(1, 1);
+        // Watchers are told outside the gate: what they are told is collected under it (so it is consistent and in
+        // order) and handed over after it is released, so a slow watcher never holds up the other calls.
+        var notifications = new Notifications(observer);
 
         bool BudgetReached() =>
             (settings.BudgetTokens is { } t && totals.InputTokens + totals.OutputTokens >= t)
             || (settings.BudgetMoney is { } m && totals.Cost >= m);
 
-        async Task ReportAsync()
+        // Call only where no other call can change the counters: under the gate, or between rounds.
+        void Report()
         {
             var rate = clock.Elapsed.TotalSeconds > 0 ? accepted / clock.Elapsed.TotalSeconds : 0;
-            await observer.ProgressAsync(new GenerationProgress(round, pool.ToDictionary(p => p.Key, p => p.Value.Count),
-                new Dictionary<string, int>(selected), settings.PerLabel, totals.InputTokens, totals.OutputTokens, totals.Cost, calls, rate));
+            var progress = new GenerationProgress(round, pool.ToDictionary(p => p.Key, p => p.Value.Count),
+                new Dictionary<string, int>(selected), settings.PerLabel, totals.InputTokens, totals.OutputTokens, totals.Cost, calls, rate);
+            notifications.Add(o => o.ProgressAsync(progress));
         }
 
         while (stopReason is null)
@@ -199,7 +204,8 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
             var maxCalls = MaxCallsPerNeededSample * goal.Values.Max() + settings.Concurrency;
             var roundCalls = 0;
             var feedback = state.Feedback;
-            await ReportAsync();
+            Report();
+            await notifications.FlushAsync();
 
             // Fill the pool with concurrent calls; each call's output is processed under one lock so dedup sees
             // every earlier sample.
@@ -285,6 +291,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                 }
 
                 await gate.WaitAsync(CancellationToken.None);
+                var callRound = round;
                 try
                 {
                     calls++;
@@ -295,7 +302,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                     {
                         rejectedByReason.AddOrUpdate(r.Reason, 1, (_, n) => n + 1);
                         await store.AddRejectedAsync(r, round, CancellationToken.None);
-                        await observer.SampleRejectedAsync(r, round);
+                        notifications.Add(o => o.SampleRejectedAsync(r, callRound));
                     }
                     foreach (var (piece, vector) in candidates)
                     {
@@ -306,7 +313,7 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                                 verdict.MatchedText is null ? "" : $"{verdict.Similarity:0.000} similar to \"{Excerpt(verdict.MatchedText)}\" ({verdict.MatchedLabel})");
                             rejectedByReason.AddOrUpdate(reason, 1, (_, n) => n + 1);
                             await store.AddRejectedAsync(r, round, CancellationToken.None);
-                            await observer.SampleRejectedAsync(r, round);
+                            notifications.Add(o => o.SampleRejectedAsync(r, callRound));
                             continue;
                         }
                         var normalized = TextNormalizer.Normalize(piece.Text);
@@ -320,15 +327,17 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                         texts[id] = piece.Text;
                         pool[piece.Label].Add(id);
                         accepted++;
-                        await observer.SampleAcceptedAsync(id, piece.Label, piece.Text, round, verdict.Ambiguous);
+                        var (label, text, ambiguous) = (piece.Label, piece.Text, verdict.Ambiguous);
+                        notifications.Add(o => o.SampleAcceptedAsync(id, label, text, callRound, ambiguous));
                     }
                     if (BudgetReached()) stopReason ??= "The budget was reached.";
-                    await ReportAsync();
+                    Report();
                 }
                 finally
                 {
                     gate.Release();
                 }
+                await notifications.FlushAsync();
             }
 
             if (stopReason is not null && pool.Values.All(p => p.Count == 0)) break;
@@ -368,12 +377,37 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
             }
             if (centres.Count > 6) centres.RemoveRange(0, centres.Count - 6);
             round++;
-            await ReportAsync();
+            Report();
+            await notifications.FlushAsync();
         }
 
+        await notifications.FlushAsync();
         if (stopReason is not null) await store.StopAsync(stopReason, CancellationToken.None);
         return new GenerationSummary(accepted, selected.Values.Sum(), reserve, new Dictionary<RejectReason, int>(rejectedByReason),
             totals.InputTokens, totals.OutputTokens, totals.Cost, calls, failedCalls, stopReason, clock.Elapsed, diversity);
+    }
+
+    /// <summary>Observer calls queued in the order they were decided (under the engine's gate) and made in that order
+    /// by whichever call flushes first; a flush returns once everything queued before it has been delivered.</summary>
+    private sealed class Notifications(IGenerationObserver observer)
+    {
+        private readonly ConcurrentQueue<Func<IGenerationObserver, Task>> _queue = new();
+        private readonly SemaphoreSlim _delivering = new(1, 1);
+
+        public void Add(Func<IGenerationObserver, Task> call) => _queue.Enqueue(call);
+
+        public async Task FlushAsync()
+        {
+            await _delivering.WaitAsync(CancellationToken.None);
+            try
+            {
+                while (_queue.TryDequeue(out var call)) await call(observer);
+            }
+            finally
+            {
+                _delivering.Release();
+            }
+        }
     }
 
     /// <summary>HashCode.Combine is randomised per process; seeds must be the same after a restart so a resumed run

@@ -60,14 +60,12 @@ public sealed class GenerationService(
             Oversample = request.Oversample, Concurrency = Math.Min(request.Concurrency, profile.MaxConcurrency), BudgetTokens = request.BudgetTokens,
             BudgetMoney = request.BudgetMoney, Seed = Random.Shared.Next(1, int.MaxValue), CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        await jobs.StartAsync(userId, projectId, (db, jobId) =>
         {
+            run.JobId = jobId;
             db.GenerationRuns.Add(run);
-            await db.SaveChangesAsync(ct);
-        }
-        var job = await jobs.EnqueueAsync(userId, projectId, GenerationRunJob.KindName, $"Generate · {spec.Name}", new GenerationRunJob.Payload(run.Id), ct);
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            await db.GenerationRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.JobId, job.Id), ct);
+            return Task.FromResult(new JobStart(GenerationRunJob.KindName, $"Generate · {spec.Name}", new GenerationRunJob.Payload(run.Id)));
+        }, ct);
         return (await ListRunsAsync(userId, projectId, request.TaskId, ct)).First(r => r.Id == run.Id);
     }
 

@@ -16,15 +16,34 @@ public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageIndex, int PageSize);
 
-/// <summary>Use cases around jobs: queue one (Author), list and read them (Viewer), cancel one (Author).</summary>
+/// <summary>Which job runs a piece of work: its kind, its title on the Jobs page, and its input.</summary>
+public sealed record JobStart(string Kind, string Title, object Payload);
+
+/// <summary>Use cases around jobs: start one (Author), list and read them (Viewer), cancel, pause and resume one
+/// (Author).</summary>
 public sealed class JobQueue(
     IDbContextFactory<IncubatorDbContext> dbFactory,
     ProjectAccess access,
     JobHandlerRegistry registry,
+    JobOwners owners,
     JobSignals signals,
     IRunEvents events,
     TimeProvider time)
 {
+    /// <summary>The one way to start work that has a row of its own (a generation run, a model version, a mining run,
+    /// a query run): <paramref name="writeOwner"/> adds the owner row — pointing at the job id it is given — and says
+    /// which job runs it; the owner and the job are committed in one transaction, so either both exist or neither
+    /// does. Only after the commit are watchers told (Queued) and the worker woken: nothing is announced that a
+    /// rollback could take back (docs/decisions/0016-one-way-to-start-work.md).</summary>
+    public async Task<JobView> StartAsync(string userId, Guid projectId, Func<IncubatorDbContext, Guid, Task<JobStart>> writeOwner,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(writeOwner);
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        return await StartCoreAsync(userId, projectId, writeOwner, ct);
+    }
+
+    /// <summary>A job that owns nothing but itself (diagnostics, rescoring, exports).</summary>
     public async Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
@@ -32,35 +51,49 @@ public sealed class JobQueue(
     }
 
     /// <summary>For the CLI and the system itself: no user, no role check.</summary>
-    public async Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default)
+    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default) =>
+        StartCoreAsync(userId, projectId, (_, _) => Task.FromResult(new JobStart(kind, title, payload)), ct, ownerWrites: false);
+
+    private async Task<JobView> StartCoreAsync(string? userId, Guid projectId, Func<IncubatorDbContext, Guid, Task<JobStart>> writeOwner,
+        CancellationToken ct, bool ownerWrites = true)
     {
-        if (!registry.TryGet(kind, out _))
-            throw new DomainValidationException("kind", "JobKindUnknown", $"Unknown job kind '{kind}'. Known kinds: {string.Join(", ", registry.Kinds.Order())}.", kind);
-        var trimmedTitle = (title ?? "").Trim();
-        if (trimmedTitle.Length is 0 or > 200)
-            throw new DomainValidationException("title", "JobTitleInvalid", "A job needs a title of 1 to 200 characters.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == projectId, ct)
             ?? throw new NotFoundException("Project not found.");
         if (project.IsArchived)
             throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
         var now = time.GetUtcNow();
-        var job = new Job
+        var jobId = Guid.NewGuid();
+        Job job;
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
-            Id = Guid.NewGuid(), ProjectId = projectId, Kind = kind, Title = trimmedTitle, State = JobState.Queued,
-            Payload = JsonSerializer.Serialize(payload, JobContext.JsonOptions), CreatedAt = now, CreatedById = userId,
-        };
-        db.Jobs.Add(job);
-        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobQueued, Detail = trimmedTitle });
-        await db.SaveChangesAsync(ct);
+            var start = await writeOwner(db, jobId);
+            // The owner is saved first, on its own: its writes may depend on what it read (the next version number) and
+            // fail on its own constraints before a job row exists. The commit below is still all or nothing.
+            if (ownerWrites) await db.SaveChangesAsync(ct);
+            if (!registry.TryGet(start.Kind, out _))
+                throw new DomainValidationException("kind", "JobKindUnknown", $"Unknown job kind '{start.Kind}'. Known kinds: {string.Join(", ", registry.Kinds.Order())}.", start.Kind);
+            var title = (start.Title ?? "").Trim();
+            if (title.Length is 0 or > 200)
+                throw new DomainValidationException("title", "JobTitleInvalid", "A job needs a title of 1 to 200 characters.");
+            job = new Job
+            {
+                Id = jobId, ProjectId = projectId, Kind = start.Kind, Title = title, State = JobState.Queued,
+                Payload = JsonSerializer.Serialize(start.Payload, JobContext.JsonOptions), CreatedAt = now, CreatedById = userId,
+            };
+            db.Jobs.Add(job);
+            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobQueued, Detail = title });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         // Tell watchers before waking the worker, so "Queued" reaches them before "Running".
-        await events.PublishAsync(new JobChanged(projectId, job.Id, kind, trimmedTitle, JobState.Queued, 0, null, null, now), ct);
+        await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Queued, 0, null, null, now), ct);
         signals.WorkAvailable();
         return ToView(job, null);
     }
 
-    /// <summary>A queued job is cancelled at once; a running one is asked to stop and finishes as Cancelled
-    /// after keeping what it already committed.</summary>
+    /// <summary>A queued (or paused) job is cancelled at once, and its owner row with it in the same transaction; a
+    /// running one is asked to stop and finishes as Cancelled after keeping what it already committed.</summary>
     public async Task<JobView> CancelAsync(string userId, Guid jobId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -68,6 +101,7 @@ public sealed class JobQueue(
             ?? throw new ForbiddenException("You do not have access to this job.");
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
         var now = time.GetUtcNow();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cancelledQueued = await db.Jobs.Where(j => j.Id == jobId && (j.State == JobState.Queued || j.State == JobState.Paused))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.CancelRequested, true)
                 .SetProperty(j => j.FinishedAt, now).SetProperty(j => j.Version, j => j.Version + 1), ct);
@@ -75,13 +109,19 @@ public sealed class JobQueue(
         {
             await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Running)
                 .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true).SetProperty(j => j.Version, j => j.Version + 1), ct);
-            signals.RequestCancel(jobId);
         }
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
+        // Ended without its handler: the owner row must say so too (a model version left "Training" would be a lie).
+        await using var closing = cancelledQueued > 0 ? await owners.CloseAsync(job, JobState.Cancelled, null, db) : null;
         db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobCancelled, Detail = job.Title });
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        if (cancelledQueued == 0) signals.RequestCancel(jobId);
         if (cancelledQueued > 0)
+        {
             await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Cancelled, job.Progress, job.ProgressMessage, null, now), ct);
+            if (closing is not null) await closing.AfterCommitAsync();
+        }
         return ToView(job, null);
     }
 

@@ -1,5 +1,7 @@
 using Incubator.Domain.Common.Events;
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using Incubator.Domain.Common.Observability;
 using Incubator.Domain.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,19 +20,24 @@ public sealed class JobWorker : BackgroundService
     private readonly IRunEvents _events;
     private readonly JobSignals _signals;
     private readonly JobHandlerRegistry _registry;
+    private readonly JobOwners _owners;
+    private readonly JobMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<JobWorker> _logger;
     private readonly JobOptions _options;
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
 
     public JobWorker(IDbContextFactory<IncubatorDbContext> dbFactory, IServiceScopeFactory scopes, IRunEvents events,
-        JobSignals signals, JobHandlerRegistry registry, TimeProvider time, IOptions<JobOptions> options, ILogger<JobWorker> logger)
+        JobSignals signals, JobHandlerRegistry registry, JobOwners owners, JobMetrics metrics, TimeProvider time, IOptions<JobOptions> options,
+        ILogger<JobWorker> logger)
     {
         _dbFactory = dbFactory;
         _scopes = scopes;
         _events = events;
         _signals = signals;
         _registry = registry;
+        _owners = owners;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
         _options = options.Value;
@@ -126,6 +133,14 @@ public sealed class JobWorker : BackgroundService
 
     private async Task RunAsync(Job job, CancellationToken stoppingToken)
     {
+        // Every log line of this job — the worker's, the heartbeat's and the handler's, whatever their logger — carries
+        // the job's id, kind and project; so does the job's span.
+        using var logScope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["Kind"] = job.Kind, ["ProjectId"] = job.ProjectId });
+        using var activity = IncubatorTelemetry.ActivitySource.StartActivity($"job {job.Kind}");
+        activity?.SetTag("JobId", job.Id).SetTag("Kind", job.Kind).SetTag("ProjectId", job.ProjectId).SetTag("Attempt", job.Attempts);
+        var kindTag = new KeyValuePair<string, object?>("kind", job.Kind);
+        var started = _time.GetTimestamp();
+        JobState? outcome = null;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         _signals.Register(job.Id, cts);
         var leaseLost = false;
@@ -172,21 +187,22 @@ public sealed class JobWorker : BackgroundService
         {
             if (job.Attempts > job.MaxAttempts)
             {
-                await FinishAsync(job, JobState.Failed, $"Gave up after {job.MaxAttempts} attempts: the job was interrupted every time.");
+                outcome = await FinishAsync(job, JobState.Failed, $"Gave up after {job.MaxAttempts} attempts: the job was interrupted every time.");
                 return;
             }
             if (!_registry.TryGet(job.Kind, out var handlerType))
             {
-                await FinishAsync(job, JobState.Failed, $"This version of Incubator has no handler for job kind '{job.Kind}'.");
+                outcome = await FinishAsync(job, JobState.Failed, $"This version of Incubator has no handler for job kind '{job.Kind}'.");
                 return;
             }
+            _metrics.Started.Add(1, kindTag);
             await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Running, job.Progress, job.ProgressMessage, null, _time.GetUtcNow()), CancellationToken.None);
             await using var scope = _scopes.CreateAsyncScope();
             var handler = (IJobHandler)scope.ServiceProvider.GetRequiredService(handlerType);
             var context = new JobContext(job, WorkerName, _dbFactory, _events, _time, scope.ServiceProvider, cts.Token);
             _logger.LogInformation("Job {JobId} ({Kind}) started, attempt {Attempt}", job.Id, job.Kind, job.Attempts);
             await handler.RunAsync(context);
-            await FinishAsync(job, JobState.Succeeded, null);
+            outcome = await FinishAsync(job, JobState.Succeeded, null);
         }
         catch (Exception ex) when (leaseLost || ex is LeaseLostException)
         {
@@ -197,7 +213,7 @@ public sealed class JobWorker : BackgroundService
             var (cancel, pause) = await StopRequestsAsync(job.Id);
             if (cancel)
             {
-                await FinishAsync(job, JobState.Cancelled, null);
+                outcome = await FinishAsync(job, JobState.Cancelled, null);
             }
             else if (pause)
             {
@@ -213,13 +229,21 @@ public sealed class JobWorker : BackgroundService
         catch (Exception ex)
         {
             _logger.LogError(ex, "Job {JobId} ({Kind}) failed", job.Id, job.Kind);
-            await FinishAsync(job, JobState.Failed, ex.Message);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            outcome = await FinishAsync(job, JobState.Failed, ex.Message);
         }
         finally
         {
             _signals.Unregister(job.Id);
             await heartbeatStop.CancelAsync();
             await heartbeat;
+            if (outcome is { } state)
+            {
+                var stateTag = new KeyValuePair<string, object?>("state", state.ToString());
+                _metrics.Finished.Add(1, kindTag, stateTag);
+                _metrics.Duration.Record(_time.GetElapsedTime(started).TotalSeconds, kindTag, stateTag);
+                activity?.SetTag("State", state.ToString());
+            }
         }
     }
 
@@ -251,7 +275,9 @@ public sealed class JobWorker : BackgroundService
         await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Paused, current.Progress, current.ProgressMessage, null, now), CancellationToken.None);
     }
 
-    private async Task FinishAsync(Job job, JobState state, string? error)
+    /// <summary>Writes the job's end (and, for Failed or Cancelled, its owner's) in one transaction; null when this
+    /// worker no longer held the lease.</summary>
+    private async Task<JobState?> FinishAsync(Job job, JobState state, string? error)
     {
         var now = _time.GetUtcNow();
         await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
@@ -269,13 +295,17 @@ public sealed class JobWorker : BackgroundService
                     .SetProperty(j => j.Version, j => j.Version + 1);
                 if (state == JobState.Succeeded) s.SetProperty(j => j.Progress, 1.0);
             }, CancellationToken.None);
-        if (updated == 0) return;
+        if (updated == 0) return null;
         var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
+        // The owner row (a model version) ends with its job, in the same transaction, whichever way the job ended.
+        await using var closing = await _owners.CloseAsync(job, state, truncated, db);
         db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = state == JobState.Failed ? "error" : "info", Message = error is null ? $"Job {state.ToString().ToLowerInvariant()}." : $"Job failed: {truncated}" });
         await db.SaveChangesAsync(CancellationToken.None);
         await tx.CommitAsync(CancellationToken.None);
         _logger.LogInformation("Job {JobId} ({Kind}) finished: {State}", job.Id, job.Kind, state);
         await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, state, state == JobState.Succeeded ? 1.0 : current.Progress, current.ProgressMessage, truncated, now), CancellationToken.None);
+        if (closing is not null) await closing.AfterCommitAsync();
+        return state;
     }
 
     private async Task ReleaseAsync(Job job)

@@ -10,7 +10,10 @@ public static class JobsServiceCollectionExtensions
     {
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<JobSignals>();
+        services.AddMetrics();
         services.AddSingleton<IRunEvents, InProcessRunEvents>();
+        services.AddSingleton<JobOwners>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<JobQueue>();
         services.AddJobHandler<DiagnosticsJob>(DiagnosticsJob.KindName);
         if (runWorker) services.AddHostedService<JobWorker>();

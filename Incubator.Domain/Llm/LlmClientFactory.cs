@@ -14,7 +14,8 @@ public sealed class LlmClientFactory(
     TimeProvider time,
     IOptionsMonitor<LlmOptions> options,
     LlmLimiterRegistry limiters,
-    LlmDelay delay) : IDisposable
+    LlmDelay delay,
+    LlmMetrics metrics) : IDisposable
 {
     private readonly SocketsHttpHandler _transport = new()
     {
@@ -53,7 +54,7 @@ public sealed class LlmClientFactory(
             builder.AddOpenAIChatCompletion(modelId: profile.Model, endpoint: new Uri(profile.Endpoint), apiKey: apiKey, httpClient: http);
         }
         var chat = builder.Build().GetRequiredService<IChatCompletionService>();
-        return new SemanticKernelLlmClient(profile, chat, limiter, policy, time, logger);
+        return new MeteredLlmClient(new SemanticKernelLlmClient(profile, chat, limiter, policy, time, logger), profile, metrics, time);
     }
 
     public void Dispose() => _transport.Dispose();

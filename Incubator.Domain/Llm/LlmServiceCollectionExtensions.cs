@@ -21,6 +21,8 @@ public static class LlmServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LlmDelay>();
         services.AddSingleton<LlmLimiterRegistry>();
+        services.AddMetrics();
+        services.AddSingleton<LlmMetrics>();
         services.AddSingleton<LlmClientFactory>();
         services.AddSingleton<LlmConnectionService>();
         services.AddSingleton<ConnectionTester>();

@@ -49,10 +49,12 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
             Id = Guid.NewGuid(), ProjectId = task.ProjectId, TaskId = taskId, TaskVersionNumber = version.Number, CorpusId = corpus!.Id, CorpusName = corpus.Name,
             Embedder = corpus.Embedder, PerLabel = request.PerLabel, Margin = request.Margin, CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
-        db.MiningRuns.Add(run);
-        await db.SaveChangesAsync(ct);
-        var job = await jobs.EnqueueAsync(userId, task.ProjectId, MiningRunJob.KindName, $"Mine {corpus.Name} for {task.Name}", new MiningRunJob.Payload(run.Id), ct);
-        await db.MiningRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.JobId, job.Id), ct);
+        await jobs.StartAsync(userId, task.ProjectId, (startDb, jobId) =>
+        {
+            run.JobId = jobId;
+            startDb.MiningRuns.Add(run);
+            return Task.FromResult(new JobStart(MiningRunJob.KindName, $"Mine {corpus.Name} for {task.Name}", new MiningRunJob.Payload(run.Id)));
+        }, ct);
         return (await ListRunsAsync(userId, taskId, ct)).Single(r => r.Id == run.Id);
     }
 

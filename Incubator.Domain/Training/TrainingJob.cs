@@ -13,14 +13,15 @@ namespace Incubator.Domain.Training;
 /// <summary>Runs one training of a <see cref="ModelVersion"/> as a durable job: reads the frozen dataset (and the task's
 /// gold set), trains with <see cref="ClassifierTrainer"/>, writes the bundle and the in-app model into the model store,
 /// and records metrics and the model card on the row. Training is deterministic for a seed, so a job interrupted by a
-/// restart simply trains again from the start.</summary>
+/// restart simply trains again from the start. However the job ends without finishing (cancelled while queued or
+/// training, failed, given up), <see cref="CloseOwnerAsync"/> ends the model version with it.</summary>
 public sealed class TrainingJob(
     IDbContextFactory<IncubatorDbContext> dbFactory,
     DatasetService datasets,
     ModelStore store,
     ClassifierTrainer trainer,
     IRunEvents events,
-    TimeProvider time) : IJobHandler
+    TimeProvider time) : IJobHandler, IJobOwnerCloser
 {
     public const string KindName = "training.run";
 
@@ -51,104 +52,98 @@ public sealed class TrainingJob(
                 .Select(r => $"{r.Model} (connection “{r.ConnectionName}”)").Order(StringComparer.Ordinal).ToList();
         }
         var started = time.GetTimestamp();
-        try
+        var content = await datasets.ReadContentAsync(model.DatasetVersionId, ct);
+        var present = content.Train.Concat(content.Validation).Select(r => r.Label).ToHashSet(StringComparer.Ordinal);
+        // The task's order, limited to labels that have data (a label without samples cannot be learned).
+        var labels = spec.Labels.Select(l => l.Name).Where(present.Contains).ToList();
+        var train = content.Train.Select(r => new LabeledText(r.Label, r.Text)).ToList();
+        var validation = content.Validation.Select(r => new LabeledText(r.Label, r.Text)).ToList();
+        List<LabeledText>? gold = null;
+        if (goldSet is not null)
         {
-            var content = await datasets.ReadContentAsync(model.DatasetVersionId, ct);
-            var present = content.Train.Concat(content.Validation).Select(r => r.Label).ToHashSet(StringComparer.Ordinal);
-            // The task's order, limited to labels that have data (a label without samples cannot be learned).
-            var labels = spec.Labels.Select(l => l.Name).Where(present.Contains).ToList();
-            var train = content.Train.Select(r => new LabeledText(r.Label, r.Text)).ToList();
-            var validation = content.Validation.Select(r => new LabeledText(r.Label, r.Text)).ToList();
-            List<LabeledText>? gold = null;
-            if (goldSet is not null)
-            {
-                var rows = await datasets.ReadGoldAsync(goldSet.Id, ct);
-                gold = rows.Where(r => labels.Contains(r.Label)).Select(r => new LabeledText(r.Label, r.Text)).ToList();
-                if (gold.Count < rows.Count)
-                    await context.LogAsync($"{rows.Count - gold.Count} gold rows have labels without training data and are left out of the gold evaluation.", "warning");
-                if (gold.Count == 0) gold = null;
-            }
-            await context.LogAsync($"Training {model.RequestedFamily} (seed {model.Seed}) on dataset rows: {train.Count} train, {validation.Count} validation"
-                + (gold is null ? "; no gold set." : $"; gold set {goldSet!.FileName} ({gold.Count} rows)."));
-            var reporter = new Reporter(context, events, model, time, started);
-            var family = ModelFamilies.TryParse(model.RequestedFamily, out var requested) ? requested : ModelFamily.Auto;
-            var options = new TrainingOptions(family, model.Seed);
-            var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, options, reporter, ct), ct);
-            await reporter.FlushAsync();
-            foreach (var line in result.Log) await context.LogAsync(line);
-            ct.ThrowIfCancellationRequested();
+            var rows = await datasets.ReadGoldAsync(goldSet.Id, ct);
+            gold = rows.Where(r => labels.Contains(r.Label)).Select(r => new LabeledText(r.Label, r.Text)).ToList();
+            if (gold.Count < rows.Count)
+                await context.LogAsync($"{rows.Count - gold.Count} gold rows have labels without training data and are left out of the gold evaluation.", "warning");
+            if (gold.Count == 0) gold = null;
+        }
+        await context.LogAsync($"Training {model.RequestedFamily} (seed {model.Seed}) on dataset rows: {train.Count} train, {validation.Count} validation"
+            + (gold is null ? "; no gold set." : $"; gold set {goldSet!.FileName} ({gold.Count} rows)."));
+        var reporter = new Reporter(context, events, model, time, started);
+        var family = ModelFamilies.TryParse(model.RequestedFamily, out var requested) ? requested : ModelFamily.Auto;
+        var options = new TrainingOptions(family, model.Seed);
+        var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, options, reporter, ct), ct);
+        await reporter.FlushAsync();
+        foreach (var line in result.Log) await context.LogAsync(line);
+        ct.ThrowIfCancellationRequested();
 
-            var chosen = ModelFamilies.Name(result.ChosenFamily);
-            var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
-            var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
-                new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
-            var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
-            var card = ModelCardBuilder.Write(cardInput);
+        var chosen = ModelFamilies.Name(result.ChosenFamily);
+        var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
+        var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
+            new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
+        var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
+        var card = ModelCardBuilder.Write(cardInput);
 
-            await publishStage("export", "Writing the bundle and the in-app model.");
-            await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
-            await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
-            {
-                ModelBundle.Write(s, result.Model, new BundleInfo($"{spec.Name}", $"v{model.Number}", card));
-                return Task.CompletedTask;
-            }, ct);
-            string sha;
-            long bytes;
-            await using (var f = File.OpenRead(store.BundlePath(model.ProjectId, model.Id)))
-            {
-                bytes = f.Length;
-                sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(f, ct));
-            }
-            var seconds = time.GetElapsedTime(started).TotalSeconds;
-            await context.CommitAsync(1, $"Done: {chosen}, accuracy {result.Validation.Accuracy:0.000}",
-                log: $"Chose {chosen}: validation accuracy {result.Validation.Accuracy:0.000}, macro-F1 {result.Validation.MacroF1:0.000}"
-                     + (result.Gold is { } g ? $"; gold accuracy {g.Accuracy:0.000}, macro-F1 {g.MacroF1:0.000}" : "") + $"; bundle {bytes:N0} bytes, SHA-256 {sha}.",
-                extraWrites: db => db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training).ExecuteUpdateAsync(s => s
-                    .SetProperty(m => m.State, ModelVersionState.Draft)
-                    .SetProperty(m => m.Family, chosen)
-                    .SetProperty(m => m.Accuracy, result.Validation.Accuracy)
-                    .SetProperty(m => m.MacroF1, result.Validation.MacroF1)
-                    .SetProperty(m => m.GoldAccuracy, result.Gold == null ? null : result.Gold.Accuracy)
-                    .SetProperty(m => m.GoldMacroF1, result.Gold == null ? null : result.Gold.MacroF1)
-                    .SetProperty(m => m.ValidationJson, JsonSerializer.Serialize(validationReport, TrainingService.Json))
-                    .SetProperty(m => m.GoldJson, goldReport == null ? null : JsonSerializer.Serialize(goldReport, TrainingService.Json))
-                    .SetProperty(m => m.ComparedJson, JsonSerializer.Serialize(compared, TrainingService.Json))
-                    .SetProperty(m => m.ModelCard, card)
-                    .SetProperty(m => m.BundleSha256, sha)
-                    .SetProperty(m => m.BundleBytes, bytes)
-                    .SetProperty(m => m.TrainingSeconds, seconds)));
-            await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, ModelVersionState.Draft), CancellationToken.None);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        await publishStage("export", "Writing the bundle and the in-app model.");
+        await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
+        await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
         {
-            // Only a user's cancel ends the model version; a pause or shutdown leaves it to be trained again on resume.
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            var cancelRequested = await db.Jobs.Where(j => j.Id == context.JobId).Select(j => j.CancelRequested).SingleAsync(CancellationToken.None);
-            if (cancelRequested) await EndAsync(model, ModelVersionState.Cancelled, null);
-            throw;
-        }
-        catch (Exception ex) when (ex is not LeaseLostException)
+            ModelBundle.Write(s, result.Model, new BundleInfo($"{spec.Name}", $"v{model.Number}", card));
+            return Task.CompletedTask;
+        }, ct);
+        string sha;
+        long bytes;
+        await using (var f = File.OpenRead(store.BundlePath(model.ProjectId, model.Id)))
         {
-            await EndAsync(model, ModelVersionState.Failed, ex.Message);
-            throw;
+            bytes = f.Length;
+            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(f, ct));
         }
+        var seconds = time.GetElapsedTime(started).TotalSeconds;
+        await context.CommitAsync(1, $"Done: {chosen}, accuracy {result.Validation.Accuracy:0.000}",
+            log: $"Chose {chosen}: validation accuracy {result.Validation.Accuracy:0.000}, macro-F1 {result.Validation.MacroF1:0.000}"
+                 + (result.Gold is { } g ? $"; gold accuracy {g.Accuracy:0.000}, macro-F1 {g.MacroF1:0.000}" : "") + $"; bundle {bytes:N0} bytes, SHA-256 {sha}.",
+            extraWrites: db => db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.State, ModelVersionState.Draft)
+                .SetProperty(m => m.Family, chosen)
+                .SetProperty(m => m.Accuracy, result.Validation.Accuracy)
+                .SetProperty(m => m.MacroF1, result.Validation.MacroF1)
+                .SetProperty(m => m.GoldAccuracy, result.Gold == null ? null : result.Gold.Accuracy)
+                .SetProperty(m => m.GoldMacroF1, result.Gold == null ? null : result.Gold.MacroF1)
+                .SetProperty(m => m.ValidationJson, JsonSerializer.Serialize(validationReport, TrainingService.Json))
+                .SetProperty(m => m.GoldJson, goldReport == null ? null : JsonSerializer.Serialize(goldReport, TrainingService.Json))
+                .SetProperty(m => m.ComparedJson, JsonSerializer.Serialize(compared, TrainingService.Json))
+                .SetProperty(m => m.ModelCard, card)
+                .SetProperty(m => m.BundleSha256, sha)
+                .SetProperty(m => m.BundleBytes, bytes)
+                .SetProperty(m => m.TrainingSeconds, seconds)));
+        await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, ModelVersionState.Draft), CancellationToken.None);
 
         Task publishStage(string stage, string message) =>
             events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, stage, null, null, message, time.GetElapsedTime(started).TotalSeconds)).AsTask();
     }
 
-    private async Task EndAsync(ModelVersion model, ModelVersionState state, string? error)
+    /// <summary>Only a user's cancel or a failure ends the model version; a pause or shutdown leaves it Training, to be
+    /// trained again on resume.</summary>
+    public async Task<bool> CloseOwnerAsync(JobEnd end, IncubatorDbContext db)
     {
-        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
-            await db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.State, state).SetProperty(m => m.Error, error == null ? null : error.Length > 2000 ? error.Substring(0, 2000) : error), CancellationToken.None);
-        store.DeleteFolder(model.ProjectId, model.Id);
-        await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, state), CancellationToken.None);
+        var id = end.ReadPayload<Payload>().ModelVersionId;
+        var state = end.State == JobState.Cancelled ? ModelVersionState.Cancelled : ModelVersionState.Failed;
+        var error = end.Error is { Length: > 2000 } e ? e[..2000] : end.Error;
+        return await db.ModelVersions.Where(m => m.Id == id && m.State == ModelVersionState.Training)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.State, state).SetProperty(m => m.Error, error), CancellationToken.None) > 0;
     }
 
-    /// <summary>Relays trainer progress. Each report is published as a live event before training goes on (in order,
-    /// and a cancel asked for on seeing it is honoured at the trainer's next check); the job row is written at most once
-    /// a second, in the background, one write after another.</summary>
+    public async Task OwnerClosedAsync(JobEnd end)
+    {
+        var id = end.ReadPayload<Payload>().ModelVersionId;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var model = await db.ModelVersions.AsNoTracking().Where(m => m.Id == id).Select(m => new { m.ProjectId, m.TaskId, m.State }).SingleAsync();
+        store.DeleteFolder(model.ProjectId, id);
+        await events.PublishAsync(new ModelChanged(model.ProjectId, id, model.TaskId, model.State), CancellationToken.None);
+    }
+
+    /// <summary>Relays trainer progress: each report is published as a live event (which never waits for a watcher);
+    /// the job row is written at most once a second, in the background, one write after another.</summary>
     private sealed class Reporter(JobContext context, IRunEvents events, ModelVersion model, TimeProvider time, long started) : IProgress<TrainingProgress>
     {
         private readonly object _gate = new();

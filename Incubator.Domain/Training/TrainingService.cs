@@ -14,11 +14,6 @@ public sealed record ModelVersionSummary(
     int DatasetNumber, double? Accuracy, double? MacroF1, double? GoldAccuracy, double? GoldMacroF1, Guid? JobId, DateTimeOffset CreatedAt,
     DateTimeOffset? PublishedAt, JobState? JobState)
 {
-    /// <summary>A row still marked Training whose job was cancelled while queued (or died) shows what really happened.</summary>
-    public ModelVersionState EffectiveState => State == ModelVersionState.Training
-        ? JobState switch { Jobs.JobState.Cancelled => ModelVersionState.Cancelled, Jobs.JobState.Failed => ModelVersionState.Failed, _ => State }
-        : State;
-
     /// <summary>Gold wherever it exists, validation otherwise.</summary>
     public double? PreferredAccuracy => GoldAccuracy ?? Accuracy;
 
@@ -71,16 +66,14 @@ public sealed class TrainingService(
             Id = Guid.NewGuid(), ProjectId = projectId, TaskId = request.TaskId, DatasetVersionId = dataset.Id, GoldSetId = gold?.Id,
             RequestedFamily = family, Seed = request.Seed, State = ModelVersionState.Training, CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        await jobs.StartAsync(userId, projectId, async (db, jobId) =>
         {
+            // Numbered inside the start transaction, so two trainings started at once cannot both take the next number.
             model.Number = (await db.ModelVersions.Where(m => m.TaskId == request.TaskId).MaxAsync(m => (int?)m.Number, ct) ?? 0) + 1;
+            model.JobId = jobId;
             db.ModelVersions.Add(model);
-            await db.SaveChangesAsync(ct);
-        }
-        var job = await jobs.EnqueueAsync(userId, projectId, TrainingJob.KindName, $"Train · {taskName} · v{model.Number} ({family})",
-            new TrainingJob.Payload(model.Id), ct);
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            await db.ModelVersions.Where(m => m.Id == model.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.JobId, job.Id), ct);
+            return new JobStart(TrainingJob.KindName, $"Train · {taskName} · v{model.Number} ({family})", new TrainingJob.Payload(model.Id));
+        }, ct);
         return (await GetAsync(userId, model.Id, ct)).Summary;
     }
 

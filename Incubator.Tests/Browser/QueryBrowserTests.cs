@@ -38,12 +38,12 @@ public sealed class QueryBrowserTests(BrowserFixture browser)
         for (var i = 0; i < 600; i++)
         {
             var s = (await training.GetAsync(ownerId, started.Id)).Summary;
-            if (s.EffectiveState == ModelVersionState.Draft)
+            if (s.State == ModelVersionState.Draft)
             {
                 await training.PublishAsync(ownerId, started.Id);
                 return;
             }
-            Assert.Equal(ModelVersionState.Training, s.EffectiveState);
+            Assert.Equal(ModelVersionState.Training, s.State);
             await Task.Delay(200);
         }
         throw new TimeoutException("training did not finish");

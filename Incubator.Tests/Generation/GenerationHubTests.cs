@@ -21,9 +21,9 @@ public sealed class GenerationHubTests(HubPortal portal) : IClassFixture<HubPort
         var accepted = new TaskCompletionSource<SampleAccepted>(TaskCreationOptions.RunContinuationsAsynchronously);
         var rejected = new TaskCompletionSource<SampleRejected>(TaskCreationOptions.RunContinuationsAsynchronously);
         var progress = new TaskCompletionSource<RunProgress>(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.On<SampleAccepted>(nameof(IProjectsClient.SampleAccepted), e => accepted.TrySetResult(e));
-        connection.On<SampleRejected>(nameof(IProjectsClient.SampleRejected), e => rejected.TrySetResult(e));
-        connection.On<RunProgress>(nameof(IProjectsClient.RunProgress), e => progress.TrySetResult(e));
+        connection.On<SampleAccepted>(nameof(SampleAccepted), e => accepted.TrySetResult(e));
+        connection.On<SampleRejected>(nameof(SampleRejected), e => rejected.TrySetResult(e));
+        connection.On<RunProgress>(nameof(RunProgress), e => progress.TrySetResult(e));
         await connection.StartAsync();
         await connection.InvokeAsync(nameof(ProjectsHub.JoinProject), portal.ProjectId);
 

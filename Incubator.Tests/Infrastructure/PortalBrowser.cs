@@ -93,9 +93,11 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             // Seen twice in CI on a loaded machine: the click did not lead anywhere within 20 s. A person would click
             // again, so the test does too, once, if the form is still there with the name in it; otherwise it says
             // what the page showed.
-            var value = await Page.Locator("[data-testid=project-name-input] input").First.InputValueAsync();
+            var field = Page.Locator("[data-testid=project-name-input] input").First;
+            var value = await field.CountAsync() > 0 ? await field.InputValueAsync() : null;
             if (!Page.Url.EndsWith("/projects/new", StringComparison.Ordinal) || value != name)
-                throw new TimeoutException($"Creating project '{name}' did not navigate: url {Page.Url}, name field '{value}'.\n{RecentConsole}");
+                throw new TimeoutException($"Creating project '{name}' did not navigate: url {Page.Url}, name field '{value ?? "(absent)"}', " +
+                    $"page text: {await BodyTextAsync()}\n{RecentConsole}");
             await ClickAsync("project-create");
             try
             {
@@ -107,6 +109,12 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             }
         }
         return Guid.Parse(Page.Url[^36..]);
+    }
+
+    private async Task<string> BodyTextAsync()
+    {
+        var text = await Page.EvaluateAsync<string>("() => document.body ? document.body.innerText : ''");
+        return text.Length <= 600 ? text : text[..600] + "…";
     }
 
     /// <summary>Picks an option of a MudSelect by its visible text.</summary>

@@ -102,13 +102,13 @@ public sealed class ProjectsHubTests(HubPortal portal) : IClassFixture<HubPortal
         var outsiderJobEvents = new ConcurrentQueue<JobChanged>();
         var finished = new TaskCompletionSource<JobChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
         var outsidersOwnEvent = new TaskCompletionSource<ProjectChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
-        reviewer.On<JobChanged>(nameof(IProjectsClient.JobChanged), e =>
+        reviewer.On<JobChanged>(nameof(JobChanged), e =>
         {
             reviewerEvents.Enqueue(e);
             if (e.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled) finished.TrySetResult(e);
         });
-        outsider.On<JobChanged>(nameof(IProjectsClient.JobChanged), outsiderJobEvents.Enqueue);
-        outsider.On<ProjectChanged>(nameof(IProjectsClient.ProjectChanged), e =>
+        outsider.On<JobChanged>(nameof(JobChanged), outsiderJobEvents.Enqueue);
+        outsider.On<ProjectChanged>(nameof(ProjectChanged), e =>
         {
             if (e.ProjectId == portal.OutsidersOwnProjectId) outsidersOwnEvent.TrySetResult(e);
         });
@@ -139,5 +139,27 @@ public sealed class ProjectsHubTests(HubPortal portal) : IClassFixture<HubPortal
         await portal.Services.GetRequiredService<ProjectService>().RenameProjectAsync(portal.OutsiderId, portal.OutsidersOwnProjectId, "Outsider's renamed", "");
         await outsidersOwnEvent.Task.WaitAsync(Guard);
         Assert.Empty(outsiderJobEvents);
+    }
+
+    [Fact]
+    public async Task A_joined_member_receives_AssignmentChanged_and_PresenceChanged_under_their_names()
+    {
+        await using var reviewer = Connect(portal.Reviewer);
+        var assignment = new TaskCompletionSource<AssignmentChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var presence = new TaskCompletionSource<PresenceChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
+        reviewer.On<AssignmentChanged>(nameof(AssignmentChanged), e => assignment.TrySetResult(e));
+        reviewer.On<PresenceChanged>(nameof(PresenceChanged), e => presence.TrySetResult(e));
+        await reviewer.StartAsync();
+        await reviewer.InvokeAsync(nameof(ProjectsHub.JoinProject), portal.ProjectId);
+
+        var taskId = Guid.NewGuid();
+        var events = portal.Services.GetRequiredService<IRunEvents>();
+        await events.PublishAsync(new AssignmentChanged(portal.ProjectId, taskId));
+        await events.PublishAsync(new PresenceChanged(portal.ProjectId, taskId));
+
+        var a = await assignment.Task.WaitAsync(Guard);
+        var p = await presence.Task.WaitAsync(Guard);
+        Assert.Equal((portal.ProjectId, taskId), (a.ProjectId, a.TaskId));
+        Assert.Equal((portal.ProjectId, taskId), (p.ProjectId, p.TaskId));
     }
 }

@@ -9,6 +9,7 @@ using Incubator.Domain.Mining;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
+using Incubator.Tests.Infrastructure;
 using Incubator.Tests.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,9 +51,13 @@ public sealed class CorpusJobsTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync(TaskSpec spec)
+    private static async Task<Fixture> ArrangeAsync(TaskSpec spec, Action<IServiceCollection>? configure = null)
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining());
+        var host = await JobTestHost.CreateAsync(configure: s =>
+        {
+            s.AddIncubatorEmbeddings().AddIncubatorReview().AddIncubatorMining();
+            configure?.Invoke(s);
+        });
         var projectId = await host.CreateProjectAsync("mining");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
@@ -182,17 +187,18 @@ public sealed class CorpusJobsTests
     [Fact]
     public async Task An_embeddings_job_paused_mid_corpus_keeps_its_batches_and_resumes_from_the_next_one()
     {
-        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask);
+        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask, s => HookedRunEvents.Install(s));
         var texts = Enumerable.Range(0, 1000).Select(i => $"{MiningFixtures.JapaneseLabelled().ElementAt(i % 36).Text}（番号{i}）").ToList();
         var corpus = (await f.ImportAsync(string.Join("\n", texts))).Corpus;
         var jobId = corpus.EmbeddingJobId!.Value;
-        // Subscribers are awaited inside the job's commit, so pausing here stops the job right after its first batch.
+        // The job publishes its progress after committing each batch; pausing before that publish returns stops the job
+        // right after its first batch.
         var paused = 0;
-        using var sub = f.Host.Services.GetRequiredService<IRunEvents>().Subscribe(f.ProjectId, async e =>
+        f.Host.Services.GetRequiredService<HookedRunEvents>().BeforePublish = async e =>
         {
             if (e is JobChanged { State: JobState.Running, Progress: > 0 and < 1 } j && j.JobId == jobId && Interlocked.Exchange(ref paused, 1) == 0)
                 await f.Host.Queue.PauseAsync(f.Author, jobId);
-        });
+        };
         await f.Host.StartWorkerAsync();
         await f.Host.WaitForJobAsync(jobId, j => j.State == JobState.Paused, "paused");
         long firstBatchId;

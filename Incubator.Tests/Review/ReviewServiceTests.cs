@@ -5,6 +5,7 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
+using Incubator.Tests.Infrastructure;
 using Incubator.Tests.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -76,12 +77,7 @@ public sealed class ReviewServiceTests
     {
         await using var f = await ArrangeAsync();
         var id = await f.AddAsync("praise", "Lovely staff.");
-        var published = new List<ReviewChanged>();
-        using var sub = f.Host.Services.GetRequiredService<IRunEvents>().Subscribe(f.ProjectId, e =>
-        {
-            if (e is ReviewChanged r) lock (published) published.Add(r);
-            return Task.CompletedTask;
-        });
+        using var published = new EventSink(f.Host.Services.GetRequiredService<IRunEvents>(), f.ProjectId);
 
         var row = await f.Review.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Approve), expectedVersion: 0);
 
@@ -91,7 +87,9 @@ public sealed class ReviewServiceTests
         Assert.StartsWith("reviewer-", row.ReviewedByEmail);
         var e = Assert.Single(await f.EventsAsync(id));
         Assert.Equal((DecisionKind.Approve, CandidateStatus.Pending, CandidateStatus.Approved, false, f.Reviewer), (e.Kind, e.StatusBefore, e.StatusAfter, e.Lost, e.UserId));
-        var p = Assert.Single(published);
+        await published.WaitForAsync<ReviewChanged>();
+        await published.SettledAsync();
+        var p = Assert.Single(published.Of<ReviewChanged>());
         Assert.Equal((id, f.TaskId, CandidateStatus.Approved, "praise"), (p.CandidateId, p.TaskId, p.Status, p.Label));
     }
 

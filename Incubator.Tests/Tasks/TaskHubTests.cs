@@ -28,7 +28,7 @@ public sealed class TaskHubTests(HubPortal portal) : IClassFixture<HubPortal>
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
             .Build();
         var saved = new TaskCompletionSource<TaskChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.On<TaskChanged>(nameof(IProjectsClient.TaskChanged), e =>
+        connection.On<TaskChanged>(nameof(TaskChanged), e =>
         {
             if (e.Version == 2) saved.TrySetResult(e);
         });

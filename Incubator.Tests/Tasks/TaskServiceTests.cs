@@ -46,7 +46,7 @@ public sealed class TaskServiceTests : IAsyncLifetime
         var task = await _host.QueryAsync(db => db.Tasks.SingleAsync(t => t.Id == view.Id));
         Assert.Equal(("Support ticket routing", "builtin:support-intent:en", author), (task.Name, task.SourceTemplate, task.CreatedById));
         Assert.Equal(1, await _host.QueryAsync(db => db.Activity.CountAsync(a => a.ProjectId == project && a.Kind == ActivityKinds.TaskCreated)));
-        Assert.Contains(_host.Events, e => e is TaskChanged { Version: 1 } t && t.TaskId == view.Id && t.ProjectId == project);
+        await _host.Events.WaitForAsync<TaskChanged>(t => t.Version == 1 && t.TaskId == view.Id && t.ProjectId == project);
 
         var read = await Tasks.GetTaskAsync(author, view.Id);
         Assert.Equal(TaskJson.Serialize(view.Spec), TaskJson.Serialize(read.Spec));
@@ -90,7 +90,7 @@ public sealed class TaskServiceTests : IAsyncLifetime
         Assert.Equal("Routing v2", await _host.QueryAsync(db => db.Tasks.Where(t => t.Id == v1.Id).Select(t => t.Name).SingleAsync()));
         var activity = await _host.QueryAsync(db => db.Activity.Where(a => a.ProjectId == project && a.Kind == ActivityKinds.TaskSaved).ToListAsync());
         Assert.Equal("Routing v2 (v2)", Assert.Single(activity).Detail);
-        Assert.Contains(_host.Events, e => e is TaskChanged { Version: 2 } t && t.TaskId == v1.Id);
+        await _host.Events.WaitForAsync<TaskChanged>(t => t.Version == 2 && t.TaskId == v1.Id);
 
         var old = await Tasks.GetTaskAsync(author, v1.Id, version: 1);
         Assert.Equal((1, 2, "Support ticket routing"), (old.Version, old.CurrentVersion, old.Spec.Name));
@@ -103,7 +103,8 @@ public sealed class TaskServiceTests : IAsyncLifetime
         var (project, author) = await ProjectAsync();
         var v1 = await Tasks.CreateTaskAsync(author, project, Spec(), null);
         var rows = await _host.CountRowsAsync();
-        var events = _host.Events.Count;
+        await _host.Events.SettledAsync();
+        var events = _host.Events.Events.Count;
 
         // Same content after normalisation (extra spaces, blank example), even from a stale version number.
         var same = Spec() with { Name = " Support ticket routing ", Labels = [Spec().Labels[0] with { Examples = [.. Spec().Labels[0].Examples, "  "] }, .. Spec().Labels.Skip(1)] };
@@ -112,7 +113,8 @@ public sealed class TaskServiceTests : IAsyncLifetime
 
         Assert.Equal((1, 1), (view.Version, again.CurrentVersion));
         Assert.Equal(rows, await _host.CountRowsAsync());
-        Assert.Equal(events, _host.Events.Count);
+        await _host.Events.SettledAsync();
+        Assert.Equal(events, _host.Events.Events.Count);
 
         await Tasks.SaveAsync(author, v1.Id, Spec() with { Name = "Changed" }, 1, null);
         var afterV2 = await _host.CountRowsAsync();

@@ -19,22 +19,18 @@ namespace Incubator.Tests.Tasks;
 internal sealed class TaskTestHost : IAsyncDisposable
 {
     private readonly TempFolder _folder;
-    private readonly IDisposable _subscription;
 
     private TaskTestHost(ServiceProvider services, TempFolder folder)
     {
         Services = services;
         _folder = folder;
-        _subscription = services.GetRequiredService<IRunEvents>().SubscribeAll(e =>
-        {
-            Events.Enqueue(e);
-            return Task.CompletedTask;
-        });
+        Events = new EventSink(services.GetRequiredService<IRunEvents>());
     }
 
     public ServiceProvider Services { get; }
 
-    public ConcurrentQueue<RunEvent> Events { get; } = new();
+    /// <summary>Every event published in this host.</summary>
+    public EventSink Events { get; }
 
     public IDbContextFactory<IncubatorDbContext> Db => Services.GetRequiredService<IDbContextFactory<IncubatorDbContext>>();
 
@@ -62,7 +58,7 @@ internal sealed class TaskTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _subscription.Dispose();
+        Events.Dispose();
         await Services.DisposeAsync();
         _folder.Dispose();
     }

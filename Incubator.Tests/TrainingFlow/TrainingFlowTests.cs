@@ -54,7 +54,7 @@ public sealed class TrainingFlowTests : IClassFixture<TrainingFlowTests.Portal>
         while (true)
         {
             var detail = JsonSerializer.Deserialize<ModelVersionDetail>(await client.Http.GetStringAsync($"/api/models/{modelId}"), PortalExtensions.Json)!;
-            if (detail.Summary.EffectiveState != ModelVersionState.Training) return detail;
+            if (detail.Summary.State != ModelVersionState.Training) return detail;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Model {modelId} still training after {timeout}.");
             await Task.Delay(200);
         }

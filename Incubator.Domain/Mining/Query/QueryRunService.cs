@@ -104,14 +104,12 @@ public sealed class QueryRunService(
             ModelsJson = JsonSerializer.Serialize(used, Json), ColumnsJson = JsonSerializer.Serialize(columns, Json), Total = corpus.TextCount,
             FunnelJson = funnelJson, CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        var job = await jobs.StartAsync(userId, projectId, (db, jobId) =>
         {
+            run.JobId = jobId;
             db.QueryRuns.Add(run);
-            await db.SaveChangesAsync(ct);
-        }
-        var job = await jobs.EnqueueAsync(userId, projectId, QueryRunJob.KindName, title, new QueryRunJob.Payload(run.Id), ct);
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            await db.QueryRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.JobId, job.Id), ct);
+            return Task.FromResult(new JobStart(QueryRunJob.KindName, title, new QueryRunJob.Payload(run.Id)));
+        }, ct);
         return Summary(run, job.Id, job.State);
     }
 

@@ -1,6 +1,5 @@
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Common;
-using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 using Incubator.Web.Components.Pages.Shared;
 using Microsoft.AspNetCore.Components;
@@ -9,9 +8,14 @@ namespace Incubator.Web.Components.Pages.Projects;
 
 /// <summary>Base for pages under /projects/{ProjectId}. The route's policy has already checked membership; this
 /// loads the project as the user sees it and listens to its live events until the page is left.</summary>
+/// <remarks>Events reach a page in batches: the first after a quiet spell at once, then everything that arrived while
+/// the page handled the previous batch or during the <see cref="RefreshInterval"/> after it, with progress already
+/// coalesced — then one render. A page that is slow to render only gets bigger batches; the publisher never waits for
+/// it.</remarks>
 public abstract class ProjectPage : PortalPage, IDisposable
 {
     private IDisposable? _subscription;
+    private volatile bool _disposed;
 
     [Parameter] public Guid ProjectId { get; set; }
 
@@ -28,6 +32,9 @@ public abstract class ProjectPage : PortalPage, IDisposable
     protected bool CanAuthor => Project is { MyRole: >= ProjectRole.Author };
 
     protected bool IsOwner => Project is { MyRole: ProjectRole.Owner };
+
+    /// <summary>The least time between two refreshes caused by live events.</summary>
+    protected virtual TimeSpan RefreshInterval => TimeSpan.FromMilliseconds(250);
 
     protected override async Task OnParametersSetAsync()
     {
@@ -46,9 +53,38 @@ public abstract class ProjectPage : PortalPage, IDisposable
             return;
         }
         await OnProjectLoadedAsync();
-        _subscription = Events.Subscribe(ProjectId, e => InvokeAsync(async () =>
+        _subscription = Events.SubscribeBatches(ProjectId, OnEventsArrivedAsync);
+    }
+
+    protected virtual Task OnProjectLoadedAsync() => Task.CompletedTask;
+
+    /// <summary>Which live events this page shows something of (its task, run, model or job). Evaluated off the render
+    /// thread, on the subscription's own loop, so keep it a cheap test of the event against the page's ids. A
+    /// <see cref="ProjectChanged"/> always reloads the project (membership may have gone) whatever this says.</summary>
+    protected virtual bool WantsEvent(RunEvent e) => true;
+
+    /// <summary>One batch of wanted events per refresh, in the order they were published; one render follows.</summary>
+    protected virtual async Task OnProjectEventsAsync(IReadOnlyList<RunEvent> events)
+    {
+        foreach (var e in events) await OnProjectEventAsync(e);
+    }
+
+    protected virtual Task OnProjectEventAsync(RunEvent e) => Task.CompletedTask;
+
+    private async Task OnEventsArrivedAsync(IReadOnlyList<RunEvent> batch)
+    {
+        var projectChanged = false;
+        var wanted = new List<RunEvent>(batch.Count);
+        foreach (var e in batch)
         {
-            if (e is ProjectChanged)
+            projectChanged |= e is ProjectChanged;
+            if (WantsEvent(e)) wanted.Add(e);
+        }
+        if ((!projectChanged && wanted.Count == 0) || _disposed) return;
+        await InvokeAsync(async () =>
+        {
+            if (_disposed) return;
+            if (projectChanged)
             {
                 try
                 {
@@ -60,17 +96,16 @@ public abstract class ProjectPage : PortalPage, IDisposable
                     Project = null;
                 }
             }
-            await OnProjectEventAsync(e);
+            if (wanted.Count > 0) await OnProjectEventsAsync(wanted);
             StateHasChanged();
-        }));
+        });
+        // Whatever arrives meanwhile waits in this page's own buffer and comes as the next batch.
+        await Task.Delay(RefreshInterval);
     }
-
-    protected virtual Task OnProjectLoadedAsync() => Task.CompletedTask;
-
-    protected virtual Task OnProjectEventAsync(RunEvent e) => Task.CompletedTask;
 
     public virtual void Dispose()
     {
+        _disposed = true;
         _subscription?.Dispose();
         GC.SuppressFinalize(this);
     }
