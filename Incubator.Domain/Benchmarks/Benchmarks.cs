@@ -34,6 +34,7 @@ internal static class BenchmarkCatalog
         new ReviewDecisionsBenchmark(),
         new Sst2MiningBenchmark(),
         new CorpusEmbeddingBenchmark(),
+        new TextFileBenchmark(),
         new SparseTrainingBenchmark(),
         new DatasetBenchmark(Training.ModelFamily.Sparse),
         new DatasetBenchmark(),

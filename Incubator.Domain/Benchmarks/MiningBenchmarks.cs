@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Common.Events;
 using System.Diagnostics;
 using System.Globalization;
@@ -57,7 +58,7 @@ internal sealed class CorpusEmbeddingBenchmark : IBenchmark
             var import = Stopwatch.StartNew();
             CorpusImportResult imported;
             await using (var file = new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', texts))))
-                imported = await services.GetRequiredService<CorpusService>().ImportAsync(userId, projectId, "bench", "bench.txt", file, new CorpusParseOptions(CorpusFormat.Txt), ct);
+                imported = await services.GetRequiredService<CorpusService>().ImportAsync(userId, projectId, "bench", "bench.txt", file, new TextFileOptions(TextFileFormat.Txt), ct);
             import.Stop();
 
             // Warm the model up outside both measurements.

@@ -41,14 +41,3 @@ public static class DataRegistration
         options.UseSqlite(o.ResolveConnectionString(), sql => sql.MigrationsAssembly(typeof(IncubatorDbContext).Assembly.FullName));
     }
 }
-
-/// <summary>Used by `dotnet ef` only.</summary>
-internal sealed class DesignTimeFactory : IDesignTimeDbContextFactory<IncubatorDbContext>
-{
-    public IncubatorDbContext CreateDbContext(string[] args)
-    {
-        var builder = new DbContextOptionsBuilder<IncubatorDbContext>();
-        builder.UseSqlite("Data Source=design-time.db");
-        return new IncubatorDbContext(builder.Options);
-    }
-}

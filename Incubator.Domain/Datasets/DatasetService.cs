@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Data;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Projects;
@@ -27,6 +28,8 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
 {
     public const double DefaultValidationShare = 0.2;
     public const int MaxGoldBytes = 10 * 1024 * 1024;
+    public const int MaxGoldRows = 100_000;
+    public const int MaxGoldTextLength = 10_000;
 
     /// <summary>Freezes the task's approved samples (the reviewer's edited text where there is one, the current label) into a
     /// new immutable version with a seeded stratified train/validation split. Freezing unchanged data with the same seed
@@ -154,29 +157,31 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct)
             ?? throw new ForbiddenException("You do not have access to this task.");
         await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
-        var format = LabeledFile.FormatFromName(fileName);
-        var text = await ReadLimitedAsync(content, ct);
-        var rows = LabeledFile.Parse(text, format);
+        var format = TextFileFormats.FromFileName(fileName) ?? throw new DomainValidationException("file", "UploadFormatUnknown",
+                $"'{fileName}' is not a supported file: use .tsv (label<TAB>text), .csv (label,text) or .jsonl ({{\"label\":..., \"text\":...}}).", fileName ?? "");
+        await using var buffer = await BufferAsync(content, ct);
+        using var reader = TextFileReader.Open(buffer, TextFileOptions.ForLabels(format, maxTextChars: MaxGoldTextLength));
+        var rows = reader.ReadAll(MaxGoldRows, ct);
         var spec = await CurrentSpecAsync(db, task, ct);
         var taskLabels = spec.Labels.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
-        var unknown = rows.Where(r => !taskLabels.Contains(r.Label)).GroupBy(r => r.Label, StringComparer.Ordinal).ToList();
+        var unknown = rows.Where(r => !taskLabels.Contains(r.Label!)).GroupBy(r => r.Label!, StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
         {
             var known = string.Join(", ", spec.Labels.Select(l => l.Name));
-            throw new DomainValidationException(LabeledFile.Limit(unknown.Select(g =>
+            throw new DomainValidationException(unknown.Take(50).Select(g =>
             {
                 var lines = string.Join(", ", g.Select(r => r.Line).Take(20)) + (g.Count() > 20 ? ", …" : "");
                 return new DomainError("label", "GoldUnknownLabel", $"Label '{g.Key}' is not one of the task's labels ({known}); lines {lines}.", [g.Key, known, lines]);
-            }).ToList()));
+            }).ToList());
         }
         var set = new GoldSet
         {
             Id = Guid.NewGuid(), ProjectId = task.ProjectId, TaskId = taskId, FileName = Path.GetFileName(fileName), Count = rows.Count,
-            ContentHash = ContentHash(rows.Select(r => (r.Label, r.Text)).OrderBy(p => p.Label, StringComparer.Ordinal).ThenBy(p => p.Text, StringComparer.Ordinal)),
+            ContentHash = ContentHash(rows.Select(r => (Label: r.Label!, r.Text)).OrderBy(p => p.Label, StringComparer.Ordinal).ThenBy(p => p.Text, StringComparer.Ordinal)),
             CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
         db.GoldSets.Add(set);
-        foreach (var r in rows) db.GoldItems.Add(new GoldItem { GoldSetId = set.Id, Line = r.Line, Label = r.Label, Text = r.Text });
+        foreach (var r in rows) db.GoldItems.Add(new GoldItem { GoldSetId = set.Id, Line = (int)r.Line, Label = r.Label!, Text = r.Text });
         db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = set.CreatedAt, Kind = "gold.uploaded", Detail = $"{task.Name} · {set.FileName} ({rows.Count})" });
         await db.SaveChangesAsync(ct);
         return (await GetGoldAsync(userId, taskId, ct))!;
@@ -241,9 +246,11 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         TaskJson.Parse(await db.TaskVersions.AsNoTracking().Where(v => v.TaskId == task.Id && v.Number == task.CurrentVersion)
             .Select(v => v.SpecJson).SingleAsync(ct));
 
-    private static async Task<string> ReadLimitedAsync(Stream content, CancellationToken ct)
+    /// <summary>The upload in memory (gold sets are small; the reader needs a seekable stream), refused past
+    /// <see cref="MaxGoldBytes"/>.</summary>
+    private static async Task<MemoryStream> BufferAsync(Stream content, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
+        var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
         while ((read = await content.ReadAsync(chunk, ct)) > 0)
@@ -252,14 +259,8 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
                 throw new DomainValidationException("file", "UploadTooLarge", $"The file is larger than {MaxGoldBytes / (1024 * 1024)} MB.", MaxGoldBytes / (1024 * 1024));
             buffer.Write(chunk, 0, read);
         }
-        try
-        {
-            return new UTF8Encoding(false, true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new DomainValidationException("file", "UploadNotUtf8", "The file is not UTF-8 text.");
-        }
+        buffer.Position = 0;
+        return buffer;
     }
 
     private static DatasetVersionView ToView(DatasetVersion d, string? email) =>

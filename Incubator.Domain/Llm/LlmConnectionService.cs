@@ -225,10 +225,3 @@ public sealed class LlmConnectionService(
     private ActivityEntry Activity(Guid projectId, string userId, string kind, string detail) =>
         new() { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = kind, Detail = detail.Length > 400 ? detail[..400] : detail };
 }
-
-public static class LlmActivityKinds
-{
-    public const string ConnectionCreated = "llm.connection.created";
-    public const string ConnectionChanged = "llm.connection.changed";
-    public const string ConnectionDeleted = "llm.connection.deleted";
-}

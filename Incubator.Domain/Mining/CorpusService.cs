@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Data;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Jobs;
@@ -12,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Incubator.Domain.Mining;
 
 public sealed record CorpusView(
-    Guid Id, Guid ProjectId, string Name, string FileName, CorpusFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
+    Guid Id, Guid ProjectId, string Name, string FileName, TextFileFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
     long DuplicatesCollapsed, long BadRows, long Bytes, string Embedder, int EmbeddedCount, Guid? EmbeddingJobId, JobState? EmbeddingJobState,
     DateTimeOffset CreatedAt)
 {
@@ -37,114 +38,6 @@ public sealed record CorpusImportProgress(long BytesRead, long? TotalBytes, long
     public int? Percent => TotalBytes is > 0 and var total ? (int)Math.Clamp(BytesRead * 100 / total, 0, 100) : null;
 }
 
-public sealed record CorpusTextRow(int Ordinal, string Text, int Count, long Line);
-
-/// <summary>The vectors of one stored batch: texts <see cref="StartOrdinal"/> .. + Vectors.Length - 1.</summary>
-public sealed record CorpusVectors(int StartOrdinal, float[][] Vectors);
-
-/// <summary>Corpora without access checks: for jobs and other features' handlers (query runs, batch prediction) that
-/// already checked the caller. Texts are read in ordinal order, in pages; embeddings in stored batches.</summary>
-public sealed class CorpusStore(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusEmbedders embedders)
-{
-    public const int EmbeddingBatchSize = 256;
-
-    public async Task<Corpus?> FindAsync(Guid corpusId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == corpusId, ct);
-    }
-
-    /// <summary>Up to <paramref name="take"/> texts from ordinal <paramref name="fromOrdinal"/> on.</summary>
-    public async Task<IReadOnlyList<CorpusTextRow>> PageAsync(Guid corpusId, int fromOrdinal, int take, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.CorpusTexts.AsNoTracking()
-            .Where(t => t.CorpusId == corpusId && t.Ordinal >= fromOrdinal && t.Ordinal < fromOrdinal + take)
-            .OrderBy(t => t.Ordinal)
-            .Select(t => new CorpusTextRow(t.Ordinal, t.Text, t.Count, t.Line))
-            .ToListAsync(ct);
-    }
-
-    /// <summary>Every text of the corpus in order, fetched a page at a time (never the whole corpus in memory).</summary>
-    public async IAsyncEnumerable<IReadOnlyList<CorpusTextRow>> PagesAsync(Guid corpusId, int pageSize = 1000, int fromOrdinal = 0,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var next = fromOrdinal;
-        while (true)
-        {
-            var page = await PageAsync(corpusId, next, pageSize, ct);
-            if (page.Count == 0) yield break;
-            yield return page;
-            next = page[^1].Ordinal + 1;
-        }
-    }
-
-    /// <summary>The texts with these ordinals.</summary>
-    public async Task<IReadOnlyDictionary<int, CorpusTextRow>> TextsAsync(Guid corpusId, IReadOnlyCollection<int> ordinals, CancellationToken ct = default)
-    {
-        var result = new Dictionary<int, CorpusTextRow>();
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        foreach (var chunk in ordinals.Distinct().Chunk(500))
-        {
-            var rows = await db.CorpusTexts.AsNoTracking().Where(t => t.CorpusId == corpusId && chunk.Contains(t.Ordinal))
-                .Select(t => new CorpusTextRow(t.Ordinal, t.Text, t.Count, t.Line)).ToListAsync(ct);
-            foreach (var r in rows) result[r.Ordinal] = r;
-        }
-        return result;
-    }
-
-    /// <summary>The cached vectors of the corpus for one embedder, batch by batch in ordinal order. Only what the
-    /// embeddings job has stored so far; <see cref="VectorsAsync"/> fills gaps.</summary>
-    public async IAsyncEnumerable<CorpusVectors> StoredVectorsAsync(Guid corpusId, string embedder,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var next = 0;
-        while (true)
-        {
-            CorpusEmbeddingBatch? batch;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            {
-                batch = await db.CorpusEmbeddingBatches.AsNoTracking()
-                    .Where(b => b.CorpusId == corpusId && b.Embedder == embedder && b.StartOrdinal >= next)
-                    .OrderBy(b => b.StartOrdinal).FirstOrDefaultAsync(ct);
-            }
-            if (batch is null) yield break;
-            yield return new CorpusVectors(batch.StartOrdinal, EmbeddingBlob.Unpack(batch.Data, batch.Count, batch.Dimensions));
-            next = batch.StartOrdinal + batch.Count;
-        }
-    }
-
-    /// <summary>Texts and vectors of the whole corpus in pages of <see cref="EmbeddingBatchSize"/>: stored vectors where
-    /// the embeddings job has written them, computed on the spot (not stored) where it has not yet.</summary>
-    public async IAsyncEnumerable<(IReadOnlyList<CorpusTextRow> Texts, float[][] Vectors)> VectorsAsync(Guid corpusId, ITextEmbedder embedder,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
-    {
-        await foreach (var page in PagesAsync(corpusId, EmbeddingBatchSize, 0, ct))
-        {
-            float[][]? vectors = null;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            {
-                var start = page[0].Ordinal;
-                var batch = await db.CorpusEmbeddingBatches.AsNoTracking()
-                    .SingleOrDefaultAsync(b => b.CorpusId == corpusId && b.Embedder == embedder.Name && b.StartOrdinal == start, ct);
-                if (batch is not null && batch.Count == page.Count) vectors = EmbeddingBlob.Unpack(batch.Data, batch.Count, batch.Dimensions);
-            }
-            vectors ??= embedder.Embed(page.Select(t => t.Text).ToArray());
-            yield return (page, vectors);
-        }
-    }
-
-    public ITextEmbedder EmbedderFor(Corpus corpus) => embedders.ByName(corpus.Embedder);
-}
-
-/// <summary>The bare local encoders by name (no LRU cache in front: a corpus would only flush it).</summary>
-public sealed class CorpusEmbedders(MiniLmEmbedder miniLm, CharNgramEmbedder charNgrams)
-{
-    public ITextEmbedder ForLanguage(string? language) => EmbedderSelector.IsEnglish(language) ? miniLm : charNgrams;
-
-    public ITextEmbedder ByName(string name) => name == CharNgramEmbedder.RepresentationName ? charNgrams : miniLm;
-}
-
 /// <summary>Use cases on corpora with role checks: Authors upload and delete, Viewers read.</summary>
 public sealed class CorpusService(
     IDbContextFactory<IncubatorDbContext> dbFactory,
@@ -158,11 +51,12 @@ public sealed class CorpusService(
     public const int MaxTexts = 1_000_000;
     private const int InsertBatch = 2000;
 
-    /// <summary>Parses the upload as a stream, keeps good rows (duplicates folded into counts), reports bad ones, stores
-    /// the corpus in one transaction (nothing half-imported) and queues its embeddings job. <paramref name="progress"/>
-    /// hears about every stored batch of rows and once more when the whole file is read.</summary>
+    /// <summary>Reads the upload as a stream with the one <see cref="TextFileReader"/> (a file that is not text is refused
+    /// before anything is written), keeps good rows (duplicates folded into counts), reports bad ones, stores the corpus
+    /// in one transaction (nothing half-imported) and queues its embeddings job. <paramref name="progress"/> hears about
+    /// every stored batch of rows and once more when the whole file is read.</summary>
     public async Task<CorpusImportResult> ImportAsync(string userId, Guid projectId, string? name, string fileName, Stream content,
-        CorpusParseOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
+        TextFileOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
         var corpusName = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName ?? "") : name.Trim();
@@ -171,8 +65,8 @@ public sealed class CorpusService(
         if (content.CanSeek && content.Length > MaxUploadBytes)
             throw new DomainValidationException("file", "CorpusTooLarge", $"The file is larger than {MaxUploadBytes / (1024 * 1024)} MB.", MaxUploadBytes / (1024 * 1024));
 
-        var report = new CorpusParseReport();
-        using var reader = CorpusParser.OpenReader(content, report);
+        using var reader = TextFileReader.Open(content, options with { Labels = LabelMode.None });
+        var report = reader.Report;
         var corpus = new Corpus
         {
             Id = Guid.NewGuid(), ProjectId = projectId, Name = corpusName, FileName = Path.GetFileName(fileName ?? ""), Format = options.Format,
@@ -188,7 +82,7 @@ public sealed class CorpusService(
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
         var pending = new List<CorpusText>(InsertBatch);
-        foreach (var row in CorpusParser.Parse(reader, options, report, ct))
+        foreach (var row in reader.Records(ct))
         {
             var key = Hash(row.Text);
             if (seen.TryGetValue(key, out var ordinal))
@@ -259,7 +153,7 @@ public sealed class CorpusService(
 
     /// <summary>The stream's position counts what the reader has buffered, a few KB ahead of the parser: close
     /// enough for a percentage, and exact at the end.</summary>
-    private static CorpusImportProgress Progress(Stream content, CorpusParseReport report) =>
+    private static CorpusImportProgress Progress(Stream content, TextFileReport report) =>
         content.CanSeek ? new(content.Position, content.Length, report.RowsRead) : new(0, null, report.RowsRead);
 
     private static UInt128 Hash(string text)
@@ -272,7 +166,7 @@ public sealed class CorpusService(
         return BitConverter.ToUInt128(digest);
     }
 
-    private static CorpusImportReport ToStored(CorpusParseReport r, string language) => new(
+    private static CorpusImportReport ToStored(TextFileReport r, string language) => new(
         r.Encoding, r.Latin1FallbackAtByte, r.RowsRead, r.Kept, r.DuplicatesCollapsed, r.BadRowCount,
         r.BadByReason.ToDictionary(k => k.Key.ToString(), k => k.Value), r.BadRows.ToList(), r.HeaderDetected, r.Source, language);
 

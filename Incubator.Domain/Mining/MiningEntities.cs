@@ -1,3 +1,5 @@
+using Incubator.Domain.Common.TextFiles;
+
 namespace Incubator.Domain.Mining;
 
 /// <summary>An uploaded pile of unlabelled texts in a project. Texts are <see cref="CorpusText"/> rows (distinct, in
@@ -8,7 +10,7 @@ public sealed class Corpus
     public Guid ProjectId { get; set; }
     public string Name { get; set; } = "";
     public string FileName { get; set; } = "";
-    public CorpusFormat Format { get; set; }
+    public TextFileFormat Format { get; set; }
     public string Encoding { get; set; } = "";
     /// <summary>Guessed from the texts' scripts and common words: "en", "ja", "zh", "ko", "ru", "other".</summary>
     public string Language { get; set; } = "en";

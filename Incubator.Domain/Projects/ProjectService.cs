@@ -211,25 +211,3 @@ public sealed class ProjectService(
     private ActivityEntry Entry(Guid projectId, string userId, string kind, string detail) =>
         new() { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = kind, Detail = detail.Length > 400 ? detail[..400] : detail };
 }
-
-public static class ActivityKinds
-{
-    public const string ProjectCreated = "project.created";
-    public const string ProjectRenamed = "project.renamed";
-    public const string ProjectDescribed = "project.described";
-    public const string ProjectArchived = "project.archived";
-    public const string ProjectRestored = "project.restored";
-    public const string MemberAdded = "member.added";
-    public const string MemberRoleChanged = "member.role";
-    public const string MemberRemoved = "member.removed";
-    public const string JobQueued = "job.queued";
-    public const string JobCancelled = "job.cancelled";
-    public const string JobPaused = "job.paused";
-    public const string JobResumed = "job.resumed";
-    public const string TaskCreated = "task.created";
-    public const string TaskSaved = "task.saved";
-    public const string TeamDemonstrationsOn = "project.teamdemos.on";
-    public const string TeamDemonstrationsOff = "project.teamdemos.off";
-    public const string CorpusUploaded = "corpus.uploaded";
-    public const string CorpusDeleted = "corpus.deleted";
-}

@@ -74,7 +74,7 @@ public static class ModelBundle
         FormatName,
         info.ModelName,
         info.ModelVersion,
-        model.Family.ToString().ToLowerInvariant(),
+        ModelFamilies.Name(model.Family),
         model.Labels,
         new BundleTensor("text", "string", ["N"]),
         [new BundleTensor("label", "string", ["N"]), new BundleTensor("probabilities", "float", ["N", model.Labels.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)])],
@@ -148,13 +148,8 @@ public static class ModelBundle
             throw new BundleException($"{LabelsFile} declares format '{manifest.Format}'; this version reads '{FormatName}'.");
         if (manifest.Labels is not { Count: >= 2 })
             throw new BundleException($"{LabelsFile} lists fewer than 2 labels.");
-        var family = manifest.Family switch
-        {
-            "sparse" => ModelFamily.Sparse,
-            "dense" => ModelFamily.Dense,
-            "hybrid" => ModelFamily.Hybrid,
-            _ => throw new BundleException($"{LabelsFile} names an unknown model family '{manifest.Family}'."),
-        };
+        if (!ModelFamilies.TryParse(manifest.Family, out var family) || family == ModelFamily.Auto)
+            throw new BundleException($"{LabelsFile} names an unknown model family '{manifest.Family}'.");
         OnnxClassifier classifier;
         try
         {

@@ -5,117 +5,204 @@ using Incubator.Domain.Tasks;
 
 namespace Incubator.Domain.Training;
 
-/// <summary>What the model card is written from: everything is read from rows, nothing is typed in by hand.</summary>
+/// <summary>Where the training data came from: a frozen dataset version in the portal, or a file on the command line.</summary>
+public abstract record ModelCardSource;
+
+/// <summary>Trained in the portal: the task as it was, and the dataset version's lineage.</summary>
+public sealed record DatasetCardSource(string ProjectName, TaskSpec Task, int TaskVersion, DatasetVersionView Dataset, IReadOnlyList<string> Llms) : ModelCardSource;
+
+/// <summary>Trained with <c>Incubator train</c> from a file, split into training and validation rows.</summary>
+public sealed record FileCardSource(string FileName, IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows) : ModelCardSource;
+
+/// <summary>What the model card is written from. Everything is read from the trained model, its evaluations and the
+/// data's source; nothing is typed in by hand.</summary>
 public sealed record ModelCardInput(
-    string ProjectName,
-    TaskSpec Task,
-    int TaskVersion,
-    int ModelNumber,
-    string Family,
+    string Title,
+    TrainedClassifier Model,
     string RequestedFamily,
     int Seed,
-    DatasetVersionView Dataset,
-    IReadOnlyList<string> Llms,
+    bool ClassWeighting,
     StoredReport Validation,
     StoredReport? Gold,
-    string? GoldFileName,
+    string? GoldName,
     IReadOnlyList<StoredComparison> Compared,
-    DateTimeOffset TrainedAt);
+    DateTimeOffset TrainedAt,
+    ModelCardSource Source)
+{
+    /// <summary>The input for a finished training: the evaluations as stored, every family it tried.</summary>
+    public static ModelCardInput For(string title, TrainingResult result, TrainingOptions options, string? goldName, DateTimeOffset trainedAt,
+        ModelCardSource source) =>
+        new(title, result.Model, ModelFamilies.Name(options.Family), options.Seed, options.ClassWeighting,
+            StoredReport.From(result.Model.Labels, result.Validation), result.Gold is null ? null : StoredReport.From(result.Model.Labels, result.Gold),
+            goldName, StoredComparison.From(result), trainedAt, source);
+}
 
-/// <summary>Writes the model card (markdown) that goes into the bundle and the registry.</summary>
+/// <summary>Writes the model card (markdown) that goes into every bundle, from the portal and from the command line
+/// alike, and into the registry.</summary>
 public static class ModelCardBuilder
 {
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
     public static string Write(ModelCardInput m)
     {
-        var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(c, $"# {Md(m.Task.Name)} — model v{m.ModelNumber}");
+        sb.AppendLine(C, $"# {Md(m.Title)}");
         sb.AppendLine();
-        sb.AppendLine(c, $"Project: {Md(m.ProjectName)} · task version {m.TaskVersion} · trained {m.TrainedAt:yyyy-MM-dd HH:mm} UTC.");
+        sb.AppendLine(m.Source switch
+        {
+            DatasetCardSource d => string.Create(C, $"Project: {Md(d.ProjectName)} · task version {d.TaskVersion} · trained {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
+            _ => string.Create(C, $"Trained with `Incubator train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
+        });
         sb.AppendLine();
+        if (m.Source is DatasetCardSource task) Task(sb, task.Task);
+        else Labels(sb, m.Model.Labels);
+        Model(sb, m);
+        Provenance(sb, m);
+        Metrics(sb, m);
+        Limits(sb, m);
+        return sb.ToString();
+    }
+
+    private static void Task(StringBuilder sb, TaskSpec task)
+    {
         sb.AppendLine("## Task");
         sb.AppendLine();
-        sb.AppendLine(Md(m.Task.Instruction));
+        sb.AppendLine(Md(task.Instruction));
         sb.AppendLine();
-        sb.AppendLine(c, $"Language: {m.Task.Preferences.Language}.");
+        sb.AppendLine(C, $"Language: {task.Preferences.Language}.");
         sb.AppendLine();
         sb.AppendLine("## Labels");
         sb.AppendLine();
         sb.AppendLine("| label | definition |");
         sb.AppendLine("|---|---|");
-        foreach (var l in m.Task.Labels)
-            sb.AppendLine(c, $"| {Cell(l.Name)} | {Cell(l.Description)}{(l.IsOther ? " (none of the other labels)" : "")} |");
+        foreach (var l in task.Labels)
+            sb.AppendLine(C, $"| {Cell(l.Name)} | {Cell(l.Description)}{(l.IsOther ? " (none of the other labels)" : "")} |");
         sb.AppendLine();
+    }
+
+    /// <summary>Trained from a file, the labels have no definitions to show.</summary>
+    private static void Labels(StringBuilder sb, IReadOnlyList<string> labels)
+    {
+        sb.AppendLine("## Labels");
+        sb.AppendLine();
+        sb.AppendLine(string.Join(", ", labels.Select(Md)) + " (from the training file; no definitions).");
+        sb.AppendLine();
+    }
+
+    private static void Model(StringBuilder sb, ModelCardInput m)
+    {
+        var model = m.Model;
         sb.AppendLine("## Model");
         sb.AppendLine();
-        sb.AppendLine(c, $"- Family: **{m.Family}** (requested: {m.RequestedFamily}), seed {m.Seed}.");
-        sb.AppendLine(m.Family switch
-        {
-            "dense" => "- Features: all-MiniLM-L6-v2 sentence embeddings (English only) and a linear head.",
-            "hybrid" => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) plus conjunctions of the 60 most decisive n-grams (both occur), side by side with all-MiniLM-L6-v2 sentence embeddings (English only); one linear maximum-entropy classifier.",
-            _ => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) plus conjunctions of the 60 most decisive n-grams (both occur), and a linear maximum-entropy classifier.",
-        });
+        sb.AppendLine(C, $"- Family: **{ModelFamilies.Name(model.Family)}** (requested: {m.RequestedFamily}).");
+        sb.AppendLine(C, $"- Seed {m.Seed}; class weighting for imbalance: {(m.ClassWeighting ? "on" : "off")}.");
+        sb.AppendLine("- Features: " + Features(model) + ".");
+        sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {model.FeatureCount:N0} features, {model.Labels.Count} labels.");
         foreach (var x in m.Compared)
         {
-            var gold = x.GoldAccuracy is { } ga ? string.Format(c, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";
-            sb.AppendLine(c, $"- Tried {x.Family}: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
+            var gold = x.GoldAccuracy is { } ga ? string.Format(C, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";
+            sb.AppendLine(C, $"- Tried {x.Family}: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
         }
         sb.AppendLine();
+    }
+
+    /// <summary>The feature set as the trained model holds it (n-gram range and count, conjunctions, encoder).</summary>
+    internal static string Features(TrainedClassifier model)
+    {
+        var parts = new List<string>();
+        if (model.Sparse is { } s)
+        {
+            var unit = s.Mode == TokenMode.Char ? "character" : "word";
+            var sparse = string.Create(C, $"{s.NGramCount:N0} {unit} {s.MinGram}–{s.MaxGram}-grams with {(s.Sublinear ? "sublinear " : "")}TF-IDF weights, L2-normalised");
+            if (s.Conjunctions.Count > 0)
+                sparse += string.Create(C, $", plus \"both occur\" conjunctions of the {s.Conjunctions.Count} most decisive n-grams");
+            parts.Add(sparse);
+        }
+        if (model.EnglishOnly) parts.Add(string.Create(C, $"all-MiniLM-L6-v2 sentence embeddings ({DenseFeaturizer.Dimension} dimensions; the encoder knows English only)"));
+        return string.Join(", side by side with ", parts);
+    }
+
+    private static void Provenance(StringBuilder sb, ModelCardInput m)
+    {
         sb.AppendLine("## Data provenance");
         sb.AppendLine();
-        var d = m.Dataset;
-        sb.AppendLine(c, $"- Dataset version {d.Number}: {d.Count} approved samples ({d.TrainCount} train, {d.ValidationCount} validation; seeded stratified split, seed {d.Seed}, validation share {d.ValidationShare:0.##}).");
-        sb.AppendLine(c, $"- Content hash (SHA-256): `{d.ContentHash}`.");
-        sb.AppendLine(c, $"- Per label: {string.Join(", ", d.Counts.Select(kv => $"{kv.Key} {kv.Value}"))}.");
-        sb.AppendLine(c, $"- Synthetic (written by an LLM): {Pct(d.Lineage.SyntheticShare)}; mined from a corpus: {Pct(d.Lineage.MinedShare)}; edited by a reviewer: {Pct(d.Lineage.EditedShare)}; relabelled by a reviewer: {d.Lineage.Relabelled}; approved by spot-check: {d.Lineage.AcceptedBySpotCheck}.");
-        sb.AppendLine(c, $"- Generation runs: {d.Lineage.RunIds.Count}; reviewers: {(d.Lineage.Reviewers.Count == 0 ? "none recorded" : string.Join(", ", d.Lineage.Reviewers.Select(Md)))}.");
-        sb.AppendLine(c, $"- LLM used to write samples: {(m.Llms.Count == 0 ? "none (no generated samples)" : string.Join(", ", m.Llms.Select(Md)))}.");
+        switch (m.Source)
+        {
+            case DatasetCardSource { Dataset: var d } source:
+                sb.AppendLine(C, $"- Dataset version {d.Number}: {d.Count} approved samples ({d.TrainCount} train, {d.ValidationCount} validation; seeded stratified split, seed {d.Seed}, validation share {d.ValidationShare:0.##}).");
+                sb.AppendLine(C, $"- Content hash (SHA-256): `{d.ContentHash}`.");
+                sb.AppendLine(C, $"- Per label: {string.Join(", ", d.Counts.Select(kv => $"{kv.Key} {kv.Value}"))}.");
+                sb.AppendLine(C, $"- Synthetic (written by an LLM): {Pct(d.Lineage.SyntheticShare)}; mined from a corpus: {Pct(d.Lineage.MinedShare)}; edited by a reviewer: {Pct(d.Lineage.EditedShare)}; relabelled by a reviewer: {d.Lineage.Relabelled}; approved by spot-check: {d.Lineage.AcceptedBySpotCheck}.");
+                sb.AppendLine(C, $"- Generation runs: {d.Lineage.RunIds.Count}; reviewers: {(d.Lineage.Reviewers.Count == 0 ? "none recorded" : string.Join(", ", d.Lineage.Reviewers.Select(Md)))}.");
+                sb.AppendLine(C, $"- LLM used to write samples: {(source.Llms.Count == 0 ? "none (no generated samples)" : string.Join(", ", source.Llms.Select(Md)))}.");
+                break;
+            case FileCardSource f:
+                sb.AppendLine(C, $"- Source file: `{Md(f.FileName)}`, {f.TrainRows + f.ValidationRows} rows; seeded stratified split (seed {m.Seed}): {f.TrainRows} training, {f.ValidationRows} validation rows.");
+                sb.AppendLine(C, $"- Per label: {string.Join(", ", f.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
+                break;
+        }
+        if (m.Gold is not null) sb.AppendLine(C, $"- Gold set: `{Md(m.GoldName ?? "gold")}`, {m.Gold.Count} human-labelled texts (evaluation only).");
         sb.AppendLine();
+    }
+
+    private static void Metrics(StringBuilder sb, ModelCardInput m)
+    {
         sb.AppendLine("## Metrics");
         sb.AppendLine();
+        var same = m.Source is FileCardSource ? "same file as the training data" : "same source as the training data";
         if (m.Gold is { } g)
         {
-            sb.AppendLine(c, $"On the human-labelled gold set ({Md(m.GoldFileName ?? "gold")}, {g.Count} texts) — **preferred**:");
+            sb.AppendLine(C, $"On the human-labelled gold set ({Md(m.GoldName ?? "gold")}, {g.Count} texts) — **preferred**:");
             sb.AppendLine();
-            Metrics(sb, g);
+            Report(sb, g);
             sb.AppendLine();
-            sb.AppendLine(c, $"On the validation split ({m.Validation.Count} texts, same source as the training data):");
+            sb.AppendLine(C, $"On the validation split ({m.Validation.Count} texts, {same}):");
         }
         else
         {
-            sb.AppendLine(c, $"On the validation split ({m.Validation.Count} texts, same source as the training data; no gold set was uploaded):");
+            sb.AppendLine(C, $"On the validation split ({m.Validation.Count} texts, {same}; no gold set was given):");
         }
         sb.AppendLine();
-        Metrics(sb, m.Validation);
+        Report(sb, m.Validation);
         sb.AppendLine();
+    }
+
+    private static void Limits(StringBuilder sb, ModelCardInput m)
+    {
         sb.AppendLine("## Known limits");
         sb.AppendLine();
         if (m.Gold is null)
-            sb.AppendLine("- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text.");
-        if (d.Lineage.SyntheticShare > 0.5)
-            sb.AppendLine(c, $"- {Pct(d.Lineage.SyntheticShare)} of the training data was written by an LLM and approved by people; real texts may differ in style and length.");
-        if (m.Family is "dense" or "hybrid")
-            sb.AppendLine($"- The {m.Family} family's encoder (all-MiniLM-L6-v2) knows English only; other languages will be classified poorly.");
-        var smallest = d.Counts.OrderBy(kv => kv.Value).FirstOrDefault();
+            sb.AppendLine(m.Source is DatasetCardSource
+                ? "- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text."
+                : "- No human-labelled gold set: validation rows come from the same file as the training rows; expect lower accuracy on data from elsewhere.");
+        var counts = m.Source switch
+        {
+            DatasetCardSource d => d.Dataset.Counts,
+            FileCardSource f => f.RowsPerLabel,
+            _ => new Dictionary<string, int>(),
+        };
+        if (m.Source is DatasetCardSource { Dataset.Lineage.SyntheticShare: > 0.5 and var share })
+            sb.AppendLine(C, $"- {Pct(share)} of the training data was written by an LLM and approved by people; real texts may differ in style and length.");
+        if (m.Model.EnglishOnly)
+            sb.AppendLine(C, $"- The {ModelFamilies.Name(m.Model.Family)} family's encoder (all-MiniLM-L6-v2) knows English only; other languages will be classified poorly.");
+        var smallest = counts.OrderBy(kv => kv.Value).FirstOrDefault();
         if (smallest.Key is not null && smallest.Value < 20)
-            sb.AppendLine(c, $"- Few examples for '{Md(smallest.Key)}' ({smallest.Value}); its scores are uncertain.");
+            sb.AppendLine(C, $"- Few examples for '{Md(smallest.Key)}' ({smallest.Value}); its scores are uncertain.");
         sb.AppendLine("- The model only knows the labels above; every text gets one of them, even when none fits.");
         sb.AppendLine("- Intended use: routing and triage with a person able to correct mistakes; not for decisions about people.");
-        return sb.ToString();
     }
 
-    private static void Metrics(StringBuilder sb, StoredReport r)
+    private static void Report(StringBuilder sb, StoredReport r)
     {
-        var c = CultureInfo.InvariantCulture;
-        sb.AppendLine(c, $"Accuracy {r.Accuracy:0.000}, macro-F1 {r.MacroF1:0.000}.");
+        sb.AppendLine(C, $"Accuracy {r.Accuracy:0.000}, macro-F1 {r.MacroF1:0.000}.");
         sb.AppendLine();
         sb.AppendLine("| label | precision | recall | F1 | support |");
         sb.AppendLine("|---|---|---|---|---|");
         foreach (var p in r.PerClass)
-            sb.AppendLine(c, $"| {Cell(p.Label)} | {p.Precision:0.000} | {p.Recall:0.000} | {p.F1:0.000} | {p.Support} |");
+            sb.AppendLine(C, $"| {Cell(p.Label)} | {p.Precision:0.000} | {p.Recall:0.000} | {p.F1:0.000} | {p.Support} |");
     }
 
-    private static string Pct(double share) => (share * 100).ToString("0", CultureInfo.InvariantCulture) + "%";
+    private static string Pct(double share) => (share * 100).ToString("0", C) + "%";
 
     private static string Md(string s) => s.Replace("\r", " ").Replace("\n", " ");
 

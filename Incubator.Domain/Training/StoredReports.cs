@@ -9,11 +9,24 @@ public sealed record StoredReport(
     double MacroF1,
     IReadOnlyList<StoredClassMetrics> PerClass,
     int[][] Confusion,
-    IReadOnlyList<StoredMisclassified> Misclassified);
+    IReadOnlyList<StoredMisclassified> Misclassified)
+{
+    /// <summary>An evaluation as stored: at most the first 200 misclassified texts are kept.</summary>
+    public static StoredReport From(IReadOnlyList<string> labels, EvaluationReport r) =>
+        new(labels.ToList(), r.Count, r.Accuracy, r.MacroF1,
+            r.PerClass.Select(p => new StoredClassMetrics(p.Label, p.Precision, p.Recall, p.F1, p.Support)).ToList(),
+            r.Confusion,
+            r.Misclassified.Take(200).Select(m => new StoredMisclassified(m.Text, m.Actual, m.Predicted, m.Probability)).ToList());
+}
 
 public sealed record StoredClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
 
 public sealed record StoredMisclassified(string Text, string Actual, string Predicted, float Probability);
 
 /// <summary>One family tried by an auto run, with its scores.</summary>
-public sealed record StoredComparison(string Family, double Accuracy, double MacroF1, double? GoldAccuracy, double? GoldMacroF1);
+public sealed record StoredComparison(string Family, double Accuracy, double MacroF1, double? GoldAccuracy, double? GoldMacroF1)
+{
+    /// <summary>Every family a training tried, with its scores.</summary>
+    public static IReadOnlyList<StoredComparison> From(TrainingResult result) =>
+        result.Compared.Select(c => new StoredComparison(ModelFamilies.Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
+}

@@ -70,19 +70,19 @@ public sealed class TrainingJob(
         await context.LogAsync($"Training {model.RequestedFamily} (seed {model.Seed}) on dataset rows: {train.Count} train, {validation.Count} validation"
             + (gold is null ? "; no gold set." : $"; gold set {goldSet!.FileName} ({gold.Count} rows)."));
         var reporter = new Reporter(context, events, model, time, started);
-        var family = model.RequestedFamily switch { "sparse" => ModelFamily.Sparse, "dense" => ModelFamily.Dense, "hybrid" => ModelFamily.Hybrid, _ => ModelFamily.Auto };
-        var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, new TrainingOptions(family, model.Seed), reporter, ct), ct);
+        var family = ModelFamilies.TryParse(model.RequestedFamily, out var requested) ? requested : ModelFamily.Auto;
+        var options = new TrainingOptions(family, model.Seed);
+        var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, options, reporter, ct), ct);
         await reporter.FlushAsync();
         foreach (var line in result.Log) await context.LogAsync(line);
         ct.ThrowIfCancellationRequested();
 
-        var chosen = Name(result.ChosenFamily);
-        var validationReport = Store(result.Model.Labels, result.Validation);
-        var goldReport = result.Gold is null ? null : Store(result.Model.Labels, result.Gold);
-        var compared = result.Compared.Select(c => new StoredComparison(Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
+        var chosen = ModelFamilies.Name(result.ChosenFamily);
         var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
-        var card = ModelCardBuilder.Write(new ModelCardInput(projectName, spec, dataset.TaskVersionNumber, model.Number, chosen, model.RequestedFamily, model.Seed,
-            dataset, llms, validationReport, goldReport, goldSet?.FileName, compared, time.GetUtcNow()));
+        var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
+            new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
+        var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
+        var card = ModelCardBuilder.Write(cardInput);
 
         await publishStage("export", "Writing the bundle and the in-app model.");
         await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
@@ -141,14 +141,6 @@ public sealed class TrainingJob(
         store.DeleteFolder(model.ProjectId, id);
         await events.PublishAsync(new ModelChanged(model.ProjectId, id, model.TaskId, model.State), CancellationToken.None);
     }
-
-    public static string Name(ModelFamily f) => f switch { ModelFamily.Sparse => "sparse", ModelFamily.Dense => "dense", ModelFamily.Hybrid => "hybrid", _ => "auto" };
-
-    public static StoredReport Store(IReadOnlyList<string> labels, EvaluationReport r) =>
-        new(labels.ToList(), r.Count, r.Accuracy, r.MacroF1,
-            r.PerClass.Select(p => new StoredClassMetrics(p.Label, p.Precision, p.Recall, p.F1, p.Support)).ToList(),
-            r.Confusion,
-            r.Misclassified.Take(200).Select(m => new StoredMisclassified(m.Text, m.Actual, m.Predicted, m.Probability)).ToList());
 
     /// <summary>Relays trainer progress: each report is published as a live event (which never waits for a watcher);
     /// the job row is written at most once a second, in the background, one write after another.</summary>

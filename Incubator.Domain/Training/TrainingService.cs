@@ -38,14 +38,12 @@ public sealed class TrainingService(
     IRunEvents events,
     TimeProvider time)
 {
-    public static readonly string[] Families = ["sparse", "dense", "hybrid", "auto"];
-
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task<ModelVersionSummary> StartTrainingAsync(string userId, StartTrainingRequest request, CancellationToken ct = default)
     {
         var family = (request.Family ?? "").Trim().ToLowerInvariant();
-        if (!Families.Contains(family))
+        if (!ModelFamilies.TryParse(family, out _))
             throw new DomainValidationException("family", "TrainingFamilyUnknown", $"Unknown model family '{request.Family}'; use sparse, dense, hybrid or auto.", request.Family ?? "");
         Guid projectId;
         string taskName;

@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.TextFiles;
 using System.Text;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Jobs;
@@ -32,7 +33,7 @@ public sealed class CorpusEmbeddingCrashTests
             var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
             var lines = Enumerable.Range(0, Texts).Select(i => $"Customer message {i}: my order {i * 37 % 991} has not arrived yet and I need it");
             using var file = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", lines)));
-            var imported = await host.Services.GetRequiredService<CorpusService>().ImportAsync(author, projectId, "tickets", "tickets.txt", file, new CorpusParseOptions(CorpusFormat.Txt));
+            var imported = await host.Services.GetRequiredService<CorpusService>().ImportAsync(author, projectId, "tickets", "tickets.txt", file, new TextFileOptions(TextFileFormat.Txt));
             var corpusId = imported.Corpus.Id;
             var jobId = imported.Corpus.EmbeddingJobId!.Value;
             Assert.Equal(MiniLmEmbedder.ModelName, imported.Corpus.Embedder);

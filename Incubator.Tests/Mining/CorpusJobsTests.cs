@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Common.Events;
 using System.Text;
 using Incubator.Domain.Common;
@@ -29,10 +30,10 @@ public sealed class CorpusJobsTests
 
         public ValueTask DisposeAsync() => Host.DisposeAsync();
 
-        public async Task<CorpusImportResult> ImportAsync(string text, string fileName = "corpus.txt", CorpusFormat format = CorpusFormat.Txt, string? user = null)
+        public async Task<CorpusImportResult> ImportAsync(string text, string fileName = "corpus.txt", TextFileFormat format = TextFileFormat.Txt, string? user = null)
         {
             using var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(text));
-            return await Corpora.ImportAsync(user ?? Author, ProjectId, null, fileName, stream, new CorpusParseOptions(format));
+            return await Corpora.ImportAsync(user ?? Author, ProjectId, null, fileName, stream, new TextFileOptions(format));
         }
 
         public async Task<Guid> AddCandidateAsync(string label, string text, CandidateStatus status)
@@ -108,7 +109,7 @@ public sealed class CorpusJobsTests
         var bytes = new UTF8Encoding(false).GetBytes(string.Join("\n", Enumerable.Range(0, 5000).Select(i => $"customer message number {i} about an order")));
         using var stream = new MemoryStream(bytes);
         var progress = new Collect<CorpusImportProgress>();
-        await f.Corpora.ImportAsync(f.Author, f.ProjectId, null, "progress.txt", stream, new CorpusParseOptions(CorpusFormat.Txt), default, progress);
+        await f.Corpora.ImportAsync(f.Author, f.ProjectId, null, "progress.txt", stream, new TextFileOptions(TextFileFormat.Txt), default, progress);
 
         // Two full batches of 2,000 stored rows, then the end.
         Assert.Equal(3, progress.Items.Count);

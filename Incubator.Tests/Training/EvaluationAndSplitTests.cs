@@ -109,20 +109,4 @@ public sealed class EvaluationAndSplitTests
         }
         Assert.True(RareRecall(true) > RareRecall(false), $"weighted {RareRecall(true)} vs unweighted {RareRecall(false)}");
     }
-
-    [Fact]
-    public void Tabular_reader_handles_headers_quotes_and_text_only_rows()
-    {
-        var csv = TabularData.Read(new MemoryStream("label,text\r\nspam,\"hello, \"\"world\"\"\nsecond line\"\r\nham,plain\r\n"u8.ToArray()), DataFormat.Csv, true);
-        Assert.Equal(2, csv.Rows.Count);
-        Assert.Equal("hello, \"world\"\nsecond line", csv.Rows[0].Text);
-        Assert.Equal(4, csv.Rows[1].Line);
-        var tsv = TabularData.Read(new MemoryStream("just text\n\nmore text\n"u8.ToArray()), DataFormat.Tsv, false);
-        Assert.False(tsv.HasLabels);
-        Assert.Equal([1, 3], tsv.Rows.Select(r => r.Line));
-        var ex = Assert.Throws<DataFileException>(() => TabularData.Read(new MemoryStream("a\tx\nno label\n"u8.ToArray()), DataFormat.Tsv, false));
-        Assert.Contains("line 2", ex.Message);
-        Assert.Throws<DataFileException>(() => TabularData.Read(new MemoryStream("only text\n"u8.ToArray()), DataFormat.Tsv, true));
-        Assert.Contains("not valid UTF-8", Assert.Throws<DataFileException>(() => TabularData.Read(new MemoryStream([0x61, 0x09, 0xFF, 0xFE, 0x0A]), DataFormat.Tsv, true)).Message);
-    }
 }

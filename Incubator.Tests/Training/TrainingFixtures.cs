@@ -1,3 +1,4 @@
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Training;
 
 namespace Incubator.Tests.Training;
@@ -8,10 +9,17 @@ public static class TrainingFixtures
     public static string PathOf(string name) => Path.Combine(AppContext.BaseDirectory, "Training", "Fixtures", name);
 
     /// <summary>330 short English support messages: billing, technical, shipping.</summary>
-    public static List<LabeledText> English() => TabularData.ReadFile(PathOf("support-en.tsv"), requireLabels: true).Labeled();
+    public static List<LabeledText> English() => Read(PathOf("support-en.tsv"));
 
     /// <summary>184 short Japanese sentences: 料理 (cooking), スポーツ (sports), 天気 (weather).</summary>
-    public static List<LabeledText> Japanese() => TabularData.ReadFile(PathOf("topics-ja.tsv"), requireLabels: true).Labeled();
+    public static List<LabeledText> Japanese() => Read(PathOf("topics-ja.tsv"));
+
+    /// <summary>label&lt;TAB&gt;text rows, read as the command line reads training data.</summary>
+    public static List<LabeledText> Read(string path)
+    {
+        using var reader = TextFileReader.Open(File.OpenRead(path), TextFileOptions.ForLabels(TextFileFormat.Tsv, maxTextChars: int.MaxValue), leaveOpen: false);
+        return reader.ReadAll().Select(r => new LabeledText(r.Label!, r.Text)).ToList();
+    }
 
     public static IReadOnlyList<string> LabelsOf(IEnumerable<LabeledText> rows) => rows.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
 

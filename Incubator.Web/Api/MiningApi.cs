@@ -1,11 +1,8 @@
 using System.Security.Claims;
-using Incubator.Domain.Common;
-using Incubator.Domain.Data;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Mining;
-using Incubator.Domain.Projects;
 using Incubator.Web.Accounts;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
+using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
 
@@ -21,17 +18,17 @@ public static class MiningApi
             svc.ListAsync(UserId(user), projectId, ct)).RequireAuthorization(ProjectPolicies.Viewer);
 
         // One request: upload and import; the answer is the import report.
-        corpora.MapPost("/", async (Guid projectId, string? name, string? fileName, CorpusFormat? format, string? column, bool? header, string? field,
+        corpora.MapPost("/", async (Guid projectId, string? name, string? fileName, TextFileFormat? format, string? column, bool? header, string? field,
             HttpContext http, ClaimsPrincipal user, CorpusService svc, CorpusUploads uploads, CancellationToken ct) =>
         {
             var userId = UserId(user);
-            var fmt = format ?? CorpusParser.FormatFromFileName(fileName) ?? CorpusFormat.Txt;
+            var fmt = format ?? TextFileFormats.FromFileName(fileName) ?? TextFileFormat.Txt;
             var path = await uploads.ReceiveAsync(http, projectId, userId, ct);
             try
             {
                 await using var stream = File.OpenRead(path);
                 var result = await svc.ImportAsync(userId, projectId, name, fileName ?? name ?? "corpus.txt", stream,
-                    new CorpusParseOptions(fmt, column, header, field), ct);
+                    new TextFileOptions(fmt, column, header, field), ct);
                 return Results.Created($"/api/projects/{projectId}/corpora/{result.Corpus.Id}", result);
             }
             finally
@@ -69,67 +66,5 @@ public static class MiningApi
         mining.MapPost("/active-learning", (Guid taskId, ClaimsPrincipal user, MiningService svc, CancellationToken ct) =>
             svc.StartRescoreAsync(UserId(user), taskId, ct));
         return api;
-    }
-
-    private static string UserId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
-}
-
-/// <summary>Spools upload bodies to files under {data}/uploads/{project}/ named for the uploader, so only the user who
-/// sent a file can import it. Files older than a day are swept on the next upload.</summary>
-public sealed class CorpusUploads(IOptions<IncubatorOptions> options)
-{
-    private string Folder(Guid projectId) => Path.Combine(options.Value.ResolveDataDirectory(), "uploads", projectId.ToString("N"));
-
-    public async Task<string> ReceiveAsync(HttpContext http, Guid projectId, string userId, CancellationToken ct)
-    {
-        // Kestrel's default 30 MB body limit is for ordinary requests; corpus uploads may be larger.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = CorpusService.MaxUploadBytes;
-        if (http.Request.ContentLength > CorpusService.MaxUploadBytes)
-            throw new DomainValidationException("file", "CorpusTooLarge", $"The file is larger than {CorpusService.MaxUploadBytes / (1024 * 1024)} MB.", CorpusService.MaxUploadBytes / (1024 * 1024));
-        var folder = Folder(projectId);
-        Directory.CreateDirectory(folder);
-        Sweep(folder);
-        var path = Path.Combine(folder, $"{Owner(userId)}-{Guid.NewGuid():N}.upload");
-        try
-        {
-            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-            await http.Request.Body.CopyToAsync(file, 1 << 16, ct);
-        }
-        catch
-        {
-            Delete(path);
-            throw;
-        }
-        return path;
-    }
-
-    /// <summary>The spooled file of this user's upload, or null (unknown id, someone else's, or swept).</summary>
-    public string? Find(Guid projectId, string userId, string uploadId)
-    {
-        if (uploadId.Length > 100 || uploadId.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-')) return null;
-        if (!uploadId.StartsWith(Owner(userId) + "-", StringComparison.Ordinal)) return null;
-        var path = Path.Combine(Folder(projectId), uploadId + ".upload");
-        return File.Exists(path) ? path : null;
-    }
-
-    public void Delete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private static string Owner(string userId) =>
-        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(userId)))[..16].ToLowerInvariant();
-
-    private void Sweep(string folder)
-    {
-        foreach (var f in Directory.EnumerateFiles(folder, "*.upload"))
-            if (File.GetLastWriteTimeUtc(f) < DateTime.UtcNow.AddDays(-1)) Delete(f);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 using Incubator.Web.Accounts;
+using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
 
@@ -49,7 +50,4 @@ public static class ProjectsApi
         jobsGroup.MapPost("/cancel", (Guid jobId, ClaimsPrincipal user, JobQueue jobs, CancellationToken ct) => jobs.CancelAsync(UserId(user), jobId, ct));
         return api;
     }
-
-    private static string UserId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new Incubator.Domain.Common.ForbiddenException("Sign in first.");
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Incubator.Domain.Common;
 using Incubator.Domain.Mining.Query;
 using Incubator.Web.Accounts;
+using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
 
@@ -53,7 +54,4 @@ public static class QueryApi
 
     private static Task<QueryRunView> InProject(Guid projectId, QueryRunView view) =>
         view.Run.ProjectId == projectId ? Task.FromResult(view) : throw new NotFoundException("Run not found.");
-
-    private static string UserId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
 }

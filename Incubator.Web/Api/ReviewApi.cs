@@ -4,6 +4,7 @@ using Incubator.Domain.Common;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Review;
 using Incubator.Web.Accounts;
+using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
 
@@ -104,7 +105,4 @@ public static class ReviewApi
     {
         public CandidateFilter ToFilter() => new(Label, Status, Stage, Source, RunId, Ambiguous, Search);
     }
-
-    private static string UserId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
 }

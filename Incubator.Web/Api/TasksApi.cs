@@ -3,6 +3,7 @@ using System.Text;
 using Incubator.Domain.Common;
 using Incubator.Domain.Tasks;
 using Incubator.Web.Accounts;
+using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
 
@@ -57,7 +58,4 @@ public static class TasksApi
         }
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
-
-    private static string UserId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
 }

@@ -3,6 +3,7 @@ using Incubator.Domain.Common;
 using Incubator.Domain.Datasets;
 using Incubator.Domain.Training;
 using Incubator.Web.Accounts;
+using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
 
@@ -57,7 +58,4 @@ public static class TrainingApi
     public sealed record PredictBody(IReadOnlyList<string?>? Texts);
 
     public sealed record StartTrainingBody(string? Family, int? Seed, Guid? DatasetVersionId);
-
-    internal static string UserId(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
 }

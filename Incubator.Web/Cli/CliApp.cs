@@ -63,7 +63,7 @@ public static class CliApp
         }
         catch (CliUsageException ex)
         {
-            stderr.WriteLine($"error: {ex.Message}");
+            foreach (var line in ex.Message.Split('\n')) stderr.WriteLine($"error: {line}");
             return 2;
         }
     }

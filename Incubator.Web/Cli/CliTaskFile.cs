@@ -1,4 +1,5 @@
 using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Tasks;
 
 namespace Incubator.Web.Cli;
@@ -13,11 +14,20 @@ internal static class CliTaskFile
         string json;
         try
         {
-            json = await File.ReadAllTextAsync(path, ct);
+            // The same check as every other input: a file that is not text is refused with what it is and where.
+            await using var stream = File.OpenRead(path);
+            var encoding = TextSniffer.Sniff(stream);
+            stream.Position = encoding.BomLength;
+            using var reader = new StreamReader(stream, encoding.Encoding, detectEncodingFromByteOrderMarks: false);
+            json = await reader.ReadToEndAsync(ct);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new CliUsageException($"Cannot read the task file '{path}': {ex.Message}");
+        }
+        catch (DomainValidationException ex)
+        {
+            throw CliInputFile.Problem(path, ex);
         }
         try
         {

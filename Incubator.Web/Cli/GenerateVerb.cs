@@ -2,7 +2,7 @@ using Incubator.Domain.Review;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Llm;
@@ -46,7 +46,7 @@ internal static class GenerateVerb
         var rows = store.Candidates.Where(c => c.Stage == CandidateStage.Selected).OrderBy(c => spec.Labels.ToList().FindIndex(l => l.Name == c.Label)).ToList();
         await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
         {
-            foreach (var r in rows) await writer.WriteLineAsync($"{r.Label}\t{OneLine(r.Text)}");
+            foreach (var r in rows) await writer.WriteLineAsync($"{r.Label}\t{TsvCell.Of(r.Text)}");
         }
 
         var rejected = summary.RejectedByReason.OrderByDescending(r => r.Value).ToDictionary(r => r.Key.ToString(), r => r.Value);
@@ -70,59 +70,29 @@ internal static class GenerateVerb
         return summary.StopReason is null ? 0 : 1;
     }
 
-    private static string OneLine(string s) => s.Replace('\t', ' ').Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
-
     private static Options Parse(string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var json = false;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (a == "--json")
-            {
-                json = true;
-                continue;
-            }
-            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new CliUsageException($"Unexpected argument '{a}'. Usage: {Usage}");
-            values[a[2..]] = args[++i];
-        }
-        var known = new[] { "task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "out" };
-        var unknown = values.Keys.Except(known).ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {Usage}");
-        string Required(string name) => values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : throw new CliUsageException($"--{name} is required. Usage: {Usage}");
-        var endpoint = Required("endpoint");
+        var o = CliArgs.Parse(args, Usage, ["task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "out"], flags: ["json"]);
+        var endpoint = o.Required("endpoint");
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
-        var provider = (values.GetValueOrDefault("provider") ?? "compatible").ToLowerInvariant() switch
+        var provider = (o["provider"] ?? "compatible").ToLowerInvariant() switch
         {
             "openai" => LlmProvider.OpenAI,
             "azure" => LlmProvider.AzureOpenAI,
             "compatible" => LlmProvider.OpenAICompatible,
             var p => throw new CliUsageException($"--provider '{p}' is not one of openai, azure, compatible."),
         };
-        int Int(string name, int min, int max, int? fallback)
-        {
-            if (!values.TryGetValue(name, out var v))
-                return fallback ?? throw new CliUsageException($"--{name} is required. Usage: {Usage}");
-            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-                ? n : throw new CliUsageException($"--{name} must be a whole number from {min} to {max} (got '{v}').");
-        }
         var oversample = 3.0;
-        if (values.TryGetValue("oversample", out var os) && (!double.TryParse(os, NumberStyles.Float, CultureInfo.InvariantCulture, out oversample) || oversample is < 1 or > 10))
+        if (o["oversample"] is { } os && (!double.TryParse(os, NumberStyles.Float, CultureInfo.InvariantCulture, out oversample) || oversample is < 1 or > 10))
             throw new CliUsageException($"--oversample must be a number from 1 to 10 (got '{os}').");
         long? budget = null;
-        if (values.TryGetValue("budget-tokens", out var bt))
+        if (o["budget-tokens"] is { } bt)
             budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
-        var apiKey = values.GetValueOrDefault("api-key") ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
+        var apiKey = o["api-key"] ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
         // The rows are written after the run: a bad --out found only then would throw away samples already paid for.
-        var output = Required("out");
-        if (Directory.Exists(output)) throw new CliUsageException($"--out '{output}' is a folder; give a file path.");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
-            throw new CliUsageException($"--out '{output}': the folder '{folder}' does not exist.");
-        return new Options(Required("task"), endpoint, Required("model"), provider, apiKey, Int("per-label", 1, GenerationService.MaxPerLabel, null),
-            oversample, Int("concurrency", 1, 64, 4), budget, output, json);
+        var output = o.Output();
+        return new Options(o.Required("task"), endpoint, o.Required("model"), provider, apiKey, o.Int("per-label", 1, GenerationService.MaxPerLabel),
+            oversample, o.Int("concurrency", 1, 64, 4), budget, output, o.Flag("json"));
     }
 }

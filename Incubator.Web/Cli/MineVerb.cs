@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Mining;
@@ -9,8 +9,9 @@ using Incubator.Domain.Tasks;
 namespace Incubator.Web.Cli;
 
 /// <summary>`mine`: candidate mining without the portal and without an LLM — a task JSON and a file of unlabelled texts
-/// in, `label&lt;TAB&gt;text` rows out. The pool is read with the portal's upload parser (TXT/CSV/TSV/JSONL by extension,
-/// encoding detected, bad rows and duplicates skipped) and scored with the same <see cref="MiningScorer"/>.</summary>
+/// in, `label&lt;TAB&gt;text` rows out. The pool is read with the portal's one text-file reader (TXT/CSV/TSV/JSONL by extension,
+/// encoding detected, a file that is not text refused, bad rows and duplicates skipped) and scored with the same
+/// <see cref="MiningScorer"/>.</summary>
 internal static class MineVerb
 {
     public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv";
@@ -24,34 +25,15 @@ internal static class MineVerb
         if (spec.Labels.All(l => l.IsOther)) throw new CliUsageException("The task has no label to mine for besides the other label.");
 
         var clock = Stopwatch.StartNew();
-        var format = CorpusParser.FormatFromFileName(o.Pool) ?? CorpusFormat.Txt;
-        var report = new CorpusParseReport();
+        var format = TextFileFormats.FromFileName(o.Pool) ?? TextFileFormat.Txt;
         var texts = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        FileStream pool;
-        try
+        using var reader = CliInputFile.Open(o.Pool, new TextFileOptions(format, o.Column, null, o.Field));
+        var report = reader.Report;
+        foreach (var row in CliInputFile.Records(reader, o.Pool, ct))
         {
-            pool = File.OpenRead(o.Pool);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CliUsageException($"Cannot read the pool file '{o.Pool}': {ex.Message}");
-        }
-        await using (pool)
-        {
-            using var reader = CorpusParser.OpenReader(pool, report);
-            try
-            {
-                foreach (var row in CorpusParser.Parse(reader, new CorpusParseOptions(format, o.Column, null, o.Field), report, ct))
-                {
-                    if (seen.Add(row.Text)) texts.Add(row.Text);
-                    else report.DuplicatesCollapsed++;
-                }
-            }
-            catch (DomainValidationException ex)
-            {
-                throw new CliUsageException(ex.Message);
-            }
+            if (seen.Add(row.Text)) texts.Add(row.Text);
+            else report.DuplicatesCollapsed++;
         }
         if (texts.Count == 0)
         {
@@ -76,7 +58,7 @@ internal static class MineVerb
         await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
         {
             foreach (var m in mined.OrderBy(m => order.IndexOf(m.Label)))
-                await writer.WriteLineAsync($"{m.Label}\t{OneLine(m.Text)}");
+                await writer.WriteLineAsync($"{m.Label}\t{TsvCell.Of(m.Text)}");
         }
         clock.Stop();
         stdout.WriteLine($"read {report.RowsRead:N0} rows from {o.Pool} ({report.Encoding}{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as Latin-1" : "")}): "
@@ -88,36 +70,16 @@ internal static class MineVerb
         return 0;
     }
 
-    private static string OneLine(string s) => s.Replace('\t', ' ').Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
-
     private static Options Parse(string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new CliUsageException($"Unexpected argument '{a}'. Usage: {Usage}");
-            values[a[2..]] = args[++i];
-        }
-        var known = new[] { "task", "pool", "per-label", "margin", "column", "field", "out" };
-        var unknown = values.Keys.Except(known).ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {Usage}");
-        string Required(string name) => values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : throw new CliUsageException($"--{name} is required. Usage: {Usage}");
-        var task = Required("task");
-        var poolPath = Required("pool");
+        var o = CliArgs.Parse(args, Usage, ["task", "pool", "per-label", "margin", "column", "field", "out"]);
+        var task = o.Required("task");
+        var poolPath = o.Required("pool");
         if (!File.Exists(poolPath)) throw new CliUsageException($"--pool '{poolPath}' does not exist.");
-        var perLabelText = Required("per-label");
-        if (!int.TryParse(perLabelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var perLabel) || perLabel < 1 || perLabel > MiningService.MaxPerLabel)
-            throw new CliUsageException($"--per-label must be a whole number from 1 to {MiningService.MaxPerLabel} (got '{perLabelText}').");
+        var perLabel = o.Int("per-label", 1, MiningService.MaxPerLabel);
         var margin = MiningService.DefaultMargin;
-        if (values.TryGetValue("margin", out var m) && (!double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out margin) || margin is < 0 or > 1))
+        if (o["margin"] is { } m && (!double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out margin) || margin is < 0 or > 1))
             throw new CliUsageException($"--margin must be a number from 0 to 1 (got '{m}').");
-        var output = Required("out");
-        if (Directory.Exists(output)) throw new CliUsageException($"--out '{output}' is a folder; give a file path.");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
-            throw new CliUsageException($"--out '{output}': the folder '{folder}' does not exist.");
-        return new Options(task, poolPath, perLabel, margin, values.GetValueOrDefault("column"), values.GetValueOrDefault("field"), output);
+        return new Options(task, poolPath, perLabel, margin, o["column"], o["field"], o.Output());
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Incubator.Domain.Mining;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Mining.Query;
 using Incubator.Domain.Training;
 
@@ -17,7 +17,7 @@ internal static class QueryVerb
 
     public const int DefaultBatch = 512;
 
-    private sealed record Options(IReadOnlyList<(string Name, string Path)> Models, string Expression, string Corpus, CorpusFormat Format, string? Column,
+    private sealed record Options(IReadOnlyList<(string Name, string Path)> Models, string Expression, string Corpus, TextFileFormat Format, string? Column,
         string? Field, string Out, bool All, int Batch);
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
@@ -58,18 +58,18 @@ internal static class QueryVerb
             stdout.WriteLine($"query {compiled.Text}");
 
             var clock = Stopwatch.StartNew();
-            var report = new CorpusParseReport();
+            // The corpus is opened (and refused when it is not text) before the output file is created.
+            using var reader = CliInputFile.Open(o.Corpus, new TextFileOptions(o.Format, o.Column, Field: o.Field));
+            var report = reader.Report;
             var funnel = new QueryFunnel(compiled.Clauses.Count, compiled.Conjuncts.Count);
             var ci = CultureInfo.InvariantCulture;
             await using (var writer = new StreamWriter(o.Out, append: false, new UTF8Encoding(false)))
             {
                 var header = new List<string> { "text" };
                 if (o.All) header.Add("matched");
-                header.AddRange(compiled.ClauseTexts.Select(OneLine));
+                header.AddRange(compiled.ClauseTexts.Select(TsvCell.Of));
                 await writer.WriteLineAsync(string.Join('\t', header));
-                await using var corpus = File.OpenRead(o.Corpus);
-                using var reader = CorpusParser.OpenReader(corpus, report);
-                var texts = CorpusParser.Parse(reader, new CorpusParseOptions(o.Format, o.Column, Field: o.Field), report, ct).Select(t => t.Text);
+                var texts = CliInputFile.Records(reader, o.Corpus, ct).Select(t => t.Text);
                 foreach (var batch in texts.Chunk(o.Batch))
                 {
                     ct.ThrowIfCancellationRequested();
@@ -78,7 +78,7 @@ internal static class QueryVerb
                     foreach (var row in result.Rows)
                     {
                         if (!row.Matched && !o.All) continue;
-                        var cells = new List<string> { OneLine(batch[row.Index]) };
+                        var cells = new List<string> { TsvCell.Of(batch[row.Index]) };
                         if (o.All) cells.Add(row.Matched ? "1" : "0");
                         cells.AddRange(row.Probabilities.Select(p => p.ToString("0.0000", ci)));
                         await writer.WriteLineAsync(string.Join('\t', cells));
@@ -116,31 +116,12 @@ internal static class QueryVerb
         }
     }
 
-    private static string OneLine(string s) => s.Replace('\t', ' ').Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
-
     private static Options Parse(string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var all = false;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (a == "--all")
-            {
-                all = true;
-                continue;
-            }
-            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new CliUsageException($"Unexpected argument '{a}'. Usage: {Usage}");
-            values[a[2..]] = args[++i];
-        }
-        var known = new[] { "models", "expr", "corpus", "column", "field", "out", "batch" };
-        var unknown = values.Keys.Except(known).ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {Usage}");
-        string Required(string name) => values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : throw new CliUsageException($"--{name} is required. Usage: {Usage}");
+        var o = CliArgs.Parse(args, Usage, ["models", "expr", "corpus", "column", "field", "out", "batch"], flags: ["all"]);
 
         var models = new List<(string, string)>();
-        foreach (var raw in Required("models").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var raw in o.Required("models").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = raw.IndexOf('=');
             var (name, path) = eq > 0 && !File.Exists(raw) ? (raw[..eq].Trim(), raw[(eq + 1)..].Trim()) : (Path.GetFileNameWithoutExtension(raw), raw);
@@ -152,20 +133,16 @@ internal static class QueryVerb
         if (models.Count == 0) throw new CliUsageException($"--models needs at least one bundle. Usage: {Usage}");
 
         var batch = DefaultBatch;
-        if (values.TryGetValue("batch", out var b) && (!int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out batch) || batch is < 1 or > 100_000))
+        if (o["batch"] is { } b && (!int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out batch) || batch is < 1 or > 100_000))
             throw new CliUsageException($"--batch must be a whole number from 1 to 100000 (got '{b}').");
 
-        var output = Required("out");
-        if (Directory.Exists(output)) throw new CliUsageException($"--out '{output}' is a folder; give a file path.");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
-            throw new CliUsageException($"--out '{output}': the folder '{folder}' does not exist.");
-        var corpus = Required("corpus");
-        var format = CorpusParser.FormatFromFileName(corpus) ?? CorpusFormat.Txt;
-        if (values.ContainsKey("column") && format is not (CorpusFormat.Csv or CorpusFormat.Tsv))
+        var output = o.Output();
+        var corpus = o.Required("corpus");
+        var format = TextFileFormats.FromFileName(corpus) ?? TextFileFormat.Txt;
+        if (o.Has("column") && format is not (TextFileFormat.Csv or TextFileFormat.Tsv))
             throw new CliUsageException($"--column applies to .csv and .tsv corpora; '{corpus}' is read as {format.ToString().ToUpperInvariant()}.");
-        if (values.ContainsKey("field") && format != CorpusFormat.Jsonl)
+        if (o.Has("field") && format != TextFileFormat.Jsonl)
             throw new CliUsageException($"--field applies to .jsonl corpora; '{corpus}' is read as {format.ToString().ToUpperInvariant()}.");
-        return new Options(models, Required("expr"), corpus, format, values.GetValueOrDefault("column"), values.GetValueOrDefault("field"), output, all, batch);
+        return new Options(models, o.Required("expr"), corpus, format, o["column"], o["field"], output, o.Flag("all"), batch);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Training;
 
 namespace Incubator.Web.Cli;
@@ -15,37 +16,22 @@ internal static class TrainVerbs
 
     public static int Train(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var values = Parse(args, ["data", "trainer", "gold", "seed", "out", "validation-share"], TrainUsage);
-        var data = Required(values, "data", TrainUsage);
-        var output = Required(values, "out", TrainUsage);
-        CheckOutput(output);
-        var family = (values.GetValueOrDefault("trainer") ?? "auto").ToLowerInvariant() switch
-        {
-            "sparse" => ModelFamily.Sparse,
-            "dense" => ModelFamily.Dense,
-            "hybrid" => ModelFamily.Hybrid,
-            "auto" => ModelFamily.Auto,
-            var t => throw new CliUsageException($"--trainer '{t}' is not one of sparse, dense, hybrid, auto."),
-        };
+        var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "gold", "seed", "out", "validation-share"]);
+        var data = o.Required("data");
+        var output = o.Output();
+        var trainer = o["trainer"] ?? "auto";
+        if (!ModelFamilies.TryParse(trainer, out var family))
+            throw new CliUsageException($"--trainer '{trainer}' is not one of {ModelFamilies.NameList}.");
         var seed = 1;
-        if (values.TryGetValue("seed", out var s) && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
+        if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
             throw new CliUsageException($"--seed must be a whole number (got '{s}').");
         var share = 0.2;
-        if (values.TryGetValue("validation-share", out var vs) && (!double.TryParse(vs, NumberStyles.Float, Ci, out share) || share is <= 0 or >= 0.9))
+        if (o["validation-share"] is { } vs && (!double.TryParse(vs, NumberStyles.Float, Ci, out share) || share is <= 0 or >= 0.9))
             throw new CliUsageException($"--validation-share must be a number between 0 and 0.9 (got '{vs}').");
 
-        List<LabeledText> rows;
-        List<LabeledText>? gold = null;
-        try
-        {
-            rows = TabularData.ReadFile(data, requireLabels: true).Labeled();
-            if (values.TryGetValue("gold", out var goldPath)) gold = TabularData.ReadFile(goldPath, requireLabels: true).Labeled();
-        }
-        catch (DataFileException ex)
-        {
-            stderr.WriteLine($"error: {ex.Message}");
-            return 2;
-        }
+        var rows = ReadLabelled(data);
+        var goldPath = o["gold"];
+        var gold = goldPath is null ? null : ReadLabelled(goldPath);
         var labels = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2)
         {
@@ -62,11 +48,12 @@ internal static class TrainVerbs
             }
         }
         var (train, validation) = StratifiedSplit.Split(rows, share, seed);
+        var options = new TrainingOptions(family, seed);
         TrainingResult result;
         try
         {
             var progress = new SyncProgress(p => stderr.WriteLine($"[{p.Stage}] {p.Message}"));
-            result = new ClassifierTrainer().Train(labels, train, validation, gold, new TrainingOptions(family, seed), progress, ct);
+            result = new ClassifierTrainer().Train(labels, train, validation, gold, options, progress, ct);
         }
         catch (TrainingDataException ex)
         {
@@ -75,13 +62,15 @@ internal static class TrainVerbs
         }
 
         foreach (var (f, v, g) in result.Compared)
-            stdout.WriteLine($"{f.ToString().ToLowerInvariant(),-7} validation accuracy {v.Accuracy.ToString("0.000", Ci)} macro-F1 {v.MacroF1.ToString("0.000", Ci)}"
+            stdout.WriteLine($"{ModelFamilies.Name(f),-7} validation accuracy {v.Accuracy.ToString("0.000", Ci)} macro-F1 {v.MacroF1.ToString("0.000", Ci)}"
                 + (g is null ? "" : $"  gold accuracy {g.Accuracy.ToString("0.000", Ci)} macro-F1 {g.MacroF1.ToString("0.000", Ci)}"));
-        stdout.WriteLine($"chosen  {result.ChosenFamily.ToString().ToLowerInvariant()} ({result.Log.Last(l => l.StartsWith("choose", StringComparison.Ordinal))["choose: ".Length..]})");
+        stdout.WriteLine($"chosen  {ModelFamilies.Name(result.ChosenFamily)} ({result.Log.Last(l => l.StartsWith("choose", StringComparison.Ordinal))["choose: ".Length..]})");
         WriteReport(stdout, result.Validation, "validation");
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
-        var card = ModelCard(data, rows, labels, train.Count, validation.Count, gold?.Count, seed, result);
+        var card = ModelCardBuilder.Write(ModelCardInput.For($"{Path.GetFileNameWithoutExtension(data)} classifier", result, options,
+            goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
+            new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count)));
         WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card)));
         stdout.WriteLine($"wrote {output}");
         return 0;
@@ -89,26 +78,18 @@ internal static class TrainVerbs
 
     public static int Predict(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var values = Parse(args, ["model", "data", "out"], PredictUsage);
-        var modelPath = Required(values, "model", PredictUsage);
-        var data = Required(values, "data", PredictUsage);
-        var output = values.GetValueOrDefault("out");
-        if (output is not null) CheckOutput(output);
+        var o = CliArgs.Parse(args, PredictUsage, ["model", "data", "out"]);
+        var modelPath = o.Required("model");
+        var data = o.Required("data");
+        var output = o.Has("out") ? o.Output() : null;
         if (!File.Exists(modelPath))
         {
             stderr.WriteLine($"error: {modelPath}: file not found.");
             return 2;
         }
-        DataFile file;
-        try
-        {
-            file = TabularData.ReadFile(data, requireLabels: false);
-        }
-        catch (DataFileException ex)
-        {
-            stderr.WriteLine($"error: {ex.Message}");
-            return 2;
-        }
+        // One output row per input row, in order: empty texts are kept (and predicted) rather than refused.
+        var rows = CliInputFile.ReadAll(data, TextFileOptions.ForLabels(FormatOf(data), LabelMode.Optional, int.MaxValue) with { KeepEmptyTexts = true });
+        var hasLabels = rows[0].Label is not null;
         LoadedBundle bundle;
         try
         {
@@ -122,12 +103,12 @@ internal static class TrainVerbs
         }
         using (bundle)
         {
-            if (file.HasLabels)
+            if (hasLabels)
             {
-                var unknown = file.Rows.Select(r => r.Label!).Where(l => !bundle.Labels.Contains(l)).Distinct().ToList();
+                var unknown = rows.Select(r => r.Label!).Where(l => !bundle.Labels.Contains(l)).Distinct().ToList();
                 if (unknown.Count > 0)
                 {
-                    var first = file.Rows.First(r => unknown.Contains(r.Label!));
+                    var first = rows.First(r => unknown.Contains(r.Label!));
                     stderr.WriteLine($"error: {Path.GetFileName(data)}, line {first.Line}: label '{first.Label}' is not one of the model's labels ({string.Join(", ", bundle.Labels)}).");
                     return 2;
                 }
@@ -135,7 +116,7 @@ internal static class TrainVerbs
             IReadOnlyList<Prediction> predictions;
             try
             {
-                predictions = bundle.Classifier.Predict(file.Rows.Select(r => r.Text).ToList());
+                predictions = bundle.Classifier.Predict(rows.Select(r => r.Text).ToList());
             }
             catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException ex)
             {
@@ -144,10 +125,10 @@ internal static class TrainVerbs
             }
             var lines = new StringBuilder();
             for (var i = 0; i < predictions.Count; i++)
-                lines.Append(predictions[i].Label).Append('\t').Append(predictions[i].Probability.ToString("0.0000", Ci)).Append('\t').Append(TabularData.TsvCell(file.Rows[i].Text)).Append('\n');
-            if (file.HasLabels)
+                lines.Append(predictions[i].Label).Append('\t').Append(predictions[i].Probability.ToString("0.0000", Ci)).Append('\t').Append(TsvCell.Of(rows[i].Text)).Append('\n');
+            if (hasLabels)
             {
-                var report = Evaluation.FromPredictions(bundle.Labels, file.Rows.Select(r => new LabeledText(r.Label!, r.Text)).ToList(), predictions);
+                var report = Evaluation.FromPredictions(bundle.Labels, rows.Select(r => new LabeledText(r.Label!, r.Text)).ToList(), predictions);
                 stdout.WriteLine($"rows {report.Count}  accuracy {report.Accuracy.ToString("0.000", Ci)}  macro-F1 {report.MacroF1.ToString("0.000", Ci)}");
             }
             if (output is null) stdout.Write(lines.ToString());
@@ -160,66 +141,19 @@ internal static class TrainVerbs
         return 0;
     }
 
+    /// <summary>Label-and-text rows of a training or gold file; any bad row refuses the file (exit code 2).</summary>
+    private static List<LabeledText> ReadLabelled(string path) =>
+        CliInputFile.ReadAll(path, TextFileOptions.ForLabels(FormatOf(path), LabelMode.Required, int.MaxValue)).Select(r => new LabeledText(r.Label!, r.Text)).ToList();
+
+    /// <summary>By extension; anything that is not .csv or .jsonl is read as TSV (label&lt;TAB&gt;text).</summary>
+    private static TextFileFormat FormatOf(string path) => TextFileFormats.FromFileName(path) ?? TextFileFormat.Tsv;
+
     private static void WriteReport(TextWriter w, EvaluationReport r, string name)
     {
         w.WriteLine($"{name}: {r.Count} rows, accuracy {r.Accuracy.ToString("0.000", Ci)}, macro-F1 {r.MacroF1.ToString("0.000", Ci)}");
         w.WriteLine($"  {"label",-20} {"precision",9} {"recall",7} {"F1",6} {"support",7}");
         foreach (var c in r.PerClass)
             w.WriteLine($"  {c.Label,-20} {c.Precision.ToString("0.000", Ci),9} {c.Recall.ToString("0.000", Ci),7} {c.F1.ToString("0.000", Ci),6} {c.Support,7}");
-    }
-
-    private static string ModelCard(string data, List<LabeledText> rows, List<string> labels, int train, int validation, int? gold, int seed, TrainingResult result)
-    {
-        var sb = new StringBuilder();
-        var m = result.Model;
-        sb.AppendLine($"# Model card: {Path.GetFileNameWithoutExtension(data)} classifier");
-        sb.AppendLine();
-        sb.AppendLine($"Trained with `Incubator train` on {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", Ci)} UTC.");
-        sb.AppendLine();
-        sb.AppendLine("## Model");
-        sb.AppendLine();
-        var grams = m.TokenMode == TokenMode.Char ? $"character 1–{m.Sparse!.MaxGram}-grams" : $"word 1–{m.Sparse?.MaxGram}-grams";
-        var tf = (m.Sparse?.Sublinear == true ? "sublinear TF-IDF" : "TF-IDF")
-            + (m.Sparse is { Conjunctions.Count: > 0 } sp ? $", conjunctions of {sp.Conjunctions.Count} decisive n-grams" : "");
-        sb.AppendLine(m.Family switch
-        {
-            ModelFamily.Sparse => $"- Family: sparse — {grams}, {tf}, L2-normalised; linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features.",
-            ModelFamily.Hybrid => $"- Family: hybrid — {grams}, {tf} (L2-normalised) side by side with all-MiniLM-L6-v2 sentence embeddings (384-d, English only); one linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features.",
-            _ => "- Family: dense — all-MiniLM-L6-v2 sentence embeddings (384-d, English only) and a linear maximum-entropy classifier (ML.NET L-BFGS).",
-        });
-        sb.AppendLine($"- Seed {seed}; class weighting for imbalance: on.");
-        sb.AppendLine();
-        sb.AppendLine("## Data");
-        sb.AppendLine();
-        sb.AppendLine($"- Source file: `{Path.GetFileName(data)}`, {rows.Count} rows; seeded stratified split: {train} training, {validation} validation rows{(gold is null ? "" : $"; {gold} gold rows")}.");
-        sb.AppendLine("- Rows per label: " + string.Join(", ", labels.Select(l => $"{l} {rows.Count(r => r.Label == l)}")) + ".");
-        sb.AppendLine();
-        sb.AppendLine("## Metrics");
-        sb.AppendLine();
-        sb.AppendLine("| family | split | accuracy | macro-F1 |");
-        sb.AppendLine("|---|---|---|---|");
-        foreach (var (f, v, g) in result.Compared)
-        {
-            sb.AppendLine($"| {f.ToString().ToLowerInvariant()} | validation | {v.Accuracy.ToString("0.000", Ci)} | {v.MacroF1.ToString("0.000", Ci)} |");
-            if (g is not null) sb.AppendLine($"| {f.ToString().ToLowerInvariant()} | gold | {g.Accuracy.ToString("0.000", Ci)} | {g.MacroF1.ToString("0.000", Ci)} |");
-        }
-        sb.AppendLine();
-        sb.AppendLine($"Chosen: {result.ChosenFamily.ToString().ToLowerInvariant()}.");
-        sb.AppendLine();
-        sb.AppendLine("## Intended use and limits");
-        sb.AppendLine();
-        sb.AppendLine("- Classifies short texts into the labels above; every input gets one of them, even text unlike the training data.");
-        sb.AppendLine("- Validation rows come from the same file as the training rows; expect lower accuracy on data from elsewhere.");
-        if (m.EnglishOnly) sb.AppendLine("- The dense encoder knows English only.");
-        return sb.ToString();
-    }
-
-    private static void CheckOutput(string output)
-    {
-        if (Directory.Exists(output)) throw new CliUsageException($"--out '{output}' is a folder; give a file path.");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
-            throw new CliUsageException($"--out '{output}': the folder '{folder}' does not exist.");
     }
 
     private static void WriteAtomically(string path, Action<Stream> write)
@@ -237,24 +171,6 @@ internal static class TrainVerbs
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
-
-    private static Dictionary<string, string> Parse(string[] args, string[] known, string usage)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (!a.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new CliUsageException($"Unexpected argument '{a}'. Usage: {usage}");
-            values[a[2..]] = args[++i];
-        }
-        var unknown = values.Keys.Except(known).ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {usage}");
-        return values;
-    }
-
-    private static string Required(Dictionary<string, string> values, string name, string usage) =>
-        values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : throw new CliUsageException($"--{name} is required. Usage: {usage}");
 
     /// <summary>Reports synchronously (Progress&lt;T&gt; posts to the thread pool, which would reorder lines).</summary>
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>

@@ -5,15 +5,6 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Incubator.Domain.Data.Configurations;
 
-internal sealed class AppUserConfiguration : IEntityTypeConfiguration<AppUser>
-{
-    public void Configure(EntityTypeBuilder<AppUser> b)
-    {
-        b.Property(u => u.DisplayName).HasMaxLength(100);
-        b.Property(u => u.PreferredCulture).HasMaxLength(16);
-    }
-}
-
 internal sealed class ProjectConfiguration : IEntityTypeConfiguration<Project>
 {
     public void Configure(EntityTypeBuilder<Project> b)

@@ -75,17 +75,3 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         b.HasOne<DatasetVersion>().WithMany().HasForeignKey(m => m.DatasetVersionId).OnDelete(DeleteBehavior.Restrict);
     }
 }
-
-internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
-{
-    public void Configure(EntityTypeBuilder<ApiToken> b)
-    {
-        b.Property(t => t.UserId).HasMaxLength(450).IsRequired();
-        b.Property(t => t.Name).HasMaxLength(100).IsRequired();
-        b.Property(t => t.Prefix).HasMaxLength(16).IsRequired();
-        b.Property(t => t.Hash).HasMaxLength(64).IsRequired();
-        b.HasIndex(t => t.Hash).IsUnique();
-        b.HasIndex(t => t.UserId);
-        b.HasOne<AppUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
-    }
-}

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 
@@ -18,7 +17,6 @@ public abstract class PortalPage : ComponentBase
     {
         if (AuthState is null) throw new InvalidOperationException("No authentication state.");
         var state = await AuthState;
-        return state.User.FindFirstValue(ClaimTypes.NameIdentifier)
-            ?? throw new Incubator.Domain.Common.ForbiddenException("Sign in first.");
+        return Incubator.Web.Accounts.UserClaims.UserId(state.User);
     }
 }

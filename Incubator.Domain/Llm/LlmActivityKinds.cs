@@ -1,0 +1,8 @@
+namespace Incubator.Domain.Llm;
+
+public static class LlmActivityKinds
+{
+    public const string ConnectionCreated = "llm.connection.created";
+    public const string ConnectionChanged = "llm.connection.changed";
+    public const string ConnectionDeleted = "llm.connection.deleted";
+}

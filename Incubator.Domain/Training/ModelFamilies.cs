@@ -1,0 +1,40 @@
+namespace Incubator.Domain.Training;
+
+/// <summary>The one map between <see cref="ModelFamily"/> and its name. The lower-case name is what people type (the
+/// CLI's --trainer, the API's "family"), what the registry stores (requested and chosen family), what a bundle's
+/// labels.json says and what the model card prints; the portal shows the localised "Family.{name}".</summary>
+public static class ModelFamilies
+{
+    /// <summary>What a training can ask for, in the order the portal offers them.</summary>
+    public static IReadOnlyList<ModelFamily> Requestable { get; } = [ModelFamily.Auto, ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid];
+
+    /// <summary>"sparse, dense, hybrid, auto": for messages.</summary>
+    public const string NameList = "sparse, dense, hybrid, auto";
+
+    public static string Name(ModelFamily family) => family switch
+    {
+        ModelFamily.Sparse => "sparse",
+        ModelFamily.Dense => "dense",
+        ModelFamily.Hybrid => "hybrid",
+        ModelFamily.Auto => "auto",
+        _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Unknown model family."),
+    };
+
+    /// <summary>Case and surrounding spaces are ignored.</summary>
+    public static bool TryParse(string? name, out ModelFamily family)
+    {
+        foreach (var f in Requestable)
+        {
+            if (string.Equals(name?.Trim(), Name(f), StringComparison.OrdinalIgnoreCase))
+            {
+                family = f;
+                return true;
+            }
+        }
+        family = default;
+        return false;
+    }
+
+    /// <summary>Whether a family (by name) uses the all-MiniLM-L6-v2 encoder, which knows English only.</summary>
+    public static bool UsesEncoder(string? name) => TryParse(name, out var f) && f is ModelFamily.Dense or ModelFamily.Hybrid;
+}

@@ -1,0 +1,65 @@
+using Incubator.Domain.Datasets;
+using Incubator.Domain.Tasks;
+using Incubator.Domain.Training;
+
+namespace Incubator.Tests.Training;
+
+/// <summary>The one model-card builder, for the portal and the command line: what it says about the model is read from
+/// the trained model (n-grams, conjunctions, features), not written in by hand.</summary>
+public sealed class ModelCardTests
+{
+    private static (TrainingResult Result, ModelCardInput Input) Train(ClassifierTrainer trainer, ModelCardSource source)
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.2, 5);
+        var options = new TrainingOptions(ModelFamily.Sparse, 5);
+        var result = trainer.Train(labels, train, validation, null, options, null, default);
+        return (result, ModelCardInput.For("support classifier", result, options, null, DateTimeOffset.UnixEpoch, source));
+    }
+
+    private static FileCardSource File() => new("support-en.tsv", new Dictionary<string, int> { ["billing"] = 110, ["shipping"] = 110, ["technical"] = 110 }, 264, 66);
+
+    [Fact]
+    public void The_card_states_the_trained_models_own_numbers()
+    {
+        var (result, input) = Train(new ClassifierTrainer { ConjunctionCount = 12 }, File());
+        var sparse = result.Model.Sparse!;
+        Assert.Equal(12, sparse.Conjunctions.Count);
+        var card = ModelCardBuilder.Write(input);
+        Assert.Contains($"- Features: {sparse.NGramCount:N0} word 1–2-grams with sublinear TF-IDF weights, L2-normalised, plus \"both occur\" conjunctions of the 12 most decisive n-grams.", card);
+        Assert.Contains($"over {result.Model.FeatureCount:N0} features, 3 labels.", card);
+        Assert.DoesNotContain("60 most decisive", card);
+
+        var (_, plain) = Train(new ClassifierTrainer { ConjunctionCount = 0 }, File());
+        Assert.DoesNotContain("conjunctions", ModelCardBuilder.Write(plain));
+    }
+
+    [Fact]
+    public void Portal_and_command_line_cards_share_the_model_and_metrics_and_differ_only_in_provenance()
+    {
+        var (result, fileInput) = Train(new ClassifierTrainer(), File());
+        var task = new TaskSpec
+        {
+            Name = "Support",
+            Instruction = "Route support mail.",
+            Labels = [new LabelSpec { Name = "billing", Description = "Money" }, new LabelSpec { Name = "shipping", Description = "Parcels" }, new LabelSpec { Name = "technical", Description = "Bugs" }],
+        };
+        var dataset = new DatasetVersionView(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 2, 3, "abc123", 330,
+            new Dictionary<string, int> { ["billing"] = 110, ["shipping"] = 110, ["technical"] = 110 },
+            new DatasetLineage(3, [Guid.NewGuid()], ["reviewer@example.com"], 330, 0, 0, 0, 0), 5, 0.2, 264, 66, DateTimeOffset.UnixEpoch, null);
+        var portal = ModelCardBuilder.Write(fileInput with { Source = new DatasetCardSource("Helpdesk", task, 3, dataset, ["gpt-test (connection “lab”)"]) });
+        var cli = ModelCardBuilder.Write(fileInput);
+
+        string Section(string card, string name) => card[card.IndexOf($"## {name}", StringComparison.Ordinal)..card.IndexOf("## ", card.IndexOf($"## {name}", StringComparison.Ordinal) + 3, StringComparison.Ordinal)];
+        Assert.Equal(Section(cli, "Model"), Section(portal, "Model"));
+        Assert.Contains("Seed 5", cli);
+        Assert.Contains("| billing | Money |", portal);
+        Assert.Contains("Project: Helpdesk · task version 3", portal);
+        Assert.Contains("Dataset version 2: 330 approved samples", portal);
+        Assert.Contains("Synthetic (written by an LLM): 100%", portal);
+        Assert.Contains("Source file: `support-en.tsv`, 330 rows", cli);
+        Assert.Contains("Trained with `Incubator train`", cli);
+        Assert.Contains($"Accuracy {result.Validation.Accuracy:0.000}", cli);
+    }
+}
