@@ -1,0 +1,35 @@
+using Incubator.Domain.Common.Events;
+using Incubator.Domain.Projects;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Incubator.Web.Hubs;
+
+/// <summary>Forwards every <see cref="IRunEvents"/> event to the project's hub group, under the event's catalogue name.
+/// It is a subscriber like any page: a slow hub client delays only this relay's own buffer, never the publisher.</summary>
+internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub> hub, ILogger<HubEventRelay> logger) : IHostedService
+{
+    private IDisposable? _subscription;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _subscription = events.SubscribeAll(RelayAsync);
+        return Task.CompletedTask;
+    }
+
+    internal async Task RelayAsync(RunEvent e)
+    {
+        if (RunEventCatalog.NameOf(e) is not { } method)
+        {
+            logger.LogWarning("{EventType} is not a catalogued event; not relayed", e.GetType().Name);
+            return;
+        }
+        await hub.Clients.Group(ProjectsHub.Group(e.ProjectId)).SendAsync(method, e);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _subscription?.Dispose();
+        return Task.CompletedTask;
+    }
+}
