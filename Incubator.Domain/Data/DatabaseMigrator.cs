@@ -19,6 +19,11 @@ public sealed class DatabaseMigrator(IDbContextFactory<IncubatorDbContext> facto
             await db.Database.OpenConnectionAsync(ct);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
+        else
+        {
+            var conn = db.Database.GetDbConnection();
+            logger.LogInformation("Database: PostgreSQL {DataSource}/{Database}", conn.DataSource, conn.Database);
+        }
         if (pending.Count > 0)
         {
             logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Count, string.Join(", ", pending));

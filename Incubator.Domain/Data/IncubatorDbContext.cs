@@ -11,7 +11,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Incubator.Domain.Data;
 
-public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> options) : IdentityDbContext<AppUser>(options)
+/// <summary>The one provider-neutral model. Each provider has a subclass (<see cref="SqliteIncubatorDbContext"/>,
+/// <see cref="PostgresIncubatorDbContext"/>) only so that each owns its migrations (Data/Migrations/Sqlite and
+/// Data/Migrations/Postgres, generated from this same model); callers only ever see this type, through
+/// <c>IDbContextFactory&lt;IncubatorDbContext&gt;</c> (docs/decisions/0027-two-providers.md).</summary>
+public abstract class IncubatorDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options)
 {
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<ProjectMember> ProjectMembers => Set<ProjectMember>();
@@ -50,15 +54,27 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
         builder.ApplyConfigurationsFromAssembly(typeof(IncubatorDbContext).Assembly);
     }
 
+    /// <summary>The provider this context talks to.</summary>
+    public abstract DatabaseProvider Provider { get; }
+}
+
+/// <summary>SQLite: owns Data/Migrations/Sqlite.</summary>
+public sealed class SqliteIncubatorDbContext(DbContextOptions options) : IncubatorDbContext(options)
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite has no native DateTimeOffset: EF stores it as text, which cannot be compared or ordered in SQL.
         // Every timestamp here is UTC, so the binary form (a 64-bit integer) orders correctly and keeps lease
         // expiry checks inside the database.
-        if (Database.IsSqlite())
-        {
-            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
-            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
-        }
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }
+}
+
+/// <summary>PostgreSQL: owns Data/Migrations/Postgres.</summary>
+public sealed class PostgresIncubatorDbContext(DbContextOptions options) : IncubatorDbContext(options)
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }

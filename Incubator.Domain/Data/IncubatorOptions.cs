@@ -2,7 +2,9 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Incubator.Domain.Data;
 
-/// <summary>Section "Incubator". The data folder holds the SQLite file, keys and (later) model artefacts.</summary>
+/// <summary>Section "Incubator". The data folder holds the SQLite file and keys; the shared folder (the data folder
+/// unless <see cref="SharedDirectory"/> says otherwise) holds files every instance must see: model bundles, exports
+/// and uploads (docs/decisions/0029-shared-files.md). The database is chosen in section "Database".</summary>
 public sealed class IncubatorOptions
 {
     public const string Section = "Incubator";
@@ -11,19 +13,11 @@ public sealed class IncubatorOptions
     [Required]
     public string DataDirectory { get; set; } = "data";
 
-    /// <summary>"Sqlite" (embedded default). The provider is read from configuration so a server database can be
-    /// added as another value without touching callers.</summary>
-    [Required]
-    [RegularExpression("^(?i)sqlite$", ErrorMessage = "Incubator:DatabaseProvider must be 'Sqlite'.")]
-    public string DatabaseProvider { get; set; } = "Sqlite";
-
-    /// <summary>Optional full connection string; by default the SQLite file incubator.db inside DataDirectory.</summary>
-    public string? ConnectionString { get; set; }
+    /// <summary>A folder every instance mounts (a shared volume); null: the data folder (one instance).</summary>
+    public string? SharedDirectory { get; set; }
 
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 
-    public string ResolveConnectionString() =>
-        string.IsNullOrWhiteSpace(ConnectionString)
-            ? $"Data Source={Path.Combine(ResolveDataDirectory(), "incubator.db")};Pooling=True;Default Timeout=30"
-            : ConnectionString;
+    /// <summary>Where model bundles, exports and uploads live.</summary>
+    public string ResolveSharedDirectory() => Path.GetFullPath(string.IsNullOrWhiteSpace(SharedDirectory) ? DataDirectory : SharedDirectory);
 }

@@ -5,8 +5,6 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Tasks;
 using Incubator.Domain.Training;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Jobs;
@@ -130,41 +128,5 @@ public sealed class JobOwnerTests
         Assert.Single(run.Recorder.InTransaction);
         Assert.Empty(run.Recorder.AfterCommit);
         Assert.Equal("", await DescriptionAsync(run.Host, run.ProjectId));
-    }
-
-    [Fact]
-    public async Task The_migration_closes_model_versions_whose_jobs_ended_the_old_way()
-    {
-        await using var host = await JobTestHost.CreateAsync(migrate: false);
-        await using var db = await host.Db.CreateDbContextAsync();
-        var migrator = db.GetService<IMigrator>();
-        await migrator.MigrateAsync("20261128222353_QueryRuns");
-        var now = DateTimeOffset.UtcNow;
-        var projectId = await host.CreateProjectAsync();
-        var task = new ClassifierTask { Id = Guid.NewGuid(), ProjectId = projectId, Name = "t", CurrentVersion = 1, CreatedAt = now, UpdatedAt = now };
-        var dataset = new DatasetVersion { Id = Guid.NewGuid(), ProjectId = projectId, TaskId = task.Id, Number = 1, TaskVersionNumber = 1, CreatedAt = now };
-        db.Tasks.Add(task);
-        db.DatasetVersions.Add(dataset);
-        var models = new Dictionary<JobState, Guid>();
-        var number = 0;
-        foreach (var state in new[] { JobState.Cancelled, JobState.Failed, JobState.Running, JobState.Succeeded })
-        {
-            var job = new Job { Id = Guid.NewGuid(), ProjectId = projectId, Kind = TrainingJob.KindName, Title = "train", State = state, CreatedAt = now,
-                Error = state == JobState.Failed ? "out of memory" : null };
-            var model = new ModelVersion { Id = Guid.NewGuid(), ProjectId = projectId, TaskId = task.Id, DatasetVersionId = dataset.Id, Number = ++number,
-                RequestedFamily = "sparse", State = state == JobState.Succeeded ? ModelVersionState.Draft : ModelVersionState.Training, JobId = job.Id, CreatedAt = now };
-            db.Jobs.Add(job);
-            db.ModelVersions.Add(model);
-            models[state] = model.Id;
-        }
-        await db.SaveChangesAsync();
-
-        await migrator.MigrateAsync();
-
-        var rows = await db.ModelVersions.AsNoTracking().ToDictionaryAsync(m => m.Id);
-        Assert.Equal((ModelVersionState.Cancelled, (string?)null), (rows[models[JobState.Cancelled]].State, rows[models[JobState.Cancelled]].Error));
-        Assert.Equal((ModelVersionState.Failed, "out of memory"), (rows[models[JobState.Failed]].State, rows[models[JobState.Failed]].Error));
-        Assert.Equal(ModelVersionState.Training, rows[models[JobState.Running]].State);
-        Assert.Equal(ModelVersionState.Draft, rows[models[JobState.Succeeded]].State);
     }
 }

@@ -84,14 +84,17 @@ public static class CliApp
 
     private static async Task<int> MigrateAsync(string[] args, TextWriter stdout)
     {
-        if (args.Any(a => !a.StartsWith("--Incubator:", StringComparison.OrdinalIgnoreCase)))
-            throw new CliUsageException($"migrate takes no arguments besides --Incubator:* settings (got '{string.Join(' ', args)}').");
+        string[] settings = ["--Incubator:", "--Database:", "--ConnectionStrings:"];
+        if (args.Any(a => !settings.Any(p => a.StartsWith(p, StringComparison.OrdinalIgnoreCase))))
+            throw new CliUsageException($"migrate takes no arguments besides --Incubator:*, --Database:* and --ConnectionStrings:* settings (got '{string.Join(' ', args)}').");
         using var host = BuildHeadlessHost(args);
         var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
         var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value;
+        var database = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+        var where = database.Provider == DatabaseProvider.Sqlite ? options.ResolveDataDirectory() : "PostgreSQL";
         stdout.WriteLine(applied.Count == 0
-            ? $"Database is up to date ({options.ResolveDataDirectory()})."
-            : $"Applied {applied.Count} migration(s) to {options.ResolveDataDirectory()}: {string.Join(", ", applied)}");
+            ? $"Database is up to date ({where})."
+            : $"Applied {applied.Count} migration(s) to {where}: {string.Join(", ", applied)}");
         return 0;
     }
 
