@@ -10,6 +10,9 @@ namespace Incubator.Domain.Generation;
 /// reports it, and run counters are incremented in SQL, so a crash loses nothing that was shown.</summary>
 public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFactory, GenerationRun run, TimeProvider time) : IGenerationStore
 {
+    /// <summary>Lock scope of one run's counters and rounds (<see cref="DbLocks"/>).</summary>
+    private const string RunLock = "generation-run";
+
     public async Task<GenerationState> LoadAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -136,8 +139,10 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         var failedIncrement = failed ? 1 : 0;
         var estimated = usage.Estimated;
         // SQLite stores decimals as text, so the money total is read, added and written under the row's own
-        // transaction rather than incremented in SQL.
+        // transaction (and, on PostgreSQL, the run's lock: concurrent calls must not lose an increment) rather than
+        // incremented in SQL.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.LockAsync(RunLock, run.Id, ct);
         var row = await db.GenerationRuns.SingleAsync(r => r.Id == run.Id, ct);
         row.InputTokens += usage.InputTokens;
         row.OutputTokens += usage.OutputTokens;
@@ -154,6 +159,7 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.LockAsync(RunLock, run.Id, ct);
         var selected = selection.Values.SelectMany(s => s.Selected).ToList();
         var reserve = selection.Values.SelectMany(s => s.Reserve).ToList();
         await db.Candidates.Where(c => selected.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Selected), ct);

@@ -10,8 +10,9 @@ namespace Incubator.Domain.Review;
 /// <summary>"Review next": hands each reviewer disjoint items through expiring leases (Reviewer role and up).
 /// <para><see cref="ClaimNextAsync"/> gives a reviewer the first pending item — oldest first, or in the
 /// <see cref="ClaimScope"/>'s run/label/source and order (e.g. most uncertain first) — that nobody else holds (in overlap
-/// mode: that they have not reviewed yet and that fewer than k people have reviewed or hold), under SQLite's write lock,
-/// so two reviewers claiming at the same moment get different items. A lease lives <see cref="ReviewOptions.LeaseDuration"/>
+/// mode: that they have not reviewed yet and that fewer than k people have reviewed or hold), under the task's claim
+/// lock (SQLite's write lock; on PostgreSQL an advisory lock per task), so two reviewers claiming at the same moment get
+/// different items. A lease lives <see cref="ReviewOptions.LeaseDuration"/>
 /// from the reviewer's last activity; an expired lease no longer counts and the item returns to the pool. Who holds what
 /// is read through <see cref="ReviewQueries.ProgressAsync"/> and <see cref="ReviewQueries.HoldersAsync"/>.</para></summary>
 public sealed class ClaimNextCandidate(
@@ -23,8 +24,12 @@ public sealed class ClaimNextCandidate(
     /// when they hold a live lease on a still-open item in <paramref name="scope"/> and not in <paramref name="skip"/>;
     /// otherwise the first open item of the scope, in its order (default: all items, oldest first), that nobody else may
     /// take; null when there is nothing left for them there. Leases on skipped items are released.</summary>
-    public async Task<CandidateRow?> ClaimNextAsync(string userId, Guid taskId, IReadOnlyCollection<Guid>? skip = null, ClaimScope? scope = null,
-        CancellationToken ct = default)
+    public Task<CandidateRow?> ClaimNextAsync(string userId, Guid taskId, IReadOnlyCollection<Guid>? skip = null, ClaimScope? scope = null,
+        CancellationToken ct = default) =>
+        DbRetry.RunAsync(() => ClaimNextOnceAsync(userId, taskId, skip, scope, ct), ct);
+
+    private async Task<CandidateRow?> ClaimNextOnceAsync(string userId, Guid taskId, IReadOnlyCollection<Guid>? skip, ClaimScope? scope,
+        CancellationToken ct)
     {
         var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Reviewer, ct);
         skip ??= [];
@@ -34,12 +39,13 @@ public sealed class ClaimNextCandidate(
         Guid? picked;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
+            await db.LockAsync(ReviewStore.ClaimLock, taskId, ct);
             var k = await ReviewStore.OverlapOfAsync(db, taskId, ct);
             await db.ReviewLeases.Where(l => l.TaskId == taskId && l.ExpiresAt <= now).ExecuteDeleteAsync(ct);
             if (skip.Count > 0)
                 await db.ReviewLeases.Where(l => l.TaskId == taskId && l.UserId == userId && skip.Contains(l.CandidateId)).ExecuteDeleteAsync(ct);
 
-            var open = ReviewStore.Filter(Open(db, taskId, userId, k), scope.Filter);
+            var open = ReviewStore.Filter(Open(db, taskId, userId, k), scope.Filter, db);
             picked = await db.ReviewLeases.AsNoTracking()
                 .Where(l => l.TaskId == taskId && l.UserId == userId && open.Any(c => c.Id == l.CandidateId))
                 .OrderBy(l => l.Id).Select(l => (Guid?)l.CandidateId).FirstOrDefaultAsync(ct);
@@ -76,6 +82,7 @@ public sealed class ClaimNextCandidate(
         var c = await ReviewStore.FindAsync(db, candidateId, ct);
         await access.RequireAsync(c.ProjectId, userId, ProjectRole.Reviewer, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.LockAsync(ReviewStore.ClaimLock, c.TaskId, ct);
         var renewed = await db.ReviewLeases.Where(l => l.CandidateId == candidateId && l.UserId == userId && l.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, now + LeaseDuration), ct);
         if (renewed == 0)

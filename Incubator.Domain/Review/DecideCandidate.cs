@@ -21,7 +21,11 @@ namespace Incubator.Domain.Review;
 public sealed class DecideCandidate(
     IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, IRunEvents events, TimeProvider time, IOptions<ReviewOptions> options)
 {
-    public async Task<CandidateRow> DecideAsync(string userId, Guid candidateId, Decision decision, long expectedVersion, CancellationToken ct = default)
+    /// <summary>Runs again from the start on a transient lock or serialization error (<see cref="DbRetry"/>).</summary>
+    public Task<CandidateRow> DecideAsync(string userId, Guid candidateId, Decision decision, long expectedVersion, CancellationToken ct = default) =>
+        DbRetry.RunAsync(() => DecideOnceAsync(userId, candidateId, decision, expectedVersion, ct), ct);
+
+    private async Task<CandidateRow> DecideOnceAsync(string userId, Guid candidateId, Decision decision, long expectedVersion, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (tx, c) = await ReviewStore.BeginDecisionAsync(db, access, userId, candidateId, ProjectRole.Reviewer, decision, DecisionSource.Reviewer, ct);

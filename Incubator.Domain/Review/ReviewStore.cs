@@ -16,10 +16,16 @@ internal static class ReviewStore
         await db.Candidates.AsNoTracking().FirstOrDefaultAsync(c => c.Id == candidateId, ct)
         ?? throw new NotFoundException("This sample does not exist (any more).");
 
+    /// <summary>Lock scope of one candidate's decisions (<see cref="DbLocks"/>).</summary>
+    public const string CandidateLock = "candidate";
+
+    /// <summary>Lock scope of one task's "Review next" hand-outs.</summary>
+    public const string ClaimLock = "claim";
+
     /// <summary>A decision on one sample starts the same way at every front door: the sample exists, the caller has
     /// <paramref name="role"/> in its project, the input passes <see cref="ReviewDecision.Check"/>; then the write lock
-    /// (Microsoft.Data.Sqlite begins IMMEDIATE, so concurrent deciders queue up and each reads the one before) and the
-    /// row as it is under that lock.</summary>
+    /// (SQLite: the database's, Microsoft.Data.Sqlite begins IMMEDIATE; PostgreSQL: the candidate's advisory lock), so
+    /// concurrent deciders queue up and each reads the one before, and the row as it is under that lock.</summary>
     public static async Task<(IDbContextTransaction Tx, Candidate Current)> BeginDecisionAsync(
         IncubatorDbContext db, ProjectAccess access, string userId, Guid candidateId, ProjectRole role, Decision decision, DecisionSource source,
         CancellationToken ct)
@@ -29,6 +35,7 @@ internal static class ReviewStore
         await access.RequireAsync(found.ProjectId, userId, role, ct);
         ReviewDecision.Check(decision, source);
         var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.LockAsync(CandidateLock, candidateId, ct);
         return (tx, await db.Candidates.AsNoTracking().SingleAsync(x => x.Id == candidateId, ct));
     }
 
@@ -82,10 +89,12 @@ internal static class ReviewStore
     public static async Task<string?> EmailAsync(IncubatorDbContext db, string userId, CancellationToken ct) =>
         await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(ct);
 
-    /// <summary>Candidates matching every set field of <paramref name="f"/> (the spot-check filter needs <paramref name="db"/>).</summary>
-    public static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext? db = null)
+    /// <summary>Candidates matching every set field of <paramref name="f"/>. Search is a case-insensitive substring match:
+    /// SQLite's LIKE (case-insensitive for ASCII), PostgreSQL's ILIKE, which its trigram indexes on the texts serve
+    /// (<see cref="PostgresIncubatorDbContext"/>).</summary>
+    public static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext db)
     {
-        if (f.SpotCheckId is { } spot && db is not null)
+        if (f.SpotCheckId is { } spot)
             q = q.Where(c => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.CandidateId == c.Id));
         if (!string.IsNullOrEmpty(f.Label)) q = q.Where(c => c.Label == f.Label);
         if (f.Status is { } status) q = q.Where(c => c.Status == status);
@@ -97,7 +106,9 @@ internal static class ReviewStore
         if (!string.IsNullOrWhiteSpace(f.Search))
         {
             var pattern = "%" + f.Search.Trim().Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
-            q = q.Where(c => EF.Functions.Like(c.Text, pattern, @"\") || (c.EditedText != null && EF.Functions.Like(c.EditedText, pattern, @"\")));
+            q = db.Provider == DatabaseProvider.Postgres
+                ? q.Where(c => EF.Functions.ILike(c.Text, pattern, @"\") || (c.EditedText != null && EF.Functions.ILike(c.EditedText, pattern, @"\")))
+                : q.Where(c => EF.Functions.Like(c.Text, pattern, @"\") || (c.EditedText != null && EF.Functions.Like(c.EditedText, pattern, @"\")));
         }
         return q;
     }

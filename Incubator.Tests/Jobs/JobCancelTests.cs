@@ -1,3 +1,5 @@
+using Incubator.Tests.Infrastructure;
+using Incubator.Domain.Data;
 using Incubator.Domain.Common;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
@@ -51,13 +53,14 @@ public sealed class JobCancelTests
         Assert.DoesNotContain(log, l => l.Level == "error");
     }
 
-    [Fact]
-    public async Task A_cancel_made_on_another_instance_reaches_the_worker_through_the_database()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_cancel_made_on_another_instance_reaches_the_worker_through_the_database(DatabaseProvider provider)
     {
         using var folder = new Incubator.Tests.Infrastructure.TempFolder("incubator-jobs-remote-cancel");
-        await using var workerHost = await JobTestHost.CreateAsync(folder.Path, "worker-instance");
+        await using var workerHost = await JobTestHost.CreateAsync(folder.Path, "worker-instance", provider: provider);
         // A web-only instance: its JobSignals know nothing of the job, so the cancel can only travel via the row.
-        await using var webHost = await JobTestHost.CreateAsync(folder.Path, "web-instance", migrate: false);
+        await using var webHost = await JobTestHost.CreateAsync(folder.Path, "web-instance", settings: workerHost.DatabaseSettings, migrate: false);
         var projectId = await workerHost.CreateProjectAsync();
         var author = await workerHost.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var job = await webHost.Queue.EnqueueAsync(author, projectId, DiagnosticsJob.KindName, "long count", new DiagnosticsJob.Payload(200, 50));

@@ -1,3 +1,4 @@
+using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
 using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -8,17 +9,18 @@ namespace Incubator.Tests.Jobs;
 /// <summary>Claiming is the one place two workers meet: a job must run once, on one worker.</summary>
 public sealed class JobClaimTests
 {
-    [Fact]
-    public async Task Two_workers_sharing_a_database_run_every_job_exactly_once_and_share_the_work()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Two_workers_sharing_a_database_run_every_job_exactly_once_and_share_the_work(DatabaseProvider provider)
     {
         const int jobCount = 40;
         using var folder = new TempFolder("incubator-jobs-two-workers");
         var recorder = new ExecutionRecorder();
         void AddRecorder(IServiceCollection s) => s.AddSingleton(recorder).AddJobHandler<RecordingJob>(RecordingJob.KindName);
 
-        // Two "instances": separate service providers (separate signals and events), one SQLite file.
-        await using var alpha = await JobTestHost.CreateAsync(folder.Path, "worker-alpha", AddRecorder);
-        await using var beta = await JobTestHost.CreateAsync(folder.Path, "worker-beta", AddRecorder, migrate: false);
+        // Two "instances": separate service providers (separate signals and events), one database.
+        await using var alpha = await JobTestHost.CreateAsync(folder.Path, "worker-alpha", AddRecorder, provider: provider);
+        await using var beta = await JobTestHost.CreateAsync(folder.Path, "worker-beta", AddRecorder, alpha.DatabaseSettings, migrate: false);
         var projectId = await alpha.CreateProjectAsync();
         var ids = new List<Guid>();
         for (var i = 0; i < jobCount; i++)
@@ -58,10 +60,11 @@ public sealed class JobClaimTests
             $"Both workers should have run jobs; got {string.Join(", ", perWorker.Select(p => $"{p.Key}={p.Value}"))}.");
     }
 
-    [Fact]
-    public async Task When_two_workers_race_for_one_queued_job_exactly_one_claims_it()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task When_two_workers_race_for_one_queued_job_exactly_one_claims_it(DatabaseProvider provider)
     {
-        await using var host = await JobTestHost.CreateAsync();
+        await using var host = await JobTestHost.CreateAsync(provider: provider);
         var projectId = await host.CreateProjectAsync();
         var a = host.CreateExtraWorker("racer-a");
         var b = host.CreateExtraWorker("racer-b");

@@ -15,19 +15,24 @@ using Microsoft.Extensions.Options;
 namespace Incubator.Tests.Jobs;
 
 /// <summary>The job system as one Incubator instance composes it (data, projects, jobs), on a SQLite file in a data
-/// folder, with the worker registered but started only when a test says so. Two hosts on the same folder behave like
-/// two instances sharing a database: separate signals, separate events, one database.</summary>
+/// folder or a fresh database on the tests' PostgreSQL server, with the worker registered but started only when a test
+/// says so. Two hosts on the same folder and <see cref="DatabaseSettings"/> behave like two instances sharing a
+/// database: separate signals, separate events, one database.</summary>
 internal sealed class JobTestHost : IAsyncDisposable
 {
     private readonly TempFolder? _ownedFolder;
     private bool _workerStarted;
 
-    private JobTestHost(ServiceProvider services, string dataDirectory, TempFolder? ownedFolder)
+    private JobTestHost(ServiceProvider services, string dataDirectory, TempFolder? ownedFolder, IReadOnlyDictionary<string, string?> databaseSettings)
     {
         Services = services;
         DataDirectory = dataDirectory;
         _ownedFolder = ownedFolder;
+        DatabaseSettings = databaseSettings;
     }
+
+    /// <summary>The settings that point at this host's database: pass them to a second host to share it.</summary>
+    public IReadOnlyDictionary<string, string?> DatabaseSettings { get; }
 
     /// <summary>No configuration: for areas whose options keep their defaults in a test (<c>AddIncubatorReview(NoSettings)</c>).</summary>
     public static readonly IConfiguration NoSettings = new ConfigurationBuilder().Build();
@@ -43,12 +48,15 @@ internal sealed class JobTestHost : IAsyncDisposable
     public JobWorker Worker => Services.GetRequiredService<JobWorker>();
 
     /// <param name="dataDirectory">Null: a fresh temporary folder this host owns and deletes.</param>
+    /// <param name="provider">PostgreSQL: a fresh database on the tests' server, unless <paramref name="settings"/>
+    /// already name one (a second host sharing the first one's).</param>
     public static async Task<JobTestHost> CreateAsync(
         string? dataDirectory = null,
         string workerName = "test-worker",
         Action<IServiceCollection>? configure = null,
         IReadOnlyDictionary<string, string?>? settings = null,
-        bool migrate = true)
+        bool migrate = true,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         TempFolder? owned = null;
         if (dataDirectory is null)
@@ -65,6 +73,10 @@ internal sealed class JobTestHost : IAsyncDisposable
         };
         if (settings is not null)
             foreach (var (k, v) in settings) values[k] = v;
+        if (provider == DatabaseProvider.Postgres && !values.ContainsKey("ConnectionStrings:Incubator"))
+            foreach (var (k, v) in await TestServers.DatabaseSettingsAsync(provider)) values[k] = v;
+        var databaseSettings = values.Where(kv => kv.Key.StartsWith("Database:", StringComparison.Ordinal) || kv.Key.StartsWith("ConnectionStrings:", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
         var config = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
@@ -74,7 +86,7 @@ internal sealed class JobTestHost : IAsyncDisposable
             .AddSingleton<JobWorker>();
         configure?.Invoke(services);
         var sp = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        var host = new JobTestHost(sp, dataDirectory, owned);
+        var host = new JobTestHost(sp, dataDirectory, owned, databaseSettings);
         if (migrate) await sp.GetRequiredService<DatabaseMigrator>().MigrateAsync();
         return host;
     }

@@ -1,3 +1,5 @@
+using Incubator.Tests.Infrastructure;
+using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
 
 namespace Incubator.Tests.Jobs;
@@ -6,10 +8,11 @@ namespace Incubator.Tests.Jobs;
 /// the job over and resumes from the checkpoint. A live lease is never taken.</summary>
 public sealed class LeaseTakeoverTests
 {
-    [Fact]
-    public async Task A_running_job_whose_lease_expired_is_taken_over_and_resumed_from_its_checkpoint()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_running_job_whose_lease_expired_is_taken_over_and_resumed_from_its_checkpoint(DatabaseProvider provider)
     {
-        await using var host = await JobTestHost.CreateAsync();
+        await using var host = await JobTestHost.CreateAsync(provider: provider);
         var projectId = await host.CreateProjectAsync();
         var checkpoint = JobTestHost.Json(new DiagnosticsJob.Checkpoint(3));
         Assert.Equal("""{"done":3}""", checkpoint);
@@ -67,10 +70,11 @@ public sealed class LeaseTakeoverTests
         Assert.Equal("error", Assert.Single(log).Level);
     }
 
-    [Fact]
-    public async Task A_running_job_whose_lease_is_still_live_is_not_claimed_by_another_worker()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_running_job_whose_lease_is_still_live_is_not_claimed_by_another_worker(DatabaseProvider provider)
     {
-        await using var host = await JobTestHost.CreateAsync();
+        await using var host = await JobTestHost.CreateAsync(provider: provider);
         var projectId = await host.CreateProjectAsync();
         var now = JobTestHost.UtcNowMs();
         var held = await host.InsertJobAsync(new Job

@@ -1,3 +1,4 @@
+using Incubator.Domain.Data;
 using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Common.Events;
 using System.Text;
@@ -51,13 +52,13 @@ public sealed class CorpusJobsTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync(TaskSpec spec, Action<IServiceCollection>? configure = null)
+    private static async Task<Fixture> ArrangeAsync(TaskSpec spec, Action<IServiceCollection>? configure = null, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var host = await JobTestHost.CreateAsync(configure: s =>
         {
             s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining();
             configure?.Invoke(s);
-        });
+        }, provider: provider);
         var projectId = await host.CreateProjectAsync("mining");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
@@ -72,10 +73,11 @@ public sealed class CorpusJobsTests
         return new Fixture(host, projectId, taskId, author, viewer, outsider);
     }
 
-    [Fact]
-    public async Task Import_collapses_exact_duplicates_with_counts_keeps_order_and_reports_bad_rows()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Import_collapses_exact_duplicates_with_counts_keeps_order_and_reports_bad_rows(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, provider: provider);
         var text = "Where is my parcel?\nI was charged twice.\n\nWhere is my parcel?\n  I was charged twice.  \nReset my password please.\nWhere is my parcel?\n";
         var result = await f.ImportAsync(text);
 
@@ -102,10 +104,11 @@ public sealed class CorpusJobsTests
         public void Report(T value) => Items.Add(value);
     }
 
-    [Fact]
-    public async Task Import_reports_progress_per_stored_batch_and_ends_at_the_whole_file()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Import_reports_progress_per_stored_batch_and_ends_at_the_whole_file(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, provider: provider);
         var bytes = new UTF8Encoding(false).GetBytes(string.Join("\n", Enumerable.Range(0, 5000).Select(i => $"customer message number {i} about an order")));
         using var stream = new MemoryStream(bytes);
         var progress = new Collect<CorpusImportProgress>();
@@ -138,10 +141,11 @@ public sealed class CorpusJobsTests
         Assert.Equal(["MiningPerLabelRange", "MiningMarginRange"], bad.Details.Select(d => d.Code));
     }
 
-    [Fact]
-    public async Task The_embeddings_job_resumes_after_an_interruption_without_embedding_a_batch_twice()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task The_embeddings_job_resumes_after_an_interruption_without_embedding_a_batch_twice(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask);
+        await using var f = await ArrangeAsync(MiningFixtures.JapaneseTask, provider: provider);
         var texts = Enumerable.Range(0, 600).Select(i => $"{MiningFixtures.JapaneseLabelled().ElementAt(i % 36).Text}（{i}）").ToList();
         var corpus = (await f.ImportAsync(string.Join("\n", texts))).Corpus;
         Assert.Equal("ja", corpus.Language);
@@ -223,10 +227,11 @@ public sealed class CorpusJobsTests
         Assert.True((await f.Corpora.GetAsync(f.Viewer, corpus.Id)).EmbeddingsReady);
     }
 
-    [Fact]
-    public async Task Mining_puts_candidates_in_the_review_queue_linked_to_the_run_without_repeating_texts_the_task_has()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Mining_puts_candidates_in_the_review_queue_linked_to_the_run_without_repeating_texts_the_task_has(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, provider: provider);
         var corpusText = string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text));
         var corpus = (await f.ImportAsync(corpusText)).Corpus;
         // Already in the task: a generated candidate with the best billing text. Mining must not add it again.
@@ -258,10 +263,11 @@ public sealed class CorpusJobsTests
         Assert.True(all.Count > page.Total + 1);
     }
 
-    [Fact]
-    public async Task Active_learning_scores_pending_candidates_and_the_queue_sorts_most_uncertain_first()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Active_learning_scores_pending_candidates_and_the_queue_sorts_most_uncertain_first(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, provider: provider);
         foreach (var t in MiningFixtures.Billing[..3]) await f.AddCandidateAsync("billing", t, CandidateStatus.Approved);
         var status = await f.Mining.ActiveLearningAsync(f.Viewer, f.TaskId);
         Assert.False(status.CanTrain);

@@ -1,3 +1,5 @@
+using Incubator.Tests.Infrastructure;
+using Incubator.Domain.Data;
 using Incubator.Domain.Benchmarks;
 using System.Text;
 using Incubator.Domain.Common;
@@ -65,7 +67,7 @@ public sealed class QueryRunJobTests(QueryModelsFixture fixture) : IClassFixture
         public QueryRunService Service => Host.Services.GetRequiredService<QueryRunService>();
     }
 
-    private async Task<Setup> SetupAsync()
+    private async Task<Setup> ArrangeAsync(DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var models = new Models(fixture);
         var host = await JobTestHost.CreateAsync(configure: s =>
@@ -74,7 +76,7 @@ public sealed class QueryRunJobTests(QueryModelsFixture fixture) : IClassFixture
             s.AddIncubatorMining();
             s.AddSingleton<IQueryModelSource>(models);
             s.AddIncubatorQueries();
-        });
+        }, provider: provider);
         var projectId = await host.CreateProjectAsync("query runs");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
@@ -96,10 +98,11 @@ public sealed class QueryRunJobTests(QueryModelsFixture fixture) : IClassFixture
         return QueryEvaluator.Evaluate(CompiledQuery.Compile(expr, QueryEvaluator.SchemaOf(models)), models, texts);
     }
 
-    [Fact]
-    public async Task A_stopped_query_job_resumes_from_its_last_batch_and_ends_with_the_one_pass_results()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_stopped_query_job_resumes_from_its_last_batch_and_ends_with_the_one_pass_results(DatabaseProvider provider)
     {
-        var s = await SetupAsync();
+        var s = await ArrangeAsync(provider: provider);
         await using var host = s.Host;
         using var hold = new ManualResetEventSlim(false);
         s.Models.HoldSecondBatch = hold;
@@ -152,10 +155,11 @@ public sealed class QueryRunJobTests(QueryModelsFixture fixture) : IClassFixture
         }
     }
 
-    [Fact]
-    public async Task Applying_a_model_labels_every_text_charts_the_distribution_and_exports_csv()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Applying_a_model_labels_every_text_charts_the_distribution_and_exports_csv(DatabaseProvider provider)
     {
-        var s = await SetupAsync();
+        var s = await ArrangeAsync(provider: provider);
         await using var host = s.Host;
         var run = await s.Service.StartApplyAsync(s.Author, s.ProjectId, s.CorpusId, s.Models.Ids["topic"]);
         await host.StartWorkerAsync();
@@ -186,7 +190,7 @@ public sealed class QueryRunJobTests(QueryModelsFixture fixture) : IClassFixture
     [Fact]
     public async Task Viewers_read_but_cannot_start_and_bad_queries_are_refused_with_their_position()
     {
-        var s = await SetupAsync();
+        var s = await ArrangeAsync();
         await using var host = s.Host;
         await Assert.ThrowsAsync<ForbiddenException>(() => s.Service.StartQueryAsync(s.Viewer, s.ProjectId, s.CorpusId, "urgency:urgent"));
         await Assert.ThrowsAsync<ForbiddenException>(() => s.Service.StartApplyAsync(s.Viewer, s.ProjectId, s.CorpusId, s.Models.Ids["topic"]));

@@ -1,3 +1,5 @@
+using Incubator.Tests.Infrastructure;
+using Incubator.Domain.Data;
 using Incubator.Domain.Common;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Projects;
@@ -74,7 +76,7 @@ public sealed class ReviewAssignmentTests
         }
     }
 
-    internal static async Task<Fixture> ArrangeAsync(int overlap = 1)
+    internal static async Task<Fixture> ArrangeAsync(int overlap = 1, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var start = JobTestHost.UtcNowMs();
         var clock = new ManualClock(start);
@@ -82,7 +84,7 @@ public sealed class ReviewAssignmentTests
         {
             s.AddIncubatorReview(JobTestHost.NoSettings);
             s.AddSingleton<TimeProvider>(clock);
-        });
+        }, provider: provider);
         var projectId = await host.CreateProjectAsync("assign");
         var owner = await host.CreateUserAsync(projectId, ProjectRole.Owner, "owner");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
@@ -110,10 +112,11 @@ public sealed class ReviewAssignmentTests
 
     // ---- leases -------------------------------------------------------------------------------------------------
 
-    [Fact]
-    public async Task A_lease_expires_after_ten_minutes_without_activity_and_the_item_returns_to_the_pool()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_lease_expires_after_ten_minutes_without_activity_and_the_item_returns_to_the_pool(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var ids = await f.AddAsync(3);
 
         var a = await f.Claim.ClaimNextAsync(f.R1, f.TaskId);
@@ -145,10 +148,11 @@ public sealed class ReviewAssignmentTests
         Assert.Equal(ids[1], (await f.Claim.ClaimNextAsync(f.R1, f.TaskId))!.Id);
     }
 
-    [Fact]
-    public async Task Deciding_releases_the_lease_editing_renews_it_and_skipping_hands_the_next_item()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Deciding_releases_the_lease_editing_renews_it_and_skipping_hands_the_next_item(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var ids = await f.AddAsync(3);
         var first = await f.Claim.ClaimNextAsync(f.R1, f.TaskId);
         f.Clock.Advance(TimeSpan.FromMinutes(8));
@@ -202,10 +206,11 @@ public sealed class ReviewAssignmentTests
         }
     }
 
-    [Fact]
-    public async Task Review_next_scoped_to_a_run_most_uncertain_first_hands_out_that_runs_most_uncertain_pending_item_and_nothing_from_other_runs()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Review_next_scoped_to_a_run_most_uncertain_first_hands_out_that_runs_most_uncertain_pending_item_and_nothing_from_other_runs(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var (runA, runB) = (await AddMiningRunAsync(f), await AddMiningRunAsync(f));
         var a = await f.AddAsync(5);          // oldest first: a[0] .. a[4], then b, then loose
         f.Clock.Advance(TimeSpan.FromMinutes(1));
@@ -244,10 +249,11 @@ public sealed class ReviewAssignmentTests
         Assert.Equal(a[0], (await f.Claim.ClaimNextAsync(f.R2, f.TaskId, scope: scope))!.Id);
     }
 
-    [Fact]
-    public async Task Reviewers_claiming_concurrently_in_a_run_scope_get_disjoint_items_of_that_run_only()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Reviewers_claiming_concurrently_in_a_run_scope_get_disjoint_items_of_that_run_only(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var (run, other) = (await AddMiningRunAsync(f), await AddMiningRunAsync(f));
         var inRun = await f.AddAsync(20);
         var elsewhere = await f.AddAsync(6);
@@ -279,10 +285,11 @@ public sealed class ReviewAssignmentTests
         foreach (var id in elsewhere) Assert.Equal(CandidateStatus.Pending, (await f.GetAsync(id)).Status);
     }
 
-    [Fact]
-    public async Task Two_reviewers_claiming_at_the_same_moment_get_disjoint_items_and_never_conflict()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Two_reviewers_claiming_at_the_same_moment_get_disjoint_items_and_never_conflict(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var ids = await f.AddAsync(30);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async Task<(List<Guid> Got, List<Exception> Errors)> Work(string user)
@@ -320,10 +327,11 @@ public sealed class ReviewAssignmentTests
         Assert.Equal(0, await db.ReviewLeases.CountAsync());
     }
 
-    [Fact]
-    public async Task First_claims_of_many_reviewers_at_the_same_moment_are_all_different()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task First_claims_of_many_reviewers_at_the_same_moment_are_all_different(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         await f.AddAsync(10);
         for (var round = 0; round < 5; round++)
         {
@@ -342,10 +350,11 @@ public sealed class ReviewAssignmentTests
 
     // ---- overlap ------------------------------------------------------------------------------------------------
 
-    [Fact]
-    public async Task Overlap_two_agreeing_reviews_settle_the_item_and_stay_blind_until_then()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Overlap_two_agreeing_reviews_settle_the_item_and_stay_blind_until_then(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(overlap: 2);
+        await using var f = await ArrangeAsync(overlap: 2, provider: provider);
         var ids = await f.AddAsync(2);
 
         // In overlap mode two different reviewers may hold the same item (each gives an independent review); a third may not.
@@ -378,10 +387,11 @@ public sealed class ReviewAssignmentTests
         Assert.Equal("BulkOverlap", Assert.Single(bulk.Details).Code);
     }
 
-    [Fact]
-    public async Task Overlap_conflicting_reviews_go_to_the_Owner_who_alone_settles_them()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Overlap_conflicting_reviews_go_to_the_Owner_who_alone_settles_them(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(overlap: 2);
+        await using var f = await ArrangeAsync(overlap: 2, provider: provider);
         var ids = await f.AddAsync(2);
         await f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);
         var row = await f.Decide.DecideAsync(f.R2, ids[0], new Decision(DecisionKind.Reject, RejectionReason.OffTask), 0);
@@ -525,10 +535,11 @@ public sealed class ReviewAssignmentTests
         Assert.Equal("Fleiss", ReviewQueries.Agreement(mixed)!.Method);
     }
 
-    [Fact]
-    public async Task Agreement_counts_only_complete_items_and_says_nothing_before()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Agreement_counts_only_complete_items_and_says_nothing_before(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync(overlap: 2);
+        await using var f = await ArrangeAsync(overlap: 2, provider: provider);
         var ids = await f.AddAsync(3);
         Assert.Null(await f.Queries.AgreementAsync(f.Viewer, f.TaskId));
         await f.Decide.DecideAsync(f.R1, ids[0], new Decision(DecisionKind.Approve), 0);

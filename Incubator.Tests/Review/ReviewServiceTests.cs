@@ -1,3 +1,4 @@
+using Incubator.Domain.Data;
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Common;
 using Incubator.Domain.Generation;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Review;
 
-/// <summary>Review decisions, their audit trail, bulk decisions and listing, on a real SQLite database.</summary>
+/// <summary>Review decisions, their audit trail, bulk decisions and listing, on real SQLite and PostgreSQL databases.</summary>
 public sealed class ReviewServiceTests
 {
     private sealed record Fixture(JobTestHost Host, Guid ProjectId, Guid TaskId, string Reviewer, string Reviewer2, string Viewer) : IAsyncDisposable
@@ -53,9 +54,9 @@ public sealed class ReviewServiceTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync()
+    private static async Task<Fixture> ArrangeAsync(DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings));
+        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings), provider: provider);
         var projectId = await host.CreateProjectAsync("review");
         var reviewer = await host.CreateUserAsync(projectId, ProjectRole.Reviewer, "reviewer");
         var reviewer2 = await host.CreateUserAsync(projectId, ProjectRole.Reviewer, "reviewer2");
@@ -76,10 +77,11 @@ public sealed class ReviewServiceTests
         return new Fixture(host, projectId, taskId, reviewer, reviewer2, viewer);
     }
 
-    [Fact]
-    public async Task Approve_sets_status_bumps_version_writes_an_audit_row_and_publishes()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Approve_sets_status_bumps_version_writes_an_audit_row_and_publishes(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var id = await f.AddAsync("praise", "Lovely staff.");
         using var published = new EventSink(f.Host.Services.GetRequiredService<IRunEvents>(), f.ProjectId);
 
@@ -125,10 +127,11 @@ public sealed class ReviewServiceTests
         Assert.Equal((DecisionKind.Edit, (string?)null, "Lovely staff."), (e.Kind, e.TextBefore, e.TextAfter));
     }
 
-    [Fact]
-    public async Task Relabel_changes_the_label_and_keeps_the_generators_label()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Relabel_changes_the_label_and_keeps_the_generators_label(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var id = await f.AddAsync("praise", "The lift was broken.");
 
         var row = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "complaint"), 0);
@@ -142,10 +145,11 @@ public sealed class ReviewServiceTests
         Assert.Equal([("praise", "complaint"), ("complaint", "praise")], events.Select(e => (e.LabelBefore, e.LabelAfter)));
     }
 
-    [Fact]
-    public async Task Undo_restores_the_previous_state_step_by_step_and_is_itself_audited()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Undo_restores_the_previous_state_step_by_step_and_is_itself_audited(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var id = await f.AddAsync("praise", "The lift was broken.");
         var r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.WrongLabel), 0);
         r = await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Relabel, NewLabel: "complaint"), r.Version);
@@ -219,10 +223,11 @@ public sealed class ReviewServiceTests
         Assert.Empty(await f.EventsAsync(id));
     }
 
-    [Fact]
-    public async Task A_stale_version_is_refused_kept_as_a_lost_attempt_and_names_the_decision_that_stands()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_stale_version_is_refused_kept_as_a_lost_attempt_and_names_the_decision_that_stands(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var id = await f.AddAsync("praise", "Lovely staff.");
         await f.Decide.DecideAsync(f.Reviewer, id, new Decision(DecisionKind.Reject, RejectionReason.Duplicate), 0);
 
@@ -237,10 +242,11 @@ public sealed class ReviewServiceTests
         Assert.Equal((f.Reviewer2, DecisionKind.Approve), (events[1].UserId, events[1].Kind));
     }
 
-    [Fact]
-    public async Task Two_reviewers_deciding_at_the_same_moment_one_decision_stands_and_both_attempts_are_audited()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Two_reviewers_deciding_at_the_same_moment_one_decision_stands_and_both_attempts_are_audited(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         for (var round = 0; round < 5; round++)
         {
             var id = await f.AddAsync("praise", $"Lovely staff, visit {round}.");
@@ -276,10 +282,11 @@ public sealed class ReviewServiceTests
         }
     }
 
-    [Fact]
-    public async Task Bulk_preview_counts_then_applies_with_one_audit_row_each()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Bulk_preview_counts_then_applies_with_one_audit_row_each(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var ids = new List<Guid>();
         for (var i = 0; i < 4; i++) ids.Add(await f.AddAsync("praise", $"Nice room {i}."));
         var decided = await f.AddAsync("praise", "Nice view.", CandidateStatus.Rejected);
@@ -301,10 +308,11 @@ public sealed class ReviewServiceTests
         Assert.Equal((1, 5, 0), (counts[CandidateStatus.Pending], counts[CandidateStatus.Approved], counts[CandidateStatus.Rejected]));
     }
 
-    [Fact]
-    public async Task Bulk_is_refused_when_the_selection_changed_and_when_it_is_empty_or_not_approve_or_reject()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Bulk_is_refused_when_the_selection_changed_and_when_it_is_empty_or_not_approve_or_reject(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var first = await f.AddAsync("praise", "Nice room.");
         var filter = new CandidateFilter(Label: "praise");
         var preview = await f.Bulk.PreviewAsync(f.Reviewer, f.TaskId, filter);
@@ -334,10 +342,11 @@ public sealed class ReviewServiceTests
         Assert.Equal("ReasonRequired", Assert.Single(reason.Details).Code);
     }
 
-    [Fact]
-    public async Task Query_filters_searches_sorts_and_pages_on_the_server()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Query_filters_searches_sorts_and_pages_on_the_server(DatabaseProvider provider)
     {
-        await using var f = await ArrangeAsync();
+        await using var f = await ArrangeAsync(provider: provider);
         var t0 = JobTestHost.UtcNowMs().AddHours(-1);
         for (var i = 0; i < 25; i++)
             await f.AddAsync(i % 2 == 0 ? "praise" : "complaint", $"Sample {i:00} about the {(i % 5 == 0 ? "100%_pool" : "garden")}.",
