@@ -5,6 +5,7 @@ using Incubator.Domain.Llm;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -15,8 +16,11 @@ namespace Incubator.Domain.Data;
 /// <see cref="PostgresIncubatorDbContext"/>) only so that each owns its migrations (Data/Migrations/Sqlite and
 /// Data/Migrations/Postgres, generated from this same model); callers only ever see this type, through
 /// <c>IDbContextFactory&lt;IncubatorDbContext&gt;</c> (docs/decisions/0027-two-providers.md).</summary>
-public abstract class IncubatorDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options)
+public abstract class IncubatorDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options), IDataProtectionKeyContext
 {
+    /// <summary>The Data Protection key ring, shared by every instance on one database (docs/decisions/0030-shared-state.md).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<ReviewPresenceEntry> ReviewPresence => Set<ReviewPresenceEntry>();
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<ProjectMember> ProjectMembers => Set<ProjectMember>();
     public DbSet<ActivityEntry> Activity => Set<ActivityEntry>();
@@ -77,4 +81,14 @@ public sealed class SqliteIncubatorDbContext(DbContextOptions options) : Incubat
 public sealed class PostgresIncubatorDbContext(DbContextOptions options) : IncubatorDbContext(options)
 {
     public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // The review queue's search is a case-insensitive substring match (ILIKE '%term%'): trigram GIN indexes serve
+        // it, where a B-tree cannot. SQLite has no equivalent; there the search scans the task's rows.
+        builder.HasPostgresExtension("pg_trgm");
+        builder.Entity<Candidate>().HasIndex(c => c.Text, "IX_Candidates_Text_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
+        builder.Entity<Candidate>().HasIndex(c => c.EditedText, "IX_Candidates_EditedText_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
+    }
 }

@@ -15,7 +15,7 @@ namespace Incubator.Domain.Mining;
 public sealed record CorpusView(
     Guid Id, Guid ProjectId, string Name, string FileName, TextFileFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
     long DuplicatesCollapsed, long BadRows, long Bytes, string Embedder, int EmbeddedCount, Guid? EmbeddingJobId, JobState? EmbeddingJobState,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt, CorpusState State = CorpusState.Ready)
 {
     public bool EmbeddingsReady => TextCount > 0 && EmbeddedCount >= TextCount;
 
@@ -49,12 +49,15 @@ public sealed class CorpusService(
 {
     public const long MaxUploadBytes = 256L * 1024 * 1024;
     public const int MaxTexts = 1_000_000;
-    private const int InsertBatch = 2000;
 
     /// <summary>Reads the upload as a stream with the one <see cref="TextFileReader"/> (a file that is not text is refused
-    /// before anything is written), keeps good rows (duplicates folded into counts), reports bad ones, stores the corpus
-    /// in one transaction (nothing half-imported) and queues its embeddings job. <paramref name="progress"/> hears about
-    /// every stored batch of rows and once more when the whole file is read.</summary>
+    /// before anything is written) and keeps good rows (duplicates folded into counts), reporting bad ones. The corpus is
+    /// written in bounded batches, each its own short transaction, while it is <see cref="CorpusState.Importing"/> —
+    /// invisible to mining and queries — so a large upload never holds the database's write lock for long
+    /// (docs/decisions/0028-write-discipline.md); it becomes <see cref="CorpusState.Ready"/> with its counts in one
+    /// last small transaction, then its embeddings job is queued. A refused or cancelled import removes what it wrote;
+    /// one whose process dies is failed and removed by <see cref="CorpusImportSweeper"/>. <paramref name="progress"/>
+    /// hears about every stored batch of rows and once more when the whole file is read.</summary>
     public async Task<CorpusImportResult> ImportAsync(string userId, Guid projectId, string? name, string fileName, Stream content,
         TextFileOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
     {
@@ -67,20 +70,80 @@ public sealed class CorpusService(
 
         using var reader = TextFileReader.Open(content, options with { Labels = LabelMode.None });
         var report = reader.Report;
+        var shortFileName = Path.GetFileName(fileName ?? "");
         var corpus = new Corpus
         {
-            Id = Guid.NewGuid(), ProjectId = projectId, Name = corpusName, FileName = Path.GetFileName(fileName ?? ""), Format = options.Format,
-            Bytes = content.Length, CreatedAt = time.GetUtcNow(), CreatedById = userId,
+            Id = Guid.NewGuid(), ProjectId = projectId, Name = corpusName, FileName = shortFileName.Length > 260 ? shortFileName[..260] : shortFileName,
+            Format = options.Format, Bytes = content.Length, CreatedAt = time.GetUtcNow(), CreatedById = userId,
+            State = CorpusState.Importing, ImportExpiresAt = time.GetUtcNow() + ImportLease,
         };
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            db.Corpora.Add(corpus);
+            await db.SaveChangesAsync(ct);
+        }
+        await events.PublishAsync(new ProjectChanged(projectId, "corpora"), CancellationToken.None);
+        try
+        {
+            var (language, embedder) = await WriteTextsAsync(corpus, reader, content, progress, ct);
+            var stored = ToStored(report, language);
+            var ready = await DbRetry.RunAsync(async () =>
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+                var n = await db.Corpora.Where(c => c.Id == corpus.Id && c.State == CorpusState.Importing).ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.State, CorpusState.Ready)
+                    .SetProperty(c => c.ImportExpiresAt, (DateTimeOffset?)null)
+                    .SetProperty(c => c.TextCount, (int)report.Kept)
+                    .SetProperty(c => c.RowsRead, report.RowsRead)
+                    .SetProperty(c => c.DuplicatesCollapsed, report.DuplicatesCollapsed)
+                    .SetProperty(c => c.BadRows, report.BadRowCount)
+                    .SetProperty(c => c.Encoding, report.Encoding)
+                    .SetProperty(c => c.Language, language)
+                    .SetProperty(c => c.Embedder, embedder)
+                    .SetProperty(c => c.ReportJson, JsonSerializer.Serialize(stored, JsonOptions)), CancellationToken.None);
+                if (n == 0) return false;
+                db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = ActivityKinds.CorpusUploaded, Detail = corpusName });
+                await db.SaveChangesAsync(CancellationToken.None);
+                await tx.CommitAsync(CancellationToken.None);
+                return true;
+            }, CancellationToken.None);
+            if (!ready) throw ImportLost();
+
+            var job = await jobs.EnqueueInternalAsync(userId, projectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpusName}",
+                new CorpusEmbeddingJob.Payload(corpus.Id), CancellationToken.None);
+            await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+                await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), CancellationToken.None);
+            await events.PublishAsync(new ProjectChanged(projectId, "corpora"), CancellationToken.None);
+            return new CorpusImportResult(await GetAsync(userId, corpus.Id, CancellationToken.None), stored);
+        }
+        catch
+        {
+            // Refused part-way (too many texts, nothing readable), cancelled, or failed: nothing of it stays.
+            await RemoveAsync(dbFactory, corpus.Id, deleteRow: true);
+            await events.PublishAsync(new ProjectChanged(projectId, "corpora"), CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>How long an import may go without storing a batch before it counts as dead.</summary>
+    public static readonly TimeSpan ImportLease = TimeSpan.FromMinutes(5);
+
+    /// <summary>Rows per insert transaction: about 20–60 ms of writing on two cores for either provider.</summary>
+    internal const int InsertBatch = 2000;
+
+    private static ConflictException ImportLost() =>
+        new("The import was stopped from outside (its corpus is no longer importing). Nothing was kept; upload the file again.");
+
+    /// <summary>Streams the texts into the corpus, one short transaction per <see cref="InsertBatch"/> rows, each renewing
+    /// the import's lease; then folds duplicate counts in, again in small statements.</summary>
+    private async Task<(string Language, string Embedder)> WriteTextsAsync(Corpus corpus, TextFileReader reader, Stream content,
+        IProgress<CorpusImportProgress>? progress, CancellationToken ct)
+    {
+        var report = reader.Report;
         var seen = new Dictionary<UInt128, int>();
         var counts = new List<int>();
         var sample = new List<string>();
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.Corpora.Add(corpus);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
         var pending = new List<CorpusText>(InsertBatch);
         foreach (var row in reader.Records(ct))
         {
@@ -100,16 +163,12 @@ public sealed class CorpusService(
             pending.Add(new CorpusText { CorpusId = corpus.Id, Ordinal = ordinal, Text = row.Text, Line = row.Line });
             if (pending.Count >= InsertBatch)
             {
-                db.CorpusTexts.AddRange(pending);
-                await db.SaveChangesAsync(ct);
-                db.ChangeTracker.Clear();
+                await InsertBatchAsync(corpus.Id, pending, ct);
                 pending.Clear();
                 progress?.Report(Progress(content, report));
             }
         }
-        db.CorpusTexts.AddRange(pending);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        if (pending.Count > 0) await InsertBatchAsync(corpus.Id, pending, ct);
         progress?.Report(Progress(content, report));
         report.Kept = counts.Count;
         if (counts.Count == 0)
@@ -119,36 +178,56 @@ public sealed class CorpusService(
                 $"No text could be read from the file ({report.RowsRead} rows, {report.BadRowCount} bad" + (first is null ? ")." : $"; line {first.Line}: {first.Detail})."),
                 report.RowsRead, report.BadRowCount);
         }
-        // Fold duplicate counts in: one UPDATE per distinct count value and chunk, not one per text.
+        // Fold duplicate counts in: one UPDATE per distinct count value and chunk, not one per text, each on its own.
         foreach (var group in Enumerable.Range(0, counts.Count).Where(i => counts[i] > 1).GroupBy(i => counts[i]))
         {
             foreach (var chunk in group.Chunk(500))
             {
                 var c = group.Key;
-                await db.CorpusTexts.Where(t => t.CorpusId == corpus.Id && chunk.Contains(t.Ordinal)).ExecuteUpdateAsync(s => s.SetProperty(t => t.Count, c), ct);
+                await DbRetry.RunAsync(async () =>
+                {
+                    await using var db = await dbFactory.CreateDbContextAsync(ct);
+                    await db.CorpusTexts.Where(t => t.CorpusId == corpus.Id && chunk.Contains(t.Ordinal)).ExecuteUpdateAsync(s => s.SetProperty(t => t.Count, c), ct);
+                }, ct);
             }
         }
         var language = LanguageGuess.Guess(sample);
-        var embedder = embedders.ForLanguage(language);
-        var stored = ToStored(report, language);
-        await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(c => c.TextCount, counts.Count)
-            .SetProperty(c => c.RowsRead, report.RowsRead)
-            .SetProperty(c => c.DuplicatesCollapsed, report.DuplicatesCollapsed)
-            .SetProperty(c => c.BadRows, report.BadRowCount)
-            .SetProperty(c => c.Encoding, report.Encoding)
-            .SetProperty(c => c.Language, language)
-            .SetProperty(c => c.Embedder, embedder.Name)
-            .SetProperty(c => c.ReportJson, JsonSerializer.Serialize(stored, JsonOptions)), ct);
-        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = time.GetUtcNow(), Kind = ActivityKinds.CorpusUploaded, Detail = corpusName });
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        return (language, embedders.ForLanguage(language).Name);
+    }
 
-        var job = await jobs.EnqueueInternalAsync(userId, projectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpusName}",
-            new CorpusEmbeddingJob.Payload(corpus.Id), ct);
-        await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), CancellationToken.None);
-        await events.PublishAsync(new ProjectChanged(projectId, "corpora"), CancellationToken.None);
-        return new CorpusImportResult(await GetAsync(userId, corpus.Id, ct), stored);
+    private Task InsertBatchAsync(Guid corpusId, IReadOnlyList<CorpusText> rows, CancellationToken ct) =>
+        DbRetry.RunAsync(async () =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var alive = await db.Corpora.Where(c => c.Id == corpusId && c.State == CorpusState.Importing)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ImportExpiresAt, time.GetUtcNow() + ImportLease), ct);
+            if (alive == 0) throw ImportLost();
+            // Fresh entities per attempt: a failed SaveChanges may have given the first ones keys.
+            db.CorpusTexts.AddRange(rows.Select(r => new CorpusText { CorpusId = r.CorpusId, Ordinal = r.Ordinal, Text = r.Text, Line = r.Line, Count = r.Count }));
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }, ct);
+
+    /// <summary>Deletes a corpus's vectors and texts in bounded batches (each its own statement), then — with
+    /// <paramref name="deleteRow"/> — the corpus row itself. Runs whatever the caller's cancellation says: a half-removed
+    /// corpus would be worse.</summary>
+    internal static async Task RemoveAsync(IDbContextFactory<IncubatorDbContext> dbFactory, Guid corpusId, bool deleteRow)
+    {
+        const int batch = 5000;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        while (await DbRetry.RunAsync(() => db.CorpusEmbeddingBatches.Where(b => b.CorpusId == corpusId).OrderBy(b => b.Id).Take(100).ExecuteDeleteAsync()) > 0)
+        {
+        }
+        while (await DbRetry.RunAsync(() => db.CorpusTexts.Where(t => t.CorpusId == corpusId).OrderBy(t => t.Id).Take(batch).ExecuteDeleteAsync()) > 0)
+        {
+        }
+        if (deleteRow)
+        {
+            await DbRetry.RunAsync(() => db.MiningRuns.Where(r => r.CorpusId == corpusId).ExecuteUpdateAsync(s => s.SetProperty(r => r.CorpusId, (Guid?)null)));
+            await DbRetry.RunAsync(() => db.Corpora.Where(c => c.Id == corpusId).ExecuteDeleteAsync());
+        }
     }
 
     /// <summary>The stream's position counts what the reader has buffered, a few KB ahead of the parser: close
@@ -214,11 +293,10 @@ public sealed class CorpusService(
         if (corpus.EmbeddingJobId is { } jobId && corpus.EmbeddingJobState is JobState.Queued or JobState.Running or JobState.Paused)
             await jobs.CancelAsync(userId, jobId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // Texts and vectors can be hundreds of thousands of rows: delete them in SQL, not through the change tracker.
-        await db.CorpusEmbeddingBatches.Where(b => b.CorpusId == corpusId).ExecuteDeleteAsync(ct);
-        await db.CorpusTexts.Where(t => t.CorpusId == corpusId).ExecuteDeleteAsync(ct);
-        await db.MiningRuns.Where(r => r.CorpusId == corpusId).ExecuteUpdateAsync(s => s.SetProperty(r => r.CorpusId, (Guid?)null), ct);
-        await db.Corpora.Where(c => c.Id == corpusId).ExecuteDeleteAsync(ct);
+        // Texts and vectors can be a million rows: out of sight first (no longer Ready), then deleted in SQL in bounded
+        // batches, never in one long write (docs/decisions/0028-write-discipline.md).
+        await db.Corpora.Where(c => c.Id == corpusId).ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CorpusState.Failed), ct);
+        await RemoveAsync(dbFactory, corpusId, deleteRow: true);
         db.Activity.Add(new ActivityEntry { ProjectId = corpus.ProjectId, UserId = userId, At = time.GetUtcNow(), Kind = ActivityKinds.CorpusDeleted, Detail = corpus.Name });
         await db.SaveChangesAsync(ct);
         await events.PublishAsync(new ProjectChanged(corpus.ProjectId, "corpora"), CancellationToken.None);
@@ -230,6 +308,8 @@ public sealed class CorpusService(
         var corpus = await GetAsync(userId, corpusId, ct);
         await access.RequireAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
         if (corpus.EmbeddingJobState is JobState.Queued or JobState.Running) return corpus;
+        if (corpus.State != CorpusState.Ready)
+            throw new DomainValidationException("corpusId", "CorpusNotReady", "This corpus is still being imported (or its import failed); choose a ready one.");
         var job = await jobs.EnqueueAsync(userId, corpus.ProjectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpus.Name}", new CorpusEmbeddingJob.Payload(corpusId), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Corpora.Where(c => c.Id == corpusId).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), ct);
@@ -241,7 +321,7 @@ public sealed class CorpusService(
         join j in db.Jobs on c.EmbeddingJobId equals j.Id into jj
         from j in jj.DefaultIfEmpty()
         select new CorpusView(c.Id, c.ProjectId, c.Name, c.FileName, c.Format, c.Encoding, c.Language, c.TextCount, c.RowsRead, c.DuplicatesCollapsed,
-            c.BadRows, c.Bytes, c.Embedder, c.EmbeddedCount, c.EmbeddingJobId, j == null ? null : j.State, c.CreatedAt);
+            c.BadRows, c.Bytes, c.Embedder, c.EmbeddedCount, c.EmbeddingJobId, j == null ? null : j.State, c.CreatedAt, c.State);
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 }

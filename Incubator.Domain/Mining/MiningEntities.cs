@@ -2,11 +2,29 @@ using Incubator.Domain.Common.TextFiles;
 
 namespace Incubator.Domain.Mining;
 
+/// <summary>Where a corpus is in its life. Only <see cref="Ready"/> corpora are mined, queried or embedded.</summary>
+public enum CorpusState
+{
+    /// <summary>Every text is stored and counted.</summary>
+    Ready = 0,
+
+    /// <summary>An upload is being written in batches; invisible to mining and queries.</summary>
+    Importing = 1,
+
+    /// <summary>The import stopped (its process died, or it was refused part-way); its texts are removed.</summary>
+    Failed = 2,
+}
+
 /// <summary>An uploaded pile of unlabelled texts in a project. Texts are <see cref="CorpusText"/> rows (distinct, in
 /// file order); the import report is kept as JSON so the user can read it again later.</summary>
 public sealed class Corpus
 {
     public Guid Id { get; set; }
+    /// <summary>Written in bounded batches while <see cref="CorpusState.Importing"/> (docs/decisions/0028-write-discipline.md).</summary>
+    public CorpusState State { get; set; }
+    /// <summary>While importing: renewed with every stored batch. An import whose time has passed belongs to a
+    /// process that died; the next start (of any instance) fails it and removes its texts.</summary>
+    public DateTimeOffset? ImportExpiresAt { get; set; }
     public Guid ProjectId { get; set; }
     public string Name { get; set; } = "";
     public string FileName { get; set; } = "";

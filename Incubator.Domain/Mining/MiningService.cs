@@ -38,6 +38,8 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
             problems.Add(new DomainError("margin", "MiningMarginRange", "The margin must be from 0 to 1.", []));
         var corpus = await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == request.CorpusId && c.ProjectId == task.ProjectId, ct);
         if (corpus is null) problems.Add(new DomainError("corpusId", "MiningCorpusMissing", "Choose a corpus of this project.", []));
+        else if (corpus.State != CorpusState.Ready)
+            problems.Add(new DomainError("corpusId", "CorpusNotReady", "This corpus is still being imported (or its import failed); choose a ready one.", []));
         if (task.IsArchived) problems.Add(new DomainError("task", "TaskArchived", "This task is archived.", []));
         if (problems.Count > 0) throw new DomainValidationException(problems);
         var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == taskId && v.Number == task.CurrentVersion, ct);

@@ -13,6 +13,8 @@ public static class MiningServiceCollectionExtensions
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<CorpusService>();
         services.AddSingleton<MiningService>();
+        services.AddSingleton<CorpusImportSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<CorpusImportSweeper>());
         services.AddJobHandler<CorpusEmbeddingJob>(CorpusEmbeddingJob.KindName);
         services.AddJobHandler<MiningRunJob>(MiningRunJob.KindName);
         services.AddJobHandler<RescoreJob>(RescoreJob.KindName);

@@ -59,6 +59,20 @@ public sealed class ReviewVote
     public const string RejectedCategory = "";
 }
 
+/// <summary>One open review page (a browser circuit on some instance) on a task, for "present now". Rows live in the
+/// database so every instance sees every reviewer; the instance renews its rows while the pages are open, and a row
+/// of an instance that died expires (<see cref="ReviewPresence"/>).</summary>
+public sealed class ReviewPresenceEntry
+{
+    public Guid Id { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid TaskId { get; set; }
+    public string Display { get; set; } = "";
+    /// <summary>The instance whose circuit holds the page (<see cref="Common.InstanceName"/>).</summary>
+    public string Instance { get; set; } = "";
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
 public sealed record ReviewPolicyView(Guid TaskId, int OverlapK, double SpotCheckThreshold, DateTimeOffset? UpdatedAt, string? UpdatedByEmail);
 
 public sealed record VoteView(string? UserEmail, CandidateStatus Status, string Label, RejectionReason? Reason, string? Comment, DateTimeOffset At);

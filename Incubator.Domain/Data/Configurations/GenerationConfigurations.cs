@@ -35,11 +35,13 @@ internal sealed class CandidateConfiguration : IEntityTypeConfiguration<Candidat
         b.Property(c => c.ReviewedById).HasMaxLength(450);
         b.Property(c => c.Version).IsConcurrencyToken();
         b.HasIndex(c => new { c.TaskId, c.NormalizedText });
-        // Review listing: newest/oldest first, and by label, over a task's (possibly 100,000) candidates.
-        b.HasIndex(c => new { c.TaskId, c.CreatedAt });
-        b.HasIndex(c => new { c.TaskId, c.Label, c.CreatedAt });
+        // Review listing: newest/oldest first, and by label or status, over a task's (possibly 1,000,000) candidates. The
+        // Id ends each key because it ends each sort, so a page is read off the index without sorting the task
+        // (docs/decisions/0028-write-discipline.md). Search has its own trigram indexes on PostgreSQL.
+        b.HasIndex(c => new { c.TaskId, c.CreatedAt, c.Id });
+        b.HasIndex(c => new { c.TaskId, c.Label, c.CreatedAt, c.Id });
         b.HasIndex(c => new { c.RunId, c.Stage });
-        b.HasIndex(c => new { c.TaskId, c.Status, c.CreatedAt });
+        b.HasIndex(c => new { c.TaskId, c.Status, c.CreatedAt, c.Id });
         b.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<ClassifierTask>().WithMany().HasForeignKey(c => c.TaskId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<GenerationRun>().WithMany().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.SetNull);

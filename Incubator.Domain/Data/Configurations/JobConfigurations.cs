@@ -17,6 +17,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         b.Property(j => j.Error).HasMaxLength(4000);
         b.Property(j => j.Version).IsConcurrencyToken();
         b.HasIndex(j => new { j.State, j.LeaseExpiresAt });
+        // The claim: queued jobs oldest first (docs/decisions/0028-write-discipline.md).
+        b.HasIndex(j => new { j.State, j.CreatedAt });
         b.HasIndex(j => new { j.ProjectId, j.CreatedAt });
         b.HasOne<Project>().WithMany().HasForeignKey(j => j.ProjectId).OnDelete(DeleteBehavior.Cascade);
         b.Ignore(j => j.IsFinished);

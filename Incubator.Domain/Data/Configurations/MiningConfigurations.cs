@@ -17,7 +17,9 @@ internal sealed class CorpusConfiguration : IEntityTypeConfiguration<Corpus>
         b.Property(c => c.Language).HasMaxLength(16);
         b.Property(c => c.Embedder).HasMaxLength(64);
         b.Property(c => c.CreatedById).HasMaxLength(450);
+        b.Property(c => c.State).HasConversion<string>().HasMaxLength(16);
         b.HasIndex(c => new { c.ProjectId, c.CreatedAt });
+        b.HasIndex(c => new { c.State, c.ImportExpiresAt });
         b.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }

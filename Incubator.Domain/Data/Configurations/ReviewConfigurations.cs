@@ -71,6 +71,18 @@ internal sealed class ReviewLeaseConfiguration : IEntityTypeConfiguration<Review
     }
 }
 
+internal sealed class ReviewPresenceEntryConfiguration : IEntityTypeConfiguration<ReviewPresenceEntry>
+{
+    public void Configure(EntityTypeBuilder<ReviewPresenceEntry> b)
+    {
+        b.ToTable("ReviewPresence");
+        b.Property(p => p.Display).HasMaxLength(256).IsRequired();
+        b.Property(p => p.Instance).HasMaxLength(200).IsRequired();
+        b.HasIndex(p => new { p.TaskId, p.ExpiresAt });
+        b.HasOne<Tasks.ClassifierTask>().WithMany().HasForeignKey(p => p.TaskId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class ReviewVoteConfiguration : IEntityTypeConfiguration<ReviewVote>
 {
     public void Configure(EntityTypeBuilder<ReviewVote> b)

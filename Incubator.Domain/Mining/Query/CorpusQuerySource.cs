@@ -9,7 +9,8 @@ public sealed class CorpusQuerySource(IDbContextFactory<IncubatorDbContext> dbFa
     public async Task<IReadOnlyList<QueryCorpusInfo>> ListAsync(Guid projectId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.Corpora.AsNoTracking().Where(c => c.ProjectId == projectId)
+        // Only complete corpora: one still importing is invisible to queries (docs/decisions/0028-write-discipline.md).
+        var rows = await db.Corpora.AsNoTracking().Where(c => c.ProjectId == projectId && c.State == CorpusState.Ready)
             .Select(c => new { c.Id, c.Name, c.TextCount, c.CreatedAt }).ToListAsync(ct);
         return rows.OrderByDescending(r => r.CreatedAt).Select(r => new QueryCorpusInfo(r.Id, r.Name, r.TextCount)).ToList();
     }

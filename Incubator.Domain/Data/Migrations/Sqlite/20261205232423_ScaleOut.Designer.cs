@@ -3,6 +3,7 @@ using System;
 using Incubator.Domain.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
@@ -10,9 +11,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Incubator.Domain.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteIncubatorDbContext))]
-    partial class SqliteIncubatorDbContextModelSnapshot : ModelSnapshot
+    [Migration("20261205232423_ScaleOut")]
+    partial class ScaleOut
     {
-        protected override void BuildModel(ModelBuilder modelBuilder)
+        /// <inheritdoc />
+        protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -526,6 +529,8 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
 
                     b.HasIndex("ProjectId", "CreatedAt");
 
+                    b.HasIndex("State", "CreatedAt");
+
                     b.HasIndex("State", "LeaseExpiresAt");
 
                     b.ToTable("Jobs");
@@ -675,6 +680,9 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(8)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ImportExpiresAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Language")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -695,12 +703,19 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<long>("RowsRead")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("TextCount")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId", "CreatedAt");
+
+                    b.HasIndex("State", "ImportExpiresAt");
 
                     b.ToTable("Corpora");
                 });
@@ -1127,15 +1142,15 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
 
                     b.HasIndex("RunId", "Stage");
 
-                    b.HasIndex("TaskId", "CreatedAt");
-
                     b.HasIndex("TaskId", "NormalizedText");
 
                     b.HasIndex("TaskId", "Uncertainty");
 
-                    b.HasIndex("TaskId", "Label", "CreatedAt");
+                    b.HasIndex("TaskId", "CreatedAt", "Id");
 
-                    b.HasIndex("TaskId", "Status", "CreatedAt");
+                    b.HasIndex("TaskId", "Label", "CreatedAt", "Id");
+
+                    b.HasIndex("TaskId", "Status", "CreatedAt", "Id");
 
                     b.ToTable("Candidates");
                 });
@@ -1287,6 +1302,38 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.HasIndex("ProjectId");
 
                     b.ToTable("ReviewPolicies");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewPresenceEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Display")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Instance")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId", "ExpiresAt");
+
+                    b.ToTable("ReviewPresence", (string)null);
                 });
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewVote", b =>
@@ -1637,6 +1684,23 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("ModelVersions");
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -2027,6 +2091,15 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
                         .WithOne()
                         .HasForeignKey("Incubator.Domain.Review.ReviewPolicy", "TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.ReviewPresenceEntry", b =>
+                {
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
