@@ -21,9 +21,14 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
         return await CountAsync(db, taskId, filter, ct);
     }
 
+    /// <summary>Samples decided per transaction: a bulk decision over a whole queue never holds the database for long.</summary>
+    internal const int BatchSize = 500;
+
     /// <summary>Applies <paramref name="decision"/> to everything <paramref name="filter"/> matches, provided it still matches
     /// what the reviewer confirmed; otherwise <see cref="ConflictException"/> and nothing changes. Each candidate gets its
-    /// own audit event, so each can be undone on its own. Returns how many changed.</summary>
+    /// own audit event, so each can be undone on its own. The samples are decided in batches of <see cref="BatchSize"/>,
+    /// each one short transaction under the samples' own locks (docs/decisions/0028-write-discipline.md): a sample that
+    /// someone else decided meanwhile so that it no longer matches is left as they decided it. Returns how many changed.</summary>
     public async Task<int> ApplyAsync(
         string userId, Guid taskId, CandidateFilter filter, Decision decision, int confirmedTotal, int confirmedAlreadyDecided,
         CancellationToken ct = default)
@@ -33,27 +38,51 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
         var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Reviewer, ct);
         ReviewDecision.Check(decision, DecisionSource.Bulk);
 
-        var now = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await ReviewStore.OverlapOfAsync(db, taskId, ct) is > 1 and var k)
-            throw new DomainValidationException("kind", "BulkOverlap",
-                $"This queue needs {k} independent reviews per sample, so samples cannot be decided in bulk.", k);
-        var counts = await CountAsync(db, taskId, filter, ct);
-        if (counts.Total == 0)
-            throw new DomainValidationException("filter", "BulkEmpty", "No samples match this selection.");
-        if (counts.Total != confirmedTotal || counts.AlreadyDecided != confirmedAlreadyDecided)
-            throw new ConflictException(
-                $"The selection changed since you confirmed it: it now matches {counts.Total} samples ({counts.AlreadyDecided} already decided), "
-                + $"not {confirmedTotal} ({confirmedAlreadyDecided}). Nothing was changed; check the selection again.");
+        List<Guid> ids;
+        string? email;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            if (await ReviewStore.OverlapOfAsync(db, taskId, ct) is > 1 and var k)
+                throw new DomainValidationException("kind", "BulkOverlap",
+                    $"This queue needs {k} independent reviews per sample, so samples cannot be decided in bulk.", k);
+            var counts = await CountAsync(db, taskId, filter, ct);
+            if (counts.Total == 0)
+                throw new DomainValidationException("filter", "BulkEmpty", "No samples match this selection.");
+            if (counts.Total != confirmedTotal || counts.AlreadyDecided != confirmedAlreadyDecided)
+                throw new ConflictException(
+                    $"The selection changed since you confirmed it: it now matches {counts.Total} samples ({counts.AlreadyDecided} already decided), "
+                    + $"not {confirmedTotal} ({confirmedAlreadyDecided}). Nothing was changed; check the selection again.");
+            ids = await ReviewStore.Filter(db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId), filter, db)
+                .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).Select(c => c.Id).ToListAsync(ct);
+            email = await ReviewStore.EmailAsync(db, userId, ct);
+        }
 
-        var items = await ReviewStore.Filter(db.Candidates.Where(c => c.TaskId == taskId), filter, db).AsNoTracking().ToListAsync(ct);
         var status = decision.Kind == DecisionKind.Approve ? CandidateStatus.Approved : CandidateStatus.Rejected;
         var reason = decision.Kind == DecisionKind.Reject ? decision.Reason : null;
         var reviewReason = decision.Kind == DecisionKind.Reject ? ReviewDecision.ReviewText(decision) : null;
-        var ids = items.Select(i => i.Id).ToList();
-        // Candidates matched by the filter at the confirmed counts, under our write lock: update exactly those.
-        var changed = await db.Candidates.Where(c => ids.Contains(c.Id))
+        var changed = 0;
+        foreach (var chunk in ids.Chunk(BatchSize))
+        {
+            var items = await DbRetry.RunAsync(() => ApplyBatchAsync(taskId, filter, chunk, decision, status, reason, reviewReason, userId, ct), ct);
+            changed += items.Count;
+            foreach (var c in items)
+                await events.PublishAsync(new ReviewChanged(projectId, taskId, c.Id, status, c.Label, email), ct);
+        }
+        return changed;
+    }
+
+    /// <summary>One batch: under the samples' locks, those of <paramref name="chunk"/> that still match the filter are
+    /// decided, each with its audit event, in one short transaction.</summary>
+    private async Task<List<Candidate>> ApplyBatchAsync(Guid taskId, CandidateFilter filter, Guid[] chunk, Decision decision, CandidateStatus status,
+        RejectionReason? reason, string? reviewReason, string userId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.LockAllAsync(ReviewStore.CandidateLock, chunk, ct);
+        var items = await ReviewStore.Filter(db.Candidates.Where(c => c.TaskId == taskId && chunk.Contains(c.Id)), filter, db).AsNoTracking().ToListAsync(ct);
+        var matching = items.Select(i => i.Id).ToList();
+        await db.Candidates.Where(c => matching.Contains(c.Id))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.Status, status)
                 .SetProperty(x => x.RejectionReason, reason)
@@ -61,8 +90,6 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
                 .SetProperty(x => x.ReviewedById, userId)
                 .SetProperty(x => x.ReviewedAt, now)
                 .SetProperty(x => x.Version, x => x.Version + 1), ct);
-        if (changed != items.Count)
-            throw new ConflictException("The selection changed while it was being decided. Nothing was changed; check the selection again.");
         foreach (var c in items)
         {
             var before = CandidateState.Of(c);
@@ -71,11 +98,7 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-
-        var email = await ReviewStore.EmailAsync(db, userId, ct);
-        foreach (var c in items)
-            await events.PublishAsync(new ReviewChanged(projectId, taskId, c.Id, status, c.Label, email), ct);
-        return items.Count;
+        return items;
     }
 
     private static async Task<BulkPreview> CountAsync(IncubatorDbContext db, Guid taskId, CandidateFilter filter, CancellationToken ct)

@@ -54,9 +54,13 @@ public sealed class ReviewServiceTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync(DatabaseProvider provider = DatabaseProvider.Sqlite)
+    private static async Task<Fixture> ArrangeAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, Action<IServiceCollection>? configure = null)
     {
-        var host = await JobTestHost.CreateAsync(configure: s => s.AddIncubatorReview(JobTestHost.NoSettings), provider: provider);
+        var host = await JobTestHost.CreateAsync(configure: s =>
+        {
+            s.AddIncubatorReview(JobTestHost.NoSettings);
+            configure?.Invoke(s);
+        }, provider: provider);
         var projectId = await host.CreateProjectAsync("review");
         var reviewer = await host.CreateUserAsync(projectId, ProjectRole.Reviewer, "reviewer");
         var reviewer2 = await host.CreateUserAsync(projectId, ProjectRole.Reviewer, "reviewer2");
@@ -306,6 +310,59 @@ public sealed class ReviewServiceTests
         }
         var counts = await f.Queries.CountsAsync(f.Viewer, f.TaskId);
         Assert.Equal((1, 5, 0), (counts[CandidateStatus.Pending], counts[CandidateStatus.Approved], counts[CandidateStatus.Rejected]));
+    }
+
+    /// <summary>Runs a hook once, after the first transaction that commits while it is armed.</summary>
+    private sealed class AfterFirstCommit : Microsoft.EntityFrameworkCore.Diagnostics.DbTransactionInterceptor
+    {
+        private Func<Task>? _hook;
+
+        public int Commits;
+
+        public void Arm(Func<Task> hook) => _hook = hook;
+
+        public override async Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction,
+            Microsoft.EntityFrameworkCore.Diagnostics.TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Commits);
+            if (Interlocked.Exchange(ref _hook, null) is { } hook) await hook();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task Bulk_decides_in_short_batches_and_a_sample_someone_else_decided_meanwhile_keeps_their_decision(DatabaseProvider provider)
+    {
+        var commits = new AfterFirstCommit();
+        await using var f = await ArrangeAsync(provider, s => s.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(commits));
+        var t0 = JobTestHost.UtcNowMs();
+        var ids = Enumerable.Range(0, 1200).Select(_ => Guid.NewGuid()).ToList();
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            db.Candidates.AddRange(ids.Select((id, i) => new Candidate
+            {
+                Id = id, ProjectId = f.ProjectId, TaskId = f.TaskId, TaskVersionNumber = 1, Label = "praise", Text = $"Nice stay {i}.",
+                NormalizedText = $"nice stay {i}.", Source = CandidateSource.Generation, Stage = CandidateStage.Selected, CreatedAt = t0.AddSeconds(i),
+            }));
+            await db.SaveChangesAsync();
+        }
+        var filter = new CandidateFilter(Status: CandidateStatus.Pending);
+        var preview = await f.Bulk.PreviewAsync(f.Reviewer, f.TaskId, filter);
+        Assert.Equal((1200, 0), (preview.Total, preview.AlreadyDecided));
+        // After the first batch commits, another reviewer rejects the newest sample (in the last batch).
+        commits.Arm(() => f.Decide.DecideAsync(f.Reviewer2, ids[^1], new Decision(DecisionKind.Reject, RejectionReason.OffTask), 0));
+        var before = commits.Commits;
+
+        var changed = await f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Approve), preview.Total, preview.AlreadyDecided);
+
+        Assert.Equal(1199, changed);
+        // Three batches of at most 500, plus the other reviewer's decision: never one transaction for the whole queue.
+        Assert.Equal(4, commits.Commits - before);
+        Assert.Equal(CandidateStatus.Rejected, (await f.GetAsync(ids[^1])).Status);
+        Assert.Equal(DecisionKind.Reject, Assert.Single(await f.EventsAsync(ids[^1])).Kind);
+        Assert.Equal(DecisionKind.Approve, Assert.Single(await f.EventsAsync(ids[0])).Kind);
+        var counts = await f.Queries.CountsAsync(f.Viewer, f.TaskId);
+        Assert.Equal((0, 1199, 1), (counts[CandidateStatus.Pending], counts[CandidateStatus.Approved], counts[CandidateStatus.Rejected]));
     }
 
     [Theory]
