@@ -47,7 +47,9 @@ public sealed class JobContext
     public T? ReadCheckpoint<T>() => Checkpoint is null ? default : JsonSerializer.Deserialize<T>(Checkpoint, JsonOptions);
 
     /// <summary>Records progress, an optional new checkpoint, an optional log line and any extra writes the handler
-    /// makes, all in one transaction and only while this worker still holds the lease. Then tells watchers.</summary>
+    /// makes, all in one transaction and only while this worker still holds the lease. Then tells watchers. A transient
+    /// lock or serialization error runs the transaction again (<see cref="DbRetry"/>), so
+    /// <paramref name="extraWrites"/> must only add and update, as it may run twice on fresh contexts.</summary>
     public async Task CommitAsync(double progress, string? message, object? checkpoint = null, string? log = null,
         Func<IncubatorDbContext, Task>? extraWrites = null)
     {
@@ -55,8 +57,9 @@ public sealed class JobContext
         var checkpointJson = checkpoint is null ? Checkpoint : JsonSerializer.Serialize(checkpoint, JsonOptions);
         var msg = Truncate(message, 400);
         // Commit even while cancellation is pending: what was done before the cancel must be kept.
-        await using (var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None))
+        await DbRetry.RunAsync(async () =>
         {
+            await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
             var updated = await db.Jobs
                 .Where(j => j.Id == Job.Id && j.LeaseOwner == _workerName && j.State == JobState.Running)
@@ -71,7 +74,7 @@ public sealed class JobContext
             if (extraWrites is not null) await extraWrites(db);
             await db.SaveChangesAsync(CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
-        }
+        });
         Checkpoint = checkpointJson;
         await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, clamped, msg, null, _time.GetUtcNow()));
     }

@@ -22,6 +22,7 @@ public sealed class JobOptions
     /// <summary>Set false to run a web-only instance (another instance does the work).</summary>
     public bool RunWorker { get; set; } = true;
 
-    /// <summary>Identifies this worker in lease columns; defaults to machine name + process id + a random suffix.</summary>
+    /// <summary>Identifies this worker in lease columns; defaults to the instance's name (Instance:Name, or machine name +
+    /// process id + a random suffix).</summary>
     public string? WorkerName { get; set; }
 }

@@ -1,6 +1,7 @@
 using Incubator.Domain.Common.Events;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Incubator.Domain.Common;
 using Incubator.Domain.Common.Observability;
 using Incubator.Domain.Data;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +13,10 @@ using Microsoft.Extensions.Options;
 namespace Incubator.Domain.Jobs;
 
 /// <summary>Claims queued (or abandoned) jobs with a database lease and runs them, each in its own DI scope.
-/// Claiming is one conditional UPDATE, so two workers — in one process or in two instances — can never both win.</summary>
+/// Claiming is one conditional UPDATE, so two workers — in one process or in two instances — can never both win; on
+/// PostgreSQL the candidate row is picked with <c>FOR UPDATE SKIP LOCKED</c>, so competing instances each take a
+/// different job instead of queueing on the same one (docs/decisions/0028-write-discipline.md). The worker's name
+/// (<see cref="InstanceName"/> unless Jobs:WorkerName says otherwise) is the lease owner every instance can read.</summary>
 public sealed class JobWorker : BackgroundService
 {
     private readonly IDbContextFactory<IncubatorDbContext> _dbFactory;
@@ -29,7 +33,7 @@ public sealed class JobWorker : BackgroundService
 
     public JobWorker(IDbContextFactory<IncubatorDbContext> dbFactory, IServiceScopeFactory scopes, IRunEvents events,
         JobSignals signals, JobHandlerRegistry registry, JobOwners owners, JobMetrics metrics, TimeProvider time, IOptions<JobOptions> options,
-        ILogger<JobWorker> logger)
+        ILogger<JobWorker> logger, InstanceName instance)
     {
         _dbFactory = dbFactory;
         _scopes = scopes;
@@ -41,9 +45,7 @@ public sealed class JobWorker : BackgroundService
         _time = time;
         _logger = logger;
         _options = options.Value;
-        WorkerName = string.IsNullOrWhiteSpace(_options.WorkerName)
-            ? $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}"
-            : _options.WorkerName;
+        WorkerName = string.IsNullOrWhiteSpace(_options.WorkerName) ? instance.Value : _options.WorkerName;
     }
 
     public string WorkerName { get; }
@@ -102,6 +104,7 @@ public sealed class JobWorker : BackgroundService
     {
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var now = _time.GetUtcNow();
+        if (db.Provider == DatabaseProvider.Postgres) return await TryClaimSkipLockedAsync(db, now, ct);
         // A job this worker is still running can show a lapsed lease (its heartbeat stalled past the lease). Claiming
         // it again under the same name would start a second run that passes every lease check of the first one, so
         // both would commit. Leave it to the running attempt, whose heartbeat renews the lease, or to another worker.
@@ -129,6 +132,35 @@ public sealed class JobWorker : BackgroundService
                 return await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
         }
         return null;
+    }
+
+    /// <summary>PostgreSQL: the oldest runnable job no other claimer has locked right now, locked for this transaction
+    /// and leased in it; competing instances skip each other's rows rather than wait for them.</summary>
+    private async Task<Job?> TryClaimSkipLockedAsync(IncubatorDbContext db, DateTimeOffset now, CancellationToken ct)
+    {
+        var mine = _running.Keys.ToArray();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var queued = nameof(JobState.Queued);
+        var running = nameof(JobState.Running);
+        var picked = await db.Database.SqlQuery<Guid>($"""
+            SELECT "Id" AS "Value" FROM "Jobs"
+            WHERE ("State" = {queued} OR ("State" = {running} AND "LeaseExpiresAt" < {now})) AND NOT ("Id" = ANY({mine}))
+            ORDER BY "CreatedAt" LIMIT 1 FOR UPDATE SKIP LOCKED
+            """).ToListAsync(ct);
+        if (picked.Count == 0) return null;
+        var id = picked[0];
+        var expires = now + _options.LeaseDuration;
+        await db.Jobs.Where(j => j.Id == id)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.State, JobState.Running)
+                .SetProperty(j => j.LeaseOwner, WorkerName)
+                .SetProperty(j => j.LeaseExpiresAt, expires)
+                .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+                .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+                .SetProperty(j => j.Version, j => j.Version + 1), ct);
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
+        await tx.CommitAsync(ct);
+        return job;
     }
 
     private async Task RunAsync(Job job, CancellationToken stoppingToken)
@@ -276,8 +308,10 @@ public sealed class JobWorker : BackgroundService
     }
 
     /// <summary>Writes the job's end (and, for Failed or Cancelled, its owner's) in one transaction; null when this
-    /// worker no longer held the lease.</summary>
-    private async Task<JobState?> FinishAsync(Job job, JobState state, string? error)
+    /// worker no longer held the lease. A transient lock error runs it again rather than leaving the job Running.</summary>
+    private Task<JobState?> FinishAsync(Job job, JobState state, string? error) => DbRetry.RunAsync(() => FinishOnceAsync(job, state, error));
+
+    private async Task<JobState?> FinishOnceAsync(Job job, JobState state, string? error)
     {
         var now = _time.GetUtcNow();
         await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);

@@ -1,4 +1,6 @@
+using Incubator.Domain.Common;
 using Incubator.Domain.Common.Events;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,6 +12,7 @@ public static class JobsServiceCollectionExtensions
     {
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<JobSignals>();
+        services.TryAddSingleton(_ => new InstanceName(configuration["Instance:Name"]));
         services.AddMetrics();
         services.AddSingleton<IRunEvents, InProcessRunEvents>();
         services.AddSingleton<JobOwners>();
