@@ -21,6 +21,7 @@ public static class IncubatorWeb
         builder.AddUiLocalization();
         builder.AddJobs();
         builder.AddRealtime();
+        builder.AddScaleOut();
         builder.AddApi();
         builder.AddPortalUi();
         configure?.Invoke(builder);

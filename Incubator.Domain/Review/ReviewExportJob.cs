@@ -49,7 +49,7 @@ public sealed class ReviewExports(
     }
 
     internal string PathFor(Guid jobId, ExportFormat format) =>
-        Path.Combine(incubator.Value.ResolveDataDirectory(), "exports", $"{jobId:N}.{ReviewExport.Extension(format)}");
+        Path.Combine(incubator.Value.ResolveSharedDirectory(), "exports", $"{jobId:N}.{ReviewExport.Extension(format)}");
 
     internal static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
 }

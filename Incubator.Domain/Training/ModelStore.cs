@@ -3,16 +3,17 @@ using Microsoft.Extensions.Options;
 
 namespace Incubator.Domain.Training;
 
-/// <summary>Model artefacts on disk under the data directory:
-/// <c>models/{projectId}/{modelVersionId}/bundle.zip</c> (what people download) and <c>model.bin</c> (the in-app model
-/// the playground and the API predict with). Files are written to a temporary name and moved into place, so a reader
-/// never sees half a file; several instances share them through the data volume.</summary>
+/// <summary>Model artefacts on disk under the shared folder (<see cref="IncubatorOptions.SharedDirectory"/>, the data
+/// folder by default): <c>models/{projectId}/{modelVersionId}/bundle.zip</c> (what people download) and <c>model.bin</c>
+/// (the in-app model the playground and the API predict with). Files are written to a temporary name and moved into
+/// place, so a reader never sees half a file; several instances share them through one volume
+/// (docs/decisions/0030-shared-state.md).</summary>
 public sealed class ModelStore(IOptions<IncubatorOptions> options)
 {
     public const string BundleFile = "bundle.zip";
     public const string ModelFile = "model.bin";
 
-    public string Root => Path.Combine(options.Value.ResolveDataDirectory(), "models");
+    public string Root => Path.Combine(options.Value.ResolveSharedDirectory(), "models");
 
     public string Folder(Guid projectId, Guid modelVersionId) => Path.Combine(Root, projectId.ToString("N"), modelVersionId.ToString("N"));
 

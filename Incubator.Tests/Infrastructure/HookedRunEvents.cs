@@ -21,6 +21,10 @@ internal sealed class HookedRunEvents(IRunEvents inner) : IRunEvents
 
     public IDisposable SubscribeAll(Func<RunEvent, Task> handler) => inner.SubscribeAll(handler);
 
+    public IDisposable SubscribeLocal(Func<RunEvent, Task> handler) => inner.SubscribeLocal(handler);
+
+    public void DeliverRemote(RunEvent e) => inner.DeliverRemote(e);
+
     public IDisposable SubscribeBatches(Guid projectId, Func<IReadOnlyList<RunEvent>, Task> handler) => inner.SubscribeBatches(projectId, handler);
 
     /// <summary>Replaces the registered <see cref="IRunEvents"/> with a hooked <see cref="InProcessRunEvents"/>.</summary>

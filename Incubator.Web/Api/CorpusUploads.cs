@@ -6,11 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace Incubator.Web.Api;
 
-/// <summary>Spools upload bodies to files under {data}/uploads/{project}/ named for the uploader, so only the user who
+/// <summary>Spools upload bodies to files under {shared}/uploads/{project}/ (any instance may import them) named for the uploader, so only the user who
 /// sent a file can import it. Files older than a day are swept on the next upload.</summary>
 public sealed class CorpusUploads(IOptions<IncubatorOptions> options)
 {
-    private string Folder(Guid projectId) => Path.Combine(options.Value.ResolveDataDirectory(), "uploads", projectId.ToString("N"));
+    private string Folder(Guid projectId) => Path.Combine(options.Value.ResolveSharedDirectory(), "uploads", projectId.ToString("N"));
 
     public async Task<string> ReceiveAsync(HttpContext http, Guid projectId, string userId, CancellationToken ct)
     {

@@ -5,15 +5,17 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace Incubator.Web.Hubs;
 
-/// <summary>Forwards every <see cref="IRunEvents"/> event to the project's hub group, under the event's catalogue name.
-/// It is a subscriber like any page: a slow hub client delays only this relay's own buffer, never the publisher.</summary>
+/// <summary>Forwards every <see cref="IRunEvents"/> event published in this process to the project's hub group, under the
+/// event's catalogue name. It is a subscriber like any page: a slow hub client delays only this relay's own buffer,
+/// never the publisher. Events from other instances are not forwarded here: with several instances SignalR's Redis
+/// backplane carries each instance's sends to every instance's clients (docs/decisions/0029-instances.md).</summary>
 internal sealed class HubEventRelay(IRunEvents events, IHubContext<ProjectsHub> hub, ILogger<HubEventRelay> logger) : IHostedService
 {
     private IDisposable? _subscription;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = events.SubscribeAll(RelayAsync);
+        _subscription = events.SubscribeLocal(RelayAsync);
         return Task.CompletedTask;
     }
 

@@ -44,9 +44,18 @@ public sealed class InProcessRunEvents : IRunEvents
         return ValueTask.CompletedTask;
     }
 
+    public void DeliverRemote(RunEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        foreach (var m in Volatile.Read(ref _mailboxes))
+            if (!m.LocalOnly && (m.Project is not { } p || p == e.ProjectId)) m.Post(e);
+    }
+
     public IDisposable Subscribe(Guid projectId, Func<RunEvent, Task> handler) => Add(new Mailbox(this, projectId, handler, null));
 
     public IDisposable SubscribeAll(Func<RunEvent, Task> handler) => Add(new Mailbox(this, null, handler, null));
+
+    public IDisposable SubscribeLocal(Func<RunEvent, Task> handler) => Add(new Mailbox(this, null, handler, null, localOnly: true));
 
     public IDisposable SubscribeBatches(Guid projectId, Func<IReadOnlyList<RunEvent>, Task> handler) => Add(new Mailbox(this, projectId, null, handler));
 
@@ -65,7 +74,8 @@ public sealed class InProcessRunEvents : IRunEvents
 
     /// <summary>One subscriber: its waiting events (superseded progress replaced in place of being appended) and the
     /// loop that hands them over. Disposing it ends the loop; events still waiting are discarded.</summary>
-    private sealed class Mailbox(InProcessRunEvents bus, Guid? project, Func<RunEvent, Task>? each, Func<IReadOnlyList<RunEvent>, Task>? batches)
+    private sealed class Mailbox(InProcessRunEvents bus, Guid? project, Func<RunEvent, Task>? each, Func<IReadOnlyList<RunEvent>, Task>? batches,
+        bool localOnly = false)
         : IDisposable
     {
         private readonly Lock _gate = new();
@@ -80,6 +90,8 @@ public sealed class InProcessRunEvents : IRunEvents
         private volatile bool _closed;
 
         public Guid? Project => project;
+
+        public bool LocalOnly => localOnly;
 
         public void Start() => _ = Task.Run(RunAsync);
 

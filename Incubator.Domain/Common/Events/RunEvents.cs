@@ -84,8 +84,17 @@ public interface IRunEvents
     /// returned handle is disposed.</summary>
     IDisposable Subscribe(Guid projectId, Func<RunEvent, Task> handler);
 
-    /// <summary>Receive every project's events (the hub relay uses this).</summary>
+    /// <summary>Receive every project's events, those relayed from other instances included.</summary>
     IDisposable SubscribeAll(Func<RunEvent, Task> handler);
+
+    /// <summary>Receive every project's events published in this process only: what this instance hands on to others
+    /// (the instance relay, and the SignalR hub, whose Redis backplane reaches the other instances' clients).</summary>
+    IDisposable SubscribeLocal(Func<RunEvent, Task> handler);
+
+    /// <summary>Hands an event another instance published to this process's subscribers — all but the
+    /// <see cref="SubscribeLocal"/> ones, so nothing is relayed twice — and returns at once, like
+    /// <see cref="PublishAsync"/> (docs/decisions/0029-instances.md).</summary>
+    void DeliverRemote(RunEvent e);
 
     /// <summary>Receive events of one project in batches: everything that arrived while the previous batch was being
     /// handled comes in the next call (progress already coalesced), so a slow handler gets fewer, larger batches.</summary>
