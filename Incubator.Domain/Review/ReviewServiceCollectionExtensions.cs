@@ -22,6 +22,8 @@ public static class ReviewServiceCollectionExtensions
         services.AddSingleton<ReviewExports>();
         services.AddJobHandler<ReviewExportJob>(ReviewExportJob.KindName);
         services.AddSingleton<ReviewPresence>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReviewPresence>());
+        services.TryAddSingleton(_ => new Common.InstanceName(configuration["Instance:Name"]));
         services.AddSingleton<SpotCheckService>();
         services.AddSingleton<LabelDisagreementService>();
         services.TryAddSingleton(TimeProvider.System);
