@@ -22,6 +22,15 @@ internal sealed partial class AppProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Everything the process wrote so far, untrimmed (for tests that read its log).</summary>
+    public string FullOutput
+    {
+        get
+        {
+            lock (_output) return _output.ToString();
+        }
+    }
+
     public string Output
     {
         get

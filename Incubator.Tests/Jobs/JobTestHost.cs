@@ -159,6 +159,13 @@ internal sealed class JobTestHost : IAsyncDisposable
         return id;
     }
 
+    /// <summary>Runs <paramref name="query"/> on a fresh context of this host's database.</summary>
+    public async Task<T> QueryAsync<T>(Func<IncubatorDbContext, Task<T>> query)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        return await query(db);
+    }
+
     public async Task<Job> InsertJobAsync(Job job)
     {
         await using var db = await Db.CreateDbContextAsync();
