@@ -2,7 +2,7 @@
 # Incubator portal: build with the .NET 10 SDK, run on the ASP.NET runtime as a non-root user.
 #   docker build -t incubator .
 #   docker run -p 8080:8080 -v incubator-data:/data incubator
-# Data (SQLite database, keys, later model artefacts) lives in the /data volume.
+# Data (SQLite database, keys, model artefacts) lives in the /data volume; for several replicas see deploy/compose.yaml.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -25,7 +25,8 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     INCUBATOR_DATA=/data \
     DOTNET_gcServer=0
 # The aspnet image ships the non-root user "app" (UID 1654); the data folder must be writable by it.
-RUN mkdir -p /data && chown -R app:app /data
+# /shared is the mount point of the volume several replicas share (models, exports, uploads; deploy/compose.yaml).
+RUN mkdir -p /data /shared && chown -R app:app /data /shared
 USER app
 VOLUME ["/data"]
 EXPOSE 8080

@@ -39,6 +39,7 @@ internal static class BenchmarkCatalog
         new DatasetBenchmark(Training.ModelFamily.Sparse),
         new DatasetBenchmark(),
         new QueryThroughputBenchmark(),
+        new ScaleOutBenchmark(),
     ];
 }
 

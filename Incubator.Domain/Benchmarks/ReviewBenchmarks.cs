@@ -137,7 +137,7 @@ internal sealed class ReviewDecisionsBenchmark : IBenchmark
         review.DecideAsync(userId, candidateId, i % 2 == 0 ? Approve : Reject, expectedVersion: 0, ct);
 }
 
-/// <summary>A throw-away SQLite database in a temp folder with one project, its reviewers and one task of three
+/// <summary>A throw-away database (a SQLite file in a temp folder, or a fresh PostgreSQL database) with one project, its reviewers and one task of three
 /// labels, plus the review use cases wired as in the app.</summary>
 internal sealed class ReviewBenchDatabase : IAsyncDisposable
 {
@@ -167,19 +167,23 @@ internal sealed class ReviewBenchDatabase : IAsyncDisposable
 
     public DecideCandidate Decide => _services.GetRequiredService<DecideCandidate>();
 
+    public IServiceProvider Services => _services;
+
     private IDbContextFactory<IncubatorDbContext> Factory => _services.GetRequiredService<IDbContextFactory<IncubatorDbContext>>();
 
-    public static async Task<ReviewBenchDatabase> CreateAsync(int reviewers, CancellationToken ct)
+    public static async Task<ReviewBenchDatabase> CreateAsync(int reviewers, CancellationToken ct,
+        DatabaseProvider provider = DatabaseProvider.Sqlite, Action<IServiceCollection, IConfiguration>? configure = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "incubator-bench-" + Guid.NewGuid().ToString("N"));
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Incubator:DataDirectory"] = dir }).Build();
-        var services = new ServiceCollection()
+        var config = new ConfigurationBuilder().AddInMemoryCollection(await BenchDatabases.SettingsAsync(provider, dir)).Build();
+        var collection = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
             .AddIncubatorData(config)
             .AddIncubatorProjects()
             .AddIncubatorJobs(config, runWorker: false)
-            .AddIncubatorReview(config)
-            .BuildServiceProvider();
+            .AddIncubatorReview(config);
+        configure?.Invoke(collection, config);
+        var services = collection.BuildServiceProvider();
         try
         {
             await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(ct);
