@@ -27,6 +27,7 @@ public sealed class IncubatorDbContext(DbContextOptions<IncubatorDbContext> opti
     public DbSet<Incubator.Domain.Review.SpotCheck> SpotChecks => Set<Incubator.Domain.Review.SpotCheck>();
     public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
+    public DbSet<LlmConnectionTest> LlmConnectionTests => Set<LlmConnectionTest>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
     public DbSet<ReviewPolicy> ReviewPolicies => Set<ReviewPolicy>();
     public DbSet<ReviewLease> ReviewLeases => Set<ReviewLease>();

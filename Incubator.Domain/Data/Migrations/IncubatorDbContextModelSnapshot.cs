@@ -307,123 +307,6 @@ namespace Incubator.Domain.Data.Migrations
                     b.ToTable("GoldSets");
                 });
 
-            modelBuilder.Entity("Incubator.Domain.Generation.Candidate", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid?>("AcceptedBySpotCheckId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("EditedText")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("InConflict")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("IsAmbiguous")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Label")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid?>("MiningRunId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("MiningScore")
-                        .HasColumnType("REAL");
-
-                    b.Property<string>("NormalizedText")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("OriginalLabel")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("RejectionReason")
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ReviewReason")
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("ReviewedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("ReviewedById")
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Round")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<Guid?>("RunId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Source")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Stage")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("TaskId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("TaskVersionNumber")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Text")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("Uncertainty")
-                        .HasColumnType("REAL");
-
-                    b.Property<long>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ProjectId");
-
-                    b.HasIndex("MiningRunId", "CreatedAt");
-
-                    b.HasIndex("RunId", "Stage");
-
-                    b.HasIndex("TaskId", "CreatedAt");
-
-                    b.HasIndex("TaskId", "NormalizedText");
-
-                    b.HasIndex("TaskId", "Uncertainty");
-
-                    b.HasIndex("TaskId", "Label", "CreatedAt");
-
-                    b.HasIndex("TaskId", "Status", "CreatedAt");
-
-                    b.ToTable("Candidates");
-                });
-
             modelBuilder.Entity("Incubator.Domain.Generation.GenerationRun", b =>
                 {
                     b.Property<Guid>("Id")
@@ -476,6 +359,10 @@ namespace Incubator.Domain.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("OutputTokens")
                         .HasColumnType("INTEGER");
 
@@ -494,9 +381,15 @@ namespace Incubator.Domain.Data.Migrations
                     b.Property<int>("Seed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ShortfallJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("StopReason")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Surplus")
+                        .HasColumnType("INTEGER");
 
                     b.Property<Guid>("TaskId")
                         .HasColumnType("TEXT");
@@ -605,6 +498,10 @@ namespace Incubator.Domain.Data.Migrations
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("NoteJson")
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("PauseRequested")
                         .HasColumnType("INTEGER");
 
@@ -637,6 +534,9 @@ namespace Incubator.Domain.Data.Migrations
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WaitingSince")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
@@ -742,6 +642,30 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("ProjectId");
 
                     b.ToTable("LlmConnections");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Llm.LlmConnectionTest", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Ok")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConnectionId");
+
+                    b.ToTable("LlmConnectionTests");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
@@ -1096,6 +1020,9 @@ namespace Incubator.Domain.Data.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("DefaultConnectionId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -1138,6 +1065,128 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("ProjectMembers");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.Candidate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("AcceptedBySpotCheckId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EditedText")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("InConflict")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsAmbiguous")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("MiningRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("MiningScore")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("NormalizedText")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OriginalLabel")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectionReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReviewReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReviewedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReviewedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Round")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SpreadRank")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TaskVersionNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Uncertainty")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId");
+
+                    b.HasIndex("MiningRunId", "CreatedAt");
+
+                    b.HasIndex("RunId", "Stage");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.HasIndex("TaskId", "NormalizedText");
+
+                    b.HasIndex("TaskId", "Uncertainty");
+
+                    b.HasIndex("TaskId", "Label", "CreatedAt");
+
+                    b.HasIndex("TaskId", "Status", "CreatedAt");
+
+                    b.HasIndex("TaskId", "Stage", "SpreadRank", "Label");
+
+                    b.ToTable("Candidates");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewEvent", b =>
@@ -1824,31 +1873,6 @@ namespace Incubator.Domain.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Incubator.Domain.Generation.Candidate", b =>
-                {
-                    b.HasOne("Incubator.Domain.Mining.MiningRun", null)
-                        .WithMany()
-                        .HasForeignKey("MiningRunId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
-                    b.HasOne("Incubator.Domain.Projects.Project", null)
-                        .WithMany()
-                        .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("Incubator.Domain.Generation.GenerationRun", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
-                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
-                        .WithMany()
-                        .HasForeignKey("TaskId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Incubator.Domain.Generation.GenerationRun", b =>
                 {
                     b.HasOne("Incubator.Domain.Projects.Project", null)
@@ -1992,9 +2016,34 @@ namespace Incubator.Domain.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Review.Candidate", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.MiningRun", null)
+                        .WithMany()
+                        .HasForeignKey("MiningRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Generation.GenerationRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Incubator.Domain.Review.ReviewEvent", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -2009,7 +2058,7 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewLease", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -2033,7 +2082,7 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewVote", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -2051,7 +2100,7 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Review.SpotCheckItem", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
