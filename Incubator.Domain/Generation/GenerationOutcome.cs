@@ -110,7 +110,7 @@ public static class RunNotes
 
     /// <summary>The endpoint stopped answering mid-run: what it said last and how long the run keeps trying.</summary>
     public static JobNote Waiting(string lastError, TimeSpan limit) =>
-        new("Run.Waiting", $"Waiting for the endpoint: {lastError} Retrying with back-off for up to {Minutes(limit)} min, then the run fails.", lastError, Minutes(limit));
+        new JobNote("Run.Waiting", $"Waiting for the endpoint: {lastError} Retrying with back-off for up to {Minutes(limit)} min, then the run fails.", lastError, Minutes(limit));
 
     private static string Minutes(TimeSpan t) => Math.Max(1, Math.Ceiling(t.TotalMinutes)).ToString(CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Incubator.Domain.Jobs;
 
@@ -7,12 +8,32 @@ namespace Incubator.Domain.Jobs;
 /// <see cref="Args"/>) and the English sentence the API, the job log and the command line show. Arguments are data
 /// (label names, counts, the provider's own error text), never English prose, so both languages can say the whole
 /// sentence (docs/decisions/0020-truthful-outcomes.md).</summary>
-public sealed record JobNote(string Code, string Message, IReadOnlyList<string> Args)
+public sealed record JobNote
 {
+    [JsonConstructor]
+    public JobNote(string code, string message, IReadOnlyList<string> args)
+    {
+        Code = code ?? throw new ArgumentNullException(nameof(code));
+        Message = message ?? "";
+        Args = args ?? [];
+    }
+
+    /// <summary>Arguments are written in the invariant culture (numbers without group separators).</summary>
     public JobNote(string code, string message, params object[] args)
         : this(code, message, (IReadOnlyList<string>)args.Select(a => Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToArray())
     {
     }
+
+    public string Code { get; }
+
+    public string Message { get; }
+
+    public IReadOnlyList<string> Args { get; }
+
+    /// <summary>Two notes are the same sentence with the same data (the arguments compared by value).</summary>
+    public bool Equals(JobNote? other) => other is not null && Code == other.Code && Message == other.Message && Args.SequenceEqual(other.Args);
+
+    public override int GetHashCode() => HashCode.Combine(Code, Message, Args.Count);
 
     internal string ToJson() => JsonSerializer.Serialize(this, JobContext.JsonOptions);
 

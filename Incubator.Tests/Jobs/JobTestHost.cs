@@ -187,7 +187,8 @@ internal sealed class JobTestHost : IAsyncDisposable
         await Poll.UntilAsync(async () =>
         {
             log = await GetLogAsync(id);
-            return log.Any(l => l.Message is "Job succeeded." or "Job cancelled." || l.Message.StartsWith("Job failed", StringComparison.Ordinal));
+            return log.Any(l => l.Message is "Job succeeded." or "Job cancelled." || l.Message.StartsWith("Job failed", StringComparison.Ordinal)
+                || l.Message.StartsWith("Job stopped short", StringComparison.Ordinal));
         }, timeout ?? TimeSpan.FromSeconds(30), () => Task.FromResult($"job {id} has no closing log line; log:\n{FormatLog(log)}"));
         return log;
     }
