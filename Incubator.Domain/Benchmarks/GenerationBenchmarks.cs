@@ -321,7 +321,7 @@ internal sealed class PublishingObserver(IRunEvents events, Guid projectId, Guid
 
     public Task ProgressAsync(GenerationProgress p) =>
         PublishAsync(new RunProgress(projectId, runId, p.Round, p.Pool, p.Selected, p.Target, p.InputTokens, p.OutputTokens, p.Cost,
-            p.Calls, p.AcceptedPerSecond, p.Goal, p.UsefulPerSecond, p.Missing));
+            p.Calls, p.AcceptedPerSecond, p.Goal, p.UsefulPerSecond, p.Missing, Fraction: p.Fraction));
 
     private Task PublishAsync(RunEvent e)
     {

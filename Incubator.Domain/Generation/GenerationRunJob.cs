@@ -93,7 +93,7 @@ public sealed class GenerationRunJob(
         {
             LastFraction = Math.Clamp(p.Fraction, 0, 1);
             await events.PublishAsync(new RunProgress(run.ProjectId, run.Id, p.Round, p.Pool, p.Selected, p.Target, p.InputTokens, p.OutputTokens,
-                p.Cost, p.Calls, p.AcceptedPerSecond, p.Goal, p.UsefulPerSecond, p.Missing, run.TaskId));
+                p.Cost, p.Calls, p.AcceptedPerSecond, p.Goal, p.UsefulPerSecond, p.Missing, run.TaskId, LastFraction));
             // The job row is for the Jobs page and restarts; once a second is plenty.
             if (time.GetElapsedTime(_lastCommit) >= TimeSpan.FromSeconds(1) || _lastCommit == 0)
             {

@@ -114,6 +114,7 @@ public sealed partial class LocalizationTests
     {
         var keys = Enum.GetNames<ProjectRole>().Select(r => "Role." + r)
             .Concat(Enum.GetNames<JobState>().Select(s => "JobState." + s))
+            .Concat(Enum.GetNames<ShortReason>().Select(s => "ShortReason." + s))
             .Concat(typeof(ActivityKinds).GetFields().Where(f => f.IsLiteral).Select(f => "Activity." + (string)f.GetValue(null)!))
             .Concat(typeof(Incubator.Domain.Llm.LlmActivityKinds).GetFields().Select(f => "Activity." + (string)f.GetValue(null)!))
             .Concat(Incubator.Web.Extensions.UiLocalizationExtensions.SupportedCultures.Select(c => "Language." + c));

@@ -50,11 +50,12 @@ public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, s
 
 /// <summary>A generation run's counters: pool and selected per label, tokens, cost, rate. <c>Goal</c> is each label's pool
 /// target while it is filling (0 once selected); <c>UsefulPerSecond</c> the recent rate of samples that joined an open
-/// pool and <c>Missing</c> what the open pools still need — together, the time left.</summary>
+/// pool and <c>Missing</c> what the open pools still need — together, the time left. <c>Fraction</c> is the run's
+/// progress (0..1), the same number its job shows.</summary>
 public sealed record RunProgress(
     Guid ProjectId, Guid RunId, int Round, IReadOnlyDictionary<string, int> Pool, IReadOnlyDictionary<string, int> Selected, int Target,
     long InputTokens, long OutputTokens, decimal Cost, int Calls, double AcceptedPerSecond,
-    IReadOnlyDictionary<string, int>? Goal = null, double UsefulPerSecond = 0, int Missing = 0, Guid? TaskId = null) : RunEvent(ProjectId)
+    IReadOnlyDictionary<string, int>? Goal = null, double UsefulPerSecond = 0, int Missing = 0, Guid? TaskId = null, double Fraction = 0) : RunEvent(ProjectId)
 {
     /// <summary>Each carries the run's whole counters, so the latest says everything the earlier ones did.</summary>
     public override Guid? LatestWinsKey() => RunId;
