@@ -15,6 +15,9 @@ public static class GenerationServiceCollectionExtensions
         services.AddSingleton<GenerationEngine>();
         services.AddSingleton<GenerationService>();
         services.AddJobHandler<GenerationRunJob>(GenerationRunJob.KindName);
+        // A review use case, registered here because it needs the embedders (as the engine does) and the review slice's
+        // registration does not: it tops up short labels from the runs' reserve.
+        services.AddSingleton<Review.TopUpFromReserve>();
         return services;
     }
 }

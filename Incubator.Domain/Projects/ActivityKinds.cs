@@ -17,6 +17,7 @@ public static class ActivityKinds
     public const string JobCompleted = "job.completed";
     public const string JobStoppedShort = "job.stoppedshort";
     public const string JobFailed = "job.failed";
+    public const string ReserveToppedUp = "review.toppedup";
     public const string TaskCreated = "task.created";
     public const string TaskSaved = "task.saved";
     public const string TeamDemonstrationsOn = "project.teamdemos.on";
