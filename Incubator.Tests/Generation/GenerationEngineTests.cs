@@ -216,14 +216,7 @@ public sealed class GenerationEngineTests
 
     // ---- proportional generation (docs/decisions/0021-proportional-generation.md) ---------------------------------
 
-    /// <summary>The keys a request asked for, read back from the prompt's output contract.</summary>
-    private static string[] AskedLabels(LlmRequest r, string[] labels)
-    {
-        if (r.System.Contains("ONE label only", StringComparison.Ordinal))
-            return labels.Where(l => r.System.Contains($"with the single key \"{l}\"", StringComparison.Ordinal)).ToArray();
-        var line = r.System.Split('\n').Single(x => x.Contains("Its keys are exactly these", StringComparison.Ordinal));
-        return labels.Where(l => line.Contains($"\"{l}\"", StringComparison.Ordinal)).ToArray();
-    }
+    private static string[] AskedLabels(LlmRequest r, string[] labels) => [.. Incubator.Tests.Fakes.FakeOpenAiServer.AskedLabels(r.System, labels)];
 
     [Fact]
     public async Task Once_a_label_is_full_later_calls_stop_asking_for_it_and_nothing_beyond_its_pool_is_kept()
