@@ -285,10 +285,12 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     /// holding exactly the labels asked for, <paramref name="sentence"/>(n, label index) for answer n — except that
     /// <paramref name="scarce"/> is only ever written in <paramref name="scarceWays"/> ways (the label a model has few
     /// ideas for). Streams when the request asks for a stream.</summary>
+    /// <param name="firstAnswer">The number of the first answer: a writer for a restarted server continues where the
+    /// old one stopped, as a model does not start over.</param>
     public static Func<RecordedRequest, FakeReply> LabelWriter(IReadOnlyList<string> labels, Func<int, int, string> sentence, string? scarce = null,
-        int scarceWays = 0, TimeSpan delay = default, int promptTokens = 11, int completionTokens = 7)
+        int scarceWays = 0, TimeSpan delay = default, int promptTokens = 11, int completionTokens = 7, int firstAnswer = 1)
     {
-        var answers = 0;
+        var answers = firstAnswer - 1;
         return request =>
         {
             var n = Interlocked.Increment(ref answers);

@@ -16,14 +16,14 @@ internal static class GenerateVerb
 {
     public const string Usage =
         "generate --task task.json --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] --per-label N "
-        + "[--oversample F] [--concurrency C] [--budget-tokens T] [--endpoint-wait SECONDS] --out samples.tsv [--json]";
+        + "[--oversample F] [--concurrency C] [--budget-tokens T] [--endpoint-wait SECONDS] [--max-attempts N] --out samples.tsv [--json]";
 
     /// <summary>Exit codes, the same outcome the portal's job would have (docs/decisions/0020-truthful-outcomes.md):
     /// 0 completed, 1 stopped short, 2 bad arguments, 3 failed.</summary>
     public const int Completed = 0, StoppedShort = 1, Failed = 3;
 
     private sealed record Options(string Task, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int PerLabel, double Oversample,
-        int Concurrency, long? BudgetTokens, TimeSpan EndpointWait, string Out, bool Json);
+        int Concurrency, long? BudgetTokens, TimeSpan EndpointWait, int? MaxAttempts, string Out, bool Json);
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -39,7 +39,7 @@ internal static class GenerateVerb
         using var host = builder.Build();
 
         var profile = new LlmProfile(null, "command line", o.Provider, o.Endpoint, o.Model, o.ApiKey, 0.9, 1024, o.Concurrency, null, 0, 0);
-        var client = host.Services.GetRequiredService<LlmClientFactory>().Create(profile);
+        var client = host.Services.GetRequiredService<LlmClientFactory>().Create(profile, o.MaxAttempts);
         var engine = host.Services.GetRequiredService<GenerationEngine>();
         var store = new MemoryGenerationStore();
         var clock = Stopwatch.StartNew();
@@ -86,7 +86,8 @@ internal static class GenerateVerb
 
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "endpoint-wait", "out"], flags: ["json"]);
+        var o = CliArgs.Parse(args, Usage, ["task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "endpoint-wait",
+            "max-attempts", "out"], flags: ["json"]);
         var endpoint = o.Required("endpoint");
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
@@ -112,6 +113,6 @@ internal static class GenerateVerb
         // The rows are written after the run: a bad --out found only then would throw away samples already paid for.
         var output = o.Output();
         return new Options(o.Required("task"), endpoint, o.Required("model"), provider, apiKey, o.Int("per-label", 1, GenerationService.MaxPerLabel),
-            oversample, o.Int("concurrency", 1, 64, 4), budget, wait, output, o.Flag("json"));
+            oversample, o.Int("concurrency", 1, 64, 4), budget, wait, o.Has("max-attempts") ? o.Int("max-attempts", 1, 10) : null, output, o.Flag("json"));
     }
 }
