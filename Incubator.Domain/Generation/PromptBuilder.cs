@@ -216,6 +216,18 @@ public static class PromptBuilder
         sb.AppendLine();
     }
 
+    /// <summary>The labels a prompt built here asks for, read back from its system message (what a model following it
+    /// writes): the keys of the output contract, or the single label of a one-label prompt. For fakes that answer like a
+    /// model would.</summary>
+    internal static IReadOnlyList<string> AskedLabels(string system, IReadOnlyList<string> labels)
+    {
+        var line = system.Split('\n').FirstOrDefault(l => l.Contains("Its keys are exactly these", StringComparison.Ordinal)
+            || l.Contains("ONE label only", StringComparison.Ordinal)) ?? "";
+        if (line.Contains("ONE label only", StringComparison.Ordinal))
+            return labels.Where(l => line.Contains($"with the single key {Quote(l)}", StringComparison.Ordinal)).ToList();
+        return labels.Where(l => line.Contains(Quote(l), StringComparison.Ordinal)).ToList();
+    }
+
     internal static string? LengthRequirement(TaskPreferences p)
     {
         var chars = TaskSpecValidator.CountsCharacters(p.Language);

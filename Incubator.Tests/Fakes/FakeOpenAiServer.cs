@@ -272,14 +272,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     }
 
     /// <summary><see cref="AskedLabels(RecordedRequest, IReadOnlyList{string})"/> from the system message itself.</summary>
-    public static IReadOnlyList<string> AskedLabels(string system, IReadOnlyList<string> labels)
-    {
-        var line = system.Split('\n').FirstOrDefault(l => l.Contains("Its keys are exactly these", StringComparison.Ordinal)
-            || l.Contains("ONE label only", StringComparison.Ordinal)) ?? "";
-        if (line.Contains("ONE label only", StringComparison.Ordinal))
-            return labels.Where(l => line.Contains($"with the single key {JsonSerializer.Serialize(l, Relaxed)}", StringComparison.Ordinal)).ToList();
-        return labels.Where(l => line.Contains(JsonSerializer.Serialize(l, Relaxed), StringComparison.Ordinal)).ToList();
-    }
+    public static IReadOnlyList<string> AskedLabels(string system, IReadOnlyList<string> labels) =>
+        Incubator.Domain.Generation.PromptBuilder.AskedLabels(system, labels);
 
     /// <summary>A responder that behaves like a model following the generation prompt: it answers with one JSON object
     /// holding exactly the labels asked for, <paramref name="sentence"/>(n, label index) for answer n — except that
