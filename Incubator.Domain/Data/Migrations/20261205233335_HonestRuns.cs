@@ -76,6 +76,12 @@ namespace Incubator.Domain.Data.Migrations
                 name: "IX_Candidates_TaskId_Stage_SpreadRank_Label",
                 table: "Candidates",
                 columns: new[] { "TaskId", "Stage", "SpreadRank", "Label" });
+
+            // Data: what existed before (docs/decisions/0020, 0022); the statements live in HonestRunsBackfill, where a
+            // test runs them.
+            migrationBuilder.Sql(HonestRunsBackfill.SpreadRanks);
+            migrationBuilder.Sql(HonestRunsBackfill.RunOutcomes);
+            migrationBuilder.Sql(HonestRunsBackfill.StoppedShortJobs);
         }
 
         /// <inheritdoc />
