@@ -186,6 +186,35 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
         if (code is not null) await Expect(runRow.Locator("[data-testid=run-row-note]")).ToHaveAttributeAsync("data-code", code);
     }
 
+    /// <summary>A fake that writes like a model following the prompt, slowly enough to be killed mid-run.</summary>
+    private static async Task<FakeOpenAiServer> SlowFakeAsync()
+    {
+        var fake = await FakeOpenAiServer.StartAsync();
+        fake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, Say, delay: TimeSpan.FromMilliseconds(150));
+        return fake;
+    }
+
+    /// <summary>Stops the fake (its port refuses connections from then on) once it has had <paramref name="calls"/> calls.</summary>
+    private static async Task KillAfterAsync(FakeOpenAiServer fake, int calls)
+    {
+        await Poll.UntilAsync(() => Task.FromResult(fake.ChatRequests.Count >= calls), TimeSpan.FromSeconds(60), () => Task.FromResult($"{fake.ChatRequests.Count} calls"));
+        await fake.DisposeAsync();
+    }
+
+    /// <summary>A run whose endpoint is killed after a few answers, until its job says it is waiting.</summary>
+    private async Task<(Guid TaskId, RunSummary Run, JobView Waiting, int Port)> RunUntilKilledAsync(string name)
+    {
+        var fake = await SlowFakeAsync();
+        var port = fake.BaseUrl.Port;
+        var (taskId, connectionId) = await ArrangeAsync(name, fake.OpenAIEndpoint);
+        var run = await StartAsync(taskId, connectionId, perLabel: 4);
+        await KillAfterAsync(fake, 4);
+        var waiting = await WaitForAsync(run.JobId!.Value, j => j.Waiting || j.State != JobState.Running, "waiting");
+        Assert.True(waiting.Waiting, waiting.ToString());
+        Assert.Equal("Run.Waiting", waiting.Note!.Code);
+        return (taskId, run, waiting, port);
+    }
+
     private async Task FeedSaysAsync(string kind, string name)
     {
         var overview = await _p.Portal.InScopeAsync(sp => sp.GetRequiredService<ProjectService>().GetOverviewAsync(_p.OwnerId, _p.ProjectId, 200));
@@ -230,18 +259,7 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
     public async Task An_endpoint_killed_mid_run_makes_the_run_wait_and_it_completes_by_itself_when_the_endpoint_is_back()
     {
         const string name = "comes back";
-        var fake = await FakeOpenAiServer.StartAsync();
-        var port = fake.BaseUrl.Port;
-        fake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, Say, delay: TimeSpan.FromMilliseconds(150));
-        var (taskId, connectionId) = await ArrangeAsync(name, fake.OpenAIEndpoint);
-
-        var run = await StartAsync(taskId, connectionId, perLabel: 4);
-        await Poll.UntilAsync(() => Task.FromResult(fake.ChatRequests.Count >= 4), TimeSpan.FromSeconds(60), () => Task.FromResult("no calls"));
-        await fake.DisposeAsync();
-
-        var waiting = await WaitForAsync(run.JobId!.Value, j => j.Waiting || j.State != JobState.Running, "waiting");
-        Assert.True(waiting.Waiting, waiting.ToString());
-        Assert.Equal("Run.Waiting", waiting.Note!.Code);
+        var (taskId, run, _, port) = await RunUntilKilledAsync(name);
         Assert.True((await RunAsync(run.Id)).Waiting);
         await PagesSayAsync(name, taskId, run.Id, "Waiting", null);
 
@@ -260,12 +278,10 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
         await FeedSaysAsync(ActivityKinds.JobCompleted, name);
 
         // The command line waits and resumes the same way.
-        var cliFake = await FakeOpenAiServer.StartAsync();
+        var cliFake = await SlowFakeAsync();
         var cliPort = cliFake.BaseUrl.Port;
-        cliFake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, Say, delay: TimeSpan.FromMilliseconds(150));
         var cli = CliAsync(name, cliFake.OpenAIEndpoint, 4);
-        await Poll.UntilAsync(() => Task.FromResult(cliFake.ChatRequests.Count >= 3), TimeSpan.FromSeconds(60), () => Task.FromResult("no CLI calls"));
-        await cliFake.DisposeAsync();
+        await KillAfterAsync(cliFake, 4);
         await Task.Delay(TimeSpan.FromSeconds(1));
         await using var cliBack = await FakeOpenAiServer.StartAsync(cliPort);
         cliBack.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, Say, firstAnswer: 100);
@@ -278,15 +294,7 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
     public async Task An_endpoint_killed_for_longer_than_the_run_waits_fails_the_run_with_the_reason()
     {
         const string name = "stays away";
-        var fake = await FakeOpenAiServer.StartAsync();
-        fake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, Say, delay: TimeSpan.FromMilliseconds(150));
-        var (taskId, connectionId) = await ArrangeAsync(name, fake.OpenAIEndpoint);
-
-        var run = await StartAsync(taskId, connectionId, perLabel: 4);
-        await Poll.UntilAsync(() => Task.FromResult(fake.ChatRequests.Count >= 3), TimeSpan.FromSeconds(60), () => Task.FromResult("no calls"));
-        await fake.DisposeAsync();
-        var waiting = await WaitForAsync(run.JobId!.Value, j => j.Waiting || j.State != JobState.Running, "waiting");
-        Assert.True(waiting.Waiting, waiting.ToString());
+        var (taskId, run, waiting, _) = await RunUntilKilledAsync(name);
 
         var done = await WaitForAsync(run.JobId!.Value, j => j.State != JobState.Running, "finished", RunOutcomePortal.EndpointWait * 10);
         Assert.Equal(JobState.Failed, done.State);
@@ -301,11 +309,9 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
         await PagesSayAsync(name, taskId, run.Id, "Failed", "Run.Failed.Gone");
         await FeedSaysAsync(ActivityKinds.JobFailed, name);
 
-        var cliFake = await FakeOpenAiServer.StartAsync();
-        cliFake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, Say, delay: TimeSpan.FromMilliseconds(150));
+        var cliFake = await SlowFakeAsync();
         var cli = CliAsync(name, cliFake.OpenAIEndpoint, 4, "--endpoint-wait", "2");
-        await Poll.UntilAsync(() => Task.FromResult(cliFake.ChatRequests.Count >= 3), TimeSpan.FromSeconds(60), () => Task.FromResult("no CLI calls"));
-        await cliFake.DisposeAsync();
+        await KillAfterAsync(cliFake, 4);
         var (code, json) = await cli;
         Assert.Equal((ExitCodeOf(done.State), "Run.Failed.Gone"), (code, json.GetProperty("note").GetProperty("code").GetString()));
     }

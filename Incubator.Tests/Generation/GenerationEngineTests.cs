@@ -216,6 +216,11 @@ public sealed class GenerationEngineTests
 
     // ---- proportional generation (docs/decisions/0021-proportional-generation.md) ---------------------------------
 
+    /// <summary>A run of the engine on <paramref name="labels"/> into a memory store (or <paramref name="store"/>).</summary>
+    private static Task<GenerationSummary> RunAsync(string[] labels, ILlmClient client, GenerationSettings settings, IGenerationStore? store = null,
+        IGenerationObserver? observer = null) =>
+        Engine().RunAsync(Spec(labels), client, Profile, settings, store ?? new MemoryGenerationStore(), observer ?? NullGenerationObserver.Instance, CancellationToken.None);
+
     private static string[] AskedLabels(LlmRequest r, string[] labels) => [.. Incubator.Tests.Fakes.FakeOpenAiServer.AskedLabels(r.System, labels)];
 
     [Fact]
@@ -231,8 +236,7 @@ public sealed class GenerationEngineTests
             return "{" + string.Join(", ", written.Select(l => $"\"{l}\": \"{FakeSamples.Sentence(n, Array.IndexOf(labels, l))}\"")) + "}";
         });
         var store = new MemoryGenerationStore();
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 4, Oversample: 2, Concurrency: 1) { StallAfter = 20 }, store,
-            NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 4, Oversample: 2, Concurrency: 1) { StallAfter = 20 }, store);
 
         Assert.Equal(RunOutcome.Completed, summary.Outcome);
         var asked = client.Requests.Select(r => AskedLabels(r, labels)).ToList();
@@ -263,8 +267,7 @@ public sealed class GenerationEngineTests
         var client = new ScriptedLlmClient((n, r) => AskedLabels(r, labels).Contains("配送") && n % 2 == 0 ? FakeSamples.Answer(n, labels)
             : $"{{\"請求\": \"{FakeSamples.Sentence(n, 0)}\"}}");
         var store = new MemoryGenerationStore();
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 2, Oversample: 2, Concurrency: 1), store,
-            observer, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 2, Oversample: 2, Concurrency: 1), store, observer);
 
         Assert.Equal(RunOutcome.Completed, summary.Outcome);
         // The first report where 請求 shows 2 selected still has 配送 filling: selection did not wait for the other label.
@@ -289,8 +292,7 @@ public sealed class GenerationEngineTests
         // 配送 is written in three ways only; 請求 is always new.
         var client = new ScriptedLlmClient((n, r) => $"{{\"請求\": \"{FakeSamples.Sentence(n, 0)}\", \"配送\": \"{FakeSamples.Sentence(n % 3 + 1, 1)}\"}}");
         var store = new MemoryGenerationStore();
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 5, Oversample: 3, Concurrency: 1), store,
-            NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 5, Oversample: 3, Concurrency: 1), store);
 
         Assert.Equal((RunOutcome.StoppedShort, ShortReason.Repeats), (summary.Outcome, summary.End.Reason));
         Assert.Equal(new LabelShortfall("配送", 3, 5, ShortReason.Repeats), Assert.Single(summary.End.Shortfalls));
@@ -310,8 +312,7 @@ public sealed class GenerationEngineTests
         // 配送 has 4 ways: fewer than its pool target (2 × 3 = 6) but more than the 2 it needs.
         var client = new ScriptedLlmClient((n, r) => $"{{\"請求\": \"{FakeSamples.Sentence(n, 0)}\", \"配送\": \"{FakeSamples.Sentence(n % 4 + 1, 1)}\"}}");
         var store = new MemoryGenerationStore();
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 2, Oversample: 3, Concurrency: 1), store,
-            NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 2, Oversample: 3, Concurrency: 1), store);
 
         Assert.Equal(RunOutcome.Completed, summary.Outcome);
         Assert.Empty(summary.End.Shortfalls);
@@ -324,8 +325,7 @@ public sealed class GenerationEngineTests
     {
         string[] labels = ["請求", "配送"];
         var client = new ScriptedLlmClient((n, _) => "申し訳ありませんが、お手伝いできません。");
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 2, Oversample: 1, Concurrency: 2),
-            new MemoryGenerationStore(), NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 2, Oversample: 1, Concurrency: 2));
 
         Assert.Equal((RunOutcome.Failed, RunFailure.NoUsableOutput), (summary.Outcome, summary.End.Failure));
         Assert.Equal("Run.Failed.NoOutput", summary.End.Note!.Code);
@@ -339,15 +339,13 @@ public sealed class GenerationEngineTests
         string[] labels = ["請求", "配送"];
         var store = new MemoryGenerationStore();
         // The first run keeps one answer's samples; the second gets that same answer every time.
-        var first = await Engine().RunAsync(Spec(labels), new ScriptedLlmClient((_, _) => Distinct(1, labels)), Profile,
-            new GenerationSettings(PerLabel: 1, Oversample: 1, Concurrency: 1), store, NullGenerationObserver.Instance, CancellationToken.None);
+        var first = await RunAsync(labels, new ScriptedLlmClient((_, _) => Distinct(1, labels)), new GenerationSettings(PerLabel: 1, Oversample: 1, Concurrency: 1), store);
         Assert.Equal(RunOutcome.Completed, first.Outcome);
 
         var again = new MemoryGenerationStore();
         foreach (var c in store.Candidates) await again.AddCandidateAsync(c.Label, c.Text, TextNormalizer.Normalize(c.Text), 0, false, CancellationToken.None);
         var known = (await again.LoadAsync(CancellationToken.None)).Known.Count;
-        var summary = await Engine().RunAsync(Spec(labels), new ScriptedLlmClient((_, _) => Distinct(1, labels)), Profile,
-            new GenerationSettings(PerLabel: 3, Oversample: 1, Concurrency: 1), new DuplicateOnlyStore(again), NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, new ScriptedLlmClient((_, _) => Distinct(1, labels)), new GenerationSettings(PerLabel: 3, Oversample: 1, Concurrency: 1), new DuplicateOnlyStore(again));
 
         Assert.Equal(2, known);
         Assert.Equal((RunOutcome.StoppedShort, ShortReason.Repeats), (summary.Outcome, summary.End.Reason));
@@ -366,9 +364,8 @@ public sealed class GenerationEngineTests
         var client = new ScriptedLlmClient((n, _) => n is >= 3 and <= 5
             ? throw new LlmException("Could not reach the LLM endpoint after 5 attempt(s): Connection refused (127.0.0.1:9)")
             : Distinct(n, labels));
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile,
-            new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 2) { EndpointWait = TimeSpan.FromSeconds(4) }, new MemoryGenerationStore(), observer,
-            CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 2) { EndpointWait = TimeSpan.FromSeconds(4) },
+            observer: observer);
 
         Assert.Equal(RunOutcome.Completed, summary.Outcome);
         Assert.Equal(3, summary.FailedCalls);
@@ -388,9 +385,7 @@ public sealed class GenerationEngineTests
             ? throw new LlmException("The LLM endpoint answered 503 (ServiceUnavailable) after 5 attempts: overloaded", 503)
             : Distinct(n, labels));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile,
-            new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 1) { EndpointWait = TimeSpan.FromSeconds(1) }, new MemoryGenerationStore(),
-            NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 1) { EndpointWait = TimeSpan.FromSeconds(1) });
 
         Assert.Equal((RunOutcome.Failed, RunFailure.Unreachable, true), (summary.Outcome, summary.End.Failure, summary.End.Answered));
         Assert.Equal("Run.Failed.Gone", summary.End.Note!.Code);
@@ -406,8 +401,7 @@ public sealed class GenerationEngineTests
     {
         string[] labels = ["請求", "配送"];
         var client = new ScriptedLlmClient((n, _) => n >= 2 ? throw new LlmException("The LLM endpoint answered 401 (Unauthorized): Incorrect API key provided.", 401) : Distinct(n, labels));
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 1),
-            new MemoryGenerationStore(), NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 1));
 
         Assert.Equal((RunOutcome.Failed, RunFailure.AuthRefused), (summary.Outcome, summary.End.Failure));
         Assert.Equal(["The LLM endpoint answered 401 (Unauthorized): Incorrect API key provided."], summary.End.Note!.Args);
@@ -437,8 +431,7 @@ public sealed class GenerationEngineTests
     {
         string[] labels = ["請求", "配送"];
         var client = new ScriptedLlmClient((n, _) => Distinct(n, labels));
-        var summary = await Engine().RunAsync(Spec(labels), client, Profile, new GenerationSettings(PerLabel: 5, Oversample: 1, Concurrency: 2) { MaxCalls = 3 },
-            new MemoryGenerationStore(), NullGenerationObserver.Instance, CancellationToken.None);
+        var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 5, Oversample: 1, Concurrency: 2) { MaxCalls = 3 });
 
         Assert.Equal((RunOutcome.StoppedShort, ShortReason.Cap), (summary.Outcome, summary.End.Reason));
         Assert.Equal(3, client.Calls);

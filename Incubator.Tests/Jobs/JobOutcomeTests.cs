@@ -64,6 +64,14 @@ public sealed class JobOutcomeTests
         s.AddJobHandler<WaitingJob>(WaitingJob.KindName);
     });
 
+    /// <summary>Collects the project's job events until disposed.</summary>
+    private static IDisposable Watch(JobTestHost host, Guid projectId, ConcurrentQueue<JobChanged> seen) =>
+        host.Services.GetRequiredService<IRunEvents>().Subscribe(projectId, e =>
+        {
+            if (e is JobChanged c) seen.Enqueue(c);
+            return Task.CompletedTask;
+        });
+
     private static async Task<List<ActivityEntry>> ActivityAsync(JobTestHost host, Guid projectId)
     {
         await using var db = await host.Db.CreateDbContextAsync();
@@ -77,11 +85,7 @@ public sealed class JobOutcomeTests
         var projectId = await host.CreateProjectAsync();
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
         var seen = new ConcurrentQueue<JobChanged>();
-        using var sub = host.Services.GetRequiredService<IRunEvents>().Subscribe(projectId, e =>
-        {
-            if (e is JobChanged c) seen.Enqueue(c);
-            return Task.CompletedTask;
-        });
+        using var sub = Watch(host, projectId, seen);
         var job = await host.Queue.EnqueueInternalAsync(null, projectId, ShortJob.KindName, "short one", new { });
 
         await host.StartWorkerAsync();
@@ -129,11 +133,7 @@ public sealed class JobOutcomeTests
         await using var host = await HostAsync();
         var projectId = await host.CreateProjectAsync();
         var seen = new ConcurrentQueue<JobChanged>();
-        using var sub = host.Services.GetRequiredService<IRunEvents>().Subscribe(projectId, e =>
-        {
-            if (e is JobChanged c) seen.Enqueue(c);
-            return Task.CompletedTask;
-        });
+        using var sub = Watch(host, projectId, seen);
         var job = await host.Queue.EnqueueInternalAsync(null, projectId, WaitingJob.KindName, "waits", new { });
 
         await host.StartWorkerAsync();

@@ -155,6 +155,20 @@ internal sealed class JobTestHost : IAsyncDisposable
         return job;
     }
 
+    public async Task<Guid> AddCandidateAsync(Incubator.Domain.Review.Candidate candidate)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        db.Candidates.Add(candidate);
+        await db.SaveChangesAsync();
+        return candidate.Id;
+    }
+
+    public async Task<Incubator.Domain.Review.Candidate> GetCandidateAsync(Guid id)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        return await db.Candidates.AsNoTracking().SingleAsync(c => c.Id == id);
+    }
+
     public async Task<Job> GetJobAsync(Guid id)
     {
         await using var db = await Db.CreateDbContextAsync();

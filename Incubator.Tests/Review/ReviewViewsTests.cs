@@ -48,17 +48,10 @@ public sealed class ReviewViewsTests
                 Label = label, Text = text, NormalizedText = TextNormalizer.Normalize(text), Source = source, Stage = stage, Status = CandidateStatus.Pending,
                 SpreadRank = rank, CreatedAt = JobTestHost.UtcNowMs(),
             };
-            await using var db = await Host.Db.CreateDbContextAsync();
-            db.Candidates.Add(c);
-            await db.SaveChangesAsync();
-            return c.Id;
+            return await Host.AddCandidateAsync(c);
         }
 
-        public async Task<Candidate> GetAsync(Guid id)
-        {
-            await using var db = await Host.Db.CreateDbContextAsync();
-            return await db.Candidates.AsNoTracking().SingleAsync(c => c.Id == id);
-        }
+        public Task<Candidate> GetAsync(Guid id) => Host.GetCandidateAsync(id);
     }
 
     /// <summary>A task with one finished run asking for <paramref name="perLabel"/> per label.</summary>
