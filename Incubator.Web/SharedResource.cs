@@ -19,4 +19,16 @@ public static class LocalizerExtensions
     public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
+
+    /// <summary>What a job says about how it stands or ended ("JobNote.{Code}" with its arguments), falling back to the
+    /// domain's English sentence.</summary>
+    public static string JobNote(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobNote note)
+    {
+        var s = localizer["JobNote." + note.Code, note.Args.Cast<object>().ToArray()];
+        return s.ResourceNotFound ? note.Message : s.Value;
+    }
+
+    /// <summary>The state a person reads: "Waiting for the endpoint" while a running job waits, else the job state.</summary>
+    public static string JobStatus(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state, bool waiting) =>
+        waiting && state == Incubator.Domain.Jobs.JobState.Running ? localizer["Job.Waiting"] : localizer.JobState(state);
 }

@@ -30,6 +30,7 @@ internal static class BenchmarkCatalog
         new EventSubscribersBenchmark(),
         new EmbeddingRatioBenchmark(),
         new ConcurrencyBenchmark(),
+        new GenerationCallsBenchmark(),
         new ReviewQueueBenchmark(),
         new ReviewDecisionsBenchmark(),
         new Sst2MiningBenchmark(),

@@ -253,6 +253,49 @@ internal sealed class ConcurrencyBenchmark : IBenchmark
     }
 }
 
+/// <summary>What a run costs in LLM calls per selected sample, against the estimate shown before it starts
+/// (docs/decisions/0021-proportional-generation.md): a balanced task (every label written freely) and the same task with
+/// one scarce label (written in only a few ways, as a model with few ideas for "abbreviation" does). The fake model
+/// follows the prompt — it writes only the labels it is asked for — so calls and tokens are what proportional
+/// generation pays. The baseline is the estimate's expected calls per selected sample (expected calls ÷ labels × target).</summary>
+internal sealed class GenerationCallsBenchmark : IBenchmark
+{
+    private static readonly string[] Labels = ["billing", "outage", "account", "refund", "shipping", "abbreviation"];
+    private const int PerLabel = 30;
+    private const double Oversample = 3;
+    private const int Concurrency = 4;
+    private const int ScarceWays = 12;
+
+    public string Name => "generation.calls";
+
+    public string Description => $"LLM calls per selected sample vs the estimate, {Labels.Length} labels × {PerLabel} (oversample ×{Oversample}): balanced, and one label written only {ScarceWays} ways";
+
+    public async Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct)
+    {
+        var engine = GenerationBench.NgramEngine();
+        var spec = GenerationBench.SupportSpec(Labels);
+        var settings = new GenerationSettings(PerLabel, Oversample, Concurrency);
+        var estimate = engine.Estimate(spec, settings, GenerationBench.Profile);
+        var expectedPerSelected = estimate.Calls / (double)(Labels.Length * PerLabel);
+
+        async Task<BenchmarkRow> MeasureAsync(string metric, string? scarce, string aim)
+        {
+            var client = new InProcessFakeLlm(Labels, seed: 5, scarce: scarce, scarceWays: scarce is null ? 0 : ScarceWays, followPrompt: true);
+            var s = await engine.RunAsync(spec, client, GenerationBench.Profile, settings, new MemoryGenerationStore(), NullGenerationObserver.Instance, ct);
+            var shortfalls = s.End.Shortfalls.Count == 0 ? "none short" : "short: " + RunNotes.LabelList(s.End.Shortfalls);
+            return new BenchmarkRow(Name, metric, s.Calls / (double)Math.Max(1, s.Selected), "calls/sample", expectedPerSelected,
+                $"baseline: the estimate's expected calls per sample; {s.Calls} calls for {s.Selected} selected ({s.Outcome}, {shortfalls}); estimate {estimate.Calls} expected, "
+                + $"{estimate.WorstCalls} worst; {s.Surplus} samples not kept; {s.InputTokens + s.OutputTokens:N0} tokens; aim ratio ≤ {aim}");
+        }
+
+        return
+        [
+            await MeasureAsync("balanced: calls per selected sample", null, "1.5"),
+            await MeasureAsync($"one scarce label ({ScarceWays} ways): calls per selected sample", Labels[^1], "2.5"),
+        ];
+    }
+}
+
 /// <summary>Shared pieces of the generation benchmarks.</summary>
 internal static class GenerationBench
 {
@@ -321,7 +364,7 @@ internal sealed class PublishingObserver(IRunEvents events, Guid projectId, Guid
 
     public Task ProgressAsync(GenerationProgress p) =>
         PublishAsync(new RunProgress(projectId, runId, p.Round, p.Pool, p.Selected, p.Target, p.InputTokens, p.OutputTokens, p.Cost,
-            p.Calls, p.AcceptedPerSecond));
+            p.Calls, p.AcceptedPerSecond, p.Goal, p.UsefulPerSecond, p.Missing, Fraction: p.Fraction));
 
     private Task PublishAsync(RunEvent e)
     {

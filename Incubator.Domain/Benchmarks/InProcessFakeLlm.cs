@@ -26,12 +26,20 @@ internal sealed class InProcessFakeLlm : ILlmClient
     private readonly IReadOnlyList<string> _labels;
     private readonly TimeSpan _latency;
     private readonly int _seed;
+    private readonly string? _scarce;
+    private readonly int _scarceWays;
+    private readonly bool _followPrompt;
     private int _calls;
 
     /// <param name="labels">The label names every answer holds, in this order.</param>
     /// <param name="latency">Simulated time to first (and only) token; zero answers synchronously.</param>
     /// <param name="seed">Changes every generated sentence.</param>
-    public InProcessFakeLlm(IReadOnlyList<string> labels, TimeSpan latency = default, int seed = 1)
+    /// <param name="scarce">A label written in only <paramref name="scarceWays"/> different sentences (as a model that has
+    /// few ideas for it): after those, every sample for it repeats one.</param>
+    /// <param name="followPrompt">Write only the labels the prompt asks for (as a model following it does), instead of
+    /// every label every time.</param>
+    public InProcessFakeLlm(IReadOnlyList<string> labels, TimeSpan latency = default, int seed = 1, string? scarce = null, int scarceWays = 0,
+        bool followPrompt = false)
     {
         ArgumentNullException.ThrowIfNull(labels);
         if (labels.Count == 0) throw new ArgumentException("At least one label is needed.", nameof(labels));
@@ -39,6 +47,9 @@ internal sealed class InProcessFakeLlm : ILlmClient
         _labels = labels.ToArray();
         _latency = latency;
         _seed = seed;
+        _scarce = scarce;
+        _scarceWays = scarceWays;
+        _followPrompt = followPrompt;
     }
 
     /// <summary>Calls answered or in flight so far.</summary>
@@ -48,11 +59,16 @@ internal sealed class InProcessFakeLlm : ILlmClient
 
     public Task<LlmResponse> StreamAsync(LlmRequest request, Func<string, ValueTask> onText, CancellationToken ct) => RespondAsync(request, onText, ct);
 
-    /// <summary>The answer to call number <paramref name="call"/> (1-based): one JSON object, one sentence per label.</summary>
-    public string Answer(int call)
+    /// <summary>The answer to call number <paramref name="call"/> (1-based): one JSON object, one sentence per label
+    /// (per label asked for, when <paramref name="asked"/> is given).</summary>
+    public string Answer(int call, IReadOnlyCollection<string>? asked = null)
     {
         var sample = new Dictionary<string, string>(_labels.Count, StringComparer.Ordinal);
-        for (var i = 0; i < _labels.Count; i++) sample[_labels[i]] = Sentence(call, i);
+        for (var i = 0; i < _labels.Count; i++)
+        {
+            if (asked is not null && !asked.Contains(_labels[i])) continue;
+            sample[_labels[i]] = _labels[i] == _scarce && _scarceWays > 0 ? Sentence(call % _scarceWays + 1, i) : Sentence(call, i);
+        }
         return JsonSerializer.Serialize(sample, s_json);
     }
 
@@ -70,7 +86,7 @@ internal sealed class InProcessFakeLlm : ILlmClient
         var call = Interlocked.Increment(ref _calls);
         if (_latency > TimeSpan.Zero) await Task.Delay(_latency, ct);
         ct.ThrowIfCancellationRequested();
-        var text = Answer(call);
+        var text = Answer(call, _followPrompt ? PromptBuilder.AskedLabels(request.System ?? "", _labels).ToHashSet(StringComparer.Ordinal) : null);
         if (onText is not null) await onText(text);
         var usage = new LlmUsage(((request.System?.Length ?? 0) + (request.User?.Length ?? 0)) / 4, text.Length / 4, Estimated: true);
         return new LlmResponse(text, usage, "stop", false);

@@ -35,6 +35,7 @@ public abstract class IncubatorDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Incubator.Domain.Review.SpotCheck> SpotChecks => Set<Incubator.Domain.Review.SpotCheck>();
     public DbSet<Incubator.Domain.Review.SpotCheckItem> SpotCheckItems => Set<Incubator.Domain.Review.SpotCheckItem>();
     public DbSet<LlmConnection> LlmConnections => Set<LlmConnection>();
+    public DbSet<LlmConnectionTest> LlmConnectionTests => Set<LlmConnectionTest>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
     public DbSet<ReviewPolicy> ReviewPolicies => Set<ReviewPolicy>();
     public DbSet<ReviewLease> ReviewLeases => Set<ReviewLease>();

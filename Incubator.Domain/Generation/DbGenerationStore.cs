@@ -42,6 +42,7 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         return new GenerationState(fresh.Round, known, centres, feedback, fresh.InputTokens, fresh.OutputTokens, fresh.Cost, fresh.Calls)
         {
             TeamDemonstrations = await TeamDemonstrationsAsync(db, run.ProjectId, run.TaskId, ct),
+            FailedCalls = fresh.FailedCalls,
         };
     }
 
@@ -133,7 +134,7 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         await db.Candidates.Where(c => ids.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.IsAmbiguous, true), ct);
     }
 
-    public async Task<(long InputTokens, long OutputTokens, decimal Cost)> RecordCallAsync(LlmUsage usage, decimal cost, bool failed, CancellationToken ct)
+    public async Task<(long InputTokens, long OutputTokens, decimal Cost)> RecordCallAsync(LlmUsage usage, decimal cost, bool failed, int surplus, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var failedIncrement = failed ? 1 : 0;
@@ -149,23 +150,31 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         row.Cost += cost;
         row.Calls += 1;
         row.FailedCalls += failedIncrement;
+        row.Surplus += surplus;
         row.TokensEstimated |= estimated;
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return (row.InputTokens, row.OutputTokens, row.Cost);
     }
 
-    public async Task CompleteRoundAsync(int round, IReadOnlyDictionary<string, DiversitySelectionIds> selection, RoundStats stats, CancellationToken ct)
+    public async Task CompleteSelectionAsync(string label, DiversitySelectionIds selection, RoundStats stats, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.LockAsync(RunLock, run.Id, ct);
-        var selected = selection.Values.SelectMany(s => s.Selected).ToList();
-        var reserve = selection.Values.SelectMany(s => s.Reserve).ToList();
-        await db.Candidates.Where(c => selected.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Selected), ct);
+        // Ranks continue after what the label's main view already holds (earlier runs, mining, top-ups), in the order
+        // the selection made: the queue's default order spreads them over the labels.
+        var start = await db.Candidates.Where(c => c.TaskId == run.TaskId && c.Label == label && c.Stage == CandidateStage.Selected)
+            .MaxAsync(c => (int?)c.SpreadRank, ct) is { } max ? max + 1 : 0;
+        for (var i = 0; i < selection.Selected.Count; i++)
+        {
+            var (id, rank) = (selection.Selected[i], start + i);
+            await db.Candidates.Where(c => c.Id == id)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Selected).SetProperty(c => c.SpreadRank, rank), ct);
+        }
+        var reserve = selection.Reserve.ToList();
         await db.Candidates.Where(c => reserve.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Reserve), ct);
         var row = await db.GenerationRuns.SingleAsync(r => r.Id == run.Id, ct);
-        row.Round = round + 1;
         var history = string.IsNullOrEmpty(row.DiversityJson) ? [] : JsonSerializer.Deserialize<List<RoundStats>>(row.DiversityJson, Json) ?? [];
         history.Add(stats);
         row.DiversityJson = JsonSerializer.Serialize(history, Json);
@@ -173,11 +182,15 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         await tx.CommitAsync(ct);
     }
 
-    public async Task StopAsync(string reason, CancellationToken ct)
+    public async Task FinishAsync(RunEnd end, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var r = Truncate(reason, 1000);
-        await db.GenerationRuns.Where(x => x.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.StopReason, r), ct);
+        var reason = end.Note?.Message is { } m ? Truncate(m, 1000) : null;
+        var shortfalls = end.Shortfalls.Count == 0 ? null : JsonSerializer.Serialize(end.Shortfalls, Json);
+        await db.GenerationRuns.Where(x => x.Id == run.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(x => x.Outcome, end.Outcome)
+            .SetProperty(x => x.StopReason, reason)
+            .SetProperty(x => x.ShortfallJson, shortfalls), ct);
     }
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -26,8 +26,15 @@ public sealed class GenerationRun
     public decimal Cost { get; set; }
     public int Calls { get; set; }
     public int FailedCalls { get; set; }
-    /// <summary>Why the run stopped early (budget, guard), or null.</summary>
+    /// <summary>How the run ended (null while it has not): what its job's state says too.</summary>
+    public RunOutcome? Outcome { get; set; }
+    /// <summary>The English sentence of its end when it stopped short or failed (the job's note has the localisable
+    /// form), or null.</summary>
     public string? StopReason { get; set; }
+    /// <summary>The labels that ended short of the target, as JSON (<see cref="LabelShortfall"/> list), or null.</summary>
+    public string? ShortfallJson { get; set; }
+    /// <summary>Samples that arrived for labels whose pools were already full, and were therefore not kept.</summary>
+    public int Surplus { get; set; }
     /// <summary>Per-label diversity before and after selection, as JSON (see <see cref="RoundStats"/>).</summary>
     public string? DiversityJson { get; set; }
     public Guid? JobId { get; set; }

@@ -4,17 +4,22 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Tasks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Incubator.Domain.Generation;
 
 /// <summary>Runs a <see cref="GenerationRun"/> as a durable job. Resumable by construction: the store reloads what the
-/// run already has, so a restart (or a resume after pause) only generates the shortfall.</summary>
+/// run already has, so a restart (or a resume after pause) only generates the shortfall. The job ends the way the run
+/// did (docs/decisions/0020-truthful-outcomes.md): Succeeded when every label met its target, StoppedShort with the
+/// labels and the reason, Failed with why — after a fresh connection test when the endpoint never answered.</summary>
 public sealed class GenerationRunJob(
     IDbContextFactory<IncubatorDbContext> dbFactory,
     LlmConnectionService connections,
     LlmClientFactory clients,
+    ConnectionTester tester,
     GenerationEngine engine,
     IRunEvents events,
+    IOptions<GenerationOptions> options,
     TimeProvider time) : IJobHandler
 {
     public const string KindName = "generation.run";
@@ -37,19 +42,42 @@ public sealed class GenerationRunJob(
         var profile = await connections.GetProfileForSystemAsync(run.ConnectionId, context.CancellationToken);
         var client = clients.Create(profile);
         var settings = new GenerationSettings(run.PerLabelTarget, run.Oversample, Math.Clamp(run.Concurrency, 1, profile.MaxConcurrency),
-            run.BudgetTokens, run.BudgetMoney, run.Seed);
-        await context.LogAsync($"Generating {run.PerLabelTarget} per label for {spec.Labels.Count} labels with {profile.Name} ({profile.Model}), oversampling ×{run.Oversample:0.##}, concurrency {settings.Concurrency}.");
-        var observer = new Observer(context, events, run, spec.Labels.Count, time);
+            run.BudgetTokens, run.BudgetMoney, run.Seed) { EndpointWait = options.Value.EndpointWait };
+        await context.LogAsync($"Generating {run.PerLabelTarget} per label for {spec.Labels.Count} labels with {profile.Name} ({profile.Model}), oversampling ×{run.Oversample:0.##}, concurrency {settings.Concurrency}"
+            + (run.BudgetTokens is { } bt ? $", budget {bt:N0} tokens" : "") + (run.BudgetMoney is { } bm ? $", budget {bm:0.####}" : "") + ".");
+        var observer = new Observer(context, events, run, time);
         var summary = await engine.RunAsync(spec, client, profile, settings, new DbGenerationStore(dbFactory, run, time), observer, context.CancellationToken);
         var rejected = string.Join(", ", summary.RejectedByReason.OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value}"));
-        await context.CommitAsync(summary.StopReason is null ? 1 : observer.LastFraction,
-            summary.StopReason ?? $"Done: {summary.Selected} selected, {summary.Reserve} in reserve.",
-            log: $"Accepted {summary.Accepted} (selected {summary.Selected}, reserve {summary.Reserve}); rejected: {(rejected.Length == 0 ? "none" : rejected)}; "
-                 + $"tokens {summary.InputTokens:N0} in / {summary.OutputTokens:N0} out; cost {summary.Cost:0.####}; {summary.Calls} calls ({summary.FailedCalls} failed)."
-                 + (summary.StopReason is null ? "" : $" Stopped: {summary.StopReason}"));
+        var log = $"Accepted {summary.Accepted} (selected {summary.Selected}, reserve {summary.Reserve}, {summary.Surplus} more not kept: their labels were full); "
+                  + $"rejected: {(rejected.Length == 0 ? "none" : rejected)}; tokens {summary.InputTokens:N0} in / {summary.OutputTokens:N0} out; cost {summary.Cost:0.####}; "
+                  + $"{summary.Calls} calls ({summary.FailedCalls} failed).";
+        var end = summary.End;
+        switch (end.Outcome)
+        {
+            case RunOutcome.Completed:
+                await context.CommitAsync(1, $"Done: {summary.Selected} selected, {summary.Reserve} in reserve.", log: log);
+                return;
+            case RunOutcome.StoppedShort:
+                await context.CommitAsync(observer.LastFraction, end.Note!.Message, log: log);
+                context.StopShort(end.Note!);
+                return;
+            default:
+                var note = end.Note!;
+                if (end is { Failure: RunFailure.Unreachable, Answered: false })
+                {
+                    // Never one answer: what does the connection test say right now? It tells "wrong address" from
+                    // "the server is up but these requests fail", and the connection list marks the result.
+                    var test = await tester.TestAsync(profile, CancellationToken.None);
+                    await connections.RecordTestAsync(run.ConnectionId, test, CancellationToken.None);
+                    note = RunNotes.UnreachableTested(end.FailureDetail ?? "",
+                        new ConnectionTestSummary(test.Ok, test.Error, test.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)));
+                }
+                await context.CommitAsync(observer.LastFraction, note.Message, log: log);
+                throw new JobFailedException(note);
+        }
     }
 
-    private sealed class Observer(JobContext context, IRunEvents events, GenerationRun run, int labelCount, TimeProvider time) : IGenerationObserver
+    private sealed class Observer(JobContext context, IRunEvents events, GenerationRun run, TimeProvider time) : IGenerationObserver
     {
         private long _lastCommit;
 
@@ -63,17 +91,18 @@ public sealed class GenerationRunJob(
 
         public async Task ProgressAsync(GenerationProgress p)
         {
-            var oversample = Math.Max(1, run.Oversample);
-            var done = p.Selected.Sum(s => Math.Min(p.Target, s.Value + (p.Pool.TryGetValue(s.Key, out var pool) ? pool / oversample : 0)));
-            LastFraction = labelCount == 0 ? 0 : Math.Clamp(done / (p.Target * (double)labelCount), 0, 1);
+            LastFraction = Math.Clamp(p.Fraction, 0, 1);
             await events.PublishAsync(new RunProgress(run.ProjectId, run.Id, p.Round, p.Pool, p.Selected, p.Target, p.InputTokens, p.OutputTokens,
-                p.Cost, p.Calls, p.AcceptedPerSecond));
+                p.Cost, p.Calls, p.AcceptedPerSecond, p.Goal, p.UsefulPerSecond, p.Missing, run.TaskId, LastFraction));
             // The job row is for the Jobs page and restarts; once a second is plenty.
             if (time.GetElapsedTime(_lastCommit) >= TimeSpan.FromSeconds(1) || _lastCommit == 0)
             {
                 _lastCommit = time.GetTimestamp();
-                await context.CommitAsync(LastFraction, $"Round {p.Round + 1}: {p.Selected.Values.Sum()} selected, {p.Pool.Values.Sum()} in pool, {p.Calls} calls");
+                await context.CommitAsync(LastFraction, $"{p.Selected.Values.Sum()} of {p.Target * p.Selected.Count} selected, {p.Pool.Values.Sum()} in pools, {p.Calls} calls");
             }
         }
+
+        public Task EndpointAsync(EndpointWaiting? waiting) =>
+            context.SetWaitingAsync(waiting is null ? null : RunNotes.Waiting(waiting.LastError, waiting.Limit));
     }
 }

@@ -13,8 +13,11 @@ namespace Incubator.Domain.Generation;
 public sealed record StartRunRequest(Guid TaskId, Guid ConnectionId, int PerLabel, double Oversample = 3, int Concurrency = 4,
     long? BudgetTokens = null, decimal? BudgetMoney = null);
 
+/// <summary>A run in a list: its job's state (<see cref="Waiting"/> while it waits for its endpoint), how it ended and the
+/// job's note saying why — the same words the Jobs page and the run page use.</summary>
 public sealed record RunSummary(Guid Id, Guid TaskId, string TaskName, int TaskVersion, string ConnectionName, string Model, int PerLabel,
-    JobState? State, int Selected, int Pool, int Reserve, int Rejected, long Tokens, decimal Cost, string? StopReason, DateTimeOffset CreatedAt);
+    JobState? State, int Selected, int Pool, int Reserve, int Rejected, long Tokens, decimal Cost, string? StopReason, DateTimeOffset CreatedAt,
+    RunOutcome? Outcome = null, JobNote? Note = null, bool Waiting = false, Guid? JobId = null);
 
 public sealed record LabelCounts(string Label, int Selected, int Pool, int Reserve, int Rejected);
 
@@ -22,6 +25,9 @@ public sealed record SampleView(Guid Id, string Label, string Text, CandidateSta
 
 public sealed record RejectedView(string? Label, string Text, RejectReason Reason, string Detail, DateTimeOffset At);
 
+/// <param name="Samples">Per label, what its card shows: its selected samples first, then its pool (newest first), at
+/// most the number asked for — every sample a card claims is one it can show.</param>
+/// <param name="Shortfalls">The labels that ended short of the target and why (empty while running or when complete).</param>
 public sealed record RunView(
     GenerationRun Run,
     string TaskName,
@@ -30,7 +36,24 @@ public sealed record RunView(
     IReadOnlyList<SampleView> Recent,
     IReadOnlyList<RejectedView> RecentRejected,
     IReadOnlyList<RoundStats> Diversity,
-    IReadOnlyDictionary<RejectReason, int> RejectedByReason);
+    IReadOnlyDictionary<RejectReason, int> RejectedByReason)
+{
+    public IReadOnlyDictionary<string, IReadOnlyList<SampleView>> Samples { get; init; } = new Dictionary<string, IReadOnlyList<SampleView>>();
+
+    public IReadOnlyList<LabelShortfall> Shortfalls { get; init; } = [];
+}
+
+/// <summary>Why the Generate page preselects a connection: the project's default, the one this author used last, or
+/// the only one there is. Never the newest: a connection just added (perhaps to try it) is not used by surprise.</summary>
+public enum PreselectReason
+{
+    None,
+    ProjectDefault,
+    LastUsed,
+    OnlyOne,
+}
+
+public sealed record ConnectionChoice(IReadOnlyList<LlmConnectionView> Connections, Guid? Preselected, PreselectReason Reason);
 
 /// <summary>Use cases for generation runs: estimate, start (Author), list and watch (Viewer). Pause, resume and cancel
 /// go through the run's job.</summary>
@@ -44,20 +67,43 @@ public sealed class GenerationService(
 {
     public const int MaxPerLabel = 10_000;
 
+    /// <summary>Expected and worst-case calls, tokens and cost, and the budget a run gets when its author sets none
+    /// (<see cref="GenerationEstimate.DefaultBudgetTokens"/>: the worst case, a few times the expected cost).</summary>
     public async Task<GenerationEstimate> EstimateAsync(string userId, Guid projectId, StartRunRequest request, CancellationToken ct = default)
     {
         var (spec, _, profile) = await PrepareAsync(userId, projectId, request, ct);
         return engine.Estimate(spec, Settings(request, profile), profile);
     }
 
+    /// <summary>The connections the Generate page offers and the one it preselects: the project's default, else the one
+    /// this author used last in the project, else the only one there is — else none, and the author chooses.</summary>
+    public async Task<ConnectionChoice> ChooseConnectionAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        var list = await connections.ListAsync(userId, projectId, ct);
+        var usable = list.Select(c => c.Id).ToHashSet();
+        if (await connections.GetProjectDefaultAsync(userId, projectId, ct) is { } d && usable.Contains(d))
+            return new ConnectionChoice(list, d, PreselectReason.ProjectDefault);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var recent = await db.GenerationRuns.AsNoTracking().Where(r => r.ProjectId == projectId && r.CreatedById == userId)
+            .OrderByDescending(r => r.CreatedAt).Select(r => r.ConnectionId).Take(20).ToListAsync(ct);
+        var last = recent.FirstOrDefault(usable.Contains);
+        if (last != Guid.Empty) return new ConnectionChoice(list, last, PreselectReason.LastUsed);
+        return list.Count == 1 ? new ConnectionChoice(list, list[0].Id, PreselectReason.OnlyOne) : new ConnectionChoice(list, null, PreselectReason.None);
+    }
+
+    /// <summary>Starts a run. Without a budget from its author, the run gets the default one (the worst-case estimate's
+    /// tokens), stored on the run so every page shows it.</summary>
     public async Task<RunSummary> StartAsync(string userId, Guid projectId, StartRunRequest request, CancellationToken ct = default)
     {
         var (spec, version, profile) = await PrepareAsync(userId, projectId, request, ct);
+        var budgetTokens = request.BudgetTokens;
+        if (budgetTokens is null && request.BudgetMoney is null)
+            budgetTokens = engine.Estimate(spec, Settings(request, profile), profile).DefaultBudgetTokens;
         var run = new GenerationRun
         {
             Id = Guid.NewGuid(), ProjectId = projectId, TaskId = request.TaskId, TaskVersionId = version.Id, TaskVersionNumber = version.Number,
             ConnectionId = request.ConnectionId, ConnectionName = profile.Name, Model = profile.Model, PerLabelTarget = request.PerLabel,
-            Oversample = request.Oversample, Concurrency = Math.Min(request.Concurrency, profile.MaxConcurrency), BudgetTokens = request.BudgetTokens,
+            Oversample = request.Oversample, Concurrency = Math.Min(request.Concurrency, profile.MaxConcurrency), BudgetTokens = budgetTokens,
             BudgetMoney = request.BudgetMoney, Seed = Random.Shared.Next(1, int.MaxValue), CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
         await jobs.StartAsync(userId, projectId, (db, jobId) =>
@@ -80,7 +126,7 @@ public sealed class GenerationService(
             {
                 Run = r,
                 TaskName = db.Tasks.Where(t => t.Id == r.TaskId).Select(t => t.Name).FirstOrDefault(),
-                State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault(),
+                Job = db.Jobs.Where(j => j.Id == r.JobId).Select(j => new { j.State, j.NoteJson, j.WaitingSince }).FirstOrDefault(),
                 Selected = db.Candidates.Count(c => c.RunId == r.Id && c.Stage == CandidateStage.Selected),
                 Pool = db.Candidates.Count(c => c.RunId == r.Id && c.Stage == CandidateStage.Pool),
                 Reserve = db.Candidates.Count(c => c.RunId == r.Id && c.Stage == CandidateStage.Reserve),
@@ -88,8 +134,9 @@ public sealed class GenerationService(
             })
             .ToListAsync(ct);
         return runs.Select(x => new RunSummary(x.Run.Id, x.Run.TaskId, x.TaskName ?? "", x.Run.TaskVersionNumber, x.Run.ConnectionName, x.Run.Model,
-            x.Run.PerLabelTarget, x.State, x.Selected, x.Pool, x.Reserve, x.Rejected, x.Run.InputTokens + x.Run.OutputTokens, x.Run.Cost,
-            x.Run.StopReason, x.Run.CreatedAt)).ToList();
+            x.Run.PerLabelTarget, x.Job?.State, x.Selected, x.Pool, x.Reserve, x.Rejected, x.Run.InputTokens + x.Run.OutputTokens, x.Run.Cost,
+            x.Run.StopReason, x.Run.CreatedAt, x.Run.Outcome, JobNote.FromJson(x.Job?.NoteJson),
+            x.Job is { State: JobState.Running, WaitingSince: not null }, x.Run.JobId)).ToList();
     }
 
     public async Task<RunView> GetRunAsync(string userId, Guid runId, int recent = 30, CancellationToken ct = default)
@@ -111,12 +158,27 @@ public sealed class GenerationService(
             rejectedCounts.Where(r => r.Label == l.Name).Sum(r => r.Count))).ToList();
         var recentSamples = await db.Candidates.AsNoTracking().Where(c => c.RunId == runId).OrderByDescending(c => c.CreatedAt).Take(Math.Clamp(recent, 1, 500))
             .Select(c => new SampleView(c.Id, c.Label, c.Text, c.Stage, c.IsAmbiguous, c.Round)).ToListAsync(ct);
+        // Each card's own samples: selected first (what reviewers will see), then the pool still filling, newest first.
+        var perLabel = Math.Clamp(recent, 1, 100);
+        var samples = new Dictionary<string, IReadOnlyList<SampleView>>();
+        foreach (var l in spec.Labels)
+        {
+            samples[l.Name] = await db.Candidates.AsNoTracking()
+                .Where(c => c.RunId == runId && c.Label == l.Name && (c.Stage == CandidateStage.Selected || c.Stage == CandidateStage.Pool))
+                .OrderBy(c => c.Stage == CandidateStage.Selected ? 0 : 1).ThenByDescending(c => c.CreatedAt).Take(perLabel)
+                .Select(c => new SampleView(c.Id, c.Label, c.Text, c.Stage, c.IsAmbiguous, c.Round)).ToListAsync(ct);
+        }
         var recentRejected = await db.RejectedSamples.AsNoTracking().Where(r => r.RunId == runId).OrderByDescending(r => r.Id).Take(Math.Clamp(recent, 1, 500))
             .Select(r => new RejectedView(r.Label, r.Text, r.Reason, r.Detail, r.CreatedAt)).ToListAsync(ct);
         JobView? job = run.JobId is { } jobId ? await jobs.GetAsync(userId, jobId, ct) : null;
         var diversity = string.IsNullOrEmpty(run.DiversityJson) ? [] : JsonSerializer.Deserialize<List<RoundStats>>(run.DiversityJson, DbGenerationStore.Json) ?? [];
+        var shortfalls = string.IsNullOrEmpty(run.ShortfallJson) ? [] : JsonSerializer.Deserialize<List<LabelShortfall>>(run.ShortfallJson, DbGenerationStore.Json) ?? [];
         return new RunView(run, taskName, job, labels, recentSamples, recentRejected, diversity,
-            rejectedCounts.GroupBy(r => r.Reason).ToDictionary(g => g.Key, g => g.Sum(r => r.Count)));
+            rejectedCounts.GroupBy(r => r.Reason).ToDictionary(g => g.Key, g => g.Sum(r => r.Count)))
+        {
+            Samples = samples,
+            Shortfalls = shortfalls,
+        };
     }
 
     private async Task<(TaskSpec Spec, TaskVersion Version, LlmProfile Profile)> PrepareAsync(string userId, Guid projectId, StartRunRequest request, CancellationToken ct)

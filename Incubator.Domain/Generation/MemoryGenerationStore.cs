@@ -13,7 +13,8 @@ public sealed class MemoryGenerationStore : IGenerationStore
     private long _input;
     private long _output;
     private decimal _cost;
-    private int _round;
+    private int _calls;
+    private int _failedCalls;
 
     public sealed class MemoryCandidate
     {
@@ -23,6 +24,7 @@ public sealed class MemoryGenerationStore : IGenerationStore
         public int Round { get; init; }
         public CandidateStage Stage { get; set; }
         public bool Ambiguous { get; set; }
+        public int SpreadRank { get; set; }
     }
 
     public IReadOnlyList<MemoryCandidate> Candidates
@@ -35,7 +37,13 @@ public sealed class MemoryGenerationStore : IGenerationStore
         get { lock (_lock) return _rejected.ToList(); }
     }
 
-    public string? StopReason { get; private set; }
+    /// <summary>How the run ended (null until it did).</summary>
+    public RunEnd? End { get; private set; }
+
+    public string? StopReason => End?.Note?.Message;
+
+    /// <summary>Samples that arrived for labels already full (not kept).</summary>
+    public int Surplus { get; private set; }
 
     public IReadOnlyList<RoundStats> Rounds => _rounds;
 
@@ -46,7 +54,7 @@ public sealed class MemoryGenerationStore : IGenerationStore
         lock (_lock)
         {
             var known = _candidates.Select(c => new KnownSample(c.Id, c.Label, c.Text, c.Stage, c.Round, true)).ToList();
-            return Task.FromResult(new GenerationState(_round, known, [], null, _input, _output, _cost, 0));
+            return Task.FromResult(new GenerationState(0, known, [], null, _input, _output, _cost, _calls) { FailedCalls = _failedCalls });
         }
     }
 
@@ -70,10 +78,13 @@ public sealed class MemoryGenerationStore : IGenerationStore
         return Task.CompletedTask;
     }
 
-    public Task<(long InputTokens, long OutputTokens, decimal Cost)> RecordCallAsync(LlmUsage usage, decimal cost, bool failed, CancellationToken ct)
+    public Task<(long InputTokens, long OutputTokens, decimal Cost)> RecordCallAsync(LlmUsage usage, decimal cost, bool failed, int surplus, CancellationToken ct)
     {
         lock (_lock)
         {
+            _calls++;
+            if (failed) _failedCalls++;
+            Surplus += surplus;
             _input += usage.InputTokens;
             _output += usage.OutputTokens;
             _cost += cost;
@@ -81,26 +92,33 @@ public sealed class MemoryGenerationStore : IGenerationStore
         }
     }
 
-    public Task CompleteRoundAsync(int round, IReadOnlyDictionary<string, DiversitySelectionIds> selection, RoundStats stats, CancellationToken ct)
+    public Task CompleteSelectionAsync(string label, DiversitySelectionIds selection, RoundStats stats, CancellationToken ct)
     {
         lock (_lock)
         {
-            var selected = selection.Values.SelectMany(s => s.Selected).ToHashSet();
-            var reserve = selection.Values.SelectMany(s => s.Reserve).ToHashSet();
+            var reserve = selection.Reserve.ToHashSet();
+            var rank = _candidates.Where(c => c.Label == label && c.Stage == CandidateStage.Selected).Select(c => c.SpreadRank + 1).DefaultIfEmpty(0).Max();
+            var order = selection.Selected.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
             foreach (var c in _candidates)
             {
-                if (selected.Contains(c.Id)) c.Stage = CandidateStage.Selected;
-                else if (reserve.Contains(c.Id)) c.Stage = CandidateStage.Reserve;
+                if (order.TryGetValue(c.Id, out var i))
+                {
+                    c.Stage = CandidateStage.Selected;
+                    c.SpreadRank = rank + i;
+                }
+                else if (reserve.Contains(c.Id))
+                {
+                    c.Stage = CandidateStage.Reserve;
+                }
             }
-            _round = round + 1;
             _rounds.Add(stats);
         }
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(string reason, CancellationToken ct)
+    public Task FinishAsync(RunEnd end, CancellationToken ct)
     {
-        StopReason = reason;
+        End = end;
         return Task.CompletedTask;
     }
 }

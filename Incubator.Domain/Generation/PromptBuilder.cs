@@ -63,18 +63,25 @@ public static class PromptBuilder
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <param name="only">The labels to write this time (null or all of them: every label). The system message still
+    /// defines every label, so a sample written for a few labels — or for one alone — is told apart from all the
+    /// others (docs/decisions/0021-proportional-generation.md).</param>
     public static GenerationPrompt Build(TaskSpec spec, IReadOnlyList<Demonstration> demonstrations,
-        IReadOnlyList<IReadOnlyDictionary<string, string>> previousCentres, GenerationFeedback? feedback, int seed)
+        IReadOnlyList<IReadOnlyDictionary<string, string>> previousCentres, GenerationFeedback? feedback, int seed,
+        IReadOnlyCollection<string>? only = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         demonstrations ??= [];
         previousCentres ??= [];
-        return new GenerationPrompt(BuildSystem(spec), BuildUser(spec, demonstrations, previousCentres, feedback, seed));
+        return new GenerationPrompt(BuildSystem(spec, only), BuildUser(spec, demonstrations, previousCentres, feedback, seed));
     }
 
-    private static string BuildSystem(TaskSpec spec)
+    private static string BuildSystem(TaskSpec spec, IReadOnlyCollection<string>? only)
     {
         var labels = (spec.Labels ?? []).Where(l => !string.IsNullOrWhiteSpace(l.Name)).ToList();
+        var asked = only is null ? labels : labels.Where(l => only.Contains(l.Name)).ToList();
+        if (asked.Count == 0) asked = labels;
+        var others = labels.Where(l => !asked.Contains(l)).ToList();
         var p = spec.Preferences ?? new TaskPreferences();
         var sb = new StringBuilder();
         sb.AppendLine("You write training data for a text classifier.");
@@ -98,10 +105,23 @@ public static class PromptBuilder
         // so it has to make them differ in exactly what the task decides on, and mutually dependent labels ("given
         // by an educator" vs "other") stay consistent with each other.
         sb.AppendLine("Output format:");
-        sb.AppendLine($"Answer with exactly ONE JSON object and nothing else (no explanation, no Markdown). Its keys are exactly these {labels.Count} label names, written verbatim: {string.Join(", ", labels.Select(l => Quote(l.Name)))}.");
-        sb.AppendLine("Each value is one sample text for that label, as a JSON string.");
-        sb.AppendLine("Write the samples side by side as a set: keep them alike in setting, kind of text and level of detail, so that they differ mainly in what decides the label. Each sample must clearly belong to its label and to no other.");
-        var other = labels.FirstOrDefault(l => l.IsOther);
+        if (asked.Count == 1)
+        {
+            // One label still short: asked for alone, with the labels it must not be mistaken for named, so the sample
+            // keeps the same boundaries it would have had written beside them.
+            var one = asked[0];
+            sb.AppendLine($"This time write a sample for ONE label only: {Quote(one.Name)}. Answer with exactly ONE JSON object and nothing else (no explanation, no Markdown), with the single key {Quote(one.Name)}, written verbatim; its value is one sample text, as a JSON string.");
+            sb.AppendLine($"The sample must clearly belong to {Quote(one.Name)} and to none of the other labels ({string.Join(", ", others.Select(l => Quote(l.Name)))}): keep it close to the texts they would get — the same kind of text, setting and level of detail — so that it differs from them mainly in what decides the label.");
+        }
+        else
+        {
+            sb.AppendLine($"Answer with exactly ONE JSON object and nothing else (no explanation, no Markdown). Its keys are exactly these {asked.Count} label names, written verbatim: {string.Join(", ", asked.Select(l => Quote(l.Name)))}.");
+            sb.AppendLine("Each value is one sample text for that label, as a JSON string.");
+            sb.AppendLine("Write the samples side by side as a set: keep them alike in setting, kind of text and level of detail, so that they differ mainly in what decides the label. Each sample must clearly belong to its label and to no other.");
+            if (others.Count > 0)
+                sb.AppendLine($"The other labels ({string.Join(", ", others.Select(l => Quote(l.Name)))}) have enough samples: leave them out, but no sample may belong to them.");
+        }
+        var other = asked.FirstOrDefault(l => l.IsOther);
         if (other is not null)
         {
             // A random unrelated text teaches the classifier nothing: "other" must be a near miss, the kind of text
@@ -194,6 +214,18 @@ public static class PromptBuilder
             if (edits.Count > MaxEditsShown) sb.AppendLine($"  (and {edits.Count - MaxEditsShown} more)");
         }
         sb.AppendLine();
+    }
+
+    /// <summary>The labels a prompt built here asks for, read back from its system message (what a model following it
+    /// writes): the keys of the output contract, or the single label of a one-label prompt. For fakes that answer like a
+    /// model would.</summary>
+    internal static IReadOnlyList<string> AskedLabels(string system, IReadOnlyList<string> labels)
+    {
+        var line = system.Split('\n').FirstOrDefault(l => l.Contains("Its keys are exactly these", StringComparison.Ordinal)
+            || l.Contains("ONE label only", StringComparison.Ordinal)) ?? "";
+        if (line.Contains("ONE label only", StringComparison.Ordinal))
+            return labels.Where(l => line.Contains($"with the single key {Quote(l)}", StringComparison.Ordinal)).ToList();
+        return labels.Where(l => line.Contains(Quote(l), StringComparison.Ordinal)).ToList();
     }
 
     internal static string? LengthRequirement(TaskPreferences p)

@@ -9,6 +9,9 @@ public enum JobState
     Cancelled = 4,
     /// <summary>Stopped on request with its checkpoint kept; resuming queues it again.</summary>
     Paused = 5,
+    /// <summary>Finished without meeting every target it was given (what is missing and why is its
+    /// <see cref="Job.NoteJson"/>): not a success, not a failure — what was made is kept.</summary>
+    StoppedShort = 6,
 }
 
 public sealed class Job
@@ -31,6 +34,11 @@ public sealed class Job
     public int Attempts { get; set; }
     public int MaxAttempts { get; set; } = 5;
     public string? Error { get; set; }
+    /// <summary>The job's <see cref="JobNote"/> as JSON: why it stopped short or failed, or what it is waiting for.</summary>
+    public string? NoteJson { get; set; }
+    /// <summary>Set while a running job waits for something outside it (an LLM endpoint that stopped answering); it
+    /// keeps its lease and resumes by itself.</summary>
+    public DateTimeOffset? WaitingSince { get; set; }
     public bool CancelRequested { get; set; }
     /// <summary>A user asked a running job to pause; the worker stops it at the next step and marks it Paused.</summary>
     public bool PauseRequested { get; set; }
@@ -41,7 +49,7 @@ public sealed class Job
     /// <summary>Optimistic-concurrency token, bumped on every write the worker makes.</summary>
     public long Version { get; set; }
 
-    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+    public bool IsFinished => State is JobState.Succeeded or JobState.StoppedShort or JobState.Failed or JobState.Cancelled;
 }
 
 public sealed class JobLogEntry

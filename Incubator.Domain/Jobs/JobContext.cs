@@ -46,6 +46,47 @@ public sealed class JobContext
 
     public T? ReadCheckpoint<T>() => Checkpoint is null ? default : JsonSerializer.Deserialize<T>(Checkpoint, JsonOptions);
 
+    /// <summary>Set by <see cref="StopShort"/>: the job ends <see cref="JobState.StoppedShort"/> with this note when the
+    /// handler returns.</summary>
+    public JobNote? ShortNote { get; private set; }
+
+    /// <summary>What the job is waiting for while <see cref="SetWaitingAsync"/> holds it, else null.</summary>
+    public JobNote? WaitingNote { get; private set; }
+
+    /// <summary>The work ends without meeting every target: when the handler returns, the job finishes
+    /// <see cref="JobState.StoppedShort"/> (not Succeeded) with <paramref name="why"/>. What was committed stays.</summary>
+    public void StopShort(JobNote why) => ShortNote = why ?? throw new ArgumentNullException(nameof(why));
+
+    /// <summary>Marks the running job as waiting for something outside it (<paramref name="note"/>: what and the last
+    /// error), or — with null — as working again. Written to the row (only while this worker holds the lease) and told
+    /// to watchers, so the Jobs page, the run page and the API say "waiting" rather than "running".</summary>
+    public async Task SetWaitingAsync(JobNote? note)
+    {
+        var since = note is null ? (DateTimeOffset?)null : _time.GetUtcNow();
+        var json = note?.ToJson();
+        Job current;
+        await using (var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None))
+        {
+            var updated = await db.Jobs
+                .Where(j => j.Id == Job.Id && j.LeaseOwner == _workerName && j.State == JobState.Running)
+                .ExecuteUpdateAsync(s =>
+                {
+                    // Waiting since the first failure, not the latest: the page says how long it has been waiting.
+                    if (since is null) s.SetProperty(j => j.WaitingSince, (DateTimeOffset?)null);
+                    else s.SetProperty(j => j.WaitingSince, j => j.WaitingSince ?? since);
+                    s.SetProperty(j => j.NoteJson, json).SetProperty(j => j.Version, j => j.Version + 1);
+                }, CancellationToken.None);
+            if (updated == 0) throw new LeaseLostException(Job.Id);
+            if (note is not null)
+                db.JobLog.Add(new JobLogEntry { JobId = Job.Id, At = _time.GetUtcNow(), Level = "warning", Message = Truncate(note.Message, 4000)! });
+            await db.SaveChangesAsync(CancellationToken.None);
+            current = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == Job.Id, CancellationToken.None);
+        }
+        WaitingNote = note;
+        await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, current.Progress,
+            current.ProgressMessage, null, _time.GetUtcNow(), note, note is not null));
+    }
+
     /// <summary>Records progress, an optional new checkpoint, an optional log line and any extra writes the handler
     /// makes, all in one transaction and only while this worker still holds the lease. Then tells watchers. A transient
     /// lock or serialization error runs the transaction again (<see cref="DbRetry"/>), so
@@ -76,7 +117,8 @@ public sealed class JobContext
             await tx.CommitAsync(CancellationToken.None);
         });
         Checkpoint = checkpointJson;
-        await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, clamped, msg, null, _time.GetUtcNow()));
+        await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, clamped, msg, null, _time.GetUtcNow(),
+            WaitingNote, WaitingNote is not null));
     }
 
     public async Task LogAsync(string message, string level = "info")

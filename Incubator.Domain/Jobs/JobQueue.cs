@@ -7,10 +7,15 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Incubator.Domain.Jobs;
 
+/// <summary>A job as pages, the API and the CLI see it. <see cref="Note"/> says why it stopped short or failed, or
+/// what it waits for (<see cref="Waiting"/>: running, but waiting for its endpoint since <see cref="WaitingSince"/>).</summary>
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Kind, string Title, JobState State, double Progress, string? ProgressMessage,
     int Attempts, string? Error, bool CancelRequested, bool PauseRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, string? CreatedByEmail);
+    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null)
+{
+    public bool Waiting => WaitingSince is not null && State == JobState.Running;
+}
 
 public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message);
 
@@ -228,5 +233,6 @@ public sealed class JobQueue(
     }
 
     internal static JobView ToView(Job j, string? email) => new(j.Id, j.ProjectId, j.Kind, j.Title, j.State, j.Progress, j.ProgressMessage,
-        j.Attempts, j.Error, j.CancelRequested, j.PauseRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email);
+        j.Attempts, j.Error, j.CancelRequested, j.PauseRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email, JobNote.FromJson(j.NoteJson),
+        j.State == JobState.Running ? j.WaitingSince : null);
 }

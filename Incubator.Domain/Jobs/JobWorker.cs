@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Incubator.Domain.Common;
 using Incubator.Domain.Common.Observability;
 using Incubator.Domain.Data;
+using Incubator.Domain.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -127,6 +128,9 @@ public sealed class JobWorker : BackgroundService
                     .SetProperty(j => j.LeaseExpiresAt, expires)
                     .SetProperty(j => j.Attempts, j => j.Attempts + 1)
                     .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+                    // Whatever an earlier attempt was waiting for, this attempt has not waited yet.
+                    .SetProperty(j => j.WaitingSince, (DateTimeOffset?)null)
+                    .SetProperty(j => j.NoteJson, (string?)null)
                     .SetProperty(j => j.Version, j => j.Version + 1), ct);
             if (claimed == 1)
                 return await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
@@ -234,7 +238,9 @@ public sealed class JobWorker : BackgroundService
             var context = new JobContext(job, WorkerName, _dbFactory, _events, _time, scope.ServiceProvider, cts.Token);
             _logger.LogInformation("Job {JobId} ({Kind}) started, attempt {Attempt}", job.Id, job.Kind, job.Attempts);
             await handler.RunAsync(context);
-            outcome = await FinishAsync(job, JobState.Succeeded, null);
+            outcome = context.ShortNote is { } shortNote
+                ? await FinishAsync(job, JobState.StoppedShort, null, shortNote)
+                : await FinishAsync(job, JobState.Succeeded, null);
         }
         catch (Exception ex) when (leaseLost || ex is LeaseLostException)
         {
@@ -257,6 +263,13 @@ public sealed class JobWorker : BackgroundService
                 // its checkpoint without waiting for the lease to expire.
                 await ReleaseAsync(job);
             }
+        }
+        catch (JobFailedException ex)
+        {
+            // The handler said why, in words the user can read: not a bug, so no stack trace.
+            _logger.LogWarning("Job {JobId} ({Kind}) failed: {Reason}", job.Id, job.Kind, ex.Message);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            outcome = await FinishAsync(job, JobState.Failed, ex.Message, ex.Note);
         }
         catch (Exception ex)
         {
@@ -307,15 +320,18 @@ public sealed class JobWorker : BackgroundService
         await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Paused, current.Progress, current.ProgressMessage, null, now), CancellationToken.None);
     }
 
-    /// <summary>Writes the job's end (and, for Failed or Cancelled, its owner's) in one transaction; null when this
-    /// worker no longer held the lease. A transient lock error runs it again rather than leaving the job Running.</summary>
-    private Task<JobState?> FinishAsync(Job job, JobState state, string? error) => DbRetry.RunAsync(() => FinishOnceAsync(job, state, error));
+    /// <summary>Writes the job's end (and, for Failed or Cancelled, its owner's) in one transaction, with its note
+    /// (why it stopped short or failed) and a line in the project's activity feed; null when this worker no longer held
+    /// the lease. A transient lock error runs it again rather than leaving the job Running.</summary>
+    private Task<JobState?> FinishAsync(Job job, JobState state, string? error, JobNote? note = null) =>
+        DbRetry.RunAsync(() => FinishOnceAsync(job, state, error, note));
 
-    private async Task<JobState?> FinishOnceAsync(Job job, JobState state, string? error)
+    private async Task<JobState?> FinishOnceAsync(Job job, JobState state, string? error, JobNote? note)
     {
         var now = _time.GetUtcNow();
         await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
         var truncated = error is { Length: > 4000 } ? error[..4000] : error;
+        var noteJson = note?.ToJson();
         // The final state and its closing log line are one transaction: a reader never sees one without the other.
         await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
         var updated = await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == WorkerName)
@@ -326,6 +342,8 @@ public sealed class JobWorker : BackgroundService
                     .SetProperty(j => j.FinishedAt, now)
                     .SetProperty(j => j.LeaseOwner, (string?)null)
                     .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null)
+                    .SetProperty(j => j.NoteJson, noteJson)
+                    .SetProperty(j => j.WaitingSince, (DateTimeOffset?)null)
                     .SetProperty(j => j.Version, j => j.Version + 1);
                 if (state == JobState.Succeeded) s.SetProperty(j => j.Progress, 1.0);
             }, CancellationToken.None);
@@ -333,14 +351,25 @@ public sealed class JobWorker : BackgroundService
         var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
         // The owner row (a model version) ends with its job, in the same transaction, whichever way the job ended.
         await using var closing = await _owners.CloseAsync(job, state, truncated, db);
-        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = state == JobState.Failed ? "error" : "info", Message = error is null ? $"Job {state.ToString().ToLowerInvariant()}." : $"Job failed: {truncated}" });
+        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = state == JobState.Failed ? "error" : "info", Message = EndLine(state, truncated, note) });
+        // A cancel is already in the feed under the name of whoever asked for it.
+        if (ActivityKinds.JobEnded(state) is { } kind)
+            db.Activity.Add(new ActivityEntry { ProjectId = job.ProjectId, UserId = null, At = now, Kind = kind, Detail = job.Title });
         await db.SaveChangesAsync(CancellationToken.None);
         await tx.CommitAsync(CancellationToken.None);
         _logger.LogInformation("Job {JobId} ({Kind}) finished: {State}", job.Id, job.Kind, state);
-        await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, state, state == JobState.Succeeded ? 1.0 : current.Progress, current.ProgressMessage, truncated, now), CancellationToken.None);
+        await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, state, state == JobState.Succeeded ? 1.0 : current.Progress,
+            current.ProgressMessage, truncated, now, note), CancellationToken.None);
         if (closing is not null) await closing.AfterCommitAsync();
         return state;
     }
+
+    private static string EndLine(JobState state, string? error, JobNote? note) => state switch
+    {
+        JobState.Failed => $"Job failed: {error}",
+        JobState.StoppedShort => $"Job stopped short: {note?.Message}",
+        _ => $"Job {state.ToString().ToLowerInvariant()}.",
+    };
 
     private async Task ReleaseAsync(Job job)
     {

@@ -5,4 +5,5 @@ public static class LlmActivityKinds
     public const string ConnectionCreated = "llm.connection.created";
     public const string ConnectionChanged = "llm.connection.changed";
     public const string ConnectionDeleted = "llm.connection.deleted";
+    public const string DefaultConnectionChanged = "llm.connection.default";
 }

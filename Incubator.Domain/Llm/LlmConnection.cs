@@ -28,3 +28,16 @@ public sealed class LlmConnection
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedById { get; set; }
 }
+
+/// <summary>The last "Test connection" of a connection (stored, configured or site-wide alike, so the key is its id and
+/// not a foreign key), and the test a failing run makes of its own: the Generate page marks a connection whose last
+/// test failed and asks before starting a run with it.</summary>
+public sealed class LlmConnectionTest
+{
+    public Guid ConnectionId { get; set; }
+    public bool Ok { get; set; }
+    public int? StatusCode { get; set; }
+    /// <summary>The provider's answer with the key redacted, or null when the test succeeded.</summary>
+    public string? Error { get; set; }
+    public DateTimeOffset At { get; set; }
+}

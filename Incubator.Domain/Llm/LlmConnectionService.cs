@@ -17,6 +17,7 @@ public sealed class LlmConnectionService(
     ProjectAccess access,
     IDataProtectionProvider dataProtection,
     IOptionsMonitor<LlmOptions> options,
+    ConnectionTester tester,
     TimeProvider time)
 {
     /// <summary>The id under which the connection from configuration appears; it is never stored.</summary>
@@ -42,7 +43,59 @@ public sealed class LlmConnectionService(
             .Select(ToView)
             .ToList();
         if (ConfiguredProfile() is { } configured) list.Add(ToView(configured));
-        return list;
+        var ids = list.Select(c => c.Id).ToList();
+        var tests = await db.LlmConnectionTests.AsNoTracking().Where(t => ids.Contains(t.ConnectionId)).ToDictionaryAsync(t => t.ConnectionId, ct);
+        return list.Select(c => tests.TryGetValue(c.Id, out var t) ? c with { LastTest = new ConnectionTestView(t.Ok, t.StatusCode, t.Error, t.At) } : c).ToList();
+    }
+
+    /// <summary>"Test connection" for an Author of the project: one minimal request (see <see cref="ConnectionTester"/>);
+    /// the result is kept as the connection's last test, which the Generate page shows.</summary>
+    public async Task<ConnectionTestResult> TestAsync(string userId, Guid projectId, Guid connectionId, CancellationToken ct = default)
+    {
+        var profile = await GetProfileAsync(userId, projectId, connectionId, ct);
+        var result = await tester.TestAsync(profile, ct);
+        await RecordTestAsync(connectionId, result, ct);
+        return result;
+    }
+
+    /// <summary>Keeps <paramref name="result"/> as the connection's last test (a run that never got an answer tests its
+    /// connection and records it here too).</summary>
+    public async Task RecordTestAsync(Guid connectionId, ConnectionTestResult result, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.LlmConnectionTests.SingleOrDefaultAsync(t => t.ConnectionId == connectionId, ct);
+        if (row is null) db.LlmConnectionTests.Add(row = new LlmConnectionTest { ConnectionId = connectionId });
+        row.Ok = result.Ok;
+        row.StatusCode = result.StatusCode;
+        row.Error = result.Error is { Length: > 2000 } e ? e[..2000] : result.Error;
+        row.At = time.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The project's default connection (what the Generate page preselects), or null.</summary>
+    public async Task<Guid?> GetProjectDefaultAsync(string userId, Guid projectId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => p.DefaultConnectionId).SingleAsync(ct);
+    }
+
+    /// <summary>Owner only: the connection the Generate page preselects in this project (null: none; the author's last
+    /// one is preselected then). It must be usable here: the project's own, a site-wide one, or the configured one.</summary>
+    public async Task SetProjectDefaultAsync(string userId, Guid projectId, Guid? connectionId, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (connectionId is { } id && !(id == ConfiguredConnectionId && ConfiguredProfile() is not null)
+            && !await db.LlmConnections.AnyAsync(c => c.Id == id && (c.ProjectId == null || c.ProjectId == projectId), ct))
+            throw new DomainValidationException("connection", "DefaultConnectionUnknown", "Choose one of this project's connections as its default.");
+        var project = await db.Projects.SingleAsync(p => p.Id == projectId, ct);
+        if (project.DefaultConnectionId == connectionId) return;
+        project.DefaultConnectionId = connectionId;
+        var name = connectionId is null ? "" : (await ListAsync(userId, projectId, ct)).FirstOrDefault(c => c.Id == connectionId)?.Name ?? "";
+        db.Activity.Add(Activity(projectId, userId, LlmActivityKinds.DefaultConnectionChanged, name));
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>Site-wide connections, for the administration page.</summary>
@@ -100,6 +153,9 @@ public sealed class LlmConnectionService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var entity = await FindForManageAsync(db, userId, connectionId, ct);
         db.LlmConnections.Remove(entity);
+        await db.LlmConnectionTests.Where(t => t.ConnectionId == connectionId).ExecuteDeleteAsync(ct);
+        // A project whose default it was has no default any more (the next run preselects the author's last connection).
+        await db.Projects.Where(p => p.DefaultConnectionId == connectionId).ExecuteUpdateAsync(s => s.SetProperty(p => p.DefaultConnectionId, (Guid?)null), ct);
         if (entity.ProjectId is { } p) db.Activity.Add(Activity(p, userId, LlmActivityKinds.ConnectionDeleted, entity.Name));
         await db.SaveChangesAsync(ct);
     }

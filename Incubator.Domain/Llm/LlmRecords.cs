@@ -61,7 +61,8 @@ public sealed record LlmConnectionView(
     int MaxConcurrency,
     int? RequestsPerMinute,
     decimal InputPricePerMillion,
-    decimal OutputPricePerMillion)
+    decimal OutputPricePerMillion,
+    ConnectionTestView? LastTest = null)
 {
     /// <summary>The connection from appsettings/environment: shown and usable, not editable here.</summary>
     public bool IsConfigured => Id == LlmConnectionService.ConfiguredConnectionId;
@@ -101,3 +102,6 @@ public sealed record LlmChunk(string Text);
 
 /// <param name="Error">The exact problem: status code and the provider's own message, with the key redacted.</param>
 public sealed record ConnectionTestResult(bool Ok, string? Answer, string? Error, int? StatusCode, TimeSpan Elapsed);
+
+/// <summary>The last test of a connection, as lists show it.</summary>
+public sealed record ConnectionTestView(bool Ok, int? StatusCode, string? Error, DateTimeOffset At);

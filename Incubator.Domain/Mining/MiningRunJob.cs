@@ -69,6 +69,8 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
             text => existing.Contains(TextNormalizer.Normalize(text)));
         var now = time.GetUtcNow();
         var candidates = new List<Candidate>();
+        // Each label's mined samples get ranks 0, 1, 2… so the queue's default order spreads them over the labels.
+        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
         var uncertain = model is null ? null : embedder.Embed(mined.Select(m => m.Text).ToArray());
         for (var i = 0; i < mined.Count; i++)
         {
@@ -81,6 +83,7 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
                 Label = m.Label, Text = m.Text, NormalizedText = normalized, Source = CandidateSource.Mining, Stage = CandidateStage.Selected,
                 Status = CandidateStatus.Pending, MiningScore = Math.Round(m.Margin, 4), Uncertainty = uncertain is null ? null : model!.Predict(uncertain[i]).Uncertainty,
                 CreatedAt = now.AddTicks(i), // distinct, stable order in the queue
+                SpreadRank = ranks[m.Label] = ranks.GetValueOrDefault(m.Label, -1) + 1,
             });
         }
         var perLabel = spec.Labels.ToDictionary(l => l.Name, l => candidates.Count(c => c.Label == l.Name));

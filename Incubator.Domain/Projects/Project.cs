@@ -11,6 +11,9 @@ public sealed class Project
     /// <summary>Approved samples from the project's other tasks join the demonstration bank for generation prompts.
     /// On by default; an Owner can turn it off (for example when tasks must not see each other's data).</summary>
     public bool UseTeamDemonstrations { get; set; } = true;
+    /// <summary>The LLM connection the Generate page preselects (an Owner chooses it in the project's settings); null:
+    /// the one the author used last. Never follows a newly added connection by itself.</summary>
+    public Guid? DefaultConnectionId { get; set; }
     public List<ProjectMember> Members { get; set; } = [];
 }
 

@@ -190,7 +190,7 @@ public sealed class ProjectService(
         var members = await ListMembersAsync(userId, projectId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var running = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Queued || j.State == JobState.Running || j.State == JobState.Paused), ct);
-        var finished = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Succeeded || j.State == JobState.Failed || j.State == JobState.Cancelled), ct);
+        var finished = await db.Jobs.CountAsync(j => j.ProjectId == projectId && (j.State == JobState.Succeeded || j.State == JobState.StoppedShort || j.State == JobState.Failed || j.State == JobState.Cancelled), ct);
         var activity = await db.Activity.AsNoTracking()
             .Where(a => a.ProjectId == projectId)
             .OrderByDescending(a => a.Id)

@@ -6,8 +6,9 @@ public enum CandidateSource
     Mining,
 }
 
-/// <summary>Where a generated sample stands in self-diversification: in the oversampled pool of its round, chosen
-/// as a cluster centre (shown for review), or kept in reserve (not lost, reviewable).</summary>
+/// <summary>Where a sample stands: in the oversampled pool of a label still filling, selected (a cluster centre, a
+/// mined sample, or one topped up from reserve: the queue's main view), or kept in reserve (not lost, reviewed only
+/// on purpose, in its own view).</summary>
 public enum CandidateStage
 {
     Pool,
@@ -65,4 +66,8 @@ public sealed class Candidate
     public double? Uncertainty { get; set; }
     /// <summary>Overlap mode: the item's independent reviews disagreed and it waits for the Owner to settle it.</summary>
     public bool InConflict { get; set; }
+    /// <summary>Its place among its label's samples in the queue's main view (0 first): set when it is selected, mined
+    /// or topped up from reserve. The default order goes rank by rank over the labels, so every label shows up at the
+    /// top of the queue (docs/decisions/0022-review-queue-views.md).</summary>
+    public int SpreadRank { get; set; }
 }

@@ -114,6 +114,7 @@ public sealed class ClaimNextCandidate(
     private static IQueryable<Candidate> Ordered(IQueryable<Candidate> q, CandidateSort order) => order switch
     {
         CandidateSort.Newest => q.OrderByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
+        CandidateSort.Spread => q.OrderBy(c => c.SpreadRank).ThenBy(c => c.Label).ThenBy(c => c.CreatedAt).ThenBy(c => c.Id),
         CandidateSort.Label => q.OrderBy(c => c.Label).ThenBy(c => c.CreatedAt).ThenBy(c => c.Id),
         CandidateSort.MostUncertain => q.OrderBy(c => c.Uncertainty == null).ThenByDescending(c => c.Uncertainty).ThenBy(c => c.CreatedAt).ThenBy(c => c.Id),
         _ => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id),

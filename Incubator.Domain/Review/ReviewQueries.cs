@@ -46,7 +46,20 @@ public sealed class ReviewQueries(IDbContextFactory<IncubatorDbContext> dbFactor
                 await LabelDisagreementService.ComputeAsync(db, taskId, ct))
             : null;
         return new QueueView(await CountsAsync(db, taskId, ct), page, await HoldersAsync(db, taskId, page.Items.Select(i => i.Id).ToList(), ct),
-            await ProgressAsync(db, taskId, ct), panels);
+            await ProgressAsync(db, taskId, ct), panels)
+        {
+            Counters = await CountersAsync(db, taskId, ct),
+            ShortLabels = await ShortLabelsAsync(db, taskId, ct),
+        };
+    }
+
+    /// <summary>Labels whose generated samples fell short of what the runs asked for (after rejections), with a reserve
+    /// to top them up from.</summary>
+    public async Task<IReadOnlyList<ShortLabel>> ShortLabelsAsync(string userId, Guid taskId, CancellationToken ct = default)
+    {
+        await RequireViewerAsync(userId, taskId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ShortLabelsAsync(db, taskId, ct);
     }
 
     /// <summary>What focus mode shows beside the item, read at once: status counters, everyone's progress and, for a
@@ -183,6 +196,7 @@ public sealed class ReviewQueries(IDbContextFactory<IncubatorDbContext> dbFactor
         var total = await q.CountAsync(ct);
         q = sort switch
         {
+            CandidateSort.Spread => q.OrderBy(c => c.SpreadRank).ThenBy(c => c.Label).ThenBy(c => c.CreatedAt).ThenBy(c => c.Id),
             CandidateSort.Oldest => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id),
             CandidateSort.Label => q.OrderBy(c => c.Label).ThenByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
             CandidateSort.MostUncertain => q.OrderBy(c => c.Uncertainty == null).ThenByDescending(c => c.Uncertainty).ThenByDescending(c => c.CreatedAt).ThenBy(c => c.Id),
@@ -192,12 +206,40 @@ public sealed class ReviewQueries(IDbContextFactory<IncubatorDbContext> dbFactor
         // The join keeps the page's rows but not necessarily their order: restore it here.
         rows = sort switch
         {
+            CandidateSort.Spread => rows.OrderBy(r => r.SpreadRank).ThenBy(r => r.Label, StringComparer.Ordinal).ThenBy(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
             CandidateSort.Oldest => rows.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
             CandidateSort.Label => rows.OrderBy(r => r.Label, StringComparer.Ordinal).ThenByDescending(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
             CandidateSort.MostUncertain => rows.OrderBy(r => r.Uncertainty is null).ThenByDescending(r => r.Uncertainty).ThenByDescending(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
             _ => rows.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Id).ToList(),
         };
         return new Page<CandidateRow>(rows, total, pageIndex, pageSize);
+    }
+
+    private static async Task<QueueCounters> CountersAsync(IncubatorDbContext db, Guid taskId, CancellationToken ct)
+    {
+        var counts = await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId && c.Stage != CandidateStage.Pool)
+            .GroupBy(c => new { c.Stage, c.Status }).Select(g => new { g.Key.Stage, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+        int Count(CandidateStage? stage, CandidateStatus? status) =>
+            counts.Where(c => (stage is null || c.Stage == stage) && (status is null || c.Status == status)).Sum(c => c.Count);
+        return new QueueCounters(Count(CandidateStage.Selected, CandidateStatus.Pending), Count(null, CandidateStatus.Approved),
+            Count(null, CandidateStatus.Rejected), Count(CandidateStage.Reserve, null), Count(CandidateStage.Reserve, CandidateStatus.Pending));
+    }
+
+    internal static async Task<IReadOnlyList<ShortLabel>> ShortLabelsAsync(IncubatorDbContext db, Guid taskId, CancellationToken ct)
+    {
+        var wanted = await db.GenerationRuns.AsNoTracking()
+            .Where(r => r.TaskId == taskId && (r.Outcome == Generation.RunOutcome.Completed || r.Outcome == Generation.RunOutcome.StoppedShort))
+            .SumAsync(r => (int?)r.PerLabelTarget, ct) ?? 0;
+        if (wanted == 0) return [];
+        var rows = await db.Candidates.AsNoTracking()
+            .Where(c => c.TaskId == taskId && c.Source == CandidateSource.Generation && c.RunId != null
+                && ((c.Stage == CandidateStage.Selected && c.Status != CandidateStatus.Rejected) || (c.Stage == CandidateStage.Reserve && c.Status == CandidateStatus.Pending)))
+            .GroupBy(c => new { c.Label, c.Stage }).Select(g => new { g.Key.Label, g.Key.Stage, Count = g.Count() }).ToListAsync(ct);
+        return rows.GroupBy(r => r.Label, StringComparer.Ordinal)
+            .Select(g => new ShortLabel(g.Key, wanted, g.Where(r => r.Stage == CandidateStage.Selected).Sum(r => r.Count),
+                g.Where(r => r.Stage == CandidateStage.Reserve).Sum(r => r.Count)))
+            .Where(l => l.TopUp > 0)
+            .OrderBy(l => l.Label, StringComparer.Ordinal).ToList();
     }
 
     private static async Task<IReadOnlyDictionary<CandidateStatus, int>> CountsAsync(IncubatorDbContext db, Guid taskId, CancellationToken ct)

@@ -58,9 +58,10 @@ public sealed class ReviewPageHelpersTests
         Assert.Equal($"projects/{Project}/tasks/{Task}/review?run={run}&label=needs%20help&source=Mining&sort=MostUncertain",
             QueueLinks.Queue(Project, Task, scope, sortGiven: true));
 
-        // The queue's default order (newest first) is a browsing order: focus mode then goes oldest first, and back in the
-        // queue the default comes back.
-        Assert.Equal($"projects/{Project}/tasks/{Task}/review/focus", QueueLinks.Focus(Project, Task, null, null, null, CandidateSort.Newest));
+        // The queue's default order (labels spread) is a browsing order: focus mode then goes oldest first, and back in the
+        // queue the default comes back. A chosen order, newest first included, comes along.
+        Assert.Equal($"projects/{Project}/tasks/{Task}/review/focus", QueueLinks.Focus(Project, Task, null, null, null, CandidateSort.Spread));
+        Assert.Equal($"projects/{Project}/tasks/{Task}/review/focus?sort=Newest", QueueLinks.Focus(Project, Task, null, null, null, CandidateSort.Newest));
         Assert.Equal(ClaimScope.All, QueueLinks.Scope(null, "", "nonsense", "7"));
         Assert.Equal($"projects/{Project}/tasks/{Task}/review", QueueLinks.Queue(Project, Task, ClaimScope.All, sortGiven: false));
     }
@@ -73,6 +74,8 @@ public sealed class ReviewPageHelpersTests
 
         Assert.Equal($"api/tasks/{Task}/candidates/export?format=csv&label=a%26b&status=Approved&stage=Selected&ambiguous=true&search=50%25%20off&source=Generation&runId={run}",
             QueueLinks.Export(Task, "csv", filter));
-        Assert.Equal($"api/tasks/{Task}/candidates/export?format=tsv", QueueLinks.Export(Task, "tsv", new CandidateFilter(Ambiguous: false)));
+        // Without a stage the export says so: the API's own default is the main view.
+        Assert.Equal($"api/tasks/{Task}/candidates/export?format=tsv&view=All", QueueLinks.Export(Task, "tsv", new CandidateFilter(Ambiguous: false)));
+        Assert.Equal($"api/tasks/{Task}/candidates/export?format=tsv&stage=Reserve", QueueLinks.Export(Task, "tsv", new CandidateFilter(Stage: CandidateStage.Reserve)));
     }
 }

@@ -91,11 +91,13 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         foreach (var r in replies) _script.Enqueue(r);
     }
 
-    public static async Task<FakeOpenAiServer> StartAsync()
+    /// <param name="port">0: a free port. A port the test used before (<see cref="BaseUrl"/>'s) brings an endpoint that
+    /// was stopped back at the same address, as a restarted local model server would be.</param>
+    public static async Task<FakeOpenAiServer> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
         var app = builder.Build();
         var server = new FakeOpenAiServer(app);
         app.MapPost("/{**path}", server.HandleChatAsync);
@@ -254,6 +256,57 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         _requests.Enqueue(recorded);
         return recorded;
     }
+
+    /// <summary>The labels a generation request asks for, read from its system message the way a model follows it: the
+    /// keys of "Its keys are exactly these … label names" or the single key of "… ONE label only". Empty when the
+    /// request is not a generation prompt.</summary>
+    public static IReadOnlyList<string> AskedLabels(RecordedRequest request, IReadOnlyList<string> labels)
+    {
+        var system = request.Json?["messages"]?[0]?["content"] switch
+        {
+            JsonValue v => v.GetValue<string>(),
+            JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>() ?? "")),
+            _ => "",
+        };
+        return AskedLabels(system, labels);
+    }
+
+    /// <summary><see cref="AskedLabels(RecordedRequest, IReadOnlyList{string})"/> from the system message itself.</summary>
+    public static IReadOnlyList<string> AskedLabels(string system, IReadOnlyList<string> labels) =>
+        Incubator.Domain.Generation.PromptBuilder.AskedLabels(system, labels);
+
+    /// <summary>A responder that behaves like a model following the generation prompt: it answers with one JSON object
+    /// holding exactly the labels asked for, <paramref name="sentence"/>(n, label index) for answer n — except that
+    /// <paramref name="scarce"/> is only ever written in <paramref name="scarceWays"/> ways (the label a model has few
+    /// ideas for). Streams when the request asks for a stream.</summary>
+    /// <param name="firstAnswer">The number of the first answer: a writer for a restarted server continues where the
+    /// old one stopped, as a model does not start over.</param>
+    public static Func<RecordedRequest, FakeReply> LabelWriter(IReadOnlyList<string> labels, Func<int, int, string> sentence, string? scarce = null,
+        int scarceWays = 0, TimeSpan delay = default, int promptTokens = 11, int completionTokens = 7, int firstAnswer = 1)
+    {
+        var answers = firstAnswer - 1;
+        return request =>
+        {
+            var n = Interlocked.Increment(ref answers);
+            var o = new JsonObject();
+            foreach (var label in AskedLabels(request, labels))
+            {
+                var i = labels.ToList().IndexOf(label);
+                o[label] = label == scarce && scarceWays > 0 ? sentence(n % scarceWays + 1, i) : sentence(n, i);
+            }
+            var text = o.ToJsonString(Relaxed);
+            var stream = request.Json?["stream"]?.GetValue<bool>() == true;
+            var reply = stream
+                ? Stream([text], promptTokens: promptTokens, completionTokens: completionTokens)
+                : FakeReply.Completion(text, promptTokens, completionTokens);
+            return reply with { Delay = delay };
+        };
+    }
+
+    private static FakeReply Stream(IReadOnlyList<string> chunks, int promptTokens, int completionTokens) =>
+        FakeReply.Stream(chunks, promptTokens: promptTokens, completionTokens: completionTokens);
+
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>An HTTP date <paramref name="fromNow"/> ahead, for Retry-After's date form.</summary>
     public static string HttpDate(TimeSpan fromNow) => (DateTimeOffset.UtcNow + fromNow).ToString("r", CultureInfo.InvariantCulture);

@@ -120,6 +120,8 @@ public sealed class GenerateCliTests : IAsyncLifetime
         { "one-label", "is not valid" },
         { "out-folder-missing", "does not exist" },
         { "out-is-a-folder", "is a folder" },
+        { "endpoint-wait-zero", "--endpoint-wait must be a number of seconds from 1 to 86400 (got '0')" },
+        { "max-attempts-too-many", "--max-attempts must be a whole number from 1 to 10 (got '11')" },
     };
 
     [Theory]
@@ -156,6 +158,12 @@ public sealed class GenerateCliTests : IAsyncLifetime
                 break;
             case "out-is-a-folder":
                 Directory.CreateDirectory(Path.Combine(_folder.Path, "samples.tsv"));
+                break;
+            case "endpoint-wait-zero":
+                args.AddRange(["--endpoint-wait", "0"]);
+                break;
+            case "max-attempts-too-many":
+                args.AddRange(["--max-attempts", "11"]);
                 break;
             case "one-label":
                 await File.WriteAllTextAsync(TaskFile, TaskJson.Serialize(FakeSamples.Spec("請求")));

@@ -147,22 +147,26 @@ public sealed class GenerationOverHttpTests
         Assert.Equal(3, host.Delays.Waits.Count);
         Assert.Contains(TimeSpan.FromSeconds(7), host.Delays.Waits);
 
-        // Accepted: billing 16 (reply 10's is a duplicate), delivery 14 (missing, empty, duplicate-free but cut in 13).
+        // Accepted: billing fills its pool of 14 with reply 14 (reply 10's is a duplicate); replies 15 and 16 then ask
+        // for delivery alone, and their billing samples are not kept. Delivery: 14 (missing, empty, cut in 13).
         var billing = store.Candidates.Where(c => c.Label == Billing).ToList();
         var delivery = store.Candidates.Where(c => c.Label == Delivery).ToList();
-        int[] billingNumbers = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17];
+        int[] billingNumbers = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15];
         int[] deliveryNumbers = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17];
         Assert.Equal(billingNumbers.Select(A).Order(), billing.Select(c => c.Text).Order());
         Assert.Equal(deliveryNumbers.Select(B).Order(), delivery.Select(c => c.Text).Order());
-        Assert.Equal(30, summary.Accepted);
+        Assert.Equal(28, summary.Accepted);
+        Assert.Equal(2, summary.Surplus);
         Assert.DoesNotContain(store.Candidates, c => c.Ambiguous);
         Assert.Equal(7, billing.Count(c => c.Stage == CandidateStage.Selected));
-        Assert.Equal(9, billing.Count(c => c.Stage == CandidateStage.Reserve));
+        Assert.Equal(7, billing.Count(c => c.Stage == CandidateStage.Reserve));
         Assert.Equal(7, delivery.Count(c => c.Stage == CandidateStage.Selected));
         Assert.Equal(7, delivery.Count(c => c.Stage == CandidateStage.Reserve));
         Assert.DoesNotContain(store.Candidates, c => c.Stage == CandidateStage.Pool);
         Assert.Equal(14, summary.Selected);
-        Assert.Equal(16, summary.Reserve);
+        Assert.Equal(14, summary.Reserve);
+        // The last two calls asked for delivery alone.
+        Assert.All(requests.TakeLast(2), r => Assert.Contains("ONE label only: \"delivery\"", r.Json!["messages"]![0]!["content"]!.ToString()));
 
         // Rejected, by reason, exactly.
         var rejected = store.Rejected.Select(r => r.Piece).ToList();
@@ -259,16 +263,18 @@ public sealed class GenerationOverHttpTests
         var rejected = await portal.QueryAsync(db => db.RejectedSamples.AsNoTracking().Where(r => r.RunId == run.Id).ToListAsync());
         var requests = server.ChatRequests;
 
-        // 8 answered calls, two of them after a retry; billing reaches the pool goal (5) at call 7, delivery at call 8.
+        // 8 answered calls, two of them after a retry; billing reaches the pool goal (5) at call 7 — call 8 asks for
+        // delivery alone and its billing sample is not kept — delivery at call 8.
         Assert.Equal(10, requests.Count);
         Assert.All(requests, r => Assert.Equal("json_object", r.Json?["response_format"]?["type"]?.GetValue<string>()));
         Assert.Equal(8, run.Calls);
         Assert.Equal(0, run.FailedCalls);
         Assert.Null(run.StopReason);
-        Assert.Equal(new[] { 1, 2, 3, 5, 6, 7 }.Select(A).Order(), candidates.Where(c => c.Label == Billing).Select(c => c.Text).Order());
+        Assert.Equal((RunOutcome.Completed, 1), (run.Outcome, run.Surplus));
+        Assert.Equal(new[] { 1, 2, 3, 5, 6 }.Select(A).Order(), candidates.Where(c => c.Label == Billing).Select(c => c.Text).Order());
         Assert.Equal(new[] { 1, 2, 4, 6, 7 }.Select(B).Order(), candidates.Where(c => c.Label == Delivery).Select(c => c.Text).Order());
         Assert.Equal(5, candidates.Count(c => c.Label == Billing && c.Stage == CandidateStage.Selected));
-        Assert.Equal(1, candidates.Count(c => c.Label == Billing && c.Stage == CandidateStage.Reserve));
+        Assert.Equal(0, candidates.Count(c => c.Label == Billing && c.Stage == CandidateStage.Reserve));
         Assert.Equal(5, candidates.Count(c => c.Label == Delivery && c.Stage == CandidateStage.Selected));
         Assert.Equal(0, candidates.Count(c => c.Label == Delivery && c.Stage == CandidateStage.Reserve));
         Assert.DoesNotContain(candidates, c => c.Stage == CandidateStage.Pool);
@@ -296,7 +302,7 @@ public sealed class GenerationOverHttpTests
 
         var view = await portal.InScopeAsync(sp => sp.GetRequiredService<GenerationService>().GetRunAsync(user.Id, run.Id));
         Assert.Equal(5, view.RejectedByReason.Values.Sum());
-        Assert.Equal([(Billing, 5, 0, 1), (Delivery, 5, 0, 0)], view.Labels.Select(l => (l.Label, l.Selected, l.Pool, l.Reserve)));
+        Assert.Equal([(Billing, 5, 0, 0), (Delivery, 5, 0, 0)], view.Labels.Select(l => (l.Label, l.Selected, l.Pool, l.Reserve)));
     }
 
     /// <summary>A message's text whether the SDK sent it as a string or as content parts.</summary>

@@ -174,6 +174,20 @@ internal sealed class JobTestHost : IAsyncDisposable
         return job;
     }
 
+    public async Task<Guid> AddCandidateAsync(Incubator.Domain.Review.Candidate candidate)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        db.Candidates.Add(candidate);
+        await db.SaveChangesAsync();
+        return candidate.Id;
+    }
+
+    public async Task<Incubator.Domain.Review.Candidate> GetCandidateAsync(Guid id)
+    {
+        await using var db = await Db.CreateDbContextAsync();
+        return await db.Candidates.AsNoTracking().SingleAsync(c => c.Id == id);
+    }
+
     public async Task<Job> GetJobAsync(Guid id)
     {
         await using var db = await Db.CreateDbContextAsync();
@@ -206,7 +220,8 @@ internal sealed class JobTestHost : IAsyncDisposable
         await Poll.UntilAsync(async () =>
         {
             log = await GetLogAsync(id);
-            return log.Any(l => l.Message is "Job succeeded." or "Job cancelled." || l.Message.StartsWith("Job failed", StringComparison.Ordinal));
+            return log.Any(l => l.Message is "Job succeeded." or "Job cancelled." || l.Message.StartsWith("Job failed", StringComparison.Ordinal)
+                || l.Message.StartsWith("Job stopped short", StringComparison.Ordinal));
         }, timeout ?? TimeSpan.FromSeconds(30), () => Task.FromResult($"job {id} has no closing log line; log:\n{FormatLog(log)}"));
         return log;
     }

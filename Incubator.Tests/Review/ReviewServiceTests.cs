@@ -35,17 +35,10 @@ public sealed class ReviewServiceTests
                 NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = stage, Status = status,
                 IsAmbiguous = ambiguous, CreatedAt = at ?? JobTestHost.UtcNowMs(),
             };
-            await using var db = await Host.Db.CreateDbContextAsync();
-            db.Candidates.Add(c);
-            await db.SaveChangesAsync();
-            return c.Id;
+            return await Host.AddCandidateAsync(c);
         }
 
-        public async Task<Candidate> GetAsync(Guid id)
-        {
-            await using var db = await Host.Db.CreateDbContextAsync();
-            return await db.Candidates.AsNoTracking().SingleAsync(c => c.Id == id);
-        }
+        public Task<Candidate> GetAsync(Guid id) => Host.GetCandidateAsync(id);
 
         public async Task<List<ReviewEvent>> EventsAsync(Guid id)
         {

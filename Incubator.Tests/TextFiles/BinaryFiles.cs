@@ -63,6 +63,8 @@ public static class BinaryFiles
         { "gzip", "NotTextKnownFormat", "GZIP archive" },
         { "utf16le", "NotTextUtf16WithoutBom", "UTF-16 text (little-endian) without a byte-order mark: byte 1 (line 1)" },
         { "utf16be", "NotTextUtf16WithoutBom", "UTF-16 text (big-endian) without a byte-order mark: byte 0 (line 1)" },
+        // No known signature: refused at the first NUL byte, with where it is.
+        { "nul", "NotTextNulBytes", "byte 11 (line 2) is a NUL byte" },
     };
 
     public static byte[] Of(string kind) => kind switch
@@ -73,6 +75,7 @@ public static class BinaryFiles
         "gzip" => Gzip(),
         "utf16le" => Utf16WithoutBom(),
         "utf16be" => Utf16WithoutBom(bigEndian: true),
+        "nul" => [.. "hello\nworld"u8, 0, .. "more text\n"u8],
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

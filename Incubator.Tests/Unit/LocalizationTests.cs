@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 
@@ -70,12 +71,52 @@ public sealed partial class LocalizationTests
         Assert.True(missing.Count == 0, "Missing resource keys: " + string.Join(", ", missing));
     }
 
+    [GeneratedRegex("""new JobNote\("([A-Za-z.]+)",""")]
+    private static partial Regex NoteCode();
+
+    [Fact]
+    public void Every_job_note_code_has_a_translation_with_no_more_placeholders_than_arguments()
+    {
+        var notes = Directory.EnumerateFiles(Path.Combine(Root, "Incubator.Domain"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/"))
+            .SelectMany(f => NoteCode().Matches(File.ReadAllText(f)))
+            .Select(m => "JobNote." + m.Groups[1].Value)
+            .Distinct().ToList();
+        Assert.Contains("JobNote.Run.Short.Repeats", notes);
+        Assert.Contains("JobNote.Run.Waiting", notes);
+        Assert.True(notes.Count >= 12, string.Join(", ", notes));
+        var missing = notes.Where(k => !En.ContainsKey(k)).ToList();
+        Assert.True(missing.Count == 0, "Missing resource keys: " + string.Join(", ", missing));
+        // The notes runs write, rendered through their resource with their own arguments, leave no placeholder unfilled.
+        var end = new RunEnd(RunOutcome.StoppedShort, [new LabelShortfall("a", 1, 2, ShortReason.Repeats)], ShortReason.Cap, CallCap: 9);
+        var failed = new RunEnd(RunOutcome.Failed, [], ShortReason.Failure, RunFailure.Unreachable, "boom", Calls: 3);
+        JobNote[] samples =
+        [
+            end.Note!, (end with { Reason = ShortReason.Budget }).Note!, (end with { Reason = ShortReason.Repeats }).Note!,
+            (end with { Reason = ShortReason.Unusable }).Note!, failed.Note!, (failed with { WaitedFor = TimeSpan.FromMinutes(10) }).Note!,
+            (failed with { Failure = RunFailure.AuthRefused }).Note!, (failed with { Failure = RunFailure.Refused }).Note!,
+            (failed with { Failure = RunFailure.NoUsableOutput }).Note!, RunNotes.Waiting("boom", TimeSpan.FromMinutes(10)),
+            RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")), RunNotes.UnreachableTested("boom", new ConnectionTestSummary(true, null, "0.1")),
+        ];
+        Assert.Equal(notes.Order(), samples.Select(n => "JobNote." + n.Code).Distinct().Order());
+        foreach (var note in samples)
+        {
+            foreach (var language in new[] { En, Ja })
+            {
+                var used = new Regex(@"\{(\d+)\}").Matches(language["JobNote." + note.Code]).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                Assert.True(used.Count > 0 && used.Max() < note.Args.Count, $"{note.Code}: placeholders up to {{{used.DefaultIfEmpty(-1).Max()}}}, {note.Args.Count} arguments");
+            }
+        }
+    }
+
     [Fact]
     public void Every_enum_value_activity_kind_and_domain_error_code_has_a_translation()
     {
         var keys = Enum.GetNames<ProjectRole>().Select(r => "Role." + r)
             .Concat(Enum.GetNames<JobState>().Select(s => "JobState." + s))
-            .Concat(typeof(ActivityKinds).GetFields().Select(f => "Activity." + (string)f.GetValue(null)!))
+            .Concat(Enum.GetNames<ShortReason>().Select(s => "ShortReason." + s))
+            .Concat(typeof(ActivityKinds).GetFields().Where(f => f.IsLiteral).Select(f => "Activity." + (string)f.GetValue(null)!))
+            .Concat(typeof(Incubator.Domain.Llm.LlmActivityKinds).GetFields().Select(f => "Activity." + (string)f.GetValue(null)!))
             .Concat(Incubator.Web.Extensions.UiLocalizationExtensions.SupportedCultures.Select(c => "Language." + c));
         var codes = Directory.EnumerateFiles(Root, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/") && !f.Contains("Incubator.Tests"))

@@ -27,7 +27,7 @@ public static class ReviewApi
     {
         var tasks = api.MapGroup("/tasks/{taskId:guid}/candidates").RequireAuthorization();
         tasks.MapGet("/", (Guid taskId, [AsParameters] FilterQuery q, int? page, int? pageSize, CandidateSort? sort, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
-            review.QueryAsync(UserId(user), taskId, q.ToFilter(), page ?? 0, pageSize ?? 50, sort ?? CandidateSort.Newest, ct));
+            review.QueryAsync(UserId(user), taskId, q.ToFilter(), page ?? 0, pageSize ?? 50, sort ?? CandidateSort.Spread, ct));
         tasks.MapGet("/export", async (Guid taskId, [AsParameters] FilterQuery q, string? format, ClaimsPrincipal user, ReviewQueries review,
             ReviewExports exports, CancellationToken ct) =>
         {
@@ -72,6 +72,10 @@ public static class ReviewApi
             Results.Ok(new { released = await claim.ReleaseAsync(UserId(user), taskId, ct) }));
         task.MapGet("/assignments", (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
             review.ProgressAsync(UserId(user), taskId, ct));
+        task.MapGet("/short-labels", (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
+            review.ShortLabelsAsync(UserId(user), taskId, ct));
+        task.MapPost("/short-labels/{label}/top-up", async (Guid taskId, string label, ClaimsPrincipal user, TopUpFromReserve topUp, CancellationToken ct) =>
+            Results.Ok(new { label, moved = await topUp.TopUpAsync(UserId(user), taskId, label, ct) }));
         task.MapGet("/conflicts", (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
             review.ConflictsAsync(UserId(user), taskId, 100, ct));
         task.MapGet("/agreement", async (Guid taskId, ClaimsPrincipal user, ReviewQueries review, CancellationToken ct) =>
@@ -101,8 +105,15 @@ public static class ReviewApi
         return api;
     }
 
-    public sealed record FilterQuery(string? Label, CandidateStatus? Status, CandidateStage? Stage, CandidateSource? Source, Guid? RunId, bool? Ambiguous, string? Search)
+    /// <summary>View: main (default: selected and mined samples), reserve or all; an explicit Stage overrides it.</summary>
+    public sealed record FilterQuery(string? Label, CandidateStatus? Status, CandidateStage? Stage, CandidateSource? Source, Guid? RunId, bool? Ambiguous, string? Search,
+        CandidateView? View)
     {
-        public CandidateFilter ToFilter() => new(Label, Status, Stage, Source, RunId, Ambiguous, Search);
+        public CandidateFilter ToFilter() => new(Label, Status, Stage ?? View switch
+        {
+            CandidateView.Reserve => CandidateStage.Reserve,
+            CandidateView.All => null,
+            _ => CandidateStage.Selected,
+        }, Source, RunId, Ambiguous, Search);
     }
 }

@@ -16,10 +16,14 @@ internal static class GenerateVerb
 {
     public const string Usage =
         "generate --task task.json --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] --per-label N "
-        + "[--oversample F] [--concurrency C] [--budget-tokens T] --out samples.tsv [--json]";
+        + "[--oversample F] [--concurrency C] [--budget-tokens T] [--endpoint-wait SECONDS] [--max-attempts N] --out samples.tsv [--json]";
+
+    /// <summary>Exit codes, the same outcome the portal's job would have (docs/decisions/0020-truthful-outcomes.md):
+    /// 0 completed, 1 stopped short, 2 bad arguments, 3 failed.</summary>
+    public const int Completed = 0, StoppedShort = 1, Failed = 3;
 
     private sealed record Options(string Task, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int PerLabel, double Oversample,
-        int Concurrency, long? BudgetTokens, string Out, bool Json);
+        int Concurrency, long? BudgetTokens, TimeSpan EndpointWait, int? MaxAttempts, string Out, bool Json);
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -35,12 +39,14 @@ internal static class GenerateVerb
         using var host = builder.Build();
 
         var profile = new LlmProfile(null, "command line", o.Provider, o.Endpoint, o.Model, o.ApiKey, 0.9, 1024, o.Concurrency, null, 0, 0);
-        var client = host.Services.GetRequiredService<LlmClientFactory>().Create(profile);
+        var client = host.Services.GetRequiredService<LlmClientFactory>().Create(profile, o.MaxAttempts);
         var engine = host.Services.GetRequiredService<GenerationEngine>();
         var store = new MemoryGenerationStore();
         var clock = Stopwatch.StartNew();
-        var summary = await engine.RunAsync(spec, client, profile,
-            new GenerationSettings(o.PerLabel, o.Oversample, o.Concurrency, o.BudgetTokens), store, NullGenerationObserver.Instance, ct);
+        var settings = new GenerationSettings(o.PerLabel, o.Oversample, o.Concurrency, o.BudgetTokens) { EndpointWait = o.EndpointWait };
+        // The portal's default: a budget of the worst-case estimate unless one is given.
+        settings = settings with { BudgetTokens = o.BudgetTokens ?? engine.Estimate(spec, settings, profile).DefaultBudgetTokens };
+        var summary = await engine.RunAsync(spec, client, profile, settings, store, NullGenerationObserver.Instance, ct);
         clock.Stop();
 
         var rows = store.Candidates.Where(c => c.Stage == CandidateStage.Selected).OrderBy(c => spec.Labels.ToList().FindIndex(l => l.Name == c.Label)).ToList();
@@ -56,7 +62,9 @@ internal static class GenerateVerb
             {
                 accepted = summary.Accepted, written = rows.Count, reserve = summary.Reserve, rejected, inputTokens = summary.InputTokens,
                 outputTokens = summary.OutputTokens, calls = summary.Calls, failedCalls = summary.FailedCalls, seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
-                stopReason = summary.StopReason, output = Path.GetFullPath(o.Out),
+                outcome = summary.Outcome.ToString(), note = summary.End.Note is { } n ? new { code = n.Code, message = n.Message, args = n.Args } : null,
+                shortfalls = summary.End.Shortfalls.Select(f => new { label = f.Label, selected = f.Selected, target = f.Target, reason = f.Reason.ToString() }),
+                surplus = summary.Surplus, stopReason = summary.StopReason, output = Path.GetFullPath(o.Out),
             }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
         }
         else
@@ -65,14 +73,21 @@ internal static class GenerateVerb
             stdout.WriteLine(rejected.Count == 0 ? "rejected 0" : $"rejected {rejected.Values.Sum()}: {string.Join(", ", rejected.Select(r => $"{r.Key} {r.Value}"))}");
             stdout.WriteLine($"tokens {summary.InputTokens.ToString("N0", CultureInfo.InvariantCulture)} in, {summary.OutputTokens.ToString("N0", CultureInfo.InvariantCulture)} out; {summary.Calls} calls ({summary.FailedCalls} failed)");
             stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
-            if (summary.StopReason is not null) stdout.WriteLine($"stopped early: {summary.StopReason}");
+            if (summary.Surplus > 0) stdout.WriteLine($"not kept {summary.Surplus} (their labels were already full)");
+            if (summary.StopReason is not null) stdout.WriteLine($"{(summary.Outcome == RunOutcome.Failed ? "failed" : "stopped short")}: {summary.StopReason}");
         }
-        return summary.StopReason is null ? 0 : 1;
+        return summary.Outcome switch
+        {
+            RunOutcome.Completed => Completed,
+            RunOutcome.StoppedShort => StoppedShort,
+            _ => Failed,
+        };
     }
 
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "out"], flags: ["json"]);
+        var o = CliArgs.Parse(args, Usage, ["task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "endpoint-wait",
+            "max-attempts", "out"], flags: ["json"]);
         var endpoint = o.Required("endpoint");
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
@@ -89,10 +104,15 @@ internal static class GenerateVerb
         long? budget = null;
         if (o["budget-tokens"] is { } bt)
             budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
+        var wait = GenerationEngine.DefaultEndpointWait;
+        if (o["endpoint-wait"] is { } ew)
+            wait = double.TryParse(ew, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 86_400
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new CliUsageException($"--endpoint-wait must be a number of seconds from 1 to 86400 (got '{ew}').");
         var apiKey = o["api-key"] ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
         // The rows are written after the run: a bad --out found only then would throw away samples already paid for.
         var output = o.Output();
         return new Options(o.Required("task"), endpoint, o.Required("model"), provider, apiKey, o.Int("per-label", 1, GenerationService.MaxPerLabel),
-            oversample, o.Int("concurrency", 1, 64, 4), budget, output, o.Flag("json"));
+            oversample, o.Int("concurrency", 1, 64, 4), budget, wait, o.Has("max-attempts") ? o.Int("max-attempts", 1, 10) : null, output, o.Flag("json"));
     }
 }

@@ -26,6 +26,7 @@ public static class ApiExtensions
         api.MapProjectsApi();
         api.MapTasksApi();
         api.MapReviewApi();
+        api.MapGenerationApi();
         api.MapMiningApi();
         api.MapQueryApi();
         api.MapTrainingApi();

@@ -12,7 +12,7 @@ public static class JobsExtensions
     {
         builder.Services.AddIncubatorJobs(builder.Configuration);
         builder.Services.AddIncubatorLlm(builder.Configuration);
-        builder.Services.AddIncubatorGeneration();
+        builder.Services.AddIncubatorGeneration(builder.Configuration);
         builder.Services.AddIncubatorMining();
         builder.Services.AddIncubatorQueries();
         return builder;

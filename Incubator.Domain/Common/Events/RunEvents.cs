@@ -16,10 +16,11 @@ public abstract record RunEvent(Guid ProjectId)
     public virtual Guid? LatestWinsKey() => null;
 }
 
-/// <summary>A job was queued, started, made progress, or finished.</summary>
+/// <summary>A job was queued, started, made progress, began or stopped waiting for its endpoint, or finished.
+/// <c>Note</c> says why it stopped short or failed, or what it waits for; <c>Waiting</c> is true while it waits.</summary>
 public sealed record JobChanged(
     Guid ProjectId, Guid JobId, string Kind, string Title, JobState State, double Progress, string? Message, string? Error,
-    DateTimeOffset At) : RunEvent(ProjectId)
+    DateTimeOffset At, JobNote? Note = null, bool Waiting = false) : RunEvent(ProjectId)
 {
     /// <summary>Progress ticks of a running job supersede each other; queued, paused and finished are transitions.</summary>
     public override Guid? LatestWinsKey() => State == JobState.Running ? JobId : null;
@@ -47,10 +48,14 @@ public sealed record SampleAccepted(Guid ProjectId, Guid RunId, Guid CandidateId
 /// <summary>A piece of LLM output was rejected, with the reason.</summary>
 public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, string Text, string Reason, string Detail) : RunEvent(ProjectId);
 
-/// <summary>A generation run's counters: pool and selected per label, tokens, cost, rate.</summary>
+/// <summary>A generation run's counters: pool and selected per label, tokens, cost, rate. <c>Goal</c> is each label's pool
+/// target while it is filling (0 once selected); <c>UsefulPerSecond</c> the recent rate of samples that joined an open
+/// pool and <c>Missing</c> what the open pools still need — together, the time left. <c>Fraction</c> is the run's
+/// progress (0..1), the same number its job shows.</summary>
 public sealed record RunProgress(
     Guid ProjectId, Guid RunId, int Round, IReadOnlyDictionary<string, int> Pool, IReadOnlyDictionary<string, int> Selected, int Target,
-    long InputTokens, long OutputTokens, decimal Cost, int Calls, double AcceptedPerSecond) : RunEvent(ProjectId)
+    long InputTokens, long OutputTokens, decimal Cost, int Calls, double AcceptedPerSecond,
+    IReadOnlyDictionary<string, int>? Goal = null, double UsefulPerSecond = 0, int Missing = 0, Guid? TaskId = null, double Fraction = 0) : RunEvent(ProjectId)
 {
     /// <summary>Each carries the run's whole counters, so the latest says everything the earlier ones did.</summary>
     public override Guid? LatestWinsKey() => RunId;

@@ -14,6 +14,7 @@ internal sealed class GenerationRunConfiguration : IEntityTypeConfiguration<Gene
         b.Property(r => r.ConnectionName).HasMaxLength(200);
         b.Property(r => r.Model).HasMaxLength(200);
         b.Property(r => r.StopReason).HasMaxLength(1000);
+        b.Property(r => r.Outcome).HasConversion<string>().HasMaxLength(16);
         b.HasIndex(r => new { r.ProjectId, r.CreatedAt });
         b.HasIndex(r => r.TaskId);
         b.HasOne<Project>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
@@ -47,6 +48,8 @@ internal sealed class CandidateConfiguration : IEntityTypeConfiguration<Candidat
         b.HasOne<GenerationRun>().WithMany().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.SetNull);
         b.HasIndex(c => new { c.MiningRunId, c.CreatedAt });
         b.HasIndex(c => new { c.TaskId, c.Uncertainty });
+        // The queue's default order: the main view (selected) spread over labels, rank by rank.
+        b.HasIndex(c => new { c.TaskId, c.Stage, c.SpreadRank, c.Label });
         b.HasOne<Incubator.Domain.Mining.MiningRun>().WithMany().HasForeignKey(c => c.MiningRunId).OnDelete(DeleteBehavior.SetNull);
     }
 }

@@ -15,6 +15,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         b.Property(j => j.ProgressMessage).HasMaxLength(400);
         b.Property(j => j.LeaseOwner).HasMaxLength(200);
         b.Property(j => j.Error).HasMaxLength(4000);
+        b.Property(j => j.NoteJson).HasMaxLength(8000);
         b.Property(j => j.Version).IsConcurrencyToken();
         b.HasIndex(j => new { j.State, j.LeaseExpiresAt });
         // The claim: queued jobs oldest first (docs/decisions/0028-write-discipline.md).

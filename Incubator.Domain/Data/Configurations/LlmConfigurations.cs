@@ -23,3 +23,12 @@ internal sealed class LlmConnectionConfiguration : IEntityTypeConfiguration<LlmC
         b.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class LlmConnectionTestConfiguration : IEntityTypeConfiguration<LlmConnectionTest>
+{
+    public void Configure(EntityTypeBuilder<LlmConnectionTest> b)
+    {
+        b.HasKey(t => t.ConnectionId);
+        b.Property(t => t.Error).HasMaxLength(2000);
+    }
+}

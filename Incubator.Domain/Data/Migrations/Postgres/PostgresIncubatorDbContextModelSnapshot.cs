@@ -369,6 +369,10 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<long>("OutputTokens")
                         .HasColumnType("bigint");
 
@@ -387,9 +391,15 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<int>("Seed")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ShortfallJson")
+                        .HasColumnType("text");
+
                     b.Property<string>("StopReason")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<int>("Surplus")
+                        .HasColumnType("integer");
 
                     b.Property<Guid>("TaskId")
                         .HasColumnType("uuid");
@@ -500,6 +510,10 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("integer");
 
+                    b.Property<string>("NoteJson")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
                     b.Property<bool>("PauseRequested")
                         .HasColumnType("boolean");
 
@@ -533,6 +547,9 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("WaitingSince")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 
@@ -641,6 +658,30 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.HasIndex("ProjectId");
 
                     b.ToTable("LlmConnections");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Llm.LlmConnectionTest", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<bool>("Ok")
+                        .HasColumnType("boolean");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ConnectionId");
+
+                    b.ToTable("LlmConnectionTests");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
@@ -1013,6 +1054,9 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
 
+                    b.Property<Guid?>("DefaultConnectionId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -1126,6 +1170,9 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<int>("SpreadRank")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Stage")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1168,6 +1215,8 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.HasIndex("TaskId", "CreatedAt", "Id");
 
                     b.HasIndex("TaskId", "Label", "CreatedAt", "Id");
+
+                    b.HasIndex("TaskId", "Stage", "SpreadRank", "Label");
 
                     b.HasIndex("TaskId", "Status", "CreatedAt", "Id");
 

@@ -359,6 +359,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("OutputTokens")
                         .HasColumnType("INTEGER");
 
@@ -377,9 +381,15 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<int>("Seed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ShortfallJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("StopReason")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Surplus")
+                        .HasColumnType("INTEGER");
 
                     b.Property<Guid>("TaskId")
                         .HasColumnType("TEXT");
@@ -488,6 +498,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("NoteJson")
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("PauseRequested")
                         .HasColumnType("INTEGER");
 
@@ -520,6 +534,9 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WaitingSince")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
@@ -627,6 +644,30 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.HasIndex("ProjectId");
 
                     b.ToTable("LlmConnections");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Llm.LlmConnectionTest", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Ok")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConnectionId");
+
+                    b.ToTable("LlmConnectionTests");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
@@ -991,6 +1032,9 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("DefaultConnectionId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -1104,6 +1148,9 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SpreadRank")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Stage")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1146,6 +1193,8 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.HasIndex("TaskId", "CreatedAt", "Id");
 
                     b.HasIndex("TaskId", "Label", "CreatedAt", "Id");
+
+                    b.HasIndex("TaskId", "Stage", "SpreadRank", "Label");
 
                     b.HasIndex("TaskId", "Status", "CreatedAt", "Id");
 

@@ -7,20 +7,20 @@ namespace Incubator.Web.Components.Pages.Review;
 /// for exports.</summary>
 public static class QueueLinks
 {
-    /// <summary>"Review next" from a queue view: focus mode hands out pending items of that run, label and source, in the
-    /// queue's order unless it is the queue's default (newest first is a browsing order; focus mode then goes oldest first).</summary>
+    /// <summary>"Review next" from a queue view: focus mode hands out pending items of that run, label and source (of the
+    /// main view), in the queue's order unless it is the queue's default (focus mode then goes oldest first).</summary>
     public static string Focus(Guid projectId, Guid taskId, Guid? run, string? label, CandidateSource? source, CandidateSort queueSort)
     {
         var q = new List<string>();
         if (run is { } r) q.Add("run=" + r);
         if (!string.IsNullOrEmpty(label)) q.Add("label=" + Uri.EscapeDataString(label));
         if (source is { } s) q.Add("source=" + s);
-        if (queueSort != CandidateSort.Newest) q.Add("sort=" + queueSort);
+        if (queueSort != CandidateSort.Spread) q.Add("sort=" + queueSort);
         return $"projects/{projectId}/tasks/{taskId}/review/focus" + Query(q);
     }
 
     /// <summary>Back from focus mode to the queue with the same view. The queue's order comes along only when focus mode was
-    /// given one (the queue's default is newest first, focus mode's oldest first).</summary>
+    /// given one (the queue's default spreads the labels, focus mode's is oldest first).</summary>
     public static string Queue(Guid projectId, Guid taskId, ClaimScope scope, bool sortGiven)
     {
         var q = new List<string>();
@@ -37,7 +37,7 @@ public static class QueueLinks
         var q = new List<string> { "format=" + format };
         if (!string.IsNullOrEmpty(filter.Label)) q.Add("label=" + Uri.EscapeDataString(filter.Label));
         if (filter.Status is { } st) q.Add("status=" + st);
-        if (filter.Stage is { } sg) q.Add("stage=" + sg);
+        q.Add(filter.Stage is { } sg ? "stage=" + sg : "view=All");
         if (filter.Ambiguous == true) q.Add("ambiguous=true");
         if (!string.IsNullOrWhiteSpace(filter.Search)) q.Add("search=" + Uri.EscapeDataString(filter.Search));
         if (filter.Source is { } src) q.Add("source=" + src);

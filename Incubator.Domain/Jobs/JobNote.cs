@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Incubator.Domain.Jobs;
+
+/// <summary>What a job says about how it stands or how it ended — why it stopped short, why it failed, what it is
+/// waiting for — as a stable code the portal localises (resource key "JobNote.{Code}", formatted with
+/// <see cref="Args"/>) and the English sentence the API, the job log and the command line show. Arguments are data
+/// (label names, counts, the provider's own error text), never English prose, so both languages can say the whole
+/// sentence (docs/decisions/0020-truthful-outcomes.md).</summary>
+public sealed record JobNote
+{
+    [JsonConstructor]
+    public JobNote(string code, string message, IReadOnlyList<string> args)
+    {
+        Code = code ?? throw new ArgumentNullException(nameof(code));
+        Message = message ?? "";
+        Args = args ?? [];
+    }
+
+    /// <summary>Arguments are written in the invariant culture (numbers without group separators).</summary>
+    public JobNote(string code, string message, params object[] args)
+        : this(code, message, (IReadOnlyList<string>)args.Select(a => Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToArray())
+    {
+    }
+
+    public string Code { get; }
+
+    public string Message { get; }
+
+    public IReadOnlyList<string> Args { get; }
+
+    /// <summary>Two notes are the same sentence with the same data (the arguments compared by value).</summary>
+    public bool Equals(JobNote? other) => other is not null && Code == other.Code && Message == other.Message && Args.SequenceEqual(other.Args);
+
+    public override int GetHashCode() => HashCode.Combine(Code, Message, Args.Count);
+
+    internal string ToJson() => JsonSerializer.Serialize(this, JobContext.JsonOptions);
+
+    internal static JobNote? FromJson(string? json)
+    {
+        if (string.IsNullOrEmpty(json)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<JobNote>(json, JobContext.JsonOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Thrown by a handler to end its job Failed with a reason the user can read in their language (the job's
+/// <see cref="Job.Error"/> is the note's English message).</summary>
+public sealed class JobFailedException(JobNote note, Exception? inner = null) : Exception(note.Message, inner)
+{
+    public JobNote Note { get; } = note;
+}
