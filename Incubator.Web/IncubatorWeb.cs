@@ -15,6 +15,7 @@ public static class IncubatorWeb
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddOperations();
+        builder.AddSecurity();
         builder.AddObservability();
         builder.AddData();
         builder.AddAccounts();
@@ -27,6 +28,7 @@ public static class IncubatorWeb
 
         var app = builder.Build();
         app.UseOperations();
+        app.UseSecurity();
         app.UseUiLocalization();
         app.UseAuthentication();
         app.UseAuthorization();

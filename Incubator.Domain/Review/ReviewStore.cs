@@ -82,9 +82,19 @@ internal static class ReviewStore
     public static async Task<string?> EmailAsync(IncubatorDbContext db, string userId, CancellationToken ct) =>
         await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(ct);
 
-    /// <summary>Candidates matching every set field of <paramref name="f"/> (the spot-check filter needs <paramref name="db"/>).</summary>
+    /// <summary>Candidates matching every set field of <paramref name="f"/> (the spot-check filter needs <paramref name="db"/>).
+    /// Every read and bulk write of the queue filters here, so the filter's own input is checked here: text filters within
+    /// <see cref="InputLimits.Filter"/> and free of control characters, enum filters among their names.</summary>
     public static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext? db = null)
     {
+        f = f with
+        {
+            Label = InputLimits.CheckFilter("label", f.Label, InputLimits.LabelName),
+            Search = InputLimits.CheckFilter("search", f.Search),
+        };
+        if (f.Status is { } st) InputLimits.RequireDefined("status", st);
+        if (f.Stage is { } sg) InputLimits.RequireDefined("stage", sg);
+        if (f.Source is { } so) InputLimits.RequireDefined("source", so);
         if (f.SpotCheckId is { } spot && db is not null)
             q = q.Where(c => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.CandidateId == c.Id));
         if (!string.IsNullOrEmpty(f.Label)) q = q.Where(c => c.Label == f.Label);
@@ -96,7 +106,7 @@ internal static class ReviewStore
         if (f.InConflict is { } conflict) q = q.Where(c => c.InConflict == conflict);
         if (!string.IsNullOrWhiteSpace(f.Search))
         {
-            var pattern = "%" + f.Search.Trim().Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
+            var pattern = "%" + f.Search.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
             q = q.Where(c => EF.Functions.Like(c.Text, pattern, @"\") || (c.EditedText != null && EF.Functions.Like(c.EditedText, pattern, @"\")));
         }
         return q;
