@@ -26,11 +26,12 @@ public static class InputLimits
     /// the pattern early in SQLite's LIKE and match every row). Null or blank means "no filter".</summary>
     public static string? CheckFilter(string field, string? value, int maxLength = Filter)
     {
-        if (string.IsNullOrWhiteSpace(value)) return null;
-        var trimmed = value.Trim();
-        if (trimmed.Any(char.IsControl))
+        if (string.IsNullOrEmpty(value)) return null;
+        if (value.Any(char.IsControl))
             throw new DomainValidationException(field, "FilterControlCharacters",
                 $"The {field} filter holds control characters (such as NUL or a line break); remove them.", field);
+        var trimmed = value.Trim();
+        if (trimmed.Length == 0) return null;
         if (trimmed.Length > maxLength)
             throw new DomainValidationException(field, "FilterTooLong",
                 $"The {field} filter must be at most {maxLength} characters (it has {trimmed.Length}).", field, maxLength, trimmed.Length);

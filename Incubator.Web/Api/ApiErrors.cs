@@ -91,9 +91,18 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
         try
         {
             await next(context);
+            // The binder answers some unreadable bodies with a bare status code (the body stream's own 413 among them).
+            if (!context.Response.HasStarted && context.Response.StatusCode is 400 or 413 or 415 && IsApi(context.Request))
+                await problems.TryWriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = { Status = context.Response.StatusCode, Title = Title(context.Response.StatusCode) },
+                });
         }
-        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        catch (BadHttpRequestException caught) when (!context.Response.HasStarted)
         {
+            // The binder wraps the body's own failure (Kestrel's 413) in a 400 "failed to read": the inner one is the truth.
+            var ex = Innermost(caught);
             logger.LogInformation("Refused a bad request to {Path}: {Status} {Message}", context.Request.Path, ex.StatusCode, ex.Message);
             context.Response.Clear();
             context.Response.StatusCode = ex.StatusCode;
@@ -109,6 +118,16 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
             var written = await problems.TryWriteAsync(problem);
             if (!written) await context.Response.WriteAsync(detail);
         }
+    }
+
+    private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs");
+
+    private static BadHttpRequestException Innermost(BadHttpRequestException ex)
+    {
+        var found = ex;
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is BadHttpRequestException bad) found = bad;
+        return found;
     }
 
     private static string Title(int status) => status switch

@@ -11,16 +11,21 @@ public sealed class CorpusUploads(IOptions<IncubatorOptions> options, IOptions<S
 {
     private string Folder(Guid projectId) => Path.Combine(options.Value.ResolveDataDirectory(), "uploads", projectId.ToString("N"));
 
+    private const long DrainAllowance = 64L * 1024 * 1024;
+
     public long MaxBytes => security.Value.MaxUploadBytes;
 
     /// <summary>Writes the body to a spool file. A body over <see cref="MaxBytes"/> is a 413 (code CorpusTooLarge): at once
     /// when it announces its length, as soon as the limit is passed when it comes in chunks; nothing of it is kept.</summary>
     public async Task<string> ReceiveAsync(HttpContext http, Guid projectId, string userId, CancellationToken ct)
     {
-        // Kestrel's default 30 MB body limit is for ordinary requests; corpus uploads may be larger. Kestrel enforces the
-        // limit set here too; the count below is for servers that do not (and says why in the portal's words).
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes + 1;
+        // Kestrel's default 30 MB body limit is for ordinary requests; corpus uploads may be larger. The limit is counted
+        // below, in the portal's words; Kestrel's own limit sits a little above it so that, after the 413, Kestrel can
+        // drain the rest of a slightly-too-large body and the client reads the answer instead of a reset connection.
+        // A body announced too large is refused before the limit is raised: Kestrel then closes the connection after the
+        // answer instead of waiting to drain hundreds of MB.
         if (http.Request.ContentLength > MaxBytes) throw TooLarge();
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes + DrainAllowance;
         var folder = Folder(projectId);
         Directory.CreateDirectory(folder);
         Sweep(folder);
