@@ -18,6 +18,7 @@ public static class IncubatorWeb
         builder.AddSecurity();
         builder.AddObservability();
         builder.AddData();
+        builder.AddIncubatorDataProtection();
         builder.AddAccounts();
         builder.AddUiLocalization();
         builder.AddJobs();

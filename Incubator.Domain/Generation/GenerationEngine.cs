@@ -253,6 +253,20 @@ public sealed class GenerationEngine(DemonstrationBank bank, EmbedderSelector em
                 {
                     throw;
                 }
+                catch (SpendingCapReachedException ex)
+                {
+                    // No call was made: the run stops here with the cap as its reason (calls in flight still finish).
+                    await gate.WaitAsync(CancellationToken.None);
+                    try
+                    {
+                        stopReason ??= ex.Message;
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                    return;
+                }
                 catch (Exception ex)
                 {
                     // Retries already happened inside the client; one failed call does not end the run.

@@ -25,6 +25,7 @@ public static class LlmServiceCollectionExtensions
         services.AddSingleton<LlmMetrics>();
         services.AddSingleton<LlmClientFactory>();
         services.AddSingleton<LlmConnectionService>();
+        services.AddSingleton<SpendingGuard>();
         services.AddSingleton<ConnectionTester>();
         services.AddSingleton<OllamaDetector>();
         return services;

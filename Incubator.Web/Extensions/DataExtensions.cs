@@ -5,9 +5,6 @@ using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Incubator.Domain.Training;
 using Incubator.Web.Accounts;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.Extensions.Options;
 
 namespace Incubator.Web.Extensions;
 
@@ -23,15 +20,6 @@ public static class DataExtensions
         builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).
         builder.Services.AddHostedService<StartupTasks>();
-        // Keys live in the data folder: cookies survive a restart, and instances sharing the volume share keys.
-        builder.Services.AddDataProtection().SetApplicationName("Incubator");
-        builder.Services.AddOptions<KeyManagementOptions>()
-            .Configure<IOptions<IncubatorOptions>>((o, inc) =>
-            {
-                var dir = Path.Combine(inc.Value.ResolveDataDirectory(), "keys");
-                Directory.CreateDirectory(dir);
-                o.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(new DirectoryInfo(dir), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
-            });
         return builder;
     }
 }

@@ -23,3 +23,14 @@ internal sealed class LlmConnectionConfiguration : IEntityTypeConfiguration<LlmC
         b.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class LlmSpendConfiguration : IEntityTypeConfiguration<LlmSpend>
+{
+    public void Configure(EntityTypeBuilder<LlmSpend> b)
+    {
+        b.Property(s => s.UserId).HasMaxLength(450).IsRequired();
+        b.HasIndex(s => new { s.UserId, s.At });
+        b.HasIndex(s => new { s.ProjectId, s.At });
+        b.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
