@@ -11,7 +11,7 @@ public static class AccountsServiceCollectionExtensions
     public static IServiceCollection AddIncubatorAccounts(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AccountsOptions>().Bind(configuration.GetSection(AccountsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<SiteSettingsService>();
+        services.TryAddSingleton<SiteSettingsService>();
         services.AddSingleton<SignInThrottle>();
         services.TryAddSingleton(TimeProvider.System);
         return services;

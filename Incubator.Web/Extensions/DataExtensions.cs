@@ -16,6 +16,7 @@ public static class DataExtensions
         builder.Services.AddIncubatorProjects();
         builder.Services.AddIncubatorTasks();
         builder.Services.AddIncubatorReview(builder.Configuration);
+        builder.Services.AddHostedService<ExportRetentionSweeper>();
         builder.Services.AddIncubatorTraining();
         builder.Services.AddIncubatorEmbeddings();
         // Migrations and the first administrator happen before the server starts listening (see StartupTasks).

@@ -106,6 +106,9 @@ namespace Incubator.Domain.Data.Migrations
                     b.Property<string>("PasswordHash")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("PasswordResetRequestedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PhoneNumber")
                         .HasColumnType("TEXT");
 
@@ -136,6 +139,82 @@ namespace Incubator.Domain.Data.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Accounts.SignInFailure", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccountKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("AccountKey", "At");
+
+                    b.HasIndex("Address", "At");
+
+                    b.ToTable("SignInFailures");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Accounts.SiteSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DailyCostMicrosPerProject")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DailyCostMicrosPerUser")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DailyTokensPerProject")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DailyTokensPerUser")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Registration")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("SiteSettings");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Data.HealthProbe", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("HealthProbes");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Datasets.DatasetItem", b =>
@@ -305,123 +384,6 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("TaskId");
 
                     b.ToTable("GoldSets");
-                });
-
-            modelBuilder.Entity("Incubator.Domain.Generation.Candidate", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid?>("AcceptedBySpotCheckId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("EditedText")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("InConflict")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("IsAmbiguous")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Label")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid?>("MiningRunId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("MiningScore")
-                        .HasColumnType("REAL");
-
-                    b.Property<string>("NormalizedText")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("OriginalLabel")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("RejectionReason")
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ReviewReason")
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("ReviewedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("ReviewedById")
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Round")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<Guid?>("RunId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Source")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Stage")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("TaskId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("TaskVersionNumber")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Text")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("Uncertainty")
-                        .HasColumnType("REAL");
-
-                    b.Property<long>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ProjectId");
-
-                    b.HasIndex("MiningRunId", "CreatedAt");
-
-                    b.HasIndex("RunId", "Stage");
-
-                    b.HasIndex("TaskId", "CreatedAt");
-
-                    b.HasIndex("TaskId", "NormalizedText");
-
-                    b.HasIndex("TaskId", "Uncertainty");
-
-                    b.HasIndex("TaskId", "Label", "CreatedAt");
-
-                    b.HasIndex("TaskId", "Status", "CreatedAt");
-
-                    b.ToTable("Candidates");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Generation.GenerationRun", b =>
@@ -742,6 +704,41 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("ProjectId");
 
                     b.ToTable("LlmConnections");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Llm.LlmSpend", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CostMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "At");
+
+                    b.HasIndex("UserId", "At");
+
+                    b.ToTable("LlmSpend");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
@@ -1082,6 +1079,60 @@ namespace Incubator.Domain.Data.Migrations
                     b.ToTable("Activity");
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Projects.Invitation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AcceptedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AcceptedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedById")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("Invitations");
+                });
+
             modelBuilder.Entity("Incubator.Domain.Projects.Project", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1138,6 +1189,123 @@ namespace Incubator.Domain.Data.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("ProjectMembers");
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Review.Candidate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("AcceptedBySpotCheckId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EditedText")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("InConflict")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsAmbiguous")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("MiningRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("MiningScore")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("NormalizedText")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OriginalLabel")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectionReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReviewReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReviewedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReviewedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Round")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TaskVersionNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Uncertainty")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId");
+
+                    b.HasIndex("MiningRunId", "CreatedAt");
+
+                    b.HasIndex("RunId", "Stage");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.HasIndex("TaskId", "NormalizedText");
+
+                    b.HasIndex("TaskId", "Uncertainty");
+
+                    b.HasIndex("TaskId", "Label", "CreatedAt");
+
+                    b.HasIndex("TaskId", "Status", "CreatedAt");
+
+                    b.ToTable("Candidates");
                 });
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewEvent", b =>
@@ -1824,31 +1992,6 @@ namespace Incubator.Domain.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Incubator.Domain.Generation.Candidate", b =>
-                {
-                    b.HasOne("Incubator.Domain.Mining.MiningRun", null)
-                        .WithMany()
-                        .HasForeignKey("MiningRunId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
-                    b.HasOne("Incubator.Domain.Projects.Project", null)
-                        .WithMany()
-                        .HasForeignKey("ProjectId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("Incubator.Domain.Generation.GenerationRun", null)
-                        .WithMany()
-                        .HasForeignKey("RunId")
-                        .OnDelete(DeleteBehavior.SetNull);
-
-                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
-                        .WithMany()
-                        .HasForeignKey("TaskId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Incubator.Domain.Generation.GenerationRun", b =>
                 {
                     b.HasOne("Incubator.Domain.Projects.Project", null)
@@ -1897,6 +2040,15 @@ namespace Incubator.Domain.Data.Migrations
                         .WithMany()
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Incubator.Domain.Llm.LlmSpend", b =>
+                {
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Incubator.Domain.Mining.Corpus", b =>
@@ -1973,6 +2125,15 @@ namespace Incubator.Domain.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Projects.Invitation", b =>
+                {
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Incubator.Domain.Projects.ProjectMember", b =>
                 {
                     b.HasOne("Incubator.Domain.Projects.Project", "Project")
@@ -1992,9 +2153,34 @@ namespace Incubator.Domain.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Review.Candidate", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.MiningRun", null)
+                        .WithMany()
+                        .HasForeignKey("MiningRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Generation.GenerationRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Incubator.Domain.Review.ReviewEvent", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -2009,7 +2195,7 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewLease", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -2033,7 +2219,7 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Review.ReviewVote", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -2051,7 +2237,7 @@ namespace Incubator.Domain.Data.Migrations
 
             modelBuilder.Entity("Incubator.Domain.Review.SpotCheckItem", b =>
                 {
-                    b.HasOne("Incubator.Domain.Generation.Candidate", null)
+                    b.HasOne("Incubator.Domain.Review.Candidate", null)
                         .WithMany()
                         .HasForeignKey("CandidateId")
                         .OnDelete(DeleteBehavior.Cascade)
