@@ -33,7 +33,7 @@ public sealed class SiteSettingsService(IDbContextFactory<IncubatorDbContext> db
     public async Task<SpendingCaps> CapsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var s = await db.SiteSettings.AsNoTracking().FirstOrDefaultAsync(ct);
+        var s = await db.SiteSettings.AsNoTracking().Where(s => s.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
         return s is null ? SpendingCaps.None : ToCaps(s);
     }
 
@@ -41,7 +41,7 @@ public sealed class SiteSettingsService(IDbContextFactory<IncubatorDbContext> db
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await RequireAdminAsync(db, actingUserId, ct);
-        var s = await db.SiteSettings.AsNoTracking().FirstOrDefaultAsync(ct);
+        var s = await db.SiteSettings.AsNoTracking().Where(s => s.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
         return new SiteSettingsView(await RegistrationAsync(db, ct), s?.Registration is not null, s is null ? SpendingCaps.None : ToCaps(s));
     }
 
@@ -79,7 +79,7 @@ public sealed class SiteSettingsService(IDbContextFactory<IncubatorDbContext> db
 
     private async Task<RegistrationMode> RegistrationAsync(IncubatorDbContext db, CancellationToken ct)
     {
-        var chosen = await db.SiteSettings.AsNoTracking().Select(s => s.Registration).FirstOrDefaultAsync(ct);
+        var chosen = await db.SiteSettings.AsNoTracking().Where(s => s.Id == SiteSettings.SingletonId).Select(s => s.Registration).FirstOrDefaultAsync(ct);
         if (chosen is { } mode) return mode;
         if (options.CurrentValue.Registration is { } configured) return configured;
         var adminExists = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where r.Name == SiteRoles.Admin select ur).AnyAsync(ct);
@@ -90,7 +90,7 @@ public sealed class SiteSettingsService(IDbContextFactory<IncubatorDbContext> db
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await RequireAdminAsync(db, actingUserId, ct);
-        var s = await db.SiteSettings.FirstOrDefaultAsync(ct);
+        var s = await db.SiteSettings.Where(x => x.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
         if (s is null)
         {
             s = new SiteSettings();
