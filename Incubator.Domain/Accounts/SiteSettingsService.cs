@@ -33,7 +33,7 @@ public sealed class SiteSettingsService(IDbContextFactory<IncubatorDbContext> db
     public async Task<SpendingCaps> CapsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var s = await db.SiteSettings.AsNoTracking().Where(s => s.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
+        var s = await db.SiteSettings.AsNoTracking().Where(x => x.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
         return s is null ? SpendingCaps.None : ToCaps(s);
     }
 
@@ -41,7 +41,7 @@ public sealed class SiteSettingsService(IDbContextFactory<IncubatorDbContext> db
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await RequireAdminAsync(db, actingUserId, ct);
-        var s = await db.SiteSettings.AsNoTracking().Where(s => s.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
+        var s = await db.SiteSettings.AsNoTracking().Where(x => x.Id == SiteSettings.SingletonId).FirstOrDefaultAsync(ct);
         return new SiteSettingsView(await RegistrationAsync(db, ct), s?.Registration is not null, s is null ? SpendingCaps.None : ToCaps(s));
     }
 
