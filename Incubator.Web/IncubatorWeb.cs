@@ -1,3 +1,4 @@
+using Incubator.Domain.Data;
 using Incubator.Web.Extensions;
 
 namespace Incubator.Web;
@@ -15,8 +16,10 @@ public static class IncubatorWeb
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddOperations();
+        builder.AddSecurity();
         builder.AddObservability();
         builder.AddData();
+        builder.AddIncubatorDataProtection();
         builder.AddAccounts();
         builder.AddUiLocalization();
         builder.AddJobs();
@@ -27,7 +30,11 @@ public static class IncubatorWeb
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Before anything touches the data folder (the pipeline below already reads the key ring's options): an unusable
+        // folder is one clear sentence (DataFolderException), not a stack trace from deep inside.
+        DataFolder.EnsureUsable(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value.ResolveDataDirectory());
         app.UseOperations();
+        app.UseSecurity();
         app.UseUiLocalization();
         app.UseAuthentication();
         app.UseAuthorization();

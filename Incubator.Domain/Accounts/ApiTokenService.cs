@@ -57,7 +57,8 @@ public sealed class ApiTokenService(IDbContextFactory<IncubatorDbContext> dbFact
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>The user id a presented token acts as, or null when it is unknown, revoked, or its user is locked out.</summary>
+    /// <summary>The user id a presented token acts as, or null when it is unknown or revoked. Failed sign-ins do not touch
+    /// tokens: a stranger who throttles an account's password sign-in by guessing must not cut its programs off.</summary>
     public async Task<string?> ValidateAsync(string? presented, CancellationToken ct = default)
     {
         if (string.IsNullOrEmpty(presented) || !presented.StartsWith(TokenPrefix, StringComparison.Ordinal) || presented.Length > 200) return null;
@@ -66,8 +67,7 @@ public sealed class ApiTokenService(IDbContextFactory<IncubatorDbContext> dbFact
         var token = await db.ApiTokens.SingleOrDefaultAsync(t => t.Hash == hash, ct);
         if (token is null || token.RevokedAt is not null) return null;
         var now = time.GetUtcNow();
-        var user = await db.Users.AsNoTracking().Where(u => u.Id == token.UserId).Select(u => new { u.LockoutEnd }).SingleOrDefaultAsync(ct);
-        if (user is null || (user.LockoutEnd is { } end && end > now)) return null;
+        if (!await db.Users.AnyAsync(u => u.Id == token.UserId, ct)) return null;
         if (token.LastUsedAt is null || now - token.LastUsedAt.Value >= LastUsedResolution)
         {
             token.LastUsedAt = now;

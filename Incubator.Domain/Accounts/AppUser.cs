@@ -10,4 +10,8 @@ public sealed class AppUser : IdentityUser
     public string? PreferredCulture { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When someone last asked, on the "forgot password" page, for this account's password to be reset; the
+    /// administrators' list shows it until an administrator resets the password.</summary>
+    public DateTimeOffset? PasswordResetRequestedAt { get; set; }
 }

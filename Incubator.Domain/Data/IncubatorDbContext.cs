@@ -46,6 +46,11 @@ public abstract class IncubatorDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Datasets.GoldItem> GoldItems => Set<Datasets.GoldItem>();
     public DbSet<Training.ModelVersion> ModelVersions => Set<Training.ModelVersion>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<SiteSettings> SiteSettings => Set<SiteSettings>();
+    public DbSet<SignInFailure> SignInFailures => Set<SignInFailure>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
+    public DbSet<LlmSpend> LlmSpend => Set<LlmSpend>();
+    public DbSet<HealthProbe> HealthProbes => Set<HealthProbe>();
     public DbSet<Mining.Corpus> Corpora => Set<Mining.Corpus>();
     public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
     public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();

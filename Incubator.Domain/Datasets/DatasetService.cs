@@ -29,7 +29,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
     public const double DefaultValidationShare = 0.2;
     public const int MaxGoldBytes = 10 * 1024 * 1024;
     public const int MaxGoldRows = 100_000;
-    public const int MaxGoldTextLength = 10_000;
+    public const int MaxGoldTextLength = InputLimits.SampleText;
 
     /// <summary>Freezes the task's approved samples (the reviewer's edited text where there is one, the current label) into a
     /// new immutable version with a seeded stratified train/validation split. Freezing unchanged data with the same seed

@@ -122,7 +122,7 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.RejectedSamples.Add(new RejectedSample
         {
-            RunId = run.Id, ProjectId = run.ProjectId, Label = piece.Label, Text = Truncate(piece.Text, 4000), Reason = piece.Reason,
+            RunId = run.Id, ProjectId = run.ProjectId, Label = piece.Label, Text = Truncate(piece.Text, Common.InputLimits.SampleText), Reason = piece.Reason,
             Detail = Truncate(piece.Detail, 1000), Round = round, CreatedAt = time.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);

@@ -295,6 +295,7 @@ public sealed class GenerationEngine
         private bool _answered;
         private int _refusals;
         private ShortReason? _stop;
+        private string? _stopDetail;
         private RunFailure? _failure;
         private string? _failureDetail;
         // Waiting for the endpoint: since when, until when, and when the next try may go out.
@@ -471,6 +472,12 @@ public sealed class GenerationEngine
             catch (OperationCanceledException) when (_ct.IsCancellationRequested)
             {
                 throw;
+            }
+            catch (SpendingCapReachedException ex)
+            {
+                // No call was made: the run stops here with the cap as its reason (calls in flight still finish).
+                await CapReachedAsync(ex.Message, asked);
+                return;
             }
             catch (Exception ex)
             {
@@ -655,6 +662,27 @@ public sealed class GenerationEngine
 
         private ILogger Logger => _engine._logger;
 
+        private async Task CapReachedAsync(string message, IReadOnlyList<string> asked)
+        {
+            await _gate.WaitAsync(CancellationToken.None);
+            try
+            {
+                _callsInFlight--;
+                foreach (var l in asked) _inFlight[l]--;
+                if (_stop is null)
+                {
+                    _stop = ShortReason.SpendingCap;
+                    _stopDetail = message;
+                }
+                Report();
+            }
+            finally
+            {
+                _gate.Release();
+            }
+            await _notifications.FlushAsync();
+        }
+
         private void Fail(RunFailure failure, string detail)
         {
             if (_failure is not null) return;
@@ -762,7 +790,7 @@ public sealed class GenerationEngine
                 return new RunEnd(RunOutcome.Failed, shortfalls, ShortReason.Unusable, RunFailure.NoUsableOutput, null, _answered, _calls, _cap);
             // The run-wide stop explains every label it closed; otherwise the most common reason among the labels.
             var reason = _stop ?? shortfalls.GroupBy(s => s.Reason).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-            return new RunEnd(RunOutcome.StoppedShort, shortfalls, reason, null, null, _answered, _calls, _cap);
+            return new RunEnd(RunOutcome.StoppedShort, shortfalls, reason, null, reason == ShortReason.SpendingCap ? _stopDetail : null, _answered, _calls, _cap);
         }
 
         /// <summary>Under the gate (or where no call can change the counters).</summary>

@@ -28,6 +28,8 @@ public enum ShortReason
     Cap,
     /// <summary>The run failed before the label was full.</summary>
     Failure,
+    /// <summary>A site-wide daily spending cap (per user or per project) was reached; the detail says which and when it resets.</summary>
+    SpendingCap,
 }
 
 public enum RunFailure
@@ -86,6 +88,7 @@ public static class RunNotes
             {
                 ShortReason.Budget => new JobNote("Run.Short.Budget", $"Stopped short: the budget was reached. Short: {list} ({missing} samples missing).", list, missing),
                 ShortReason.Cap => new JobNote("Run.Short.Cap", $"Stopped short: the run made its {end.CallCap} calls (its worst case). Short: {list} ({missing} samples missing).", list, missing, end.CallCap),
+                ShortReason.SpendingCap => new JobNote("Run.Short.SpendingCap", $"Stopped short: {end.FailureDetail} Short: {list} ({missing} samples missing).", list, missing, end.FailureDetail ?? ""),
                 ShortReason.Unusable => new JobNote("Run.Short.Unusable", $"Stopped short: the model gave no usable new samples for some labels. Short: {list} ({missing} samples missing).", list, missing),
                 _ => new JobNote("Run.Short.Repeats", $"Stopped short: the model keeps repeating itself. Short: {list} ({missing} samples missing).", list, missing),
             },

@@ -17,6 +17,7 @@ public sealed class GenerationRunJob(
     LlmConnectionService connections,
     LlmClientFactory clients,
     ConnectionTester tester,
+    SpendingGuard spending,
     GenerationEngine engine,
     IRunEvents events,
     IOptions<GenerationOptions> options,
@@ -41,6 +42,9 @@ public sealed class GenerationRunJob(
         }
         var profile = await connections.GetProfileForSystemAsync(run.ConnectionId, context.CancellationToken);
         var client = clients.Create(profile);
+        // The site's key: every call is checked against the daily caps of the person who started the run and of the project.
+        if (await connections.IsSiteWideAsync(run.ConnectionId, context.CancellationToken))
+            client = spending.Guard(client, new SpendingScope(run.CreatedById ?? "", run.ProjectId, run.ConnectionId), profile);
         var settings = new GenerationSettings(run.PerLabelTarget, run.Oversample, Math.Clamp(run.Concurrency, 1, profile.MaxConcurrency),
             run.BudgetTokens, run.BudgetMoney, run.Seed) { EndpointWait = options.Value.EndpointWait };
         await context.LogAsync($"Generating {run.PerLabelTarget} per label for {spec.Labels.Count} labels with {profile.Name} ({profile.Model}), oversampling ×{run.Oversample:0.##}, concurrency {settings.Concurrency}"

@@ -61,6 +61,7 @@ public sealed class GenerationService(
     IDbContextFactory<IncubatorDbContext> dbFactory,
     ProjectAccess access,
     LlmConnectionService connections,
+    SpendingGuard spending,
     GenerationEngine engine,
     JobQueue jobs,
     TimeProvider time)
@@ -204,6 +205,9 @@ public sealed class GenerationService(
             throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
         var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == task.Id && v.Number == task.CurrentVersion, ct);
         var profile = await connections.GetProfileAsync(userId, projectId, request.ConnectionId, ct);
+        if (await connections.IsSiteWideAsync(request.ConnectionId, ct)
+            && await spending.CheckAsync(new SpendingScope(userId, projectId, request.ConnectionId), ct) is { } capped)
+            throw new DomainValidationException("connection", "SpendingCapReached", capped, capped);
         return (TaskJson.Parse(version.SpecJson), version, profile);
     }
 

@@ -35,6 +35,10 @@ public static class SampleValidator
         var text = piece.Text ?? "";
         if (string.IsNullOrWhiteSpace(text))
             return new RejectedPiece(piece.Label, text, RejectReason.Empty, "The text is empty.");
+        // The portal's one limit for a sample, whatever the task's preferences say (or do not say).
+        if (text.Length > Common.InputLimits.SampleText)
+            return new RejectedPiece(piece.Label, text, RejectReason.TooLong,
+                $"{text.Length} characters; a sample may have at most {Common.InputLimits.SampleText}.");
 
         var preferences = spec.Preferences ?? new TaskPreferences();
         var chars = TaskSpecValidator.CountsCharacters(preferences.Language);

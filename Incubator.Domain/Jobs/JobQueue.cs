@@ -55,9 +55,16 @@ public sealed class JobQueue(
         return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
     }
 
-    /// <summary>For the CLI and the system itself: no user, no role check.</summary>
-    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default) =>
-        StartCoreAsync(userId, projectId, (_, _) => Task.FromResult(new JobStart(kind, title, payload)), ct, ownerWrites: false);
+    /// <summary>For the CLI and the system itself: no user, no role check. <paramref name="admit"/> (optional) runs inside
+    /// the start transaction, before the job row is added, and may refuse by throwing: a per-user limit counted there
+    /// cannot be passed by starting many jobs at once.</summary>
+    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default,
+        Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
+        StartCoreAsync(userId, projectId, async (db, _) =>
+        {
+            if (admit is not null) await admit(db, ct);
+            return new JobStart(kind, title, payload);
+        }, ct, ownerWrites: false);
 
     private async Task<JobView> StartCoreAsync(string? userId, Guid projectId, Func<IncubatorDbContext, Guid, Task<JobStart>> writeOwner,
         CancellationToken ct, bool ownerWrites = true)

@@ -40,7 +40,7 @@ public sealed class LlmConnectionService(
         var list = rows
             .OrderBy(c => c.ProjectId is null)
             .ThenBy(c => c.Name, StringComparer.CurrentCultureIgnoreCase)
-            .Select(ToView)
+            .Select(c => ToView(c) with { KeyUnreadable = !CanRead(c) })
             .ToList();
         if (ConfiguredProfile() is { } configured) list.Add(ToView(configured));
         var ids = list.Select(c => c.Id).ToList();
@@ -104,7 +104,7 @@ public sealed class LlmConnectionService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await RequireSiteAdminAsync(db, userId, ct);
         var rows = await db.LlmConnections.AsNoTracking().Where(c => c.ProjectId == null).ToListAsync(ct);
-        return rows.OrderBy(c => c.Name, StringComparer.CurrentCultureIgnoreCase).Select(ToView).ToList();
+        return rows.OrderBy(c => c.Name, StringComparer.CurrentCultureIgnoreCase).Select(c => ToView(c) with { KeyUnreadable = !CanRead(c) }).ToList();
     }
 
     /// <param name="projectId">Null for a site-wide connection (site administrators only).</param>
@@ -183,6 +183,15 @@ public sealed class LlmConnectionService(
         return ToProfile(entity);
     }
 
+    /// <summary>Whether a connection is the site's (site-wide, or the configured one) rather than a project's own: calls
+    /// through it count against the daily spending caps.</summary>
+    public async Task<bool> IsSiteWideAsync(Guid connectionId, CancellationToken ct = default)
+    {
+        if (connectionId == ConfiguredConnectionId) return true;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.LlmConnections.AsNoTracking().AnyAsync(c => c.Id == connectionId && c.ProjectId == null, ct);
+    }
+
     /// <summary>The connection from configuration section "Llm", or null when none is configured.</summary>
     public LlmProfile? ConfiguredProfile()
     {
@@ -192,6 +201,20 @@ public sealed class LlmConnectionService(
         return new LlmProfile(ConfiguredConnectionId, ConfiguredConnectionName, o.Provider, endpoint, o.Model!.Trim(),
             string.IsNullOrWhiteSpace(o.ApiKey) ? null : o.ApiKey.Trim(), o.Temperature, o.MaxOutputTokens, o.MaxConcurrency,
             o.RequestsPerMinute, o.InputPricePerMillion, o.OutputPricePerMillion);
+    }
+
+    private bool CanRead(LlmConnection c)
+    {
+        if (c.ApiKeyProtected is null) return true;
+        try
+        {
+            Protector.Unprotect(c.ApiKeyProtected);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     private LlmProfile ToProfile(LlmConnection c)

@@ -67,6 +67,10 @@ public sealed record LlmConnectionView(
     /// <summary>The connection from appsettings/environment: shown and usable, not editable here.</summary>
     public bool IsConfigured => Id == LlmConnectionService.ConfiguredConnectionId;
 
+    /// <summary>A key is stored but can no longer be decrypted (the server's key ring changed or its key was lost): it
+    /// must be entered again.</summary>
+    public bool KeyUnreadable { get; init; }
+
     public bool IsSiteWide => ProjectId is null;
 }
 

@@ -25,6 +25,9 @@ public static class LlmServiceCollectionExtensions
         services.AddSingleton<LlmMetrics>();
         services.AddSingleton<LlmClientFactory>();
         services.AddSingleton<LlmConnectionService>();
+        // The caps are site settings; the guard reads them wherever the LLM services are used.
+        services.TryAddSingleton<Accounts.SiteSettingsService>();
+        services.AddSingleton<SpendingGuard>();
         services.AddSingleton<ConnectionTester>();
         services.AddSingleton<OllamaDetector>();
         return services;

@@ -10,6 +10,8 @@ public static class ActivityKinds
     public const string MemberAdded = "member.added";
     public const string MemberRoleChanged = "member.role";
     public const string MemberRemoved = "member.removed";
+    public const string InvitationCreated = "invitation.created";
+    public const string InvitationAccepted = "invitation.accepted";
     public const string JobQueued = "job.queued";
     public const string JobCancelled = "job.cancelled";
     public const string JobPaused = "job.paused";

@@ -19,6 +19,14 @@ public sealed class ProjectAccess(IDbContextFactory<IncubatorDbContext> dbFactor
         return member;
     }
 
+    /// <summary>Every member of the project with their role (a project has tens of members, not thousands).</summary>
+    public async Task<IReadOnlyDictionary<string, ProjectRole>> MemberRolesAsync(Guid projectId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ProjectMembers.AsNoTracking().Where(m => m.ProjectId == projectId)
+            .ToDictionaryAsync(m => m.UserId, m => m.Role, StringComparer.Ordinal, ct);
+    }
+
     public async Task<bool> HasRoleAsync(Guid projectId, string? userId, ProjectRole minimum, CancellationToken ct = default)
     {
         var role = await GetRoleAsync(projectId, userId, ct);

@@ -106,7 +106,7 @@ public sealed class ProjectService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var normalized = trimmed.ToUpperInvariant();
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct)
-            ?? throw new DomainValidationException("email", "MemberNoAccount", $"No account uses the e-mail address '{trimmed}'. Ask them to register first, then add them.", trimmed);
+            ?? throw new DomainValidationException("email", "MemberNoAccount", $"No account uses the e-mail address '{trimmed}'. Send them an invitation link instead (POST /api/projects/{projectId}/invitations).", trimmed);
         if (await db.ProjectMembers.AnyAsync(m => m.ProjectId == projectId && m.UserId == user.Id, ct))
             throw new DomainValidationException("email", "MemberAlreadyExists", $"{user.Email} is already a member of this project.", user.Email ?? trimmed);
         var now = time.GetUtcNow();

@@ -9,6 +9,7 @@ public static class ProjectsServiceCollectionExtensions
     {
         services.AddSingleton<ProjectAccess>();
         services.AddSingleton<ProjectService>();
+        services.AddSingleton<InvitationService>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -38,12 +38,13 @@ public sealed record Completion(bool Agreed, CandidateStatus Status, Decision De
 /// load what these need, call them inside their write transaction and store the result.</summary>
 public static class ReviewDecision
 {
-    public const int MaxCommentLength = 900;
+    public const int MaxCommentLength = InputLimits.Comment;
 
-    /// <summary>An edited text may be as long as the longest text a corpus import keeps.</summary>
-    public const int MaxTextLength = 4000;
+    /// <summary>An edited text may be as long as any other sample (<see cref="InputLimits.SampleText"/>): the audit trail
+    /// keeps the edits it needs for undo, so they must stay bounded.</summary>
+    public const int MaxTextLength = InputLimits.SampleText;
 
-    public const int MaxLabelLength = TaskSpecValidator.MaxLabelNameLength;
+    public const int MaxLabelLength = InputLimits.LabelName;
 
     private static readonly IReadOnlySet<DecisionKind> ReviewerKinds =
         new HashSet<DecisionKind> { DecisionKind.Approve, DecisionKind.Reject, DecisionKind.Edit, DecisionKind.Relabel, DecisionKind.Undo };
@@ -67,6 +68,9 @@ public static class ReviewDecision
     public static void Check(Decision d, DecisionSource source)
     {
         ArgumentNullException.ThrowIfNull(d);
+        // JSON and query strings accept any number for an enum: 999 must be a 400, never a stored value.
+        InputLimits.RequireDefined("kind", d.Kind);
+        if (d.Reason is { } reason) InputLimits.RequireDefined("reason", reason);
         if (!AllowedKinds(source).Contains(d.Kind))
             throw source switch
             {

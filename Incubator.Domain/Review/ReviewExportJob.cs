@@ -10,12 +10,19 @@ using Microsoft.Extensions.Options;
 namespace Incubator.Domain.Review;
 
 /// <summary>Large queue exports: more rows than <see cref="ReviewOptions.ExportJobThreshold"/> are written by a durable
-/// job into the data folder (exports/{jobId}.{ext}) and downloaded when done; smaller ones stream at once.</summary>
+/// job into the data folder (exports/{jobId}.{ext}) and downloaded when done; smaller ones stream at once. Export jobs
+/// are bounded so that reading rights cannot fill the disk: per person at most <see cref="ReviewOptions.ExportJobsAtOnce"/>
+/// at once and <see cref="ReviewOptions.ExportJobsPerDay"/> per UTC day, none while the folder holds
+/// <see cref="ReviewOptions.ExportFolderMegabytes"/>, and every file is deleted <see cref="ReviewOptions.ExportRetention"/>
+/// after its job finished (<see cref="SweepAsync"/>).</summary>
 public sealed class ReviewExports(
     IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, ReviewQueries review, JobQueue jobs,
-    IOptions<ReviewOptions> options, IOptions<IncubatorOptions> incubator)
+    IOptions<ReviewOptions> options, IOptions<IncubatorOptions> incubator, TimeProvider time)
 {
     public int Threshold => options.Value.ExportJobThreshold;
+
+    /// <summary>When a finished export's file is deleted (null while it runs).</summary>
+    public DateTimeOffset? ExpiresAt(JobView job) => job.FinishedAt is { } at ? at + options.Value.ExportRetention : null;
 
     /// <summary>How many rows the filter would export (checks the caller may read the task).</summary>
     public async Task<int> CountAsync(string userId, Guid taskId, CandidateFilter filter, CancellationToken ct = default) =>
@@ -29,9 +36,73 @@ public sealed class ReviewExports(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => new { t.ProjectId, t.Name }).SingleAsync(ct);
         var title = $"Export {total:N0} samples of '{task.Name}' as {ReviewExport.Extension(format).ToUpperInvariant()}";
+        await SweepAsync(ct);
+        var o = options.Value;
+        var used = FolderBytes();
+        if (used >= o.ExportFolderMegabytes * 1024L * 1024)
+            throw new DomainValidationException("export", "ExportFolderFull",
+                $"The server's export space is full ({used / (1024 * 1024):N0} MB of {o.ExportFolderMegabytes:N0} MB). Try again when older exports have expired.",
+                o.ExportFolderMegabytes);
         return await jobs.EnqueueInternalAsync(userId, task.ProjectId, ReviewExportJob.KindName, title.Length > 200 ? title[..200] : title,
-            new ReviewExportJob.Payload(taskId, userId, filter, format), ct);
+            new ReviewExportJob.Payload(taskId, userId, filter, format), ct, admit: (tx, token) => AdmitAsync(tx, userId, token));
     }
+
+    /// <summary>Counted inside the start transaction, so starting many at once cannot pass the limits.</summary>
+    private async Task AdmitAsync(IncubatorDbContext db, string userId, CancellationToken ct)
+    {
+        var o = options.Value;
+        var mine = db.Jobs.Where(j => j.Kind == ReviewExportJob.KindName && j.CreatedById == userId);
+        var running = await mine.CountAsync(j => j.State == JobState.Queued || j.State == JobState.Running || j.State == JobState.Paused, ct);
+        if (running >= o.ExportJobsAtOnce)
+            throw new DomainValidationException("export", "ExportTooManyAtOnce",
+                $"You already have {running} exports running; wait until one has finished (at most {o.ExportJobsAtOnce} at once).", o.ExportJobsAtOnce);
+        var now = time.GetUtcNow();
+        var today = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero);
+        if (await mine.CountAsync(j => j.CreatedAt >= today, ct) >= o.ExportJobsPerDay)
+            throw new DomainValidationException("export", "ExportDailyLimit",
+                $"You have started {o.ExportJobsPerDay} exports today, the most allowed per day. The count starts again at midnight UTC.", o.ExportJobsPerDay);
+    }
+
+    /// <summary>Deletes export files whose retention has passed (a finished job's file, by its job's end; a file with no
+    /// job, by its own age). Returns how many were deleted.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct = default)
+    {
+        var folder = Folder;
+        if (!Directory.Exists(folder)) return 0;
+        var cutoff = time.GetUtcNow() - options.Value.ExportRetention;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(folder))
+        {
+            if (await EndOfAsync(db, file, ct) is not { } end || end > cutoff) continue;
+            try
+            {
+                File.Delete(file);
+                deleted++;
+            }
+            catch (IOException)
+            {
+                // In use (a download in progress): the next sweep takes it.
+            }
+        }
+        return deleted;
+    }
+
+    /// <summary>When the file's retention starts: its job's end; its own last write when it has no job; null while its
+    /// job is still writing it.</summary>
+    private static async Task<DateTimeOffset?> EndOfAsync(IncubatorDbContext db, string file, CancellationToken ct)
+    {
+        var written = new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero);
+        if (!Guid.TryParseExact(Path.GetFileNameWithoutExtension(file), "N", out var jobId)) return written;
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.State, j.FinishedAt }).FirstOrDefaultAsync(ct);
+        if (job is null) return written;
+        if (job.State is JobState.Queued or JobState.Running or JobState.Paused) return null;
+        return job.FinishedAt ?? written;
+    }
+
+    private string Folder => Path.Combine(incubator.Value.ResolveSharedDirectory(), "exports");
+
+    private long FolderBytes() => Directory.Exists(Folder) ? Directory.EnumerateFiles(Folder).Sum(f => new FileInfo(f).Length) : 0;
 
     /// <summary>The finished file of an export job, for a member of its project.</summary>
     public async Task<(string Path, string ContentType, string FileName)> FileAsync(string userId, Guid jobId, CancellationToken ct = default)
@@ -44,12 +115,13 @@ public sealed class ReviewExports(
             throw new DomainValidationException("job", "ExportNotReady", "This export is not finished yet.");
         var payload = System.Text.Json.JsonSerializer.Deserialize<ReviewExportJob.Payload>(job.Payload, JsonOptions)!;
         var path = PathFor(jobId, payload.Format);
-        if (!File.Exists(path)) throw new NotFoundException("The export file is gone; start the export again.");
+        var expires = job.FinishedAt + options.Value.ExportRetention;
+        if (expires <= time.GetUtcNow() || !File.Exists(path))
+            throw new NotFoundException($"This export expired{(expires is { } at ? $" at {at:yyyy-MM-dd HH:mm} UTC" : "")} and its file was deleted; start the export again.");
         return (path, ReviewExport.ContentType(payload.Format), $"candidates.{ReviewExport.Extension(payload.Format)}");
     }
 
-    internal string PathFor(Guid jobId, ExportFormat format) =>
-        Path.Combine(incubator.Value.ResolveSharedDirectory(), "exports", $"{jobId:N}.{ReviewExport.Extension(format)}");
+    internal string PathFor(Guid jobId, ExportFormat format) => Path.Combine(Folder, $"{jobId:N}.{ReviewExport.Extension(format)}");
 
     internal static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
 }

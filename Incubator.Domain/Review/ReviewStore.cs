@@ -89,12 +89,21 @@ internal static class ReviewStore
     public static async Task<string?> EmailAsync(IncubatorDbContext db, string userId, CancellationToken ct) =>
         await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(ct);
 
-    /// <summary>Candidates matching every set field of <paramref name="f"/>. Search is a case-insensitive substring match:
-    /// SQLite's LIKE (case-insensitive for ASCII), PostgreSQL's ILIKE, which its trigram indexes on the texts serve
-    /// (<see cref="PostgresIncubatorDbContext"/>).</summary>
+    /// <summary>Candidates matching every set field of <paramref name="f"/> (the spot-check filter needs <paramref name="db"/>).
+    /// Search is a case-insensitive substring match: SQLite's LIKE (case-insensitive for ASCII), PostgreSQL's ILIKE, which
+    /// its trigram indexes on the texts serve (<see cref="PostgresIncubatorDbContext"/>). Every read and bulk write of the queue filters here, so the filter's own input is checked here: text filters within
+    /// <see cref="InputLimits.Filter"/> and free of control characters, enum filters among their names.</summary>
     public static IQueryable<Candidate> Filter(IQueryable<Candidate> q, CandidateFilter f, IncubatorDbContext db)
     {
-        if (f.SpotCheckId is { } spot)
+        f = f with
+        {
+            Label = InputLimits.CheckFilter("label", f.Label, InputLimits.LabelName),
+            Search = InputLimits.CheckFilter("search", f.Search),
+        };
+        if (f.Status is { } st) InputLimits.RequireDefined("status", st);
+        if (f.Stage is { } sg) InputLimits.RequireDefined("stage", sg);
+        if (f.Source is { } so) InputLimits.RequireDefined("source", so);
+        if (f.SpotCheckId is { } spot )
             q = q.Where(c => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.CandidateId == c.Id));
         if (!string.IsNullOrEmpty(f.Label)) q = q.Where(c => c.Label == f.Label);
         if (f.Status is { } status) q = q.Where(c => c.Status == status);

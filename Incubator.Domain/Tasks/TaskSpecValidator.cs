@@ -26,7 +26,7 @@ public static partial class TaskSpecValidator
 {
     public const int MinLabels = 2;
     public const int MaxLabels = 100;
-    public const int MaxLabelNameLength = 64;
+    public const int MaxLabelNameLength = Common.InputLimits.LabelName;
     public const int MaxDefinitionLength = 1000;
     public const int MaxInstructionLength = 4000;
     public const int MaxNameLength = 200;

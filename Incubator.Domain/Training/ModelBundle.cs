@@ -85,55 +85,60 @@ public static class ModelBundle
             ? "Input is a 1-D string tensor [N] of raw text (N >= 1). Lower-casing uses StringNormalizer with locale C.UTF-8."
             : "Input is a 1-D string tensor [N] of raw text (N >= 1). Register onnxruntime-extensions for the BERT tokenizer.");
 
+    /// <summary>At most this many entries: a bundle has five.</summary>
+    public const int MaxEntries = 32;
+
+    /// <summary>The largest model.onnx read (the dense family's is about 90 MB).</summary>
+    public const long MaxModelBytes = 1024L * 1024 * 1024;
+
+    /// <summary>The largest of every other file (labels, card, readme, checksums).</summary>
+    public const long MaxOtherFileBytes = 16L * 1024 * 1024;
+
+    /// <summary>Uncompressed to compressed size above which an entry of more than <see cref="RatioFloorBytes"/> is a zip
+    /// bomb, not a model: ONNX weights barely compress (about 1.1), text files of a bundle about 5.</summary>
+    public const double MaxCompressionRatio = 100;
+
+    public const long RatioFloorBytes = 1024 * 1024;
+
     /// <summary>Opens and validates a bundle: a zip with every expected file, checksums that match, a readable
-    /// labels.json and a model.onnx that ONNX Runtime accepts. Throws <see cref="BundleException"/> otherwise.</summary>
+    /// labels.json and a model.onnx that ONNX Runtime accepts. Throws <see cref="BundleException"/> otherwise.
+    /// <para>Nothing large is held before it is known to be what the checksums say: the entry count, each entry's declared
+    /// size and compression ratio are checked from the directory; every entry is then streamed through SHA-256, counting
+    /// the bytes it really inflates to (more than declared, or over the limit, stops the read at once — .NET's reader also
+    /// stops at the declared size; the count does not rely on it); only when every checksum matches is model.onnx read
+    /// into memory. A 1.5 MB zip claiming (or hiding) a 1.5 GB model is refused having allocated a few MB.</para></summary>
     public static LoadedBundle Read(Stream zip)
     {
         ArgumentNullException.ThrowIfNull(zip);
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var small = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        byte[] onnx;
         try
         {
             using var archive = new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true);
-            foreach (var entry in archive.Entries)
+            var entries = archive.Entries.Where(e => !e.FullName.EndsWith('/')).ToList();
+            if (entries.Count > MaxEntries)
+                throw new BundleException($"The zip holds {entries.Count} files; a model bundle holds {MaxEntries} at most.");
+            foreach (var entry in entries) CheckDeclared(entry);
+            foreach (var entry in entries)
             {
-                if (entry.FullName.EndsWith('/')) continue;
-                if (entry.Length > 2L * 1024 * 1024 * 1024) throw new BundleException($"{entry.FullName} is too large for a model bundle.");
-                using var s = entry.Open();
-                using var ms = new MemoryStream();
-                s.CopyTo(ms);
-                files[entry.FullName] = ms.ToArray();
+                var keep = entry.FullName != OnnxFile;
+                var (hash, bytes) = Digest(entry, keep);
+                hashes[entry.FullName] = hash;
+                if (keep) small[entry.FullName] = bytes!;
             }
+            string[] required = [OnnxFile, LabelsFile, ChecksumsFile];
+            var missing = required.Where(r => !hashes.ContainsKey(r)).ToList();
+            if (missing.Count > 0)
+                throw new BundleException($"This zip is not an Incubator model bundle: {string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing.");
+            VerifyChecksums(small[ChecksumsFile], hashes);
+            onnx = ReadVerified(entries.Single(e => e.FullName == OnnxFile), hashes[OnnxFile]);
         }
         catch (InvalidDataException ex)
         {
             throw new BundleException("This file is not a valid zip archive, so it is not an Incubator model bundle (it may be truncated or corrupted).", ex);
         }
-        string[] required = [OnnxFile, LabelsFile, ChecksumsFile];
-        var missing = required.Where(r => !files.ContainsKey(r)).ToList();
-        if (missing.Count > 0)
-            throw new BundleException($"This zip is not an Incubator model bundle: {string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing.");
-
-        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lineNo = 0;
-        foreach (var line in Encoding.UTF8.GetString(files[ChecksumsFile]).Split('\n'))
-        {
-            lineNo++;
-            if (line.Trim().Length == 0) continue;
-            var parts = line.Split("  ", 2);
-            if (parts.Length != 2 || parts[0].Length != 64)
-                throw new BundleException($"{ChecksumsFile}, line {lineNo}: expected '<sha256>  <file name>'.");
-            listed[parts[1].TrimEnd('\r')] = parts[0].ToLowerInvariant();
-        }
-        foreach (var name in files.Keys.Where(n => n != ChecksumsFile))
-        {
-            if (!listed.TryGetValue(name, out var expected))
-                throw new BundleException($"{name} is in the bundle but not in {ChecksumsFile}; the bundle was modified.");
-            var actual = Convert.ToHexStringLower(SHA256.HashData(files[name]));
-            if (actual != expected)
-                throw new BundleException($"Checksum mismatch for {name}: the bundle was modified or corrupted after it was written.");
-        }
-        foreach (var name in listed.Keys.Where(n => !files.ContainsKey(n)))
-            throw new BundleException($"{name} is listed in {ChecksumsFile} but missing from the bundle.");
+        var files = new Dictionary<string, byte[]>(small, StringComparer.Ordinal) { [OnnxFile] = onnx };
 
         BundleManifest manifest;
         try
@@ -163,6 +168,79 @@ public static class ModelBundle
             files.TryGetValue(CardFile, out var card) ? Encoding.UTF8.GetString(card) : "",
             files.TryGetValue(ReadmeFile, out var readme) ? Encoding.UTF8.GetString(readme) : "",
             files[OnnxFile]);
+    }
+
+    private static long Limit(ZipArchiveEntry entry) => entry.FullName == OnnxFile ? MaxModelBytes : MaxOtherFileBytes;
+
+    /// <summary>What the zip's directory says, before a byte is inflated.</summary>
+    private static void CheckDeclared(ZipArchiveEntry entry)
+    {
+        if (entry.Length > Limit(entry))
+            throw new BundleException($"{entry.FullName} would unpack to {entry.Length / (1024 * 1024):N0} MB; a model bundle's {entry.FullName} is at most {Limit(entry) / (1024 * 1024):N0} MB.");
+        if (entry.Length > RatioFloorBytes && entry.Length > entry.CompressedLength * MaxCompressionRatio)
+            throw new BundleException($"{entry.FullName} is compressed {entry.Length / Math.Max(1, entry.CompressedLength):N0} to 1, far beyond any model file: this zip is not a model bundle.");
+    }
+
+    /// <summary>SHA-256 of an entry's content, streamed; with <paramref name="keep"/> the (small) content too. Stops as soon
+    /// as the entry inflates past its declared size or its limit.</summary>
+    private static (string Hash, byte[]? Bytes) Digest(ZipArchiveEntry entry, bool keep)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var kept = keep ? new MemoryStream((int)Math.Min(entry.Length, MaxOtherFileBytes)) : null;
+        using var s = entry.Open();
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = s.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            total += read;
+            if (total > entry.Length || total > Limit(entry))
+                throw new BundleException($"{entry.FullName} inflates to more than the zip says ({entry.Length:N0} bytes): this zip is damaged or forged, not a model bundle.");
+            sha.AppendData(buffer, 0, read);
+            kept?.Write(buffer, 0, read);
+        }
+        return (Convert.ToHexStringLower(sha.GetHashAndReset()), kept?.ToArray());
+    }
+
+    private static void VerifyChecksums(byte[] checksums, IReadOnlyDictionary<string, string> hashes)
+    {
+        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
+        var lineNo = 0;
+        foreach (var line in Encoding.UTF8.GetString(checksums).Split('\n'))
+        {
+            lineNo++;
+            if (line.Trim().Length == 0) continue;
+            var parts = line.Split("  ", 2);
+            if (parts.Length != 2 || parts[0].Length != 64)
+                throw new BundleException($"{ChecksumsFile}, line {lineNo}: expected '<sha256>  <file name>'.");
+            listed[parts[1].TrimEnd('\r')] = parts[0].ToLowerInvariant();
+        }
+        foreach (var (name, actual) in hashes.Where(h => h.Key != ChecksumsFile))
+        {
+            if (!listed.TryGetValue(name, out var expected))
+                throw new BundleException($"{name} is in the bundle but not in {ChecksumsFile}; the bundle was modified.");
+            if (actual != expected)
+                throw new BundleException($"Checksum mismatch for {name}: the bundle was modified or corrupted after it was written.");
+        }
+        foreach (var name in listed.Keys.Where(n => !hashes.ContainsKey(n)))
+            throw new BundleException($"{name} is listed in {ChecksumsFile} but missing from the bundle.");
+    }
+
+    /// <summary>The model, read once its checksum is known to match; read again here, so it is checked again.</summary>
+    private static byte[] ReadVerified(ZipArchiveEntry entry, string expectedHash)
+    {
+        var bytes = new byte[entry.Length];
+        using (var s = entry.Open())
+        {
+            var offset = 0;
+            int read;
+            while (offset < bytes.Length && (read = s.Read(bytes, offset, bytes.Length - offset)) > 0) offset += read;
+            if (offset != bytes.Length || s.ReadByte() != -1)
+                throw new BundleException($"{entry.FullName} changed while it was read; the file is damaged.");
+        }
+        if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != expectedHash)
+            throw new BundleException($"{entry.FullName} changed while it was read; the file is damaged.");
+        return bytes;
     }
 }
 

@@ -64,8 +64,10 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         await FillAsync("register-password", password);
         await FillAsync("register-confirm", password);
         await ClickAsync("register-submit");
-        await Page.WaitForURLAsync(BaseUrl + "/");
-        await WaitInteractiveAsync();
+        // Registering never signs in (its answer must not tell whether the address already had an account): the page
+        // sends the person to sign in, and they do.
+        await Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"));
+        await SignInAsync(email, password);
     }
 
     public async Task SignInAsync(string email, string password)

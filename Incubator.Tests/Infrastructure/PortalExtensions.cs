@@ -27,8 +27,12 @@ public static class PortalExtensions
         return await action(scope.ServiceProvider);
     }
 
-    public static Task<AppUser> RegisterAsync(this PortalFactory portal, string email, string? password = GoodPassword, string? displayName = null) =>
-        portal.InScopeAsync(sp => sp.GetRequiredService<AccountService>().RegisterAsync(email, password, displayName));
+    /// <summary>Registers a new account (the address must not have one: registering a known address changes nothing and
+    /// returns no account, which this shortcut reports as an error).</summary>
+    public static Task<AppUser> RegisterAsync(this PortalFactory portal, string email, string? password = GoodPassword, string? displayName = null,
+        string? invitation = null) =>
+        portal.InScopeAsync(async sp => await sp.GetRequiredService<AccountService>().RegisterAsync(email, password, displayName, invitation)
+            ?? throw new InvalidOperationException($"{email} already has an account."));
 
     /// <summary>Reads the database through a fresh context, as another request would.</summary>
     public static async Task<T> QueryAsync<T>(this PortalFactory portal, Func<IncubatorDbContext, Task<T>> query)

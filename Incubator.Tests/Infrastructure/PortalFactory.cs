@@ -17,6 +17,9 @@ public class PortalFactory : WebApplicationFactory<Program>
     {
         RealServer = realServer;
         if (realServer) UseKestrel(0);
+        // Most tests create several accounts the quick way; the default (by invitation once an administrator exists) is
+        // tested by clearing this with With("Accounts:Registration", null).
+        _settings["Accounts:Registration"] = "Open";
     }
 
     public bool RealServer { get; }

@@ -76,7 +76,7 @@ public sealed class AccountServiceTests(AccountsPortal portal) : IClassFixture<A
     [InlineData("same")]
     [InlineData("upper")]
     [InlineData("padded")]
-    public async Task A_duplicate_email_is_refused_on_the_email_field_and_no_second_user_is_stored(string variant)
+    public async Task Registering_a_known_address_answers_like_a_new_one_and_changes_nothing(string variant)
     {
         var email = PortalExtensions.UniqueEmail("dup");
         await portal.RegisterAsync(email);
@@ -87,13 +87,26 @@ public sealed class AccountServiceTests(AccountsPortal portal) : IClassFixture<A
             _ => email,
         };
 
-        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => portal.RegisterAsync(again, "Other-Passw0rd"));
+        // No exception and no account: the page says "sign in" either way, so the answer reveals nothing.
+        var result = await portal.InScopeAsync(sp => sp.GetRequiredService<AccountService>().RegisterAsync(again, "Other-Passw0rd", null));
 
-        // Identity reports both DuplicateUserName and DuplicateEmail; the user sees one message, on the e-mail field.
-        var error = Assert.Single(ex.Details);
-        Assert.Equal("email", error.Field);
-        Assert.Equal("DuplicateEmail", error.Code);
+        Assert.Null(result);
         Assert.Equal(1, await portal.CountUsersWithEmailAsync(email));
+        var check = (string pw) => portal.InScopeAsync(sp => sp.GetRequiredService<AccountService>().CheckPasswordAsync(email, pw));
+        Assert.Equal(SignInOutcome.Invalid, (await check("Other-Passw0rd")).Outcome);
+        Assert.Equal(SignInOutcome.Succeeded, (await check(PortalExtensions.GoodPassword)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_weak_password_for_a_known_address_is_refused_exactly_like_for_a_new_one()
+    {
+        var known = PortalExtensions.UniqueEmail("weak-known");
+        await portal.RegisterAsync(known);
+
+        var forKnown = await Assert.ThrowsAsync<DomainValidationException>(() => portal.RegisterAsync(known, "abc"));
+        var forNew = await Assert.ThrowsAsync<DomainValidationException>(() => portal.RegisterAsync(PortalExtensions.UniqueEmail("weak-new"), "abc"));
+
+        Assert.Equal(forNew.Details.Select(d => (d.Field, d.Code)), forKnown.Details.Select(d => (d.Field, d.Code)));
     }
 
     [Fact]
@@ -155,7 +168,7 @@ public sealed class AccountServiceTests(AccountsPortal portal) : IClassFixture<A
     }
 
     [Fact]
-    public async Task Five_wrong_passwords_lock_the_account_and_then_even_the_right_password_is_LockedOut()
+    public async Task Five_wrong_passwords_throttle_the_account_and_then_even_the_right_password_is_LockedOut()
     {
         var email = PortalExtensions.UniqueEmail("lock");
         await portal.RegisterAsync(email);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Incubator.Domain.Common.Events;
+using Incubator.Domain.Projects;
 using Incubator.Tests.Jobs;
 using Incubator.Web.Hubs;
 using Microsoft.AspNetCore.SignalR;
@@ -49,8 +50,9 @@ public sealed class RunEventCatalogTests
     public async Task The_hub_relay_sends_each_event_to_its_projects_group_under_the_events_name(string name)
     {
         var hub = new RecordingHubContext();
+        // No connection of this instance joined the project, so nobody is left out and nothing is read.
         var relay = new HubEventRelay(new InProcessRunEvents(new CapturingLogger<InProcessRunEvents>()), hub,
-            new CapturingLogger<HubEventRelay>());
+            new HubMembership(new ProjectAccess(null!), TimeProvider.System), new CapturingLogger<HubEventRelay>());
         var projectId = Guid.NewGuid();
         var e = Instance(EventTypes.Single(t => t.Name == name), projectId);
 

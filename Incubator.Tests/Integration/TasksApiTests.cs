@@ -95,8 +95,10 @@ public sealed class TasksApiTests : IClassFixture<TasksApiTests.Portal>
         var (author, _, projectId) = await ArrangeAsync();
         var huge = IssueExample.Replace("Informal tone.", new string('x', 1_100_000));
         var response = await author.Http.PostAsync($"/api/projects/{projectId}/tasks", Json(huge));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("1,048,576", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("1,048,576", body);
+        Assert.Contains("JsonTooLarge", body);
         Assert.Equal(0, await CountTasksAsync(projectId));
     }
 

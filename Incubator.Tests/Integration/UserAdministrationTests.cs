@@ -12,10 +12,9 @@ public sealed class UserAdministrationTests
     {
         using var portal = new PortalFactory();
         await using var scope = portal.Services.CreateAsyncScope();
-        var accounts = scope.ServiceProvider.GetRequiredService<AccountService>();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
-        var first = await accounts.RegisterAsync("first@example.com", "Incub8tor-pass", null);
-        var second = await accounts.RegisterAsync("second@example.com", "Incub8tor-pass", null);
+        var first = await portal.RegisterAsync("first@example.com", "Incub8tor-pass");
+        var second = await portal.RegisterAsync("second@example.com", "Incub8tor-pass");
 
         await Assert.ThrowsAsync<ForbiddenException>(() => admin.ListAsync(second.Id));
         await Assert.ThrowsAsync<ForbiddenException>(() => admin.SetAdminAsync(second.Id, second.Id, true));
@@ -42,8 +41,8 @@ public sealed class UserAdministrationTests
         await using var scope = portal.Services.CreateAsyncScope();
         var accounts = scope.ServiceProvider.GetRequiredService<AccountService>();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
-        var boss = await accounts.RegisterAsync("boss@example.com", "Incub8tor-pass", null);
-        var user = await accounts.RegisterAsync("user@example.com", "Incub8tor-pass", null);
+        var boss = await portal.RegisterAsync("boss@example.com", "Incub8tor-pass");
+        var user = await portal.RegisterAsync("user@example.com", "Incub8tor-pass");
         for (var i = 0; i < 5; i++) await accounts.CheckPasswordAsync("user@example.com", "Wrong-pass1");
         Assert.Equal(SignInOutcome.LockedOut, (await accounts.CheckPasswordAsync("user@example.com", "Incub8tor-pass")).Outcome);
         Assert.NotNull((await admin.ListAsync(boss.Id)).Single(r => r.Id == user.Id).LockedUntil);

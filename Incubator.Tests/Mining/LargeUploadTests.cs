@@ -105,7 +105,7 @@ public sealed class LargeUploadTests : IAsyncLifetime
         using var reader = new StreamReader(net, Encoding.UTF8);
         var readAll = reader.ReadToEndAsync();
         var answer = await readAll.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.StartsWith("HTTP/1.1 400", answer);
+        Assert.StartsWith("HTTP/1.1 413", answer);
         Assert.Contains("CorpusTooLarge", answer);
         Assert.Contains("256 MB", answer);
         Assert.Equal(0, await _portal.QueryAsync(db => db.Corpora.CountAsync(c => c.ProjectId == _projectId)));

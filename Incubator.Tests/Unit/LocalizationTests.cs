@@ -124,7 +124,7 @@ public sealed partial class LocalizationTests
             .Select(m => "Error." + (m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value))
             .Distinct().ToList();
         Assert.Contains("Error.ProjectNameRequired", codes);
-        Assert.Contains("Error.DuplicateEmail", codes);
+        Assert.Contains("Error.InvitationInvalid", codes);
         var missing = keys.Concat(codes).Where(k => !En.ContainsKey(k)).ToList();
         Assert.True(missing.Count == 0, "Missing resource keys: " + string.Join(", ", missing));
     }

@@ -6,8 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace Incubator.Web.Accounts;
 
-/// <summary>`Authorization: Bearer inc_…` on /api: the request acts as the token's owner, with exactly the claims a
-/// cookie sign-in would give (so the same project role checks apply). Unknown or revoked tokens are 401.</summary>
+/// <summary>`Authorization: Bearer inc_…` on /api and /hubs (or, for the hub's WebSocket and Server-Sent Events
+/// transports, which browsers cannot give headers, <c>?access_token=inc_…</c>, as SignalR clients send it): the request
+/// acts as the token's owner, with exactly the claims a cookie sign-in would give (so the same project role checks
+/// apply). Unknown or revoked tokens are 401. A request that presents a token is judged by the token alone, never by a
+/// cookie it also carries.</summary>
 public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -22,7 +25,7 @@ public sealed class ApiTokenAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (BearerToken(Request) is not { } presented) return AuthenticateResult.NoResult();
+        if (PresentedToken(Request) is not { } presented) return AuthenticateResult.NoResult();
         var userId = await tokens.ValidateAsync(presented, Context.RequestAborted);
         if (userId is null) return AuthenticateResult.Fail("The API token is unknown or revoked.");
         var user = await users.FindByIdAsync(userId);
@@ -44,7 +47,16 @@ public sealed class ApiTokenAuthenticationHandler(
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
-    /// <summary>Bearer calls to the API use tokens; everything else (pages, the hub, cookie calls to the API) the cookie.</summary>
+    /// <summary>The token a request to the API or the hub presents, or null.</summary>
+    internal static string? PresentedToken(HttpRequest request)
+    {
+        var hub = request.Path.StartsWithSegments("/hubs");
+        if (!hub && !request.Path.StartsWithSegments("/api")) return null;
+        if (BearerToken(request) is { Length: > 0 } bearer) return bearer;
+        return hub && request.Query["access_token"].ToString() is { Length: > 0 } query ? query : null;
+    }
+
+    /// <summary>Calls to the API or the hub that present a token use it; everything else (pages, cookie calls) the cookie.</summary>
     internal static string SelectScheme(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/api") && BearerToken(context.Request) is not null ? SchemeName : IdentityConstants.ApplicationScheme;
+        PresentedToken(context.Request) is not null ? SchemeName : IdentityConstants.ApplicationScheme;
 }

@@ -8,6 +8,7 @@ internal sealed class StartupTasks(IServiceProvider services, IConfiguration con
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
+        DataFolder.EnsureUsable(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value.ResolveDataDirectory());
         await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
         var email = configuration["INCUBATOR_ADMIN_EMAIL"];
         var password = configuration["INCUBATOR_ADMIN_PASSWORD"];

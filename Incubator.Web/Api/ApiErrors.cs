@@ -1,14 +1,18 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using Incubator.Domain.Common;
 
 namespace Incubator.Web.Api;
 
-/// <summary>Turns the domain's exceptions into problem responses: what is wrong, and where.</summary>
+/// <summary>Turns the domain's exceptions into problem responses: what is wrong, and where. Before the handler runs it
+/// refuses enum values the type does not define (JSON numbers and query strings bind any number to an enum).</summary>
 internal sealed class ApiErrorFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {
+            EnumArguments.Check(context.Arguments);
             return await next(context);
         }
         catch (DomainValidationException ex)
@@ -33,4 +37,103 @@ internal sealed class ApiErrorFilter : IEndpointFilter
             return Results.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
         }
     }
+}
+
+/// <summary>Undefined enum values among an endpoint's arguments: the argument itself (a query parameter) or a property
+/// of a request record (a JSON body, an <c>[AsParameters]</c> group), one level deep — the shape of every request
+/// type here.</summary>
+internal static class EnumArguments
+{
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> EnumProperties = new();
+
+    public static void Check(IList<object?> arguments)
+    {
+        foreach (var argument in arguments)
+        {
+            if (argument is null) continue;
+            var type = argument.GetType();
+            if (type.IsEnum)
+            {
+                Require(type.Name, argument);
+                continue;
+            }
+            if (type.Namespace?.StartsWith("Incubator.", StringComparison.Ordinal) != true) continue;
+            foreach (var property in EnumProperties.GetOrAdd(type, Find))
+                if (property.GetValue(argument) is { } value) Require(property.Name, value);
+        }
+    }
+
+    private static PropertyInfo[] Find(Type type) => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.GetIndexParameters().Length == 0 && (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType).IsEnum)
+        .ToArray();
+
+    private static void Require(string name, object value)
+    {
+        var enumType = value.GetType();
+        if (!Enum.IsDefined(enumType, value))
+            throw InputLimits.UnknownEnumValue(char.ToLowerInvariant(name[0]) + name[1..], value.ToString() ?? "", enumType);
+    }
+}
+
+/// <summary>A body over an endpoint's own limit: 413 with a stable code (the portal's pages localise "Error.{Code}").</summary>
+internal sealed class RequestTooLargeException(string code, string message) : BadHttpRequestException(message, StatusCodes.Status413PayloadTooLarge)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>A request the server could not read — a body over its size limit (413, whether it announced its length or
+/// came in chunks), malformed JSON, a wrong content type — becomes a problem document with the status Kestrel or the
+/// binder chose, instead of an unhandled exception (500 with an HTML page). Pages keep their own error handling.</summary>
+internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsService problems, ILogger<BadRequestProblems> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+            // The binder answers some unreadable bodies with a bare status code (the body stream's own 413 among them).
+            if (!context.Response.HasStarted && context.Response.StatusCode is 400 or 413 or 415 && IsApi(context.Request))
+                await problems.TryWriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = { Status = context.Response.StatusCode, Title = Title(context.Response.StatusCode) },
+                });
+        }
+        catch (BadHttpRequestException caught) when (!context.Response.HasStarted)
+        {
+            // The binder wraps the body's own failure (Kestrel's 413) in a 400 "failed to read": the inner one is the truth.
+            var ex = Innermost(caught);
+            logger.LogInformation("Refused a bad request to {Path}: {Status} {Message}", context.Request.Path, ex.StatusCode, ex.Message);
+            context.Response.Clear();
+            context.Response.StatusCode = ex.StatusCode;
+            // The binder's message names the parameter; the inner JSON error says where in the body it went wrong.
+            var detail = ex.InnerException is System.Text.Json.JsonException json ? $"{ex.Message} {json.Message}" : ex.Message;
+            var problem = new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = ex.StatusCode, Title = Title(ex.StatusCode), Detail = detail },
+                Exception = ex,
+            };
+            if (ex is RequestTooLargeException { Code: var code }) problem.ProblemDetails.Extensions["code"] = code;
+            var written = await problems.TryWriteAsync(problem);
+            if (!written) await context.Response.WriteAsync(detail);
+        }
+    }
+
+    private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs");
+
+    private static BadHttpRequestException Innermost(BadHttpRequestException ex)
+    {
+        var found = ex;
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is BadHttpRequestException bad) found = bad;
+        return found;
+    }
+
+    private static string Title(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported content type.",
+        _ => "The request could not be read.",
+    };
 }

@@ -12,6 +12,8 @@ public sealed record AddMemberRequest(string? Email, ProjectRole Role);
 
 public sealed record DiagnosticsJobRequest(int Steps = 10, int DelayMs = 500);
 
+public sealed record CreateInvitationRequest(string? Email, ProjectRole Role);
+
 /// <summary>REST endpoints for projects, members and jobs. Every route that names a project carries a project
 /// policy (checked before the handler runs) and the use case checks the role again.</summary>
 public static class ProjectsApi
@@ -34,6 +36,19 @@ public static class ProjectsApi
             svc.ListMembersAsync(UserId(user), projectId, ct)).RequireAuthorization(ProjectPolicies.Viewer);
         one.MapPost("/members", async (Guid projectId, AddMemberRequest body, ClaimsPrincipal user, ProjectService svc, CancellationToken ct) =>
             Results.Ok(await svc.AddMemberAsync(UserId(user), projectId, body.Email, body.Role, ct))).RequireAuthorization(ProjectPolicies.Owner);
+        one.MapGet("/invitations", (Guid projectId, ClaimsPrincipal user, InvitationService invitations, CancellationToken ct) =>
+            invitations.ListAsync(UserId(user), projectId, ct)).RequireAuthorization(ProjectPolicies.Owner);
+        one.MapPost("/invitations", async (Guid projectId, CreateInvitationRequest body, ClaimsPrincipal user, InvitationService invitations, CancellationToken ct) =>
+        {
+            var created = await invitations.CreateAsync(UserId(user), projectId, body.Role, body.Email, ct);
+            // The link is shown once: only its hash is stored.
+            return Results.Created($"/api/projects/{projectId}/invitations", new { invitation = created.Invitation, link = $"/invite/{created.Token}" });
+        }).RequireAuthorization(ProjectPolicies.Owner);
+        api.MapDelete("/invitations/{invitationId:guid}", async (Guid invitationId, ClaimsPrincipal user, InvitationService invitations, CancellationToken ct) =>
+        {
+            await invitations.RevokeAsync(UserId(user), invitationId, ct);
+            return Results.NoContent();
+        }).RequireAuthorization();
         one.MapGet("/jobs", (Guid projectId, int? page, int? pageSize, ClaimsPrincipal user, JobQueue jobs, CancellationToken ct) =>
             jobs.ListAsync(UserId(user), projectId, page ?? 0, pageSize ?? 25, false, ct)).RequireAuthorization(ProjectPolicies.Viewer);
         one.MapPost("/jobs/diagnostics", async (Guid projectId, DiagnosticsJobRequest body, ClaimsPrincipal user, JobQueue jobs, CancellationToken ct) =>

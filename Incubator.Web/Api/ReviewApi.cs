@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using Incubator.Domain.Common;
 using Incubator.Domain.Generation;
+using Incubator.Domain.Jobs;
 using Incubator.Domain.Review;
 using Incubator.Web.Accounts;
 using static Incubator.Web.Accounts.UserClaims;
@@ -53,9 +54,12 @@ public static class ReviewApi
             var job = await exports.StartAsync(UserId(user), taskId, q.ToFilter(), ReviewExport.ParseFormat(format), ct);
             return Results.Accepted($"/api/exports/{job.Id}/download", new { job, download = $"/api/exports/{job.Id}/download" });
         });
-        api.MapGet("/exports/{jobId:guid}/download", async (Guid jobId, ClaimsPrincipal user, ReviewExports exports, CancellationToken ct) =>
+        api.MapGet("/exports/{jobId:guid}/download", async (Guid jobId, ClaimsPrincipal user, ReviewExports exports, JobQueue jobs, HttpResponse response,
+            CancellationToken ct) =>
         {
             var (path, contentType, name) = await exports.FileAsync(UserId(user), jobId, ct);
+            // The file is deleted when its retention ends; the link says when.
+            if (exports.ExpiresAt(await jobs.GetAsync(UserId(user), jobId, ct)) is { } expires) response.Headers.Expires = expires.ToString("R");
             return Results.File(path, contentType, name);
         }).RequireAuthorization();
 

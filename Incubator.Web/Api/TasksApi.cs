@@ -54,7 +54,7 @@ public static class TasksApi
         {
             buffer.Write(chunk, 0, read);
             if (buffer.Length > TaskJson.MaxBytes)
-                throw new DomainValidationException("body", "JsonTooLarge", $"The task JSON is larger than {TaskJson.MaxBytes:N0} bytes.", TaskJson.MaxBytes);
+                throw new RequestTooLargeException("JsonTooLarge", $"The task JSON is larger than {TaskJson.MaxBytes:N0} bytes.");
         }
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }

@@ -23,6 +23,9 @@ public static class CliApp
         ("healthcheck", "healthcheck [--url URL]", "Ask a running portal's /healthz; exit 0 when healthy (used by the Docker HEALTHCHECK)."),
     ];
 
+    /// <summary>The exit code when the data folder cannot be used (documented in the README).</summary>
+    public const int DataFolderExitCode = 3;
+
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         stdout ??= Console.Out;
@@ -66,6 +69,12 @@ public static class CliApp
             foreach (var line in ex.Message.Split('\n')) stderr.WriteLine($"error: {line}");
             return 2;
         }
+        catch (DataFolderException ex)
+        {
+            // An environment problem, not a bug: one sentence, no stack trace.
+            stderr.WriteLine($"error: {ex.Message}");
+            return DataFolderExitCode;
+        }
     }
 
     public static void PrintHelp(TextWriter w)
@@ -88,8 +97,9 @@ public static class CliApp
         if (args.Any(a => !settings.Any(p => a.StartsWith(p, StringComparison.OrdinalIgnoreCase))))
             throw new CliUsageException($"migrate takes no arguments besides --Incubator:*, --Database:* and --ConnectionStrings:* settings (got '{string.Join(' ', args)}').");
         using var host = BuildHeadlessHost(args);
-        var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
         var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value;
+        DataFolder.EnsureUsable(options.ResolveDataDirectory());
+        var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
         var database = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
         var where = database.Provider == DatabaseProvider.Sqlite ? options.ResolveDataDirectory() : "PostgreSQL";
         stdout.WriteLine(applied.Count == 0

@@ -35,6 +35,9 @@ public static class AccountsExtensions
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromDays(14);
+            // Every request with the cookie checks the account's security stamp, so signing out, a password change or an
+            // administrator's reset ends copies of the cookie at once, not at the next periodic check.
+            o.Events.OnValidatePrincipal = SessionValidation.ValidateAsync;
             // Programs calling the API or the hub want a status code, not an HTML sign-in page.
             o.Events.OnRedirectToLogin = ctx => IsMachinePath(ctx.Request) ? Status(ctx.Response, 401) : Redirect(ctx.Response, ctx.RedirectUri);
             o.Events.OnRedirectToAccessDenied = ctx => IsMachinePath(ctx.Request) ? Status(ctx.Response, 403) : Redirect(ctx.Response, ctx.RedirectUri);
@@ -48,9 +51,9 @@ public static class AccountsExtensions
                 o.Password.RequireUppercase = true;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequiredUniqueChars = 4;
-                o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                // Failed sign-ins are throttled by SignInThrottle (per account name and per address); Identity's own
+                // lock-out would let anyone lock any account and would answer differently for unknown addresses.
+                o.Lockout.AllowedForNewUsers = false;
                 o.SignIn.RequireConfirmedAccount = false;
             })
             .AddRoles<IdentityRole>()
@@ -61,6 +64,8 @@ public static class AccountsExtensions
         services.AddAuthorization(ProjectPolicies.Add);
         services.AddSingleton<IAuthorizationHandler, ProjectRoleHandler>();
         services.AddSingleton<SignInTickets>();
+        services.AddIncubatorAccounts(builder.Configuration);
+        services.AddHttpContextAccessor();
         services.AddScoped<AccountService>();
         services.AddScoped<UserAdministration>();
         return builder;
@@ -86,19 +91,20 @@ public static class AccountsExtensions
         var account = app.MapGroup("/account");
 
         account.MapPost("/signin-ticket", async ([FromForm] string ticket, SignInTickets tickets, SignInManager<AppUser> signIn,
-            UserManager<AppUser> users, HttpContext http) =>
+            UserManager<AppUser> users, SignInThrottle throttle, HttpContext http) =>
         {
             var t = tickets.Read(ticket);
             var user = t is null ? null : await users.FindByIdAsync(t.UserId);
-            if (t is null || user is null || user.SecurityStamp != t.SecurityStamp || await users.IsLockedOutAsync(user))
+            if (t is null || user is null || user.SecurityStamp != t.SecurityStamp || await throttle.AccountBlockedUntilAsync(user.Email) is not null)
                 return Results.LocalRedirect("/account/login?expired=1");
             await signIn.SignInAsync(user, isPersistent: t.Remember);
             if (user.PreferredCulture is { } culture) UiLocalizationExtensions.WriteCultureCookie(http.Response, culture);
             return Results.LocalRedirect(SignInTickets.SafeReturnUrl(t.ReturnUrl));
         });
 
-        account.MapPost("/logout", async ([FromForm] string? returnUrl, SignInManager<AppUser> signIn) =>
+        account.MapPost("/logout", async ([FromForm] string? returnUrl, SignInManager<AppUser> signIn, AccountService accounts, HttpContext http) =>
         {
+            if (http.User.FindFirstValue(ClaimTypes.NameIdentifier) is { } userId) await accounts.SignOutEverywhereAsync(userId);
             await signIn.SignOutAsync();
             return Results.LocalRedirect("/");
         });

@@ -21,7 +21,8 @@ public static class ApiExtensions
 
     public static WebApplication MapApi(this WebApplication app)
     {
-        // Cookie-authenticated calls from the browser are same-site JSON; antiforgery applies to form posts only.
+        // Form antiforgery tokens are for the portal's own form posts; cross-origin calls with the cookie are refused for
+        // every path by CrossSiteProtection (Origin / Sec-Fetch-Site), bearer-token calls carry no ambient credential.
         var api = app.MapGroup("/api").AddEndpointFilter<ApiErrorFilter>().DisableAntiforgery();
         api.MapProjectsApi();
         api.MapTasksApi();

@@ -12,6 +12,8 @@ public static class OperationsExtensions
 {
     public const string DefaultUrl = "http://localhost:5080";
 
+    private const string ReadyTag = "ready";
+
     /// <summary>Structured logs (JSON lines outside Development), /healthz, the friendly error page.</summary>
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
     {
@@ -33,7 +35,10 @@ public static class OperationsExtensions
                 o.UseUtcTimestamp = true;
             });
         }
-        builder.Services.AddHealthChecks().AddDbContextCheck<IncubatorDbContext>("database");
+        builder.Services.AddOptions<HealthOptions>().Bind(builder.Configuration.GetSection(HealthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseWriteCheck>("database", tags: [ReadyTag])
+            .AddCheck<DataFolderCheck>("data-folder", tags: [ReadyTag]);
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return builder;
@@ -56,26 +61,33 @@ public static class OperationsExtensions
                 statusPages.Enabled = false;
             return next(context);
         });
-        app.MapHealthChecks("/healthz", new HealthCheckOptions
-        {
-            ResponseWriter = async (ctx, report) =>
-            {
-                ctx.Response.ContentType = "application/json";
-                await JsonSerializer.SerializeAsync(ctx.Response.Body, new
-                {
-                    status = report.Status.ToString(),
-                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
-                });
-            },
-            ResultStatusCodes =
-            {
-                [HealthStatus.Healthy] = StatusCodes.Status200OK,
-                [HealthStatus.Degraded] = StatusCodes.Status200OK,
-                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
-            },
-        }).DisableHttpMetrics();
+        // Readiness (/healthz, also /healthz/ready): the database takes a write and the data folder has room. Liveness
+        // (/healthz/live): the process answers; a restart would not fix a full disk or a read-only database.
+        app.MapHealthChecks("/healthz", Health(c => c.Tags.Contains(ReadyTag))).DisableHttpMetrics();
+        app.MapHealthChecks("/healthz/ready", Health(c => c.Tags.Contains(ReadyTag))).DisableHttpMetrics();
+        app.MapHealthChecks("/healthz/live", Health(_ => false)).DisableHttpMetrics();
         return app;
     }
+
+    private static HealthCheckOptions Health(Func<HealthCheckRegistration, bool> predicate) => new()
+    {
+        Predicate = predicate,
+        ResponseWriter = async (ctx, report) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await JsonSerializer.SerializeAsync(ctx.Response.Body, new
+            {
+                status = report.Status.ToString(),
+                checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
+            });
+        },
+        ResultStatusCodes =
+        {
+            [HealthStatus.Healthy] = StatusCodes.Status200OK,
+            [HealthStatus.Degraded] = StatusCodes.Status200OK,
+            [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+        },
+    };
 
     private static bool IsPageNavigation(HttpContext context) =>
         (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))

@@ -8,6 +8,7 @@ public static class RealtimeExtensions
     public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
     {
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddSingleton<HubMembership>();
         builder.Services.AddHostedService<HubEventRelay>();
         return builder;
     }

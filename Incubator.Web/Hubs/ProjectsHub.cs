@@ -6,11 +6,13 @@ using Microsoft.AspNetCore.SignalR;
 namespace Incubator.Web.Hubs;
 
 /// <summary>Relays a project's live events to members who joined its group. Membership is checked on join, on the
-/// server; a non-member's join fails and their connection receives nothing of the project. Clients receive each event
-/// under its record's name (<see cref="ClientMethods"/>: JobChanged, SampleAccepted, ...), with the record as the one
-/// argument.</summary>
+/// server, and again before every event is sent (<see cref="HubMembership"/>): a non-member's join fails, and a member
+/// who is removed stops receiving at once. Clients sign in with the portal's cookie or a personal API token
+/// (<c>Authorization: Bearer</c>, or <c>access_token</c> in the query for transports without headers). Clients receive
+/// each event under its record's name (<see cref="ClientMethods"/>: JobChanged, SampleAccepted, ...), with the record as
+/// the one argument.</summary>
 [Authorize]
-public sealed class ProjectsHub(ProjectAccess access) : Hub
+public sealed class ProjectsHub(ProjectAccess access, HubMembership membership) : Hub
 {
     public const string Path = "/hubs/projects";
 
@@ -21,10 +23,21 @@ public sealed class ProjectsHub(ProjectAccess access) : Hub
 
     public async Task JoinProject(Guid projectId)
     {
-        if (!await access.HasRoleAsync(projectId, Context.UserIdentifier, ProjectRole.Viewer))
+        if (Context.UserIdentifier is not { } userId || !await access.HasRoleAsync(projectId, userId, ProjectRole.Viewer))
             throw new HubException("You are not a member of this project.");
+        membership.Join(projectId, Context.ConnectionId, userId);
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(projectId));
     }
 
-    public Task LeaveProject(Guid projectId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(projectId));
+    public async Task LeaveProject(Guid projectId)
+    {
+        membership.Leave(projectId, Context.ConnectionId);
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(projectId));
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        membership.Disconnected(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
+    }
 }

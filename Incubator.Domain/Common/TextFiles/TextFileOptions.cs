@@ -17,7 +17,7 @@ public enum LabelMode
 public sealed record TextFileOptions(TextFileFormat Format, string? Column = null, bool? HasHeader = null, string? Field = null,
     int MaxTextChars = TextFileOptions.DefaultMaxTextChars)
 {
-    public const int DefaultMaxTextChars = 4000;
+    public const int DefaultMaxTextChars = InputLimits.SampleText;
 
     /// <summary>A quoted CSV field may span at most this many physical lines before the row counts as unparseable
     /// (an unclosed quote must not swallow the rest of the file).</summary>

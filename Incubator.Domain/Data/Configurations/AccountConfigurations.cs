@@ -26,3 +26,25 @@ internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
         b.HasOne<AppUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class SiteSettingsConfiguration : IEntityTypeConfiguration<SiteSettings>
+{
+    public void Configure(EntityTypeBuilder<SiteSettings> b)
+    {
+        b.Property(s => s.Id).ValueGeneratedNever();
+        b.Property(s => s.Registration).HasConversion<string>().HasMaxLength(16);
+        b.Property(s => s.UpdatedById).HasMaxLength(450);
+    }
+}
+
+internal sealed class SignInFailureConfiguration : IEntityTypeConfiguration<SignInFailure>
+{
+    public void Configure(EntityTypeBuilder<SignInFailure> b)
+    {
+        b.Property(f => f.Address).HasMaxLength(64).IsRequired();
+        b.Property(f => f.AccountKey).HasMaxLength(64).IsRequired();
+        b.HasIndex(f => new { f.Address, f.At });
+        b.HasIndex(f => new { f.AccountKey, f.At });
+        b.HasIndex(f => f.At);
+    }
+}

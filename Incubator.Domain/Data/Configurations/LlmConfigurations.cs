@@ -32,3 +32,14 @@ internal sealed class LlmConnectionTestConfiguration : IEntityTypeConfiguration<
         b.Property(t => t.Error).HasMaxLength(2000);
     }
 }
+
+internal sealed class LlmSpendConfiguration : IEntityTypeConfiguration<LlmSpend>
+{
+    public void Configure(EntityTypeBuilder<LlmSpend> b)
+    {
+        b.Property(s => s.UserId).HasMaxLength(450).IsRequired();
+        b.HasIndex(s => new { s.UserId, s.At });
+        b.HasIndex(s => new { s.ProjectId, s.At });
+        b.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -37,3 +37,18 @@ internal sealed class ActivityEntryConfiguration : IEntityTypeConfiguration<Acti
         b.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class InvitationConfiguration : IEntityTypeConfiguration<Invitation>
+{
+    public void Configure(EntityTypeBuilder<Invitation> b)
+    {
+        b.Property(i => i.Role).HasConversion<string>().HasMaxLength(16);
+        b.Property(i => i.Email).HasMaxLength(256);
+        b.Property(i => i.TokenHash).HasMaxLength(64).IsRequired();
+        b.Property(i => i.CreatedById).HasMaxLength(450).IsRequired();
+        b.Property(i => i.AcceptedById).HasMaxLength(450);
+        b.HasIndex(i => i.TokenHash).IsUnique();
+        b.HasIndex(i => i.ProjectId);
+        b.HasOne<Project>().WithMany().HasForeignKey(i => i.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

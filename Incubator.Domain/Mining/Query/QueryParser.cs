@@ -14,7 +14,7 @@ public sealed record QueryParseResult(QueryNode? Query, QueryError? Error)
 /// Recursive descent over a token list; the first error (by position) stops the parse.</summary>
 public static class QueryParser
 {
-    public const int MaxLength = 10_000;
+    public const int MaxLength = Common.InputLimits.Query;
     public const int MaxDepth = 64;
 
     private static readonly string[] Keywords = ["AND", "OR", "NOT"];

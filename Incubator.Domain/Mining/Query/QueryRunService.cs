@@ -150,6 +150,7 @@ public sealed class QueryRunService(
     public async Task<Page<QueryHitView>> HitsAsync(string userId, Guid runId, int pageIndex, int pageSize, string? label = null, CancellationToken ct = default)
     {
         await RunAsync(userId, runId, ct);
+        label = InputLimits.CheckFilter("label", label, InputLimits.LabelName);
         pageSize = Math.Clamp(pageSize, 1, 500);
         pageIndex = Math.Max(0, pageIndex);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
