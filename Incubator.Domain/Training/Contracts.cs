@@ -22,7 +22,15 @@ public sealed record LabeledText(string Label, string Text);
 
 public sealed record TrainingProgress(string Stage, int? Iteration, int? TotalIterations, string? Message);
 
-public sealed record TrainingOptions(ModelFamily Family = ModelFamily.Auto, int Seed = 1, bool ClassWeighting = true);
+public sealed record TrainingOptions(ModelFamily Family = ModelFamily.Auto, int Seed = 1, bool ClassWeighting = true)
+{
+    /// <summary>After the family and its L2 weight are chosen on validation, fit the chosen model again on training +
+    /// validation (the reported validation figures stay those of the selection fit).</summary>
+    public bool Refit { get; init; } = true;
+
+    /// <summary>The encoder of the dense and hybrid families; null: the trainer's default.</summary>
+    public EncoderKind? Encoder { get; init; }
+}
 
 public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
 
