@@ -69,6 +69,18 @@ public sealed class ClassifierTrainer
     /// <summary>Longest character n-gram for text in scripts without spaces (1..CharMaxGram).</summary>
     public int CharMaxGram { get; init; } = 3;
 
+    /// <summary>Longest word n-gram (1..WordMaxGram).</summary>
+    public int WordMaxGram { get; init; } = 2;
+
+    /// <summary>Token mode for every text; null: chosen from the training text (<see cref="SparseFeaturizer.ChooseMode"/>).</summary>
+    public TokenMode? SparseMode { get; init; }
+
+    /// <summary>N-grams in fewer training texts than this are left out of the vocabulary.</summary>
+    public int MinDocumentFrequency { get; init; } = 1;
+
+    /// <summary>N-grams in more than this share of the training texts are left out of the vocabulary.</summary>
+    public double MaxDocumentShare { get; init; } = 1.0;
+
     /// <summary>How many of the most decisive n-grams get pairwise conjunction features ("A and B both occur"; see
     /// <see cref="SparseFeaturizer.Conjunctions"/>). They are ranked by a first head fitted on the n-grams alone:
     /// spread of the class weights × √(document frequency). 0 or 1 turns conjunctions off.</summary>
@@ -383,10 +395,11 @@ public sealed class ClassifierTrainer
     private (SparseFeaturizer Featurizer, (int[] Indices, float[] Values)[] Rows) FitSparse(IReadOnlyList<string> labels, IReadOnlyList<string> texts,
         int[] targets, TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
-        var mode = SparseFeaturizer.ChooseMode(texts);
-        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : $"character 1-{CharMaxGram}-grams (text mostly in a script without spaces)")}, " +
+        var mode = SparseMode ?? SparseFeaturizer.ChooseMode(texts);
+        var longest = mode == TokenMode.Char ? CharMaxGram : WordMaxGram;
+        report("featurize", $"Sparse: {(mode == TokenMode.Word ? $"word 1-{longest}-grams" : $"character 1-{longest}-grams" + (SparseMode is null ? " (text mostly in a script without spaces)" : ""))}, " +
             (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
-        var featurizer = SparseFeaturizer.Fit(texts, mode, SparseSublinear, mode == TokenMode.Char ? CharMaxGram : null);
+        var featurizer = SparseFeaturizer.Fit(texts, mode, SparseSublinear, longest, MinDocumentFrequency, MaxDocumentShare);
         if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
         var rows = new (int[] Indices, float[] Values)[texts.Count];
         for (var i = 0; i < texts.Count; i++)
