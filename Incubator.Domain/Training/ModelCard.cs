@@ -20,7 +20,17 @@ public sealed record ModelCardInput(
     StoredReport? Gold,
     string? GoldFileName,
     IReadOnlyList<StoredComparison> Compared,
-    DateTimeOffset TrainedAt);
+    DateTimeOffset TrainedAt)
+{
+    /// <summary>The model was fitted again on training + validation after the choice; the validation figures are
+    /// those of the selection fit.</summary>
+    public bool Refitted { get; init; }
+
+    /// <summary>Dense and hybrid: the encoder's name (e.g. "all-MiniLM-L6-v2 (8-bit quantised)").</summary>
+    public string? Encoder { get; init; }
+
+    public BundleSpeed? Speed { get; init; }
+}
 
 /// <summary>Writes the model card (markdown) that goes into the bundle and the registry.</summary>
 public static class ModelCardBuilder
@@ -55,6 +65,10 @@ public static class ModelCardBuilder
             "hybrid" => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) plus conjunctions of the 60 most decisive n-grams (both occur), side by side with all-MiniLM-L6-v2 sentence embeddings (English only); one linear maximum-entropy classifier.",
             _ => "- Features: word uni- and bi-grams with sublinear TF-IDF weighting (character n-grams for text written without spaces) plus conjunctions of the 60 most decisive n-grams (both occur), and a linear maximum-entropy classifier.",
         });
+        if (m.Encoder is not null) sb.AppendLine(c, $"- Encoder: {m.Encoder}.");
+        if (m.Refitted)
+            sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen on the validation split, the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
+        if (m.Speed is { } speed) sb.AppendLine(c, $"- Size and speed: {speed.Describe()}.");
         foreach (var x in m.Compared)
         {
             var gold = x.GoldAccuracy is { } ga ? string.Format(c, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";

@@ -82,14 +82,22 @@ public sealed class TrainingJob(
             var goldReport = result.Gold is null ? null : Store(result.Model.Labels, result.Gold);
             var compared = result.Compared.Select(c => new StoredComparison(Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
             var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
+            await publishStage("export", "Exporting the model and measuring its speed.");
+            var onnx = await Task.Run(() => result.Model.ExportOnnx(), ct);
+            var speed = await Task.Run(() => ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList()), ct);
             var card = ModelCardBuilder.Write(new ModelCardInput(projectName, spec, dataset.TaskVersionNumber, model.Number, chosen, model.RequestedFamily, model.Seed,
-                dataset, llms, validationReport, goldReport, goldSet?.FileName, compared, time.GetUtcNow()));
+                dataset, llms, validationReport, goldReport, goldSet?.FileName, compared, time.GetUtcNow())
+            {
+                Refitted = result.Refitted,
+                Encoder = result.Model.Encoder is { } encoder ? Onnx.EncoderGraph.DisplayName(encoder) : null,
+                Speed = speed,
+            });
 
             await publishStage("export", "Writing the bundle and the in-app model.");
             await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
             await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
             {
-                ModelBundle.Write(s, result.Model, new BundleInfo($"{spec.Name}", $"v{model.Number}", card));
+                ModelBundle.Write(s, result.Model, new BundleInfo($"{spec.Name}", $"v{model.Number}", card), onnx);
                 return Task.CompletedTask;
             }, ct);
             string sha;

@@ -8,14 +8,14 @@ namespace Incubator.Web.Cli;
 /// file beside the target and renamed when complete, so a failure never leaves a half-written file.</summary>
 internal static class TrainVerbs
 {
-    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
+    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--encoder int8|float] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
     public const string PredictUsage = "predict --model model.zip --data file.tsv [--out predictions.tsv]";
 
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
     public static int Train(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var values = Parse(args, ["data", "trainer", "gold", "seed", "out", "validation-share"], TrainUsage);
+        var values = Parse(args, ["data", "trainer", "encoder", "gold", "seed", "out", "validation-share"], TrainUsage);
         var data = Required(values, "data", TrainUsage);
         var output = Required(values, "out", TrainUsage);
         CheckOutput(output);
@@ -26,6 +26,13 @@ internal static class TrainVerbs
             "hybrid" => ModelFamily.Hybrid,
             "auto" => ModelFamily.Auto,
             var t => throw new CliUsageException($"--trainer '{t}' is not one of sparse, dense, hybrid, auto."),
+        };
+        EncoderKind? encoder = values.GetValueOrDefault("encoder")?.ToLowerInvariant() switch
+        {
+            null => null,
+            "int8" => EncoderKind.MiniLmInt8,
+            "float" => EncoderKind.MiniLm,
+            var e => throw new CliUsageException($"--encoder '{e}' is not one of int8, float."),
         };
         var seed = 1;
         if (values.TryGetValue("seed", out var s) && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
@@ -63,10 +70,11 @@ internal static class TrainVerbs
         }
         var (train, validation) = StratifiedSplit.Split(rows, share, seed);
         TrainingResult result;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             var progress = new SyncProgress(p => stderr.WriteLine($"[{p.Stage}] {p.Message}"));
-            result = new ClassifierTrainer().Train(labels, train, validation, gold, new TrainingOptions(family, seed), progress, ct);
+            result = new ClassifierTrainer().Train(labels, train, validation, gold, new TrainingOptions(family, seed) { Encoder = encoder }, progress, ct);
         }
         catch (TrainingDataException ex)
         {
@@ -81,9 +89,14 @@ internal static class TrainVerbs
         WriteReport(stdout, result.Validation, "validation");
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
-        var card = ModelCard(data, rows, labels, train.Count, validation.Count, gold?.Count, seed, result);
-        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card)));
-        stdout.WriteLine($"wrote {output}");
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var onnx = result.Model.ExportOnnx();
+        var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
+        var card = ModelCard(data, rows, labels, train.Count, validation.Count, gold?.Count, seed, result, speed);
+        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
+        stdout.WriteLine($"wrote {output}: {speed.Describe()}");
+        using (var self = System.Diagnostics.Process.GetCurrentProcess())
+            stdout.WriteLine(string.Create(Ci, $"trained in {trainSeconds:0.0} s (embedding {result.EmbeddingSeconds:0.0} s, refit {result.RefitSeconds:0.0} s); peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB"));
         return 0;
     }
 
@@ -168,7 +181,7 @@ internal static class TrainVerbs
             w.WriteLine($"  {c.Label,-20} {c.Precision.ToString("0.000", Ci),9} {c.Recall.ToString("0.000", Ci),7} {c.F1.ToString("0.000", Ci),6} {c.Support,7}");
     }
 
-    private static string ModelCard(string data, List<LabeledText> rows, List<string> labels, int train, int validation, int? gold, int seed, TrainingResult result)
+    private static string ModelCard(string data, List<LabeledText> rows, List<string> labels, int train, int validation, int? gold, int seed, TrainingResult result, BundleSpeed speed)
     {
         var sb = new StringBuilder();
         var m = result.Model;
@@ -187,7 +200,11 @@ internal static class TrainVerbs
             ModelFamily.Hybrid => $"- Family: hybrid — {grams}, {tf} (L2-normalised) side by side with all-MiniLM-L6-v2 sentence embeddings (384-d, English only); one linear maximum-entropy classifier (ML.NET L-BFGS), {m.FeatureCount} features.",
             _ => "- Family: dense — all-MiniLM-L6-v2 sentence embeddings (384-d, English only) and a linear maximum-entropy classifier (ML.NET L-BFGS).",
         });
+        if (m.Encoder is { } encoderKind) sb.AppendLine($"- Encoder: {Incubator.Domain.Training.Onnx.EncoderGraph.DisplayName(encoderKind)}.");
         sb.AppendLine($"- Seed {seed}; class weighting for imbalance: on.");
+        if (result.Refitted)
+            sb.AppendLine($"- Refit on training + validation: after the choice, the model was fitted again on all {train + validation} training and validation rows; the validation figures below are those of the fit on the {train} training rows alone.");
+        sb.AppendLine($"- Size and speed: {speed.Describe()}.");
         sb.AppendLine();
         sb.AppendLine("## Data");
         sb.AppendLine();
