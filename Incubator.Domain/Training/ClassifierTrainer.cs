@@ -168,36 +168,36 @@ public sealed class ClassifierTrainer
         var needSparse = families.Any(f => f != ModelFamily.Dense);
         var needEmbeddings = families.Any(UsesEncoder);
         var sparseStart = clock.Elapsed.TotalSeconds;
-        var stage1 = new List<Action>();
+        var stage1 = new List<Action<CancellationToken>>();
         if (needSparse)
-            stage1.Add(() =>
+            stage1.Add(token =>
             {
                 var p = Position(ModelFamily.Sparse);
-                SparseFeatures(features, options, (s, m) => Report(s, m, p > 0 ? p : 1, total), ct);
+                SparseFeatures(features, options, (s, m) => Report(s, m, p > 0 ? p : 1, total), token);
                 if (families.Contains(ModelFamily.Sparse))
-                    Finish(ModelFamily.Sparse, p, TrainSparse(features, options, (s, m) => Report(s, m, p, total), ct), sparseStart);
+                    Finish(ModelFamily.Sparse, p, TrainSparse(features, options, (s, m) => Report(s, m, p, total), token), sparseStart);
             });
         var embeddingSeconds = 0.0;
         if (needEmbeddings)
-            stage1.Add(() =>
+            stage1.Add(token =>
             {
                 var sw = Stopwatch.StartNew();
-                Embed(features, dense, (s, m) => Report(s, m, Position(families.First(UsesEncoder)), total), ct);
+                Embed(features, dense, (s, m) => Report(s, m, Position(families.First(UsesEncoder)), total), token);
                 embeddingSeconds = sw.Elapsed.TotalSeconds;
             });
         RunAll(stage1, ct);
 
         // Stage 2: the encoder families, on the cached features.
-        var stage2 = new List<Action>();
+        var stage2 = new List<Action<CancellationToken>>();
         foreach (var family in families.Where(UsesEncoder))
         {
-            stage2.Add(() =>
+            stage2.Add(token =>
             {
                 var p = Position(family);
                 var started = clock.Elapsed.TotalSeconds;
                 var r = family == ModelFamily.Dense
-                    ? TrainDense(features, dense, options, (s, m) => Report(s, m, p, total), ct)
-                    : TrainHybrid(features, dense, options, (s, m) => Report(s, m, p, total), ct);
+                    ? TrainDense(features, dense, options, (s, m) => Report(s, m, p, total), token)
+                    : TrainHybrid(features, dense, options, (s, m) => Report(s, m, p, total), token);
                 Finish(family, p, r, started);
             });
         }
@@ -254,27 +254,43 @@ public sealed class ClassifierTrainer
 
     private static bool UsesEncoder(ModelFamily f) => f is ModelFamily.Dense or ModelFamily.Hybrid;
 
-    private void RunAll(List<Action> work, CancellationToken ct)
+    /// <summary>Runs independent pieces of work side by side (or one after another with <see cref="MaxParallelism"/> 1).
+    /// The first failure cancels the others and is rethrown as itself; nothing still runs when this returns.</summary>
+    private void RunAll(List<Action<CancellationToken>> work, CancellationToken ct)
     {
-        if (work.Count == 0) return;
-        if (MaxParallelism <= 1 || work.Count == 1)
+        ct.ThrowIfCancellationRequested();
+        if (MaxParallelism <= 1 || work.Count <= 1)
         {
             foreach (var w in work)
             {
                 ct.ThrowIfCancellationRequested();
-                w();
+                w(ct);
             }
             return;
         }
-        var tasks = work.Select(w => Task.Factory.StartNew(w, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var tasks = work.Select(w => Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                w(linked.Token);
+            }
+            catch
+            {
+                linked.Cancel();
+                throw;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
-            Task.WaitAll(tasks, ct);
+            Task.WaitAll(tasks);
         }
         catch (AggregateException ex)
         {
-            // The first failure as itself (TrainingDataException, OperationCanceledException...).
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.Flatten().InnerExceptions[0]).Throw();
+            var errors = ex.Flatten().InnerExceptions;
+            ct.ThrowIfCancellationRequested();
+            var first = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
         }
     }
 

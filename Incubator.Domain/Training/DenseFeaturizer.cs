@@ -45,8 +45,6 @@ public sealed class DenseFeaturizer : IDisposable
 
     private int _embedded;
 
-    /// <summary>Intra-op threads of the session; 0 = ONNX Runtime's default (all cores).</summary>
-    public int Threads { get; init; }
 
     public float[][] Embed(IReadOnlyList<string> texts)
     {
@@ -81,7 +79,7 @@ public sealed class DenseFeaturizer : IDisposable
             float[] flat;
             lock (_gate)
             {
-                _session ??= CreateSession(DenseOnnxExport.BuildEmbedder(Encoder), Threads);
+                _session ??= CreateSession(DenseOnnxExport.BuildEmbedder(Encoder));
                 using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor("text", new DenseTensor<string>(batch, [batch.Length]))]);
                 flat = outputs.First().AsTensor<float>().ToArray();
             }
@@ -90,10 +88,9 @@ public sealed class DenseFeaturizer : IDisposable
         return result;
     }
 
-    internal static InferenceSession CreateSession(byte[] model, int threads = 0)
+    internal static InferenceSession CreateSession(byte[] model)
     {
         var options = new SessionOptions();
-        if (threads > 0) options.IntraOpNumThreads = threads;
         options.RegisterOrtExtensions();
         return new InferenceSession(model, options);
     }

@@ -11,9 +11,6 @@ internal sealed class EncoderGraph
 
     private const string Q8 = "incubator_q8_";
 
-    /// <summary>Marks (in the replaced set) that the shared quantisation constants were added.</summary>
-    private const string SharedConstants = "\u0001shared";
-
     private EncoderGraph(List<object> nodes, List<object> initializers, long opset, long irVersion, string vocab)
     {
         Nodes = nodes;
@@ -85,6 +82,14 @@ internal sealed class EncoderGraph
         var outInits = new List<object>();
         var replaced = new HashSet<string>(StringComparer.Ordinal);
         var quantize = kind == EncoderKind.MiniLmInt8;
+        if (quantize)
+        {
+            // Shared by every quantised MatMul.
+            outInits.Add(Tensor(Q8 + "inv127", 1, [], FloatBytes([1f / 127f])));
+            outInits.Add(Tensor(Q8 + "eps", 1, [], FloatBytes([1e-12f])));
+            outInits.Add(Tensor(Q8 + "offset", 1, [], FloatBytes([128f])));
+            outInits.Add(Tensor(Q8 + "zero_point", 2, [], [128]));
+        }
         foreach (var n in kept)
         {
             if (quantize && QuantizeNode(n, initializers, outNodes, outInits, replaced)) continue;
@@ -140,13 +145,6 @@ internal sealed class EncoderGraph
                 var scale = max == 0 ? 1f : max / 127f;
                 scales[c] = scale;
                 for (var r = 0; r < k; r++) q[r * cols + c] = unchecked((byte)(sbyte)Math.Clamp((int)MathF.Round(data[r * cols + c] / scale), -127, 127));
-            }
-            if (replaced.Add(SharedConstants))
-            {
-                inits.Add(Tensor(Q8 + "inv127", 1, [], FloatBytes([1f / 127f])));
-                inits.Add(Tensor(Q8 + "eps", 1, [], FloatBytes([1e-12f])));
-                inits.Add(Tensor(Q8 + "offset", 1, [], FloatBytes([128f])));
-                inits.Add(Tensor(Q8 + "zero_point", 2, [], [128]));
             }
             var weights = n.Inputs[1] + "_q8";
             var columnScales = n.Inputs[1] + "_q8_scales";
