@@ -24,7 +24,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
 
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    private sealed record Outcome(double Seconds, double TrainSeconds, double EmbeddingSeconds, double PeakMiB, string Chosen);
+    private sealed record Outcome(double Seconds, double TrainSeconds, double EmbeddingSeconds, double CpuSeconds, double PeakMiB, string Chosen);
 
     private IReadOnlyList<BenchmarkRow> Run(CancellationToken ct)
     {
@@ -56,7 +56,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
                     var o = RunTrain(file, family, folder.FullName, null, ct);
                     outcomes[family] = o;
                     rows.Add(new BenchmarkRow(bench, $"{family} command seconds", o.Seconds, "s",
-                        Note: $"train --trainer {family} on {data.Value.Train.Count} rows (validation share 0.1): chose {o.Chosen}; training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s"));
+                        Note: $"train --trainer {family} on {data.Value.Train.Count} rows (validation share 0.1): chose {o.Chosen}; training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s; {o.CpuSeconds.ToString("0.0", Ci)} s of CPU"));
                     rows.Add(new BenchmarkRow(bench, $"{family} peak working set", o.PeakMiB, "MiB", Note: "the command's own OS high-water mark"));
                 }
                 if (share >= EncoderCoverage.MinimumShare)
@@ -130,10 +130,10 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
         var chosen = Chosen().Match(stdout);
         if (!summary.Success) throw new InvalidOperationException($"train printed no summary line: {stdout[^Math.Min(stdout.Length, 2000)..]}");
         double D(int g) => double.Parse(summary.Groups[g].Value, Ci);
-        return new Outcome(seconds, D(1), D(2), D(4), chosen.Success ? chosen.Groups[1].Value : "?");
+        return new Outcome(seconds, D(1), D(2), D(4), D(5), chosen.Success ? chosen.Groups[1].Value : "?");
     }
 
-    [GeneratedRegex(@"trained in ([\d.]+) s \(embedding ([\d.]+) s, refit ([\d.]+) s\); peak working set (\d+) MiB")]
+    [GeneratedRegex(@"trained in ([\d.]+) s \(embedding ([\d.]+) s, refit ([\d.]+) s\); ([\d.]+) s of CPU; peak working set (\d+) MiB")]
     private static partial Regex Summary();
 
     [GeneratedRegex(@"^chosen\s+(\w+)", RegexOptions.Multiline)]

@@ -38,7 +38,7 @@ public sealed class TrainPredictCliTests : IDisposable
         Assert.Contains("sparse  validation accuracy", output);
         Assert.Contains("macro-F1", output);
         Assert.Contains("billing", output);
-        Assert.Matches(@"trained in \d+\.\d s \(embedding 0\.0 s, refit \d+\.\d s\); peak working set \d+ MiB", output);
+        Assert.Matches(@"trained in \d+\.\d s \(embedding 0\.0 s, refit \d+\.\d s\); \d+\.\d s of CPU; peak working set \d+ MiB", output);
         using (var bundle = ModelBundle.Read(File.OpenRead(model)))
         {
             Assert.Equal(["billing", "shipping", "technical"], bundle.Labels);

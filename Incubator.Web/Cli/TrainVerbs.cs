@@ -96,7 +96,7 @@ internal static class TrainVerbs
         WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
         stdout.WriteLine($"wrote {output}: {speed.Describe()}");
         using (var self = System.Diagnostics.Process.GetCurrentProcess())
-            stdout.WriteLine(string.Create(Ci, $"trained in {trainSeconds:0.0} s (embedding {result.EmbeddingSeconds:0.0} s, refit {result.RefitSeconds:0.0} s); peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB"));
+            stdout.WriteLine(string.Create(Ci, $"trained in {trainSeconds:0.0} s (embedding {result.EmbeddingSeconds:0.0} s, refit {result.RefitSeconds:0.0} s); {self.TotalProcessorTime.TotalSeconds:0.0} s of CPU; peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB"));
         return 0;
     }
 
