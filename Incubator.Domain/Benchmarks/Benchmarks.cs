@@ -39,6 +39,9 @@ internal static class BenchmarkCatalog
         new SparseTrainingBenchmark(),
         new DatasetBenchmark(Training.ModelFamily.Sparse),
         new DatasetBenchmark(),
+        new TrainingCommandBenchmark(),
+        new EncoderComparisonBenchmark(),
+        new SparseVariantsBenchmark(),
         new QueryThroughputBenchmark(),
         new ScaleOutBenchmark(),
     ];

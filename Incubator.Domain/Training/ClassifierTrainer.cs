@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Incubator.Domain.Training.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
@@ -7,40 +8,78 @@ namespace Incubator.Domain.Training;
 
 public sealed class TrainingResult
 {
+    /// <summary>The model to ship: the chosen family refit on training + validation when <see cref="Refitted"/>,
+    /// otherwise its selection fit.</summary>
     public required TrainedClassifier Model { get; init; }
 
     public required ModelFamily ChosenFamily { get; init; }
 
+    /// <summary>Validation scores of the chosen family's selection fit (trained on the training part only): the
+    /// refit model has seen the validation rows, so its own validation scores would be no estimate.</summary>
     public required EvaluationReport Validation { get; init; }
 
+    /// <summary>Gold scores of <see cref="Model"/> (gold rows are never trained on, refit or not).</summary>
     public EvaluationReport? Gold { get; init; }
 
-    /// <summary>Every family trained in this run (two for auto), with its scores.</summary>
+    /// <summary>Every family trained in this run, with the scores of its selection fit.</summary>
     public required IReadOnlyList<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> Compared { get; init; }
 
     public required IReadOnlyList<string> Log { get; init; }
 
-    /// <summary>Wall-clock seconds spent training each family (featurising, the L2 search and the head), without
-    /// the validation evaluation that follows.</summary>
+    /// <summary>Wall-clock seconds spent training each family: its L2 sweep (head fits and their scoring on cached
+    /// validation features) and, for sparse, fitting the featuriser. Embedding is counted once, in
+    /// <see cref="EmbeddingSeconds"/>; families trained side by side overlap in time.</summary>
     public IReadOnlyDictionary<ModelFamily, double> Seconds { get; init; } = new Dictionary<ModelFamily, double>();
 
-    /// <summary>Every trained model of the run by family (auto keeps the loser too, for comparison).</summary>
+    /// <summary>The selection fit of every family trained (auto keeps the losers too, for comparison).</summary>
     public IReadOnlyDictionary<ModelFamily, TrainedClassifier> Models { get; init; } = new Dictionary<ModelFamily, TrainedClassifier>();
+
+    /// <summary>The L2 weight each family's sweep kept.</summary>
+    public IReadOnlyDictionary<ModelFamily, float> L2 { get; init; } = new Dictionary<ModelFamily, float>();
+
+    /// <summary>True when <see cref="Model"/> was refit on training + validation after the choice.</summary>
+    public bool Refitted { get; init; }
+
+    public double RefitSeconds { get; init; }
+
+    /// <summary>Seconds spent embedding the training, validation and gold texts (once, for every encoder family).</summary>
+    public double EmbeddingSeconds { get; init; }
+
+    /// <summary>Share of the training text's letters the encoder represents (<see cref="EncoderCoverage"/>); null when
+    /// no encoder family was asked for.</summary>
+    public double? EncoderShare { get; init; }
 }
 
-/// <summary>Trains the sparse and/or dense family with ML.NET (L-BFGS maximum entropy on our own feature vectors,
-/// single-threaded so a seed reproduces the model bit for bit) and evaluates on validation and gold.</summary>
+/// <summary>Trains the sparse, dense and/or hybrid family with ML.NET (L-BFGS maximum entropy on our own feature
+/// vectors, single-threaded so a seed reproduces the model bit for bit), chooses on validation (or gold) and refits
+/// the chosen model on training + validation. Features are computed once per run and shared: the sparse vectors of
+/// training, validation and gold rows, and the embeddings of every text. Independent work (sparse features and fits
+/// beside the embedding; the dense and hybrid sweeps) runs side by side on two cores; each fit stays single-threaded
+/// with its own seeded context, so the models do not depend on the schedule.</summary>
 public sealed class ClassifierTrainer
 {
-    /// <summary>Candidate L2 weights of the sparse maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²). With
-    /// more than one, each is fitted on the training rows and the one with the best validation macro-F1 is kept
-    /// (ties: the earlier candidate) — only training and validation data are used, so it stays deterministic.</summary>
+    /// <summary>Candidate L2 weights of the sparse maximum-entropy head (sum of weighted log-losses + L2/2·‖w‖²), in
+    /// the order they are tried. Each is fitted on the training rows and scored on validation macro-F1; the sweep
+    /// stops at the first candidate that does not improve on the best so far (ties keep the earlier one), so only
+    /// training and validation data are used and it stays deterministic.</summary>
     public IReadOnlyList<float> SparseL2 { get; init; } = [0.03f, 0.1f, 0.3f];
 
     public IReadOnlyList<float> DenseL2 { get; init; } = [0.003f, 0.01f, 0.03f, 0.1f];
 
     /// <summary>Longest character n-gram for text in scripts without spaces (1..CharMaxGram).</summary>
     public int CharMaxGram { get; init; } = 3;
+
+    /// <summary>Longest word n-gram (1..WordMaxGram).</summary>
+    public int WordMaxGram { get; init; } = 2;
+
+    /// <summary>Token mode for every text; null: chosen from the training text (<see cref="SparseFeaturizer.ChooseMode"/>).</summary>
+    public TokenMode? SparseMode { get; init; }
+
+    /// <summary>N-grams in fewer training texts than this are left out of the vocabulary.</summary>
+    public int MinDocumentFrequency { get; init; } = 1;
+
+    /// <summary>N-grams in more than this share of the training texts are left out of the vocabulary.</summary>
+    public double MaxDocumentShare { get; init; } = 1.0;
 
     /// <summary>How many of the most decisive n-grams get pairwise conjunction features ("A and B both occur"; see
     /// <see cref="SparseFeaturizer.Conjunctions"/>). They are ranked by a first head fitted on the n-grams alone:
@@ -61,6 +100,10 @@ public sealed class ClassifierTrainer
 
     public int MaxIterations { get; init; } = 400;
 
+    /// <summary>How many independent pieces of work run at once (1: one after another). The models are the same
+    /// either way.</summary>
+    public int MaxParallelism { get; init; } = Math.Min(2, Environment.ProcessorCount);
+
     public TrainingResult Train(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
         IReadOnlyList<LabeledText>? gold, TrainingOptions options, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
@@ -70,55 +113,185 @@ public sealed class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(options);
         Validate(labels, train, validation, gold);
         var log = new List<string>();
+        var gate = new Lock();
         void Report(string stage, string message, int? it = null, int? total = null)
         {
-            log.Add($"{stage}: {message}");
-            progress?.Report(new TrainingProgress(stage, it, total, message));
+            lock (gate)
+            {
+                log.Add($"{stage}: {message}");
+                progress?.Report(new TrainingProgress(stage, it, total, message));
+            }
         }
         Report("prepare", $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
+        if (gold is { Count: 0 }) gold = null;
 
-        var families = options.Family == ModelFamily.Auto ? new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid } : [options.Family];
-        var cache = new FeatureCache();
-        var compared = new List<(ModelFamily, EvaluationReport, EvaluationReport?)>();
-        var models = new Dictionary<ModelFamily, TrainedClassifier>();
-        var seconds = new Dictionary<ModelFamily, double>();
-        for (var f = 0; f < families.Length; f++)
+        var dense = options.Encoder is { } e && e != Dense.Encoder ? DenseFeaturizer.For(e) : Dense;
+        var families = options.Family == ModelFamily.Auto ? new List<ModelFamily> { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid } : [options.Family];
+        double? share = null;
+        if (families.Any(UsesEncoder))
         {
-            ct.ThrowIfCancellationRequested();
-            var family = families[f];
-            var sw = Stopwatch.StartNew();
-            Action<string, string> report = (s, m) => Report(s, m, f + 1, families.Length);
-            var model = family switch
+            share = EncoderCoverage.Shared.Share(train.Select(r => r.Text).ToList());
+            if (options.Family == ModelFamily.Auto && share < EncoderCoverage.MinimumShare)
             {
-                ModelFamily.Sparse => TrainSparse(labels, train, validation, options, cache, report, ct),
-                ModelFamily.Dense => TrainDense(labels, train, validation, options, cache, report, ct),
-                _ => TrainHybrid(labels, train, validation, options, cache, report, ct),
-            };
-            seconds[family] = sw.Elapsed.TotalSeconds;
-            ct.ThrowIfCancellationRequested();
-            Report("evaluate", $"{family}: trained in {sw.Elapsed.TotalSeconds:0.0} s; evaluating", f + 1, families.Length);
-            var v = Evaluation.Evaluate(model, validation);
-            var g = gold is { Count: > 0 } ? Evaluation.Evaluate(model, gold) : null;
-            Report("evaluate", $"{family}: validation accuracy {v.Accuracy:0.000}, macro-F1 {v.MacroF1:0.000}" +
-                (g is null ? "" : $"; gold accuracy {g.Accuracy:0.000}, macro-F1 {g.MacroF1:0.000}"), f + 1, families.Length);
-            compared.Add((family, v, g));
-            models[family] = model;
+                families.RemoveAll(UsesEncoder);
+                Report("prepare", $"Auto: only {share:P0} of the text's letters are in word pieces the encoder ({EncoderGraph.DisplayName(dense.Encoder)}) knows, " +
+                    "so the dense and hybrid families cannot read it and are not trained; sparse only");
+            }
+            else if (share < EncoderCoverage.MinimumShare)
+                Report("prepare", $"Warning: only {share:P0} of the text's letters are in word pieces the encoder knows; the {families[0].ToString().ToLowerInvariant()} family was asked for and is trained anyway");
         }
 
-        var chosen = Choose(compared, train, out var reason);
+        var index = LabelIndex(labels);
+        var features = new Features(labels, train, validation, gold, index);
+        var total = families.Count;
+        var compared = new Dictionary<ModelFamily, (EvaluationReport Validation, EvaluationReport? Gold)>();
+        var models = new Dictionary<ModelFamily, TrainedClassifier>();
+        var seconds = new Dictionary<ModelFamily, double>();
+        var chosenL2 = new Dictionary<ModelFamily, float>();
+        var clock = Stopwatch.StartNew();
+
+        void Finish(ModelFamily family, int position, (TrainedClassifier Model, float L2, EvaluationReport Validation, EvaluationReport? Gold) r, double started)
+        {
+            lock (gate)
+            {
+                seconds[family] = clock.Elapsed.TotalSeconds - started;
+                models[family] = r.Model;
+                chosenL2[family] = r.L2;
+                compared[family] = (r.Validation, r.Gold);
+            }
+            Report("evaluate", $"{family}: trained in {clock.Elapsed.TotalSeconds - started:0.0} s; validation accuracy {r.Validation.Accuracy:0.000}, macro-F1 {r.Validation.MacroF1:0.000}" +
+                (r.Gold is null ? "" : $"; gold accuracy {r.Gold.Accuracy:0.000}, macro-F1 {r.Gold.MacroF1:0.000}"), position, total);
+        }
+        int Position(ModelFamily f) => families.IndexOf(f) + 1;
+
+        // Stage 1: the sparse features (and the sparse family) beside the embedding of every text.
+        var needSparse = families.Any(f => f != ModelFamily.Dense);
+        var needEmbeddings = families.Any(UsesEncoder);
+        var sparseStart = clock.Elapsed.TotalSeconds;
+        var stage1 = new List<Action<CancellationToken>>();
+        if (needSparse)
+            stage1.Add(token =>
+            {
+                var p = Position(ModelFamily.Sparse);
+                SparseFeatures(features, options, (s, m) => Report(s, m, p > 0 ? p : 1, total), token);
+                if (families.Contains(ModelFamily.Sparse))
+                    Finish(ModelFamily.Sparse, p, TrainSparse(features, options, (s, m) => Report(s, m, p, total), token), sparseStart);
+            });
+        var embeddingSeconds = 0.0;
+        if (needEmbeddings)
+            stage1.Add(token =>
+            {
+                var sw = Stopwatch.StartNew();
+                Embed(features, dense, (s, m) => Report(s, m, Position(families.First(UsesEncoder)), total), token);
+                embeddingSeconds = sw.Elapsed.TotalSeconds;
+            });
+        RunAll(stage1, ct);
+
+        // Stage 2: the encoder families, on the cached features.
+        var stage2 = new List<Action<CancellationToken>>();
+        foreach (var family in families.Where(UsesEncoder))
+        {
+            stage2.Add(token =>
+            {
+                var p = Position(family);
+                var started = clock.Elapsed.TotalSeconds;
+                var r = family == ModelFamily.Dense
+                    ? TrainDense(features, dense, options, (s, m) => Report(s, m, p, total), token)
+                    : TrainHybrid(features, dense, options, (s, m) => Report(s, m, p, total), token);
+                Finish(family, p, r, started);
+            });
+        }
+        RunAll(stage2, ct);
+        ct.ThrowIfCancellationRequested();
+
+        var comparedList = families.Select(f => (f, compared[f].Validation, compared[f].Gold)).ToList();
+        var chosen = Choose(comparedList, train, out var reason);
         Report("choose", reason);
-        var best = compared.First(c => c.Item1 == chosen);
+
+        var model = models[chosen];
+        var goldReport = compared[chosen].Gold;
+        var refitSeconds = 0.0;
+        var refitted = false;
+        if (options.Refit)
+        {
+            var sw = Stopwatch.StartNew();
+            Report("refit", $"{chosen}: fitting the chosen model again on training + validation ({train.Count + validation.Count} rows, L2 {chosenL2[chosen]:0.###}); the validation figures above stay those of the fit on the training part");
+            model = Refit(chosen, chosenL2[chosen], features, dense, options, out var refitGold, ct);
+            goldReport = refitGold ?? goldReport;
+            refitSeconds = sw.Elapsed.TotalSeconds;
+            refitted = true;
+            Report("refit", $"{chosen}: refit in {refitSeconds:0.0} s" + (refitGold is null ? "" : $"; gold accuracy {refitGold.Accuracy:0.000}, macro-F1 {refitGold.MacroF1:0.000}"));
+        }
         return new TrainingResult
         {
-            Model = models[chosen],
+            Model = model,
             ChosenFamily = chosen,
-            Validation = best.Item2,
-            Gold = best.Item3,
-            Compared = compared,
+            Validation = compared[chosen].Validation,
+            Gold = goldReport,
+            Compared = comparedList,
             Log = log,
             Models = models,
             Seconds = seconds,
+            L2 = chosenL2,
+            Refitted = refitted,
+            RefitSeconds = refitSeconds,
+            EncoderShare = share,
+            EmbeddingSeconds = embeddingSeconds,
         };
+    }
+
+    /// <summary>Fits <paramref name="family"/> with the L2 weight its sweep kept in <paramref name="result"/> on training +
+    /// validation (what <see cref="Train"/> does for the chosen family; the benchmark uses it for the others).</summary>
+    public TrainedClassifier Refit(TrainingResult result, ModelFamily family, IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train,
+        IReadOnlyList<LabeledText> validation, TrainingOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var features = new Features(labels, train, validation, null, LabelIndex(labels));
+        var dense = result.Models[family].Encoder is { } e ? (e == Dense.Encoder ? Dense : DenseFeaturizer.For(e)) : Dense;
+        if (UsesEncoder(family)) Embed(features, dense, (_, _) => { }, ct);
+        return Refit(family, result.L2[family], features, dense, options, out _, ct);
+    }
+
+    private static bool UsesEncoder(ModelFamily f) => f is ModelFamily.Dense or ModelFamily.Hybrid;
+
+    /// <summary>Runs independent pieces of work side by side (or one after another with <see cref="MaxParallelism"/> 1).
+    /// The first failure cancels the others and is rethrown as itself; nothing still runs when this returns.</summary>
+    private void RunAll(List<Action<CancellationToken>> work, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        if (MaxParallelism <= 1 || work.Count <= 1)
+        {
+            foreach (var w in work)
+            {
+                ct.ThrowIfCancellationRequested();
+                w(ct);
+            }
+            return;
+        }
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var tasks = work.Select(w => Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                w(linked.Token);
+            }
+            catch
+            {
+                linked.Cancel();
+                throw;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        try
+        {
+            Task.WaitAll(tasks);
+        }
+        catch (AggregateException ex)
+        {
+            var errors = ex.Flatten().InnerExceptions;
+            ct.ThrowIfCancellationRequested();
+            var first = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
     }
 
     /// <summary>Below this many validation rows for some label, the choice of family comes with a caution in the log.</summary>
@@ -191,50 +364,83 @@ public sealed class ClassifierTrainer
             throw new TrainingDataException("The validation part is empty; at least one validation row is needed.");
     }
 
-    /// <summary>Features computed once per training run and shared by the families of auto.</summary>
-    private sealed class FeatureCache
+    /// <summary>Features computed once per training run and shared by the families: sparse vectors and embeddings of
+    /// the training, validation and gold rows.</summary>
+    private sealed class Features(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
+        IReadOnlyList<LabeledText>? gold, Dictionary<string, int> index)
     {
+        public IReadOnlyList<string> Labels { get; } = labels;
+
+        public IReadOnlyList<LabeledText> Train { get; } = train;
+
+        public IReadOnlyList<LabeledText> Validation { get; } = validation;
+
+        public IReadOnlyList<LabeledText>? Gold { get; } = gold;
+
+        public int[] TrainLabels { get; } = [.. train.Select(r => index[r.Label])];
+
+        public int[] ValidationLabels { get; } = [.. validation.Select(r => index[r.Label])];
+
         public SparseFeaturizer? Sparse;
-        public List<(int[] Indices, float[] Values)>? SparseRows;
-        public float[][]? Embeddings;
+        public (int[] Indices, float[] Values)[]? SparseTrain, SparseValidation, SparseGold;
+        public float[][]? EmbTrain, EmbValidation, EmbGold;
     }
 
-    private (SparseFeaturizer Featurizer, List<(int[] Indices, float[] Values)> Rows) SparseFeatures(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train,
-        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    private void SparseFeatures(Features x, TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
-        if (cache.Sparse is not null) return (cache.Sparse, cache.SparseRows!);
-        var mode = SparseFeaturizer.ChooseMode(train.Select(r => r.Text));
-        report("featurize", $"Sparse: {(mode == TokenMode.Word ? "word 1-2-grams" : $"character 1-{CharMaxGram}-grams (text mostly in a script without spaces)")}, " +
-            (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
-        var featurizer = SparseFeaturizer.Fit(train.Select(r => r.Text).ToList(), mode, SparseSublinear, mode == TokenMode.Char ? CharMaxGram : null);
-        if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
-        var rows = new List<(int[] Indices, float[] Values)>(train.Count);
-        foreach (var r in train)
+        var (featurizer, rows) = FitSparse(x.Labels, x.Train.Select(r => r.Text).ToList(), x.TrainLabels, options, report, ct);
+        x.Sparse = featurizer;
+        x.SparseTrain = rows;
+        x.SparseValidation = Featurize(featurizer, x.Validation, ct);
+        if (x.Gold is not null) x.SparseGold = Featurize(featurizer, x.Gold, ct);
+    }
+
+    private static (int[] Indices, float[] Values)[] Featurize(SparseFeaturizer featurizer, IReadOnlyList<LabeledText> rows, CancellationToken ct)
+    {
+        var result = new (int[] Indices, float[] Values)[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
         {
-            ct.ThrowIfCancellationRequested();
-            rows.Add(featurizer.Featurize(r.Text));
+            if ((i & 255) == 0) ct.ThrowIfCancellationRequested();
+            result[i] = featurizer.Featurize(rows[i].Text);
+        }
+        return result;
+    }
+
+    /// <summary>Vocabulary and idf from <paramref name="texts"/>, their vectors, then the conjunctions of the most
+    /// decisive n-grams (ranked by a first head on these rows).</summary>
+    private (SparseFeaturizer Featurizer, (int[] Indices, float[] Values)[] Rows) FitSparse(IReadOnlyList<string> labels, IReadOnlyList<string> texts,
+        int[] targets, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    {
+        var mode = SparseMode ?? SparseFeaturizer.ChooseMode(texts);
+        var longest = mode == TokenMode.Char ? CharMaxGram : WordMaxGram;
+        report("featurize", $"Sparse: {(mode == TokenMode.Word ? $"word 1-{longest}-grams" : $"character 1-{longest}-grams" + (SparseMode is null ? " (text mostly in a script without spaces)" : ""))}, " +
+            (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
+        var featurizer = SparseFeaturizer.Fit(texts, mode, SparseSublinear, longest, MinDocumentFrequency, MaxDocumentShare);
+        if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
+        var rows = new (int[] Indices, float[] Values)[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if ((i & 255) == 0) ct.ThrowIfCancellationRequested();
+            rows[i] = featurizer.Featurize(texts[i]);
         }
         if (ConjunctionCount >= 2 && featurizer.Dimension >= 2)
         {
             ct.ThrowIfCancellationRequested();
-            var top = RankForConjunctions(labels, train, featurizer, rows, options, ct);
+            var top = RankForConjunctions(labels, targets, featurizer, rows, options, ct);
             featurizer = featurizer.WithConjunctions(top, ConjunctionValue);
             report("featurize", $"Sparse: conjunctions of the {top.Count} most decisive n-grams ({string.Join(", ", top.Take(8).Select(featurizer.Describe))}…)");
-            rows = rows.Select(featurizer.AddConjunctions).ToList();
+            for (var i = 0; i < rows.Length; i++) rows[i] = featurizer.AddConjunctions(rows[i]);
         }
-        cache.Sparse = featurizer;
-        cache.SparseRows = rows;
         return (featurizer, rows);
     }
 
     /// <summary>Fits a head on the n-grams alone and returns the <see cref="ConjunctionCount"/> n-grams with the
     /// largest spread of class weights × √(document frequency): decisive and common enough to co-occur. Ties: lower
     /// feature id, so the choice is deterministic.</summary>
-    private List<int> RankForConjunctions(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, SparseFeaturizer featurizer,
-        List<(int[] Indices, float[] Values)> rows, TrainingOptions options, CancellationToken ct)
+    private List<int> RankForConjunctions(IReadOnlyList<string> labels, int[] targets, SparseFeaturizer featurizer,
+        (int[] Indices, float[] Values)[] rows, TrainingOptions options, CancellationToken ct)
     {
-        var index = LabelIndex(labels);
-        var data = train.Select((r, i) => (index[r.Label], new VBuffer<float>(featurizer.Dimension, rows[i].Indices.Length, rows[i].Values, rows[i].Indices))).ToList();
+        var data = rows.Select((r, i) => (targets[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
         var head = FitHead(data, labels.Count, featurizer.Dimension, options, ConjunctionRankingL2, ct);
         var df = new int[featurizer.Dimension];
         foreach (var row in rows) foreach (var i in row.Indices) df[i]++;
@@ -257,83 +463,139 @@ public sealed class ClassifierTrainer
             .ToList();
     }
 
-    private float[][] Embeddings(IReadOnlyList<LabeledText> train, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    /// <summary>Embeds every training, validation and gold text once; the L2 sweeps, the evaluations and the refit all
+    /// read these vectors.</summary>
+    private static void Embed(Features x, DenseFeaturizer dense, Action<string, string> report, CancellationToken ct)
     {
-        if (cache.Embeddings is not null) return cache.Embeddings;
-        report("featurize", $"Dense: embedding {train.Count} texts with all-MiniLM-L6-v2 (English only)");
-        var result = new float[train.Count][];
-        const int chunk = 256;
-        for (var start = 0; start < train.Count; start += chunk)
+        var texts = x.Train.Concat(x.Validation).Concat(x.Gold ?? []).Select(r => r.Text).ToList();
+        report("featurize", $"Dense: embedding {texts.Count} texts (training, validation{(x.Gold is null ? "" : ", gold")}) with {EncoderGraph.DisplayName(dense.Encoder)} (English only)");
+        var result = new float[texts.Count][];
+        const int chunk = 512;
+        for (var start = 0; start < texts.Count; start += chunk)
         {
             ct.ThrowIfCancellationRequested();
-            var part = train.Skip(start).Take(chunk).Select(r => r.Text).ToList();
-            var vectors = Dense.Embed(part);
-            vectors.CopyTo(result, start);
-            report("featurize", $"Dense: embedded {Math.Min(start + chunk, train.Count)} of {train.Count} texts");
+            var count = Math.Min(chunk, texts.Count - start);
+            dense.Embed(texts.GetRange(start, count)).CopyTo(result, start);
+            report("featurize", $"Dense: embedded {start + count} of {texts.Count} texts");
         }
-        cache.Embeddings = result;
-        return result;
+        x.EmbTrain = result[..x.Train.Count];
+        x.EmbValidation = result[x.Train.Count..(x.Train.Count + x.Validation.Count)];
+        if (x.Gold is not null) x.EmbGold = result[(x.Train.Count + x.Validation.Count)..];
     }
 
-    private TrainedClassifier TrainSparse(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
-        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainSparse(Features x, TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
-        var (featurizer, features) = SparseFeatures(labels, train, options, cache, report, ct);
-        var index = LabelIndex(labels);
-        var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(featurizer.Dimension, features[i].Indices.Length, features[i].Values, features[i].Indices))).ToList();
+        var featurizer = x.Sparse!;
+        var rows = x.SparseTrain!.Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
         report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
-        return FitBest(labels, rows, featurizer.Dimension, validation, options, SparseL2, "Sparse", h => new TrainedClassifier(labels, featurizer, h), report, ct);
+        var validation = x.SparseValidation!;
+        var (head, l2, v) = FitBest(x, rows, featurizer.Dimension, options, SparseL2, "Sparse", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
+        var gold = x.SparseGold is { } g ? Score(x.Labels, x.Gold!, i => head.Probabilities(g[i].Indices, g[i].Values)) : null;
+        return (new TrainedClassifier(x.Labels, featurizer, head), l2, v, gold);
     }
 
-    private TrainedClassifier TrainDense(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
-        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainDense(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
-        var vectors = Embeddings(train, cache, report, ct);
-        var index = LabelIndex(labels);
-        var rows = train.Select((r, i) => (index[r.Label], new VBuffer<float>(DenseFeaturizer.Dimension, vectors[i]))).ToList();
+        var rows = x.EmbTrain!.Select((v, i) => (x.TrainLabels[i], new VBuffer<float>(DenseFeaturizer.Dimension, v))).ToList();
         report("fit", "Dense: fitting the maximum-entropy head (L-BFGS)");
-        return FitBest(labels, rows, DenseFeaturizer.Dimension, validation, options, DenseL2, "Dense", h => new TrainedClassifier(labels, Dense, h), report, ct);
+        var validation = x.EmbValidation!;
+        var (head, l2, v) = FitBest(x, rows, DenseFeaturizer.Dimension, options, DenseL2, "Dense", h => i => h.Probabilities(validation[i]), report, ct);
+        var gold = x.EmbGold is { } g ? Score(x.Labels, x.Gold!, i => head.Probabilities(g[i])) : null;
+        return (new TrainedClassifier(x.Labels, dense, head), l2, v, gold);
     }
 
-    private TrainedClassifier TrainHybrid(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation,
-        TrainingOptions options, FeatureCache cache, Action<string, string> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainHybrid(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
-        var (featurizer, features) = SparseFeatures(labels, train, options, cache, report, ct);
-        var vectors = Embeddings(train, cache, report, ct);
-        var index = LabelIndex(labels);
+        var featurizer = x.Sparse!;
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
-        var rows = train.Select((r, i) =>
-        {
-            var (idx, val) = TrainedClassifier.HybridFeatures(features[i], vectors[i], featurizer.Dimension);
-            return (index[r.Label], new VBuffer<float>(dimension, idx.Length, val, idx));
-        }).ToList();
+        var rows = HybridRows(x.SparseTrain!, x.EmbTrain!, featurizer.Dimension).Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
         report("fit", $"Hybrid: {featurizer.Dimension} sparse features + {DenseFeaturizer.Dimension} embedding dimensions; fitting the maximum-entropy head (L-BFGS)");
-        return FitBest(labels, rows, dimension, validation, options, SparseL2, "Hybrid", h => new TrainedClassifier(labels, featurizer, Dense, h), report, ct);
+        var validation = HybridRows(x.SparseValidation!, x.EmbValidation!, featurizer.Dimension);
+        var (head, l2, v) = FitBest(x, rows, dimension, options, SparseL2, "Hybrid", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
+        EvaluationReport? gold = null;
+        if (x.SparseGold is { } sg && x.EmbGold is { } eg)
+        {
+            var g = HybridRows(sg, eg, featurizer.Dimension);
+            gold = Score(x.Labels, x.Gold!, i => head.Probabilities(g[i].Indices, g[i].Values));
+        }
+        return (new TrainedClassifier(x.Labels, featurizer, dense, head), l2, v, gold);
     }
 
-    /// <summary>Fits one head per candidate L2 weight and keeps the best on validation macro-F1 (ties: earlier).</summary>
-    private TrainedClassifier FitBest(IReadOnlyList<string> labels, List<(int Label, VBuffer<float> Features)> rows, int dimension,
-        IReadOnlyList<LabeledText> validation, TrainingOptions options, IReadOnlyList<float> grid, string family,
-        Func<LinearHead, TrainedClassifier> build, Action<string, string> report, CancellationToken ct)
+    private static (int[] Indices, float[] Values)[] HybridRows((int[] Indices, float[] Values)[] sparse, float[][] embeddings, int sparseDimension) =>
+        [.. sparse.Select((s, i) => TrainedClassifier.HybridFeatures(s, embeddings[i], sparseDimension))];
+
+    /// <summary>The chosen family with its kept L2 weight, fitted on training + validation: the sparse vocabulary, idf
+    /// and conjunctions are fitted again on all those texts; embeddings are reused. Also scores gold when there is any.</summary>
+    private TrainedClassifier Refit(ModelFamily family, float l2, Features x, DenseFeaturizer dense, TrainingOptions options, out EvaluationReport? gold, CancellationToken ct)
+    {
+        var all = x.Train.Concat(x.Validation).ToList();
+        var targets = x.TrainLabels.Concat(x.ValidationLabels).ToArray();
+        gold = null;
+        if (family == ModelFamily.Dense)
+        {
+            var vectors = x.EmbTrain!.Concat(x.EmbValidation!).ToArray();
+            var rows = vectors.Select((v, i) => (targets[i], new VBuffer<float>(DenseFeaturizer.Dimension, v))).ToList();
+            var head = FitHead(rows, x.Labels.Count, DenseFeaturizer.Dimension, options, l2, ct);
+            if (x.EmbGold is { } eg) gold = Score(x.Labels, x.Gold!, i => head.Probabilities(eg[i]));
+            return new TrainedClassifier(x.Labels, dense, head);
+        }
+        var (featurizer, sparse) = FitSparse(x.Labels, all.Select(r => r.Text).ToList(), targets, options, (_, _) => { }, ct);
+        var goldSparse = x.Gold is null ? null : Featurize(featurizer, x.Gold, ct);
+        if (family == ModelFamily.Sparse)
+        {
+            var rows = sparse.Select((r, i) => (targets[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
+            var head = FitHead(rows, x.Labels.Count, featurizer.Dimension, options, l2, ct);
+            if (goldSparse is not null) gold = Score(x.Labels, x.Gold!, i => head.Probabilities(goldSparse[i].Indices, goldSparse[i].Values));
+            return new TrainedClassifier(x.Labels, featurizer, head);
+        }
+        var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
+        var hybrid = HybridRows(sparse, x.EmbTrain!.Concat(x.EmbValidation!).ToArray(), featurizer.Dimension)
+            .Select((r, i) => (targets[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
+        var hybridHead = FitHead(hybrid, x.Labels.Count, dimension, options, l2, ct);
+        if (goldSparse is not null && x.EmbGold is { } emb)
+        {
+            var g = HybridRows(goldSparse, emb, featurizer.Dimension);
+            gold = Score(x.Labels, x.Gold!, i => hybridHead.Probabilities(g[i].Indices, g[i].Values));
+        }
+        return new TrainedClassifier(x.Labels, featurizer, dense, hybridHead);
+    }
+
+    private static EvaluationReport Score(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> rows, Func<int, float[]> probabilities)
+    {
+        var predictions = new Prediction[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var p = probabilities(i);
+            var best = LinearHead.ArgMax(p);
+            predictions[i] = new Prediction(labels[best], p[best], p);
+        }
+        return Evaluation.FromPredictions(labels, rows, predictions);
+    }
+
+    /// <summary>Fits one head per candidate L2 weight, in order, scoring each on the cached validation features, and
+    /// stops at the first that does not beat the best so far (ties keep the earlier candidate).</summary>
+    private (LinearHead Head, float L2, EvaluationReport Validation) FitBest(Features x, List<(int Label, VBuffer<float> Features)> rows, int dimension,
+        TrainingOptions options, IReadOnlyList<float> grid, string family, Func<LinearHead, Func<int, float[]>> validationProbabilities,
+        Action<string, string> report, CancellationToken ct)
     {
         if (grid.Count == 0) throw new InvalidOperationException("At least one L2 weight is needed.");
-        TrainedClassifier? best = null;
-        var bestScore = double.NegativeInfinity;
-        var bestL2 = grid[0];
+        (LinearHead Head, float L2, EvaluationReport Validation)? best = null;
         foreach (var l2 in grid)
         {
             ct.ThrowIfCancellationRequested();
-            var model = build(FitHead(rows, labels.Count, dimension, options, l2, ct));
-            if (grid.Count == 1) return model;
-            var score = Evaluation.Evaluate(model, validation).MacroF1;
-            report("fit", $"{family}: L2 {l2:0.###}: validation macro-F1 {score:0.000}");
-            if (score > bestScore)
+            var head = FitHead(rows, x.Labels.Count, dimension, options, l2, ct);
+            var scored = Score(x.Labels, x.Validation, validationProbabilities(head));
+            if (grid.Count == 1) return (head, l2, scored);
+            report("fit", $"{family}: L2 {l2:0.###}: validation macro-F1 {scored.MacroF1:0.000}");
+            if (best is null || scored.MacroF1 > best.Value.Validation.MacroF1) best = (head, l2, scored);
+            else
             {
-                (best, bestScore, bestL2) = (model, score, l2);
+                report("fit", $"{family}: no better than L2 {best.Value.L2:0.###}; the sweep stops");
+                break;
             }
         }
-        report("fit", $"{family}: kept L2 {bestL2:0.###}");
-        return best!;
+        report("fit", $"{family}: kept L2 {best!.Value.L2:0.###}");
+        return best.Value;
     }
 
     internal static Dictionary<string, int> LabelIndex(IReadOnlyList<string> labels)

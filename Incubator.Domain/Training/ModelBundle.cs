@@ -9,6 +9,14 @@ namespace Incubator.Domain.Training;
 
 public sealed record BundleInfo(string ModelName, string ModelVersion, string ModelCardMarkdown);
 
+/// <summary>Size of model.onnx and how fast plain ONNX Runtime runs it (batch 64, one thread), measured when the
+/// bundle is written, for the model card.</summary>
+public sealed record BundleSpeed(long OnnxBytes, double TextsPerSecond, int Texts, int BatchSize)
+{
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"model.onnx {OnnxBytes / 1048576.0:0.0} MiB; {TextsPerSecond:0} texts/s with plain ONNX Runtime (batch {BatchSize}, one thread, {Texts} validation texts, measured on the training machine)");
+}
+
 /// <summary>A bundle that cannot be used: not a zip, not ours, files missing, or checksums that do not match.</summary>
 public sealed class BundleException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -44,7 +52,11 @@ public static class ModelBundle
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static void Write(Stream zip, TrainedClassifier model, BundleInfo info)
+    public static void Write(Stream zip, TrainedClassifier model, BundleInfo info) => Write(zip, model, info, null);
+
+    /// <summary>Writes the bundle; <paramref name="onnx"/> is the model's export when the caller already has it (the
+    /// encoder families' graphs are tens of MB: export once).</summary>
+    public static void Write(Stream zip, TrainedClassifier model, BundleInfo info, byte[]? onnx)
     {
         ArgumentNullException.ThrowIfNull(zip);
         ArgumentNullException.ThrowIfNull(model);
@@ -52,7 +64,7 @@ public static class ModelBundle
         var manifest = ManifestFor(model, info);
         var files = new List<(string Name, byte[] Bytes)>
         {
-            (OnnxFile, model.ExportOnnx()),
+            (OnnxFile, onnx ?? model.ExportOnnx()),
             (LabelsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, Json) + "\n")),
             (CardFile, Encoding.UTF8.GetBytes(info.ModelCardMarkdown)),
             (ReadmeFile, Encoding.UTF8.GetBytes(BundleReadme.For(manifest))),
@@ -99,6 +111,23 @@ public static class ModelBundle
     public const double MaxCompressionRatio = 100;
 
     public const long RatioFloorBytes = 1024 * 1024;
+
+    /// <summary>Runs <paramref name="onnx"/> on up to <paramref name="maxTexts"/> of <paramref name="texts"/> with plain
+    /// ONNX Runtime, batch 64, one thread, after one warm-up batch.</summary>
+    public static BundleSpeed MeasureSpeed(byte[] onnx, TrainedClassifier model, IReadOnlyList<string> texts, int maxTexts = 256)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(texts);
+        const int batch = 64;
+        var sample = texts.Take(maxTexts).ToList();
+        if (sample.Count == 0) return new BundleSpeed(onnx.LongLength, 0, 0, batch);
+        using var classifier = new OnnxClassifier(onnx, model.Labels, model.Family, model.NeedsOnnxRuntimeExtensions, intraOpThreads: 1) { BatchSize = batch };
+        classifier.Predict(sample.Take(batch).ToList());
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        classifier.Predict(sample);
+        return new BundleSpeed(onnx.LongLength, sample.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9), sample.Count, batch);
+    }
 
     /// <summary>Opens and validates a bundle: a zip with every expected file, checksums that match, a readable
     /// labels.json and a model.onnx that ONNX Runtime accepts. Throws <see cref="BundleException"/> otherwise.

@@ -34,7 +34,21 @@ public sealed record ModelCardInput(
         ModelCardSource source) =>
         new(title, result.Model, ModelFamilies.Name(options.Family), options.Seed, options.ClassWeighting,
             StoredReport.From(result.Model.Labels, result.Validation), result.Gold is null ? null : StoredReport.From(result.Model.Labels, result.Gold),
-            goldName, StoredComparison.From(result), trainedAt, source);
+            goldName, StoredComparison.From(result), trainedAt, source)
+        {
+            Refitted = result.Refitted,
+            Encoder = result.Model.Encoder is { } encoder ? Onnx.EncoderGraph.DisplayName(encoder) : null,
+        };
+
+    /// <summary>The model was fitted again on training + validation after the choice; the validation figures are
+    /// those of the selection fit.</summary>
+    public bool Refitted { get; init; }
+
+    /// <summary>Dense and hybrid: the encoder's name (e.g. "all-MiniLM-L6-v2 (8-bit quantised)").</summary>
+    public string? Encoder { get; init; }
+
+    /// <summary>The exported model's size and speed, measured on it.</summary>
+    public BundleSpeed? Speed { get; init; }
 }
 
 /// <summary>Writes the model card (markdown) that goes into every bundle, from the portal and from the command line
@@ -98,6 +112,10 @@ public static class ModelCardBuilder
         sb.AppendLine(C, $"- Seed {m.Seed}; class weighting for imbalance: {(m.ClassWeighting ? "on" : "off")}.");
         sb.AppendLine("- Features: " + Features(model) + ".");
         sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {model.FeatureCount:N0} features, {model.Labels.Count} labels.");
+        if (m.Encoder is not null) sb.AppendLine(C, $"- Encoder: {m.Encoder}.");
+        if (m.Refitted)
+            sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen on the validation split, the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
+        if (m.Speed is { } speed) sb.AppendLine(C, $"- Size and speed: {speed.Describe()}.");
         foreach (var x in m.Compared)
         {
             var gold = x.GoldAccuracy is { } ga ? string.Format(C, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";

@@ -207,12 +207,16 @@ public sealed class SparseFeaturizer
 
     public List<string> Tokens(string text) => Tokenize(Normalize(text), Mode);
 
-    /// <summary>Builds the vocabulary (document frequency ≥ 1, at most <see cref="MaxFeatures"/> by frequency) and
-    /// smoothed idf = ln((1 + n) / (1 + df)) + 1.</summary>
-    public static SparseFeaturizer Fit(IReadOnlyList<string> texts, TokenMode mode, bool sublinear = false, int? maxGram = null)
+    /// <summary>Builds the vocabulary (n-grams in at least <paramref name="minDocuments"/> texts and at most
+    /// <paramref name="maxDocumentShare"/> of them; at most <see cref="MaxFeatures"/>, by frequency) and smoothed
+    /// idf = ln((1 + n) / (1 + df)) + 1.</summary>
+    public static SparseFeaturizer Fit(IReadOnlyList<string> texts, TokenMode mode, bool sublinear = false, int? maxGram = null,
+        int minDocuments = 1, double maxDocumentShare = 1.0)
     {
         var longest = maxGram ?? DefaultMaxGram(mode);
         if (longest is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(maxGram), "The longest n-gram must be 1 to 8.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(minDocuments, 1);
+        if (maxDocumentShare is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(maxDocumentShare), "The largest document share must be in (0, 1].");
         var df = new Dictionary<NGram, int>();
         foreach (var text in texts)
         {
@@ -221,7 +225,10 @@ public sealed class SparseFeaturizer
             foreach (var g in Grams(tokens, longest)) seen.Add(g);
             foreach (var g in seen) df[g] = df.GetValueOrDefault(g) + 1;
         }
+        var n = texts.Count;
+        var maxDocuments = maxDocumentShare >= 1 ? n : (int)Math.Floor(maxDocumentShare * n);
         var kept = df
+            .Where(kv => kv.Value >= minDocuments && kv.Value <= maxDocuments)
             .OrderByDescending(kv => kv.Value)
             .ThenBy(kv => kv.Key.Parts.Length)
             .ThenBy(kv => string.Join('\u0001', kv.Key.Parts), StringComparer.Ordinal)
@@ -229,7 +236,6 @@ public sealed class SparseFeaturizer
             .OrderBy(kv => kv.Key.Parts.Length)
             .ThenBy(kv => string.Join('\u0001', kv.Key.Parts), StringComparer.Ordinal)
             .ToList();
-        var n = texts.Count;
         var idf = kept.Select(kv => (float)(Math.Log((1.0 + n) / (1.0 + kv.Value)) + 1.0)).ToArray();
         return new SparseFeaturizer(mode, kept.Select(kv => kv.Key.Parts).ToList(), idf, sublinear, longest);
     }

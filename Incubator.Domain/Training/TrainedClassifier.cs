@@ -8,7 +8,7 @@ namespace Incubator.Domain.Training;
 public sealed class TrainedClassifier : ITextClassifier
 {
     private const string Magic = "INCUBATOR-CLASSIFIER";
-    private const int FormatVersion = 3;
+    private const int FormatVersion = 4;
 
     private readonly SparseFeaturizer? _sparse;
     private readonly DenseFeaturizer? _dense;
@@ -52,6 +52,9 @@ public sealed class TrainedClassifier : ITextClassifier
 
     /// <summary>True when the model uses the encoder (all-MiniLM-L6-v2), which was trained on English only.</summary>
     public bool EnglishOnly => _dense is not null;
+
+    /// <summary>Dense and hybrid: the encoder (float or 8-bit) that both the in-app model and the export use.</summary>
+    public EncoderKind? Encoder => _dense?.Encoder;
 
     /// <summary>Whether the exported graph needs onnxruntime-extensions (the encoder's BERT tokenizer).</summary>
     public bool NeedsOnnxRuntimeExtensions => _dense is not null;
@@ -141,8 +144,8 @@ public sealed class TrainedClassifier : ITextClassifier
     public byte[] ExportOnnx() => Family switch
     {
         ModelFamily.Sparse => SparseOnnxExport.Build(_sparse!, Head, Labels),
-        ModelFamily.Hybrid => DenseOnnxExport.BuildHybrid(_sparse!, Head, Labels),
-        _ => DenseOnnxExport.Build(Head, Labels),
+        ModelFamily.Hybrid => DenseOnnxExport.BuildHybrid(_dense!.Encoder, _sparse!, Head, Labels),
+        _ => DenseOnnxExport.Build(_dense!.Encoder, Head, Labels),
     };
 
     public void Save(Stream s)
@@ -154,6 +157,7 @@ public sealed class TrainedClassifier : ITextClassifier
         w.Write((int)Family);
         w.Write(Labels.Count);
         foreach (var l in Labels) w.Write(l);
+        if (_dense is not null) w.Write((int)_dense.Encoder);
         if (_sparse is not null) _sparse.Write(w);
         Head.Write(w);
     }
@@ -175,11 +179,18 @@ public sealed class TrainedClassifier : ITextClassifier
                 var sparse = SparseFeaturizer.Read(r, version);
                 return new TrainedClassifier(labels, sparse, LinearHead.Read(r));
             }
-            if (family == ModelFamily.Dense) return new TrainedClassifier(labels, DenseFeaturizer.Shared, LinearHead.Read(r));
+            // Format 4 names the encoder; older models used the float one.
+            var encoder = EncoderKind.MiniLm;
+            if (version >= 4 && family is ModelFamily.Dense or ModelFamily.Hybrid)
+            {
+                encoder = (EncoderKind)r.ReadInt32();
+                if (!Enum.IsDefined(encoder)) throw new InvalidDataException($"The saved classifier names an unknown encoder ({(int)encoder}).");
+            }
+            if (family == ModelFamily.Dense) return new TrainedClassifier(labels, DenseFeaturizer.For(encoder), LinearHead.Read(r));
             if (family == ModelFamily.Hybrid)
             {
                 var sparse = SparseFeaturizer.Read(r, version);
-                return new TrainedClassifier(labels, sparse, DenseFeaturizer.Shared, LinearHead.Read(r));
+                return new TrainedClassifier(labels, sparse, DenseFeaturizer.For(encoder), LinearHead.Read(r));
             }
             throw new InvalidDataException($"Unknown model family {(int)family}.");
         }

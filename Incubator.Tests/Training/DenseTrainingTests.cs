@@ -95,28 +95,51 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Auto_trains_both_and_keeps_sparse_for_japanese_unless_validation_prefers_dense()
+    public void Auto_does_not_train_the_encoder_families_on_text_the_encoder_cannot_represent()
     {
         var rows = TrainingFixtures.Japanese();
         var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
         var log = new List<TrainingProgress>();
-        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+        var dense = new DenseFeaturizer();
+        var result = new ClassifierTrainer { Dense = dense }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
             new TrainingOptions(ModelFamily.Auto, 1), new InlineProgress(log.Add), CancellationToken.None);
-        Assert.Equal(3, result.Compared.Count);
-        var sparse = result.Compared.Single(c => c.Family == ModelFamily.Sparse);
-        var dense = result.Compared.Single(c => c.Family == ModelFamily.Dense);
-        var hybrid = result.Compared.Single(c => c.Family == ModelFamily.Hybrid);
-        output.WriteLine($"ja sparse {sparse.Validation.MacroF1:0.000} dense {dense.Validation.MacroF1:0.000} hybrid {hybrid.Validation.MacroF1:0.000} chose {result.ChosenFamily}");
-        // Not English: an encoder family is kept only when it beats sparse on validation; ties keep the simpler one.
-        var expected = new[] { sparse, dense, hybrid }
-            .Where(c => c.Family == ModelFamily.Sparse || c.Validation.MacroF1 > sparse.Validation.MacroF1)
-            .OrderByDescending(c => c.Validation.MacroF1).First().Family;
-        Assert.Equal(expected, result.ChosenFamily);
-        Assert.Contains(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal) && l.Contains("not English"));
+        output.WriteLine($"ja encoder share {result.EncoderShare:0.000}; {string.Join(" | ", result.Log.Take(3))}");
+        Assert.True(result.EncoderShare < EncoderCoverage.MinimumShare, $"share {result.EncoderShare}");
+        var only = Assert.Single(result.Compared);
+        Assert.Equal(ModelFamily.Sparse, only.Family);
+        Assert.Equal(ModelFamily.Sparse, result.ChosenFamily);
+        Assert.Equal(0, dense.EmbeddedTexts);
+        Assert.Contains(result.Log, l => l.Contains("cannot read it and are not trained", StringComparison.Ordinal));
         Assert.Contains(log, p => p.Stage == "fit");
-        Assert.Same(result.Models[result.ChosenFamily], result.Model);
-        Assert.True(validation.GroupBy(r => r.Label).Min(g => g.Count()) >= ClassifierTrainer.MinValidationPerLabelForChoice);
-        Assert.DoesNotContain(result.Log, l => l.Contains("Caution", StringComparison.Ordinal));
+
+        // Asked for by name, the dense family is still trained, with a warning.
+        var forced = new ClassifierTrainer { Dense = dense }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Dense, 1), null, CancellationToken.None);
+        Assert.Equal(ModelFamily.Dense, forced.ChosenFamily);
+        Assert.Contains(forced.Log, l => l.StartsWith("prepare: Warning: only", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Auto_embeds_every_text_once_and_refits_the_chosen_family_on_training_and_validation()
+    {
+        var rows = TrainingFixtures.English();
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var dense = new DenseFeaturizer();
+        var result = new ClassifierTrainer { Dense = dense }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        output.WriteLine(string.Join(Environment.NewLine, result.Log.Where(l => !l.StartsWith("featurize: Dense: embedded", StringComparison.Ordinal))));
+        Assert.True(result.EncoderShare > 0.9, $"share {result.EncoderShare}");
+        Assert.Equal(3, result.Compared.Count);
+        // Every training and validation text went through the encoder exactly once: the L2 sweeps, the scores of
+        // every family and the refit all read the cached vectors (before, validation was embedded again for each).
+        Assert.Equal(train.Count + validation.Count, dense.EmbeddedTexts);
+
+        Assert.True(result.Refitted);
+        Assert.NotSame(result.Models[result.ChosenFamily], result.Model);
+        Assert.Equal(result.ChosenFamily, result.Model.Family);
+        // The reported validation scores are those of the selection fit.
+        Assert.Same(result.Compared.Single(c => c.Family == result.ChosenFamily).Validation, result.Validation);
+        Assert.Contains(result.Log, l => l.StartsWith("refit:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -136,22 +159,6 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
         var goldChoice = Assert.Single(withGold.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
         Assert.Contains("on gold", goldChoice);
         Assert.DoesNotContain("Caution", goldChoice);
-    }
-
-    [Fact]
-    public void Auto_keeps_sparse_for_japanese_when_validation_is_too_small_to_confirm_an_encoder_family()
-    {
-        var rows = TrainingFixtures.Japanese();
-        var small = rows.GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
-        var (train, validation) = StratifiedSplit.Split(small, 0.25, 1);
-        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
-            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
-        Assert.Equal(ModelFamily.Sparse, result.ChosenFamily);
-        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
-        Assert.Contains("Caution: validation has only 2 row(s)", choice);
-        var sparse = result.Compared.Single(c => c.Family == ModelFamily.Sparse).Validation.MacroF1;
-        if (result.Compared.Any(c => c.Family != ModelFamily.Sparse && c.Validation.MacroF1 > sparse))
-            Assert.Contains("too few to confirm anything", choice);
     }
 
     [Fact]

@@ -24,4 +24,13 @@ internal sealed class OnnxProbe(InferenceSession session) : IDisposable
     }
 
     public void Dispose() => session.Dispose();
+
+    /// <summary>The operator types of a model's main graph (not of Loop bodies).</summary>
+    public static List<string> OpTypes(byte[] model)
+    {
+        var graph = ProtoReader.Fields(model).Single(f => f.Number == 7).Payload;
+        return ProtoReader.Fields(graph).Where(f => f.Number == 1)
+            .Select(n => System.Text.Encoding.UTF8.GetString(ProtoReader.Fields(n.Payload).Single(f => f.Number == 4).Payload.Span))
+            .ToList();
+    }
 }

@@ -38,12 +38,31 @@ public sealed class SparseTokenizerParityTests
     [InlineData(TokenMode.Word, true, 2)]
     [InlineData(TokenMode.Char, true, 3)]
     [InlineData(TokenMode.Char, true, 4)]
-    public void Every_token_of_tricky_text_is_featurised_like_onnx(TokenMode mode, bool sublinear, int maxGram)
+    [InlineData(TokenMode.Word, true, 3)]
+    public void Every_token_of_tricky_text_is_featurised_like_onnx(TokenMode mode, bool sublinear, int maxGram) =>
+        AssertParity(mode, sublinear, maxGram, 1, 1.0);
+
+    /// <summary>Pruned vocabularies: a frequent word ("the", "good") left out while n-grams starting with it stay, so the
+    /// graph's n-gram trie walks through prefixes that are not features themselves.</summary>
+    [Theory]
+    [InlineData(TokenMode.Word, 2, 0.02)]
+    [InlineData(TokenMode.Char, 1, 0.05)]
+    [InlineData(TokenMode.Word, 2, 1.0)]
+    public void Pruned_vocabularies_are_featurised_like_onnx(TokenMode mode, int minDocuments, double maxShare) =>
+        AssertParity(mode, true, 3, minDocuments, maxShare);
+
+    private static void AssertParity(TokenMode mode, bool sublinear, int maxGram, int minDocuments, double maxShare)
     {
         var texts = TrainingFixtures.TrickyTexts().Concat(TrainingFixtures.English().Take(50).Select(r => r.Text)).Concat(TrainingFixtures.Japanese().Take(30).Select(r => r.Text)).ToList();
         // Repeated tokens and characters, so sublinear term frequency (1 + ln count) is exercised for counts > 1.
         texts.Add("very very very good good, ああああ いい いい!!! ???");
-        var featurizer = SparseFeaturizer.Fit(texts, mode, sublinear, maxGram);
+        var featurizer = SparseFeaturizer.Fit(texts, mode, sublinear, maxGram, minDocuments, maxShare);
+        if (maxShare < 1)
+        {
+            // Some kept n-gram has a prefix that is not a feature.
+            var features = featurizer.NGrams.Select(p => string.Join('\u0001', p)).ToHashSet();
+            Assert.Contains(featurizer.NGrams, p => p.Length > 1 && !features.Contains(p[0]));
+        }
         Assert.Equal(sublinear, featurizer.Sublinear);
         Assert.Equal(maxGram, featurizer.MaxGram);
         var rng = new Random(11);
@@ -52,7 +71,7 @@ public sealed class SparseTokenizerParityTests
         using var onnx = new OnnxClassifier(model.ExportOnnx(), model.Labels, ModelFamily.Sparse);
         var probe = texts.Concat(texts.Select(t => t.ToUpperInvariant())).Concat(["İI ıi", "a\u00A0b\u2003c", "x\u0000y", "half\uD800surrogate"]).ToList();
         ParityAssert.SameAsOnnx(model, onnx, probe);
-        Assert.True(featurizer.Dimension > 500);
+        Assert.True(featurizer.Dimension > (minDocuments > 1 ? 100 : 500), $"{featurizer.Dimension} features");
     }
 }
 

@@ -38,10 +38,13 @@ public sealed class TrainPredictCliTests : IDisposable
         Assert.Contains("sparse  validation accuracy", output);
         Assert.Contains("macro-F1", output);
         Assert.Contains("billing", output);
+        Assert.Matches(@"trained in \d+\.\d s \(embedding 0\.0 s, refit \d+\.\d s\); \d+\.\d s of CPU; peak working set \d+ MiB", output);
         using (var bundle = ModelBundle.Read(File.OpenRead(model)))
         {
             Assert.Equal(["billing", "shipping", "technical"], bundle.Labels);
             Assert.Contains("Seed 3", bundle.ModelCard);
+            Assert.Contains("- Refit on training + validation:", bundle.ModelCard);
+            Assert.Matches(@"- Size and speed: model\.onnx \d+\.\d MiB; \d+ texts/s", bundle.ModelCard);
         }
         Assert.Empty(Directory.GetFiles(_folder.Path, "*.tmp", SearchOption.AllDirectories));
 
@@ -172,14 +175,18 @@ public sealed class TrainPredictDenseCliTests : IDisposable
         var model = Path.Combine(_folder.Path, "dense.zip");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(["train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "dense", "--out", model], stdout, stderr);
+        var code = await CliApp.RunAsync(["train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "dense", "--encoder", "int8", "--out", model], stdout, stderr);
         Assert.True(code == 0, stderr.ToString());
         Assert.Contains("chosen  dense", stdout.ToString());
         using (var bundle = ModelBundle.Read(File.OpenRead(model)))
         {
             Assert.True(bundle.Manifest.NeedsOnnxRuntimeExtensions);
             Assert.Contains("English only", bundle.ModelCard);
+            Assert.Contains("- Encoder: all-MiniLM-L6-v2 (8-bit quantised).", bundle.ModelCard);
+            Assert.True(bundle.OnnxModel.Length < 32 * 1024 * 1024, $"{bundle.OnnxModel.Length} bytes");
         }
+        Assert.Equal(2, await CliApp.RunAsync(["train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--encoder", "fp4", "--out", model + "2"], new StringWriter(), stderr));
+        Assert.Contains("--encoder 'fp4' is not one of int8, float", stderr.ToString());
         var data = Path.Combine(_folder.Path, "eval.tsv");
         File.WriteAllLines(data, TrainingFixtures.English().Take(20).Select(r => $"{r.Label}\t{r.Text}"));
         stdout = new StringWriter();

@@ -9,19 +9,26 @@ namespace Incubator.Web.Cli;
 /// file beside the target and renamed when complete, so a failure never leaves a half-written file.</summary>
 internal static class TrainVerbs
 {
-    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
+    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--encoder int8|float] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
     public const string PredictUsage = "predict --model model.zip --data file.tsv [--out predictions.tsv]";
 
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
     public static int Train(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "gold", "seed", "out", "validation-share"]);
+        var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "encoder", "gold", "seed", "out", "validation-share"]);
         var data = o.Required("data");
         var output = o.Output();
         var trainer = o["trainer"] ?? "auto";
         if (!ModelFamilies.TryParse(trainer, out var family))
             throw new CliUsageException($"--trainer '{trainer}' is not one of {ModelFamilies.NameList}.");
+        EncoderKind? encoder = o["encoder"]?.ToLowerInvariant() switch
+        {
+            null => null,
+            "int8" => EncoderKind.MiniLmInt8,
+            "float" => EncoderKind.MiniLm,
+            var e => throw new CliUsageException($"--encoder '{e}' is not one of int8, float."),
+        };
         var seed = 1;
         if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
             throw new CliUsageException($"--seed must be a whole number (got '{s}').");
@@ -48,8 +55,9 @@ internal static class TrainVerbs
             }
         }
         var (train, validation) = StratifiedSplit.Split(rows, share, seed);
-        var options = new TrainingOptions(family, seed);
+        var options = new TrainingOptions(family, seed) { Encoder = encoder };
         TrainingResult result;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             var progress = new SyncProgress(p => stderr.WriteLine($"[{p.Stage}] {p.Message}"));
@@ -68,11 +76,17 @@ internal static class TrainVerbs
         WriteReport(stdout, result.Validation, "validation");
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var onnx = result.Model.ExportOnnx();
+        var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
         var card = ModelCardBuilder.Write(ModelCardInput.For($"{Path.GetFileNameWithoutExtension(data)} classifier", result, options,
             goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
-            new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count)));
-        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card)));
-        stdout.WriteLine($"wrote {output}");
+            new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count))
+            with { Speed = speed });
+        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
+        stdout.WriteLine($"wrote {output}: {speed.Describe()}");
+        using (var self = System.Diagnostics.Process.GetCurrentProcess())
+            stdout.WriteLine(string.Create(Ci, $"trained in {trainSeconds:0.0} s (embedding {result.EmbeddingSeconds:0.0} s, refit {result.RefitSeconds:0.0} s); {self.TotalProcessorTime.TotalSeconds:0.0} s of CPU; peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB"));
         return 0;
     }
 

@@ -5,24 +5,81 @@ namespace Incubator.Domain.Training.Onnx;
 /// <summary>A minimal protobuf writer for the parts of onnx.proto (ModelProto, GraphProto, NodeProto, AttributeProto,
 /// TensorProto, ValueInfoProto) that our exported graphs use. Field numbers follow onnx/onnx.proto (IR version 8).
 /// Writing them by hand keeps the export free of generated code and of a protoc build step; the parity tests load
-/// every graph we write with plain ONNX Runtime, which validates the encoding.</summary>
+/// every graph we write with plain ONNX Runtime, which validates the encoding.
+/// A message is kept as a list of parts (small encoded fields, references to existing bytes, nested messages) and
+/// serialised once, into one array of the exact size: the 91 MB encoder spliced into a graph is referenced, never
+/// copied through nested buffers (that re-serialisation made a 1.5 GB spike before).</summary>
 internal sealed class ProtoWriter
 {
-    private readonly MemoryStream _buffer = new();
+    private readonly List<object> _parts = []; // byte[] (owned), ReadOnlyMemory<byte> (referenced) or ProtoWriter
+    private MemoryStream? _pending;
 
-    public byte[] ToArray() => _buffer.ToArray();
+    /// <summary>Encoded size in bytes.</summary>
+    public long Length { get; private set; }
+
+    public byte[] ToArray()
+    {
+        Flush();
+        if (Length > Array.MaxLength) throw new InvalidOperationException($"The ONNX model would be {Length:N0} bytes, more than one array can hold.");
+        var result = GC.AllocateUninitializedArray<byte>((int)Length);
+        var at = WriteTo(result);
+        if (at != result.Length) throw new InvalidOperationException("Protobuf size mismatch.");
+        return result;
+    }
+
+    private int WriteTo(Span<byte> destination)
+    {
+        Flush();
+        var at = 0;
+        foreach (var part in _parts)
+        {
+            switch (part)
+            {
+                case byte[] b:
+                    b.CopyTo(destination[at..]);
+                    at += b.Length;
+                    break;
+                case ReadOnlyMemory<byte> m:
+                    m.Span.CopyTo(destination[at..]);
+                    at += m.Length;
+                    break;
+                case ProtoWriter w:
+                    at += w.WriteTo(destination[at..]);
+                    break;
+            }
+        }
+        return at;
+    }
+
+    private void Flush()
+    {
+        if (_pending is not { Length: > 0 }) return;
+        _parts.Add(_pending.ToArray());
+        _pending = null;
+    }
+
+    private MemoryStream Pending => _pending ??= new MemoryStream();
 
     private void Varint(ulong value)
     {
+        var s = Pending;
         while (value >= 0x80)
         {
-            _buffer.WriteByte((byte)(value | 0x80));
+            s.WriteByte((byte)(value | 0x80));
             value >>= 7;
+            Length++;
         }
-        _buffer.WriteByte((byte)value);
+        s.WriteByte((byte)value);
+        Length++;
     }
 
     private void Tag(int field, int wireType) => Varint((ulong)((field << 3) | wireType));
+
+    private void Small(ReadOnlySpan<byte> bytes)
+    {
+        Pending.Write(bytes);
+        Length += bytes.Length;
+    }
 
     public ProtoWriter Int(int field, long value)
     {
@@ -37,21 +94,39 @@ internal sealed class ProtoWriter
         Span<byte> b = stackalloc byte[4];
         BitConverter.TryWriteBytes(b, value);
         if (!BitConverter.IsLittleEndian) b.Reverse();
-        _buffer.Write(b);
+        Small(b);
         return this;
     }
 
-    public ProtoWriter Bytes(int field, ReadOnlySpan<byte> value)
+    /// <summary>A length-delimited field; payloads over 4 KiB are referenced, not copied, so they must not change
+    /// until the message is serialised.</summary>
+    public ProtoWriter Bytes(int field, ReadOnlyMemory<byte> value)
     {
         Tag(field, 2);
         Varint((ulong)value.Length);
-        _buffer.Write(value);
+        if (value.Length <= 4096) Small(value.Span);
+        else
+        {
+            Flush();
+            _parts.Add(value);
+            Length += value.Length;
+        }
         return this;
     }
 
     public ProtoWriter String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
 
-    public ProtoWriter Message(int field, ProtoWriter message) => Bytes(field, message.ToArray());
+    /// <summary>A nested message, referenced: it must be complete (nothing added to it afterwards).</summary>
+    public ProtoWriter Message(int field, ProtoWriter message)
+    {
+        message.Flush();
+        Tag(field, 2);
+        Varint((ulong)message.Length);
+        Flush();
+        _parts.Add(message);
+        Length += message.Length;
+        return this;
+    }
 
     public ProtoWriter PackedFloats(int field, ReadOnlySpan<float> values)
     {
@@ -64,13 +139,15 @@ internal sealed class ProtoWriter
     {
         var inner = new ProtoWriter();
         foreach (var v in values) inner.Varint(unchecked((ulong)v));
-        return Bytes(field, inner.ToArray());
+        return Message(field, inner);
     }
 
-    /// <summary>Appends already-encoded fields verbatim (used to copy fields of an existing model).</summary>
-    public ProtoWriter Raw(ReadOnlySpan<byte> encodedFields)
+    /// <summary>Appends already-encoded fields verbatim (used to copy fields of an existing model), by reference.</summary>
+    public ProtoWriter Raw(ReadOnlyMemory<byte> encodedFields)
     {
-        _buffer.Write(encodedFields);
+        Flush();
+        _parts.Add(encodedFields);
+        Length += encodedFields.Length;
         return this;
     }
 }
@@ -152,11 +229,11 @@ internal enum OnnxType
 /// <summary>Builds an ONNX graph node by node and serialises a ModelProto.</summary>
 internal sealed class OnnxGraphBuilder
 {
-    private readonly List<byte[]> _nodes = []; // encoded GraphProto.node fields, in topological order
+    private readonly List<object> _nodes = []; // NodeProto writers or encoded GraphProto.node fields, in topological order
     private readonly List<ProtoWriter> _initializers = [];
     private readonly List<ProtoWriter> _inputs = [];
     private readonly List<ProtoWriter> _outputs = [];
-    private readonly List<byte[]> _rawInitializers = [];
+    private readonly List<ReadOnlyMemory<byte>> _rawInitializers = [];
     private readonly Dictionary<string, long> _opsets = new() { [""] = 17 };
     private int _counter;
 
@@ -200,7 +277,7 @@ internal sealed class OnnxGraphBuilder
         node.String(4, opType);
         foreach (var (name, value) in attributes) node.Message(5, Attribute(name, value));
         if (domain.Length > 0) node.String(7, domain);
-        _nodes.Add(new ProtoWriter().Message(1, node).ToArray());
+        _nodes.Add(node);
         return outputs[0];
     }
 
@@ -272,19 +349,21 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
-    /// <summary>Copies nodes and initializers of another graph (encoded GraphProto) into this one.</summary>
-    public void Splice(ReadOnlyMemory<byte> graphProto)
+    /// <summary>Adds the encoder's nodes and initializers to this graph (by reference; nothing is copied until
+    /// <see cref="Build"/>).</summary>
+    public void Splice(EncoderGraph encoder)
     {
-        foreach (var f in ProtoReader.Fields(graphProto))
+        _nodes.AddRange(encoder.Nodes);
+        foreach (var i in encoder.Initializers)
         {
-            if (f.Number == 1) _nodes.Add(f.Encoded.ToArray());
-            else if (f.Number == 5) _rawInitializers.Add(f.Encoded.ToArray());
+            if (i is ProtoWriter w) _initializers.Add(w);
+            else _rawInitializers.Add((ReadOnlyMemory<byte>)i);
         }
     }
 
     public string BoolScalar(string name, bool value)
     {
-        var t = new ProtoWriter().Int(2, (int)OnnxType.Bool).String(8, name).Bytes(9, [(byte)(value ? 1 : 0)]);
+        var t = new ProtoWriter().Int(2, (int)OnnxType.Bool).String(8, name).Bytes(9, new byte[] { (byte)(value ? 1 : 0) });
         _initializers.Add(t);
         return name;
     }
@@ -312,7 +391,11 @@ internal sealed class OnnxGraphBuilder
     internal ProtoWriter Graph(string graphName)
     {
         var graph = new ProtoWriter();
-        foreach (var n in _nodes) graph.Raw(n);
+        foreach (var n in _nodes)
+        {
+            if (n is ProtoWriter node) graph.Message(1, node);
+            else graph.Raw((ReadOnlyMemory<byte>)n);
+        }
         graph.String(2, graphName);
         foreach (var i in _rawInitializers) graph.Raw(i);
         foreach (var i in _initializers) graph.Message(5, i);

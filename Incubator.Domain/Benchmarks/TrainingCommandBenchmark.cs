@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Incubator.Domain.Training;
+
+namespace Incubator.Domain.Benchmarks;
+
+/// <summary>What a user sees: `train --trainer F` run as its own process (this executable) on the full training split of
+/// every set of ../shared/datasets, for sparse, dense, hybrid and auto — wall time of the whole command (start-up,
+/// embedding, fits, refit, export, bundle) and the process's peak working set, which the command prints. The aims of
+/// issue 16 are rows of their own, each against its baseline from the same run: auto ≤ 1.5 × (embedding of the same
+/// texts, from the dense command, + the sparse command); on text the encoder cannot read, auto ≤ 1.2 × sparse; on
+/// 20,000 short English texts (SST-2, SUBJ, CR and tweets together) auto's peak working set ≤ 1 GiB, also measured
+/// with workstation GC. INCUBATOR_BENCH_TRAIN_CAP caps the rows per dataset.</summary>
+internal sealed partial class TrainingCommandBenchmark : IBenchmark
+{
+    public string Name => "training.commands";
+
+    public string Description => "train as a child process per dataset and family (sparse, dense, hybrid, auto): seconds and peak working set; issue 16's time and memory aims";
+
+    public Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct) => Task.Run(() => Run(ct), ct);
+
+    private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
+
+    private sealed record Outcome(double Seconds, double TrainSeconds, double EmbeddingSeconds, double CpuSeconds, double PeakMiB, string Chosen);
+
+    private IReadOnlyList<BenchmarkRow> Run(CancellationToken ct)
+    {
+        var root = TrainingDatasets.Find();
+        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", Note: "../shared/datasets not found")];
+        var rows = new List<BenchmarkRow>();
+        var folder = Directory.CreateTempSubdirectory("incubator-bench-train-");
+        try
+        {
+            var english = new List<LabeledText>();
+            foreach (var (name, _, load) in TrainingDatasets.All(root))
+            {
+                ct.ThrowIfCancellationRequested();
+                var data = DatasetBenchmark.LoadCapped(load);
+                var bench = $"{Name}.{name}";
+                if (data is null)
+                {
+                    rows.Add(new BenchmarkRow(bench, "skipped", 0, "", Note: "files not found"));
+                    continue;
+                }
+                if (name is "sst2" or "subj" or "cr" or "tweeteval_emotion")
+                    english.AddRange(data.Value.Train.Select(r => new LabeledText($"{name}/{r.Label}", r.Text)));
+                var file = Write(folder.FullName, name, data.Value.Train);
+                var share = EncoderCoverage.Shared.Share(data.Value.Train.Select(r => r.Text).ToList());
+                var outcomes = new Dictionary<string, Outcome>();
+                foreach (var family in new[] { "sparse", "dense", "hybrid", "auto" })
+                {
+                    Console.Error.WriteLine($"  {bench}: train --trainer {family}");
+                    var o = RunTrain(file, family, folder.FullName, null, ct);
+                    outcomes[family] = o;
+                    rows.Add(new BenchmarkRow(bench, $"{family} command seconds", o.Seconds, "s",
+                        Note: $"train --trainer {family} on {data.Value.Train.Count} rows (validation share 0.1): chose {o.Chosen}; training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s; {o.CpuSeconds.ToString("0.0", Ci)} s of CPU"));
+                    rows.Add(new BenchmarkRow(bench, $"{family} peak working set", o.PeakMiB, "MiB", Note: "the command's own OS high-water mark"));
+                }
+                if (share >= EncoderCoverage.MinimumShare)
+                {
+                    var baseline = outcomes["sparse"].Seconds + outcomes["dense"].EmbeddingSeconds;
+                    rows.Add(new BenchmarkRow(bench, "auto command seconds vs embedding + sparse", outcomes["auto"].Seconds, "s", baseline,
+                        $"baseline: the sparse command ({outcomes["sparse"].Seconds.ToString("0.0", Ci)} s) + embedding the same texts ({outcomes["dense"].EmbeddingSeconds.ToString("0.0", Ci)} s, from the dense command); aim ≤ 1.5"));
+                }
+                else
+                {
+                    rows.Add(new BenchmarkRow(bench, "auto command seconds vs sparse alone (encoder cannot read the text)", outcomes["auto"].Seconds, "s", outcomes["sparse"].Seconds,
+                        $"baseline: the sparse command; encoder share {share.ToString("0.000", Ci)}; aim ≤ 1.2"));
+                }
+            }
+
+            if (english.Count >= 20_000)
+            {
+                var bench = $"{Name}.english-20k";
+                var rows20k = TrainingDatasets.Cap(english, 20_000, 3);
+                var file = Write(folder.FullName, "english-20k", rows20k);
+                var note = $"{rows20k.Count} short English texts (SST-2, SUBJ, CR, tweets; 10 labels)";
+                var sparse = RunTrain(file, "sparse", folder.FullName, null, ct);
+                rows.Add(new BenchmarkRow(bench, "sparse peak working set", sparse.PeakMiB, "MiB", Note: $"{note}; {sparse.Seconds.ToString("0.0", Ci)} s"));
+                Console.Error.WriteLine($"  {bench}: train --trainer auto");
+                var auto = RunTrain(file, "auto", folder.FullName, null, ct);
+                rows.Add(new BenchmarkRow(bench, "auto peak working set", auto.PeakMiB, "MiB", 1024,
+                    $"baseline: the aim, 1 GiB; {note}; chose {auto.Chosen}; {auto.Seconds.ToString("0.0", Ci)} s; server GC (the executable's default)"));
+                var workstation = RunTrain(file, "auto", folder.FullName, new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }, ct);
+                rows.Add(new BenchmarkRow(bench, "auto peak working set, workstation GC", workstation.PeakMiB, "MiB", auto.PeakMiB,
+                    $"baseline: the same command with server GC; DOTNET_gcServer=0; {workstation.Seconds.ToString("0.0", Ci)} s against {auto.Seconds.ToString("0.0", Ci)} s"));
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+        return rows;
+    }
+
+    private static string Write(string folder, string name, IEnumerable<LabeledText> rows)
+    {
+        var path = Path.Combine(folder, name + ".jsonl");
+        File.WriteAllLines(path, rows.Select(r => JsonSerializer.Serialize(new { label = r.Label, text = r.Text })));
+        return path;
+    }
+
+    /// <summary>This executable (apphost, or `dotnet` + the entry assembly).</summary>
+    private static (string File, string[] Prefix) Self()
+    {
+        var path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
+        var entry = Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("The entry assembly is unknown.");
+        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [entry]) : (path, []);
+    }
+
+    private static Outcome RunTrain(string data, string family, string folder, Dictionary<string, string>? environment, CancellationToken ct)
+    {
+        var (file, prefix) = Self();
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in prefix) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "train", "--data", data, "--trainer", family, "--seed", "1", "--validation-share", "0.1", "--out", Path.Combine(folder, "model.zip") })
+            start.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? []) start.Environment[k] = v;
+        var sw = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("The train command did not start.");
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var seconds = sw.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0) throw new InvalidOperationException($"train --trainer {family} exited with {process.ExitCode}: {stderr.Result[^Math.Min(stderr.Result.Length, 2000)..]}");
+        var summary = Summary().Match(stdout);
+        var chosen = Chosen().Match(stdout);
+        if (!summary.Success) throw new InvalidOperationException($"train printed no summary line: {stdout[^Math.Min(stdout.Length, 2000)..]}");
+        double D(int g) => double.Parse(summary.Groups[g].Value, Ci);
+        return new Outcome(seconds, D(1), D(2), D(4), D(5), chosen.Success ? chosen.Groups[1].Value : "?");
+    }
+
+    [GeneratedRegex(@"trained in ([\d.]+) s \(embedding ([\d.]+) s, refit ([\d.]+) s\); ([\d.]+) s of CPU; peak working set (\d+) MiB")]
+    private static partial Regex Summary();
+
+    [GeneratedRegex(@"^chosen\s+(\w+)", RegexOptions.Multiline)]
+    private static partial Regex Chosen();
+}

@@ -1,0 +1,115 @@
+using Incubator.Domain.Training;
+using Xunit.Abstractions;
+
+namespace Incubator.Tests.Training;
+
+/// <summary>How a training run is organised: refit after the choice, the early-stopping L2 sweep, independent fits
+/// side by side, and the encoder-coverage check that decides whether auto tries the encoder families.</summary>
+public sealed class TrainingRunTests(ITestOutputHelper output)
+{
+    private static byte[] Save(TrainedClassifier model)
+    {
+        using var ms = new MemoryStream();
+        model.Save(ms);
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public void Refit_is_the_chosen_settings_fitted_on_training_and_validation_and_keeps_the_selection_scores()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var result = new ClassifierTrainer().Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        Assert.True(result.Refitted);
+        var kept = result.L2[ModelFamily.Sparse];
+
+        // The same settings trained from scratch on training + validation give the same model, byte for byte.
+        var all = train.Concat(validation).ToList();
+        var direct = new ClassifierTrainer { SparseL2 = [kept] }.Train(labels, all, validation, null,
+            new TrainingOptions(ModelFamily.Sparse, 1) { Refit = false }, null, CancellationToken.None);
+        Assert.False(direct.Refitted);
+        Assert.Equal(Save(direct.Model), Save(result.Model));
+        // The refit vocabulary has n-grams that only the validation texts contain; the selection fit's has not.
+        Assert.True(result.Model.Sparse!.NGramCount > result.Models[ModelFamily.Sparse].Sparse!.NGramCount);
+        // Reported validation scores are the selection fit's, which never saw the validation rows.
+        Assert.Equal(Evaluation.Evaluate(result.Models[ModelFamily.Sparse], validation).MacroF1, result.Validation.MacroF1, 6);
+
+        var noRefit = new ClassifierTrainer().Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Sparse, 1) { Refit = false }, null, CancellationToken.None);
+        Assert.Same(noRefit.Models[ModelFamily.Sparse], noRefit.Model);
+        Assert.Equal(Save(noRefit.Model), Save(result.Models[ModelFamily.Sparse]));
+    }
+
+    [Fact]
+    public void Gold_scores_describe_the_refit_model()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, rest) = StratifiedSplit.Split(rows, 0.4, 2);
+        var (validation, gold) = StratifiedSplit.Split(rest, 0.5, 2);
+        var result = new ClassifierTrainer().Train(labels, train, validation, gold, new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        Assert.NotNull(result.Gold);
+        Assert.Equal(Evaluation.Evaluate(result.Model, gold).Accuracy, result.Gold!.Accuracy, 6);
+        Assert.Equal(Evaluation.Evaluate(result.Models[ModelFamily.Sparse], gold).Accuracy, result.Compared[0].Gold!.Accuracy, 6);
+    }
+
+    [Fact]
+    public void The_L2_sweep_stops_at_the_first_candidate_that_does_not_improve()
+    {
+        // Noisy generated support texts (validation macro-F1 well below 1, so candidates can be told apart).
+        var rows = Incubator.Domain.Benchmarks.SparseTrainingBenchmark.Synthetic(800, 7);
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        // On this noisy data a very strong L2 weight scores best (0.83 against 0.81 for 0.03): started there, the sweep
+        // stops at 0.03 and never fits 0.1 or 0.3.
+        var result = new ClassifierTrainer { SparseL2 = [1e5f, 0.03f, 0.1f, 0.3f] }.Train(labels, train, validation, null,
+            new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        output.WriteLine(string.Join(Environment.NewLine, result.Log.Where(l => l.StartsWith("fit:", StringComparison.Ordinal))));
+        Assert.Contains(result.Log, l => l.Contains("L2 100000: validation", StringComparison.Ordinal));
+        Assert.Contains(result.Log, l => l.Contains("L2 0.03: validation", StringComparison.Ordinal));
+        Assert.Contains(result.Log, l => l.Contains("the sweep stops", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Log, l => l.Contains("L2 0.1: validation", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Log, l => l.Contains("L2 0.3: validation", StringComparison.Ordinal));
+        Assert.Equal(1e5f, result.L2[ModelFamily.Sparse]);
+
+        // While the score improves, every candidate is tried.
+        var climbing = new ClassifierTrainer { SparseL2 = [0.03f, 1e5f] }.Train(labels, train, validation, null,
+            new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        Assert.Equal(1e5f, climbing.L2[ModelFamily.Sparse]);
+        Assert.DoesNotContain(climbing.Log, l => l.Contains("the sweep stops", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fits_run_side_by_side_give_the_same_models_bit_for_bit_as_one_after_another()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 3);
+        var dense = new DenseFeaturizer(memoize: true);
+        TrainingResult Run(int parallelism) => new ClassifierTrainer { Dense = dense, MaxParallelism = parallelism }.Train(labels, train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 3), null, CancellationToken.None);
+        var sideBySide = Run(2);
+        var sequential = Run(1);
+        Assert.Equal(3, sideBySide.Models.Count);
+        foreach (var family in sideBySide.Models.Keys)
+            Assert.Equal(Save(sequential.Models[family]), Save(sideBySide.Models[family]));
+        Assert.Equal(sequential.ChosenFamily, sideBySide.ChosenFamily);
+        Assert.Equal(Save(sequential.Model), Save(sideBySide.Model));
+    }
+
+    [Fact]
+    public void Encoder_coverage_is_high_for_english_and_low_for_text_it_cannot_represent()
+    {
+        var coverage = EncoderCoverage.Shared;
+        var english = coverage.Share(TrainingFixtures.English().Select(r => r.Text).ToList());
+        var japanese = coverage.Share(TrainingFixtures.Japanese().Select(r => r.Text).ToList());
+        output.WriteLine($"english {english:0.000}, japanese {japanese:0.000}");
+        Assert.True(english > 0.9, $"english {english}");
+        Assert.True(japanese < 0.1, $"japanese {japanese}");
+        Assert.True(coverage.Share(["My card was charged twice!", "Café au lait, naïve résumé"]) > 0.95);
+        // Cyrillic falls apart into single characters or [UNK]; punctuation alone counts as nothing.
+        Assert.True(coverage.Share(["Мой пароль не работает, помогите пожалуйста"]) < 0.2);
+        Assert.Equal(1.0, coverage.Share(["?!", ""]));
+        Assert.InRange(coverage.Share(["hello Привет"]), 5 / 11.0 - 1e-9, 5 / 11.0 + 1e-9); // 5 of 11 letters
+    }
+}
