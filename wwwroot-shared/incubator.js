@@ -39,6 +39,18 @@ window.incubator = {
       window.incubator._keyHandler = null;
     }
   },
+  // Puts the cursor at the end of the text box inside the element with this id (an edit continues the text; focus()
+  // alone leaves the cursor at the start). Tried for a moment: the dialog's box may not be in the page yet.
+  focusEnd: function (id, tries) {
+    var box = document.querySelector('#' + id + ' textarea, #' + id + ' input');
+    if (!box) {
+      if ((tries || 0) < 20) { setTimeout(function () { window.incubator.focusEnd(id, (tries || 0) + 1); }, 25); }
+      return;
+    }
+    box.focus();
+    var end = box.value.length;
+    box.setSelectionRange(end, end);
+  },
   // Offers text produced on the server (an export) as a file download, without a round trip.
   download: function (fileName, content, mimeType) {
     var blob = new Blob([content], { type: mimeType || 'application/octet-stream' });
@@ -98,3 +110,21 @@ document.addEventListener('keydown', function (e) {
   e.preventDefault();
   inc._pendingKeys.push(e.key);
 });
+
+// A dialog that opens takes the focus (unless something inside it already has it): MudBlazor closes a dialog on Escape
+// only when the key is pressed inside it, and a confirmation opened from a button would otherwise leave the focus on
+// that button behind the overlay, so Escape did nothing. Only newly opened dialogs are focused, so a menu or picker
+// opened from inside a dialog keeps its focus.
+(function () {
+  var seen = new WeakSet();
+  new MutationObserver(function () {
+    if (!document.querySelector('.mud-dialog-container')) { return; }
+    var dialogs = document.querySelectorAll('.mud-dialog-container .mud-dialog');
+    for (var i = 0; i < dialogs.length; i++) {
+      var d = dialogs[i];
+      if (seen.has(d)) { continue; }
+      seen.add(d);
+      if (i === dialogs.length - 1 && !d.contains(document.activeElement)) { d.focus(); }
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+})();

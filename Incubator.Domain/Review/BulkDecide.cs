@@ -28,10 +28,12 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
     /// what the reviewer confirmed; otherwise <see cref="ConflictException"/> and nothing changes. Each candidate gets its
     /// own audit event, so each can be undone on its own. The samples are decided in batches of <see cref="BatchSize"/>,
     /// each one short transaction under the samples' own locks (docs/decisions/0028-write-discipline.md): a sample that
-    /// someone else decided meanwhile so that it no longer matches is left as they decided it. Returns how many changed.</summary>
+    /// someone else decided meanwhile so that it no longer matches is left as they decided it. Returns how many changed.
+    /// <paramref name="progress"/> hears, after each committed batch, how many of the selection's samples have been gone
+    /// through and how many there are (a sample someone else decided meanwhile counts as gone through).</summary>
     public async Task<int> ApplyAsync(
         string userId, Guid taskId, CandidateFilter filter, Decision decision, int confirmedTotal, int confirmedAlreadyDecided,
-        CancellationToken ct = default)
+        IProgress<BulkProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(decision);
@@ -61,12 +63,15 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
         var reason = decision.Kind == DecisionKind.Reject ? decision.Reason : null;
         var reviewReason = decision.Kind == DecisionKind.Reject ? ReviewDecision.ReviewText(decision) : null;
         var changed = 0;
+        var done = 0;
         foreach (var chunk in ids.Chunk(BatchSize))
         {
             var items = await DbRetry.RunAsync(() => ApplyBatchAsync(taskId, filter, chunk, decision, status, reason, reviewReason, userId, ct), ct);
             changed += items.Count;
+            done += chunk.Length;
             foreach (var c in items)
                 await events.PublishAsync(new ReviewChanged(projectId, taskId, c.Id, status, c.Label, email), ct);
+            progress?.Report(new BulkProgress(done, ids.Count));
         }
         return changed;
     }

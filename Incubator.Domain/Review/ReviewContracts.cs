@@ -71,6 +71,10 @@ public sealed record ClaimScope(Guid? RunId = null, string? Label = null, Candid
 /// when the selection changed in between.</summary>
 public sealed record BulkPreview(int Total, int AlreadyDecided);
 
+/// <summary>How far a bulk decision has got: <paramref name="Done"/> of the <paramref name="Total"/> samples of the
+/// selection have been through a committed batch.</summary>
+public sealed record BulkProgress(int Done, int Total);
+
 public sealed record ReviewEventView(
     long Id, Guid CandidateId, string? UserEmail, DecisionKind Kind, CandidateStatus StatusBefore, CandidateStatus StatusAfter, string LabelBefore,
     string LabelAfter, string? TextBefore, string? TextAfter, RejectionReason? Reason, string? Comment, bool Lost, DateTimeOffset At);

@@ -4,6 +4,7 @@ using Incubator.Domain.Projects;
 using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Incubator.Tests.Infrastructure;
+using Incubator.Web.Components.Pages.Review;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.Playwright.Assertions;
@@ -77,6 +78,95 @@ public sealed class ReviewKeyboardTests(BrowserFixture browser)
         Assert.Equal(13, audit); // 10 decisions + relabel + the approve that was undone + the undo
 
         await owner.Page.Context.CloseAsync();
+        await reviewer.Page.Context.CloseAsync();
+    }
+
+    /// <summary>Issue 18: a whole session with edits, history and help, and not one mouse event after the page loads.</summary>
+    [Fact]
+    public async Task A_full_session_with_edits_history_undo_and_help_needs_no_mouse()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var reviewer = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await reviewer.RegisterAsync("kb-owner@example.com", Password);
+        var projectId = await reviewer.CreateProjectAsync("Keyboard only");
+        var taskId = await portal.CreateTaskAsync("kb-owner@example.com", projectId);
+        await portal.SeedCandidatesAsync(projectId, taskId, Enumerable.Range(0, 5).Select(i => $"Sample {i}: the parcel for order {2000 + i} came late.").ToList());
+
+        var page = reviewer.Page;
+        await reviewer.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review/focus");
+        await Expect(page.GetByTestId("focus-card")).ToBeVisibleAsync();
+        // Any trusted mouse or pointer event from here on would be counted.
+        await page.EvaluateAsync("""
+            () => { window.__mouse = 0; ['mousedown', 'mouseup', 'click', 'pointerdown', 'wheel', 'contextmenu']
+                .forEach(t => document.addEventListener(t, e => { if (e.isTrusted) window.__mouse++; }, true)); }
+            """);
+        var keys = page.Keyboard;
+        var text = page.GetByTestId("focus-text");
+        var box = page.Locator(".mud-dialog textarea");
+
+        // 0: approve. 1: reject as off-task.
+        await Expect(text).ToContainTextAsync("Sample 0:");
+        await keys.PressAsync("a");
+        await Expect(text).ToContainTextAsync("Sample 1:");
+        await keys.PressAsync("r");
+        await keys.PressAsync("2");
+
+        // 2: e opens the edit with the text box focused and the cursor at the end; typing appends; Ctrl+Enter saves.
+        await Expect(text).ToContainTextAsync("Sample 2:");
+        await keys.PressAsync("e");
+        await Expect(box).ToBeFocusedAsync();
+        await keys.TypeAsync(" Checked.");
+        await Expect(box).ToHaveValueAsync("Sample 2: the parcel for order 2002 came late. Checked.");
+        await keys.PressAsync("Control+Enter");
+        await Expect(box).ToHaveCountAsync(0);
+        await Expect(text).ToHaveTextAsync("Sample 2: the parcel for order 2002 came late. Checked.");
+        await keys.PressAsync("a");
+
+        // 3: an edit cancelled with Escape changes nothing; h opens the history, Escape closes it.
+        await Expect(text).ToContainTextAsync("Sample 3:");
+        await keys.PressAsync("e");
+        await Expect(box).ToBeFocusedAsync();
+        await keys.TypeAsync(" Not this.");
+        await keys.PressAsync("Escape");
+        await Expect(box).ToHaveCountAsync(0);
+        await Expect(text).ToHaveTextAsync("Sample 3: the parcel for order 2003 came late.");
+        await keys.PressAsync("k");
+        await Expect(text).ToContainTextAsync("Sample 2:");
+        await keys.PressAsync("h");
+        await Expect(page.GetByTestId("audit-kind")).ToHaveCountAsync(2); // the edit and the approve
+        await keys.PressAsync("Escape");
+        await Expect(page.GetByTestId("audit-table")).ToHaveCountAsync(0);
+        await keys.PressAsync("j");
+        await Expect(text).ToContainTextAsync("Sample 3:");
+        await keys.PressAsync("a");
+
+        // Undo takes the approve of 3 back; 3 is then rejected as a duplicate; 4 approved.
+        await Expect(text).ToContainTextAsync("Sample 4:");
+        await keys.PressAsync("u");
+        await Expect(text).ToContainTextAsync("Sample 3:");
+        await Expect(page.GetByTestId("focus-status")).ToHaveAttributeAsync("data-status", "Pending");
+        await keys.PressAsync("r");
+        await keys.PressAsync("4");
+        await Expect(text).ToContainTextAsync("Sample 4:");
+        await keys.PressAsync("a");
+        await Expect(page.GetByTestId("focus-done")).ToBeVisibleAsync();
+
+        // ? lists every shortcut of the one list the keys are mapped with; Escape closes it.
+        await keys.PressAsync("?");
+        await Expect(page.GetByTestId("focus-help-key")).ToHaveCountAsync(FocusKeys.All.Count);
+        await Expect(page.GetByTestId("focus-help")).ToContainTextAsync("Ctrl+Enter");
+        await keys.PressAsync("Escape");
+        await Expect(page.GetByTestId("focus-help")).ToHaveCountAsync(0);
+
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => window.__mouse"));
+        var rows = await portal.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId).OrderBy(c => c.CreatedAt).ToListAsync());
+        Assert.Equal(
+            [CandidateStatus.Approved, CandidateStatus.Rejected, CandidateStatus.Approved, CandidateStatus.Rejected, CandidateStatus.Approved],
+            rows.Select(r => r.Status));
+        Assert.Equal([null, null, "Sample 2: the parcel for order 2002 came late. Checked.", null, null], rows.Select(r => r.EditedText));
+        Assert.Equal((RejectionReason.OffTask, RejectionReason.Duplicate), (rows[1].RejectionReason, rows[3].RejectionReason));
+        var audit = await portal.QueryAsync(db => db.ReviewEvents.CountAsync(e => e.TaskId == taskId));
+        Assert.Equal(8, audit); // 5 decisions + the edit + the approve that was undone + the undo
         await reviewer.Page.Context.CloseAsync();
     }
 }

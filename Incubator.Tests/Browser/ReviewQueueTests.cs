@@ -36,8 +36,17 @@ public sealed class ReviewQueueTests(BrowserFixture browser)
         await owner.Page.GetByTestId("row-approve").First.ClickAsync();
         await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(1);
 
+        // While a bulk decision is under way (confirmation included) neither bulk button can be clicked; Escape closes
+        // the confirmation and changes nothing.
         await owner.ClickAsync("bulk-approve");
         await Expect(owner.Page.Locator(".mud-dialog")).ToContainTextAsync("This changes 3 samples; 1 of them already have a decision");
+        await Expect(owner.Page.GetByTestId("bulk-approve")).ToBeDisabledAsync();
+        await Expect(owner.Page.GetByTestId("bulk-reject")).ToBeDisabledAsync();
+        await owner.Page.Keyboard.PressAsync("Escape");
+        await Expect(owner.Page.Locator(".mud-dialog")).ToHaveCountAsync(0);
+        await Expect(owner.Page.GetByTestId("bulk-approve")).ToBeEnabledAsync();
+        Assert.Equal(1, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)));
+        await owner.ClickAsync("bulk-approve");
         await owner.Page.Locator(".mud-dialog .mud-dialog-actions button").Last.ClickAsync();
         await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(3);
         Assert.Equal(3, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)));

@@ -58,6 +58,29 @@ public sealed class FocusSessionTests
         Assert.Equal(0, s.Index);
         await s.KeyAsync("?");
         Assert.True(s.Help);
+        await s.KeyAsync("Escape");
+        Assert.False(s.Help);
+    }
+
+    [Fact]
+    public async Task H_shows_the_current_items_history_and_every_listed_shortcut_is_one_the_keys_reach()
+    {
+        await using var f = await ReviewAssignmentTests.ArrangeAsync();
+        var ids = await f.AddAsync(2);
+        var shown = new List<Guid>();
+        var s = new FocusSession(f.Decide, f.Claim, f.Queries, f.Clock, new FocusSession.Setup(
+            f.R1, f.TaskId, ["praise", "complaint"], 1, ClaimScope.All, null, (_, _) => Task.FromResult<string?>(null), "Edit", "Why?",
+            id => { shown.Add(id); return Task.CompletedTask; }));
+        await s.StartAsync();
+        await s.KeyAsync("h");
+        Assert.Equal([ids[0]], shown);
+        Assert.Empty(await f.EventsAsync(ids[0]));
+
+        // Every key of the help maps back to its own shortcut, and no two shortcuts share a key.
+        var all = FocusKeys.All.SelectMany(k => k.Keys.Select(key => (key, k.Control))).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.All(FocusKeys.All, k => Assert.All(k.Keys, key => Assert.Same(k, FocusKeys.Of(key, k.Control))));
+        Assert.Equal(Enum.GetValues<FocusAction>().Length, FocusKeys.All.Select(k => k.Action).Distinct().Count());
     }
 
     [Fact]

@@ -346,9 +346,13 @@ public sealed class ReviewServiceTests
         commits.Arm(() => f.Decide.DecideAsync(f.Reviewer2, ids[^1], new Decision(DecisionKind.Reject, RejectionReason.OffTask), 0));
         var before = commits.Commits;
 
-        var changed = await f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Approve), preview.Total, preview.AlreadyDecided);
+        var progress = new List<BulkProgress>();
+        var changed = await f.Bulk.ApplyAsync(f.Reviewer, f.TaskId, filter, new Decision(DecisionKind.Approve), preview.Total, preview.AlreadyDecided,
+            new SyncProgress(progress.Add));
 
         Assert.Equal(1199, changed);
+        // Progress after each committed batch, counting the sample the other reviewer took as gone through.
+        Assert.Equal([new BulkProgress(500, 1200), new BulkProgress(1000, 1200), new BulkProgress(1200, 1200)], progress);
         // Three batches of at most 500, plus the other reviewer's decision: never one transaction for the whole queue.
         Assert.Equal(4, commits.Commits - before);
         Assert.Equal(CandidateStatus.Rejected, (await f.GetAsync(ids[^1])).Status);
@@ -447,5 +451,10 @@ public sealed class ReviewServiceTests
 
         Assert.Equal(3, page.Total);
         Assert.Equal([DecisionKind.Edit, DecisionKind.Undo], page.Items.Select(e => e.Kind));
+    }
+
+    private sealed class SyncProgress(Action<BulkProgress> report) : IProgress<BulkProgress>
+    {
+        public void Report(BulkProgress value) => report(value);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Incubator.Domain.Common;
 using Incubator.Domain.Review;
 
@@ -19,8 +20,9 @@ public enum FocusNotice
 /// them, the next key that moves on claims the next item. Working on a pending item renews its lease at most every
 /// <see cref="RenewEvery"/>; when the renewal finds the item is no longer theirs, the key is not applied and the session
 /// moves on. In a spot-check the session walks the drawn sample, whatever its status.</para>
-/// <para>Keys: a approve · r then 1–6 reject with a reason (Escape cancels) · e edit · 1–9 relabel (in overlap mode: "it
-/// is this label", which moves on) · u undo · j/→ skip · k/← back · ? help.</para>
+/// <para>Keys (<see cref="FocusKeys"/>): a approve · r then 1–6 reject with a reason (Escape cancels) · e edit · 1–9
+/// relabel (in overlap mode: "it is this label", which moves on) · u undo · j/→ skip · k/← back · h history · ? help
+/// (Escape closes it).</para>
 /// <para>Invalid input (say, an empty edit) propagates as <see cref="DomainValidationException"/> for the page to show;
 /// the session is left as it was.</para></summary>
 public sealed class FocusSession(
@@ -30,9 +32,10 @@ public sealed class FocusSession(
     /// <param name="Overlap">The task's k; above 1 a label key is this reviewer's independent review and moves on.</param>
     /// <param name="SpotCheckId">Walk this spot-check's sample instead of claiming items.</param>
     /// <param name="Ask">Asks the reviewer for a text (title, initial text); null when they cancel.</param>
+    /// <param name="History">Shows a sample's history (h) until the reviewer closes it.</param>
     public sealed record Setup(
         string UserId, Guid TaskId, IReadOnlyList<string> Labels, int Overlap, ClaimScope Scope, Guid? SpotCheckId,
-        Func<string, string, Task<string?>> Ask, string EditTitle, string CommentTitle);
+        Func<string, string, Task<string?>> Ask, string EditTitle, string CommentTitle, Func<Guid, Task>? History = null);
 
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(30);
 
@@ -92,28 +95,37 @@ public sealed class FocusSession(
             else if (int.TryParse(key, out var n) && n >= 1 && n <= Reasons.Count) return await RejectAsync(Reasons[n - 1]);
             return FocusNotice.None;
         }
-        switch (key)
+        switch (FocusKeys.Of(key)?.Action)
         {
-            case "a":
+            case FocusAction.Approve:
                 return await DecideAsync(new Decision(DecisionKind.Approve), advance: true);
-            case "r":
+            case FocusAction.Reject:
                 if (Current is not null) Rejecting = true;
                 return FocusNotice.None;
-            case "e":
+            case FocusAction.Label:
+                var number = int.Parse(key, CultureInfo.InvariantCulture);
+                return number <= setup.Labels.Count ? await LabelAsync(setup.Labels[number - 1]) : FocusNotice.None;
+            case FocusAction.Edit:
                 return await EditAsync();
-            case "u":
+            case FocusAction.Undo:
                 return await UndoAsync();
-            case "j" or "ArrowRight":
+            case FocusAction.Next:
                 await NextAsync(skip: true);
                 return FocusNotice.None;
-            case "k" or "ArrowLeft":
+            case FocusAction.Previous:
                 Index = Math.Max(Index - 1, 0);
                 return FocusNotice.None;
-            case "?":
+            case FocusAction.History:
+                if (Current is { } c && setup.History is { } history) await history(c.Id);
+                return FocusNotice.None;
+            case FocusAction.Help:
                 Help = !Help;
                 return FocusNotice.None;
+            case FocusAction.Cancel:
+                Help = false;
+                return FocusNotice.None;
             default:
-                return int.TryParse(key, out var number) && number >= 1 && number <= setup.Labels.Count ? await LabelAsync(setup.Labels[number - 1]) : FocusNotice.None;
+                return FocusNotice.None;
         }
     }
 
