@@ -12,7 +12,9 @@ public static class LocalizerExtensions
     /// <summary>Localises a domain error by its code ("Error.{Code}"), falling back to the domain's English text.</summary>
     public static string Error(this IStringLocalizer localizer, DomainError error)
     {
-        var s = localizer["Error." + error.Code, error.Args];
+        // An argument that is itself a sentence (a note, say the spending cap reached) is said in the reader's language too.
+        var args = error.Args.Select(a => a is Incubator.Domain.Jobs.JobNote note ? localizer.JobNote(note) : a).ToArray();
+        var s = localizer["Error." + error.Code, args];
         return s.ResourceNotFound ? error.Message : s.Value;
     }
 

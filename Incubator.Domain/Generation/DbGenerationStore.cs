@@ -123,7 +123,7 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
         db.RejectedSamples.Add(new RejectedSample
         {
             RunId = run.Id, ProjectId = run.ProjectId, Label = piece.Label, Text = Truncate(piece.Text, Common.InputLimits.SampleText), Reason = piece.Reason,
-            Detail = Truncate(piece.Detail, 1000), Round = round, CreatedAt = time.GetUtcNow(),
+            Detail = Truncate(piece.Detail, 1000), DetailNote = NoteJson(piece.Note), Round = round, CreatedAt = time.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);
     }
@@ -196,4 +196,7 @@ public sealed class DbGenerationStore(IDbContextFactory<IncubatorDbContext> dbFa
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    /// <summary>A note too long for its column (say, a very long unknown key) is not kept; its English detail is.</summary>
+    private static string? NoteJson(Jobs.JobNote? note) => note?.ToJson() is { Length: <= 2000 } json ? json : null;
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Incubator.Domain.Embeddings;
+using Incubator.Domain.Jobs;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Tasks;
 using Microsoft.Extensions.Logging;
@@ -296,6 +297,7 @@ public sealed class GenerationEngine
         private int _refusals;
         private ShortReason? _stop;
         private string? _stopDetail;
+        private JobNote? _stopNote;
         private RunFailure? _failure;
         private string? _failureDetail;
         // Waiting for the endpoint: since when, until when, and when the next try may go out.
@@ -476,7 +478,7 @@ public sealed class GenerationEngine
             catch (SpendingCapReachedException ex)
             {
                 // No call was made: the run stops here with the cap as its reason (calls in flight still finish).
-                await CapReachedAsync(ex.Message, asked);
+                await CapReachedAsync(ex, asked);
                 return;
             }
             catch (Exception ex)
@@ -541,7 +543,7 @@ public sealed class GenerationEngine
                     if (verdict.Reject is { } reason)
                     {
                         var r = new RejectedPiece(label, piece.Text, reason,
-                            verdict.MatchedText is null ? "" : $"{verdict.Similarity:0.000} similar to \"{Excerpt(verdict.MatchedText)}\" ({verdict.MatchedLabel})");
+                            verdict.MatchedText is null ? null : SampleNotes.Similar(verdict.Similarity, Excerpt(verdict.MatchedText), verdict.MatchedLabel));
                         _rejectedByReason.AddOrUpdate(reason, 1, (_, n) => n + 1);
                         _duplicates++;
                         repeatsFor.Add(label);
@@ -662,7 +664,7 @@ public sealed class GenerationEngine
 
         private ILogger Logger => _engine._logger;
 
-        private async Task CapReachedAsync(string message, IReadOnlyList<string> asked)
+        private async Task CapReachedAsync(SpendingCapReachedException cap, IReadOnlyList<string> asked)
         {
             await _gate.WaitAsync(CancellationToken.None);
             try
@@ -672,7 +674,8 @@ public sealed class GenerationEngine
                 if (_stop is null)
                 {
                     _stop = ShortReason.SpendingCap;
-                    _stopDetail = message;
+                    _stopDetail = cap.Message;
+                    _stopNote = cap.Note;
                 }
                 Report();
             }
@@ -790,7 +793,10 @@ public sealed class GenerationEngine
                 return new RunEnd(RunOutcome.Failed, shortfalls, ShortReason.Unusable, RunFailure.NoUsableOutput, null, _answered, _calls, _cap);
             // The run-wide stop explains every label it closed; otherwise the most common reason among the labels.
             var reason = _stop ?? shortfalls.GroupBy(s => s.Reason).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-            return new RunEnd(RunOutcome.StoppedShort, shortfalls, reason, null, reason == ShortReason.SpendingCap ? _stopDetail : null, _answered, _calls, _cap);
+            return new RunEnd(RunOutcome.StoppedShort, shortfalls, reason, null, reason == ShortReason.SpendingCap ? _stopDetail : null, _answered, _calls, _cap)
+            {
+                Cap = reason == ShortReason.SpendingCap ? _stopNote : null,
+            };
         }
 
         /// <summary>Under the gate (or where no call can change the counters).</summary>

@@ -52,6 +52,9 @@ public sealed class RejectedSample
     public string Text { get; set; } = "";
     public RejectReason Reason { get; set; }
     public string Detail { get; set; } = "";
+    /// <summary>The detail as a code with arguments (<see cref="Jobs.JobNote"/> as JSON), so the portal can say it in the
+    /// reader's language; null for rows written before it existed and when there is no detail.</summary>
+    public string? DetailNote { get; set; }
     public int Round { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

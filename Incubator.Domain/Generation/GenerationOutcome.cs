@@ -65,6 +65,9 @@ public sealed record RunEnd(
 {
     public static readonly RunEnd Complete = new(RunOutcome.Completed, []);
 
+    /// <summary>The spending cap that stopped the run (<see cref="SpendingNotes"/>), when one did.</summary>
+    public JobNote? Cap { get; init; }
+
     /// <summary>The job's note for this end: null when completed.</summary>
     public JobNote? Note => RunNotes.For(this);
 }
@@ -88,6 +91,8 @@ public static class RunNotes
             {
                 ShortReason.Budget => new JobNote("Run.Short.Budget", $"Stopped short: the budget was reached. Short: {list} ({missing} samples missing).", list, missing),
                 ShortReason.Cap => new JobNote("Run.Short.Cap", $"Stopped short: the run made its {end.CallCap} calls (its worst case). Short: {list} ({missing} samples missing).", list, missing, end.CallCap),
+                ShortReason.SpendingCap when end.Cap is { } cap => new JobNote("Run.Short.SpendingCap." + cap.Code["Spending.".Length..],
+                    $"Stopped short: {cap.Message} Short: {list} ({missing} samples missing).", new[] { list, missing.ToString(CultureInfo.InvariantCulture) }.Concat(cap.Args).ToList()),
                 ShortReason.SpendingCap => new JobNote("Run.Short.SpendingCap", $"Stopped short: {end.FailureDetail} Short: {list} ({missing} samples missing).", list, missing, end.FailureDetail ?? ""),
                 ShortReason.Unusable => new JobNote("Run.Short.Unusable", $"Stopped short: the model gave no usable new samples for some labels. Short: {list} ({missing} samples missing).", list, missing),
                 _ => new JobNote("Run.Short.Repeats", $"Stopped short: the model keeps repeating itself. Short: {list} ({missing} samples missing).", list, missing),

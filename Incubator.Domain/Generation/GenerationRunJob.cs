@@ -91,7 +91,7 @@ public sealed class GenerationRunJob(
             events.PublishAsync(new SampleAccepted(run.ProjectId, run.Id, id, label, text, round, ambiguous)).AsTask();
 
         public Task SampleRejectedAsync(RejectedPiece piece, int round) =>
-            events.PublishAsync(new SampleRejected(run.ProjectId, run.Id, piece.Label, piece.Text, piece.Reason.ToString(), piece.Detail)).AsTask();
+            events.PublishAsync(new SampleRejected(run.ProjectId, run.Id, piece.Label, piece.Text, piece.Reason.ToString(), piece.Detail, piece.Note)).AsTask();
 
         public async Task ProgressAsync(GenerationProgress p)
         {

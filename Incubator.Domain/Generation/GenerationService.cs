@@ -23,7 +23,9 @@ public sealed record LabelCounts(string Label, int Selected, int Pool, int Reser
 
 public sealed record SampleView(Guid Id, string Label, string Text, CandidateStage Stage, bool Ambiguous, int Round);
 
-public sealed record RejectedView(string? Label, string Text, RejectReason Reason, string Detail, DateTimeOffset At);
+/// <param name="Note">The detail as a code with arguments for the portal to say in the reader's language (null: only
+/// the English <paramref name="Detail"/> is known, or there is none).</param>
+public sealed record RejectedView(string? Label, string Text, RejectReason Reason, string Detail, DateTimeOffset At, JobNote? Note = null);
 
 /// <param name="Samples">Per label, what its card shows: its selected samples first, then its pool (newest first), at
 /// most the number asked for — every sample a card claims is one it can show.</param>
@@ -170,11 +172,12 @@ public sealed class GenerationService(
                 .Select(c => new SampleView(c.Id, c.Label, c.Text, c.Stage, c.IsAmbiguous, c.Round)).ToListAsync(ct);
         }
         var recentRejected = await db.RejectedSamples.AsNoTracking().Where(r => r.RunId == runId).OrderByDescending(r => r.Id).Take(Math.Clamp(recent, 1, 500))
-            .Select(r => new RejectedView(r.Label, r.Text, r.Reason, r.Detail, r.CreatedAt)).ToListAsync(ct);
+            .Select(r => new { r.Label, r.Text, r.Reason, r.Detail, r.CreatedAt, r.DetailNote }).ToListAsync(ct);
         JobView? job = run.JobId is { } jobId ? await jobs.GetAsync(userId, jobId, ct) : null;
         var diversity = string.IsNullOrEmpty(run.DiversityJson) ? [] : JsonSerializer.Deserialize<List<RoundStats>>(run.DiversityJson, DbGenerationStore.Json) ?? [];
         var shortfalls = string.IsNullOrEmpty(run.ShortfallJson) ? [] : JsonSerializer.Deserialize<List<LabelShortfall>>(run.ShortfallJson, DbGenerationStore.Json) ?? [];
-        return new RunView(run, taskName, job, labels, recentSamples, recentRejected, diversity,
+        return new RunView(run, taskName, job, labels, recentSamples,
+            recentRejected.Select(r => new RejectedView(r.Label, r.Text, r.Reason, r.Detail, r.CreatedAt, JobNote.FromJson(r.DetailNote))).ToList(), diversity,
             rejectedCounts.GroupBy(r => r.Reason).ToDictionary(g => g.Key, g => g.Sum(r => r.Count)))
         {
             Samples = samples,
@@ -206,8 +209,8 @@ public sealed class GenerationService(
         var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == task.Id && v.Number == task.CurrentVersion, ct);
         var profile = await connections.GetProfileAsync(userId, projectId, request.ConnectionId, ct);
         if (await connections.IsSiteWideAsync(request.ConnectionId, ct)
-            && await spending.CheckAsync(new SpendingScope(userId, projectId, request.ConnectionId), ct) is { } capped)
-            throw new DomainValidationException("connection", "SpendingCapReached", capped, capped);
+            && await spending.CheckNoteAsync(new SpendingScope(userId, projectId, request.ConnectionId), ct) is { } capped)
+            throw new DomainValidationException("connection", "SpendingCapReached", capped.Message, capped);
         return (TaskJson.Parse(version.SpecJson), version, profile);
     }
 

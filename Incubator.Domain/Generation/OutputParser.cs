@@ -47,13 +47,12 @@ public static class OutputParser
             objects++;
             truncated |= read.Truncated;
             if (read.BrokenAt is { } broken)
-                rejected.Add(new RejectedPiece(null, Excerpt(text[broken..]), RejectReason.Unparseable,
-                    "The object is malformed here; the pairs before this point were kept."));
+                rejected.Add(new RejectedPiece(null, Excerpt(text[broken..]), RejectReason.Unparseable, SampleNotes.Malformed()));
             pos = Math.Max(scanner.Position, open + 1);
         }
         if (objects == 0)
             rejected.Add(new RejectedPiece(null, Excerpt(text), RejectReason.Unparseable,
-                text.Trim().Length == 0 ? "The answer is empty." : "No JSON object found in the answer."));
+                text.Trim().Length == 0 ? SampleNotes.AnswerEmpty() : SampleNotes.NoJson()));
         return new ParseResult(accepted, rejected, objects, truncated);
     }
 
@@ -66,26 +65,26 @@ public static class OutputParser
             var shown = value.Kind == ValueKind.String || value.Kind == ValueKind.CutOff ? value.Text : Excerpt(value.Text);
             if (label is null)
             {
-                rejected.Add(new RejectedPiece(null, shown, RejectReason.UnknownLabel, key));
+                rejected.Add(new RejectedPiece(null, shown, RejectReason.UnknownLabel, SampleNotes.UnknownLabel(key)));
                 continue;
             }
             if (!seen.Add(label))
             {
-                rejected.Add(new RejectedPiece(label, shown, RejectReason.Duplicate, $"'{label}' appears twice in one object; the first is kept."));
+                rejected.Add(new RejectedPiece(label, shown, RejectReason.Duplicate, SampleNotes.LabelTwice(label)));
                 continue;
             }
             switch (value.Kind)
             {
                 case ValueKind.CutOff:
-                    rejected.Add(new RejectedPiece(label, shown, RejectReason.Unparseable, "The answer was cut off inside this text."));
+                    rejected.Add(new RejectedPiece(label, shown, RejectReason.Unparseable, SampleNotes.CutOff()));
                     break;
                 case ValueKind.Other:
-                    rejected.Add(new RejectedPiece(label, shown, RejectReason.Unparseable, $"The value is {value.Description}, not a text."));
+                    rejected.Add(new RejectedPiece(label, shown, RejectReason.Unparseable, SampleNotes.NotText(value.Description)));
                     break;
                 default:
                     var trimmed = value.Text.Trim();
                     if (trimmed.Length == 0)
-                        rejected.Add(new RejectedPiece(label, value.Text, RejectReason.Empty, "The text is empty."));
+                        rejected.Add(new RejectedPiece(label, value.Text, RejectReason.Empty, SampleNotes.Empty()));
                     else
                         accepted.Add(new ParsedPiece(label, trimmed, objectIndex));
                     break;

@@ -34,11 +34,11 @@ public static class SampleValidator
         demonstrationTexts ??= [];
         var text = piece.Text ?? "";
         if (string.IsNullOrWhiteSpace(text))
-            return new RejectedPiece(piece.Label, text, RejectReason.Empty, "The text is empty.");
+            return new RejectedPiece(piece.Label, text, RejectReason.Empty, SampleNotes.Empty());
         // The portal's one limit for a sample, whatever the task's preferences say (or do not say).
         if (text.Length > Common.InputLimits.SampleText)
             return new RejectedPiece(piece.Label, text, RejectReason.TooLong,
-                $"{text.Length} characters; a sample may have at most {Common.InputLimits.SampleText}.");
+                SampleNotes.TooLongForSample(text.Length, Common.InputLimits.SampleText));
 
         var preferences = spec.Preferences ?? new TaskPreferences();
         var chars = TaskSpecValidator.CountsCharacters(preferences.Language);
@@ -51,24 +51,23 @@ public static class SampleValidator
             if (normalized == instruction
                 || (Long(normalized) && instruction.Contains(normalized, StringComparison.Ordinal))
                 || (Long(instruction) && normalized.Contains(instruction, StringComparison.Ordinal)))
-                return new RejectedPiece(piece.Label, text, RejectReason.CopiesInstruction, "The text repeats the task instruction.");
+                return new RejectedPiece(piece.Label, text, RejectReason.CopiesInstruction, SampleNotes.CopiesInstruction());
         }
 
         foreach (var demo in demonstrationTexts)
             if (TextNormalizer.Normalize(demo) == normalized)
-                return new RejectedPiece(piece.Label, text, RejectReason.CopiesDemonstration, "The text copies a demonstration sample.");
+                return new RejectedPiece(piece.Label, text, RejectReason.CopiesDemonstration, SampleNotes.CopiesDemonstration());
         foreach (var label in spec.Labels ?? [])
             foreach (var example in (label.Examples ?? []).Concat(label.CounterExamples ?? []))
                 if (TextNormalizer.Normalize(example ?? "") == normalized)
-                    return new RejectedPiece(piece.Label, text, RejectReason.CopiesDemonstration, $"The text copies an example given for '{label.Name}'.");
+                    return new RejectedPiece(piece.Label, text, RejectReason.CopiesDemonstration, SampleNotes.CopiesExample(label.Name));
 
         var (min, max) = chars ? (preferences.MinChars, preferences.MaxChars) : (preferences.MinWords, preferences.MaxWords);
-        var unit = chars ? "characters" : "words";
         var length = chars ? CountCharacters(text) : CountWords(text);
         if (min is > 0 && length < min.Value - Slack(min.Value))
-            return new RejectedPiece(piece.Label, text, RejectReason.TooShort, $"{length} {unit}; at least {min} asked.");
+            return new RejectedPiece(piece.Label, text, RejectReason.TooShort, SampleNotes.TooShort(chars, length, min.Value));
         if (max is >= 0 && length > max.Value + Slack(max.Value))
-            return new RejectedPiece(piece.Label, text, RejectReason.TooLong, $"{length} {unit}; at most {max} asked.");
+            return new RejectedPiece(piece.Label, text, RejectReason.TooLong, SampleNotes.TooLong(chars, length, max.Value));
         return null;
     }
 

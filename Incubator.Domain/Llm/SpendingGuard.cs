@@ -1,6 +1,7 @@
 using System.Globalization;
 using Incubator.Domain.Accounts;
 using Incubator.Domain.Data;
+using Incubator.Domain.Jobs;
 using Microsoft.EntityFrameworkCore;
 
 namespace Incubator.Domain.Llm;
@@ -13,7 +14,13 @@ public sealed record SpendingToday(long UserTokens, decimal UserCost, long Proje
 
 /// <summary>A call was not made because a daily spending cap is reached. The message says which cap, for whom, and
 /// when it resets; the run that wanted the call stops with it as its reason.</summary>
-public sealed class SpendingCapReachedException(string message) : Exception(message);
+public sealed class SpendingCapReachedException(string message) : Exception(message)
+{
+    /// <summary>The cap that was reached, as a code with arguments (<see cref="SpendingGuard.CheckNoteAsync"/>).</summary>
+    public SpendingCapReachedException(JobNote note) : this(note.Message) => Note = note;
+
+    public JobNote? Note { get; }
+}
 
 /// <summary>The daily caps on site-wide LLM connections (<see cref="SiteSettingsService"/>): the guard every run calls
 /// before each call to such a connection, and the ledger it adds each call's tokens and cost to. Calls already in
@@ -22,21 +29,25 @@ public sealed class SpendingCapReachedException(string message) : Exception(mess
 /// <see cref="Guard"/>.</summary>
 public sealed class SpendingGuard(IDbContextFactory<IncubatorDbContext> dbFactory, SiteSettingsService settings, TimeProvider time)
 {
-    /// <summary>Null when the call may go ahead; otherwise why not.</summary>
-    public async Task<string?> CheckAsync(SpendingScope scope, CancellationToken ct = default)
+    /// <summary>Null when the call may go ahead; otherwise why not (in English).</summary>
+    public async Task<string?> CheckAsync(SpendingScope scope, CancellationToken ct = default) => (await CheckNoteAsync(scope, ct))?.Message;
+
+    /// <summary>Null when the call may go ahead; otherwise the cap reached as a code ("Spending.{UserTokens|UserCost|
+    /// ProjectTokens|ProjectCost}") with what was used, the cap and when it resets (UTC) as its arguments.</summary>
+    public async Task<JobNote?> CheckNoteAsync(SpendingScope scope, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var today = await TodayAsync(scope.UserId, scope.ProjectId, ct);
         var caps = today.Caps;
         var resets = Tomorrow().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
         if (caps.DailyTokensPerUser is { } ut && today.UserTokens >= ut)
-            return $"The daily spending cap per user on site-wide connections is reached: {today.UserTokens:N0} of {ut:N0} tokens used today. It resets at {resets}.";
+            return SpendingNotes.UserTokens(today.UserTokens, ut, resets);
         if (caps.DailyCostPerUser is { } uc && today.UserCost >= uc)
-            return $"The daily spending cap per user on site-wide connections is reached: {today.UserCost:0.####} of {uc:0.####} spent today. It resets at {resets}.";
+            return SpendingNotes.UserCost(today.UserCost, uc, resets);
         if (caps.DailyTokensPerProject is { } pt && today.ProjectTokens >= pt)
-            return $"The daily spending cap per project on site-wide connections is reached: {today.ProjectTokens:N0} of {pt:N0} tokens used today. It resets at {resets}.";
+            return SpendingNotes.ProjectTokens(today.ProjectTokens, pt, resets);
         if (caps.DailyCostPerProject is { } pc && today.ProjectCost >= pc)
-            return $"The daily spending cap per project on site-wide connections is reached: {today.ProjectCost:0.####} of {pc:0.####} spent today. It resets at {resets}.";
+            return SpendingNotes.ProjectCost(today.ProjectCost, pc, resets);
         return null;
     }
 
@@ -88,10 +99,34 @@ internal sealed class GuardedLlmClient(ILlmClient inner, SpendingGuard guard, Sp
 
     private async Task<LlmResponse> CallAsync(Func<Task<LlmResponse>> call, CancellationToken ct)
     {
-        if (await guard.CheckAsync(scope, ct) is { } reason) throw new SpendingCapReachedException(reason);
+        if (await guard.CheckNoteAsync(scope, ct) is { } reason) throw new SpendingCapReachedException(reason);
         var response = await call();
         // Recorded even if the caller is cancelled now: the provider has charged for it.
         await guard.RecordAsync(scope, response.Usage, LlmCost.Cost(response.Usage, profile), CancellationToken.None);
         return response;
     }
+}
+
+/// <summary>The spending caps' sentences ("JobNote.Spending.{Code}"): what was used, the cap, when it resets.</summary>
+public static class SpendingNotes
+{
+    public static JobNote UserTokens(long used, long cap, string resets) => new("Spending.UserTokens",
+        $"The daily spending cap per user on site-wide connections is reached: {used:N0} of {cap:N0} tokens used today. It resets at {resets}.",
+        Tokens(used), Tokens(cap), resets);
+
+    public static JobNote UserCost(decimal used, decimal cap, string resets) => new("Spending.UserCost",
+        $"The daily spending cap per user on site-wide connections is reached: {used:0.####} of {cap:0.####} spent today. It resets at {resets}.",
+        Money(used), Money(cap), resets);
+
+    public static JobNote ProjectTokens(long used, long cap, string resets) => new("Spending.ProjectTokens",
+        $"The daily spending cap per project on site-wide connections is reached: {used:N0} of {cap:N0} tokens used today. It resets at {resets}.",
+        Tokens(used), Tokens(cap), resets);
+
+    public static JobNote ProjectCost(decimal used, decimal cap, string resets) => new("Spending.ProjectCost",
+        $"The daily spending cap per project on site-wide connections is reached: {used:0.####} of {cap:0.####} spent today. It resets at {resets}.",
+        Money(used), Money(cap), resets);
+
+    private static string Tokens(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Money(decimal d) => d.ToString("0.####", CultureInfo.InvariantCulture);
 }

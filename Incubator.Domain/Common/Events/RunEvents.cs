@@ -46,7 +46,7 @@ public sealed record AssignmentChanged(Guid ProjectId, Guid TaskId) : RunEvent(P
 public sealed record SampleAccepted(Guid ProjectId, Guid RunId, Guid CandidateId, string Label, string Text, int Round, bool Ambiguous) : RunEvent(ProjectId);
 
 /// <summary>A piece of LLM output was rejected, with the reason.</summary>
-public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, string Text, string Reason, string Detail) : RunEvent(ProjectId);
+public sealed record SampleRejected(Guid ProjectId, Guid RunId, string? Label, string Text, string Reason, string Detail, JobNote? Note = null) : RunEvent(ProjectId);
 
 /// <summary>A generation run's counters: pool and selected per label, tokens, cost, rate. <c>Goal</c> is each label's pool
 /// target while it is filling (0 once selected); <c>UsefulPerSecond</c> the recent rate of samples that joined an open

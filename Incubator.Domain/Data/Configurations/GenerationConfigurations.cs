@@ -61,6 +61,7 @@ internal sealed class RejectedSampleConfiguration : IEntityTypeConfiguration<Rej
         b.Property(r => r.Label).HasMaxLength(200);
         b.Property(r => r.Reason).HasConversion<string>().HasMaxLength(32);
         b.Property(r => r.Detail).HasMaxLength(1000);
+        b.Property(r => r.DetailNote).HasMaxLength(2000);
         b.HasIndex(r => new { r.RunId, r.Id });
         b.HasOne<GenerationRun>().WithMany().HasForeignKey(r => r.RunId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -505,6 +505,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DetailNote")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Label")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
