@@ -161,6 +161,9 @@ public sealed class JobWorker : BackgroundService
                 .SetProperty(j => j.LeaseExpiresAt, expires)
                 .SetProperty(j => j.Attempts, j => j.Attempts + 1)
                 .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+                // As on SQLite: whatever an earlier attempt was waiting for, this attempt has not waited yet.
+                .SetProperty(j => j.WaitingSince, (DateTimeOffset?)null)
+                .SetProperty(j => j.NoteJson, (string?)null)
                 .SetProperty(j => j.Version, j => j.Version + 1), ct);
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
         await tx.CommitAsync(ct);
