@@ -18,6 +18,30 @@ public static class LocalizerExtensions
         return s.ResourceNotFound ? error.Message : s.Value;
     }
 
+    /// <summary>One line of a project's activity ("Activity.{kind}" with its detail). A kind without a resource (written
+    /// by a newer instance, say) is told as "other activity" with its detail, never as a raw key.</summary>
+    public static string Activity(this IStringLocalizer localizer, string kind, string detail)
+    {
+        var s = localizer["Activity." + kind, detail];
+        return s.ResourceNotFound ? localizer["Activity.Other", kind, detail] : s.Value;
+    }
+
+    /// <summary>A training's stage in the reader's language (<see cref="Incubator.Domain.Training.TrainingStages"/>).</summary>
+    public static string TrainingStage(this IStringLocalizer localizer, string stage)
+    {
+        var s = localizer["TrainingStage." + stage];
+        return s.ResourceNotFound ? stage : s.Value;
+    }
+
+    /// <summary>"Fitting: iteration 2 / 3 · 14 s": a training's live progress line.</summary>
+    public static string TrainingProgress(this IStringLocalizer localizer, Incubator.Domain.Common.Events.TrainingProgressed p)
+    {
+        var seconds = p.ElapsedSeconds.ToString("0", System.Globalization.CultureInfo.CurrentCulture);
+        return p.Iteration is { } it
+            ? localizer["Train.ProgressIter", localizer.TrainingStage(p.Stage), it, p.TotalIterations ?? 0, seconds]
+            : localizer["Train.ProgressStage", localizer.TrainingStage(p.Stage), seconds];
+    }
+
     public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];

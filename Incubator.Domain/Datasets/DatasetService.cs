@@ -98,7 +98,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         db.DatasetVersions.Add(version);
         for (var i = 0; i < ordered.Count; i++)
             db.DatasetItems.Add(new DatasetItem { DatasetVersionId = version.Id, Ordinal = i, Label = ordered[i].Label, Text = ordered[i].Text, Split = splits[i], CandidateId = ordered[i].Id });
-        db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = version.CreatedAt, Kind = "dataset.frozen", Detail = $"{task.Name} · dataset v{number}" });
+        db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = version.CreatedAt, Kind = ActivityKinds.DatasetFrozen, Detail = $"{task.Name} · dataset v{number}" });
         await db.SaveChangesAsync(ct);
         return await GetAsync(userId, version.Id, ct);
     }
@@ -182,7 +182,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         };
         db.GoldSets.Add(set);
         foreach (var r in rows) db.GoldItems.Add(new GoldItem { GoldSetId = set.Id, Line = (int)r.Line, Label = r.Label!, Text = r.Text });
-        db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = set.CreatedAt, Kind = "gold.uploaded", Detail = $"{task.Name} · {set.FileName} ({rows.Count})" });
+        db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = set.CreatedAt, Kind = ActivityKinds.GoldUploaded, Detail = $"{task.Name} · {set.FileName} ({rows.Count})" });
         await db.SaveChangesAsync(ct);
         return (await GetGoldAsync(userId, taskId, ct))!;
     }

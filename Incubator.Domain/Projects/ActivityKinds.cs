@@ -3,6 +3,10 @@ namespace Incubator.Domain.Projects;
 public static class ActivityKinds
 {
     public const string ProjectCreated = "project.created";
+    public const string DatasetFrozen = "dataset.frozen";
+    public const string GoldUploaded = "gold.uploaded";
+    public const string ModelPublished = "model.published";
+    public const string ModelRetired = "model.retired";
     public const string ProjectRenamed = "project.renamed";
     public const string ProjectDescribed = "project.described";
     public const string ProjectArchived = "project.archived";

@@ -122,7 +122,7 @@ public sealed class ClassifierTrainer
                 progress?.Report(new TrainingProgress(stage, it, total, message));
             }
         }
-        Report("prepare", $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
+        Report(TrainingStages.Prepare, $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
         if (gold is { Count: 0 }) gold = null;
 
         var dense = options.Encoder is { } e && e != Dense.Encoder ? DenseFeaturizer.For(e) : Dense;
@@ -134,11 +134,11 @@ public sealed class ClassifierTrainer
             if (options.Family == ModelFamily.Auto && share < EncoderCoverage.MinimumShare)
             {
                 families.RemoveAll(UsesEncoder);
-                Report("prepare", $"Auto: only {share:P0} of the text's letters are in word pieces the encoder ({EncoderGraph.DisplayName(dense.Encoder)}) knows, " +
+                Report(TrainingStages.Prepare, $"Auto: only {share:P0} of the text's letters are in word pieces the encoder ({EncoderGraph.DisplayName(dense.Encoder)}) knows, " +
                     "so the dense and hybrid families cannot read it and are not trained; sparse only");
             }
             else if (share < EncoderCoverage.MinimumShare)
-                Report("prepare", $"Warning: only {share:P0} of the text's letters are in word pieces the encoder knows; the {families[0].ToString().ToLowerInvariant()} family was asked for and is trained anyway");
+                Report(TrainingStages.Prepare, $"Warning: only {share:P0} of the text's letters are in word pieces the encoder knows; the {families[0].ToString().ToLowerInvariant()} family was asked for and is trained anyway");
         }
 
         var index = LabelIndex(labels);
@@ -159,7 +159,7 @@ public sealed class ClassifierTrainer
                 chosenL2[family] = r.L2;
                 compared[family] = (r.Validation, r.Gold);
             }
-            Report("evaluate", $"{family}: trained in {clock.Elapsed.TotalSeconds - started:0.0} s; validation accuracy {r.Validation.Accuracy:0.000}, macro-F1 {r.Validation.MacroF1:0.000}" +
+            Report(TrainingStages.Evaluate, $"{family}: trained in {clock.Elapsed.TotalSeconds - started:0.0} s; validation accuracy {r.Validation.Accuracy:0.000}, macro-F1 {r.Validation.MacroF1:0.000}" +
                 (r.Gold is null ? "" : $"; gold accuracy {r.Gold.Accuracy:0.000}, macro-F1 {r.Gold.MacroF1:0.000}"), position, total);
         }
         int Position(ModelFamily f) => families.IndexOf(f) + 1;
@@ -206,7 +206,7 @@ public sealed class ClassifierTrainer
 
         var comparedList = families.Select(f => (f, compared[f].Validation, compared[f].Gold)).ToList();
         var chosen = Choose(comparedList, train, out var reason);
-        Report("choose", reason);
+        Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
         var goldReport = compared[chosen].Gold;
@@ -215,12 +215,12 @@ public sealed class ClassifierTrainer
         if (options.Refit)
         {
             var sw = Stopwatch.StartNew();
-            Report("refit", $"{chosen}: fitting the chosen model again on training + validation ({train.Count + validation.Count} rows, L2 {chosenL2[chosen]:0.###}); the validation figures above stay those of the fit on the training part");
+            Report(TrainingStages.Refit, $"{chosen}: fitting the chosen model again on training + validation ({train.Count + validation.Count} rows, L2 {chosenL2[chosen]:0.###}); the validation figures above stay those of the fit on the training part");
             model = Refit(chosen, chosenL2[chosen], features, dense, options, out var refitGold, ct);
             goldReport = refitGold ?? goldReport;
             refitSeconds = sw.Elapsed.TotalSeconds;
             refitted = true;
-            Report("refit", $"{chosen}: refit in {refitSeconds:0.0} s" + (refitGold is null ? "" : $"; gold accuracy {refitGold.Accuracy:0.000}, macro-F1 {refitGold.MacroF1:0.000}"));
+            Report(TrainingStages.Refit, $"{chosen}: refit in {refitSeconds:0.0} s" + (refitGold is null ? "" : $"; gold accuracy {refitGold.Accuracy:0.000}, macro-F1 {refitGold.MacroF1:0.000}"));
         }
         return new TrainingResult
         {
@@ -413,7 +413,7 @@ public sealed class ClassifierTrainer
     {
         var mode = SparseMode ?? SparseFeaturizer.ChooseMode(texts);
         var longest = mode == TokenMode.Char ? CharMaxGram : WordMaxGram;
-        report("featurize", $"Sparse: {(mode == TokenMode.Word ? $"word 1-{longest}-grams" : $"character 1-{longest}-grams" + (SparseMode is null ? " (text mostly in a script without spaces)" : ""))}, " +
+        report(TrainingStages.Featurize, $"Sparse: {(mode == TokenMode.Word ? $"word 1-{longest}-grams" : $"character 1-{longest}-grams" + (SparseMode is null ? " (text mostly in a script without spaces)" : ""))}, " +
             (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
         var featurizer = SparseFeaturizer.Fit(texts, mode, SparseSublinear, longest, MinDocumentFrequency, MaxDocumentShare);
         if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
@@ -428,7 +428,7 @@ public sealed class ClassifierTrainer
             ct.ThrowIfCancellationRequested();
             var top = RankForConjunctions(labels, targets, featurizer, rows, options, ct);
             featurizer = featurizer.WithConjunctions(top, ConjunctionValue);
-            report("featurize", $"Sparse: conjunctions of the {top.Count} most decisive n-grams ({string.Join(", ", top.Take(8).Select(featurizer.Describe))}…)");
+            report(TrainingStages.Featurize, $"Sparse: conjunctions of the {top.Count} most decisive n-grams ({string.Join(", ", top.Take(8).Select(featurizer.Describe))}…)");
             for (var i = 0; i < rows.Length; i++) rows[i] = featurizer.AddConjunctions(rows[i]);
         }
         return (featurizer, rows);
@@ -468,7 +468,7 @@ public sealed class ClassifierTrainer
     private static void Embed(Features x, DenseFeaturizer dense, Action<string, string> report, CancellationToken ct)
     {
         var texts = x.Train.Concat(x.Validation).Concat(x.Gold ?? []).Select(r => r.Text).ToList();
-        report("featurize", $"Dense: embedding {texts.Count} texts (training, validation{(x.Gold is null ? "" : ", gold")}) with {EncoderGraph.DisplayName(dense.Encoder)} (English only)");
+        report(TrainingStages.Featurize, $"Dense: embedding {texts.Count} texts (training, validation{(x.Gold is null ? "" : ", gold")}) with {EncoderGraph.DisplayName(dense.Encoder)} (English only)");
         var result = new float[texts.Count][];
         const int chunk = 512;
         for (var start = 0; start < texts.Count; start += chunk)
@@ -476,7 +476,7 @@ public sealed class ClassifierTrainer
             ct.ThrowIfCancellationRequested();
             var count = Math.Min(chunk, texts.Count - start);
             dense.Embed(texts.GetRange(start, count)).CopyTo(result, start);
-            report("featurize", $"Dense: embedded {start + count} of {texts.Count} texts");
+            report(TrainingStages.Featurize, $"Dense: embedded {start + count} of {texts.Count} texts");
         }
         x.EmbTrain = result[..x.Train.Count];
         x.EmbValidation = result[x.Train.Count..(x.Train.Count + x.Validation.Count)];
@@ -487,7 +487,7 @@ public sealed class ClassifierTrainer
     {
         var featurizer = x.Sparse!;
         var rows = x.SparseTrain!.Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-        report("fit", $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
+        report(TrainingStages.Fit, $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
         var validation = x.SparseValidation!;
         var (head, l2, v) = FitBest(x, rows, featurizer.Dimension, options, SparseL2, "Sparse", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
         var gold = x.SparseGold is { } g ? Score(x.Labels, x.Gold!, i => head.Probabilities(g[i].Indices, g[i].Values)) : null;
@@ -497,7 +497,7 @@ public sealed class ClassifierTrainer
     private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainDense(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, string> report, CancellationToken ct)
     {
         var rows = x.EmbTrain!.Select((v, i) => (x.TrainLabels[i], new VBuffer<float>(DenseFeaturizer.Dimension, v))).ToList();
-        report("fit", "Dense: fitting the maximum-entropy head (L-BFGS)");
+        report(TrainingStages.Fit, "Dense: fitting the maximum-entropy head (L-BFGS)");
         var validation = x.EmbValidation!;
         var (head, l2, v) = FitBest(x, rows, DenseFeaturizer.Dimension, options, DenseL2, "Dense", h => i => h.Probabilities(validation[i]), report, ct);
         var gold = x.EmbGold is { } g ? Score(x.Labels, x.Gold!, i => head.Probabilities(g[i])) : null;
@@ -509,7 +509,7 @@ public sealed class ClassifierTrainer
         var featurizer = x.Sparse!;
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
         var rows = HybridRows(x.SparseTrain!, x.EmbTrain!, featurizer.Dimension).Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-        report("fit", $"Hybrid: {featurizer.Dimension} sparse features + {DenseFeaturizer.Dimension} embedding dimensions; fitting the maximum-entropy head (L-BFGS)");
+        report(TrainingStages.Fit, $"Hybrid: {featurizer.Dimension} sparse features + {DenseFeaturizer.Dimension} embedding dimensions; fitting the maximum-entropy head (L-BFGS)");
         var validation = HybridRows(x.SparseValidation!, x.EmbValidation!, featurizer.Dimension);
         var (head, l2, v) = FitBest(x, rows, dimension, options, SparseL2, "Hybrid", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
         EvaluationReport? gold = null;
@@ -586,15 +586,15 @@ public sealed class ClassifierTrainer
             var head = FitHead(rows, x.Labels.Count, dimension, options, l2, ct);
             var scored = Score(x.Labels, x.Validation, validationProbabilities(head));
             if (grid.Count == 1) return (head, l2, scored);
-            report("fit", $"{family}: L2 {l2:0.###}: validation macro-F1 {scored.MacroF1:0.000}");
+            report(TrainingStages.Fit, $"{family}: L2 {l2:0.###}: validation macro-F1 {scored.MacroF1:0.000}");
             if (best is null || scored.MacroF1 > best.Value.Validation.MacroF1) best = (head, l2, scored);
             else
             {
-                report("fit", $"{family}: no better than L2 {best.Value.L2:0.###}; the sweep stops");
+                report(TrainingStages.Fit, $"{family}: no better than L2 {best.Value.L2:0.###}; the sweep stops");
                 break;
             }
         }
-        report("fit", $"{family}: kept L2 {best!.Value.L2:0.###}");
+        report(TrainingStages.Fit, $"{family}: kept L2 {best!.Value.L2:0.###}");
         return best.Value;
     }
 

@@ -82,12 +82,12 @@ public sealed class TrainingJob(
         var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
             new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
         var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
-        await publishStage("export", "Exporting the model and measuring its speed.");
+        await publishStage(TrainingStages.Export, "Exporting the model and measuring its speed.");
         var onnx = await Task.Run(() => result.Model.ExportOnnx(), ct);
         var speed = await Task.Run(() => ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList()), ct);
         var card = ModelCardBuilder.Write(cardInput with { Speed = speed });
 
-        await publishStage("export", "Writing the bundle and the in-app model.");
+        await publishStage(TrainingStages.Export, "Writing the bundle and the in-app model.");
         await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
         await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
         {

@@ -164,7 +164,7 @@ public sealed class TrainingService(
             m.RetiredById = userId;
         }
         var taskName = await db.Tasks.Where(t => t.Id == m.TaskId).Select(t => t.Name).SingleAsync(ct);
-        db.Activity.Add(new ActivityEntry { ProjectId = m.ProjectId, UserId = userId, At = now, Kind = to == ModelVersionState.Published ? "model.published" : "model.retired", Detail = $"{taskName} · v{m.Number}" });
+        db.Activity.Add(new ActivityEntry { ProjectId = m.ProjectId, UserId = userId, At = now, Kind = to == ModelVersionState.Published ? ActivityKinds.ModelPublished : ActivityKinds.ModelRetired, Detail = $"{taskName} · v{m.Number}" });
         await db.SaveChangesAsync(ct);
         await events.PublishAsync(new ModelChanged(m.ProjectId, m.Id, m.TaskId, m.State), ct);
         return (await GetAsync(userId, modelVersionId, ct)).Summary;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using Incubator.Domain.Common;
+using Microsoft.Extensions.Localization;
 
 namespace Incubator.Web.Api;
 
@@ -18,23 +19,25 @@ internal sealed class ApiErrorFilter : IEndpointFilter
         catch (DomainValidationException ex)
         {
             // "problems" carries the stable codes (the same ones the portal localises) beside the English messages.
-            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value), title: "The request has invalid fields.",
+            var http = context.HttpContext;
+            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value), title: ProblemTitles.Of(http, ProblemTitles.Invalid),
                 extensions: new Dictionary<string, object?>
                 {
+                    ["titleCode"] = ProblemTitles.Invalid,
                     ["problems"] = ex.Details.Select(d => new { field = d.Field, code = d.Code, message = d.Message }).ToList(),
                 });
         }
         catch (ForbiddenException ex)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+            return ProblemTitles.Problem(context.HttpContext, ex.Message, StatusCodes.Status403Forbidden, ProblemTitles.Forbidden);
         }
         catch (NotFoundException ex)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+            return ProblemTitles.Problem(context.HttpContext, ex.Message, StatusCodes.Status404NotFound, ProblemTitles.NotFound);
         }
         catch (ConflictException ex)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+            return ProblemTitles.Problem(context.HttpContext, ex.Message, StatusCodes.Status409Conflict, ProblemTitles.Conflict);
         }
     }
 }
@@ -96,7 +99,7 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
                 await problems.TryWriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
-                    ProblemDetails = { Status = context.Response.StatusCode, Title = Title(context.Response.StatusCode) },
+                    ProblemDetails = { Status = context.Response.StatusCode, Title = ProblemTitles.Of(context, Title(context.Response.StatusCode)) },
                 });
         }
         catch (BadHttpRequestException caught) when (!context.Response.HasStarted)
@@ -111,7 +114,7 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
             var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
-                ProblemDetails = { Status = ex.StatusCode, Title = Title(ex.StatusCode), Detail = detail },
+                ProblemDetails = { Status = ex.StatusCode, Title = ProblemTitles.Of(context, Title(ex.StatusCode)), Detail = detail },
                 Exception = ex,
             };
             if (ex is RequestTooLargeException { Code: var code }) problem.ProblemDetails.Extensions["code"] = code;
@@ -132,8 +135,28 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
 
     private static string Title(int status) => status switch
     {
-        StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
-        StatusCodes.Status415UnsupportedMediaType => "Unsupported content type.",
-        _ => "The request could not be read.",
+        StatusCodes.Status413PayloadTooLarge => ProblemTitles.TooLarge,
+        StatusCodes.Status415UnsupportedMediaType => ProblemTitles.Unsupported,
+        _ => ProblemTitles.Unreadable,
     };
+}
+
+/// <summary>Problem documents' titles, in the request's language (cookie, query or Accept-Language; English when none is
+/// asked for). The codes here are the resource keys' stable suffixes ("Problem.{Code}"); a validation problem also
+/// carries its code as "titleCode", and every problem keeps its status and, where it has one, its domain code.</summary>
+internal static class ProblemTitles
+{
+    public const string Invalid = "Invalid";
+    public const string Forbidden = "Forbidden";
+    public const string NotFound = "NotFound";
+    public const string Conflict = "Conflict";
+    public const string TooLarge = "TooLarge";
+    public const string Unsupported = "Unsupported";
+    public const string Unreadable = "Unreadable";
+
+    public static string Of(HttpContext http, string code) =>
+        http.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>()["Problem." + code];
+
+    public static IResult Problem(HttpContext http, string detail, int status, string code) =>
+        Results.Problem(detail, statusCode: status, title: Of(http, code), extensions: new Dictionary<string, object?> { ["titleCode"] = code });
 }

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Incubator.Domain.Common.Events;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Llm;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
+using Incubator.Domain.Training;
+using Incubator.Web;
+using Incubator.Web.Api;
+using Incubator.Web.Components.Pages.Review;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+
+namespace Incubator.Tests.Unit;
+
+/// <summary>Issue 18: every message the server can put in front of a user is said from a resource key in both
+/// languages. The catalogue below enumerates what the server can emit — notes (run ends, rejected samples, spending
+/// caps) by calling every factory with sample arguments, activity kinds, training stages and problem titles by
+/// reflection, enum values, and validation codes by reading the domain's source — and each must have an English and a
+/// Japanese value, the Japanese one translated, with no placeholder its arguments cannot fill.</summary>
+public sealed partial class ServerMessageCatalogueTests
+{
+    private static readonly string Root = Incubator.Tests.Infrastructure.Repo.Root;
+
+    private static Dictionary<string, string> Load(string file) =>
+        XDocument.Load(Path.Combine(Root, "Incubator.Web", "Resources", file)).Root!
+            .Elements("data").ToDictionary(d => (string)d.Attribute("name")!, d => (string)d.Element("value")!);
+
+    private static readonly Dictionary<string, string> En = Load("SharedResource.resx");
+    private static readonly Dictionary<string, string> Ja = Load("SharedResource.ja.resx");
+
+    /// <summary>Keys whose Japanese value may equal the English one although it has letters: proper nouns.</summary>
+    private static readonly HashSet<string> SameInBothLanguages = ["LlmProvider.OpenAI", "LlmProvider.AzureOpenAI"];
+
+    private static readonly Type[] Simple = [typeof(bool), typeof(int), typeof(long), typeof(double), typeof(decimal), typeof(string), typeof(TimeSpan)];
+
+    /// <summary>Sample arguments for a factory's parameters; a bool parameter is called both ways. Factories taking
+    /// richer arguments (a run's end, a connection test) are called below with every case.</summary>
+    private static IEnumerable<object[]> ArgumentSets(MethodInfo m)
+    {
+        var sets = new List<object[]> { Array.Empty<object>() };
+        foreach (var p in m.GetParameters())
+        {
+            object[] values = p.ParameterType switch
+            {
+                var t when t == typeof(bool) => [true, false],
+                var t when t == typeof(int) => [7],
+                var t when t == typeof(long) => [1234L],
+                var t when t == typeof(double) => [0.9876],
+                var t when t == typeof(decimal) => [1.5m],
+                var t when t == typeof(string) => ["sample"],
+                var t when t == typeof(TimeSpan) => [TimeSpan.FromMinutes(10)],
+                var t => throw new InvalidOperationException($"{m.Name}: no sample value for {t}"),
+            };
+            sets = sets.SelectMany(s => values.Select(v => s.Append(v).ToArray())).ToList();
+        }
+        return sets;
+    }
+
+    /// <summary>Every note the server writes: each factory of the note catalogues with every bool both ways, and every
+    /// way a run can end.</summary>
+    internal static List<JobNote> AllNotes()
+    {
+        var notes = new List<JobNote>();
+        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes) })
+            foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(JobNote) && m.GetParameters().All(p => Simple.Contains(p.ParameterType))))
+                notes.AddRange(ArgumentSets(m).Select(args => (JobNote)m.Invoke(null, args)!));
+        notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")));
+        notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(true, null, "0.1")));
+
+        var shortfalls = new[] { new LabelShortfall("a", 1, 2, ShortReason.Repeats) };
+        foreach (var reason in Enum.GetValues<ShortReason>().Where(r => r != ShortReason.Failure))
+            notes.Add(new RunEnd(RunOutcome.StoppedShort, shortfalls, reason, CallCap: 9, FailureDetail: "cap text").Note!);
+        foreach (var cap in new[] { SpendingNotes.UserTokens(9, 9, "t"), SpendingNotes.UserCost(1, 1, "t"), SpendingNotes.ProjectTokens(9, 9, "t"), SpendingNotes.ProjectCost(1, 1, "t") })
+            notes.Add(new RunEnd(RunOutcome.StoppedShort, shortfalls, ShortReason.SpendingCap) { Cap = cap }.Note!);
+        var failed = new RunEnd(RunOutcome.Failed, [], ShortReason.Failure, RunFailure.Unreachable, "boom", Calls: 3);
+        foreach (var failure in Enum.GetValues<RunFailure>())
+            notes.Add((failed with { Failure = failure }).Note!);
+        notes.Add((failed with { WaitedFor = TimeSpan.FromMinutes(10) }).Note!);
+        return notes;
+    }
+
+    [GeneratedRegex("""DomainValidationException\("[^"]+", "([A-Za-z.]+)"|new\("[a-zA-Z]+", "([A-Za-z.]+)",""")]
+    private static partial Regex ErrorCode();
+
+    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending)\.[A-Za-z.]+)",""")]
+    private static partial Regex NoteCode();
+
+    private static IEnumerable<string> DomainSources() =>
+        Directory.EnumerateFiles(Path.Combine(Root, "Incubator.Domain"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/") && !f.Contains("/Migrations/"))
+            .Select(File.ReadAllText);
+
+    /// <summary>Every key a message the server makes can be shown with, with how many arguments it comes with.</summary>
+    internal static List<(string Key, int Args)> Catalogue()
+    {
+        var keys = AllNotes().Select(n => ("JobNote." + n.Code, n.Args.Count)).ToList();
+        string[] Constants(Type t) => t.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetValue(null)!).ToArray();
+        keys.AddRange(Constants(typeof(ActivityKinds)).Concat(Constants(typeof(LlmActivityKinds))).Select(k => ("Activity." + k, 1)));
+        keys.Add(("Activity.Other", 2));
+        keys.AddRange(TrainingStages.All.Select(s => ("TrainingStage." + s, 0)));
+        keys.AddRange(Constants(typeof(ProblemTitles)).Select(c => ("Problem." + c, 0)));
+        keys.AddRange(Enum.GetNames<JobState>().Select(s => ("JobState." + s, 0)));
+        keys.AddRange(Enum.GetNames<RejectReason>().Select(s => ("Reject." + s, 0)));
+        keys.AddRange(Enum.GetNames<RejectionReason>().Select(s => ("RejectionReason." + s, 0)));
+        keys.AddRange(Enum.GetNames<ShortReason>().Select(s => ("ShortReason." + s, 0)));
+        keys.AddRange(Enum.GetNames<CandidateStatus>().Select(s => ("CandidateStatus." + s, 0)));
+        keys.AddRange(Enum.GetNames<DecisionKind>().Select(s => ("DecisionKind." + s, 0)));
+        keys.AddRange(FocusKeys.All.Select(k => (k.Description, 0)));
+        // Validation errors: their arguments vary per code, so only presence and translation are checked for them.
+        keys.AddRange(DomainSources().SelectMany(s => ErrorCode().Matches(s))
+            .Select(m => ("Error." + (m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value), int.MaxValue)).Distinct());
+        return keys;
+    }
+
+    [Fact]
+    public void Every_message_the_server_can_emit_has_a_translated_key_in_both_languages_that_its_arguments_fill()
+    {
+        var catalogue = Catalogue();
+        Assert.True(catalogue.Count > 200, $"{catalogue.Count} keys");
+        var problems = new List<string>();
+        foreach (var (key, args) in catalogue.Distinct())
+        {
+            if (!En.TryGetValue(key, out var en)) { problems.Add($"{key}: no English"); continue; }
+            if (!Ja.TryGetValue(key, out var ja)) { problems.Add($"{key}: no Japanese"); continue; }
+            if (ja == en && en.Any(char.IsLetter) && !SameInBothLanguages.Contains(key)) problems.Add($"{key}: Japanese equals English");
+            if (args == int.MaxValue) continue;
+            foreach (var (language, value) in new[] { ("en", en), ("ja", ja) })
+            {
+                var highest = Placeholder().Matches(value).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max();
+                if (highest >= args) problems.Add($"{key} ({language}): placeholder {{{highest}}} but {args} arguments");
+            }
+        }
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [GeneratedRegex(@"\{(\d+)")]
+    private static partial Regex Placeholder();
+
+    [Fact]
+    public void The_catalogue_holds_every_note_code_the_domain_writes()
+    {
+        var written = DomainSources().SelectMany(s => NoteCode().Matches(s)).Select(m => m.Groups[1].Value)
+            .Where(c => !c.EndsWith('.')).Distinct().ToList();
+        Assert.Contains("Sample.Similar", written);
+        Assert.Contains("Spending.UserTokens", written);
+        Assert.Contains("Run.Waiting", written);
+        var catalogued = AllNotes().Select(n => n.Code).ToHashSet();
+        Assert.DoesNotContain(written, c => !catalogued.Contains(c));
+        // The spending cap that stops a run names which cap it was.
+        Assert.Contains("Run.Short.SpendingCap.ProjectCost", catalogued);
+    }
+
+    /// <summary>Through the portal's own localiser: a Japanese reader gets the run's notes, a rejected sample's detail,
+    /// a training stage, an activity line (even of a kind this version does not know) and a problem title in Japanese.</summary>
+    [Fact]
+    public void The_portals_localiser_says_the_servers_messages_in_japanese_and_never_shows_a_raw_key()
+    {
+        var factory = new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }),
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var l = new StringLocalizer<SharedResource>(factory);
+        var previous = CultureInfo.CurrentUICulture;
+        try
+        {
+            CultureInfo.CurrentUICulture = new CultureInfo("ja");
+            foreach (var note in AllNotes())
+            {
+                var said = l.JobNote(note);
+                Assert.NotEqual(note.Message, said);
+                Assert.Matches(@"[\p{IsHiragana}\p{IsKatakana}\p{IsCJKUnifiedIdeographs}]", said);
+            }
+            Assert.Equal("「x」(billing)との類似度 0.988", l.JobNote(SampleNotes.Similar(0.98765, "x", "billing")));
+            Assert.Equal("学習", l.TrainingStage(TrainingStages.Fit));
+            Assert.Equal("その他の操作: detail", l.Activity("something.new", "detail"));
+            Assert.DoesNotContain("Activity.", l.Activity(LlmActivityKinds.ConnectionCreated, "c1"), StringComparison.Ordinal);
+            Assert.Equal("競合", l["Problem." + ProblemTitles.Conflict]);
+            var error = new Incubator.Domain.Common.DomainError("connection", "SpendingCapReached", "English", [SpendingNotes.UserTokens(5, 5, "2026-01-01 00:00 UTC")]);
+            Assert.StartsWith("サイト共通接続のユーザーごとの1日の利用上限に達しました", l.Error(error));
+            CultureInfo.CurrentUICulture = new CultureInfo("en");
+            Assert.Equal("Other activity: detail", l.Activity("something.new", "detail"));
+            Assert.Equal(SampleNotes.Similar(0.98765, "x", "billing").Message, l.JobNote(SampleNotes.Similar(0.98765, "x", "billing")));
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = previous;
+        }
+    }
+}
