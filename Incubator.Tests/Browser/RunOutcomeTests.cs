@@ -346,6 +346,52 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
             (code, json.GetProperty("outcome").GetString(), json.GetProperty("note").GetProperty("code").GetString()));
     }
 
+    /// <summary>Issue 18: in the Japanese UI the run page's messages — the outcome, each shortfall, each rejected
+    /// sample's reason and detail ("1.000 similar to …" before) — and the Jobs page's note are Japanese sentences, not
+    /// English ones made on the server.</summary>
+    [Fact]
+    public async Task In_the_japanese_ui_a_stopped_runs_messages_are_japanese_sentences()
+    {
+        const string name = "japanese messages";
+        await using var fake = await FakeOpenAiServer.StartAsync();
+        fake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, (_, label) => Say(1, label));
+        var (taskId, connectionId) = await ArrangeAsync(name, fake.OpenAIEndpoint);
+        var run = await StartAsync(taskId, connectionId, perLabel: 3);
+        var done = await WaitForAsync(run.JobId!.Value, j => j.State != JobState.Running && j.State != JobState.Queued, "finished");
+        Assert.Equal(JobState.StoppedShort, done.State);
+
+        const string email = "yuki@example.com";
+        var reader = await PortalBrowser.OpenAsync(browser.Browser, _p.Portal.ServerAddress, locale: "ja-JP");
+        try
+        {
+            await reader.RegisterAsync(email, RunOutcomePortal.Password);
+            await _p.Portal.InScopeAsync(sp => sp.GetRequiredService<ProjectService>().AddMemberAsync(_p.OwnerId, _p.ProjectId, email, ProjectRole.Viewer));
+            await reader.GotoAsync($"/projects/{_p.ProjectId}/runs/{run.Id}");
+            await Expect(reader.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "StoppedShort");
+            await Expect(reader.Page.GetByTestId("run-outcome")).ToHaveAttributeAsync("data-code", "Run.Short.Repeats");
+            await Expect(reader.Page.GetByTestId("run-rejected-detail").First).ToHaveAttributeAsync("data-code", "Sample.Similar");
+
+            var messages = new List<string>();
+            foreach (var id in new[] { "run-outcome", "run-shortfall", "run-rejected-item", "run-rejected-detail", "run-state" })
+                messages.AddRange(await reader.Page.GetByTestId(id).AllInnerTextsAsync());
+            await reader.GotoAsync($"/projects/{_p.ProjectId}/jobs");
+            var row = reader.Page.Locator("tr").Filter(new() { Has = reader.Page.Locator("[data-testid=job-title]", new() { HasText = name }) }).First;
+            await Expect(row.Locator("[data-testid=job-note]")).ToHaveAttributeAsync("data-code", "Run.Short.Repeats");
+            messages.Add(await row.Locator("[data-testid=job-note]").InnerTextAsync());
+            messages.Add(await row.Locator("[data-testid=job-state]").InnerTextAsync());
+
+            Assert.True(messages.Count >= 6, string.Join(" | ", messages));
+            // A sentence with no Japanese in it was made in English: labels here are Japanese, so data cannot pass for one.
+            var english = messages.Where(m => !System.Text.RegularExpressions.Regex.IsMatch(m, @"[\p{IsHiragana}\p{IsKatakana}\p{IsCJKUnifiedIdeographs}]")).ToList();
+            Assert.True(english.Count == 0, "English on the Japanese pages: " + string.Join(" | ", english));
+            Assert.DoesNotContain(messages, m => m.Contains("similar to", StringComparison.Ordinal) || m.Contains("Stopped short", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await reader.Page.Context.CloseAsync();
+        }
+    }
+
     [Fact]
     public async Task A_run_that_reaches_its_budget_stops_short_with_the_budget_as_the_reason()
     {
