@@ -50,7 +50,10 @@ public static class LocalizerExtensions
     /// domain's English sentence.</summary>
     public static string JobNote(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobNote note)
     {
-        var s = localizer["JobNote." + note.Code, note.Args.Cast<object>().ToArray()];
+        var args = note.Args.Cast<object>().ToArray();
+        // The last argument is a sentence of its own: say it in the reader's language too.
+        if (note.Cause is { } cause && args.Length > 0) args[^1] = localizer.JobNote(cause);
+        var s = localizer["JobNote." + note.Code, args];
         return s.ResourceNotFound ? note.Message : s.Value;
     }
 

@@ -91,9 +91,8 @@ public static class RunNotes
             {
                 ShortReason.Budget => new JobNote("Run.Short.Budget", $"Stopped short: the budget was reached. Short: {list} ({missing} samples missing).", list, missing),
                 ShortReason.Cap => new JobNote("Run.Short.Cap", $"Stopped short: the run made its {end.CallCap} calls (its worst case). Short: {list} ({missing} samples missing).", list, missing, end.CallCap),
-                ShortReason.SpendingCap when end.Cap is { } cap => new JobNote("Run.Short.SpendingCap." + cap.Code["Spending.".Length..],
-                    $"Stopped short: {cap.Message} Short: {list} ({missing} samples missing).", new[] { list, missing.ToString(CultureInfo.InvariantCulture) }.Concat(cap.Args).ToList()),
-                ShortReason.SpendingCap => new JobNote("Run.Short.SpendingCap", $"Stopped short: {end.FailureDetail} Short: {list} ({missing} samples missing).", list, missing, end.FailureDetail ?? ""),
+                ShortReason.SpendingCap => new JobNote("Run.Short.SpendingCap", $"Stopped short: {end.FailureDetail} Short: {list} ({missing} samples missing).",
+                    [list, missing.ToString(CultureInfo.InvariantCulture), end.FailureDetail ?? ""], end.Cap),
                 ShortReason.Unusable => new JobNote("Run.Short.Unusable", $"Stopped short: the model gave no usable new samples for some labels. Short: {list} ({missing} samples missing).", list, missing),
                 _ => new JobNote("Run.Short.Repeats", $"Stopped short: the model keeps repeating itself. Short: {list} ({missing} samples missing).", list, missing),
             },

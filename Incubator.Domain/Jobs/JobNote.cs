@@ -11,11 +11,12 @@ namespace Incubator.Domain.Jobs;
 public sealed record JobNote
 {
     [JsonConstructor]
-    public JobNote(string code, string message, IReadOnlyList<string> args)
+    public JobNote(string code, string message, IReadOnlyList<string> args, JobNote? cause = null)
     {
         Code = code ?? throw new ArgumentNullException(nameof(code));
         Message = message ?? "";
         Args = args ?? [];
+        Cause = cause;
     }
 
     /// <summary>Arguments are written in the invariant culture (numbers without group separators).</summary>
@@ -30,8 +31,13 @@ public sealed record JobNote
 
     public IReadOnlyList<string> Args { get; }
 
+    /// <summary>When the last argument is itself a sentence (the spending cap that stopped a run), that sentence as a
+    /// note, so the portal can say it in the reader's language too; the last argument keeps its English.</summary>
+    public JobNote? Cause { get; }
+
     /// <summary>Two notes are the same sentence with the same data (the arguments compared by value).</summary>
-    public bool Equals(JobNote? other) => other is not null && Code == other.Code && Message == other.Message && Args.SequenceEqual(other.Args);
+    public bool Equals(JobNote? other) => other is not null && Code == other.Code && Message == other.Message && Args.SequenceEqual(other.Args)
+        && Equals(Cause, other.Cause);
 
     public override int GetHashCode() => HashCode.Combine(Code, Message, Args.Count);
 

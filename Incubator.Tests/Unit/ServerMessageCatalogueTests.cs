@@ -151,8 +151,6 @@ public sealed partial class ServerMessageCatalogueTests
         Assert.Contains("Run.Waiting", written);
         var catalogued = AllNotes().Select(n => n.Code).ToHashSet();
         Assert.DoesNotContain(written, c => !catalogued.Contains(c));
-        // The spending cap that stops a run names which cap it was.
-        Assert.Contains("Run.Short.SpendingCap.ProjectCost", catalogued);
     }
 
     /// <summary>Through the portal's own localiser: a Japanese reader gets the run's notes, a rejected sample's detail,
@@ -178,6 +176,12 @@ public sealed partial class ServerMessageCatalogueTests
             Assert.Equal("その他の操作: detail", l.Activity("something.new", "detail"));
             Assert.DoesNotContain("Activity.", l.Activity(LlmActivityKinds.ConnectionCreated, "c1"), StringComparison.Ordinal);
             Assert.Equal("競合", l["Problem." + ProblemTitles.Conflict]);
+            // The spending cap that stopped a run is said in Japanese inside the run's note.
+            var capped = new RunEnd(RunOutcome.StoppedShort, [new LabelShortfall("請求", 1, 3, ShortReason.SpendingCap)], ShortReason.SpendingCap,
+                FailureDetail: "English cap sentence") { Cap = SpendingNotes.ProjectCost(2m, 2m, "2026-01-01 00:00 UTC") }.Note!;
+            Assert.Equal("Run.Short.SpendingCap", capped.Code);
+            Assert.Equal("目標に届かず終了: サイト共通接続のプロジェクトごとの1日の利用上限に達しました: 本日 2 のうち 2 を使用済みです。2026-01-01 00:00 UTC にリセットされます。 不足: 請求 1/3（2 件不足）。",
+                l.JobNote(capped));
             var error = new Incubator.Domain.Common.DomainError("connection", "SpendingCapReached", "English", [SpendingNotes.UserTokens(5, 5, "2026-01-01 00:00 UTC")]);
             Assert.StartsWith("サイト共通接続のユーザーごとの1日の利用上限に達しました", l.Error(error));
             CultureInfo.CurrentUICulture = new CultureInfo("en");
