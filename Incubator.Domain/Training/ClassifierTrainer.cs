@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Incubator.Domain.Jobs;
 using Incubator.Domain.Training.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -114,15 +115,15 @@ public sealed class ClassifierTrainer
         Validate(labels, train, validation, gold);
         var log = new List<string>();
         var gate = new Lock();
-        void Report(string stage, string message, int? it = null, int? total = null)
+        void Report(string stage, JobNote note, int? it = null, int? total = null)
         {
             lock (gate)
             {
-                log.Add($"{stage}: {message}");
-                progress?.Report(new TrainingProgress(stage, it, total, message));
+                log.Add($"{stage}: {note.Message}");
+                progress?.Report(new TrainingProgress(stage, it, total, note.Message) { Note = note });
             }
         }
-        Report(TrainingStages.Prepare, $"{train.Count} training rows, {validation.Count} validation rows, {gold?.Count ?? 0} gold rows, labels: {string.Join(", ", labels)}");
+        Report(TrainingStages.Prepare, TrainingNotes.Prepare(train.Count, validation.Count, gold?.Count ?? 0, string.Join(", ", labels)));
         if (gold is { Count: 0 }) gold = null;
 
         var dense = options.Encoder is { } e && e != Dense.Encoder ? DenseFeaturizer.For(e) : Dense;
@@ -134,11 +135,10 @@ public sealed class ClassifierTrainer
             if (options.Family == ModelFamily.Auto && share < EncoderCoverage.MinimumShare)
             {
                 families.RemoveAll(UsesEncoder);
-                Report(TrainingStages.Prepare, $"Auto: only {share:P0} of the text's letters are in word pieces the encoder ({EncoderGraph.DisplayName(dense.Encoder)}) knows, " +
-                    "so the dense and hybrid families cannot read it and are not trained; sparse only");
+                Report(TrainingStages.Prepare, TrainingNotes.SparseOnly(share.Value, EncoderGraph.DisplayName(dense.Encoder)));
             }
             else if (share < EncoderCoverage.MinimumShare)
-                Report(TrainingStages.Prepare, $"Warning: only {share:P0} of the text's letters are in word pieces the encoder knows; the {families[0].ToString().ToLowerInvariant()} family was asked for and is trained anyway");
+                Report(TrainingStages.Prepare, TrainingNotes.CoverageWarning(share.Value, families[0].ToString().ToLowerInvariant()));
         }
 
         var index = LabelIndex(labels);
@@ -159,8 +159,8 @@ public sealed class ClassifierTrainer
                 chosenL2[family] = r.L2;
                 compared[family] = (r.Validation, r.Gold);
             }
-            Report(TrainingStages.Evaluate, $"{family}: trained in {clock.Elapsed.TotalSeconds - started:0.0} s; validation accuracy {r.Validation.Accuracy:0.000}, macro-F1 {r.Validation.MacroF1:0.000}" +
-                (r.Gold is null ? "" : $"; gold accuracy {r.Gold.Accuracy:0.000}, macro-F1 {r.Gold.MacroF1:0.000}"), position, total);
+            Report(TrainingStages.Evaluate, TrainingNotes.Evaluated(family.ToString(), clock.Elapsed.TotalSeconds - started, r.Validation.Accuracy, r.Validation.MacroF1,
+                r.Gold?.Accuracy, r.Gold?.MacroF1), position, total);
         }
         int Position(ModelFamily f) => families.IndexOf(f) + 1;
 
@@ -215,12 +215,12 @@ public sealed class ClassifierTrainer
         if (options.Refit)
         {
             var sw = Stopwatch.StartNew();
-            Report(TrainingStages.Refit, $"{chosen}: fitting the chosen model again on training + validation ({train.Count + validation.Count} rows, L2 {chosenL2[chosen]:0.###}); the validation figures above stay those of the fit on the training part");
+            Report(TrainingStages.Refit, TrainingNotes.Refitting(chosen.ToString(), train.Count + validation.Count, chosenL2[chosen]));
             model = Refit(chosen, chosenL2[chosen], features, dense, options, out var refitGold, ct);
             goldReport = refitGold ?? goldReport;
             refitSeconds = sw.Elapsed.TotalSeconds;
             refitted = true;
-            Report(TrainingStages.Refit, $"{chosen}: refit in {refitSeconds:0.0} s" + (refitGold is null ? "" : $"; gold accuracy {refitGold.Accuracy:0.000}, macro-F1 {refitGold.MacroF1:0.000}"));
+            Report(TrainingStages.Refit, TrainingNotes.Refitted(chosen.ToString(), refitSeconds, refitGold?.Accuracy, refitGold?.MacroF1));
         }
         return new TrainingResult
         {
@@ -301,14 +301,14 @@ public sealed class ClassifierTrainer
     /// (sparse, then dense, then hybrid). For text that is not English, a family using the English-only encoder
     /// (dense, hybrid) is kept only when it also beats sparse on validation, and validation has at least
     /// <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
-    private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out string reason)
+    private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out JobNote reason)
     {
         if (compared.Count == 1)
         {
-            reason = $"{compared[0].Family} (the only family trained)";
+            reason = TrainingNotes.OnlyFamily(compared[0].Family.ToString());
             return compared[0].Family;
         }
-        var english = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
+        var englishText = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
         var onGold = compared.All(c => c.Gold is not null);
         var basis = onGold ? "gold" : "validation";
         double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) => onGold ? c.Gold!.MacroF1 : c.Validation.MacroF1;
@@ -316,22 +316,23 @@ public sealed class ClassifierTrainer
         // Validation can only confirm a win when it has a few rows of every label; two rows per label cannot.
         var fewest = sparse.Validation.PerClass.Min(c => c.Support);
         var validationCanConfirm = fewest >= MinValidationPerLabelForChoice;
-        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || english
+        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || englishText
             || (validationCanConfirm && c.Validation.MacroF1 > sparse.Validation.MacroF1)).ToList();
         var order = new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid };
         var best = eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         var topOverall = compared.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         var scores = string.Join(", ", compared.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {Score(c):0.000}"));
-        reason = $"{best.Family}: best macro-F1 on {basis} ({scores})";
-        if (!english)
-            reason += best.Family == ModelFamily.Sparse
+        var english = $"{best.Family}: best macro-F1 on {basis} ({scores})";
+        if (!englishText)
+            english += best.Family == ModelFamily.Sparse
                 ? topOverall.Family != ModelFamily.Sparse
                     ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and validation does not confirm it" +
                         (validationCanConfirm ? "" : $" (it has only {fewest} row(s) for some label, too few to confirm anything)")
                     : "; the text is not English, which the encoder does not know"
                 : " (the text is not English; validation agrees that it beats sparse)";
         if (!onGold && !validationCanConfirm)
-            reason += $". Caution: validation has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
+            english += $". Caution: validation has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
+        reason = TrainingNotes.Chosen(best.Family.ToString(), onGold, scores, english);
         return best.Family;
     }
 
@@ -386,7 +387,7 @@ public sealed class ClassifierTrainer
         public float[][]? EmbTrain, EmbValidation, EmbGold;
     }
 
-    private void SparseFeatures(Features x, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private void SparseFeatures(Features x, TrainingOptions options, Action<string, JobNote> report, CancellationToken ct)
     {
         var (featurizer, rows) = FitSparse(x.Labels, x.Train.Select(r => r.Text).ToList(), x.TrainLabels, options, report, ct);
         x.Sparse = featurizer;
@@ -409,12 +410,14 @@ public sealed class ClassifierTrainer
     /// <summary>Vocabulary and idf from <paramref name="texts"/>, their vectors, then the conjunctions of the most
     /// decisive n-grams (ranked by a first head on these rows).</summary>
     private (SparseFeaturizer Featurizer, (int[] Indices, float[] Values)[] Rows) FitSparse(IReadOnlyList<string> labels, IReadOnlyList<string> texts,
-        int[] targets, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+        int[] targets, TrainingOptions options, Action<string, JobNote> report, CancellationToken ct)
     {
         var mode = SparseMode ?? SparseFeaturizer.ChooseMode(texts);
         var longest = mode == TokenMode.Char ? CharMaxGram : WordMaxGram;
-        report(TrainingStages.Featurize, $"Sparse: {(mode == TokenMode.Word ? $"word 1-{longest}-grams" : $"character 1-{longest}-grams" + (SparseMode is null ? " (text mostly in a script without spaces)" : ""))}, " +
-            (SparseSublinear ? "sublinear TF-IDF" : "TF-IDF"));
+        var weighting = SparseSublinear ? "sublinear TF-IDF" : "TF-IDF";
+        report(TrainingStages.Featurize, mode == TokenMode.Word
+            ? TrainingNotes.SparseWords(longest, weighting)
+            : TrainingNotes.SparseCharacters(longest, weighting, chosenForScript: SparseMode is null));
         var featurizer = SparseFeaturizer.Fit(texts, mode, SparseSublinear, longest, MinDocumentFrequency, MaxDocumentShare);
         if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
         var rows = new (int[] Indices, float[] Values)[texts.Count];
@@ -428,7 +431,7 @@ public sealed class ClassifierTrainer
             ct.ThrowIfCancellationRequested();
             var top = RankForConjunctions(labels, targets, featurizer, rows, options, ct);
             featurizer = featurizer.WithConjunctions(top, ConjunctionValue);
-            report(TrainingStages.Featurize, $"Sparse: conjunctions of the {top.Count} most decisive n-grams ({string.Join(", ", top.Take(8).Select(featurizer.Describe))}…)");
+            report(TrainingStages.Featurize, TrainingNotes.Conjunctions(top.Count, string.Join(", ", top.Take(8).Select(featurizer.Describe))));
             for (var i = 0; i < rows.Length; i++) rows[i] = featurizer.AddConjunctions(rows[i]);
         }
         return (featurizer, rows);
@@ -465,10 +468,10 @@ public sealed class ClassifierTrainer
 
     /// <summary>Embeds every training, validation and gold text once; the L2 sweeps, the evaluations and the refit all
     /// read these vectors.</summary>
-    private static void Embed(Features x, DenseFeaturizer dense, Action<string, string> report, CancellationToken ct)
+    private static void Embed(Features x, DenseFeaturizer dense, Action<string, JobNote> report, CancellationToken ct)
     {
         var texts = x.Train.Concat(x.Validation).Concat(x.Gold ?? []).Select(r => r.Text).ToList();
-        report(TrainingStages.Featurize, $"Dense: embedding {texts.Count} texts (training, validation{(x.Gold is null ? "" : ", gold")}) with {EncoderGraph.DisplayName(dense.Encoder)} (English only)");
+        report(TrainingStages.Featurize, TrainingNotes.Embedding(texts.Count, x.Gold is not null, EncoderGraph.DisplayName(dense.Encoder)));
         var result = new float[texts.Count][];
         const int chunk = 512;
         for (var start = 0; start < texts.Count; start += chunk)
@@ -476,40 +479,40 @@ public sealed class ClassifierTrainer
             ct.ThrowIfCancellationRequested();
             var count = Math.Min(chunk, texts.Count - start);
             dense.Embed(texts.GetRange(start, count)).CopyTo(result, start);
-            report(TrainingStages.Featurize, $"Dense: embedded {start + count} of {texts.Count} texts");
+            report(TrainingStages.Featurize, TrainingNotes.Embedded(start + count, texts.Count));
         }
         x.EmbTrain = result[..x.Train.Count];
         x.EmbValidation = result[x.Train.Count..(x.Train.Count + x.Validation.Count)];
         if (x.Gold is not null) x.EmbGold = result[(x.Train.Count + x.Validation.Count)..];
     }
 
-    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainSparse(Features x, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainSparse(Features x, TrainingOptions options, Action<string, JobNote> report, CancellationToken ct)
     {
         var featurizer = x.Sparse!;
         var rows = x.SparseTrain!.Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-        report(TrainingStages.Fit, $"Sparse: {featurizer.Dimension} features; fitting the maximum-entropy head (L-BFGS)");
+        report(TrainingStages.Fit, TrainingNotes.FitSparse(featurizer.Dimension));
         var validation = x.SparseValidation!;
         var (head, l2, v) = FitBest(x, rows, featurizer.Dimension, options, SparseL2, "Sparse", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
         var gold = x.SparseGold is { } g ? Score(x.Labels, x.Gold!, i => head.Probabilities(g[i].Indices, g[i].Values)) : null;
         return (new TrainedClassifier(x.Labels, featurizer, head), l2, v, gold);
     }
 
-    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainDense(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainDense(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, JobNote> report, CancellationToken ct)
     {
         var rows = x.EmbTrain!.Select((v, i) => (x.TrainLabels[i], new VBuffer<float>(DenseFeaturizer.Dimension, v))).ToList();
-        report(TrainingStages.Fit, "Dense: fitting the maximum-entropy head (L-BFGS)");
+        report(TrainingStages.Fit, TrainingNotes.FitDense());
         var validation = x.EmbValidation!;
         var (head, l2, v) = FitBest(x, rows, DenseFeaturizer.Dimension, options, DenseL2, "Dense", h => i => h.Probabilities(validation[i]), report, ct);
         var gold = x.EmbGold is { } g ? Score(x.Labels, x.Gold!, i => head.Probabilities(g[i])) : null;
         return (new TrainedClassifier(x.Labels, dense, head), l2, v, gold);
     }
 
-    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainHybrid(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, string> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainHybrid(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, JobNote> report, CancellationToken ct)
     {
         var featurizer = x.Sparse!;
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
         var rows = HybridRows(x.SparseTrain!, x.EmbTrain!, featurizer.Dimension).Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-        report(TrainingStages.Fit, $"Hybrid: {featurizer.Dimension} sparse features + {DenseFeaturizer.Dimension} embedding dimensions; fitting the maximum-entropy head (L-BFGS)");
+        report(TrainingStages.Fit, TrainingNotes.FitHybrid(featurizer.Dimension, DenseFeaturizer.Dimension));
         var validation = HybridRows(x.SparseValidation!, x.EmbValidation!, featurizer.Dimension);
         var (head, l2, v) = FitBest(x, rows, dimension, options, SparseL2, "Hybrid", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
         EvaluationReport? gold = null;
@@ -576,7 +579,7 @@ public sealed class ClassifierTrainer
     /// stops at the first that does not beat the best so far (ties keep the earlier candidate).</summary>
     private (LinearHead Head, float L2, EvaluationReport Validation) FitBest(Features x, List<(int Label, VBuffer<float> Features)> rows, int dimension,
         TrainingOptions options, IReadOnlyList<float> grid, string family, Func<LinearHead, Func<int, float[]>> validationProbabilities,
-        Action<string, string> report, CancellationToken ct)
+        Action<string, JobNote> report, CancellationToken ct)
     {
         if (grid.Count == 0) throw new InvalidOperationException("At least one L2 weight is needed.");
         (LinearHead Head, float L2, EvaluationReport Validation)? best = null;
@@ -586,15 +589,15 @@ public sealed class ClassifierTrainer
             var head = FitHead(rows, x.Labels.Count, dimension, options, l2, ct);
             var scored = Score(x.Labels, x.Validation, validationProbabilities(head));
             if (grid.Count == 1) return (head, l2, scored);
-            report(TrainingStages.Fit, $"{family}: L2 {l2:0.###}: validation macro-F1 {scored.MacroF1:0.000}");
+            report(TrainingStages.Fit, TrainingNotes.L2Tried(family, l2, scored.MacroF1));
             if (best is null || scored.MacroF1 > best.Value.Validation.MacroF1) best = (head, l2, scored);
             else
             {
-                report(TrainingStages.Fit, $"{family}: no better than L2 {best.Value.L2:0.###}; the sweep stops");
+                report(TrainingStages.Fit, TrainingNotes.L2Stop(family, best.Value.L2));
                 break;
             }
         }
-        report(TrainingStages.Fit, $"{family}: kept L2 {best!.Value.L2:0.###}");
+        report(TrainingStages.Fit, TrainingNotes.L2Kept(family, best!.Value.L2));
         return best.Value;
     }
 

@@ -21,7 +21,11 @@ public enum EncoderKind
 
 public sealed record LabeledText(string Label, string Text);
 
-public sealed record TrainingProgress(string Stage, int? Iteration, int? TotalIterations, string? Message);
+public sealed record TrainingProgress(string Stage, int? Iteration, int? TotalIterations, string? Message)
+{
+    /// <summary>The message as a code with arguments (<see cref="TrainingNotes"/>) for the portal to say in the reader's language.</summary>
+    public Jobs.JobNote? Note { get; init; }
+}
 
 public sealed record TrainingOptions(ModelFamily Family = ModelFamily.Auto, int Seed = 1, bool ClassWeighting = true)
 {

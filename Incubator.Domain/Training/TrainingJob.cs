@@ -82,12 +82,12 @@ public sealed class TrainingJob(
         var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
             new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
         var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
-        await publishStage(TrainingStages.Export, "Exporting the model and measuring its speed.");
+        await publishStage(TrainingStages.Export, TrainingNotes.Exporting());
         var onnx = await Task.Run(() => result.Model.ExportOnnx(), ct);
         var speed = await Task.Run(() => ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList()), ct);
         var card = ModelCardBuilder.Write(cardInput with { Speed = speed });
 
-        await publishStage(TrainingStages.Export, "Writing the bundle and the in-app model.");
+        await publishStage(TrainingStages.Export, TrainingNotes.Writing());
         await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
         await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
         {
@@ -121,8 +121,11 @@ public sealed class TrainingJob(
                 .SetProperty(m => m.TrainingSeconds, seconds)));
         await events.PublishAsync(new ModelChanged(model.ProjectId, model.Id, model.TaskId, ModelVersionState.Draft), CancellationToken.None);
 
-        Task publishStage(string stage, string message) =>
-            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, stage, null, null, message, time.GetElapsedTime(started).TotalSeconds)).AsTask();
+        Task publishStage(string stage, JobNote note) =>
+            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, stage, null, null, note.Message, time.GetElapsedTime(started).TotalSeconds)
+            {
+                Note = note,
+            }).AsTask();
     }
 
     /// <summary>Only a user's cancel or a failure ends the model version; a pause or shutdown leaves it Training, to be
@@ -156,7 +159,10 @@ public sealed class TrainingJob(
         public void Report(TrainingProgress value)
         {
             var elapsed = time.GetElapsedTime(started).TotalSeconds;
-            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, value.Stage, value.Iteration, value.TotalIterations, value.Message, elapsed))
+            events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, value.Stage, value.Iteration, value.TotalIterations, value.Message, elapsed)
+                {
+                    Note = value.Note,
+                })
                 .AsTask().GetAwaiter().GetResult();
             if (_lastCommit != 0 && time.GetElapsedTime(_lastCommit) < TimeSpan.FromSeconds(1)) return;
             _lastCommit = time.GetTimestamp();

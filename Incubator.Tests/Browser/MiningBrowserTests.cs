@@ -47,6 +47,8 @@ public sealed class MiningBrowserTests(BrowserFixture browser)
         await Expect(owner.Page.GetByTestId("report-kept")).ToContainTextAsync(texts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(owner.Page.GetByTestId("report-duplicates")).ToContainTextAsync("1");
         await Expect(owner.Page.Locator("[data-testid=bad-row][data-line='3']")).ToHaveCountAsync(1);
+        // The row's detail is the reader's code said through the resources (as the upload's error would be).
+        await Expect(owner.Page.Locator("[data-testid=bad-row][data-line='3'] [data-testid=bad-row-detail]")).ToHaveTextAsync("Line 3: the text is empty.");
         await Expect(owner.Page.GetByTestId("corpus-row-embedder")).ToContainTextAsync("MiniLM");
         await Expect(owner.Page.Locator("[data-testid=corpus-row-embeddings][data-ready=true]")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
 

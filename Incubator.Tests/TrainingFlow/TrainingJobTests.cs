@@ -64,6 +64,9 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         var events = seen.Of<TrainingProgressed>().Where(p => p.ModelVersionId == started.Id).ToList();
         Assert.NotEmpty(events);
         Assert.Equal("export", events[^1].Stage);
+        // Each line comes with its code and arguments, so the training page says it in the reader's language (issue 18).
+        Assert.Equal("Train.Writing", events[^1].Note?.Code);
+        Assert.All(events, p => Assert.Equal(p.Message, p.Note?.Message));
         Assert.All(events, p => Assert.True(p.ElapsedSeconds >= 0));
         // Elapsed time only moves forward.
         Assert.True(events.Zip(events.Skip(1)).All(x => x.Second.ElapsedSeconds >= x.First.ElapsedSeconds));

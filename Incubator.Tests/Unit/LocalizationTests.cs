@@ -16,8 +16,8 @@ public sealed partial class LocalizationTests
         XDocument.Load(Path.Combine(Root, "Incubator.Web", "Resources", file)).Root!
             .Elements("data").ToDictionary(d => (string)d.Attribute("name")!, d => (string)d.Element("value")!);
 
-    private static readonly Dictionary<string, string> En = Load("SharedResource.resx");
-    private static readonly Dictionary<string, string> Ja = Load("SharedResource.ja.resx");
+    internal static readonly Dictionary<string, string> En = Load("SharedResource.resx");
+    internal static readonly Dictionary<string, string> Ja = Load("SharedResource.ja.resx");
 
     [GeneratedRegex("""L\["([^"]+)"[\],]""")]
     private static partial Regex KeyUse();

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using System.Xml.Linq;
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
@@ -26,17 +25,14 @@ public sealed partial class ServerMessageCatalogueTests
 {
     private static readonly string Root = Incubator.Tests.Infrastructure.Repo.Root;
 
-    private static Dictionary<string, string> Load(string file) =>
-        XDocument.Load(Path.Combine(Root, "Incubator.Web", "Resources", file)).Root!
-            .Elements("data").ToDictionary(d => (string)d.Attribute("name")!, d => (string)d.Element("value")!);
-
-    private static readonly Dictionary<string, string> En = Load("SharedResource.resx");
-    private static readonly Dictionary<string, string> Ja = Load("SharedResource.ja.resx");
+    private static Dictionary<string, string> En => LocalizationTests.En;
+    private static Dictionary<string, string> Ja => LocalizationTests.Ja;
 
     /// <summary>Keys whose Japanese value may equal the English one although it has letters: proper nouns.</summary>
     private static readonly HashSet<string> SameInBothLanguages = ["LlmProvider.OpenAI", "LlmProvider.AzureOpenAI"];
 
-    private static readonly Type[] Simple = [typeof(bool), typeof(int), typeof(long), typeof(double), typeof(decimal), typeof(string), typeof(TimeSpan)];
+    private static readonly Type[] Simple =
+        [typeof(bool), typeof(int), typeof(long), typeof(float), typeof(double), typeof(double?), typeof(decimal), typeof(string), typeof(TimeSpan)];
 
     /// <summary>Sample arguments for a factory's parameters; a bool parameter is called both ways. Factories taking
     /// richer arguments (a run's end, a connection test) are called below with every case.</summary>
@@ -51,6 +47,8 @@ public sealed partial class ServerMessageCatalogueTests
                 var t when t == typeof(int) => [7],
                 var t when t == typeof(long) => [1234L],
                 var t when t == typeof(double) => [0.9876],
+                var t when t == typeof(float) => [0.1f],
+                var t when t == typeof(double?) => [0.75, null!],
                 var t when t == typeof(decimal) => [1.5m],
                 var t when t == typeof(string) => ["sample"],
                 var t when t == typeof(TimeSpan) => [TimeSpan.FromMinutes(10)],
@@ -66,7 +64,7 @@ public sealed partial class ServerMessageCatalogueTests
     internal static List<JobNote> AllNotes()
     {
         var notes = new List<JobNote>();
-        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes) })
+        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes) })
             foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(JobNote) && m.GetParameters().All(p => Simple.Contains(p.ParameterType))))
                 notes.AddRange(ArgumentSets(m).Select(args => (JobNote)m.Invoke(null, args)!));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")));
@@ -87,7 +85,7 @@ public sealed partial class ServerMessageCatalogueTests
     [GeneratedRegex("""DomainValidationException\("[^"]+", "([A-Za-z.]+)"|new\("[a-zA-Z]+", "([A-Za-z.]+)",""")]
     private static partial Regex ErrorCode();
 
-    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending)\.[A-Za-z.]+)",""")]
+    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train)\.[A-Za-z.]+)",""")]
     private static partial Regex NoteCode();
 
     private static IEnumerable<string> DomainSources() =>
@@ -173,6 +171,7 @@ public sealed partial class ServerMessageCatalogueTests
             }
             Assert.Equal("「x」(billing)との類似度 0.988", l.JobNote(SampleNotes.Similar(0.98765, "x", "billing")));
             Assert.Equal("学習", l.TrainingStage(TrainingStages.Fit));
+            Assert.Equal("Sparse: L2 0.1 を採用", l.JobNote(TrainingNotes.L2Kept("Sparse", 0.1f)));
             Assert.Equal("その他の操作: detail", l.Activity("something.new", "detail"));
             Assert.DoesNotContain("Activity.", l.Activity(LlmActivityKinds.ConnectionCreated, "c1"), StringComparison.Ordinal);
             Assert.Equal("競合", l["Problem." + ProblemTitles.Conflict]);

@@ -65,6 +65,9 @@ public sealed record RunProgress(
 public sealed record TrainingProgressed(Guid ProjectId, Guid ModelVersionId, string Stage, int? Iteration, int? TotalIterations, string? Message,
     double ElapsedSeconds) : RunEvent(ProjectId)
 {
+    /// <summary>The message as a code with arguments, for the page to say in the reader's language.</summary>
+    public JobNote? Note { get; init; }
+
     /// <summary>Where a training run is now; the model's end is a <see cref="ModelChanged"/>, which is never skipped.</summary>
     public override Guid? LatestWinsKey() => ModelVersionId;
 }
