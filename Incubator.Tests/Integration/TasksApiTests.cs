@@ -71,6 +71,25 @@ public sealed class TasksApiTests : IClassFixture<TasksApiTests.Portal>
         Assert.Equal(2, JsonDocument.Parse(versions).RootElement.GetArrayLength());
     }
 
+    /// <summary>Issue 18: a problem document's title is in the request's language; its codes stay the same.</summary>
+    [Theory]
+    [InlineData(null, "The request has invalid fields.")]
+    [InlineData("ja", "リクエストに不正な項目があります。")]
+    public async Task A_problems_title_is_in_the_requests_language_and_its_codes_are_stable(string? language, string title)
+    {
+        var (author, _, projectId) = await ArrangeAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/projects/{projectId}/tasks")
+        {
+            Content = Json("""{"name": "x", "instruction": "y", "labels": [{"name": "only one"}]}"""),
+        };
+        if (language is not null) request.Headers.AcceptLanguage.ParseAdd(language);
+        var response = await author.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal((title, "Invalid"), (root.GetProperty("title").GetString(), root.GetProperty("titleCode").GetString()));
+        Assert.Contains(root.GetProperty("problems").EnumerateArray(), p => p.GetProperty("code").GetString() == "TooFewLabels");
+    }
+
     [Theory]
     [InlineData("""{"name": "x", "instruction": "y", "labels": [{"name": "a", "descripton": "typo"}, {"name": "b"}], "colour": 1}""", "UnknownField", "labels[0].descripton")]
     [InlineData("""{"name": "x", "instruction": "y", "labels": [{"name": "a"}, """, "JsonMalformed", null)]
