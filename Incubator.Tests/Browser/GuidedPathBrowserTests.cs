@@ -46,7 +46,9 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
             .With("Llm:Model", "fake-model")
             .With("Llm:MaxConcurrency", "2");
         var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
-        await author.RegisterAsync("guided@example.com", Password);
+        await author.RegisterAsync("guided@example.com", Password, "Guide Person");
+        // The user menu greets by display name, not by address.
+        await Expect(author.Page.GetByTestId("user-menu")).ToContainTextAsync("Guide Person");
         var projectId = await author.CreateProjectAsync("Guided path");
 
         // Define: from a template.
@@ -87,6 +89,8 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         var selected = 2 * PerLabel;
         Assert.Equal(selected, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Selected)));
         await Expect(Step(author, "Collect").GetByTestId("step-count")).ToHaveTextAsync($"{selected} samples · 1 run(s)");
+        // Money with its currency (the site's, USD unless configured).
+        await Expect(author.Page.GetByTestId("run-cost")).ToContainTextAsync("≈ $");
         await Expect(Step(author, "Review").GetByTestId("step-count")).ToHaveTextAsync($"0 of {selected} approved");
         var reviewThese = author.Page.GetByTestId("next-review-run");
         await Expect(reviewThese).ToHaveAttributeAsync("href", $"projects/{projectId}/tasks/{taskId}/review?run={runId}");
