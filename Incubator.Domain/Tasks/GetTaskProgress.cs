@@ -28,12 +28,15 @@ public enum StepState
 
 /// <summary>A label's approved samples against what it needs (<see cref="GetTaskProgress.MinimumApprovedPerLabel"/> or
 /// the run targets).</summary>
-public sealed record LabelProgress(string Label, int Approved, int Target)
+public sealed record LabelProgress(string Label, int Approved, int Target, int Pending = 0, int Rejected = 0)
 {
     public bool Enough => Approved >= Target;
 }
 
 public sealed record StepView(TaskStep Step, StepState State);
+
+/// <summary>Review decisions made on one UTC day.</summary>
+public sealed record ReviewDay(DateOnly Day, int Approved, int Rejected);
 
 /// <summary>Where a task stands on its way to a published model; every count is read from the database in one call.</summary>
 public sealed record TaskProgress(
@@ -63,6 +66,23 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
     /// seeded split to put at least one of each label in validation and still train on a few.</summary>
     public const int MinimumApprovedPerLabel = 10;
 
+    /// <summary>Decisions per UTC day (approved, rejected), oldest first: the task page's review chart. Read on that
+    /// page only, not with every stepper refresh.</summary>
+    public async Task<IReadOnlyList<ReviewDay>> ReviewHistoryAsync(string userId, Guid taskId, CancellationToken ct = default)
+    {
+        await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Grouped in memory: DateTimeOffset days do not translate alike on SQLite and PostgreSQL; two small columns per
+        // reviewed sample are read.
+        var decided = await db.Candidates.AsNoTracking()
+            .Where(c => c.TaskId == taskId && c.Status != CandidateStatus.Pending && c.ReviewedAt != null)
+            .Select(c => new { c.ReviewedAt, c.Status }).ToListAsync(ct);
+        return decided.GroupBy(c => DateOnly.FromDateTime(c.ReviewedAt!.Value.UtcDateTime))
+            .OrderBy(g => g.Key)
+            .Select(g => new ReviewDay(g.Key, g.Count(c => c.Status == CandidateStatus.Approved), g.Count(c => c.Status == CandidateStatus.Rejected)))
+            .ToList();
+    }
+
     public async Task<TaskProgress> GetAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
         await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
@@ -91,7 +111,9 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         var samples = counts.Where(c => c.Stage == CandidateStage.Selected).Sum(c => c.N);
         var pending = counts.Where(c => c.Stage == CandidateStage.Selected && c.Status == CandidateStatus.Pending).Sum(c => c.N);
         var perLabel = labels.Select(l => new LabelProgress(l,
-            counts.Where(c => c.Label == l && c.Status == CandidateStatus.Approved).Sum(c => c.N), target)).ToList();
+            counts.Where(c => c.Label == l && c.Status == CandidateStatus.Approved).Sum(c => c.N), target,
+            counts.Where(c => c.Label == l && c.Stage == CandidateStage.Selected && c.Status == CandidateStatus.Pending).Sum(c => c.N),
+            counts.Where(c => c.Label == l && c.Status == CandidateStatus.Rejected).Sum(c => c.N))).ToList();
         var approved = counts.Where(c => c.Status == CandidateStatus.Approved).Sum(c => c.N);
 
         var models = await db.ModelVersions.AsNoTracking().Where(m => m.TaskId == taskId)

@@ -138,6 +138,10 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await author.GotoAsync($"/projects/{projectId}/tasks/{taskId}");
         await ExpectStatesAsync(author, ("Define", "Done"), ("Collect", "Done"), ("Review", "Done"), ("Train", "Done"), ("Publish", "Done"));
         await Expect(Step(author, "Publish").GetByTestId("step-link")).ToHaveAttributeAsync("href", $"projects/{projectId}/models/{modelId}");
+        // The review charts: per label from the same counts, and the day's decisions.
+        await Expect(author.Page.GetByTestId("review-chart-labels")).ToHaveAttributeAsync("data-approved", $"{PerLabel},{PerLabel}");
+        await Expect(author.Page.GetByTestId("review-chart-days")).ToHaveAttributeAsync("data-approved", selected.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(author.Page.GetByTestId("review-chart-labels").Locator("svg").First).ToBeVisibleAsync();
         await author.Page.Context.CloseAsync();
     }
 

@@ -90,7 +90,10 @@ public sealed class TaskProgressTests(TaskProgressTests.Portal portal) : IClassF
         AssertSteps(almost, StepState.Done, StepState.Active, StepState.NotStarted, StepState.NotStarted);
         Assert.False(almost.ReadyToTrain);
         Assert.Equal(11, almost.Approved);
-        Assert.Equal([("billing", 6, true), ("shipping", 5, false)], almost.PerLabel.Select(l => (l.Label, l.Approved, l.Enough)));
+        Assert.Equal([("billing", 6, 0, 0, true), ("shipping", 5, 1, 0, false)], almost.PerLabel.Select(l => (l.Label, l.Approved, l.Pending, l.Rejected, l.Enough)));
+        // The review chart's days: every decision of today, none pending.
+        var days = await portal.Services.GetRequiredService<GetTaskProgress>().ReviewHistoryAsync(ownerId, taskId);
+        Assert.Equal([new ReviewDay(DateOnly.FromDateTime(DateTime.UtcNow), 11, 0)], days);
 
         await ApproveAsync(taskId, "shipping", 1);
         var reviewed = await ReadAsync(ownerId, taskId);
@@ -140,7 +143,8 @@ public sealed class TaskProgressTests(TaskProgressTests.Portal portal) : IClassF
         {
             var ids = await db.Candidates.Where(c => c.TaskId == taskId && c.Label == label && c.Stage == CandidateStage.Selected && c.Status == CandidateStatus.Pending)
                 .OrderBy(c => c.CreatedAt).Take(count).Select(c => c.Id).ToListAsync();
-            return await db.Candidates.Where(c => ids.Contains(c.Id)).ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CandidateStatus.Approved));
+            return await db.Candidates.Where(c => ids.Contains(c.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CandidateStatus.Approved).SetProperty(c => c.ReviewedAt, DateTimeOffset.UtcNow));
         });
 
     private async Task<Guid> AddModelAsync(Guid projectId, Guid taskId, Guid datasetId, int number, ModelVersionState state)

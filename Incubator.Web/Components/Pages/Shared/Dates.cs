@@ -12,6 +12,9 @@ public static class Dates
 {
     public static string Moment(DateTimeOffset at) => at.ToLocalTime().ToString("g", CultureInfo.CurrentCulture);
 
+    /// <summary>A calendar day (chart axes): the culture's short date.</summary>
+    public static string Day(DateOnly day) => day.ToString("d", CultureInfo.CurrentCulture);
+
     public static string Clock(DateTimeOffset at) => at.ToLocalTime().ToString("T", CultureInfo.CurrentCulture);
 
     /// <summary>"just now", minutes, hours or days ago for the last week; the <see cref="Moment"/> beyond that (and for
