@@ -21,6 +21,14 @@ public static class DbLocks
         await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [Key(scope, id)], ct);
     }
 
+    /// <summary>The same for a thing named by text (a user's id): e.g. one person's exports while their limits are counted.</summary>
+    public static async Task LockAsync(this IncubatorDbContext db, string scope, string name, CancellationToken ct = default)
+    {
+        if (db.Provider != DatabaseProvider.Postgres) return;
+        RequireTransaction(db);
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [Key(scope, name)], ct);
+    }
+
     /// <summary>The locks on many ids of one scope, taken in one round trip and in key order (two callers locking
     /// overlapping sets can never deadlock).</summary>
     public static async Task LockAllAsync(this IncubatorDbContext db, string scope, IEnumerable<Guid> ids, CancellationToken ct = default)
@@ -42,6 +50,9 @@ public static class DbLocks
         SHA256.HashData(input[..(n + 16)], hash);
         return BinaryPrimitives.ReadInt64LittleEndian(hash);
     }
+
+    internal static long Key(string scope, string name) =>
+        BinaryPrimitives.ReadInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes(scope + "\n" + name)));
 
     private static void RequireTransaction(IncubatorDbContext db)
     {

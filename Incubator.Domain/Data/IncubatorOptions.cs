@@ -4,7 +4,7 @@ namespace Incubator.Domain.Data;
 
 /// <summary>Section "Incubator". The data folder holds the SQLite file and keys; the shared folder (the data folder
 /// unless <see cref="SharedDirectory"/> says otherwise) holds files every instance must see: model bundles, exports
-/// and uploads (docs/decisions/0029-shared-files.md). The database is chosen in section "Database".</summary>
+/// and uploads (docs/decisions/0030-shared-state.md). The database is chosen in section "Database".</summary>
 public sealed class IncubatorOptions
 {
     public const string Section = "Incubator";

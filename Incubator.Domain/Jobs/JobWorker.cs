@@ -6,6 +6,7 @@ using Incubator.Domain.Common.Observability;
 using Incubator.Domain.Data;
 using Incubator.Domain.Projects;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -122,21 +123,24 @@ public sealed class JobWorker : BackgroundService
             var expires = now + _options.LeaseDuration;
             var claimed = await db.Jobs
                 .Where(j => j.Id == id && (j.State == JobState.Queued || (j.State == JobState.Running && j.LeaseExpiresAt < now)))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.State, JobState.Running)
-                    .SetProperty(j => j.LeaseOwner, WorkerName)
-                    .SetProperty(j => j.LeaseExpiresAt, expires)
-                    .SetProperty(j => j.Attempts, j => j.Attempts + 1)
-                    .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
-                    // Whatever an earlier attempt was waiting for, this attempt has not waited yet.
-                    .SetProperty(j => j.WaitingSince, (DateTimeOffset?)null)
-                    .SetProperty(j => j.NoteJson, (string?)null)
-                    .SetProperty(j => j.Version, j => j.Version + 1), ct);
+                .ExecuteUpdateAsync(s => Claim(s, expires, now), ct);
             if (claimed == 1)
                 return await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
         }
         return null;
     }
+
+    /// <summary>What a claim writes, on both providers. Whatever an earlier attempt was waiting for, this attempt has not
+    /// waited yet, so its waiting state and note are cleared.</summary>
+    private void Claim(UpdateSettersBuilder<Job> s, DateTimeOffset expires, DateTimeOffset now) => s
+        .SetProperty(j => j.State, JobState.Running)
+        .SetProperty(j => j.LeaseOwner, WorkerName)
+        .SetProperty(j => j.LeaseExpiresAt, expires)
+        .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+        .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+        .SetProperty(j => j.WaitingSince, (DateTimeOffset?)null)
+        .SetProperty(j => j.NoteJson, (string?)null)
+        .SetProperty(j => j.Version, j => j.Version + 1);
 
     /// <summary>PostgreSQL: the oldest runnable job no other claimer has locked right now, locked for this transaction
     /// and leased in it; competing instances skip each other's rows rather than wait for them.</summary>
@@ -155,13 +159,7 @@ public sealed class JobWorker : BackgroundService
         var id = picked[0];
         var expires = now + _options.LeaseDuration;
         await db.Jobs.Where(j => j.Id == id)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.State, JobState.Running)
-                .SetProperty(j => j.LeaseOwner, WorkerName)
-                .SetProperty(j => j.LeaseExpiresAt, expires)
-                .SetProperty(j => j.Attempts, j => j.Attempts + 1)
-                .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
-                .SetProperty(j => j.Version, j => j.Version + 1), ct);
+            .ExecuteUpdateAsync(s => Claim(s, expires, now), ct);
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, ct);
         await tx.CommitAsync(ct);
         return job;

@@ -47,9 +47,11 @@ public sealed class ReviewExports(
             new ReviewExportJob.Payload(taskId, userId, filter, format), ct, admit: (tx, token) => AdmitAsync(tx, userId, token));
     }
 
-    /// <summary>Counted inside the start transaction, so starting many at once cannot pass the limits.</summary>
+    /// <summary>Counted inside the start transaction, so starting many at once cannot pass the limits (on PostgreSQL
+    /// under the person's export lock: READ COMMITTED alone would let two simultaneous starts both count the same rows).</summary>
     private async Task AdmitAsync(IncubatorDbContext db, string userId, CancellationToken ct)
     {
+        await db.LockAsync("exports-of", userId, ct);
         var o = options.Value;
         var mine = db.Jobs.Where(j => j.Kind == ReviewExportJob.KindName && j.CreatedById == userId);
         var running = await mine.CountAsync(j => j.State == JobState.Queued || j.State == JobState.Running || j.State == JobState.Paused, ct);

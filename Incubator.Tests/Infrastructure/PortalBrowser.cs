@@ -66,7 +66,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         await ClickAsync("register-submit");
         // Registering never signs in (its answer must not tell whether the address already had an account): the page
         // sends the person to sign in, and they do.
-        await Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"));
+        await Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         await SignInAsync(email, password);
     }
 
@@ -76,7 +76,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         await FillAsync("login-email", email);
         await FillAsync("login-password", password);
         await ClickAsync("login-submit");
-        await Page.WaitForURLAsync(BaseUrl + "/");
+        await Page.WaitForURLAsync(BaseUrl + "/", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         await WaitInteractiveAsync();
     }
 
@@ -88,7 +88,12 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         await ClickAsync("project-create");
         try
         {
-            await Page.WaitForURLAsync(created, new PageWaitForURLOptions { Timeout = 20_000 });
+            // Commit, not Load: Blazor navigates within the page (history API), so no load event has to follow.
+            await Page.WaitForURLAsync(created, new PageWaitForURLOptions { Timeout = 20_000, WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException) when (created.IsMatch(Page.Url))
+        {
+            // Seen in CI: the project page was there, yet the wait for its URL timed out.
         }
         catch (TimeoutException)
         {
@@ -103,7 +108,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             await ClickAsync("project-create");
             try
             {
-                await Page.WaitForURLAsync(created);
+                await Page.WaitForURLAsync(created, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
             }
             catch (TimeoutException ex)
             {

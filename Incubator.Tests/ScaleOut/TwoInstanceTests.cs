@@ -177,8 +177,10 @@ public sealed partial class TwoInstanceTests
                 await onB.Page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = AuthenticatedClient.AuthCookieName, Value = cookie, Domain = "127.0.0.1", Path = "/" }]);
                 await onB.GotoAsync(runPath);
                 var samples = onB.Page.GetByTestId("run-sample");
+                // Three answers of two samples each, read from the database once the page is up (waited for, not
+                // counted at once: under load the first render can come after the navigation returns).
+                await Expect(samples).ToHaveCountAsync(6, new() { Timeout = 30_000 });
                 var before = await samples.CountAsync();
-                Assert.Equal(6, before); // three answers of two samples each, read from the database on load
                 permits.Release(3);
                 await onB.Page.WaitForFunctionAsync($"() => document.querySelectorAll('[data-testid=run-sample]').length >= {before + 6}");
                 Assert.Equal("instance-a", (await cluster.Db.GetJobAsync(jobId)).LeaseOwner);

@@ -29,7 +29,7 @@ public sealed class HealthAndDataFolderTests
         // permissions do not stop).
         using var readOnly = new PortalFactory()
             .With("Incubator:DataDirectory", writable.DataDirectory)
-            .With("Incubator:ConnectionString", $"Data Source={dbFile};Mode=ReadOnly;Pooling=False");
+            .With("ConnectionStrings:Incubator", $"Data Source={dbFile};Mode=ReadOnly;Pooling=False");
 
         var (status, body) = await GetAsync(readOnly, "/healthz");
         var (ready, _) = await GetAsync(readOnly, "/healthz/ready");

@@ -63,7 +63,7 @@ public sealed class SpendingCapTests : IAsyncLifetime
     {
         var jobId = await _portal.QueryAsync(db => db.GenerationRuns.Where(r => r.Id == runId).Select(r => r.JobId!.Value).SingleAsync());
         await Poll.UntilAsync(async () => await _portal.QueryAsync(db => db.Jobs.AnyAsync(j => j.Id == jobId &&
-                (j.State == JobState.Succeeded || j.State == JobState.Failed || j.State == JobState.Cancelled))),
+                (j.State == JobState.Succeeded || j.State == JobState.StoppedShort || j.State == JobState.Failed || j.State == JobState.Cancelled))),
             TimeSpan.FromSeconds(120), async () => (await _portal.QueryAsync(db => db.Jobs.SingleAsync(j => j.Id == jobId))).ProgressMessage ?? "");
         return await _portal.QueryAsync(db => db.GenerationRuns.AsNoTracking().SingleAsync(r => r.Id == runId));
     }
@@ -79,6 +79,11 @@ public sealed class SpendingCapTests : IAsyncLifetime
         var run = await FinishedAsync((await StartAsync(userId, projectId, taskId, LlmConnectionService.ConfiguredConnectionId)).Id);
 
         Assert.Contains("daily spending cap per user", run.StopReason);
+        // The run says it stopped short, and why, in a note the pages translate.
+        Assert.Equal(RunOutcome.StoppedShort, run.Outcome);
+        var job = await _portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == run.JobId));
+        Assert.Equal(JobState.StoppedShort, job.State);
+        Assert.Contains("\"Run.Short.SpendingCap\"", job.NoteJson);
         Assert.Equal(3, run.Calls);
         Assert.Equal(3, _llm.ChatRequests.Count);
         var spent = await _portal.QueryAsync(db => db.LlmSpend.Where(s => s.UserId == userId).ToListAsync());

@@ -93,7 +93,7 @@ public sealed partial class LocalizationTests
         JobNote[] samples =
         [
             end.Note!, (end with { Reason = ShortReason.Budget }).Note!, (end with { Reason = ShortReason.Repeats }).Note!,
-            (end with { Reason = ShortReason.Unusable }).Note!, failed.Note!, (failed with { WaitedFor = TimeSpan.FromMinutes(10) }).Note!,
+            (end with { Reason = ShortReason.Unusable }).Note!, (end with { Reason = ShortReason.SpendingCap, FailureDetail = "The daily spending cap per user is reached." }).Note!, failed.Note!, (failed with { WaitedFor = TimeSpan.FromMinutes(10) }).Note!,
             (failed with { Failure = RunFailure.AuthRefused }).Note!, (failed with { Failure = RunFailure.Refused }).Note!,
             (failed with { Failure = RunFailure.NoUsableOutput }).Note!, RunNotes.Waiting("boom", TimeSpan.FromMinutes(10)),
             RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")), RunNotes.UnreachableTested("boom", new ConnectionTestSummary(true, null, "0.1")),

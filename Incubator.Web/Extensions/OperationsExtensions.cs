@@ -12,7 +12,7 @@ public static class OperationsExtensions
 {
     public const string DefaultUrl = "http://localhost:5080";
 
-    private const string ReadyTag = "ready";
+    internal const string ReadyTag = "ready";
 
     /// <summary>Structured logs (JSON lines outside Development), /healthz, the friendly error page.</summary>
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)

@@ -29,7 +29,7 @@ public static class ScaleOutExtensions
             o.Configuration = redis.Parse();
             o.Configuration.ChannelPrefix = RedisChannel.Literal(redis.ChannelPrefix + ":signalr");
         });
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [OperationsExtensions.ReadyTag]);
         return builder;
     }
 }
