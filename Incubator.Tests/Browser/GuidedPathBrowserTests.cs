@@ -21,9 +21,6 @@ namespace Incubator.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class GuidedPathBrowserTests(BrowserFixture browser)
 {
-    // Blazor navigates within the page: wait for the URL to commit, not for a load event.
-    private static readonly Microsoft.Playwright.PageWaitForURLOptions Committed = new() { WaitUntil = Microsoft.Playwright.WaitUntilState.Commit };
-
     private const string Password = "Incub8tor-pass";
     private const int PerLabel = 6;
     // The Japanese "food or movies" template: character n-grams everywhere, so no encoder is loaded on the way.
@@ -60,7 +57,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await author.Page.Locator($"[data-testid=template-card][data-template='{Template}']").GetByTestId("use-template").ClickAsync();
         await Expect(author.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First).ToHaveValueAsync(Labels[0]);
         await author.ClickAsync("save-task");
-        await author.Page.WaitForURLAsync(new Regex("/tasks/[0-9a-f-]{36}$"), Committed);
+        await author.Page.WaitForURLAsync(new Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
         await author.WaitInteractiveAsync();
         var taskId = Guid.Parse(author.Page.Url[^36..]);
 
@@ -76,12 +73,12 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
 
         // Generate: the slim bar is there too.
         await Step(author, "Collect").GetByTestId("step-link").ClickAsync();
-        await author.Page.WaitForURLAsync(new Regex("/generate$"), Committed);
+        await author.Page.WaitForURLAsync(new Regex("/generate$"), PortalBrowser.UrlCommitted);
         await author.WaitInteractiveAsync();
         await Expect(author.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Collect");
         await author.FillAsync("gen-per-label", PerLabel.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await author.ClickAsync("gen-start");
-        await author.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"), Committed);
+        await author.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
         await author.WaitInteractiveAsync();
         var runId = Guid.Parse(author.Page.Url[^36..]);
         await Expect(author.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 90_000 });
@@ -98,7 +95,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         var reviewThese = author.Page.GetByTestId("next-review-run");
         await Expect(reviewThese).ToHaveAttributeAsync("href", $"projects/{projectId}/tasks/{taskId}/review?run={runId}");
         await reviewThese.ClickAsync();
-        await author.Page.WaitForURLAsync(new Regex($"/review\\?run={runId}$"), Committed);
+        await author.Page.WaitForURLAsync(new Regex($"/review\\?run={runId}$"), PortalBrowser.UrlCommitted);
         await author.WaitInteractiveAsync();
         await Expect(author.Page.GetByTestId("filter-run")).ToBeVisibleAsync();
         await Expect(author.Page.GetByTestId("review-text")).ToHaveCountAsync(selected);
@@ -115,7 +112,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
 
         // Freeze and train: one click freezes the approved samples and opens the model while it trains.
         await author.ClickAsync("next-freeze-train");
-        await author.Page.WaitForURLAsync(new Regex("/models/[0-9a-f-]{36}$"), Committed);
+        await author.Page.WaitForURLAsync(new Regex("/models/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
         await author.WaitInteractiveAsync();
         var modelId = Guid.Parse(author.Page.Url[^36..]);
         await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft", new() { Timeout = 120_000 });

@@ -11,9 +11,6 @@ namespace Incubator.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
 {
-    // Blazor navigates within the page: wait for the URL to commit, not for a load event.
-    private static readonly Microsoft.Playwright.PageWaitForURLOptions Committed = new() { WaitUntil = Microsoft.Playwright.WaitUntilState.Commit };
-
     private const string Email = "uploads@example.com";
 
     [Fact]
@@ -53,7 +50,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
         await input.SetInputFilesAsync(file);
         await Expect(owner.Page.Locator("input[data-testid=import-new-name], [data-testid=import-new-name] input").First).ToHaveValueAsync("Mail (2)");
         await owner.ClickAsync("import-rename");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), Committed);
+        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
         Assert.Equal(["Mail", "Mail (2)"], await NamesAsync());
 
         // Keep both: a second "Mail", on purpose; the dialog offered "Mail (3)".
@@ -61,7 +58,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
         await input.SetInputFilesAsync(file);
         await Expect(owner.Page.Locator("input[data-testid=import-new-name], [data-testid=import-new-name] input").First).ToHaveValueAsync("Mail (3)");
         await owner.ClickAsync("import-keep-both");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), Committed);
+        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
         Assert.Equal(["Mail", "Mail", "Mail (2)"], await NamesAsync());
 
         // A cleared name is refused beside the field; nothing is imported.
