@@ -16,6 +16,11 @@ public sealed class IncubatorOptions
     /// <summary>A folder every instance mounts (a shared volume); null: the data folder (one instance).</summary>
     public string? SharedDirectory { get; set; }
 
+    /// <summary>The ISO 4217 code of the currency that every connection's prices, budgets, spending caps and costs are
+    /// in (one per site; nothing converts between currencies).</summary>
+    [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "Incubator:Currency must be an ISO 4217 code such as USD, EUR or JPY.")]
+    public string Currency { get; set; } = "USD";
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 
     /// <summary>Where model bundles, exports and uploads live.</summary>

@@ -11,6 +11,7 @@ public static class TasksServiceCollectionExtensions
     {
         services.AddSingleton<TaskService>();
         services.AddSingleton<TemplateLibrary>();
+        services.AddSingleton<GetTaskProgress>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

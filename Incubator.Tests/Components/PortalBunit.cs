@@ -13,6 +13,8 @@ internal static class PortalBunit
         var ctx = new BunitContext();
         ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
         ctx.Services.AddMudServices();
+        ctx.Services.AddSingleton(TimeProvider.System);
+        ctx.Services.AddSingleton(new Incubator.Web.Components.Pages.Shared.MoneyFormat(Microsoft.Extensions.Options.Options.Create(new Incubator.Domain.Data.IncubatorOptions())));
         services?.Invoke(ctx.Services);
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         return ctx;

@@ -7,6 +7,9 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
 {
     public IPage Page { get; } = page;
 
+    /// <summary>For waits on a URL after Blazor's in-page navigations: the URL commits, no load event follows.</summary>
+    public static readonly PageWaitForURLOptions UrlCommitted = new() { WaitUntil = WaitUntilState.Commit };
+
     public string BaseUrl { get; } = baseUrl.TrimEnd('/');
 
     public static async Task<PortalBrowser> OpenAsync(IBrowser browser, string baseUrl, string locale = "en-US")

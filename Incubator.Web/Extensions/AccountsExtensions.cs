@@ -57,6 +57,7 @@ public static class AccountsExtensions
                 o.SignIn.RequireConfirmedAccount = false;
             })
             .AddRoles<IdentityRole>()
+            .AddClaimsPrincipalFactory<Incubator.Web.Accounts.DisplayNameClaims>()
             .AddEntityFrameworkStores<IncubatorDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();

@@ -10,6 +10,7 @@ public static class PortalUiExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>();
+        builder.Services.AddSingleton<Incubator.Web.Components.Pages.Shared.MoneyFormat>();
         return builder;
     }
 
