@@ -1,7 +1,6 @@
 using System.Text;
 using Incubator.Domain.Tasks;
 using Incubator.Tests.Infrastructure;
-using Incubator.Web.Cli;
 
 namespace Incubator.Tests.FineTuning;
 
@@ -24,13 +23,7 @@ public sealed class PairsCliTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(["pairs", .. args], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.VerbAsync("pairs", args);
 
     [Fact]
     public async Task Writes_the_zip_with_counts_and_a_seeded_split()
