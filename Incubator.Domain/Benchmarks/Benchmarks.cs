@@ -34,6 +34,7 @@ internal static class BenchmarkCatalog
         new ReviewQueueBenchmark(),
         new ReviewDecisionsBenchmark(),
         new Sst2MiningBenchmark(),
+        new SelfTrainingBenchmark(),
         new CorpusEmbeddingBenchmark(),
         new TextFileBenchmark(),
         new SparseTrainingBenchmark(),

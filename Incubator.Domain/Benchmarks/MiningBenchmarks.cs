@@ -119,7 +119,7 @@ internal sealed class Sst2MiningBenchmark : IBenchmark
     private static readonly int[] TopN = [50, 200, 500];
     private const int TrainOn = 500;
 
-    private static readonly TaskSpec Spec = new()
+    internal static readonly TaskSpec Spec = new()
     {
         Name = "Movie review sentiment",
         Instruction = "Classify the sentiment of a sentence from a movie review.",

@@ -134,6 +134,35 @@ public sealed class MiningScorer
         return result;
     }
 
+    /// <summary>The scorer's own view of every added text (in the order added) as probabilities over the task's labels
+    /// (in <paramref name="labels"/>' order): a softmax over each specific label's similarity, z-scored against this
+    /// corpus (so a label MiniLM scores high for every text does not win everything), with the other label — which has
+    /// no vector — given an even share. Self-training blends it with its model's probabilities.</summary>
+    public float[][] Probabilities(IReadOnlyList<string> labels, double temperature = 1.0)
+    {
+        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => MeanStd(_sims.Select(s => s[l]).ToList())).ToArray();
+        var index = labels.Select(n => Array.FindIndex(Specific, l => l.Name == n)).ToArray();
+        var result = new float[_sims.Count][];
+        for (var k = 0; k < _sims.Count; k++)
+        {
+            var p = new double[labels.Count];
+            var max = double.NegativeInfinity;
+            for (var j = 0; j < p.Length; j++)
+                if (index[j] >= 0) max = Math.Max(max, (_sims[k][index[j]] - stats[index[j]].Mean) / stats[index[j]].Std / temperature);
+            var sum = 0.0;
+            for (var j = 0; j < p.Length; j++)
+            {
+                if (index[j] < 0) continue;
+                p[j] = Math.Exp((_sims[k][index[j]] - stats[index[j]].Mean) / stats[index[j]].Std / temperature - max);
+                sum += p[j];
+            }
+            var specific = index.Count(i => i >= 0);
+            var otherShare = specific == labels.Count ? 0 : 1.0 / labels.Count;
+            result[k] = p.Select((v, j) => (float)(index[j] >= 0 ? v / sum * (1 - otherShare * (labels.Count - specific)) : otherShare)).ToArray();
+        }
+        return result;
+    }
+
     /// <summary>Takes up to <paramref name="perLabel"/> per label from <see cref="Rank"/>, skipping texts for which
     /// <paramref name="excluded"/> is true and texts already taken by another label.</summary>
     public async Task<IReadOnlyList<MinedCandidate>> SelectAsync(int perLabel, double margin,

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Incubator.Domain.Common;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Incubator.Domain.Training;
@@ -48,7 +49,7 @@ public static class ModelBundle
     public const string LabelsFile = "labels.json";
     public const string CardFile = "model-card.md";
     public const string ReadmeFile = "README.md";
-    public const string ChecksumsFile = "checksums.sha256";
+    public const string ChecksumsFile = ZipFiles.ChecksumsFile;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -62,24 +63,13 @@ public static class ModelBundle
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(info);
         var manifest = ManifestFor(model, info);
-        var files = new List<(string Name, byte[] Bytes)>
-        {
-            (OnnxFile, onnx ?? model.ExportOnnx()),
-            (LabelsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, Json) + "\n")),
-            (CardFile, Encoding.UTF8.GetBytes(info.ModelCardMarkdown)),
-            (ReadmeFile, Encoding.UTF8.GetBytes(BundleReadme.For(manifest))),
-        };
-        var sums = new StringBuilder();
-        foreach (var (name, bytes) in files) sums.Append(Convert.ToHexStringLower(SHA256.HashData(bytes))).Append("  ").Append(name).Append('\n');
-        files.Add((ChecksumsFile, Encoding.UTF8.GetBytes(sums.ToString())));
-        using var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true);
-        foreach (var (name, bytes) in files)
-        {
-            var entry = archive.CreateEntry(name, name == OnnxFile ? CompressionLevel.Fastest : CompressionLevel.Optimal);
-            entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-            using var s = entry.Open();
-            s.Write(bytes);
-        }
+        ZipFiles.Write(zip,
+        [
+            ZipFileEntry.Of(OnnxFile, onnx ?? model.ExportOnnx(), CompressionLevel.Fastest),
+            ZipFileEntry.Of(LabelsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, Json) + "\n")),
+            ZipFileEntry.Of(CardFile, Encoding.UTF8.GetBytes(info.ModelCardMarkdown)),
+            ZipFileEntry.Of(ReadmeFile, Encoding.UTF8.GetBytes(BundleReadme.For(manifest))),
+        ]);
     }
 
     public static BundleManifest ManifestFor(TrainedClassifier model, BundleInfo info) => new(

@@ -11,6 +11,11 @@ public abstract record ModelCardSource;
 /// <summary>Trained in the portal: the task as it was, and the dataset version's lineage.</summary>
 public sealed record DatasetCardSource(string ProjectName, TaskSpec Task, int TaskVersion, DatasetVersionView Dataset, IReadOnlyList<string> Llms) : ModelCardSource;
 
+/// <summary>Trained by self-training from mined seeds (<c>Incubator mine --self-train</c>): no human label at all.
+/// <paramref name="Rounds"/> says each round in a line (what it trained on, its held-out agreement).</summary>
+public sealed record SelfTrainingCardSource(TaskSpec Task, string PoolFile, int PoolTexts, int Seeds, int HeldOutSeeds, int PseudoLabels,
+    IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows, IReadOnlyList<string> Rounds) : ModelCardSource;
+
 /// <summary>Trained with <c>Incubator train</c> from a file, split into training and validation rows.</summary>
 public sealed record FileCardSource(string FileName, IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows) : ModelCardSource;
 
@@ -65,10 +70,12 @@ public static class ModelCardBuilder
         sb.AppendLine(m.Source switch
         {
             DatasetCardSource d => string.Create(C, $"Project: {Md(d.ProjectName)} · task version {d.TaskVersion} · trained {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
+            SelfTrainingCardSource => string.Create(C, $"Trained with `Incubator mine --self-train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels**: every training label was assigned by the miner or by the model itself."),
             _ => string.Create(C, $"Trained with `Incubator train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
         });
         sb.AppendLine();
         if (m.Source is DatasetCardSource task) Task(sb, task.Task);
+        else if (m.Source is SelfTrainingCardSource self) Task(sb, self.Task);
         else Labels(sb, m.Model.Labels);
         Model(sb, m);
         Provenance(sb, m);
@@ -154,6 +161,12 @@ public static class ModelCardBuilder
                 sb.AppendLine(C, $"- Generation runs: {d.Lineage.RunIds.Count}; reviewers: {(d.Lineage.Reviewers.Count == 0 ? "none recorded" : string.Join(", ", d.Lineage.Reviewers.Select(Md)))}.");
                 sb.AppendLine(C, $"- LLM used to write samples: {(source.Llms.Count == 0 ? "none (no generated samples)" : string.Join(", ", source.Llms.Select(Md)))}.");
                 break;
+            case SelfTrainingCardSource st:
+                sb.AppendLine(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.");
+                sb.AppendLine(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model together with the miner's scores, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement.");
+                sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
+                foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");
+                break;
             case FileCardSource f:
                 sb.AppendLine(C, $"- Source file: `{Md(f.FileName)}`, {f.TrainRows + f.ValidationRows} rows; seeded stratified split (seed {m.Seed}): {f.TrainRows} training, {f.ValidationRows} validation rows.");
                 sb.AppendLine(C, $"- Per label: {string.Join(", ", f.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
@@ -167,7 +180,12 @@ public static class ModelCardBuilder
     {
         sb.AppendLine("## Metrics");
         sb.AppendLine();
-        var same = m.Source is FileCardSource ? "same file as the training data" : "same source as the training data";
+        var same = m.Source switch
+        {
+            FileCardSource => "same file as the training data",
+            SelfTrainingCardSource => "labelled the same way as the training rows — agreement with the model's own pseudo-labels, not accuracy",
+            _ => "same source as the training data",
+        };
         if (m.Gold is { } g)
         {
             sb.AppendLine(C, $"On the human-labelled gold set ({Md(m.GoldName ?? "gold")}, {g.Count} texts) — **preferred**:");
@@ -190,13 +208,16 @@ public static class ModelCardBuilder
         sb.AppendLine("## Known limits");
         sb.AppendLine();
         if (m.Gold is null)
-            sb.AppendLine(m.Source is DatasetCardSource
+            sb.AppendLine(m.Source is SelfTrainingCardSource
+                ? "- No human label anywhere: the validation figures compare the model with pseudo-labels, not with the truth. Label a few hundred texts by hand (`--gold` with `train`, or a gold set in the portal) before relying on it."
+                : m.Source is DatasetCardSource
                 ? "- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text."
                 : "- No human-labelled gold set: validation rows come from the same file as the training rows; expect lower accuracy on data from elsewhere.");
         var counts = m.Source switch
         {
             DatasetCardSource d => d.Dataset.Counts,
             FileCardSource f => f.RowsPerLabel,
+            SelfTrainingCardSource st => st.RowsPerLabel,
             _ => new Dictionary<string, int>(),
         };
         if (m.Source is DatasetCardSource { Dataset.Lineage.SyntheticShare: > 0.5 and var share })

@@ -12,6 +12,7 @@ public static class TrainingServiceCollectionExtensions
     public static IServiceCollection AddIncubatorTraining(this IServiceCollection services)
     {
         services.AddSingleton<DatasetService>();
+        services.AddSingleton<ExportFineTuningPairs>();
         services.AddSingleton<ModelStore>();
         services.AddSingleton<TrainingService>();
         services.AddSingleton<ApiTokenService>();

@@ -32,6 +32,17 @@ public static class TrainingApi
         task.MapPost("/training", (Guid taskId, StartTrainingBody? body, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
             training.StartTrainingAsync(UserId(user), new StartTrainingRequest(taskId, body?.Family ?? "auto", body?.Seed ?? 1, body?.DatasetVersionId), ct));
 
+        api.MapGet("/datasets/{datasetId:guid}/fine-tuning-pairs", async (Guid datasetId, int? seed, double? validationShare, ClaimsPrincipal user,
+                ExportFineTuningPairs pairs, CancellationToken ct) =>
+            PairsZip(await pairs.ForDatasetAsync(UserId(user), datasetId, seed ?? 1, validationShare ?? FineTuningPairs.DefaultValidationShare, ct)))
+            .RequireAuthorization().WithTags("Datasets and training")
+            .WithSummary("Download a dataset version as fine-tuning pairs for a generator (zip: OpenAI chat JSONL and instruction/input/output JSONL, train and validation, data card). Reviewer or higher.");
+        api.MapGet("/projects/{projectId:guid}/fine-tuning-pairs", async (Guid projectId, int? seed, double? validationShare, ClaimsPrincipal user,
+                ExportFineTuningPairs pairs, CancellationToken ct) =>
+            PairsZip(await pairs.ForProjectAsync(UserId(user), projectId, seed ?? 1, validationShare ?? FineTuningPairs.DefaultValidationShare, ct)))
+            .RequireAuthorization().WithTags("Datasets and training")
+            .WithSummary("Download the newest dataset version of every task of the project as fine-tuning pairs (zip). Reviewer or higher.");
+
         var projects = api.MapGroup("/projects/{ProjectId:guid}/models").RequireAuthorization(ProjectPolicies.Viewer).WithTags("Models");
         projects.MapGet("/", (Guid projectId, Guid? taskId, bool? published, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
             training.ListAsync(UserId(user), projectId, taskId, published ?? false, ct))
@@ -53,6 +64,24 @@ public static class TrainingApi
         models.MapPost("/retire", (Guid modelId, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
             training.RetireAsync(UserId(user), modelId, ct));
         return api;
+    }
+
+    /// <summary>The zip is written to a temporary file that is deleted when the response has been sent: pairs of a large
+    /// dataset are never held in memory whole, and the response can report the length.</summary>
+    private static IResult PairsZip(FineTuningExport export)
+    {
+        var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 65536, FileOptions.DeleteOnClose);
+        try
+        {
+            export.WriteZip(file);
+            file.Position = 0;
+            return Results.File(file, "application/zip", export.FileName);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     public sealed record PredictBody(IReadOnlyList<string?>? Texts);

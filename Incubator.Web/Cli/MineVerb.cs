@@ -5,6 +5,7 @@ using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Mining;
 using Incubator.Domain.Tasks;
+using Incubator.Domain.Training;
 
 namespace Incubator.Web.Cli;
 
@@ -14,9 +15,12 @@ namespace Incubator.Web.Cli;
 /// <see cref="MiningScorer"/>.</summary>
 internal static class MineVerb
 {
-    public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv";
+    public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv [--self-train --model-out model.zip [--rounds R] [--seed S]]";
 
-    private sealed record Options(string Task, string Pool, int PerLabel, double Margin, string? Column, string? Field, string Out);
+    private sealed record Options(string Task, string Pool, int PerLabel, double Margin, string? Column, string? Field, string Out, SelfTrain? SelfTrain);
+
+    /// <summary>--self-train: go on from the mined candidates to a model with no human label (docs/decisions/0032-self-training.md).</summary>
+    private sealed record SelfTrain(string ModelOut, int Rounds, int Seed);
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -66,13 +70,56 @@ internal static class MineVerb
         foreach (var bad in report.BadRows.Take(5)) stdout.WriteLine($"  line {bad.Line}: {bad.Reason} ({bad.Detail})");
         stdout.WriteLine($"language {language}; embedder {embedder.Name}{(embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: MiniLM knows English only)" : "")}");
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
+        if (o.SelfTrain is { } st)
+        {
+            var code = SelfTrainAndWrite(spec, o.Pool, texts, mined, scorer, embedder.Name == CharNgramEmbedder.RepresentationName, st, stdout, stderr, ct);
+            if (code != 0) return code;
+        }
         stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         return 0;
     }
 
+    private static int SelfTrainAndWrite(TaskSpec spec, string poolPath, IReadOnlyList<string> texts, IReadOnlyList<MinedCandidate> mined, MiningScorer scorer,
+        bool charNgrams, SelfTrain st, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var labels = spec.Labels.Select(l => l.Name).ToList();
+        // The hybrid family reads MiniLM embeddings, which only English texts have; elsewhere the rounds' sparse model is the result.
+        var options = new SelfTrainingOptions { MaxRounds = st.Rounds, Seed = st.Seed, FinalFamily = charNgrams ? null : SelfTrainingOptions.EnglishFinalFamily };
+        SelfTrainingResult result;
+        try
+        {
+            result = SelfTrainer.Run(labels, texts, mined, options, scorer.Probabilities(labels), new SyncLog(stderr), ct: ct);
+        }
+        catch (TrainingDataException ex)
+        {
+            stderr.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+        var best = result.Best;
+        var onnx = result.Training.Model.ExportOnnx();
+        var speed = ModelBundle.MeasureSpeed(onnx, result.Training.Model, result.ValidationRows.Select(r => r.Text).ToList());
+        var rounds = result.Rounds.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $"Round {r.Round}: {r.SeedRows} seeds + {r.PseudoLabels} pseudo-labels; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
+        var card = ModelCardBuilder.Write(ModelCardInput.For($"{spec.Name} (self-trained, no human labels)", result.Training, result.Options, null, DateTimeOffset.UtcNow,
+            new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, best.PseudoLabels, best.RowsPerLabel,
+                result.TrainRows.Count, result.ValidationRows.Count, rounds)) with { Speed = speed });
+        TrainVerbs.WriteAtomically(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
+            new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
+        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "
+            + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)}); no human labels");
+        stdout.WriteLine($"wrote {st.ModelOut}: {ModelFamilies.Name(result.Training.Model.Family)} model, {speed.Describe()}");
+        return 0;
+    }
+
+    /// <summary>Writes each round's line as it happens.</summary>
+    private sealed class SyncLog(TextWriter w) : IProgress<string>
+    {
+        public void Report(string value) => w.WriteLine($"[self-train] {value}");
+    }
+
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "pool", "per-label", "margin", "column", "field", "out"]);
+        var o = CliArgs.Parse(args, Usage, ["task", "pool", "per-label", "margin", "column", "field", "out", "model-out", "rounds", "seed"], ["self-train"]);
         var task = o.Required("task");
         var poolPath = o.Required("pool");
         if (!File.Exists(poolPath)) throw new CliUsageException($"--pool '{poolPath}' does not exist.");
@@ -80,6 +127,22 @@ internal static class MineVerb
         var margin = MiningService.DefaultMargin;
         if (o["margin"] is { } m && (!double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out margin) || margin is < 0 or > 1))
             throw new CliUsageException($"--margin must be a number from 0 to 1 (got '{m}').");
-        return new Options(task, poolPath, perLabel, margin, o["column"], o["field"], o.Output());
+        var output = o.Output();
+        SelfTrain? selfTrain = null;
+        if (o.Flag("self-train"))
+        {
+            if (!o.Has("model-out")) throw new CliUsageException("--self-train needs --model-out model.zip (where to write the model bundle).");
+            var modelOut = o.Output("model-out");
+            if (Path.GetFullPath(modelOut) == Path.GetFullPath(output)) throw new CliUsageException("--model-out must be another file than --out.");
+            var seed = 1;
+            if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
+                throw new CliUsageException($"--seed must be a whole number (got '{s}').");
+            selfTrain = new SelfTrain(modelOut, o.Int("rounds", 0, 10, new SelfTrainingOptions().MaxRounds), seed);
+        }
+        else if (o.Has("model-out") || o.Has("rounds") || o.Has("seed"))
+        {
+            throw new CliUsageException("--model-out, --rounds and --seed go with --self-train.");
+        }
+        return new Options(task, poolPath, perLabel, margin, o["column"], o["field"], output, selfTrain);
     }
 }

@@ -170,7 +170,7 @@ internal static class TrainVerbs
             w.WriteLine($"  {c.Label,-20} {c.Precision.ToString("0.000", Ci),9} {c.Recall.ToString("0.000", Ci),7} {c.F1.ToString("0.000", Ci),6} {c.Support,7}");
     }
 
-    private static void WriteAtomically(string path, Action<Stream> write)
+    internal static void WriteAtomically(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
         var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");

@@ -1,0 +1,74 @@
+using Incubator.Domain.Common;
+using Incubator.Domain.Data;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Tasks;
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Datasets;
+
+/// <summary>An export ready to be written: the pairs of each task and the settings they were made with.</summary>
+public sealed record FineTuningExport(string FileName, IReadOnlyList<TaskPairs> Tasks, int Seed, double ValidationShare, DateTimeOffset CreatedAt)
+{
+    public int PairCount => Tasks.Sum(t => t.Pairs.Count);
+
+    public void WriteZip(Stream zip) => FineTuningPairs.Write(zip, Tasks, Seed, ValidationShare, CreatedAt);
+}
+
+/// <summary>Fine-tuning pairs from frozen dataset versions (immutable and hashed, so an export can be reproduced): one
+/// version, or the newest version of every task of a project. Needs <see cref="MinimumRole"/>: the export is the
+/// project's reviewed data packaged to train a model elsewhere, which is a decision for the people who review that data,
+/// not for read-only members.</summary>
+public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access, TimeProvider time)
+{
+    public const ProjectRole MinimumRole = ProjectRole.Reviewer;
+
+    public async Task<FineTuningExport> ForDatasetAsync(string userId, Guid datasetVersionId, int seed = 1,
+        double validationShare = FineTuningPairs.DefaultValidationShare, CancellationToken ct = default)
+    {
+        FineTuningPairs.EnsureValidationShare(validationShare);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var version = await db.DatasetVersions.AsNoTracking().SingleOrDefaultAsync(d => d.Id == datasetVersionId, ct)
+            ?? throw new ForbiddenException("You do not have access to this dataset version.");
+        await access.RequireAsync(version.ProjectId, userId, MinimumRole, ct);
+        var task = await BuildAsync(db, version, seed, validationShare, ct);
+        var export = new FineTuningExport($"{FileStem(task.TaskName)}-dataset-v{version.Number}-pairs.zip", [task], seed, validationShare, time.GetUtcNow());
+        return export.PairCount > 0 ? export : throw NoPairs();
+    }
+
+    /// <summary>The newest dataset version of every task of the project; tasks without one are left out.</summary>
+    public async Task<FineTuningExport> ForProjectAsync(string userId, Guid projectId, int seed = 1,
+        double validationShare = FineTuningPairs.DefaultValidationShare, CancellationToken ct = default)
+    {
+        FineTuningPairs.EnsureValidationShare(validationShare);
+        await access.RequireAsync(projectId, userId, MinimumRole, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var versions = await db.DatasetVersions.AsNoTracking().Where(d => d.ProjectId == projectId).ToListAsync(ct);
+        var tasks = new List<TaskPairs>();
+        foreach (var newest in versions.GroupBy(d => d.TaskId).Select(g => g.MaxBy(d => d.Number)!).OrderBy(d => d.CreatedAt))
+            tasks.Add(await BuildAsync(db, newest, seed, validationShare, ct));
+        var name = await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => p.Name).SingleAsync(ct);
+        var export = new FineTuningExport($"{FileStem(name)}-pairs.zip", tasks, seed, validationShare, time.GetUtcNow());
+        return export.PairCount > 0 ? export : throw NoPairs();
+    }
+
+    private static async Task<TaskPairs> BuildAsync(IncubatorDbContext db, DatasetVersion version, int seed, double validationShare, CancellationToken ct)
+    {
+        var specJson = await db.TaskVersions.AsNoTracking().Where(v => v.TaskId == version.TaskId && v.Number == version.TaskVersionNumber)
+            .Select(v => v.SpecJson).SingleAsync(ct);
+        var items = await db.DatasetItems.AsNoTracking().Where(i => i.DatasetVersionId == version.Id)
+            .Select(i => new { i.Label, i.Text }).ToListAsync(ct);
+        var spec = TaskJson.Parse(specJson);
+        return FineTuningPairs.Build(spec, $"dataset v{version.Number} ({version.ContentHash[..12]})",
+            items.Select(i => (i.Label, i.Text)).ToList(), seed, validationShare);
+    }
+
+    private static DomainValidationException NoPairs() => new("dataset", "PairsNone",
+        "There are no pairs to export: a pair needs an approved sample of every label of the task. Freeze a dataset version that has samples for every label first.");
+
+    private static string FileStem(string name)
+    {
+        var stem = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-')).Trim('-');
+        while (stem.Contains("--", StringComparison.Ordinal)) stem = stem.Replace("--", "-", StringComparison.Ordinal);
+        return stem.Length == 0 ? "task" : stem[..Math.Min(stem.Length, 60)];
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using Incubator.Domain.Datasets;
+using Incubator.Domain.Projects;
+using Incubator.Tests.Infrastructure;
+
+namespace Incubator.Tests.FineTuning;
+
+/// <summary>The export over HTTP (what the Models page's button downloads): a Reviewer gets the zip of a frozen dataset
+/// version or of the project's newest versions; Viewers and people outside the project are refused on the server.</summary>
+public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttpTests.Portal>
+{
+    public sealed class Portal : PortalFactory;
+
+    private readonly Portal _portal;
+
+    public FineTuningPairsHttpTests(Portal portal) => _portal = portal;
+
+    [Fact]
+    public async Task A_reviewer_downloads_valid_pairs_and_others_are_refused()
+    {
+        var ownerEmail = PortalExtensions.UniqueEmail("ft-owner");
+        var reviewerEmail = PortalExtensions.UniqueEmail("ft-reviewer");
+        var viewerEmail = PortalExtensions.UniqueEmail("ft-viewer");
+        var strangerEmail = PortalExtensions.UniqueEmail("ft-stranger");
+        var (projectId, taskId, ownerId) = await _portal.CreateProjectWithTaskAsync(ownerEmail, (reviewerEmail, ProjectRole.Reviewer), (viewerEmail, ProjectRole.Viewer));
+        await _portal.RegisterAsync(strangerEmail);
+        // 12 billing and 15 shipping: 12 pairs, 3 shipping samples unused.
+        var rows = TrainingSeed.MailSamples(15).Where((r, i) => r.Label == "shipping" || i < 24).ToList();
+        await _portal.SeedApprovedAsync(projectId, taskId, rows, ownerId);
+        var owner = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
+        using var frozen = await owner.Http.PostJsonAsync($"/api/tasks/{taskId}/datasets", new { seed = 1 });
+        var dataset = await frozen.ReadJsonAsync<DatasetVersionView>();
+
+        var reviewer = await AuthenticatedClient.SignInAsync(_portal, reviewerEmail);
+        using var response = await reviewer.Http.GetAsync($"/api/datasets/{dataset.Id}/fine-tuning-pairs?seed=4&validationShare=0.25");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/zip", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("mail-dataset-v1-pairs.zip", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName);
+        await using var zip = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
+        var files = PairsFiles.Read(zip, ["billing", "shipping"]);
+        Assert.Equal(9, files.ChatTrain.Count);
+        Assert.Equal(3, files.ChatValidation.Count);
+        Assert.Contains("| 12 | 9 | 3 | 3 |", files.DataCard);
+        var texts = rows.Select(r => r.Text).ToHashSet();
+        Assert.All(files.ChatTrainOutputs, o => Assert.All(System.Text.Json.JsonDocument.Parse(o).RootElement.EnumerateObject(), p => Assert.Contains(p.Value.GetString()!, texts)));
+
+        // Same seed, same bytes of pairs; the project export holds the task's newest version.
+        using var again = await reviewer.Http.GetAsync($"/api/datasets/{dataset.Id}/fine-tuning-pairs?seed=4&validationShare=0.25");
+        await using var zip2 = new MemoryStream(await again.Content.ReadAsByteArrayAsync());
+        Assert.Equal(files.ChatTrainOutputs, PairsFiles.Read(zip2, ["billing", "shipping"]).ChatTrainOutputs);
+        using var project = await reviewer.Http.GetAsync($"/api/projects/{projectId}/fine-tuning-pairs?seed=4&validationShare=0.25");
+        Assert.Equal(HttpStatusCode.OK, project.StatusCode);
+        await using var zip3 = new MemoryStream(await project.Content.ReadAsByteArrayAsync());
+        Assert.Equal(files.ChatTrainOutputs, PairsFiles.Read(zip3, ["billing", "shipping"]).ChatTrainOutputs);
+
+        using var badShare = await reviewer.Http.GetAsync($"/api/datasets/{dataset.Id}/fine-tuning-pairs?validationShare=0.9");
+        Assert.Equal(HttpStatusCode.BadRequest, badShare.StatusCode);
+        Assert.Contains("DatasetValidationShare", await badShare.Content.ReadAsStringAsync());
+
+        var viewer = await AuthenticatedClient.SignInAsync(_portal, viewerEmail);
+        var stranger = await AuthenticatedClient.SignInAsync(_portal, strangerEmail);
+        foreach (var client in new[] { viewer, stranger })
+        {
+            using var d = await client.Http.GetAsync($"/api/datasets/{dataset.Id}/fine-tuning-pairs");
+            Assert.Equal(HttpStatusCode.Forbidden, d.StatusCode);
+            using var p = await client.Http.GetAsync($"/api/projects/{projectId}/fine-tuning-pairs");
+            Assert.Equal(HttpStatusCode.Forbidden, p.StatusCode);
+        }
+        using var anonymous = await AuthenticatedClient.Anonymous(_portal).Http.GetAsync($"/api/datasets/{dataset.Id}/fine-tuning-pairs");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_project_without_dataset_versions_says_there_is_nothing_to_export()
+    {
+        var ownerEmail = PortalExtensions.UniqueEmail("ft-empty");
+        var (projectId, _, _) = await _portal.CreateProjectWithTaskAsync(ownerEmail);
+        var owner = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
+        using var response = await owner.Http.GetAsync($"/api/projects/{projectId}/fine-tuning-pairs");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("PairsNone", await response.Content.ReadAsStringAsync());
+    }
+}
