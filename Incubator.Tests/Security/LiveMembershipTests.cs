@@ -5,9 +5,11 @@ using Incubator.Domain.Accounts;
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Projects;
 using Incubator.Tests.Infrastructure;
+using Incubator.Tests.Jobs;
 using Incubator.Web.Hubs;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Security;
@@ -90,6 +92,54 @@ public sealed class LiveMembershipTests : IClassFixture<LiveMembershipTests.Port
         Assert.Equal(HubConnectionState.Connected, reviewer.State);
         var refused = await Assert.ThrowsAsync<HubException>(() => reviewer.InvokeAsync(nameof(ProjectsHub.JoinProject), projectId));
         Assert.Contains("not a member", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_removal_made_on_another_instance_takes_this_instances_connection_out_of_the_group()
+    {
+        var (_, reviewerId, ownerClient, reviewerClient, projectId) = await ArrangeAsync();
+        await using var owner = Connect(ownerClient);
+        await using var reviewer = Connect(reviewerClient);
+        var ownerGot = new ConcurrentDictionary<string, TaskCompletionSource>();
+        TaskCompletionSource Waiter(string text) => ownerGot.GetOrAdd(text, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        owner.On<SampleAccepted>(nameof(SampleAccepted), e => Waiter(e.Text).TrySetResult());
+        var reviewerSamples = new ConcurrentQueue<string>();
+        var reviewerBefore = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        reviewer.On<SampleAccepted>(nameof(SampleAccepted), e =>
+        {
+            reviewerSamples.Enqueue(e.Text);
+            if (e.Text == "before") reviewerBefore.TrySetResult();
+        });
+        await owner.StartAsync();
+        await reviewer.StartAsync();
+        await owner.InvokeAsync(nameof(ProjectsHub.JoinProject), projectId);
+        await reviewer.InvokeAsync(nameof(ProjectsHub.JoinProject), projectId);
+        // What another instance's send looks like here: through the backplane straight to this instance's group,
+        // with none of this instance's per-send checks.
+        var group = _portal.Services.GetRequiredService<IHubContext<ProjectsHub>>().Clients.Group(ProjectsHub.Group(projectId));
+        await group.SendAsync(nameof(SampleAccepted), Sample(projectId, "before"));
+        await reviewerBefore.Task.WaitAsync(Guard);
+
+        // The Owner removes the reviewer on the other instance: the row goes, and the "members" event arrives here
+        // relayed, not published by this process.
+        await _portal.QueryAsync(db => db.ProjectMembers.Where(m => m.ProjectId == projectId && m.UserId == reviewerId).ExecuteDeleteAsync());
+        var events = (InProcessRunEvents)_portal.Services.GetRequiredService<IRunEvents>();
+        events.DeliverRemote(new ProjectChanged(projectId, "members"));
+        await Poll.UntilAsync(async () =>
+        {
+            // Sends keep coming from the other instance; once the reviewer's connection has left the group, none reaches it.
+            var probe = $"probe {Guid.NewGuid():N}";
+            await group.SendAsync(nameof(SampleAccepted), Sample(projectId, probe));
+            await Waiter(probe).Task.WaitAsync(Guard);
+            await Task.Delay(200); // the reviewer's copy, if it was sent one, is not behind the owner's by more than this
+            return !reviewerSamples.Contains(probe);
+        }, Guard, () => Task.FromResult($"the removed reviewer still receives the group's sends ({reviewerSamples.Count} so far)"));
+        for (var i = 0; i < 10; i++) await group.SendAsync(nameof(SampleAccepted), Sample(projectId, $"secret {i}"));
+        await group.SendAsync(nameof(SampleAccepted), Sample(projectId, "last"));
+        await Waiter("last").Task.WaitAsync(Guard);
+
+        Assert.DoesNotContain(reviewerSamples, t => t.StartsWith("secret", StringComparison.Ordinal) || t == "last");
+        Assert.Equal(HubConnectionState.Connected, reviewer.State);
     }
 
     [Fact]
