@@ -124,6 +124,21 @@ internal static class TrainingDatasets
                 : null))),
     ];
 
+    /// <summary>Every set of <see cref="All"/>, loaded and capped (<see cref="DatasetBenchmark.LoadCapped"/>), with its
+    /// row name "{benchmark}.{set}"; a set whose files are absent adds a "skipped" row to <paramref name="skipped"/>
+    /// (when given) and is passed over.</summary>
+    public static IEnumerable<(string Name, string Bench, (List<LabeledText> Train, List<LabeledText> Test, string Split) Data)> Loaded(
+        string root, string benchmark, List<BenchmarkRow>? skipped, CancellationToken ct)
+    {
+        foreach (var (name, _, load) in All(root))
+        {
+            ct.ThrowIfCancellationRequested();
+            var bench = $"{benchmark}.{name}";
+            if (DatasetBenchmark.LoadCapped(load) is { } data) yield return (name, bench, data);
+            else skipped?.Add(new BenchmarkRow(bench, "skipped", 0, "", Note: "files not found"));
+        }
+    }
+
     public static IEnumerable<(string Name, List<LabeledText> Train, List<LabeledText> Test)> Load(string root)
     {
         foreach (var (name, _, load) in All(root))
@@ -214,19 +229,10 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
         var root = TrainingDatasets.Find();
         if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", Note: "../shared/datasets not found")];
         var rows = new List<BenchmarkRow>();
-        foreach (var (name, _, load) in TrainingDatasets.All(root))
+        foreach (var (name, bench, (train, test, split)) in TrainingDatasets.Loaded(root, Name, rows, ct))
         {
-            ct.ThrowIfCancellationRequested();
-            var bench = $"{Name}.{name}";
-            var data = LoadCapped(load);
-            if (data is null)
-            {
-                rows.Add(new BenchmarkRow(bench, "skipped", 0, "", Note: "files not found"));
-                continue;
-            }
-            Console.Error.WriteLine($"  {bench}: {data.Value.Train.Count} train, {data.Value.Test.Count} test");
+            Console.Error.WriteLine($"  {bench}: {train.Count} train, {test.Count} test");
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-            var (train, test, split) = data.Value;
             var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
             var testTexts = test.Select(r => r.Text).ToList();
             // One memoising encoder per dataset: each text is embedded once, across sample sizes, families and refits.

@@ -35,20 +35,12 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
         try
         {
             var english = new List<LabeledText>();
-            foreach (var (name, _, load) in TrainingDatasets.All(root))
+            foreach (var (name, bench, data) in TrainingDatasets.Loaded(root, Name, rows, ct))
             {
-                ct.ThrowIfCancellationRequested();
-                var data = DatasetBenchmark.LoadCapped(load);
-                var bench = $"{Name}.{name}";
-                if (data is null)
-                {
-                    rows.Add(new BenchmarkRow(bench, "skipped", 0, "", Note: "files not found"));
-                    continue;
-                }
                 if (name is "sst2" or "subj" or "cr" or "tweeteval_emotion")
-                    english.AddRange(data.Value.Train.Select(r => new LabeledText($"{name}/{r.Label}", r.Text)));
-                var file = Write(folder.FullName, name, data.Value.Train);
-                var share = EncoderCoverage.Shared.Share(data.Value.Train.Select(r => r.Text).ToList());
+                    english.AddRange(data.Train.Select(r => new LabeledText($"{name}/{r.Label}", r.Text)));
+                var file = Write(folder.FullName, name, data.Train);
+                var share = EncoderCoverage.Shared.Share(data.Train.Select(r => r.Text).ToList());
                 var outcomes = new Dictionary<string, Outcome>();
                 foreach (var family in new[] { "sparse", "dense", "hybrid", "auto" })
                 {
@@ -56,7 +48,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
                     var o = RunTrain(file, family, folder.FullName, null, ct);
                     outcomes[family] = o;
                     rows.Add(new BenchmarkRow(bench, $"{family} command seconds", o.Seconds, "s",
-                        Note: $"train --trainer {family} on {data.Value.Train.Count} rows (validation share 0.1): chose {o.Chosen}; training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s; {o.CpuSeconds.ToString("0.0", Ci)} s of CPU"));
+                        Note: $"train --trainer {family} on {data.Train.Count} rows (validation share 0.1): chose {o.Chosen}; training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s; {o.CpuSeconds.ToString("0.0", Ci)} s of CPU"));
                     rows.Add(new BenchmarkRow(bench, $"{family} peak working set", o.PeakMiB, "MiB", Note: "the command's own OS high-water mark"));
                 }
                 if (share >= EncoderCoverage.MinimumShare)

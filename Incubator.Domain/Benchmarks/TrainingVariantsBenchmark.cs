@@ -47,18 +47,9 @@ internal sealed class SparseVariantsBenchmark : IBenchmark
         var root = TrainingDatasets.Find();
         if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", Note: "../shared/datasets not found")];
         var rows = new List<BenchmarkRow>();
-        foreach (var (name, _, load) in TrainingDatasets.All(root))
+        foreach (var (name, bench, (train, test, split)) in TrainingDatasets.Loaded(root, Name, rows, ct))
         {
-            ct.ThrowIfCancellationRequested();
-            var data = DatasetBenchmark.LoadCapped(load);
-            var bench = $"{Name}.{name}";
-            if (data is null)
-            {
-                rows.Add(new BenchmarkRow(bench, "skipped", 0, "", Note: "files not found"));
-                continue;
-            }
             Console.Error.WriteLine($"  {bench}");
-            var (train, test, split) = data.Value;
             var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
             var (fit, validation) = DatasetBenchmark.TrainerSplit(train, full: true);
             (EvaluationReport Report, double Seconds, int Features) Train(ClassifierTrainer trainer, bool weighting)
@@ -102,13 +93,8 @@ internal sealed class EncoderComparisonBenchmark : IBenchmark
         var root = TrainingDatasets.Find();
         if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", Note: "../shared/datasets not found")];
         var rows = new List<BenchmarkRow>();
-        foreach (var (name, _, load) in TrainingDatasets.All(root))
+        foreach (var (name, bench, (train, test, split)) in TrainingDatasets.Loaded(root, Name, null, ct))
         {
-            ct.ThrowIfCancellationRequested();
-            var data = DatasetBenchmark.LoadCapped(load);
-            var bench = $"{Name}.{name}";
-            if (data is null) continue;
-            var (train, test, split) = data.Value;
             if (EncoderCoverage.Shared.Share(train.Select(r => r.Text).ToList()) < EncoderCoverage.MinimumShare) continue;
             Console.Error.WriteLine($"  {bench}");
             var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
