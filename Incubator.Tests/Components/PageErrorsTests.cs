@@ -158,6 +158,10 @@ public sealed class PageErrorsTests
             builder.AddMarkupContent(0, Project is null ? "" : $"<p data-testid=\"listening\">{Batches}</p>");
     }
 
+    /// <summary>Events reach the page through its own buffer on another thread; bUnit's default second is too short
+    /// on a loaded CI machine (seen once).</summary>
+    private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(15);
+
     [Fact]
     public async Task A_project_page_hears_only_wanted_events_and_a_failing_handler_reaches_the_error_boundary()
     {
@@ -195,15 +199,15 @@ public sealed class PageErrorsTests
             }));
             builder.CloseComponent();
         });
-        cut.WaitForAssertion(() => Assert.Equal("0", cut.Find("[data-testid=listening]").TextContent));
+        cut.WaitForAssertion(() => Assert.Equal("0", cut.Find("[data-testid=listening]").TextContent), Delivery);
 
         await events.PublishAsync(new JobChanged(projectId, Guid.NewGuid(), "k", "t", Domain.Jobs.JobState.Running, 0.5, null, null, DateTimeOffset.UtcNow));
         await events.PublishAsync(new TaskChanged(projectId, Guid.NewGuid(), 1));
-        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=listening]").TextContent));
+        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=listening]").TextContent), Delivery);
         Assert.Equal(1, ListeningPage.Batches);
 
         await events.PublishAsync(new TaskChanged(projectId, Guid.NewGuid(), 99));
-        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=page-crash]")));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=page-crash]")), Delivery);
         Assert.Empty(cut.FindAll("[data-testid=listening]"));
     }
 }
