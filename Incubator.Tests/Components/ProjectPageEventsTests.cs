@@ -28,6 +28,16 @@ public sealed class ProjectPageEventsTests
 
         [Parameter] public StrongBox<int> Renders { get; set; } = new(0);
 
+        [Parameter] public Task HoldLoad { get; set; } = Task.CompletedTask;
+
+        [Parameter] public TaskCompletionSource? LoadStarted { get; set; }
+
+        protected override async Task OnProjectLoadedAsync()
+        {
+            LoadStarted?.TrySetResult();
+            await HoldLoad;
+        }
+
         protected override bool WantsEvent(RunEvent e) => e is SampleAccepted s && s.RunId == WantedRun;
 
         protected override async Task OnProjectEventsAsync(IReadOnlyList<RunEvent> events)
@@ -87,5 +97,34 @@ public sealed class ProjectPageEventsTests
         Assert.Equal(2, batches.Count);
         Assert.Equal(wanted, batches.ElementAt(1));
         Assert.Equal(rendersBefore + 2, Volatile.Read(ref renders.Value));
+    }
+
+    [Fact]
+    public async Task An_event_published_while_the_page_loads_still_reaches_it_after_the_load()
+    {
+        await using var host = await JobTestHost.CreateAsync();
+        var projectId = await host.CreateProjectAsync("Loading page");
+        var userId = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
+        var events = host.Services.GetRequiredService<IRunEvents>();
+        await using var ctx = PortalBunit.NewContext(s => s.AddSingleton(host.Services.GetRequiredService<ProjectService>()).AddSingleton(events)
+            .AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>());
+        ctx.AddAuthorization().SetAuthorized("viewer").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = new ConcurrentQueue<IReadOnlyList<RunEvent>>();
+        var run = Guid.NewGuid();
+        var cut = ctx.Render<ProbePage>(p => p.Add(x => x.ProjectId, projectId).Add(x => x.WantedRun, run).Add(x => x.HoldLoad, hold.Task)
+            .Add(x => x.LoadStarted, started).Add(x => x.Batches, batches));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The page has read its state and is still loading: a job that ends now must not be lost to it.
+        var ended = Sample(projectId, run, 1);
+        await events.PublishAsync(ended);
+        await Task.Delay(300);
+        Assert.Empty(batches); // held until the load is done: what the page wants depends on what it loaded
+        hold.SetResult();
+
+        await UntilAsync(() => batches.Count == 1);
+        Assert.Equal([ended], batches.Single());
     }
 }

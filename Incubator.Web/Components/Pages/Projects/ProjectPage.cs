@@ -39,19 +39,31 @@ public abstract class ProjectPage : PortalPage, IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _subscription?.Dispose();
-        Forbidden = !await PageErrors.LoadAsync(async () =>
+        // Subscribed before the page reads anything, with the events held until the read is done: a job that ends
+        // while the page loads (its "succeeded" published between the read and a later subscription) would otherwise
+        // leave the page showing "running" for good.
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _subscription = Events.SubscribeBatches(ProjectId, batch => OnEventsArrivedAsync(batch, loaded.Task));
+        try
         {
-            UserId = await GetUserIdAsync();
-            Project = await Projects.GetProjectAsync(UserId, ProjectId);
-        });
-        if (Forbidden)
-        {
-            // Membership was removed after the page opened: show nothing of the project.
-            Project = null;
-            return;
+            Forbidden = !await PageErrors.LoadAsync(async () =>
+            {
+                UserId = await GetUserIdAsync();
+                Project = await Projects.GetProjectAsync(UserId, ProjectId);
+            });
+            if (Forbidden)
+            {
+                // Membership was removed after the page opened: show nothing of the project.
+                Project = null;
+                _subscription.Dispose();
+                return;
+            }
+            await OnProjectLoadedAsync();
         }
-        await OnProjectLoadedAsync();
-        _subscription = Events.SubscribeBatches(ProjectId, OnEventsArrivedAsync);
+        finally
+        {
+            loaded.TrySetResult();
+        }
     }
 
     protected virtual Task OnProjectLoadedAsync() => Task.CompletedTask;
@@ -69,8 +81,10 @@ public abstract class ProjectPage : PortalPage, IDisposable
 
     protected virtual Task OnProjectEventAsync(RunEvent e) => Task.CompletedTask;
 
-    private async Task OnEventsArrivedAsync(IReadOnlyList<RunEvent> batch)
+    private async Task OnEventsArrivedAsync(IReadOnlyList<RunEvent> batch, Task loaded)
     {
+        // What the page wants depends on what it loaded (its run's job id, say).
+        await loaded;
         var projectChanged = false;
         var wanted = new List<RunEvent>(batch.Count);
         foreach (var e in batch)
