@@ -12,9 +12,11 @@ public abstract record ModelCardSource;
 public sealed record DatasetCardSource(string ProjectName, TaskSpec Task, int TaskVersion, DatasetVersionView Dataset, IReadOnlyList<string> Llms) : ModelCardSource;
 
 /// <summary>Trained by self-training from mined seeds (<c>Incubator mine --self-train</c>): no human label at all.
-/// <paramref name="Rounds"/> says each round in a line (what it trained on, its held-out agreement).</summary>
+/// <paramref name="Rounds"/> says each round in a line (what it trained on, its held-out agreement);
+/// <paramref name="MinersView"/> whether pseudo-labels averaged the model with the miner's scores (English) or came
+/// from the model alone (character n-grams, where the miner's view is below chance).</summary>
 public sealed record SelfTrainingCardSource(TaskSpec Task, string PoolFile, int PoolTexts, int Seeds, int HeldOutSeeds, int PseudoLabels,
-    IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows, IReadOnlyList<string> Rounds) : ModelCardSource;
+    IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows, IReadOnlyList<string> Rounds, bool MinersView = true) : ModelCardSource;
 
 /// <summary>Trained with <c>Incubator train</c> from a file, split into training and validation rows.</summary>
 public sealed record FileCardSource(string FileName, IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows) : ModelCardSource;
@@ -163,7 +165,7 @@ public static class ModelCardBuilder
                 break;
             case SelfTrainingCardSource st:
                 sb.AppendLine(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.");
-                sb.AppendLine(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model together with the miner's scores, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement.");
+                sb.AppendLine(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement.");
                 sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");
                 break;

@@ -96,6 +96,29 @@ public sealed class MineCliTests : IDisposable
         Assert.Matches(@"\d+ mined seeds .* and \d+ pseudo-labels", bundle.ModelCard);
         Assert.Contains("Round 0:", bundle.ModelCard);
         Assert.Contains("Sort customer support messages", bundle.ModelCard);
+        Assert.Contains("previous round's model together with the miner's scores", bundle.ModelCard);
+    }
+
+    [Fact]
+    public async Task Self_train_on_a_japanese_pool_uses_character_ngrams_and_the_model_alone()
+    {
+        File.WriteAllText(TaskFile, TaskJson.Serialize(MiningFixtures.JapaneseTask));
+        var japanese = MiningFixtures.JapaneseLabelled().ToList();
+        File.WriteAllText(PoolFile, string.Join("\n", japanese.Select(j => j.Text)), new UTF8Encoding(false));
+
+        var (code, output, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "4", "--out", OutFile,
+            "--self-train", "--model-out", ModelFile, "--rounds", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("character n-grams", output);
+
+        await using var zip = File.OpenRead(ModelFile);
+        using var bundle = ModelBundle.Read(zip);
+        Assert.Equal(["請求", "配送", "ログイン"], bundle.Labels);
+        // On character n-grams the miner's zero-shot view is below chance (decision 0032), so it does not vote.
+        Assert.Contains("previous round's model alone", bundle.ModelCard);
+        var all = bundle.Classifier.Predict(japanese.Select(j => j.Text).ToList());
+        var accuracy = Enumerable.Range(0, japanese.Count).Count(i => all[i].Label == japanese[i].Label) / (double)japanese.Count;
+        Assert.True(accuracy > 0.5, $"the self-trained model labels the Japanese fixture better than chance over three labels (got {accuracy:0.00})");
     }
 
     [Theory]
