@@ -86,7 +86,7 @@ internal static class LabellingFixture
         }
     }
 
-    public static async Task<Setup> ArrangeAsync()
+    public static async Task<Setup> ArrangeAsync(IReadOnlyDictionary<string, string?>? more = null)
     {
         var llm = await FakeOpenAiServer.StartAsync();
         llm.DefaultResponder = Answer;
@@ -97,6 +97,7 @@ internal static class LabellingFixture
             ["Llm:Model"] = "fake",
             ["Llm:MaxConcurrency"] = "1",
         };
+        foreach (var (k, v) in more ?? new Dictionary<string, string?>()) settings[k] = v;
         var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var host = await JobTestHost.CreateAsync(settings: settings, configure: s =>
         {

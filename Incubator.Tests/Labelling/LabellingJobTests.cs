@@ -91,6 +91,62 @@ public sealed class LabellingJobTests
     }
 
     [Fact]
+    public async Task A_daily_spending_cap_stops_the_run_short_with_the_cap_as_its_reason()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
+        // The project may spend two calls' worth today on the site's connection: the third call is not made.
+        await using (var db = await s.Host.Db.CreateDbContextAsync())
+        {
+            db.SiteSettings.Add(new Incubator.Domain.Accounts.SiteSettings { DailyTokensPerProject = 2 * TokensPerCall });
+            await db.SaveChangesAsync();
+        }
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.Equal(JobState.StoppedShort, run.State);
+        Assert.Equal("Label.Short.SpendingCap", run.Note!.Code);
+        Assert.Equal(["10", "12"], run.Note.Args.Take(2));
+        Assert.Equal("Spending.ProjectTokens", run.Note.Cause!.Code);
+        Assert.Equal((2, 10, 8), (s.Llm.ChatRequests.Count, run.TextsDone, run.Candidates));
+        Assert.Equal(2 * TokensPerCall, await s.Host.QueryAsync(db => db.LlmSpend.SumAsync(x => x.Tokens)));
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_stops_answering_makes_the_job_wait_and_it_goes_on_when_it_is_back()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync(new Dictionary<string, string?> { ["Llm:MaxAttempts"] = "1" });
+        var calls = 0;
+        s.Llm.DefaultResponder = r => Interlocked.Increment(ref calls) is 2 or 3 ? FakeReply.Error(503, "down for maintenance") : LabellingFixture.Answer(r);
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.True(run.State == JobState.Succeeded, $"{run.State} {run.Note?.Message}");
+        Assert.False(run.Waiting);
+        // Three batches, two failed tries in between; every text labelled once.
+        Assert.Equal(5, s.Llm.ChatRequests.Count);
+        Assert.Equal((12, 3, LabellingFixture.Labelled), (run.TextsDone, run.Calls, run.Candidates));
+        var log = await s.Host.GetLogAsync(run.JobId!.Value);
+        Assert.Equal(2, log.Count(l => l.Level == "warning" && l.Message.StartsWith("Waiting for the endpoint:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_never_answers_fails_the_run_at_once()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync(new Dictionary<string, string?> { ["Llm:MaxAttempts"] = "1" });
+        s.Llm.DefaultResponder = _ => FakeReply.Error(503, "down for maintenance");
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.Equal(JobState.Failed, run.State);
+        Assert.Equal("Run.Failed.Unreachable", run.Note!.Code);
+        Assert.Single(s.Llm.ChatRequests);
+        Assert.Equal((0, 0), (run.TextsDone, run.Candidates));
+    }
+
+    [Fact]
     public async Task A_stopped_job_resumes_at_its_first_uncommitted_batch_and_never_relabels_a_text()
     {
         await using var s = await LabellingFixture.ArrangeAsync();
