@@ -65,7 +65,7 @@ public sealed class LabellingRunJob(
         var sample = run.SampleJson is null ? null : JsonSerializer.Deserialize<List<SampleItem>>(run.SampleJson, JsonOptions);
         if (sample is null)
         {
-            sample = await ChooseAsync(context, run, spec, corpus, labels);
+            sample = await ChooseAsync(context, run, spec, corpus, labels, existing);
             var json = JsonSerializer.Serialize(sample, JsonOptions);
             await context.CommitAsync(0, $"{sample.Count:N0} texts chosen", new Checkpoint(0),
                 log: $"Chose {sample.Count:N0} of {corpus.TextCount:N0} texts ({(run.Limit is null ? "all" : "stratified by the miner's labels")}): "
@@ -192,18 +192,22 @@ public sealed class LabellingRunJob(
     }
 
     /// <summary>Scores every text of the corpus with the miner (stored vectors where the embeddings job wrote them) and
-    /// chooses the texts to label.</summary>
-    private async Task<List<SampleItem>> ChooseAsync(JobContext context, LabellingRun run, TaskSpec spec, Corpus corpus, IReadOnlyList<string> labels)
+    /// chooses the texts to label among those the task does not hold yet (no call is paid for a text already queued).</summary>
+    private async Task<List<SampleItem>> ChooseAsync(JobContext context, LabellingRun run, TaskSpec spec, Corpus corpus, IReadOnlyList<string> labels,
+        HashSet<string> existing)
     {
         var embedder = corpora.EmbedderFor(corpus);
         var scorer = new MiningScorer(spec, embedder);
         var ordinals = new List<int>();
+        var queued = new HashSet<int>();
         var lastCommit = time.GetTimestamp();
         await foreach (var (texts, vectors) in corpora.VectorsAsync(corpus.Id, embedder, context.CancellationToken))
         {
             for (var i = 0; i < texts.Count; i++)
             {
+                // Every text takes part in the miner's view (its scores are relative to the corpus), queued ones too.
                 scorer.Add(texts[i].Ordinal, vectors[i]);
+                if (existing.Contains(TextNormalizer.Normalize(texts[i].Text))) queued.Add(ordinals.Count);
                 ordinals.Add(texts[i].Ordinal);
             }
             if (time.GetElapsedTime(lastCommit) >= TimeSpan.FromSeconds(1))
@@ -212,7 +216,10 @@ public sealed class LabellingRunJob(
                 await context.CommitAsync(0, $"{ordinals.Count:N0} / {corpus.TextCount:N0} texts scored by the miner");
             }
         }
-        return CorpusLabeller.Choose(ordinals, scorer.Probabilities(labels), labels, run.Limit).ToList();
+        var probabilities = scorer.Probabilities(labels);
+        var keep = Enumerable.Range(0, ordinals.Count).Where(i => !queued.Contains(i)).ToList();
+        if (queued.Count > 0) await context.LogAsync($"{queued.Count:N0} texts of the corpus are already candidates of the task and are not labelled again.");
+        return CorpusLabeller.Choose(keep.Select(i => ordinals[i]).ToList(), keep.Select(i => probabilities[i]).ToList(), labels, run.Limit).ToList();
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)

@@ -91,6 +91,27 @@ public sealed class LabellingJobTests
     }
 
     [Fact]
+    public async Task A_text_the_task_already_holds_is_not_sent_to_the_model()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        await s.Host.AddCandidateAsync(new Candidate
+        {
+            Id = Guid.NewGuid(), ProjectId = s.ProjectId, TaskId = s.TaskId, TaskVersionNumber = 1, Label = "billing", Text = LabellingFixture.Texts[0],
+            NormalizedText = Incubator.Domain.Generation.TextNormalizer.Normalize(LabellingFixture.Texts[0]), Source = CandidateSource.Mining,
+            Stage = CandidateStage.Selected, Status = CandidateStatus.Pending, CreatedAt = JobTestHost.UtcNowMs(),
+        });
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 20));
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.Equal(JobState.Succeeded, run.State);
+        var sent = LabellingFixture.TextsOf(Assert.Single(s.Llm.ChatRequests)).Values.ToList();
+        Assert.Equal(11, sent.Count);
+        Assert.DoesNotContain(LabellingFixture.Texts[0], sent);
+        Assert.Equal((11, 11, LabellingFixture.Labelled - 1), (run.SampleSize, run.TextsDone, run.Candidates));
+    }
+
+    [Fact]
     public async Task A_daily_spending_cap_stops_the_run_short_with_the_cap_as_its_reason()
     {
         await using var s = await LabellingFixture.ArrangeAsync();
