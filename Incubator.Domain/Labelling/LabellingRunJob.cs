@@ -101,30 +101,16 @@ public sealed class LabellingRunJob(
             var texts = await corpora.TextsAsync(corpus.Id, ordinals, ct);
             var request = CorpusLabeller.Request(spec, ordinals.Select(o => texts.TryGetValue(o, out var t) ? t.Text : "").ToList(), profile);
             LlmResponse response;
-            while (true)
+            try
             {
-                try
-                {
-                    response = await client.CompleteAsync(request, ct);
-                    await waiter.AnsweredAsync();
-                    break;
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (SpendingCapReachedException cap)
-                {
-                    var note = LabelNotes.SpendingCap(run.TextsDone, run.SampleSize, cap.Message, cap.Note);
-                    await context.LogAsync(note.Message);
-                    context.StopShort(note);
-                    return;
-                }
-                catch (Exception ex) when (ex is LlmException or HttpRequestException)
-                {
-                    logger.LogWarning("Labelling call failed after retries: {Error}", ex.Message);
-                    await waiter.FailedAsync(ex);
-                }
+                response = await waiter.CallAsync(client, request, ex => logger.LogWarning("Labelling call failed after retries: {Error}", ex.Message));
+            }
+            catch (SpendingCapReachedException cap)
+            {
+                var note = LabelNotes.SpendingCap(run.TextsDone, run.SampleSize, cap.Message, cap.Note);
+                await context.LogAsync(note.Message);
+                context.StopShort(note);
+                return;
             }
 
             var result = CorpusLabeller.Parse(response.Text, ordinals, labels);
@@ -239,7 +225,27 @@ public sealed class EndpointWaiter(Func<JobNote?, Task> setWaiting, TimeSpan lim
     private int _refusals;
     private bool _answered = answered;
 
-    public async Task AnsweredAsync()
+    /// <summary>Makes the call until it is answered, waiting between tries; throws <see cref="JobFailedException"/> when
+    /// the run should end, and lets anything else (a spending cap, a cancellation) through.</summary>
+    public async Task<LlmResponse> CallAsync(ILlmClient client, LlmRequest request, Action<Exception>? failed = null)
+    {
+        while (true)
+        {
+            try
+            {
+                var response = await client.CompleteAsync(request, ct);
+                await AnsweredAsync();
+                return response;
+            }
+            catch (Exception ex) when ((ex is LlmException or HttpRequestException) && !ct.IsCancellationRequested)
+            {
+                failed?.Invoke(ex);
+                await FailedAsync(ex);
+            }
+        }
+    }
+
+    private async Task AnsweredAsync()
     {
         _answered = true;
         _refusals = 0;
@@ -249,7 +255,7 @@ public sealed class EndpointWaiter(Func<JobNote?, Task> setWaiting, TimeSpan lim
     }
 
     /// <summary>Waits before the next try, or throws <see cref="JobFailedException"/> when the job should end.</summary>
-    public async Task FailedAsync(Exception ex)
+    private async Task FailedAsync(Exception ex)
     {
         var message = ex.Message;
         var status = (ex as LlmException)?.StatusCode;

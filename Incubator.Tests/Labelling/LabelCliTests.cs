@@ -32,13 +32,7 @@ public sealed class LabelCliTests : IAsyncLifetime
         _folder.Dispose();
     }
 
-    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(["label", .. args], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.VerbAsync("label", args);
 
     private string[] Args(params string[] more) =>
         ["--task", TaskFile, "--corpus", CorpusFile, "--endpoint", _server.OpenAIEndpoint, "--model", "fake", "--out", OutFile, .. more];

@@ -29,6 +29,14 @@ public sealed class LabellingJobTests
     private static string Counts(IReadOnlyDictionary<LabelRejectReason, int> counts) =>
         string.Join(", ", counts.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}"));
 
+    /// <summary>Starts a run, starts the worker and waits for the run's end.</summary>
+    private static async Task<LabellingRunView> LabelAsync(LabellingFixture.Setup s, StartLabellingRequest request)
+    {
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, request);
+        await s.Host.StartWorkerAsync();
+        return await FinishedAsync(s, started.Id);
+    }
+
     private static Task<List<Candidate>> CandidatesAsync(LabellingFixture.Setup s, Guid runId) =>
         s.Host.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.LabellingRunId == runId).ToListAsync());
 
@@ -36,9 +44,7 @@ public sealed class LabellingJobTests
     public async Task A_corpus_is_labelled_in_batches_with_exact_counts_and_its_disagreements_lead_the_queue()
     {
         await using var s = await LabellingFixture.ArrangeAsync();
-        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
-        await s.Host.StartWorkerAsync();
-        var run = await FinishedAsync(s, started.Id);
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5));
 
         Assert.True(run.State == JobState.Succeeded, $"{run.State} {run.Note?.Message}");
         Assert.Null(run.Note);
@@ -75,9 +81,7 @@ public sealed class LabellingJobTests
     public async Task A_budget_stops_the_run_short_after_the_call_that_reached_it_and_keeps_what_was_paid_for()
     {
         await using var s = await LabellingFixture.ArrangeAsync();
-        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5, budgetTokens: 2 * TokensPerCall));
-        await s.Host.StartWorkerAsync();
-        var run = await FinishedAsync(s, started.Id);
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5, budgetTokens: 2 * TokensPerCall));
 
         Assert.Equal(JobState.StoppedShort, run.State);
         Assert.Equal(LabelNotes.Budget(10, 12), run.Note);
@@ -100,9 +104,7 @@ public sealed class LabellingJobTests
             NormalizedText = Incubator.Domain.Generation.TextNormalizer.Normalize(LabellingFixture.Texts[0]), Source = CandidateSource.Mining,
             Stage = CandidateStage.Selected, Status = CandidateStatus.Pending, CreatedAt = JobTestHost.UtcNowMs(),
         });
-        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 20));
-        await s.Host.StartWorkerAsync();
-        var run = await FinishedAsync(s, started.Id);
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 20));
 
         Assert.Equal(JobState.Succeeded, run.State);
         var sent = LabellingFixture.TextsOf(Assert.Single(s.Llm.ChatRequests)).Values.ToList();
@@ -139,9 +141,7 @@ public sealed class LabellingJobTests
         await using var s = await LabellingFixture.ArrangeAsync(new Dictionary<string, string?> { ["Llm:MaxAttempts"] = "1" });
         var calls = 0;
         s.Llm.DefaultResponder = r => Interlocked.Increment(ref calls) is 2 or 3 ? FakeReply.Error(503, "down for maintenance") : LabellingFixture.Answer(r);
-        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
-        await s.Host.StartWorkerAsync();
-        var run = await FinishedAsync(s, started.Id);
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5));
 
         Assert.True(run.State == JobState.Succeeded, $"{run.State} {run.Note?.Message}");
         Assert.False(run.Waiting);
@@ -157,9 +157,7 @@ public sealed class LabellingJobTests
     {
         await using var s = await LabellingFixture.ArrangeAsync(new Dictionary<string, string?> { ["Llm:MaxAttempts"] = "1" });
         s.Llm.DefaultResponder = _ => FakeReply.Error(503, "down for maintenance");
-        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
-        await s.Host.StartWorkerAsync();
-        var run = await FinishedAsync(s, started.Id);
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5));
 
         Assert.Equal(JobState.Failed, run.State);
         Assert.Equal("Run.Failed.Unreachable", run.Note!.Code);

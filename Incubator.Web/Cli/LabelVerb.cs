@@ -80,20 +80,7 @@ internal static class LabelVerb
                 }
                 var ordinals = batch.Select(s => s.Ordinal).ToList();
                 var request = CorpusLabeller.Request(spec, ordinals.Select(i => texts[i]).ToList(), profile);
-                LlmResponse response;
-                while (true)
-                {
-                    try
-                    {
-                        response = await client.CompleteAsync(request, ct);
-                        await waiter.AnsweredAsync();
-                        break;
-                    }
-                    catch (Exception ex) when (ex is LlmException or HttpRequestException)
-                    {
-                        await waiter.FailedAsync(ex);
-                    }
-                }
+                var response = await waiter.CallAsync(client, request);
                 calls++;
                 tokens += response.Usage.InputTokens + response.Usage.OutputTokens;
                 var result = CorpusLabeller.Parse(response.Text, ordinals, labels);
@@ -132,34 +119,14 @@ internal static class LabelVerb
 
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "corpus", "endpoint", "model", "provider", "api-key", "limit", "batch-size", "budget-tokens", "endpoint-wait",
-            "max-attempts", "out"]);
+        var o = CliArgs.Parse(args, Usage, ["task", "corpus", .. CliEndpointArgs.Names, "limit", "batch-size", "out"]);
         var task = o.Required("task");
         var corpus = o.Required("corpus");
         if (!File.Exists(corpus)) throw new CliUsageException($"--corpus '{corpus}' does not exist.");
-        var endpoint = o.Required("endpoint");
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
-        var model = o.Required("model");
-        var provider = (o["provider"] ?? "compatible").ToLowerInvariant() switch
-        {
-            "openai" => LlmProvider.OpenAI,
-            "azure" => LlmProvider.AzureOpenAI,
-            "compatible" => LlmProvider.OpenAICompatible,
-            var p => throw new CliUsageException($"--provider '{p}' is not one of openai, azure, compatible."),
-        };
+        var llm = CliEndpointArgs.Read(o);
         int? limit = o.Has("limit") ? o.Int("limit", 1, LabellingService.MaxLimit) : null;
-        long? budget = null;
-        if (o["budget-tokens"] is { } bt)
-            budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
-        var wait = GenerationEngine.DefaultEndpointWait;
-        if (o["endpoint-wait"] is { } ew)
-            wait = double.TryParse(ew, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 86_400
-                ? TimeSpan.FromSeconds(seconds)
-                : throw new CliUsageException($"--endpoint-wait must be a number of seconds from 1 to 86400 (got '{ew}').");
-        var apiKey = o["api-key"] ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
         var output = o.Output();
-        return new Options(task, corpus, endpoint, model, provider, apiKey, limit, o.Int("batch-size", 1, CorpusLabeller.MaxBatchSize, CorpusLabeller.DefaultBatchSize),
-            budget, wait, o.Has("max-attempts") ? o.Int("max-attempts", 1, 10) : null, output);
+        return new Options(task, corpus, llm.Endpoint, llm.Model, llm.Provider, llm.ApiKey, limit,
+            o.Int("batch-size", 1, CorpusLabeller.MaxBatchSize, CorpusLabeller.DefaultBatchSize), llm.BudgetTokens, llm.EndpointWait, llm.MaxAttempts, output);
     }
 }
