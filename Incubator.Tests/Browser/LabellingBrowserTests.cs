@@ -73,6 +73,13 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
         var disagreed = candidates.Count(c => c.MinerLabel != c.Label);
         Assert.Equal(Enumerable.Repeat("false", disagreed).Concat(Enumerable.Repeat("true", candidates.Count - disagreed)), agrees);
 
+        // Focus mode shows the miner's label under the LLM's too.
+        await owner.ClickAsync("focus-mode");
+        await Expect(owner.Page.GetByTestId("focus-miner-label")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var shown = await owner.Page.GetByTestId("focus-text").InnerTextAsync();
+        var current = candidates.Single(c => c.Text == shown.Trim());
+        await Expect(owner.Page.GetByTestId("focus-miner-label")).ToContainTextAsync(current.MinerLabel!);
+
         await owner.Page.Context.CloseAsync();
     }
 }
