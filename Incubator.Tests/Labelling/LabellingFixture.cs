@@ -86,7 +86,8 @@ internal static class LabellingFixture
         }
     }
 
-    public static async Task<Setup> ArrangeAsync(IReadOnlyDictionary<string, string?>? more = null)
+    public static async Task<Setup> ArrangeAsync(IReadOnlyDictionary<string, string?>? more = null,
+        Incubator.Domain.Data.DatabaseProvider provider = Incubator.Domain.Data.DatabaseProvider.Sqlite)
     {
         var llm = await FakeOpenAiServer.StartAsync();
         llm.DefaultResponder = Answer;
@@ -105,7 +106,7 @@ internal static class LabellingFixture
             s.AddIncubatorLlm(config);
             s.AddOptions<GenerationOptions>().Configure(o => o.EndpointWait = TimeSpan.FromSeconds(20));
             s.AddIncubatorLabelling();
-        });
+        }, provider: provider);
         var projectId = await host.CreateProjectAsync("labelling");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");

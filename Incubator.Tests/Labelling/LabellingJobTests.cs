@@ -1,9 +1,11 @@
 using Incubator.Domain.Common;
+using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Labelling;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Review;
 using Incubator.Tests.Fakes;
+using Incubator.Tests.Infrastructure;
 using Incubator.Tests.Jobs;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,10 +42,11 @@ public sealed class LabellingJobTests
     private static Task<List<Candidate>> CandidatesAsync(LabellingFixture.Setup s, Guid runId) =>
         s.Host.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.LabellingRunId == runId).ToListAsync());
 
-    [Fact]
-    public async Task A_corpus_is_labelled_in_batches_with_exact_counts_and_its_disagreements_lead_the_queue()
+    [Theory]
+    [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
+    public async Task A_corpus_is_labelled_in_batches_with_exact_counts_and_its_disagreements_lead_the_queue(DatabaseProvider provider)
     {
-        await using var s = await LabellingFixture.ArrangeAsync();
+        await using var s = await LabellingFixture.ArrangeAsync(provider: provider);
         var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5));
 
         Assert.True(run.State == JobState.Succeeded, $"{run.State} {run.Note?.Message}");
