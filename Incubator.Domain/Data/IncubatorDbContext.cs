@@ -55,6 +55,7 @@ public abstract class IncubatorDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Mining.CorpusText> CorpusTexts => Set<Mining.CorpusText>();
     public DbSet<Mining.CorpusEmbeddingBatch> CorpusEmbeddingBatches => Set<Mining.CorpusEmbeddingBatch>();
     public DbSet<Mining.MiningRun> MiningRuns => Set<Mining.MiningRun>();
+    public DbSet<Labelling.LabellingRun> LabellingRuns => Set<Labelling.LabellingRun>();
     public DbSet<Incubator.Domain.Mining.Query.QueryRun> QueryRuns => Set<Incubator.Domain.Mining.Query.QueryRun>();
     public DbSet<Incubator.Domain.Mining.Query.QueryHit> QueryHits => Set<Incubator.Domain.Mining.Query.QueryHit>();
 

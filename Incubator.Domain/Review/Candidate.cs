@@ -4,6 +4,9 @@ public enum CandidateSource
 {
     Generation,
     Mining,
+    /// <summary>A corpus text the LLM labelled (docs/decisions/0037-llm-labels-a-corpus.md); <see cref="Candidate.MinerLabel"/>
+    /// is the miner's label for it.</summary>
+    LlmLabelled,
 }
 
 /// <summary>Where a sample stands: in the oversampled pool of a label still filling, selected (a cluster centre, a
@@ -70,4 +73,8 @@ public sealed class Candidate
     /// or topped up from reserve. The default order goes rank by rank over the labels, so every label shows up at the
     /// top of the queue (docs/decisions/0022-review-queue-views.md).</summary>
     public int SpreadRank { get; set; }
+    /// <summary>The labelling run that labelled it (<see cref="Source"/> = LlmLabelled).</summary>
+    public Guid? LabellingRunId { get; set; }
+    /// <summary>LLM-labelled: the miner's label for the same text, shown beside the LLM's (agreement or not).</summary>
+    public string? MinerLabel { get; set; }
 }

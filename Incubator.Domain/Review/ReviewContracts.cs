@@ -10,7 +10,7 @@ public sealed record CandidateRow(
     Guid Id, Guid TaskId, string Label, string? OriginalLabel, string Text, string? EditedText, CandidateStatus Status, CandidateStage Stage,
     CandidateSource Source, bool IsAmbiguous, RejectionReason? RejectionReason, string? ReviewReason, Guid? RunId, int Round, long Version,
     DateTimeOffset CreatedAt, DateTimeOffset? ReviewedAt, string? ReviewedByEmail, Guid? MiningRunId = null, double? Uncertainty = null, bool InConflict = false,
-    int SpreadRank = 0);
+    int SpreadRank = 0, string? MinerLabel = null);
 
 /// <summary>Which of a task's candidates to list (every set field must match). <see cref="Search"/> matches the
 /// generated or the edited text, case-insensitively for ASCII.</summary>

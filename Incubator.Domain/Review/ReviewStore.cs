@@ -128,7 +128,7 @@ internal static class ReviewStore
         from u in us.DefaultIfEmpty()
         select new CandidateRow(c.Id, c.TaskId, c.Label, c.OriginalLabel, c.Text, c.EditedText, c.Status, c.Stage, c.Source, c.IsAmbiguous,
             c.RejectionReason, c.ReviewReason, c.RunId, c.Round, c.Version, c.CreatedAt, c.ReviewedAt, u == null ? null : u.Email, c.MiningRunId,
-            c.Uncertainty, c.InConflict, c.SpreadRank);
+            c.Uncertainty, c.InConflict, c.SpreadRank, c.MinerLabel);
 
     public static Task<CandidateRow> RowAsync(IncubatorDbContext db, Guid candidateId, CancellationToken ct) =>
         Rows(db, db.Candidates.AsNoTracking().Where(c => c.Id == candidateId)).SingleAsync(ct);

@@ -64,11 +64,12 @@ public sealed partial class ServerMessageCatalogueTests
     internal static List<JobNote> AllNotes()
     {
         var notes = new List<JobNote>();
-        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes) })
+        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(Incubator.Domain.Labelling.LabelNotes) })
             foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(JobNote) && m.GetParameters().All(p => Simple.Contains(p.ParameterType))))
                 notes.AddRange(ArgumentSets(m).Select(args => (JobNote)m.Invoke(null, args)!));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(true, null, "0.1")));
+        notes.Add(Incubator.Domain.Labelling.LabelNotes.SpendingCap(1, 2, "cap text", SpendingNotes.UserTokens(9, 9, "t")));
 
         var shortfalls = new[] { new LabelShortfall("a", 1, 2, ShortReason.Repeats) };
         foreach (var reason in Enum.GetValues<ShortReason>().Where(r => r != ShortReason.Failure))
@@ -85,7 +86,7 @@ public sealed partial class ServerMessageCatalogueTests
     [GeneratedRegex("""DomainValidationException\("[^"]+", "([A-Za-z.]+)"|new\("[a-zA-Z]+", "([A-Za-z.]+)",""")]
     private static partial Regex ErrorCode();
 
-    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train)\.[A-Za-z.]+)",""")]
+    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|Label)\.[A-Za-z.]+)",""")]
     private static partial Regex NoteCode();
 
     private static IEnumerable<string> DomainSources() =>
@@ -106,6 +107,8 @@ public sealed partial class ServerMessageCatalogueTests
         keys.AddRange(Enum.GetNames<RejectReason>().Select(s => ("Reject." + s, 0)));
         keys.AddRange(Enum.GetNames<RejectionReason>().Select(s => ("RejectionReason." + s, 0)));
         keys.AddRange(Enum.GetNames<ShortReason>().Select(s => ("ShortReason." + s, 0)));
+        keys.AddRange(Enum.GetNames<Incubator.Domain.Labelling.LabelRejectReason>().Select(s => ("LabelReject." + s, 0)));
+        keys.AddRange(Enum.GetNames<CandidateSource>().Select(s => ("CandidateSource." + s, 0)));
         keys.AddRange(Enum.GetNames<CandidateStatus>().Select(s => ("CandidateStatus." + s, 0)));
         keys.AddRange(Enum.GetNames<DecisionKind>().Select(s => ("DecisionKind." + s, 0)));
         keys.AddRange(FocusKeys.All.Select(k => (k.Description, 0)));

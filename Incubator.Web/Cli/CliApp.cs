@@ -18,6 +18,7 @@ public static class CliApp
         ("generate", GenerateVerb.Usage, "Generate labelled samples for a task JSON with an LLM endpoint and write label<TAB>text rows."),
         ("train", TrainVerbs.TrainUsage, "Train a text classifier on label<TAB>text rows (TSV, CSV or JSONL), print its metrics and write an ONNX model bundle (zip)."),
         ("predict", TrainVerbs.PredictUsage, "Label each row of a file with a model bundle; prints accuracy and macro-F1 when the file has labels. Writes label<TAB>probability<TAB>text."),
+        ("label", LabelVerb.Usage, "Label texts of a file with an LLM endpoint in batches for a task JSON (all, or --limit N stratified by the miner's labels) and write label<TAB>text rows."),
         ("mine", MineVerb.Usage, "Mine candidates for a task JSON from a file of unlabelled texts, offline (no LLM), and write label<TAB>text rows; with --self-train also train a model with no human label and write its bundle."),
         ("pairs", PairsVerb.Usage, "Turn approved label<TAB>text rows and their task JSON into fine-tuning pairs for a generator (zip: OpenAI chat JSONL, instruction/input/output JSONL, validation split, data card)."),
         ("query", QueryVerb.Usage, "Run a query over published model bundles and a corpus (one text per line); write the matching texts with each clause's probability and print the funnel."),
@@ -50,6 +51,8 @@ public static class CliApp
                     return TrainVerbs.Train(rest, stdout, stderr, CancellationToken.None);
                 case "predict":
                     return TrainVerbs.Predict(rest, stdout, stderr);
+                case "label":
+                    return await LabelVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
                 case "mine":
                     return await MineVerb.RunAsync(rest, stdout, stderr, CancellationToken.None);
                 case "pairs":

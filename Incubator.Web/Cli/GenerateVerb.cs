@@ -86,33 +86,14 @@ internal static class GenerateVerb
 
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "endpoint", "model", "provider", "api-key", "per-label", "oversample", "concurrency", "budget-tokens", "endpoint-wait",
-            "max-attempts", "out"], flags: ["json"]);
-        var endpoint = o.Required("endpoint");
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
-        var provider = (o["provider"] ?? "compatible").ToLowerInvariant() switch
-        {
-            "openai" => LlmProvider.OpenAI,
-            "azure" => LlmProvider.AzureOpenAI,
-            "compatible" => LlmProvider.OpenAICompatible,
-            var p => throw new CliUsageException($"--provider '{p}' is not one of openai, azure, compatible."),
-        };
+        var o = CliArgs.Parse(args, Usage, ["task", .. CliEndpointArgs.Names, "per-label", "oversample", "concurrency", "out"], flags: ["json"]);
+        var llm = CliEndpointArgs.Read(o);
         var oversample = 3.0;
         if (o["oversample"] is { } os && (!double.TryParse(os, NumberStyles.Float, CultureInfo.InvariantCulture, out oversample) || oversample is < 1 or > 10))
             throw new CliUsageException($"--oversample must be a number from 1 to 10 (got '{os}').");
-        long? budget = null;
-        if (o["budget-tokens"] is { } bt)
-            budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
-        var wait = GenerationEngine.DefaultEndpointWait;
-        if (o["endpoint-wait"] is { } ew)
-            wait = double.TryParse(ew, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 86_400
-                ? TimeSpan.FromSeconds(seconds)
-                : throw new CliUsageException($"--endpoint-wait must be a number of seconds from 1 to 86400 (got '{ew}').");
-        var apiKey = o["api-key"] ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
         // The rows are written after the run: a bad --out found only then would throw away samples already paid for.
         var output = o.Output();
-        return new Options(o.Required("task"), endpoint, o.Required("model"), provider, apiKey, o.Int("per-label", 1, GenerationService.MaxPerLabel),
-            oversample, o.Int("concurrency", 1, 64, 4), budget, wait, o.Has("max-attempts") ? o.Int("max-attempts", 1, 10) : null, output, o.Flag("json"));
+        return new Options(o.Required("task"), llm.Endpoint, llm.Model, llm.Provider, llm.ApiKey, o.Int("per-label", 1, GenerationService.MaxPerLabel),
+            oversample, o.Int("concurrency", 1, 64, 4), llm.BudgetTokens, llm.EndpointWait, llm.MaxAttempts, output, o.Flag("json"));
     }
 }

@@ -29,6 +29,7 @@ public static class ApiExtensions
         api.MapReviewApi();
         api.MapGenerationApi();
         api.MapMiningApi();
+        api.MapLabellingApi();
         api.MapQueryApi();
         api.MapTrainingApi();
         // The OpenAPI document describes the API; it is public like any API description and reveals no data.

@@ -1,5 +1,6 @@
 using Incubator.Domain.Generation;
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Labelling;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Mining;
 using Incubator.Domain.Mining.Query;
@@ -15,6 +16,7 @@ public static class JobsExtensions
         builder.Services.AddIncubatorGeneration(builder.Configuration);
         builder.Services.AddIncubatorMining();
         builder.Services.AddIncubatorQueries();
+        builder.Services.AddIncubatorLabelling();
         return builder;
     }
 }

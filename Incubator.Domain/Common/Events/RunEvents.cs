@@ -42,6 +42,15 @@ public sealed record AssignmentChanged(Guid ProjectId, Guid TaskId) : RunEvent(P
     public override Guid? LatestWinsKey() => TaskId;
 }
 
+/// <summary>A labelling run committed a batch (docs/decisions/0037-llm-labels-a-corpus.md): its counters as the database
+/// now holds them.</summary>
+public sealed record LabellingProgressed(Guid ProjectId, Guid RunId, Guid TaskId, int Done, int Total, int Labelled, int Disagreed, int NoneOfThese,
+    int Rejected, long Tokens, decimal Cost) : RunEvent(ProjectId)
+{
+    /// <summary>Each carries the run's whole counters, so the latest says everything the earlier ones did.</summary>
+    public override Guid? LatestWinsKey() => RunId;
+}
+
 /// <summary>A generated sample was kept (it is already a row).</summary>
 public sealed record SampleAccepted(Guid ProjectId, Guid RunId, Guid CandidateId, string Label, string Text, int Round, bool Ambiguous) : RunEvent(ProjectId);
 

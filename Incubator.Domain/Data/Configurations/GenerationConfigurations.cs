@@ -32,6 +32,7 @@ internal sealed class CandidateConfiguration : IEntityTypeConfiguration<Candidat
         b.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
         b.Property(c => c.ReviewReason).HasMaxLength(1000);
         b.Property(c => c.OriginalLabel).HasMaxLength(64);
+        b.Property(c => c.MinerLabel).HasMaxLength(64);
         b.Property(c => c.RejectionReason).HasConversion<string>().HasMaxLength(16);
         b.Property(c => c.ReviewedById).HasMaxLength(450);
         b.Property(c => c.Version).IsConcurrencyToken();

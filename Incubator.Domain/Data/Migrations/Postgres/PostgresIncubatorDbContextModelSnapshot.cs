@@ -678,6 +678,110 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.ToTable("JobLog");
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Labelling.LabellingRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("integer");
+
+                    b.Property<decimal?>("BudgetMoney")
+                        .HasColumnType("numeric");
+
+                    b.Property<long?>("BudgetTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Calls")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ConnectionName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("CorpusId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CorpusName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<decimal>("Cost")
+                        .HasColumnType("numeric");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<int>("Disagreed")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Labelled")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("Limit")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("NoneOfThese")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("RejectedJson")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("SampleJson")
+                        .HasColumnType("text");
+
+                    b.Property<int>("SampleSize")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("TaskVersionNumber")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TextsDone")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CorpusId");
+
+                    b.HasIndex("ProjectId");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.ToTable("LabellingRuns");
+                });
+
             modelBuilder.Entity("Incubator.Domain.Llm.LlmConnection", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1303,6 +1407,13 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<Guid?>("LabellingRunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("MinerLabel")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid?>("MiningRunId")
                         .HasColumnType("uuid");
 
@@ -1377,6 +1488,8 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("LabellingRunId");
 
                     b.HasIndex("ProjectId");
 
@@ -2196,6 +2309,26 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Labelling.LabellingRun", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.Corpus", null)
+                        .WithMany()
+                        .HasForeignKey("CorpusId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Incubator.Domain.Llm.LlmConnection", b =>
                 {
                     b.HasOne("Incubator.Domain.Projects.Project", null)
@@ -2317,6 +2450,11 @@ namespace Incubator.Domain.Data.Migrations.Postgres
 
             modelBuilder.Entity("Incubator.Domain.Review.Candidate", b =>
                 {
+                    b.HasOne("Incubator.Domain.Labelling.LabellingRun", null)
+                        .WithMany()
+                        .HasForeignKey("LabellingRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Incubator.Domain.Mining.MiningRun", null)
                         .WithMany()
                         .HasForeignKey("MiningRunId")

@@ -662,6 +662,110 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.ToTable("JobLog");
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Labelling.LabellingRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("BatchSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<decimal?>("BudgetMoney")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("BudgetTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Calls")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConnectionName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CorpusId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CorpusName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("Cost")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedById")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Disagreed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Labelled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("Limit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NoneOfThese")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectedJson")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SampleJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SampleSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TaskVersionNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TextsDone")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CorpusId");
+
+                    b.HasIndex("ProjectId");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.ToTable("LabellingRuns");
+                });
+
             modelBuilder.Entity("Incubator.Domain.Llm.LlmConnection", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1277,6 +1381,13 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("LabellingRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MinerLabel")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("MiningRunId")
                         .HasColumnType("TEXT");
 
@@ -1351,6 +1462,8 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("LabellingRunId");
 
                     b.HasIndex("ProjectId");
 
@@ -2148,6 +2261,26 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Incubator.Domain.Labelling.LabellingRun", b =>
+                {
+                    b.HasOne("Incubator.Domain.Mining.Corpus", null)
+                        .WithMany()
+                        .HasForeignKey("CorpusId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Incubator.Domain.Projects.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Incubator.Domain.Tasks.ClassifierTask", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Incubator.Domain.Llm.LlmConnection", b =>
                 {
                     b.HasOne("Incubator.Domain.Projects.Project", null)
@@ -2269,6 +2402,11 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Incubator.Domain.Review.Candidate", b =>
                 {
+                    b.HasOne("Incubator.Domain.Labelling.LabellingRun", null)
+                        .WithMany()
+                        .HasForeignKey("LabellingRunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("Incubator.Domain.Mining.MiningRun", null)
                         .WithMany()
                         .HasForeignKey("MiningRunId")

@@ -1,0 +1,85 @@
+using System.Text;
+using Incubator.Domain.Common.TextFiles;
+using Incubator.Domain.Mining;
+using Incubator.Domain.Review;
+using Incubator.Tests.Fakes;
+using Incubator.Tests.Infrastructure;
+using Incubator.Tests.Labelling;
+using Incubator.Tests.Mining;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using static Microsoft.Playwright.Assertions;
+
+namespace Incubator.Tests.Browser;
+
+/// <summary>From the mining page to the LLM labelling page: the estimate, a start, the run's counters moving while it
+/// works (a batch held at the fake server), the end in the database's numbers, and the queue with the miner's label
+/// beside each LLM label, disagreements first.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class LabellingBrowserTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Label_a_corpus_watch_it_live_and_review_disagreements_first()
+    {
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        using var hold = new ManualResetEventSlim(false);
+        var calls = 0;
+        llm.DefaultResponder = r =>
+        {
+            if (Interlocked.Increment(ref calls) == 2) hold.Wait(TimeSpan.FromSeconds(60));
+            return LabellingFixture.Answer(r);
+        };
+        using var portal = new PortalFactory(realServer: true)
+            .With("Llm:Provider", "OpenAICompatible").With("Llm:Endpoint", llm.OpenAIEndpoint).With("Llm:Model", "fake").With("Llm:MaxConcurrency", "1");
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("l-owner@example.com", "Incub8tor-pass");
+        var projectId = await owner.CreateProjectAsync("Labelling");
+        var taskId = await portal.CreateTaskAsync("l-owner@example.com", projectId, MiningFixtures.EnglishTask);
+        using (var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", LabellingFixture.Texts))))
+            await portal.Services.GetRequiredService<CorpusService>().ImportAsync(await portal.UserIdAsync("l-owner@example.com"), projectId, null,
+                "support.txt", stream, new TextFileOptions(TextFileFormat.Txt));
+
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
+        await owner.ClickAsync("mine-label-llm");
+        await owner.Page.WaitForURLAsync($"**/projects/{projectId}/tasks/{taskId}/label");
+        await owner.WaitInteractiveAsync();
+        await owner.FillAsync("label-limit", "12");
+        await owner.FillAsync("label-batch", "5");
+        await owner.Page.Keyboard.PressAsync("Tab");
+        await Expect(owner.Page.Locator("[data-testid=label-estimate-calls][data-calls='3']")).ToHaveCountAsync(1);
+        await owner.ClickAsync("label-start");
+
+        // Live: the first batch's counts arrive while the second batch is still with the model.
+        var row = owner.Page.GetByTestId("label-run-state");
+        await Expect(owner.Page.Locator("[data-testid=label-run-state][data-done='5'][data-total='12']")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
+        await Expect(row.Locator("[data-testid=job-state]")).ToHaveAttributeAsync("data-state", "Running");
+        hold.Set();
+        await Expect(owner.Page.Locator("[data-testid=label-run-state][data-state=Succeeded]")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
+
+        var candidates = await portal.QueryAsync(db => db.Candidates.Where(c => c.TaskId == taskId && c.Source == CandidateSource.LlmLabelled).ToListAsync());
+        Assert.Equal(LabellingFixture.Labelled, candidates.Count);
+        var counts = owner.Page.GetByTestId("label-run-counts");
+        await Expect(counts).ToHaveAttributeAsync("data-labelled", candidates.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(counts).ToHaveAttributeAsync("data-none", "1");
+        await Expect(counts).ToHaveAttributeAsync("data-rejected", "5");
+
+        await owner.ClickAsync("label-run-review");
+        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?source=LlmLabelled"));
+        await owner.WaitInteractiveAsync();
+        var miner = owner.Page.GetByTestId("review-miner-label");
+        await Expect(miner).ToHaveCountAsync(candidates.Count);
+        var agrees = new List<string?>();
+        for (var i = 0; i < candidates.Count; i++) agrees.Add(await miner.Nth(i).GetAttributeAsync("data-agrees"));
+        var disagreed = candidates.Count(c => c.MinerLabel != c.Label);
+        Assert.Equal(Enumerable.Repeat("false", disagreed).Concat(Enumerable.Repeat("true", candidates.Count - disagreed)), agrees);
+
+        // Focus mode shows the miner's label under the LLM's too.
+        await owner.ClickAsync("focus-mode");
+        await Expect(owner.Page.GetByTestId("focus-miner-label")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var shown = await owner.Page.GetByTestId("focus-text").InnerTextAsync();
+        var current = candidates.Single(c => c.Text == shown.Trim());
+        await Expect(owner.Page.GetByTestId("focus-miner-label")).ToContainTextAsync(current.MinerLabel!);
+
+        await owner.Page.Context.CloseAsync();
+    }
+}

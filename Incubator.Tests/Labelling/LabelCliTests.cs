@@ -1,0 +1,100 @@
+using Incubator.Domain.Tasks;
+using Incubator.Tests.Fakes;
+using Incubator.Tests.Infrastructure;
+using Incubator.Tests.Mining;
+using Incubator.Web.Cli;
+
+namespace Incubator.Tests.Labelling;
+
+/// <summary>The `label` verb in-process (the executable's entry point) against the fake OpenAI-compatible server.</summary>
+public sealed class LabelCliTests : IAsyncLifetime
+{
+    private readonly TempFolder _folder = new("incubator-label-cli");
+    private FakeOpenAiServer _server = null!;
+
+    private string TaskFile => Path.Combine(_folder.Path, "task.json");
+
+    private string CorpusFile => Path.Combine(_folder.Path, "texts.txt");
+
+    private string OutFile => Path.Combine(_folder.Path, "labelled.tsv");
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeOpenAiServer.StartAsync();
+        _server.DefaultResponder = LabellingFixture.Answer;
+        await File.WriteAllTextAsync(TaskFile, TaskJson.Serialize(MiningFixtures.EnglishTask));
+        await File.WriteAllLinesAsync(CorpusFile, LabellingFixture.Texts);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.VerbAsync("label", args);
+
+    private string[] Args(params string[] more) =>
+        ["--task", TaskFile, "--corpus", CorpusFile, "--endpoint", _server.OpenAIEndpoint, "--model", "fake", "--out", OutFile, .. more];
+
+    [Fact]
+    public async Task Labels_every_text_in_batches_and_writes_the_labelled_rows()
+    {
+        var (code, stdout, stderr) = await RunAsync(Args("--batch-size", "5"));
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Equal(3, _server.ChatRequests.Count);
+        var rows = (await File.ReadAllLinesAsync(OutFile)).Select(l => l.Split('\t')).ToList();
+        Assert.Equal(LabellingFixture.Labelled, rows.Count);
+        Assert.All(rows, r => Assert.Equal(LabellingFixture.AnswerFor(r[1])!.ToLowerInvariant(), r[0]));
+        Assert.Contains($"labelled {LabellingFixture.Labelled} (", stdout);
+        Assert.Contains("none of these 1", stdout);
+        Assert.Contains("rejected 5: UnknownLabel 1, UnknownId 3, MissingId 1", stdout);
+    }
+
+    [Fact]
+    public async Task A_limit_labels_a_stratified_sample_and_a_budget_stops_short()
+    {
+        var (code, stdout, stderr) = await RunAsync(Args("--limit", "6"));
+        Assert.True(code == 0, stdout + stderr);
+        var sent = LabellingFixture.TextsOf(Assert.Single(_server.ChatRequests)).Values.ToList();
+        Assert.Equal(6, sent.Distinct().Count());
+        Assert.Contains("chose 6 of 12 texts (stratified by the miner's labels)", stdout);
+
+        (code, stdout, _) = await RunAsync(Args("--batch-size", "5", "--budget-tokens", "18"));
+        Assert.Equal(LabelVerb.StoppedShort, code);
+        Assert.Equal(2, _server.ChatRequests.Count); // one more call: the budget was reached by it
+        Assert.Contains("stopped short: Stopped short: the budget was reached after 5 of 12 texts.", stdout);
+    }
+
+    [Theory]
+    [InlineData("--limit", "0")]
+    [InlineData("--batch-size", "101")]
+    [InlineData("--endpoint", "not-a-url")]
+    [InlineData("--corpus", "missing.txt")]
+    [InlineData("--budget-tokens", "-5")]
+    public async Task Bad_arguments_exit_2_with_a_message_and_write_nothing(string option, string value)
+    {
+        var args = Args().ToList();
+        var at = args.IndexOf(option);
+        if (at >= 0) args[at + 1] = value;
+        else args.AddRange([option, value]);
+
+        var (code, _, stderr) = await RunAsync([.. args]);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --", stderr);
+        Assert.Contains(option, stderr);
+        Assert.False(File.Exists(OutFile));
+        Assert.Empty(_server.ChatRequests);
+    }
+
+    [Fact]
+    public async Task Without_a_model_it_says_so_and_exits_2()
+    {
+        var (code, _, stderr) = await RunAsync("--task", TaskFile, "--corpus", CorpusFile, "--endpoint", _server.OpenAIEndpoint, "--out", OutFile);
+        Assert.Equal(2, code);
+        Assert.Contains("--model is required", stderr);
+        Assert.False(File.Exists(OutFile));
+    }
+}

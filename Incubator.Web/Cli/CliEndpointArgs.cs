@@ -1,0 +1,36 @@
+using System.Globalization;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Llm;
+
+namespace Incubator.Web.Cli;
+
+/// <summary>The LLM options the verbs that call an endpoint share (`generate`, `label`), read and checked the same way.
+/// The API key comes from --api-key or INCUBATOR_LLM_API_KEY.</summary>
+internal sealed record CliEndpointArgs(string Endpoint, string Model, LlmProvider Provider, string? ApiKey, long? BudgetTokens, TimeSpan EndpointWait, int? MaxAttempts)
+{
+    public static readonly string[] Names = ["endpoint", "model", "provider", "api-key", "budget-tokens", "endpoint-wait", "max-attempts"];
+
+    public static CliEndpointArgs Read(CliArgs o)
+    {
+        var endpoint = o.Required("endpoint");
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
+        var provider = (o["provider"] ?? "compatible").ToLowerInvariant() switch
+        {
+            "openai" => LlmProvider.OpenAI,
+            "azure" => LlmProvider.AzureOpenAI,
+            "compatible" => LlmProvider.OpenAICompatible,
+            var p => throw new CliUsageException($"--provider '{p}' is not one of openai, azure, compatible."),
+        };
+        long? budget = null;
+        if (o["budget-tokens"] is { } bt)
+            budget = long.TryParse(bt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : throw new CliUsageException($"--budget-tokens must be a positive whole number (got '{bt}').");
+        var wait = GenerationEngine.DefaultEndpointWait;
+        if (o["endpoint-wait"] is { } ew)
+            wait = double.TryParse(ew, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 86_400
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new CliUsageException($"--endpoint-wait must be a number of seconds from 1 to 86400 (got '{ew}').");
+        var apiKey = o["api-key"] ?? Environment.GetEnvironmentVariable("INCUBATOR_LLM_API_KEY");
+        return new CliEndpointArgs(endpoint, o.Required("model"), provider, apiKey, budget, wait, o.Has("max-attempts") ? o.Int("max-attempts", 1, 10) : null);
+    }
+}
