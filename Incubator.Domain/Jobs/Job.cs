@@ -24,7 +24,10 @@ public sealed class Job
     public JobState State { get; set; }
     /// <summary>0..1.</summary>
     public double Progress { get; set; }
+    /// <summary>The progress line in English (the API and the CLI show it).</summary>
     public string? ProgressMessage { get; set; }
+    /// <summary>The same line as a <see cref="JobNote"/> (JSON), for the portal to say in the reader's language.</summary>
+    public string? ProgressNoteJson { get; set; }
     /// <summary>Handler input as JSON, fixed when the job is queued.</summary>
     public string Payload { get; set; } = "{}";
     /// <summary>Handler-defined resume point as JSON; written as work is done so a restarted job skips what is finished.</summary>
@@ -58,5 +61,9 @@ public sealed class JobLogEntry
     public Guid JobId { get; set; }
     public DateTimeOffset At { get; set; }
     public string Level { get; set; } = "info";
+    /// <summary>The line in English (the API and the CLI show it).</summary>
     public string Message { get; set; } = "";
+    /// <summary>The same line as a <see cref="JobNote"/> (JSON), for the portal to say in the reader's language; null
+    /// for lines written before notes existed.</summary>
+    public string? NoteJson { get; set; }
 }

@@ -12,12 +12,14 @@ namespace Incubator.Domain.Jobs;
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Kind, string Title, JobState State, double Progress, string? ProgressMessage,
     int Attempts, string? Error, bool CancelRequested, bool PauseRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null)
+    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null, JobNote? ProgressNote = null)
 {
     public bool Waiting => WaitingSince is not null && State == JobState.Running;
 }
 
-public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message);
+/// <summary>One log line: <see cref="Message"/> in English, <see cref="Note"/> the same line as a code with arguments
+/// (null for lines written before notes existed).</summary>
+public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message, JobNote? Note = null);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageIndex, int PageSize);
 
@@ -131,7 +133,7 @@ public sealed class JobQueue(
         if (cancelledQueued == 0) signals.RequestCancel(jobId);
         if (cancelledQueued > 0)
         {
-            await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Cancelled, job.Progress, job.ProgressMessage, null, now), ct);
+            await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Cancelled, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
             if (closing is not null) await closing.AfterCommitAsync();
         }
         return ToView(job, null);
@@ -156,7 +158,7 @@ public sealed class JobQueue(
             db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobPaused, Detail = job.Title });
             await db.SaveChangesAsync(ct);
             if (pausedQueued > 0)
-                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Paused, job.Progress, job.ProgressMessage, null, now), ct);
+                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Paused, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
             return ToView(job, null);
         }
     }
@@ -180,7 +182,7 @@ public sealed class JobQueue(
             await db.SaveChangesAsync(ct);
             if (resumed > 0)
             {
-                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Queued, job.Progress, job.ProgressMessage, null, now), ct);
+                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Queued, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
                 signals.WorkAvailable();
             }
             return ToView(job, null);
@@ -234,12 +236,12 @@ public sealed class JobQueue(
         var job = await GetAsync(userId, jobId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.JobLog.AsNoTracking().Where(l => l.JobId == job.Id).OrderByDescending(l => l.Id).Take(Math.Clamp(max, 1, 5000))
-            .Select(l => new JobLogView(l.Id, l.At, l.Level, l.Message)).ToListAsync(ct);
+            .Select(l => new { l.Id, l.At, l.Level, l.Message, l.NoteJson }).ToListAsync(ct);
         rows.Reverse();
-        return rows;
+        return rows.Select(l => new JobLogView(l.Id, l.At, l.Level, l.Message, JobNote.FromJson(l.NoteJson))).ToList();
     }
 
     internal static JobView ToView(Job j, string? email) => new(j.Id, j.ProjectId, j.Kind, j.Title, j.State, j.Progress, j.ProgressMessage,
         j.Attempts, j.Error, j.CancelRequested, j.PauseRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email, JobNote.FromJson(j.NoteJson),
-        j.State == JobState.Running ? j.WaitingSince : null);
+        j.State == JobState.Running ? j.WaitingSince : null, JobNote.FromJson(j.ProgressNoteJson));
 }

@@ -147,7 +147,7 @@ public sealed class ReviewExportJob(ReviewQueries review, ReviewExports exports)
         var path = exports.PathFor(context.JobId, p.Format);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var cp = context.ReadCheckpoint<Checkpoint>() ?? new Checkpoint(0, 0, 0);
-        if (cp.NextPage > 0) await context.LogAsync($"Resuming at page {cp.NextPage + 1} ({cp.Written:N0} rows written).");
+        if (cp.NextPage > 0) await context.LogAsync(ProgressNotes.ExportResuming(cp.NextPage + 1, cp.Written));
         await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
         file.SetLength(cp.Bytes);
         file.Position = cp.Bytes;
@@ -162,8 +162,8 @@ public sealed class ReviewExportJob(ReviewQueries review, ReviewExports exports)
             written += rows.Items.Count;
             await writer.FlushAsync(context.CancellationToken);
             var last = (page + 1) * PageSize >= rows.Total || rows.Items.Count == 0;
-            await context.CommitAsync(rows.Total == 0 ? 1 : Math.Min(1, (double)written / rows.Total), $"{written:N0} of {rows.Total:N0} rows written",
-                new Checkpoint(page + 1, file.Length, written), last ? $"Export finished: {written:N0} rows." : null);
+            await context.CommitAsync(rows.Total == 0 ? 1 : Math.Min(1, (double)written / rows.Total), ProgressNotes.ExportWritten(written, rows.Total),
+                new Checkpoint(page + 1, file.Length, written), last ? ProgressNotes.ExportFinished(written) : null);
             if (last) break;
         }
     }

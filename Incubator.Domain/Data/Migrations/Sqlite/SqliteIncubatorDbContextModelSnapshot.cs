@@ -599,6 +599,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(400)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ProgressNoteJson")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
@@ -653,6 +657,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<string>("Message")
                         .IsRequired()
                         .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NoteJson")
+                        .HasMaxLength(8000)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
