@@ -21,6 +21,9 @@ public sealed class Job
     /// <summary>Which handler runs it, for example "diagnostics.count" or, later, "generation.run".</summary>
     public string Kind { get; set; } = "";
     public string Title { get; set; } = "";
+    /// <summary>The title as a <see cref="JobNote"/> (JSON) for the portal to say in the reader's language (<see cref="JobTitles"/>);
+    /// null for jobs started with a plain title.</summary>
+    public string? TitleNoteJson { get; set; }
     public JobState State { get; set; }
     /// <summary>0..1.</summary>
     public double Progress { get; set; }

@@ -12,7 +12,8 @@ namespace Incubator.Domain.Jobs;
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Kind, string Title, JobState State, double Progress, string? ProgressMessage,
     int Attempts, string? Error, bool CancelRequested, bool PauseRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null, JobNote? ProgressNote = null)
+    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null, JobNote? ProgressNote = null,
+    JobNote? TitleNote = null)
 {
     public bool Waiting => WaitingSince is not null && State == JobState.Running;
 }
@@ -23,8 +24,14 @@ public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageIndex, int PageSize);
 
-/// <summary>Which job runs a piece of work: its kind, its title on the Jobs page, and its input.</summary>
-public sealed record JobStart(string Kind, string Title, object Payload);
+/// <summary>Which job runs a piece of work: its kind, its title on the Jobs page (in English, and as a note the page says
+/// in the reader's language when it has one), and its input.</summary>
+public sealed record JobStart(string Kind, string Title, object Payload, JobNote? TitleNote = null)
+{
+    public JobStart(string kind, JobNote title, object payload) : this(kind, title.Message, payload, title)
+    {
+    }
+}
 
 /// <summary>Use cases around jobs: start one (Author), list and read them (Viewer), cancel, pause and resume one
 /// (Author).</summary>
@@ -56,6 +63,23 @@ public sealed class JobQueue(
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
         return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
     }
+
+    /// <summary><see cref="EnqueueAsync(string, Guid, string, string, object, CancellationToken)"/> with a title the
+    /// portal says in the reader's language (<see cref="JobTitles"/>).</summary>
+    public async Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default)
+    {
+        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
+    }
+
+    /// <summary>The internal start with a title as a note (<see cref="JobTitles"/>).</summary>
+    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default,
+        Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
+        StartCoreAsync(userId, projectId, async (db, _) =>
+        {
+            if (admit is not null) await admit(db, ct);
+            return new JobStart(kind, title, payload);
+        }, ct, ownerWrites: false);
 
     /// <summary>For the CLI and the system itself: no user, no role check. <paramref name="admit"/> (optional) runs inside
     /// the start transaction, before the job row is added, and may refuse by throwing: a per-user limit counted there
@@ -92,7 +116,8 @@ public sealed class JobQueue(
                 throw new DomainValidationException("title", "JobTitleInvalid", "A job needs a title of 1 to 200 characters.");
             job = new Job
             {
-                Id = jobId, ProjectId = projectId, Kind = start.Kind, Title = title, State = JobState.Queued,
+                Id = jobId, ProjectId = projectId, Kind = start.Kind, Title = title, TitleNoteJson = JobNote.JsonWithin(start.TitleNote, JobContext.ProgressNoteMaxLength),
+                State = JobState.Queued,
                 Payload = JsonSerializer.Serialize(start.Payload, JobContext.JsonOptions), CreatedAt = now, CreatedById = userId,
             };
             db.Jobs.Add(job);
@@ -243,5 +268,5 @@ public sealed class JobQueue(
 
     internal static JobView ToView(Job j, string? email) => new(j.Id, j.ProjectId, j.Kind, j.Title, j.State, j.Progress, j.ProgressMessage,
         j.Attempts, j.Error, j.CancelRequested, j.PauseRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email, JobNote.FromJson(j.NoteJson),
-        j.State == JobState.Running ? j.WaitingSince : null, JobNote.FromJson(j.ProgressNoteJson));
+        j.State == JobState.Running ? j.WaitingSince : null, JobNote.FromJson(j.ProgressNoteJson), JobNote.FromJson(j.TitleNoteJson));
 }

@@ -59,7 +59,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         {
             run.JobId = jobId;
             startDb.MiningRuns.Add(run);
-            return Task.FromResult(new JobStart(MiningRunJob.KindName, $"Mine {corpus.Name} for {task.Name}", new MiningRunJob.Payload(run.Id)));
+            return Task.FromResult(new JobStart(MiningRunJob.KindName, JobTitles.Mine(corpus.Name, task.Name), new MiningRunJob.Payload(run.Id)));
         }, ct);
         return (await ListRunsAsync(userId, taskId, ct)).Single(r => r.Id == run.Id);
     }
@@ -102,7 +102,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         if (!status.CanTrain)
             throw new DomainValidationException("task", "ActiveLearningTooFew",
                 $"Approve at least {QuickModel.MinPerLabel} samples in each of at least two labels first.", QuickModel.MinPerLabel);
-        return await jobs.EnqueueAsync(userId, task.ProjectId, RescoreJob.KindName, $"Score uncertainty for {task.Name}", new RescoreJob.Payload(taskId), ct);
+        return await jobs.EnqueueAsync(userId, task.ProjectId, RescoreJob.KindName, JobTitles.Rescore(task.Name), new RescoreJob.Payload(taskId), ct);
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

@@ -35,7 +35,7 @@ public sealed class ReviewExports(
         var total = await CountAsync(userId, taskId, filter, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => new { t.ProjectId, t.Name }).SingleAsync(ct);
-        var title = $"Export {total:N0} samples of '{task.Name}' as {ReviewExport.Extension(format).ToUpperInvariant()}";
+        var title = JobTitles.Export(total, task.Name, ReviewExport.Extension(format).ToUpperInvariant());
         await SweepAsync(ct);
         var o = options.Value;
         var used = FolderBytes();
@@ -43,7 +43,7 @@ public sealed class ReviewExports(
             throw new DomainValidationException("export", "ExportFolderFull",
                 $"The server's export space is full ({used / (1024 * 1024):N0} MB of {o.ExportFolderMegabytes:N0} MB). Try again when older exports have expired.",
                 o.ExportFolderMegabytes);
-        return await jobs.EnqueueInternalAsync(userId, task.ProjectId, ReviewExportJob.KindName, title.Length > 200 ? title[..200] : title,
+        return await jobs.EnqueueInternalAsync(userId, task.ProjectId, ReviewExportJob.KindName, title.Message.Length > 200 ? new JobNote(title.Code, title.Message[..200], title.Args) : title,
             new ReviewExportJob.Payload(taskId, userId, filter, format), ct, admit: (tx, token) => AdmitAsync(tx, userId, token));
     }
 

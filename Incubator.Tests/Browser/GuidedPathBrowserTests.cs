@@ -36,16 +36,36 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
             await Expect(Step(b, step)).ToHaveAttributeAsync("data-state", state, new() { Timeout = 30_000 });
     }
 
-    [Fact]
-    public async Task The_stepper_and_next_actions_lead_from_a_template_task_to_a_published_model()
+    /// <summary>A portal whose site connection is the fake server, answering with a sample per label.</summary>
+    private static PortalFactory PortalAnswering(FakeOpenAiServer fake)
     {
-        await using var fake = await FakeOpenAiServer.StartAsync();
         fake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, FakeSamples.Sentence, delay: TimeSpan.FromMilliseconds(30));
-        using var portal = new PortalFactory(realServer: true)
+        return new PortalFactory(realServer: true)
             .With("Llm:Provider", "OpenAICompatible")
             .With("Llm:Endpoint", fake.OpenAIEndpoint)
             .With("Llm:Model", "fake-model")
             .With("Llm:MaxConcurrency", "2");
+    }
+
+    /// <summary>Defines the task from the template (<paramref name="language"/>: the toggle's text) and returns its id,
+    /// on the task page.</summary>
+    private static async Task<Guid> DefineFromTemplateAsync(PortalBrowser b, Guid projectId, string language)
+    {
+        await b.GotoAsync($"/projects/{projectId}/tasks/new");
+        await b.Page.GetByTestId("template-language").GetByText(language).ClickAsync();
+        await b.Page.Locator($"[data-testid=template-card][data-template='{Template}']").GetByTestId("use-template").ClickAsync();
+        await Expect(b.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First).ToHaveValueAsync(Labels[0]);
+        await b.ClickAsync("save-task");
+        await b.Page.WaitForURLAsync(new Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await b.WaitInteractiveAsync();
+        return Guid.Parse(b.Page.Url[^36..]);
+    }
+
+    [Fact]
+    public async Task The_stepper_and_next_actions_lead_from_a_template_task_to_a_published_model()
+    {
+        await using var fake = await FakeOpenAiServer.StartAsync();
+        using var portal = PortalAnswering(fake);
         var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
         await author.RegisterAsync("guided@example.com", Password, "Guide Person");
         // The user menu greets by display name, not by address.
@@ -53,14 +73,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         var projectId = await author.CreateProjectAsync("Guided path");
 
         // Define: from a template.
-        await author.GotoAsync($"/projects/{projectId}/tasks/new");
-        await author.Page.GetByTestId("template-language").GetByText("Japanese").ClickAsync();
-        await author.Page.Locator($"[data-testid=template-card][data-template='{Template}']").GetByTestId("use-template").ClickAsync();
-        await Expect(author.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First).ToHaveValueAsync(Labels[0]);
-        await author.ClickAsync("save-task");
-        await author.Page.WaitForURLAsync(new Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
-        await author.WaitInteractiveAsync();
-        var taskId = Guid.Parse(author.Page.Url[^36..]);
+        var taskId = await DefineFromTemplateAsync(author, projectId, "Japanese");
 
         // The task page: the full stepper, the next step is to collect samples; mining and models are one click away.
         var stepper = author.Page.GetByTestId("stepper");
@@ -166,26 +179,14 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
     public async Task The_whole_path_in_the_japanese_ui_speaks_japanese_in_the_readers_time_zone()
     {
         await using var fake = await FakeOpenAiServer.StartAsync();
-        fake.DefaultResponder = FakeOpenAiServer.LabelWriter(Labels, FakeSamples.Sentence, delay: TimeSpan.FromMilliseconds(30));
-        using var portal = new PortalFactory(realServer: true)
-            .With("Llm:Provider", "OpenAICompatible")
-            .With("Llm:Endpoint", fake.OpenAIEndpoint)
-            .With("Llm:Model", "fake-model")
-            .With("Llm:MaxConcurrency", "2");
+        using var portal = PortalAnswering(fake);
         var user = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP", timezoneId: "Asia/Tokyo");
         await user.RegisterAsync("guided-ja@example.com", Password, "案内 花子");
         var projectId = await user.CreateProjectAsync("日本語の道");
         string[] titles = ["定義", "生成またはマイニング", "レビュー", "学習", "公開"];
 
         // Define, from the Japanese template.
-        await user.GotoAsync($"/projects/{projectId}/tasks/new");
-        await user.Page.GetByTestId("template-language").GetByText("日本語").ClickAsync();
-        await user.Page.Locator($"[data-testid=template-card][data-template='{Template}']").GetByTestId("use-template").ClickAsync();
-        await Expect(user.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First).ToHaveValueAsync(Labels[0]);
-        await user.ClickAsync("save-task");
-        await user.Page.WaitForURLAsync(new Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
-        await user.WaitInteractiveAsync();
-        var taskId = Guid.Parse(user.Page.Url[^36..]);
+        var taskId = await DefineFromTemplateAsync(user, projectId, "日本語");
         await Expect(user.Page.GetByTestId("stepper").GetByTestId("step-title")).ToHaveTextAsync(titles);
         await Expect(user.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Collect");
         await ExpectStatesAsync(user, ("Define", "Done"), ("Collect", "NotStarted"), ("Review", "NotStarted"), ("Train", "NotStarted"), ("Publish", "NotStarted"));
@@ -274,12 +275,14 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         using (var zip = ZipFile.OpenRead((await download.PathAsync())!))
             Assert.NotNull(zip.GetEntry("model.onnx"));
 
-        // The Jobs page: both jobs' states and last progress lines, in Japanese, from their stored notes.
+        // The Jobs page: both jobs' titles, states and last progress lines, in Japanese, from their stored notes.
+        var taskName = await portal.QueryAsync(db => db.Tasks.Where(t => t.Id == taskId).Select(t => t.Name).SingleAsync());
         await user.GotoAsync($"/projects/{projectId}/jobs");
         await Expect(user.Page.GetByTestId("job-progress-line")).ToHaveCountAsync(2);
+        await Expect(user.Page.Locator("[data-testid=job-title-text][data-code='Title.Train']")).ToHaveTextAsync(new Regex($"^学習 · {Regex.Escape(taskName)} · v1（"));
         await Expect(user.Page.Locator("[data-testid=job-progress-line][data-code='Progress.TrainingDone']")).ToContainTextAsync("完了");
         await Expect(user.Page.Locator("[data-testid=job-progress-line][data-code='Progress.GenerationDone']")).ToContainTextAsync($"{selected} 件を選定");
-        var jobTexts = await TextsAsync(user, "job-state", "job-progress-line", "job-note");
+        var jobTexts = await TextsAsync(user, "job-title-text", "job-state", "job-progress-line", "job-note");
         english = EnglishAmong(jobTexts);
         Assert.True(english.Count == 0, "English on the Japanese Jobs page: " + string.Join(" | ", english));
         await user.Page.Context.CloseAsync();

@@ -68,7 +68,7 @@ public sealed partial class ServerMessageCatalogueTests
     internal static List<JobNote> AllNotes()
     {
         var notes = new List<JobNote>();
-        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(ProgressNotes) })
+        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(ProgressNotes), typeof(JobTitles) })
             foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(JobNote) && m.GetParameters().All(p => Simple.Contains(p.ParameterType))))
                 notes.AddRange(ArgumentSets(m).Select(args => (JobNote)m.Invoke(null, args)!));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")));
@@ -99,7 +99,7 @@ public sealed partial class ServerMessageCatalogueTests
     [GeneratedRegex("""DomainValidationException\("[^"]+", "([A-Za-z.]+)"|new\("[a-zA-Z]+", "([A-Za-z.]+)",""")]
     private static partial Regex ErrorCode();
 
-    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|Progress|Log)\.[A-Za-z.]+)",""")]
+    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|Progress|Log|Title)\.[A-Za-z.]+)",""")]
     private static partial Regex NoteCode();
 
     private static IEnumerable<string> DomainSources() =>
@@ -163,6 +163,7 @@ public sealed partial class ServerMessageCatalogueTests
         Assert.Contains("Run.Waiting", written);
         Assert.Contains("Progress.MiningScored", written);
         Assert.Contains("Log.TrainingStartedGold", written);
+        Assert.Contains("Title.Train", written);
         var catalogued = AllNotes().Select(n => n.Code).ToHashSet();
         Assert.DoesNotContain(written, c => !catalogued.Contains(c));
     }

@@ -11,6 +11,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
     {
         b.Property(j => j.Kind).HasMaxLength(64).IsRequired();
         b.Property(j => j.Title).HasMaxLength(200);
+        b.Property(j => j.TitleNoteJson).HasMaxLength(2000);
         b.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
         b.Property(j => j.ProgressMessage).HasMaxLength(400);
         b.Property(j => j.ProgressNoteJson).HasMaxLength(2000);

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Incubator.Domain.Data.Migrations.Postgres
+namespace Incubator.Domain.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class L10n18 : Migration
@@ -13,14 +13,21 @@ namespace Incubator.Domain.Data.Migrations.Postgres
             migrationBuilder.AddColumn<string>(
                 name: "ProgressNoteJson",
                 table: "Jobs",
-                type: "character varying(2000)",
+                type: "TEXT",
+                maxLength: 2000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "TitleNoteJson",
+                table: "Jobs",
+                type: "TEXT",
                 maxLength: 2000,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "NoteJson",
                 table: "JobLog",
-                type: "character varying(8000)",
+                type: "TEXT",
                 maxLength: 8000,
                 nullable: true);
         }
@@ -30,6 +37,10 @@ namespace Incubator.Domain.Data.Migrations.Postgres
         {
             migrationBuilder.DropColumn(
                 name: "ProgressNoteJson",
+                table: "Jobs");
+
+            migrationBuilder.DropColumn(
+                name: "TitleNoteJson",
                 table: "Jobs");
 
             migrationBuilder.DropColumn(
