@@ -58,38 +58,38 @@ public sealed class JobQueue(
     }
 
     /// <summary>A job that owns nothing but itself (diagnostics, rescoring, exports).</summary>
-    public async Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default)
-    {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
-        return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
-    }
+    public Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default) =>
+        EnqueueCheckedAsync(userId, projectId, new JobStart(kind, title, payload), ct);
 
     /// <summary><see cref="EnqueueAsync(string, Guid, string, string, object, CancellationToken)"/> with a title the
     /// portal says in the reader's language (<see cref="JobTitles"/>).</summary>
-    public async Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default)
+    public Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default) =>
+        EnqueueCheckedAsync(userId, projectId, new JobStart(kind, title, payload), ct);
+
+    private async Task<JobView> EnqueueCheckedAsync(string userId, Guid projectId, JobStart start, CancellationToken ct)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
-        return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
+        return await EnqueueCoreAsync(userId, projectId, start, ct, null);
     }
-
-    /// <summary>The internal start with a title as a note (<see cref="JobTitles"/>).</summary>
-    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default,
-        Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
-        StartCoreAsync(userId, projectId, async (db, _) =>
-        {
-            if (admit is not null) await admit(db, ct);
-            return new JobStart(kind, title, payload);
-        }, ct, ownerWrites: false);
 
     /// <summary>For the CLI and the system itself: no user, no role check. <paramref name="admit"/> (optional) runs inside
     /// the start transaction, before the job row is added, and may refuse by throwing: a per-user limit counted there
     /// cannot be passed by starting many jobs at once.</summary>
     public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default,
         Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
+        EnqueueCoreAsync(userId, projectId, new JobStart(kind, title, payload), ct, admit);
+
+    /// <summary>The internal start with a title as a note (<see cref="JobTitles"/>).</summary>
+    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default,
+        Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
+        EnqueueCoreAsync(userId, projectId, new JobStart(kind, title, payload), ct, admit);
+
+    private Task<JobView> EnqueueCoreAsync(string? userId, Guid projectId, JobStart start, CancellationToken ct,
+        Func<IncubatorDbContext, CancellationToken, Task>? admit) =>
         StartCoreAsync(userId, projectId, async (db, _) =>
         {
             if (admit is not null) await admit(db, ct);
-            return new JobStart(kind, title, payload);
+            return start;
         }, ct, ownerWrites: false);
 
     private async Task<JobView> StartCoreAsync(string? userId, Guid projectId, Func<IncubatorDbContext, Guid, Task<JobStart>> writeOwner,

@@ -61,6 +61,23 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         return Guid.Parse(b.Page.Url[^36..]);
     }
 
+    /// <summary>From the task page's Collect step to a finished run against the fake server (the slim bar still says
+    /// Collect on the generate page); returns the run's id, on its page.</summary>
+    private static async Task<Guid> GenerateFromStepperAsync(PortalBrowser b)
+    {
+        await Step(b, "Collect").GetByTestId("step-link").ClickAsync();
+        await b.Page.WaitForURLAsync(new Regex("/generate$"), PortalBrowser.UrlCommitted);
+        await b.WaitInteractiveAsync();
+        await Expect(b.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Collect");
+        await b.FillAsync("gen-per-label", PerLabel.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await b.ClickAsync("gen-start");
+        await b.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await b.WaitInteractiveAsync();
+        var runId = Guid.Parse(b.Page.Url[^36..]);
+        await Expect(b.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 90_000 });
+        return runId;
+    }
+
     [Fact]
     public async Task The_stepper_and_next_actions_lead_from_a_template_task_to_a_published_model()
     {
@@ -86,16 +103,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await Expect(Step(author, "Collect").GetByTestId("step-mine")).ToHaveAttributeAsync("href", $"projects/{projectId}/tasks/{taskId}/mine");
 
         // Generate: the slim bar is there too.
-        await Step(author, "Collect").GetByTestId("step-link").ClickAsync();
-        await author.Page.WaitForURLAsync(new Regex("/generate$"), PortalBrowser.UrlCommitted);
-        await author.WaitInteractiveAsync();
-        await Expect(author.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Collect");
-        await author.FillAsync("gen-per-label", PerLabel.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await author.ClickAsync("gen-start");
-        await author.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
-        await author.WaitInteractiveAsync();
-        var runId = Guid.Parse(author.Page.Url[^36..]);
-        await Expect(author.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 90_000 });
+        var runId = await GenerateFromStepperAsync(author);
 
         // The run page: collected, review is next, and the run ends with "Review these samples" filtered to it.
         await ExpectStatesAsync(author, ("Collect", "Done"), ("Review", "Active"));
@@ -196,15 +204,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await Expect(Step(user, "Collect").GetByTestId("step-link")).ToHaveTextAsync("生成する");
 
         // Generate against the fake server.
-        await Step(user, "Collect").GetByTestId("step-link").ClickAsync();
-        await user.Page.WaitForURLAsync(new Regex("/generate$"), PortalBrowser.UrlCommitted);
-        await user.WaitInteractiveAsync();
-        await user.FillAsync("gen-per-label", PerLabel.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await user.ClickAsync("gen-start");
-        await user.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
-        await user.WaitInteractiveAsync();
-        var runId = Guid.Parse(user.Page.Url[^36..]);
-        await Expect(user.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 90_000 });
+        var runId = await GenerateFromStepperAsync(user);
 
         // The run page: the slim stepper, the outcome and counts, the next action — all Japanese.
         var selected = 2 * PerLabel;
