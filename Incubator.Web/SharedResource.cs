@@ -57,6 +57,15 @@ public static class LocalizerExtensions
         return s.ResourceNotFound ? note.Message : s.Value;
     }
 
+    /// <summary>A job's progress line in the reader's language (its note), or the stored English line of a job written
+    /// before progress lines had notes.</summary>
+    public static string JobProgress(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobNote? note, string? english) =>
+        note is not null ? localizer.JobNote(note) : english ?? "";
+
+    /// <summary>A line of a job's log in the reader's language (its note), else its stored English.</summary>
+    public static string JobLogLine(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobLogView line) =>
+        line.Note is { } note ? localizer.JobNote(note) : line.Message;
+
     /// <summary>The state a person reads: "Waiting for the endpoint" while a running job waits, else the job state.</summary>
     public static string JobStatus(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state, bool waiting) =>
         waiting && state == Incubator.Domain.Jobs.JobState.Running ? localizer["Job.Waiting"] : localizer.JobState(state);

@@ -1,5 +1,15 @@
 // Small helpers the portal calls through JS interop. Served at /shared/incubator.js.
 window.incubator = {
+  // The reader's time zone (IANA name): kept in a cookie so the server shows times in it from the first render of
+  // every page after this one (BrowserTimeZone), and returned for the page that is already open.
+  timeZone: function () {
+    var zone = '';
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { zone = ''; }
+    if (zone) {
+      document.cookie = 'incubator-tz=' + encodeURIComponent(zone) + '; path=/; max-age=31536000; samesite=lax';
+    }
+    return zone;
+  },
   // Submits a server-rendered form (antiforgery token included) from an interactive component.
   submitForm: function (id) {
     var form = document.getElementById(id);
@@ -128,3 +138,4 @@ document.addEventListener('keydown', function (e) {
     }
   }).observe(document.body, { childList: true, subtree: true });
 })();
+window.incubator.timeZone();

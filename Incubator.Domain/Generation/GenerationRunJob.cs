@@ -47,22 +47,21 @@ public sealed class GenerationRunJob(
             client = spending.Guard(client, new SpendingScope(run.CreatedById ?? "", run.ProjectId, run.ConnectionId), profile);
         var settings = new GenerationSettings(run.PerLabelTarget, run.Oversample, Math.Clamp(run.Concurrency, 1, profile.MaxConcurrency),
             run.BudgetTokens, run.BudgetMoney, run.Seed) { EndpointWait = options.Value.EndpointWait };
-        await context.LogAsync($"Generating {run.PerLabelTarget} per label for {spec.Labels.Count} labels with {profile.Name} ({profile.Model}), oversampling ×{run.Oversample:0.##}, concurrency {settings.Concurrency}"
-            + (run.BudgetTokens is { } bt ? $", budget {bt:N0} tokens" : "") + (run.BudgetMoney is { } bm ? $", budget {bm:0.####}" : "") + ".");
+        await context.LogAsync(ProgressNotes.GenerationStarted(run.PerLabelTarget, spec.Labels.Count, profile.Name, profile.Model, run.Oversample, settings.Concurrency,
+            run.BudgetTokens, run.BudgetMoney));
         var observer = new Observer(context, events, run, time);
         var summary = await engine.RunAsync(spec, client, profile, settings, new DbGenerationStore(dbFactory, run, time), observer, context.CancellationToken);
         var rejected = string.Join(", ", summary.RejectedByReason.OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value}"));
-        var log = $"Accepted {summary.Accepted} (selected {summary.Selected}, reserve {summary.Reserve}, {summary.Surplus} more not kept: their labels were full); "
-                  + $"rejected: {(rejected.Length == 0 ? "none" : rejected)}; tokens {summary.InputTokens:N0} in / {summary.OutputTokens:N0} out; cost {summary.Cost:0.####}; "
-                  + $"{summary.Calls} calls ({summary.FailedCalls} failed).";
+        var log = ProgressNotes.GenerationSummary(summary.Accepted, summary.Selected, summary.Reserve, summary.Surplus, rejected, summary.InputTokens, summary.OutputTokens,
+            summary.Cost, summary.Calls, summary.FailedCalls);
         var end = summary.End;
         switch (end.Outcome)
         {
             case RunOutcome.Completed:
-                await context.CommitAsync(1, $"Done: {summary.Selected} selected, {summary.Reserve} in reserve.", log: log);
+                await context.CommitAsync(1, ProgressNotes.GenerationDone(summary.Selected, summary.Reserve), log: log);
                 return;
             case RunOutcome.StoppedShort:
-                await context.CommitAsync(observer.LastFraction, end.Note!.Message, log: log);
+                await context.CommitAsync(observer.LastFraction, end.Note!, log: log);
                 context.StopShort(end.Note!);
                 return;
             default:
@@ -76,7 +75,7 @@ public sealed class GenerationRunJob(
                     note = RunNotes.UnreachableTested(end.FailureDetail ?? "",
                         new ConnectionTestSummary(test.Ok, test.Error, test.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)));
                 }
-                await context.CommitAsync(observer.LastFraction, note.Message, log: log);
+                await context.CommitAsync(observer.LastFraction, note, log: log);
                 throw new JobFailedException(note);
         }
     }
@@ -102,7 +101,7 @@ public sealed class GenerationRunJob(
             if (time.GetElapsedTime(_lastCommit) >= TimeSpan.FromSeconds(1) || _lastCommit == 0)
             {
                 _lastCommit = time.GetTimestamp();
-                await context.CommitAsync(LastFraction, $"{p.Selected.Values.Sum()} of {p.Target * p.Selected.Count} selected, {p.Pool.Values.Sum()} in pools, {p.Calls} calls");
+                await context.CommitAsync(LastFraction, ProgressNotes.Generating(p.Selected.Values.Sum(), p.Target * p.Selected.Count, p.Pool.Values.Sum(), p.Calls));
             }
         }
 

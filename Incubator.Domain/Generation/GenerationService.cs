@@ -113,7 +113,7 @@ public sealed class GenerationService(
         {
             run.JobId = jobId;
             db.GenerationRuns.Add(run);
-            return Task.FromResult(new JobStart(GenerationRunJob.KindName, $"Generate · {spec.Name}", new GenerationRunJob.Payload(run.Id)));
+            return Task.FromResult(new JobStart(GenerationRunJob.KindName, JobTitles.Generate(spec.Name), new GenerationRunJob.Payload(run.Id)));
         }, ct);
         return (await ListRunsAsync(userId, projectId, request.TaskId, ct)).First(r => r.Id == run.Id);
     }

@@ -17,11 +17,11 @@ public sealed class DiagnosticsJob : IJobHandler
         var payload = context.ReadPayload<Payload>();
         if (payload.Steps is < 0 or > 100_000) throw new ArgumentOutOfRangeException(nameof(context), "Steps must be 0..100000.");
         var done = context.ReadCheckpoint<Checkpoint>()?.Done ?? 0;
-        if (done > 0) await context.LogAsync($"Resuming after step {done} of {payload.Steps}.");
+        if (done > 0) await context.LogAsync(ProgressNotes.DiagnosticsResuming(done, payload.Steps));
         for (var step = done + 1; step <= payload.Steps; step++)
         {
             await Task.Delay(Math.Clamp(payload.DelayMs, 0, 60_000), context.CancellationToken);
-            await context.CommitAsync((double)step / payload.Steps, $"Step {step} of {payload.Steps}", new Checkpoint(step), $"Step {step} done.");
+            await context.CommitAsync((double)step / payload.Steps, ProgressNotes.DiagnosticsStep(step, payload.Steps), new Checkpoint(step), ProgressNotes.DiagnosticsStepDone(step));
         }
     }
 }

@@ -21,10 +21,16 @@ public sealed class Job
     /// <summary>Which handler runs it, for example "diagnostics.count" or, later, "generation.run".</summary>
     public string Kind { get; set; } = "";
     public string Title { get; set; } = "";
+    /// <summary>The title as a <see cref="JobNote"/> (JSON) for the portal to say in the reader's language (<see cref="JobTitles"/>);
+    /// null for jobs started with a plain title.</summary>
+    public string? TitleNoteJson { get; set; }
     public JobState State { get; set; }
     /// <summary>0..1.</summary>
     public double Progress { get; set; }
+    /// <summary>The progress line in English (the API and the CLI show it).</summary>
     public string? ProgressMessage { get; set; }
+    /// <summary>The same line as a <see cref="JobNote"/> (JSON), for the portal to say in the reader's language.</summary>
+    public string? ProgressNoteJson { get; set; }
     /// <summary>Handler input as JSON, fixed when the job is queued.</summary>
     public string Payload { get; set; } = "{}";
     /// <summary>Handler-defined resume point as JSON; written as work is done so a restarted job skips what is finished.</summary>
@@ -58,5 +64,9 @@ public sealed class JobLogEntry
     public Guid JobId { get; set; }
     public DateTimeOffset At { get; set; }
     public string Level { get; set; } = "info";
+    /// <summary>The line in English (the API and the CLI show it).</summary>
     public string Message { get; set; } = "";
+    /// <summary>The same line as a <see cref="JobNote"/> (JSON), for the portal to say in the reader's language; null
+    /// for lines written before notes existed.</summary>
+    public string? NoteJson { get; set; }
 }

@@ -78,25 +78,27 @@ public sealed class JobContext
                 }, CancellationToken.None);
             if (updated == 0) throw new LeaseLostException(Job.Id);
             if (note is not null)
-                db.JobLog.Add(new JobLogEntry { JobId = Job.Id, At = _time.GetUtcNow(), Level = "warning", Message = Truncate(note.Message, 4000)! });
+                db.JobLog.Add(Line(Job.Id, _time.GetUtcNow(), "warning", note));
             await db.SaveChangesAsync(CancellationToken.None);
             current = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == Job.Id, CancellationToken.None);
         }
         WaitingNote = note;
         await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, current.Progress,
-            current.ProgressMessage, null, _time.GetUtcNow(), note, note is not null));
+            current.ProgressMessage, null, _time.GetUtcNow(), note, note is not null) { ProgressNote = JobNote.FromJson(current.ProgressNoteJson) });
     }
 
-    /// <summary>Records progress, an optional new checkpoint, an optional log line and any extra writes the handler
-    /// makes, all in one transaction and only while this worker still holds the lease. Then tells watchers. A transient
-    /// lock or serialization error runs the transaction again (<see cref="DbRetry"/>), so
-    /// <paramref name="extraWrites"/> must only add and update, as it may run twice on fresh contexts.</summary>
-    public async Task CommitAsync(double progress, string? message, object? checkpoint = null, string? log = null,
+    /// <summary>Records progress (its line a note: <see cref="ProgressNotes"/>), an optional new checkpoint, an optional
+    /// log line and any extra writes the handler makes, all in one transaction and only while this worker still holds
+    /// the lease. Then tells watchers. A transient lock or serialization error runs the transaction again
+    /// (<see cref="DbRetry"/>), so <paramref name="extraWrites"/> must only add and update, as it may run twice on fresh
+    /// contexts.</summary>
+    public async Task CommitAsync(double progress, JobNote? message, object? checkpoint = null, JobNote? log = null,
         Func<IncubatorDbContext, Task>? extraWrites = null)
     {
         var clamped = Math.Clamp(double.IsFinite(progress) ? progress : 0, 0, 1);
         var checkpointJson = checkpoint is null ? Checkpoint : JsonSerializer.Serialize(checkpoint, JsonOptions);
-        var msg = Truncate(message, 400);
+        var msg = Truncate(message?.Message, 400);
+        var noteJson = JobNote.JsonWithin(message, ProgressNoteMaxLength);
         // Commit even while cancellation is pending: what was done before the cancel must be kept.
         await DbRetry.RunAsync(async () =>
         {
@@ -107,26 +109,38 @@ public sealed class JobContext
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(j => j.Progress, clamped)
                     .SetProperty(j => j.ProgressMessage, msg)
+                    .SetProperty(j => j.ProgressNoteJson, noteJson)
                     .SetProperty(j => j.Checkpoint, checkpointJson)
                     .SetProperty(j => j.Version, j => j.Version + 1), CancellationToken.None);
             if (updated == 0) throw new LeaseLostException(Job.Id);
-            if (log is not null)
-                db.JobLog.Add(new JobLogEntry { JobId = Job.Id, At = _time.GetUtcNow(), Level = "info", Message = Truncate(log, 4000)! });
+            if (log is not null) db.JobLog.Add(Line(Job.Id, _time.GetUtcNow(), "info", log));
             if (extraWrites is not null) await extraWrites(db);
             await db.SaveChangesAsync(CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
         });
         Checkpoint = checkpointJson;
         await _events.PublishAsync(new JobChanged(Job.ProjectId, Job.Id, Job.Kind, Job.Title, JobState.Running, clamped, msg, null, _time.GetUtcNow(),
-            WaitingNote, WaitingNote is not null));
+            WaitingNote, WaitingNote is not null) { ProgressNote = noteJson is null ? null : message });
     }
 
-    public async Task LogAsync(string message, string level = "info")
+    /// <summary>Adds a line to the job's log: its English sentence for the API and CLI, its note for the portal.</summary>
+    public async Task LogAsync(JobNote message, string level = "info")
     {
         await using var db = await _dbFactory.CreateDbContextAsync(CancellationToken.None);
-        db.JobLog.Add(new JobLogEntry { JobId = Job.Id, At = _time.GetUtcNow(), Level = level, Message = Truncate(message, 4000)! });
+        db.JobLog.Add(Line(Job.Id, _time.GetUtcNow(), level, message));
         await db.SaveChangesAsync(CancellationToken.None);
     }
+
+    /// <summary>The <see cref="Job.ProgressNoteJson"/> column's length; a longer note keeps only its English line.</summary>
+    internal const int ProgressNoteMaxLength = 2000;
+
+    /// <summary>The <see cref="JobLogEntry.NoteJson"/> column's length.</summary>
+    internal const int LogNoteMaxLength = 8000;
+
+    internal static JobLogEntry Line(Guid jobId, DateTimeOffset at, string level, JobNote note) => new()
+    {
+        JobId = jobId, At = at, Level = level, Message = Truncate(note.Message, 4000)!, NoteJson = JobNote.JsonWithin(note, LogNoteMaxLength),
+    };
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 

@@ -43,6 +43,10 @@ public sealed record JobNote
 
     internal string ToJson() => JsonSerializer.Serialize(this, JobContext.JsonOptions);
 
+    /// <summary>The note as JSON when it fits a column of <paramref name="max"/> characters, else null (the row keeps
+    /// the English sentence only).</summary>
+    internal static string? JsonWithin(JobNote? note, int max) => note?.ToJson() is { } json && json.Length <= max ? json : null;
+
     internal static JobNote? FromJson(string? json)
     {
         if (string.IsNullOrEmpty(json)) return null;

@@ -12,17 +12,26 @@ namespace Incubator.Domain.Jobs;
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Kind, string Title, JobState State, double Progress, string? ProgressMessage,
     int Attempts, string? Error, bool CancelRequested, bool PauseRequested, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null)
+    DateTimeOffset? FinishedAt, string? CreatedByEmail, JobNote? Note = null, DateTimeOffset? WaitingSince = null, JobNote? ProgressNote = null,
+    JobNote? TitleNote = null)
 {
     public bool Waiting => WaitingSince is not null && State == JobState.Running;
 }
 
-public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message);
+/// <summary>One log line: <see cref="Message"/> in English, <see cref="Note"/> the same line as a code with arguments
+/// (null for lines written before notes existed).</summary>
+public sealed record JobLogView(long Id, DateTimeOffset At, string Level, string Message, JobNote? Note = null);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageIndex, int PageSize);
 
-/// <summary>Which job runs a piece of work: its kind, its title on the Jobs page, and its input.</summary>
-public sealed record JobStart(string Kind, string Title, object Payload);
+/// <summary>Which job runs a piece of work: its kind, its title on the Jobs page (in English, and as a note the page says
+/// in the reader's language when it has one), and its input.</summary>
+public sealed record JobStart(string Kind, string Title, object Payload, JobNote? TitleNote = null)
+{
+    public JobStart(string kind, JobNote title, object payload) : this(kind, title.Message, payload, title)
+    {
+    }
+}
 
 /// <summary>Use cases around jobs: start one (Author), list and read them (Viewer), cancel, pause and resume one
 /// (Author).</summary>
@@ -49,10 +58,18 @@ public sealed class JobQueue(
     }
 
     /// <summary>A job that owns nothing but itself (diagnostics, rescoring, exports).</summary>
-    public async Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default)
+    public Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default) =>
+        EnqueueCheckedAsync(userId, projectId, new JobStart(kind, title, payload), ct);
+
+    /// <summary><see cref="EnqueueAsync(string, Guid, string, string, object, CancellationToken)"/> with a title the
+    /// portal says in the reader's language (<see cref="JobTitles"/>).</summary>
+    public Task<JobView> EnqueueAsync(string userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default) =>
+        EnqueueCheckedAsync(userId, projectId, new JobStart(kind, title, payload), ct);
+
+    private async Task<JobView> EnqueueCheckedAsync(string userId, Guid projectId, JobStart start, CancellationToken ct)
     {
         await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
-        return await EnqueueInternalAsync(userId, projectId, kind, title, payload, ct);
+        return await EnqueueCoreAsync(userId, projectId, start, ct, null);
     }
 
     /// <summary>For the CLI and the system itself: no user, no role check. <paramref name="admit"/> (optional) runs inside
@@ -60,10 +77,19 @@ public sealed class JobQueue(
     /// cannot be passed by starting many jobs at once.</summary>
     public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, string title, object payload, CancellationToken ct = default,
         Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
+        EnqueueCoreAsync(userId, projectId, new JobStart(kind, title, payload), ct, admit);
+
+    /// <summary>The internal start with a title as a note (<see cref="JobTitles"/>).</summary>
+    public Task<JobView> EnqueueInternalAsync(string? userId, Guid projectId, string kind, JobNote title, object payload, CancellationToken ct = default,
+        Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
+        EnqueueCoreAsync(userId, projectId, new JobStart(kind, title, payload), ct, admit);
+
+    private Task<JobView> EnqueueCoreAsync(string? userId, Guid projectId, JobStart start, CancellationToken ct,
+        Func<IncubatorDbContext, CancellationToken, Task>? admit) =>
         StartCoreAsync(userId, projectId, async (db, _) =>
         {
             if (admit is not null) await admit(db, ct);
-            return new JobStart(kind, title, payload);
+            return start;
         }, ct, ownerWrites: false);
 
     private async Task<JobView> StartCoreAsync(string? userId, Guid projectId, Func<IncubatorDbContext, Guid, Task<JobStart>> writeOwner,
@@ -90,7 +116,8 @@ public sealed class JobQueue(
                 throw new DomainValidationException("title", "JobTitleInvalid", "A job needs a title of 1 to 200 characters.");
             job = new Job
             {
-                Id = jobId, ProjectId = projectId, Kind = start.Kind, Title = title, State = JobState.Queued,
+                Id = jobId, ProjectId = projectId, Kind = start.Kind, Title = title, TitleNoteJson = JobNote.JsonWithin(start.TitleNote, JobContext.ProgressNoteMaxLength),
+                State = JobState.Queued,
                 Payload = JsonSerializer.Serialize(start.Payload, JobContext.JsonOptions), CreatedAt = now, CreatedById = userId,
             };
             db.Jobs.Add(job);
@@ -131,7 +158,7 @@ public sealed class JobQueue(
         if (cancelledQueued == 0) signals.RequestCancel(jobId);
         if (cancelledQueued > 0)
         {
-            await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Cancelled, job.Progress, job.ProgressMessage, null, now), ct);
+            await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Cancelled, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
             if (closing is not null) await closing.AfterCommitAsync();
         }
         return ToView(job, null);
@@ -156,7 +183,7 @@ public sealed class JobQueue(
             db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobPaused, Detail = job.Title });
             await db.SaveChangesAsync(ct);
             if (pausedQueued > 0)
-                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Paused, job.Progress, job.ProgressMessage, null, now), ct);
+                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Paused, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
             return ToView(job, null);
         }
     }
@@ -180,7 +207,7 @@ public sealed class JobQueue(
             await db.SaveChangesAsync(ct);
             if (resumed > 0)
             {
-                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Queued, job.Progress, job.ProgressMessage, null, now), ct);
+                await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Queued, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
                 signals.WorkAvailable();
             }
             return ToView(job, null);
@@ -234,12 +261,12 @@ public sealed class JobQueue(
         var job = await GetAsync(userId, jobId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.JobLog.AsNoTracking().Where(l => l.JobId == job.Id).OrderByDescending(l => l.Id).Take(Math.Clamp(max, 1, 5000))
-            .Select(l => new JobLogView(l.Id, l.At, l.Level, l.Message)).ToListAsync(ct);
+            .Select(l => new { l.Id, l.At, l.Level, l.Message, l.NoteJson }).ToListAsync(ct);
         rows.Reverse();
-        return rows;
+        return rows.Select(l => new JobLogView(l.Id, l.At, l.Level, l.Message, JobNote.FromJson(l.NoteJson))).ToList();
     }
 
     internal static JobView ToView(Job j, string? email) => new(j.Id, j.ProjectId, j.Kind, j.Title, j.State, j.Progress, j.ProgressMessage,
         j.Attempts, j.Error, j.CancelRequested, j.PauseRequested, j.CreatedAt, j.StartedAt, j.FinishedAt, email, JobNote.FromJson(j.NoteJson),
-        j.State == JobState.Running ? j.WaitingSince : null);
+        j.State == JobState.Running ? j.WaitingSince : null, JobNote.FromJson(j.ProgressNoteJson), JobNote.FromJson(j.TitleNoteJson));
 }

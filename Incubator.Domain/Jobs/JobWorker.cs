@@ -311,11 +311,14 @@ public sealed class JobWorker : BackgroundService
                 .SetProperty(j => j.Attempts, j => j.Attempts - 1)
                 .SetProperty(j => j.Version, j => j.Version + 1), CancellationToken.None);
         if (updated == 0) return;
-        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = "info", Message = "Job paused." });
+        db.JobLog.Add(JobContext.Line(job.Id, now, "info", ProgressNotes.Paused()));
         await db.SaveChangesAsync(CancellationToken.None);
-        var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
+        var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage, j.ProgressNoteJson }).SingleAsync();
         _logger.LogInformation("Job {JobId} ({Kind}) paused", job.Id, job.Kind);
-        await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Paused, current.Progress, current.ProgressMessage, null, now), CancellationToken.None);
+        await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, JobState.Paused, current.Progress, current.ProgressMessage, null, now)
+        {
+            ProgressNote = JobNote.FromJson(current.ProgressNoteJson),
+        }, CancellationToken.None);
     }
 
     /// <summary>Writes the job's end (and, for Failed or Cancelled, its owner's) in one transaction, with its note
@@ -346,10 +349,10 @@ public sealed class JobWorker : BackgroundService
                 if (state == JobState.Succeeded) s.SetProperty(j => j.Progress, 1.0);
             }, CancellationToken.None);
         if (updated == 0) return null;
-        var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage }).SingleAsync();
+        var current = await db.Jobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => new { j.Progress, j.ProgressMessage, j.ProgressNoteJson }).SingleAsync();
         // The owner row (a model version) ends with its job, in the same transaction, whichever way the job ended.
         await using var closing = await _owners.CloseAsync(job, state, truncated, db);
-        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = state == JobState.Failed ? "error" : "info", Message = EndLine(state, truncated, note) });
+        db.JobLog.Add(JobContext.Line(job.Id, now, state == JobState.Failed ? "error" : "info", EndLine(state, truncated, note)));
         // A cancel is already in the feed under the name of whoever asked for it.
         if (ActivityKinds.JobEnded(state) is { } kind)
             db.Activity.Add(new ActivityEntry { ProjectId = job.ProjectId, UserId = null, At = now, Kind = kind, Detail = job.Title });
@@ -357,16 +360,18 @@ public sealed class JobWorker : BackgroundService
         await tx.CommitAsync(CancellationToken.None);
         _logger.LogInformation("Job {JobId} ({Kind}) finished: {State}", job.Id, job.Kind, state);
         await _events.PublishAsync(new JobChanged(job.ProjectId, job.Id, job.Kind, job.Title, state, state == JobState.Succeeded ? 1.0 : current.Progress,
-            current.ProgressMessage, truncated, now, note), CancellationToken.None);
+            current.ProgressMessage, truncated, now, note) { ProgressNote = JobNote.FromJson(current.ProgressNoteJson) }, CancellationToken.None);
         if (closing is not null) await closing.AfterCommitAsync();
         return state;
     }
 
-    private static string EndLine(JobState state, string? error, JobNote? note) => state switch
+    private static JobNote EndLine(JobState state, string? error, JobNote? note) => state switch
     {
-        JobState.Failed => $"Job failed: {error}",
-        JobState.StoppedShort => $"Job stopped short: {note?.Message}",
-        _ => $"Job {state.ToString().ToLowerInvariant()}.",
+        JobState.Failed => ProgressNotes.Failed(error ?? "", note),
+        JobState.StoppedShort when note is not null => ProgressNotes.StoppedShort(note),
+        JobState.Succeeded => ProgressNotes.Succeeded(),
+        JobState.Cancelled => ProgressNotes.Cancelled(),
+        _ => ProgressNotes.Ended(state),
     };
 
     private async Task ReleaseAsync(Job job)

@@ -67,9 +67,9 @@ public sealed class LabellingRunJob(
         {
             sample = await ChooseAsync(context, run, spec, corpus, labels, existing);
             var json = JsonSerializer.Serialize(sample, JsonOptions);
-            await context.CommitAsync(0, $"{sample.Count:N0} texts chosen", new Checkpoint(0),
-                log: $"Chose {sample.Count:N0} of {corpus.TextCount:N0} texts ({(run.Limit is null ? "all" : "stratified by the miner's labels")}): "
-                     + string.Join(", ", labels.Select(l => $"{l} {sample.Count(s => s.MinerLabel == l)}")) + " by the miner's label.",
+            await context.CommitAsync(0, ProgressNotes.LabellingChosen(sample.Count), new Checkpoint(0),
+                log: ProgressNotes.LabellingChose(sample.Count, corpus.TextCount, run.Limit is not null,
+                    string.Join(", ", labels.Select(l => $"{l} {sample.Count(s => s.MinerLabel == l)}"))),
                 extraWrites: db => db.LabellingRuns.Where(r => r.Id == run.Id)
                     .ExecuteUpdateAsync(s => s.SetProperty(r => r.SampleJson, json).SetProperty(r => r.SampleSize, sample.Count)));
             run.SampleSize = sample.Count;
@@ -83,8 +83,8 @@ public sealed class LabellingRunJob(
         var batches = sample.Chunk(Math.Max(1, run.BatchSize)).ToList();
         var next = context.ReadCheckpoint<Checkpoint>()?.NextBatch ?? 0;
         await context.LogAsync(next == 0
-            ? $"Labelling {sample.Count:N0} texts in {batches.Count} batches of up to {run.BatchSize} with {profile.Name} ({profile.Model})."
-            : $"Resuming at batch {next + 1} of {batches.Count} ({run.TextsDone:N0} texts already done).");
+            ? ProgressNotes.LabellingStarted(sample.Count, batches.Count, run.BatchSize, profile.Name, profile.Model)
+            : ProgressNotes.LabellingResuming(next + 1, batches.Count, run.TextsDone));
         var waiter = new EndpointWaiter(context.SetWaitingAsync, generationOptions.Value.EndpointWait, time, answered: run.Calls > 0, ct);
         var rejected = JsonSerializer.Deserialize<Dictionary<LabelRejectReason, int>>(run.RejectedJson, JsonOptions) ?? [];
         for (var b = next; b < batches.Count; b++)
@@ -93,7 +93,7 @@ public sealed class LabellingRunJob(
             if (run.BudgetTokens is { } bt && run.InputTokens + run.OutputTokens >= bt || run.BudgetMoney is { } bm && run.Cost >= bm)
             {
                 context.StopShort(LabelNotes.Budget(run.TextsDone, run.SampleSize));
-                await context.LogAsync(LabelNotes.Budget(run.TextsDone, run.SampleSize).Message);
+                await context.LogAsync(LabelNotes.Budget(run.TextsDone, run.SampleSize));
                 return;
             }
             var batch = batches[b];
@@ -108,7 +108,7 @@ public sealed class LabellingRunJob(
             catch (SpendingCapReachedException cap)
             {
                 var note = LabelNotes.SpendingCap(run.TextsDone, run.SampleSize, cap.Message, cap.Note);
-                await context.LogAsync(note.Message);
+                await context.LogAsync(note);
                 context.StopShort(note);
                 return;
             }
@@ -157,10 +157,12 @@ public sealed class LabellingRunJob(
             var snapshot = (run.TextsDone, run.Labelled, run.Disagreed, run.NoneOfThese, run.InputTokens, run.OutputTokens, run.Cost, run.Calls);
             var problems = verdicts.Where(v => v.Rejected is not null).Select(v => $"text {v.Ordinal + 1}: {v.Rejected} ({v.Detail})")
                 .Concat(result.Pieces.Select(p => $"{p.Reason} ({p.Detail})")).ToList();
-            await context.CommitAsync((b + 1) / (double)batches.Count, $"{run.TextsDone:N0} of {run.SampleSize:N0} texts labelled",
+            await context.CommitAsync((b + 1) / (double)batches.Count, ProgressNotes.Labelling(run.TextsDone, run.SampleSize),
                 new Checkpoint(b + 1),
-                log: $"Batch {b + 1}/{batches.Count}: {candidates.Count} labelled, {verdicts.Count(v => v.NoneOfThese)} none of these, {problems.Count} rejected"
-                     + (problems.Count == 0 ? "." : ": " + string.Join("; ", problems.Take(20)) + (problems.Count > 20 ? "; …" : ".")),
+                log: problems.Count == 0
+                    ? ProgressNotes.LabellingBatch(b + 1, batches.Count, candidates.Count, verdicts.Count(v => v.NoneOfThese))
+                    : ProgressNotes.LabellingBatchRejected(b + 1, batches.Count, candidates.Count, verdicts.Count(v => v.NoneOfThese), problems.Count,
+                        string.Join("; ", problems.Take(20)) + (problems.Count > 20 ? "; …" : "")),
                 extraWrites: async db =>
                 {
                     db.Candidates.AddRange(candidates);
@@ -174,7 +176,7 @@ public sealed class LabellingRunJob(
             await events.PublishAsync(new LabellingProgressed(run.ProjectId, run.Id, run.TaskId, run.TextsDone, run.SampleSize, run.Labelled,
                 run.Disagreed, run.NoneOfThese, rejected.Values.Sum(), run.InputTokens + run.OutputTokens, run.Cost), CancellationToken.None);
         }
-        await context.CommitAsync(1, $"Done: {run.Labelled:N0} labelled ({run.Disagreed:N0} unlike the miner), {run.NoneOfThese:N0} none of these, {rejected.Values.Sum():N0} rejected.");
+        await context.CommitAsync(1, ProgressNotes.LabellingDone(run.Labelled, run.Disagreed, run.NoneOfThese, rejected.Values.Sum()));
     }
 
     /// <summary>Scores every text of the corpus with the miner (stored vectors where the embeddings job wrote them) and
@@ -199,12 +201,12 @@ public sealed class LabellingRunJob(
             if (time.GetElapsedTime(lastCommit) >= TimeSpan.FromSeconds(1))
             {
                 lastCommit = time.GetTimestamp();
-                await context.CommitAsync(0, $"{ordinals.Count:N0} / {corpus.TextCount:N0} texts scored by the miner");
+                await context.CommitAsync(0, ProgressNotes.LabellingScored(ordinals.Count, corpus.TextCount));
             }
         }
         var probabilities = scorer.Probabilities(labels);
         var keep = Enumerable.Range(0, ordinals.Count).Where(i => !queued.Contains(i)).ToList();
-        if (queued.Count > 0) await context.LogAsync($"{queued.Count:N0} texts of the corpus are already candidates of the task and are not labelled again.");
+        if (queued.Count > 0) await context.LogAsync(ProgressNotes.LabellingAlreadyQueued(queued.Count));
         return CorpusLabeller.Choose(keep.Select(i => ordinals[i]).ToList(), keep.Select(i => probabilities[i]).ToList(), labels, run.Limit).ToList();
     }
 

@@ -24,14 +24,14 @@ public sealed class CorpusEmbeddingJob(CorpusStore store) : IJobHandler
         var corpus = await store.FindAsync(payload.CorpusId, ct);
         if (corpus is null)
         {
-            await context.CommitAsync(1, "The corpus was deleted.");
+            await context.CommitAsync(1, ProgressNotes.CorpusDeleted());
             return;
         }
         var embedder = store.EmbedderFor(corpus);
         // The corpus row is the truth (written with each batch); the checkpoint mirrors it for the Jobs page.
         var next = corpus.EmbeddedCount;
-        if (next > 0) await context.LogAsync($"Resuming at text {next:N0} of {corpus.TextCount:N0}.");
-        else await context.LogAsync($"Embedding {corpus.TextCount:N0} texts with {embedder.Name}.");
+        if (next > 0) await context.LogAsync(ProgressNotes.EmbeddingResuming(next, corpus.TextCount));
+        else await context.LogAsync(ProgressNotes.EmbeddingStarted(corpus.TextCount, embedder.Name));
         await foreach (var page in store.PagesAsync(corpus.Id, CorpusStore.EmbeddingBatchSize, next, ct))
         {
             ct.ThrowIfCancellationRequested();
@@ -39,7 +39,7 @@ public sealed class CorpusEmbeddingJob(CorpusStore store) : IJobHandler
             var start = page[0].Ordinal;
             var done = start + page.Count;
             var blob = EmbeddingBlob.Pack(vectors, embedder.Dimensions);
-            await context.CommitAsync(done / (double)Math.Max(1, corpus.TextCount), $"{done:N0} / {corpus.TextCount:N0} texts embedded ({embedder.Name})",
+            await context.CommitAsync(done / (double)Math.Max(1, corpus.TextCount), ProgressNotes.Embedded(done, corpus.TextCount, embedder.Name),
                 new Checkpoint(done), extraWrites: async db =>
                 {
                     db.CorpusEmbeddingBatches.Add(new CorpusEmbeddingBatch
@@ -49,6 +49,6 @@ public sealed class CorpusEmbeddingJob(CorpusStore store) : IJobHandler
                     await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddedCount, done));
                 });
         }
-        await context.CommitAsync(1, $"{corpus.TextCount:N0} texts embedded ({embedder.Name})", new Checkpoint(corpus.TextCount));
+        await context.CommitAsync(1, ProgressNotes.EmbeddingDone(corpus.TextCount, embedder.Name), new Checkpoint(corpus.TextCount));
     }
 }

@@ -111,7 +111,7 @@ public sealed class CorpusService(
             }, CancellationToken.None);
             if (!ready) throw ImportLost();
 
-            var job = await jobs.EnqueueInternalAsync(userId, projectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpusName}",
+            var job = await jobs.EnqueueInternalAsync(userId, projectId, CorpusEmbeddingJob.KindName, JobTitles.Embed(corpusName),
                 new CorpusEmbeddingJob.Payload(corpus.Id), CancellationToken.None);
             await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
                 await db.Corpora.Where(c => c.Id == corpus.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), CancellationToken.None);
@@ -329,7 +329,7 @@ public sealed class CorpusService(
         if (corpus.EmbeddingJobState is JobState.Queued or JobState.Running) return corpus;
         if (corpus.State != CorpusState.Ready)
             throw new DomainValidationException("corpusId", "CorpusNotReady", "This corpus is still being imported (or its import failed); choose a ready one.");
-        var job = await jobs.EnqueueAsync(userId, corpus.ProjectId, CorpusEmbeddingJob.KindName, $"Embed corpus {corpus.Name}", new CorpusEmbeddingJob.Payload(corpusId), ct);
+        var job = await jobs.EnqueueAsync(userId, corpus.ProjectId, CorpusEmbeddingJob.KindName, JobTitles.Embed(corpus.Name), new CorpusEmbeddingJob.Payload(corpusId), ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Corpora.Where(c => c.Id == corpusId).ExecuteUpdateAsync(s => s.SetProperty(c => c.EmbeddingJobId, job.Id), ct);
         return await GetAsync(userId, corpusId, ct);

@@ -48,9 +48,8 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
         var corpus = run.CorpusId is { } cid ? await store.FindAsync(cid, ct) : null;
         if (corpus is null) throw new InvalidOperationException("The corpus of this mining run was deleted.");
         var embedder = embedders.ByName(corpus.Embedder);
-        await context.LogAsync($"Scoring {corpus.TextCount:N0} texts of {corpus.Name} with {embedder.Name}"
-            + (embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: the corpus is not English)" : "")
-            + $"; {approved.Values.Sum(a => a.Count)} approved samples blended into the label vectors.");
+        await context.LogAsync(ProgressNotes.MiningStarted(corpus.TextCount, corpus.Name, embedder.Name,
+            embedder.Name == CharNgramEmbedder.RepresentationName, approved.Values.Sum(a => a.Count)));
 
         var scorer = new MiningScorer(spec, embedder, approved);
         var model = QuickModel.Train(approved.ToDictionary(a => a.Key, a => (IReadOnlyList<float[]>)embedder.Embed(a.Value.ToArray())));
@@ -61,7 +60,7 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
             if (time.GetElapsedTime(lastCommit) >= TimeSpan.FromSeconds(1))
             {
                 lastCommit = time.GetTimestamp();
-                await context.CommitAsync(0.95 * scorer.Count / Math.Max(1, corpus.TextCount), $"{scorer.Count:N0} / {corpus.TextCount:N0} texts scored");
+                await context.CommitAsync(0.95 * scorer.Count / Math.Max(1, corpus.TextCount), ProgressNotes.MiningScored(scorer.Count, corpus.TextCount));
             }
         }
         var mined = await scorer.SelectAsync(run.PerLabel, run.Margin,
@@ -90,8 +89,8 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
         var ranked = scorer.Rank(run.Margin);
         var summary = JsonSerializer.Serialize(spec.Labels.Select(l => new { label = l.Name, created = perLabel[l.Name], eligible = ranked.TryGetValue(l.Name, out var r) ? r.Count : 0 }),
             MiningService.JsonOptions);
-        await context.CommitAsync(1, $"{candidates.Count} candidates from {corpus.TextCount:N0} texts", new Checkpoint(true),
-            log: $"Created {candidates.Count} candidates: {string.Join(", ", perLabel.Select(p => $"{p.Key} {p.Value}"))}.",
+        await context.CommitAsync(1, ProgressNotes.MiningDone(candidates.Count, corpus.TextCount), new Checkpoint(true),
+            log: ProgressNotes.MiningCreated(candidates.Count, string.Join(", ", perLabel.Select(p => $"{p.Key} {p.Value}"))),
             extraWrites: async db =>
             {
                 db.Candidates.AddRange(candidates);

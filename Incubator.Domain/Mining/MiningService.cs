@@ -15,7 +15,11 @@ public sealed record StartMiningRequest(Guid CorpusId, int PerLabel, double Marg
 public sealed record MiningRunView(
     Guid Id, Guid TaskId, int TaskVersionNumber, Guid? CorpusId, string CorpusName, string Embedder, int PerLabel, double Margin, int ApprovedUsed,
     int CandidatesCreated, string? SummaryJson, Guid? JobId, JobState? JobState, double Progress, string? ProgressMessage, string? Error,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary><see cref="ProgressMessage"/> as a note, for the portal to say in the reader's language.</summary>
+    public JobNote? ProgressNote { get; init; }
+}
 
 /// <summary>Approved samples per label and whether the quick model of active learning can be trained.</summary>
 public sealed record ActiveLearningStatus(IReadOnlyDictionary<string, int> ApprovedPerLabel, bool CanTrain, int Pending, int Scored);
@@ -55,7 +59,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         {
             run.JobId = jobId;
             startDb.MiningRuns.Add(run);
-            return Task.FromResult(new JobStart(MiningRunJob.KindName, $"Mine {corpus.Name} for {task.Name}", new MiningRunJob.Payload(run.Id)));
+            return Task.FromResult(new JobStart(MiningRunJob.KindName, JobTitles.Mine(corpus.Name, task.Name), new MiningRunJob.Payload(run.Id)));
         }, ct);
         return (await ListRunsAsync(userId, taskId, ct)).Single(r => r.Id == run.Id);
     }
@@ -67,10 +71,14 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         var rows = await (from r in db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId)
                           join j in db.Jobs on r.JobId equals j.Id into jj
                           from j in jj.DefaultIfEmpty()
-                          select new MiningRunView(r.Id, r.TaskId, r.TaskVersionNumber, r.CorpusId, r.CorpusName, r.Embedder, r.PerLabel, r.Margin, r.ApprovedUsed,
-                              r.CandidatesCreated, r.SummaryJson, r.JobId, j == null ? null : j.State, j == null ? 0 : j.Progress,
-                              j == null ? null : j.ProgressMessage, j == null ? null : j.Error, r.CreatedAt)).ToListAsync(ct);
-        return rows.OrderByDescending(r => r.CreatedAt).ToList();
+                          select new
+                          {
+                              View = new MiningRunView(r.Id, r.TaskId, r.TaskVersionNumber, r.CorpusId, r.CorpusName, r.Embedder, r.PerLabel, r.Margin, r.ApprovedUsed,
+                                  r.CandidatesCreated, r.SummaryJson, r.JobId, j == null ? null : j.State, j == null ? 0 : j.Progress,
+                                  j == null ? null : j.ProgressMessage, j == null ? null : j.Error, r.CreatedAt),
+                              NoteJson = j == null ? null : j.ProgressNoteJson,
+                          }).ToListAsync(ct);
+        return rows.Select(r => r.View with { ProgressNote = JobNote.FromJson(r.NoteJson) }).OrderByDescending(r => r.CreatedAt).ToList();
     }
 
     public async Task<ActiveLearningStatus> ActiveLearningAsync(string userId, Guid taskId, CancellationToken ct = default)
@@ -94,7 +102,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         if (!status.CanTrain)
             throw new DomainValidationException("task", "ActiveLearningTooFew",
                 $"Approve at least {QuickModel.MinPerLabel} samples in each of at least two labels first.", QuickModel.MinPerLabel);
-        return await jobs.EnqueueAsync(userId, task.ProjectId, RescoreJob.KindName, $"Score uncertainty for {task.Name}", new RescoreJob.Payload(taskId), ct);
+        return await jobs.EnqueueAsync(userId, task.ProjectId, RescoreJob.KindName, JobTitles.Rescore(task.Name), new RescoreJob.Payload(taskId), ct);
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

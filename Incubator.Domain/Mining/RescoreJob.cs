@@ -37,7 +37,7 @@ public sealed class RescoreJob(IDbContextFactory<IncubatorDbContext> dbFactory, 
         var embedder = embedders.ForLanguage(spec.Preferences.Language);
         var model = QuickModel.Train(approved.ToDictionary(a => a.Key, a => (IReadOnlyList<float[]>)embedder.Embed(a.Value)))
             ?? throw new InvalidOperationException($"Too few approved samples: at least {QuickModel.MinPerLabel} in each of two labels are needed.");
-        await context.LogAsync($"Quick model (nearest centroid, {embedder.Name}) on {approved.Values.Sum(a => a.Count)} approved samples of {model.Labels.Count} labels; scoring {pending.Count} pending candidates.");
+        await context.LogAsync(ProgressNotes.RescoreStarted(embedder.Name, approved.Values.Sum(a => a.Count), model.Labels.Count, pending.Count));
         var done = 0;
         foreach (var chunk in pending.Chunk(256))
         {
@@ -45,12 +45,12 @@ public sealed class RescoreJob(IDbContextFactory<IncubatorDbContext> dbFactory, 
             var vectors = embedder.Embed(chunk.Select(c => c.Text).ToArray());
             var scores = chunk.Select((c, i) => (c.Id, model.Predict(vectors[i]).Uncertainty)).ToArray();
             done += chunk.Length;
-            await context.CommitAsync(done / (double)Math.Max(1, pending.Count), $"{done:N0} / {pending.Count:N0} candidates scored", extraWrites: async db =>
+            await context.CommitAsync(done / (double)Math.Max(1, pending.Count), ProgressNotes.RescoreScored(done, pending.Count), extraWrites: async db =>
             {
                 foreach (var (id, u) in scores)
                     await db.Candidates.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Uncertainty, Math.Round(u, 4)));
             });
         }
-        await context.CommitAsync(1, $"{pending.Count:N0} candidates scored");
+        await context.CommitAsync(1, ProgressNotes.RescoreDone(pending.Count));
     }
 }

@@ -35,7 +35,7 @@ public sealed class ReviewExports(
         var total = await CountAsync(userId, taskId, filter, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => new { t.ProjectId, t.Name }).SingleAsync(ct);
-        var title = $"Export {total:N0} samples of '{task.Name}' as {ReviewExport.Extension(format).ToUpperInvariant()}";
+        var title = JobTitles.Export(total, task.Name, ReviewExport.Extension(format).ToUpperInvariant());
         await SweepAsync(ct);
         var o = options.Value;
         var used = FolderBytes();
@@ -43,7 +43,7 @@ public sealed class ReviewExports(
             throw new DomainValidationException("export", "ExportFolderFull",
                 $"The server's export space is full ({used / (1024 * 1024):N0} MB of {o.ExportFolderMegabytes:N0} MB). Try again when older exports have expired.",
                 o.ExportFolderMegabytes);
-        return await jobs.EnqueueInternalAsync(userId, task.ProjectId, ReviewExportJob.KindName, title.Length > 200 ? title[..200] : title,
+        return await jobs.EnqueueInternalAsync(userId, task.ProjectId, ReviewExportJob.KindName, title.Message.Length > 200 ? new JobNote(title.Code, title.Message[..200], title.Args) : title,
             new ReviewExportJob.Payload(taskId, userId, filter, format), ct, admit: (tx, token) => AdmitAsync(tx, userId, token));
     }
 
@@ -147,7 +147,7 @@ public sealed class ReviewExportJob(ReviewQueries review, ReviewExports exports)
         var path = exports.PathFor(context.JobId, p.Format);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var cp = context.ReadCheckpoint<Checkpoint>() ?? new Checkpoint(0, 0, 0);
-        if (cp.NextPage > 0) await context.LogAsync($"Resuming at page {cp.NextPage + 1} ({cp.Written:N0} rows written).");
+        if (cp.NextPage > 0) await context.LogAsync(ProgressNotes.ExportResuming(cp.NextPage + 1, cp.Written));
         await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
         file.SetLength(cp.Bytes);
         file.Position = cp.Bytes;
@@ -162,8 +162,8 @@ public sealed class ReviewExportJob(ReviewQueries review, ReviewExports exports)
             written += rows.Items.Count;
             await writer.FlushAsync(context.CancellationToken);
             var last = (page + 1) * PageSize >= rows.Total || rows.Items.Count == 0;
-            await context.CommitAsync(rows.Total == 0 ? 1 : Math.Min(1, (double)written / rows.Total), $"{written:N0} of {rows.Total:N0} rows written",
-                new Checkpoint(page + 1, file.Length, written), last ? $"Export finished: {written:N0} rows." : null);
+            await context.CommitAsync(rows.Total == 0 ? 1 : Math.Min(1, (double)written / rows.Total), ProgressNotes.ExportWritten(written, rows.Total),
+                new Checkpoint(page + 1, file.Length, written), last ? ProgressNotes.ExportFinished(written) : null);
             if (last) break;
         }
     }

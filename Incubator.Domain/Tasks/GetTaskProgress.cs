@@ -66,9 +66,9 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
     /// seeded split to put at least one of each label in validation and still train on a few.</summary>
     public const int MinimumApprovedPerLabel = 10;
 
-    /// <summary>Decisions per UTC day (approved, rejected), oldest first: the task page's review chart. Read on that
-    /// page only, not with every stepper refresh.</summary>
-    public async Task<IReadOnlyList<ReviewDay>> ReviewHistoryAsync(string userId, Guid taskId, CancellationToken ct = default)
+    /// <summary>Decisions per day in <paramref name="zone"/> (the reader's; UTC when null) (approved, rejected), oldest
+    /// first: the task page's review chart. Read on that page only, not with every stepper refresh.</summary>
+    public async Task<IReadOnlyList<ReviewDay>> ReviewHistoryAsync(string userId, Guid taskId, TimeZoneInfo? zone = null, CancellationToken ct = default)
     {
         await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -77,7 +77,7 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         var decided = await db.Candidates.AsNoTracking()
             .Where(c => c.TaskId == taskId && c.Status != CandidateStatus.Pending && c.ReviewedAt != null)
             .Select(c => new { c.ReviewedAt, c.Status }).ToListAsync(ct);
-        return decided.GroupBy(c => DateOnly.FromDateTime(c.ReviewedAt!.Value.UtcDateTime))
+        return decided.GroupBy(c => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(c.ReviewedAt!.Value, zone ?? TimeZoneInfo.Utc).DateTime))
             .OrderBy(g => g.Key)
             .Select(g => new ReviewDay(g.Key, g.Count(c => c.Status == CandidateStatus.Approved), g.Count(c => c.Status == CandidateStatus.Rejected)))
             .ToList();

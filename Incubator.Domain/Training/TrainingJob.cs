@@ -64,17 +64,17 @@ public sealed class TrainingJob(
             var rows = await datasets.ReadGoldAsync(goldSet.Id, ct);
             gold = rows.Where(r => labels.Contains(r.Label)).Select(r => new LabeledText(r.Label, r.Text)).ToList();
             if (gold.Count < rows.Count)
-                await context.LogAsync($"{rows.Count - gold.Count} gold rows have labels without training data and are left out of the gold evaluation.", "warning");
+                await context.LogAsync(ProgressNotes.GoldLeftOut(rows.Count - gold.Count), "warning");
             if (gold.Count == 0) gold = null;
         }
-        await context.LogAsync($"Training {model.RequestedFamily} (seed {model.Seed}) on dataset rows: {train.Count} train, {validation.Count} validation"
-            + (gold is null ? "; no gold set." : $"; gold set {goldSet!.FileName} ({gold.Count} rows)."));
+        await context.LogAsync(ProgressNotes.TrainingStarted(model.RequestedFamily, model.Seed, train.Count, validation.Count, gold is null ? null : goldSet!.FileName, gold?.Count ?? 0));
         var reporter = new Reporter(context, events, model, time, started);
         var family = ModelFamilies.TryParse(model.RequestedFamily, out var requested) ? requested : ModelFamily.Auto;
         var options = new TrainingOptions(family, model.Seed);
         var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, options, reporter, ct), ct);
         await reporter.FlushAsync();
-        foreach (var line in result.Log) await context.LogAsync(line);
+        // The trainer's lines as the reporter heard them (the same lines as result.Log, each with its note).
+        foreach (var line in reporter.Lines) await context.LogAsync(line);
         ct.ThrowIfCancellationRequested();
 
         var chosen = ModelFamilies.Name(result.ChosenFamily);
@@ -102,9 +102,8 @@ public sealed class TrainingJob(
             sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(f, ct));
         }
         var seconds = time.GetElapsedTime(started).TotalSeconds;
-        await context.CommitAsync(1, $"Done: {chosen}, accuracy {result.Validation.Accuracy:0.000}",
-            log: $"Chose {chosen}: validation accuracy {result.Validation.Accuracy:0.000}, macro-F1 {result.Validation.MacroF1:0.000}"
-                 + (result.Gold is { } g ? $"; gold accuracy {g.Accuracy:0.000}, macro-F1 {g.MacroF1:0.000}" : "") + $"; bundle {bytes:N0} bytes, SHA-256 {sha}.",
+        await context.CommitAsync(1, ProgressNotes.TrainingDone(chosen, result.Validation.Accuracy),
+            log: ProgressNotes.TrainingChosen(chosen, result.Validation.Accuracy, result.Validation.MacroF1, result.Gold?.Accuracy, result.Gold?.MacroF1, bytes, sha),
             extraWrites: db => db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.State, ModelVersionState.Draft)
                 .SetProperty(m => m.Family, chosen)
@@ -155,9 +154,18 @@ public sealed class TrainingJob(
         private readonly object _gate = new();
         private Task _chain = Task.CompletedTask;
         private long _lastCommit;
+        private readonly List<JobNote> _lines = [];
+
+        /// <summary>Every line reported, in order, for the job's log.</summary>
+        public IReadOnlyList<JobNote> Lines
+        {
+            get { lock (_gate) return _lines.ToList(); }
+        }
 
         public void Report(TrainingProgress value)
         {
+            var line = ProgressNotes.TrainingStage(value.Stage, value.Note);
+            lock (_gate) _lines.Add(line);
             var elapsed = time.GetElapsedTime(started).TotalSeconds;
             events.PublishAsync(new TrainingProgressed(model.ProjectId, model.Id, value.Stage, value.Iteration, value.TotalIterations, value.Message, elapsed)
                 {
@@ -167,9 +175,8 @@ public sealed class TrainingJob(
             if (_lastCommit != 0 && time.GetElapsedTime(_lastCommit) < TimeSpan.FromSeconds(1)) return;
             _lastCommit = time.GetTimestamp();
             var fraction = value.Iteration is { } i && value.TotalIterations is { } n && n > 0 ? Math.Clamp((i - 1) / (double)n, 0, 0.99) : 0;
-            var message = value.Message is null ? value.Stage : $"{value.Stage}: {value.Message}";
             lock (_gate)
-                _chain = _chain.ContinueWith(_ => context.CommitAsync(fraction, message), TaskScheduler.Default).Unwrap();
+                _chain = _chain.ContinueWith(_ => context.CommitAsync(fraction, line), TaskScheduler.Default).Unwrap();
         }
 
         public Task FlushAsync()

@@ -72,7 +72,7 @@ public sealed class TrainingService(
             model.Number = (await db.ModelVersions.Where(m => m.TaskId == request.TaskId).MaxAsync(m => (int?)m.Number, ct) ?? 0) + 1;
             model.JobId = jobId;
             db.ModelVersions.Add(model);
-            return new JobStart(TrainingJob.KindName, $"Train · {taskName} · v{model.Number} ({family})", new TrainingJob.Payload(model.Id));
+            return new JobStart(TrainingJob.KindName, JobTitles.Train(taskName, model.Number, family), new TrainingJob.Payload(model.Id));
         }, ct);
         return (await GetAsync(userId, model.Id, ct)).Summary;
     }

@@ -39,16 +39,58 @@ public sealed class DisplayFormatsTests
         }
     }
 
-    [Theory]
-    [InlineData("en")]
-    [InlineData("ja")]
-    public void A_moment_is_the_cultures_short_date_and_time_and_the_clock_its_long_time(string culture)
+    /// <summary>Dates as a page has them: in the zone the reader's browser named, or UTC (named) while unknown.</summary>
+    private static Dates DatesIn(string? zone)
     {
-        var (moment, clock) = WithCulture(culture, () => (Dates.Moment(Noon), Dates.Clock(Noon)));
-        var local = Noon.ToLocalTime();
-        Assert.Equal(local.ToString("g", new CultureInfo(culture)), moment);
-        Assert.Equal(local.ToString("T", new CultureInfo(culture)), clock);
-        Assert.Contains(local.Year.ToString(CultureInfo.InvariantCulture), moment);
+        var browser = new BrowserTimeZone();
+        if (zone is not null) Assert.True(browser.TrySet(zone));
+        return new Dates(browser);
+    }
+
+    [Theory]
+    [InlineData("en", "America/New_York", "12/6/2026 7:00 AM", "7:00:00 AM")]
+    [InlineData("ja", "Asia/Tokyo", "2026/12/06 21:00", "21:00:00")]
+    [InlineData("en", "Asia/Kolkata", "12/6/2026 5:30 PM", "5:30:00 PM")]
+    public void A_moment_is_the_cultures_short_date_and_time_in_the_readers_time_zone(string culture, string zone, string moment, string clock)
+    {
+        var dates = DatesIn(zone);
+        var (m, c) = WithCulture(culture, () => (dates.Moment(Noon), dates.Clock(Noon)));
+        // .NET's ICU formats may put a narrow no-break space before AM/PM.
+        Assert.Equal(moment, m.Replace('\u202f', ' '));
+        Assert.Equal(clock, c.Replace('\u202f', ' '));
+        // Just before midnight UTC is already the next day in Tokyo.
+        Assert.Equal(new DateOnly(2026, 12, 7), DatesIn("Asia/Tokyo").DayOf(new DateTimeOffset(2026, 12, 6, 23, 0, 0, TimeSpan.Zero)));
+    }
+
+    [Fact]
+    public void Until_the_browser_names_its_zone_moments_are_in_utc_and_say_so()
+    {
+        var dates = DatesIn(null);
+        Assert.Equal("12/6/2026 12:00 PM UTC", WithCulture("en", () => dates.Moment(Noon)).Replace('\u202f', ' '));
+        Assert.Equal("2026/12/06 12:00 UTC", WithCulture("ja", () => dates.Moment(Noon)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("Not/A_Zone")]
+    [InlineData("Europe/Berlin<script>")]
+    public void A_zone_name_the_server_does_not_know_is_ignored(string zone)
+    {
+        var browser = new BrowserTimeZone();
+        Assert.True(browser.TrySet("Europe/Berlin"));
+        Assert.False(browser.TrySet(zone));
+        Assert.Equal("Europe/Berlin", browser.ZoneId);
+        Assert.False(browser.TrySet(new string('A', 65)));
+    }
+
+    [Fact]
+    public async Task The_when_component_shows_the_moment_in_the_zone_the_circuit_was_given()
+    {
+        await using var ctx = PortalBunit.NewContext(s => s.AddSingleton<TimeProvider>(new FixedTime(Noon)));
+        Assert.True(ctx.Services.GetRequiredService<BrowserTimeZone>().TrySet("Asia/Tokyo"));
+        var cut = WithCulture("ja", () => ctx.Render<When>(p => p.Add(x => x.At, Noon.AddDays(-10))));
+        Assert.Equal("2026/11/26 21:00", cut.Find("time").TextContent);
+        Assert.Equal("2026-11-26T12:00:00.0000000+00:00", cut.Find("time").GetAttribute("datetime"));
     }
 
     [Theory]
@@ -64,7 +106,7 @@ public sealed class DisplayFormatsTests
     {
         await using var ctx = PortalBunit.NewContext();
         var l = ctx.Services.GetRequiredService<IStringLocalizer<SharedResource>>();
-        Assert.Equal(expected, WithCulture(culture, () => Dates.Relative(l, Noon.AddSeconds(-secondsAgo), Noon)));
+        Assert.Equal(expected, WithCulture(culture, () => DatesIn("Asia/Tokyo").Relative(l, Noon.AddSeconds(-secondsAgo), Noon)));
     }
 
     [Fact]
@@ -73,12 +115,13 @@ public sealed class DisplayFormatsTests
         await using var ctx = PortalBunit.NewContext(s => s.AddSingleton<TimeProvider>(new FixedTime(Noon)));
         var l = ctx.Services.GetRequiredService<IStringLocalizer<SharedResource>>();
         var old = Noon.AddDays(-8);
-        Assert.Equal(Dates.Moment(old), Dates.Relative(l, old, Noon));
+        var dates = ctx.Services.GetRequiredService<Dates>();
+        Assert.Equal(dates.Moment(old), dates.Relative(l, old, Noon));
 
         var cut = WithCulture("en", () => ctx.Render<When>(p => p.Add(x => x.At, Noon.AddMinutes(-7)).Add(x => x.Relative, true)));
         var time = cut.Find("time");
         Assert.Equal("7 min ago", time.TextContent);
-        Assert.Equal(Noon.AddMinutes(-7).ToLocalTime().ToString("g", new CultureInfo("en")), time.GetAttribute("title"));
+        Assert.Equal(Noon.AddMinutes(-7).ToString("g", new CultureInfo("en")) + " UTC", time.GetAttribute("title"));
         Assert.Equal("2026-12-06T11:53:00.0000000+00:00", time.GetAttribute("datetime"));
     }
 

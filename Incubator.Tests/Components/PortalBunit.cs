@@ -14,6 +14,8 @@ internal static class PortalBunit
         ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
         ctx.Services.AddMudServices();
         ctx.Services.AddSingleton(TimeProvider.System);
+        ctx.Services.AddScoped<Incubator.Web.Components.Pages.Shared.BrowserTimeZone>();
+        ctx.Services.AddScoped<Incubator.Web.Components.Pages.Shared.Dates>();
         ctx.Services.AddSingleton(new Incubator.Web.Components.Pages.Shared.MoneyFormat(Microsoft.Extensions.Options.Options.Create(new Incubator.Domain.Data.IncubatorOptions())));
         services?.Invoke(ctx.Services);
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;

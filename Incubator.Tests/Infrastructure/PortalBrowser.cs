@@ -12,9 +12,10 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
 
     public string BaseUrl { get; } = baseUrl.TrimEnd('/');
 
-    public static async Task<PortalBrowser> OpenAsync(IBrowser browser, string baseUrl, string locale = "en-US")
+    /// <param name="timezoneId">The browser's time zone (IANA), or the machine's when null.</param>
+    public static async Task<PortalBrowser> OpenAsync(IBrowser browser, string baseUrl, string locale = "en-US", string? timezoneId = null)
     {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, BaseURL = baseUrl });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, BaseURL = baseUrl, TimezoneId = timezoneId });
         context.SetDefaultTimeout(30_000);
         context.SetDefaultNavigationTimeout(45_000);
         var page = await context.NewPageAsync();

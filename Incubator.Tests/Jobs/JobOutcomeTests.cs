@@ -24,7 +24,7 @@ public sealed class JobOutcomeTests
 
         public async Task RunAsync(JobContext context)
         {
-            await context.CommitAsync(0.7, "most of it");
+            await context.CommitAsync(0.7, new JobNote("Test.MostOfIt", "most of it"));
             context.StopShort(Short);
         }
     }
@@ -50,10 +50,10 @@ public sealed class JobOutcomeTests
         public async Task RunAsync(JobContext context)
         {
             await context.SetWaitingAsync(Wait);
-            await context.CommitAsync(0.2, "still waiting");
+            await context.CommitAsync(0.2, new JobNote("Test.StillWaiting", "still waiting"));
             await Back.Task.WaitAsync(context.CancellationToken);
             await context.SetWaitingAsync(null);
-            await context.CommitAsync(1, "done");
+            await context.CommitAsync(1, new JobNote("Test.Done", "done"));
         }
     }
 

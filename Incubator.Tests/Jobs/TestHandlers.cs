@@ -41,7 +41,7 @@ internal sealed class RecordingJob(ExecutionRecorder recorder) : IJobHandler
         try
         {
             await Task.Delay(context.ReadPayload<Payload>().DelayMs, context.CancellationToken);
-            await context.CommitAsync(1, "recorded", log: $"Ran on {worker}.");
+            await context.CommitAsync(1, new JobNote("Test.Recorded", "recorded"), log: new JobNote("Test.RanOn", $"Ran on {worker}.", worker));
         }
         finally
         {
@@ -62,7 +62,7 @@ internal sealed class FailingJob : IJobHandler
     public async Task RunAsync(JobContext context)
     {
         var payload = context.ReadPayload<Payload>();
-        await context.CommitAsync(0.5, "half way", new { half = true }, "Half way there.");
+        await context.CommitAsync(0.5, new JobNote("Test.HalfWay", "half way"), new { half = true }, new JobNote("Test.HalfWayThere", "Half way there."));
         throw new InvalidOperationException(payload.Message);
     }
 }

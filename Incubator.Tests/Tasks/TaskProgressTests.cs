@@ -94,6 +94,11 @@ public sealed class TaskProgressTests(TaskProgressTests.Portal portal) : IClassF
         // The review chart's days: every decision of today, none pending.
         var days = await portal.Services.GetRequiredService<GetTaskProgress>().ReviewHistoryAsync(ownerId, taskId);
         Assert.Equal([new ReviewDay(DateOnly.FromDateTime(DateTime.UtcNow), 11, 0)], days);
+        // Days are the reader's: 25 hours apart (UTC+14 and UTC-11), the same decisions fall on different calendar days.
+        var east = await portal.Services.GetRequiredService<GetTaskProgress>().ReviewHistoryAsync(ownerId, taskId, TimeZoneInfo.FindSystemTimeZoneById("Pacific/Kiritimati"));
+        var west = await portal.Services.GetRequiredService<GetTaskProgress>().ReviewHistoryAsync(ownerId, taskId, TimeZoneInfo.FindSystemTimeZoneById("Pacific/Pago_Pago"));
+        Assert.Equal((11, 11), (Assert.Single(east).Approved, Assert.Single(west).Approved));
+        Assert.InRange(east[0].Day.DayNumber - west[0].Day.DayNumber, 1, 2);
 
         await ApproveAsync(taskId, "shipping", 1);
         var reviewed = await ReadAsync(ownerId, taskId);

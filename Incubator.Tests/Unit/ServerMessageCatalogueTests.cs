@@ -32,7 +32,8 @@ public sealed partial class ServerMessageCatalogueTests
     private static readonly HashSet<string> SameInBothLanguages = ["LlmProvider.OpenAI", "LlmProvider.AzureOpenAI"];
 
     private static readonly Type[] Simple =
-        [typeof(bool), typeof(int), typeof(long), typeof(float), typeof(double), typeof(double?), typeof(decimal), typeof(string), typeof(TimeSpan)];
+        [typeof(bool), typeof(int), typeof(int?), typeof(long), typeof(long?), typeof(float), typeof(double), typeof(double?), typeof(decimal), typeof(decimal?),
+            typeof(string), typeof(TimeSpan)];
 
     /// <summary>Sample arguments for a factory's parameters; a bool parameter is called both ways. Factories taking
     /// richer arguments (a run's end, a connection test) are called below with every case.</summary>
@@ -49,7 +50,10 @@ public sealed partial class ServerMessageCatalogueTests
                 var t when t == typeof(double) => [0.9876],
                 var t when t == typeof(float) => [0.1f],
                 var t when t == typeof(double?) => [0.75, null!],
+                var t when t == typeof(int?) => [1234, null!],
+                var t when t == typeof(long?) => [12345L, null!],
                 var t when t == typeof(decimal) => [1.5m],
+                var t when t == typeof(decimal?) => [2.5m, null!],
                 var t when t == typeof(string) => ["sample"],
                 var t when t == typeof(TimeSpan) => [TimeSpan.FromMinutes(10)],
                 var t => throw new InvalidOperationException($"{m.Name}: no sample value for {t}"),
@@ -64,7 +68,7 @@ public sealed partial class ServerMessageCatalogueTests
     internal static List<JobNote> AllNotes()
     {
         var notes = new List<JobNote>();
-        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(Incubator.Domain.Labelling.LabelNotes) })
+        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(Incubator.Domain.Labelling.LabelNotes), typeof(ProgressNotes), typeof(JobTitles) })
             foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(JobNote) && m.GetParameters().All(p => Simple.Contains(p.ParameterType))))
                 notes.AddRange(ArgumentSets(m).Select(args => (JobNote)m.Invoke(null, args)!));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")));
@@ -80,13 +84,23 @@ public sealed partial class ServerMessageCatalogueTests
         foreach (var failure in Enum.GetValues<RunFailure>())
             notes.Add((failed with { Failure = failure }).Note!);
         notes.Add((failed with { WaitedFor = TimeSpan.FromMinutes(10) }).Note!);
+
+        // Job progress and log lines whose factories take richer arguments: every way the worker ends a job, a training
+        // line with and without its trainer's note, a training without a gold set.
+        notes.Add(ProgressNotes.Failed("boom"));
+        notes.Add(ProgressNotes.Failed("boom", RunNotes.Waiting("boom", TimeSpan.FromMinutes(10))));
+        notes.Add(ProgressNotes.StoppedShort(notes.First(n => n.Code == "Run.Short.Repeats")));
+        notes.Add(ProgressNotes.Ended(JobState.Paused));
+        notes.Add(ProgressNotes.TrainingStage(TrainingStages.Fit, null));
+        notes.Add(ProgressNotes.TrainingStage(TrainingStages.Fit, TrainingNotes.FitDense()));
+        notes.Add(ProgressNotes.TrainingStarted("auto", 1, 80, 20, null, 0));
         return notes;
     }
 
     [GeneratedRegex("""DomainValidationException\("[^"]+", "([A-Za-z.]+)"|new\("[a-zA-Z]+", "([A-Za-z.]+)",""")]
     private static partial Regex ErrorCode();
 
-    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|Label)\.[A-Za-z.]+)",""")]
+    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|Label|Progress|Log|Title)\.[A-Za-z.]+)",""")]
     private static partial Regex NoteCode();
 
     private static IEnumerable<string> DomainSources() =>
@@ -150,6 +164,9 @@ public sealed partial class ServerMessageCatalogueTests
         Assert.Contains("Sample.Similar", written);
         Assert.Contains("Spending.UserTokens", written);
         Assert.Contains("Run.Waiting", written);
+        Assert.Contains("Progress.MiningScored", written);
+        Assert.Contains("Log.TrainingStartedGold", written);
+        Assert.Contains("Title.Train", written);
         var catalogued = AllNotes().Select(n => n.Code).ToHashSet();
         Assert.DoesNotContain(written, c => !catalogued.Contains(c));
     }

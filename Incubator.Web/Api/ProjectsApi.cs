@@ -55,7 +55,7 @@ public static class ProjectsApi
         {
             if (body.Steps is < 1 or > 10_000 || body.DelayMs is < 0 or > 10_000)
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["steps"] = ["Steps must be 1..10000 and delayMs 0..10000."] });
-            var job = await jobs.EnqueueAsync(UserId(user), projectId, DiagnosticsJob.KindName, "Worker check", new DiagnosticsJob.Payload(body.Steps, body.DelayMs), ct);
+            var job = await jobs.EnqueueAsync(UserId(user), projectId, DiagnosticsJob.KindName, JobTitles.WorkerCheck(), new DiagnosticsJob.Payload(body.Steps, body.DelayMs), ct);
             return Results.Accepted($"/api/jobs/{job.Id}", job);
         }).RequireAuthorization(ProjectPolicies.Author);
 

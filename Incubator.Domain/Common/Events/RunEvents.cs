@@ -24,6 +24,9 @@ public sealed record JobChanged(
 {
     /// <summary>Progress ticks of a running job supersede each other; queued, paused and finished are transitions.</summary>
     public override Guid? LatestWinsKey() => State == JobState.Running ? JobId : null;
+
+    /// <summary>The progress line (<see cref="Message"/>) as a note, for the portal to say in the reader's language.</summary>
+    public JobNote? ProgressNote { get; init; }
 }
 
 /// <summary>The project itself changed (renamed, archived, membership). <c>What</c> is a stable key.</summary>

@@ -11,8 +11,10 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
     {
         b.Property(j => j.Kind).HasMaxLength(64).IsRequired();
         b.Property(j => j.Title).HasMaxLength(200);
+        b.Property(j => j.TitleNoteJson).HasMaxLength(2000);
         b.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
         b.Property(j => j.ProgressMessage).HasMaxLength(400);
+        b.Property(j => j.ProgressNoteJson).HasMaxLength(2000);
         b.Property(j => j.LeaseOwner).HasMaxLength(200);
         b.Property(j => j.Error).HasMaxLength(4000);
         b.Property(j => j.NoteJson).HasMaxLength(8000);
@@ -33,6 +35,7 @@ internal sealed class JobLogEntryConfiguration : IEntityTypeConfiguration<JobLog
         b.HasIndex(l => new { l.JobId, l.Id });
         b.Property(l => l.Level).HasMaxLength(16);
         b.Property(l => l.Message).HasMaxLength(4000);
+        b.Property(l => l.NoteJson).HasMaxLength(8000);
         b.HasOne<Job>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -33,8 +33,8 @@ public sealed class QueryRunJob(IDbContextFactory<IncubatorDbContext> dbFactory,
         {
             foreach (var m in used) loaded[m.Name] = await modelSource.LoadAsync(run.ProjectId, m.ModelVersionId, ct);
             var next = context.ReadCheckpoint<Checkpoint>()?.NextOrdinal ?? 0;
-            if (next > 0) await context.LogAsync($"Resuming at text {next:N0} ({run.Processed:N0} of {run.Total:N0} done).");
-            else await context.LogAsync($"{(run.Kind == QueryRunKind.Query ? "Query" : "Applying")} {run.Expression} over {run.CorpusName} ({run.Total:N0} texts).");
+            if (next > 0) await context.LogAsync(ProgressNotes.QueryResuming(next, run.Processed, run.Total));
+            else await context.LogAsync(ProgressNotes.QueryStarted(run.Kind == QueryRunKind.Query, run.Expression, run.CorpusName, run.Total));
 
             CompiledQuery? compiled = null;
             QueryFunnel? funnel = null;
@@ -84,7 +84,7 @@ public sealed class QueryRunJob(IDbContextFactory<IncubatorDbContext> dbFactory,
                 var funnelJson = compiled is not null ? JsonSerializer.Serialize(funnel, QueryRunService.Json) : JsonSerializer.Serialize(distribution, QueryRunService.Json);
                 var (p, m) = (processed, matched);
                 await context.CommitAsync(run.Total == 0 ? 0 : (double)processed / run.Total,
-                    compiled is not null ? $"{processed:N0} of {run.Total:N0} texts, {matched:N0} matched" : $"{processed:N0} of {run.Total:N0} texts",
+                    ProgressNotes.QueryProgress(processed, run.Total, compiled is not null ? matched : null),
                     new Checkpoint(next),
                     extraWrites: async db =>
                     {
@@ -95,8 +95,9 @@ public sealed class QueryRunJob(IDbContextFactory<IncubatorDbContext> dbFactory,
                             .SetProperty(r => r.FunnelJson, funnelJson), CancellationToken.None);
                     });
             }
-            await context.CommitAsync(1, compiled is not null ? $"Done: {matched:N0} of {processed:N0} texts matched." : $"Done: {processed:N0} texts labelled.",
-                log: compiled is not null ? string.Join("\n", funnel!.Describe(compiled)) : string.Join(", ", distribution!.Select(d => $"{d.Key} {d.Value}")));
+            await context.CommitAsync(1, ProgressNotes.QueryDone(processed, compiled is not null ? matched : null),
+                log: compiled is not null ? ProgressNotes.QueryFunnel(string.Join("\n", funnel!.Describe(compiled)))
+                    : ProgressNotes.QueryDistribution(string.Join(", ", distribution!.Select(d => $"{d.Key} {d.Value}"))));
         }
         finally
         {

@@ -78,7 +78,7 @@ public sealed class QueryRunService(
         var compiled = CompiledQuery.FromValidated(query);
         var used = compiled.Models.Select(n => available.Single(m => m.Name == n)).Select(m => new QueryRunModel(m.Name, m.ModelVersionId, m.Labels)).ToList();
         return await StartAsync(userId, projectId, QueryRunKind.Query, corpus, compiled.Text, used, compiled.ClauseTexts,
-            JsonSerializer.Serialize(new QueryFunnel(compiled.Clauses.Count, compiled.Conjuncts.Count), Json), $"Query · {Shorten(compiled.Text)}", ct);
+            JsonSerializer.Serialize(new QueryFunnel(compiled.Clauses.Count, compiled.Conjuncts.Count), Json), JobTitles.Query(Shorten(compiled.Text)), ct);
     }
 
     public async Task<QueryRunSummary> StartApplyAsync(string userId, Guid projectId, Guid corpusId, Guid modelVersionId, CancellationToken ct = default)
@@ -88,7 +88,7 @@ public sealed class QueryRunService(
             ?? throw new DomainValidationException("model", "QueryModelNotPublished", "Choose a published model of this project.");
         var corpus = await CorpusAsync(projectId, corpusId, ct);
         return await StartAsync(userId, projectId, QueryRunKind.Apply, corpus, model.Name, [new QueryRunModel(model.Name, model.ModelVersionId, model.Labels)],
-            model.Labels, "{}", $"Apply · {Shorten(model.Name)}", ct);
+            model.Labels, "{}", JobTitles.Apply(Shorten(model.Name)), ct);
     }
 
     private async Task<QueryCorpusInfo> CorpusAsync(Guid projectId, Guid corpusId, CancellationToken ct) =>
@@ -96,7 +96,7 @@ public sealed class QueryRunService(
         ?? throw new DomainValidationException("corpus", "QueryCorpusMissing", "Choose a corpus of this project.");
 
     private async Task<QueryRunSummary> StartAsync(string userId, Guid projectId, QueryRunKind kind, QueryCorpusInfo corpus, string expression,
-        IReadOnlyList<QueryRunModel> used, IReadOnlyList<string> columns, string funnelJson, string title, CancellationToken ct)
+        IReadOnlyList<QueryRunModel> used, IReadOnlyList<string> columns, string funnelJson, JobNote title, CancellationToken ct)
     {
         var run = new QueryRun
         {
