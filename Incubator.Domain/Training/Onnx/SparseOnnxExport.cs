@@ -30,47 +30,15 @@ internal static class SparseOnnxExport
     /// classes], without the bias. The head's rows 0..featurizer.Dimension-1 are used.</summary>
     internal static string AppendLogits(OnnxGraphBuilder g, SparseFeaturizer featurizer, LinearHead head)
     {
-        g.Opset("com.microsoft", 1);
-        g.Opset(MlDomain, 2);
         // ScatterElements' reduction needs opset 16. The hybrid graph takes the encoder's opset (13 or later, as its
         // Unsqueeze and ReduceSum take axes as inputs); no operator the encoder uses changed meaning from 13 to 16.
         if (g.DefaultOpset < 16) g.DefaultOpset = 16;
         var d = featurizer.NGramCount;
-        var trie = NGramTrie.Build(featurizer);
-
-        var lower = g.Node("StringNormalizer", ["text"], [g.Unique("text_lower")], "",
-            ("case_change_action", "LOWER"), ("is_case_sensitive", 1L), ("locale", Locale));
-        string[] separators = featurizer.Mode == TokenMode.Char ? [""] : [SparseFeaturizer.SeparatorRegex];
-        var tokens = g.Node("Tokenizer", [lower], [g.Unique("tokens")], "com.microsoft",
-            ("mark", 0L), ("mincharnum", 1L), ("pad_value", SparseFeaturizer.PadValue), ("separators", separators));
-
-        // Token ids (unknown and padding → None), then one trie level per n-gram length.
-        var tok = g.Node("LabelEncoder", [tokens], null, MlDomain,
-            ("keys_strings", trie.Tokens), ("values_int64s", Enumerable.Range(0, trie.Tokens.Length).Select(i => (long)i).ToArray()),
-            ("default_int64", trie.None));
-        var featureOfNode = g.Int64Tensor(g.Unique("feature_of_node"), trie.FeatureOfNode, trie.FeatureOfNode.Length);
-        var levels = new List<string> { g.Node("Gather", [featureOfNode, tok], null, "", ("axis", 0L)) };
-        var prev = tok;
+        var real = AppendNGramIds(g, featurizer);
         var one = g.Int64Tensor(g.Unique("one"), [1], 1);
         var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
         var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
         var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
-        if (trie.EdgeKeys.Length > 0)
-        {
-            var radix = g.Int64Tensor(g.Unique("radix"), [trie.Radix]);
-            for (var n = 2; n <= trie.LongestGram; n++)
-            {
-                // Positions 0..T-n: the (n-1)-gram node at j and the token at j+n-1.
-                var head1 = g.Node("Slice", [prev, zero, minusOne, one]);
-                var next = g.Node("Slice", [tok, g.Int64Tensor(g.Unique("from"), [n - 1], 1), big, one]);
-                var key = g.Node("Add", [g.Node("Mul", [head1, radix]), next]);
-                var node = g.Node("LabelEncoder", [key], null, MlDomain,
-                    ("keys_int64s", trie.EdgeKeys), ("values_int64s", trie.EdgeNodes), ("default_int64", trie.None));
-                levels.Add(g.Node("Gather", [featureOfNode, node], null, "", ("axis", 0L)));
-                prev = node;
-            }
-        }
-        var real = g.Node("Concat", [.. levels], null, "", ("axis", 1L)); // [N, P] feature ids, d where none
 
         // Every (row, feature) occurrence as one key row·(d+1) + id over the whole batch, padding and unknown n-grams
         // dropped, plus one key (row, d) per row so that every row — even an empty text — has an entry. Sorted, equal
@@ -146,6 +114,48 @@ internal static class SparseOnnxExport
         var scaled = g.Node("Mul", [flat, g.FloatTensor(g.Unique("conj_value"), [featurizer.ConjunctionValue], 1)]);
         var conjWeights = g.FloatTensor(g.Unique("conj_weights"), head.TransposedFlat(d, k * k), (long)k * k, classes);
         return g.Node("Add", [logits, g.Node("MatMul", [scaled, conjWeights])]);
+    }
+
+    /// <summary>text → the feature id of every n-gram position, [N, P] (d = NGramCount where the n-gram is no feature
+    /// or the position is padding).</summary>
+    internal static string AppendNGramIds(OnnxGraphBuilder g, SparseFeaturizer featurizer)
+    {
+        g.Opset("com.microsoft", 1);
+        g.Opset(MlDomain, 2);
+        var trie = NGramTrie.Build(featurizer);
+        var lower = g.Node("StringNormalizer", ["text"], [g.Unique("text_lower")], "",
+            ("case_change_action", "LOWER"), ("is_case_sensitive", 1L), ("locale", Locale));
+        string[] separators = featurizer.Mode == TokenMode.Char ? [""] : [SparseFeaturizer.SeparatorRegex];
+        var tokens = g.Node("Tokenizer", [lower], [g.Unique("tokens")], "com.microsoft",
+            ("mark", 0L), ("mincharnum", 1L), ("pad_value", SparseFeaturizer.PadValue), ("separators", separators));
+
+        // Token ids (unknown and padding → None), then one trie level per n-gram length.
+        var tok = g.Node("LabelEncoder", [tokens], null, MlDomain,
+            ("keys_strings", trie.Tokens), ("values_int64s", Enumerable.Range(0, trie.Tokens.Length).Select(i => (long)i).ToArray()),
+            ("default_int64", trie.None));
+        var featureOfNode = g.Int64Tensor(g.Unique("feature_of_node"), trie.FeatureOfNode, trie.FeatureOfNode.Length);
+        var levels = new List<string> { g.Node("Gather", [featureOfNode, tok], null, "", ("axis", 0L)) };
+        var prev = tok;
+        var one = g.Int64Tensor(g.Unique("one"), [1], 1);
+        var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
+        var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
+        var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
+        if (trie.EdgeKeys.Length > 0)
+        {
+            var radix = g.Int64Tensor(g.Unique("radix"), [trie.Radix]);
+            for (var n = 2; n <= trie.LongestGram; n++)
+            {
+                // Positions 0..T-n: the (n-1)-gram node at j and the token at j+n-1.
+                var head1 = g.Node("Slice", [prev, zero, minusOne, one]);
+                var next = g.Node("Slice", [tok, g.Int64Tensor(g.Unique("from"), [n - 1], 1), big, one]);
+                var key = g.Node("Add", [g.Node("Mul", [head1, radix]), next]);
+                var node = g.Node("LabelEncoder", [key], null, MlDomain,
+                    ("keys_int64s", trie.EdgeKeys), ("values_int64s", trie.EdgeNodes), ("default_int64", trie.None));
+                levels.Add(g.Node("Gather", [featureOfNode, node], null, "", ("axis", 0L)));
+                prev = node;
+            }
+        }
+        return g.Node("Concat", [.. levels], null, "", ("axis", 1L));
     }
 
     /// <summary>The vocabulary's n-grams as a trie over token ids. Nodes 0..V-1 are the tokens themselves, V means
