@@ -356,6 +356,14 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 "baseline: the TfIdfVectorizer graph (batch × vocabulary inside) on the same model and texts; aim ≥ 5×");
             yield return new BenchmarkRow(bench, "sparse ONNX texts per CPU-second, batch 64, vs the graph before issue 16", many.Cpu, "texts/s", old.Cpu,
                 "baseline: the graph before issue 16, per CPU-second");
+            foreach (var (batch, rate) in new[] { (1, one), (64, many) })
+            {
+                using var first = new OnnxClassifier(UniqueSparseOnnx.Build(model.Sparse!, model.Head, model.Labels), model.Labels, fam, intraOpThreads: 1) { BatchSize = batch };
+                first.Predict(texts[..Math.Min(n, batch)]);
+                var unique = SparseTrainingBenchmark.Rates(texts, batch, b => first.Predict(b));
+                yield return new BenchmarkRow(bench, $"sparse ONNX texts per CPU-second, {(batch == 1 ? "1 per call" : "batch 64")}, vs decision 0019's Unique graph", rate.Cpu, "texts/s", unique.Cpu,
+                    "baseline: the n-gram-id graph as 0019 shipped it (hash Unique over the padded batch), same model and texts");
+            }
         }
     }
 

@@ -79,13 +79,31 @@ public sealed class DenseFeaturizer : IDisposable
             float[] flat;
             lock (_gate)
             {
-                _session ??= CreateSession(DenseOnnxExport.BuildEmbedder(Encoder));
+                _session ??= CreateSessionAndCollect();
                 using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor("text", new DenseTensor<string>(batch, [batch.Length]))]);
                 flat = outputs.First().AsTensor<float>().ToArray();
             }
             for (var i = 0; i < idx.Length; i++) result[idx[i]] = flat.AsSpan(i * Dimension, Dimension).ToArray();
         }
         return result;
+    }
+
+    /// <summary>The embedder graph (the whole encoder, ~90 MB) is garbage once ONNX Runtime holds its own copy; a
+    /// compacting collection that returns the freed pages to the OS keeps it from adding to the process's peak.</summary>
+    private InferenceSession CreateSessionAndCollect()
+    {
+        var session = CreateSession(DenseOnnxExport.BuildEmbedder(Encoder));
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return session;
+    }
+
+    /// <summary>Drops the ONNX Runtime sessions of the process-wide instances (each is created again on its next use)
+    /// and returns the freed memory to the OS: a process that has finished embedding, such as the train command before
+    /// it exports and measures the bundle, then does not hold the encoder twice.</summary>
+    public static void ReleaseShared()
+    {
+        foreach (var instance in SharedInstances.Where(l => l.IsValueCreated)) instance.Value.Dispose();
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     internal static InferenceSession CreateSession(byte[] model)

@@ -44,12 +44,21 @@ public sealed class SparseTrainingTests(ITestOutputHelper output)
             Assert.True(rows.Count(r => sparse.Featurize(r.Text).Indices.Any(i => i >= sparse.NGramCount)) > rows.Count / 2);
             var texts = rows.Select(r => r.Text).Concat(rows.Take(40).Select(r => r.Text.ToUpperInvariant())).Concat(TrainingFixtures.TrickyTexts()).ToList();
             var graph = result.Model.ExportOnnx();
-            // The graph works on n-gram ids per position; TfIdfVectorizer's batch × vocabulary output is gone.
+            // The graph works on the n-gram occurrences of the batch, sorted into runs and summed per row by scatter-add;
+            // neither TfIdfVectorizer's batch × vocabulary output nor a hash Unique over the padded batch is left.
             var ops = OnnxProbe.OpTypes(graph);
             Assert.DoesNotContain("TfIdfVectorizer", ops);
-            Assert.Contains("Unique", ops);
+            Assert.DoesNotContain("Unique", ops);
+            Assert.Contains("TopK", ops);
+            Assert.Contains("ScatterElements", ops);
             using var onnx = new OnnxClassifier(graph, result.Model.Labels, ModelFamily.Sparse);
             var dev = ParityAssert.SameAsOnnx(result.Model, onnx, texts);
+            // Each row is summed over its own features only, in the same order whatever else is in the batch: a text's
+            // probabilities alone are bit for bit those it gets in a batch of 64 next to texts of other lengths.
+            using var single = new OnnxClassifier(graph, result.Model.Labels, ModelFamily.Sparse) { BatchSize = 1 };
+            var batched = onnx.Predict(texts);
+            var alone = single.Predict(texts);
+            for (var i = 0; i < texts.Count; i++) Assert.Equal(alone[i].Probabilities, batched[i].Probabilities);
             // One text at a time too: an empty string alone makes the tokenizer emit a [1, 0] tensor.
             foreach (var t in TrainingFixtures.TrickyTexts()) ParityAssert.SameAsOnnx(result.Model, onnx, [t]);
             ParityAssert.SameAsOnnx(result.Model, onnx, ["", "", " "]);

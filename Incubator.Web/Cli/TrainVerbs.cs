@@ -77,6 +77,8 @@ internal static class TrainVerbs
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
         var trainSeconds = clock.Elapsed.TotalSeconds;
+        // Embedding is done: the encoder's session goes before the export builds the bundle's graph and a session to measure it.
+        DenseFeaturizer.ReleaseShared();
         var onnx = result.Model.ExportOnnx();
         var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
         var card = ModelCardBuilder.Write(ModelCardInput.For($"{Path.GetFileNameWithoutExtension(data)} classifier", result, options,

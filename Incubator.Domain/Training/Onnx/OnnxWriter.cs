@@ -361,9 +361,12 @@ internal sealed class OnnxGraphBuilder
         }
     }
 
-    public string BoolScalar(string name, bool value)
+    /// <summary>A bool scalar, or a tensor of the given shape holding one element.</summary>
+    public string BoolScalar(string name, bool value, params long[] dims)
     {
-        var t = new ProtoWriter().Int(2, (int)OnnxType.Bool).String(8, name).Bytes(9, new byte[] { (byte)(value ? 1 : 0) });
+        var t = new ProtoWriter();
+        foreach (var d in dims) t.Int(1, d);
+        t.Int(2, (int)OnnxType.Bool).String(8, name).Bytes(9, new byte[] { (byte)(value ? 1 : 0) });
         _initializers.Add(t);
         return name;
     }

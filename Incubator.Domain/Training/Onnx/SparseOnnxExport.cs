@@ -1,14 +1,15 @@
 namespace Incubator.Domain.Training.Onnx;
 
 /// <summary>Writes the sparse family as one standard ONNX graph that takes raw text. Its cost grows with the length of
-/// the text, not with the vocabulary: nothing of shape batch × vocabulary is ever built.
+/// the texts, not with the vocabulary nor with the longest text of the batch: nothing of shape batch × vocabulary or
+/// batch × longest text is built after the n-gram lookup.
 /// text [N] → StringNormalizer(LOWER, C.UTF-8) → com.microsoft Tokenizer [N, T] → token ids (LabelEncoder) → n-gram
 /// ids by walking a trie of the vocabulary's n-grams (one LabelEncoder over (prefix node, next token) keys, once per
-/// n-gram length) → feature ids [N, P] (P = every n-gram position, plus one padding position) → how often each
-/// feature occurs in its row (Unique over row-offset keys) → per position tf(c)·idf / c, so that summing over the
-/// positions of a row gives each feature's value once → L2 norm from the per-position squares → logits = Σ over
-/// positions of Gather(Wᵀ, id) × value / norm; conjunctions from the presence of their n-grams; + bias → Softmax.
-/// The in-app featuriser computes the same sums feature by feature; the parity tests compare both.</summary>
+/// n-gram length) → the known n-gram occurrences as keys row·(d+1) + id, one flat list for the batch (Compress) →
+/// sorted (TopK) → runs of equal keys = (row, feature, count) → tf(c)·idf per run → per-row sums by ScatterElements
+/// (add): Σ (tf·idf)² for the L2 norm and Σ Gather(Wᵀ, id) · tf·idf for the logits; conjunctions from the presence of
+/// their n-grams; + bias → Softmax. Each row's sums run over its own features in ascending order, as the in-app
+/// featuriser's do, so a text scores the same in any batch; the parity tests compare both.</summary>
 internal static class SparseOnnxExport
 {
     public const string Locale = "C.UTF-8";
@@ -29,11 +30,99 @@ internal static class SparseOnnxExport
     /// classes], without the bias. The head's rows 0..featurizer.Dimension-1 are used.</summary>
     internal static string AppendLogits(OnnxGraphBuilder g, SparseFeaturizer featurizer, LinearHead head)
     {
+        // ScatterElements' reduction needs opset 16. The hybrid graph takes the encoder's opset (13 or later, as its
+        // Unsqueeze and ReduceSum take axes as inputs); no operator the encoder uses changed meaning from 13 to 16.
+        if (g.DefaultOpset < 16) g.DefaultOpset = 16;
+        var d = featurizer.NGramCount;
+        var real = AppendNGramIds(g, featurizer);
+        var one = g.Int64Tensor(g.Unique("one"), [1], 1);
+        var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
+        var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
+        var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
+
+        // Every (row, feature) occurrence as one key row·(d+1) + id over the whole batch, padding and unknown n-grams
+        // dropped, plus one key (row, d) per row so that every row — even an empty text — has an entry. Sorted, equal
+        // keys form runs: a run is one feature of one row, its length the feature's count. Nothing scales with the
+        // vocabulary or with the batch's longest text.
+        var shapeN = g.Node("Shape", ["text"]);
+        var nScalar = g.Node("Reshape", [shapeN, g.Int64Tensor(g.Unique("scalar"), [], 0)]);
+        var r0 = g.Int64Tensor(g.Unique("r0"), [0]);
+        var r1 = g.Int64Tensor(g.Unique("r1"), [1]);
+        var stride = g.Int64Tensor(g.Unique("stride"), [d + 1L]);
+        var dScalar = g.Int64Tensor(g.Unique("pad_id"), [d]);
+        var rowOffset = g.Node("Mul", [g.Node("Range", [r0, nScalar, r1]), stride]); // [N]
+        var flatShape = g.Int64Tensor(g.Unique("flat"), [-1], 1);
+        var occurrences = g.Node("Compress", [
+            g.Node("Reshape", [g.Node("Add", [real, g.Node("Unsqueeze", [rowOffset, one])]), flatShape]),
+            g.Node("Reshape", [g.Node("Not", [g.Node("Equal", [real, dScalar])]), flatShape])]);
+        var keys = g.Node("Concat", [occurrences, g.Node("Add", [rowOffset, dScalar])], null, "", ("axis", 0L));
+        var count = g.Node("Shape", [keys]);
+        var topK = g.Unique("sorted");
+        g.Node("TopK", [keys, count], [topK + "_values", topK + "_indices"], "", ("axis", 0L), ("largest", 0L), ("sorted", 1L));
+        var sorted = topK + "_values";
+        var differs = g.Node("Not", [g.Node("Equal", [g.Node("Slice", [sorted, one, big]), g.Node("Slice", [sorted, zero, minusOne])])]);
+        var trueFlag = g.BoolScalar(g.Unique("true"), true, 1);
+        var runKey = g.Node("Compress", [sorted, g.Node("Concat", [trueFlag, differs], null, "", ("axis", 0L))]); // [R], R ≥ N
+        var ends = g.Node("Compress", [
+            g.Node("Range", [r0, g.Node("Reshape", [count, g.Int64Tensor(g.Unique("scalar"), [], 0)]), r1]),
+            g.Node("Concat", [differs, trueFlag], null, "", ("axis", 0L))]);
+        var lengths = g.Node("Sub", [ends, g.Node("Concat", [minusOne, g.Node("Slice", [ends, zero, minusOne])], null, "", ("axis", 0L))]);
+        var rowOf = g.Node("Div", [runKey, stride]);
+        var feature = g.Node("Sub", [runKey, g.Node("Mul", [rowOf, stride])]);
+
+        // tf(c)·idf per run; per row, in ascending feature order as the in-app featuriser sums them: Σ (tf·idf)² →
+        // L2 norm, Σ Wᵀ[id] · tf·idf → logits / norm.
+        var oneF = g.FloatTensor(g.Unique("one_f"), [1f]);
+        var c = g.Node("Cast", [lengths], null, "", ("to", (long)OnnxType.Float));
+        var tf = featurizer.Sublinear ? g.Node("Add", [g.Node("Log", [c]), oneF]) : c;
+        var idf = g.FloatTensor(g.Unique("idf"), [.. featurizer.Idf, 0f], d + 1);
+        var weight = g.Node("Mul", [tf, g.Node("Gather", [idf, feature], null, "", ("axis", 0L))]);
+        var zeroF = g.FloatTensor(g.Unique("zero_f"), [0f], 1);
+        var sumSq = g.Node("ScatterElements", [g.Node("Expand", [zeroF, shapeN]), rowOf, g.Node("Mul", [weight, weight])], null, "",
+            ("axis", 0L), ("reduction", "add"));
+        var norm = g.Node("Max", [g.Node("Sqrt", [sumSq]), g.FloatTensor(g.Unique("eps"), [1e-12f])]);
+
+        var classes = head.Classes;
+        var wt = g.FloatTensor(g.Unique("ngram_weights"), head.TransposedFlat(0, d, extraZeroRows: 1), d + 1, classes);
+        var contributions = g.Node("Mul", [g.Node("Gather", [wt, feature], null, "", ("axis", 0L)), g.Node("Unsqueeze", [weight, one])]); // [R, classes]
+        var nByClasses = g.Node("Concat", [shapeN, g.Int64Tensor(g.Unique("classes"), [classes], 1)], null, "", ("axis", 0L));
+        var summed = g.Node("ScatterElements", [
+            g.Node("Expand", [zeroF, nByClasses]),
+            g.Node("Expand", [g.Node("Unsqueeze", [rowOf, one]), g.Node("Shape", [contributions])]),
+            contributions], null, "", ("axis", 0L), ("reduction", "add"));
+        var logits = g.Node("Div", [summed, g.Node("Unsqueeze", [norm, one])]);
+
+        var k = featurizer.Conjunctions.Count;
+        if (k == 0) return logits;
+        // Presence [N, K] of the conjunction n-grams (one run per feature and row, so adding 1 per run gives 0 or 1;
+        // slot K collects every other feature), its outer product [N, K·K] (slot a·K + b; the head only has weights
+        // for a < b) × the conjunction value, through the head's conjunction rows.
+        var position = new long[d + 1];
+        Array.Fill(position, k);
+        for (var i = 0; i < k; i++) position[featurizer.Conjunctions[i]] = i;
+        var pos = g.Node("Gather", [g.Int64Tensor(g.Unique("conj_position"), position, d + 1), feature], null, "", ("axis", 0L));
+        var slotsPerRow = g.Int64Tensor(g.Unique("conj_slots"), [k + 1L], 1);
+        var slot = g.Node("Add", [g.Node("Mul", [rowOf, slotsPerRow]), pos]);
+        var hits = g.Node("ScatterElements", [
+            g.Node("Expand", [zeroF, g.Node("Mul", [shapeN, slotsPerRow])]), slot,
+            g.Node("Expand", [oneF, g.Node("Shape", [slot])])], null, "", ("axis", 0L), ("reduction", "add"));
+        var present = g.Node("Slice", [g.Node("Reshape", [hits, g.Int64Tensor(g.Unique("conj_rows"), [-1, k + 1L], 2)]),
+            zero, g.Int64Tensor(g.Unique("conj_k"), [k], 1), one]);
+        var column = g.Node("Reshape", [present, g.Int64Tensor(g.Unique("conj_col"), [-1, k, 1], 3)]);
+        var row = g.Node("Reshape", [present, g.Int64Tensor(g.Unique("conj_row"), [-1, 1, k], 3)]);
+        var flat = g.Node("Reshape", [g.Node("Mul", [column, row]), g.Int64Tensor(g.Unique("conj_flat"), [-1, (long)k * k], 2)]);
+        var scaled = g.Node("Mul", [flat, g.FloatTensor(g.Unique("conj_value"), [featurizer.ConjunctionValue], 1)]);
+        var conjWeights = g.FloatTensor(g.Unique("conj_weights"), head.TransposedFlat(d, k * k), (long)k * k, classes);
+        return g.Node("Add", [logits, g.Node("MatMul", [scaled, conjWeights])]);
+    }
+
+    /// <summary>text → the feature id of every n-gram position, [N, P] (d = NGramCount where the n-gram is no feature
+    /// or the position is padding).</summary>
+    internal static string AppendNGramIds(OnnxGraphBuilder g, SparseFeaturizer featurizer)
+    {
         g.Opset("com.microsoft", 1);
         g.Opset(MlDomain, 2);
-        var d = featurizer.NGramCount;
         var trie = NGramTrie.Build(featurizer);
-
         var lower = g.Node("StringNormalizer", ["text"], [g.Unique("text_lower")], "",
             ("case_change_action", "LOWER"), ("is_case_sensitive", 1L), ("locale", Locale));
         string[] separators = featurizer.Mode == TokenMode.Char ? [""] : [SparseFeaturizer.SeparatorRegex];
@@ -47,12 +136,12 @@ internal static class SparseOnnxExport
         var featureOfNode = g.Int64Tensor(g.Unique("feature_of_node"), trie.FeatureOfNode, trie.FeatureOfNode.Length);
         var levels = new List<string> { g.Node("Gather", [featureOfNode, tok], null, "", ("axis", 0L)) };
         var prev = tok;
+        var one = g.Int64Tensor(g.Unique("one"), [1], 1);
+        var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
+        var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
+        var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
         if (trie.EdgeKeys.Length > 0)
         {
-            var one = g.Int64Tensor(g.Unique("one"), [1], 1);
-            var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
-            var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
-            var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
             var radix = g.Int64Tensor(g.Unique("radix"), [trie.Radix]);
             for (var n = 2; n <= trie.LongestGram; n++)
             {
@@ -66,56 +155,7 @@ internal static class SparseOnnxExport
                 prev = node;
             }
         }
-        // One padding position per row (feature d: idf 0, weights 0) keeps P ≥ 1 for empty text.
-        var shapeN = g.Node("Shape", ["text"]);
-        var nBy1 = g.Node("Concat", [shapeN, g.Int64Tensor(g.Unique("one_dim"), [1], 1)], null, "", ("axis", 0L));
-        levels.Add(g.Node("Expand", [g.Int64Tensor(g.Unique("pad_feature"), [d], 1, 1), nBy1]));
-        var ids = g.Node("Concat", [.. levels], null, "", ("axis", 1L));
-
-        // Occurrences of each feature in its row: Unique over keys row·(d+1) + id.
-        var nScalar = g.Node("Reshape", [shapeN, g.Int64Tensor(g.Unique("scalar"), [], 0)]);
-        var rows = g.Node("Range", [g.Int64Tensor(g.Unique("r0"), [0]), nScalar, g.Int64Tensor(g.Unique("r1"), [1])]);
-        var rowOffset = g.Node("Mul", [g.Node("Unsqueeze", [rows, g.Int64Tensor(g.Unique("ax1"), [1], 1)]), g.Int64Tensor(g.Unique("stride"), [d + 1L])]);
-        var keys = g.Node("Reshape", [g.Node("Add", [ids, rowOffset]), g.Int64Tensor(g.Unique("flat"), [-1], 1)]);
-        var unique = g.Unique("unique");
-        g.Node("Unique", [keys], [unique + "_y", unique + "_idx", unique + "_inv", unique + "_counts"]);
-        var perPosition = g.Node("Gather", [unique + "_counts", unique + "_inv"], null, "", ("axis", 0L));
-        var counts = g.Node("Cast", [g.Node("Reshape", [perPosition, g.Node("Shape", [ids])])], null, "", ("to", (long)OnnxType.Float));
-
-        // tf(c)·idf per feature, spread evenly over its c positions.
-        var oneF = g.FloatTensor(g.Unique("one_f"), [1f]);
-        var tf = featurizer.Sublinear ? g.Node("Add", [g.Node("Log", [counts]), oneF]) : counts;
-        var idf = g.FloatTensor(g.Unique("idf"), [.. featurizer.Idf, 0f], d + 1);
-        var weight = g.Node("Mul", [tf, g.Node("Gather", [idf, ids], null, "", ("axis", 0L))]);
-        var value = g.Node("Div", [weight, counts]);
-        var axis1 = g.Int64Tensor(g.Unique("axes1"), [1], 1);
-        var sumSq = g.Node("ReduceSum", [g.Node("Mul", [weight, value]), axis1], null, "", ("keepdims", 1L));
-        var norm = g.Node("Max", [g.Node("Sqrt", [sumSq]), g.FloatTensor(g.Unique("eps"), [1e-12f])]);
-
-        var classes = head.Classes;
-        var wt = g.FloatTensor(g.Unique("ngram_weights"), head.TransposedFlat(0, d, extraZeroRows: 1), d + 1, classes);
-        var picked = g.Node("Gather", [wt, ids], null, "", ("axis", 0L)); // [N, P, classes]
-        var valueCol = g.Node("Unsqueeze", [value, g.Int64Tensor(g.Unique("ax2"), [2], 1)]);
-        var summed = g.Node("ReduceSum", [g.Node("Mul", [picked, valueCol]), axis1], null, "", ("keepdims", 0L));
-        var logits = g.Node("Div", [summed, norm]);
-
-        var k = featurizer.Conjunctions.Count;
-        if (k == 0) return logits;
-        // Presence [N, K] of the conjunction n-grams, its outer product [N, K·K] (slot a·K + b; the head only has weights
-        // for a < b) × the conjunction value, through the head's conjunction rows.
-        var position = new long[d + 1];
-        Array.Fill(position, k);
-        for (var i = 0; i < k; i++) position[featurizer.Conjunctions[i]] = i;
-        var pos = g.Node("Gather", [g.Int64Tensor(g.Unique("conj_position"), position, d + 1), ids], null, "", ("axis", 0L));
-        var slots = g.Int64Tensor(g.Unique("conj_slots"), [.. Enumerable.Range(0, k).Select(i => (long)i)], k);
-        var hit = g.Node("Cast", [g.Node("Equal", [g.Node("Unsqueeze", [pos, g.Int64Tensor(g.Unique("ax2"), [2], 1)]), slots])], null, "", ("to", (long)OnnxType.Float));
-        var present = g.Node("ReduceMax", [hit], null, "", ("axes", new long[] { 1 }), ("keepdims", 0L));
-        var column = g.Node("Reshape", [present, g.Int64Tensor(g.Unique("conj_col"), [-1, k, 1], 3)]);
-        var row = g.Node("Reshape", [present, g.Int64Tensor(g.Unique("conj_row"), [-1, 1, k], 3)]);
-        var flat = g.Node("Reshape", [g.Node("Mul", [column, row]), g.Int64Tensor(g.Unique("conj_flat"), [-1, (long)k * k], 2)]);
-        var scaled = g.Node("Mul", [flat, g.FloatTensor(g.Unique("conj_value"), [featurizer.ConjunctionValue], 1)]);
-        var conjWeights = g.FloatTensor(g.Unique("conj_weights"), head.TransposedFlat(d, k * k), (long)k * k, classes);
-        return g.Node("Add", [logits, g.Node("MatMul", [scaled, conjWeights])]);
+        return g.Node("Concat", [.. levels], null, "", ("axis", 1L));
     }
 
     /// <summary>The vocabulary's n-grams as a trie over token ids. Nodes 0..V-1 are the tokens themselves, V means
