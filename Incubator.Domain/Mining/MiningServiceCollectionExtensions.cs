@@ -13,11 +13,13 @@ public static class MiningServiceCollectionExtensions
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<CorpusService>();
         services.AddSingleton<MiningService>();
+        services.AddSingleton<SelfTrainingService>();
         services.AddSingleton<CorpusImportSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<CorpusImportSweeper>());
         services.AddJobHandler<CorpusEmbeddingJob>(CorpusEmbeddingJob.KindName);
         services.AddJobHandler<MiningRunJob>(MiningRunJob.KindName);
         services.AddJobHandler<RescoreJob>(RescoreJob.KindName);
+        services.AddJobHandler<SelfTrainingJob>(SelfTrainingJob.KindName);
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
