@@ -6,7 +6,8 @@ namespace Incubator.Domain.Mining;
 
 public static class MiningServiceCollectionExtensions
 {
-    /// <summary>Corpora (storage, import, embeddings job) and candidate mining. Needs data, projects, jobs and embeddings.</summary>
+    /// <summary>Corpora (storage, import, embeddings job) and candidate mining. Needs data, projects, jobs and embeddings.
+    /// Self-training's model versions are read through AddIncubatorTraining's registry.</summary>
     public static IServiceCollection AddIncubatorMining(this IServiceCollection services)
     {
         services.AddSingleton<CorpusEmbedders>();
@@ -20,6 +21,8 @@ public static class MiningServiceCollectionExtensions
         services.AddJobHandler<MiningRunJob>(MiningRunJob.KindName);
         services.AddJobHandler<RescoreJob>(RescoreJob.KindName);
         services.AddJobHandler<SelfTrainingJob>(SelfTrainingJob.KindName);
+        // Self-training writes its model into the model store (stateless: a path under the shared folder).
+        services.TryAddSingleton<Training.ModelStore>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }
