@@ -69,6 +69,17 @@ public sealed class SelfTrainingBrowserTests(BrowserFixture browser)
         await Expect(owner.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", nameof(ModelVersionState.Draft));
         await Expect(owner.Page.GetByTestId("model-download")).ToBeVisibleAsync();
         await Expect(owner.Page.GetByTestId("model-self-trained")).ToContainTextAsync(run.CorpusName);
+        await Expect(owner.Page.GetByTestId("model-uncertain-queue")).ToContainTextAsync($"({queued} pending of {queued})");
+        // A reviewer approves one of them elsewhere: the open page's count follows the database.
+        await portal.InScopeAsync(async sp =>
+        {
+            var first = await portal.QueryAsync(db => db.Candidates.AsNoTracking().FirstAsync(c => c.MiningRunId == run.Id));
+            await sp.GetRequiredService<DecideCandidate>().DecideAsync(ownerId, first.Id, new Decision(DecisionKind.Approve), first.Version);
+            return 0;
+        });
+        var pending = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.MiningRunId == run.Id && c.Status == CandidateStatus.Pending));
+        Assert.Equal(queued - 1, pending);
+        await Expect(owner.Page.GetByTestId("model-uncertain-queue")).ToContainTextAsync($"({pending} pending of {queued})");
 
         // Its uncertain texts in the queue, most uncertain first.
         await owner.ClickAsync("model-uncertain-queue");
