@@ -42,7 +42,7 @@ public sealed class SelfTrainingJobTests
         }
     }
 
-    private static async Task<Fixture> ArrangeAsync()
+    private static async Task<Fixture> ArrangeAsync(TaskSpec? task = null, IEnumerable<string>? texts = null)
     {
         var host = await JobTestHost.CreateAsync(configure: s =>
             s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining().AddIncubatorTraining());
@@ -53,12 +53,12 @@ public sealed class SelfTrainingJobTests
         var taskId = Guid.NewGuid();
         await using (var db = await host.Db.CreateDbContextAsync())
         {
-            var spec = MiningFixtures.JapaneseTask;
+            var spec = task ?? MiningFixtures.JapaneseTask;
             db.Tasks.Add(new ClassifierTask { Id = taskId, ProjectId = projectId, Name = spec.Name, CurrentVersion = 1, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
             db.TaskVersions.Add(new TaskVersion { Id = Guid.NewGuid(), TaskId = taskId, Number = 1, SpecJson = TaskJson.Serialize(spec), ContentHash = Guid.NewGuid().ToString("N"), CreatedAt = DateTimeOffset.UtcNow });
             await db.SaveChangesAsync();
         }
-        using var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", MiningFixtures.JapaneseLabelled().Select(l => l.Text))));
+        using var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", texts ?? MiningFixtures.JapaneseLabelled().Select(l => l.Text))));
         var corpus = (await host.Services.GetRequiredService<CorpusService>().ImportAsync(author, projectId, null, "ja.txt", stream, new TextFileOptions(TextFileFormat.Txt))).Corpus;
         await host.StartWorkerAsync();
         return new Fixture(host, projectId, taskId, author, viewer, outsider, corpus.Id);
@@ -176,5 +176,22 @@ public sealed class SelfTrainingJobTests
         await using var db = await f.Host.Db.CreateDbContextAsync();
         Assert.Equal(0, await db.ModelVersions.CountAsync());
         Assert.Equal(0, await db.DatasetVersions.CountAsync());
+    }
+
+    [Fact]
+    public async Task An_English_corpus_ends_with_a_hybrid_model_version_as_the_command_line_does()
+    {
+        // English texts have MiniLM embeddings, so the kept round's rows train the hybrid family once more (0032).
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, MiningFixtures.Labelled().Select(l => l.Text));
+        var run = await f.MineAsync(5);
+        var job = await f.SelfTrainAsync(run.Id, rounds: 1, uncertain: 3);
+        Assert.True(job.State is JobState.Succeeded or JobState.StoppedShort, JobTestHost.Describe(job));
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        var model = await f.Host.Services.GetRequiredService<TrainingService>().GetAsync(f.Author, view.ModelVersionId!.Value);
+        Assert.Equal("hybrid", model.Summary.Family);
+        Assert.Contains("all-MiniLM-L6-v2", model.ModelCard);
+        Assert.Equal(3, view.UncertainQueued);
+        var predicted = await f.Host.Services.GetRequiredService<ModelPredictor>().PredictAsync(f.Author, model.Summary.Id, ["My parcel never arrived."], explain: false);
+        Assert.Contains(predicted.Predictions.Single().Label, MiningFixtures.EnglishTask.Labels.Select(l => l.Name));
     }
 }
