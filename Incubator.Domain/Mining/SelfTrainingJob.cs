@@ -19,8 +19,8 @@ namespace Incubator.Domain.Mining;
 /// (weighted above pseudo-labels), rejected ones left out — the corpus is the pool and the miner's view checks the
 /// model (<see cref="SelfTrainer"/>). Each round is committed to the run and announced. At the end one transaction
 /// writes the training rows as a dataset version, the model version (Draft, an ordinary one: bundle, card, playground)
-/// and the final model's least certain pool texts as pending candidates of this run. Training is deterministic for a
-/// seed, so an interrupted job trains again from the start; its files and rows carry the run's id, so nothing doubles.</summary>
+/// and the final model's least certain pool texts as pending candidates of this run. An interrupted job trains again
+/// from the start; its files carry the run's id and its rows are written in the one last commit, so nothing doubles.</summary>
 public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusStore store, CorpusEmbedders embedders, ModelStore models,
     IRunEvents events, TimeProvider time) : IJobHandler
 {
@@ -51,7 +51,9 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             if (run.ModelVersionId is not null) return; // finished before a restart
             var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == run.TaskId && v.Number == run.TaskVersionNumber, ct);
             spec = TaskJson.Parse(version.SpecJson);
-            mined = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.SourceRunId).ToListAsync(ct);
+            // In the order mining wrote them: the seeds' order decides the seeded splits, which must not depend on how the
+            // database happens to return rows.
+            mined = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.SourceRunId).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(ct);
             approved = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId && c.Status == CandidateStatus.Approved)
                     .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).Select(c => new { c.Label, Text = c.EditedText ?? c.Text }).ToListAsync(ct))
                 .Select(c => new LabeledText(c.Label, c.Text)).ToList();

@@ -106,7 +106,9 @@ public sealed class SelfTrainingJobTests
         }
 
         var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 6);
-        Assert.True(job.State is JobState.Succeeded or JobState.StoppedShort, JobTestHost.Describe(job));
+        // On this fixture the seed model is already the best: the job stops short and says why (the English test below
+        // is the one whose rounds help).
+        Assert.Equal(JobState.StoppedShort, job.State);
         var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
         Assert.Equal(run.Id, view.SourceRunId);
         Assert.Equal(job.Id, view.JobId);
@@ -179,14 +181,18 @@ public sealed class SelfTrainingJobTests
     }
 
     [Fact]
-    public async Task An_English_corpus_ends_with_a_hybrid_model_version_as_the_command_line_does()
+    public async Task An_English_corpus_ends_with_a_hybrid_model_version_and_an_outcome_that_matches_its_rounds()
     {
         // English texts have MiniLM embeddings, so the kept round's rows train the hybrid family once more (0032).
         await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, MiningFixtures.Labelled().Select(l => l.Text));
         var run = await f.MineAsync(5);
-        var job = await f.SelfTrainAsync(run.Id, rounds: 1, uncertain: 3);
-        Assert.True(job.State is JobState.Succeeded or JobState.StoppedShort, JobTestHost.Describe(job));
+        var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 3);
         var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        // Which way it ends varied between two runs of this test (round 0's agreement 0.42 and 0.50; the cause is not
+        // traced); what may not vary is that the state and the note say what the rounds did.
+        var helped = view.Rounds.Any(r => r.Round > 0 && r.Improved);
+        Assert.Equal(helped ? JobState.Succeeded : JobState.StoppedShort, job.State);
+        Assert.Equal(helped ? null : "SelfTrain.Short.NoGain", view.Note?.Code);
         var model = await f.Host.Services.GetRequiredService<TrainingService>().GetAsync(f.Author, view.ModelVersionId!.Value);
         Assert.Equal("hybrid", model.Summary.Family);
         Assert.Contains("all-MiniLM-L6-v2", model.ModelCard);
