@@ -95,4 +95,9 @@ public sealed class MiningRun
     public Guid? JobId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedById { get; set; }
+    /// <summary>Set on a self-training run (docs/decisions/0036-self-training-in-the-portal.md): the mining run whose
+    /// candidates were its seeds. Its own candidates are the uncertain texts it sent to review; null on ordinary runs.</summary>
+    public Guid? SourceRunId { get; set; }
+    /// <summary>A self-training run's model version once it finished (the same id as the run).</summary>
+    public Guid? ModelVersionId { get; set; }
 }

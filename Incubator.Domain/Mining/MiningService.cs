@@ -68,7 +68,8 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
-        var rows = await (from r in db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId)
+        // Self-training runs (SourceRunId set) have their own list (SelfTrainingService).
+        var rows = await (from r in db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId && r.SourceRunId == null)
                           join j in db.Jobs on r.JobId equals j.Id into jj
                           from j in jj.DefaultIfEmpty()
                           select new

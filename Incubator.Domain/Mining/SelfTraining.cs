@@ -31,11 +31,18 @@ public sealed record SelfTrainingOptions
 
     /// <summary>The family of the model handed back, trained once on the best round's rows; null: the rounds' model.</summary>
     public ModelFamily? FinalFamily { get; init; }
+
+    /// <summary>How many times each reviewed text (approved or corrected by a person) counts in every round's training
+    /// rows, where a mined seed or a pseudo-label counts once: a person's label outweighs the machine's.</summary>
+    public int ReviewedWeight { get; init; } = 5;
 }
 
 /// <summary>One round as it happened: what the model was trained on and how it agreed with the held-out seeds.</summary>
 public sealed record SelfTrainingRound(int Round, int SeedRows, int PseudoLabels, IReadOnlyDictionary<string, int> RowsPerLabel, double Agreement, bool Improved)
 {
+    /// <summary>Reviewed texts in the round's training rows (each counted <see cref="SelfTrainingOptions.ReviewedWeight"/> times).</summary>
+    public int ReviewedRows { get; init; }
+
     public double SeedAgreement { get; init; }
 
     public double? ViewAgreement { get; init; }
@@ -54,19 +61,28 @@ public sealed record SelfTrainingResult(
 /// held-out seeds; when that agreement stops improving the loop stops and the best round's model is the result.</summary>
 public static class SelfTrainer
 {
+    /// <param name="reviewed">Texts a person labelled (approved or corrected candidates): they replace a mined seed of the
+    /// same text, are never pseudo-labelled, and join every round's training rows <see cref="SelfTrainingOptions.ReviewedWeight"/>
+    /// times. <paramref name="excluded"/>: texts a reviewer rejected — never a seed, never a pseudo-label.</param>
     /// <param name="poolPrior">Optional: for each pool text (same order), another view's probabilities over
     /// <paramref name="labels"/> — the miner's <see cref="MiningScorer.Probabilities"/>. Pseudo-labels then come from the
     /// average of the model and this view, so two views that err differently check each other.</param>
     public static SelfTrainingResult Run(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<MinedCandidate> seeds,
-        SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier>? onRound = null, CancellationToken ct = default)
+        SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier>? onRound = null, CancellationToken ct = default,
+        IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(seeds);
         ArgumentNullException.ThrowIfNull(options);
-        var missing = labels.Where(l => seeds.Count(s => s.Label == l) < 2).ToList();
+        reviewed = (reviewed ?? []).Where(r => labels.Contains(r.Label)).ToList();
+        var reviewedTexts = reviewed.Select(r => r.Text).ToHashSet(StringComparer.Ordinal);
+        // A person's word replaces the miner's: a reviewed text is no mined seed, a rejected one is none at all.
+        seeds = seeds.Where(s => !reviewedTexts.Contains(s.Text) && excluded?.Contains(s.Text) != true).ToList();
+        var missing = labels.Where(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2).ToList();
         if (missing.Count > 0)
             throw new TrainingDataException($"Self-training needs at least 2 mined seeds for every label; too few for {string.Join(", ", missing)}. Lower --margin or add texts to the pool.");
+        var weighted = Enumerable.Repeat(reviewed, Math.Max(1, options.ReviewedWeight)).SelectMany(r => r).ToList();
 
         var seedRows = seeds.Select(s => new LabeledText(s.Label, s.Text)).ToList();
         var (trainSeeds, heldOut) = StratifiedSplit.Split(seedRows, options.HeldOutShare, options.Seed);
@@ -75,7 +91,8 @@ public static class SelfTrainer
         // Pseudo-labels come from the pool minus every seed: seeds keep their mined label, held-out seeds stay unseen.
         if (poolPrior is not null && poolPrior.Count != pool.Count) throw new ArgumentException("One prior per pool text.", nameof(poolPrior));
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var candidateIndex = Enumerable.Range(0, pool.Count).Where(i => !heldOutTexts.Contains(pool[i]) && !seedTexts.Contains(pool[i]) && seen.Add(pool[i])).ToList();
+        var candidateIndex = Enumerable.Range(0, pool.Count).Where(i => !heldOutTexts.Contains(pool[i]) && !seedTexts.Contains(pool[i])
+            && !reviewedTexts.Contains(pool[i]) && excluded?.Contains(pool[i]) != true && seen.Add(pool[i])).ToList();
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
         var viewHeldOut = new List<LabeledText>();
@@ -101,14 +118,16 @@ public static class SelfTrainer
         {
             ct.ThrowIfCancellationRequested();
             var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
+            train = [.. train, .. weighted];
             var result = trainer.Train(labels, train, validation, gold: null, trainingOptions, progress: null, ct);
             var seedAgreement = Agreement(result.Model, heldOut);
             var viewAgreement = viewHeldOut.Count == 0 ? (double?)null : Agreement(result.Model, viewHeldOut);
             var agreement = options.StopOnView && viewAgreement is { } v ? v : seedAgreement;
             var improved = best is null || agreement > rounds[bestRound].Agreement + options.MinGain;
             var record = new SelfTrainingRound(round, trainSeeds.Count, pseudo,
-                labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l), StringComparer.Ordinal), agreement, improved)
+                labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal), agreement, improved)
             {
+                ReviewedRows = reviewed.Count,
                 SeedAgreement = seedAgreement,
                 ViewAgreement = viewAgreement,
             };

@@ -16,7 +16,17 @@ public sealed record DatasetCardSource(string ProjectName, TaskSpec Task, int Ta
 /// <paramref name="MinersView"/> whether pseudo-labels averaged the model with the miner's scores (English) or came
 /// from the model alone (character n-grams, where the miner's view is below chance).</summary>
 public sealed record SelfTrainingCardSource(TaskSpec Task, string PoolFile, int PoolTexts, int Seeds, int HeldOutSeeds, int PseudoLabels,
-    IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows, IReadOnlyList<string> Rounds, bool MinersView = true) : ModelCardSource;
+    IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows, IReadOnlyList<string> Rounds, bool MinersView = true) : ModelCardSource
+{
+    /// <summary>Self-trained in the portal: the project and the mining run it started from; null on the command line.</summary>
+    public string? Origin { get; init; }
+
+    /// <summary>Texts a reviewer approved or corrected, in the training rows with <see cref="ReviewedWeight"/> times the
+    /// weight of a seed or pseudo-label. Then the model is no longer free of human labels, and the card says so.</summary>
+    public int ReviewedSeeds { get; init; }
+
+    public int ReviewedWeight { get; init; } = 1;
+}
 
 /// <summary>Trained with <c>Incubator train</c> from a file, split into training and validation rows.</summary>
 public sealed record FileCardSource(string FileName, IReadOnlyDictionary<string, int> RowsPerLabel, int TrainRows, int ValidationRows) : ModelCardSource;
@@ -72,6 +82,8 @@ public static class ModelCardBuilder
         sb.AppendLine(m.Source switch
         {
             DatasetCardSource d => string.Create(C, $"Project: {Md(d.ProjectName)} · task version {d.TaskVersion} · trained {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
+            SelfTrainingCardSource { Origin: { } origin, ReviewedSeeds: > 0 and var n } => string.Create(C, $"Self-trained in the portal ({Md(origin)}) on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels** except {n} reviewed samples: every other training label was assigned by the miner or by the model itself."),
+            SelfTrainingCardSource { Origin: { } origin } => string.Create(C, $"Self-trained in the portal ({Md(origin)}) on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels**: every training label was assigned by the miner or by the model itself."),
             SelfTrainingCardSource => string.Create(C, $"Trained with `Incubator mine --self-train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels**: every training label was assigned by the miner or by the model itself."),
             _ => string.Create(C, $"Trained with `Incubator train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
         });
@@ -164,7 +176,9 @@ public static class ModelCardBuilder
                 sb.AppendLine(C, $"- LLM used to write samples: {(source.Llms.Count == 0 ? "none (no generated samples)" : string.Join(", ", source.Llms.Select(Md)))}.");
                 break;
             case SelfTrainingCardSource st:
-                sb.AppendLine(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.");
+                sb.AppendLine(st.ReviewedSeeds > 0
+                    ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
+                    : string.Create(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
                 sb.AppendLine(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement.");
                 sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");

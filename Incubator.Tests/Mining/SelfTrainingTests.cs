@@ -85,4 +85,60 @@ public sealed class SelfTrainingTests
         var ex = Assert.Throws<TrainingDataException>(() => SelfTrainer.Run(Labels, pool, seeds.Where(s => s.Label == "billing" || s.Ordinal == 1).ToList(), new SelfTrainingOptions()));
         Assert.Contains("at least 2 mined seeds for every label; too few for shipping", ex.Message);
     }
+
+    /// <summary>Loyalty-points texts, a kind the mail fixture does not know: the miner put six of them under billing.</summary>
+    private static (List<string> Pool, List<MinedCandidate> Seeds, List<string> Loyalty) WithLoyalty()
+    {
+        var (pool, seeds) = Fixture(10);
+        var loyalty = Enumerable.Range(0, 16).Select(i => $"Loyalty points {i} for order {100 + i} are gone.").ToList();
+        pool.AddRange(loyalty);
+        seeds.AddRange(loyalty.Take(6).Select((t, i) => new MinedCandidate("billing", pool.IndexOf(t), t, 0.5, 0.1)));
+        return (pool, seeds, loyalty);
+    }
+
+    private static string Predict(SelfTrainingResult result, string text) => result.Training.Model.Predict([text])[0].Label;
+
+    [Fact]
+    public void A_reviewed_correction_outweighs_mined_seeds_and_pseudo_labels()
+    {
+        // A reviewer corrected two of the six mined loyalty-points seeds to shipping. Without the review the model calls
+        // the kind billing; with it, shipping — and the more a reviewed row weighs, the surer. Every round is kept
+        // (MinGain −1), so the final model has also trained on the pseudo-labels the seeds bred.
+        const string probe = "Loyalty points 42 for order 999 are gone.";
+        var (pool, seeds, loyalty) = WithLoyalty();
+        var corrected = new List<LabeledText> { new("shipping", loyalty[0]), new("shipping", loyalty[1]) };
+        var options = new SelfTrainingOptions { MaxRounds = 2, MinGain = -1 };
+        Assert.Equal(5, options.ReviewedWeight);
+
+        var unreviewed = SelfTrainer.Run(Labels, pool, seeds, options);
+        Assert.Equal("billing", Predict(unreviewed, probe));
+        var weighted = SelfTrainer.Run(Labels, pool, seeds, options, reviewed: corrected);
+        Assert.Equal(2, weighted.BestRound);
+        Assert.True(weighted.Best.PseudoLabels > 0);
+        Assert.Equal("shipping", Predict(weighted, probe));
+        var oneVote = SelfTrainer.Run(Labels, pool, seeds, options with { ReviewedWeight = 1 }, reviewed: corrected);
+        Assert.True(Shipping(weighted, probe) > Shipping(oneVote, probe), $"×5 {Shipping(weighted, probe):0.00} vs ×1 {Shipping(oneVote, probe):0.00}");
+        Assert.All(weighted.Rounds, r => Assert.Equal(2, r.ReviewedRows));
+        // The corrected texts are neither mined seeds nor pseudo-labels any more: each is in the training rows once per weight, as shipping.
+        Assert.DoesNotContain(weighted.TrainRows.Concat(weighted.ValidationRows), r => (r.Text == loyalty[0] || r.Text == loyalty[1]) && r.Label == "billing");
+        Assert.Equal(5, weighted.TrainRows.Count(r => r.Text == loyalty[0] && r.Label == "shipping"));
+    }
+
+    private static float Shipping(SelfTrainingResult result, string text)
+    {
+        var model = result.Training.Model;
+        return model.Predict([text])[0].Probabilities[model.Labels.ToList().IndexOf("shipping")];
+    }
+
+    [Fact]
+    public void Rejected_texts_are_never_seeds_nor_pseudo_labels()
+    {
+        // The reviewer rejected the first three mined loyalty seeds: nothing says billing for that kind any more.
+        var (pool, seeds, loyalty) = WithLoyalty();
+        var rejected = loyalty.Take(3).ToHashSet(StringComparer.Ordinal);
+        var result = SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 2, MinGain = -1 }, excluded: rejected);
+        Assert.DoesNotContain(result.TrainRows.Concat(result.ValidationRows), r => rejected.Contains(r.Text));
+        var kept = SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 2, MinGain = -1 });
+        Assert.Contains(kept.TrainRows.Concat(kept.ValidationRows), r => rejected.Contains(r.Text));
+    }
 }

@@ -84,6 +84,15 @@ public sealed record TrainingProgressed(Guid ProjectId, Guid ModelVersionId, str
     public override Guid? LatestWinsKey() => ModelVersionId;
 }
 
+/// <summary>A self-training run finished a round: its held-out agreement and whether it beat the best so far
+/// (round 0 is the seed model; <c>MaxRounds</c> the rounds asked for after it).</summary>
+public sealed record SelfTrainingRoundDone(Guid ProjectId, Guid RunId, Guid TaskId, int Round, int MaxRounds, double Agreement, bool Improved,
+    int PseudoLabels) : RunEvent(ProjectId)
+{
+    /// <summary>Each round says all a watcher needs (the page reads the finished rounds from the run when it ends).</summary>
+    public override Guid? LatestWinsKey() => RunId;
+}
+
 /// <summary>A model version changed state (trained, failed, published, retired).</summary>
 public sealed record ModelChanged(Guid ProjectId, Guid ModelVersionId, Guid TaskId, Training.ModelVersionState State) : RunEvent(ProjectId);
 

@@ -1117,10 +1117,16 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<double>("Margin")
                         .HasColumnType("double precision");
 
+                    b.Property<Guid?>("ModelVersionId")
+                        .HasColumnType("uuid");
+
                     b.Property<int>("PerLabel")
                         .HasColumnType("integer");
 
                     b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("SourceRunId")
                         .HasColumnType("uuid");
 
                     b.Property<string>("SummaryJson")

@@ -1095,10 +1095,16 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<double>("Margin")
                         .HasColumnType("REAL");
 
+                    b.Property<Guid?>("ModelVersionId")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("PerLabel")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SourceRunId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SummaryJson")

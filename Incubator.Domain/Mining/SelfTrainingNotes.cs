@@ -1,0 +1,62 @@
+using System.Globalization;
+using Incubator.Domain.Jobs;
+
+namespace Incubator.Domain.Mining;
+
+/// <summary>What a self-training job says ("JobNote.SelfTrain.{Code}" in the portal's resources): the English sentence
+/// goes to the job's log and the API, the code and its arguments let the page say it in the reader's language
+/// (docs/decisions/0035-keyboard-review-and-server-messages.md).</summary>
+public static class SelfTrainingNotes
+{
+    private static string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+
+    /// <summary>A round finished (round 0 is the model trained on the seeds alone).</summary>
+    public static JobNote Round(int round, int maxRounds, double agreement, bool improved) => improved
+        ? new("SelfTrain.Round", $"Round {round} of {maxRounds}: held-out agreement {F(agreement)}", round, maxRounds, F(agreement))
+        : new("SelfTrain.RoundNoBetter", $"Round {round} of {maxRounds}: held-out agreement {F(agreement)}, no better: stopping", round, maxRounds, F(agreement));
+
+    /// <summary>Stopped short: no round after the seed model agreed better, so the model is the seed model's.</summary>
+    public static JobNote NoGain(int roundsTried) => new("SelfTrain.Short.NoGain",
+        $"Stopped short: no pseudo-labelling round beat the model trained on the seeds alone ({roundsTried} tried); the model version is that seed model.",
+        roundsTried);
+
+    public static JobNote TooFewSeeds(string labels) => new("SelfTrain.Failed.TooFewSeeds",
+        $"Failed: self-training needs at least 2 seeds (mined or reviewed, not rejected) for every label; too few for {labels}. Mine with a lower margin or more per label.",
+        labels);
+
+    public static JobNote CorpusGone() => new("SelfTrain.Failed.CorpusGone", "Failed: the corpus of the mining run was deleted.");
+
+    private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string StartedEnglish(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected) =>
+        $"Self-training {task} on {corpus} ({N(texts)} texts, {embedder}): {seeds} mined seeds, {reviewed} reviewed samples weighted ×{weight}, {rejected} rejected left out";
+
+    /// <summary>Started with no gold set: the figures will be agreement, not accuracy.</summary>
+    public static JobNote Started(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected) => new("SelfTrain.Log.Started",
+        StartedEnglish(task, corpus, texts, embedder, seeds, reviewed, weight, rejected) + "; no gold: the figures are agreement, not accuracy.",
+        task, corpus, N(texts), embedder, seeds, reviewed, weight, rejected);
+
+    public static JobNote StartedGold(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected, string gold, int goldRows) =>
+        new("SelfTrain.Log.StartedGold", StartedEnglish(task, corpus, texts, embedder, seeds, reviewed, weight, rejected) + $"; gold: {gold} ({goldRows}).",
+            task, corpus, N(texts), embedder, seeds, reviewed, weight, rejected, gold, goldRows);
+
+    public static JobNote Scored(int texts) => new("SelfTrain.Progress.Scored", $"{N(texts)} texts scored", N(texts));
+
+    public static JobNote ChoosingUncertain() => new("SelfTrain.Progress.ChoosingUncertain", "Choosing the uncertain texts");
+
+    public static JobNote Ready(int round, int uncertain) => new("SelfTrain.Progress.Ready", $"Model ready: round {round} kept; {uncertain} uncertain texts to review", round, uncertain);
+
+    private static string KeptEnglish(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family) =>
+        $"Kept round {round} of {rounds} ({seeds} seeds + {pseudoLabels} pseudo-labels + {reviewed} reviewed); {family} model";
+
+    /// <summary>The model kept, with no gold set: its figure is the agreement with pseudo-labels.</summary>
+    public static JobNote KeptAgreement(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double agreement, int uncertain) =>
+        new("SelfTrain.Log.KeptAgreement",
+            KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", agreement with pseudo-labels {F(agreement)} (not accuracy); {uncertain} uncertain texts sent to review.",
+            round, rounds, seeds, pseudoLabels, reviewed, family, F(agreement), uncertain);
+
+    public static JobNote KeptGold(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double accuracy, int uncertain, string gold) =>
+        new("SelfTrain.Log.KeptGold",
+            KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", accuracy on {gold} {F(accuracy)}; {uncertain} uncertain texts sent to review.",
+            round, rounds, seeds, pseudoLabels, reviewed, family, F(accuracy), uncertain, gold);
+}

@@ -1,0 +1,203 @@
+using System.Text;
+using Incubator.Domain.Common;
+using Incubator.Domain.Common.TextFiles;
+using Incubator.Domain.Embeddings;
+using Incubator.Domain.Generation;
+using Incubator.Domain.Jobs;
+using Incubator.Domain.Mining;
+using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
+using Incubator.Domain.Tasks;
+using Incubator.Domain.Training;
+using Incubator.Tests.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Incubator.Tests.Mining;
+
+/// <summary>Self-training as a portal job on a real SQLite database with the job worker: who may start it, what it
+/// writes (an ordinary model version, the uncertain texts in the queue), and how it ends. The Japanese fixture keeps it
+/// fast: character n-grams for mining, a sparse model at the end.</summary>
+public sealed class SelfTrainingJobTests
+{
+    private sealed record Fixture(JobTestHost Host, Guid ProjectId, Guid TaskId, string Author, string Viewer, string Outsider, Guid CorpusId) : IAsyncDisposable
+    {
+        public MiningService Mining => Host.Services.GetRequiredService<MiningService>();
+
+        public SelfTrainingService SelfTraining => Host.Services.GetRequiredService<SelfTrainingService>();
+
+        public ValueTask DisposeAsync() => Host.DisposeAsync();
+
+        public async Task<MiningRunView> MineAsync(int perLabel)
+        {
+            var run = await Mining.StartAsync(Author, TaskId, new StartMiningRequest(CorpusId, perLabel, 0));
+            await Host.WaitForJobAsync(run.JobId!.Value, j => j.State == JobState.Succeeded, "mined", TimeSpan.FromMinutes(2));
+            return run;
+        }
+
+        public async Task<Job> SelfTrainAsync(Guid miningRunId, int rounds = 2, int uncertain = 6)
+        {
+            var view = await SelfTraining.StartAsync(Author, miningRunId, new StartSelfTrainingRequest(rounds, uncertain));
+            return await Host.WaitForJobAsync(view.JobId!.Value, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+        }
+    }
+
+    private static async Task<Fixture> ArrangeAsync(TaskSpec? task = null, IEnumerable<string>? texts = null)
+    {
+        var host = await JobTestHost.CreateAsync(configure: s =>
+            s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining().AddIncubatorTraining());
+        var projectId = await host.CreateProjectAsync("self-training");
+        var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
+        var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
+        var outsider = await host.CreateUserAsync(projectId, null, "outsider");
+        var taskId = Guid.NewGuid();
+        await using (var db = await host.Db.CreateDbContextAsync())
+        {
+            var spec = task ?? MiningFixtures.JapaneseTask;
+            db.Tasks.Add(new ClassifierTask { Id = taskId, ProjectId = projectId, Name = spec.Name, CurrentVersion = 1, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
+            db.TaskVersions.Add(new TaskVersion { Id = Guid.NewGuid(), TaskId = taskId, Number = 1, SpecJson = TaskJson.Serialize(spec), ContentHash = Guid.NewGuid().ToString("N"), CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+        using var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", texts ?? MiningFixtures.JapaneseLabelled().Select(l => l.Text))));
+        var corpus = (await host.Services.GetRequiredService<CorpusService>().ImportAsync(author, projectId, null, "ja.txt", stream, new TextFileOptions(TextFileFormat.Txt))).Corpus;
+        await host.StartWorkerAsync();
+        return new Fixture(host, projectId, taskId, author, viewer, outsider, corpus.Id);
+    }
+
+    [Fact]
+    public async Task Only_authors_start_it_from_a_finished_mining_run_with_settings_in_range()
+    {
+        await using var f = await ArrangeAsync();
+        var run = await f.MineAsync(4);
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.SelfTraining.StartAsync(f.Viewer, run.Id, new StartSelfTrainingRequest()));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.SelfTraining.StartAsync(f.Outsider, run.Id, new StartSelfTrainingRequest()));
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.SelfTraining.StartAsync(f.Author, Guid.NewGuid(), new StartSelfTrainingRequest()));
+        var bad = await Assert.ThrowsAsync<DomainValidationException>(() => f.SelfTraining.StartAsync(f.Author, run.Id, new StartSelfTrainingRequest(11, -1)));
+        Assert.Equal(["SelfTrainingRoundsRange", "SelfTrainingUncertainRange"], bad.Details.Select(d => d.Code));
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            Assert.Equal(1, await db.MiningRuns.CountAsync());
+            Assert.Equal(1, await db.Jobs.CountAsync(j => j.Kind == MiningRunJob.KindName));
+            Assert.Equal(0, await db.Jobs.CountAsync(j => j.Kind == SelfTrainingJob.KindName));
+        }
+        // A run still queued has no candidates to start from.
+        await f.Host.StopWorkerAsync();
+        var queued = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(f.CorpusId, 4, 0));
+        var notFinished = await Assert.ThrowsAsync<DomainValidationException>(() => f.SelfTraining.StartAsync(f.Author, queued.Id, new StartSelfTrainingRequest()));
+        Assert.Equal("SelfTrainingRunNotFinished", notFinished.Details.Single().Code);
+        Assert.Empty(await f.SelfTraining.ListAsync(f.Viewer, f.TaskId));
+    }
+
+    [Fact]
+    public async Task It_makes_an_ordinary_model_version_and_sends_the_least_certain_texts_to_review_most_uncertain_first()
+    {
+        await using var f = await ArrangeAsync();
+        var run = await f.MineAsync(4);
+        // A reviewer approved one mined candidate, corrected another's label and rejected a third.
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var mined = await db.Candidates.Where(c => c.MiningRunId == run.Id).OrderBy(c => c.CreatedAt).ToListAsync();
+            mined[0].Status = CandidateStatus.Approved;
+            mined[1].OriginalLabel = mined[1].Label;
+            mined[1].Label = MiningFixtures.JapaneseTask.Labels.Select(l => l.Name).First(l => l != mined[1].Label);
+            mined[1].Status = CandidateStatus.Approved;
+            mined[2].Status = CandidateStatus.Rejected;
+            await db.SaveChangesAsync();
+        }
+
+        var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 6);
+        // On this fixture the seed model is already the best: the job stops short and says why (the English test below
+        // is the one whose rounds help).
+        Assert.Equal(JobState.StoppedShort, job.State);
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        Assert.Equal(run.Id, view.SourceRunId);
+        Assert.Equal(job.Id, view.JobId);
+        // Round 0 (the seed model) and at least one more; the last one either hit the cap or did not improve.
+        Assert.InRange(view.Rounds.Count, 2, 3);
+        Assert.Equal(Enumerable.Range(0, view.Rounds.Count), view.Rounds.Select(r => r.Round));
+        var kept = view.Rounds.Where(r => r.Improved).MaxBy(r => r.Agreement)!;
+        // Stopped short exactly when no round beat the seed model, and says so.
+        Assert.Equal(kept.Round == 0, job.State == JobState.StoppedShort);
+        Assert.Equal(kept.Round == 0 ? "SelfTrain.Short.NoGain" : null, view.Note?.Code);
+        // The self-training run is not listed among the mining runs.
+        Assert.Equal([run.Id], (await f.Mining.ListRunsAsync(f.Viewer, f.TaskId)).Select(r => r.Id));
+
+        // An ordinary model version: a Draft with family, metrics, card, bundle and in-app model.
+        var training = f.Host.Services.GetRequiredService<TrainingService>();
+        var model = await training.GetAsync(f.Viewer, view.ModelVersionId!.Value);
+        Assert.Equal((ModelVersionState.Draft, "sparse", 1), (model.Summary.State, model.Summary.Family, model.Summary.Number));
+        Assert.Equal(view.ModelNumber, model.Summary.Number);
+        Assert.Equal(job.Id, model.Summary.JobId);
+        Assert.NotNull(model.Summary.Accuracy);
+        Assert.Null(model.Summary.GoldAccuracy); // two reviewed samples do not make a gold set
+        Assert.Contains("**No human labels** except 2 reviewed samples", model.ModelCard);
+        Assert.Contains("agreement with the model's own pseudo-labels, not accuracy", model.ModelCard);
+        Assert.Contains($"Round 0 of 2: held-out agreement", model.ModelCard);
+        var (bundle, _, _) = await training.OpenBundleAsync(f.Author, model.Summary.Id);
+        Assert.True(new FileInfo(bundle).Length > 0);
+        var predictor = f.Host.Services.GetRequiredService<ModelPredictor>();
+        var predicted = await predictor.PredictAsync(f.Author, model.Summary.Id, ["荷物がまだ届きません。"], explain: false);
+        Assert.Single(predicted.Predictions);
+        // Its dataset version holds the rows it was trained on, once each; the rejected text is not among them.
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var rejected = await db.Candidates.Where(c => c.MiningRunId == run.Id && c.Status == CandidateStatus.Rejected).Select(c => c.Text).SingleAsync();
+            var items = await db.DatasetItems.Where(i => i.DatasetVersionId == model.DatasetVersionId).ToListAsync();
+            Assert.NotEmpty(items);
+            Assert.Equal(items.Count, items.Select(i => (i.Label, i.Text)).Distinct().Count());
+            Assert.DoesNotContain(items, i => i.Text == rejected);
+        }
+
+        // The uncertain texts: pending candidates of the run, new to the task, most uncertain first; counts from the database.
+        var queue = await f.Host.Services.GetRequiredService<ReviewQueries>().QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(RunId: view.Id), 0, 50, CandidateSort.MostUncertain);
+        Assert.Equal(6, queue.Total);
+        Assert.Equal((6, 6), (view.UncertainQueued, view.UncertainPending));
+        Assert.All(queue.Items, c => Assert.Equal((CandidateStatus.Pending, CandidateSource.Mining, view.Id), (c.Status, c.Source, c.MiningRunId)));
+        var scores = queue.Items.Select(c => c.Uncertainty!.Value).ToList();
+        Assert.Equal(scores.OrderDescending(), scores);
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var texts = await db.Candidates.Where(c => c.TaskId == f.TaskId).Select(c => c.NormalizedText).ToListAsync();
+            Assert.Equal(texts.Count, texts.Distinct().Count());
+        }
+        Assert.Equal(view.Id, (await f.SelfTraining.ForModelAsync(f.Viewer, model.Summary.Id))!.Id);
+        await Assert.ThrowsAsync<ForbiddenException>(() => f.SelfTraining.ForModelAsync(f.Outsider, model.Summary.Id));
+    }
+
+    [Fact]
+    public async Task Too_few_seeds_for_a_label_fails_with_a_reason_and_writes_no_model()
+    {
+        await using var f = await ArrangeAsync();
+        var run = await f.MineAsync(1);
+        var job = await f.SelfTrainAsync(run.Id);
+        Assert.Equal(JobState.Failed, job.State);
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        Assert.Equal("SelfTrain.Failed.TooFewSeeds", view.Note?.Code);
+        Assert.Null(view.ModelVersionId);
+        Assert.Equal(0, view.UncertainQueued);
+        await using var db = await f.Host.Db.CreateDbContextAsync();
+        Assert.Equal(0, await db.ModelVersions.CountAsync());
+        Assert.Equal(0, await db.DatasetVersions.CountAsync());
+    }
+
+    [Fact]
+    public async Task An_English_corpus_ends_with_a_hybrid_model_version_and_an_outcome_that_matches_its_rounds()
+    {
+        // English texts have MiniLM embeddings, so the kept round's rows train the hybrid family once more (0032).
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, MiningFixtures.Labelled().Select(l => l.Text));
+        var run = await f.MineAsync(5);
+        var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 3);
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        // Which way it ends varied between two runs of this test (round 0's agreement 0.42 and 0.50; the cause is not
+        // traced); what may not vary is that the state and the note say what the rounds did.
+        var helped = view.Rounds.Any(r => r.Round > 0 && r.Improved);
+        Assert.Equal(helped ? JobState.Succeeded : JobState.StoppedShort, job.State);
+        Assert.Equal(helped ? null : "SelfTrain.Short.NoGain", view.Note?.Code);
+        var model = await f.Host.Services.GetRequiredService<TrainingService>().GetAsync(f.Author, view.ModelVersionId!.Value);
+        Assert.Equal("hybrid", model.Summary.Family);
+        Assert.Contains("all-MiniLM-L6-v2", model.ModelCard);
+        Assert.Equal(3, view.UncertainQueued);
+        var predicted = await f.Host.Services.GetRequiredService<ModelPredictor>().PredictAsync(f.Author, model.Summary.Id, ["My parcel never arrived."], explain: false);
+        Assert.Contains(predicted.Predictions.Single().Label, MiningFixtures.EnglishTask.Labels.Select(l => l.Name));
+    }
+}
