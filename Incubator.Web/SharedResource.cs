@@ -53,9 +53,18 @@ public static class LocalizerExtensions
         var args = note.Args.Cast<object>().ToArray();
         // The last argument is a sentence of its own: say it in the reader's language too.
         if (note.Cause is { } cause && args.Length > 0) args[^1] = localizer.JobNote(cause);
+        // A run's rejections per reason ("Unparseable 3, Duplicate 1"): the reasons are codes with names of their own.
+        if (note.Code == Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryCode && args.Length > Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg)
+            args[Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg] = RejectedPerReason(localizer, note.Args[Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg]);
         var s = localizer["JobNote." + note.Code, args];
         return s.ResourceNotFound ? note.Message : s.Value;
     }
+
+    private static string RejectedPerReason(IStringLocalizer localizer, string perReason) => string.Join(localizer["List.Separator"], perReason
+        .Split(", ", StringSplitOptions.RemoveEmptyEntries)
+        .Select(part => part.LastIndexOf(' ') is var space and > 0 && localizer["Reject." + part[..space]] is { ResourceNotFound: false } name
+            ? $"{name.Value} {part[(space + 1)..]}"
+            : part));
 
     /// <summary>A job's progress line in the reader's language (its note), or the stored English line of a job written
     /// before progress lines had notes.</summary>

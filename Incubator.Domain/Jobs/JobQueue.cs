@@ -121,7 +121,7 @@ public sealed class JobQueue(
                 Payload = JsonSerializer.Serialize(start.Payload, JobContext.JsonOptions), CreatedAt = now, CreatedById = userId,
             };
             db.Jobs.Add(job);
-            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobQueued, Detail = title });
+            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobQueued, Detail = JobNote.JsonWithin(start.TitleNote, ActivityEntry.DetailMaxLength) ?? title });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
@@ -152,7 +152,7 @@ public sealed class JobQueue(
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
         // Ended without its handler: the owner row must say so too (a model version left "Training" would be a lie).
         await using var closing = cancelledQueued > 0 ? await owners.CloseAsync(job, JobState.Cancelled, null, db) : null;
-        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobCancelled, Detail = job.Title });
+        db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobCancelled, Detail = ActivityEntry.DetailFor(job) });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         if (cancelledQueued == 0) signals.RequestCancel(jobId);
@@ -180,7 +180,7 @@ public sealed class JobQueue(
                 signals.RequestCancel(jobId);
             }
             var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
-            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobPaused, Detail = job.Title });
+            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobPaused, Detail = ActivityEntry.DetailFor(job) });
             await db.SaveChangesAsync(ct);
             if (pausedQueued > 0)
                 await events.PublishAsync(new JobChanged(projectId, job.Id, job.Kind, job.Title, JobState.Paused, job.Progress, job.ProgressMessage, null, now) { ProgressNote = JobNote.FromJson(job.ProgressNoteJson) }, ct);
@@ -203,7 +203,7 @@ public sealed class JobQueue(
                 await db.Jobs.Where(j => j.Id == jobId && j.State == JobState.Running)
                     .ExecuteUpdateAsync(s => s.SetProperty(j => j.PauseRequested, false), ct);
             var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId, ct);
-            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobResumed, Detail = job.Title });
+            db.Activity.Add(new ActivityEntry { ProjectId = projectId, UserId = userId, At = now, Kind = ActivityKinds.JobResumed, Detail = ActivityEntry.DetailFor(job) });
             await db.SaveChangesAsync(ct);
             if (resumed > 0)
             {

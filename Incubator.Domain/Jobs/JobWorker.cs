@@ -355,7 +355,7 @@ public sealed class JobWorker : BackgroundService
         db.JobLog.Add(JobContext.Line(job.Id, now, state == JobState.Failed ? "error" : "info", EndLine(state, truncated, note)));
         // A cancel is already in the feed under the name of whoever asked for it.
         if (ActivityKinds.JobEnded(state) is { } kind)
-            db.Activity.Add(new ActivityEntry { ProjectId = job.ProjectId, UserId = null, At = now, Kind = kind, Detail = job.Title });
+            db.Activity.Add(new ActivityEntry { ProjectId = job.ProjectId, UserId = null, At = now, Kind = kind, Detail = ActivityEntry.DetailFor(job) });
         await db.SaveChangesAsync(CancellationToken.None);
         await tx.CommitAsync(CancellationToken.None);
         _logger.LogInformation("Job {JobId} ({Kind}) finished: {State}", job.Id, job.Kind, state);

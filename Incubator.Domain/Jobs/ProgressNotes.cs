@@ -52,13 +52,20 @@ public static class ProgressNotes
 
     public static JobNote GenerationDone(int selected, int reserve) => new("Progress.GenerationDone", $"Done: {selected} selected, {reserve} in reserve.", selected, reserve);
 
-    /// <param name="rejected">Rejections per reason as data ("Repeats 3, Invalid 1"), empty when none.</param>
+    /// <summary>The code of <see cref="GenerationSummary"/> with rejections, and the index of its per-reason argument, which
+    /// the portal says with each reason's own name.</summary>
+    public const string GenerationSummaryCode = "Log.GenerationSummary";
+
+    public const int GenerationSummaryRejectedArg = 4;
+
+    /// <param name="rejected">Rejections per reason ("Unparseable 3, Duplicate 1": each a <c>RejectReason</c> and its
+    /// count), empty when none.</param>
     public static JobNote GenerationSummary(int accepted, int selected, int reserve, int surplus, string rejected, long inputTokens, long outputTokens, decimal cost, int calls, int failedCalls)
     {
         var english = $"Accepted {accepted} (selected {selected}, reserve {reserve}, {surplus} more not kept: their labels were full); "
                       + $"rejected: {(rejected.Length == 0 ? "none" : rejected)}; tokens {N(inputTokens)} in / {N(outputTokens)} out; cost {cost.ToString("0.####", CultureInfo.InvariantCulture)}; "
                       + $"{calls} calls ({failedCalls} failed).";
-        return new(rejected.Length == 0 ? "Log.GenerationSummaryClean" : "Log.GenerationSummary", english, accepted, selected, reserve, surplus,
+        return new(rejected.Length == 0 ? "Log.GenerationSummaryClean" : GenerationSummaryCode, english, accepted, selected, reserve, surplus,
             rejected.Length == 0 ? "—" : rejected, N(inputTokens), N(outputTokens), cost.ToString("0.####", CultureInfo.InvariantCulture), calls, failedCalls);
     }
 

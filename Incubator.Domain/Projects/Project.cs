@@ -45,6 +45,13 @@ public sealed class ActivityEntry
     public DateTimeOffset At { get; set; }
     /// <summary>A stable key (for example "project.created") that the UI localises.</summary>
     public string Kind { get; set; } = "";
-    /// <summary>The variable part of the sentence (a name, a role), shown as text.</summary>
+    /// <summary>The variable part of the sentence (a name, a role), shown as text — or, for a job's lines, its title as
+    /// a note's JSON (<see cref="DetailFor"/>), which the feed says in the reader's language.</summary>
     public string Detail { get; set; } = "";
+
+    /// <summary>Fits the column.</summary>
+    public const int DetailMaxLength = 400;
+
+    /// <summary>A job's title for the feed: its note when it has one that fits, else the English title.</summary>
+    public static string DetailFor(Jobs.Job job) => job.TitleNoteJson is { Length: <= DetailMaxLength } json ? json : job.Title;
 }

@@ -10,7 +10,15 @@ public sealed record ProjectSummary(Guid Id, string Name, string Description, bo
 
 public sealed record MemberView(string UserId, string Email, string DisplayName, ProjectRole Role, DateTimeOffset AddedAt);
 
-public sealed record ActivityView(long Id, DateTimeOffset At, string Kind, string Detail, string? UserEmail);
+/// <param name="Detail">The variable part in English (a job's title said in English when it was stored as a note).</param>
+/// <param name="DetailNote">A job's title as a note, for the reader's language; null for other lines.</param>
+public sealed record ActivityView(long Id, DateTimeOffset At, string Kind, string Detail, string? UserEmail, JobNote? DetailNote = null)
+{
+    internal static ActivityView From(long id, DateTimeOffset at, string kind, string detail, string? email) =>
+        detail.StartsWith('{') && JobNote.FromJson(detail) is { } note
+            ? new(id, at, kind, note.Message, email, note)
+            : new(id, at, kind, detail, email);
+}
 
 public sealed record ProjectOverview(
     ProjectSummary Project,
@@ -195,9 +203,9 @@ public sealed class ProjectService(
             .Where(a => a.ProjectId == projectId)
             .OrderByDescending(a => a.Id)
             .Take(Math.Clamp(activityCount, 1, 200))
-            .Select(a => new ActivityView(a.Id, a.At, a.Kind, a.Detail, db.Users.Where(u => u.Id == a.UserId).Select(u => u.Email).FirstOrDefault()))
+            .Select(a => new { a.Id, a.At, a.Kind, a.Detail, Email = db.Users.Where(u => u.Id == a.UserId).Select(u => u.Email).FirstOrDefault() })
             .ToListAsync(ct);
-        return new ProjectOverview(project, running, finished, members, activity);
+        return new ProjectOverview(project, running, finished, members, activity.Select(a => ActivityView.From(a.Id, a.At, a.Kind, a.Detail, a.Email)).ToList());
     }
 
     private static async Task EnsureAnotherOwnerRemainsAsync(IncubatorDbContext db, Guid projectId, ProjectMember member, CancellationToken ct, ProjectRole? newRole)

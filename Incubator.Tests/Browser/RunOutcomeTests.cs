@@ -218,7 +218,9 @@ public sealed class RunOutcomeTests(BrowserFixture browser, RunOutcomePortal por
     private async Task FeedSaysAsync(string kind, string name)
     {
         var overview = await _p.Portal.InScopeAsync(sp => sp.GetRequiredService<ProjectService>().GetOverviewAsync(_p.OwnerId, _p.ProjectId, 200));
-        Assert.Contains(overview.RecentActivity, a => a.Kind == kind && a.Detail == $"Generate · {name}");
+        // English for the API, the title's note for the feed to say in the reader's language.
+        Assert.Contains(overview.RecentActivity, a => a.Kind == kind && a.Detail == $"Generate · {name}"
+            && a.DetailNote is { Code: "Title.Generate" } note && note.Args.SequenceEqual([name]));
     }
 
     [Fact]

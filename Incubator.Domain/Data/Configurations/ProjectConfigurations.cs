@@ -33,7 +33,7 @@ internal sealed class ActivityEntryConfiguration : IEntityTypeConfiguration<Acti
     {
         b.HasIndex(a => new { a.ProjectId, a.Id });
         b.Property(a => a.Kind).HasMaxLength(64);
-        b.Property(a => a.Detail).HasMaxLength(400);
+        b.Property(a => a.Detail).HasMaxLength(ActivityEntry.DetailMaxLength);
         b.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }
