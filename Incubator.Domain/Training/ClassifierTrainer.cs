@@ -343,7 +343,7 @@ public sealed class ClassifierTrainer
         if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Count)
             throw new TrainingDataException("The label list has duplicates.");
         if (labels.Count < 2)
-            throw new TrainingDataException($"Training needs at least 2 labels; got {labels.Count}.");
+            throw new TrainingDataException(TrainingNotes.TooFewLabels(labels.Count));
         var known = new HashSet<string>(labels, StringComparer.Ordinal);
         void Check(IReadOnlyList<LabeledText> rows, string part)
         {
@@ -360,9 +360,9 @@ public sealed class ClassifierTrainer
         if (gold is not null) Check(gold, "Gold");
         var present = train.Select(r => r.Label).Distinct(StringComparer.Ordinal).Count();
         if (present < 2)
-            throw new TrainingDataException($"The training rows cover {present} label(s); at least 2 labels need examples.");
+            throw new TrainingDataException(TrainingNotes.TooFewLabelsCovered(present));
         if (validation.Count == 0)
-            throw new TrainingDataException("The validation part is empty; at least one validation row is needed.");
+            throw new TrainingDataException(TrainingNotes.NoValidation());
     }
 
     /// <summary>Features computed once per training run and shared by the families: sparse vectors and embeddings of
@@ -419,7 +419,7 @@ public sealed class ClassifierTrainer
             ? TrainingNotes.SparseWords(longest, weighting)
             : TrainingNotes.SparseCharacters(longest, weighting, chosenForScript: SparseMode is null));
         var featurizer = SparseFeaturizer.Fit(texts, mode, SparseSublinear, longest, MinDocumentFrequency, MaxDocumentShare);
-        if (featurizer.Dimension == 0) throw new TrainingDataException("The training texts contain no words to learn from.");
+        if (featurizer.Dimension == 0) throw new TrainingDataException(TrainingNotes.NoWords());
         var rows = new (int[] Indices, float[] Values)[texts.Count];
         for (var i = 0; i < texts.Count; i++)
         {

@@ -59,5 +59,15 @@ public interface ITextClassifier
 /// <summary>A term of the input and how much it pushed the score of <see cref="Label"/> (TF-IDF value × weight).</summary>
 public sealed record TermContribution(string Term, string Label, float Weight);
 
-/// <summary>Bad training input (fewer than two labels, an empty label, rows with unknown labels...).</summary>
-public sealed class TrainingDataException(string message) : Exception(message);
+/// <summary>Bad training input (fewer than two labels, an empty label, rows with unknown labels...). What the portal can
+/// meet carries a <see cref="Note"/>, so a failed training says why in the reader's language.</summary>
+public sealed class TrainingDataException : Exception
+{
+    public TrainingDataException(string message) : base(message)
+    {
+    }
+
+    public TrainingDataException(Jobs.JobNote note) : base(note.Message) => Note = note;
+
+    public Jobs.JobNote? Note { get; }
+}

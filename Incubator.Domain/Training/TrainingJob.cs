@@ -71,7 +71,16 @@ public sealed class TrainingJob(
         var reporter = new Reporter(context, events, model, time, started);
         var family = ModelFamilies.TryParse(model.RequestedFamily, out var requested) ? requested : ModelFamily.Auto;
         var options = new TrainingOptions(family, model.Seed);
-        var result = await Task.Run(() => trainer.Train(labels, train, validation, gold, options, reporter, ct), ct);
+        TrainingResult result;
+        try
+        {
+            result = await Task.Run(() => trainer.Train(labels, train, validation, gold, options, reporter, ct), ct);
+        }
+        catch (TrainingDataException bad) when (bad.Note is { } why)
+        {
+            // The data's fault, not a bug: the model page says why in the reader's language.
+            throw new JobFailedException(why, bad);
+        }
         await reporter.FlushAsync();
         // The trainer's lines as the reporter heard them (the same lines as result.Log, each with its note).
         foreach (var line in reporter.Lines) await context.LogAsync(line);

@@ -80,4 +80,15 @@ public static class TrainingNotes
     public static JobNote Exporting() => new("Train.Exporting", "Exporting the model and measuring its speed.");
 
     public static JobNote Writing() => new("Train.Writing", "Writing the bundle and the in-app model.");
+
+    // Training data the portal can hand over and the trainer refuses (the job fails with these).
+
+    public static JobNote TooFewLabels(int labels) => new("Train.Data.TooFewLabels", $"Training needs at least 2 labels; got {labels}.", labels);
+
+    public static JobNote TooFewLabelsCovered(int present) => new("Train.Data.TooFewLabelsCovered",
+        $"The training rows cover {present} label(s); at least 2 labels need examples.", present);
+
+    public static JobNote NoValidation() => new("Train.Data.NoValidation", "The validation part is empty; at least one validation row is needed.");
+
+    public static JobNote NoWords() => new("Train.Data.NoWords", "The training texts contain no words to learn from.");
 }

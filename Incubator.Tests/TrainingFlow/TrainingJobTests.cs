@@ -79,6 +79,35 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
     }
 
     [Fact]
+    public async Task Training_data_with_no_words_fails_with_a_reason_the_model_page_says_in_the_readers_language()
+    {
+        var email = PortalExtensions.UniqueEmail("job-no-words");
+        var owner = await _portal.RegisterAsync(email);
+        var projectId = await _portal.InScopeAsync(async sp =>
+            (await sp.GetRequiredService<Incubator.Domain.Projects.ProjectService>().CreateProjectAsync(owner.Id, "No words", null)).Id);
+        var taskId = await _portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask);
+        // Punctuation only: the reviewers approved it, but there is nothing to learn from.
+        string[] marks = ["!", "?", ".", "…", "!!", "??", "?!", "!?", "...", "!!!", "???", "?!?"];
+        await _portal.SeedApprovedAsync(projectId, taskId,
+            TrainingFlowTests.SupportTask.Labels.SelectMany((l, i) => marks.Skip(i * 4).Take(4).Select(m => (l.Name, m))), owner.Id);
+
+        var started = await StartAsync(owner.Id, taskId);
+        var done = await WaitAsync(owner.Id, started.Id, s => s.State != ModelVersionState.Training);
+        Assert.Equal(ModelVersionState.Failed, done.State);
+        var job = await _portal.InScopeAsync(sp => sp.GetRequiredService<JobQueue>().GetAsync(owner.Id, done.JobId!.Value));
+        Assert.Equal((JobState.Failed, "Train.Data.NoWords"), (job.State, job.Note?.Code));
+        Assert.Equal(TrainingNotes.NoWords().Message, job.Error);
+
+        using var reader = await AuthenticatedClient.SignInAsync(_portal, email);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/projects/{projectId}/models/{started.Id}");
+        request.Headers.AcceptLanguage.ParseAdd("ja");
+        using var page = await reader.Http.SendAsync(request);
+        var html = System.Net.WebUtility.HtmlDecode(await page.Content.ReadAsStringAsync());
+        Assert.Contains("学習に失敗しました: 学習用のテキストに学習できる語がありません。", html);
+        Assert.DoesNotContain(TrainingNotes.NoWords().Message, html);
+    }
+
+    [Fact]
     public async Task Cancel_while_training_ends_the_version_as_cancelled_and_leaves_no_artefacts()
     {
         var (userId, projectId, taskId) = await ArrangeAsync("job-cancel");
