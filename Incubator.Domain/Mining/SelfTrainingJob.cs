@@ -73,6 +73,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         var reviewed = approved.Where(a => labels.Contains(a.Label)).ToList();
         List<LabeledText>? goldRows = null;
         string? goldName = null;
+        var heldOut = false;
         if (goldSet is { } g)
         {
             goldRows = g.Rows.Where(r => labels.Contains(r.Label)).ToList();
@@ -81,7 +82,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         else if (reviewed.GroupBy(r => r.Label).Count(x => x.Count() >= 2) >= 2 && reviewed.GroupBy(r => r.Label).All(x => x.Count() >= 2))
         {
             (reviewed, goldRows) = StratifiedSplit.Split(reviewed, ApprovedHeldOutShare, 1);
-            goldName = "approved samples held out from training";
+            goldName = SelfTrainingNotes.HeldOutGold().Message;
+            heldOut = true;
         }
         var goldTexts = goldRows?.Select(r => r.Text).ToHashSet(StringComparer.Ordinal) ?? [];
         var seeds = mined.Where(c => c.Status == CandidateStatus.Pending && labels.Contains(c.Label))
@@ -91,7 +93,9 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         var (weight, rejectedCount) = (new SelfTrainingOptions().ReviewedWeight, mined.Count(c => c.Status == CandidateStatus.Rejected));
         await context.LogAsync(goldRows is null
             ? SelfTrainingNotes.Started(spec.Name, corpus.Name, corpus.TextCount, embedder.Name, seeds.Count, reviewed.Count, weight, rejectedCount)
-            : SelfTrainingNotes.StartedGold(spec.Name, corpus.Name, corpus.TextCount, embedder.Name, seeds.Count, reviewed.Count, weight, rejectedCount, goldName!, goldRows.Count));
+            : heldOut
+                ? SelfTrainingNotes.StartedHeldOut(spec.Name, corpus.Name, corpus.TextCount, embedder.Name, seeds.Count, reviewed.Count, weight, rejectedCount, goldRows.Count)
+                : SelfTrainingNotes.StartedGold(spec.Name, corpus.Name, corpus.TextCount, embedder.Name, seeds.Count, reviewed.Count, weight, rejectedCount, goldName!, goldRows.Count));
 
         var scorer = new MiningScorer(spec, embedder);
         var pool = new List<string>(corpus.TextCount);
@@ -179,8 +183,11 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         var noGain = payload.Rounds > 0 && result.BestRound == 0;
         await context.CommitAsync(1, SelfTrainingNotes.Ready(result.BestRound, candidates.Count),
             log: training.Gold is { } scored
-                ? SelfTrainingNotes.KeptGold(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
-                    scored.Accuracy, candidates.Count, goldName!)
+                ? heldOut
+                    ? SelfTrainingNotes.KeptHeldOut(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                        scored.Accuracy, candidates.Count)
+                    : SelfTrainingNotes.KeptGold(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                        scored.Accuracy, candidates.Count, goldName!)
                 : SelfTrainingNotes.KeptAgreement(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                     training.Validation.Accuracy, candidates.Count),
             extraWrites: async db =>

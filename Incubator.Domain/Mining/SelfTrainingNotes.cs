@@ -36,9 +36,22 @@ public static class SelfTrainingNotes
         StartedEnglish(task, corpus, texts, embedder, seeds, reviewed, weight, rejected) + "; no gold: the figures are agreement, not accuracy.",
         task, corpus, N(texts), embedder, seeds, reviewed, weight, rejected);
 
+    /// <summary>Started with a gold set: its name and size. The name is the last argument, so a held-out share of the
+    /// approved samples (<see cref="HeldOutGold"/>) is said in the reader's language.</summary>
     public static JobNote StartedGold(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected, string gold, int goldRows) =>
+        StartedGold(task, corpus, texts, embedder, seeds, reviewed, weight, rejected, gold, goldRows, null);
+
+    public static JobNote StartedHeldOut(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected, int goldRows) =>
+        StartedGold(task, corpus, texts, embedder, seeds, reviewed, weight, rejected, HeldOutGold().Message, goldRows, HeldOutGold());
+
+    private static JobNote StartedGold(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected, string gold, int goldRows, JobNote? heldOut) =>
         new("SelfTrain.Log.StartedGold", StartedEnglish(task, corpus, texts, embedder, seeds, reviewed, weight, rejected) + $"; gold: {gold} ({goldRows}).",
-            task, corpus, N(texts), embedder, seeds, reviewed, weight, rejected, gold, goldRows);
+            [task, corpus, N(texts), embedder, S(seeds), S(reviewed), S(weight), S(rejected), S(goldRows), gold], heldOut);
+
+    /// <summary>The gold set when the task has none uploaded: a share of the approved samples, never trained on.</summary>
+    public static JobNote HeldOutGold() => new("SelfTrain.HeldOutGold", "approved samples held out from training");
+
+    private static string S(int n) => n.ToString(CultureInfo.InvariantCulture);
 
     public static JobNote Scored(int texts) => new("SelfTrain.Progress.Scored", $"{N(texts)} texts scored", N(texts));
 
@@ -56,7 +69,13 @@ public static class SelfTrainingNotes
             round, rounds, seeds, pseudoLabels, reviewed, family, F(agreement), uncertain);
 
     public static JobNote KeptGold(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double accuracy, int uncertain, string gold) =>
+        KeptGold(round, rounds, seeds, pseudoLabels, reviewed, family, accuracy, uncertain, gold, null);
+
+    public static JobNote KeptHeldOut(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double accuracy, int uncertain) =>
+        KeptGold(round, rounds, seeds, pseudoLabels, reviewed, family, accuracy, uncertain, HeldOutGold().Message, HeldOutGold());
+
+    private static JobNote KeptGold(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double accuracy, int uncertain, string gold, JobNote? heldOut) =>
         new("SelfTrain.Log.KeptGold",
             KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", accuracy on {gold} {F(accuracy)}; {uncertain} uncertain texts sent to review.",
-            round, rounds, seeds, pseudoLabels, reviewed, family, F(accuracy), uncertain, gold);
+            [S(round), S(rounds), S(seeds), S(pseudoLabels), S(reviewed), family, F(accuracy), S(uncertain), gold], heldOut);
 }

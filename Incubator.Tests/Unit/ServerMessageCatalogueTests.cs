@@ -196,6 +196,10 @@ public sealed partial class ServerMessageCatalogueTests
             var summary = l.JobNote(ProgressNotes.GenerationSummary(5, 4, 1, 0, "Unparseable 3, Duplicate 1", 100, 50, 0.01m, 2, 0));
             Assert.Contains("却下: 解析不能 3、重複 1。", summary);
             Assert.DoesNotContain("Unparseable", summary);
+            // A self-trained model scored on held-out approved samples names them in Japanese too.
+            var kept = l.JobNote(Incubator.Domain.Mining.SelfTrainingNotes.KeptHeldOut(2, 3, 40, 120, 6, "hybrid", 0.9, 25));
+            Assert.Contains("学習から除いた承認済みサンプル での正解率 0.900", kept);
+            Assert.DoesNotContain("approved", kept);
             Assert.Equal("その他の操作: detail", l.Activity("something.new", "detail"));
             Assert.DoesNotContain("Activity.", l.Activity(LlmActivityKinds.ConnectionCreated, "c1"), StringComparison.Ordinal);
             Assert.Equal("競合", l["Problem." + ProblemTitles.Conflict]);
