@@ -57,18 +57,26 @@ public sealed class ProjectPageEventsTests
     private static Task UntilAsync(Func<bool> condition) =>
         Poll.UntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(30), () => Task.FromResult("condition never held"));
 
+    /// <summary>A project with a viewer, and a bUnit context signed in as that viewer over the host's real bus.</summary>
+    private static async Task<(Guid ProjectId, IRunEvents Events, BunitContext Context)> ViewerContextAsync(JobTestHost host, string projectName)
+    {
+        var projectId = await host.CreateProjectAsync(projectName);
+        var userId = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
+        var events = host.Services.GetRequiredService<IRunEvents>();
+        var ctx = PortalBunit.NewContext(s => s.AddSingleton(host.Services.GetRequiredService<ProjectService>()).AddSingleton(events)
+            .AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>());
+        ctx.AddAuthorization().SetAuthorized("viewer").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
+        return (projectId, events, ctx);
+    }
+
     private static SampleAccepted Sample(Guid projectId, Guid run, int i) => new(projectId, run, Guid.NewGuid(), "billing", $"text {i}", 0, false);
 
     [Fact]
     public async Task Events_that_arrive_while_the_page_is_busy_come_as_one_filtered_batch_and_one_render()
     {
         await using var host = await JobTestHost.CreateAsync();
-        var projectId = await host.CreateProjectAsync("Live page");
-        var userId = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
-        var events = host.Services.GetRequiredService<IRunEvents>();
-        await using var ctx = PortalBunit.NewContext(s => s.AddSingleton(host.Services.GetRequiredService<ProjectService>()).AddSingleton(events)
-            .AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>());
-        ctx.AddAuthorization().SetAuthorized("viewer").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
+        var (projectId, events, ctx) = await ViewerContextAsync(host, "Live page");
+        await using var _ = ctx;
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batches = new ConcurrentQueue<IReadOnlyList<RunEvent>>();
         var renders = new StrongBox<int>(0);
@@ -103,12 +111,8 @@ public sealed class ProjectPageEventsTests
     public async Task An_event_published_while_the_page_loads_still_reaches_it_after_the_load()
     {
         await using var host = await JobTestHost.CreateAsync();
-        var projectId = await host.CreateProjectAsync("Loading page");
-        var userId = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
-        var events = host.Services.GetRequiredService<IRunEvents>();
-        await using var ctx = PortalBunit.NewContext(s => s.AddSingleton(host.Services.GetRequiredService<ProjectService>()).AddSingleton(events)
-            .AddScoped<Incubator.Web.Components.Pages.Shared.PageErrors>());
-        ctx.AddAuthorization().SetAuthorized("viewer").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
+        var (projectId, events, ctx) = await ViewerContextAsync(host, "Loading page");
+        await using var _ = ctx;
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batches = new ConcurrentQueue<IReadOnlyList<RunEvent>>();
