@@ -92,8 +92,9 @@ public sealed class LabellingRunJob(
             ct.ThrowIfCancellationRequested();
             if (run.BudgetTokens is { } bt && run.InputTokens + run.OutputTokens >= bt || run.BudgetMoney is { } bm && run.Cost >= bm)
             {
-                context.StopShort(LabelNotes.Budget(run.TextsDone, run.SampleSize));
-                await context.LogAsync(LabelNotes.Budget(run.TextsDone, run.SampleSize));
+                var budget = LabelNotes.Budget(run.TextsDone, run.SampleSize);
+                context.StopShort(budget);
+                await context.LogAsync(budget);
                 return;
             }
             var batch = batches[b];
