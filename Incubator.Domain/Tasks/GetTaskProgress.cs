@@ -56,9 +56,10 @@ public sealed record TaskProgress(
 }
 
 /// <summary>Reads a task's progress through Define → Generate or Mine → Review → Train → Publish (Viewer role).
-/// A label has "enough" approvals when it has as many as the finished generation runs and mining runs of the task asked
-/// for it (the sum of their per-label targets, as the reserve top-up counts them), or
-/// <see cref="MinimumApprovedPerLabel"/> when no run has finished (samples came in another way, e.g. an import).
+/// A label has "enough" approvals when it has as many as the finished generation runs asked for it (the sum of their
+/// per-label targets, as the reserve top-up counts them) plus the candidates finished mining runs (and self-training's
+/// uncertain texts) found for it that nobody rejected, or <see cref="MinimumApprovedPerLabel"/> when no run has set it
+/// anything (samples came in another way, e.g. an import).
 /// (docs/decisions/0034-guided-path.md)</summary>
 public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFactory, ProjectAccess access)
 {
@@ -96,13 +97,20 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
             .Select(r => new { r.Outcome, r.PerLabelTarget, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
             .ToListAsync(ct);
         var mining = await db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId)
-            .Select(r => new { r.PerLabel, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
+            .Select(r => new { r.Id, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
             .ToListAsync(ct);
         static bool Open(JobState? s) => s is JobState.Queued or JobState.Running or JobState.Paused;
         var activeRuns = generation.Count(r => Open(r.State)) + mining.Count(r => Open(r.State));
-        var runTarget = generation.Where(r => r.Outcome is Generation.RunOutcome.Completed or Generation.RunOutcome.StoppedShort).Sum(r => r.PerLabelTarget)
-            + mining.Where(r => r.State is JobState.Succeeded or JobState.StoppedShort).Sum(r => r.PerLabel);
-        var target = runTarget > 0 ? runTarget : MinimumApprovedPerLabel;
+        var generationTarget = generation.Where(r => r.Outcome is Generation.RunOutcome.Completed or Generation.RunOutcome.StoppedShort).Sum(r => r.PerLabelTarget);
+        // A mining run asks for a review of what it found, not for a number: its per-label count would stay out of reach
+        // once a mined text is rejected or the corpus held fewer good matches, and self-training would count its seeds'
+        // run twice. Its candidates nobody rejected are the review work it adds.
+        var finishedMining = mining.Where(r => r.State is JobState.Succeeded or JobState.StoppedShort).Select(r => r.Id).ToList();
+        var mined = finishedMining.Count == 0 ? new Dictionary<string, int>() : await db.Candidates.AsNoTracking()
+            .Where(c => c.TaskId == taskId && c.MiningRunId != null && finishedMining.Contains(c.MiningRunId.Value) && c.Status != CandidateStatus.Rejected)
+            .GroupBy(c => c.Label).Select(g => new { Label = g.Key, N = g.Count() }).ToDictionaryAsync(g => g.Label, g => g.N, ct);
+        int TargetOf(string label) => generationTarget + mined.GetValueOrDefault(label) is var n and > 0 ? n : MinimumApprovedPerLabel;
+        var targetFromRuns = generationTarget > 0 || mined.Count > 0;
 
         // The main view (selected stage) is what reviewers work through; approvals count wherever they are.
         var counts = await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId)
@@ -111,7 +119,7 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         var samples = counts.Where(c => c.Stage == CandidateStage.Selected).Sum(c => c.N);
         var pending = counts.Where(c => c.Stage == CandidateStage.Selected && c.Status == CandidateStatus.Pending).Sum(c => c.N);
         var perLabel = labels.Select(l => new LabelProgress(l,
-            counts.Where(c => c.Label == l && c.Status == CandidateStatus.Approved).Sum(c => c.N), target,
+            counts.Where(c => c.Label == l && c.Status == CandidateStatus.Approved).Sum(c => c.N), TargetOf(l),
             counts.Where(c => c.Label == l && c.Stage == CandidateStage.Selected && c.Status == CandidateStatus.Pending).Sum(c => c.N),
             counts.Where(c => c.Label == l && c.Status == CandidateStatus.Rejected).Sum(c => c.N))).ToList();
         var approved = counts.Where(c => c.Status == CandidateStatus.Approved).Sum(c => c.N);
@@ -137,7 +145,7 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
             new(TaskStep.Train, train), new(TaskStep.Publish, publish),
         ];
         return new TaskProgress(taskId, task.Name, task.CurrentVersion, labels.Count,
-            generation.Count + mining.Count, activeRuns, samples, pending, approved, target * labels.Count, perLabel,
-            trained.Count, training?.Number, latest?.Id, latest?.Number, latest?.State, published?.Id, published?.Number, runTarget > 0, steps);
+            generation.Count + mining.Count, activeRuns, samples, pending, approved, perLabel.Sum(l => l.Target), perLabel,
+            trained.Count, training?.Number, latest?.Id, latest?.Number, latest?.State, published?.Id, published?.Number, targetFromRuns, steps);
     }
 }

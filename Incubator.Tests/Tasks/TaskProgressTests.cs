@@ -134,6 +134,57 @@ public sealed class TaskProgressTests(TaskProgressTests.Portal portal) : IClassF
         Assert.Equal((started.Id, started.Number), (published.PublishedModelId, published.PublishedModelNumber));
     }
 
+    /// <summary>A mining run asks for a review of what it found: a rejected mined text lowers what its label needs, a label
+    /// it found nothing for needs the minimum, and self-training's run (seeded by that run) adds its uncertain texts, not
+    /// the seeds' per-label count a second time — so "Freeze and train" is always within reach.</summary>
+    [Fact]
+    public async Task Mining_and_self_training_runs_ask_for_their_candidates_not_for_their_per_label_count()
+    {
+        var (projectId, taskId, ownerId) = await portal.CreateProjectWithTaskAsync(PortalExtensions.UniqueEmail("progress-mining"));
+        var miningId = Guid.NewGuid();
+        var selfTrainingId = Guid.NewGuid();
+        await portal.QueryAsync(db =>
+        {
+            foreach (var (id, source) in new[] { (miningId, (Guid?)null), (selfTrainingId, miningId) })
+            {
+                var jobId = Guid.NewGuid();
+                db.Jobs.Add(new Job { Id = jobId, ProjectId = projectId, Kind = "mining", Title = "mining", State = JobState.Succeeded, CreatedAt = DateTimeOffset.UtcNow });
+                db.MiningRuns.Add(new Incubator.Domain.Mining.MiningRun
+                {
+                    Id = id, ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, CorpusName = "tickets", PerLabel = 100, JobId = jobId,
+                    SourceRunId = source, CreatedAt = DateTimeOffset.UtcNow,
+                });
+            }
+            return db.SaveChangesAsync();
+        });
+        // The run asked for 100 per label and found 4 billing texts (no shipping one); self-training sent 1 billing text.
+        await portal.SeedCandidatesAsync(projectId, taskId, ["mined invoice one", "mined invoice two", "mined invoice three", "mined invoice four"]);
+        await portal.SeedCandidatesAsync(projectId, taskId, ["uncertain invoice text"]);
+        await portal.QueryAsync(db => db.Candidates.Where(c => c.TaskId == taskId).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.MiningRunId, c => c.Text.StartsWith("uncertain") ? selfTrainingId : miningId).SetProperty(c => c.Source, CandidateSource.Mining)));
+
+        var found = await ReadAsync(ownerId, taskId);
+        Assert.True(found.TargetFromRuns);
+        Assert.Equal([("billing", 5), ("shipping", GetTaskProgress.MinimumApprovedPerLabel)], found.PerLabel.Select(l => (l.Label, l.Target)));
+        Assert.Equal(5 + GetTaskProgress.MinimumApprovedPerLabel, found.Target);
+
+        // A reviewer rejects one mined text: billing needs one fewer, and approving the rest makes it enough.
+        await portal.QueryAsync(db => db.Candidates.Where(c => c.Text == "mined invoice four")
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CandidateStatus.Rejected).SetProperty(c => c.ReviewedAt, DateTimeOffset.UtcNow)));
+        await ApproveAsync(taskId, "billing", 4);
+        var billing = await ReadAsync(ownerId, taskId);
+        Assert.Equal(("billing", 4, 4, true), billing.PerLabel.Select(l => (l.Label, l.Approved, l.Target, l.Enough)).First());
+        Assert.False(billing.ReadyToTrain);
+
+        // Shipping samples from elsewhere (an import: no run) reach the minimum: ready.
+        await portal.SeedCandidatesAsync(projectId, taskId, TrainingSeed.MailSamples(GetTaskProgress.MinimumApprovedPerLabel)
+            .Where(r => r.Label == "shipping").Select(r => r.Text).ToList(), label: "shipping");
+        await ApproveAsync(taskId, "shipping", GetTaskProgress.MinimumApprovedPerLabel);
+        var ready = await ReadAsync(ownerId, taskId);
+        Assert.True(ready.ReadyToTrain);
+        Assert.Equal(StepState.Done, ready.StateOf(TaskStep.Review));
+    }
+
     [Fact]
     public async Task Someone_outside_the_project_is_refused()
     {
