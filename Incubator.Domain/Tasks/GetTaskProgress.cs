@@ -99,8 +99,12 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         var mining = await db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId)
             .Select(r => new { r.Id, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
             .ToListAsync(ct);
+        // LLM labelling brings samples too (it sets no target: see below).
+        var labelling = await db.LabellingRuns.AsNoTracking().Where(r => r.TaskId == taskId)
+            .Select(r => db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault())
+            .ToListAsync(ct);
         static bool Open(JobState? s) => s is JobState.Queued or JobState.Running or JobState.Paused;
-        var activeRuns = generation.Count(r => Open(r.State)) + mining.Count(r => Open(r.State));
+        var activeRuns = generation.Count(r => Open(r.State)) + mining.Count(r => Open(r.State)) + labelling.Count(Open);
         var generationTarget = generation.Where(r => r.Outcome is Generation.RunOutcome.Completed or Generation.RunOutcome.StoppedShort).Sum(r => r.PerLabelTarget);
         // A mining run asks for a review of what it found, not for a number: its per-label count would stay out of reach
         // once a mined text is rejected or the corpus held fewer good matches, and self-training would count its seeds'
@@ -145,7 +149,7 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
             new(TaskStep.Train, train), new(TaskStep.Publish, publish),
         ];
         return new TaskProgress(taskId, task.Name, task.CurrentVersion, labels.Count,
-            generation.Count + mining.Count, activeRuns, samples, pending, approved, perLabel.Sum(l => l.Target), perLabel,
+            generation.Count + mining.Count + labelling.Count, activeRuns, samples, pending, approved, perLabel.Sum(l => l.Target), perLabel,
             trained.Count, training?.Number, latest?.Id, latest?.Number, latest?.State, published?.Id, published?.Number, targetFromRuns, steps);
     }
 }

@@ -183,6 +183,24 @@ public sealed class TaskProgressTests(TaskProgressTests.Portal portal) : IClassF
         var ready = await ReadAsync(ownerId, taskId);
         Assert.True(ready.ReadyToTrain);
         Assert.Equal(StepState.Done, ready.StateOf(TaskStep.Review));
+        Assert.Equal((2, 0), (ready.Runs, ready.ActiveRuns));
+
+        // An LLM labelling the corpus is a run that collects (active while its job runs); its labels set no target.
+        await portal.QueryAsync(db =>
+        {
+            var jobId = Guid.NewGuid();
+            db.Jobs.Add(new Job { Id = jobId, ProjectId = projectId, Kind = "labelling", Title = "labelling", State = JobState.Running, CreatedAt = DateTimeOffset.UtcNow });
+            db.LabellingRuns.Add(new Incubator.Domain.Labelling.LabellingRun
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, CorpusName = "tickets", JobId = jobId, CreatedAt = DateTimeOffset.UtcNow,
+            });
+            return db.SaveChangesAsync();
+        });
+        await portal.SeedCandidatesAsync(projectId, taskId, ["an invoice the llm labelled"]);
+        var labelling = await ReadAsync(ownerId, taskId);
+        Assert.Equal((3, 1, StepState.Active), (labelling.Runs, labelling.ActiveRuns, labelling.StateOf(TaskStep.Collect)));
+        Assert.Equal(ready.Target, labelling.Target);
+        Assert.True(labelling.ReadyToTrain);
     }
 
     [Fact]
