@@ -20,6 +20,27 @@ public static class ModelFamilies
         _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Unknown model family."),
     };
 
+    /// <summary>"float, int8": the encoders a dense or hybrid training can ask for, for messages.</summary>
+    public const string EncoderNameList = "float, int8";
+
+    /// <summary>The name a training request or the CLI gives an encoder: "float" (as shipped) or "int8" (8-bit).</summary>
+    public static string EncoderName(EncoderKind encoder) => encoder == EncoderKind.MiniLmInt8 ? "int8" : "float";
+
+    /// <summary>"float" or "int8"; case and surrounding spaces are ignored.</summary>
+    public static bool TryParseEncoder(string? name, out EncoderKind encoder)
+    {
+        foreach (var e in Enum.GetValues<EncoderKind>())
+        {
+            if (string.Equals(name?.Trim(), EncoderName(e), StringComparison.OrdinalIgnoreCase))
+            {
+                encoder = e;
+                return true;
+            }
+        }
+        encoder = default;
+        return false;
+    }
+
     /// <summary>Case and surrounding spaces are ignored.</summary>
     public static bool TryParse(string? name, out ModelFamily family)
     {

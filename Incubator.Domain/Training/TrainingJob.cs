@@ -25,7 +25,8 @@ public sealed class TrainingJob(
 {
     public const string KindName = "training.run";
 
-    public sealed record Payload(Guid ModelVersionId);
+    /// <param name="Encoder">The requested encoder's name ("float", "int8"); null: the trainer's default.</param>
+    public sealed record Payload(Guid ModelVersionId, string? Encoder = null);
 
     public string Kind => KindName;
 
@@ -70,7 +71,10 @@ public sealed class TrainingJob(
         await context.LogAsync(ProgressNotes.TrainingStarted(model.RequestedFamily, model.Seed, train.Count, validation.Count, gold is null ? null : goldSet!.FileName, gold?.Count ?? 0));
         var reporter = new Reporter(context, events, model, time, started);
         var family = ModelFamilies.TryParse(model.RequestedFamily, out var requested) ? requested : ModelFamily.Auto;
-        var options = new TrainingOptions(family, model.Seed);
+        var options = new TrainingOptions(family, model.Seed)
+        {
+            Encoder = ModelFamilies.TryParseEncoder(payload.Encoder, out var encoder) ? encoder : null,
+        };
         TrainingResult result;
         try
         {

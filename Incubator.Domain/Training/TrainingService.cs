@@ -25,7 +25,9 @@ public sealed record ModelVersionDetail(
     string? BundleSha256, long? BundleBytes, string? Error, double? TrainingSeconds, Guid DatasetVersionId, Guid? GoldSetId,
     string? CreatedByEmail, string? PublishedByEmail);
 
-public sealed record StartTrainingRequest(Guid TaskId, string Family = "auto", int Seed = 1, Guid? DatasetVersionId = null);
+/// <param name="Encoder">The sentence encoder of dense and hybrid models (auto's included): "float" (null: as shipped) or
+/// "int8" (8-bit, about a quarter of the bundle's size; see docs/decisions/0019-training-speed.md for its accuracy).</param>
+public sealed record StartTrainingRequest(Guid TaskId, string Family = "auto", int Seed = 1, Guid? DatasetVersionId = null, string? Encoder = null);
 
 /// <summary>The model registry: start training (Author), list and read model versions (Viewer), publish and retire
 /// (Author), and hand out bundles (Viewer for published models, Author for the rest).</summary>
@@ -45,6 +47,15 @@ public sealed class TrainingService(
         var family = (request.Family ?? "").Trim().ToLowerInvariant();
         if (!ModelFamilies.TryParse(family, out _))
             throw new DomainValidationException("family", "TrainingFamilyUnknown", $"Unknown model family '{request.Family}'; use sparse, dense, hybrid or auto.", request.Family ?? "");
+        EncoderKind? encoder = null;
+        if (!string.IsNullOrWhiteSpace(request.Encoder))
+        {
+            if (!ModelFamilies.TryParseEncoder(request.Encoder, out var kind))
+                throw new DomainValidationException("encoder", "TrainingEncoderUnknown", $"Unknown encoder '{request.Encoder}'; use {ModelFamilies.EncoderNameList}.", request.Encoder);
+            if (family == "sparse" && kind != EncoderKind.MiniLm)
+                throw new DomainValidationException("encoder", "TrainingEncoderSparse", "The sparse family has no sentence encoder; the 8-bit encoder applies to dense, hybrid and auto.");
+            encoder = kind;
+        }
         Guid projectId;
         string taskName;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -72,7 +83,7 @@ public sealed class TrainingService(
             model.Number = (await db.ModelVersions.Where(m => m.TaskId == request.TaskId).MaxAsync(m => (int?)m.Number, ct) ?? 0) + 1;
             model.JobId = jobId;
             db.ModelVersions.Add(model);
-            return new JobStart(TrainingJob.KindName, JobTitles.Train(taskName, model.Number, family), new TrainingJob.Payload(model.Id));
+            return new JobStart(TrainingJob.KindName, JobTitles.Train(taskName, model.Number, family), new TrainingJob.Payload(model.Id, encoder is { } e ? ModelFamilies.EncoderName(e) : null));
         }, ct);
         return (await GetAsync(userId, model.Id, ct)).Summary;
     }

@@ -77,6 +77,14 @@ public sealed class TrainingFlowTests : IClassFixture<TrainingFlowTests.Portal>
         using var badFamily = await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "forest", seed = 3 });
         Assert.Equal(HttpStatusCode.BadRequest, badFamily.StatusCode);
         Assert.Contains("TrainingFamilyUnknown", await badFamily.Content.ReadAsStringAsync());
+        // An encoder the trainer does not have, and the 8-bit encoder for the one family without an encoder: 400, field named.
+        using var badEncoder = await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "hybrid", seed = 3, encoder = "fp16" });
+        Assert.Equal(HttpStatusCode.BadRequest, badEncoder.StatusCode);
+        Assert.Contains("TrainingEncoderUnknown", await badEncoder.Content.ReadAsStringAsync());
+        using var sparseInt8 = await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "sparse", seed = 3, encoder = "int8" });
+        Assert.Equal(HttpStatusCode.BadRequest, sparseInt8.StatusCode);
+        Assert.Contains("TrainingEncoderSparse", await sparseInt8.Content.ReadAsStringAsync());
+        Assert.Contains("\"encoder\"", await sparseInt8.Content.ReadAsStringAsync());
 
         using var start = await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "sparse", seed = 3 });
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);

@@ -33,8 +33,8 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         return (await _portal.UserIdAsync(email), projectId, taskId);
     }
 
-    private Task<ModelVersionSummary> StartAsync(string userId, Guid taskId, string family = "sparse") =>
-        _portal.InScopeAsync(sp => sp.GetRequiredService<TrainingService>().StartTrainingAsync(userId, new StartTrainingRequest(taskId, family, 5)));
+    private Task<ModelVersionSummary> StartAsync(string userId, Guid taskId, string family = "sparse", string? encoder = null) =>
+        _portal.InScopeAsync(sp => sp.GetRequiredService<TrainingService>().StartTrainingAsync(userId, new StartTrainingRequest(taskId, family, 5, Encoder: encoder)));
 
     private async Task<ModelVersionSummary> WaitAsync(string userId, Guid modelId, Func<ModelVersionSummary, bool> done)
     {
@@ -166,6 +166,21 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         Assert.Contains("- Tried dense: validation accuracy", detail.ModelCard);
         Assert.Contains("- Tried hybrid: validation accuracy", detail.ModelCard);
         if (done.Family is "dense" or "hybrid") Assert.Contains("knows English only", detail.ModelCard);
+    }
+
+    /// <summary>The portal's training asks for the 8-bit encoder: the job trains on it, the bundle carries it (a quarter of
+    /// the float bundle's size), and the model page's card names it.</summary>
+    [Fact]
+    public async Task A_hybrid_training_with_the_8_bit_encoder_ships_the_8_bit_encoder()
+    {
+        var (userId, _, taskId) = await ArrangeAsync("job-int8");
+        var started = await StartAsync(userId, taskId, "hybrid", "int8");
+        var done = await WaitAsync(userId, started.Id, s => s.State != ModelVersionState.Training);
+        var detail = await _portal.Services.GetRequiredService<TrainingService>().GetAsync(userId, started.Id);
+        Assert.True(done.State == ModelVersionState.Draft, detail.Error);
+        Assert.Contains(Incubator.Domain.Training.Onnx.EncoderGraph.DisplayName(EncoderKind.MiniLmInt8), detail.ModelCard);
+        // The float encoder alone is 86 MiB; the 8-bit bundle is about 25 MiB.
+        Assert.InRange(detail.BundleBytes!.Value, 10L << 20, 40L << 20);
     }
 
     private sealed class Unhook(HookedRunEvents hooked) : IDisposable

@@ -30,7 +30,7 @@ public static class TrainingApi
             return await datasets.ImportGoldAsync(UserId(user), taskId, file.FileName, stream, ct);
         }).DisableAntiforgery();
         task.MapPost("/training", (Guid taskId, StartTrainingBody? body, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
-            training.StartTrainingAsync(UserId(user), new StartTrainingRequest(taskId, body?.Family ?? "auto", body?.Seed ?? 1, body?.DatasetVersionId), ct));
+            training.StartTrainingAsync(UserId(user), new StartTrainingRequest(taskId, body?.Family ?? "auto", body?.Seed ?? 1, body?.DatasetVersionId, body?.Encoder), ct));
 
         api.MapGet("/datasets/{datasetId:guid}/fine-tuning-pairs", async (Guid datasetId, int? seed, double? validationShare, ClaimsPrincipal user,
                 ExportFineTuningPairs pairs, CancellationToken ct) =>
@@ -86,5 +86,5 @@ public static class TrainingApi
 
     public sealed record PredictBody(IReadOnlyList<string?>? Texts);
 
-    public sealed record StartTrainingBody(string? Family, int? Seed, Guid? DatasetVersionId);
+    public sealed record StartTrainingBody(string? Family, int? Seed, Guid? DatasetVersionId, string? Encoder = null);
 }

@@ -22,13 +22,9 @@ internal static class TrainVerbs
         var trainer = o["trainer"] ?? "auto";
         if (!ModelFamilies.TryParse(trainer, out var family))
             throw new CliUsageException($"--trainer '{trainer}' is not one of {ModelFamilies.NameList}.");
-        EncoderKind? encoder = o["encoder"]?.ToLowerInvariant() switch
-        {
-            null => null,
-            "int8" => EncoderKind.MiniLmInt8,
-            "float" => EncoderKind.MiniLm,
-            var e => throw new CliUsageException($"--encoder '{e}' is not one of int8, float."),
-        };
+        EncoderKind? encoder = null;
+        if (o["encoder"] is { } e)
+            encoder = ModelFamilies.TryParseEncoder(e, out var kind) ? kind : throw new CliUsageException($"--encoder '{e}' is not one of int8, float.");
         var seed = 1;
         if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
             throw new CliUsageException($"--seed must be a whole number (got '{s}').");
