@@ -30,8 +30,14 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
 
         await author.GotoAsync($"/projects/{projectId}/models");
         await Expect(author.Page.GetByTestId("dense-english-only")).ToContainTextAsync("English only");
+        // The encoder choice belongs to the families that have one: offered for auto, gone for sparse.
+        await Expect(author.Page.GetByTestId("train-encoder")).ToBeVisibleAsync();
+        await author.SelectAsync("train-encoder", "8-bit");
+        await Expect(author.Page.GetByTestId("encoder-int8-note")).ToContainTextAsync("within 0.5 points");
         await author.SelectAsync("train-family", "sparse");
         await Expect(author.Page.GetByTestId("train-start")).ToHaveAttributeAsync("data-family", "sparse");
+        await Expect(author.Page.GetByTestId("train-encoder")).ToHaveCountAsync(0);
+        await Expect(author.Page.GetByTestId("encoder-int8-note")).ToHaveCountAsync(0);
         await author.ClickAsync("train-start");
         await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
         await author.WaitInteractiveAsync();
@@ -51,6 +57,19 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
 
         await author.ClickAsync("model-publish");
         await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Published");
+
+        // A hybrid model on the 8-bit encoder, asked for in the form: the trained model carries that encoder.
+        await author.GotoAsync($"/projects/{projectId}/models");
+        await author.SelectAsync("train-family", "hybrid");
+        await author.SelectAsync("train-encoder", "8-bit");
+        await author.ClickAsync("train-start");
+        await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
+        await author.WaitInteractiveAsync();
+        var int8Id = Guid.Parse(author.Page.Url[^36..]);
+        await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft", new() { Timeout = 180_000 });
+        var int8 = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.Id == int8Id));
+        Assert.Equal("hybrid", int8.Family);
+        Assert.Contains("all-MiniLM-L6-v2 (8-bit quantised)", int8.ModelCard);
         await author.Page.Context.CloseAsync();
 
         var viewer = await PortalBrowser.OpenAsync(browser.Browser, url);
