@@ -42,6 +42,8 @@ internal static class BenchmarkCatalog
         new DatasetBenchmark(),
         new TrainingCommandBenchmark(),
         new EncoderComparisonBenchmark(),
+        new DenseBatchingBenchmark(),
+        new ArcticEncoderBenchmark(),
         new SparseVariantsBenchmark(),
         new QueryThroughputBenchmark(),
         new ScaleOutBenchmark(),
