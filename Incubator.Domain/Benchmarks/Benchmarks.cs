@@ -43,7 +43,6 @@ internal static class BenchmarkCatalog
         new TrainingCommandBenchmark(),
         new EncoderComparisonBenchmark(),
         new DenseBatchingBenchmark(),
-        new ArcticEncoderBenchmark(),
         new SparseVariantsBenchmark(),
         new QueryThroughputBenchmark(),
         new ScaleOutBenchmark(),
