@@ -42,6 +42,7 @@ internal static class BenchmarkCatalog
         new DatasetBenchmark(),
         new TrainingCommandBenchmark(),
         new EncoderComparisonBenchmark(),
+        new DenseBatchingBenchmark(),
         new SparseVariantsBenchmark(),
         new QueryThroughputBenchmark(),
         new ScaleOutBenchmark(),

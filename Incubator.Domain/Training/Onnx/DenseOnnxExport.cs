@@ -16,15 +16,18 @@ internal static class DenseOnnxExport
     /// <summary>text [N] → embedding [N, 384] (what in-app training and prediction use).</summary>
     public static byte[] BuildEmbedder(EncoderKind encoder)
     {
-        var g = Create(encoder, out var embedding);
+        var g = Create(encoder, out var embedding, ChunkSize);
         g.Node("Identity", [embedding], ["embedding"]);
         g.Output("embedding", OnnxType.Float, "N", DenseFeaturizer.Dimension);
         return g.Build("incubator_minilm_embedder", "Incubator", $"{EncoderGraph.DisplayName(encoder)} mean-pooled, normalised sentence embeddings. Input: text, string [N].");
     }
 
-    public static byte[] Build(EncoderKind encoder, LinearHead head, IReadOnlyList<string> labels)
+    public static byte[] Build(EncoderKind encoder, LinearHead head, IReadOnlyList<string> labels) => Build(encoder, head, labels, ChunkSize);
+
+    /// <summary>The dense graph with another chunk size (the benchmark measures what the chunk size does).</summary>
+    internal static byte[] Build(EncoderKind encoder, LinearHead head, IReadOnlyList<string> labels, int chunkSize)
     {
-        var g = Create(encoder, out var embedding);
+        var g = Create(encoder, out var embedding, chunkSize);
         OnnxHead.Append(g, OnnxHead.DenseLogits(g, embedding, head, 0, DenseFeaturizer.Dimension), head, labels);
         return g.Build("incubator_dense", "Incubator", $"Dense text classifier ({EncoderGraph.DisplayName(encoder)} + maximum entropy). Input: text, string [N]. Needs onnxruntime-extensions.");
     }
@@ -33,15 +36,16 @@ internal static class DenseOnnxExport
     /// embedding side by side; their logits are added, then the bias.</summary>
     public static byte[] BuildHybrid(EncoderKind encoder, SparseFeaturizer featurizer, LinearHead head, IReadOnlyList<string> labels)
     {
-        var g = Create(encoder, out var embedding);
+        var g = Create(encoder, out var embedding, ChunkSize);
         var sparse = SparseOnnxExport.AppendLogits(g, featurizer, head);
         var dense = OnnxHead.DenseLogits(g, embedding, head, featurizer.Dimension, DenseFeaturizer.Dimension);
         OnnxHead.Append(g, g.Node("Add", [sparse, dense]), head, labels);
         return g.Build("incubator_hybrid", "Incubator", $"Hybrid text classifier ({featurizer.Mode} n-gram TF-IDF + {EncoderGraph.DisplayName(encoder)}, maximum entropy). Input: text, string [N]. Needs onnxruntime-extensions.");
     }
 
-    private static OnnxGraphBuilder Create(EncoderKind kind, out string embedding)
+    private static OnnxGraphBuilder Create(EncoderKind kind, out string embedding, int chunkSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         var encoder = EncoderGraph.Load(kind);
         var g = new OnnxGraphBuilder("inc") { DefaultOpset = encoder.Opset, IrVersion = Math.Max(encoder.IrVersion, 7) };
         g.Opset(ExtensionsDomain, 1);
@@ -77,7 +81,7 @@ internal static class DenseOnnxExport
         // for the longest. N is padded with empty rows (mask 0, sorted first, dropped at the end) to a whole number of chunks.
         var axis0 = g.Int64Tensor("inc_axis0", [0], 1);
         var axis1 = g.Int64Tensor("inc_axis1", [1], 1);
-        var chunk = g.Node("Min", [count, g.Int64Tensor("inc_chunk_max", [ChunkSize], 1)]);
+        var chunk = g.Node("Min", [count, g.Int64Tensor("inc_chunk_max", [chunkSize], 1)]);
         var chunks = g.Node("Div", [g.Node("Sub", [g.Node("Add", [count, chunk]), g.Int64Tensor("inc_one", [1], 1)]), chunk]);
         var rows = g.Node("Mul", [chunks, chunk]);
         var extra = g.Node("Sub", [rows, count]);
