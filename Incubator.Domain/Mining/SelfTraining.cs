@@ -7,8 +7,8 @@ namespace Incubator.Domain.Mining;
 /// <summary>How self-training runs. See docs/decisions/0032-self-training.md for why these defaults.</summary>
 public sealed record SelfTrainingOptions
 {
-    /// <summary>Rounds of pseudo-labelling after the seed model (round 0). The loop stops earlier when the held-out
-    /// agreement stops improving.</summary>
+    /// <summary>Rounds of pseudo-labelling after the seed model (round 0). Sparse rounds stop earlier when the held-out
+    /// agreement stops improving; rounds on the pool's vectors all run (the agreement stopped too early: 0032).</summary>
     public int MaxRounds { get; init; } = 4;
 
     /// <summary>Share of each label's mined seeds kept out of training to measure agreement (seeded, stratified).</summary>
@@ -36,7 +36,8 @@ public sealed record SelfTrainingOptions
     /// on the benchmark (decision 0032, amendment of 2026-12-06).</summary>
     public static SelfTrainingOptions For(bool english) => english ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10 } : new SelfTrainingOptions();
 
-    /// <summary>The family of the model handed back, trained once on the best round's rows; null: the rounds' model.</summary>
+    /// <summary>The family of the model handed back, trained once on the best round's rows (after rounds on the pool's
+    /// vectors: on the pool the last round labelled); null: the rounds' model (sparse rounds) or the sparse family.</summary>
     public ModelFamily? FinalFamily { get; init; }
 
     /// <summary>How many times each reviewed text (approved or corrected by a person) counts in every round's training
@@ -46,23 +47,9 @@ public sealed record SelfTrainingOptions
     /// <summary>Embedding rounds: the logistic regression's L2 penalty.</summary>
     public double EmbeddingL2 { get; init; } = 1e-3;
 
-    /// <summary>Embedding rounds: how the model and the miner's view are combined — the average of their probabilities
-    /// (false) or their product (true).</summary>
-    public bool ProductOfViews { get; init; }
-
-    /// <summary>Embedding rounds: share of the pool (the same number per label) that the last round labels for the final
-    /// model.</summary>
-    public double FinalShare { get; init; } = 1.0;
-
-    /// <summary>Embedding rounds: the final model's pseudo-labels are balanced per label (else every text keeps its label).</summary>
-    public bool FinalBalanced { get; init; } = true;
-
     /// <summary>Embedding rounds: each candidate's combined probabilities are smoothed with those of its this many nearest
     /// pool neighbours (cosine) before pseudo-labels are chosen; 0: no smoothing.</summary>
     public int Neighbours { get; init; }
-
-    /// <summary>Embedding rounds: how much a text's own combined probabilities count against its neighbours' average.</summary>
-    public double OwnWeight { get; init; } = 0.5;
 
     /// <summary>The encoder the final dense or hybrid model trains with; null: the process-wide one.</summary>
     public DenseFeaturizer? Dense { get; init; }
@@ -105,8 +92,12 @@ public sealed record SelfTrainingResult(
 
 /// <summary>Self-training from mined seeds, with no human label: a model trained on the mined seeds (minus a held-out
 /// part) labels the whole pool; the most confident texts of each label, the same number for every label, join the seeds
-/// and the model is trained again, with twice as many pseudo-labels each round. After each round the model labels the
-/// held-out seeds; when that agreement stops improving the loop stops and the best round's model is the result.</summary>
+/// and the model is trained again, with twice as many pseudo-labels each round. Two kinds of rounds (decision 0032):
+/// with the pool's vectors (English, MiniLM) each round is a <see cref="SoftmaxRegression"/> on them, its probabilities
+/// averaged with the miner's view and smoothed over each text's nearest neighbours; every round runs, and the final
+/// family trains once on the pool the last round labels. Without vectors each round trains the sparse family; after
+/// each round the model labels held-out texts, and when that agreement stops improving the loop stops and the best
+/// round's model is the result.</summary>
 public static class SelfTrainer
 {
     /// <param name="reviewed">Texts a person labelled (approved or corrected candidates): they replace a mined seed of the
@@ -281,8 +272,8 @@ public static class SelfTrainer
             }
             var model = SoftmaxRegression.Fit(x, y, labels.Count, options.EmbeddingL2, w);
             models.Add(model);
-            combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i], options.ProductOfViews)).ToArray();
-            if (neighbours is not null) combined = Smooth(combined, neighbours, options.OwnWeight);
+            combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
+            if (neighbours is not null) combined = Smooth(combined, neighbours);
             var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
             double? viewAgreement = poolPrior is null || candidateIndex.Count == 0 ? null
                 : Enumerable.Range(0, candidateIndex.Count).Count(k => ArgMax(model.Probabilities(poolVectors[candidateIndex[k]])) == ArgMax(poolPrior[candidateIndex[k]])) / (double)candidateIndex.Count;
@@ -300,11 +291,12 @@ public static class SelfTrainer
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
             if (round == options.MaxRounds) break;
             var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
-            pseudo = Balanced(combined, candidateIndex, labels.Count, share, balanced: true);
+            pseudo = Balanced(combined, candidateIndex, labels.Count, share);
         }
 
-        // The final model: the last round's combined view labels much of the pool; the chosen family trains on it.
-        var final = Balanced(combined, candidateIndex, labels.Count, options.FinalShare, options.FinalBalanced);
+        // The final model: the last round's combined view labels the pool (the same number per label); the chosen family
+        // trains on it.
+        var final = Balanced(combined, candidateIndex, labels.Count, 1.0);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
@@ -329,8 +321,9 @@ public static class SelfTrainer
         };
     }
 
-    /// <summary>Each row's probabilities as <paramref name="own"/> of its own and the rest its neighbours' average.</summary>
-    private static float[][] Smooth(float[][] p, int[][] neighbours, double own)
+    /// <summary>Each row's probabilities as the mean of its own and its neighbours' average: texts that lie close together
+    /// in the embedding space mostly share a label, so a text's neighbourhood outvotes a lone error of the two views.</summary>
+    private static float[][] Smooth(float[][] p, int[][] neighbours, double own = 0.5)
     {
         var result = new float[p.Length][];
         for (var i = 0; i < p.Length; i++)
@@ -385,18 +378,12 @@ public static class SelfTrainer
         return result;
     }
 
-    /// <summary>The model's and the miner's probabilities together: their average, or their normalised product.</summary>
-    private static float[] Combine(float[] model, float[]? view, bool product)
+    /// <summary>The model's and the miner's probabilities averaged (their product was measured no better: 0032).</summary>
+    private static float[] Combine(float[] model, float[]? view)
     {
         if (view is null) return model;
         var p = new float[model.Length];
-        var sum = 0f;
-        for (var j = 0; j < p.Length; j++)
-        {
-            p[j] = product ? model[j] * view[j] : (model[j] + view[j]) / 2;
-            sum += p[j];
-        }
-        if (sum > 0) for (var j = 0; j < p.Length; j++) p[j] /= sum;
+        for (var j = 0; j < p.Length; j++) p[j] = (model[j] + view[j]) / 2;
         return p;
     }
 
@@ -407,12 +394,11 @@ public static class SelfTrainer
         return best;
     }
 
-    /// <summary>The most confident texts of each label under <paramref name="probabilities"/>. With
-    /// <paramref name="balanced"/>: <paramref name="share"/> of the candidates divided by the number of labels, the same
-    /// number for every label (the rarest label's count caps them all), so a model that leans to one label does not teach
-    /// itself to lean further. Without: <paramref name="share"/> of each label's own texts. Ties go to the lower pool
-    /// index: the same inputs pick the same texts.</summary>
-    internal static List<(int Index, int Label)> Balanced(float[][] probabilities, IReadOnlyList<int> candidateIndex, int classes, double share, bool balanced)
+    /// <summary>The most confident texts of each label under <paramref name="probabilities"/>: <paramref name="share"/> of
+    /// the candidates divided by the number of labels, the same number for every label (the rarest label's count caps them
+    /// all), so a model that leans to one label does not teach itself to lean further. Ties go to the lower pool index:
+    /// the same inputs pick the same texts.</summary>
+    internal static List<(int Index, int Label)> Balanced(float[][] probabilities, IReadOnlyList<int> candidateIndex, int classes, double share)
     {
         var byLabel = Enumerable.Range(0, classes).Select(_ => new List<(int Index, float P)>()).ToArray();
         for (var k = 0; k < candidateIndex.Count; k++)
@@ -423,8 +409,7 @@ public static class SelfTrainer
         share = Math.Clamp(share, 0, 1);
         var target = (int)Math.Ceiling(candidateIndex.Count / (double)classes * share);
         var take = Math.Min(target, byLabel.Min(v => v.Count));
-        return byLabel.SelectMany((list, label) => list.OrderByDescending(x => x.P).ThenBy(x => x.Index)
-                .Take(balanced ? take : (int)Math.Ceiling(list.Count * share)).Select(x => (x.Index, label)))
+        return byLabel.SelectMany((list, label) => list.OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, label)))
             .OrderBy(x => x.Index).ToList();
     }
 
