@@ -1,4 +1,5 @@
 using System.Globalization;
+using Incubator.Domain.Embeddings;
 using Incubator.Domain.Training;
 
 namespace Incubator.Domain.Mining;
@@ -6,8 +7,8 @@ namespace Incubator.Domain.Mining;
 /// <summary>How self-training runs. See docs/decisions/0032-self-training.md for why these defaults.</summary>
 public sealed record SelfTrainingOptions
 {
-    /// <summary>Rounds of pseudo-labelling after the seed model (round 0). The loop stops earlier when the held-out
-    /// agreement stops improving.</summary>
+    /// <summary>Rounds of pseudo-labelling after the seed model (round 0). Sparse rounds stop earlier when the held-out
+    /// agreement stops improving; rounds on the pool's vectors all run (the agreement stopped too early: 0032).</summary>
     public int MaxRounds { get; init; } = 4;
 
     /// <summary>Share of each label's mined seeds kept out of training to measure agreement (seeded, stratified).</summary>
@@ -29,12 +30,29 @@ public sealed record SelfTrainingOptions
     /// <summary>The final family for English pools (MiniLM embeddings exist): see the decision for the measurement.</summary>
     public const ModelFamily EnglishFinalFamily = ModelFamily.Hybrid;
 
-    /// <summary>The family of the model handed back, trained once on the best round's rows; null: the rounds' model.</summary>
+    /// <summary>What `mine --self-train` and the portal's job use: for English pools the rounds run on the pool's vectors
+    /// (when the caller passes them) with 10-nearest-neighbour smoothing and the final model is
+    /// <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds' own model. One configuration for every set, chosen
+    /// on the benchmark (decision 0032, amendment of 2026-12-06).</summary>
+    public static SelfTrainingOptions For(bool english) => english ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10 } : new SelfTrainingOptions();
+
+    /// <summary>The family of the model handed back, trained once on the best round's rows (after rounds on the pool's
+    /// vectors: on the pool the last round labelled); null: the rounds' model (sparse rounds) or the sparse family.</summary>
     public ModelFamily? FinalFamily { get; init; }
 
     /// <summary>How many times each reviewed text (approved or corrected by a person) counts in every round's training
     /// rows, where a mined seed or a pseudo-label counts once: a person's label outweighs the machine's.</summary>
     public int ReviewedWeight { get; init; } = 5;
+
+    /// <summary>Embedding rounds: the logistic regression's L2 penalty.</summary>
+    public double EmbeddingL2 { get; init; } = 1e-3;
+
+    /// <summary>Embedding rounds: each candidate's combined probabilities are smoothed with those of its this many nearest
+    /// pool neighbours (cosine) before pseudo-labels are chosen; 0: no smoothing.</summary>
+    public int Neighbours { get; init; }
+
+    /// <summary>The encoder the final dense or hybrid model trains with; null: the process-wide one.</summary>
+    public DenseFeaturizer? Dense { get; init; }
 }
 
 /// <summary>One round as it happened: what the model was trained on and how it agreed with the held-out seeds.</summary>
@@ -53,12 +71,33 @@ public sealed record SelfTrainingResult(
     IReadOnlyList<LabeledText> TrainRows, IReadOnlyList<LabeledText> ValidationRows)
 {
     public SelfTrainingRound Best => Rounds[BestRound];
+
+    /// <summary>Embedding rounds: each round's logistic regression over the pool's vectors (labels in the task's order).</summary>
+    public IReadOnlyList<SoftmaxRegression> RoundModels { get; init; } = [];
+
+    /// <summary>Pseudo-labels in the returned model's training rows (the kept round's; after embedding rounds, the final
+    /// labelling of the pool, which is larger than any round's).</summary>
+    public int PseudoLabels => FinalPseudoLabels ?? Best.PseudoLabels;
+
+    /// <summary>Rows per label the returned model trained on (reviewed rows counted once).</summary>
+    public IReadOnlyDictionary<string, int> RowsPerLabel => FinalRowsPerLabel ?? Best.RowsPerLabel;
+
+    /// <summary>True when the rounds ran on the pool's vectors (a logistic regression), not the sparse family.</summary>
+    public bool EmbeddingRounds => RoundModels.Count > 0;
+
+    internal int? FinalPseudoLabels { get; init; }
+
+    internal IReadOnlyDictionary<string, int>? FinalRowsPerLabel { get; init; }
 }
 
 /// <summary>Self-training from mined seeds, with no human label: a model trained on the mined seeds (minus a held-out
 /// part) labels the whole pool; the most confident texts of each label, the same number for every label, join the seeds
-/// and the model is trained again, with twice as many pseudo-labels each round. After each round the model labels the
-/// held-out seeds; when that agreement stops improving the loop stops and the best round's model is the result.</summary>
+/// and the model is trained again, with twice as many pseudo-labels each round. Two kinds of rounds (decision 0032):
+/// with the pool's vectors (English, MiniLM) each round is a <see cref="SoftmaxRegression"/> on them, its probabilities
+/// averaged with the miner's view and smoothed over each text's nearest neighbours; every round runs, and the final
+/// family trains once on the pool the last round labels. Without vectors each round trains the sparse family; after
+/// each round the model labels held-out texts, and when that agreement stops improving the loop stops and the best
+/// round's model is the result.</summary>
 public static class SelfTrainer
 {
     /// <param name="reviewed">Texts a person labelled (approved or corrected candidates): they replace a mined seed of the
@@ -68,8 +107,9 @@ public static class SelfTrainer
     /// <paramref name="labels"/> — the miner's <see cref="MiningScorer.Probabilities"/>. Pseudo-labels then come from the
     /// average of the model and this view, so two views that err differently check each other.</param>
     public static SelfTrainingResult Run(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<MinedCandidate> seeds,
-        SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier>? onRound = null, CancellationToken ct = default,
-        IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null)
+        SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
+        IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
+        IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
@@ -93,6 +133,11 @@ public static class SelfTrainer
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var candidateIndex = Enumerable.Range(0, pool.Count).Where(i => !heldOutTexts.Contains(pool[i]) && !seedTexts.Contains(pool[i])
             && !reviewedTexts.Contains(pool[i]) && excluded?.Contains(pool[i]) != true && seen.Add(pool[i])).ToList();
+        if (poolVectors is not null)
+        {
+            if (poolVectors.Count != pool.Count) throw new ArgumentException("One vector per pool text.", nameof(poolVectors));
+            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct);
+        }
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
         var viewHeldOut = new List<LabeledText>();
@@ -107,7 +152,7 @@ public static class SelfTrainer
         }
         var candidates = candidateIndex.Select(i => pool[i]).ToList();
         var trainingOptions = new TrainingOptions(options.Family, options.Seed);
-        var trainer = new ClassifierTrainer();
+        var trainer = options.Dense is { } given ? new ClassifierTrainer { Dense = given } : new ClassifierTrainer();
 
         var rounds = new List<SelfTrainingRound>();
         (TrainingResult Result, List<LabeledText> Train, List<LabeledText> Validation)? best = null;
@@ -178,6 +223,194 @@ public static class SelfTrainer
             bestResult = trainer.Train(labels, bestTrain, bestValidation, gold: null, trainingOptions, progress: null, ct);
         }
         return new SelfTrainingResult(bestResult, trainingOptions, rounds, bestRound, heldOut.Count, bestTrain, bestValidation);
+    }
+
+    private static SelfTrainingResult EmbeddingRounds(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<float[]> poolVectors,
+        Func<IReadOnlyList<string>, float[][]>? embed, List<LabeledText> trainSeeds, List<LabeledText> heldOut, IReadOnlyList<LabeledText> reviewed,
+        List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
+        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct)
+    {
+        var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
+        var byText = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < pool.Count; i++) byText.TryAdd(pool[i], i);
+        float[][] VectorsOf(IReadOnlyList<LabeledText> rows)
+        {
+            var missing = rows.Select(r => r.Text).Where(t => !byText.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
+            var extra = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            if (missing.Count > 0)
+            {
+                if (embed is null) throw new ArgumentException("A text outside the pool needs an embedder.", nameof(embed));
+                var fresh = embed(missing);
+                for (var i = 0; i < missing.Count; i++) extra[missing[i]] = fresh[i];
+            }
+            return rows.Select(r => byText.TryGetValue(r.Text, out var i) ? poolVectors[i] : extra[r.Text]).ToArray();
+        }
+        var seedVectors = VectorsOf(trainSeeds);
+        var reviewedVectors = VectorsOf(reviewed);
+        var heldOutVectors = VectorsOf(heldOut);
+        var weight = Math.Max(1, options.ReviewedWeight);
+
+        var rounds = new List<SelfTrainingRound>();
+        var models = new List<SoftmaxRegression>();
+        var pseudo = new List<(int Index, int Label)>();
+        var neighbours = options.Neighbours > 0 ? NearestNeighbours(candidateIndex.Select(i => poolVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
+        float[][] combined = [];
+        for (var round = 0; round <= options.MaxRounds; round++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var x = new List<float[]>(seedVectors);
+            var y = trainSeeds.Select(r => labelIndex[r.Label]).ToList();
+            var w = Enumerable.Repeat(1f, x.Count).ToList();
+            x.AddRange(reviewedVectors);
+            y.AddRange(reviewed.Select(r => labelIndex[r.Label]));
+            w.AddRange(Enumerable.Repeat((float)weight, reviewed.Count));
+            foreach (var (index, label) in pseudo)
+            {
+                x.Add(poolVectors[index]);
+                y.Add(label);
+                w.Add(1);
+            }
+            var model = SoftmaxRegression.Fit(x, y, labels.Count, options.EmbeddingL2, w);
+            models.Add(model);
+            combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
+            if (neighbours is not null) combined = Smooth(combined, neighbours);
+            var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
+            double? viewAgreement = poolPrior is null || candidateIndex.Count == 0 ? null
+                : Enumerable.Range(0, candidateIndex.Count).Count(k => ArgMax(model.Probabilities(poolVectors[candidateIndex[k]])) == ArgMax(poolPrior[candidateIndex[k]])) / (double)candidateIndex.Count;
+            var record = new SelfTrainingRound(round, trainSeeds.Count, pseudo.Count,
+                labels.ToDictionary(l => l, l => trainSeeds.Count(r => r.Label == l) + pseudo.Count(p => labels[p.Label] == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal),
+                seedAgreement, Improved: true)
+            {
+                ReviewedRows = reviewed.Count,
+                SeedAgreement = seedAgreement,
+                ViewAgreement = viewAgreement,
+            };
+            rounds.Add(record);
+            onRound?.Invoke(record, null);
+            log?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
+            if (round == options.MaxRounds) break;
+            var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
+            pseudo = Balanced(combined, candidateIndex, labels.Count, share);
+        }
+
+        // The final model: the last round's combined view labels the pool (the same number per label); the chosen family
+        // trains on it.
+        var final = Balanced(combined, candidateIndex, labels.Count, 1.0);
+        var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
+        var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
+        train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
+        var family = options.FinalFamily ?? options.Family;
+        var trainingOptions = new TrainingOptions(family, options.Seed);
+        log?.Report($"training the final {ModelFamilies.Name(family)} model on {train.Count + validation.Count} rows ({final.Count} pseudo-labels)");
+        var dense = options.Dense;
+        if (dense is null && family is ModelFamily.Dense or ModelFamily.Hybrid && poolVectors.Count > 0 && poolVectors[0].Length == DenseFeaturizer.Dimension)
+        {
+            // The pool's vectors come from the same all-MiniLM-L6-v2 the dense family encodes with: handing them over
+            // spares embedding the pool a second time.
+            dense = new DenseFeaturizer(memoize: true);
+            dense.Remember(pool, poolVectors);
+        }
+        var trainer = dense is null ? new ClassifierTrainer() : new ClassifierTrainer { Dense = dense };
+        var result = trainer.Train(labels, train, validation, gold: null, trainingOptions, progress: null, ct);
+        return new SelfTrainingResult(result, trainingOptions, rounds, rounds.Count - 1, heldOut.Count, train, validation)
+        {
+            RoundModels = models,
+            FinalPseudoLabels = final.Count,
+            FinalRowsPerLabel = labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>Each row's probabilities as the mean of its own and its neighbours' average: texts that lie close together
+    /// in the embedding space mostly share a label, so a text's neighbourhood outvotes a lone error of the two views.</summary>
+    private static float[][] Smooth(float[][] p, int[][] neighbours, double own = 0.5)
+    {
+        var result = new float[p.Length][];
+        for (var i = 0; i < p.Length; i++)
+        {
+            var r = new float[p[i].Length];
+            foreach (var j in neighbours[i])
+                for (var c = 0; c < r.Length; c++) r[c] += p[j][c];
+            for (var c = 0; c < r.Length; c++) r[c] = (float)(own * p[i][c] + (1 - own) * r[c] / Math.Max(1, neighbours[i].Length));
+            result[i] = r;
+        }
+        return result;
+    }
+
+    /// <summary>Neighbours are searched among at most this many texts (a seeded sample beyond it): the search costs
+    /// texts × searched dot products, so a 50,000-text corpus does not cost 2.5 billion of them.</summary>
+    internal const int MaxNeighbourSearch = 10_000;
+
+    /// <summary>Each vector's <paramref name="k"/> most similar others (by dot product: the vectors are unit length).</summary>
+    internal static int[][] NearestNeighbours(float[][] vectors, int k, CancellationToken ct, int seed = 1)
+    {
+        var n = vectors.Length;
+        k = Math.Min(k, n - 1);
+        if (k <= 0) return Enumerable.Range(0, n).Select(_ => Array.Empty<int>()).ToArray();
+        var search = Enumerable.Range(0, n).ToArray();
+        if (n > MaxNeighbourSearch)
+        {
+            new Random(seed).Shuffle(search);
+            search = search[..MaxNeighbourSearch];
+            Array.Sort(search);
+        }
+        var result = new int[n][];
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(2, Environment.ProcessorCount), CancellationToken = ct }, i =>
+        {
+            var best = new (float Sim, int Index)[k];
+            var count = 0;
+            var vi = vectors[i];
+            foreach (var j in search)
+            {
+                if (j == i) continue;
+                var sim = SoftmaxRegression.Dot(vi, vectors[j]);
+                if (count == k && sim <= best[k - 1].Sim) continue;
+                var pos = count < k ? count++ : k - 1;
+                while (pos > 0 && best[pos - 1].Sim < sim)
+                {
+                    best[pos] = best[pos - 1];
+                    pos--;
+                }
+                best[pos] = (sim, j);
+            }
+            result[i] = best.Take(count).Select(b => b.Index).ToArray();
+        });
+        return result;
+    }
+
+    /// <summary>The model's and the miner's probabilities averaged (their product was measured no better: 0032).</summary>
+    private static float[] Combine(float[] model, float[]? view)
+    {
+        if (view is null) return model;
+        var p = new float[model.Length];
+        for (var j = 0; j < p.Length; j++) p[j] = (model[j] + view[j]) / 2;
+        return p;
+    }
+
+    private static int ArgMax(float[] p)
+    {
+        var best = 0;
+        for (var j = 1; j < p.Length; j++) if (p[j] > p[best]) best = j;
+        return best;
+    }
+
+    /// <summary>The most confident texts of each label under <paramref name="probabilities"/>: <paramref name="share"/> of
+    /// the candidates divided by the number of labels, the same number for every label (the rarest label's count caps them
+    /// all), so a model that leans to one label does not teach itself to lean further. Ties go to the lower pool index:
+    /// the same inputs pick the same texts.</summary>
+    internal static List<(int Index, int Label)> Balanced(float[][] probabilities, IReadOnlyList<int> candidateIndex, int classes, double share)
+    {
+        var byLabel = Enumerable.Range(0, classes).Select(_ => new List<(int Index, float P)>()).ToArray();
+        for (var k = 0; k < candidateIndex.Count; k++)
+        {
+            var label = ArgMax(probabilities[k]);
+            byLabel[label].Add((candidateIndex[k], probabilities[k][label]));
+        }
+        share = Math.Clamp(share, 0, 1);
+        var target = (int)Math.Ceiling(candidateIndex.Count / (double)classes * share);
+        var take = Math.Min(target, byLabel.Min(v => v.Count));
+        return byLabel.SelectMany((list, label) => list.OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, label)))
+            .OrderBy(x => x.Index).ToList();
     }
 
     private static double Agreement(TrainedClassifier model, IReadOnlyList<LabeledText> heldOut)

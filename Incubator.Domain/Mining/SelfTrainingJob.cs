@@ -99,23 +99,26 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
 
         var scorer = new MiningScorer(spec, embedder);
         var pool = new List<string>(corpus.TextCount);
+        // English rounds run on the corpus's stored MiniLM vectors (no embedding again); character n-grams need none.
+        var poolVectors = charNgrams ? null : new List<float[]>(corpus.TextCount);
         await foreach (var (texts, vectors) in store.VectorsAsync(corpus.Id, embedder, ct))
         {
             for (var i = 0; i < texts.Count; i++)
             {
                 scorer.Add(texts[i].Ordinal, vectors[i]);
                 pool.Add(texts[i].Text);
+                poolVectors?.Add(vectors[i]);
             }
         }
         await context.CommitAsync(0.05, SelfTrainingNotes.Scored(pool.Count));
 
-        var options = new SelfTrainingOptions { MaxRounds = payload.Rounds, FinalFamily = charNgrams ? null : SelfTrainingOptions.EnglishFinalFamily };
+        var options = SelfTrainingOptions.For(english: !charNgrams) with { MaxRounds = payload.Rounds };
         var rounds = new List<SelfTrainingRoundView>();
         SelfTrainingResult result;
         try
         {
             result = await Task.Run(() => SelfTrainer.Run(labels, pool, seeds, options, charNgrams ? null : scorer.Probabilities(labels), log: null,
-                onRound: (round, _) => RoundDone(round).GetAwaiter().GetResult(), ct, reviewed, rejected), ct);
+                onRound: (round, _) => RoundDone(round).GetAwaiter().GetResult(), ct, reviewed, rejected, poolVectors, embedder.Embed), ct);
         }
         catch (TrainingDataException) when (labels.Any(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2))
         {
@@ -145,12 +148,13 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             projectName = await db.Projects.Where(p => p.Id == run.ProjectId).Select(p => p.Name).SingleAsync(ct);
         var best = result.Best;
         var card = ModelCardBuilder.Write(ModelCardInput.For($"{spec.Name} — self-trained, no human labels", training, result.Options, goldName, time.GetUtcNow(),
-            new SelfTrainingCardSource(spec, corpus.Name, pool.Count, best.SeedRows, result.HeldOutSeeds, best.PseudoLabels, best.RowsPerLabel,
+            new SelfTrainingCardSource(spec, corpus.Name, pool.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds.Select(r => r.Note.Message + (r.Round == result.BestRound ? " (kept)" : "")).ToList(), MinersView: !charNgrams)
             {
                 Origin = $"project {projectName}, mining run of {corpus.Name}",
                 ReviewedSeeds = best.ReviewedRows,
                 ReviewedWeight = options.ReviewedWeight,
+                EmbeddingRounds = result.EmbeddingRounds,
             }));
         var onnx = await Task.Run(() => model.ExportOnnx(), ct);
         await models.WriteAsync(models.ModelPath(run.ProjectId, modelId), s => { model.Save(s); return Task.CompletedTask; }, ct);
@@ -184,11 +188,11 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         await context.CommitAsync(1, SelfTrainingNotes.Ready(result.BestRound, candidates.Count),
             log: training.Gold is { } scored
                 ? heldOut
-                    ? SelfTrainingNotes.KeptHeldOut(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                    ? SelfTrainingNotes.KeptHeldOut(result.BestRound, result.Rounds.Count - 1, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                         scored.Accuracy, candidates.Count)
-                    : SelfTrainingNotes.KeptGold(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                    : SelfTrainingNotes.KeptGold(result.BestRound, result.Rounds.Count - 1, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                         scored.Accuracy, candidates.Count, goldName!)
-                : SelfTrainingNotes.KeptAgreement(result.BestRound, result.Rounds.Count - 1, best.SeedRows, best.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                : SelfTrainingNotes.KeptAgreement(result.BestRound, result.Rounds.Count - 1, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                     training.Validation.Accuracy, candidates.Count),
             extraWrites: async db =>
             {

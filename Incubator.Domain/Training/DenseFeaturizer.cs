@@ -65,6 +65,23 @@ public sealed class DenseFeaturizer : IDisposable
         return result;
     }
 
+    /// <summary>Memoising instance: takes <paramref name="vectors"/> as the embeddings of <paramref name="texts"/>,
+    /// computed elsewhere by the same encoder (self-training passes the pool's MiniLM vectors, so the pool is not embedded
+    /// twice). A text already embedded keeps its vector.</summary>
+    public void Remember(IReadOnlyList<string> texts, IReadOnlyList<float[]> vectors)
+    {
+        if (_memo is null) throw new InvalidOperationException("Only a memoising featurizer can take vectors computed elsewhere.");
+        if (texts.Count != vectors.Count) throw new ArgumentException("One vector per text.", nameof(vectors));
+        lock (_memo)
+        {
+            for (var i = 0; i < texts.Count; i++)
+            {
+                if (vectors[i].Length != Dimension) throw new ArgumentException($"Vector {i} has {vectors[i].Length} values, not {Dimension}.", nameof(vectors));
+                _memo.TryAdd(texts[i] ?? "", vectors[i]);
+            }
+        }
+    }
+
     /// <summary>Batches of texts of similar length (sorted by length), so little of a batch is padding; a text's
     /// vector does not depend on the batch it is in.</summary>
     private float[][] EmbedAll(IReadOnlyList<string> texts)

@@ -96,7 +96,10 @@ public sealed class MineCliTests : IDisposable
         Assert.Matches(@"\d+ mined seeds .* and \d+ pseudo-labels", bundle.ModelCard);
         Assert.Contains("Round 0:", bundle.ModelCard);
         Assert.Contains("Sort customer support messages", bundle.ModelCard);
-        Assert.Contains("previous round's model together with the miner's scores", bundle.ModelCard);
+        // English: the rounds ran on the pool's MiniLM vectors with the miner's view, and the final model is hybrid.
+        Assert.Contains("each round a logistic regression on the pool's MiniLM embeddings", bundle.ModelCard);
+        Assert.Contains("averaged with the miner's scores; the last round labelled the pool for this model", bundle.ModelCard);
+        Assert.Equal(ModelFamily.Hybrid, bundle.Family);
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public sealed class SelfTrainingTests
         var prior = pool.Select(t => truth[t] == "billing" ? new[] { 0.7f, 0.3f } : new[] { 0.3f, 0.7f }).ToList();
         var kept = new List<TrainedClassifier>();
         var options = new SelfTrainingOptions { MaxRounds = 3 };
-        var result = SelfTrainer.Run(Labels, pool, seeds, options, prior, onRound: (_, model) => kept.Add(model));
+        var result = SelfTrainer.Run(Labels, pool, seeds, options, prior, onRound: (_, model) => kept.Add(model!));
         Assert.Equal(result.Rounds.Count, kept.Count);
         Assert.Equal(Enumerable.Range(0, result.Rounds.Count), result.Rounds.Select(r => r.Round));
         var best = double.NegativeInfinity;
@@ -140,5 +140,117 @@ public sealed class SelfTrainingTests
         Assert.DoesNotContain(result.TrainRows.Concat(result.ValidationRows), r => rejected.Contains(r.Text));
         var kept = SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 2, MinGain = -1 });
         Assert.Contains(kept.TrainRows.Concat(kept.ValidationRows), r => rejected.Contains(r.Text));
+    }
+
+    /// <summary>A vector for each pool text: the direction of its true kind (billing, shipping, or a third one for
+    /// loyalty-points texts) with seeded noise, as an encoder that reads the texts would give.</summary>
+    private static List<float[]> Vectors(IReadOnlyList<string> pool, double noise = 0.6)
+    {
+        var truth = TrainingSeed.MailSamples(40).ToDictionary(r => r.Text, r => r.Label);
+        var random = new Random(7);
+        return pool.Select(t =>
+        {
+            var v = new float[16];
+            v[t.StartsWith("Loyalty", StringComparison.Ordinal) ? 2 : truth[t] == "billing" ? 0 : 1] = 1;
+            for (var k = 0; k < v.Length; k++) v[k] += (float)((random.NextDouble() * 2 - 1) * noise);
+            var norm = MathF.Sqrt(v.Sum(z => z * z));
+            return v.Select(z => z / norm).ToArray();
+        }).ToList();
+    }
+
+    [Fact]
+    public void Embedding_rounds_add_balanced_pseudo_labels_mostly_right_and_run_every_round()
+    {
+        // Noisy seeds (every fourth has the wrong label): the rounds on the pool's vectors still label most of the pool
+        // right, the same number per label, more each round, and all rounds run (no early stop: the count is fixed).
+        var (pool, seeds) = Fixture(10, i => i % 4 == 3);
+        var truth = TrainingSeed.MailSamples(40).ToDictionary(r => r.Text, r => r.Label);
+        var options = new SelfTrainingOptions { MaxRounds = 3, FirstRoundShare = 0.2 };
+        var result = SelfTrainer.Run(Labels, pool, seeds, options, poolVectors: Vectors(pool));
+        Assert.Equal(4, result.Rounds.Count);
+        Assert.Equal(3, result.BestRound);
+        Assert.Equal(4, result.RoundModels.Count);
+        Assert.Equal(0, result.Rounds[0].PseudoLabels);
+        var seedGap = result.Rounds[0].RowsPerLabel["billing"] - result.Rounds[0].RowsPerLabel["shipping"];
+        for (var r = 1; r < result.Rounds.Count; r++)
+        {
+            Assert.True(result.Rounds[r].PseudoLabels > result.Rounds[r - 1].PseudoLabels, $"round {r} added no pseudo-labels");
+            // Pseudo-labels come in equal numbers per label: the rows differ per label only as the seeds do.
+            Assert.Equal(seedGap, result.Rounds[r].RowsPerLabel["billing"] - result.Rounds[r].RowsPerLabel["shipping"]);
+        }
+        var seedTexts = seeds.Select(s => s.Text).ToHashSet();
+        var pseudo = result.TrainRows.Concat(result.ValidationRows).Where(r => !seedTexts.Contains(r.Text)).ToList();
+        Assert.True(pseudo.Count >= 40, $"the final model trained on {pseudo.Count} pseudo-labels");
+        Assert.Equal(pseudo.Count(p => p.Label == "billing"), pseudo.Count(p => p.Label == "shipping"));
+        var right = pseudo.Count(p => truth[p.Text] == p.Label) / (double)pseudo.Count;
+        Assert.True(right >= 0.9, $"pseudo-labels right: {right:0.00}");
+        // Held-out seeds are never trained on.
+        var heldOutSeeds = seeds.Count - result.Rounds[0].SeedRows;
+        Assert.Equal(result.HeldOutSeeds, heldOutSeeds);
+    }
+
+    [Fact]
+    public void Embedding_rounds_are_the_same_for_the_same_seed()
+    {
+        var (pool, seeds) = Fixture(10, i => i % 5 == 4);
+        var vectors = Vectors(pool);
+        var prior = pool.Select((_, i) => i % 3 == 0 ? new[] { 0.6f, 0.4f } : new[] { 0.45f, 0.55f }).ToList();
+        var options = new SelfTrainingOptions { MaxRounds = 2, FirstRoundShare = 0.3 };
+        var a = SelfTrainer.Run(Labels, pool, seeds, options, prior, poolVectors: vectors);
+        var b = SelfTrainer.Run(Labels, pool, seeds, options, prior, poolVectors: vectors);
+        Assert.Equal(a.TrainRows, b.TrainRows);
+        Assert.Equal(a.ValidationRows, b.ValidationRows);
+        Assert.Equal(a.Rounds.Select(r => (r.PseudoLabels, r.Agreement, r.ViewAgreement)), b.Rounds.Select(r => (r.PseudoLabels, r.Agreement, r.ViewAgreement)));
+        Assert.Equal(a.Training.Model.Predict(pool).Select(p => p.Probabilities), b.Training.Model.Predict(pool).Select(p => p.Probabilities));
+        // Another seed holds out other seeds, so the rows differ.
+        var c = SelfTrainer.Run(Labels, pool, seeds, options with { Seed = 2 }, prior, poolVectors: vectors);
+        Assert.NotEqual(a.TrainRows.Select(r => r.Text).Order(), c.TrainRows.Select(r => r.Text).Order());
+    }
+
+    [Fact]
+    public void The_most_confident_texts_are_chosen_the_same_number_per_label()
+    {
+        // Six texts lean to label 0, two to label 1: each label gets as many as the rarer one has (2), the surest first;
+        // a smaller share takes fewer, still the surest.
+        float[][] p = [[0.9f, 0.1f], [0.6f, 0.4f], [0.8f, 0.2f], [0.3f, 0.7f], [0.7f, 0.3f], [0.55f, 0.45f], [0.1f, 0.9f], [0.95f, 0.05f]];
+        var index = Enumerable.Range(100, p.Length).ToList();
+        Assert.Equal([(100, 0), (103, 1), (106, 1), (107, 0)], SelfTrainer.Balanced(p, index, 2, share: 1.0));
+        Assert.Equal([(106, 1), (107, 0)], SelfTrainer.Balanced(p, index, 2, share: 0.25));
+    }
+
+    [Fact]
+    public void A_reviewed_correction_outweighs_mined_seeds_in_embedding_rounds()
+    {
+        // As in the sparse rounds: six mined loyalty seeds say billing, a reviewer corrected two of them to shipping; the
+        // rounds' model on the vectors then calls the loyalty kind shipping (×5), and billing without the review.
+        var (pool, seeds, loyalty) = WithLoyalty();
+        var vectors = Vectors(pool, noise: 0.05);
+        var probe = vectors[pool.IndexOf(loyalty[^1])];
+        var corrected = new List<LabeledText> { new("shipping", loyalty[0]), new("shipping", loyalty[1]) };
+        var options = new SelfTrainingOptions { MaxRounds = 2 };
+        var unreviewed = SelfTrainer.Run(Labels, pool, seeds, options, poolVectors: vectors);
+        var weighted = SelfTrainer.Run(Labels, pool, seeds, options, reviewed: corrected, poolVectors: vectors);
+        Assert.Equal("billing", Labels[Array.IndexOf(unreviewed.RoundModels[^1].Probabilities(probe), unreviewed.RoundModels[^1].Probabilities(probe).Max())]);
+        var p = weighted.RoundModels[^1].Probabilities(probe);
+        Assert.True(p[1] > p[0], $"shipping {p[1]:0.00} vs billing {p[0]:0.00}");
+        var oneVote = SelfTrainer.Run(Labels, pool, seeds, options with { ReviewedWeight = 1 }, reviewed: corrected, poolVectors: vectors);
+        Assert.True(oneVote.RoundModels[^1].Probabilities(probe)[1] < p[1], $"×1 {oneVote.RoundModels[^1].Probabilities(probe)[1]:0.00} vs ×5 {p[1]:0.00}");
+        Assert.All(weighted.Rounds, r => Assert.Equal(2, r.ReviewedRows));
+        Assert.Equal(5, weighted.TrainRows.Count(r => r.Text == loyalty[0] && r.Label == "shipping"));
+        Assert.DoesNotContain(weighted.TrainRows.Concat(weighted.ValidationRows), r => (r.Text == loyalty[0] || r.Text == loyalty[1]) && r.Label == "billing");
+    }
+
+    [Fact]
+    public void A_reviewed_text_outside_the_pool_is_embedded_once_and_without_an_embedder_refused()
+    {
+        var (pool, seeds) = Fixture(10);
+        var vectors = Vectors(pool);
+        var edited = new List<LabeledText> { new("billing", "An edited text the pool does not have.") };
+        var asked = new List<string>();
+        var result = SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 1 }, reviewed: edited, poolVectors: vectors,
+            embed: texts => { asked.AddRange(texts); return texts.Select(_ => vectors[0]).ToArray(); });
+        Assert.Equal(["An edited text the pool does not have."], asked);
+        Assert.Equal(5, result.TrainRows.Count(r => r.Text == edited[0].Text));
+        Assert.Throws<ArgumentException>(() => SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 1 }, reviewed: edited, poolVectors: vectors));
     }
 }

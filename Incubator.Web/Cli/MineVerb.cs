@@ -49,12 +49,15 @@ internal static class MineVerb
         var embedders = new CorpusEmbedders(miniLm, new CharNgramEmbedder());
         var embedder = embedders.ForLanguage(language);
         var scorer = new MiningScorer(spec, embedder);
+        // Self-training's rounds run on these same vectors (English), so they are kept rather than computed again.
+        var poolVectors = o.SelfTrain is null ? null : new List<float[]>(texts.Count);
         for (var start = 0; start < texts.Count; start += CorpusStore.EmbeddingBatchSize)
         {
             ct.ThrowIfCancellationRequested();
             var batch = texts.GetRange(start, Math.Min(CorpusStore.EmbeddingBatchSize, texts.Count - start));
             var vectors = embedder.Embed(batch);
             for (var i = 0; i < batch.Count; i++) scorer.Add(start + i, vectors[i]);
+            poolVectors?.AddRange(vectors);
         }
         var mined = await scorer.SelectAsync(o.PerLabel, o.Margin,
             ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => texts[i])), _ => false);
@@ -72,26 +75,26 @@ internal static class MineVerb
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
         if (o.SelfTrain is { } st)
         {
-            var code = SelfTrainAndWrite(spec, o.Pool, texts, mined, scorer, embedder.Name == CharNgramEmbedder.RepresentationName, st, stdout, stderr, ct);
+            var code = SelfTrainAndWrite(spec, o.Pool, texts, poolVectors!, mined, scorer, embedder.Name == CharNgramEmbedder.RepresentationName, st, stdout, stderr, ct);
             if (code != 0) return code;
         }
         stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         return 0;
     }
 
-    private static int SelfTrainAndWrite(TaskSpec spec, string poolPath, IReadOnlyList<string> texts, IReadOnlyList<MinedCandidate> mined, MiningScorer scorer,
-        bool charNgrams, SelfTrain st, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static int SelfTrainAndWrite(TaskSpec spec, string poolPath, IReadOnlyList<string> texts, IReadOnlyList<float[]> poolVectors, IReadOnlyList<MinedCandidate> mined,
+        MiningScorer scorer, bool charNgrams, SelfTrain st, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var labels = spec.Labels.Select(l => l.Name).ToList();
-        // The hybrid family reads MiniLM embeddings, which only English texts have; elsewhere the rounds' sparse model is the result.
-        var options = new SelfTrainingOptions { MaxRounds = st.Rounds, Seed = st.Seed, FinalFamily = charNgrams ? null : SelfTrainingOptions.EnglishFinalFamily };
+        var options = SelfTrainingOptions.For(english: !charNgrams) with { MaxRounds = st.Rounds, Seed = st.Seed };
         SelfTrainingResult result;
         try
         {
-            // The miner's view checks the model only where it is better than chance: on character n-grams (Japanese
-            // chABSA) its zero-shot is below the majority label and pseudo-labels averaged with it lost 12 points
-            // (decision 0032).
-            result = SelfTrainer.Run(labels, texts, mined, options, charNgrams ? null : scorer.Probabilities(labels), new SyncLog(stderr), ct: ct);
+            // English: rounds on the pool's MiniLM vectors with the miner's view; character n-grams: sparse rounds with
+            // the model alone (the miner's view is below chance there). Decision 0032 and its amendments.
+            result = charNgrams
+                ? SelfTrainer.Run(labels, texts, mined, options, null, new SyncLog(stderr), ct: ct)
+                : SelfTrainer.Run(labels, texts, mined, options, scorer.Probabilities(labels), new SyncLog(stderr), ct: ct, poolVectors: poolVectors);
         }
         catch (TrainingDataException ex)
         {
@@ -104,11 +107,11 @@ internal static class MineVerb
         var rounds = result.Rounds.Select(r => string.Create(CultureInfo.InvariantCulture,
             $"Round {r.Round}: {r.SeedRows} seeds + {r.PseudoLabels} pseudo-labels; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
         var card = ModelCardBuilder.Write(ModelCardInput.For($"{spec.Name} (self-trained, no human labels)", result.Training, result.Options, null, DateTimeOffset.UtcNow,
-            new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, best.PseudoLabels, best.RowsPerLabel,
-                result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams)) with { Speed = speed });
+            new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
+                result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds }) with { Speed = speed });
         TrainVerbs.WriteAtomically(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
-        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "
+        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {result.PseudoLabels} pseudo-labels, "
             + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)}); no human labels");
         stdout.WriteLine($"wrote {st.ModelOut}: {ModelFamilies.Name(result.Training.Model.Family)} model, {speed.Describe()}");
         return 0;
