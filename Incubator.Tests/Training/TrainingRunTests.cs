@@ -148,6 +148,24 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Releasing_the_encoder_after_embedding_changes_nothing_in_the_model_and_it_still_predicts()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 2);
+        var kept = new DenseFeaturizer();
+        var released = new DenseFeaturizer();
+        var a = new ClassifierTrainer { Dense = kept }.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Dense, 2), null, CancellationToken.None);
+        var b = new ClassifierTrainer { Dense = released, ReleaseEncoderAfterEmbedding = true }.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Dense, 2), null, CancellationToken.None);
+        Assert.Equal(Save(a.Model), Save(b.Model));
+        // The released session is built again on the next prediction.
+        var texts = validation.Take(5).Select(r => r.Text).ToList();
+        Assert.Equal(a.Model.Predict(texts).Select(p => p.Probabilities), b.Model.Predict(texts).Select(p => p.Probabilities));
+        kept.Dispose();
+        released.Dispose();
+    }
+
+    [Fact]
     public void Above_the_cross_validation_size_or_with_gold_auto_chooses_as_before()
     {
         var rows = TrainingFixtures.English();

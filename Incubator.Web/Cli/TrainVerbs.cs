@@ -61,7 +61,7 @@ internal static class TrainVerbs
         try
         {
             var progress = new SyncProgress(p => stderr.WriteLine($"[{p.Stage}] {p.Message}"));
-            result = new ClassifierTrainer().Train(labels, train, validation, gold, options, progress, ct);
+            result = new ClassifierTrainer { ReleaseEncoderAfterEmbedding = true }.Train(labels, train, validation, gold, options, progress, ct);
         }
         catch (TrainingDataException ex)
         {
