@@ -46,6 +46,10 @@ public sealed class TrainingResult
     /// <summary>Seconds spent embedding the training, validation and gold texts (once, for every encoder family).</summary>
     public double EmbeddingSeconds { get; init; }
 
+    /// <summary>Pooled out-of-fold macro-F1 of each family when auto chose by cross-validation over training +
+    /// validation (<see cref="ClassifierTrainer.CrossValidateUpTo"/>); null when it chose on validation or gold.</summary>
+    public IReadOnlyDictionary<ModelFamily, double>? CrossValidated { get; init; }
+
     /// <summary>Share of the training text's letters the encoder represents (<see cref="EncoderCoverage"/>); null when
     /// no encoder family was asked for.</summary>
     public double? EncoderShare { get; init; }
@@ -100,6 +104,20 @@ public sealed class ClassifierTrainer
     public DenseFeaturizer Dense { get; init; } = DenseFeaturizer.Shared;
 
     public int MaxIterations { get; init; } = 400;
+
+    /// <summary>Auto chooses the family by <see cref="ChoiceFolds"/>-fold cross-validation over training + validation
+    /// when they have at most this many rows together (0: never) and no gold set decides: a small validation split is
+    /// too noisy to tell families apart (30 rows make one row worth 3 points), while the cached features make the extra
+    /// fits cheap at this size. Each family is fitted with the L2 weight its sweep kept.</summary>
+    public int CrossValidateUpTo { get; init; } = 1000;
+
+    /// <summary>Folds of the cross-validated choice (stratified, seeded by <see cref="TrainingOptions.Seed"/>).</summary>
+    public int ChoiceFolds { get; init; } = 5;
+
+    /// <summary>Drop the encoder's ONNX Runtime session once every text is embedded (the fits, scoring and refit read the
+    /// cached vectors), so its ~250 MB are not held beside the head fits; a later in-app prediction builds it again. For
+    /// a process that trains once, like the train command; the portal keeps its session.</summary>
+    public bool ReleaseEncoderAfterEmbedding { get; init; }
 
     /// <summary>How many independent pieces of work run at once (1: one after another). The models are the same
     /// either way.</summary>
@@ -186,6 +204,11 @@ public sealed class ClassifierTrainer
                 embeddingSeconds = sw.Elapsed.TotalSeconds;
             });
         RunAll(stage1, ct);
+        if (needEmbeddings && ReleaseEncoderAfterEmbedding)
+        {
+            dense.Dispose();
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
 
         // Stage 2: the encoder families, on the cached features.
         var stage2 = new List<Action<CancellationToken>>();
@@ -205,7 +228,10 @@ public sealed class ClassifierTrainer
         ct.ThrowIfCancellationRequested();
 
         var comparedList = families.Select(f => (f, compared[f].Validation, compared[f].Gold)).ToList();
-        var chosen = Choose(comparedList, train, out var reason);
+        Dictionary<ModelFamily, double>? crossValidated = null;
+        if (families.Count > 1 && !comparedList.All(c => c.Gold is not null) && ChoiceFolds >= 2 && train.Count + validation.Count <= CrossValidateUpTo)
+            crossValidated = CrossValidate(families, chosenL2, features, options, ct);
+        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, out var reason);
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
@@ -237,6 +263,7 @@ public sealed class ClassifierTrainer
             RefitSeconds = refitSeconds,
             EncoderShare = share,
             EmbeddingSeconds = embeddingSeconds,
+            CrossValidated = crossValidated,
         };
     }
 
@@ -269,11 +296,17 @@ public sealed class ClassifierTrainer
             return;
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var tasks = work.Select(w => Task.Factory.StartNew(() =>
+        // At most MaxParallelism workers, each taking the next piece in order until none is left.
+        var next = -1;
+        var tasks = Enumerable.Range(0, Math.Min(MaxParallelism, work.Count)).Select(_ => Task.Factory.StartNew(() =>
         {
             try
             {
-                w(linked.Token);
+                for (var i = Interlocked.Increment(ref next); i < work.Count; i = Interlocked.Increment(ref next))
+                {
+                    linked.Token.ThrowIfCancellationRequested();
+                    work[i](linked.Token);
+                }
             }
             catch
             {
@@ -297,11 +330,13 @@ public sealed class ClassifierTrainer
     /// <summary>Below this many validation rows for some label, the choice of family comes with a caution in the log.</summary>
     public const int MinValidationPerLabelForChoice = 5;
 
-    /// <summary>The best macro-F1 on gold (when every family has it) or validation; ties keep the simpler family
-    /// (sparse, then dense, then hybrid). For text that is not English, a family using the English-only encoder
-    /// (dense, hybrid) is kept only when it also beats sparse on validation, and validation has at least
+    /// <summary>The best macro-F1 on gold (when every family has it), else cross-validated over training + validation
+    /// (when <paramref name="crossValidated"/> is given), else on validation; ties go to hybrid, then dense, then
+    /// sparse. For text that is not English, a family using the English-only encoder (dense, hybrid) is
+    /// kept only when it also beats sparse on that basis, and the basis has at least
     /// <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
-    private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train, out JobNote reason)
+    private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train,
+        Dictionary<ModelFamily, double>? crossValidated, int folds, out JobNote reason)
     {
         if (compared.Count == 1)
         {
@@ -310,30 +345,89 @@ public sealed class ClassifierTrainer
         }
         var englishText = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
         var onGold = compared.All(c => c.Gold is not null);
-        var basis = onGold ? "gold" : "validation";
-        double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) => onGold ? c.Gold!.MacroF1 : c.Validation.MacroF1;
+        var onFolds = !onGold && crossValidated is not null;
+        var basis = onGold ? "gold" : onFolds ? $"{folds}-fold cross-validation over training + validation" : "validation";
+        double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) =>
+            onGold ? c.Gold!.MacroF1 : onFolds ? crossValidated![c.Family] : c.Validation.MacroF1;
         var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
-        // Validation can only confirm a win when it has a few rows of every label; two rows per label cannot.
-        var fewest = sparse.Validation.PerClass.Min(c => c.Support);
-        var validationCanConfirm = fewest >= MinValidationPerLabelForChoice;
+        // A win can only be confirmed with a few rows of every label; two rows per label cannot. Cross-validation
+        // scores every training and validation row once.
+        var fewest = onFolds
+            ? sparse.Validation.PerClass.Select(c => c.Support + train.Count(r => r.Label == c.Label)).Min()
+            : sparse.Validation.PerClass.Min(c => c.Support);
+        var canConfirm = fewest >= MinValidationPerLabelForChoice;
         var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || englishText
-            || (validationCanConfirm && c.Validation.MacroF1 > sparse.Validation.MacroF1)).ToList();
-        var order = new[] { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid };
+            || (canConfirm && (onFolds ? Score(c) : c.Validation.MacroF1) > (onFolds ? Score(sparse) : sparse.Validation.MacroF1))).ToList();
+        // Ties go to the family with more to go on (hybrid has both feature sets): at a few rows per label pooled scores
+        // tie, and hybrid was the best family on test most often (decision 0019, 2026-12-06 amendment).
+        var order = new[] { ModelFamily.Hybrid, ModelFamily.Dense, ModelFamily.Sparse };
         var best = eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         var topOverall = compared.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         var scores = string.Join(", ", compared.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {Score(c):0.000}"));
+        var confirmBasis = onFolds ? "cross-validation" : "validation";
         var english = $"{best.Family}: best macro-F1 on {basis} ({scores})";
         if (!englishText)
             english += best.Family == ModelFamily.Sparse
                 ? topOverall.Family != ModelFamily.Sparse
-                    ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and validation does not confirm it" +
-                        (validationCanConfirm ? "" : $" (it has only {fewest} row(s) for some label, too few to confirm anything)")
+                    ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and {confirmBasis} does not confirm it" +
+                        (canConfirm ? "" : $" (it has only {fewest} row(s) for some label, too few to confirm anything)")
                     : "; the text is not English, which the encoder does not know"
-                : " (the text is not English; validation agrees that it beats sparse)";
-        if (!onGold && !validationCanConfirm)
-            english += $". Caution: validation has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
-        reason = TrainingNotes.Chosen(best.Family.ToString(), onGold, scores, english);
+                : $" (the text is not English; {confirmBasis} agrees that it beats sparse)";
+        if (!onGold && !canConfirm)
+            english += $". Caution: {confirmBasis} has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
+        reason = onGold || !onFolds
+            ? TrainingNotes.Chosen(best.Family.ToString(), onGold, scores, english)
+            : TrainingNotes.ChosenCrossValidation(best.Family.ToString(), folds, scores, english);
         return best.Family;
+    }
+
+    /// <summary>Pooled out-of-fold macro-F1 of each family over training + validation: stratified folds (each label's
+    /// rows shuffled by the seed and dealt round-robin), every family fitted with its kept L2 weight on the other folds,
+    /// on the cached features (the sparse vectors of the featuriser fitted on the training part, the embeddings).
+    /// Fits run side by side, each single-threaded and seeded, so the scores do not depend on the schedule.</summary>
+    private Dictionary<ModelFamily, double> CrossValidate(List<ModelFamily> families, Dictionary<ModelFamily, float> l2, Features x, TrainingOptions options, CancellationToken ct)
+    {
+        var rows = x.Train.Concat(x.Validation).ToList();
+        var targets = x.TrainLabels.Concat(x.ValidationLabels).ToArray();
+        var fold = new int[rows.Count];
+        var random = new Random(options.Seed);
+        foreach (var group in Enumerable.Range(0, rows.Count).GroupBy(i => targets[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            for (var k = 0; k < members.Length; k++) fold[members[k]] = k % ChoiceFolds;
+        }
+        (int Dimension, (int[] Indices, float[] Values)[] Rows) Vectors(ModelFamily f)
+        {
+            var sparse = x.SparseTrain is null ? null : x.SparseTrain.Concat(x.SparseValidation!).ToArray();
+            var embeddings = x.EmbTrain is null ? null : x.EmbTrain.Concat(x.EmbValidation!).ToArray();
+            return f switch
+            {
+                ModelFamily.Sparse => (x.Sparse!.Dimension, sparse!),
+                ModelFamily.Dense => (DenseFeaturizer.Dimension, [.. embeddings!.Select(e => (Enumerable.Range(0, e.Length).ToArray(), e))]),
+                _ => (x.Sparse!.Dimension + DenseFeaturizer.Dimension, HybridRows(sparse!, embeddings!, x.Sparse!.Dimension)),
+            };
+        }
+        var vectors = families.ToDictionary(f => f, Vectors);
+        var probabilities = families.ToDictionary(f => f, _ => new float[rows.Count][]);
+        var work = new List<Action<CancellationToken>>();
+        foreach (var f in families)
+            for (var k = 0; k < ChoiceFolds; k++)
+            {
+                var (family, held) = (f, k);
+                work.Add(token =>
+                {
+                    var (dimension, v) = vectors[family];
+                    var fit = Enumerable.Range(0, rows.Count).Where(i => fold[i] != held)
+                        .Select(i => (targets[i], new VBuffer<float>(dimension, v[i].Indices.Length, v[i].Values, v[i].Indices))).ToList();
+                    if (fit.Count == 0) return;
+                    var head = FitHead(fit, x.Labels.Count, dimension, options, l2[family], token);
+                    for (var i = 0; i < rows.Count; i++)
+                        if (fold[i] == held) probabilities[family][i] = head.Probabilities(v[i].Indices, v[i].Values);
+                });
+            }
+        RunAll(work, ct);
+        return families.ToDictionary(f => f, f => Score(x.Labels, rows, i => probabilities[f][i]).MacroF1);
     }
 
     internal static void Validate(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation, IReadOnlyList<LabeledText>? gold)

@@ -3,7 +3,8 @@ namespace Incubator.Domain.Training;
 /// <summary>Sparse: word (or, for scripts without spaces, character) n-grams with TF-IDF weights and a linear
 /// maximum-entropy head. Dense: all-MiniLM-L6-v2 sentence embeddings and a linear head (English only).
 /// Hybrid: one linear head on both feature sets side by side (the sparse TF-IDF vector, then the 384-d embedding).
-/// Auto: train sparse, dense and hybrid and keep the best on gold (when given) or validation.</summary>
+/// Auto: train sparse, dense and hybrid and keep the best on gold (when given), else by cross-validation over training +
+/// validation on small data, else on validation.</summary>
 public enum ModelFamily { Sparse, Dense, Auto, Hybrid }
 
 /// <summary>The sentence encoder inside dense and hybrid models. <see cref="MiniLm"/>: all-MiniLM-L6-v2 as the

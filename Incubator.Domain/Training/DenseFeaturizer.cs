@@ -20,6 +20,7 @@ public sealed class DenseFeaturizer : IDisposable
         [.. Enum.GetValues<EncoderKind>().Select(k => new Lazy<DenseFeaturizer>(() => new DenseFeaturizer(k), LazyThreadSafetyMode.ExecutionAndPublication))];
 
     private readonly Lock _gate = new();
+    private readonly ReaderWriterLockSlim _running = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, float[]>? _memo;
     private InferenceSession? _session;
 
@@ -82,34 +83,67 @@ public sealed class DenseFeaturizer : IDisposable
         }
     }
 
+    /// <summary>How many batches run through the encoder at once, each on one thread of its own (one session; ONNX
+    /// Runtime runs it from several threads). Independent batches use two cores fully, where one run split over two
+    /// intra-op threads waits at every operator for the slower half (and spins when the machine is busy).</summary>
+    public int Parallelism { get; init; } = Math.Min(2, Environment.ProcessorCount);
+
     /// <summary>Batches of texts of similar length (sorted by length), so little of a batch is padding; a text's
-    /// vector does not depend on the batch it is in.</summary>
+    /// vector does not depend on the batch it is in, nor on which thread ran it.</summary>
     private float[][] EmbedAll(IReadOnlyList<string> texts)
     {
         var result = new float[texts.Count][];
         Interlocked.Add(ref _embedded, texts.Count);
         var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i]?.Length ?? 0).ThenBy(i => i).ToArray();
-        for (var start = 0; start < order.Length; start += BatchSize)
+        var batches = (order.Length + BatchSize - 1) / BatchSize;
+        void Run(int b)
         {
-            var idx = order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray();
+            var idx = order.AsSpan(b * BatchSize, Math.Min(BatchSize, order.Length - b * BatchSize)).ToArray();
             var batch = idx.Select(i => texts[i] ?? "").ToArray();
             float[] flat;
-            lock (_gate)
+            _running.EnterReadLock();
+            try
             {
-                _session ??= CreateSessionAndCollect();
-                using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor("text", new DenseTensor<string>(batch, [batch.Length]))]);
+                using var outputs = Session().Run([NamedOnnxValue.CreateFromTensor("text", new DenseTensor<string>(batch, [batch.Length]))]);
                 flat = outputs.First().AsTensor<float>().ToArray();
+            }
+            finally
+            {
+                _running.ExitReadLock();
             }
             for (var i = 0; i < idx.Length; i++) result[idx[i]] = flat.AsSpan(i * Dimension, Dimension).ToArray();
         }
+        if (Parallelism <= 1 || batches <= 1)
+            for (var b = 0; b < batches; b++) Run(b);
+        else
+        {
+            try
+            {
+                Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, Run);
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            }
+        }
         return result;
+    }
+
+    private InferenceSession Session()
+    {
+        if (Volatile.Read(ref _session) is { } existing) return existing;
+        lock (_gate)
+        {
+            _session ??= CreateSessionAndCollect();
+            return _session;
+        }
     }
 
     /// <summary>The embedder graph (the whole encoder, ~90 MB) is garbage once ONNX Runtime holds its own copy; a
     /// compacting collection that returns the freed pages to the OS keeps it from adding to the process's peak.</summary>
     private InferenceSession CreateSessionAndCollect()
     {
-        var session = CreateSession(DenseOnnxExport.BuildEmbedder(Encoder));
+        var session = CreateSession(DenseOnnxExport.BuildEmbedder(Encoder), intraOpThreads: 1);
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return session;
     }
@@ -123,19 +157,28 @@ public sealed class DenseFeaturizer : IDisposable
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
-    internal static InferenceSession CreateSession(byte[] model)
+    internal static InferenceSession CreateSession(byte[] model, int intraOpThreads = 0)
     {
-        var options = new SessionOptions();
+        var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
         options.RegisterOrtExtensions();
         return new InferenceSession(model, options);
     }
 
     public void Dispose()
     {
-        lock (_gate)
+        // Waits for runs in flight: a session is never disposed under one.
+        _running.EnterWriteLock();
+        try
         {
-            _session?.Dispose();
-            _session = null;
+            lock (_gate)
+            {
+                _session?.Dispose();
+                _session = null;
+            }
+        }
+        finally
+        {
+            _running.ExitWriteLock();
         }
     }
 }

@@ -148,10 +148,17 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
         var rows = TrainingFixtures.English();
         var small = rows.GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
         var (train, validation) = StratifiedSplit.Split(small, 0.25, 1);
-        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+        var result = new ClassifierTrainer { CrossValidateUpTo = 0 }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
             new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
         var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
         Assert.Contains("Caution: validation has only 2 row(s) for some label", choice);
+
+        // Chosen by cross-validation (the default at this size), every one of the 8 rows per label is scored once.
+        var folds = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        var cvChoice = Assert.Single(folds.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        Assert.Contains("cross-validation", cvChoice);
+        Assert.DoesNotContain("Caution", cvChoice);
 
         // With gold rows for every family the choice rests on gold, and the caution about validation is not given.
         var withGold = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, rows.Skip(100).Take(40).ToList(),

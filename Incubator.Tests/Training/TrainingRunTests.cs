@@ -97,6 +97,90 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         Assert.Equal(Save(sequential.Model), Save(sideBySide.Model));
     }
 
+    /// <summary>Long English support texts (well over the encoder's 256 tokens) that end in a keyword, "alpha" or
+    /// "omega", which alone decides the label: the encoder never sees it, the sparse family does. The validation rows
+    /// have their labels swapped, so on validation alone the family that reads the keyword scores worst.</summary>
+    private static (List<LabeledText> Train, List<LabeledText> Validation) KeywordBehindTheEncodersReach()
+    {
+        var texts = TrainingFixtures.English().Select(r => r.Text).ToList();
+        var random = new Random(5);
+        LabeledText Row(int i, bool swapped)
+        {
+            var keyword = i % 2 == 0 ? "alpha" : "omega";
+            var carrier = string.Join(" ", Enumerable.Range(0, 30).Select(_ => texts[random.Next(texts.Count)]));
+            var label = (i % 2 == 0) != swapped ? "a" : "b";
+            return new LabeledText(label, $"{carrier} {keyword}");
+        }
+        return ([.. Enumerable.Range(0, 64).Select(i => Row(i, false))], [.. Enumerable.Range(0, 8).Select(i => Row(i, true))]);
+    }
+
+    [Fact]
+    public void On_small_data_auto_chooses_by_cross_validation_and_finds_the_family_a_misleading_validation_split_hides()
+    {
+        var (train, validation) = KeywordBehindTheEncodersReach();
+        var dense = new DenseFeaturizer(memoize: true);
+        TrainingResult Run(int crossValidateUpTo, int parallelism = 2) => new ClassifierTrainer { Dense = dense, CrossValidateUpTo = crossValidateUpTo, MaxParallelism = parallelism }
+            .Train(["a", "b"], train, validation, null, new TrainingOptions(ModelFamily.Auto, 4), null, CancellationToken.None);
+
+        var onValidation = Run(0);
+        output.WriteLine(onValidation.Log.Single(l => l.StartsWith("choose:", StringComparison.Ordinal)));
+        Assert.Null(onValidation.CrossValidated);
+        // Validation's swapped labels punish the families that read the keyword: validation alone picks dense.
+        Assert.Equal(ModelFamily.Dense, onValidation.ChosenFamily);
+
+        var result = Run(1000);
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        output.WriteLine(choice);
+        Assert.Contains("5-fold cross-validation over training + validation", choice);
+        var cv = Assert.IsAssignableFrom<IReadOnlyDictionary<ModelFamily, double>>(result.CrossValidated);
+        Assert.Equal(3, cv.Count);
+        // Over all 72 rows the keyword is right 64 times: the families that read it win, and the choice is the best score.
+        Assert.NotEqual(ModelFamily.Dense, result.ChosenFamily);
+        Assert.Equal(cv.Values.Max(), cv[result.ChosenFamily]);
+        Assert.True(cv[result.ChosenFamily] > cv[ModelFamily.Dense] + 0.2, string.Join(", ", cv));
+        // Reported validation scores stay those of the selection fit on validation.
+        Assert.Same(result.Compared.Single(c => c.Family == result.ChosenFamily).Validation, result.Validation);
+
+        // The same seed gives the same scores and the same model, bit for bit, side by side or one after another.
+        var again = Run(1000, parallelism: 1);
+        Assert.Equal(cv.OrderBy(c => c.Key), again.CrossValidated!.OrderBy(c => c.Key));
+        Assert.Equal(Save(result.Model), Save(again.Model));
+    }
+
+    [Fact]
+    public void Releasing_the_encoder_after_embedding_changes_nothing_in_the_model_and_it_still_predicts()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 2);
+        var kept = new DenseFeaturizer();
+        var released = new DenseFeaturizer();
+        var a = new ClassifierTrainer { Dense = kept }.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Dense, 2), null, CancellationToken.None);
+        var b = new ClassifierTrainer { Dense = released, ReleaseEncoderAfterEmbedding = true }.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Dense, 2), null, CancellationToken.None);
+        Assert.Equal(Save(a.Model), Save(b.Model));
+        // The released session is built again on the next prediction.
+        var texts = validation.Take(5).Select(r => r.Text).ToList();
+        Assert.Equal(a.Model.Predict(texts).Select(p => p.Probabilities), b.Model.Predict(texts).Select(p => p.Probabilities));
+        kept.Dispose();
+        released.Dispose();
+    }
+
+    [Fact]
+    public void Above_the_cross_validation_size_or_with_gold_auto_chooses_as_before()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var trainer = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = train.Count + validation.Count - 1 };
+        var large = trainer.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        Assert.Null(large.CrossValidated);
+        Assert.Contains("on validation (", Assert.Single(large.Log, l => l.StartsWith("choose:", StringComparison.Ordinal)));
+
+        var withGold = new ClassifierTrainer { Dense = trainer.Dense }.Train(labels, train, validation, validation, new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        Assert.Null(withGold.CrossValidated);
+        Assert.Contains("on gold", Assert.Single(withGold.Log, l => l.StartsWith("choose:", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Encoder_coverage_is_high_for_english_and_low_for_text_it_cannot_represent()
     {

@@ -57,7 +57,7 @@ internal static class TrainVerbs
         try
         {
             var progress = new SyncProgress(p => stderr.WriteLine($"[{p.Stage}] {p.Message}"));
-            result = new ClassifierTrainer().Train(labels, train, validation, gold, options, progress, ct);
+            result = new ClassifierTrainer { ReleaseEncoderAfterEmbedding = true }.Train(labels, train, validation, gold, options, progress, ct);
         }
         catch (TrainingDataException ex)
         {
@@ -73,15 +73,20 @@ internal static class TrainVerbs
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
         var trainSeconds = clock.Elapsed.TotalSeconds;
+        var phases = new PhaseClock(stderr);
         // Embedding is done: the encoder's session goes before the export builds the bundle's graph and a session to measure it.
         DenseFeaturizer.ReleaseShared();
+        phases.Done("release encoder");
         var onnx = result.Model.ExportOnnx();
+        phases.Done("export");
         var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
+        phases.Done("measure speed");
         var card = ModelCardBuilder.Write(ModelCardInput.For($"{Path.GetFileNameWithoutExtension(data)} classifier", result, options,
             goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
             new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count))
             with { Speed = speed });
         WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
+        phases.Done("write bundle");
         stdout.WriteLine($"wrote {output}: {speed.Describe()}");
         using (var self = System.Diagnostics.Process.GetCurrentProcess())
             stdout.WriteLine(string.Create(Ci, $"trained in {trainSeconds:0.0} s (embedding {result.EmbeddingSeconds:0.0} s, refit {result.RefitSeconds:0.0} s); {self.TotalProcessorTime.TotalSeconds:0.0} s of CPU; peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB"));
@@ -181,6 +186,27 @@ internal static class TrainVerbs
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Wall and CPU seconds of each step after training, on stderr (where the time goes beyond the fits).</summary>
+    private sealed class PhaseClock(TextWriter log)
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private TimeSpan _cpu = CpuTime();
+
+        private static TimeSpan CpuTime()
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            return self.TotalProcessorTime;
+        }
+
+        public void Done(string step)
+        {
+            var cpu = CpuTime();
+            log.WriteLine(string.Create(Ci, $"[time] {step}: {_clock.Elapsed.TotalSeconds:0.00} s ({(cpu - _cpu).TotalSeconds:0.00} s of CPU)"));
+            _clock.Restart();
+            _cpu = cpu;
         }
     }
 
