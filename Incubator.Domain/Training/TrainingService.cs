@@ -45,14 +45,14 @@ public sealed class TrainingService(
     public async Task<ModelVersionSummary> StartTrainingAsync(string userId, StartTrainingRequest request, CancellationToken ct = default)
     {
         var family = (request.Family ?? "").Trim().ToLowerInvariant();
-        if (!ModelFamilies.TryParse(family, out _))
+        if (!ModelFamilies.TryParse(family, out var requested))
             throw new DomainValidationException("family", "TrainingFamilyUnknown", $"Unknown model family '{request.Family}'; use sparse, dense, hybrid or auto.", request.Family ?? "");
         EncoderKind? encoder = null;
         if (!string.IsNullOrWhiteSpace(request.Encoder))
         {
             if (!ModelFamilies.TryParseEncoder(request.Encoder, out var kind))
                 throw new DomainValidationException("encoder", "TrainingEncoderUnknown", $"Unknown encoder '{request.Encoder}'; use {ModelFamilies.EncoderNameList}.", request.Encoder);
-            if (family == "sparse" && kind != EncoderKind.MiniLm)
+            if (requested == ModelFamily.Sparse && kind != EncoderKind.MiniLm)
                 throw new DomainValidationException("encoder", "TrainingEncoderSparse", "The sparse family has no sentence encoder; the 8-bit encoder applies to dense, hybrid and auto.");
             encoder = kind;
         }

@@ -20,8 +20,8 @@ internal static class LabelVerb
         "label --task task.json --corpus texts.txt --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] [--limit N] "
         + "[--batch-size B] [--budget-tokens T] [--endpoint-wait SECONDS] [--max-attempts N] --out labelled.tsv";
 
-    /// <summary>Exit codes as `generate`'s: 0 completed, 1 stopped short (budget), 2 bad arguments, 3 failed.</summary>
-    public const int Completed = 0, StoppedShort = 1, Failed = 3;
+    /// <summary>Exit codes are `generate`'s: 0 completed, 1 stopped short (budget), 2 bad arguments, 3 failed.</summary>
+    public const int Completed = GenerateVerb.Completed, StoppedShort = GenerateVerb.StoppedShort, Failed = GenerateVerb.Failed;
 
     private sealed record Options(string Task, string Corpus, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int? Limit, int BatchSize,
         long? BudgetTokens, TimeSpan EndpointWait, int? MaxAttempts, string Out);
