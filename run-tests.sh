@@ -40,6 +40,20 @@ trx=$(find "$results" -name '*.trx' -print -quit 2>/dev/null || true)
 if [ -n "$trx" ]; then
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  # The names and messages of failed tests last, so that the end of a long log says what broke.
+  if [ "$(get failed)" != "0" ]; then
+    echo "Failed tests:"
+    awk '
+      function plain(s) { gsub(/<\/?Message>/, "", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s);
+        gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&amp;/, "\\&", s); sub(/^[ \t]+/, "", s); return s }
+      /<UnitTestResult / && /outcome="Failed"/ {
+        name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "  FAILED " plain(name); inside = 1; n = 0 }
+      inside && /<Message>/ { message = 1 }
+      inside && message && n < 12 { print "    " plain($0); n++ }
+      inside && /<\/Message>/ { message = 0 }
+      inside && /<\/UnitTestResult>/ { inside = 0; message = 0 }
+    ' "$trx"
+  fi
   echo "Tests: $(get passed) passed, $(get failed) failed, $(( $(get total) - $(get executed) )) skipped"
 fi
 exit $status
