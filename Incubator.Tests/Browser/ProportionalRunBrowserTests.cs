@@ -140,6 +140,9 @@ public sealed class ProportionalRunBrowserTests(BrowserFixture browser)
             return 0;
         });
         await owner.SelectAsync("filter-status", "Pending");
+        // The bulk action takes the filter the page holds: wait until the choice has reached it (a click right after the
+        // choice was once handled first, on a loaded machine, and offered to change all 108 shown before the filter).
+        await Expect(counts).ToHaveAttributeAsync("data-filter-status", "Pending");
         await ApproveAllShownAsync(owner, selectedTotal - 2);
         await Expect(counts).ToHaveAttributeAsync("data-approved", (selectedTotal - 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(0, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Reserve && c.Status != CandidateStatus.Pending)));

@@ -38,16 +38,16 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
         await owner.Page.ReloadAsync();
         await owner.WaitInteractiveAsync();
 
-        var input = owner.Page.Locator("[data-testid=import-task] input[type=file]:not(.d-none)");
+        const string input = "[data-testid=import-task] input[type=file]:not(.d-none)";
         // Cancel: nothing is imported.
-        await input.SetInputFilesAsync(file);
+        await owner.ChooseFileAsync(input, file);
         await Expect(owner.Page.GetByTestId("import-clash")).ToContainTextAsync("“Mail”");
         await owner.ClickAsync("import-cancel");
         await Expect(owner.Page.GetByTestId("import-clash")).ToHaveCountAsync(0);
         Assert.Equal(["Mail"], await NamesAsync());
 
         // Rename: the next free name is offered and used.
-        await input.SetInputFilesAsync(file);
+        await owner.ChooseFileAsync(input, file);
         await Expect(owner.Page.Locator("input[data-testid=import-new-name], [data-testid=import-new-name] input").First).ToHaveValueAsync("Mail (2)");
         await owner.ClickAsync("import-rename");
         await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
@@ -55,7 +55,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
 
         // Keep both: a second "Mail", on purpose; the dialog offered "Mail (3)".
         await owner.GotoAsync($"/projects/{projectId}/tasks");
-        await input.SetInputFilesAsync(file);
+        await owner.ChooseFileAsync(input, file);
         await Expect(owner.Page.Locator("input[data-testid=import-new-name], [data-testid=import-new-name] input").First).ToHaveValueAsync("Mail (3)");
         await owner.ClickAsync("import-keep-both");
         await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
@@ -63,7 +63,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
 
         // A cleared name is refused beside the field; nothing is imported.
         await owner.GotoAsync($"/projects/{projectId}/tasks");
-        await input.SetInputFilesAsync(file);
+        await owner.ChooseFileAsync(input, file);
         await owner.FillAsync("import-new-name", " ");
         await owner.ClickAsync("import-rename");
         await Expect(owner.Page.Locator(".mud-dialog")).ToContainTextAsync("Give the task a name.");
@@ -75,7 +75,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
         await File.WriteAllLinesAsync(gold, ["billing\tPlease refund the double charge on my invoice.", "shipping\tMy parcel has not arrived yet."]);
         await owner.GotoAsync($"/projects/{projectId}/models?task={taskId}");
         await Expect(owner.Page.GetByTestId("gold-upload-zone")).ToContainTextAsync(".tsv");
-        await owner.Page.Locator("[data-testid=gold-upload] input[type=file]:not(.d-none)").SetInputFilesAsync(gold);
+        await owner.ChooseFileAsync("[data-testid=gold-upload] input[type=file]:not(.d-none)", gold);
         await Expect(owner.Page.GetByTestId("gold-current")).ToContainTextAsync("gold.tsv");
         await owner.Page.Context.CloseAsync();
     }
