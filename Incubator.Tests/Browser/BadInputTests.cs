@@ -29,7 +29,7 @@ public sealed class BadInputTests(BrowserFixture browser)
         await other.FillAsync("register-confirm", Password);
         await other.ClickAsync("register-submit");
         // A known address gets the same answer as a new one: "sign in", and nothing about the account changes.
-        await other.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"));
+        await other.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"));
         await other.WaitInteractiveAsync();
         await Expect(other.Page.GetByTestId("login-registered")).ToBeVisibleAsync();
         await other.GotoAsync("/account/register");

@@ -72,7 +72,7 @@ public sealed class GenerationBrowserTests(BrowserFixture browser)
         await Expect(author.Page.GetByTestId("gen-estimate-cost")).ToBeVisibleAsync();
         await author.FillAsync("gen-per-label", "40");
         await author.ClickAsync("gen-start");
-        await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
         var runUrl = author.Page.Url;
         await author.WaitInteractiveAsync();
 

@@ -56,7 +56,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await b.Page.Locator($"[data-testid=template-card][data-template='{Template}']").GetByTestId("use-template").ClickAsync();
         await Expect(b.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First).ToHaveValueAsync(Labels[0]);
         await b.ClickAsync("save-task");
-        await b.Page.WaitForURLAsync(new Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await b.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"));
         await b.WaitInteractiveAsync();
         return Guid.Parse(b.Page.Url[^36..]);
     }
@@ -66,12 +66,12 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
     private static async Task<Guid> GenerateFromStepperAsync(PortalBrowser b)
     {
         await Step(b, "Collect").GetByTestId("step-link").ClickAsync();
-        await b.Page.WaitForURLAsync(new Regex("/generate$"), PortalBrowser.UrlCommitted);
+        await b.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/generate$"));
         await b.WaitInteractiveAsync();
         await Expect(b.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Collect");
         await b.FillAsync("gen-per-label", PerLabel.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await b.ClickAsync("gen-start");
-        await b.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await b.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
         await b.WaitInteractiveAsync();
         var runId = Guid.Parse(b.Page.Url[^36..]);
         await Expect(b.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 90_000 });
@@ -117,7 +117,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         var reviewThese = author.Page.GetByTestId("next-review-run");
         await Expect(reviewThese).ToHaveAttributeAsync("href", $"projects/{projectId}/tasks/{taskId}/review?run={runId}");
         await reviewThese.ClickAsync();
-        await author.Page.WaitForURLAsync(new Regex($"/review\\?run={runId}$"), PortalBrowser.UrlCommitted);
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/review\\?run={runId}$"));
         await author.WaitInteractiveAsync();
         await Expect(author.Page.GetByTestId("filter-run")).ToBeVisibleAsync();
         await Expect(author.Page.GetByTestId("review-text")).ToHaveCountAsync(selected);
@@ -134,7 +134,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
 
         // Freeze and train: one click freezes the approved samples and opens the model while it trains.
         await author.ClickAsync("next-freeze-train");
-        await author.Page.WaitForURLAsync(new Regex("/models/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
         await author.WaitInteractiveAsync();
         var modelId = Guid.Parse(author.Page.Url[^36..]);
         await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft", new() { Timeout = 120_000 });
@@ -220,7 +220,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
 
         // Review: the queue says what is short, then offers "freeze and train" once everything is approved.
         await user.ClickAsync("next-review-run");
-        await user.Page.WaitForURLAsync(new Regex($"/review\\?run={runId}$"), PortalBrowser.UrlCommitted);
+        await user.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/review\\?run={runId}$"));
         await user.WaitInteractiveAsync();
         await Expect(user.Page.GetByTestId("review-text")).ToHaveCountAsync(selected);
         await Expect(user.Page.GetByTestId("next-not-ready")).ToContainTextAsync($"{Labels[0]} 0/{PerLabel}");
@@ -234,7 +234,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
 
         // Freeze and train: the model page, its training log and states in Japanese.
         await user.ClickAsync("next-freeze-train");
-        await user.Page.WaitForURLAsync(new Regex("/models/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await user.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
         await user.WaitInteractiveAsync();
         var modelId = Guid.Parse(user.Page.Url[^36..]);
         await Expect(user.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft", new() { Timeout = 120_000 });

@@ -41,7 +41,7 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
 
         await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
         await owner.ClickAsync("mine-label-llm");
-        await owner.Page.WaitForURLAsync($"**/projects/{projectId}/tasks/{taskId}/label");
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/projects/{projectId}/tasks/{taskId}/label$"));
         await owner.WaitInteractiveAsync();
         await owner.FillAsync("label-limit", "12");
         await owner.FillAsync("label-batch", "5");
@@ -64,7 +64,7 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
         await Expect(counts).ToHaveAttributeAsync("data-rejected", "5");
 
         await owner.ClickAsync("label-run-review");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?source=LlmLabelled"));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?source=LlmLabelled"));
         await owner.WaitInteractiveAsync();
         var miner = owner.Page.GetByTestId("review-miner-label");
         await Expect(miner).ToHaveCountAsync(candidates.Count);

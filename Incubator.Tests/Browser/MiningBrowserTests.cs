@@ -29,11 +29,11 @@ public sealed class MiningBrowserTests(BrowserFixture browser)
         await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/generate");
         await Expect(owner.Page.GetByTestId("no-connection")).ToBeVisibleAsync();
         await owner.ClickAsync("go-mining");
-        await owner.Page.WaitForURLAsync($"**/projects/{projectId}/tasks/{taskId}/mine");
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/projects/{projectId}/tasks/{taskId}/mine$"));
         await owner.WaitInteractiveAsync();
         await Expect(owner.Page.GetByTestId("mining-no-corpus")).ToBeVisibleAsync();
         await owner.ClickAsync("mining-go-corpora");
-        await owner.Page.WaitForURLAsync($"**/projects/{projectId}/corpora");
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/projects/{projectId}/corpora$"));
         await owner.WaitInteractiveAsync();
 
         var texts = MiningFixtures.Labelled().Select(l => l.Text).ToList();
@@ -62,7 +62,7 @@ public sealed class MiningBrowserTests(BrowserFixture browser)
         await Expect(owner.Page.GetByTestId("mining-run-count")).ToHaveTextAsync(created.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         await owner.ClickAsync("mining-run-review");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?run="));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?run="));
         await owner.WaitInteractiveAsync();
         await Expect(owner.Page.GetByTestId("filter-run")).ToBeVisibleAsync();
         await Expect(owner.Page.GetByTestId("review-text")).ToHaveCountAsync(created);

@@ -80,7 +80,7 @@ public sealed class ProportionalRunBrowserTests(BrowserFixture browser)
         await owner.FillAsync("gen-per-label", PerLabel.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(owner.Page.GetByTestId("gen-estimate-calls")).ToHaveAttributeAsync("data-calls", expected.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await owner.ClickAsync("gen-start");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
         await owner.WaitInteractiveAsync();
 
         // Live: selected samples appear while the run is still running (the scarce label is selected long before the end).

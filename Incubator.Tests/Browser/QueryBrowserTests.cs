@@ -102,7 +102,7 @@ public sealed class QueryBrowserTests(BrowserFixture browser)
         await Expect(owner.Page.GetByTestId("query-valid")).ToBeVisibleAsync();
 
         await owner.ClickAsync("query-run");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/query-runs/[0-9a-f-]{36}$"));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/query-runs/[0-9a-f-]{36}$"));
         await Expect(owner.Page.GetByTestId("query-run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 60_000 });
         await Expect(owner.Page.GetByTestId("query-run-progress")).ToHaveAttributeAsync("data-processed", "40");
 

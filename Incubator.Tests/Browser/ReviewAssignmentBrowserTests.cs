@@ -220,7 +220,7 @@ public sealed class ReviewFocusScopeBrowserTests(BrowserFixture browser)
         await owner.SelectAsync("filter-label", "shipping");
         await Expect(owner.Page.GetByTestId("review-text")).ToHaveCountAsync(4);
         await owner.ClickAsync("focus-mode");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/review/focus\\?.*label=shipping"));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/review/focus\\?.*label=shipping"));
         await owner.WaitInteractiveAsync();
 
         await Expect(owner.Page.GetByTestId("focus-scope")).ToContainTextAsync("shipping");

@@ -64,7 +64,7 @@ public sealed class SelfTrainingBrowserTests(BrowserFixture browser)
 
         // The model version it made is an ordinary one.
         await owner.ClickAsync("st-model");
-        await owner.Page.WaitForURLAsync($"**/projects/{projectId}/models/{run.ModelVersionId}");
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/projects/{projectId}/models/{run.ModelVersionId}$"));
         await owner.WaitInteractiveAsync();
         await Expect(owner.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", nameof(ModelVersionState.Draft));
         await Expect(owner.Page.GetByTestId("model-download")).ToBeVisibleAsync();
@@ -83,7 +83,7 @@ public sealed class SelfTrainingBrowserTests(BrowserFixture browser)
 
         // Its uncertain texts in the queue, most uncertain first.
         await owner.ClickAsync("model-uncertain-queue");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?run={run.Id}&sort=MostUncertain"));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/tasks/{taskId}/review\\?run={run.Id}&sort=MostUncertain"));
         await owner.WaitInteractiveAsync();
         var expected = await portal.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.Id)
             .OrderByDescending(c => c.Uncertainty).ThenByDescending(c => c.CreatedAt).Select(c => new { c.Text, c.Uncertainty }).ToListAsync());

@@ -44,7 +44,7 @@ public sealed class SpotCheckBrowserTests(BrowserFixture browser)
         await owner.ClickAsync("spot-draw");
         await Expect(owner.Page.GetByTestId("spot-estimate")).ToContainTextAsync("Reviewed 0 of 4");
         await owner.ClickAsync("spot-review");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("review/focus\\?spotcheck="));
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("review/focus\\?spotcheck="));
         await owner.WaitInteractiveAsync();
         for (var i = 0; i < 4; i++)
         {

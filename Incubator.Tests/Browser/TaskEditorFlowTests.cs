@@ -54,7 +54,7 @@ public sealed class TaskEditorFlowTests(BrowserFixture browser)
         await Expect(instruction).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("Acme Router X2"));
 
         await author.ClickAsync("save-task");
-        await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"));
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"));
         await author.WaitInteractiveAsync();
         await Expect(author.Page.GetByText("Task · version 1")).ToBeVisibleAsync();
 

@@ -39,7 +39,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(author.Page.GetByTestId("train-encoder")).ToHaveCountAsync(0);
         await Expect(author.Page.GetByTestId("encoder-int8-note")).ToHaveCountAsync(0);
         await author.ClickAsync("train-start");
-        await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
         await author.WaitInteractiveAsync();
         await Expect(author.Page.GetByTestId("model-state")).Not.ToHaveAttributeAsync("data-state", "Training", new() { Timeout = 120_000 });
         var model = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.TaskId == taskId));
@@ -63,7 +63,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.SelectAsync("train-family", "hybrid");
         await author.SelectAsync("train-encoder", "8-bit");
         await author.ClickAsync("train-start");
-        await author.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
         await author.WaitInteractiveAsync();
         var int8Id = Guid.Parse(author.Page.Url[^36..]);
         await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft", new() { Timeout = 180_000 });

@@ -50,7 +50,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
         await owner.ChooseFileAsync(input, file);
         await Expect(owner.Page.Locator("input[data-testid=import-new-name], [data-testid=import-new-name] input").First).ToHaveValueAsync("Mail (2)");
         await owner.ClickAsync("import-rename");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"));
         Assert.Equal(["Mail", "Mail (2)"], await NamesAsync());
 
         // Keep both: a second "Mail", on purpose; the dialog offered "Mail (3)".
@@ -58,7 +58,7 @@ public sealed class UploadsAndImportBrowserTests(BrowserFixture browser)
         await owner.ChooseFileAsync(input, file);
         await Expect(owner.Page.Locator("input[data-testid=import-new-name], [data-testid=import-new-name] input").First).ToHaveValueAsync("Mail (3)");
         await owner.ClickAsync("import-keep-both");
-        await owner.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"), PortalBrowser.UrlCommitted);
+        await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/tasks/[0-9a-f-]{36}$"));
         Assert.Equal(["Mail", "Mail", "Mail (2)"], await NamesAsync());
 
         // A cleared name is refused beside the field; nothing is imported.

@@ -45,6 +45,27 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         }
     }
 
+    /// <summary>Waits until the page's URL matches. Playwright's own wait has timed out on a loaded machine although the
+    /// page had navigated (the failure printed the matching URL, after Blazor's in-page navigation from registering), so
+    /// this also looks at the page's URL itself every second.</summary>
+    public async Task WaitForUrlAsync(System.Text.RegularExpressions.Regex url, int timeoutMs = 45_000)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!url.IsMatch(Page.Url))
+        {
+            var left = timeoutMs - (int)clock.ElapsedMilliseconds;
+            if (left <= 0) throw new TimeoutException($"The page's URL did not match {url} within {timeoutMs / 1000} s: it is {Page.Url}.");
+            try
+            {
+                await Page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = Math.Min(left, 1_000), WaitUntil = WaitUntilState.Commit });
+            }
+            catch (TimeoutException)
+            {
+                // Looked at again above.
+            }
+        }
+    }
+
     public async Task GotoAsync(string path)
     {
         await Page.GotoAsync(BaseUrl + path);
@@ -85,7 +106,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         var registered = new System.Text.RegularExpressions.Regex("/account/login\\?registered=1");
         try
         {
-            await Page.WaitForURLAsync(registered, new PageWaitForURLOptions { Timeout = 20_000, WaitUntil = WaitUntilState.Commit });
+            await WaitForUrlAsync(registered, 20_000);
         }
         catch (TimeoutException)
         {
@@ -100,7 +121,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             await ClickAsync("register-submit");
             try
             {
-                await Page.WaitForURLAsync(registered, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+                await WaitForUrlAsync(registered);
             }
             catch (TimeoutException ex)
             {
@@ -115,10 +136,11 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         await GotoAsync("/account/login");
         await FillAsync("login-email", email);
         await FillAsync("login-password", password);
+        var home = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(BaseUrl + "/") + "$");
         await ClickAsync("login-submit");
         try
         {
-            await Page.WaitForURLAsync(BaseUrl + "/", new PageWaitForURLOptions { Timeout = 20_000, WaitUntil = WaitUntilState.Commit });
+            await WaitForUrlAsync(home, 20_000);
         }
         catch (TimeoutException)
         {
@@ -133,7 +155,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             await ClickAsync("login-submit");
             try
             {
-                await Page.WaitForURLAsync(BaseUrl + "/", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+                await WaitForUrlAsync(home);
             }
             catch (TimeoutException ex)
             {
@@ -152,7 +174,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         try
         {
             // Commit, not Load: Blazor navigates within the page (history API), so no load event has to follow.
-            await Page.WaitForURLAsync(created, new PageWaitForURLOptions { Timeout = 20_000, WaitUntil = WaitUntilState.Commit });
+            await WaitForUrlAsync(created, 20_000);
         }
         catch (TimeoutException) when (created.IsMatch(Page.Url))
         {
@@ -171,7 +193,7 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
             await ClickAsync("project-create");
             try
             {
-                await Page.WaitForURLAsync(created, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+                await WaitForUrlAsync(created);
             }
             catch (TimeoutException ex)
             {

@@ -152,7 +152,7 @@ public sealed partial class TwoInstanceTests
                 await onA.GotoAsync($"/projects/{projectId}/tasks/{taskId}/generate");
                 await onA.FillAsync("gen-per-label", "6");
                 await onA.ClickAsync("gen-start");
-                await onA.Page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"));
+                await onA.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/runs/[0-9a-f-]{36}$"));
                 var runPath = new Uri(onA.Page.Url).AbsolutePath;
                 var runId = Guid.Parse(runPath[^36..]);
                 var jobId = await cluster.Db.QueryAsync(db => db.GenerationRuns.Where(r => r.Id == runId).Select(r => r.JobId!.Value).SingleAsync());

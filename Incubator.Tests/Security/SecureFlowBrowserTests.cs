@@ -66,14 +66,14 @@ public sealed class SecureFlowBrowserTests(BrowserFixture browser)
         await colleague.WaitInteractiveAsync();
         await Expect(colleague.Page.GetByTestId("invite-offer")).ToContainTextAsync("Secure flow");
         await colleague.ClickAsync("invite-register");
-        await colleague.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/account/register\\?invite="));
+        await colleague.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/account/register\\?invite="));
         await colleague.WaitInteractiveAsync();
         await Expect(colleague.Page.GetByTestId("register-invitation")).ToContainTextAsync("Secure flow");
         await colleague.FillAsync("register-email", "colleague@example.com");
         await colleague.FillAsync("register-password", Password);
         await colleague.FillAsync("register-confirm", Password);
         await colleague.ClickAsync("register-submit");
-        await colleague.Page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"));
+        await colleague.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"));
         await colleague.SignInAsync("colleague@example.com", Password);
         await Expect(colleague.Page.GetByTestId("project-card")).ToContainTextAsync("Reviewer");
 
