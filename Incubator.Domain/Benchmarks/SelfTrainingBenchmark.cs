@@ -15,7 +15,10 @@ namespace Incubator.Domain.Benchmarks;
 /// without the neighbour smoothing, and the previous method (sparse rounds) — with each round's held-out agreement and
 /// test accuracy in the note (the rounds' logistic regression scored on the test vectors; never used by the loop). Japanese chABSA runs the same way on character
 /// n-grams (what mining uses for text MiniLM cannot read), its zero-shot row being the label-description baseline.
-/// INCUBATOR_BENCH_DATASETS picks sets.</summary>
+/// English sets also run three measured, not shipped, teacher variants (decision 0032, amendment "the teacher"): seeds and
+/// view from the prompt-ensemble miner, the view folded into the final model's weights, and both; the zero-shot row's
+/// note gives the prompt-ensemble view's own accuracy. INCUBATOR_BENCH_DATASETS picks sets;
+/// INCUBATOR_BENCH_VECTOR_CACHE (a folder) keeps the embedded pool and test vectors between runs.</summary>
 internal sealed class SelfTrainingBenchmark : IBenchmark
 {
     private const int PerLabel = 100;
