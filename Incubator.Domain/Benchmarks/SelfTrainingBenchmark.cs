@@ -15,7 +15,10 @@ namespace Incubator.Domain.Benchmarks;
 /// without the neighbour smoothing, and the previous method (sparse rounds) — with each round's held-out agreement and
 /// test accuracy in the note (the rounds' logistic regression scored on the test vectors; never used by the loop). Japanese chABSA runs the same way on character
 /// n-grams (what mining uses for text MiniLM cannot read), its zero-shot row being the label-description baseline.
-/// INCUBATOR_BENCH_DATASETS picks sets.</summary>
+/// English sets also run three measured, not shipped, teacher variants (decision 0032, amendment "the teacher"): seeds and
+/// view from the prompt-ensemble miner, the view folded into the final model's weights, and both; the zero-shot row's
+/// note gives the prompt-ensemble view's own accuracy. INCUBATOR_BENCH_DATASETS picks sets;
+/// INCUBATOR_BENCH_VECTOR_CACHE (a folder) keeps the embedded pool and test vectors between runs.</summary>
 internal sealed class SelfTrainingBenchmark : IBenchmark
 {
     private const int PerLabel = 100;
@@ -71,18 +74,37 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             ITextEmbedder embedder = english ? miniLm : charNgrams;
             var clock = Stopwatch.StartNew();
             var pool = train.Select(t => t.Text).Distinct(StringComparer.Ordinal).ToList();
-            var poolVectors = embedder.Embed(pool);
-            var testVectors = embedder.Embed(test.Select(t => t.Text).ToList());
+            var poolVectors = BenchVectorCache.Embed(embedder, pool);
+            var testVectors = BenchVectorCache.Embed(embedder, test.Select(t => t.Text).ToList());
             var embedSeconds = clock.Elapsed.TotalSeconds;
 
             var zeroShot = new MiningScorer(spec, embedder);
             for (var i = 0; i < test.Count; i++) zeroShot.Add(i, testVectors[i]);
             var zeroAccuracy = zeroShot.Rank(0).Sum(kv => kv.Value.Count(r => test[r.Ordinal].Label == kv.Key)) / (double)test.Count;
+            // The prompt-ensemble view (measured, not shipped): its own zero-shot accuracy, raw and z-scored.
+            var ensembleZero = english ? new MiningScorer(spec, embedder, promptEnsemble: true) : null;
+            var ensembleNote = "";
+            if (ensembleZero is not null)
+            {
+                for (var i = 0; i < test.Count; i++) ensembleZero.Add(i, testVectors[i]);
+                var raw = ensembleZero.Rank(0).Sum(kv => kv.Value.Count(r => test[r.Ordinal].Label == kv.Key)) / (double)test.Count;
+                var ep = ensembleZero.Probabilities(spec.Labels.Select(l => l.Name).ToList());
+                var z = Enumerable.Range(0, test.Count).Count(i => spec.Labels[Array.IndexOf(ep[i], ep[i].Max())].Name == test[i].Label) / (double)test.Count;
+                ensembleNote = string.Create(C, $"; prompt-ensemble view: {raw:0.000} (z-scored {z:0.000})");
+            }
 
             var scorer = new MiningScorer(spec, embedder);
             for (var i = 0; i < pool.Count; i++) scorer.Add(i, poolVectors[i]);
             var mined = await scorer.SelectAsync(PerLabel, MiningService.DefaultMargin,
                 ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => pool[i])), _ => false);
+            var ensembleScorer = english ? new MiningScorer(spec, embedder, promptEnsemble: true) : null;
+            IReadOnlyList<MinedCandidate> ensembleMined = [];
+            if (ensembleScorer is not null)
+            {
+                for (var i = 0; i < pool.Count; i++) ensembleScorer.Add(i, poolVectors[i]);
+                ensembleMined = await ensembleScorer.SelectAsync(PerLabel, MiningService.DefaultMargin,
+                    ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => pool[i])), _ => false);
+            }
             var truth = train.GroupBy(t => t.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Label, StringComparer.Ordinal);
             var minedPrecision = mined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, mined.Count);
             var labels = spec.Labels.Select(l => l.Name).ToList();
@@ -100,32 +122,39 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var dense = english ? new DenseFeaturizer(memoize: true) : null;
             dense?.Remember(pool, poolVectors);
             var shipped = SelfTrainingOptions.For(english) with { Dense = dense };
-            (string, bool, SelfTrainingOptions, bool)[] configs = english ?
+            (string, bool, SelfTrainingOptions, bool, bool Ensemble)[] configs = english ?
             [
                 // What `mine --self-train` and the portal's job do for English pools (decision 0032, amendment of 2026-12-06).
-                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final"), true, shipped, true),
-                ("as shipped without the neighbour smoothing", true, shipped with { Neighbours = 0 }, true),
-                ("previous method: sparse rounds with the miner's view, agreement stop, hybrid final", true, new SelfTrainingOptions { FinalFamily = ModelFamily.Hybrid, Dense = dense }, false),
+                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final"), true, shipped, true, false),
+                ("as shipped without the neighbour smoothing", true, shipped with { Neighbours = 0 }, true, false),
+                ("previous method: sparse rounds with the miner's view, agreement stop, hybrid final", true, new SelfTrainingOptions { FinalFamily = ModelFamily.Hybrid, Dense = dense }, false, false),
+                // The teacher (decision 0032, amendment "the teacher"): measured, not shipped.
+                ("as shipped, seeds and view from the prompt-ensemble miner", true, shipped, true, true),
+                ("as shipped, the miner's view folded into the final model's weights (x1)", true, shipped with { TeacherFold = 1 }, true, false),
+                ("prompt-ensemble miner + its view folded into the final model (x1)", true, shipped with { TeacherFold = 1 }, true, true),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below
                 // chance on character n-grams), the rounds' model is the result.
-                ("as shipped: sparse rounds, no miner's view", false, shipped, false),
-                ("as shipped but never stopping early", false, shipped with { MinGain = -1 }, false),
-                ("sparse rounds with the miner's view (not shipped here)", true, shipped, false),
+                ("as shipped: sparse rounds, no miner's view", false, shipped, false, false),
+                ("as shipped but never stopping early", false, shipped with { MinGain = -1 }, false, false),
+                ("sparse rounds with the miner's view (not shipped here)", true, shipped, false, false),
             ];
-            foreach (var (variant, usePrior, options, onVectors) in configs)
+            foreach (var (variant, usePrior, options, onVectors, ensemble) in configs)
             {
-                if (labels.FirstOrDefault(l => mined.Count(m => m.Label == l) < 2) is { } starved)
+                var seeds = ensemble ? ensembleMined : mined;
+                var view = ensemble ? ensembleScorer!.Probabilities(labels) : prior;
+                var viewHead = onVectors ? (ensemble ? ensembleScorer! : scorer).ViewHead(labels) : ((float[][], float[])?)null;
+                if (labels.FirstOrDefault(l => seeds.Count(m => m.Label == l) < 2) is { } starved)
                 {
                     variants.Add((variant, double.NaN, $"not run: fewer than 2 mined seeds for '{starved}'"));
                     continue;
                 }
                 var perRound = new List<string>();
                 var selfClock = Stopwatch.StartNew();
-                var self = SelfTrainer.Run(labels, pool, mined, options, usePrior ? prior : null, onRound: (round, model) =>
+                var self = SelfTrainer.Run(labels, pool, seeds, options, usePrior ? view : null, onRound: (round, model) =>
                     perRound.Add(string.Create(C, $"r{round.Round} +{round.PseudoLabels} agree {round.SeedAgreement:0.000}/{round.ViewAgreement:0.000}{(model is null ? "" : $" test {Evaluation.Evaluate(model, test).Accuracy:0.000}")}")),
-                    ct: ct, poolVectors: onVectors ? poolVectors : null);
+                    ct: ct, poolVectors: onVectors ? poolVectors : null, viewHead: viewHead);
                 selfClock.Stop();
                 for (var r = 0; r < self.RoundModels.Count; r++)
                 {
@@ -143,9 +172,9 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 : $"{l} none"));
             rows.Add(new BenchmarkRow(Name, english ? $"{name}: zero-shot MiniLM test accuracy" : $"{name}: zero-shot by label description, character n-grams (label-description baseline)",
                 zeroAccuracy, "ratio", majority,
-                string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}; mined precision per label: {perLabelPrecision}")));
+                string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}{ensembleNote}; mined precision per label: {perLabelPrecision}")));
             rows.Add(new BenchmarkRow(Name, $"{name}: mining only (sparse on mined top-{PerLabel}/label)", miningAccuracy, "ratio", zeroAccuracy,
-                string.Create(C, $"baseline: zero-shot; {mined.Count} mined rows, {minedPrecision:0.000} of them right")));
+                string.Create(C, $"baseline: zero-shot; {mined.Count} mined rows, {minedPrecision:0.000} of them right{(ensembleScorer is null ? "" : string.Create(C, $"; prompt-ensemble miner: {ensembleMined.Count} rows, {ensembleMined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, ensembleMined.Count):0.000} right"))}")));
             foreach (var (variant, accuracy, note) in variants)
                 rows.Add(new BenchmarkRow(Name, $"{name}: mining + self-training ({variant})", accuracy, "ratio", zeroAccuracy, note));
         }

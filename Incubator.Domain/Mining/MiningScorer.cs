@@ -29,8 +29,11 @@ public sealed class MiningScorer
     internal const double OtherMaxZ = 0.0;
 
     /// <param name="approved">Approved sample texts per label name (may be empty).</param>
+    /// <param name="promptEnsemble">Each label's definition is the mean of several prompts built from the task (the
+    /// label's name, its description, "name: description", and the instruction followed by each of the last two), not
+    /// "name: description" alone. Measured, not shipped (decision 0032, amendment "the teacher").</param>
     public MiningScorer(TaskSpec spec, ITextEmbedder embedder, IReadOnlyDictionary<string, IReadOnlyList<string>>? approved = null,
-        double definitionWeight = 0.5)
+        double definitionWeight = 0.5, bool promptEnsemble = false)
     {
         Spec = spec;
         Specific = spec.Labels.Where(l => !l.IsOther).ToArray();
@@ -41,7 +44,9 @@ public sealed class MiningScorer
         for (var i = 0; i < Specific.Length; i++)
         {
             var label = Specific[i];
-            var definition = embedder.Embed([$"{label.Name}: {label.Description}"])[0];
+            var definition = promptEnsemble
+                ? Mean(embedder.Embed(PromptEnsemble(spec.Instruction, label)))
+                : embedder.Embed([$"{label.Name}: {label.Description}"])[0];
             if (label.Examples.Count > 0) definition = Blend(definition, Mean(embedder.Embed(label.Examples.ToArray())), 0.5);
             if (approved is not null && approved.TryGetValue(label.Name, out var texts) && texts.Count > 0)
             {
@@ -53,6 +58,16 @@ public sealed class MiningScorer
         var instruction = embedder.Embed([spec.Instruction])[0];
         _taskVector = Blend(instruction, Mean(_labelVectors), 0.5);
     }
+
+    /// <summary>The prompts a label's definition averages when the scorer is built with <c>promptEnsemble</c>.</summary>
+    internal static string[] PromptEnsemble(string instruction, LabelSpec label) =>
+    [
+        label.Name,
+        label.Description,
+        $"{label.Name}: {label.Description}",
+        $"{instruction} {label.Name}",
+        $"{instruction} {label.Name}: {label.Description}",
+    ];
 
     public TaskSpec Spec { get; }
 
@@ -161,6 +176,26 @@ public sealed class MiningScorer
             result[k] = p.Select((v, j) => (float)(index[j] >= 0 ? v / sum * (1 - otherShare * (labels.Count - specific)) : otherShare)).ToArray();
         }
         return result;
+    }
+
+    /// <summary>The z-scored view of <see cref="Probabilities"/> as a linear head on a (unit-length) text vector: the
+    /// logit of label j is Weights[j]·x + Biases[j] = (x·label_j − mean_j) / std_j / temperature, the mean and spread taken
+    /// over this scorer's texts. The other label (no vector) gets a zero row. Used to fold the miner's view into a final
+    /// model's weights (<see cref="SelfTrainingOptions.TeacherFold"/>).</summary>
+    public (float[][] Weights, float[] Biases) ViewHead(IReadOnlyList<string> labels, double temperature = 1.0)
+    {
+        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => MeanStd(_sims.Select(s => s[l]).ToList())).ToArray();
+        var weights = new float[labels.Count][];
+        var biases = new float[labels.Count];
+        for (var j = 0; j < labels.Count; j++)
+        {
+            var l = Array.FindIndex(Specific, s => s.Name == labels[j]);
+            weights[j] = new float[_labelVectors[0].Length];
+            if (l < 0) continue;
+            for (var k = 0; k < weights[j].Length; k++) weights[j][k] = (float)(_labelVectors[l][k] / stats[l].Std / temperature);
+            biases[j] = (float)(-stats[l].Mean / stats[l].Std / temperature);
+        }
+        return (weights, biases);
     }
 
     /// <summary>Takes up to <paramref name="perLabel"/> per label from <see cref="Rank"/>, skipping texts for which

@@ -51,6 +51,13 @@ public sealed record SelfTrainingOptions
     /// pool neighbours (cosine) before pseudo-labels are chosen; 0: no smoothing.</summary>
     public int Neighbours { get; init; }
 
+    /// <summary>Embedding rounds with a dense or hybrid final model: the miner's view, as a linear head on the embedding
+    /// (<see cref="MiningScorer.ViewHead"/>, passed to <see cref="SelfTrainer.Run"/> as <c>viewHead</c>), is added this many
+    /// times to the final model's embedding weights and biases, so the model's logits are its own plus the teacher's.
+    /// The export graph is unchanged (only weight values), so it stays exact. 0: off (shipped). Measured, not shipped
+    /// (decision 0032, amendment "the teacher").</summary>
+    public double TeacherFold { get; init; }
+
     /// <summary>The encoder the final dense or hybrid model trains with; null: the process-wide one.</summary>
     public DenseFeaturizer? Dense { get; init; }
 }
@@ -109,7 +116,8 @@ public static class SelfTrainer
     public static SelfTrainingResult Run(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<MinedCandidate> seeds,
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
         IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
-        IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null)
+        IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null,
+        (float[][] Weights, float[] Biases)? viewHead = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
@@ -136,7 +144,7 @@ public static class SelfTrainer
         if (poolVectors is not null)
         {
             if (poolVectors.Count != pool.Count) throw new ArgumentException("One vector per pool text.", nameof(poolVectors));
-            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct);
+            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, viewHead);
         }
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
@@ -228,7 +236,7 @@ public static class SelfTrainer
     private static SelfTrainingResult EmbeddingRounds(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<float[]> poolVectors,
         Func<IReadOnlyList<string>, float[][]>? embed, List<LabeledText> trainSeeds, List<LabeledText> heldOut, IReadOnlyList<LabeledText> reviewed,
         List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
-        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct)
+        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, (float[][] Weights, float[] Biases)? viewHead = null)
     {
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
         var byText = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -313,12 +321,32 @@ public static class SelfTrainer
         }
         var trainer = dense is null ? new ClassifierTrainer() : new ClassifierTrainer { Dense = dense };
         var result = trainer.Train(labels, train, validation, gold: null, trainingOptions, progress: null, ct);
+        if (options.TeacherFold > 0 && viewHead is { } teacher && result.Model.Family is ModelFamily.Dense or ModelFamily.Hybrid)
+            FoldInto(result.Model, labels, teacher, options.TeacherFold);
         return new SelfTrainingResult(result, trainingOptions, rounds, rounds.Count - 1, heldOut.Count, train, validation)
         {
             RoundModels = models,
             FinalPseudoLabels = final.Count,
             FinalRowsPerLabel = labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>Adds <paramref name="alpha"/> × the teacher's linear head (rows in <paramref name="labels"/>' order, over the
+    /// embedding) to the model's head: the embedding part of its weights (the last <see cref="DenseFeaturizer.Dimension"/>
+    /// features of a hybrid head, all of a dense one) and its biases. The graph is the same, only the numbers change.</summary>
+    internal static void FoldInto(TrainedClassifier model, IReadOnlyList<string> labels, (float[][] Weights, float[] Biases) teacher, double alpha)
+    {
+        var head = model.Head;
+        var offset = head.Dimension - DenseFeaturizer.Dimension;
+        if (offset < 0 || teacher.Weights.Any(w => w.Length != DenseFeaturizer.Dimension))
+            throw new ArgumentException("The teacher's head must be over the encoder's embedding.", nameof(teacher));
+        for (var c = 0; c < head.Classes; c++)
+        {
+            var j = labels.ToList().IndexOf(model.Labels[c]);
+            if (j < 0) continue;
+            for (var k = 0; k < DenseFeaturizer.Dimension; k++) head.Weights[c][offset + k] += (float)(alpha * teacher.Weights[j][k]);
+            head.Biases[c] += (float)(alpha * teacher.Biases[j]);
+        }
     }
 
     /// <summary>Each row's probabilities as the mean of its own and its neighbours' average: texts that lie close together

@@ -63,6 +63,9 @@ public sealed class TrainedClassifier : ITextClassifier
 
     public SparseFeaturizer? Sparse => _sparse;
 
+    /// <summary>Dense and hybrid: the encoder the model embeds with (tests check a folded head against it).</summary>
+    internal DenseFeaturizer? Dense => _dense;
+
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
