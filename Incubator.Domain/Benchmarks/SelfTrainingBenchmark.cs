@@ -11,11 +11,14 @@ namespace Incubator.Domain.Benchmarks;
 /// with the mining benchmark's task; cr, subj, tweeteval_emotion, dbpedia with their task.json): the training split is
 /// the unlabelled pool, the test split scores. In one run per set: MiniLM zero-shot (each test text → the nearest label
 /// definition), mining only (`mine --per-label 100`, then the sparse trainer on the mined rows) and mining + self-training
-/// (<see cref="SelfTrainer"/> from the same mined rows): as shipped (rounds on the pool's MiniLM vectors), the same
-/// without the neighbour smoothing, and the previous method (sparse rounds) — with each round's held-out agreement and
-/// test accuracy in the note (the rounds' logistic regression scored on the test vectors; never used by the loop). Japanese chABSA runs the same way on character
-/// n-grams (what mining uses for text MiniLM cannot read), its zero-shot row being the label-description baseline.
-/// INCUBATOR_BENCH_DATASETS picks sets.</summary>
+/// (<see cref="SelfTrainer"/> from the same mined rows): as shipped (rounds on the pool's MiniLM vectors, z-scored view,
+/// equal numbers), the raw-cosine view with counted label shares on every pool, and the pool's own choice between the two
+/// (decision 0032, last amendment: measured, not shipped) — with each round's held-out agreement and test accuracy in the
+/// note (the rounds' logistic regression scored on the test vectors; never used by the loop), and in the zero-shot row's
+/// note what each view's argmax counts say of the pool's label shares beside the true shares. Japanese chABSA runs the
+/// same way on character n-grams (what mining uses for text MiniLM cannot read), its zero-shot row being the
+/// label-description baseline. INCUBATOR_BENCH_DATASETS picks sets; INCUBATOR_BENCH_VECTOR_CACHE (a folder) keeps the
+/// embeddings between runs; INCUBATOR_BENCH_ST_VARIANTS (indices) runs only some variants.</summary>
 internal sealed class SelfTrainingBenchmark : IBenchmark
 {
     private const int PerLabel = 100;
@@ -163,7 +166,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 var finalRows = self.TrainRows.Concat(self.ValidationRows).ToList();
                 var rowsRight = finalRows.Count(r => truth.TryGetValue(r.Text, out var t) && t == r.Label) / (double)Math.Max(1, finalRows.Count);
                 variants.Add((variant, Evaluation.Evaluate(self.Training.Model, test).Accuracy,
-                    string.Create(C, $"baseline: zero-shot; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"seed evenness {self.SeedEvenness:0.000}, {(self.RawView ? "raw" : "z")} view, {(self.CountedShares ? "counted" : "equal")} shares; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
+                    string.Create(C, $"baseline: zero-shot; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"seed evenness {self.SeedEvenness:0.000}{(options.UnevenBelow is null ? "" : self.RawView ? ", chose the raw view and counted shares" : ", kept the z-scored view and equal numbers")}; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
             }
 
             var majority = test.GroupBy(t => t.Label).Max(g => g.Count()) / (double)test.Count;
