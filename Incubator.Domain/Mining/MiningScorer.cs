@@ -152,10 +152,11 @@ public sealed class MiningScorer
     /// <summary>The scorer's own view of every added text (in the order added) as probabilities over the task's labels
     /// (in <paramref name="labels"/>' order): a softmax over each specific label's similarity, z-scored against this
     /// corpus (so a label MiniLM scores high for every text does not win everything), with the other label — which has
-    /// no vector — given an even share. Self-training blends it with its model's probabilities.</summary>
-    public float[][] Probabilities(IReadOnlyList<string> labels, double temperature = 1.0)
+    /// no vector — given an even share. Self-training blends it with its model's probabilities. <paramref name="zScored"/>
+    /// false: the raw similarities (every label keeps its own level, so uneven label shares survive).</summary>
+    public float[][] Probabilities(IReadOnlyList<string> labels, double temperature = 1.0, bool zScored = true)
     {
-        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => MeanStd(_sims.Select(s => s[l]).ToList())).ToArray();
+        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => zScored ? MeanStd(_sims.Select(s => s[l]).ToList()) : (Mean: 0.0, Std: 1.0)).ToArray();
         var index = labels.Select(n => Array.FindIndex(Specific, l => l.Name == n)).ToArray();
         var result = new float[_sims.Count][];
         for (var k = 0; k < _sims.Count; k++)

@@ -36,6 +36,23 @@ public sealed record SelfTrainingOptions
     /// on the benchmark (decision 0032, amendment of 2026-12-06).</summary>
     public static SelfTrainingOptions For(bool english) => english ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10 } : new SelfTrainingOptions();
 
+    /// <summary>The miner's view English rounds average with: a softmax over the raw cosine similarities at this
+    /// temperature. Z-scoring each label against the pool (<see cref="MiningScorer.Probabilities"/>' default) puts every
+    /// label on an equal footing and so pulls pseudo-labels towards equal shares; raw similarities keep a pool's uneven
+    /// shares (decision 0032, amendment on label shares).</summary>
+    public const double EnglishViewTemperature = 0.05;
+
+    /// <summary>The raw-cosine miner's view of every pool text (see <see cref="EnglishViewTemperature"/>).</summary>
+    public static float[][] RawView(MiningScorer scorer, IReadOnlyList<string> labels, double temperature = EnglishViewTemperature) =>
+        scorer.Probabilities(labels, temperature, zScored: false);
+
+    /// <summary>Embedding rounds given a raw view as well (<c>rawPrior</c>): when the seed model's (round 0's) argmax
+    /// counts over the candidates are uneven — their normalised entropy below this — the rounds switch to the raw view
+    /// and pseudo-labels in proportion to counted shares (<see cref="LabelShares.Counts"/>); otherwise they keep the
+    /// z-scored view and <see cref="Shares"/>. The seed model weights every label the same, so uneven counts are a sign
+    /// of an uneven pool (classify-and-count). Null: no choice. Decision 0032, amendment on the pool's own choice.</summary>
+    public double? UnevenBelow { get; init; }
+
     /// <summary>The family of the model handed back, trained once on the best round's rows (after rounds on the pool's
     /// vectors: on the pool the last round labelled); null: the rounds' model (sparse rounds) or the sparse family.</summary>
     public ModelFamily? FinalFamily { get; init; }
@@ -60,6 +77,33 @@ public sealed record SelfTrainingOptions
 
     /// <summary>The encoder the final dense or hybrid model trains with; null: the process-wide one.</summary>
     public DenseFeaturizer? Dense { get; init; }
+
+    /// <summary>Embedding rounds: how pseudo-labels are shared out between labels. <see cref="LabelShares.Equal"/>: the
+    /// same number for every label; otherwise in proportion to each label's share of the pool as estimated from the
+    /// round's probabilities (never from true labels), and the final model trains without class weighting so it keeps
+    /// those shares.</summary>
+    public LabelShares Shares { get; init; } = LabelShares.Equal;
+
+    /// <summary>With estimated shares, no label gets fewer pseudo-labels than this fraction of an equal share.</summary>
+    public double ShareFloor { get; init; } = 0.25;
+
+    /// <summary>Embedding rounds with counted shares: share of the candidates the last round labels for the final model
+    /// (the most confident first, shared out as in the rounds). Equal shares always label the whole pool.</summary>
+    public double FinalShare { get; init; } = 1.0;
+
+    /// <summary>Benchmark diagnostics only: shares given instead of estimated (the pool's true shares, as a ceiling).</summary>
+    internal double[]? FixedShares { get; init; }
+}
+
+/// <summary>How self-training's embedding rounds divide pseudo-labels between labels (decision 0032).</summary>
+public enum LabelShares
+{
+    /// <summary>The same number for every label.</summary>
+    Equal,
+
+    /// <summary>In proportion to how many candidates lean to each label (the argmax counts of the round's probabilities),
+    /// at least <see cref="SelfTrainingOptions.ShareFloor"/> of an equal share.</summary>
+    Counts,
 }
 
 /// <summary>One round as it happened: what the model was trained on and how it agreed with the held-out seeds.</summary>
@@ -92,6 +136,16 @@ public sealed record SelfTrainingResult(
     /// <summary>True when the rounds ran on the pool's vectors (a logistic regression), not the sparse family.</summary>
     public bool EmbeddingRounds => RoundModels.Count > 0;
 
+    /// <summary>Embedding rounds: pseudo-labels were shared out in proportion to counted label shares, not the same
+    /// number per label.</summary>
+    public bool CountedShares { get; init; }
+
+    /// <summary>Embedding rounds: the raw-cosine view was averaged in (chosen by <see cref="SelfTrainingOptions.UnevenBelow"/>).</summary>
+    public bool RawView { get; init; }
+
+    /// <summary>Embedding rounds: normalised entropy of the seed model's argmax counts over the candidates (1: even).</summary>
+    public double? SeedEvenness { get; init; }
+
     internal int? FinalPseudoLabels { get; init; }
 
     internal IReadOnlyDictionary<string, int>? FinalRowsPerLabel { get; init; }
@@ -101,7 +155,8 @@ public sealed record SelfTrainingResult(
 /// part) labels the whole pool; the most confident texts of each label, the same number for every label, join the seeds
 /// and the model is trained again, with twice as many pseudo-labels each round. Two kinds of rounds (decision 0032):
 /// with the pool's vectors (English, MiniLM) each round is a <see cref="SoftmaxRegression"/> on them, its probabilities
-/// averaged with the miner's view and smoothed over each text's nearest neighbours; every round runs, and the final
+/// averaged with the miner's view and smoothed over each text's nearest neighbours, the pseudo-labels shared out as
+/// <see cref="SelfTrainingOptions.Shares"/> says; every round runs, and the final
 /// family trains once on the pool the last round labels. Without vectors each round trains the sparse family; after
 /// each round the model labels held-out texts, and when that agreement stops improving the loop stops and the best
 /// round's model is the result.</summary>
@@ -113,11 +168,14 @@ public static class SelfTrainer
     /// <param name="poolPrior">Optional: for each pool text (same order), another view's probabilities over
     /// <paramref name="labels"/> — the miner's <see cref="MiningScorer.Probabilities"/>. Pseudo-labels then come from the
     /// average of the model and this view, so two views that err differently check each other.</param>
+    /// <param name="rawPrior">Optional, rounds on vectors only: the miner's raw-cosine view of each pool text
+    /// (<see cref="SelfTrainingOptions.RawView"/>), which replaces <paramref name="poolPrior"/> when the seed model's
+    /// label counts are uneven (<see cref="SelfTrainingOptions.UnevenBelow"/>).</param>
     public static SelfTrainingResult Run(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<MinedCandidate> seeds,
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
         IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
         IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null,
-        (float[][] Weights, float[] Biases)? viewHead = null)
+        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
@@ -144,7 +202,8 @@ public static class SelfTrainer
         if (poolVectors is not null)
         {
             if (poolVectors.Count != pool.Count) throw new ArgumentException("One vector per pool text.", nameof(poolVectors));
-            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, viewHead);
+            if (rawPrior is not null && rawPrior.Count != pool.Count) throw new ArgumentException("One raw prior per pool text.", nameof(rawPrior));
+            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead);
         }
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
@@ -236,8 +295,9 @@ public static class SelfTrainer
     private static SelfTrainingResult EmbeddingRounds(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<float[]> poolVectors,
         Func<IReadOnlyList<string>, float[][]>? embed, List<LabeledText> trainSeeds, List<LabeledText> heldOut, IReadOnlyList<LabeledText> reviewed,
         List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
-        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, (float[][] Weights, float[] Biases)? viewHead = null)
+        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null)
     {
+        double? seedEvenness = null;
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
         var byText = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < pool.Count; i++) byText.TryAdd(pool[i], i);
@@ -280,6 +340,18 @@ public static class SelfTrainer
             }
             var model = SoftmaxRegression.Fit(x, y, labels.Count, options.EmbeddingL2, w);
             models.Add(model);
+            if (round == 0 && candidateIndex.Count > 0)
+            {
+                // What the pool shows of its own label shares: the seed model's argmax counts over the candidates.
+                seedEvenness = Evenness(CountShares(candidateIndex.Select(i => model.Probabilities(poolVectors[i])).ToArray(), labels.Count));
+                if (rawPrior is not null && options.UnevenBelow is { } threshold && seedEvenness < threshold)
+                {
+                    poolPrior = rawPrior;
+                    options = options with { Shares = LabelShares.Counts };
+                    log?.Report(string.Create(CultureInfo.InvariantCulture,
+                        $"the seed model's label counts are uneven (evenness {seedEvenness:0.000} < {threshold:0.000}): raw-cosine view, pseudo-labels by counted shares"));
+                }
+            }
             combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
             if (neighbours is not null) combined = Smooth(combined, neighbours);
             var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
@@ -299,17 +371,18 @@ public static class SelfTrainer
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
             if (round == options.MaxRounds) break;
             var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
-            pseudo = Balanced(combined, candidateIndex, labels.Count, share);
+            pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
         }
 
-        // The final model: the last round's combined view labels the pool (the same number per label); the chosen family
-        // trains on it.
-        var final = Balanced(combined, candidateIndex, labels.Count, 1.0);
+        // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
+        // shares); the chosen family trains on it.
+        var final = Choose(combined, candidateIndex, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, options);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
         var family = options.FinalFamily ?? options.Family;
-        var trainingOptions = new TrainingOptions(family, options.Seed);
+        // Class weighting would undo estimated shares: the final model is then trained on the rows as they are.
+        var trainingOptions = new TrainingOptions(family, options.Seed, ClassWeighting: options.Shares == LabelShares.Equal);
         log?.Report($"training the final {ModelFamilies.Name(family)} model on {train.Count + validation.Count} rows ({final.Count} pseudo-labels)");
         var dense = options.Dense;
         if (dense is null && family is ModelFamily.Dense or ModelFamily.Hybrid && poolVectors.Count > 0 && poolVectors[0].Length == DenseFeaturizer.Dimension)
@@ -325,6 +398,9 @@ public static class SelfTrainer
             FoldInto(result.Model, labels, teacher, options.TeacherFold);
         return new SelfTrainingResult(result, trainingOptions, rounds, rounds.Count - 1, heldOut.Count, train, validation)
         {
+            CountedShares = options.Shares != LabelShares.Equal,
+            RawView = ReferenceEquals(poolPrior, rawPrior) && rawPrior is not null,
+            SeedEvenness = seedEvenness,
             RoundModels = models,
             FinalPseudoLabels = final.Count,
             FinalRowsPerLabel = labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal),
@@ -439,6 +515,46 @@ public static class SelfTrainer
         var take = Math.Min(target, byLabel.Min(v => v.Count));
         return byLabel.SelectMany((list, label) => list.OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, label)))
             .OrderBy(x => x.Index).ToList();
+    }
+
+    private static List<(int Index, int Label)> Choose(float[][] probabilities, IReadOnlyList<int> candidateIndex, int classes, double share, SelfTrainingOptions options)
+    {
+        if (options.Shares == LabelShares.Equal) return Balanced(probabilities, candidateIndex, classes, share);
+        var shares = options.FixedShares ?? CountShares(probabilities, classes);
+        return Proportional(probabilities, candidateIndex, shares, share, options.ShareFloor);
+    }
+
+    /// <summary>Each label's share of the candidates that lean to it most: the estimate of the pool's label shares. The
+    /// mean probability and an EM re-estimation (Saerens et al. 2002) were measured worse (0032).</summary>
+    internal static double[] CountShares(float[][] probabilities, int classes)
+    {
+        var shares = new double[classes];
+        foreach (var p in probabilities) shares[ArgMax(p)] += 1.0 / Math.Max(1, probabilities.Length);
+        return shares;
+    }
+
+    /// <summary>Normalised entropy of label shares: 1 when every label has the same share, lower the more uneven.</summary>
+    internal static double Evenness(double[] shares) =>
+        shares.Length < 2 ? 1 : -shares.Where(x => x > 0).Sum(x => x * Math.Log(x)) / Math.Log(shares.Length);
+
+    /// <summary>The most confident texts of each label, label c getting <paramref name="share"/> of the candidates times
+    /// its estimated share (at least <paramref name="floor"/> of an equal share), capped by the texts that lean to it.</summary>
+    internal static List<(int Index, int Label)> Proportional(float[][] probabilities, IReadOnlyList<int> candidateIndex, double[] shares, double share, double floor)
+    {
+        var classes = shares.Length;
+        var byLabel = Enumerable.Range(0, classes).Select(_ => new List<(int Index, float P)>()).ToArray();
+        for (var k = 0; k < candidateIndex.Count; k++)
+        {
+            var label = ArgMax(probabilities[k]);
+            byLabel[label].Add((candidateIndex[k], probabilities[k][label]));
+        }
+        share = Math.Clamp(share, 0, 1);
+        return byLabel.SelectMany((list, label) =>
+        {
+            // Less a hair: 100 × 0.5 × 0.8 is 40.000000000000007 in doubles, and must take 40.
+            var take = (int)Math.Ceiling(candidateIndex.Count * share * Math.Max(shares[label], floor / classes) - 1e-9);
+            return list.OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, label));
+        }).OrderBy(x => x.Index).ToList();
     }
 
     private static double Agreement(TrainedClassifier model, IReadOnlyList<LabeledText> heldOut)

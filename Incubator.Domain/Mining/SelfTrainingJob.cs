@@ -118,7 +118,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         try
         {
             result = await Task.Run(() => SelfTrainer.Run(labels, pool, seeds, options, charNgrams ? null : scorer.Probabilities(labels), log: null,
-                onRound: (round, _) => RoundDone(round).GetAwaiter().GetResult(), ct, reviewed, rejected, poolVectors, embedder.Embed), ct);
+                onRound: (round, _) => RoundDone(round).GetAwaiter().GetResult(), ct, reviewed, rejected, poolVectors, embedder.Embed,
+                rawPrior: charNgrams ? null : SelfTrainingOptions.RawView(scorer, labels)), ct);
         }
         catch (TrainingDataException) when (labels.Any(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2))
         {
@@ -155,6 +156,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 ReviewedSeeds = best.ReviewedRows,
                 ReviewedWeight = options.ReviewedWeight,
                 EmbeddingRounds = result.EmbeddingRounds,
+                ProportionalShares = result.CountedShares,
+                RawView = result.RawView,
             }));
         var onnx = await Task.Run(() => model.ExportOnnx(), ct);
         await models.WriteAsync(models.ModelPath(run.ProjectId, modelId), s => { model.Save(s); return Task.CompletedTask; }, ct);

@@ -30,6 +30,14 @@ public sealed record SelfTrainingCardSource(TaskSpec Task, string PoolFile, int 
     /// <summary>The rounds were a logistic regression on the pool's MiniLM embeddings (English), and the last one labelled
     /// the pool for this model; false: the rounds trained the sparse family and this model is the kept round's.</summary>
     public bool EmbeddingRounds { get; init; }
+
+    /// <summary>Embedding rounds shared pseudo-labels out in proportion to how many pool texts lean to each label, not
+    /// the same number per label.</summary>
+    public bool ProportionalShares { get; init; }
+
+    /// <summary>Embedding rounds averaged the miner's raw cosine similarities (chosen because the seed model's label
+    /// counts over the pool were uneven), not its per-label z-scored ones.</summary>
+    public bool RawView { get; init; }
 }
 
 /// <summary>Trained with <c>Incubator train</c> from a file, split into training and validation rows.</summary>
@@ -184,7 +192,7 @@ public static class ModelCardBuilder
                     ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
                     : string.Create(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
                 sb.AppendLine(st.EmbeddingRounds
-                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts (the same number per label), its probabilities {(st.MinersView ? "averaged with the miner's scores" : "alone")}; the last round labelled the pool for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
+                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? "averaged with the miner's raw similarity scores (the seed model's label counts over the pool were uneven)" : "averaged with the miner's scores" : "alone")}; the last round labelled the pool for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
                     : string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement."));
                 sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");

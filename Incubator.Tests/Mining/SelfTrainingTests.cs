@@ -219,6 +219,80 @@ public sealed class SelfTrainingTests
     }
 
     [Fact]
+    public void Estimated_shares_give_each_label_pseudo_labels_in_proportion_with_a_floor()
+    {
+        // 80 of 100 texts lean to label 0, 20 to label 1: the shares are 0.8/0.2 and half the pool is taken 40/10, the
+        // surest first (not 25/25 as equal numbers would).
+        var p = Enumerable.Range(0, 100).Select(i => i % 5 == 4 ? new[] { 0.3f - i / 1000f, 0.7f + i / 1000f } : new[] { 0.6f + i / 1000f, 0.4f - i / 1000f }).ToArray();
+        var index = Enumerable.Range(0, 100).ToList();
+        var shares = SelfTrainer.CountShares(p, 2);
+        Assert.Equal(0.8, shares[0], 6);
+        Assert.Equal(0.2, shares[1], 6);
+        var chosen = SelfTrainer.Proportional(p, index, shares, share: 0.5, floor: 0.25);
+        Assert.Equal(40, chosen.Count(c => c.Label == 0));
+        Assert.Equal(10, chosen.Count(c => c.Label == 1));
+        Assert.Equal(Enumerable.Range(0, 100).Where(i => i % 5 != 4).OrderByDescending(i => i).Take(40).Order(), chosen.Where(c => c.Label == 0).Select(c => c.Index));
+        // A label estimated at 2% still gets a quarter of an equal share (ceil(100 × 0.5 × 0.125) = 7) when texts lean to it.
+        var starved = SelfTrainer.Proportional(p, index, [0.98, 0.02], share: 0.5, floor: 0.25);
+        Assert.Equal(7, starved.Count(c => c.Label == 1));
+        Assert.Equal(49, starved.Count(c => c.Label == 0));
+    }
+
+    [Fact]
+    public void Embedding_rounds_with_estimated_shares_label_an_uneven_pool_near_its_shares()
+    {
+        // A pool of 32 billing and 8 shipping texts (80/20): equal numbers would cap both labels at shipping's count;
+        // estimated shares keep the final pseudo-labels near 80/20 and the final model untouched by class weighting.
+        var rows = TrainingSeed.MailSamples(40);
+        var poolRows = rows.Where(r => r.Label == "billing").Take(32).Concat(rows.Where(r => r.Label == "shipping").Take(8)).ToList();
+        var pool = poolRows.Select(r => r.Text).ToList();
+        var seeds = Labels.SelectMany(l => poolRows.Select((r, i) => (r, i)).Where(x => x.r.Label == l).Take(4)
+            .Select(x => new MinedCandidate(l, x.i, x.r.Text, 0.5, 0.1))).ToList();
+        var options = new SelfTrainingOptions { MaxRounds = 2, FirstRoundShare = 0.3, Shares = LabelShares.Counts };
+        var result = SelfTrainer.Run(Labels, pool, seeds, options, poolVectors: Vectors(pool, noise: 0.3));
+        var seedTexts = seeds.Select(s => s.Text).ToHashSet();
+        var pseudo = result.TrainRows.Concat(result.ValidationRows).Where(r => !seedTexts.Contains(r.Text)).ToList();
+        var billing = pseudo.Count(r => r.Label == "billing") / (double)pseudo.Count;
+        Assert.InRange(billing, 0.7, 0.9);
+        Assert.False(result.Options.ClassWeighting);
+        var equal = SelfTrainer.Run(Labels, pool, seeds, options with { Shares = LabelShares.Equal }, poolVectors: Vectors(pool, noise: 0.3));
+        var equalPseudo = equal.TrainRows.Concat(equal.ValidationRows).Where(r => !seedTexts.Contains(r.Text)).ToList();
+        Assert.Equal(equalPseudo.Count(r => r.Label == "billing"), equalPseudo.Count(r => r.Label == "shipping"));
+        Assert.True(equal.Options.ClassWeighting);
+    }
+
+    [Fact]
+    public void The_pool_chooses_the_raw_view_and_counted_shares_only_when_the_seed_model_counts_are_uneven()
+    {
+        // An 80/20 pool: the seed model (classes weighted equally) still leans 80/20 over the candidates, so with a
+        // threshold the rounds take the raw view and counted shares; an even pool keeps the z-scored view and equal numbers.
+        var rows = TrainingSeed.MailSamples(40);
+        static List<float[]> Flat(int n, float billing) => Enumerable.Range(0, n).Select(_ => new[] { billing, 1 - billing }).ToList();
+        var options = new SelfTrainingOptions { MaxRounds = 2, FirstRoundShare = 0.3, UnevenBelow = 0.9 };
+
+        var unevenRows = rows.Where(r => r.Label == "billing").Take(32).Concat(rows.Where(r => r.Label == "shipping").Take(8)).ToList();
+        var unevenPool = unevenRows.Select(r => r.Text).ToList();
+        var unevenSeeds = Labels.SelectMany(l => unevenRows.Select((r, i) => (r, i)).Where(x => x.r.Label == l).Take(4)
+            .Select(x => new MinedCandidate(l, x.i, x.r.Text, 0.5, 0.1))).ToList();
+        var uneven = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options, Flat(40, 0.5f), poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: Flat(40, 0.6f));
+        Assert.True(uneven.SeedEvenness < 0.9, $"seed evenness {uneven.SeedEvenness}");
+        Assert.True(uneven.RawView);
+        Assert.True(uneven.CountedShares);
+        Assert.False(uneven.Options.ClassWeighting);
+
+        var (evenPool, evenSeeds) = Fixture(4);
+        var even = SelfTrainer.Run(Labels, evenPool, evenSeeds, options, Flat(evenPool.Count, 0.5f), poolVectors: Vectors(evenPool, noise: 0.3), rawPrior: Flat(evenPool.Count, 0.6f));
+        Assert.True(even.SeedEvenness >= 0.9, $"seed evenness {even.SeedEvenness}");
+        Assert.False(even.RawView);
+        Assert.False(even.CountedShares);
+        Assert.True(even.Options.ClassWeighting);
+        // Without a threshold (or without a raw view) nothing is chosen: the z-scored view and equal numbers.
+        var none = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options with { UnevenBelow = null }, Flat(40, 0.5f), poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: Flat(40, 0.6f));
+        Assert.False(none.RawView);
+        Assert.False(none.CountedShares);
+    }
+
+    [Fact]
     public void A_reviewed_correction_outweighs_mined_seeds_in_embedding_rounds()
     {
         // As in the sparse rounds: six mined loyalty seeds say billing, a reviewer corrected two of them to shipping; the
