@@ -100,34 +100,10 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         if (name is not null) await FillAsync("register-name", name);
         await FillAsync("register-password", password);
         await FillAsync("register-confirm", password);
-        await ClickAsync("register-submit");
         // Registering never signs in (its answer must not tell whether the address already had an account): the page
-        // sends the person to sign in, and they do.
-        var registered = new System.Text.RegularExpressions.Regex("/account/login\\?registered=1");
-        try
-        {
-            await WaitForUrlAsync(registered, 20_000);
-        }
-        catch (TimeoutException)
-        {
-            // Seen once in CI on a loaded machine, as with creating a project: the click led nowhere. A person would
-            // click again (registering twice gives the same answer), so the test does, once, if the form still holds
-            // the address; otherwise it says what the page showed.
-            var field = Page.Locator("[data-testid=register-email] input").First;
-            var value = await field.CountAsync() > 0 ? await field.InputValueAsync() : null;
-            if (!Page.Url.Contains("/account/register", StringComparison.Ordinal) || value != email)
-                throw new TimeoutException($"Registering '{email}' did not navigate: url {Page.Url}, email field '{value ?? "(absent)"}', " +
-                    $"page text: {await BodyTextAsync()}\n{RecentConsole}");
-            await ClickAsync("register-submit");
-            try
-            {
-                await WaitForUrlAsync(registered);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new TimeoutException($"Registering '{email}' did not navigate after a second click: page text: {await BodyTextAsync()}\n{RecentConsole}", ex);
-            }
-        }
+        // sends the person to sign in, and they do. Registering twice gives the same answer, so a second click is safe.
+        await SubmitAndWaitAsync($"Registering '{email}'", "register-submit", new System.Text.RegularExpressions.Regex("/account/login\\?registered=1"),
+            "/account/register", "register-email", email);
         await SignInAsync(email, password);
     }
 
@@ -136,32 +112,9 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
         await GotoAsync("/account/login");
         await FillAsync("login-email", email);
         await FillAsync("login-password", password);
-        var home = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(BaseUrl + "/") + "$");
-        await ClickAsync("login-submit");
-        try
-        {
-            await WaitForUrlAsync(home, 20_000);
-        }
-        catch (TimeoutException)
-        {
-            // Seen once on a heavily loaded machine (load average above 20 on 2 cores), as with registering and creating
-            // a project: no navigation after the click. A person would click again, so the test does, once, if the
-            // form still holds the address and shows no error; otherwise it says what the page showed.
-            var field = Page.Locator("[data-testid=login-email] input").First;
-            var value = await field.CountAsync() > 0 ? await field.InputValueAsync() : null;
-            if (!Page.Url.Contains("/account/login", StringComparison.Ordinal) || value != email || await Page.GetByTestId("login-error").CountAsync() > 0)
-                throw new TimeoutException($"Signing in '{email}' did not navigate: url {Page.Url}, email field '{value ?? "(absent)"}', " +
-                    $"page text: {await BodyTextAsync()}\n{RecentConsole}");
-            await ClickAsync("login-submit");
-            try
-            {
-                await WaitForUrlAsync(home);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new TimeoutException($"Signing in '{email}' did not navigate after a second click: url {Page.Url}, page text: {await BodyTextAsync()}\n{RecentConsole}", ex);
-            }
-        }
+        await SubmitAndWaitAsync($"Signing in '{email}'", "login-submit",
+            new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(BaseUrl + "/") + "$"),
+            "/account/login", "login-email", email, errorTestId: "login-error");
         await WaitInteractiveAsync();
     }
 
@@ -169,38 +122,43 @@ public sealed class PortalBrowser(IPage page, string baseUrl)
     {
         await GotoAsync("/projects/new");
         await FillAsync("project-name-input", name);
-        var created = new System.Text.RegularExpressions.Regex("/projects/[0-9a-f-]{36}$");
-        await ClickAsync("project-create");
+        await SubmitAndWaitAsync($"Creating project '{name}'", "project-create", new System.Text.RegularExpressions.Regex("/projects/[0-9a-f-]{36}$"),
+            "/projects/new", "project-name-input", name);
+        return Guid.Parse(Page.Url[^36..]);
+    }
+
+    /// <summary>Clicks a form's button and waits for the page it leads to. Seen in CI on loaded machines (registering,
+    /// signing in, creating a project): no navigation within 20 s of the click. A person would click again, so the
+    /// test does, once, if the page is still the form's (<paramref name="formPath"/>) with <paramref name="value"/> in
+    /// its field and no error shown; otherwise, and if the second click leads nowhere either, it fails with the page's
+    /// text and its last console lines.</summary>
+    private async Task SubmitAndWaitAsync(string what, string buttonTestId, System.Text.RegularExpressions.Regex url, string formPath,
+        string fieldTestId, string value, string? errorTestId = null)
+    {
+        await ClickAsync(buttonTestId);
         try
         {
-            // Commit, not Load: Blazor navigates within the page (history API), so no load event has to follow.
-            await WaitForUrlAsync(created, 20_000);
-        }
-        catch (TimeoutException) when (created.IsMatch(Page.Url))
-        {
-            // Seen in CI: the project page was there, yet the wait for its URL timed out.
+            await WaitForUrlAsync(url, 20_000);
+            return;
         }
         catch (TimeoutException)
         {
-            // Seen twice in CI on a loaded machine: the click did not lead anywhere within 20 s. A person would click
-            // again, so the test does too, once, if the form is still there with the name in it; otherwise it says
-            // what the page showed.
-            var field = Page.Locator("[data-testid=project-name-input] input").First;
-            var value = await field.CountAsync() > 0 ? await field.InputValueAsync() : null;
-            if (!Page.Url.EndsWith("/projects/new", StringComparison.Ordinal) || value != name)
-                throw new TimeoutException($"Creating project '{name}' did not navigate: url {Page.Url}, name field '{value ?? "(absent)"}', " +
+            var field = Page.Locator($"[data-testid={fieldTestId}] input").First;
+            var shown = await field.CountAsync() > 0 ? await field.InputValueAsync() : null;
+            var error = errorTestId is not null && await Page.GetByTestId(errorTestId).CountAsync() > 0;
+            if (!Page.Url.Contains(formPath, StringComparison.Ordinal) || shown != value || error)
+                throw new TimeoutException($"{what} did not navigate: url {Page.Url}, field '{shown ?? "(absent)"}', " +
                     $"page text: {await BodyTextAsync()}\n{RecentConsole}");
-            await ClickAsync("project-create");
-            try
-            {
-                await WaitForUrlAsync(created);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new TimeoutException($"Creating project '{name}' did not navigate after a second click.\n{RecentConsole}", ex);
-            }
         }
-        return Guid.Parse(Page.Url[^36..]);
+        await ClickAsync(buttonTestId);
+        try
+        {
+            await WaitForUrlAsync(url);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{what} did not navigate after a second click: url {Page.Url}, page text: {await BodyTextAsync()}\n{RecentConsole}", ex);
+        }
     }
 
     private async Task<string> BodyTextAsync()
