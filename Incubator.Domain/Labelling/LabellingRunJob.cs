@@ -139,7 +139,7 @@ public sealed class LabellingRunJob(
                 {
                     Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, TaskVersionNumber = run.TaskVersionNumber, LabellingRunId = run.Id,
                     Label = v.Label, MinerLabel = minerOf[v.Ordinal], Text = row.Text, NormalizedText = normalized, Source = CandidateSource.LlmLabelled,
-                    Stage = CandidateStage.Selected, Status = CandidateStatus.Pending, CreatedAt = now.AddTicks(candidates.Count),
+                    Stage = CandidateStage.Selected, Status = CandidateStatus.Pending, CreatedAt = Candidate.InWriteOrder(now, candidates.Count),
                     // Disagreements first: the queue's default order (and the LLM-labelled view) shows them before agreements.
                     SpreadRank = agrees ? AgreementRankOffset + agreedSoFar++ : disagreedSoFar++,
                 });

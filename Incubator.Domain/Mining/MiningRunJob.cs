@@ -81,7 +81,7 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
                 Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, TaskVersionNumber = run.TaskVersionNumber, MiningRunId = run.Id,
                 Label = m.Label, Text = m.Text, NormalizedText = normalized, Source = CandidateSource.Mining, Stage = CandidateStage.Selected,
                 Status = CandidateStatus.Pending, MiningScore = Math.Round(m.Margin, 4), Uncertainty = uncertain is null ? null : model!.Predict(uncertain[i]).Uncertainty,
-                CreatedAt = now.AddTicks(i), // distinct, stable order in the queue
+                CreatedAt = Candidate.InWriteOrder(now, i), // distinct, stable order in the queue
                 SpreadRank = ranks[m.Label] = ranks.GetValueOrDefault(m.Label, -1) + 1,
             });
         }

@@ -53,7 +53,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             spec = TaskJson.Parse(version.SpecJson);
             // In the order mining wrote them: the seeds' order decides the seeded splits, which must not depend on how the
             // database happens to return rows.
-            mined = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.SourceRunId).OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).ToListAsync(ct);
+            mined = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.SourceRunId).OrderBy(c => c.CreatedAt).ThenBy(c => c.Label).ThenBy(c => c.SpreadRank)
+                .ThenBy(c => c.Text).ToListAsync(ct);
             approved = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId && c.Status == CandidateStatus.Approved)
                     .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).Select(c => new { c.Label, Text = c.EditedText ?? c.Text }).ToListAsync(ct))
                 .Select(c => new LabeledText(c.Label, c.Text)).ToList();
@@ -184,7 +185,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         {
             Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, TaskVersionNumber = run.TaskVersionNumber, MiningRunId = run.Id,
             Label = u.Label, Text = u.Text, NormalizedText = TextNormalizer.Normalize(u.Text), Source = CandidateSource.Mining, Stage = CandidateStage.Selected,
-            Status = CandidateStatus.Pending, Uncertainty = Math.Round(u.Uncertainty, 4), CreatedAt = now.AddTicks(i), SpreadRank = i,
+            Status = CandidateStatus.Pending, Uncertainty = Math.Round(u.Uncertainty, 4), CreatedAt = Candidate.InWriteOrder(now, i), SpreadRank = i,
         }).ToList();
         var seconds = time.GetElapsedTime(started).TotalSeconds;
         var noGain = payload.Rounds > 0 && result.BestRound == 0;

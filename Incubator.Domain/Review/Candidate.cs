@@ -29,6 +29,13 @@ public enum CandidateStatus
 /// <summary>A labelled sample waiting for (or past) review. Written the moment it is accepted, so nothing shown is lost.</summary>
 public sealed class Candidate
 {
+    /// <summary>The creation time of the <paramref name="index"/>-th candidate a job writes at <paramref name="now"/>:
+    /// 0.1 ms apart, so that their order survives the database. SQLite stores a timestamp as a 64-bit integer of 0.1 ms
+    /// (EF's DateTimeOffsetToBinaryConverter) and PostgreSQL to the microsecond: one tick apart, as before, a mining run's
+    /// candidates came back tied and in the order of their random ids, and self-training's seeded split of the same seeds
+    /// differed from run to run.</summary>
+    public static DateTimeOffset InWriteOrder(DateTimeOffset now, int index) => now.AddTicks(index * 1_000L);
+
     public Guid Id { get; set; }
     public Guid ProjectId { get; set; }
     public Guid TaskId { get; set; }

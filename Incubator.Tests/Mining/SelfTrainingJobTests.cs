@@ -88,6 +88,30 @@ public sealed class SelfTrainingJobTests
         Assert.Empty(await f.SelfTraining.ListAsync(f.Viewer, f.TaskId));
     }
 
+    /// <summary>A mining run's candidates are written one tick apart in time once; SQLite keeps 0.1 ms and PostgreSQL a
+    /// microsecond, so they came back tied, in the order of their random ids, and self-training's seeded split of the
+    /// same seeds changed from run to run (seen as a flaky test). Now their order survives, and the same seeds give the
+    /// same rounds.</summary>
+    [Fact]
+    public async Task A_mining_runs_candidates_keep_their_order_in_the_database_and_self_training_repeats_itself()
+    {
+        await using var f = await ArrangeAsync();
+        var run = await f.MineAsync(4);
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var mined = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.Id).OrderBy(c => c.CreatedAt).ToListAsync();
+            Assert.True(mined.Count >= 6, $"{mined.Count} candidates");
+            Assert.Equal(mined.Count, mined.Select(c => c.CreatedAt).Distinct().Count());
+            // Each label's candidates in the order mining ranked them.
+            Assert.All(mined.GroupBy(c => c.Label), g => Assert.Equal(g.Select(c => c.SpreadRank).Order(), g.Select(c => c.SpreadRank)));
+        }
+        await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 0);
+        await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 0);
+        var views = await f.SelfTraining.ListAsync(f.Viewer, f.TaskId);
+        Assert.Equal(2, views.Count);
+        Assert.Equal(views[0].Rounds.Select(r => (r.Round, r.Agreement, r.Improved)), views[1].Rounds.Select(r => (r.Round, r.Agreement, r.Improved)));
+    }
+
     [Fact]
     public async Task It_makes_an_ordinary_model_version_and_sends_the_least_certain_texts_to_review_most_uncertain_first()
     {
@@ -106,11 +130,9 @@ public sealed class SelfTrainingJobTests
         }
 
         var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 6);
-        // On this small fixture the seed model is usually already the best and the job stops short and says why; one
-        // full-suite run on a loaded machine saw a round win instead (not reproduced alone, cause not found), so the
-        // test asserts the outcome that matches the rounds, whichever it is (the English test below is the one whose
-        // rounds help).
-        Assert.Contains(job.State, new[] { JobState.StoppedShort, JobState.Succeeded });
+        // On this fixture the seed model is already the best: the job stops short and says why (the English test below
+        // is the one whose rounds help). The same mined run always gives the same rounds (the test above).
+        Assert.Equal(JobState.StoppedShort, job.State);
         var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
         Assert.Equal(run.Id, view.SourceRunId);
         Assert.Equal(job.Id, view.JobId);
