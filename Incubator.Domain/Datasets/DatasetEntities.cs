@@ -30,6 +30,10 @@ public sealed class DatasetVersion
     public int ValidationCount { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedById { get; set; }
+    /// <summary>Set while a job writes the version's items in short transactions (<see cref="DatasetWriter"/>): such a
+    /// version is invisible to every query (a filter on the model) and has a negative placeholder number until the job's
+    /// last commit numbers it and clears this.</summary>
+    public Guid? WritingJobId { get; set; }
 }
 
 /// <summary>One sample of a dataset version with the split it belongs to.</summary>

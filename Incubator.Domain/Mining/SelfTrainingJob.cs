@@ -18,9 +18,12 @@ namespace Incubator.Domain.Mining;
 /// candidates are the seeds — pending ones as the miner labelled them, approved or corrected ones as a reviewer did
 /// (weighted above pseudo-labels), rejected ones left out — the corpus is the pool and the miner's view checks the
 /// model (<see cref="SelfTrainer"/>). Each round is committed to the run and announced. At the end one transaction
-/// writes the training rows as a dataset version, the model version (Draft, an ordinary one: bundle, card, playground)
-/// and the final model's least certain pool texts as pending candidates of this run. An interrupted job trains again
-/// from the start; its files carry the run's id and its rows are written in the one last commit, so nothing doubles.</summary>
+/// publishes the training rows as a dataset version, writes the model version (Draft, an ordinary one: bundle, card, playground)
+/// and the final model's least certain pool texts as pending candidates of this run. The dataset's rows (as many as the
+/// pool's pseudo-labels) go first, in short transactions, into a version nobody sees until that last commit publishes
+/// it (<see cref="DatasetWriter"/>). An interrupted job trains again from the start; its files carry the run's id, its
+/// half-written dataset is removed by its next attempt (or the sweeper) and the rest is written in the one last commit,
+/// so nothing doubles.</summary>
 public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusStore store, CorpusEmbedders embedders, ModelStore models,
     IRunEvents events, TimeProvider time) : IJobHandler
 {
@@ -187,6 +190,16 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             Label = u.Label, Text = u.Text, NormalizedText = TextNormalizer.Normalize(u.Text), Source = CandidateSource.Mining, Stage = CandidateStage.Selected,
             Status = CandidateStatus.Pending, Uncertainty = Math.Round(u.Uncertainty, 4), CreatedAt = Candidate.InWriteOrder(now, i), SpreadRank = i,
         }).ToList();
+        // The dataset can hold as many rows as the corpus: written in short transactions, invisible until the last commit.
+        var datasetId = await DatasetWriter.WriteAsync(dbFactory, context.JobId, new DatasetVersion
+        {
+            Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, TaskVersionNumber = run.TaskVersionNumber,
+            ContentHash = DatasetService.ContentHash(items.Select(x => (x.Row.Label, x.Row.Text))), Count = items.Count,
+            CountsJson = JsonSerializer.Serialize(counts),
+            LineageJson = JsonSerializer.Serialize(new DatasetLineage(run.TaskVersionNumber, [], [], 0, items.Count, 0, 0, 0)),
+            Seed = options.Seed, ValidationShare = 0.2, TrainCount = items.Count(x => x.Split == DatasetSplit.Train),
+            ValidationCount = items.Count(x => x.Split == DatasetSplit.Validation), CreatedAt = now, CreatedById = run.CreatedById,
+        }, items.Select((x, i) => new DatasetItem { Ordinal = i, Label = x.Row.Label, Text = x.Row.Text, Split = x.Split }).ToList(), ct);
         var seconds = time.GetElapsedTime(started).TotalSeconds;
         var noGain = payload.Rounds > 0 && result.BestRound == 0;
         await context.CommitAsync(1, SelfTrainingNotes.Ready(result.BestRound, candidates.Count),
@@ -200,23 +213,11 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                     training.Validation.Accuracy, candidates.Count),
             extraWrites: async db =>
             {
-                var datasetNumber = (await db.DatasetVersions.Where(d => d.TaskId == run.TaskId).MaxAsync(d => (int?)d.Number) ?? 0) + 1;
-                var dataset = new DatasetVersion
-                {
-                    Id = Guid.NewGuid(), ProjectId = run.ProjectId, TaskId = run.TaskId, Number = datasetNumber, TaskVersionNumber = run.TaskVersionNumber,
-                    ContentHash = DatasetService.ContentHash(items.Select(x => (x.Row.Label, x.Row.Text))), Count = items.Count,
-                    CountsJson = JsonSerializer.Serialize(counts),
-                    LineageJson = JsonSerializer.Serialize(new DatasetLineage(run.TaskVersionNumber, [], [], 0, items.Count, 0, 0, 0)),
-                    Seed = options.Seed, ValidationShare = 0.2, TrainCount = items.Count(x => x.Split == DatasetSplit.Train),
-                    ValidationCount = items.Count(x => x.Split == DatasetSplit.Validation), CreatedAt = now, CreatedById = run.CreatedById,
-                };
-                db.DatasetVersions.Add(dataset);
-                for (var i = 0; i < items.Count; i++)
-                    db.DatasetItems.Add(new DatasetItem { DatasetVersionId = dataset.Id, Ordinal = i, Label = items[i].Row.Label, Text = items[i].Row.Text, Split = items[i].Split });
+                var datasetNumber = await DatasetWriter.PublishAsync(db, datasetId, run.TaskId);
                 var number = (await db.ModelVersions.Where(m => m.TaskId == run.TaskId).MaxAsync(m => (int?)m.Number) ?? 0) + 1;
                 db.ModelVersions.Add(new ModelVersion
                 {
-                    Id = modelId, ProjectId = run.ProjectId, TaskId = run.TaskId, Number = number, DatasetVersionId = dataset.Id, GoldSetId = goldSet?.Id,
+                    Id = modelId, ProjectId = run.ProjectId, TaskId = run.TaskId, Number = number, DatasetVersionId = datasetId, GoldSetId = goldSet?.Id,
                     RequestedFamily = ModelFamilies.Name(model.Family), Family = ModelFamilies.Name(model.Family), Seed = options.Seed, State = ModelVersionState.Draft,
                     JobId = context.JobId, Accuracy = training.Validation.Accuracy, MacroF1 = training.Validation.MacroF1,
                     GoldAccuracy = training.Gold?.Accuracy, GoldMacroF1 = training.Gold?.MacroF1,

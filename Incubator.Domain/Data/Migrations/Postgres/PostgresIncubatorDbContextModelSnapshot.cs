@@ -317,9 +317,14 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<double>("ValidationShare")
                         .HasColumnType("double precision");
 
+                    b.Property<Guid?>("WritingJobId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("WritingJobId");
 
                     b.HasIndex("TaskId", "Number")
                         .IsUnique();

@@ -307,9 +307,14 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<double>("ValidationShare")
                         .HasColumnType("REAL");
 
+                    b.Property<Guid?>("WritingJobId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("WritingJobId");
 
                     b.HasIndex("TaskId", "Number")
                         .IsUnique();
