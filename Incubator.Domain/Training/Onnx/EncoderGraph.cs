@@ -227,7 +227,7 @@ internal sealed class EncoderGraph
 
     /// <summary>MatMul by a float weight matrix → MatMulInteger on 8 bits: the weights per column as int8 with one
     /// scale per column (symmetric), the input per row (per token) as uint8 over that row's own minimum..maximum
-    /// (asymmetric: twice the resolution of ±max for a row whose values are lopsided) with one scale per row, so a row's
+    /// (asymmetric: up to twice the resolution of ±max for a row whose values are lopsided) with one scale per row, so a row's
     /// result never depends on the other rows of the batch; then int32 → float × row scale × column scale + row minimum
     /// × the dequantised weights' column sums. Inputs that are a LayerNorm's output are smoothed first (per-channel
     /// scales moved into the weights); GELU outputs are shifted by a constant to be non-negative and use the whole
