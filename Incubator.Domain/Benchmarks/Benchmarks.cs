@@ -43,6 +43,7 @@ internal static class BenchmarkCatalog
         new TrainingCommandBenchmark(),
         new EncoderComparisonBenchmark(),
         new DenseBatchingBenchmark(),
+        new Int8VariantsBenchmark(),
         new SparseVariantsBenchmark(),
         new QueryThroughputBenchmark(),
         new ScaleOutBenchmark(),

