@@ -121,13 +121,6 @@ public sealed class ClassifierTrainer
     /// depend on the choice; the work is thrown away only when dense wins.</summary>
     public bool PrepareRefitAhead { get; init; } = true;
 
-    /// <summary>From this many training rows, auto fits hybrid once, with the L2 weight the sparse sweep kept, instead of
-    /// sweeping it: hybrid's features are sparse's plus the embedding, each of its fits is the most expensive of the run
-    /// (20,000 short texts: 10 labels × 186k n-grams + 384 dense values per row), and at that size its sweep moved validation
-    /// macro-F1 by 0.001 (decision 0019, amendment of branch auto-20k). Below it, and whenever sparse is not trained,
-    /// hybrid sweeps its own grid.</summary>
-    public int HybridTakesSparseL2From { get; init; } = 10_000;
-
     /// <summary>Auto chooses the family by <see cref="ChoiceFolds"/>-fold cross-validation over training + validation
     /// when they have at most this many rows together (0: never) and no gold set decides: a small validation split is
     /// too noisy to tell families apart (30 rows make one row worth 3 points), while the cached features make the extra
@@ -243,7 +236,7 @@ public sealed class ClassifierTrainer
                 var started = clock.Elapsed.TotalSeconds;
                 var r = family == ModelFamily.Dense
                     ? TrainDense(features, dense, options, (s, m) => Report(s, m, p, total), token)
-                    : TrainHybrid(features, dense, options, HybridGrid(families, chosenL2, train.Count), (s, m) => Report(s, m, p, total), token);
+                    : TrainHybrid(features, dense, options, (s, m) => Report(s, m, p, total), token);
                 Finish(family, p, r, started);
             });
         }
@@ -635,21 +628,14 @@ public sealed class ClassifierTrainer
         return (new TrainedClassifier(x.Labels, dense, head), l2, v, gold);
     }
 
-    /// <summary>Hybrid's L2 candidates: the sparse sweep's kept weight alone from <see cref="HybridTakesSparseL2From"/>
-    /// training rows when sparse was trained (it is, before hybrid, in stage 1), else the sparse grid.</summary>
-    private IReadOnlyList<float>? HybridGrid(List<ModelFamily> families, Dictionary<ModelFamily, float> chosenL2, int trainRows) =>
-        families.Contains(ModelFamily.Sparse) && trainRows >= HybridTakesSparseL2From && chosenL2.TryGetValue(ModelFamily.Sparse, out var l2) ? [l2] : null;
-
-    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainHybrid(Features x, DenseFeaturizer dense, TrainingOptions options, IReadOnlyList<float>? fromSparse,
-        Action<string, JobNote> report, CancellationToken ct)
+    private (TrainedClassifier, float, EvaluationReport, EvaluationReport?) TrainHybrid(Features x, DenseFeaturizer dense, TrainingOptions options, Action<string, JobNote> report, CancellationToken ct)
     {
         var featurizer = x.Sparse!;
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
         var rows = HybridRows(x.SparseTrain!, x.EmbTrain!, featurizer.Dimension).Select((r, i) => (x.TrainLabels[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
         report(TrainingStages.Fit, TrainingNotes.FitHybrid(featurizer.Dimension, DenseFeaturizer.Dimension));
-        if (fromSparse is not null) report(TrainingStages.Fit, TrainingNotes.L2FromSparse("Hybrid", x.Train.Count, fromSparse[0]));
         var validation = HybridRows(x.SparseValidation!, x.EmbValidation!, featurizer.Dimension);
-        var (head, l2, v) = FitBest(x, rows, dimension, options, fromSparse ?? SparseL2, "Hybrid", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
+        var (head, l2, v) = FitBest(x, rows, dimension, options, SparseL2, "Hybrid", h => i => h.Probabilities(validation[i].Indices, validation[i].Values), report, ct);
         EvaluationReport? gold = null;
         if (x.SparseGold is { } sg && x.EmbGold is { } eg)
         {

@@ -59,9 +59,6 @@ public static class TrainingNotes
 
     public static JobNote L2Stop(string family, float l2) => new("Train.L2Stop", $"{family}: no better than L2 {F(l2, "0.###")}; the sweep stops", family, F(l2, "0.###"));
 
-    public static JobNote L2FromSparse(string family, int rows, float l2) =>
-        new("Train.L2FromSparse", $"{family}: {rows} training rows; takes the L2 weight the sparse sweep kept ({F(l2, "0.###")}) without a sweep of its own", family, rows, F(l2, "0.###"));
-
     public static JobNote L2Kept(string family, float l2) => new("Train.L2Kept", $"{family}: kept L2 {F(l2, "0.###")}", family, F(l2, "0.###"));
 
     public static JobNote OnlyFamily(string family) => new("Train.OnlyFamily", $"{family} (the only family trained)", family);

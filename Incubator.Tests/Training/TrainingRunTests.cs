@@ -128,32 +128,6 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void On_large_data_auto_fits_hybrid_once_with_the_weight_the_sparse_sweep_kept()
-    {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
-        var dense = new DenseFeaturizer(memoize: true);
-        // A sparse grid whose first weight the sweep never keeps, so hybrid's own sweep and sparse's differ in what they try.
-        TrainingResult Run(int from) => new ClassifierTrainer { Dense = dense, HybridTakesSparseL2From = from, SparseL2 = [1e5f, 0.03f, 0.1f], CrossValidateUpTo = 0 }
-            .Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
-        var large = Run(train.Count);
-        var small = Run(train.Count + 1);
-        static List<string> Hybrid(TrainingResult r) => [.. r.Log.Where(l => l.StartsWith("fit: Hybrid", StringComparison.Ordinal))];
-        output.WriteLine(string.Join(Environment.NewLine, Hybrid(large).Concat(Hybrid(small))));
-        Assert.Equal(large.L2[ModelFamily.Sparse], large.L2[ModelFamily.Hybrid]);
-        Assert.Contains(Hybrid(large), l => l.Contains($"{train.Count} training rows; takes the L2 weight the sparse sweep kept", StringComparison.Ordinal));
-        Assert.DoesNotContain(Hybrid(large), l => l.Contains(": validation macro-F1", StringComparison.Ordinal));
-        // Below the size hybrid sweeps as before and tries more than one weight.
-        Assert.True(Hybrid(small).Count(l => l.Contains(": validation macro-F1", StringComparison.Ordinal)) >= 2);
-        Assert.DoesNotContain(Hybrid(small), l => l.Contains("takes the L2 weight", StringComparison.Ordinal));
-        // The single fit is the one hybrid's sweep makes for that weight: the same head, bit for bit.
-        var direct = new ClassifierTrainer { Dense = dense, SparseL2 = [large.L2[ModelFamily.Sparse]] }
-            .Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Hybrid, 1) { Refit = false }, null, CancellationToken.None);
-        Assert.Equal(Save(direct.Model), Save(large.Models[ModelFamily.Hybrid]));
-    }
-
-    [Fact]
     public void A_shorter_lbfgs_history_gives_a_model_within_tolerance_of_the_longer_one()
     {
         var rows = TrainingFixtures.English();
