@@ -25,7 +25,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
 
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    private sealed record Outcome(double Seconds, double TrainSeconds, double EmbeddingSeconds, double CpuSeconds, double PeakMiB, string Chosen);
+    private sealed record Outcome(double Seconds, double TrainSeconds, double EmbeddingSeconds, double CpuSeconds, double PeakMiB, string Chosen, string Validation);
 
     private IReadOnlyList<BenchmarkRow> Run(CancellationToken ct)
     {
@@ -46,7 +46,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
                     var o = RunTrain(file, family, folder.FullName, null, ct);
                     outcomes[family] = o;
                     rows.Add(new BenchmarkRow(bench, $"{family} command seconds", o.Seconds, "s",
-                        Note: $"train --trainer {family} on {data.Train.Count} rows (validation share 0.1): chose {o.Chosen}; training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s; {o.CpuSeconds.ToString("0.0", Ci)} s of CPU"));
+                        Note: $"train --trainer {family} on {data.Train.Count} rows (validation share 0.1): chose {o.Chosen} ({o.Validation}); training {o.TrainSeconds.ToString("0.0", Ci)} s of which embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s; {o.CpuSeconds.ToString("0.0", Ci)} s of CPU"));
                     rows.Add(new BenchmarkRow(bench, $"{family} peak working set", o.PeakMiB, "MiB", Note: "the command's own OS high-water mark"));
                 }
                 if (share >= EncoderCoverage.MinimumShare)
@@ -97,7 +97,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
             var o = RunTrain(file, family, folder, null, ct);
             outcomes[family] = o;
             yield return new BenchmarkRow(bench, $"{family} peak working set", o.PeakMiB, "MiB", family == "sparse" ? null : 1024,
-                $"{(family == "sparse" ? "" : "baseline: the aim, 1 GiB; ")}{note}; chose {o.Chosen}; {o.Seconds.ToString("0.0", Ci)} s (embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s), {o.CpuSeconds.ToString("0.0", Ci)} s of CPU");
+                $"{(family == "sparse" ? "" : "baseline: the aim, 1 GiB; ")}{note}; chose {o.Chosen} ({o.Validation}); {o.Seconds.ToString("0.0", Ci)} s (embedding {o.EmbeddingSeconds.ToString("0.0", Ci)} s), {o.CpuSeconds.ToString("0.0", Ci)} s of CPU");
         }
         if (outcomes.Count < 3) yield break;
         yield return new BenchmarkRow(bench, "auto command seconds vs embedding + sparse", outcomes["auto"].Seconds, "s", outcomes["sparse"].Seconds + outcomes["dense"].EmbeddingSeconds,
@@ -144,9 +144,11 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
         if (process.ExitCode != 0) throw new InvalidOperationException($"train --trainer {family} exited with {process.ExitCode}: {stderr.Result[^Math.Min(stderr.Result.Length, 2000)..]}");
         var summary = Summary().Match(stdout);
         var chosen = Chosen().Match(stdout);
+        var scores = ValidationScores().Match(stdout);
         if (!summary.Success) throw new InvalidOperationException($"train printed no summary line: {stdout[^Math.Min(stdout.Length, 2000)..]}");
         double D(int g) => double.Parse(summary.Groups[g].Value, Ci);
-        return new Outcome(seconds, D(1), D(2), D(4), D(5), chosen.Success ? chosen.Groups[1].Value : "?");
+        return new Outcome(seconds, D(1), D(2), D(4), D(5), chosen.Success ? chosen.Groups[1].Value : "?",
+            scores.Success ? $"validation accuracy {scores.Groups[1].Value}, macro-F1 {scores.Groups[2].Value} (selection fit)" : "validation scores not printed");
     }
 
     [GeneratedRegex(@"trained in ([\d.]+) s \(embedding ([\d.]+) s, refit ([\d.]+) s\); ([\d.]+) s of CPU; peak working set (\d+) MiB")]
@@ -154,4 +156,7 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
 
     [GeneratedRegex(@"^chosen\s+(\w+)", RegexOptions.Multiline)]
     private static partial Regex Chosen();
+
+    [GeneratedRegex(@"^validation: \d+ rows, accuracy ([\d.]+), macro-F1 ([\d.]+)", RegexOptions.Multiline)]
+    private static partial Regex ValidationScores();
 }

@@ -97,6 +97,62 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         Assert.Equal(Save(sequential.Model), Save(sideBySide.Model));
     }
 
+    [Fact]
+    public void Hybrid_candidates_fitted_side_by_side_and_the_refit_prepared_ahead_give_the_same_model_and_sweep_bit_for_bit()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 3);
+        var dense = new DenseFeaturizer(memoize: true);
+        TrainingResult Run(bool ahead, int parallelism) => new ClassifierTrainer { Dense = dense, SweepSideBySide = ahead, PrepareRefitAhead = ahead, MaxParallelism = parallelism }
+            .Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 3), null, CancellationToken.None);
+        var plain = Run(false, 1);
+        var ahead = Run(true, 2);
+        foreach (var family in plain.Models.Keys)
+            Assert.Equal(Save(plain.Models[family]), Save(ahead.Models[family]));
+        Assert.Equal(plain.L2, ahead.L2);
+        // The sweep reports (and keeps) the same candidates in the same order, and stops at the same one.
+        static List<string> Sweep(TrainingResult r) => [.. r.Log.Where(l => l.StartsWith("fit: Hybrid", StringComparison.Ordinal))];
+        Assert.Equal(Sweep(plain), Sweep(ahead));
+        Assert.Equal(plain.ChosenFamily, ahead.ChosenFamily);
+        Assert.True(ahead.Refitted);
+        // The refit from features prepared beside the sweeps is the refit made after the choice.
+        Assert.Equal(Save(plain.Model), Save(ahead.Model));
+        // Chosen or not, a sparse or hybrid refit from prepared features equals one made from scratch.
+        foreach (var family in new[] { ModelFamily.Sparse, ModelFamily.Hybrid })
+        {
+            TrainingResult One(bool ahead) => new ClassifierTrainer { Dense = dense, SweepSideBySide = ahead, PrepareRefitAhead = ahead, MaxParallelism = 2 }
+                .Train(labels, train, validation, null, new TrainingOptions(family, 3), null, CancellationToken.None);
+            Assert.Equal(Save(One(false).Model), Save(One(true).Model));
+        }
+    }
+
+    [Fact]
+    public void A_shorter_lbfgs_history_gives_a_model_within_tolerance_of_the_longer_one()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var dense = new DenseFeaturizer(memoize: true);
+        foreach (var family in new[] { ModelFamily.Sparse, ModelFamily.Hybrid })
+        {
+            TrainingResult Run(int history) => new ClassifierTrainer { Dense = dense, LbfgsHistory = history }
+                .Train(labels, train, validation, null, new TrainingOptions(family, 1), null, CancellationToken.None);
+            var longer = Run(20);
+            var shorter = Run(5);
+            // The setting reaches the optimiser: the weights differ.
+            Assert.NotEqual(Save(longer.Model), Save(shorter.Model));
+            Assert.Equal(longer.L2[family], shorter.L2[family]);
+            var texts = validation.Select(r => r.Text).ToList();
+            var a = longer.Model.Predict(texts);
+            var b = shorter.Model.Predict(texts);
+            var largest = a.Zip(b).Max(p => p.First.Probabilities.Zip(p.Second.Probabilities).Max(q => Math.Abs(q.First - q.Second)));
+            output.WriteLine($"{family}: largest probability difference {largest:0.00000}");
+            Assert.True(largest < 0.02, $"{family}: {largest}");
+            Assert.Equal(a.Select(p => p.Label), b.Select(p => p.Label));
+        }
+    }
+
     /// <summary>Long English support texts (well over the encoder's 256 tokens) that end in a keyword, "alpha" or
     /// "omega", which alone decides the label: the encoder never sees it, the sparse family does. The validation rows
     /// have their labels swapped, so on validation alone the family that reads the keyword scores worst.</summary>

@@ -74,10 +74,14 @@ internal static class TrainVerbs
 
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var phases = new PhaseClock(stderr);
+        phases.Memory("training");
         // Embedding is done: the encoder's session goes before the export builds the bundle's graph and a session to measure it.
         DenseFeaturizer.ReleaseShared();
         phases.Done("release encoder");
         var onnx = result.Model.ExportOnnx();
+        // The graph's builders (the encoder's weights among them) are garbage once the bytes exist: return them before a
+        // session to measure the bundle is built beside those bytes.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         phases.Done("export");
         var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
         phases.Done("measure speed");
@@ -205,8 +209,16 @@ internal static class TrainVerbs
         {
             var cpu = CpuTime();
             log.WriteLine(string.Create(Ci, $"[time] {step}: {_clock.Elapsed.TotalSeconds:0.00} s ({(cpu - _cpu).TotalSeconds:0.00} s of CPU)"));
+            Memory(step);
             _clock.Restart();
             _cpu = cpu;
+        }
+
+        /// <summary>Where the peak comes from: the working set after a step beside the managed heap's share of it.</summary>
+        public void Memory(string step)
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            log.WriteLine(string.Create(Ci, $"[memory] after {step}: working set {self.WorkingSet64 >> 20} MiB (peak {self.PeakWorkingSet64 >> 20} MiB), managed heap {GC.GetGCMemoryInfo().HeapSizeBytes >> 20} MiB"));
         }
     }
 
