@@ -11,9 +11,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Incubator.Domain.Mining;
 
 /// <summary>Scores a corpus against a task (see <see cref="MiningScorer"/>) and writes the chosen texts as pending
-/// candidates (source Mining, linked to the run) in one transaction with the job's final checkpoint. Scoring is cheap
-/// next to embedding (the vectors are cached by the corpus's embeddings job), so an interrupted run scores again from
-/// the start; the candidates are written exactly once.</summary>
+/// candidates (source Mining, linked to the run) in transactions of <see cref="BatchRows"/> — up to 2,000 per label in
+/// one transaction would hold the write lock for seconds — then the run's counts with the job's final checkpoint.
+/// Scoring is cheap next to embedding (the vectors are cached by the corpus's embeddings job), so an interrupted run
+/// scores again from the start and writes only the candidates its earlier attempt did not: each text once.</summary>
 public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusStore store, CorpusEmbedders embedders, IRunEvents events,
     TimeProvider time) : IJobHandler
 {
@@ -22,6 +23,9 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
     public sealed record Payload(Guid RunId);
 
     public sealed record Checkpoint(bool Written);
+
+    /// <summary>Candidates per transaction.</summary>
+    public const int BatchRows = 2000;
 
     public string Kind => KindName;
 
@@ -33,14 +37,18 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
         MiningRun run;
         TaskSpec spec;
         HashSet<string> existing;
+        Dictionary<string, Guid> written;
         Dictionary<string, IReadOnlyList<string>> approved;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             run = await db.MiningRuns.AsNoTracking().SingleAsync(r => r.Id == payload.RunId, ct);
-            if (await db.Candidates.AnyAsync(c => c.MiningRunId == run.Id, ct)) return;
             var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == run.TaskId && v.Number == run.TaskVersionNumber, ct);
             spec = TaskJson.Parse(version.SpecJson);
-            existing = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId).Select(c => c.NormalizedText).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+            // What an interrupted attempt of this run wrote is mined again (and not written twice), not avoided.
+            existing = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId && c.MiningRunId != run.Id).Select(c => c.NormalizedText).ToListAsync(ct))
+                .ToHashSet(StringComparer.Ordinal);
+            written = (await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.Id).Select(c => new { c.NormalizedText, c.Id }).ToListAsync(ct))
+                .ToDictionary(c => c.NormalizedText, c => c.Id, StringComparer.Ordinal);
             approved = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == run.TaskId && c.Status == CandidateStatus.Approved)
                     .Select(c => new { c.Label, Text = c.EditedText ?? c.Text }).ToListAsync(ct))
                 .GroupBy(c => c.Label).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Text).Take(500).ToList());
@@ -89,13 +97,28 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
         var ranked = scorer.Rank(run.Margin);
         var summary = JsonSerializer.Serialize(spec.Labels.Select(l => new { label = l.Name, created = perLabel[l.Name], eligible = ranked.TryGetValue(l.Name, out var r) ? r.Count : 0 }),
             MiningService.JsonOptions);
+        var toWrite = new List<Candidate>();
+        foreach (var c in candidates)
+        {
+            if (written.TryGetValue(c.NormalizedText, out var id)) c.Id = id; // written by an earlier attempt: announced as it is
+            else toWrite.Add(c);
+        }
+        foreach (var batch in toWrite.Chunk(BatchRows))
+        {
+            await DbRetry.RunAsync(async () =>
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                db.ChangeTracker.AutoDetectChangesEnabled = false;
+                db.Candidates.AddRange(batch);
+                await db.SaveChangesAsync(ct);
+            }, ct);
+        }
         await context.CommitAsync(1, ProgressNotes.MiningDone(candidates.Count, corpus.TextCount), new Checkpoint(true),
             log: ProgressNotes.MiningCreated(candidates.Count, string.Join(", ", perLabel.Select(p => $"{p.Key} {p.Value}"))),
             extraWrites: async db =>
             {
-                db.Candidates.AddRange(candidates);
                 await db.MiningRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.CandidatesCreated, candidates.Count)
+                    .SetProperty(r => r.CandidatesCreated, written.Count + toWrite.Count)
                     .SetProperty(r => r.ApprovedUsed, scorer.ApprovedUsed)
                     .SetProperty(r => r.SummaryJson, summary));
             });

@@ -263,6 +263,50 @@ public sealed class CorpusJobsTests
         Assert.True(all.Count > page.Total + 1);
     }
 
+    [Fact]
+    public async Task A_mining_run_interrupted_while_writing_writes_only_what_its_earlier_attempt_did_not()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        await f.Host.StartWorkerAsync();
+        var first = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5));
+        await f.Host.WaitForJobAsync(first.JobId!.Value, j => j.State == JobState.Succeeded, "succeeded", TimeSpan.FromMinutes(2));
+        await f.Host.StopWorkerAsync();
+        List<Candidate> expected;
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            expected = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == first.Id).OrderBy(c => c.CreatedAt).ToListAsync();
+            await db.Candidates.Where(c => c.MiningRunId == first.Id).ExecuteDeleteAsync(); // the task is as before the first run
+        }
+        Assert.True(expected.Count > 6);
+
+        // The same run again, of which an earlier attempt wrote the first batch's first rows before its process died.
+        var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5));
+        var earlier = expected.Take(4).Select(c => new Candidate
+        {
+            Id = Guid.NewGuid(), ProjectId = f.ProjectId, TaskId = f.TaskId, TaskVersionNumber = 1, MiningRunId = run.Id, Label = c.Label, Text = c.Text,
+            NormalizedText = c.NormalizedText, Source = CandidateSource.Mining, Stage = CandidateStage.Selected, Status = CandidateStatus.Pending,
+            SpreadRank = c.SpreadRank, CreatedAt = JobTestHost.UtcNowMs(),
+        }).ToList();
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            db.Candidates.AddRange(earlier);
+            await db.SaveChangesAsync();
+        }
+        await using var restarted = await JobTestHost.CreateAsync(f.Host.DataDirectory, "restarted-worker",
+            s => s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining(), f.Host.DatabaseSettings, migrate: false);
+        await restarted.StartWorkerAsync();
+        await restarted.WaitForJobAsync(run.JobId!.Value, j => j.State == JobState.Succeeded, "succeeded", TimeSpan.FromMinutes(2));
+
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var mined = await db.Candidates.AsNoTracking().Where(c => c.MiningRunId == run.Id).ToListAsync();
+            Assert.Equal(expected.Select(c => (c.Label, c.Text)).Order(), mined.Select(c => (c.Label, c.Text)).Order()); // each text once, none more
+            Assert.Subset(mined.Select(c => c.Id).ToHashSet(), earlier.Select(c => c.Id).ToHashSet()); // the earlier attempt's rows kept as they are
+            Assert.Equal(mined.Count, (await db.MiningRuns.AsNoTracking().SingleAsync(r => r.Id == run.Id)).CandidatesCreated);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
     public async Task Active_learning_scores_pending_candidates_and_the_queue_sorts_most_uncertain_first(DatabaseProvider provider)
