@@ -7,14 +7,11 @@ namespace Incubator.Domain.Datasets;
 /// <summary>Writes a dataset version too large for one short transaction — a self-training's pseudo-labelled pool can
 /// hold as many rows as its corpus — without holding the database's write lock for long: the version is created
 /// invisible (<see cref="DatasetVersion.WritingJobId"/>, a negative placeholder number), its items go in transactions of
-/// <see cref="BatchRows"/>, and the job's own last commit numbers it and makes it visible (<see cref="PublishAsync"/>).
+/// <see cref="DbBatches.Rows"/>, and the job's own last commit numbers it and makes it visible (<see cref="PublishAsync"/>).
 /// Whatever an interrupted attempt left is removed by the job's next attempt or, once the job has ended, by
 /// <see cref="SweepAsync"/> (docs/decisions/0028-write-discipline.md).</summary>
 public static class DatasetWriter
 {
-    /// <summary>Items per transaction.</summary>
-    public const int BatchRows = 2000;
-
     /// <summary>Items per DELETE when a half-written version is removed.</summary>
     private const int DeleteRows = 5000;
 
@@ -34,20 +31,8 @@ public static class DatasetWriter
         }, ct);
         try
         {
-            for (var start = 0; start < items.Count; start += BatchRows)
-            {
-                var first = start;
-                await DbRetry.RunAsync(async () =>
-                {
-                    await using var db = await dbFactory.CreateDbContextAsync(ct);
-                    db.ChangeTracker.AutoDetectChangesEnabled = false;
-                    db.DatasetItems.AddRange(items.Skip(first).Take(BatchRows).Select(i => new DatasetItem
-                    {
-                        DatasetVersionId = version.Id, Ordinal = i.Ordinal, Label = i.Label, Text = i.Text, Split = i.Split, CandidateId = i.CandidateId,
-                    }));
-                    await db.SaveChangesAsync(ct);
-                }, ct);
-            }
+            foreach (var item in items) item.DatasetVersionId = version.Id;
+            await DbBatches.InsertAsync(dbFactory, items, ct);
         }
         catch
         {

@@ -46,6 +46,10 @@ public sealed record SelfTrainingOptions
     public static float[][] RawView(MiningScorer scorer, IReadOnlyList<string> labels, double temperature = EnglishViewTemperature) =>
         scorer.Probabilities(labels, temperature, zScored: false);
 
+    /// <summary>The raw view for <c>rawPrior</c> when these options can switch to it (<see cref="UnevenBelow"/> set),
+    /// otherwise null: a pass over the whole pool is not made for a view that is never used.</summary>
+    public float[][]? RawViewIfUsed(MiningScorer scorer, IReadOnlyList<string> labels) => UnevenBelow is null ? null : RawView(scorer, labels);
+
     /// <summary>Embedding rounds given a raw view as well (<c>rawPrior</c>): when the seed model's (round 0's) argmax
     /// counts over the candidates are uneven — their normalised entropy below this — the rounds switch to the raw view
     /// and pseudo-labels in proportion to counted shares (<see cref="LabelShares.Counts"/>); otherwise they keep the

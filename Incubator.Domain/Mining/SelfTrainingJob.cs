@@ -123,7 +123,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         {
             result = await Task.Run(() => SelfTrainer.Run(labels, pool, seeds, options, charNgrams ? null : scorer.Probabilities(labels), log: null,
                 onRound: (round, _) => RoundDone(round).GetAwaiter().GetResult(), ct, reviewed, rejected, poolVectors, embedder.Embed,
-                rawPrior: charNgrams || options.UnevenBelow is null ? null : SelfTrainingOptions.RawView(scorer, labels)), ct);
+                rawPrior: charNgrams ? null : options.RawViewIfUsed(scorer, labels)), ct);
         }
         catch (TrainingDataException) when (labels.Any(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2))
         {

@@ -64,7 +64,7 @@ public sealed class DatasetWriterTests
     {
         await using var a = await ArrangeAsync(provider);
         var jobId = await AddJobAsync(a.Host, a.ProjectId, JobState.Running);
-        var count = DatasetWriter.BatchRows * 2 + 7; // three batches, the last one short
+        var count = DbBatches.Rows * 2 + 7; // three batches, the last one short
         var id = await DatasetWriter.WriteAsync(a.Host.Db, jobId, Version(a.ProjectId, a.TaskId, count), Items(count), CancellationToken.None);
 
         var datasets = a.Host.Services.GetRequiredService<DatasetService>();

@@ -95,7 +95,7 @@ internal static class MineVerb
             result = charNgrams
                 ? SelfTrainer.Run(labels, texts, mined, options, null, new SyncLog(stderr), ct: ct)
                 : SelfTrainer.Run(labels, texts, mined, options, scorer.Probabilities(labels), new SyncLog(stderr), ct: ct, poolVectors: poolVectors,
-                    rawPrior: options.UnevenBelow is null ? null : SelfTrainingOptions.RawView(scorer, labels));
+                    rawPrior: options.RawViewIfUsed(scorer, labels));
         }
         catch (TrainingDataException ex)
         {

@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Incubator.Domain.Data;
+
+/// <summary>Inserts many rows without holding the write lock for long: one short transaction (with <see cref="DbRetry"/>)
+/// per <see cref="Rows"/> rows, each on a fresh context (docs/decisions/0028-write-discipline.md).</summary>
+public static class DbBatches
+{
+    /// <summary>Rows per transaction.</summary>
+    public const int Rows = 2000;
+
+    public static async Task InsertAsync<T>(IDbContextFactory<IncubatorDbContext> dbFactory, IReadOnlyList<T> rows, CancellationToken ct) where T : class
+    {
+        foreach (var batch in rows.Chunk(Rows))
+        {
+            await DbRetry.RunAsync(async () =>
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                db.ChangeTracker.AutoDetectChangesEnabled = false;
+                db.Set<T>().AddRange(batch);
+                await db.SaveChangesAsync(ct);
+            }, ct);
+        }
+    }
+}
