@@ -40,8 +40,15 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         CancellationToken ct = default)
     {
         var plan = await PlanFreezeAsync(userId, taskId, seed, validationShare, ct);
+        return await WriteAndPublishAsync(userId, plan, DbBatches.Yield, ct);
+    }
+
+    /// <summary>Writes a planned freeze in batches, <paramref name="pause"/> apart, and publishes it (or returns the
+    /// existing version). Internal so the bench can compare pauses.</summary>
+    internal async Task<DatasetVersionView> WriteAndPublishAsync(string userId, FreezePlan plan, TimeSpan pause, CancellationToken ct)
+    {
         if (plan.Existing is { } found) return await GetAsync(userId, found, ct);
-        var id = await DatasetWriter.WriteLeasedAsync(dbFactory, time, plan.Version, plan.Items, ct);
+        var id = await DatasetWriter.WriteLeasedAsync(dbFactory, time, plan.Version, plan.Items, pause, ct);
         Guid published;
         try
         {

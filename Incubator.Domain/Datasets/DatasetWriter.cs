@@ -30,13 +30,14 @@ public static class DatasetWriter
     }
 
     /// <summary>A request's write (a freeze): under a writer id of its own and a <see cref="Lease"/> each batch renews,
-    /// so the sweep can tell a live write from one whose process died. Removes what it wrote if it fails or is cancelled.</summary>
+    /// so the sweep can tell a live write from one whose process died, with <paramref name="pause"/> between batches
+    /// (<see cref="DbBatches.Yield"/>). Removes what it wrote if it fails or is cancelled.</summary>
     public static Task<Guid> WriteLeasedAsync(IDbContextFactory<IncubatorDbContext> dbFactory, TimeProvider time, DatasetVersion version,
-        IReadOnlyList<DatasetItem> items, CancellationToken ct) =>
-        WriteAsync(dbFactory, Guid.NewGuid(), time, version, items, ct);
+        IReadOnlyList<DatasetItem> items, TimeSpan pause, CancellationToken ct) =>
+        WriteAsync(dbFactory, Guid.NewGuid(), time, version, items, ct, pause);
 
     private static async Task<Guid> WriteAsync(IDbContextFactory<IncubatorDbContext> dbFactory, Guid writerId, TimeProvider? leased,
-        DatasetVersion version, IReadOnlyList<DatasetItem> items, CancellationToken ct)
+        DatasetVersion version, IReadOnlyList<DatasetItem> items, CancellationToken ct, TimeSpan pause = default)
     {
         version.WriterId = writerId;
         version.WriteExpiresAt = leased?.GetUtcNow() + Lease;
@@ -56,7 +57,7 @@ public static class DatasetWriter
                 var renewed = await db.DatasetVersions.IgnoreQueryFilters().Where(d => d.Id == version.Id && d.WriterId == writerId)
                     .ExecuteUpdateAsync(s => s.SetProperty(d => d.WriteExpiresAt, expires), token);
                 if (renewed != 1) throw new InvalidOperationException($"Dataset version {version.Id} was removed while it was being written (its lease had passed).");
-            });
+            }, pause);
         }
         catch
         {
