@@ -47,6 +47,7 @@ internal static class BenchmarkCatalog
         new SparseVariantsBenchmark(),
         new QueryThroughputBenchmark(),
         new ScaleOutBenchmark(),
+        new FreezeBenchmark(),
     ];
 }
 

@@ -30,10 +30,13 @@ public sealed class DatasetVersion
     public int ValidationCount { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? CreatedById { get; set; }
-    /// <summary>Set while a job writes the version's items in short transactions (<see cref="DatasetWriter"/>): such a
-    /// version is invisible to every query (a filter on the model) and has a negative placeholder number until the job's
-    /// last commit numbers it and clears this.</summary>
-    public Guid? WritingJobId { get; set; }
+    /// <summary>Set while the version's items are written in short transactions (<see cref="DatasetWriter"/>): the id of
+    /// the job writing it, or a freeze's own writer id. Such a version is invisible to every query (a filter on the
+    /// model) and has a negative placeholder number until its writer's last commit numbers it and clears this.</summary>
+    public Guid? WriterId { get; set; }
+    /// <summary>A freeze's lease (a request, not a job: nothing else says whether it still runs): renewed by each batch;
+    /// once it has passed, the sweep removes the version. Null for a job's write, which ends with its job.</summary>
+    public DateTimeOffset? WriteExpiresAt { get; set; }
 }
 
 /// <summary>One sample of a dataset version with the split it belongs to.</summary>

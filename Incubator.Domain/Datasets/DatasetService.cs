@@ -33,9 +33,43 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
 
     /// <summary>Freezes the task's approved samples (the reviewer's edited text where there is one, the current label) into a
     /// new immutable version with a seeded stratified train/validation split. Freezing unchanged data with the same seed
-    /// and share returns the existing version instead of a copy.</summary>
+    /// and share returns the existing version instead of a copy — also when two such freezes run at once. The items are
+    /// written in short transactions into a version nobody sees; one last short transaction numbers it and makes it
+    /// visible (<see cref="DatasetWriter"/>; docs/decisions/0028-write-discipline.md).</summary>
     public async Task<DatasetVersionView> FreezeAsync(string userId, Guid taskId, int seed = 1, double validationShare = DefaultValidationShare,
         CancellationToken ct = default)
+    {
+        var plan = await PlanFreezeAsync(userId, taskId, seed, validationShare, ct);
+        return await WriteAndPublishAsync(userId, plan, DbBatches.Yield, ct);
+    }
+
+    /// <summary>Writes a planned freeze in batches, <paramref name="pause"/> apart, and publishes it (or returns the
+    /// existing version). Internal so the bench can compare pauses.</summary>
+    internal async Task<DatasetVersionView> WriteAndPublishAsync(string userId, FreezePlan plan, TimeSpan pause, CancellationToken ct)
+    {
+        if (plan.Existing is { } found) return await GetAsync(userId, found, ct);
+        var id = await DatasetWriter.WriteLeasedAsync(dbFactory, time, plan.Version, plan.Items, pause, ct);
+        Guid published;
+        try
+        {
+            published = await DbRetry.RunAsync(() => PublishFreezeAsync(plan, userId, id, ct), ct);
+        }
+        catch
+        {
+            await DatasetWriter.DiscardAsync(dbFactory, id);
+            throw;
+        }
+        // Another freeze of the same content was published while this one wrote: that one is the answer.
+        if (published != id) await DatasetWriter.DiscardAsync(dbFactory, id);
+        return await GetAsync(userId, published, ct);
+    }
+
+    /// <summary>What a freeze writes: the version (unnumbered) and its items in canonical order — or the existing version
+    /// with the same content, seed and share. Reads only.</summary>
+    internal sealed record FreezePlan(Guid? Existing, DatasetVersion Version, IReadOnlyList<DatasetItem> Items, string TaskName);
+
+    /// <summary>Checks the request and reads the task's approved samples once (the reviewed snapshot the version holds).</summary>
+    internal async Task<FreezePlan> PlanFreezeAsync(string userId, Guid taskId, int seed, double validationShare, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct)
@@ -72,10 +106,8 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
 
         var ordered = samples.OrderBy(s => s.Label, StringComparer.Ordinal).ThenBy(s => s.Text, StringComparer.Ordinal).ThenBy(s => s.Id).ToList();
         var hash = ContentHash(ordered.Select(s => (s.Label, s.Text)));
-        var existing = await db.DatasetVersions.AsNoTracking()
-            .Where(d => d.TaskId == taskId && d.ContentHash == hash && d.Seed == seed && d.ValidationShare == validationShare && d.TaskVersionNumber == task.CurrentVersion)
-            .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(ct);
-        if (existing is { } found) return await GetAsync(userId, found, ct);
+        var existing = await SameContentAsync(db, taskId, hash, seed, validationShare, task.CurrentVersion, ct);
+        if (existing is not null) return new FreezePlan(existing, new DatasetVersion(), [], task.Name);
 
         var splits = StratifiedSplit(ordered.Select(s => s.Label).ToList(), validationShare, seed);
         var reviewerIds = samples.Select(s => s.ReviewedById).Where(r => r is not null).Distinct().ToList();
@@ -85,23 +117,44 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
             reviewers.Order(StringComparer.Ordinal).ToList(),
             samples.Count(s => s.Source == CandidateSource.Generation), samples.Count(s => s.Source == CandidateSource.Mining),
             samples.Count(s => s.Edited), samples.Count(s => s.Relabelled), samples.Count(s => s.SpotCheck));
-        var number = (await db.DatasetVersions.Where(d => d.TaskId == taskId).MaxAsync(d => (int?)d.Number, ct) ?? 0) + 1;
         var version = new DatasetVersion
         {
-            Id = Guid.NewGuid(), ProjectId = task.ProjectId, TaskId = taskId, Number = number, TaskVersionNumber = task.CurrentVersion,
+            Id = Guid.NewGuid(), ProjectId = task.ProjectId, TaskId = taskId, TaskVersionNumber = task.CurrentVersion,
             ContentHash = hash, Count = ordered.Count,
             CountsJson = JsonSerializer.Serialize(perLabel.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value)),
             LineageJson = JsonSerializer.Serialize(lineage), Seed = seed, ValidationShare = validationShare,
             TrainCount = splits.Count(s => s == DatasetSplit.Train), ValidationCount = splits.Count(s => s == DatasetSplit.Validation),
             CreatedAt = time.GetUtcNow(), CreatedById = userId,
         };
-        db.DatasetVersions.Add(version);
-        for (var i = 0; i < ordered.Count; i++)
-            db.DatasetItems.Add(new DatasetItem { DatasetVersionId = version.Id, Ordinal = i, Label = ordered[i].Label, Text = ordered[i].Text, Split = splits[i], CandidateId = ordered[i].Id });
-        db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = version.CreatedAt, Kind = ActivityKinds.DatasetFrozen, Detail = $"{task.Name} · dataset v{number}" });
-        await db.SaveChangesAsync(ct);
-        return await GetAsync(userId, version.Id, ct);
+        var items = ordered.Select((s, i) => new DatasetItem { DatasetVersionId = version.Id, Ordinal = i, Label = s.Label, Text = s.Text, Split = splits[i], CandidateId = s.Id })
+            .ToList();
+        return new FreezePlan(null, version, items, task.Name);
     }
+
+    /// <summary>The freeze's last transaction: under the task's number lock, either the same content was published
+    /// meanwhile (its id is returned and nothing changes) or the written version gets the next number, becomes visible
+    /// and is logged.</summary>
+    private async Task<Guid> PublishFreezeAsync(FreezePlan plan, string userId, Guid versionId, CancellationToken ct)
+    {
+        var v = plan.Version;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await DatasetWriter.LockNumbersAsync(db, v.TaskId, ct);
+        if (await SameContentAsync(db, v.TaskId, v.ContentHash, v.Seed, v.ValidationShare, v.TaskVersionNumber, ct) is { } existing) return existing;
+        var number = await DatasetWriter.PublishAsync(db, versionId, v.TaskId);
+        db.Activity.Add(new ActivityEntry { ProjectId = v.ProjectId, UserId = userId, At = v.CreatedAt, Kind = ActivityKinds.DatasetFrozen, Detail = $"{plan.TaskName} · dataset v{number}" });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return versionId;
+    }
+
+    /// <summary>A published version of the task with the same content, seed, share and task version (versions still
+    /// being written are filtered out), or null.</summary>
+    private static Task<Guid?> SameContentAsync(IncubatorDbContext db, Guid taskId, string hash, int seed, double validationShare, int taskVersion,
+        CancellationToken ct) =>
+        db.DatasetVersions.AsNoTracking()
+            .Where(d => d.TaskId == taskId && d.ContentHash == hash && d.Seed == seed && d.ValidationShare == validationShare && d.TaskVersionNumber == taskVersion)
+            .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(ct);
 
     public async Task<IReadOnlyList<DatasetVersionView>> ListAsync(string userId, Guid taskId, CancellationToken ct = default)
     {

@@ -9,8 +9,9 @@ namespace Incubator.Domain.Mining;
 /// <summary>Finishes what a dead import left: a corpus still <see cref="CorpusState.Importing"/> after its lease ran out
 /// belongs to a process that died, so it is marked <see cref="CorpusState.Failed"/> and its texts are removed in bounded
 /// batches (the row stays, saying what happened). Runs at every start, then once a minute, so an instance that dies
-/// while others keep running is cleaned up too. The same pass removes dataset versions a job was writing in batches and
-/// ended without publishing (<see cref="DatasetWriter"/>; docs/decisions/0028-write-discipline.md).</summary>
+/// while others keep running is cleaned up too. The same pass removes dataset versions left half-written in batches by a job
+/// that ended without publishing or a freeze whose lease passed (<see cref="DatasetWriter"/>;
+/// docs/decisions/0028-write-discipline.md).</summary>
 public sealed class CorpusImportSweeper(IDbContextFactory<IncubatorDbContext> dbFactory, TimeProvider time, ILogger<CorpusImportSweeper> logger)
     : BackgroundService
 {
@@ -28,8 +29,8 @@ public sealed class CorpusImportSweeper(IDbContextFactory<IncubatorDbContext> db
         var leftovers = await db.Corpora.AsNoTracking().Where(c => c.State == CorpusState.Failed && db.CorpusTexts.Any(t => t.CorpusId == c.Id))
             .Select(c => c.Id).ToListAsync(ct);
         foreach (var id in leftovers) await CorpusService.RemoveAsync(dbFactory, id, deleteRow: false);
-        var datasets = await DatasetWriter.SweepAsync(dbFactory, ct);
-        if (datasets > 0) logger.LogWarning("{Count} dataset version(s) left half-written by an ended job removed", datasets);
+        var datasets = await DatasetWriter.SweepAsync(dbFactory, now, ct);
+        if (datasets > 0) logger.LogWarning("{Count} dataset version(s) left half-written by an ended job or a dead freeze removed", datasets);
         return failed;
     }
 

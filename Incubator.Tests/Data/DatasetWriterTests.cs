@@ -73,10 +73,10 @@ public sealed class DatasetWriterTests
         await using (var db = await a.Host.Db.CreateDbContextAsync())
         {
             var hidden = await db.DatasetVersions.IgnoreQueryFilters().SingleAsync(d => d.Id == id);
-            Assert.Equal(jobId, hidden.WritingJobId);
+            Assert.Equal(jobId, hidden.WriterId);
             Assert.True(hidden.Number < 0, "a placeholder number no published version can have");
             Assert.Equal(Enumerable.Range(0, count), await db.DatasetItems.Where(i => i.DatasetVersionId == id).OrderBy(i => i.Ordinal).Select(i => i.Ordinal).ToListAsync());
-            Assert.Equal(0, await DatasetWriter.SweepAsync(a.Host.Db)); // its job is still running
+            Assert.Equal(0, await DatasetWriter.SweepAsync(a.Host.Db, DateTimeOffset.UtcNow)); // its job is still running
         }
 
         await using (var db = await a.Host.Db.CreateDbContextAsync())
@@ -89,7 +89,7 @@ public sealed class DatasetWriterTests
         Assert.Equal(count, (await datasets.GetAsync(a.Viewer, id)).Count);
         await using (var db = await a.Host.Db.CreateDbContextAsync())
         {
-            Assert.Null((await db.DatasetVersions.SingleAsync(d => d.Id == id)).WritingJobId);
+            Assert.Null((await db.DatasetVersions.SingleAsync(d => d.Id == id)).WriterId);
             await Assert.ThrowsAsync<InvalidOperationException>(() => DatasetWriter.PublishAsync(db, id, a.TaskId)); // only once
         }
         await a.Host.Services.GetRequiredService<CorpusImportSweeper>().SweepAsync();
@@ -109,7 +109,7 @@ public sealed class DatasetWriterTests
         await using (var db = await a.Host.Db.CreateDbContextAsync())
         {
             // The second attempt replaced the first one's rows; the other job's version is its own.
-            Assert.Equal(new[] { second, orphan }.Order(), (await db.DatasetVersions.IgnoreQueryFilters().Where(d => d.WritingJobId != null).Select(d => d.Id).ToListAsync()).Order());
+            Assert.Equal(new[] { second, orphan }.Order(), (await db.DatasetVersions.IgnoreQueryFilters().Where(d => d.WriterId != null).Select(d => d.Id).ToListAsync()).Order());
             Assert.False(await db.DatasetVersions.IgnoreQueryFilters().AnyAsync(d => d.Id == first));
             Assert.Equal(0, await db.DatasetItems.CountAsync(i => i.DatasetVersionId == first));
             Assert.Equal(90, await db.DatasetItems.CountAsync());
@@ -119,12 +119,12 @@ public sealed class DatasetWriterTests
         await a.Host.Services.GetRequiredService<CorpusImportSweeper>().SweepAsync();
         await using (var db = await a.Host.Db.CreateDbContextAsync())
         {
-            Assert.Equal([second], await db.DatasetVersions.IgnoreQueryFilters().Where(d => d.WritingJobId != null).Select(d => d.Id).ToListAsync());
+            Assert.Equal([second], await db.DatasetVersions.IgnoreQueryFilters().Where(d => d.WriterId != null).Select(d => d.Id).ToListAsync());
             Assert.Equal(40, await db.DatasetItems.CountAsync());
             Assert.Equal(1, await db.DatasetVersions.CountAsync()); // the frozen version 1 is untouched
             await db.Jobs.Where(j => j.Id == retried).ExecuteDeleteAsync(); // a job that is gone cannot publish either
         }
-        Assert.Equal(1, await DatasetWriter.SweepAsync(a.Host.Db));
+        Assert.Equal(1, await DatasetWriter.SweepAsync(a.Host.Db, DateTimeOffset.UtcNow));
         await using (var db = await a.Host.Db.CreateDbContextAsync())
             Assert.Equal(0, await db.DatasetItems.CountAsync());
     }

@@ -16,9 +16,9 @@ internal sealed class DatasetVersionConfiguration : IEntityTypeConfiguration<Dat
         b.Property(d => d.CreatedById).HasMaxLength(450);
         b.HasIndex(d => new { d.TaskId, d.Number }).IsUnique();
         b.HasIndex(d => d.ProjectId);
-        b.HasIndex(d => d.WritingJobId);
-        // A version a job is still writing is not there yet for anyone (docs/decisions/0028-write-discipline.md).
-        b.HasQueryFilter(d => d.WritingJobId == null);
+        b.HasIndex(d => d.WriterId);
+        // A version still being written is not there yet for anyone (docs/decisions/0028-write-discipline.md).
+        b.HasQueryFilter(d => d.WriterId == null);
         b.HasOne<Project>().WithMany().HasForeignKey(d => d.ProjectId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<ClassifierTask>().WithMany().HasForeignKey(d => d.TaskId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -317,14 +317,17 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<double>("ValidationShare")
                         .HasColumnType("double precision");
 
-                    b.Property<Guid?>("WritingJobId")
+                    b.Property<DateTimeOffset?>("WriteExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("WriterId")
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
 
-                    b.HasIndex("WritingJobId");
+                    b.HasIndex("WriterId");
 
                     b.HasIndex("TaskId", "Number")
                         .IsUnique();

@@ -307,14 +307,17 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<double>("ValidationShare")
                         .HasColumnType("REAL");
 
-                    b.Property<Guid?>("WritingJobId")
+                    b.Property<long?>("WriteExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("WriterId")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
                     b.HasIndex("ProjectId");
 
-                    b.HasIndex("WritingJobId");
+                    b.HasIndex("WriterId");
 
                     b.HasIndex("TaskId", "Number")
                         .IsUnique();

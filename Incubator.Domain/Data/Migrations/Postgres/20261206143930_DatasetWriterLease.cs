@@ -1,0 +1,49 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Incubator.Domain.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class DatasetWriterLease : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.RenameColumn(
+                name: "WritingJobId",
+                table: "DatasetVersions",
+                newName: "WriterId");
+
+            migrationBuilder.RenameIndex(
+                name: "IX_DatasetVersions_WritingJobId",
+                table: "DatasetVersions",
+                newName: "IX_DatasetVersions_WriterId");
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "WriteExpiresAt",
+                table: "DatasetVersions",
+                type: "timestamp with time zone",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "WriteExpiresAt",
+                table: "DatasetVersions");
+
+            migrationBuilder.RenameColumn(
+                name: "WriterId",
+                table: "DatasetVersions",
+                newName: "WritingJobId");
+
+            migrationBuilder.RenameIndex(
+                name: "IX_DatasetVersions_WriterId",
+                table: "DatasetVersions",
+                newName: "IX_DatasetVersions_WritingJobId");
+        }
+    }
+}
