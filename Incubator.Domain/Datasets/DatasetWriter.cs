@@ -21,12 +21,12 @@ public static class DatasetWriter
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
 
     /// <summary>A job's write: <paramref name="version"/> (its number is set at <see cref="PublishAsync"/>) and its items,
-    /// each batch its own transaction; first removes what an earlier attempt of the same job left. Returns the version's id.</summary>
+    /// each batch its own transaction, <see cref="DbBatches.Yield"/> apart; first removes what an earlier attempt of the same job left. Returns the version's id.</summary>
     public static async Task<Guid> WriteAsync(IDbContextFactory<IncubatorDbContext> dbFactory, Guid jobId, DatasetVersion version,
         IReadOnlyList<DatasetItem> items, CancellationToken ct)
     {
         await RemoveWrittenByAsync(dbFactory, jobId);
-        return await WriteAsync(dbFactory, jobId, null, version, items, ct);
+        return await WriteAsync(dbFactory, jobId, null, version, items, ct, DbBatches.Yield);
     }
 
     /// <summary>A request's write (a freeze): under a writer id of its own and a <see cref="Lease"/> each batch renews,
@@ -37,7 +37,7 @@ public static class DatasetWriter
         WriteAsync(dbFactory, Guid.NewGuid(), time, version, items, ct, pause);
 
     private static async Task<Guid> WriteAsync(IDbContextFactory<IncubatorDbContext> dbFactory, Guid writerId, TimeProvider? leased,
-        DatasetVersion version, IReadOnlyList<DatasetItem> items, CancellationToken ct, TimeSpan pause = default)
+        DatasetVersion version, IReadOnlyList<DatasetItem> items, CancellationToken ct, TimeSpan pause)
     {
         version.WriterId = writerId;
         version.WriteExpiresAt = leased?.GetUtcNow() + Lease;

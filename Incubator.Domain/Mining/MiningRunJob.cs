@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Incubator.Domain.Mining;
 
 /// <summary>Scores a corpus against a task (see <see cref="MiningScorer"/>) and writes the chosen texts as pending
-/// candidates (source Mining, linked to the run) in transactions of <see cref="DbBatches.Rows"/> — up to 2,000 per label in
+/// candidates (source Mining, linked to the run) in transactions of <see cref="DbBatches.Rows"/>, <see cref="DbBatches.Yield"/> apart so waiting writers get in — up to 2,000 per label in
 /// one transaction would hold the write lock for seconds — then the run's counts with the job's final checkpoint.
 /// Scoring is cheap next to embedding (the vectors are cached by the corpus's embeddings job), so an interrupted run
 /// scores again from the start and writes only the candidates its earlier attempt did not: each text once.</summary>
@@ -100,7 +100,7 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
             if (written.TryGetValue(c.NormalizedText, out var id)) c.Id = id; // written by an earlier attempt: announced as it is
             else toWrite.Add(c);
         }
-        await DbBatches.InsertAsync(dbFactory, toWrite, ct);
+        await DbBatches.InsertAsync(dbFactory, toWrite, ct, pause: DbBatches.Yield);
         await context.CommitAsync(1, ProgressNotes.MiningDone(candidates.Count, corpus.TextCount), new Checkpoint(true),
             log: ProgressNotes.MiningCreated(candidates.Count, string.Join(", ", perLabel.Select(p => $"{p.Key} {p.Value}"))),
             extraWrites: async db =>
