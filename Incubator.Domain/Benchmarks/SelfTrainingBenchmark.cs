@@ -71,9 +71,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         var specs = Specs(root).ToDictionary(s => s.Name, s => s.Spec);
         var rows = new List<BenchmarkRow>();
         using var miniLm = new MiniLmEmbedder();
-        using var arctic = new ArcticXsEmbedder();
-        // Label definitions embedded as the model's queries (INCUBATOR_BENCH_ARCTIC_QUERY=1), texts as its passages.
-        using var arcticQuery = new ArcticXsEmbedder(Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ARCTIC_QUERY") is "1" ? ArcticXsEmbedder.QueryPrefix : "");
         var charNgrams = new CharNgramEmbedder();
         foreach (var (name, train, test) in TrainingDatasets.Load(root))
         {
@@ -87,11 +84,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var poolVectors = BenchVectorCache.Embed(embedder, pool);
             var testVectors = BenchVectorCache.Embed(embedder, test.Select(t => t.Text).ToList());
             var embedSeconds = clock.Elapsed.TotalSeconds;
-            // The second view for co-training (decision 0032, amendment on co-training): the pool embedded again by
-            // another encoder. Test texts are not: the final model stays on MiniLM.
-            clock.Restart();
-            var secondVectors = english ? BenchVectorCache.Embed(arctic, pool) : null;
-            var secondSeconds = clock.Elapsed.TotalSeconds;
 
             var zeroShot = new MiningScorer(spec, embedder);
             for (var i = 0; i < test.Count; i++) zeroShot.Add(i, testVectors[i]);
@@ -134,48 +126,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var testPrior = zeroShot.Probabilities(labels);
             var zAccuracy = Enumerable.Range(0, test.Count).Count(i => labels[Array.IndexOf(testPrior[i], testPrior[i].Max())] == test[i].Label) / (double)test.Count;
             var variants = new List<(string Name, double Accuracy, string Note)>();
-            MiningScorer? arcticScorer = null;
-            float[][]? secondPrior = null;
-            float[][]? bothViews = null;
-            IReadOnlyList<MinedCandidate> agreedSeeds = [];
-            var coNote = "";
-            if (secondVectors is not null)
-            {
-                arcticScorer = new MiningScorer(spec, arcticQuery);
-                for (var i = 0; i < pool.Count; i++) arcticScorer.Add(i, secondVectors[i]);
-                secondPrior = arcticScorer.Probabilities(labels);
-                var arcticRaw = arcticScorer.Probabilities(labels, SelfTrainingOptions.EnglishViewTemperature, zScored: false);
-                bothViews = prior.Select((p, i) => p.Select((v, j) => (v + secondPrior[i][j]) / 2).ToArray()).ToArray();
-                double PoolRight(float[][] a) => Enumerable.Range(0, a.Length).Count(i => labels[Array.IndexOf(a[i], a[i].Max())] == truth[pool[i]]) / (double)a.Length;
-                agreedSeeds = mined.Where(m => labels[Array.IndexOf(secondPrior[m.Ordinal], secondPrior[m.Ordinal].Max())] == m.Label).ToList();
-                coNote = string.Create(C, $"; second view arctic-embed-xs: pool embedded in {secondSeconds:0.0} s ({(secondSeconds * 1000 / Math.Max(1, pool.Count)):0.0} s per 1,000 texts, 0 when cached; MiniLM {embedSeconds:0.0} s for pool + test); pool accuracy of the views: MiniLM raw {PoolRight(englishView!):0.000} z {PoolRight(prior):0.000}, arctic raw {PoolRight(arcticRaw):0.000} z {PoolRight(secondPrior):0.000}, both z averaged {PoolRight(bothViews):0.000}; mined seeds both encoders agree on: {agreedSeeds.Count} of {mined.Count}, {agreedSeeds.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, agreedSeeds.Count):0.000} right");
-                // Label vectors moved toward the pool (exploration): pool and test accuracy of each setting.
-                var definitions = scorer.ViewHead(labels).Weights.Select(w => { var v = (float[])w.Clone(); VectorMath.NormalizeInPlace(v); return v; }).ToArray();
-                foreach (var (iters, keep, anchor, z) in new[] { (3, 0.5, 0.5, true), (5, 0.5, 0.5, true), (5, 1.0, 0.5, true), (5, 0.5, 0.0, true), (5, 0.3, 0.5, true), (5, 0.5, 0.5, false) })
-                {
-                    var refined = Refine(definitions, poolVectors, iters, keep, anchor, z);
-                    double Acc(float[][] sc, IReadOnlyList<string> gold) => Enumerable.Range(0, sc.Length).Count(i => labels[Array.IndexOf(sc[i], sc[i].Max())] == gold[i]) / (double)sc.Length;
-                    var poolGold = pool.Select(t => truth[t]).ToList();
-                    var testGold = test.Select(t => t.Label).ToList();
-                    coNote += string.Create(C, $"; refined labels ({iters} it, keep {keep}, anchor {anchor}, {(z ? "z" : "raw")}): pool z {Acc(Scores(refined, poolVectors, true), poolGold):0.000} raw {Acc(Scores(refined, poolVectors, false), poolGold):0.000}, test z {Acc(Scores(refined, poolVectors, true, testVectors), testGold):0.000} raw {Acc(Scores(refined, poolVectors, false, testVectors), testGold):0.000}");
-                }
-                if (Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_SPEED") is "1")
-                {
-                    // Seconds per 1,000 texts of each encoder on the same texts, uncached, interleaved, best of 2.
-                    var sample = pool.Take(1000).ToList();
-                    var best = new double[2] { double.MaxValue, double.MaxValue };
-                    for (var rep = 0; rep < 2; rep++)
-                    {
-                        foreach (var (k, e) in new (int, ITextEmbedder)[] { (0, miniLm), (1, arctic) })
-                        {
-                            var sw = Stopwatch.StartNew();
-                            e.Embed(sample);
-                            best[k] = Math.Min(best[k], sw.Elapsed.TotalSeconds * 1000 / sample.Count);
-                        }
-                    }
-                    coNote += string.Create(C, $"; seconds per 1,000 texts (first {sample.Count} pool texts, uncached, interleaved, best of 2): MiniLM {best[0]:0.0}, arctic-embed-xs {best[1]:0.0}");
-                }
-            }
             // As the shipped paths do: the final model's encoder takes the pool's vectors instead of embedding the pool again.
             var dense = english ? new DenseFeaturizer(memoize: true) : null;
             dense?.Remember(pool, poolVectors);
@@ -193,21 +143,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 ("as shipped, seeds and view from the prompt-ensemble miner", prior, shipped, true, true),
                 ("as shipped, the miner's view folded into the final model's weights (x1)", prior, shipped with { TeacherFold = 1 }, true, false),
                 ("prompt-ensemble miner + its view folded into the final model (x1)", prior, shipped with { TeacherFold = 1 }, true, true),
-                // Co-training with a second encoder (decision 0032, amendment on co-training): measured, not shipped.
-                ("two-encoder view: MiniLM and arctic-embed-xs z-scored views averaged, one view's rounds", bothViews, shipped, true, false),
-                ("co-training, ensemble: a logistic regression per encoder, both views averaged, same pseudo-labels", prior, shipped with { CoTraining = CoTraining.Ensemble }, true, false),
-                ("co-training, cross: each encoder's confident texts teach the other", prior, shipped with { CoTraining = CoTraining.Cross }, true, false),
-                ("co-training, agreement: pseudo-labels only where both encoders agree", prior, shipped with { CoTraining = CoTraining.Agreement }, true, false),
-                ("co-training, ensemble, seeds both encoders' views agree on", prior, shipped with { CoTraining = CoTraining.Ensemble }, true, false),
-                // The second view from words (sparse n-grams trained each round), no second encoder.
-                ("co-training with a words view, ensemble: MiniLM rounds and a sparse n-gram model averaged", prior, shipped with { CoTraining = CoTraining.Ensemble, SparseSecondView = true }, true, false),
-                ("co-training with a words view, cross: each teaches the other", prior, shipped with { CoTraining = CoTraining.Cross, SparseSecondView = true }, true, false),
-                ("co-training with a words view, agreement: pseudo-labels only where both agree", prior, shipped with { CoTraining = CoTraining.Agreement, SparseSecondView = true }, true, false),
-                // On top of the pool's choice (raw view + counted shares on uneven pools), the configuration nearest the aim on tweeteval.
-                ("the pool chooses + words view, cross", prior, chosen with { CoTraining = CoTraining.Cross, SparseSecondView = true }, true, false),
-                ("the pool chooses + words view, agreement", prior, chosen with { CoTraining = CoTraining.Agreement, SparseSecondView = true }, true, false),
-                ("the pool chooses + arctic-embed-xs, ensemble", prior, chosen with { CoTraining = CoTraining.Ensemble }, true, false),
-                ("the pool chooses + arctic-embed-xs, agreement", prior, chosen with { CoTraining = CoTraining.Agreement }, true, false),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below
@@ -237,7 +172,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             if (only is not null) configs = configs.Where((_, i) => only.Contains(i)).ToArray();
             foreach (var (variant, chosenView, options, onVectors, ensemble) in configs)
             {
-                var seeds = ensemble ? ensembleMined : variant.Contains("seeds both encoders", StringComparison.Ordinal) ? agreedSeeds : mined;
+                var seeds = ensemble ? ensembleMined : mined;
                 var view = ensemble ? ensembleScorer!.Probabilities(labels) : chosenView;
                 var viewHead = onVectors ? (ensemble ? ensembleScorer! : scorer).ViewHead(labels) : ((float[][], float[])?)null;
                 if (labels.FirstOrDefault(l => seeds.Count(m => m.Label == l) < 2) is { } starved)
@@ -249,7 +184,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 var selfClock = Stopwatch.StartNew();
                 var self = SelfTrainer.Run(labels, pool, seeds, options, view, rawPrior: options.UnevenBelow is null ? null : englishView, onRound: (round, model) =>
                     perRound.Add(string.Create(C, $"r{round.Round} +{round.PseudoLabels} agree {round.SeedAgreement:0.000}/{round.ViewAgreement:0.000}{(model is null ? "" : $" test {Evaluation.Evaluate(model, test).Accuracy:0.000}")}")),
-                    ct: ct, poolVectors: onVectors ? poolVectors : null, viewHead: viewHead, secondVectors: secondVectors, secondPrior: secondPrior);
+                    ct: ct, poolVectors: onVectors ? poolVectors : null, viewHead: viewHead);
                 selfClock.Stop();
                 for (var r = 0; r < self.RoundModels.Count; r++)
                 {
@@ -269,7 +204,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 : $"{l} none"));
             rows.Add(new BenchmarkRow(Name, english ? $"{name}: zero-shot MiniLM test accuracy" : $"{name}: zero-shot by label description, character n-grams (label-description baseline)",
                 zeroAccuracy, "ratio", majority,
-                string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}{ensembleNote}; mined precision per label: {perLabelPrecision}{diagnostics}{coNote}")));
+                string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}{ensembleNote}; mined precision per label: {perLabelPrecision}{diagnostics}")));
             rows.Add(new BenchmarkRow(Name, $"{name}: mining only (sparse on mined top-{PerLabel}/label)", miningAccuracy, "ratio", zeroAccuracy,
                 string.Create(C, $"baseline: zero-shot; {mined.Count} mined rows, {minedPrecision:0.000} of them right{(ensembleScorer is null ? "" : string.Create(C, $"; prompt-ensemble miner: {ensembleMined.Count} rows, {ensembleMined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, ensembleMined.Count):0.000} right"))}")));
             foreach (var (variant, accuracy, note) in variants)
@@ -277,60 +212,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         }
         return rows.Count > 0 ? rows : [new BenchmarkRow(Name, "skipped", 0, "", null, "no set with an instruction found")];
     }
-
-    /// <summary>Exploration (decision 0032, amendment on co-training): the label vectors moved toward the pool. Each
-    /// iteration assigns every pool text to its best label (z-scored or raw similarity), takes the surest
-    /// <paramref name="keep"/> of each label's texts, and sets the label's vector to <paramref name="anchor"/> × its
-    /// definition + the rest × their centroid.</summary>
-    internal static float[][] Refine(float[][] definitions, IReadOnlyList<float[]> pool, int iterations, double keep, double anchor, bool zScored)
-    {
-        var l = definitions.Select(d => (float[])d.Clone()).ToArray();
-        for (var it = 0; it < iterations; it++)
-        {
-            var z = Scores(l, pool, zScored);
-            var members = Enumerable.Range(0, l.Length).Select(_ => new List<(int I, float M)>()).ToArray();
-            for (var i = 0; i < pool.Count; i++)
-            {
-                var best = Array.IndexOf(z[i], z[i].Max());
-                var second = z[i].Where((_, c) => c != best).DefaultIfEmpty(0).Max();
-                members[best].Add((i, z[i][best] - second));
-            }
-            for (var c = 0; c < l.Length; c++)
-            {
-                var chosen = members[c].OrderByDescending(m => m.M).Take(Math.Max(1, (int)(members[c].Count * keep))).ToList();
-                if (chosen.Count == 0) continue;
-                var m = new float[l[c].Length];
-                foreach (var (i, _) in chosen) for (var k = 0; k < m.Length; k++) m[k] += pool[i][k];
-                VectorMath.NormalizeInPlace(m);
-                var next = new float[m.Length];
-                for (var k = 0; k < m.Length; k++) next[k] = (float)(anchor * definitions[c][k] + (1 - anchor) * m[k]);
-                VectorMath.NormalizeInPlace(next);
-                l[c] = next;
-            }
-        }
-        return l;
-    }
-
-    /// <summary>Each text's similarity to each label vector, z-scored per label over <paramref name="pool"/> when asked.</summary>
-    internal static float[][] Scores(float[][] l, IReadOnlyList<float[]> pool, bool zScored, IReadOnlyList<float[]>? texts = null)
-    {
-        var stats = Enumerable.Range(0, l.Length).Select(c =>
-        {
-            var v = pool.Select(x => (double)VectorMath.Dot(x, l[c])).ToList();
-            var mean = v.Average();
-            return zScored ? (mean, Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / v.Count) + 1e-9) : (0.0, 1.0);
-        }).ToArray();
-        return (texts ?? pool).Select(x => l.Select((lc, c) => (float)((VectorMath.Dot(x, lc) - stats[c].Item1) / stats[c].Item2)).ToArray()).ToArray();
-    }
-
-    /// <summary>Softmax of scores at a temperature (probabilities for a miner's view).</summary>
-    internal static float[][] Softmax(float[][] scores, double temperature) => scores.Select(s =>
-    {
-        var max = s.Max();
-        var e = s.Select(v => Math.Exp((v - max) / temperature)).ToArray();
-        var sum = e.Sum();
-        return e.Select(v => (float)(v / sum)).ToArray();
-    }).ToArray();
 
     private static double[] Counts(float[][] p, int classes)
     {

@@ -95,33 +95,8 @@ public sealed record SelfTrainingOptions
     /// (the most confident first, shared out as in the rounds). Equal shares always label the whole pool.</summary>
     public double FinalShare { get; init; } = 1.0;
 
-    /// <summary>Embedding rounds given a second encoder's pool vectors (<c>secondVectors</c>): how the two views teach
-    /// each other. Measured, not shipped (decision 0032, amendment on co-training).</summary>
-    public CoTraining CoTraining { get; init; }
-
-    /// <summary>Co-training's second view is a sparse word n-gram model (the sparse family, trained each round on the
-    /// texts), not a second encoder's vectors: it reads words, where MiniLM reads meaning, and costs no embedding.</summary>
-    public bool SparseSecondView { get; init; }
-
     /// <summary>Benchmark diagnostics only: shares given instead of estimated (the pool's true shares, as a ceiling).</summary>
     internal double[]? FixedShares { get; init; }
-}
-
-/// <summary>Co-training with a second encoder's view of the pool (decision 0032, amendment on co-training): each round
-/// fits a logistic regression on each encoder's vectors, each averaged with that encoder's miner's view.</summary>
-public enum CoTraining
-{
-    /// <summary>One view (MiniLM) only.</summary>
-    None,
-
-    /// <summary>Both views' probabilities averaged; the same pseudo-labels train both.</summary>
-    Ensemble,
-
-    /// <summary>Classic co-training: each view's confident texts are the other view's pseudo-labels.</summary>
-    Cross,
-
-    /// <summary>As <see cref="Ensemble"/>, but only texts both views label the same way can be pseudo-labels.</summary>
-    Agreement,
 }
 
 /// <summary>How self-training's embedding rounds divide pseudo-labels between labels (decision 0032).</summary>
@@ -204,8 +179,7 @@ public static class SelfTrainer
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
         IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
         IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null,
-        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null,
-        IReadOnlyList<float[]>? secondVectors = null, IReadOnlyList<float[]>? secondPrior = null)
+        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
@@ -233,11 +207,7 @@ public static class SelfTrainer
         {
             if (poolVectors.Count != pool.Count) throw new ArgumentException("One vector per pool text.", nameof(poolVectors));
             if (rawPrior is not null && rawPrior.Count != pool.Count) throw new ArgumentException("One raw prior per pool text.", nameof(rawPrior));
-            if (options.CoTraining != CoTraining.None && !options.SparseSecondView && (secondVectors is null || secondVectors.Count != pool.Count))
-                throw new ArgumentException("Co-training needs one second-view vector per pool text.", nameof(secondVectors));
-            if (secondPrior is not null && secondPrior.Count != pool.Count) throw new ArgumentException("One second-view prior per pool text.", nameof(secondPrior));
-            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead,
-                options.CoTraining == CoTraining.None || options.SparseSecondView ? null : secondVectors, secondPrior);
+            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead);
         }
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
@@ -329,8 +299,7 @@ public static class SelfTrainer
     private static SelfTrainingResult EmbeddingRounds(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<float[]> poolVectors,
         Func<IReadOnlyList<string>, float[][]>? embed, List<LabeledText> trainSeeds, List<LabeledText> heldOut, IReadOnlyList<LabeledText> reviewed,
         List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
-        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null,
-        IReadOnlyList<float[]>? secondVectors = null, IReadOnlyList<float[]>? secondPrior = null)
+        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null)
     {
         double? seedEvenness = null;
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
@@ -351,14 +320,6 @@ public static class SelfTrainer
         var seedVectors = VectorsOf(trainSeeds);
         var reviewedVectors = VectorsOf(reviewed);
         var heldOutVectors = VectorsOf(heldOut);
-        // The second view reads only pool texts (a text outside the pool would need the second encoder too).
-        float[][] SecondOf(IReadOnlyList<LabeledText> rows) => rows.Select(r => byText.TryGetValue(r.Text, out var i) ? secondVectors![i]
-            : throw new ArgumentException("Co-training reads only texts of the pool.", nameof(secondVectors))).ToArray();
-        var secondSeedVectors = secondVectors is null ? [] : SecondOf(trainSeeds);
-        var secondReviewedVectors = secondVectors is null ? [] : SecondOf(reviewed);
-        var pseudoB = new List<(int Index, int Label)>();
-        var neighboursB = secondVectors is not null && options.CoTraining == CoTraining.Cross && options.Neighbours > 0
-            ? NearestNeighbours(candidateIndex.Select(i => secondVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
         var weight = Math.Max(1, options.ReviewedWeight);
 
         var rounds = new List<SelfTrainingRound>();
@@ -366,7 +327,6 @@ public static class SelfTrainer
         var pseudo = new List<(int Index, int Label)>();
         var neighbours = options.Neighbours > 0 ? NearestNeighbours(candidateIndex.Select(i => poolVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
         float[][] combined = [];
-        (float[][] P, List<int> Index)? lastAgreed = null;
         for (var round = 0; round <= options.MaxRounds; round++)
         {
             ct.ThrowIfCancellationRequested();
@@ -397,55 +357,7 @@ public static class SelfTrainer
                 }
             }
             combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
-            float[][]? combinedB = null;
-            float[][]? ownA = null;
-            if (options.CoTraining != CoTraining.None && options.SparseSecondView)
-            {
-                // The words' view: the sparse family on the same rows, its probabilities over the candidates.
-                var sparseRows = trainSeeds.Concat((options.CoTraining == CoTraining.Cross ? pseudoB : pseudo).Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
-                var (st, sv) = StratifiedSplit.Split(sparseRows, 0.2, options.Seed);
-                st = [.. st, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
-                var sparse = new ClassifierTrainer().Train(labels, st, sv, gold: null, new TrainingOptions(ModelFamily.Sparse, options.Seed), progress: null, ct).Model;
-                var order = labels.Select(l => sparse.Labels.ToList().IndexOf(l)).ToArray();
-                combinedB = sparse.Predict(candidateIndex.Select(i => pool[i]).ToList()).Select(p => order.Select(j => p.Probabilities[j]).ToArray()).ToArray();
-            }
-            else if (secondVectors is not null)
-            {
-                var xb = new List<float[]>(secondSeedVectors);
-                xb.AddRange(secondReviewedVectors);
-                var yb = trainSeeds.Select(r => labelIndex[r.Label]).Concat(reviewed.Select(r => labelIndex[r.Label])).ToList();
-                var wb = Enumerable.Repeat(1f, trainSeeds.Count).Concat(Enumerable.Repeat((float)weight, reviewed.Count)).ToList();
-                foreach (var (index, label) in options.CoTraining == CoTraining.Cross ? pseudoB : pseudo)
-                {
-                    xb.Add(secondVectors[index]);
-                    yb.Add(label);
-                    wb.Add(1);
-                }
-                var modelB = SoftmaxRegression.Fit(xb, yb, labels.Count, options.EmbeddingL2, wb);
-                combinedB = candidateIndex.Select(i => Combine(modelB.Probabilities(secondVectors[i]), secondPrior?[i])).ToArray();
-            }
-            if (combinedB is not null)
-            {
-                if (options.CoTraining == CoTraining.Cross)
-                {
-                    if (neighbours is not null) combined = Smooth(combined, neighbours);
-                    if (neighboursB is not null) combinedB = Smooth(combinedB, neighboursB);
-                    ownA = combined;
-                    combined = combined.Select((p, k) => Combine(p, combinedB[k])).ToArray();
-                }
-                else
-                {
-                    ownA = combined;
-                    combined = combined.Select((p, k) => Combine(p, combinedB[k])).ToArray();
-                    if (neighbours is not null) combined = Smooth(combined, neighbours);
-                    if (options.CoTraining == CoTraining.Agreement)
-                    {
-                        var keep = Enumerable.Range(0, candidateIndex.Count).Where(k => ArgMax(ownA[k]) == ArgMax(combinedB[k])).ToList();
-                        lastAgreed = ([.. keep.Select(k => combined[k])], [.. keep.Select(k => candidateIndex[k])]);
-                    }
-                }
-            }
-            else if (neighbours is not null) combined = Smooth(combined, neighbours);
+            if (neighbours is not null) combined = Smooth(combined, neighbours);
             var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
             double? viewAgreement = poolPrior is null || candidateIndex.Count == 0 ? null
                 : Enumerable.Range(0, candidateIndex.Count).Count(k => ArgMax(model.Probabilities(poolVectors[candidateIndex[k]])) == ArgMax(poolPrior[candidateIndex[k]])) / (double)candidateIndex.Count;
@@ -463,25 +375,12 @@ public static class SelfTrainer
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
             if (round == options.MaxRounds) break;
             var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
-            if (combinedB is null) pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
-            else if (options.CoTraining == CoTraining.Cross)
-            {
-                // Each view learns from the other's confident texts.
-                pseudo = Choose(combinedB, candidateIndex, labels.Count, share, options);
-                pseudoB = Choose(ownA!, candidateIndex, labels.Count, share, options);
-            }
-            else if (lastAgreed is not null)
-            {
-                pseudo = Choose(lastAgreed.Value.P, lastAgreed.Value.Index, labels.Count, share * candidateIndex.Count / Math.Max(1, lastAgreed.Value.Index.Count), options);
-            }
-            else pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
+            pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
         }
 
         // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
         // shares); the chosen family trains on it.
-        var final = lastAgreed is { } agreedFinal
-            ? Choose(agreedFinal.P, agreedFinal.Index, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, options)
-            : Choose(combined, candidateIndex, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, options);
+        var final = Choose(combined, candidateIndex, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, options);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
