@@ -105,6 +105,18 @@ public sealed class ClassifierTrainer
 
     public int MaxIterations { get; init; } = 400;
 
+    /// <summary>L-BFGS stops when the objective's mean relative improvement over the last 5 iterations is below this.</summary>
+    public float OptimizationTolerance { get; init; } = 1e-7f;
+
+    /// <summary>The same for the candidates of the sparse and hybrid L2 sweeps when a refit follows: they only rank the
+    /// weights, and the refit (at <see cref="OptimizationTolerance"/>) becomes the model. Without a refit, with one candidate and for the dense sweep (cheap fits, most end at the iteration cap)
+    /// <see cref="OptimizationTolerance"/> applies. Decision 0019, amendment of branch auto-warm.</summary>
+    public float SweepTolerance { get; init; } = 1e-5f;
+
+    /// <summary>The refit of sparse or hybrid starts from the kept candidate's weights, carried over to the refit
+    /// vocabulary by n-gram (new n-grams start at zero).</summary>
+    public bool WarmStartRefit { get; init; } = true;
+
     /// <summary>Correction pairs L-BFGS keeps (ML.NET's default is 20). Each pair is two vectors of classes × features
     /// weights, so on a large vocabulary the history is most of a fit's memory and of each iteration's two-loop work
     /// (20,000 short texts: 186k n-grams × 10 labels, 15 MB per pair). 5 scored the same on validation as 20 (decision
@@ -266,7 +278,7 @@ public sealed class ClassifierTrainer
         {
             var sw = Stopwatch.StartNew();
             Report(TrainingStages.Refit, TrainingNotes.Refitting(chosen.ToString(), train.Count + validation.Count, chosenL2[chosen]));
-            model = Refit(chosen, chosenL2[chosen], features, dense, options, out var refitGold, ct);
+            model = Refit(chosen, chosenL2[chosen], features, dense, options, models[chosen], out var refitGold, ct);
             goldReport = refitGold ?? goldReport;
             refitSeconds = sw.Elapsed.TotalSeconds;
             refitted = true;
@@ -300,7 +312,7 @@ public sealed class ClassifierTrainer
         var features = new Features(labels, train, validation, null, LabelIndex(labels));
         var dense = result.Models[family].Encoder is { } e ? (e == Dense.Encoder ? Dense : DenseFeaturizer.For(e)) : Dense;
         if (UsesEncoder(family)) Embed(features, dense, (_, _) => { }, ct);
-        return Refit(family, result.L2[family], features, dense, options, out _, ct);
+        return Refit(family, result.L2[family], features, dense, options, result.Models[family], out _, ct);
     }
 
     private static bool UsesEncoder(ModelFamily f) => f is ModelFamily.Dense or ModelFamily.Hybrid;
@@ -650,7 +662,8 @@ public sealed class ClassifierTrainer
 
     /// <summary>The chosen family with its kept L2 weight, fitted on training + validation: the sparse vocabulary, idf
     /// and conjunctions are fitted again on all those texts; embeddings are reused. Also scores gold when there is any.</summary>
-    private TrainedClassifier Refit(ModelFamily family, float l2, Features x, DenseFeaturizer dense, TrainingOptions options, out EvaluationReport? gold, CancellationToken ct)
+    private TrainedClassifier Refit(ModelFamily family, float l2, Features x, DenseFeaturizer dense, TrainingOptions options, TrainedClassifier selection,
+        out EvaluationReport? gold, CancellationToken ct)
     {
         var all = x.Train.Concat(x.Validation).ToList();
         var targets = x.TrainLabels.Concat(x.ValidationLabels).ToArray();
@@ -668,14 +681,16 @@ public sealed class ClassifierTrainer
         if (family == ModelFamily.Sparse)
         {
             var rows = sparse.Select((r, i) => (targets[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-            var head = FitHead(rows, x.Labels.Count, featurizer.Dimension, options, l2, ct);
+            var start = WarmStartRefit ? StartFrom(selection.Head, selection.Sparse!, featurizer, 0) : null;
+            var head = FitHead(rows, x.Labels.Count, featurizer.Dimension, options, l2, ct, start);
             if (goldSparse is not null) gold = Score(x.Labels, x.Gold!, i => head.Probabilities(goldSparse[i].Indices, goldSparse[i].Values));
             return new TrainedClassifier(x.Labels, featurizer, head);
         }
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
         var hybrid = HybridRows(sparse, x.EmbTrain!.Concat(x.EmbValidation!).ToArray(), featurizer.Dimension)
             .Select((r, i) => (targets[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-        var hybridHead = FitHead(hybrid, x.Labels.Count, dimension, options, l2, ct);
+        var hybridStart = WarmStartRefit ? StartFrom(selection.Head, selection.Sparse!, featurizer, DenseFeaturizer.Dimension) : null;
+        var hybridHead = FitHead(hybrid, x.Labels.Count, dimension, options, l2, ct, hybridStart);
         if (goldSparse is not null && x.EmbGold is { } emb)
         {
             var g = HybridRows(goldSparse, emb, featurizer.Dimension);
@@ -704,15 +719,20 @@ public sealed class ClassifierTrainer
     {
         if (grid.Count == 0) throw new InvalidOperationException("At least one L2 weight is needed.");
         (LinearHead Head, float L2, EvaluationReport Validation)? best = null;
+        // Looser only where a later fit becomes the model: the refit (the dense sweep keeps its own, its fits are cheap).
+        var tolerance = grid.Count == 1 || family == "Dense" || !options.Refit ? OptimizationTolerance : SweepTolerance;
+        // Every candidate starts from zero: started from the previous candidate's weights with the looser tolerance, a
+        // candidate far from it can stop early and score far below its own optimum (decision 0019, auto-warm).
         var early = new LinearHead?[grid.Count];
-        if (SweepSideBySide && family == "Hybrid" && grid.Count >= 2)
-            RunAll([token => early[0] = FitHead(rows, x.Labels.Count, dimension, options, grid[0], token),
-                token => early[1] = FitHead(rows, x.Labels.Count, dimension, options, grid[1], token)], ct);
+        var sideBySide = SweepSideBySide && family == "Hybrid" && grid.Count >= 2;
+        if (sideBySide)
+            RunAll([token => early[0] = FitHead(rows, x.Labels.Count, dimension, options, grid[0], token, tolerance: tolerance),
+                token => early[1] = FitHead(rows, x.Labels.Count, dimension, options, grid[1], token, tolerance: tolerance)], ct);
         for (var k = 0; k < grid.Count; k++)
         {
             var l2 = grid[k];
             ct.ThrowIfCancellationRequested();
-            var head = early[k] ?? FitHead(rows, x.Labels.Count, dimension, options, l2, ct);
+            var head = early[k] ?? FitHead(rows, x.Labels.Count, dimension, options, l2, ct, tolerance: tolerance);
             early[k] = null;
             var scored = Score(x.Labels, x.Validation, validationProbabilities(head));
             if (grid.Count == 1) return (head, l2, scored);
@@ -744,7 +764,11 @@ public sealed class ClassifierTrainer
         public float Weight { get; set; }
     }
 
-    internal LinearHead FitHead(List<(int Label, VBuffer<float> Features)> rows, int classes, int dimension, TrainingOptions options, float l2, CancellationToken ct)
+    /// <summary>One L-BFGS fit of the maximum-entropy head, single-threaded with its own seeded context; from
+    /// <paramref name="start"/>'s weights when given (same features and classes), otherwise from zero; to
+    /// <paramref name="tolerance"/>, by default <see cref="OptimizationTolerance"/>.</summary>
+    internal LinearHead FitHead(List<(int Label, VBuffer<float> Features)> rows, int classes, int dimension, TrainingOptions options, float l2, CancellationToken ct,
+        MaximumEntropyModelParameters? start = null, float? tolerance = null)
     {
         var counts = new int[classes];
         foreach (var r in rows) counts[r.Label]++;
@@ -767,12 +791,12 @@ public sealed class ClassifierTrainer
             ExampleWeightColumnName = nameof(Row.Weight),
             L1Regularization = 0,
             L2Regularization = l2,
-            OptimizationTolerance = 1e-7f,
+            OptimizationTolerance = tolerance ?? OptimizationTolerance,
             MaximumNumberOfIterations = MaxIterations,
             HistorySize = LbfgsHistory,
             NumberOfThreads = 1,
         });
-        var transformer = trainer.Fit(view);
+        var transformer = start is null ? trainer.Fit(view) : trainer.Fit(view, start);
         VBuffer<float>[] weights = [];
         transformer.Model.GetWeights(ref weights, out var numClasses);
         var biases = transformer.Model.GetBiases().ToArray();
@@ -785,6 +809,45 @@ public sealed class ClassifierTrainer
         var b = new float[classes];
         for (var c = 0; c < Math.Min(classes, biases.Length); c++) b[c] = biases[c];
         return new LinearHead(dense, b);
+    }
+
+    /// <summary>The selection fit's weights carried into the refit's feature space: an n-gram keeps its weight when the
+    /// refit vocabulary has it too (matched by its tokens), a conjunction when both its n-grams are conjunctions in
+    /// both; new features start at zero; the embedding part and the biases are copied.</summary>
+    internal static MaximumEntropyModelParameters StartFrom(LinearHead head, SparseFeaturizer from, SparseFeaturizer to, int embedding)
+    {
+        var old = new Dictionary<string, int>(from.NGramCount, StringComparer.Ordinal);
+        for (var j = 0; j < from.NGramCount; j++) old[string.Join('\u0001', from.NGrams[j])] = j;
+        var map = new int[to.Dimension + embedding];
+        Array.Fill(map, -1);
+        var oldId = new int[to.NGramCount];
+        for (var j = 0; j < to.NGramCount; j++)
+            map[j] = oldId[j] = old.TryGetValue(string.Join('\u0001', to.NGrams[j]), out var o) ? o : -1;
+        var oldPosition = new Dictionary<int, int>();
+        for (var a = 0; a < from.Conjunctions.Count; a++) oldPosition[from.Conjunctions[a]] = a;
+        int? Position(int n) => oldId[n] >= 0 && oldPosition.TryGetValue(oldId[n], out var p) ? p : null;
+        var k = to.Conjunctions.Count;
+        for (var a = 0; a < k; a++)
+            for (var b = a + 1; b < k; b++)
+                if (Position(to.Conjunctions[a]) is { } pa && Position(to.Conjunctions[b]) is { } pb)
+                    map[to.NGramCount + a * k + b] = from.NGramCount + Math.Min(pa, pb) * from.Conjunctions.Count + Math.Max(pa, pb);
+        for (var d = 0; d < embedding; d++) map[to.Dimension + d] = from.Dimension + d;
+        var weights = new VBuffer<float>[head.Classes];
+        for (var c = 0; c < head.Classes; c++)
+        {
+            var w = new float[map.Length];
+            for (var j = 0; j < map.Length; j++) if (map[j] >= 0) w[j] = head.Weights[c][map[j]];
+            weights[c] = new VBuffer<float>(w.Length, w);
+        }
+        return Parameters(weights, [.. head.Biases], map.Length);
+    }
+
+    /// <summary>ML.NET takes a warm start only as its own model type, whose constructor from weights is internal (5.0.1).</summary>
+    private static MaximumEntropyModelParameters Parameters(VBuffer<float>[] weights, float[] biases, int dimension)
+    {
+        var ctor = typeof(MaximumEntropyModelParameters).GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            .Single(c => c.GetParameters() is { Length: 7 } p && p[1].ParameterType == typeof(VBuffer<float>[]) && p[2].ParameterType == typeof(float[]));
+        return (MaximumEntropyModelParameters)ctor.Invoke([new MLContext(0), weights, biases, biases.Length, dimension, null, null]);
     }
 }
 

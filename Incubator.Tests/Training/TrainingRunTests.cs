@@ -20,7 +20,10 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         var rows = TrainingFixtures.English();
         var labels = TrainingFixtures.LabelsOf(rows);
         var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
-        var result = new ClassifierTrainer().Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        // Sweep candidates at full tolerance and the refit from zero (the defaults start the refit from the kept
+        // candidate's weights: within tolerance of this, see the warm-start test below).
+        var result = new ClassifierTrainer { WarmStartRefit = false, SweepTolerance = 1e-7f }.Train(labels, train, validation, null,
+            new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
         Assert.True(result.Refitted);
         var kept = result.L2[ModelFamily.Sparse];
 
@@ -91,10 +94,16 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         var sideBySide = Run(2);
         var sequential = Run(1);
         Assert.Equal(3, sideBySide.Models.Count);
-        foreach (var family in sideBySide.Models.Keys)
-            Assert.Equal(Save(sequential.Models[family]), Save(sideBySide.Models[family]));
-        Assert.Equal(sequential.ChosenFamily, sideBySide.ChosenFamily);
-        Assert.Equal(Save(sequential.Model), Save(sideBySide.Model));
+        AssertSameModelsBitForBit(sequential, sideBySide);
+    }
+
+    private static void AssertSameModelsBitForBit(TrainingResult expected, TrainingResult actual)
+    {
+        Assert.Equal(expected.Models.Keys.Order(), actual.Models.Keys.Order());
+        foreach (var family in expected.Models.Keys)
+            Assert.Equal(Save(expected.Models[family]), Save(actual.Models[family]));
+        Assert.Equal(expected.ChosenFamily, actual.ChosenFamily);
+        Assert.Equal(Save(expected.Model), Save(actual.Model));
     }
 
     [Fact]
@@ -125,6 +134,98 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
                 .Train(labels, train, validation, null, new TrainingOptions(family, 3), null, CancellationToken.None);
             Assert.Equal(Save(One(false).Model), Save(One(true).Model));
         }
+    }
+
+    [Fact]
+    public void A_looser_sweep_tolerance_and_a_warm_started_refit_keep_the_choice_and_give_a_model_within_tolerance_of_full_cold_fits()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var dense = new DenseFeaturizer(memoize: true);
+        var texts = validation.Select(r => r.Text).ToList();
+        foreach (var family in new[] { ModelFamily.Sparse, ModelFamily.Hybrid, ModelFamily.Auto })
+        {
+            TrainingResult Run(ClassifierTrainer trainer) => trainer.Train(labels, train, validation, null, new TrainingOptions(family, 1), null, CancellationToken.None);
+            var cold = Run(new ClassifierTrainer { Dense = dense, WarmStartRefit = false, SweepTolerance = 1e-7f });
+            var warm = Run(new ClassifierTrainer { Dense = dense });
+            // The settings reach the optimiser: the shipped weights differ.
+            Assert.NotEqual(Save(cold.Model), Save(warm.Model));
+            Assert.Equal(cold.ChosenFamily, warm.ChosenFamily);
+            Assert.Equal(cold.L2, warm.L2);
+            var a = cold.Model.Predict(texts);
+            var b = warm.Model.Predict(texts);
+            var largest = a.Zip(b).Max(p => p.First.Probabilities.Zip(p.Second.Probabilities).Max(q => Math.Abs(q.First - q.Second)));
+            output.WriteLine($"{family}: chose {warm.ChosenFamily}, largest probability difference {largest:0.00000}; validation macro-F1 {cold.Validation.MacroF1:0.000} cold, {warm.Validation.MacroF1:0.000} warm");
+            Assert.True(largest < 0.02, $"{family}: {largest}");
+            Assert.Equal(a.Select(p => p.Label), b.Select(p => p.Label));
+            // Deterministic: one worker gives the same models as two, bit for bit.
+            AssertSameModelsBitForBit(Run(new ClassifierTrainer { Dense = dense, MaxParallelism = 1 }), warm);
+        }
+    }
+
+    [Fact]
+    public void The_refit_starts_from_the_selection_weights_carried_over_by_n_gram()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var result = new ClassifierTrainer().Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        var selection = result.Models[ModelFamily.Sparse];
+        var from = selection.Sparse!;
+        var to = result.Model.Sparse!;
+        Assert.True(from.Conjunctions.Count >= 2 && to.Conjunctions.Count >= 2);
+        const int embedding = 3;
+        var head = new LinearHead([.. selection.Head.Weights.Select(w => w.Concat([1f, 2f, 3f]).ToArray())], selection.Head.Biases);
+        var start = ClassifierTrainer.StartFrom(head, from, to, embedding);
+        Microsoft.ML.Data.VBuffer<float>[] weights = [];
+        start.GetWeights(ref weights, out var classes);
+        Assert.Equal(labels.Count, classes);
+        Assert.Equal(head.Biases, start.GetBiases());
+        static string Key(SparseFeaturizer f, int j) => f.Describe(j);
+        var old = Enumerable.Range(0, from.Dimension).GroupBy(j => Key(from, j)).ToDictionary(g => g.Key, g => g.First());
+        int carried = 0, fresh = 0;
+        for (var c = 0; c < classes; c++)
+        {
+            var w = weights[c].DenseValues().ToArray();
+            Assert.Equal(to.Dimension + embedding, w.Length);
+            for (var j = 0; j < to.NGramCount; j++)
+            {
+                if (old.TryGetValue(Key(to, j), out var o))
+                {
+                    Assert.Equal(head.Weights[c][o], w[j]);
+                    carried++;
+                }
+                else
+                {
+                    Assert.Equal(0f, w[j]);
+                    fresh++;
+                }
+            }
+            // A populated conjunction slot (a < b) keeps the weight of the same pair of n-grams in the selection fit.
+            var k = to.Conjunctions.Count;
+            for (var a = 0; a < k; a++)
+                for (var b = a + 1; b < k; b++)
+                {
+                    var j = to.NGramCount + a * k + b;
+                    var name = Key(to, j);
+                    var swapped = $"{Key(to, to.Conjunctions[b])} & {Key(to, to.Conjunctions[a])}";
+                    var expected = 0f;
+                    if (old.TryGetValue(name, out var o) && IsPopulated(from, o)) expected = head.Weights[c][o];
+                    else if (old.TryGetValue(swapped, out var p) && IsPopulated(from, p)) expected = head.Weights[c][p];
+                    Assert.Equal(expected, w[j]);
+                }
+            Assert.Equal([1f, 2f, 3f], w[^embedding..]);
+        }
+        // The refit vocabulary has n-grams only the validation texts contain (fresh) and shares the rest (carried).
+        Assert.True(carried > 0 && fresh > 0, $"{carried} carried, {fresh} fresh");
+    }
+
+    /// <summary>Only the slots a &lt; b of the conjunction grid are ever set.</summary>
+    private static bool IsPopulated(SparseFeaturizer f, int feature)
+    {
+        var pair = feature - f.NGramCount;
+        return pair >= 0 && pair / f.Conjunctions.Count < pair % f.Conjunctions.Count;
     }
 
     [Fact]
