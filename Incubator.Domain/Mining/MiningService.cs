@@ -88,8 +88,10 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var approved = await db.Candidates.Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)
             .GroupBy(c => c.Label).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-        var pending = await db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending, ct);
-        var scored = await db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Uncertainty != null, ct);
+        // What the review queue shows as pending (selected candidates), so the two numbers match the queue's.
+        var pending = await db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Stage == CandidateStage.Selected, ct);
+        var scored = await db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Stage == CandidateStage.Selected
+            && c.Uncertainty != null, ct);
         return new ActiveLearningStatus(approved, QuickModel.CanTrain(approved), pending, scored);
     }
 

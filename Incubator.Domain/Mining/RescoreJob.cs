@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Incubator.Domain.Mining;
 
 /// <summary>Active learning: trains <see cref="QuickModel"/> on the task's approved samples and stores every pending
-/// candidate's uncertainty, so the review queue can put the most uncertain first.</summary>
+/// candidate's uncertainty that can reach the queue (selected or reserve), so the review queue can put the most uncertain first.</summary>
 public sealed class RescoreJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusEmbedders embedders) : IJobHandler
 {
     public const string KindName = "mining.rescore";
@@ -31,7 +31,8 @@ public sealed class RescoreJob(IDbContextFactory<IncubatorDbContext> dbFactory, 
             approved = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)
                     .Select(c => new { c.Label, Text = c.EditedText ?? c.Text }).ToListAsync(ct))
                 .GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Select(c => c.Text).Take(1000).ToList());
-            pending = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending)
+            // Selected candidates and the reserve that can top the queue up; a generation's pool never reaches it.
+            pending = (await db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Stage != CandidateStage.Pool)
                 .Select(c => new { c.Id, Text = c.EditedText ?? c.Text }).ToListAsync(ct)).Select(c => (c.Id, c.Text)).ToList();
         }
         var embedder = embedders.ForLanguage(spec.Preferences.Language);

@@ -37,12 +37,12 @@ public sealed class CorpusJobsTests
             return await Corpora.ImportAsync(user ?? Author, ProjectId, null, fileName, stream, new TextFileOptions(format));
         }
 
-        public async Task<Guid> AddCandidateAsync(string label, string text, CandidateStatus status)
+        public async Task<Guid> AddCandidateAsync(string label, string text, CandidateStatus status, CandidateStage stage = CandidateStage.Selected)
         {
             var c = new Candidate
             {
                 Id = Guid.NewGuid(), ProjectId = ProjectId, TaskId = TaskId, TaskVersionNumber = 1, Label = label, Text = text,
-                NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = CandidateStage.Selected, Status = status,
+                NormalizedText = TextNormalizer.Normalize(text), Source = CandidateSource.Generation, Stage = stage, Status = status,
                 CreatedAt = JobTestHost.UtcNowMs(),
             };
             await using var db = await Host.Db.CreateDbContextAsync();
@@ -319,16 +319,26 @@ public sealed class CorpusJobsTests
         foreach (var t in MiningFixtures.Shipping[..3]) await f.AddCandidateAsync("shipping", t, CandidateStatus.Approved);
         var clear = await f.AddCandidateAsync("billing", "Please refund the double charge on my card.", CandidateStatus.Pending);
         var mixed = await f.AddCandidateAsync("billing", "I paid for express shipping but the parcel is late, refund the delivery fee.", CandidateStatus.Pending);
-        Assert.True((await f.Mining.ActiveLearningAsync(f.Viewer, f.TaskId)).CanTrain);
+        // A generation's pool (texts diversity selection left out) never reaches the queue; its reserve may, by top-up.
+        var pooled = await f.AddCandidateAsync("shipping", "Where is my parcel? It has not arrived yet.", CandidateStatus.Pending, CandidateStage.Pool);
+        var reserve = await f.AddCandidateAsync("shipping", "The courier left my package at the wrong door.", CandidateStatus.Pending, CandidateStage.Reserve);
+        var before = await f.Mining.ActiveLearningAsync(f.Viewer, f.TaskId);
+        Assert.True(before.CanTrain);
+        Assert.Equal((2, 0), (before.Pending, before.Scored)); // the queue's pending: selected only, as the review page counts them
         await Assert.ThrowsAsync<ForbiddenException>(() => f.Mining.StartRescoreAsync(f.Viewer, f.TaskId));
 
         await f.Host.StartWorkerAsync();
         var job = await f.Mining.StartRescoreAsync(f.Author, f.TaskId);
         await f.Host.WaitForJobAsync(job.Id, j => j.State == JobState.Succeeded, "succeeded", TimeSpan.FromMinutes(1));
 
-        var sorted = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Status: CandidateStatus.Pending), 0, 10, CandidateSort.MostUncertain);
+        var sorted = await f.Review.QueryAsync(f.Viewer, f.TaskId, new CandidateFilter(Status: CandidateStatus.Pending, Stage: CandidateStage.Selected), 0, 10, CandidateSort.MostUncertain);
         Assert.Equal([mixed, clear], sorted.Items.Select(c => c.Id));
         Assert.All(sorted.Items, c => Assert.NotNull(c.Uncertainty));
         Assert.True(sorted.Items[0].Uncertainty > sorted.Items[1].Uncertainty);
+        var after = await f.Mining.ActiveLearningAsync(f.Viewer, f.TaskId);
+        Assert.Equal((2, 2), (after.Pending, after.Scored));
+        await using var db = await f.Host.Db.CreateDbContextAsync();
+        Assert.Null((await db.Candidates.AsNoTracking().SingleAsync(c => c.Id == pooled)).Uncertainty); // never shown: not scored
+        Assert.NotNull((await db.Candidates.AsNoTracking().SingleAsync(c => c.Id == reserve)).Uncertainty); // scored for when it tops the queue up
     }
 }
