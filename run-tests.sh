@@ -29,6 +29,24 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+# The tests' private servers and data folders (PostgreSQL clusters, redis-server, portal data, browser profiles) go in
+# one folder of this run, stopped and removed at the end whatever happens: a test process torn down before its exit
+# handlers finish left a cluster's folder (about 1.3 GB) and a running redis-server behind on every run.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/incubator-tests.XXXXXX")"
+chmod 755 "$run_tmp" # initdb and postgres run as the postgres user when this runs as root
+cleanup() {
+  for pid_file in "$run_tmp"/incubator-pg-*/data/postmaster.pid; do
+    if [ -f "$pid_file" ]; then kill -QUIT "$(head -n 1 "$pid_file")" 2>/dev/null || true; fi
+  done
+  for p in $(pgrep -x redis-server 2>/dev/null || true); do
+    case "$(readlink "/proc/$p/cwd" 2>/dev/null || true)" in "$run_tmp"/*) kill -9 "$p" 2>/dev/null || true ;; esac
+  done
+  sleep 1
+  rm -rf "$run_tmp"
+}
+trap cleanup EXIT
+export TMPDIR="$run_tmp"
+
 results="$(pwd)/TestResults"
 rm -rf "$results"
 status=0
