@@ -43,6 +43,18 @@ public sealed class SelfTrainingBrowserTests(BrowserFixture browser)
         await owner.ClickAsync("mine-start");
         await Expect(owner.Page.Locator("[data-testid=mining-run-state][data-state=Succeeded]")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
 
+        // A reviewer approves three mined candidates of two labels elsewhere: the active-learning line appears with the
+        // queue's pending count.
+        var mined = await portal.QueryAsync(db => db.Candidates.AsNoTracking().Where(c => c.TaskId == taskId).ToListAsync());
+        await portal.InScopeAsync(async sp =>
+        {
+            foreach (var c in mined.GroupBy(c => c.Label).OrderBy(g => g.Key, StringComparer.Ordinal).Take(2).SelectMany(g => g.Take(QuickModel.MinPerLabel)))
+                await sp.GetRequiredService<DecideCandidate>().DecideAsync(ownerId, c.Id, new Decision(DecisionKind.Approve), c.Version);
+            return 0;
+        });
+        var pendingBefore = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Stage == CandidateStage.Selected));
+        await Expect(owner.Page.GetByTestId("al-queue")).ToContainTextAsync($" of {pendingBefore} pending scored)");
+
         // The finished run is offered as the seeds; two rounds, five uncertain texts.
         await Expect(owner.Page.GetByTestId("st-start")).ToBeVisibleAsync();
         await owner.FillAsync("st-rounds", "2");
@@ -61,6 +73,10 @@ public sealed class SelfTrainingBrowserTests(BrowserFixture browser)
         var queued = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.MiningRunId == run.Id && c.Status == CandidateStatus.Pending));
         Assert.Equal(5, queued);
         await Expect(owner.Page.GetByTestId("st-uncertain-queue")).ToContainTextAsync($"({queued} pending of {queued})");
+        // The same open page's active-learning line counts them too, without a reload (it once stayed at the old count).
+        var pendingAfter = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Stage == CandidateStage.Selected));
+        Assert.Equal(pendingBefore + queued, pendingAfter);
+        await Expect(owner.Page.GetByTestId("al-queue")).ToContainTextAsync($"of {pendingAfter} pending scored)");
 
         // The model version it made is an ordinary one.
         await owner.ClickAsync("st-model");
