@@ -97,6 +97,9 @@ public sealed class SecureFlowBrowserTests(BrowserFixture browser)
         await owner.Page.Locator(".mud-popover-open").GetByText("Off task", new() { Exact = true }).First.ClickAsync();
         await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Rejected]")).ToHaveCountAsync(1);
         await owner.Page.GetByRole(AriaRole.Button, new() { Name = "Edit the text" }).Nth(2).ClickAsync();
+        // The dialog moves the cursor to the end of its text once it has rendered; filling before that lets the move land
+        // between the fill's select-all and its typing, which appended the new text to the old one.
+        await Expect(owner.Page.Locator(".mud-dialog textarea")).ToBeFocusedAsync();
         await owner.FillAsync("prompt-text", "An edited sample about order 702.");
         await owner.ClickAsync("prompt-ok");
         await Expect(owner.Page.GetByText("An edited sample about order 702.")).ToBeVisibleAsync();
