@@ -39,6 +39,13 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
             await portal.Services.GetRequiredService<CorpusService>().ImportAsync(await portal.UserIdAsync("l-owner@example.com"), projectId, null,
                 "support.txt", stream, new TextFileOptions(TextFileFormat.Txt));
 
+        // Reviewed samples of two labels: the mining page's active-learning line counts the queue's pending texts. A second
+        // tab keeps the mining page open while the labelling runs, and its line must follow the run's new pending texts.
+        await portal.SeedApprovedAsync(projectId, taskId, TrainingSeed.MailSamples(QuickModel.MinPerLabel));
+        var mine = new PortalBrowser(await owner.Page.Context.NewPageAsync(), portal.ServerAddress);
+        await mine.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
+        await Expect(mine.Page.GetByTestId("al-queue")).ToContainTextAsync("(0 of 0 pending scored)");
+
         await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
         await owner.ClickAsync("mine-label-llm");
         await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex($"/projects/{projectId}/tasks/{taskId}/label$"));
@@ -58,6 +65,10 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
 
         var candidates = await portal.QueryAsync(db => db.Candidates.Where(c => c.TaskId == taskId && c.Source == CandidateSource.LlmLabelled).ToListAsync());
         Assert.Equal(LabellingFixture.Labelled, candidates.Count);
+        var pending = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Pending && c.Stage == CandidateStage.Selected));
+        Assert.Equal(candidates.Count, pending);
+        await Expect(mine.Page.GetByTestId("al-queue")).ToContainTextAsync($"of {pending} pending scored)");
+        await mine.Page.CloseAsync();
         var counts = owner.Page.GetByTestId("label-run-counts");
         await Expect(counts).ToHaveAttributeAsync("data-labelled", candidates.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(counts).ToHaveAttributeAsync("data-none", "1");
