@@ -45,6 +45,10 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
         var mine = new PortalBrowser(await owner.Page.Context.NewPageAsync(), portal.ServerAddress);
         await mine.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
         await Expect(mine.Page.GetByTestId("al-queue")).ToContainTextAsync("(0 of 0 pending scored)");
+        // And a third keeps the task's review queue open: its counters and rows must follow the run too.
+        var queue = new PortalBrowser(await owner.Page.Context.NewPageAsync(), portal.ServerAddress);
+        await queue.GotoAsync($"/projects/{projectId}/tasks/{taskId}/review");
+        await Expect(queue.Page.GetByTestId("review-counts")).ToHaveAttributeAsync("data-pending", "0");
 
         await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
         await owner.ClickAsync("mine-label-llm");
@@ -69,6 +73,9 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
         Assert.Equal(candidates.Count, pending);
         await Expect(mine.Page.GetByTestId("al-queue")).ToContainTextAsync($"of {pending} pending scored)");
         await mine.Page.CloseAsync();
+        await Expect(queue.Page.GetByTestId("review-counts")).ToHaveAttributeAsync("data-pending", pending.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(queue.Page.Locator("[data-testid=review-status][data-status=Pending]")).ToHaveCountAsync(pending);
+        await queue.Page.CloseAsync();
         var counts = owner.Page.GetByTestId("label-run-counts");
         await Expect(counts).ToHaveAttributeAsync("data-labelled", candidates.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(counts).ToHaveAttributeAsync("data-none", "1");

@@ -31,6 +31,9 @@ public sealed class ReviewPageHelpersTests
         Assert.True(filter.Wants(new AssignmentChanged(Project, Task)));
         Assert.False(filter.Wants(new PresenceChanged(Project, Other)));
         Assert.False(filter.Wants(new ProjectChanged(Project, "corpora")));
+        // An LLM labelling run's batches name their task.
+        Assert.True(filter.Wants(new LabellingProgressed(Project, Guid.NewGuid(), Task, 5, 12, 4, 1, 0, 1, 100, 0m)));
+        Assert.False(filter.Wants(new LabellingProgressed(Project, Guid.NewGuid(), Other, 5, 12, 4, 1, 0, 1, 100, 0m)));
         // A run not seen before might be the task's: it passes until the batch asks.
         Assert.True(filter.Wants(Sample(theirs)));
 

@@ -17,6 +17,8 @@ public sealed class TaskEventFilter(Guid taskId)
         AssignmentChanged a => a.TaskId == taskId,
         PresenceChanged p => p.TaskId == taskId,
         SampleAccepted s => !_runs.TryGetValue(s.RunId, out var ours) || ours,
+        // An LLM labelling run's batch puts its texts into the queue (it names its task; no per-sample events).
+        LabellingProgressed l => l.TaskId == taskId,
         _ => false,
     };
 
