@@ -126,9 +126,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var testPrior = zeroShot.Probabilities(labels);
             var zAccuracy = Enumerable.Range(0, test.Count).Count(i => labels[Array.IndexOf(testPrior[i], testPrior[i].Max())] == test[i].Label) / (double)test.Count;
             var variants = new List<(string Name, double Accuracy, string Note)>();
-            var uniformPriors = Enumerable.Repeat(1.0 / labels.Count, labels.Count).ToArray();
-            var emRaw = englishView is null ? null : SelfTrainer.EmPriors(englishView, uniformPriors);
-            var emZ = english ? SelfTrainer.EmPriors(prior, uniformPriors) : null;
             // As the shipped paths do: the final model's encoder takes the pool's vectors instead of embedding the pool again.
             var dense = english ? new DenseFeaturizer(memoize: true) : null;
             dense?.Remember(pool, poolVectors);
@@ -146,12 +143,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 ("as shipped, seeds and view from the prompt-ensemble miner", prior, shipped, true, true),
                 ("as shipped, the miner's view folded into the final model's weights (x1)", prior, shipped with { TeacherFold = 1 }, true, false),
                 ("prompt-ensemble miner + its view folded into the final model (x1)", prior, shipped with { TeacherFold = 1 }, true, true),
-                // Prior correction by EM (decision 0032, amendment on prior correction): measured.
-                (string.Create(C, $"z view, pseudo-labels by the priors EM estimates on the raw view ({Fmt(emRaw!)})"), prior, shipped with { Shares = LabelShares.Counts, FixedShares = emRaw }, true, false),
-                (string.Create(C, $"raw view, pseudo-labels by the priors EM estimates on the raw view"), englishView, shipped with { Shares = LabelShares.Counts, FixedShares = emRaw }, true, false),
-                ("z view, pseudo-labels by EM priors of each round's own logistic regression", prior, shipped with { Shares = LabelShares.Em }, true, false),
-                ("raw view, pseudo-labels by EM priors of each round's own logistic regression", englishView, shipped with { Shares = LabelShares.Em }, true, false),
-                (string.Create(C, $"z view, pseudo-labels by the priors EM estimates on the z view ({Fmt(emZ!)})"), prior, shipped with { Shares = LabelShares.Counts, FixedShares = emZ }, true, false),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below
@@ -205,8 +196,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 var rowsRight = finalRows.Count(r => truth.TryGetValue(r.Text, out var t) && t == r.Label) / (double)Math.Max(1, finalRows.Count);
                 variants.Add((variant, Evaluation.Evaluate(self.Training.Model, test).Accuracy,
                     string.Create(C, $"baseline: zero-shot; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"seed evenness {self.SeedEvenness:0.000}{(options.UnevenBelow is null ? "" : self.RawView ? ", chose the raw view and counted shares" : ", kept the z-scored view and equal numbers")}; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
-                if (english && !ensemble && options.TeacherFold == 0 && options.Shares != LabelShares.Em && options.FixedShares is null)
-                    variants.AddRange(PriorShifts(variant, self, labels, pool, poolVectors, test, minedRows, truth, emRaw!, emZ!));
             }
 
             var majority = test.GroupBy(t => t.Label).Max(g => g.Count()) / (double)test.Count;
@@ -223,82 +212,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         }
         return rows.Count > 0 ? rows : [new BenchmarkRow(Name, "skipped", 0, "", null, "no set with an instruction found")];
     }
-
-    /// <summary>Label-shift prior correction (Saerens et al. 2002) of the shipped model, measured: the pool's priors by EM
-    /// on several posteriors, the final model's logits shifted by log(prior / training prior) (temperature-scaled when the
-    /// posteriors were), scored on the test split. The true shares are a diagnostic ceiling only.</summary>
-    private static IEnumerable<(string, double, string)> PriorShifts(string variant, SelfTrainingResult self, List<string> labels, List<string> pool,
-        IReadOnlyList<float[]> poolVectors, List<LabeledText> test, List<LabeledText> minedRows, Dictionary<string, string> truth, double[] emRaw, double[] emZ)
-    {
-        var model = self.Training.Model;
-        var order = labels.Select(l => model.Labels.ToList().IndexOf(l)).ToArray();
-        float[][] Probs(IReadOnlyList<string> texts) => model.Predict(texts).Select(p => order.Select(j => p.Probabilities[j]).ToArray()).ToArray();
-        var poolP = Probs(pool);
-        var testP = Probs(test.Select(t => t.Text).ToList());
-        var k = labels.Count;
-        // Class weighting (equal numbers) trains for even priors; counted shares train on the rows' own shares.
-        var rowTotal = labels.Sum(l => self.RowsPerLabel[l]);
-        var uniform = self.CountedShares ? labels.Select(l => self.RowsPerLabel[l] / (double)rowTotal).ToArray() : Enumerable.Repeat(1.0 / k, k).ToArray();
-        var even = Enumerable.Repeat(1.0 / k, k).ToArray();
-        var trueShares = labels.Select(l => pool.Count(t => truth[t] == l) / (double)pool.Count).ToArray();
-        double Accuracy(double[] priors, double t) => Enumerable.Range(0, test.Count).Count(i =>
-        {
-            var best = 0;
-            var bestScore = double.NegativeInfinity;
-            for (var c = 0; c < k; c++)
-            {
-                var score = Math.Log(Math.Max(1e-12, testP[i][c])) + t * Math.Log(Math.Max(1e-12, priors[c]) / uniform[c]);
-                if (score > bestScore) (best, bestScore) = (c, score);
-            }
-            return labels[best] == test[i].Label;
-        }) / (double)test.Count;
-        float[][] Temper(float[][] p, double t) => p.Select(row =>
-        {
-            var r = row.Select(v => Math.Pow(Math.Max(1e-12, v), 1 / t)).ToArray();
-            var sum = r.Sum();
-            return r.Select(v => (float)(v / sum)).ToArray();
-        }).ToArray();
-        double FitTemperature(float[][] p, IReadOnlyList<int> y)
-        {
-            var best = 1.0;
-            var bestNll = double.PositiveInfinity;
-            for (var t = 0.2; t <= 8.0001; t *= 1.1)
-            {
-                var tp = Temper(p, t);
-                var nll = -Enumerable.Range(0, y.Count).Sum(i => Math.Log(Math.Max(1e-12, tp[i][y[i]])));
-                if (nll < bestNll) (best, bestNll) = (t, nll);
-            }
-            return best;
-        }
-        string Shares(double[] s) => string.Join("/", s.Select(x => x.ToString("0.00", C)));
-        var validation = self.ValidationRows;
-        var tVal = FitTemperature(Probs(validation.Select(r => r.Text).ToList()), validation.Select(r => labels.IndexOf(r.Label)).ToList());
-        var (_, heldOut) = StratifiedSplit.Split(minedRows, 0.2, 1);
-        var tSeeds = FitTemperature(Probs(heldOut.Select(r => r.Text).ToList()), heldOut.Select(r => labels.IndexOf(r.Label)).ToList());
-        var counts = Counts(poolP, k);
-        var lastRound = self.RoundModels[^1];
-        var roundP = poolVectors.Select(lastRound.Probabilities).ToArray();
-        var seedP = poolVectors.Select(self.RoundModels[0].Probabilities).ToArray();
-        var estimates = new (string Name, double[] Priors, double T)[]
-        {
-            ("EM on the final model's pool posteriors", SelfTrainer.EmPriors(poolP, uniform), 1),
-            (string.Create(C, $"EM on the final model's posteriors at the temperature fit on its validation rows (T {tVal:0.00})"), SelfTrainer.EmPriors(Temper(poolP, tVal), uniform), tVal),
-            (string.Create(C, $"EM on the final model's posteriors at the temperature fit on held-out seeds (T {tSeeds:0.00})"), SelfTrainer.EmPriors(Temper(poolP, tSeeds), uniform), tSeeds),
-            ("EM on the last round's logistic regression", SelfTrainer.EmPriors(roundP, even), 1),
-            ("EM on the seed model (round 0)", SelfTrainer.EmPriors(seedP, even), 1),
-            ("the final model's argmax counts (classify and count)", counts, 1),
-            ("EM on the miner's raw-cosine view", emRaw, 1),
-            ("EM on the miner's z-scored view", emZ, 1),
-            ("diagnostic only: the pool's true shares", trueShares, 1),
-        };
-        var sweep = string.Join(", ", new[] { 1.0, 2, 4, 8, 16, 32 }.Select(m => string.Create(C, $"x{m} {Accuracy(trueShares, m):0.000}")));
-        yield return ($"{variant[..Math.Min(40, variant.Length)]}… diagnostic only: the true shares' shift scaled", new[] { 1.0, 2, 4, 8, 16, 32 }.Max(m => Accuracy(trueShares, m)), "baseline: zero-shot; " + sweep);
-        foreach (var (name, priors, t) in estimates)
-            yield return ($"{variant[..Math.Min(40, variant.Length)]}… + prior shift: {name}", Accuracy(priors, t),
-                string.Create(C, $"baseline: zero-shot; priors {Shares(priors)} (training {Shares(uniform)}, true {Shares(trueShares)}); unshifted {Accuracy(uniform, 1):0.000}"));
-    }
-
-    private static string Fmt(double[] s) => string.Join("/", s.Select(x => x.ToString("0.00", C)));
 
     private static double[] Counts(float[][] p, int classes)
     {

@@ -108,10 +108,6 @@ public enum LabelShares
     /// <summary>In proportion to how many candidates lean to each label (the argmax counts of the round's probabilities),
     /// at least <see cref="SelfTrainingOptions.ShareFloor"/> of an equal share.</summary>
     Counts,
-
-    /// <summary>In proportion to the priors EM estimates from the round's own logistic regression over the candidates
-    /// (<see cref="SelfTrainer.EmPriors"/>; measured, decision 0032 amendment on prior correction).</summary>
-    Em,
 }
 
 /// <summary>One round as it happened: what the model was trained on and how it agreed with the held-out seeds.</summary>
@@ -331,7 +327,6 @@ public static class SelfTrainer
         var pseudo = new List<(int Index, int Label)>();
         var neighbours = options.Neighbours > 0 ? NearestNeighbours(candidateIndex.Select(i => poolVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
         float[][] combined = [];
-        double[]? emShares = null;
         for (var round = 0; round <= options.MaxRounds; round++)
         {
             ct.ThrowIfCancellationRequested();
@@ -362,8 +357,6 @@ public static class SelfTrainer
                 }
             }
             combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
-            if (options.Shares == LabelShares.Em)
-                emShares = EmPriors(candidateIndex.Select(i => model.Probabilities(poolVectors[i])).ToArray(), Enumerable.Repeat(1.0 / labels.Count, labels.Count).ToArray());
             if (neighbours is not null) combined = Smooth(combined, neighbours);
             var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
             double? viewAgreement = poolPrior is null || candidateIndex.Count == 0 ? null
@@ -382,12 +375,12 @@ public static class SelfTrainer
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
             if (round == options.MaxRounds) break;
             var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
-            pseudo = Choose(combined, candidateIndex, labels.Count, share, emShares is null ? options : options with { FixedShares = emShares });
+            pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
         }
 
         // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
         // shares); the chosen family trains on it.
-        var final = Choose(combined, candidateIndex, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, emShares is null ? options : options with { FixedShares = emShares });
+        var final = Choose(combined, candidateIndex, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, options);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
@@ -542,38 +535,6 @@ public static class SelfTrainer
         var shares = new double[classes];
         foreach (var p in probabilities) shares[ArgMax(p)] += 1.0 / Math.Max(1, probabilities.Length);
         return shares;
-    }
-
-    /// <summary>The pool's label priors by EM (Saerens, Latinne &amp; Decaestecker 2002): each posterior is re-weighted by
-    /// the current priors over the training priors, the priors become the mean re-weighted posterior, until they settle.
-    /// Assumes the posteriors are calibrated for <paramref name="trainPriors"/>.</summary>
-    internal static double[] EmPriors(IReadOnlyList<float[]> posteriors, double[] trainPriors, int maxIterations = 1000, double tolerance = 1e-7)
-    {
-        var classes = trainPriors.Length;
-        var priors = (double[])trainPriors.Clone();
-        if (posteriors.Count == 0) return priors;
-        var q = new double[classes];
-        for (var iteration = 0; iteration < maxIterations; iteration++)
-        {
-            var next = new double[classes];
-            foreach (var p in posteriors)
-            {
-                var sum = 0.0;
-                for (var c = 0; c < classes; c++) sum += q[c] = p[c] * priors[c] / trainPriors[c];
-                if (sum <= 0) continue;
-                for (var c = 0; c < classes; c++) next[c] += q[c] / sum;
-            }
-            var total = next.Sum();
-            var change = 0.0;
-            for (var c = 0; c < classes; c++)
-            {
-                next[c] /= total;
-                change = Math.Max(change, Math.Abs(next[c] - priors[c]));
-            }
-            priors = next;
-            if (change < tolerance) break;
-        }
-        return priors;
     }
 
     /// <summary>Normalised entropy of label shares: 1 when every label has the same share, lower the more uneven.</summary>
