@@ -678,10 +678,10 @@ public sealed class ClassifierTrainer
         }
         var (featurizer, sparse) = x.RefitSparse ?? FitSparse(x.Labels, all.Select(r => r.Text).ToList(), targets, options, (_, _) => { }, ct);
         var goldSparse = x.Gold is null ? null : Featurize(featurizer, x.Gold, ct);
+        var start = WarmStartRefit ? StartFrom(selection.Head, selection.Sparse!, featurizer, family == ModelFamily.Sparse ? 0 : DenseFeaturizer.Dimension) : null;
         if (family == ModelFamily.Sparse)
         {
             var rows = sparse.Select((r, i) => (targets[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-            var start = WarmStartRefit ? StartFrom(selection.Head, selection.Sparse!, featurizer, 0) : null;
             var head = FitHead(rows, x.Labels.Count, featurizer.Dimension, options, l2, ct, start);
             if (goldSparse is not null) gold = Score(x.Labels, x.Gold!, i => head.Probabilities(goldSparse[i].Indices, goldSparse[i].Values));
             return new TrainedClassifier(x.Labels, featurizer, head);
@@ -689,8 +689,7 @@ public sealed class ClassifierTrainer
         var dimension = featurizer.Dimension + DenseFeaturizer.Dimension;
         var hybrid = HybridRows(sparse, x.EmbTrain!.Concat(x.EmbValidation!).ToArray(), featurizer.Dimension)
             .Select((r, i) => (targets[i], new VBuffer<float>(dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
-        var hybridStart = WarmStartRefit ? StartFrom(selection.Head, selection.Sparse!, featurizer, DenseFeaturizer.Dimension) : null;
-        var hybridHead = FitHead(hybrid, x.Labels.Count, dimension, options, l2, ct, hybridStart);
+        var hybridHead = FitHead(hybrid, x.Labels.Count, dimension, options, l2, ct, start);
         if (goldSparse is not null && x.EmbGold is { } emb)
         {
             var g = HybridRows(goldSparse, emb, featurizer.Dimension);
