@@ -7,6 +7,26 @@ namespace Incubator.Tests.Training;
 /// side by side, and the encoder-coverage check that decides whether auto tries the encoder families.</summary>
 public sealed class TrainingRunTests(ITestOutputHelper output)
 {
+    /// <summary>The English fixture's labels and a seeded 75/25 split of it.</summary>
+    private static (IReadOnlyList<string> Labels, List<LabeledText> Train, List<LabeledText> Validation) EnglishSplit(int seed)
+    {
+        var rows = TrainingFixtures.English();
+        var (train, validation) = StratifiedSplit.Split(rows, 0.25, seed);
+        return (TrainingFixtures.LabelsOf(rows), train, validation);
+    }
+
+    /// <summary>Two models that should agree within optimiser tolerance: the same label for every text, every probability
+    /// within 0.02; returns the largest difference.</summary>
+    private static float AssertSameLabelsAndCloseProbabilities(TrainedClassifier expected, TrainedClassifier actual, IReadOnlyList<string> texts, ModelFamily family)
+    {
+        var a = expected.Predict(texts);
+        var b = actual.Predict(texts);
+        var largest = a.Zip(b).Max(p => p.First.Probabilities.Zip(p.Second.Probabilities).Max(q => Math.Abs(q.First - q.Second)));
+        Assert.True(largest < 0.02, $"{family}: {largest}");
+        Assert.Equal(a.Select(p => p.Label), b.Select(p => p.Label));
+        return largest;
+    }
+
     private static byte[] Save(TrainedClassifier model)
     {
         using var ms = new MemoryStream();
@@ -17,9 +37,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void Refit_is_the_chosen_settings_fitted_on_training_and_validation_and_keeps_the_selection_scores()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var (labels, train, validation) = EnglishSplit(1);
         // Sweep candidates at full tolerance and the refit from zero (the defaults start the refit from the kept
         // candidate's weights: within tolerance of this, see the warm-start test below).
         var result = new ClassifierTrainer { WarmStartRefit = false, SweepTolerance = 1e-7f }.Train(labels, train, validation, null,
@@ -85,9 +103,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void Fits_run_side_by_side_give_the_same_models_bit_for_bit_as_one_after_another()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 3);
+        var (labels, train, validation) = EnglishSplit(3);
         var dense = new DenseFeaturizer(memoize: true);
         TrainingResult Run(int parallelism) => new ClassifierTrainer { Dense = dense, MaxParallelism = parallelism }.Train(labels, train, validation, null,
             new TrainingOptions(ModelFamily.Auto, 3), null, CancellationToken.None);
@@ -109,9 +125,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void Hybrid_candidates_fitted_side_by_side_and_the_refit_prepared_ahead_give_the_same_model_and_sweep_bit_for_bit()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 3);
+        var (labels, train, validation) = EnglishSplit(3);
         var dense = new DenseFeaturizer(memoize: true);
         TrainingResult Run(bool ahead, int parallelism) => new ClassifierTrainer { Dense = dense, SweepSideBySide = ahead, PrepareRefitAhead = ahead, MaxParallelism = parallelism }
             .Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 3), null, CancellationToken.None);
@@ -139,9 +153,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void A_looser_sweep_tolerance_and_a_warm_started_refit_keep_the_choice_and_give_a_model_within_tolerance_of_full_cold_fits()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var (labels, train, validation) = EnglishSplit(1);
         var dense = new DenseFeaturizer(memoize: true);
         var texts = validation.Select(r => r.Text).ToList();
         foreach (var family in new[] { ModelFamily.Sparse, ModelFamily.Hybrid, ModelFamily.Auto })
@@ -153,12 +165,8 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
             Assert.NotEqual(Save(cold.Model), Save(warm.Model));
             Assert.Equal(cold.ChosenFamily, warm.ChosenFamily);
             Assert.Equal(cold.L2, warm.L2);
-            var a = cold.Model.Predict(texts);
-            var b = warm.Model.Predict(texts);
-            var largest = a.Zip(b).Max(p => p.First.Probabilities.Zip(p.Second.Probabilities).Max(q => Math.Abs(q.First - q.Second)));
+            var largest = AssertSameLabelsAndCloseProbabilities(cold.Model, warm.Model, texts, family);
             output.WriteLine($"{family}: chose {warm.ChosenFamily}, largest probability difference {largest:0.00000}; validation macro-F1 {cold.Validation.MacroF1:0.000} cold, {warm.Validation.MacroF1:0.000} warm");
-            Assert.True(largest < 0.02, $"{family}: {largest}");
-            Assert.Equal(a.Select(p => p.Label), b.Select(p => p.Label));
             // Deterministic: one worker gives the same models as two, bit for bit.
             AssertSameModelsBitForBit(Run(new ClassifierTrainer { Dense = dense, MaxParallelism = 1 }), warm);
         }
@@ -167,9 +175,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void The_refit_starts_from_the_selection_weights_carried_over_by_n_gram()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var (labels, train, validation) = EnglishSplit(1);
         var result = new ClassifierTrainer().Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
         var selection = result.Models[ModelFamily.Sparse];
         var from = selection.Sparse!;
@@ -231,9 +237,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void A_shorter_lbfgs_history_gives_a_model_within_tolerance_of_the_longer_one()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var (labels, train, validation) = EnglishSplit(1);
         var dense = new DenseFeaturizer(memoize: true);
         foreach (var family in new[] { ModelFamily.Sparse, ModelFamily.Hybrid })
         {
@@ -244,13 +248,8 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
             // The setting reaches the optimiser: the weights differ.
             Assert.NotEqual(Save(longer.Model), Save(shorter.Model));
             Assert.Equal(longer.L2[family], shorter.L2[family]);
-            var texts = validation.Select(r => r.Text).ToList();
-            var a = longer.Model.Predict(texts);
-            var b = shorter.Model.Predict(texts);
-            var largest = a.Zip(b).Max(p => p.First.Probabilities.Zip(p.Second.Probabilities).Max(q => Math.Abs(q.First - q.Second)));
+            var largest = AssertSameLabelsAndCloseProbabilities(longer.Model, shorter.Model, validation.Select(r => r.Text).ToList(), family);
             output.WriteLine($"{family}: largest probability difference {largest:0.00000}");
-            Assert.True(largest < 0.02, $"{family}: {largest}");
-            Assert.Equal(a.Select(p => p.Label), b.Select(p => p.Label));
         }
     }
 
@@ -307,9 +306,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void Releasing_the_encoder_after_embedding_changes_nothing_in_the_model_and_it_still_predicts()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 2);
+        var (labels, train, validation) = EnglishSplit(2);
         var kept = new DenseFeaturizer();
         var released = new DenseFeaturizer();
         var a = new ClassifierTrainer { Dense = kept }.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Dense, 2), null, CancellationToken.None);
@@ -325,9 +322,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     [Fact]
     public void Above_the_cross_validation_size_or_with_gold_auto_chooses_as_before()
     {
-        var rows = TrainingFixtures.English();
-        var labels = TrainingFixtures.LabelsOf(rows);
-        var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+        var (labels, train, validation) = EnglishSplit(1);
         var trainer = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = train.Count + validation.Count - 1 };
         var large = trainer.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
         Assert.Null(large.CrossValidated);
