@@ -125,38 +125,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var englishView = english ? SelfTrainingOptions.RawView(scorer, labels) : null;
             var testPrior = zeroShot.Probabilities(labels);
             var zAccuracy = Enumerable.Range(0, test.Count).Count(i => labels[Array.IndexOf(testPrior[i], testPrior[i].Max())] == test[i].Label) / (double)test.Count;
-            // The pool's lexicon (decision 0032, amendment "lexicon"; measured): its phrases embedded by the same MiniLM,
-            // the phrase vectors cached like the pool's (bench only). Views at three thresholds, each alone and averaged
-            // with the shipped z-scored view; truth only for printing.
-            var lexiconNote = "";
-            var lexiconViews = new Dictionary<LexiconOptions, (float[][] Alone, float[][] WithZ, float[][] WithRaw, IReadOnlyList<MinedCandidate> Seeds)>();
-            if (english)
-            {
-                var lexClock = Stopwatch.StartNew();
-                var phrases = PhraseLexicon.Candidates(pool, new LexiconOptions());
-                var phraseVectors = BenchVectorCache.Embed(embedder, phrases);
-                var phraseSeconds = lexClock.Elapsed.TotalSeconds;
-                lexiconNote = string.Create(C, $"; lexicon: {phrases.Count} phrases embedded in {phraseSeconds:0} s");
-                foreach (var lexOptions in LexiconThresholds)
-                {
-                    var lexicon = PhraseLexicon.Build(labels, phrases, phraseVectors, scorer, lexOptions);
-                    var alone = lexicon.View(pool);
-                    var withZ = PhraseLexicon.Average(alone, prior);
-                    var withRaw = PhraseLexicon.Average(alone, englishView!);
-                    var covered = Enumerable.Range(0, pool.Count).Where(i => lexicon.Matches(pool[i]).Count > 0).ToList();
-                    double RightOf(float[][] v, IEnumerable<int> rows) => rows.Count(i => labels[Array.IndexOf(v[i], v[i].Max())] == truth[pool[i]]) / (double)Math.Max(1, rows.Count());
-                    var all = Enumerable.Range(0, pool.Count).ToList();
-                    var testLex = lexicon.View(test.Select(t => t.Text).ToList());
-                    var testAvg = PhraseLexicon.Average(testLex, testPrior);
-                    var testRight = Enumerable.Range(0, test.Count).Count(i => labels[Array.IndexOf(testAvg[i], testAvg[i].Max())] == test[i].Label) / (double)test.Count;
-                    // Seeds from the averaged view (option 3): per label the texts it leans to, surest first, top-N.
-                    var lexSeeds = labels.SelectMany((l, j) => all.Where(i => Array.IndexOf(withZ[i], withZ[i].Max()) == j)
-                        .OrderByDescending(i => withZ[i][j]).ThenBy(i => i).Take(PerLabel)
-                        .Select(i => new MinedCandidate(l, i, pool[i], withZ[i][j], 0))).ToList();
-                    lexiconViews[lexOptions] = (alone, withZ, withRaw, lexSeeds);
-                    lexiconNote += string.Create(C, $"; lexicon {lexOptions}: phrases per label {string.Join("/", labels.Select(l => lexicon.PhrasesOf(l).Count))}, covers {covered.Count / (double)pool.Count:0.000} of the pool, pool accuracy alone {RightOf(alone, covered):0.000} on the covered ({RightOf(alone, all):0.000} all, uniform → first label), z view {RightOf(prior, all):0.000}, averaged with z {RightOf(withZ, all):0.000}, with raw {RightOf(withRaw, all):0.000}; test: averaged with z {testRight:0.000}; seeds from the average {lexSeeds.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, lexSeeds.Count):0.000} right; top phrases {string.Join(" | ", labels.Select(l => l + ": " + string.Join(", ", lexicon.PhrasesOf(l).Take(8).Select(p => p.Phrase))))}");
-                }
-            }
             var variants = new List<(string Name, double Accuracy, string Note)>();
             // As the shipped paths do: the final model's encoder takes the pool's vectors instead of embedding the pool again.
             var dense = english ? new DenseFeaturizer(memoize: true) : null;
@@ -164,31 +132,24 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var shipped = SelfTrainingOptions.For(english) with { Dense = dense };
             // The pool's own choice (decision 0032, amendment "the pool chooses"): not shipped, measured beside it.
             var chosen = shipped with { UnevenBelow = PoolChoiceThreshold };
-            (string, float[][]?, SelfTrainingOptions, bool, bool Ensemble, IReadOnlyList<MinedCandidate>? SeedsOverride, float[][]? RawOverride)[] configs = english ?
+            (string, float[][]?, SelfTrainingOptions, bool, bool Ensemble)[] configs = english ?
             [
                 // What `mine --self-train` and the portal's job do for English pools (decision 0032, amendments of 2026-12-06).
-                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + z-scored miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final"), prior, shipped, true, false, null, null),
-                (string.Create(C, $"raw-cosine view (T {SelfTrainingOptions.EnglishViewTemperature}), counted label shares, on every pool"), englishView, shipped with { Shares = LabelShares.Counts }, true, false, null, null),
-                (string.Create(C, $"the pool chooses: raw view + counted shares when the seed model's label counts have evenness < {PoolChoiceThreshold}, else as shipped"), prior, chosen, true, false, null, null),
-                ("the pool chooses, counted shares' final model on the surest 85%", prior, chosen with { FinalShare = 0.85 }, true, false, null, null),
+                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + z-scored miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final"), prior, shipped, true, false),
+                (string.Create(C, $"raw-cosine view (T {SelfTrainingOptions.EnglishViewTemperature}), counted label shares, on every pool"), englishView, shipped with { Shares = LabelShares.Counts }, true, false),
+                (string.Create(C, $"the pool chooses: raw view + counted shares when the seed model's label counts have evenness < {PoolChoiceThreshold}, else as shipped"), prior, chosen, true, false),
+                ("the pool chooses, counted shares' final model on the surest 85%", prior, chosen with { FinalShare = 0.85 }, true, false),
                 // The teacher (decision 0032, amendment "the teacher"): measured, not shipped.
-                ("as shipped, seeds and view from the prompt-ensemble miner", prior, shipped, true, true, null, null),
-                ("as shipped, the miner's view folded into the final model's weights (x1)", prior, shipped with { TeacherFold = 1 }, true, false, null, null),
-                ("prompt-ensemble miner + its view folded into the final model (x1)", prior, shipped with { TeacherFold = 1 }, true, true, null, null),
-                // The pool's lexicon (decision 0032, amendment "lexicon"): measured.
-                .. LexiconThresholds.Select(z => ((string, float[][]?, SelfTrainingOptions, bool, bool, IReadOnlyList<MinedCandidate>?, float[][]?))(
-                    string.Create(C, $"as shipped, view = z-scored view averaged with the lexicon view ({z})"), lexiconViews[z].WithZ, shipped, true, false, null, null)),
-                .. LexiconThresholds.Select(z => ((string, float[][]?, SelfTrainingOptions, bool, bool, IReadOnlyList<MinedCandidate>?, float[][]?))(
-                    string.Create(C, $"lexicon ({z}) view + seeds from the averaged view"), lexiconViews[z].WithZ, shipped, true, false, lexiconViews[z].Seeds, null)),
-                .. LexiconThresholds.Select(z => ((string, float[][]?, SelfTrainingOptions, bool, bool, IReadOnlyList<MinedCandidate>?, float[][]?))(
-                    string.Create(C, $"the pool chooses (final on the surest 85%), both views averaged with the lexicon view ({z})"), lexiconViews[z].WithZ, chosen with { FinalShare = 0.85 }, true, false, null, lexiconViews[z].WithRaw)),
+                ("as shipped, seeds and view from the prompt-ensemble miner", prior, shipped, true, true),
+                ("as shipped, the miner's view folded into the final model's weights (x1)", prior, shipped with { TeacherFold = 1 }, true, false),
+                ("prompt-ensemble miner + its view folded into the final model (x1)", prior, shipped with { TeacherFold = 1 }, true, true),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below
                 // chance on character n-grams), the rounds' model is the result.
-                ("as shipped: sparse rounds, no miner's view", null, shipped, false, false, null, null),
-                ("as shipped but never stopping early", null, shipped with { MinGain = -1 }, false, false, null, null),
-                ("sparse rounds with the miner's view (not shipped here)", prior, shipped, false, false, null, null),
+                ("as shipped: sparse rounds, no miner's view", null, shipped, false, false),
+                ("as shipped but never stopping early", null, shipped with { MinGain = -1 }, false, false),
+                ("sparse rounds with the miner's view (not shipped here)", prior, shipped, false, false),
             ];
             var diagnostics = "";
             if (english)
@@ -209,9 +170,9 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var only = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_VARIANTS") is { Length: > 0 } list
                 ? list.Split(',').Select(v => int.Parse(v, C)).ToHashSet() : null;
             if (only is not null) configs = configs.Where((_, i) => only.Contains(i)).ToArray();
-            foreach (var (variant, chosenView, options, onVectors, ensemble, seedsOverride, rawOverride) in configs)
+            foreach (var (variant, chosenView, options, onVectors, ensemble) in configs)
             {
-                var seeds = seedsOverride ?? (ensemble ? ensembleMined : mined);
+                var seeds = ensemble ? ensembleMined : mined;
                 var view = ensemble ? ensembleScorer!.Probabilities(labels) : chosenView;
                 var viewHead = onVectors ? (ensemble ? ensembleScorer! : scorer).ViewHead(labels) : ((float[][], float[])?)null;
                 if (labels.FirstOrDefault(l => seeds.Count(m => m.Label == l) < 2) is { } starved)
@@ -221,7 +182,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 }
                 var perRound = new List<string>();
                 var selfClock = Stopwatch.StartNew();
-                var self = SelfTrainer.Run(labels, pool, seeds, options, view, rawPrior: options.UnevenBelow is null ? null : rawOverride ?? englishView, onRound: (round, model) =>
+                var self = SelfTrainer.Run(labels, pool, seeds, options, view, rawPrior: options.UnevenBelow is null ? null : englishView, onRound: (round, model) =>
                     perRound.Add(string.Create(C, $"r{round.Round} +{round.PseudoLabels} agree {round.SeedAgreement:0.000}/{round.ViewAgreement:0.000}{(model is null ? "" : $" test {Evaluation.Evaluate(model, test).Accuracy:0.000}")}")),
                     ct: ct, poolVectors: onVectors ? poolVectors : null, viewHead: viewHead);
                 selfClock.Stop();
@@ -243,7 +204,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 : $"{l} none"));
             rows.Add(new BenchmarkRow(Name, english ? $"{name}: zero-shot MiniLM test accuracy" : $"{name}: zero-shot by label description, character n-grams (label-description baseline)",
                 zeroAccuracy, "ratio", majority,
-                string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}{ensembleNote}{lexiconNote}; mined precision per label: {perLabelPrecision}{diagnostics}")));
+                string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}{ensembleNote}; mined precision per label: {perLabelPrecision}{diagnostics}")));
             rows.Add(new BenchmarkRow(Name, $"{name}: mining only (sparse on mined top-{PerLabel}/label)", miningAccuracy, "ratio", zeroAccuracy,
                 string.Create(C, $"baseline: zero-shot; {mined.Count} mined rows, {minedPrecision:0.000} of them right{(ensembleScorer is null ? "" : string.Create(C, $"; prompt-ensemble miner: {ensembleMined.Count} rows, {ensembleMined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, ensembleMined.Count):0.000} right"))}")));
             foreach (var (variant, accuracy, note) in variants)
@@ -251,16 +212,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         }
         return rows.Count > 0 ? rows : [new BenchmarkRow(Name, "skipped", 0, "", null, "no set with an instruction found")];
     }
-
-    /// <summary>The lexicon settings measured: INCUBATOR_BENCH_LEXICON, comma-separated, each "[c]Z[mMARGIN]" (c: contrastive;
-    /// Z: the phrase's least z-score for its label; MARGIN: over the runner-up's), default "2,c1.5,c2".</summary>
-    private static readonly LexiconOptions[] LexiconThresholds =
-        (Environment.GetEnvironmentVariable("INCUBATOR_BENCH_LEXICON") is { Length: > 0 } v ? v : "2,c1.5,c2").Split(',').Select(e =>
-        {
-            var contrastive = e.StartsWith('c');
-            var parts = e.TrimStart('c').Split('m');
-            return new LexiconOptions { Contrastive = contrastive, MinZ = double.Parse(parts[0], C), MinMargin = parts.Length > 1 ? double.Parse(parts[1], C) : 0 };
-        }).ToArray();
 
     private static double[] Counts(float[][] p, int classes)
     {

@@ -77,9 +77,6 @@ public sealed class MiningScorer
 
     public int ApprovedUsed { get; }
 
-    /// <summary>Each specific label's vector, in <see cref="Specific"/>'s order (unit length).</summary>
-    internal float[][] LabelVectors => _labelVectors;
-
     public int Count => _ordinals.Count;
 
     public void Add(int ordinal, float[] vector)
