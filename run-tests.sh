@@ -50,8 +50,14 @@ export TMPDIR="$run_tmp"
 results="$(pwd)/TestResults"
 rm -rf "$results"
 status=0
+# The scale walk (Incubator.Tests/Browser/ScaleWalk.cs, category "Walk") takes minutes and is a developer tool run on
+# demand: it is left out unless the caller gave a --filter of their own (which then decides alone).
+walk_filter=(--filter "Category!=Walk")
+for arg in "$@"; do
+  case "$arg" in --filter | --filter=*) walk_filter=() ;; esac
+done
 dotnet test Incubator.sln --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
-  --results-directory "$results" "$@" || status=$?
+  --results-directory "$results" ${walk_filter[@]+"${walk_filter[@]}"} "$@" || status=$?
 
 # The TRX file's counters and failures, whatever the runner printed above.
 count() { grep -o '<Counters [^>]*>' "$1" | head -n 1 | sed -n "s/.* $2=\"\([0-9]*\)\".*/\1/p"; }
