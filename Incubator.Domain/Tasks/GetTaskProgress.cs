@@ -38,13 +38,15 @@ public sealed record StepView(TaskStep Step, StepState State);
 /// <summary>Review decisions made on one UTC day.</summary>
 public sealed record ReviewDay(DateOnly Day, int Approved, int Rejected);
 
-/// <summary>Where a task stands on its way to a published model; every count is read from the database in one call.</summary>
+/// <summary>Where a task stands on its way to a published model; every count is read from the database in one call.
+/// <c>Generating</c>: candidates the open generation runs have written so far (their pool); they become samples (the
+/// selected stage) when a run selects at its end, so a running run's progress shows before any sample does.</summary>
 public sealed record TaskProgress(
     Guid TaskId, string TaskName, int TaskVersion, int LabelCount,
     int Runs, int ActiveRuns, int Samples, int Pending, int Approved, int Target, IReadOnlyList<LabelProgress> PerLabel,
     int TrainedModels, int? TrainingModel, Guid? LatestModelId, int? LatestModelNumber, ModelVersionState? LatestModelState,
     Guid? PublishedModelId, int? PublishedModelNumber, bool TargetFromRuns,
-    IReadOnlyList<StepView> Steps)
+    IReadOnlyList<StepView> Steps, int Generating = 0)
 {
     /// <summary>Every label of the task has enough approved samples: the queue offers "Freeze and train".</summary>
     public bool ReadyToTrain => PerLabel.Count >= 2 && PerLabel.All(l => l.Enough);
@@ -94,7 +96,7 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         var labels = spec.Labels.Select(l => l.Name).ToList();
 
         var generation = await db.GenerationRuns.AsNoTracking().Where(r => r.TaskId == taskId)
-            .Select(r => new { r.Outcome, r.PerLabelTarget, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
+            .Select(r => new { r.Id, r.Outcome, r.PerLabelTarget, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
             .ToListAsync(ct);
         var mining = await db.MiningRuns.AsNoTracking().Where(r => r.TaskId == taskId)
             .Select(r => new { r.Id, State = db.Jobs.Where(j => j.Id == r.JobId).Select(j => (JobState?)j.State).FirstOrDefault() })
@@ -105,6 +107,9 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
             .ToListAsync(ct);
         static bool Open(JobState? s) => s is JobState.Queued or JobState.Running or JobState.Paused;
         var activeRuns = generation.Count(r => Open(r.State)) + mining.Count(r => Open(r.State)) + labelling.Count(Open);
+        var openGeneration = generation.Where(r => Open(r.State)).Select(r => r.Id).ToList();
+        var generating = openGeneration.Count == 0 ? 0 : await db.Candidates.AsNoTracking()
+            .CountAsync(c => c.TaskId == taskId && c.RunId != null && openGeneration.Contains(c.RunId.Value) && c.Stage == CandidateStage.Pool, ct);
         var generationTarget = generation.Where(r => r.Outcome is Generation.RunOutcome.Completed or Generation.RunOutcome.StoppedShort).Sum(r => r.PerLabelTarget);
         // A mining run asks for a review of what it found, not for a number: its per-label count would stay out of reach
         // once a mined text is rejected or the corpus held fewer good matches, and self-training would count its seeds'
@@ -150,6 +155,6 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         ];
         return new TaskProgress(taskId, task.Name, task.CurrentVersion, labels.Count,
             generation.Count + mining.Count + labelling.Count, activeRuns, samples, pending, approved, perLabel.Sum(l => l.Target), perLabel,
-            trained.Count, training?.Number, latest?.Id, latest?.Number, latest?.State, published?.Id, published?.Number, targetFromRuns, steps);
+            trained.Count, training?.Number, latest?.Id, latest?.Number, latest?.State, published?.Id, published?.Number, targetFromRuns, steps, generating);
     }
 }

@@ -1,5 +1,6 @@
 using Incubator.Domain.Data;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Review;
 using Incubator.Domain.Tasks;
 using Incubator.Tests.Fakes;
 using Incubator.Tests.Infrastructure;
@@ -86,12 +87,22 @@ public sealed class GenerationBrowserTests(BrowserFixture browser)
         var cost1 = decimal.Parse((await watcher.Page.GetByTestId("run-cost").GetAttributeAsync("data-cost"))!, System.Globalization.CultureInfo.InvariantCulture);
         await watcher.Page.WaitForFunctionAsync($"() => parseInt(document.querySelector('[data-testid=run-tokens]').dataset.tokens) > {tokens1}");
         Assert.True(cost1 > 0);
+        // The run page's stepper follows the run too: what it has generated so far, before the run selects any sample.
+        var collect = watcher.Page.GetByTestId("step-Collect").GetByTestId("step-count");
+        await Expect(collect).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"1 running · \d+ generated so far"));
+        var generated = int.Parse(System.Text.RegularExpressions.Regex.Match(await collect.TextContentAsync() ?? "", @"(\d+) generated so far").Groups[1].Value);
+        await watcher.Page.WaitForFunctionAsync("n => { const m = document.querySelector('[data-testid=step-Collect] [data-testid=step-count]')"
+            + "?.textContent.match(/(\\d+) generated so far/); return m !== null && parseInt(m[1]) > n; }", generated);
 
         await author.ClickAsync("run-pause");
         await Expect(watcher.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", "Paused");
         var pausedCount = await CountCandidatesAsync(portal);
         await Task.Delay(1000);
         Assert.Equal(pausedCount, await CountCandidatesAsync(portal));
+        // Paused counts as running; the count is the paused run's pool in the database.
+        var pool = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.Stage == CandidateStage.Pool));
+        Assert.True(pool > 0);
+        await Expect(collect).ToContainTextAsync($"1 running · {pool} generated so far");
 
         await author.ClickAsync("run-resume");
         await Expect(watcher.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", new System.Text.RegularExpressions.Regex("Queued|Running"));

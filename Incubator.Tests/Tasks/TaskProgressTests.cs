@@ -81,6 +81,16 @@ public sealed class TaskProgressTests(TaskProgressTests.Portal portal) : IClassF
         Assert.Equal((2, 1), (running.Runs, running.ActiveRuns));
         // An unfinished run sets no target yet.
         Assert.Equal(12, running.Target);
+        // What it has generated so far is its pool; a finished run's leftovers (here moved back to its pool) do not count.
+        Assert.Equal(0, running.Generating);
+        var pausedRun = await portal.QueryAsync(db => db.GenerationRuns.Where(r => r.TaskId == taskId && r.PerLabelTarget == 50).Select(r => r.Id).SingleAsync());
+        await portal.SeedCandidatesAsync(projectId, taskId, ["pooled one about a refund", "pooled two about a late van", "pooled three"], runId: pausedRun);
+        await portal.QueryAsync(db => db.Candidates.Where(c => c.TaskId == taskId && c.Text.StartsWith("pooled"))
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Pool)));
+        await portal.QueryAsync(db => db.Candidates.Where(c => c.TaskId == taskId && c.Text.StartsWith("reserve"))
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Stage, CandidateStage.Pool)));
+        var generating = await ReadAsync(ownerId, taskId);
+        Assert.Equal((3, 12, 12), (generating.Generating, generating.Samples, generating.Pending));
         await portal.QueryAsync(db => db.Jobs.Where(j => j.ProjectId == projectId).ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled)));
 
         // Every billing sample and all but one shipping sample approved: shipping is short, so review is not done.
