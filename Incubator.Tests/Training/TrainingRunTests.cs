@@ -323,7 +323,8 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     public void Above_the_cross_validation_size_or_with_gold_auto_chooses_as_before()
     {
         var (labels, train, validation) = EnglishSplit(1);
-        var trainer = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = train.Count + validation.Count - 1 };
+        var trainer = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = train.Count + validation.Count - 1,
+            CrossValidateNearTiesUpTo = train.Count + validation.Count - 1 };
         var large = trainer.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
         Assert.Null(large.CrossValidated);
         Assert.Contains("on validation (", Assert.Single(large.Log, l => l.StartsWith("choose:", StringComparison.Ordinal)));
