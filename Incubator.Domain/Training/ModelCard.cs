@@ -152,7 +152,7 @@ public static class ModelCardBuilder
         if (m.Encoder is not null) sb.AppendLine(C, $"- Encoder: {m.Encoder}.");
         if (m.Choice is { } choice) sb.AppendLine(C, $"- Choice: {Md(choice)}.");
         if (m.Refitted)
-            sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen on the validation split, the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
+            sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen (the settings on the validation split, the family as the choice line says), the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
         if (m.Speed is { } speed) sb.AppendLine(C, $"- Size and speed: {speed.Describe()}.");
         foreach (var x in m.Compared)
         {

@@ -363,6 +363,10 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
             $"only sparse and hybrid were cross-validated: within one standard error ({error:0.0000}) of the best on 16 validation rows"), choice);
         Assert.Contains("dense more than that behind, so out", choice);
         Assert.Equal(choice["choose: ".Length..], result.Choice);
+        // The model card says the same.
+        var card = ModelCardBuilder.Write(ModelCardInput.For("keyword", result, new TrainingOptions(ModelFamily.Auto, 4), null, DateTimeOffset.UnixEpoch,
+            new FileCardSource("keyword.tsv", new Dictionary<string, int> { ["a"] = 40, ["b"] = 40 }, train.Count, validation.Count)));
+        Assert.Contains($"- Choice: {result.Choice}.", card);
 
         // The two are scored exactly as when every family is cross-validated (same folds, same fits).
         var all = Run(1000);
