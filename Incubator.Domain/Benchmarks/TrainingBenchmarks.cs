@@ -305,7 +305,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 {
                     var before = Evaluation.Evaluate(result.Models[result.ChosenFamily], test);
                     var now = Evaluation.Evaluate(result.Model, test);
-                    var chose = $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} on validation (families tried: {string.Join(", ", result.Models.Keys.Select(k => k.ToString().ToLowerInvariant()))}; encoder share {result.EncoderShare?.ToString("0.000", Ci) ?? "-"})";
+                    var chose = $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} {(result.CrossValidated is { } byFolds ? $"by cross-validation of {string.Join(", ", byFolds.Keys.Select(k => k.ToString().ToLowerInvariant()))}" : "on validation")} (families tried: {string.Join(", ", result.Models.Keys.Select(k => k.ToString().ToLowerInvariant()))}; encoder share {result.EncoderShare?.ToString("0.000", Ci) ?? "-"})";
                     rows.Add(new BenchmarkRow(bench, $"auto test accuracy, {size}", now.Accuracy, "", before.Accuracy, $"value: after refit; baseline: before refit; {chose}"));
                     rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, {size}", now.MacroF1, "", before.MacroF1, "value: after refit; baseline: before refit"));
                     var best = after.OrderByDescending(x => x.Value.Report.MacroF1).First();
@@ -314,7 +314,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                     if (result.CrossValidated is { } cv)
                     {
                         // The same run choosing on the validation split alone, as auto did before the cross-validated choice.
-                        var onValidation = new ClassifierTrainer { Dense = trainer.Dense, CrossValidateUpTo = 0 }.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
+                        var onValidation = new ClassifierTrainer { Dense = trainer.Dense, CrossValidateUpTo = 0, CrossValidateNearTiesUpTo = 0 }.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
                         var old = Evaluation.Evaluate(onValidation.Model, test);
                         rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, cross-validated vs validation choice, {size}", now.MacroF1, "", old.MacroF1,
                             $"value: auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} by {trainer.ChoiceFolds}-fold cross-validation ({string.Join(", ", cv.Select(c => $"{c.Key.ToString().ToLowerInvariant()} {F(c.Value)}"))}); baseline: chosen on validation alone ({onValidation.ChosenFamily.ToString().ToLowerInvariant()})"));

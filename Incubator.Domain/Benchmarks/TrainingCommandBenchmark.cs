@@ -147,15 +147,24 @@ internal sealed partial class TrainingCommandBenchmark : IBenchmark
         var scores = ValidationScores().Match(stdout);
         if (!summary.Success) throw new InvalidOperationException($"train printed no summary line: {stdout[^Math.Min(stdout.Length, 2000)..]}");
         double D(int g) => double.Parse(summary.Groups[g].Value, Ci);
-        return new Outcome(seconds, D(1), D(2), D(4), D(5), chosen.Success ? chosen.Groups[1].Value : "?",
+        // Above 1,000 rows auto cross-validates only near-tied families: say which, from the reason.
+        var rest = chosen.Success ? chosen.Groups[2].Value : "";
+        var near = NearTie().Match(rest);
+        var how = near.Success ? $", cross-validated {near.Groups[1].Value}"
+            : rest.Contains("so no cross-validation", StringComparison.Ordinal) ? ", no near-tie, chosen on validation"
+            : rest.Contains("cross-validation over", StringComparison.Ordinal) ? ", every family cross-validated" : "";
+        return new Outcome(seconds, D(1), D(2), D(4), D(5), chosen.Success ? chosen.Groups[1].Value + how : "?",
             scores.Success ? $"validation accuracy {scores.Groups[1].Value}, macro-F1 {scores.Groups[2].Value} (selection fit)" : "validation scores not printed");
     }
 
     [GeneratedRegex(@"trained in ([\d.]+) s \(embedding ([\d.]+) s, refit ([\d.]+) s\); ([\d.]+) s of CPU; peak working set (\d+) MiB")]
     private static partial Regex Summary();
 
-    [GeneratedRegex(@"^chosen\s+(\w+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^chosen\s+(\w+)(.*)$", RegexOptions.Multiline)]
     private static partial Regex Chosen();
+
+    [GeneratedRegex(@"only ([\w ]+?) were cross-validated: within one standard error \(([\d.]+)\)")]
+    private static partial Regex NearTie();
 
     [GeneratedRegex(@"^validation: \d+ rows, accuracy ([\d.]+), macro-F1 ([\d.]+)", RegexOptions.Multiline)]
     private static partial Regex ValidationScores();

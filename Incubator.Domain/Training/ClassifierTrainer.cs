@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Training.Onnx;
 using Microsoft.ML;
@@ -46,9 +47,15 @@ public sealed class TrainingResult
     /// <summary>Seconds spent embedding the training, validation and gold texts (once, for every encoder family).</summary>
     public double EmbeddingSeconds { get; init; }
 
-    /// <summary>Pooled out-of-fold macro-F1 of each family when auto chose by cross-validation over training +
-    /// validation (<see cref="ClassifierTrainer.CrossValidateUpTo"/>); null when it chose on validation or gold.</summary>
+    /// <summary>Pooled out-of-fold macro-F1 of each family auto cross-validated over training + validation: every family
+    /// up to <see cref="ClassifierTrainer.CrossValidateUpTo"/> rows, above that (up to
+    /// <see cref="ClassifierTrainer.CrossValidateNearTiesUpTo"/>) only those within noise of the best on validation; null
+    /// when it chose on validation or gold.</summary>
     public IReadOnlyDictionary<ModelFamily, double>? CrossValidated { get; init; }
+
+    /// <summary>Why <see cref="ChosenFamily"/> was chosen, in English (the log's choose line): the basis, the scores and,
+    /// above <see cref="ClassifierTrainer.CrossValidateUpTo"/>, which families were cross-validated and why.</summary>
+    public string? Choice { get; init; }
 
     /// <summary>Share of the training text's letters the encoder represents (<see cref="EncoderCoverage"/>); null when
     /// no encoder family was asked for.</summary>
@@ -138,6 +145,13 @@ public sealed class ClassifierTrainer
     /// too noisy to tell families apart (30 rows make one row worth 3 points), while the cached features make the extra
     /// fits cheap at this size. Each family is fitted with the L2 weight its sweep kept.</summary>
     public int CrossValidateUpTo { get; init; } = 1000;
+
+    /// <summary>Above <see cref="CrossValidateUpTo"/> and up to this many training + validation rows, auto cross-validates
+    /// only the families whose validation macro-F1 is within one standard error of the best (<see cref="WithinNoise"/>)
+    /// and chooses among them by the pooled out-of-fold score; the others are out. With one family within noise it
+    /// chooses on validation, as above this size. 0 (or at most <see cref="CrossValidateUpTo"/>): never. Decision 0019,
+    /// amendment of branch cvtie.</summary>
+    public int CrossValidateNearTiesUpTo { get; init; } = 10_000;
 
     /// <summary>Folds of the cross-validated choice (stratified, seeded by <see cref="TrainingOptions.Seed"/>).</summary>
     public int ChoiceFolds { get; init; } = 5;
@@ -265,9 +279,21 @@ public sealed class ClassifierTrainer
 
         var comparedList = families.Select(f => (f, compared[f].Validation, compared[f].Gold)).ToList();
         Dictionary<ModelFamily, double>? crossValidated = null;
-        if (families.Count > 1 && !comparedList.All(c => c.Gold is not null) && ChoiceFolds >= 2 && train.Count + validation.Count <= CrossValidateUpTo)
-            crossValidated = CrossValidate(families, chosenL2, features, options, ct);
-        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, out var reason);
+        NearTie? nearTie = null;
+        if (families.Count > 1 && !comparedList.All(c => c.Gold is not null) && ChoiceFolds >= 2)
+        {
+            var rows = train.Count + validation.Count;
+            if (rows <= CrossValidateUpTo)
+                crossValidated = CrossValidate(families, chosenL2, features, options, ct);
+            else if (rows <= CrossValidateNearTiesUpTo)
+            {
+                var (near, error) = WithinNoise([.. comparedList.Select(c => (c.f, c.Validation.MacroF1))], validation.Count);
+                nearTie = new NearTie(near, error, validation.Count);
+                if (near.Count > 1)
+                    crossValidated = CrossValidate([.. families.Where(near.Contains)], chosenL2, features, options, ct);
+            }
+        }
+        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, out var reason);
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
@@ -300,6 +326,7 @@ public sealed class ClassifierTrainer
             EncoderShare = share,
             EmbeddingSeconds = embeddingSeconds,
             CrossValidated = crossValidated,
+            Choice = reason.Message,
         };
     }
 
@@ -366,13 +393,34 @@ public sealed class ClassifierTrainer
     /// <summary>Below this many validation rows for some label, the choice of family comes with a caution in the log.</summary>
     public const int MinValidationPerLabelForChoice = 5;
 
+    /// <summary>The families whose validation macro-F1 is within one standard error of the best family's, in the order
+    /// given, and that standard error: sqrt(p(1 − p)/n) with p the best validation macro-F1 and n the validation rows.
+    /// p is macro-F1 because that is what <see cref="Choose"/> compares; the binomial error of a proportion is exact for
+    /// accuracy and an approximation for macro-F1 (on a rare label each row moves macro-F1 more than accuracy, so the
+    /// band is if anything narrow). A score exactly one error behind is within.</summary>
+    public static (IReadOnlyList<ModelFamily> Families, double StandardError) WithinNoise(IReadOnlyList<(ModelFamily Family, double Score)> scores, int validationRows)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentOutOfRangeException.ThrowIfLessThan(validationRows, 1);
+        if (scores.Count == 0) return ([], 0);
+        var best = scores.Max(s => s.Score);
+        var p = Math.Clamp(best, 0, 1);
+        var error = Math.Sqrt(p * (1 - p) / validationRows);
+        return ([.. scores.Where(s => best - s.Score <= error + 1e-12).Select(s => s.Family)], error);
+    }
+
+    /// <summary>What the near-tie check found: the families within noise of the best on validation, the standard error
+    /// and the validation rows it was measured on.</summary>
+    private sealed record NearTie(IReadOnlyList<ModelFamily> Families, double StandardError, int ValidationRows);
+
     /// <summary>The best macro-F1 on gold (when every family has it), else cross-validated over training + validation
-    /// (when <paramref name="crossValidated"/> is given), else on validation; ties go to hybrid, then dense, then
-    /// sparse. For text that is not English, a family using the English-only encoder (dense, hybrid) is
-    /// kept only when it also beats sparse on that basis, and the basis has at least
-    /// <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
+    /// (when <paramref name="crossValidated"/> is given: every family, or with <paramref name="nearTie"/> only the families
+    /// within noise of the best on validation, the others being out), else on validation; ties go to hybrid, then dense,
+    /// then sparse. For text that is not English, a family using the English-only encoder (dense, hybrid) is
+    /// kept only when it also beats sparse on that basis (on validation when sparse was not cross-validated), and the
+    /// basis has at least <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
     private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train,
-        Dictionary<ModelFamily, double>? crossValidated, int folds, out JobNote reason)
+        Dictionary<ModelFamily, double>? crossValidated, int folds, NearTie? nearTie, out JobNote reason)
     {
         if (compared.Count == 1)
         {
@@ -382,26 +430,45 @@ public sealed class ClassifierTrainer
         var englishText = !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
         var onGold = compared.All(c => c.Gold is not null);
         var onFolds = !onGold && crossValidated is not null;
+        // Near-tie: only some families were cross-validated; the ones more than the noise behind on validation are out.
+        var candidates = onFolds ? compared.Where(c => crossValidated!.ContainsKey(c.Family)).ToList() : compared;
+        var partial = candidates.Count < compared.Count;
         var basis = onGold ? "gold" : onFolds ? $"{folds}-fold cross-validation over training + validation" : "validation";
         double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) =>
             onGold ? c.Gold!.MacroF1 : onFolds ? crossValidated![c.Family] : c.Validation.MacroF1;
         var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
+        // A win over sparse is confirmed on the folds when sparse was cross-validated, else on validation.
+        var confirmOnFolds = onFolds && crossValidated!.ContainsKey(ModelFamily.Sparse);
         // A win can only be confirmed with a few rows of every label; two rows per label cannot. Cross-validation
         // scores every training and validation row once.
-        var fewest = onFolds
+        var fewest = confirmOnFolds
             ? sparse.Validation.PerClass.Select(c => c.Support + train.Count(r => r.Label == c.Label)).Min()
             : sparse.Validation.PerClass.Min(c => c.Support);
         var canConfirm = fewest >= MinValidationPerLabelForChoice;
-        var eligible = compared.Where(c => c.Family == ModelFamily.Sparse || englishText
-            || (canConfirm && (onFolds ? Score(c) : c.Validation.MacroF1) > (onFolds ? Score(sparse) : sparse.Validation.MacroF1))).ToList();
+        var eligible = candidates.Where(c => c.Family == ModelFamily.Sparse || englishText
+            || (canConfirm && (confirmOnFolds ? Score(c) > Score(sparse) : c.Validation.MacroF1 > sparse.Validation.MacroF1))).ToList();
         // Ties go to the family with more to go on (hybrid has both feature sets): at a few rows per label pooled scores
         // tie, and hybrid was the best family on test most often (decision 0019, 2026-12-06 amendment).
         var order = new[] { ModelFamily.Hybrid, ModelFamily.Dense, ModelFamily.Sparse };
-        var best = eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
-        var topOverall = compared.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
-        var scores = string.Join(", ", compared.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {Score(c):0.000}"));
-        var confirmBasis = onFolds ? "cross-validation" : "validation";
+        var topOverall = candidates.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
+        // Empty only for text that is not English when sparse is out and no encoder family's win can be confirmed.
+        var best = eligible.Count > 0 ? eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First() : sparse;
+        string Scores(IEnumerable<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> of, Func<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold), double> score) =>
+            string.Join(", ", of.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {score(c):0.000}"));
+        var scores = Scores(candidates, Score);
+        var confirmBasis = confirmOnFolds ? "cross-validation" : "validation";
         var english = $"{best.Family}: best macro-F1 on {basis} ({scores})";
+        string? validationScores = null;
+        if (partial)
+        {
+            validationScores = Scores(compared, c => c.Validation.MacroF1);
+            var outNames = string.Join(" and ", compared.Where(c => !candidates.Contains(c)).Select(c => c.Family.ToString().ToLowerInvariant()));
+            english += string.Create(CultureInfo.InvariantCulture,
+                $"; only {string.Join(" and ", candidates.Select(c => c.Family.ToString().ToLowerInvariant()))} were cross-validated: within one standard error ({nearTie!.StandardError:0.0000}) of the best on {nearTie.ValidationRows} validation rows (validation macro-F1 {validationScores}); {outNames} more than that behind, so out");
+        }
+        else if (!onGold && !onFolds && nearTie is not null)
+            english += string.Create(CultureInfo.InvariantCulture,
+                $"; no other family within one standard error ({nearTie.StandardError:0.0000}) of the best on {nearTie.ValidationRows} validation rows, so no cross-validation");
         if (!englishText)
             english += best.Family == ModelFamily.Sparse
                 ? topOverall.Family != ModelFamily.Sparse
@@ -413,7 +480,9 @@ public sealed class ClassifierTrainer
             english += $". Caution: {confirmBasis} has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
         reason = onGold || !onFolds
             ? TrainingNotes.Chosen(best.Family.ToString(), onGold, scores, english)
-            : TrainingNotes.ChosenCrossValidation(best.Family.ToString(), folds, scores, english);
+            : partial
+                ? TrainingNotes.ChosenNearTie(best.Family.ToString(), folds, nearTie!.StandardError, nearTie.ValidationRows, scores, validationScores!, english)
+                : TrainingNotes.ChosenCrossValidation(best.Family.ToString(), folds, scores, english);
         return best.Family;
     }
 

@@ -67,7 +67,11 @@ public sealed record ModelCardInput(
         {
             Refitted = result.Refitted,
             Encoder = result.Model.Encoder is { } encoder ? Onnx.EncoderGraph.DisplayName(encoder) : null,
+            Choice = result.Compared.Count > 1 ? result.Choice : null,
         };
+
+    /// <summary>Auto: why the family was chosen (<see cref="TrainingResult.Choice"/>).</summary>
+    public string? Choice { get; init; }
 
     /// <summary>The model was fitted again on training + validation after the choice; the validation figures are
     /// those of the selection fit.</summary>
@@ -146,8 +150,9 @@ public static class ModelCardBuilder
         sb.AppendLine("- Features: " + Features(model) + ".");
         sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {model.FeatureCount:N0} features, {model.Labels.Count} labels.");
         if (m.Encoder is not null) sb.AppendLine(C, $"- Encoder: {m.Encoder}.");
+        if (m.Choice is { } choice) sb.AppendLine(C, $"- Choice: {Md(choice)}.");
         if (m.Refitted)
-            sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen on the validation split, the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
+            sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen (the settings on the validation split, the family as the choice line says), the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
         if (m.Speed is { } speed) sb.AppendLine(C, $"- Size and speed: {speed.Describe()}.");
         foreach (var x in m.Compared)
         {

@@ -256,7 +256,12 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     /// <summary>Long English support texts (well over the encoder's 256 tokens) that end in a keyword, "alpha" or
     /// "omega", which alone decides the label: the encoder never sees it, the sparse family does. The validation rows
     /// have their labels swapped, so on validation alone the family that reads the keyword scores worst.</summary>
-    private static (List<LabeledText> Train, List<LabeledText> Validation) KeywordBehindTheEncodersReach()
+    private static (List<LabeledText> Train, List<LabeledText> Validation) KeywordBehindTheEncodersReach() =>
+        KeywordBehindTheEncodersReach(8, _ => true);
+
+    /// <summary>The same training rows; <paramref name="validationRows"/> validation rows, those for which
+    /// <paramref name="swapped"/> holds with their labels swapped.</summary>
+    private static (List<LabeledText> Train, List<LabeledText> Validation) KeywordBehindTheEncodersReach(int validationRows, Func<int, bool> swapped)
     {
         var texts = TrainingFixtures.English().Select(r => r.Text).ToList();
         var random = new Random(5);
@@ -267,7 +272,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
             var label = (i % 2 == 0) != swapped ? "a" : "b";
             return new LabeledText(label, $"{carrier} {keyword}");
         }
-        return ([.. Enumerable.Range(0, 64).Select(i => Row(i, false))], [.. Enumerable.Range(0, 8).Select(i => Row(i, true))]);
+        return ([.. Enumerable.Range(0, 64).Select(i => Row(i, false))], [.. Enumerable.Range(0, validationRows).Select(i => Row(i, swapped(i)))]);
     }
 
     [Fact]
@@ -275,7 +280,10 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     {
         var (train, validation) = KeywordBehindTheEncodersReach();
         var dense = new DenseFeaturizer(memoize: true);
-        TrainingResult Run(int crossValidateUpTo, int parallelism = 2) => new ClassifierTrainer { Dense = dense, CrossValidateUpTo = crossValidateUpTo, MaxParallelism = parallelism }
+        TrainingResult Run(int crossValidateUpTo, int parallelism = 2) => new ClassifierTrainer
+            {
+                Dense = dense, CrossValidateUpTo = crossValidateUpTo, CrossValidateNearTiesUpTo = crossValidateUpTo, MaxParallelism = parallelism,
+            }
             .Train(["a", "b"], train, validation, null, new TrainingOptions(ModelFamily.Auto, 4), null, CancellationToken.None);
 
         var onValidation = Run(0);
@@ -304,6 +312,94 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Within_noise_keeps_the_families_at_most_one_standard_error_of_the_best_validation_score_behind()
+    {
+        // SMS spam's full-size validation split (decision 0019): sparse 0.985 on 446 rows, hybrid 0.4 points behind.
+        var (near, error) = ClassifierTrainer.WithinNoise([(ModelFamily.Sparse, 0.985), (ModelFamily.Dense, 0.970), (ModelFamily.Hybrid, 0.981)], 446);
+        Assert.Equal(Math.Sqrt(0.985 * 0.015 / 446), error, 12);
+        Assert.Equal([ModelFamily.Sparse, ModelFamily.Hybrid], near);
+
+        // A clear winner: the others more than one error behind.
+        var (alone, wide) = ClassifierTrainer.WithinNoise([(ModelFamily.Sparse, 0.935), (ModelFamily.Dense, 0.941), (ModelFamily.Hybrid, 0.956)], 500);
+        Assert.Equal([ModelFamily.Hybrid], alone);
+        Assert.True(0.956 - 0.941 > wide, $"{wide}");
+
+        // The same gap is within noise on fewer rows; exactly one error behind is within, a little more is not.
+        Assert.Equal(3, ClassifierTrainer.WithinNoise([(ModelFamily.Sparse, 0.935), (ModelFamily.Dense, 0.941), (ModelFamily.Hybrid, 0.956)], 60).Families.Count);
+        var e = Math.Sqrt(0.9 * 0.1 / 100);
+        Assert.Equal([ModelFamily.Dense, ModelFamily.Hybrid], ClassifierTrainer.WithinNoise([(ModelFamily.Dense, 0.9 - e), (ModelFamily.Hybrid, 0.9)], 100).Families);
+        Assert.Equal([ModelFamily.Hybrid], ClassifierTrainer.WithinNoise([(ModelFamily.Dense, 0.9 - e - 1e-6), (ModelFamily.Hybrid, 0.9)], 100).Families);
+        // A perfect score has no error band: only exact ties stay.
+        Assert.Equal([ModelFamily.Sparse, ModelFamily.Hybrid],
+            ClassifierTrainer.WithinNoise([(ModelFamily.Sparse, 1.0), (ModelFamily.Dense, 0.999), (ModelFamily.Hybrid, 1.0)], 1000).Families);
+    }
+
+    [Fact]
+    public void Above_the_cross_validation_size_a_near_tie_on_validation_is_cross_validated_between_the_tied_families_only()
+    {
+        // Unswapped validation (one row against its keyword): sparse and hybrid read the keyword and score alike on
+        // validation; dense cannot see it and is far behind.
+        var (train, validation) = KeywordBehindTheEncodersReach(16, i => i == 0);
+        var dense = new DenseFeaturizer(memoize: true);
+        TrainingResult Run(int crossValidateUpTo, int parallelism = 2) => new ClassifierTrainer
+            {
+                Dense = dense, CrossValidateUpTo = crossValidateUpTo, CrossValidateNearTiesUpTo = train.Count + validation.Count, MaxParallelism = parallelism,
+            }
+            .Train(["a", "b"], train, validation, null, new TrainingOptions(ModelFamily.Auto, 4), null, CancellationToken.None);
+
+        var result = Run(10);
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        output.WriteLine(choice);
+        var validationScores = result.Compared.Select(c => (c.Family, c.Validation.MacroF1)).ToList();
+        var (near, error) = ClassifierTrainer.WithinNoise(validationScores, validation.Count);
+        Assert.Equal([ModelFamily.Sparse, ModelFamily.Hybrid], near);
+        var cv = Assert.IsAssignableFrom<IReadOnlyDictionary<ModelFamily, double>>(result.CrossValidated);
+        Assert.Equal(new HashSet<ModelFamily> { ModelFamily.Sparse, ModelFamily.Hybrid }, cv.Keys.ToHashSet());
+        // The choice is the better pooled out-of-fold score of the two (ties go to hybrid).
+        Assert.Contains(result.ChosenFamily, cv.Keys);
+        Assert.Equal(cv.Values.Max(), cv[result.ChosenFamily]);
+        Assert.Contains("5-fold cross-validation over training + validation", choice);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"only sparse and hybrid were cross-validated: within one standard error ({error:0.0000}) of the best on 16 validation rows"), choice);
+        Assert.Contains("dense more than that behind, so out", choice);
+        Assert.Equal(choice["choose: ".Length..], result.Choice);
+        // The model card says the same.
+        var card = ModelCardBuilder.Write(ModelCardInput.For("keyword", result, new TrainingOptions(ModelFamily.Auto, 4), null, DateTimeOffset.UnixEpoch,
+            new FileCardSource("keyword.tsv", new Dictionary<string, int> { ["a"] = 40, ["b"] = 40 }, train.Count, validation.Count)));
+        Assert.Contains($"- Choice: {result.Choice}.", card);
+
+        // The two are scored exactly as when every family is cross-validated (same folds, same fits).
+        var all = Run(1000);
+        Assert.Equal(3, all.CrossValidated!.Count);
+        Assert.Equal(all.CrossValidated[ModelFamily.Sparse], cv[ModelFamily.Sparse]);
+        Assert.Equal(all.CrossValidated[ModelFamily.Hybrid], cv[ModelFamily.Hybrid]);
+
+        // Side by side or one after another: the same scores and model.
+        var again = Run(10, parallelism: 1);
+        Assert.Equal(cv.OrderBy(c => c.Key), again.CrossValidated!.OrderBy(c => c.Key));
+        Assert.Equal(Save(result.Model), Save(again.Model));
+    }
+
+    [Fact]
+    public void Above_the_cross_validation_size_a_clear_winner_on_validation_is_chosen_without_cross_validation()
+    {
+        // 32 swapped validation rows: dense, which cannot see the keyword, is far ahead of the families that read it
+        // (on 8 rows the gap is within noise).
+        var (train, validation) = KeywordBehindTheEncodersReach(32, _ => true);
+        var result = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = 10 }
+            .Train(["a", "b"], train, validation, null, new TrainingOptions(ModelFamily.Auto, 4), null, CancellationToken.None);
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        output.WriteLine(choice);
+        var (near, error) = ClassifierTrainer.WithinNoise([.. result.Compared.Select(c => (c.Family, c.Validation.MacroF1))], validation.Count);
+        Assert.Equal([ModelFamily.Dense], near);
+        Assert.Null(result.CrossValidated);
+        Assert.Equal(ModelFamily.Dense, result.ChosenFamily);
+        Assert.Contains("on validation (", choice);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"no other family within one standard error ({error:0.0000}) of the best on 32 validation rows, so no cross-validation"), choice);
+    }
+
+    [Fact]
     public void Releasing_the_encoder_after_embedding_changes_nothing_in_the_model_and_it_still_predicts()
     {
         var (labels, train, validation) = EnglishSplit(2);
@@ -323,7 +419,8 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     public void Above_the_cross_validation_size_or_with_gold_auto_chooses_as_before()
     {
         var (labels, train, validation) = EnglishSplit(1);
-        var trainer = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = train.Count + validation.Count - 1 };
+        var trainer = new ClassifierTrainer { Dense = new DenseFeaturizer(memoize: true), CrossValidateUpTo = train.Count + validation.Count - 1,
+            CrossValidateNearTiesUpTo = train.Count + validation.Count - 1 };
         var large = trainer.Train(labels, train, validation, null, new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
         Assert.Null(large.CrossValidated);
         Assert.Contains("on validation (", Assert.Single(large.Log, l => l.StartsWith("choose:", StringComparison.Ordinal)));
