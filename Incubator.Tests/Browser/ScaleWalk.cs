@@ -266,6 +266,8 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
                 N((await pool.EvaluateAllAsync<int[]>("ls => ls.map(l => parseInt(l.dataset.pool) + parseInt(l.dataset.selected))")).Sum()),
                 async () => N(await RunCandidates(runId))),
             await AgreeAsync("task tab collect state", Attr(taskTab.Page.GetByTestId("step-Collect"), "data-state"), async () => "Active"),
+            await AgreeAsync("task tab collect step", Text(StepCount(taskTab, "Collect")),
+                async () => $"{await RunCandidates(runId, CandidateStage.Selected)} samples · 1 run(s), 1 running · {await RunCandidates(runId, CandidateStage.Pool)} generated so far"),
         ], note: $"fake LLM answered {Volatile.Read(ref generationCalls)} calls, held");
         generationGate.Set();
         await Expect(me.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", new Regex("Succeeded|StoppedShort|Failed|Cancelled"), new() { Timeout = 300_000 });
