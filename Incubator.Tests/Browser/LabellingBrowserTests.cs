@@ -64,6 +64,10 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
         var row = owner.Page.GetByTestId("label-run-state");
         await Expect(owner.Page.Locator("[data-testid=label-run-state][data-done='5'][data-total='12']")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
         await Expect(row.Locator("[data-testid=job-state]")).ToHaveAttributeAsync("data-state", "Running");
+        // The mining tab's stepper counts the first batch's texts among the task's samples while the second is held.
+        var heldSamples = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Selected));
+        Assert.True(heldSamples > 2 * QuickModel.MinPerLabel);
+        await Expect(mine.Page.GetByTestId("step-Collect").GetByTestId("step-count")).ToContainTextAsync($"{heldSamples} samples · ");
         hold.Set();
         await Expect(owner.Page.Locator("[data-testid=label-run-state][data-state=Succeeded]")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
 
