@@ -288,7 +288,7 @@ public sealed class ClassifierTrainer
             else if (rows <= CrossValidateNearTiesUpTo)
             {
                 var (near, error) = WithinNoise([.. comparedList.Select(c => (c.f, c.Validation.MacroF1))], validation.Count);
-                nearTie = new NearTie(near, error, validation.Count);
+                nearTie = new NearTie(error, validation.Count);
                 if (near.Count > 1)
                     crossValidated = CrossValidate([.. families.Where(near.Contains)], chosenL2, features, options, ct);
             }
@@ -409,9 +409,9 @@ public sealed class ClassifierTrainer
         return ([.. scores.Where(s => best - s.Score <= error + 1e-12).Select(s => s.Family)], error);
     }
 
-    /// <summary>What the near-tie check found: the families within noise of the best on validation, the standard error
-    /// and the validation rows it was measured on.</summary>
-    private sealed record NearTie(IReadOnlyList<ModelFamily> Families, double StandardError, int ValidationRows);
+    /// <summary>The near-tie check's standard error and the validation rows it was measured on (the families within noise
+    /// are the keys of the cross-validated scores), for the choice's reason.</summary>
+    private sealed record NearTie(double StandardError, int ValidationRows);
 
     /// <summary>The best macro-F1 on gold (when every family has it), else cross-validated over training + validation
     /// (when <paramref name="crossValidated"/> is given: every family, or with <paramref name="nearTie"/> only the families
