@@ -30,11 +30,23 @@ public sealed record SelfTrainingOptions
     /// <summary>The final family for English pools (MiniLM embeddings exist): see the decision for the measurement.</summary>
     public const ModelFamily EnglishFinalFamily = ModelFamily.Hybrid;
 
+    /// <summary>English pools: the seed model's evenness below which the rounds take the raw view and counted shares
+    /// (<see cref="UnevenBelow"/>), between tweeteval_emotion's 0.959 and SST-2's 0.986 (decision 0032).</summary>
+    public const double EnglishUnevenBelow = 0.97;
+
+    /// <summary>English pools that chose counted shares: the final model trains on the surest share of the candidates
+    /// (<see cref="FinalShare"/>; decision 0032).</summary>
+    public const double EnglishFinalShare = 0.85;
+
     /// <summary>What `mine --self-train` and the portal's job use: for English pools the rounds run on the pool's vectors
-    /// (when the caller passes them) with 10-nearest-neighbour smoothing and the final model is
-    /// <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds' own model. One configuration for every set, chosen
-    /// on the benchmark (decision 0032, amendment of 2026-12-06).</summary>
-    public static SelfTrainingOptions For(bool english) => english ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10 } : new SelfTrainingOptions();
+    /// (when the caller passes them) with 10-nearest-neighbour smoothing, the pool chooses its miner's view and label
+    /// shares (the raw-cosine view and counted shares when the seed model's label counts are uneven, the final model then
+    /// on the surest <see cref="EnglishFinalShare"/> of the pool; the caller passes the raw view as <c>rawPrior</c>, see
+    /// <see cref="RawViewIfUsed"/>) and the final model is <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds'
+    /// own model. Chosen on the benchmark (decision 0032, amendments of 2026-12-06).</summary>
+    public static SelfTrainingOptions For(bool english) => english
+        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, UnevenBelow = EnglishUnevenBelow, FinalShare = EnglishFinalShare }
+        : new SelfTrainingOptions();
 
     /// <summary>The miner's view English rounds average with: a softmax over the raw cosine similarities at this
     /// temperature. Z-scoring each label against the pool (<see cref="MiningScorer.Probabilities"/>' default) puts every
@@ -149,6 +161,9 @@ public sealed record SelfTrainingResult(
 
     /// <summary>Embedding rounds: normalised entropy of the seed model's argmax counts over the candidates (1: even).</summary>
     public double? SeedEvenness { get; init; }
+
+    /// <summary>Embedding rounds: share of the candidates the last round labelled for the final model (1: all of them).</summary>
+    public double FinalShare { get; init; } = 1.0;
 
     internal int? FinalPseudoLabels { get; init; }
 
@@ -380,7 +395,8 @@ public static class SelfTrainer
 
         // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
         // shares); the chosen family trains on it.
-        var final = Choose(combined, candidateIndex, labels.Count, options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare, options);
+        var finalShare = options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare;
+        var final = Choose(combined, candidateIndex, labels.Count, finalShare, options);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
@@ -405,6 +421,7 @@ public static class SelfTrainer
             CountedShares = options.Shares != LabelShares.Equal,
             RawView = ReferenceEquals(poolPrior, rawPrior) && rawPrior is not null,
             SeedEvenness = seedEvenness,
+            FinalShare = finalShare,
             RoundModels = models,
             FinalPseudoLabels = final.Count,
             FinalRowsPerLabel = labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal),

@@ -130,6 +130,9 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             throw new JobFailedException(SelfTrainingNotes.TooFewSeeds(string.Join(", ", labels.Where(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2))));
         }
         ct.ThrowIfCancellationRequested();
+        // English pools choose their miner's view and label shares from the seed model's counts: the log says which.
+        if (result.SeedEvenness is { } evenness && options.UnevenBelow is { } threshold && result.EmbeddingRounds)
+            await context.LogAsync(result.RawView ? SelfTrainingNotes.RawView(evenness, threshold, result.FinalShare) : SelfTrainingNotes.EvenView(evenness, threshold));
 
         var model = result.Training.Model;
         var training = result.Training;
@@ -162,6 +165,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 EmbeddingRounds = result.EmbeddingRounds,
                 ProportionalShares = result.CountedShares,
                 RawView = result.RawView,
+                SeedEvenness = result.SeedEvenness,
+                FinalShare = result.FinalShare,
             }));
         var onnx = await Task.Run(() => model.ExportOnnx(), ct);
         await models.WriteAsync(models.ModelPath(run.ProjectId, modelId), s => { model.Save(s); return Task.CompletedTask; }, ct);

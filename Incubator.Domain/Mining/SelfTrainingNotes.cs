@@ -53,6 +53,20 @@ public static class SelfTrainingNotes
 
     private static string S(int n) => n.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>English rounds: the seed model's label counts over the pool were uneven, so the rounds took the miner's
+    /// raw similarity scores and counted label shares, and the final model the surest share of the pool (decision 0032).</summary>
+    public static JobNote RawView(double evenness, double threshold, double finalShare) => new("SelfTrain.Log.RawView",
+        $"The seed model's label counts over the pool are uneven (evenness {F(evenness)} < {F(threshold)}): the rounds averaged the miner's raw similarity scores and shared pseudo-labels out by counted label shares; the final model trained on the surest {Pct(finalShare)} of the pool.",
+        F(evenness), F(threshold), Pct(finalShare));
+
+    /// <summary>English rounds: the seed model's label counts over the pool were even, so the rounds kept the miner's
+    /// per-label z-scored scores and the same number of pseudo-labels per label.</summary>
+    public static JobNote EvenView(double evenness, double threshold) => new("SelfTrain.Log.EvenView",
+        $"The seed model's label counts over the pool are even (evenness {F(evenness)}, at least {F(threshold)}): the rounds averaged the miner's per-label z-scored scores, the same number of pseudo-labels per label.",
+        F(evenness), F(threshold));
+
+    private static string Pct(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
+
     public static JobNote Scored(int texts) => new("SelfTrain.Progress.Scored", $"{N(texts)} texts scored", N(texts));
 
     public static JobNote ChoosingUncertain() => new("SelfTrain.Progress.ChoosingUncertain", "Choosing the uncertain texts");

@@ -103,6 +103,38 @@ public sealed class MineCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Self_train_on_an_uneven_english_pool_takes_the_raw_view_and_counted_shares_by_default_and_the_card_says_so()
+    {
+        // Decision 0032, amendment "st-choice": with no option given, a pool whose seed model counts one label far more
+        // than the others (here about 70% billing) switches to the miner's raw similarity scores and counted shares, the
+        // final model on the surest 85% of the pool; an even pool keeps the z-scored view and equal numbers.
+        var uneven = MiningFixtures.Billing.Concat(MiningFixtures.Shipping.Take(8)).Concat(MiningFixtures.Login.Take(8)).Concat(MiningFixtures.OtherSupport.Take(6));
+        File.WriteAllText(PoolFile, string.Join("\n", uneven), new UTF8Encoding(false));
+        var (code, _, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "5", "--out", OutFile,
+            "--self-train", "--model-out", ModelFile, "--rounds", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("[self-train] the seed model's label counts are uneven", error);
+        using (var bundle = ModelBundle.Read(new MemoryStream(File.ReadAllBytes(ModelFile))))
+        {
+            Assert.Matches(@"averaged with the miner's raw similarity scores \(the seed model's label counts over the pool were uneven: evenness 0\.\d{3}\); the last round labelled the surest 85% of the pool for this model", bundle.ModelCard);
+            Assert.Contains("per label in proportion to how many pool texts lean to it", bundle.ModelCard);
+            Assert.Equal(ModelFamily.Hybrid, bundle.Family);
+        }
+
+        var even = MiningFixtures.Billing.Take(12).Concat(MiningFixtures.Shipping.Take(12)).Concat(MiningFixtures.Login.Take(12)).Concat(MiningFixtures.OtherSupport);
+        File.WriteAllText(PoolFile, string.Join("\n", even), new UTF8Encoding(false));
+        (code, _, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "5", "--out", OutFile,
+            "--self-train", "--model-out", ModelFile, "--rounds", "2");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("label counts are uneven", error);
+        using (var bundle = ModelBundle.Read(new MemoryStream(File.ReadAllBytes(ModelFile))))
+        {
+            Assert.Contains("(the same number per label), its probabilities averaged with the miner's scores; the last round labelled the pool for this model", bundle.ModelCard);
+            Assert.DoesNotContain("raw similarity", bundle.ModelCard);
+        }
+    }
+
+    [Fact]
     public async Task Self_train_on_a_japanese_pool_uses_character_ngrams_and_the_model_alone()
     {
         File.WriteAllText(TaskFile, TaskJson.Serialize(MiningFixtures.JapaneseTask));

@@ -224,8 +224,34 @@ public sealed class SelfTrainingJobTests
         Assert.Contains("all-MiniLM-L6-v2", model.ModelCard);
         Assert.Contains("each round a logistic regression on the pool's MiniLM embeddings", model.ModelCard);
         Assert.Contains("averaged with the miner's scores; the last round labelled the pool for this model", model.ModelCard);
+        // The fixture's labels are even enough: the log says the z-scored view and equal numbers were kept, and why.
+        var log = await f.Host.GetLogAsync(job.Id);
+        Assert.Contains(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.EvenView\"") == true && l.Message.Contains("at least 0.970"));
+        Assert.DoesNotContain(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.RawView\"") == true);
         Assert.Equal(3, view.UncertainQueued);
         var predicted = await f.Host.Services.GetRequiredService<ModelPredictor>().PredictAsync(f.Author, model.Summary.Id, ["My parcel never arrived."], explain: false);
         Assert.Contains(predicted.Predictions.Single().Label, MiningFixtures.EnglishTask.Labels.Select(l => l.Name));
+    }
+
+    [Fact]
+    public async Task An_uneven_English_corpus_takes_the_raw_view_and_counted_shares_by_default_and_the_log_and_card_say_so()
+    {
+        // Decision 0032, amendment "st-choice": about 70% of the corpus is billing, so the seed model's label counts are
+        // uneven and the job, with no option, averages the miner's raw similarity scores and shares pseudo-labels out by
+        // counted shares, the final model on the surest 85% of the pool.
+        var texts = MiningFixtures.Billing.Concat(MiningFixtures.Shipping.Take(8)).Concat(MiningFixtures.Login.Take(8)).Concat(MiningFixtures.OtherSupport.Take(6));
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, texts);
+        var run = await f.MineAsync(5);
+        var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 3);
+        Assert.Equal(JobState.Succeeded, job.State);
+        var log = await f.Host.GetLogAsync(job.Id);
+        var line = Assert.Single(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.RawView\"") == true);
+        Assert.Matches(@"uneven \(evenness 0\.\d{3} < 0\.970\).*the surest 85% of the pool", line.Message);
+        Assert.DoesNotContain(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.EvenView\"") == true);
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        var model = await f.Host.Services.GetRequiredService<TrainingService>().GetAsync(f.Author, view.ModelVersionId!.Value);
+        Assert.Equal("hybrid", model.Summary.Family);
+        Assert.Contains("per label in proportion to how many pool texts lean to it", model.ModelCard);
+        Assert.Matches(@"averaged with the miner's raw similarity scores \(the seed model's label counts over the pool were uneven: evenness 0\.\d{3}\); the last round labelled the surest 85% of the pool for this model", model.ModelCard);
     }
 }
