@@ -97,6 +97,8 @@ internal sealed class PeerBenchmark : IBenchmark
                     if (python is not null && script is not null)
                         rows.AddRange(RunSklearn(bench, size, python, script, unsegmented, sizeDir, labels, fit, validation, test, testFile, auto, autoSeconds, rowsNote, ct));
                     Directory.Delete(sizeDir, true);
+                    if (full && SparseL2Grid() is { } grid)
+                        rows.AddRange(SparseWithGrid(bench, grid, labels, fit, validation, test, ct));
                 }
             }
         }
@@ -105,6 +107,37 @@ internal sealed class PeerBenchmark : IBenchmark
             try { work.Delete(true); } catch (IOException) { }
         }
         return rows;
+    }
+
+    /// <summary>INCUBATOR_BENCH_PEERS_SPARSE_L2 (comma-separated L2 weights, e.g. "0.003,0.01,0.03,0.1,0.3"): a
+    /// sparse-family sweep to try beside the default one at full size (issue 16 point 3: scikit-learn chose weak
+    /// regularisation, C = 10–100, where it was ahead of the sparse family).</summary>
+    internal static IReadOnlyList<float>? SparseL2Grid() =>
+        Environment.GetEnvironmentVariable("INCUBATOR_BENCH_PEERS_SPARSE_L2") is { Length: > 0 } v
+            ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => float.Parse(x, Ci)).ToList()
+            : null;
+
+    /// <summary>The sparse family alone with the default L2 sweep and with <paramref name="grid"/>, same rows, both refit.</summary>
+    private static IEnumerable<BenchmarkRow> SparseWithGrid(string bench, IReadOnlyList<float> grid, IReadOnlyList<string> labels,
+        List<LabeledText> fit, List<LabeledText> validation, List<LabeledText> test, CancellationToken ct)
+    {
+        var defaults = new ClassifierTrainer();
+        var sw = Stopwatch.StartNew();
+        var before = defaults.Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Sparse), null, ct);
+        var beforeSeconds = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        var after = new ClassifierTrainer { SparseL2 = grid }.Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Sparse), null, ct);
+        var afterSeconds = sw.Elapsed.TotalSeconds;
+        var b = Evaluation.Evaluate(before.Model, test);
+        var a = Evaluation.Evaluate(after.Model, test);
+        string Sweep(IReadOnlyList<float> g) => "[" + string.Join(", ", g.Select(x => x.ToString("0.###", Ci))) + "]";
+        var note = $"value: sweep {Sweep(grid)} (kept L2 {after.L2[ModelFamily.Sparse].ToString("0.###", Ci)}); baseline: the default sweep {Sweep(defaults.SparseL2)} (kept L2 {before.L2[ModelFamily.Sparse].ToString("0.###", Ci)}); both refit on training + validation";
+        return
+        [
+            new BenchmarkRow(bench, "sparse test macro-F1, full, wider L2 sweep", a.MacroF1, "", b.MacroF1, note),
+            new BenchmarkRow(bench, "sparse test accuracy, full, wider L2 sweep", a.Accuracy, "", b.Accuracy, "the same two models"),
+            new BenchmarkRow(bench, "sparse train seconds, full, wider L2 sweep", afterSeconds, "s", beforeSeconds, "the same two runs, whole Train call"),
+        ];
     }
 
     private static IEnumerable<BenchmarkRow> RunFastText(string bench, string size, string exe, bool tuned, bool unsegmented, string dir,
@@ -160,7 +193,7 @@ internal sealed class PeerBenchmark : IBenchmark
         var how = $"TfidfVectorizer({vectorizer}, sublinear_tf) + LogisticRegression(lbfgs); C={c.ToString("0.###", Ci)} by validation macro-F1 ({(grid.Length > 0 ? grid : "no grid: one label in fit")}), then refit on training + validation ({j.GetProperty("features").GetInt32()} features)";
         var trainSeconds = j.GetProperty("train_seconds").GetDouble();
         var predictSeconds = j.GetProperty("predict_seconds").GetDouble();
-        return Rows(bench, size, peer, report, trainSeconds, j.GetProperty("peak_rss_kib").GetDouble(), "the Python process's own getrusage(RUSAGE_SELF).ru_maxrss at exit",
+        return Rows(bench, size, peer, report, trainSeconds, j.GetProperty("peak_rss_kib").GetDouble(), $"VmHWM of /proc/self/status read by the script at its end (the C# poll of the same field saw {(run.PeakKiB / 1024).ToString("0", Ci)} MiB)",
             auto, autoSeconds, $"{how}; train seconds = grid + refit inside Python ({j.GetProperty("refit_seconds").GetDouble().ToString("0.00", Ci)} s refit; process wall incl. imports {run.WallSeconds.ToString("0.0", Ci)} s); {rowsNote}{(missing > 0 ? $"; {missing} test lines without a prediction" : "")}",
             [new BenchmarkRow(bench, $"{peer} transform+predict texts/s, {size}", test.Count / Math.Max(1e-9, predictSeconds), "texts/s",
                 Note: $"vectorizer.transform + predict on {test.Count} test texts in one call, inside Python")]);

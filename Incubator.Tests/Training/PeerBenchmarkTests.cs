@@ -113,7 +113,7 @@ public sealed class PeerBenchmarkTests
         Assert.NotNull(stream);
         var script = new StreamReader(stream).ReadToEnd();
         Assert.Contains("TfidfVectorizer", script);
-        Assert.Contains("RUSAGE_SELF", script);
+        Assert.Contains("VmHWM", script);
     }
 
     [Fact]

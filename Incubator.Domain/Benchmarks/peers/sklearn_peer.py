@@ -45,6 +45,20 @@ def fit(mode, texts, labels, c):
     return vec, model
 
 
+def peak_rss_kib():
+    """This process's peak resident set in KiB: VmHWM of /proc/self/status (its own address space since exec).
+    getrusage's ru_maxrss is only the fallback: Linux carries it over exec, so after a fork from a large parent (the
+    .NET benchmark process) it reports the parent's resident set, not this script's."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main():
     fit_path, validation_path, test_path, mode, out_path = sys.argv[1:6]
     fit_labels, fit_texts = read_tsv(fit_path)
@@ -75,8 +89,7 @@ def main():
         for p in predicted:
             f.write(f"{int(p)}\n")
 
-    # ru_maxrss is in KiB on Linux: this process's peak resident set.
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = peak_rss_kib()
     print(json.dumps({
         "c": best,
         "validation_macro_f1": {str(k): v for k, v in scores.items()},
