@@ -97,8 +97,8 @@ internal sealed class PeerBenchmark : IBenchmark
                     if (python is not null && script is not null)
                         rows.AddRange(RunSklearn(bench, size, python, script, unsegmented, sizeDir, labels, fit, validation, test, testFile, auto, autoSeconds, rowsNote, ct));
                     Directory.Delete(sizeDir, true);
-                    if (full && SparseL2Grid() is { } grid)
-                        rows.AddRange(SparseWithGrid(bench, grid, labels, fit, validation, test, ct));
+                    if (full && SparseVariant() is { } variant)
+                        rows.AddRange(SparseWithVariant(bench, variant, labels, fit, validation, test, ct));
                 }
             }
         }
@@ -109,16 +109,36 @@ internal sealed class PeerBenchmark : IBenchmark
         return rows;
     }
 
-    /// <summary>INCUBATOR_BENCH_PEERS_SPARSE_L2 (comma-separated L2 weights, e.g. "0.003,0.01,0.03,0.1,0.3"): a
-    /// sparse-family sweep to try beside the default one at full size (issue 16 point 3: scikit-learn chose weak
-    /// regularisation, C = 10–100, where it was ahead of the sparse family).</summary>
-    internal static IReadOnlyList<float>? SparseL2Grid() =>
-        Environment.GetEnvironmentVariable("INCUBATOR_BENCH_PEERS_SPARSE_L2") is { Length: > 0 } v
-            ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => float.Parse(x, Ci)).ToList()
-            : null;
+    /// <summary>A sparse-family variant to try beside the default at full size (issue 16 point 3), from env:
+    /// INCUBATOR_BENCH_PEERS_SPARSE_L2 (comma-separated L2 sweep, e.g. "0.003,0.01,0.03,0.1,0.3"),
+    /// INCUBATOR_BENCH_PEERS_SPARSE_ITERATIONS (L-BFGS iteration cap), INCUBATOR_BENCH_PEERS_SPARSE_TOLERANCE (both the
+    /// sweep's and the final fit's tolerance), INCUBATOR_BENCH_PEERS_SPARSE_CONJUNCTIONS (conjunction n-grams, 0 = none).
+    /// Null when none is set.</summary>
+    internal static (ClassifierTrainer Trainer, string Description)? SparseVariant()
+    {
+        string? Env(string name) => Environment.GetEnvironmentVariable("INCUBATOR_BENCH_PEERS_SPARSE_" + name) is { Length: > 0 } v ? v : null;
+        var l2 = Env("L2");
+        var iterations = Env("ITERATIONS");
+        var tolerance = Env("TOLERANCE");
+        var conjunctions = Env("CONJUNCTIONS");
+        if (l2 is null && iterations is null && tolerance is null && conjunctions is null) return null;
+        var d = new ClassifierTrainer();
+        var t = new ClassifierTrainer
+        {
+            SparseL2 = l2 is null ? d.SparseL2 : l2.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => float.Parse(x, Ci)).ToList(),
+            MaxIterations = iterations is null ? d.MaxIterations : int.Parse(iterations, Ci),
+            SweepTolerance = tolerance is null ? d.SweepTolerance : float.Parse(tolerance, Ci),
+            OptimizationTolerance = tolerance is null ? d.OptimizationTolerance : float.Parse(tolerance, Ci),
+            ConjunctionCount = conjunctions is null ? d.ConjunctionCount : int.Parse(conjunctions, Ci),
+        };
+        return (t, Settings(t));
+    }
 
-    /// <summary>The sparse family alone with the default L2 sweep and with <paramref name="grid"/>, same rows, both refit.</summary>
-    private static IEnumerable<BenchmarkRow> SparseWithGrid(string bench, IReadOnlyList<float> grid, IReadOnlyList<string> labels,
+    private static string Settings(ClassifierTrainer t) =>
+        $"sweep [{string.Join(", ", t.SparseL2.Select(x => x.ToString("0.###", Ci)))}], {t.MaxIterations} iterations, tolerance {t.SweepTolerance.ToString("0.#######", Ci)}/{t.OptimizationTolerance.ToString("0.#######", Ci)}, {t.ConjunctionCount} conjunctions";
+
+    /// <summary>The sparse family alone with the default trainer and with the variant, same rows, both refit.</summary>
+    private static IEnumerable<BenchmarkRow> SparseWithVariant(string bench, (ClassifierTrainer Trainer, string Description) variant, IReadOnlyList<string> labels,
         List<LabeledText> fit, List<LabeledText> validation, List<LabeledText> test, CancellationToken ct)
     {
         var defaults = new ClassifierTrainer();
@@ -126,17 +146,16 @@ internal sealed class PeerBenchmark : IBenchmark
         var before = defaults.Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Sparse), null, ct);
         var beforeSeconds = sw.Elapsed.TotalSeconds;
         sw.Restart();
-        var after = new ClassifierTrainer { SparseL2 = grid }.Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Sparse), null, ct);
+        var after = variant.Trainer.Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Sparse), null, ct);
         var afterSeconds = sw.Elapsed.TotalSeconds;
         var b = Evaluation.Evaluate(before.Model, test);
         var a = Evaluation.Evaluate(after.Model, test);
-        string Sweep(IReadOnlyList<float> g) => "[" + string.Join(", ", g.Select(x => x.ToString("0.###", Ci))) + "]";
-        var note = $"value: sweep {Sweep(grid)} (kept L2 {after.L2[ModelFamily.Sparse].ToString("0.###", Ci)}); baseline: the default sweep {Sweep(defaults.SparseL2)} (kept L2 {before.L2[ModelFamily.Sparse].ToString("0.###", Ci)}); both refit on training + validation";
+        var note = $"value: {variant.Description} (kept L2 {after.L2[ModelFamily.Sparse].ToString("0.###", Ci)}); baseline: the default, {Settings(defaults)} (kept L2 {before.L2[ModelFamily.Sparse].ToString("0.###", Ci)}); both refit on training + validation";
         return
         [
-            new BenchmarkRow(bench, "sparse test macro-F1, full, wider L2 sweep", a.MacroF1, "", b.MacroF1, note),
-            new BenchmarkRow(bench, "sparse test accuracy, full, wider L2 sweep", a.Accuracy, "", b.Accuracy, "the same two models"),
-            new BenchmarkRow(bench, "sparse train seconds, full, wider L2 sweep", afterSeconds, "s", beforeSeconds, "the same two runs, whole Train call"),
+            new BenchmarkRow(bench, "sparse test macro-F1, full, variant", a.MacroF1, "", b.MacroF1, note),
+            new BenchmarkRow(bench, "sparse test accuracy, full, variant", a.Accuracy, "", b.Accuracy, "the same two models"),
+            new BenchmarkRow(bench, "sparse train seconds, full, variant", afterSeconds, "s", beforeSeconds, "the same two runs, whole Train call"),
         ];
     }
 
