@@ -40,6 +40,7 @@ internal static class BenchmarkCatalog
         new SparseTrainingBenchmark(),
         new DatasetBenchmark(Training.ModelFamily.Sparse),
         new DatasetBenchmark(),
+        new PeerBenchmark(),
         new TrainingCommandBenchmark(),
         new EncoderComparisonBenchmark(),
         new DenseBatchingBenchmark(),
