@@ -81,7 +81,7 @@ internal sealed class PeerBenchmark : IBenchmark
                     if (runAuto)
                     {
                         var sw = Stopwatch.StartNew();
-                        var result = new ClassifierTrainer().Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Auto), null, ct);
+                        var result = AutoTrainer().Train(labels, fit, validation, null, new TrainingOptions(ModelFamily.Auto), null, ct);
                         autoSeconds = sw.Elapsed.TotalSeconds;
                         auto = Evaluation.Evaluate(result.Model, test);
                         rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, {size}", auto.MacroF1, "",
@@ -108,6 +108,13 @@ internal sealed class PeerBenchmark : IBenchmark
         }
         return rows;
     }
+
+    /// <summary>The trainer auto runs with: the default, or with INCUBATOR_BENCH_PEERS_AUTO_WORD_CONJUNCTIONS set, that
+    /// many conjunction features for word-mode text (character mode keeps the default).</summary>
+    internal static ClassifierTrainer AutoTrainer() =>
+        Environment.GetEnvironmentVariable("INCUBATOR_BENCH_PEERS_AUTO_WORD_CONJUNCTIONS") is { Length: > 0 } v
+            ? new ClassifierTrainer { WordConjunctionCount = int.Parse(v, Ci) }
+            : new ClassifierTrainer();
 
     /// <summary>A sparse-family variant to try beside the default at full size (issue 16 point 3), from env:
     /// INCUBATOR_BENCH_PEERS_SPARSE_L2 (comma-separated L2 sweep, e.g. "0.003,0.01,0.03,0.1,0.3"),

@@ -98,6 +98,13 @@ public sealed class ClassifierTrainer
     /// spread of the class weights × √(document frequency). 0 or 1 turns conjunctions off.</summary>
     public int ConjunctionCount { get; init; } = 60;
 
+    /// <summary>Conjunction count for word-mode text (space-separated scripts); null: <see cref="ConjunctionCount"/>.
+    /// Character mode always uses <see cref="ConjunctionCount"/>.</summary>
+    public int? WordConjunctionCount { get; init; }
+
+    /// <summary>The conjunction count this trainer uses for text featurised in <paramref name="mode"/>.</summary>
+    public int ConjunctionCountFor(TokenMode mode) => mode == TokenMode.Word && WordConjunctionCount is { } w ? w : ConjunctionCount;
+
     /// <summary>Value of an active conjunction feature (the TF-IDF part has unit length).</summary>
     public float ConjunctionValue { get; init; } = 0.05f;
 
@@ -628,10 +635,11 @@ public sealed class ClassifierTrainer
             if ((i & 255) == 0) ct.ThrowIfCancellationRequested();
             rows[i] = featurizer.Featurize(texts[i]);
         }
-        if (ConjunctionCount >= 2 && featurizer.Dimension >= 2)
+        var conjunctions = ConjunctionCountFor(mode);
+        if (conjunctions >= 2 && featurizer.Dimension >= 2)
         {
             ct.ThrowIfCancellationRequested();
-            var top = RankForConjunctions(labels, targets, featurizer, rows, options, ct);
+            var top = RankForConjunctions(labels, targets, featurizer, rows, conjunctions, options, ct);
             featurizer = featurizer.WithConjunctions(top, ConjunctionValue);
             report(TrainingStages.Featurize, TrainingNotes.Conjunctions(top.Count, string.Join(", ", top.Take(8).Select(featurizer.Describe))));
             for (var i = 0; i < rows.Length; i++) rows[i] = featurizer.AddConjunctions(rows[i]);
@@ -643,13 +651,13 @@ public sealed class ClassifierTrainer
     /// largest spread of class weights × √(document frequency): decisive and common enough to co-occur. Ties: lower
     /// feature id, so the choice is deterministic.</summary>
     private List<int> RankForConjunctions(IReadOnlyList<string> labels, int[] targets, SparseFeaturizer featurizer,
-        (int[] Indices, float[] Values)[] rows, TrainingOptions options, CancellationToken ct)
+        (int[] Indices, float[] Values)[] rows, int count, TrainingOptions options, CancellationToken ct)
     {
         var data = rows.Select((r, i) => (targets[i], new VBuffer<float>(featurizer.Dimension, r.Indices.Length, r.Values, r.Indices))).ToList();
         var head = FitHead(data, labels.Count, featurizer.Dimension, options, ConjunctionRankingL2, ct);
         var df = new int[featurizer.Dimension];
         foreach (var row in rows) foreach (var i in row.Indices) df[i]++;
-        var k = Math.Min(Math.Min(ConjunctionCount, SparseFeaturizer.MaxConjunctions), featurizer.Dimension);
+        var k = Math.Min(Math.Min(count, SparseFeaturizer.MaxConjunctions), featurizer.Dimension);
         return Enumerable.Range(0, featurizer.Dimension)
             .Select(j =>
             {

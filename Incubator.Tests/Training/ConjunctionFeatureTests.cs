@@ -61,6 +61,30 @@ public sealed class ConjunctionFeatureTests(ITestOutputHelper output)
         output.WriteLine($"ONNX parity over {texts.Count} texts, max deviation {dev:E2}");
     }
 
+    /// <summary>WordConjunctionCount (the knob of decision 0019, conj; default null = ConjunctionCount) sets the count
+    /// for word-mode text only: an English fit with it at 0 has no conjunctions, a Japanese (character-mode) fit with
+    /// the same trainer keeps all 60, and the default gives both 60.</summary>
+    [Fact]
+    public void The_word_mode_conjunction_count_applies_to_word_mode_only()
+    {
+        static SparseFeaturizer Fit(ClassifierTrainer trainer, List<LabeledText> rows)
+        {
+            var (train, validation) = StratifiedSplit.Split(rows, 0.25, 1);
+            var result = trainer.Train(TrainingFixtures.LabelsOf(rows), train, validation, null, new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+            Assert.Equal(result.Model.Sparse!.Conjunctions.Count, result.Models[ModelFamily.Sparse].Sparse!.Conjunctions.Count);
+            return result.Model.Sparse!;
+        }
+        var noWord = new ClassifierTrainer { WordConjunctionCount = 0 };
+        var english = Fit(noWord, TrainingFixtures.English());
+        Assert.Equal(TokenMode.Word, english.Mode);
+        Assert.Empty(english.Conjunctions);
+        Assert.Equal(english.NGramCount, english.Dimension);
+        var japanese = Fit(noWord, TrainingFixtures.Japanese());
+        Assert.Equal(TokenMode.Char, japanese.Mode);
+        Assert.Equal(60, japanese.Conjunctions.Count);
+        Assert.Equal(60, Fit(new ClassifierTrainer(), TrainingFixtures.English()).Conjunctions.Count);
+    }
+
     [Fact]
     public void Featurize_sets_one_slot_per_co_occurring_pair_and_describes_it()
     {
