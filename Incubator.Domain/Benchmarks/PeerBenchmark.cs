@@ -65,12 +65,7 @@ internal sealed class PeerBenchmark : IBenchmark
                 PeerFiles.WriteTexts(testFile, test.Select(r => r.Text));
                 var fastTextTest = Path.Combine(dir, "test.fasttext.txt");
                 PeerFiles.WriteTexts(fastTextTest, test.Select(r => PeerFiles.FastTextText(r.Text)));
-                foreach (var (size, sample) in new (string, List<LabeledText>)[]
-                         {
-                             ("8/class", TrainingDatasets.PerClass(train, 8, 1)),
-                             ("64/class", TrainingDatasets.PerClass(train, 64, 1)),
-                             ("full", train),
-                         })
+                foreach (var (size, sample) in TrainingDatasets.Sizes(train))
                 {
                     ct.ThrowIfCancellationRequested();
                     var full = size == "full";

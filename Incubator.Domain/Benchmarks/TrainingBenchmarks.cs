@@ -176,6 +176,15 @@ internal static class TrainingDatasets
         .Select(c => new LabeledText(c[labelColumn], c[textColumn]))
         .ToList();
 
+    /// <summary>The sample sizes the training benchmarks compare on: 8 and 64 rows per label (seed 1) and the whole
+    /// training split.</summary>
+    public static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train) =>
+    [
+        ("8/class", PerClass(train, 8, 1)),
+        ("64/class", PerClass(train, 64, 1)),
+        ("full", train),
+    ];
+
     /// <summary>A seeded sample of <paramref name="perClass"/> rows of every label (all of a label's rows when it has
     /// fewer), in the original row order.</summary>
     public static List<LabeledText> PerClass(IReadOnlyList<LabeledText> rows, int perClass, int seed)
@@ -260,12 +269,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             }
             var trainer = new ClassifierTrainer { Dense = dense ?? defaults.Dense };
             Dictionary<ModelFamily, TrainedClassifier>? finalModels = null;
-            foreach (var (size, sample) in new (string, List<LabeledText>)[]
-                     {
-                         ("8/class", TrainingDatasets.PerClass(train, 8, 1)),
-                         ("64/class", TrainingDatasets.PerClass(train, 64, 1)),
-                         ("full", train),
-                     })
+            foreach (var (size, sample) in TrainingDatasets.Sizes(train))
             {
                 ct.ThrowIfCancellationRequested();
                 var full = size == "full";
