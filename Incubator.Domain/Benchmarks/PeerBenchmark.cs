@@ -179,9 +179,9 @@ internal sealed class PeerBenchmark : IBenchmark
         File.Delete(model + ".vec");
         if (predictRun.ExitCode != 0)
             return [new BenchmarkRow(bench, $"{peer} predict failed, {size}", predictRun.ExitCode, "", Note: Tail(predictRun.Stderr))];
-        var fallback = Majority(sample);
+        var fallback = TrainingDatasets.Majority(sample);
         var predicted = PeerFiles.ParseFastText(predictRun.Stdout.Split('\n'), test.Count, labels, fallback, out var missing);
-        var report = Evaluation.FromPredictions(labels, test, OneHot(labels, predicted));
+        var report = TrainingDatasets.Score(labels, test, predicted);
         var how = $"fastText 0.9.2 CLI `supervised {settings}` on all {sample.Count} rows (training + validation: fixed settings, nothing chosen); text lower-cased, punctuation split off";
         return Rows(bench, size, peer, report, trainRun.WallSeconds, trainRun.PeakKiB, "VmHWM of the supervised process polled from /proc every 5 ms",
             auto, autoSeconds, $"{how}; {rowsNote}{(missing > 0 ? $"; {missing} test lines without a prediction, counted as the majority label" : "")}",
@@ -206,8 +206,8 @@ internal sealed class PeerBenchmark : IBenchmark
             return [new BenchmarkRow(bench, $"{peer} failed, {size}", run.ExitCode, "", Note: Tail(run.Stderr))];
         using var json = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]);
         var j = json.RootElement;
-        var predicted = PeerFiles.ParseIndices(File.ReadLines(predictions), test.Count, labels, Majority(fit.Concat(validation)), out var missing);
-        var report = Evaluation.FromPredictions(labels, test, OneHot(labels, predicted));
+        var predicted = PeerFiles.ParseIndices(File.ReadLines(predictions), test.Count, labels, TrainingDatasets.Majority(fit.Concat(validation)), out var missing);
+        var report = TrainingDatasets.Score(labels, test, predicted);
         var c = j.GetProperty("c").GetDouble();
         var grid = string.Join(", ", j.GetProperty("validation_macro_f1").EnumerateObject().Select(p => $"C={p.Name}: {p.Value.GetDouble().ToString("0.000", Ci)}"));
         var vectorizer = unsegmented ? "char_wb 1-3-grams" : "word 1-2-grams";
@@ -230,12 +230,6 @@ internal sealed class PeerBenchmark : IBenchmark
         yield return new BenchmarkRow(bench, $"{peer} peak memory, {size}", peakKiB / 1024.0, "MiB", Note: peakHow);
         foreach (var r in extra) yield return r;
     }
-
-    private static string Majority(IEnumerable<LabeledText> rows) =>
-        rows.GroupBy(r => r.Label).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
-
-    private static List<Prediction> OneHot(IReadOnlyList<string> labels, IReadOnlyList<string> predicted) =>
-        predicted.Select(p => new Prediction(p, 1, labels.Select(l => l == p ? 1f : 0f).ToArray())).ToList();
 
     private static string Tail(string text) => text.Length > 300 ? text[^300..] : text;
 }

@@ -176,6 +176,15 @@ internal static class TrainingDatasets
         .Select(c => new LabeledText(c[labelColumn], c[textColumn]))
         .ToList();
 
+    /// <summary>The most frequent label (ties: the first in ordinal order).</summary>
+    public static string Majority(IEnumerable<LabeledText> rows) =>
+        rows.GroupBy(r => r.Label).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+
+    /// <summary>Scores one predicted label per test row (a tool that gives labels, not probabilities) with the metric
+    /// code of every other row.</summary>
+    public static EvaluationReport Score(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> test, IReadOnlyList<string> predicted) =>
+        Evaluation.FromPredictions(labels, test, predicted.Select(p => new Prediction(p, 1, labels.Select(l => l == p ? 1f : 0f).ToArray())).ToList());
+
     /// <summary>The sample sizes the training benchmarks compare on: 8 and 64 rows per label (seed 1) and the whole
     /// training split.</summary>
     public static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train) =>
@@ -273,8 +282,8 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             {
                 ct.ThrowIfCancellationRequested();
                 var full = size == "full";
-                var majority = sample.GroupBy(r => r.Label).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
-                var maj = Evaluation.FromPredictions(labels, test, test.Select(_ => new Prediction(majority, 1, labels.Select(l => l == majority ? 1f : 0f).ToArray())).ToList());
+                var majority = TrainingDatasets.Majority(sample);
+                var maj = TrainingDatasets.Score(labels, test, test.Select(_ => majority).ToList());
                 var (mlSeconds, mlAccuracy, mlMacro) = MlNetDefaultFull(sample, test);
                 var (fit, validation) = TrainerSplit(sample, full);
                 var rowsNote = $"{sample.Count} rows ({fit.Count} fit + {validation.Count} validation)";
@@ -425,7 +434,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
         var predicted = ml.Data.CreateEnumerable<MlOut>(model.Transform(ml.Data.LoadFromEnumerable(test.Select(r => new MlRow { Label = r.Label, Text = r.Text }))), false)
             .Select(o => o.PredictedText).ToList();
         var labels = train.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
-        var report = Evaluation.FromPredictions(labels, test, predicted.Select(p => new Prediction(p, 1, labels.Select(l => l == p ? 1f : 0f).ToArray())).ToList());
+        var report = TrainingDatasets.Score(labels, test, predicted);
         return (seconds, report.Accuracy, report.MacroF1);
     }
 }

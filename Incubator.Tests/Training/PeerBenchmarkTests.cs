@@ -64,8 +64,7 @@ public sealed class PeerBenchmarkTests
         List<LabeledText> test = [new("ネガティブ", "x"), new("very positive", "y"), new("very positive", "z"), new("a\tb", "w")];
         var predicted = PeerFiles.ParseIndices(["2", "3", "2", " 0 "], test.Count, Labels, "negative", out var missing);
         Assert.Equal(0, missing);
-        var report = Evaluation.FromPredictions(Labels, test,
-            predicted.Select(p => new Prediction(p, 1, Labels.Select(l => l == p ? 1f : 0f).ToArray())).ToList());
+        var report = TrainingDatasets.Score(Labels, test, predicted);
         Assert.Equal(0.75, report.Accuracy, 6);
         // ネガティブ: P 1/2, R 1 → 2/3; very positive: P 1, R 1/2 → 2/3; a\tb: 1; negative never occurs → left out.
         Assert.Equal((2.0 / 3 + 2.0 / 3 + 1) / 3, report.MacroF1, 6);
