@@ -22,15 +22,17 @@ namespace Incubator.Tests.Browser;
 /// <summary>A walk of the whole product at scale, as a user, in one portal with the fake LLM: a task from the editor, a
 /// generation run of 300 samples, review (one by one, then in bulk), training and the bundle, a corpus of 5,000 texts
 /// (embeddings, mining, self-training), LLM labelling of 300 of them, a query, the jobs page and the overview. At each
-/// step a full-page screenshot and a line in log.txt (in $INCUBATOR_WALK_OUT, default /tmp/walk) with what the page says
+/// step a full-page screenshot and a line in log.txt (in $INCUBATOR_WALK_OUT, default /tmp/walk, then ja/ or en/) with what the page says
 /// and the database's numbers for the same thing, which must be equal: a count on screen that differs from the database
 /// (an open page gone stale while a job ran elsewhere) is what this walk exists to find. Pages kept open in other tabs
 /// while jobs run must follow without a reload.
 ///
 /// A developer tool, not part of CI (it takes minutes): run-tests.sh leaves the "Walk" category out unless given a
-/// filter of its own. Run it with <c>dotnet test Incubator.Tests --filter Category=Walk</c>. The data is Japanese (character
-/// n-grams everywhere, no encoder to load): the screenshots need a CJK font where Chromium runs (Debian: fonts-noto-cjk)
-/// to show it as text rather than boxes.</summary>
+/// filter of its own. Run it with <c>dotnet test Incubator.Tests --filter Category=Walk</c> (both languages, or add
+/// <c>&amp;DisplayName~en</c> / <c>~ja</c>). In Japanese (character n-grams everywhere, no encoder to load) the screenshots
+/// need a CJK font where Chromium runs (Debian: fonts-noto-cjk) to show the text rather than boxes; in English the MiniLM
+/// encoder embeds the 5,000 texts, mines, self-trains (an uneven corpus: the card's view is checked against the job's
+/// log) and runs the trained hybrid model over the corpus.</summary>
 [Collection(BrowserCollection.Name)]
 [Trait("Category", "Walk")]
 public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
@@ -43,13 +45,13 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
     private const int LabelBatch = 20;
     private const int MinePerLabel = 100;
     private const int Uncertain = 40;
-    // The Japanese "food or movies" template: character n-grams everywhere (generation's dedup, the corpus's
-    // embeddings, training), so no encoder is loaded and the walk's minutes go to the product's own work.
-    private const string Template = "builtin:food-or-movies:ja";
-    private static readonly string[] Labels = ["食べ物の話", "映画の話"];
+    /// <summary>The walk's language: its template, labels and seeded writer.</summary>
+    private WalkData _d = WalkData.Japanese;
+
+    private string[] Labels => _d.Labels;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private static string OutDir => Environment.GetEnvironmentVariable("INCUBATOR_WALK_OUT") is { Length: > 0 } d ? d : Path.Combine(Path.GetTempPath(), "walk");
+    private string OutDir => Path.Combine(Environment.GetEnvironmentVariable("INCUBATOR_WALK_OUT") is { Length: > 0 } d ? d : Path.Combine(Path.GetTempPath(), "walk"), _d.Language);
 
     private int _step;
 
@@ -110,78 +112,103 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
 
     private static string N0(int n) => n.ToString("N0", CultureInfo.GetCultureInfo("en-US"));
 
-    // ---- The seeded writer: food posts, movie posts and posts about neither, in Japanese. ----
+    // ---- The seeded writer: food posts, movie posts and posts about neither, per language. ----
 
-    private static readonly string[] FoodSubjects =
-    [
-        "駅前のラーメン屋", "祖母の肉じゃが", "新しくできたパン屋", "手作りのカレー", "週末の焼き肉", "近所の寿司屋", "抹茶のパフェ",
-        "朝ごはんの卵焼き", "屋台のたこ焼き", "母の味噌汁", "冷やし中華", "夏のかき氷", "北海道のチーズケーキ", "自家製の餃子", "旬の秋刀魚",
-        "商店街のコロッケ", "老舗のうなぎ屋", "カフェのナポリタン",
-    ];
-
-    private static readonly string[] FoodPredicates =
-    [
-        "が本当においしかった", "を初めて作ってみた", "の味付けが少し濃かった", "がまた食べたくなった", "のレシピを友達に教わった",
-        "は値段の割に量が多い", "に長い行列ができていた", "の香りがたまらない", "を家族で取り分けた", "に季節限定の味が出た",
-    ];
-
-    private static readonly string[] MovieSubjects =
-    [
-        "新作のアニメ映画", "昔の白黒映画", "話題のホラー映画", "あの監督の最新作", "主演俳優の演技", "映画館の大きなスクリーン",
-        "予告編で見たSF映画", "字幕版の洋画", "シリーズ最終作の映画", "短編映画祭の作品", "実話をもとにした映画", "子供と観たアニメ映画",
-        "リバイバル上映の名作", "ドキュメンタリー映画", "吹き替え版の冒険映画",
-    ];
-
-    private static readonly string[] MoviePredicates =
-    [
-        "の結末に泣いた", "の脚本がよく練られていた", "を二回も観てしまった", "の音楽が頭から離れない", "は前評判ほどではなかった",
-        "のラストシーンが印象的だった", "の映像がとにかく美しい", "の続編が発表された", "の舞台挨拶に当選した", "の感想を友達と語り合った",
-    ];
-
-    private static readonly string[] OtherSubjects =
-    [
-        "朝の通勤電車", "新しいスマホ", "庭の草むしり", "週末の大掃除", "近所の公園の桜", "ジムのランニングマシン", "会社の健康診断",
-        "引っ越しの段ボール", "自転車のタイヤ", "図書館の返却期限",
-    ];
-
-    private static readonly string[] OtherPredicates =
-    [
-        "のせいで一日が慌ただしかった", "のことで少し悩んでいる", "がようやく片付いた", "について家族と話した", "を来週に延ばした",
-    ];
-
-    private static readonly string[] When = ["昨日", "先週末", "今朝", "久しぶりに", "仕事帰りに", "休みの日に", "雨の日に", "友達と", "一人で", "夜遅くに"];
-
-    private static readonly string[] Tails = ["。また行きたい", "。おすすめです", "。写真を撮り忘れた", "。次は家族と一緒に", "。来月もう一度", "。少し考えさせられた", "。記録しておく"];
-
-    private static string Compose(Random r, string[] subjects, string[] predicates, int number) =>
-        $"{When[r.Next(When.Length)]}、{subjects[r.Next(subjects.Length)]}{predicates[r.Next(predicates.Length)]}{Tails[r.Next(Tails.Length)]}（{number}）";
-
-    /// <summary>Generation answer n's sample for a label (0 food, 1 movies): seeded by n, so a rerun writes the same.</summary>
-    private static string Sample(int n, int label)
+    private sealed record WalkData(string Language, string LanguageButton, string Template, string[] Labels,
+        string[] FoodSubjects, string[] FoodPredicates, string[] MovieSubjects, string[] MoviePredicates, string[] OtherSubjects,
+        string[] OtherPredicates, string[] When, string[] Tails, Func<string, string, string, string, int, string> Format, int FoodTenths, int MovieTenths)
     {
-        var r = new Random(n * 2 + label);
-        return label == 0 ? Compose(r, FoodSubjects, FoodPredicates, 10_000 + n) : Compose(r, MovieSubjects, MoviePredicates, 10_000 + n);
+        /// <summary>Japanese: character n-grams everywhere (generation's dedup, the corpus's embeddings, training), so no
+        /// encoder is loaded; the corpus is 40 % food, 40 % movies, 20 % neither.</summary>
+        public static readonly WalkData Japanese = new("ja", "Japanese", "builtin:food-or-movies:ja", ["食べ物の話", "映画の話"],
+            [
+            "駅前のラーメン屋", "祖母の肉じゃが", "新しくできたパン屋", "手作りのカレー", "週末の焼き肉", "近所の寿司屋", "抹茶のパフェ",
+            "朝ごはんの卵焼き", "屋台のたこ焼き", "母の味噌汁", "冷やし中華", "夏のかき氷", "北海道のチーズケーキ", "自家製の餃子", "旬の秋刀魚",
+            "商店街のコロッケ", "老舗のうなぎ屋", "カフェのナポリタン",
+        ],
+            [
+            "が本当においしかった", "を初めて作ってみた", "の味付けが少し濃かった", "がまた食べたくなった", "のレシピを友達に教わった",
+            "は値段の割に量が多い", "に長い行列ができていた", "の香りがたまらない", "を家族で取り分けた", "に季節限定の味が出た",
+        ],
+            [
+            "新作のアニメ映画", "昔の白黒映画", "話題のホラー映画", "あの監督の最新作", "主演俳優の演技", "映画館の大きなスクリーン",
+            "予告編で見たSF映画", "字幕版の洋画", "シリーズ最終作の映画", "短編映画祭の作品", "実話をもとにした映画", "子供と観たアニメ映画",
+            "リバイバル上映の名作", "ドキュメンタリー映画", "吹き替え版の冒険映画",
+        ],
+            [
+            "の結末に泣いた", "の脚本がよく練られていた", "を二回も観てしまった", "の音楽が頭から離れない", "は前評判ほどではなかった",
+            "のラストシーンが印象的だった", "の映像がとにかく美しい", "の続編が発表された", "の舞台挨拶に当選した", "の感想を友達と語り合った",
+        ],
+            [
+            "朝の通勤電車", "新しいスマホ", "庭の草むしり", "週末の大掃除", "近所の公園の桜", "ジムのランニングマシン", "会社の健康診断",
+            "引っ越しの段ボール", "自転車のタイヤ", "図書館の返却期限",
+        ],
+            [
+            "のせいで一日が慌ただしかった", "のことで少し悩んでいる", "がようやく片付いた", "について家族と話した", "を来週に延ばした",
+        ],
+            ["昨日", "先週末", "今朝", "久しぶりに", "仕事帰りに", "休みの日に", "雨の日に", "友達と", "一人で", "夜遅くに"],
+            ["。また行きたい", "。おすすめです", "。写真を撮り忘れた", "。次は家族と一緒に", "。来月もう一度", "。少し考えさせられた", "。記録しておく"],
+            (when, subject, predicate, tail, number) => $"{when}、{subject}{predicate}{tail}（{number}）", FoodTenths: 4, MovieTenths: 4);
+
+        /// <summary>English: the MiniLM encoder embeds the corpus, mines, self-trains (hybrid) and runs the trained model; the
+        /// corpus is 60 % food, 20 % movies, 20 % neither, so the self-training's seed model sees uneven label counts.</summary>
+        public static readonly WalkData English = new("en", "English", "builtin:food-or-movies:en", ["about food", "about movies"],
+            ["the ramen place by the station", "my grandmother's beef stew", "the new bakery on Elm Street", "our homemade curry",
+             "the weekend barbecue", "the sushi bar next door", "the matcha parfait", "the breakfast omelette", "the street-food tacos",
+             "my mother's miso soup", "the cold noodle salad", "the summer shaved ice", "the baked cheesecake", "the homemade dumplings",
+             "the grilled mackerel", "the corner shop croquettes", "the old eel restaurant", "the cafe's spaghetti"],
+            ["was really delicious", "was something I cooked for the first time", "was seasoned a little too strongly",
+             "is something I already want to eat again", "came from a recipe a friend taught me", "is a big portion for the price",
+             "had a long queue outside", "smelled wonderful", "was shared by the whole family", "had a seasonal flavour this month"],
+            ["the new animated film", "an old black-and-white film", "the much-talked-about horror film", "that director's latest film",
+             "the lead actor's performance", "the big cinema screen", "the sci-fi film from the trailer", "the subtitled foreign film",
+             "the last film of the series", "the short film festival entry", "the film based on a true story", "the cartoon I watched with the kids",
+             "the re-released classic film", "the documentary film", "the dubbed adventure film"],
+            ["had an ending that made me cry", "had a tightly written script", "is a film I watched twice", "had a score I cannot get out of my head",
+             "was not as good as the reviews said", "had a memorable final scene", "looked simply beautiful", "is getting a sequel",
+             "had a premiere I won tickets for", "is a film I talked over with friends"],
+            ["the morning commuter train", "my new phone", "the garden weeding", "the weekend clean-up", "the cherry trees in the park",
+             "the gym treadmill", "the health check at work", "the moving boxes", "the bicycle tyre", "the library due date"],
+            ["made the whole day hectic", "is something I keep worrying about", "is finally sorted out", "came up when I talked with family",
+             "got pushed to next week"],
+            ["Yesterday", "Last weekend", "This morning", "For the first time in ages", "On the way home from work", "On my day off",
+             "On a rainy day", "With friends", "On my own", "Late at night"],
+            [". Would go again", ". Recommended", ". Forgot to take a photo", ". Next time with the family", ". Once more next month",
+             ". It made me think", ". Writing it down"],
+            (when, subject, predicate, tail, number) => $"{when}, {subject} {predicate}{tail} (post {number})", FoodTenths: 6, MovieTenths: 2);
+
+        public static WalkData For(string language) => language == "en" ? English : Japanese;
+
+        public string Compose(Random r, string[] subjects, string[] predicates, int number) =>
+            Format(When[r.Next(When.Length)], subjects[r.Next(subjects.Length)], predicates[r.Next(predicates.Length)], Tails[r.Next(Tails.Length)], number);
     }
 
-    /// <summary>The corpus: 40 % food, 40 % movies, 20 % neither, all distinct (each carries its line number).</summary>
-    private static List<string> CorpusTexts()
+    /// <summary>Generation answer n's sample for a label (0 food, 1 movies): seeded by n, so a rerun writes the same.</summary>
+    private string Sample(int n, int label)
+    {
+        var r = new Random(n * 2 + label);
+        return label == 0 ? _d.Compose(r, _d.FoodSubjects, _d.FoodPredicates, 10_000 + n) : _d.Compose(r, _d.MovieSubjects, _d.MoviePredicates, 10_000 + n);
+    }
+
+    /// <summary>The corpus: the language's shares of food, movies and neither, all distinct (each carries its line number).</summary>
+    private List<string> CorpusTexts()
     {
         var r = new Random(20261206);
-        return Enumerable.Range(1, CorpusSize).Select(i => r.Next(10) switch
-        {
-            < 4 => Compose(r, FoodSubjects, FoodPredicates, i),
-            < 8 => Compose(r, MovieSubjects, MoviePredicates, i),
-            _ => Compose(r, OtherSubjects, OtherPredicates, i),
-        }).ToList();
+        return Enumerable.Range(1, CorpusSize).Select(i => r.Next(10) is var tenth && tenth < _d.FoodTenths ? _d.Compose(r, _d.FoodSubjects, _d.FoodPredicates, i)
+            : tenth < _d.FoodTenths + _d.MovieTenths ? _d.Compose(r, _d.MovieSubjects, _d.MoviePredicates, i)
+            : _d.Compose(r, _d.OtherSubjects, _d.OtherPredicates, i)).ToList();
     }
 
     /// <summary>What the fake LLM labeller answers for a corpus text: the topic its subject gives away, or "none".</summary>
-    private static string LabelFor(string text) =>
-        FoodSubjects.Any(text.Contains) ? Labels[0] : MovieSubjects.Any(text.Contains) ? Labels[1] : "none";
+    private string LabelFor(string text) =>
+        _d.FoodSubjects.Any(text.Contains) ? Labels[0] : _d.MovieSubjects.Any(text.Contains) ? Labels[1] : "none";
 
-    [Fact]
-    public async Task Walk_the_whole_product_at_scale()
+    [Theory]
+    [InlineData("ja")]
+    [InlineData("en")]
+    public async Task Walk_the_whole_product_at_scale(string language)
     {
+        _d = WalkData.For(language);
         Directory.CreateDirectory(OutDir);
         foreach (var old in Directory.GetFiles(OutDir, "*.png")) File.Delete(old);
         File.WriteAllText(Path.Combine(OutDir, "log.txt"), $"Scale walk, {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC\n");
@@ -225,8 +252,8 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         await me.RegisterAsync(Email, Password, "Walker");
         var projectId = await me.CreateProjectAsync("Scale walk");
         await me.GotoAsync($"/projects/{projectId}/tasks/new");
-        await me.Page.GetByTestId("template-language").GetByText("Japanese").ClickAsync();
-        await me.Page.Locator($"[data-testid=template-card][data-template='{Template}']").GetByTestId("use-template").ClickAsync();
+        await me.Page.GetByTestId("template-language").GetByText(_d.LanguageButton).ClickAsync();
+        await me.Page.Locator($"[data-testid=template-card][data-template='{_d.Template}']").GetByTestId("use-template").ClickAsync();
         await Expect(me.Page.Locator("input[data-testid=label-name-0], [data-testid=label-name-0] input").First).ToHaveValueAsync(Labels[0]);
         await me.ClickAsync("save-task");
         await me.WaitForUrlAsync(new Regex("/tasks/[0-9a-f-]{36}$"));
@@ -464,6 +491,25 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
             await AgreeAsync("uncertain link", async () => Regex.Match(await Text(me.Page.GetByTestId("model-uncertain-queue"))(), @"\(\d+ pending of \d+\)").Value,
                 async () => $"({await UncertainPending()} pending of {await UncertainQueued()})"),
         ], note: $"model v{selfModel.Number}, family {selfModel.Family}");
+        // Which view the self-training's rounds used: the model card on the page against the job's log in the database
+        // (English pools choose between the z-scored view and the raw view by the seed model's label counts, decision 0032;
+        // character rounds write no such line).
+        await me.Page.GetByTestId("model-card").Locator(".mud-expand-panel-header").ClickAsync();
+        await StepAsync(me.Page, "self-trained-model-card", [
+            await AgreeAsync("the rounds' view (card on the page against the job log)", async () =>
+                {
+                    var card = await Text(me.Page.GetByTestId("model-card").Locator("pre"))();
+                    return card.Contains("averaged with the miner's raw similarity scores", StringComparison.Ordinal) ? "raw view"
+                        : card.Contains("averaged with the miner's scores", StringComparison.Ordinal) ? "z-scored view"
+                        : card.Contains("No human labels", StringComparison.Ordinal) ? "character rounds" : "(no card)";
+                },
+                async () =>
+                {
+                    var notes = await portal.QueryAsync(db => db.JobLog.AsNoTracking().Where(l => l.JobId == stJob && l.NoteJson != null).Select(l => l.NoteJson!).ToListAsync());
+                    return notes.Any(n => n.Contains("\"SelfTrain.Log.RawView\"", StringComparison.Ordinal)) ? "raw view"
+                        : notes.Any(n => n.Contains("\"SelfTrain.Log.EvenView\"", StringComparison.Ordinal)) ? "z-scored view" : "character rounds";
+                }),
+        ], note: Regex.Match(selfModel.ModelCard ?? "", @"evenness [\d.]+|the surest \d+% of the pool").Value is { Length: > 0 } seen ? $"card: {seen}" : null);
         await me.ClickAsync("model-uncertain-queue");
         await me.WaitForUrlAsync(new Regex($"/tasks/{taskId}/review\\?run={selfRun.Id}&sort=MostUncertain"));
         await me.WaitInteractiveAsync();
@@ -541,7 +587,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         await me.Page.Locator("[data-testid=qb-label]").First.ClickAsync();
         await me.Page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = Labels[1] }).First.ClickAsync();
         // The builder writes the query's text: wait for the chosen label there (it was read too early once).
-        await Expect(me.Page.GetByTestId("query-text")).ToHaveValueAsync(new Regex(":" + Regex.Escape(Labels[1]) + "$"));
+        await Expect(me.Page.GetByTestId("query-text")).ToHaveValueAsync(new Regex(":\"?" + Regex.Escape(Labels[1]) + "\"?$")); // quoted when it holds a space
         await Expect(me.Page.GetByTestId("query-valid")).ToBeVisibleAsync();
         var expression = await me.Page.GetByTestId("query-text").InputValueAsync();
         await me.ClickAsync("query-run");
@@ -561,7 +607,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         ], note: $"typed {expression}");
         Assert.Equal(CorpusSize, query.Processed);
         // The hits against the truth the corpus was written with: the queried label's posts, found by the model.
-        var queried = query.Expression[(query.Expression.LastIndexOf(':') + 1)..];
+        var queried = query.Expression[(query.Expression.LastIndexOf(':') + 1)..].Trim('"');
         var hitTexts = await portal.QueryAsync(db => db.QueryHits.Where(h => h.RunId == queryId).Select(h => h.Text).ToListAsync());
         await StepAsync(me.Page, "query-truth", [], live: [
             new Seen($"hits that are '{queried}' posts as written (db) against all hits (db)", N(hitTexts.Count(t => LabelFor(t) == queried)), N(hitTexts.Count)),
