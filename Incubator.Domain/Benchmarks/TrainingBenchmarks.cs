@@ -189,10 +189,14 @@ internal static class TrainingDatasets
     /// training split. INCUBATOR_BENCH_SIZES (comma-separated rows per label and/or "full", e.g. "8,64") keeps only
     /// those; INCUBATOR_BENCH_SAMPLES=n (or "a-b") draws independent samples of each per-label size, sample s with seed s
     /// for s in 1..n (or a..b); sample 1 is the default one, the others are named "8/class s2", ....</summary>
-    public static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train)
+    public static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train) =>
+        Sizes(train, Environment.GetEnvironmentVariable("INCUBATOR_BENCH_SIZES"), Environment.GetEnvironmentVariable("INCUBATOR_BENCH_SAMPLES"));
+
+    /// <summary><see cref="Sizes(List{LabeledText})"/> with the two knobs' values given.</summary>
+    internal static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train, string? sizesKnob, string? samplesKnob)
     {
-        var sizes = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_SIZES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var (first, last) = SampleSeeds(Environment.GetEnvironmentVariable("INCUBATOR_BENCH_SAMPLES"));
+        var sizes = sizesKnob?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var (first, last) = SampleSeeds(samplesKnob);
         if (sizes is not { Length: > 0 }) sizes = ["8", "64", "full"];
         var result = new List<(string, List<LabeledText>)>();
         foreach (var size in sizes)
@@ -355,24 +359,11 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                         $"baseline: the best family on test after refit ({best.Key.ToString().ToLowerInvariant()}); aim: ratio ≥ 1 on the full split"));
                     var regret = best.Value.Report.MacroF1 - now.MacroF1;
                     var hit = after[result.ChosenFamily].Report.MacroF1 >= best.Value.Report.MacroF1;
-                    var cell = new System.Text.StringBuilder(string.Create(Ci,
-                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tshipped={result.ChosenFamily.ToString().ToLowerInvariant()}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}"));
                     rows.Add(new BenchmarkRow(bench, $"auto regret (best family − auto, test macro-F1), {size}", regret, "", Note:
                         $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} {F(now.MacroF1)}; best family {best.Key.ToString().ToLowerInvariant()} {F(best.Value.Report.MacroF1)}; {(hit ? "hit" : "miss")}; choice: {result.Choice}"));
-                    if (!full)
-                        foreach (var (variant, variantTrainer) in ChoiceVariants(trainer, sample.Count, size))
-                        {
-                            var sw = Stopwatch.StartNew();
-                            var v = variantTrainer.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
-                            var seconds = sw.Elapsed.TotalSeconds;
-                            var score = Evaluation.Evaluate(v.Model, test).MacroF1;
-                            var vRegret = best.Value.Report.MacroF1 - score;
-                            var vHit = after[v.ChosenFamily].Report.MacroF1 >= best.Value.Report.MacroF1;
-                            cell.Append(Ci, $"\t{variant}={v.ChosenFamily.ToString().ToLowerInvariant()}:{F(score)}:{F(vRegret)}:{(vHit ? 1 : 0)}:{seconds.ToString("0.0", Ci)}");
-                            rows.Add(new BenchmarkRow(bench, $"auto regret, choice variant {variant}, {size}", vRegret, "", regret,
-                                $"value: best family − auto with the variant's choice ({v.ChosenFamily.ToString().ToLowerInvariant()} {F(score)}); baseline: the shipped choice's regret; train {seconds.ToString("0.0", Ci)} s; choice: {v.Choice}"));
-                        }
-                    Console.Error.WriteLine(cell.Append(Ci, $"\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}").ToString());
+                    // One tab-separated line per cell on stderr, for summing regret over many samples.
+                    Console.Error.WriteLine(string.Create(Ci,
+                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tauto={result.ChosenFamily.ToString().ToLowerInvariant()}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}"));
                     if (result.CrossValidated is { } cv)
                     {
                         // The same run choosing on the validation split alone, as auto did before the cross-validated choice.
@@ -405,34 +396,6 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 Note: "GC.GetTotalAllocatedBytes delta (all sizes, families, refits, baselines, inference); not a peak"));
         }
         return rows;
-    }
-
-    /// <summary>Other rules of auto's cross-validated choice, each trained on the same rows as the shipped one
-    /// (INCUBATOR_BENCH_CHOICE_VARIANTS, comma-separated; none by default): "r{R}" R shuffles of the 5 folds pooled,
-    /// "loo8" leave-one-out on the 8/class samples (else the shipped folds), "lpo8" 8 stratified folds on the 8/class
-    /// samples (each holds out one row of every label; else the shipped folds), "1se" the one-standard-error rule (fewest features), "1set" the same taking the first in the tie order,
-    /// "r{R}+1se" both.</summary>
-    internal static IEnumerable<(string Name, ClassifierTrainer Trainer)> ChoiceVariants(ClassifierTrainer shipped, int rows, string size)
-    {
-        var names = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_CHOICE_VARIANTS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-        foreach (var name in names)
-        {
-            var repeats = 1;
-            var oneSe = false;
-            var loo = 0;
-            var folds = shipped.ChoiceFolds;
-            var byTieOrder = false;
-            foreach (var part in name.Split('+'))
-            {
-                if (part == "1se") oneSe = true;
-                else if (part == "1set") (oneSe, byTieOrder) = (true, true);
-                else if (part == "loo8") loo = size.StartsWith("8/", StringComparison.Ordinal) ? rows : 0;
-                else if (part == "lpo8") folds = size.StartsWith("8/", StringComparison.Ordinal) ? 8 : folds;
-                else if (part.StartsWith('r') && int.TryParse(part[1..], NumberStyles.Integer, Ci, out var r) && r >= 1) repeats = r;
-                else throw new ArgumentException($"INCUBATOR_BENCH_CHOICE_VARIANTS: unknown variant '{name}'");
-            }
-            yield return (name, new ClassifierTrainer { Dense = shipped.Dense, ChoiceRepeats = repeats, ChoiceOneStandardError = oneSe, ChoiceOneStandardErrorByTieOrder = byTieOrder, ChoiceLeaveOneOutUpTo = loo, ChoiceFolds = folds });
-        }
     }
 
     /// <summary>Bundle size and ONNX Runtime texts/s at batch 1 and 64 (wall-clock and per CPU-second, one intra-op

@@ -163,24 +163,6 @@ public sealed class ClassifierTrainer
     /// <summary>Folds of the cross-validated choice (stratified, seeded by <see cref="TrainingOptions.Seed"/>).</summary>
     public int ChoiceFolds { get; init; } = 5;
 
-    /// <summary>Shuffles of the cross-validated choice: each one deals the stratified <see cref="ChoiceFolds"/> folds
-    /// anew (the first as with one shuffle), every row is scored once per shuffle and the out-of-fold predictions of all
-    /// shuffles are pooled into one macro-F1 per family.</summary>
-    public int ChoiceRepeats { get; init; } = 1;
-
-    /// <summary>Up to this many training + validation rows the cross-validated choice leaves one row out per fold
-    /// (as many folds as rows, one shuffle) instead of <see cref="ChoiceFolds"/> folds; 0: never.</summary>
-    public int ChoiceLeaveOneOutUpTo { get; init; }
-
-    /// <summary>On a cross-validated choice, among the families whose pooled out-of-fold macro-F1 is within one
-    /// standard error of the best (<see cref="WithinNoise"/> over the rows), take the one with the fewest features
-    /// (dense's 384 before sparse's vocabulary before hybrid's both) rather than the best.</summary>
-    public bool ChoiceOneStandardError { get; init; }
-
-    /// <summary>With <see cref="ChoiceOneStandardError"/>, take the first family within one standard error in the tie
-    /// order (hybrid, dense, sparse) instead of the one with the fewest features.</summary>
-    public bool ChoiceOneStandardErrorByTieOrder { get; init; }
-
     /// <summary>Drop the encoder's ONNX Runtime session once every text is embedded (the fits, scoring and refit read the
     /// cached vectors), so its ~250 MB are not held beside the head fits; a later in-app prediction builds it again. For
     /// a process that trains once, like the train command; the portal keeps its session.</summary>
@@ -318,19 +300,7 @@ public sealed class ClassifierTrainer
                     crossValidated = CrossValidate([.. families.Where(near.Contains)], chosenL2, features, options, ct);
             }
         }
-        var rowsTotal = train.Count + validation.Count;
-        var folds = rowsTotal <= ChoiceLeaveOneOutUpTo ? rowsTotal : ChoiceFolds;
-        var cvName = rowsTotal <= ChoiceLeaveOneOutUpTo ? "leave-one-out cross-validation"
-            : ChoiceRepeats > 1 && rowsTotal <= CrossValidateUpTo ? $"{ChoiceFolds}-fold cross-validation repeated {ChoiceRepeats} times (pooled)" : $"{ChoiceFolds}-fold cross-validation";
-        OneStandardError? oneSe = ChoiceOneStandardError && crossValidated is not null && nearTie is null
-            ? new OneStandardError(rowsTotal, ChoiceOneStandardErrorByTieOrder, families.ToDictionary(f => f, f => f switch
-            {
-                ModelFamily.Dense => DenseFeaturizer.Dimension,
-                ModelFamily.Sparse => features.Sparse!.Dimension,
-                _ => features.Sparse!.Dimension + DenseFeaturizer.Dimension,
-            }))
-            : null;
-        var chosen = Choose(comparedList, train, crossValidated, folds, cvName, nearTie, oneSe, out var reason);
+        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, out var reason);
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
@@ -450,9 +420,6 @@ public sealed class ClassifierTrainer
     /// are the keys of the cross-validated scores), for the choice's reason.</summary>
     private sealed record NearTie(double StandardError, int ValidationRows);
 
-    /// <summary>The one-standard-error rule's inputs: the cross-validated rows and each family's feature count.</summary>
-    private sealed record OneStandardError(int Rows, bool ByTieOrder, Dictionary<ModelFamily, int> Dimensions);
-
     /// <summary>The best macro-F1 on gold (when every family has it), else cross-validated over training + validation
     /// (when <paramref name="crossValidated"/> is given: every family, or with <paramref name="nearTie"/> only the families
     /// within noise of the best on validation, the others being out), else on validation; ties go to hybrid, then dense,
@@ -460,7 +427,7 @@ public sealed class ClassifierTrainer
     /// kept only when it also beats sparse on that basis (on validation when sparse was not cross-validated), and the
     /// basis has at least <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
     private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train,
-        Dictionary<ModelFamily, double>? crossValidated, int folds, string cvName, NearTie? nearTie, OneStandardError? oneSe, out JobNote reason)
+        Dictionary<ModelFamily, double>? crossValidated, int folds, NearTie? nearTie, out JobNote reason)
     {
         if (compared.Count == 1)
         {
@@ -473,7 +440,7 @@ public sealed class ClassifierTrainer
         // Near-tie: only some families were cross-validated; the ones more than the noise behind on validation are out.
         var candidates = onFolds ? compared.Where(c => crossValidated!.ContainsKey(c.Family)).ToList() : compared;
         var partial = candidates.Count < compared.Count;
-        var basis = onGold ? "gold" : onFolds ? $"{cvName} over training + validation" : "validation";
+        var basis = onGold ? "gold" : onFolds ? $"{folds}-fold cross-validation over training + validation" : "validation";
         double Score((ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold) c) =>
             onGold ? c.Gold!.MacroF1 : onFolds ? crossValidated![c.Family] : c.Validation.MacroF1;
         var sparse = compared.First(c => c.Family == ModelFamily.Sparse);
@@ -493,21 +460,11 @@ public sealed class ClassifierTrainer
         var topOverall = candidates.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         // Empty only for text that is not English when sparse is out and no encoder family's win can be confirmed.
         var best = eligible.Count > 0 ? eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First() : sparse;
-        string? oneSeNote = null;
-        if (onFolds && oneSe is not null && eligible.Count > 1)
-        {
-            var (within, error) = WithinNoise([.. eligible.Select(c => (c.Family, Score(c)))], oneSe.Rows);
-            var simplest = eligible.Where(c => within.Contains(c.Family)).OrderBy(c => oneSe.ByTieOrder ? 0 : oneSe.Dimensions[c.Family]).ThenBy(c => Array.IndexOf(order, c.Family)).First();
-            if (simplest.Family != best.Family)
-                oneSeNote = string.Create(CultureInfo.InvariantCulture,
-                    $"; {best.Family.ToString().ToLowerInvariant()} scores highest, but {simplest.Family.ToString().ToLowerInvariant()} is within one standard error ({error:0.0000} over {oneSe.Rows} rows) and {(oneSe.ByTieOrder ? "comes first in the tie order (hybrid, dense, sparse)" : $"has the fewest features ({oneSe.Dimensions[simplest.Family]})")}, so it is taken");
-            best = simplest;
-        }
         string Scores(IEnumerable<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> of, Func<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold), double> score) =>
             string.Join(", ", of.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {score(c):0.000}"));
         var scores = Scores(candidates, Score);
         var confirmBasis = confirmOnFolds ? "cross-validation" : "validation";
-        var english = oneSeNote is null ? $"{best.Family}: best macro-F1 on {basis} ({scores})" : $"{best.Family}: macro-F1 on {basis} ({scores}){oneSeNote}";
+        var english = $"{best.Family}: best macro-F1 on {basis} ({scores})";
         string? validationScores = null;
         if (partial)
         {
@@ -544,7 +501,14 @@ public sealed class ClassifierTrainer
     {
         var rows = x.Train.Concat(x.Validation).ToList();
         var targets = x.TrainLabels.Concat(x.ValidationLabels).ToArray();
-        var (folds, assignments) = FoldAssignments(targets, options.Seed);
+        var fold = new int[rows.Count];
+        var random = new Random(options.Seed);
+        foreach (var group in Enumerable.Range(0, rows.Count).GroupBy(i => targets[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            for (var k = 0; k < members.Length; k++) fold[members[k]] = k % ChoiceFolds;
+        }
         (int Dimension, (int[] Indices, float[] Values)[] Rows) Vectors(ModelFamily f)
         {
             var sparse = x.SparseTrain is null ? null : x.SparseTrain.Concat(x.SparseValidation!).ToArray();
@@ -557,53 +521,25 @@ public sealed class ClassifierTrainer
             };
         }
         var vectors = families.ToDictionary(f => f, Vectors);
-        var probabilities = families.ToDictionary(f => f, _ => new float[assignments.Count * rows.Count][]);
+        var probabilities = families.ToDictionary(f => f, _ => new float[rows.Count][]);
         var work = new List<Action<CancellationToken>>();
         foreach (var f in families)
-            for (var r = 0; r < assignments.Count; r++)
-                for (var k = 0; k < folds; k++)
-                {
-                    var (family, fold, repeat, held) = (f, assignments[r], r, k);
-                    work.Add(token =>
-                    {
-                        var (dimension, v) = vectors[family];
-                        var fit = Enumerable.Range(0, rows.Count).Where(i => fold[i] != held)
-                            .Select(i => (targets[i], new VBuffer<float>(dimension, v[i].Indices.Length, v[i].Values, v[i].Indices))).ToList();
-                        if (fit.Count == 0) return;
-                        var head = FitHead(fit, x.Labels.Count, dimension, options, l2[family], token);
-                        for (var i = 0; i < rows.Count; i++)
-                            if (fold[i] == held) probabilities[family][repeat * rows.Count + i] = head.Probabilities(v[i].Indices, v[i].Values);
-                    });
-                }
-        RunAll(work, ct);
-        var pooled = assignments.Count == 1 ? rows : [.. Enumerable.Range(0, assignments.Count).SelectMany(_ => rows)];
-        return families.ToDictionary(f => f, f => Score(x.Labels, pooled, i => probabilities[f][i]).MacroF1);
-    }
-
-    /// <summary>The folds of the cross-validated choice: leave-one-out (a fold per row) up to
-    /// <see cref="ChoiceLeaveOneOutUpTo"/> rows, else <see cref="ChoiceRepeats"/> stratified deals of
-    /// <see cref="ChoiceFolds"/> folds (each label's rows shuffled by one seeded generator and dealt round-robin; the
-    /// first deal is the same whatever the repeats).</summary>
-    internal (int Folds, List<int[]> Assignments) FoldAssignments(int[] targets, int seed)
-    {
-        if (targets.Length <= ChoiceLeaveOneOutUpTo)
-            return (targets.Length, [[.. Enumerable.Range(0, targets.Length)]]);
-        var random = new Random(seed);
-        var assignments = new List<int[]>();
-        // Repeats only where every family is cross-validated (the near-tie check above that size stays one deal).
-        var repeats = targets.Length <= CrossValidateUpTo ? Math.Max(1, ChoiceRepeats) : 1;
-        for (var r = 0; r < repeats; r++)
-        {
-            var fold = new int[targets.Length];
-            foreach (var group in Enumerable.Range(0, targets.Length).GroupBy(i => targets[i]).OrderBy(g => g.Key))
+            for (var k = 0; k < ChoiceFolds; k++)
             {
-                var members = group.ToArray();
-                random.Shuffle(members);
-                for (var k = 0; k < members.Length; k++) fold[members[k]] = k % ChoiceFolds;
+                var (family, held) = (f, k);
+                work.Add(token =>
+                {
+                    var (dimension, v) = vectors[family];
+                    var fit = Enumerable.Range(0, rows.Count).Where(i => fold[i] != held)
+                        .Select(i => (targets[i], new VBuffer<float>(dimension, v[i].Indices.Length, v[i].Values, v[i].Indices))).ToList();
+                    if (fit.Count == 0) return;
+                    var head = FitHead(fit, x.Labels.Count, dimension, options, l2[family], token);
+                    for (var i = 0; i < rows.Count; i++)
+                        if (fold[i] == held) probabilities[family][i] = head.Probabilities(v[i].Indices, v[i].Values);
+                });
             }
-            assignments.Add(fold);
-        }
-        return (ChoiceFolds, assignments);
+        RunAll(work, ct);
+        return families.ToDictionary(f => f, f => Score(x.Labels, rows, i => probabilities[f][i]).MacroF1);
     }
 
     internal static void Validate(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation, IReadOnlyList<LabeledText>? gold)
