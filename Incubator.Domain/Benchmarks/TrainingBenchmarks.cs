@@ -186,13 +186,44 @@ internal static class TrainingDatasets
         Evaluation.FromPredictions(labels, test, predicted.Select(p => new Prediction(p, 1, labels.Select(l => l == p ? 1f : 0f).ToArray())).ToList());
 
     /// <summary>The sample sizes the training benchmarks compare on: 8 and 64 rows per label (seed 1) and the whole
-    /// training split.</summary>
+    /// training split. INCUBATOR_BENCH_SIZES (comma-separated rows per label and/or "full", e.g. "8,64") keeps only
+    /// those; INCUBATOR_BENCH_SAMPLES=n (or "a-b") draws independent samples of each per-label size, sample s with seed s
+    /// for s in 1..n (or a..b); sample 1 is the default one, the others are named "8/class s2", ....</summary>
     public static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train) =>
-    [
-        ("8/class", PerClass(train, 8, 1)),
-        ("64/class", PerClass(train, 64, 1)),
-        ("full", train),
-    ];
+        Sizes(train, Environment.GetEnvironmentVariable("INCUBATOR_BENCH_SIZES"), Environment.GetEnvironmentVariable("INCUBATOR_BENCH_SAMPLES"));
+
+    /// <summary><see cref="Sizes(List{LabeledText})"/> with the two knobs' values given.</summary>
+    internal static (string Size, List<LabeledText> Sample)[] Sizes(List<LabeledText> train, string? sizesKnob, string? samplesKnob)
+    {
+        var sizes = sizesKnob?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var (first, last) = SampleSeeds(samplesKnob);
+        if (sizes is not { Length: > 0 }) sizes = ["8", "64", "full"];
+        var result = new List<(string, List<LabeledText>)>();
+        foreach (var size in sizes)
+        {
+            if (size.Equals("full", StringComparison.OrdinalIgnoreCase))
+            {
+                result.Add(("full", train));
+                continue;
+            }
+            var n = int.Parse(size, CultureInfo.InvariantCulture);
+            for (var seed = first; seed <= last; seed++)
+                result.Add((seed == 1 ? $"{n}/class" : $"{n}/class s{seed}", PerClass(train, n, seed)));
+        }
+        return [.. result];
+    }
+
+    /// <summary>The sample seeds INCUBATOR_BENCH_SAMPLES asks for: "n" seeds 1..n, "a-b" seeds a..b (fresh samples
+    /// beside an earlier run's); unset or invalid: seed 1 alone.</summary>
+    internal static (int First, int Last) SampleSeeds(string? value)
+    {
+        var parts = value?.Split('-', StringSplitOptions.TrimEntries) ?? [];
+        var ci = CultureInfo.InvariantCulture;
+        if (parts.Length == 1 && int.TryParse(parts[0], NumberStyles.Integer, ci, out var n) && n >= 1) return (1, n);
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.Integer, ci, out var a) && int.TryParse(parts[1], NumberStyles.Integer, ci, out var b) && a >= 1 && b >= a)
+            return (a, b);
+        return (1, 1);
+    }
 
     /// <summary>A seeded sample of <paramref name="perClass"/> rows of every label (all of a label's rows when it has
     /// fewer), in the original row order.</summary>
@@ -269,7 +300,8 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             // One memoising encoder per dataset: each text is embedded once, across sample sizes, families and refits.
             var defaults = new ClassifierTrainer();
             var dense = family == ModelFamily.Sparse ? null : new DenseFeaturizer(memoize: true, defaults.Dense.Encoder);
-            if (dense is not null)
+            var sizes = TrainingDatasets.Sizes(train);
+            if (dense is not null && sizes.Any(z => z.Size == "full"))
             {
                 var texts = train.Select(r => r.Text).Concat(testTexts).ToArray();
                 var (wall, cpu) = SparseTrainingBenchmark.Rates(texts, 512, b => { dense.Embed(b); return []; });
@@ -278,10 +310,11 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             }
             var trainer = new ClassifierTrainer { Dense = dense ?? defaults.Dense };
             Dictionary<ModelFamily, TrainedClassifier>? finalModels = null;
-            foreach (var (size, sample) in TrainingDatasets.Sizes(train))
+            foreach (var (size, sample) in sizes)
             {
                 ct.ThrowIfCancellationRequested();
                 var full = size == "full";
+                var cellClock = Stopwatch.StartNew();
                 var majority = TrainingDatasets.Majority(sample);
                 var maj = TrainingDatasets.Score(labels, test, test.Select(_ => majority).ToList());
                 var (mlSeconds, mlAccuracy, mlMacro) = MlNetDefaultFull(sample, test);
@@ -324,6 +357,13 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                     var best = after.OrderByDescending(x => x.Value.Report.MacroF1).First();
                     rows.Add(new BenchmarkRow(bench, $"auto test macro-F1 vs the best family, {size}", now.MacroF1, "", best.Value.Report.MacroF1,
                         $"baseline: the best family on test after refit ({best.Key.ToString().ToLowerInvariant()}); aim: ratio ≥ 1 on the full split"));
+                    var regret = best.Value.Report.MacroF1 - now.MacroF1;
+                    var hit = after[result.ChosenFamily].Report.MacroF1 >= best.Value.Report.MacroF1;
+                    rows.Add(new BenchmarkRow(bench, $"auto regret (best family − auto, test macro-F1), {size}", regret, "", Note:
+                        $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} {F(now.MacroF1)}; best family {best.Key.ToString().ToLowerInvariant()} {F(best.Value.Report.MacroF1)}; {(hit ? "hit" : "miss")}; choice: {result.Choice}"));
+                    // One tab-separated line per cell on stderr, for summing regret over many samples.
+                    Console.Error.WriteLine(string.Create(Ci,
+                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tauto={result.ChosenFamily.ToString().ToLowerInvariant()}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}"));
                     if (result.CrossValidated is { } cv)
                     {
                         // The same run choosing on the validation split alone, as auto did before the cross-validated choice.
@@ -345,7 +385,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             }
 
             // Inference of the full-split (refit) models through plain ONNX Runtime, one thread.
-            foreach (var (fam, model) in finalModels!.OrderBy(m => m.Key))
+            foreach (var (fam, model) in (finalModels ?? []).OrderBy(m => m.Key))
                 rows.AddRange(Inference(bench, fam, model, testTexts));
             using (var p = Process.GetCurrentProcess())
             {
