@@ -109,6 +109,33 @@ public sealed record SelfTrainingOptions
 
     /// <summary>Benchmark diagnostics only: shares given instead of estimated (the pool's true shares, as a ceiling).</summary>
     internal double[]? FixedShares { get; init; }
+
+    /// <summary>Measured, not shipped (decision 0032, amendment "st"): curriculum labelling (Cascante-Bonilla et al.,
+    /// AAAI 2021). Each round's model is fitted afresh from the seeds (as always here); the pseudo-labels after round r are
+    /// the most confident (r + 1) / <see cref="MaxRounds"/> of all candidates by the combined view's top probability,
+    /// whatever their label (a percentile, not a number per label), so the last round trains on every candidate.</summary>
+    public bool Curriculum { get; init; }
+
+    /// <summary>Measured (amendment "st"): curriculum labelling in <see cref="CurriculumSteps"/> steps (20, 40, … 100% of
+    /// the candidates for 5), only on pools that keep the z-scored view and equal numbers per label — there every label is
+    /// on an equal footing, so one confidence ranking across labels is fair; the raw view's confidences are not
+    /// comparable across labels (it favours some labels whatever the pool, 0032), so counted-share pools keep their rounds.
+    /// 0: off. The rounds then number the steps (the last round's model trains on every candidate).</summary>
+    public int CurriculumSteps { get; init; }
+
+    /// <summary>Measured, not shipped (amendment "st"): each round's combined (smoothed) probabilities are averaged with
+    /// every earlier round's before pseudo-labels are chosen (temporal ensembling, Laine and Aila, ICLR 2017).</summary>
+    public bool RoundEnsemble { get; init; }
+
+    /// <summary>Measured, not shipped (amendment "st"): confident learning (Northcutt, Jiang and Chuang, JAIR 2021) on the
+    /// final model's rows: out-of-fold probabilities of a logistic regression over the rows' vectors (5 folds); a row
+    /// whose confident class (the likeliest class whose probability reaches that class's mean self-confidence) is not its
+    /// label is left out of the final model.</summary>
+    public bool PruneFinal { get; init; }
+
+    /// <summary>Benchmark diagnostics only: called with each round's pseudo-labels (pool index, label index) and, with
+    /// round −1, the final model's pseudo-labels.</summary>
+    internal Action<int, IReadOnlyList<(int Index, int Label)>>? OnPseudoLabels { get; init; }
 }
 
 /// <summary>How self-training's embedding rounds divide pseudo-labels between labels (decision 0032).</summary>
@@ -194,7 +221,8 @@ public static class SelfTrainer
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
         IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
         IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null,
-        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null)
+        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null,
+        (float[][] Weights, float[] Biases)? rawViewHead = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
@@ -222,7 +250,7 @@ public static class SelfTrainer
         {
             if (poolVectors.Count != pool.Count) throw new ArgumentException("One vector per pool text.", nameof(poolVectors));
             if (rawPrior is not null && rawPrior.Count != pool.Count) throw new ArgumentException("One raw prior per pool text.", nameof(rawPrior));
-            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead);
+            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead, rawViewHead);
         }
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
@@ -314,7 +342,8 @@ public static class SelfTrainer
     private static SelfTrainingResult EmbeddingRounds(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<float[]> poolVectors,
         Func<IReadOnlyList<string>, float[][]>? embed, List<LabeledText> trainSeeds, List<LabeledText> heldOut, IReadOnlyList<LabeledText> reviewed,
         List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
-        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null)
+        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null,
+        (float[][] Weights, float[] Biases)? rawViewHead = null)
     {
         double? seedEvenness = null;
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
@@ -342,7 +371,10 @@ public static class SelfTrainer
         var pseudo = new List<(int Index, int Label)>();
         var neighbours = options.Neighbours > 0 ? NearestNeighbours(candidateIndex.Select(i => poolVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
         float[][] combined = [];
-        for (var round = 0; round <= options.MaxRounds; round++)
+        var history = new List<float[][]>();
+        var maxRounds = options.MaxRounds;
+        var curriculum = options.Curriculum;
+        for (var round = 0; round <= maxRounds; round++)
         {
             ct.ThrowIfCancellationRequested();
             var x = new List<float[]>(seedVectors);
@@ -370,9 +402,19 @@ public static class SelfTrainer
                     log?.Report(string.Create(CultureInfo.InvariantCulture,
                         $"the seed model's label counts are uneven (evenness {seedEvenness:0.000} < {threshold:0.000}): raw-cosine view, pseudo-labels by counted shares"));
                 }
+                if (options.CurriculumSteps > 0 && options.Shares == LabelShares.Equal)
+                {
+                    curriculum = true;
+                    maxRounds = options.CurriculumSteps;
+                }
             }
             combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
             if (neighbours is not null) combined = Smooth(combined, neighbours);
+            if (options.RoundEnsemble)
+            {
+                history.Add(combined);
+                combined = Mean(history);
+            }
             var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
             double? viewAgreement = poolPrior is null || candidateIndex.Count == 0 ? null
                 : Enumerable.Range(0, candidateIndex.Count).Count(k => ArgMax(model.Probabilities(poolVectors[candidateIndex[k]])) == ArgMax(poolPrior[candidateIndex[k]])) / (double)candidateIndex.Count;
@@ -388,16 +430,29 @@ public static class SelfTrainer
             onRound?.Invoke(record, null);
             log?.Report(string.Create(CultureInfo.InvariantCulture,
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
-            if (round == options.MaxRounds) break;
-            var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
-            pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
+            if (round == maxRounds) break;
+            var share = curriculum ? Math.Min(1.0, (round + 1) / (double)Math.Max(1, maxRounds))
+                : Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
+            pseudo = curriculum ? TopByConfidence(combined, candidateIndex, share) : Choose(combined, candidateIndex, labels.Count, share, options);
+            options.OnPseudoLabels?.Invoke(round + 1, pseudo);
         }
 
         // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
         // shares); the chosen family trains on it.
         var finalShare = options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare;
         var final = Choose(combined, candidateIndex, labels.Count, finalShare, options);
-        var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
+        var finalSeeds = trainSeeds;
+        if (options.PruneFinal)
+        {
+            var x = seedVectors.Concat(final.Select(p => poolVectors[p.Index])).ToList();
+            var y = trainSeeds.Select(r => labelIndex[r.Label]).Concat(final.Select(p => p.Label)).ToArray();
+            var keep = ConfidentRows(x, y, labels.Count, options.EmbeddingL2, options.Seed);
+            finalSeeds = trainSeeds.Where((_, i) => keep[i]).ToList();
+            final = final.Where((_, i) => keep[trainSeeds.Count + i]).ToList();
+            log?.Report($"confident learning left out {keep.Count(k => !k)} of {keep.Length} final rows");
+        }
+        options.OnPseudoLabels?.Invoke(-1, final);
+        var rows = finalSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
         var family = options.FinalFamily ?? options.Family;
@@ -414,7 +469,8 @@ public static class SelfTrainer
         }
         var trainer = dense is null ? new ClassifierTrainer() : new ClassifierTrainer { Dense = dense };
         var result = trainer.Train(labels, train, validation, gold: null, trainingOptions, progress: null, ct);
-        if (options.TeacherFold > 0 && viewHead is { } teacher && result.Model.Family is ModelFamily.Dense or ModelFamily.Hybrid)
+        var head = rawViewHead is not null && rawPrior is not null && ReferenceEquals(poolPrior, rawPrior) ? rawViewHead : viewHead;
+        if (options.TeacherFold > 0 && head is { } teacher && result.Model.Family is ModelFamily.Dense or ModelFamily.Hybrid)
             FoldInto(result.Model, labels, teacher, options.TeacherFold);
         return new SelfTrainingResult(result, trainingOptions, rounds, rounds.Count - 1, heldOut.Count, train, validation)
         {
@@ -444,6 +500,64 @@ public static class SelfTrainer
             for (var k = 0; k < DenseFeaturizer.Dimension; k++) head.Weights[c][offset + k] += (float)(alpha * teacher.Weights[j][k]);
             head.Biases[c] += (float)(alpha * teacher.Biases[j]);
         }
+    }
+
+    private static float[][] Mean(IReadOnlyList<float[][]> rounds)
+    {
+        var result = new float[rounds[0].Length][];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var r = new float[rounds[0][i].Length];
+            foreach (var p in rounds)
+                for (var c = 0; c < r.Length; c++) r[c] += p[i][c] / rounds.Count;
+            result[i] = r;
+        }
+        return result;
+    }
+
+    /// <summary>Curriculum labelling: the most confident <paramref name="share"/> of the candidates by their top
+    /// probability, each labelled by its argmax, whatever the label. Ties go to the lower pool index.</summary>
+    internal static List<(int Index, int Label)> TopByConfidence(float[][] probabilities, IReadOnlyList<int> candidateIndex, double share)
+    {
+        var take = (int)Math.Ceiling(candidateIndex.Count * Math.Clamp(share, 0, 1) - 1e-9);
+        return Enumerable.Range(0, candidateIndex.Count).Select(k => (Index: candidateIndex[k], Label: ArgMax(probabilities[k]), P: probabilities[k].Max()))
+            .OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, x.Label)).OrderBy(x => x.Index).ToList();
+    }
+
+    /// <summary>Confident learning's pruning (the confident joint's off-diagonal): out-of-fold probabilities from a
+    /// logistic regression over <paramref name="folds"/> seeded folds; class c's threshold is the mean probability of c
+    /// over the rows labelled c; a row is kept unless some class reaches its threshold and the likeliest such class is
+    /// not the row's label.</summary>
+    internal static bool[] ConfidentRows(IReadOnlyList<float[]> x, IReadOnlyList<int> y, int classes, double l2, int seed, int folds = 5)
+    {
+        var n = x.Count;
+        var fold = new int[n];
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(seed).Shuffle(order);
+        for (var k = 0; k < n; k++) fold[order[k]] = k % folds;
+        var p = new float[n][];
+        for (var f = 0; f < folds; f++)
+        {
+            var trainIdx = Enumerable.Range(0, n).Where(i => fold[i] != f).ToList();
+            if (trainIdx.Select(i => y[i]).Distinct().Count() < 2) return Enumerable.Repeat(true, n).ToArray();
+            var model = SoftmaxRegression.Fit(trainIdx.Select(i => x[i]).ToList(), trainIdx.Select(i => y[i]).ToList(), classes, l2);
+            for (var i = 0; i < n; i++) if (fold[i] == f) p[i] = model.Probabilities(x[i]);
+        }
+        var threshold = new double[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            var own = Enumerable.Range(0, n).Where(i => y[i] == c).ToList();
+            threshold[c] = own.Count == 0 ? double.PositiveInfinity : own.Average(i => p[i][c]);
+        }
+        var keep = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var confident = -1;
+            for (var c = 0; c < classes; c++)
+                if (p[i][c] >= threshold[c] && (confident < 0 || p[i][c] > p[i][confident])) confident = c;
+            keep[i] = confident < 0 || confident == y[i];
+        }
+        return keep;
     }
 
     /// <summary>Each row's probabilities as the mean of its own and its neighbours' average: texts that lie close together
