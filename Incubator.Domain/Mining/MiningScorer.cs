@@ -183,9 +183,9 @@ public sealed class MiningScorer
     /// logit of label j is Weights[j]·x + Biases[j] = (x·label_j − mean_j) / std_j / temperature, the mean and spread taken
     /// over this scorer's texts. The other label (no vector) gets a zero row. Used to fold the miner's view into a final
     /// model's weights (<see cref="SelfTrainingOptions.TeacherFold"/>).</summary>
-    public (float[][] Weights, float[] Biases) ViewHead(IReadOnlyList<string> labels, double temperature = 1.0, bool zScored = true)
+    public (float[][] Weights, float[] Biases) ViewHead(IReadOnlyList<string> labels, double temperature = 1.0)
     {
-        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => zScored ? MeanStd(_sims.Select(s => s[l]).ToList()) : (Mean: 0.0, Std: 1.0)).ToArray();
+        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => MeanStd(_sims.Select(s => s[l]).ToList())).ToArray();
         var weights = new float[labels.Count][];
         var biases = new float[labels.Count];
         for (var j = 0; j < labels.Count; j++)

@@ -42,10 +42,10 @@ public sealed record SelfTrainingOptions
     /// (when the caller passes them) with 10-nearest-neighbour smoothing, the pool chooses its miner's view and label
     /// shares (the raw-cosine view and counted shares when the seed model's label counts are uneven, the final model then
     /// on the surest <see cref="EnglishFinalShare"/> of the pool; the caller passes the raw view as <c>rawPrior</c>, see
-    /// <see cref="RawViewIfUsed"/>) and the final model is <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds'
+    /// <see cref="RawViewIfUsed"/>; otherwise the z-scored view with <see cref="EvenCurriculum"/>) and the final model is <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds'
     /// own model. Chosen on the benchmark (decision 0032, amendments of 2026-12-06).</summary>
     public static SelfTrainingOptions For(bool english) => english
-        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, UnevenBelow = EnglishUnevenBelow, FinalShare = EnglishFinalShare }
+        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, UnevenBelow = EnglishUnevenBelow, FinalShare = EnglishFinalShare, EvenCurriculum = true }
         : new SelfTrainingOptions();
 
     /// <summary>The miner's view English rounds average with: a softmax over the raw cosine similarities at this
@@ -110,28 +110,14 @@ public sealed record SelfTrainingOptions
     /// <summary>Benchmark diagnostics only: shares given instead of estimated (the pool's true shares, as a ceiling).</summary>
     internal double[]? FixedShares { get; init; }
 
-    /// <summary>Measured, not shipped (decision 0032, amendment "st"): curriculum labelling (Cascante-Bonilla et al.,
-    /// AAAI 2021). Each round's model is fitted afresh from the seeds (as always here); the pseudo-labels after round r are
-    /// the most confident (r + 1) / <see cref="MaxRounds"/> of all candidates by the combined view's top probability,
-    /// whatever their label (a percentile, not a number per label), so the last round trains on every candidate.</summary>
-    public bool Curriculum { get; init; }
-
-    /// <summary>Measured (amendment "st"): curriculum labelling in <see cref="CurriculumSteps"/> steps (20, 40, … 100% of
-    /// the candidates for 5), only on pools that keep the z-scored view and equal numbers per label — there every label is
-    /// on an equal footing, so one confidence ranking across labels is fair; the raw view's confidences are not
-    /// comparable across labels (it favours some labels whatever the pool, 0032), so counted-share pools keep their rounds.
-    /// 0: off. The rounds then number the steps (the last round's model trains on every candidate).</summary>
-    public int CurriculumSteps { get; init; }
-
-    /// <summary>Measured, not shipped (amendment "st"): each round's combined (smoothed) probabilities are averaged with
-    /// every earlier round's before pseudo-labels are chosen (temporal ensembling, Laine and Aila, ICLR 2017).</summary>
-    public bool RoundEnsemble { get; init; }
-
-    /// <summary>Measured, not shipped (amendment "st"): confident learning (Northcutt, Jiang and Chuang, JAIR 2021) on the
-    /// final model's rows: out-of-fold probabilities of a logistic regression over the rows' vectors (5 folds); a row
-    /// whose confident class (the likeliest class whose probability reaches that class's mean self-confidence) is not its
-    /// label is left out of the final model.</summary>
-    public bool PruneFinal { get; init; }
+    /// <summary>Curriculum labelling (Cascante-Bonilla et al., AAAI 2021) on pools that keep the z-scored view and equal
+    /// numbers: each round's model is fitted afresh from the seeds (as always here), and the pseudo-labels after round r of
+    /// <see cref="MaxRounds"/> are the surest (r + 1) / <see cref="MaxRounds"/> of all candidates by the combined view's top
+    /// probability, whatever their label (25, 50, 75, 100% for 4 rounds), so the last round's model trains on every
+    /// candidate. Only there: on the z-scored view every label is on an equal footing, so one confidence ranking across
+    /// labels is fair, while the raw view favours some labels whatever the pool (0032), so counted-share pools keep their
+    /// rounds. Decision 0032, amendment "st".</summary>
+    public bool EvenCurriculum { get; init; }
 
     /// <summary>Benchmark diagnostics only: called with each round's pseudo-labels (pool index, label index) and, with
     /// round −1, the final model's pseudo-labels.</summary>
@@ -183,6 +169,10 @@ public sealed record SelfTrainingResult(
     /// number per label.</summary>
     public bool CountedShares { get; init; }
 
+    /// <summary>Embedding rounds: curriculum labelling ran (<see cref="SelfTrainingOptions.EvenCurriculum"/>): after each
+    /// round a growing share of the pool by confidence, whatever the label.</summary>
+    public bool Curriculum { get; init; }
+
     /// <summary>Embedding rounds: the raw-cosine view was averaged in (chosen by <see cref="SelfTrainingOptions.UnevenBelow"/>).</summary>
     public bool RawView { get; init; }
 
@@ -221,8 +211,7 @@ public static class SelfTrainer
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
         IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
         IReadOnlyList<float[]>? poolVectors = null, Func<IReadOnlyList<string>, float[][]>? embed = null,
-        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null,
-        (float[][] Weights, float[] Biases)? rawViewHead = null)
+        (float[][] Weights, float[] Biases)? viewHead = null, IReadOnlyList<float[]>? rawPrior = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(pool);
@@ -250,7 +239,7 @@ public static class SelfTrainer
         {
             if (poolVectors.Count != pool.Count) throw new ArgumentException("One vector per pool text.", nameof(poolVectors));
             if (rawPrior is not null && rawPrior.Count != pool.Count) throw new ArgumentException("One raw prior per pool text.", nameof(rawPrior));
-            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead, rawViewHead);
+            return EmbeddingRounds(labels, pool, poolVectors, embed, trainSeeds, heldOut, reviewed, candidateIndex, options, poolPrior, log, onRound, ct, rawPrior, viewHead);
         }
         // With a second view, a seeded share of the pool is held out too and labelled by that view alone: agreement with it
         // measures the model on ordinary texts, not only on the prototypical ones mining picks.
@@ -342,8 +331,7 @@ public static class SelfTrainer
     private static SelfTrainingResult EmbeddingRounds(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<float[]> poolVectors,
         Func<IReadOnlyList<string>, float[][]>? embed, List<LabeledText> trainSeeds, List<LabeledText> heldOut, IReadOnlyList<LabeledText> reviewed,
         List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
-        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null,
-        (float[][] Weights, float[] Biases)? rawViewHead = null)
+        Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null)
     {
         double? seedEvenness = null;
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
@@ -371,10 +359,8 @@ public static class SelfTrainer
         var pseudo = new List<(int Index, int Label)>();
         var neighbours = options.Neighbours > 0 ? NearestNeighbours(candidateIndex.Select(i => poolVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
         float[][] combined = [];
-        var history = new List<float[][]>();
-        var maxRounds = options.MaxRounds;
-        var curriculum = options.Curriculum;
-        for (var round = 0; round <= maxRounds; round++)
+        var curriculum = false;
+        for (var round = 0; round <= options.MaxRounds; round++)
         {
             ct.ThrowIfCancellationRequested();
             var x = new List<float[]>(seedVectors);
@@ -402,19 +388,15 @@ public static class SelfTrainer
                     log?.Report(string.Create(CultureInfo.InvariantCulture,
                         $"the seed model's label counts are uneven (evenness {seedEvenness:0.000} < {threshold:0.000}): raw-cosine view, pseudo-labels by counted shares"));
                 }
-                if (options.CurriculumSteps > 0 && options.Shares == LabelShares.Equal)
+                if (options.EvenCurriculum && options.Shares == LabelShares.Equal && options.MaxRounds > 0)
                 {
                     curriculum = true;
-                    maxRounds = options.CurriculumSteps;
+                    log?.Report(string.Create(CultureInfo.InvariantCulture,
+                        $"curriculum labelling: after each round the surest {CurriculumSteps(options.MaxRounds)} of the pool by confidence, whatever the label"));
                 }
             }
             combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
             if (neighbours is not null) combined = Smooth(combined, neighbours);
-            if (options.RoundEnsemble)
-            {
-                history.Add(combined);
-                combined = Mean(history);
-            }
             var seedAgreement = heldOut.Count == 0 ? 0 : Enumerable.Range(0, heldOut.Count).Count(i => ArgMax(model.Probabilities(heldOutVectors[i])) == labelIndex[heldOut[i].Label]) / (double)heldOut.Count;
             double? viewAgreement = poolPrior is null || candidateIndex.Count == 0 ? null
                 : Enumerable.Range(0, candidateIndex.Count).Count(k => ArgMax(model.Probabilities(poolVectors[candidateIndex[k]])) == ArgMax(poolPrior[candidateIndex[k]])) / (double)candidateIndex.Count;
@@ -430,8 +412,8 @@ public static class SelfTrainer
             onRound?.Invoke(record, null);
             log?.Report(string.Create(CultureInfo.InvariantCulture,
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
-            if (round == maxRounds) break;
-            var share = curriculum ? Math.Min(1.0, (round + 1) / (double)Math.Max(1, maxRounds))
+            if (round == options.MaxRounds) break;
+            var share = curriculum ? Math.Min(1.0, (round + 1) / (double)options.MaxRounds)
                 : Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
             pseudo = curriculum ? TopByConfidence(combined, candidateIndex, share) : Choose(combined, candidateIndex, labels.Count, share, options);
             options.OnPseudoLabels?.Invoke(round + 1, pseudo);
@@ -441,18 +423,8 @@ public static class SelfTrainer
         // shares); the chosen family trains on it.
         var finalShare = options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare;
         var final = Choose(combined, candidateIndex, labels.Count, finalShare, options);
-        var finalSeeds = trainSeeds;
-        if (options.PruneFinal)
-        {
-            var x = seedVectors.Concat(final.Select(p => poolVectors[p.Index])).ToList();
-            var y = trainSeeds.Select(r => labelIndex[r.Label]).Concat(final.Select(p => p.Label)).ToArray();
-            var keep = ConfidentRows(x, y, labels.Count, options.EmbeddingL2, options.Seed);
-            finalSeeds = trainSeeds.Where((_, i) => keep[i]).ToList();
-            final = final.Where((_, i) => keep[trainSeeds.Count + i]).ToList();
-            log?.Report($"confident learning left out {keep.Count(k => !k)} of {keep.Length} final rows");
-        }
         options.OnPseudoLabels?.Invoke(-1, final);
-        var rows = finalSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
+        var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
         var family = options.FinalFamily ?? options.Family;
@@ -469,12 +441,12 @@ public static class SelfTrainer
         }
         var trainer = dense is null ? new ClassifierTrainer() : new ClassifierTrainer { Dense = dense };
         var result = trainer.Train(labels, train, validation, gold: null, trainingOptions, progress: null, ct);
-        var head = rawViewHead is not null && rawPrior is not null && ReferenceEquals(poolPrior, rawPrior) ? rawViewHead : viewHead;
-        if (options.TeacherFold > 0 && head is { } teacher && result.Model.Family is ModelFamily.Dense or ModelFamily.Hybrid)
+        if (options.TeacherFold > 0 && viewHead is { } teacher && result.Model.Family is ModelFamily.Dense or ModelFamily.Hybrid)
             FoldInto(result.Model, labels, teacher, options.TeacherFold);
         return new SelfTrainingResult(result, trainingOptions, rounds, rounds.Count - 1, heldOut.Count, train, validation)
         {
             CountedShares = options.Shares != LabelShares.Equal,
+            Curriculum = curriculum,
             RawView = ReferenceEquals(poolPrior, rawPrior) && rawPrior is not null,
             SeedEvenness = seedEvenness,
             FinalShare = finalShare,
@@ -502,19 +474,6 @@ public static class SelfTrainer
         }
     }
 
-    private static float[][] Mean(IReadOnlyList<float[][]> rounds)
-    {
-        var result = new float[rounds[0].Length][];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var r = new float[rounds[0][i].Length];
-            foreach (var p in rounds)
-                for (var c = 0; c < r.Length; c++) r[c] += p[i][c] / rounds.Count;
-            result[i] = r;
-        }
-        return result;
-    }
-
     /// <summary>Curriculum labelling: the most confident <paramref name="share"/> of the candidates by their top
     /// probability, each labelled by its argmax, whatever the label. Ties go to the lower pool index.</summary>
     internal static List<(int Index, int Label)> TopByConfidence(float[][] probabilities, IReadOnlyList<int> candidateIndex, double share)
@@ -524,41 +483,9 @@ public static class SelfTrainer
             .OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, x.Label)).OrderBy(x => x.Index).ToList();
     }
 
-    /// <summary>Confident learning's pruning (the confident joint's off-diagonal): out-of-fold probabilities from a
-    /// logistic regression over <paramref name="folds"/> seeded folds; class c's threshold is the mean probability of c
-    /// over the rows labelled c; a row is kept unless some class reaches its threshold and the likeliest such class is
-    /// not the row's label.</summary>
-    internal static bool[] ConfidentRows(IReadOnlyList<float[]> x, IReadOnlyList<int> y, int classes, double l2, int seed, int folds = 5)
-    {
-        var n = x.Count;
-        var fold = new int[n];
-        var order = Enumerable.Range(0, n).ToArray();
-        new Random(seed).Shuffle(order);
-        for (var k = 0; k < n; k++) fold[order[k]] = k % folds;
-        var p = new float[n][];
-        for (var f = 0; f < folds; f++)
-        {
-            var trainIdx = Enumerable.Range(0, n).Where(i => fold[i] != f).ToList();
-            if (trainIdx.Select(i => y[i]).Distinct().Count() < 2) return Enumerable.Repeat(true, n).ToArray();
-            var model = SoftmaxRegression.Fit(trainIdx.Select(i => x[i]).ToList(), trainIdx.Select(i => y[i]).ToList(), classes, l2);
-            for (var i = 0; i < n; i++) if (fold[i] == f) p[i] = model.Probabilities(x[i]);
-        }
-        var threshold = new double[classes];
-        for (var c = 0; c < classes; c++)
-        {
-            var own = Enumerable.Range(0, n).Where(i => y[i] == c).ToList();
-            threshold[c] = own.Count == 0 ? double.PositiveInfinity : own.Average(i => p[i][c]);
-        }
-        var keep = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            var confident = -1;
-            for (var c = 0; c < classes; c++)
-                if (p[i][c] >= threshold[c] && (confident < 0 || p[i][c] > p[i][confident])) confident = c;
-            keep[i] = confident < 0 || confident == y[i];
-        }
-        return keep;
-    }
+    /// <summary>The curriculum's steps for <paramref name="rounds"/> rounds, e.g. "25%, 50%, 75%, 100%".</summary>
+    public static string CurriculumSteps(int rounds) =>
+        string.Join(", ", Enumerable.Range(1, Math.Max(1, rounds)).Select(r => (r / (double)Math.Max(1, rounds)).ToString("0%", CultureInfo.InvariantCulture)));
 
     /// <summary>Each row's probabilities as the mean of its own and its neighbours' average: texts that lie close together
     /// in the embedding space mostly share a label, so a text's neighbourhood outvotes a lone error of the two views.</summary>
