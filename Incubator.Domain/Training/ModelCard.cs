@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Incubator.Domain.Datasets;
-using Incubator.Domain.Tasks;
 using Incubator.Domain.Mining;
+using Incubator.Domain.Tasks;
 
 namespace Incubator.Domain.Training;
 
