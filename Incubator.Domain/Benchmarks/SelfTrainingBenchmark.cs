@@ -19,7 +19,9 @@ namespace Incubator.Domain.Benchmarks;
 /// note what each view's argmax counts say of the pool's label shares beside the true shares. Japanese chABSA runs the
 /// same way on character n-grams (what mining uses for text MiniLM cannot read), its zero-shot row being the
 /// label-description baseline. INCUBATOR_BENCH_DATASETS picks sets; INCUBATOR_BENCH_VECTOR_CACHE (a folder) keeps the
-/// embeddings between runs; INCUBATOR_BENCH_ST_VARIANTS (indices) runs only some variants. English sets also run three
+/// embeddings between runs; INCUBATOR_BENCH_ST_VARIANTS (indices) runs only some variants; INCUBATOR_BENCH_ST_SEED
+/// another seed for every variant. Each self-training note gives the test recall per label and the share of each
+/// round's pseudo-labels that are right (truth printed, never given to the method). English sets also run three
 /// measured, not shipped, teacher variants (decision 0032, amendment "the teacher"): seeds and view from the
 /// prompt-ensemble miner, the view folded into the final model's weights, and both; the zero-shot row's note gives the
 /// prompt-ensemble view's own accuracy.</summary>
@@ -129,12 +131,12 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             dense?.Remember(pool, poolVectors);
             var shipped = SelfTrainingOptions.For(english) with { Dense = dense };
             // Shipped before decision 0032's amendment "st-choice": the z-scored view and equal numbers on every pool.
-            var zOnly = shipped with { UnevenBelow = null, FinalShare = 1.0 };
+            var zOnly = shipped with { UnevenBelow = null, FinalShare = 1.0, EvenCurriculum = false };
             (string, float[][]?, SelfTrainingOptions, bool, bool Ensemble)[] configs = english ?
             [
                 // What `mine --self-train` and the portal's job do for English pools (decision 0032, amendments of 2026-12-06):
                 // the pool chooses its miner's view and label shares.
-                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final; the pool chooses: raw view + counted shares (final on the surest {shipped.FinalShare:0%}) when the seed model's label counts have evenness < {shipped.UnevenBelow}, else z-scored view + equal numbers"), prior, shipped, true, false),
+                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final; the pool chooses: raw view + counted shares (final on the surest {shipped.FinalShare:0%}) when the seed model's label counts have evenness < {shipped.UnevenBelow}, else z-scored view + equal numbers with curriculum labelling ({SelfTrainer.CurriculumSteps(shipped.MaxRounds)} of the pool by confidence)"), prior, shipped, true, false),
                 ("shipped before: z-scored miner's view, equal numbers, on every pool", prior, zOnly, true, false),
                 (string.Create(C, $"raw-cosine view (T {SelfTrainingOptions.EnglishViewTemperature}), counted label shares, on every pool"), englishView, zOnly with { Shares = LabelShares.Counts }, true, false),
                 ("the pool chooses, counted shares' final model on the whole pool", prior, shipped with { FinalShare = 1.0 }, true, false),
@@ -142,6 +144,9 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 ("as shipped, seeds and view from the prompt-ensemble miner", prior, shipped, true, true),
                 ("as shipped, the miner's view folded into the final model's weights (x1)", prior, shipped with { TeacherFold = 1 }, true, false),
                 ("prompt-ensemble miner + its view folded into the final model (x1)", prior, shipped with { TeacherFold = 1 }, true, true),
+                // Shipped before decision 0032's amendment "st": on pools that keep the z-scored view, equal numbers per label
+                // doubling each round instead of curriculum labelling.
+                ("shipped before: equal numbers per label, doubling each round, on pools that keep the z-scored view (no curriculum labelling)", prior, shipped with { EvenCurriculum = false }, true, false),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below
@@ -169,7 +174,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var only = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_VARIANTS") is { Length: > 0 } list
                 ? list.Split(',').Select(v => int.Parse(v, C)).ToHashSet() : null;
             if (only is not null) configs = configs.Where((_, i) => only.Contains(i)).ToArray();
-            foreach (var (variant, chosenView, options, onVectors, ensemble) in configs)
+            foreach (var (variant, chosenView, configured, onVectors, ensemble) in configs)
             {
                 var seeds = ensemble ? ensembleMined : mined;
                 var view = ensemble ? ensembleScorer!.Probabilities(labels) : chosenView;
@@ -180,6 +185,15 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                     continue;
                 }
                 var perRound = new List<string>();
+                var pseudoRight = new List<string>();
+                // Diagnostic: how many of each round's pseudo-labels are right (truth only printed, never given to the method).
+                // INCUBATOR_BENCH_ST_SEED: another seed for every variant (which seeds are held out, the final split).
+                var seed = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_SEED") is { Length: > 0 } s ? int.Parse(s, C) : configured.Seed;
+                var options = configured with
+                {
+                    Seed = seed,
+                    OnPseudoLabels = (r, chosen) => pseudoRight.Add(string.Create(C, $"{(r < 0 ? "final" : $"r{r}")} {chosen.Count(c => truth[pool[c.Index]] == labels[c.Label]) / (double)Math.Max(1, chosen.Count):0.000} ({string.Join("/", labels.Select((l, j) => chosen.Count(c => c.Label == j)))})")),
+                };
                 var selfClock = Stopwatch.StartNew();
                 var self = SelfTrainer.Run(labels, pool, seeds, options, view, rawPrior: options.UnevenBelow is null ? null : englishView, onRound: (round, model) =>
                     perRound.Add(string.Create(C, $"r{round.Round} +{round.PseudoLabels} agree {round.SeedAgreement:0.000}/{round.ViewAgreement:0.000}{(model is null ? "" : $" test {Evaluation.Evaluate(model, test).Accuracy:0.000}")}")),
@@ -193,8 +207,10 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 }
                 var finalRows = self.TrainRows.Concat(self.ValidationRows).ToList();
                 var rowsRight = finalRows.Count(r => truth.TryGetValue(r.Text, out var t) && t == r.Label) / (double)Math.Max(1, finalRows.Count);
-                variants.Add((variant, Evaluation.Evaluate(self.Training.Model, test).Accuracy,
-                    string.Create(C, $"baseline: zero-shot; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"seed evenness {self.SeedEvenness:0.000}{(options.UnevenBelow is null ? "" : self.RawView ? ", chose the raw view and counted shares" : ", kept the z-scored view and equal numbers")}; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
+                var report = Evaluation.Evaluate(self.Training.Model, test);
+                var recall = string.Join(", ", report.PerClass.Select(m => string.Create(C, $"{m.Label} {m.Recall:0.00}")));
+                variants.Add((variant, report.Accuracy,
+                    string.Create(C, $"baseline: zero-shot; test recall per label: {recall}; pseudo-labels right: {string.Join(", ", pseudoRight)}; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"seed evenness {self.SeedEvenness:0.000}{(options.UnevenBelow is null ? "" : self.RawView ? ", chose the raw view and counted shares" : ", kept the z-scored view and equal numbers")}; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
             }
 
             var majority = test.GroupBy(t => t.Label).Max(g => g.Count()) / (double)test.Count;

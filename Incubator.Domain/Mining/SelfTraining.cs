@@ -42,10 +42,10 @@ public sealed record SelfTrainingOptions
     /// (when the caller passes them) with 10-nearest-neighbour smoothing, the pool chooses its miner's view and label
     /// shares (the raw-cosine view and counted shares when the seed model's label counts are uneven, the final model then
     /// on the surest <see cref="EnglishFinalShare"/> of the pool; the caller passes the raw view as <c>rawPrior</c>, see
-    /// <see cref="RawViewIfUsed"/>) and the final model is <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds'
+    /// <see cref="RawViewIfUsed"/>; otherwise the z-scored view with <see cref="EvenCurriculum"/>) and the final model is <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds'
     /// own model. Chosen on the benchmark (decision 0032, amendments of 2026-12-06).</summary>
     public static SelfTrainingOptions For(bool english) => english
-        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, UnevenBelow = EnglishUnevenBelow, FinalShare = EnglishFinalShare }
+        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, UnevenBelow = EnglishUnevenBelow, FinalShare = EnglishFinalShare, EvenCurriculum = true }
         : new SelfTrainingOptions();
 
     /// <summary>The miner's view English rounds average with: a softmax over the raw cosine similarities at this
@@ -109,6 +109,19 @@ public sealed record SelfTrainingOptions
 
     /// <summary>Benchmark diagnostics only: shares given instead of estimated (the pool's true shares, as a ceiling).</summary>
     internal double[]? FixedShares { get; init; }
+
+    /// <summary>Curriculum labelling (Cascante-Bonilla et al., AAAI 2021) on pools that keep the z-scored view and equal
+    /// numbers: each round's model is fitted afresh from the seeds (as always here), and the pseudo-labels after round r of
+    /// <see cref="MaxRounds"/> are the surest (r + 1) / <see cref="MaxRounds"/> of all candidates by the combined view's top
+    /// probability, whatever their label (25, 50, 75, 100% for 4 rounds), so the last round's model trains on every
+    /// candidate. Only there: on the z-scored view every label is on an equal footing, so one confidence ranking across
+    /// labels is fair, while the raw view favours some labels whatever the pool (0032), so counted-share pools keep their
+    /// rounds. Decision 0032, amendment "st".</summary>
+    public bool EvenCurriculum { get; init; }
+
+    /// <summary>Benchmark diagnostics only: called with each round's pseudo-labels (pool index, label index) and, with
+    /// round −1, the final model's pseudo-labels.</summary>
+    internal Action<int, IReadOnlyList<(int Index, int Label)>>? OnPseudoLabels { get; init; }
 }
 
 /// <summary>How self-training's embedding rounds divide pseudo-labels between labels (decision 0032).</summary>
@@ -155,6 +168,10 @@ public sealed record SelfTrainingResult(
     /// <summary>Embedding rounds: pseudo-labels were shared out in proportion to counted label shares, not the same
     /// number per label.</summary>
     public bool CountedShares { get; init; }
+
+    /// <summary>Embedding rounds: curriculum labelling ran (<see cref="SelfTrainingOptions.EvenCurriculum"/>): after each
+    /// round a growing share of the pool by confidence, whatever the label.</summary>
+    public bool Curriculum { get; init; }
 
     /// <summary>Embedding rounds: the raw-cosine view was averaged in (chosen by <see cref="SelfTrainingOptions.UnevenBelow"/>).</summary>
     public bool RawView { get; init; }
@@ -342,6 +359,7 @@ public static class SelfTrainer
         var pseudo = new List<(int Index, int Label)>();
         var neighbours = options.Neighbours > 0 ? NearestNeighbours(candidateIndex.Select(i => poolVectors[i]).ToArray(), options.Neighbours, ct, options.Seed) : null;
         float[][] combined = [];
+        var curriculum = false;
         for (var round = 0; round <= options.MaxRounds; round++)
         {
             ct.ThrowIfCancellationRequested();
@@ -370,6 +388,12 @@ public static class SelfTrainer
                     log?.Report(string.Create(CultureInfo.InvariantCulture,
                         $"the seed model's label counts are uneven (evenness {seedEvenness:0.000} < {threshold:0.000}): raw-cosine view, pseudo-labels by counted shares"));
                 }
+                if (options.EvenCurriculum && options.Shares == LabelShares.Equal && options.MaxRounds > 0)
+                {
+                    curriculum = true;
+                    log?.Report(string.Create(CultureInfo.InvariantCulture,
+                        $"curriculum labelling: after each round the surest {CurriculumSteps(options.MaxRounds)} of the pool by confidence, whatever the label"));
+                }
             }
             combined = candidateIndex.Select(i => Combine(model.Probabilities(poolVectors[i]), poolPrior?[i])).ToArray();
             if (neighbours is not null) combined = Smooth(combined, neighbours);
@@ -389,14 +413,17 @@ public static class SelfTrainer
             log?.Report(string.Create(CultureInfo.InvariantCulture,
                 $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
             if (round == options.MaxRounds) break;
-            var share = Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
-            pseudo = Choose(combined, candidateIndex, labels.Count, share, options);
+            var share = curriculum ? Math.Min(1.0, (round + 1) / (double)options.MaxRounds)
+                : Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));
+            pseudo = curriculum ? TopByConfidence(combined, candidateIndex, share) : Choose(combined, candidateIndex, labels.Count, share, options);
+            options.OnPseudoLabels?.Invoke(round + 1, pseudo);
         }
 
         // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
         // shares); the chosen family trains on it.
         var finalShare = options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare;
         var final = Choose(combined, candidateIndex, labels.Count, finalShare, options);
+        options.OnPseudoLabels?.Invoke(-1, final);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
@@ -419,6 +446,7 @@ public static class SelfTrainer
         return new SelfTrainingResult(result, trainingOptions, rounds, rounds.Count - 1, heldOut.Count, train, validation)
         {
             CountedShares = options.Shares != LabelShares.Equal,
+            Curriculum = curriculum,
             RawView = ReferenceEquals(poolPrior, rawPrior) && rawPrior is not null,
             SeedEvenness = seedEvenness,
             FinalShare = finalShare,
@@ -445,6 +473,19 @@ public static class SelfTrainer
             head.Biases[c] += (float)(alpha * teacher.Biases[j]);
         }
     }
+
+    /// <summary>Curriculum labelling: the most confident <paramref name="share"/> of the candidates by their top
+    /// probability, each labelled by its argmax, whatever the label. Ties go to the lower pool index.</summary>
+    internal static List<(int Index, int Label)> TopByConfidence(float[][] probabilities, IReadOnlyList<int> candidateIndex, double share)
+    {
+        var take = (int)Math.Ceiling(candidateIndex.Count * Math.Clamp(share, 0, 1) - 1e-9);
+        return Enumerable.Range(0, candidateIndex.Count).Select(k => (Index: candidateIndex[k], Label: ArgMax(probabilities[k]), P: probabilities[k].Max()))
+            .OrderByDescending(x => x.P).ThenBy(x => x.Index).Take(take).Select(x => (x.Index, x.Label)).OrderBy(x => x.Index).ToList();
+    }
+
+    /// <summary>The curriculum's steps for <paramref name="rounds"/> rounds, e.g. "25%, 50%, 75%, 100%".</summary>
+    public static string CurriculumSteps(int rounds) =>
+        string.Join(", ", Enumerable.Range(1, Math.Max(1, rounds)).Select(r => (r / (double)Math.Max(1, rounds)).ToString("0%", CultureInfo.InvariantCulture)));
 
     /// <summary>Each row's probabilities as the mean of its own and its neighbours' average: texts that lie close together
     /// in the embedding space mostly share a label, so a text's neighbourhood outvotes a lone error of the two views.</summary>

@@ -132,7 +132,9 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         ct.ThrowIfCancellationRequested();
         // English pools choose their miner's view and label shares from the seed model's counts: the log says which.
         if (result.SeedEvenness is { } evenness && options.UnevenBelow is { } threshold && result.EmbeddingRounds)
-            await context.LogAsync(result.RawView ? SelfTrainingNotes.RawView(evenness, threshold, result.FinalShare) : SelfTrainingNotes.EvenView(evenness, threshold));
+            await context.LogAsync(result.RawView ? SelfTrainingNotes.RawView(evenness, threshold, result.FinalShare)
+                : result.Curriculum ? SelfTrainingNotes.EvenViewCurriculum(evenness, threshold, SelfTrainer.CurriculumSteps(options.MaxRounds))
+                : SelfTrainingNotes.EvenView(evenness, threshold));
 
         var model = result.Training.Model;
         var training = result.Training;
@@ -167,6 +169,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 RawView = result.RawView,
                 SeedEvenness = result.SeedEvenness,
                 FinalShare = result.FinalShare,
+                CurriculumRounds = result.Curriculum ? options.MaxRounds : 0,
             }));
         var onnx = await Task.Run(() => model.ExportOnnx(), ct);
         await models.WriteAsync(models.ModelPath(run.ProjectId, modelId), s => { model.Save(s); return Task.CompletedTask; }, ct);

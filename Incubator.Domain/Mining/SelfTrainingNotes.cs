@@ -65,6 +65,13 @@ public static class SelfTrainingNotes
         $"The seed model's label counts over the pool are even (evenness {F(evenness)}, at least {F(threshold)}): the rounds averaged the miner's per-label z-scored scores, the same number of pseudo-labels per label.",
         F(evenness), F(threshold));
 
+    /// <summary>English rounds as <see cref="EvenView"/>, with curriculum labelling: after each round a growing share of
+    /// the pool by confidence, whatever the label (<paramref name="steps"/>, e.g. "25%, 50%, 75%, 100%"; decision 0032,
+    /// amendment "st").</summary>
+    public static JobNote EvenViewCurriculum(double evenness, double threshold, string steps) => new("SelfTrain.Log.EvenViewCurriculum",
+        $"The seed model's label counts over the pool are even (evenness {F(evenness)}, at least {F(threshold)}): the rounds averaged the miner's per-label z-scored scores; curriculum labelling: after each round the surest {steps} of the pool by confidence, whatever the label; the final model the same number per label.",
+        F(evenness), F(threshold), steps);
+
     private static string Pct(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
 
     public static JobNote Scored(int texts) => new("SelfTrain.Progress.Scored", $"{N(texts)} texts scored", N(texts));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Incubator.Domain.Datasets;
+using Incubator.Domain.Mining;
 using Incubator.Domain.Tasks;
 
 namespace Incubator.Domain.Training;
@@ -45,6 +46,10 @@ public sealed record SelfTrainingCardSource(TaskSpec Task, string PoolFile, int 
 
     /// <summary>Embedding rounds: share of the pool the last round labelled for this model, its surest texts first (1: all).</summary>
     public double FinalShare { get; init; } = 1.0;
+
+    /// <summary>Embedding rounds used curriculum labelling: after each of the rounds (their number, 0: not used) a growing
+    /// share of the pool by confidence, whatever the label, instead of the same number per label.</summary>
+    public int CurriculumRounds { get; init; }
 }
 
 /// <summary>Trained with <c>Incubator train</c> from a file, split into training and validation rows.</summary>
@@ -204,7 +209,7 @@ public static class ModelCardBuilder
                     ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
                     : string.Create(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
                 sb.AppendLine(st.EmbeddingRounds
-                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (the seed model's label counts over the pool were uneven{(st.SeedEvenness is { } e ? string.Create(C, $": evenness {e:0.000}") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
+                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : st.CurriculumRounds > 0 ? $"curriculum labelling: the surest {SelfTrainer.CurriculumSteps(st.CurriculumRounds)} of the pool by confidence, whatever the label, one step a round" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (the seed model's label counts over the pool were uneven{(st.SeedEvenness is { } e ? string.Create(C, $": evenness {e:0.000}") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
                     : string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement."));
                 sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");

@@ -507,7 +507,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
                 {
                     var notes = await portal.QueryAsync(db => db.JobLog.AsNoTracking().Where(l => l.JobId == stJob && l.NoteJson != null).Select(l => l.NoteJson!).ToListAsync());
                     return notes.Any(n => n.Contains("\"SelfTrain.Log.RawView\"", StringComparison.Ordinal)) ? "raw view"
-                        : notes.Any(n => n.Contains("\"SelfTrain.Log.EvenView\"", StringComparison.Ordinal)) ? "z-scored view" : "character rounds";
+                        : notes.Any(n => n.Contains("\"SelfTrain.Log.EvenView", StringComparison.Ordinal)) ? "z-scored view" : "character rounds";
                 }),
         ], note: Regex.Match(selfModel.ModelCard ?? "", @"evenness [\d.]+|the surest \d+% of the pool").Value is { Length: > 0 } seen ? $"card: {seen}" : null);
         await me.ClickAsync("model-uncertain-queue");

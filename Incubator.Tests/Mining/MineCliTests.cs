@@ -129,7 +129,9 @@ public sealed class MineCliTests : IDisposable
         Assert.DoesNotContain("label counts are uneven", error);
         using (var bundle = ModelBundle.Read(new MemoryStream(File.ReadAllBytes(ModelFile))))
         {
-            Assert.Contains("(the same number per label), its probabilities averaged with the miner's scores; the last round labelled the pool for this model", bundle.ModelCard);
+            // Decision 0032, amendment "st": an even English pool takes curriculum labelling over the rounds asked for.
+            Assert.Contains("(curriculum labelling: the surest 50%, 100% of the pool by confidence, whatever the label, one step a round), its probabilities averaged with the miner's scores; the last round labelled the pool for this model", bundle.ModelCard);
+            Assert.Contains("[self-train] curriculum labelling: after each round the surest 50%, 100% of the pool", error);
             Assert.DoesNotContain("raw similarity", bundle.ModelCard);
         }
     }

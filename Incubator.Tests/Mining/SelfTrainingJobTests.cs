@@ -224,9 +224,12 @@ public sealed class SelfTrainingJobTests
         Assert.Contains("all-MiniLM-L6-v2", model.ModelCard);
         Assert.Contains("each round a logistic regression on the pool's MiniLM embeddings", model.ModelCard);
         Assert.Contains("averaged with the miner's scores; the last round labelled the pool for this model", model.ModelCard);
-        // The fixture's labels are even enough: the log says the z-scored view and equal numbers were kept, and why.
+        // The fixture's labels are even enough: the log says the z-scored view was kept, and why, and that the rounds took
+        // curriculum labelling (decision 0032, amendment "st"); the card says so too.
+        Assert.Contains("(curriculum labelling: the surest 50%, 100% of the pool by confidence, whatever the label, one step a round)", model.ModelCard);
         var log = await f.Host.GetLogAsync(job.Id);
-        Assert.Contains(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.EvenView\"") == true && l.Message.Contains("at least 0.970"));
+        Assert.Contains(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.EvenViewCurriculum\"") == true && l.Message.Contains("at least 0.970")
+            && l.Message.Contains("curriculum labelling: after each round the surest 50%, 100% of the pool by confidence"));
         Assert.DoesNotContain(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.RawView\"") == true);
         Assert.Equal(3, view.UncertainQueued);
         var predicted = await f.Host.Services.GetRequiredService<ModelPredictor>().PredictAsync(f.Author, model.Summary.Id, ["My parcel never arrived."], explain: false);
@@ -247,7 +250,7 @@ public sealed class SelfTrainingJobTests
         var log = await f.Host.GetLogAsync(job.Id);
         var line = Assert.Single(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.RawView\"") == true);
         Assert.Matches(@"uneven \(evenness 0\.\d{3} < 0\.970\).*the surest 85% of the pool", line.Message);
-        Assert.DoesNotContain(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.EvenView\"") == true);
+        Assert.DoesNotContain(log, l => l.NoteJson?.Contains("\"SelfTrain.Log.EvenView") == true);
         var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
         var model = await f.Host.Services.GetRequiredService<TrainingService>().GetAsync(f.Author, view.ModelVersionId!.Value);
         Assert.Equal("hybrid", model.Summary.Family);

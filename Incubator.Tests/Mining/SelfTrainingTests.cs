@@ -293,6 +293,42 @@ public sealed class SelfTrainingTests
     }
 
     [Fact]
+    public void Even_pools_take_curriculum_labelling_a_growing_share_of_the_pool_whatever_the_label_by_default_in_english()
+    {
+        // Decision 0032, amendment "st": English pools that keep the z-scored view and equal numbers take curriculum
+        // labelling — after round r of R the surest (r + 1) / R of the candidates, whatever their label, so the last round
+        // trains on all of them; character-n-gram pools (sparse rounds) do not.
+        Assert.True(SelfTrainingOptions.For(english: true).EvenCurriculum);
+        Assert.False(SelfTrainingOptions.For(english: false).EvenCurriculum);
+        var (pool, seeds) = Fixture(5, i => i % 4 == 3);
+        var candidates = pool.Distinct().Count(t => seeds.All(s => s.Text != t));
+        var options = new SelfTrainingOptions { MaxRounds = 4, EvenCurriculum = true };
+        var result = SelfTrainer.Run(Labels, pool, seeds, options, poolVectors: Vectors(pool));
+        Assert.True(result.Curriculum);
+        int Part(int r) => (int)Math.Ceiling(candidates * r / 4.0 - 1e-9);
+        Assert.Equal([0, Part(1), Part(2), Part(3), candidates], result.Rounds.Select(r => r.PseudoLabels));
+        // Without it: equal numbers per label, doubling from a tenth of the pool.
+        var plain = SelfTrainer.Run(Labels, pool, seeds, options with { EvenCurriculum = false }, poolVectors: Vectors(pool));
+        Assert.False(plain.Curriculum);
+        Assert.NotEqual(result.Rounds.Select(r => r.PseudoLabels), plain.Rounds.Select(r => r.PseudoLabels));
+        // The surest share whatever the label: three of the four surest texts lean to label 0 (equal numbers would take two each).
+        float[][] p = [[0.9f, 0.1f], [0.6f, 0.4f], [0.8f, 0.2f], [0.3f, 0.7f], [0.7f, 0.3f], [0.55f, 0.45f], [0.15f, 0.85f], [0.95f, 0.05f]];
+        Assert.Equal([(100, 0), (102, 0), (106, 1), (107, 0)], SelfTrainer.TopByConfidence(p, Enumerable.Range(100, p.Length).ToList(), 0.5));
+
+        // A pool that takes counted shares (raw view) keeps its rounds.
+        var rows = TrainingSeed.MailSamples(40);
+        var unevenRows = rows.Where(r => r.Label == "billing").Take(32).Concat(rows.Where(r => r.Label == "shipping").Take(8)).ToList();
+        var unevenPool = unevenRows.Select(r => r.Text).ToList();
+        var unevenSeeds = Labels.SelectMany(l => unevenRows.Select((r, i) => (r, i)).Where(x => x.r.Label == l).Take(4)
+            .Select(x => new MinedCandidate(l, x.i, x.r.Text, 0.5, 0.1))).ToList();
+        var flat = Enumerable.Range(0, 40).Select(_ => new[] { 0.5f, 0.5f }).ToList();
+        var raw = Enumerable.Range(0, 40).Select(_ => new[] { 0.6f, 0.4f }).ToList();
+        var uneven = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options with { UnevenBelow = 0.9 }, flat, poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: raw);
+        Assert.True(uneven.CountedShares);
+        Assert.False(uneven.Curriculum);
+    }
+
+    [Fact]
     public void A_reviewed_correction_outweighs_mined_seeds_in_embedding_rounds()
     {
         // As in the sparse rounds: six mined loyalty seeds say billing, a reviewer corrected two of them to shipping; the

@@ -110,7 +110,7 @@ internal static class MineVerb
         var card = ModelCardBuilder.Write(ModelCardInput.For($"{spec.Name} (self-trained, no human labels)", result.Training, result.Options, null, DateTimeOffset.UtcNow,
             new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds, ProportionalShares = result.CountedShares, RawView = result.RawView,
-                SeedEvenness = result.SeedEvenness, FinalShare = result.FinalShare }) with { Speed = speed });
+                SeedEvenness = result.SeedEvenness, FinalShare = result.FinalShare, CurriculumRounds = result.Curriculum ? options.MaxRounds : 0 }) with { Speed = speed });
         TrainVerbs.WriteAtomically(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
         stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {result.PseudoLabels} pseudo-labels, "
