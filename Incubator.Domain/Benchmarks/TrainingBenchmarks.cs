@@ -308,7 +308,9 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 rows.Add(new BenchmarkRow(bench, $"dense embedding texts/s ({texts.Length} texts, once)", wall, "texts/s",
                     Note: $"{EncoderGraph.DisplayName(dense.Encoder)} via the export graph, batches of 32 sorted by length; {cpu.ToString("0", Ci)} texts per CPU-second; embeddings memoised for everything below; " + split));
             }
-            var trainer = new ClassifierTrainer { Dense = dense ?? defaults.Dense };
+            // INCUBATOR_BENCH_TIE_RULE=off: auto's small-size choice without the tie rule (one deal, best score), for measuring it.
+            var tieRuleOff = string.Equals(Environment.GetEnvironmentVariable("INCUBATOR_BENCH_TIE_RULE"), "off", StringComparison.OrdinalIgnoreCase);
+            var trainer = new ClassifierTrainer { Dense = dense ?? defaults.Dense, TieRuleFromRowsPerLabel = tieRuleOff ? 0 : defaults.TieRuleFromRowsPerLabel };
             Dictionary<ModelFamily, TrainedClassifier>? finalModels = null;
             foreach (var (size, sample) in sizes)
             {
@@ -323,7 +325,9 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 rows.Add(new BenchmarkRow(bench, $"ML.NET default test accuracy, {size}", mlAccuracy, "", maj.Accuracy, $"baseline: majority class; {rowsNote}; ML.NET trained {mlSeconds.ToString("0.0", Ci)} s on all of them"));
                 rows.Add(new BenchmarkRow(bench, $"ML.NET default test macro-F1, {size}", mlMacro, "", maj.MacroF1, "baseline: majority class"));
 
+                var trainClock = Stopwatch.StartNew();
                 var result = trainer.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
+                var trainSeconds = trainClock.Elapsed.TotalSeconds;
                 var results = new Dictionary<ModelFamily, TrainingResult>();
                 foreach (var f in result.Models.Keys) results[f] = result;
                 if (family == ModelFamily.Auto)
@@ -363,7 +367,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                         $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} {F(now.MacroF1)}; best family {best.Key.ToString().ToLowerInvariant()} {F(best.Value.Report.MacroF1)}; {(hit ? "hit" : "miss")}; choice: {result.Choice}"));
                     // One tab-separated line per cell on stderr, for summing regret over many samples.
                     Console.Error.WriteLine(string.Create(Ci,
-                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tauto={result.ChosenFamily.ToString().ToLowerInvariant()}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}"));
+                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tauto={result.ChosenFamily.ToString().ToLowerInvariant()}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}\ttrain_s={trainSeconds.ToString("0.00", Ci)}"));
                     if (result.CrossValidated is { } cv)
                     {
                         // The same run choosing on the validation split alone, as auto did before the cross-validated choice.

@@ -50,7 +50,8 @@ public sealed class TrainingResult
     /// <summary>Pooled out-of-fold macro-F1 of each family auto cross-validated over training + validation: every family
     /// up to <see cref="ClassifierTrainer.CrossValidateUpTo"/> rows, above that (up to
     /// <see cref="ClassifierTrainer.CrossValidateNearTiesUpTo"/>) only those within noise of the best on validation; null
-    /// when it chose on validation or gold.</summary>
+    /// when it chose on validation or gold. Under the tie rule (<see cref="ClassifierTrainer.TieRuleFromRowsPerLabel"/>)
+    /// the out-of-fold predictions of <see cref="ClassifierTrainer.ChoiceShuffles"/> deals of the folds are pooled.</summary>
     public IReadOnlyDictionary<ModelFamily, double>? CrossValidated { get; init; }
 
     /// <summary>Why <see cref="ChosenFamily"/> was chosen, in English (the log's choose line): the basis, the scores and,
@@ -162,6 +163,17 @@ public sealed class ClassifierTrainer
 
     /// <summary>Folds of the cross-validated choice (stratified, seeded by <see cref="TrainingOptions.Seed"/>).</summary>
     public int ChoiceFolds { get; init; } = 5;
+
+    /// <summary>Where every label has at least this many training + validation rows and auto cross-validates every family
+    /// (at most <see cref="CrossValidateUpTo"/> rows), the choice uses the tie rule: <see cref="ChoiceShuffles"/> deals of
+    /// the folds pooled, and among the families whose pooled out-of-fold macro-F1 is within one standard error
+    /// (<see cref="WithinNoise"/> over the rows scored) of the best, the first in the tie order (hybrid, dense, sparse).
+    /// Below it (and with 0: never) the best pooled score of one deal decides. Decision 0019, amendment of branch tie.</summary>
+    public int TieRuleFromRowsPerLabel { get; init; } = 16;
+
+    /// <summary>Deals of the stratified folds pooled by the tie rule (<see cref="TieRuleFromRowsPerLabel"/>): every row is
+    /// scored once per deal; the first deal is the one-deal choice's.</summary>
+    public int ChoiceShuffles { get; init; } = 4;
 
     /// <summary>Drop the encoder's ONNX Runtime session once every text is embedded (the fits, scoring and refit read the
     /// cached vectors), so its ~250 MB are not held beside the head fits; a later in-app prediction builds it again. For
@@ -287,11 +299,21 @@ public sealed class ClassifierTrainer
         var comparedList = families.Select(f => (f, compared[f].Validation, compared[f].Gold)).ToList();
         Dictionary<ModelFamily, double>? crossValidated = null;
         NearTie? nearTie = null;
+        TieRule? tieRule = null;
         if (families.Count > 1 && !comparedList.All(c => c.Gold is not null) && ChoiceFolds >= 2)
         {
             var rows = train.Count + validation.Count;
             if (rows <= CrossValidateUpTo)
-                crossValidated = CrossValidate(families, chosenL2, features, options, ct);
+            {
+                var fewestPerLabel = features.TrainLabels.Concat(features.ValidationLabels).GroupBy(t => t).Select(g => g.Count())
+                    .DefaultIfEmpty(0).Min();
+                if (features.TrainLabels.Concat(features.ValidationLabels).Distinct().Count() < labels.Count) fewestPerLabel = 0;
+                // Below the threshold (e.g. 8 rows per label) the shipped one-deal best score stays: there the band is
+                // 9-12 points wide and the rule hurt tweets (decision 0019, amendments cells and tie).
+                if (TieRuleFromRowsPerLabel > 0 && fewestPerLabel >= TieRuleFromRowsPerLabel)
+                    tieRule = new TieRule(Math.Max(1, ChoiceShuffles), rows, TieRuleFromRowsPerLabel);
+                crossValidated = CrossValidate(families, chosenL2, features, options, ct, tieRule?.Shuffles ?? 1);
+            }
             else if (rows <= CrossValidateNearTiesUpTo)
             {
                 var (near, error) = WithinNoise([.. comparedList.Select(c => (c.f, c.Validation.MacroF1))], validation.Count);
@@ -300,7 +322,7 @@ public sealed class ClassifierTrainer
                     crossValidated = CrossValidate([.. families.Where(near.Contains)], chosenL2, features, options, ct);
             }
         }
-        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, out var reason);
+        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, tieRule, out var reason);
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
@@ -420,14 +442,19 @@ public sealed class ClassifierTrainer
     /// are the keys of the cross-validated scores), for the choice's reason.</summary>
     private sealed record NearTie(double StandardError, int ValidationRows);
 
+    /// <summary>The tie rule's inputs (<see cref="TieRuleFromRowsPerLabel"/>): the deals pooled, the rows scored per deal
+    /// (the band's n) and the per-label threshold, for the choice's reason.</summary>
+    private sealed record TieRule(int Shuffles, int Rows, int FromRowsPerLabel);
+
     /// <summary>The best macro-F1 on gold (when every family has it), else cross-validated over training + validation
     /// (when <paramref name="crossValidated"/> is given: every family, or with <paramref name="nearTie"/> only the families
     /// within noise of the best on validation, the others being out), else on validation; ties go to hybrid, then dense,
-    /// then sparse. For text that is not English, a family using the English-only encoder (dense, hybrid) is
+    /// then sparse. With <paramref name="tieRule"/> (every family cross-validated, enough rows per label), differences
+    /// within one standard error of the best pooled score count as ties. For text that is not English, a family using the English-only encoder (dense, hybrid) is
     /// kept only when it also beats sparse on that basis (on validation when sparse was not cross-validated), and the
     /// basis has at least <see cref="MinValidationPerLabelForChoice"/> rows of every label to say so.</summary>
     private static ModelFamily Choose(List<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> compared, IReadOnlyList<LabeledText> train,
-        Dictionary<ModelFamily, double>? crossValidated, int folds, NearTie? nearTie, out JobNote reason)
+        Dictionary<ModelFamily, double>? crossValidated, int folds, NearTie? nearTie, TieRule? tieRule, out JobNote reason)
     {
         if (compared.Count == 1)
         {
@@ -460,11 +487,27 @@ public sealed class ClassifierTrainer
         var topOverall = candidates.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First();
         // Empty only for text that is not English when sparse is out and no encoder family's win can be confirmed.
         var best = eligible.Count > 0 ? eligible.OrderByDescending(Score).ThenBy(c => Array.IndexOf(order, c.Family)).First() : sparse;
+        var top = best;
+        IReadOnlyList<ModelFamily> band = [];
+        var bandError = 0.0;
+        var useTieRule = onFolds && !partial && tieRule is not null && eligible.Count > 0;
+        if (useTieRule)
+        {
+            // Differences within one standard error of the pooled score count as ties: the first in the tie order wins.
+            (band, bandError) = WithinNoise([.. eligible.Select(c => (c.Family, Score(c)))], tieRule!.Rows);
+            best = eligible.Where(c => band.Contains(c.Family)).OrderBy(c => Array.IndexOf(order, c.Family)).First();
+        }
+        if (useTieRule) basis = $"{folds}-fold cross-validation over training + validation, {tieRule!.Shuffles} shuffles pooled";
         string Scores(IEnumerable<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold)> of, Func<(ModelFamily Family, EvaluationReport Validation, EvaluationReport? Gold), double> score) =>
             string.Join(", ", of.Select(c => $"{c.Family.ToString().ToLowerInvariant()} {score(c):0.000}"));
         var scores = Scores(candidates, Score);
         var confirmBasis = confirmOnFolds ? "cross-validation" : "validation";
-        var english = $"{best.Family}: best macro-F1 on {basis} ({scores})";
+        var bandNames = string.Join(", ", order.Where(band.Contains).Select(f => f.ToString().ToLowerInvariant()));
+        var english = useTieRule
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{best.Family}: first in the tie order (hybrid, dense, sparse) among the families within one standard error ({bandError:0.0000} over {tieRule!.Rows} rows) of the best macro-F1 on {basis} ({scores}); within it: {bandNames}")
+                + (top.Family != best.Family ? $"; {top.Family.ToString().ToLowerInvariant()} scores highest, but not by more than that" : "")
+            : $"{best.Family}: best macro-F1 on {basis} ({scores})";
         string? validationScores = null;
         if (partial)
         {
@@ -487,6 +530,8 @@ public sealed class ClassifierTrainer
             english += $". Caution: {confirmBasis} has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
         reason = onGold || !onFolds
             ? TrainingNotes.Chosen(best.Family.ToString(), onGold, scores, english)
+            : useTieRule
+                ? TrainingNotes.ChosenTieRule(best.Family.ToString(), folds, tieRule!.Shuffles, bandError, tieRule.Rows, scores, bandNames, english)
             : partial
                 ? TrainingNotes.ChosenNearTie(best.Family.ToString(), folds, nearTie!.StandardError, nearTie.ValidationRows, scores, validationScores!, english)
                 : TrainingNotes.ChosenCrossValidation(best.Family.ToString(), folds, scores, english);
@@ -497,17 +542,24 @@ public sealed class ClassifierTrainer
     /// rows shuffled by the seed and dealt round-robin), every family fitted with its kept L2 weight on the other folds,
     /// on the cached features (the sparse vectors of the featuriser fitted on the training part, the embeddings).
     /// Fits run side by side, each single-threaded and seeded, so the scores do not depend on the schedule.</summary>
-    private Dictionary<ModelFamily, double> CrossValidate(List<ModelFamily> families, Dictionary<ModelFamily, float> l2, Features x, TrainingOptions options, CancellationToken ct)
+    private Dictionary<ModelFamily, double> CrossValidate(List<ModelFamily> families, Dictionary<ModelFamily, float> l2, Features x, TrainingOptions options, CancellationToken ct, int shuffles = 1)
     {
         var rows = x.Train.Concat(x.Validation).ToList();
         var targets = x.TrainLabels.Concat(x.ValidationLabels).ToArray();
-        var fold = new int[rows.Count];
+        // Each deal shuffles every label's rows with one seeded generator and deals them round-robin; the first deal is
+        // the same whatever the number of deals.
         var random = new Random(options.Seed);
-        foreach (var group in Enumerable.Range(0, rows.Count).GroupBy(i => targets[i]).OrderBy(g => g.Key))
+        var deals = new List<int[]>();
+        for (var d = 0; d < shuffles; d++)
         {
-            var members = group.ToArray();
-            random.Shuffle(members);
-            for (var k = 0; k < members.Length; k++) fold[members[k]] = k % ChoiceFolds;
+            var fold = new int[rows.Count];
+            foreach (var group in Enumerable.Range(0, rows.Count).GroupBy(i => targets[i]).OrderBy(g => g.Key))
+            {
+                var members = group.ToArray();
+                random.Shuffle(members);
+                for (var k = 0; k < members.Length; k++) fold[members[k]] = k % ChoiceFolds;
+            }
+            deals.Add(fold);
         }
         (int Dimension, (int[] Indices, float[] Values)[] Rows) Vectors(ModelFamily f)
         {
@@ -521,25 +573,27 @@ public sealed class ClassifierTrainer
             };
         }
         var vectors = families.ToDictionary(f => f, Vectors);
-        var probabilities = families.ToDictionary(f => f, _ => new float[rows.Count][]);
+        var probabilities = families.ToDictionary(f => f, _ => new float[deals.Count * rows.Count][]);
         var work = new List<Action<CancellationToken>>();
         foreach (var f in families)
-            for (var k = 0; k < ChoiceFolds; k++)
-            {
-                var (family, held) = (f, k);
-                work.Add(token =>
+            for (var d = 0; d < deals.Count; d++)
+                for (var k = 0; k < ChoiceFolds; k++)
                 {
-                    var (dimension, v) = vectors[family];
-                    var fit = Enumerable.Range(0, rows.Count).Where(i => fold[i] != held)
-                        .Select(i => (targets[i], new VBuffer<float>(dimension, v[i].Indices.Length, v[i].Values, v[i].Indices))).ToList();
-                    if (fit.Count == 0) return;
-                    var head = FitHead(fit, x.Labels.Count, dimension, options, l2[family], token);
-                    for (var i = 0; i < rows.Count; i++)
-                        if (fold[i] == held) probabilities[family][i] = head.Probabilities(v[i].Indices, v[i].Values);
-                });
-            }
+                    var (family, fold, deal, held) = (f, deals[d], d, k);
+                    work.Add(token =>
+                    {
+                        var (dimension, v) = vectors[family];
+                        var fit = Enumerable.Range(0, rows.Count).Where(i => fold[i] != held)
+                            .Select(i => (targets[i], new VBuffer<float>(dimension, v[i].Indices.Length, v[i].Values, v[i].Indices))).ToList();
+                        if (fit.Count == 0) return;
+                        var head = FitHead(fit, x.Labels.Count, dimension, options, l2[family], token);
+                        for (var i = 0; i < rows.Count; i++)
+                            if (fold[i] == held) probabilities[family][deal * rows.Count + i] = head.Probabilities(v[i].Indices, v[i].Values);
+                    });
+                }
         RunAll(work, ct);
-        return families.ToDictionary(f => f, f => Score(x.Labels, rows, i => probabilities[f][i]).MacroF1);
+        var pooled = deals.Count == 1 ? rows : [.. Enumerable.Range(0, deals.Count).SelectMany(_ => rows)];
+        return families.ToDictionary(f => f, f => Score(x.Labels, pooled, i => probabilities[f][i]).MacroF1);
     }
 
     internal static void Validate(IReadOnlyList<string> labels, IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> validation, IReadOnlyList<LabeledText>? gold)

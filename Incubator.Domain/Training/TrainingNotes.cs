@@ -76,6 +76,10 @@ public static class TrainingNotes
     public static JobNote ChosenNearTie(string family, int folds, double standardError, int validationRows, string scores, string validationScores, string english) =>
         new("Train.ChosenNearTie", english, family, folds, F(standardError, "0.0000"), validationRows, scores, validationScores);
 
+    /// <param name="english">As for <see cref="Chosen"/>.</param>
+    public static JobNote ChosenTieRule(string family, int folds, int shuffles, double standardError, int rows, string scores, string band, string english) =>
+        new("Train.ChosenTieRule", english, family, folds, shuffles, F(standardError, "0.0000"), rows, scores, band);
+
     public static JobNote Refitting(string family, int rows, float l2) => new("Train.Refitting",
         $"{family}: fitting the chosen model again on training + validation ({rows} rows, L2 {F(l2, "0.###")}); the validation figures above stay those of the fit on the training part",
         family, rows, F(l2, "0.###"));

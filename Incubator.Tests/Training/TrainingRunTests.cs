@@ -312,6 +312,56 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_sixteen_rows_per_label_auto_takes_the_first_family_in_the_tie_order_within_one_standard_error_of_four_pooled_shuffles()
+    {
+        // 16 validation rows, 3 of them against their keyword: sparse and hybrid both read the keyword and score a few
+        // points apart over the 80 rows (40 per label), sparse ahead; dense cannot see it.
+        var (train, validation) = KeywordBehindTheEncodersReach(16, i => i < 3);
+        var dense = new DenseFeaturizer(memoize: true);
+        TrainingResult Run(ClassifierTrainer trainer) =>
+            trainer.Train(["a", "b"], train, validation, null, new TrainingOptions(ModelFamily.Auto, 4), null, CancellationToken.None);
+
+        var result = Run(new ClassifierTrainer { Dense = dense });
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        output.WriteLine(choice);
+        var cv = Assert.IsAssignableFrom<IReadOnlyDictionary<ModelFamily, double>>(result.CrossValidated);
+        Assert.Equal(3, cv.Count);
+        var (band, error) = ClassifierTrainer.WithinNoise([.. cv.Select(c => (c.Key, c.Value))], train.Count + validation.Count);
+        Assert.Equal(new HashSet<ModelFamily> { ModelFamily.Sparse, ModelFamily.Hybrid }, band.ToHashSet());
+        // Sparse scores highest, hybrid is within one standard error of it: the tie order takes hybrid.
+        Assert.True(cv[ModelFamily.Sparse] > cv[ModelFamily.Hybrid], string.Join(", ", cv));
+        Assert.Equal(ModelFamily.Hybrid, result.ChosenFamily);
+        Assert.Contains("5-fold cross-validation over training + validation, 4 shuffles pooled", choice);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Hybrid: first in the tie order (hybrid, dense, sparse) among the families within one standard error ({error:0.0000} over 80 rows)"), choice);
+        Assert.Contains("within it: hybrid, sparse; sparse scores highest, but not by more than that", choice);
+        Assert.Equal(choice["choose: ".Length..], result.Choice);
+        var card = ModelCardBuilder.Write(ModelCardInput.For("keyword", result, new TrainingOptions(ModelFamily.Auto, 4), null, DateTimeOffset.UnixEpoch,
+            new FileCardSource("keyword.tsv", new Dictionary<string, int> { ["a"] = 40, ["b"] = 40 }, train.Count, validation.Count)));
+        Assert.Contains($"- Choice: {result.Choice}.", card);
+
+        // Without the rule (or with one row per label fewer than the threshold asks for): one deal, the best score wins.
+        var off = Run(new ClassifierTrainer { Dense = dense, TieRuleFromRowsPerLabel = 0 });
+        Assert.Equal(ModelFamily.Sparse, off.ChosenFamily);
+        Assert.Equal(off.CrossValidated!.Values.Max(), off.CrossValidated[ModelFamily.Sparse]);
+        Assert.DoesNotContain("shuffles", off.Choice!);
+        var below = Run(new ClassifierTrainer { Dense = dense, TieRuleFromRowsPerLabel = 41 });
+        Assert.Equal(ModelFamily.Sparse, below.ChosenFamily);
+        Assert.Equal(off.CrossValidated.OrderBy(c => c.Key), below.CrossValidated!.OrderBy(c => c.Key));
+        Assert.Equal(Save(off.Model), Save(below.Model));
+
+        // The first deal is the one-deal choice's: with one shuffle the rule scores exactly as without it.
+        var oneDeal = Run(new ClassifierTrainer { Dense = dense, ChoiceShuffles = 1 });
+        Assert.Equal(off.CrossValidated.OrderBy(c => c.Key), oneDeal.CrossValidated!.OrderBy(c => c.Key));
+        Assert.NotEqual(off.CrossValidated.OrderBy(c => c.Key), cv.OrderBy(c => c.Key));
+
+        // Side by side or one after another: the same pooled scores and model.
+        var again = Run(new ClassifierTrainer { Dense = dense, MaxParallelism = 1 });
+        Assert.Equal(cv.OrderBy(c => c.Key), again.CrossValidated!.OrderBy(c => c.Key));
+        Assert.Equal(Save(result.Model), Save(again.Model));
+    }
+
+    [Fact]
     public void Within_noise_keeps_the_families_at_most_one_standard_error_of_the_best_validation_score_behind()
     {
         // SMS spam's full-size validation split (decision 0019): sparse 0.985 on 446 rows, hybrid 0.4 points behind.
@@ -344,6 +394,8 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         TrainingResult Run(int crossValidateUpTo, int parallelism = 2) => new ClassifierTrainer
             {
                 Dense = dense, CrossValidateUpTo = crossValidateUpTo, CrossValidateNearTiesUpTo = train.Count + validation.Count, MaxParallelism = parallelism,
+                // One deal of the folds, as the near-tie check always uses, also when every family is cross-validated below.
+                TieRuleFromRowsPerLabel = 0,
             }
             .Train(["a", "b"], train, validation, null, new TrainingOptions(ModelFamily.Auto, 4), null, CancellationToken.None);
 
