@@ -27,6 +27,16 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         return largest;
     }
 
+    /// <summary>The keyword fixture's choice: the log's choose line is <see cref="TrainingResult.Choice"/>, and the model
+    /// card's "Choice:" line says the same.</summary>
+    private static void AssertChoiceOnTheCard(TrainingResult result, string chooseLine, int trainRows, int validationRows)
+    {
+        Assert.Equal(chooseLine["choose: ".Length..], result.Choice);
+        var card = ModelCardBuilder.Write(ModelCardInput.For("keyword", result, new TrainingOptions(ModelFamily.Auto, 4), null, DateTimeOffset.UnixEpoch,
+            new FileCardSource("keyword.tsv", new Dictionary<string, int> { ["a"] = 40, ["b"] = 40 }, trainRows, validationRows)));
+        Assert.Contains($"- Choice: {result.Choice}.", card);
+    }
+
     private static byte[] Save(TrainedClassifier model)
     {
         using var ms = new MemoryStream();
@@ -335,10 +345,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Hybrid: first in the tie order (hybrid, dense, sparse) among the families within one standard error ({error:0.0000} over 80 rows)"), choice);
         Assert.Contains("within it: hybrid, sparse; sparse scores highest, but not by more than that", choice);
-        Assert.Equal(choice["choose: ".Length..], result.Choice);
-        var card = ModelCardBuilder.Write(ModelCardInput.For("keyword", result, new TrainingOptions(ModelFamily.Auto, 4), null, DateTimeOffset.UnixEpoch,
-            new FileCardSource("keyword.tsv", new Dictionary<string, int> { ["a"] = 40, ["b"] = 40 }, train.Count, validation.Count)));
-        Assert.Contains($"- Choice: {result.Choice}.", card);
+        AssertChoiceOnTheCard(result, choice, train.Count, validation.Count);
 
         // Without the rule (or with one row per label fewer than the threshold asks for): one deal, the best score wins.
         var off = Run(new ClassifierTrainer { Dense = dense, TieRuleFromRowsPerLabel = 0 });
@@ -414,11 +421,7 @@ public sealed class TrainingRunTests(ITestOutputHelper output)
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"only sparse and hybrid were cross-validated: within one standard error ({error:0.0000}) of the best on 16 validation rows"), choice);
         Assert.Contains("dense more than that behind, so out", choice);
-        Assert.Equal(choice["choose: ".Length..], result.Choice);
-        // The model card says the same.
-        var card = ModelCardBuilder.Write(ModelCardInput.For("keyword", result, new TrainingOptions(ModelFamily.Auto, 4), null, DateTimeOffset.UnixEpoch,
-            new FileCardSource("keyword.tsv", new Dictionary<string, int> { ["a"] = 40, ["b"] = 40 }, train.Count, validation.Count)));
-        Assert.Contains($"- Choice: {result.Choice}.", card);
+        AssertChoiceOnTheCard(result, choice, train.Count, validation.Count);
 
         // The two are scored exactly as when every family is cross-validated (same folds, same fits).
         var all = Run(1000);
