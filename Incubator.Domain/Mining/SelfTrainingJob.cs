@@ -142,7 +142,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             training = new TrainingResult
             {
                 Model = model, ChosenFamily = training.ChosenFamily, Validation = training.Validation, Gold = Evaluation.Evaluate(model, goldRows),
-                Compared = training.Compared, Log = training.Log, Refitted = training.Refitted, Choice = training.Choice,
+                Compared = training.Compared, Log = training.Log, Refitted = training.Refitted, Pooled = training.Pooled, Choice = training.Choice,
             };
         await context.CommitAsync(0.85, SelfTrainingNotes.ChoosingUncertain());
         // The final model's least certain pool texts (1 − (p1 − p2), as active learning scores them), new to the task.
