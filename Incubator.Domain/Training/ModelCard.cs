@@ -162,7 +162,10 @@ public static class ModelCardBuilder
         var model = m.Model;
         sb.AppendLine("## Model");
         sb.AppendLine();
-        sb.AppendLine(C, $"- Family: **{ModelFamilies.Name(model.Family)}** (requested: {m.RequestedFamily}).");
+        if (m.Pooled)
+            sb.AppendLine(C, $"- Family: **{ModelFamilies.PooledName}**, exported as one {ModelFamilies.Name(model.Family)} head (requested: {m.RequestedFamily}).");
+        else
+            sb.AppendLine(C, $"- Family: **{ModelFamilies.Name(model.Family)}** (requested: {m.RequestedFamily}).");
         sb.AppendLine(C, $"- Seed {m.Seed}; class weighting for imbalance: {(m.ClassWeighting ? "on" : "off")}.");
         sb.AppendLine("- Features: " + Features(model) + ".");
         sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {model.FeatureCount:N0} features, {model.Labels.Count} labels.");
@@ -178,7 +181,10 @@ public static class ModelCardBuilder
         foreach (var x in m.Compared)
         {
             var gold = x.GoldAccuracy is { } ga ? string.Format(C, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";
-            sb.AppendLine(C, $"- Tried {x.Family}: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
+            if (x.Family == ModelFamilies.PooledName)
+                sb.AppendLine(C, $"- The pool of the three: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
+            else
+                sb.AppendLine(C, $"- Tried {x.Family}: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
         }
         sb.AppendLine();
     }
