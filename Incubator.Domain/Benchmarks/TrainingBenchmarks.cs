@@ -310,7 +310,15 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
             }
             // INCUBATOR_BENCH_TIE_RULE=off: auto's small-size choice without the tie rule (one deal, best score), for measuring it.
             var tieRuleOff = string.Equals(Environment.GetEnvironmentVariable("INCUBATOR_BENCH_TIE_RULE"), "off", StringComparison.OrdinalIgnoreCase);
-            var trainer = new ClassifierTrainer { Dense = dense ?? defaults.Dense, TieRuleFromRowsPerLabel = tieRuleOff ? 0 : defaults.TieRuleFromRowsPerLabel };
+            // INCUBATOR_BENCH_POOL_RULE=off: auto chooses a family below PoolBelowRowsPerLabel too (no pool), for measuring it.
+            var poolRuleOff = string.Equals(Environment.GetEnvironmentVariable("INCUBATOR_BENCH_POOL_RULE"), "off", StringComparison.OrdinalIgnoreCase);
+            var trainer = new ClassifierTrainer
+            {
+                Dense = dense ?? defaults.Dense,
+                TieRuleFromRowsPerLabel = tieRuleOff ? 0 : defaults.TieRuleFromRowsPerLabel,
+                PoolBelowRowsPerLabel = poolRuleOff ? 0 : defaults.PoolBelowRowsPerLabel,
+            };
+            var pool = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_POOL") == "1";
             Dictionary<ModelFamily, TrainedClassifier>? finalModels = null;
             foreach (var (size, sample) in sizes)
             {
@@ -338,7 +346,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 foreach (var (f, r) in results.OrderBy(x => x.Key))
                 {
                     var selection = r.Models[f];
-                    var refit = r.ChosenFamily == f ? r.Model : trainer.Refit(r, f, labels, fit, validation, new TrainingOptions(f), ct);
+                    var refit = r.ChosenFamily == f && !r.Pooled ? r.Model : trainer.Refit(r, f, labels, fit, validation, new TrainingOptions(f), ct);
                     var before = Evaluation.Evaluate(selection, test);
                     var now = Evaluation.Evaluate(refit, test);
                     after[f] = (refit, now);
@@ -353,28 +361,66 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 }
                 if (family == ModelFamily.Auto)
                 {
-                    var before = Evaluation.Evaluate(result.Models[result.ChosenFamily], test);
+                    var before = Evaluation.Evaluate(result.Pooled ? TrainedClassifier.Pool([.. result.Models.OrderBy(m => m.Key).Select(m => m.Value)]) : result.Models[result.ChosenFamily], test);
                     var now = Evaluation.Evaluate(result.Model, test);
-                    var chose = $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} {(result.CrossValidated is { } byFolds ? $"by cross-validation of {string.Join(", ", byFolds.Keys.Select(k => k.ToString().ToLowerInvariant()))}" : "on validation")} (families tried: {string.Join(", ", result.Models.Keys.Select(k => k.ToString().ToLowerInvariant()))}; encoder share {result.EncoderShare?.ToString("0.000", Ci) ?? "-"})";
+                    var chose = $"auto chose {(result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant())} {(result.CrossValidated is { } byFolds ? $"by cross-validation of {string.Join(", ", byFolds.Keys.Select(k => k.ToString().ToLowerInvariant()))}" : "on validation")} (families tried: {string.Join(", ", result.Models.Keys.Select(k => k.ToString().ToLowerInvariant()))}; encoder share {result.EncoderShare?.ToString("0.000", Ci) ?? "-"})";
                     rows.Add(new BenchmarkRow(bench, $"auto test accuracy, {size}", now.Accuracy, "", before.Accuracy, $"value: after refit; baseline: before refit; {chose}"));
                     rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, {size}", now.MacroF1, "", before.MacroF1, "value: after refit; baseline: before refit"));
                     var best = after.OrderByDescending(x => x.Value.Report.MacroF1).First();
                     rows.Add(new BenchmarkRow(bench, $"auto test macro-F1 vs the best family, {size}", now.MacroF1, "", best.Value.Report.MacroF1,
                         $"baseline: the best family on test after refit ({best.Key.ToString().ToLowerInvariant()}); aim: ratio ≥ 1 on the full split"));
                     var regret = best.Value.Report.MacroF1 - now.MacroF1;
-                    var hit = after[result.ChosenFamily].Report.MacroF1 >= best.Value.Report.MacroF1;
+                    var hit = (result.Pooled ? now : after[result.ChosenFamily].Report).MacroF1 >= best.Value.Report.MacroF1;
+                    var autoName = result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant();
                     rows.Add(new BenchmarkRow(bench, $"auto regret (best family − auto, test macro-F1), {size}", regret, "", Note:
-                        $"auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} {F(now.MacroF1)}; best family {best.Key.ToString().ToLowerInvariant()} {F(best.Value.Report.MacroF1)}; {(hit ? "hit" : "miss")}; choice: {result.Choice}"));
+                        $"auto chose {autoName} {F(now.MacroF1)}; best family {best.Key.ToString().ToLowerInvariant()} {F(best.Value.Report.MacroF1)}; {(hit ? "hit" : "miss")}; choice: {result.Choice}"));
                     // One tab-separated line per cell on stderr, for summing regret over many samples.
                     Console.Error.WriteLine(string.Create(Ci,
-                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tauto={result.ChosenFamily.ToString().ToLowerInvariant()}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}\ttrain_s={trainSeconds.ToString("0.00", Ci)}"));
+                        $"CELL\t{name}\t{size}\t{sample.Count}\t{string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.MacroF1)}"))}\tbest={best.Key.ToString().ToLowerInvariant()}\tauto={autoName}:{F(now.MacroF1)}:{F(regret)}:{(hit ? 1 : 0)}:{result.Seconds.Values.Sum().ToString("0.0", Ci)}\tcell_s={cellClock.Elapsed.TotalSeconds.ToString("0.0", Ci)}\ttrain_s={trainSeconds.ToString("0.00", Ci)}"));
+                    // INCUBATOR_BENCH_POOL=1: log-linear pools of the refit families (softmax of the mean log-probability),
+                    // scored on test beside auto; one POOL line per cell on stderr.
+                    if (pool && after.ContainsKey(ModelFamily.Sparse) && after.ContainsKey(ModelFamily.Dense) && after.ContainsKey(ModelFamily.Hybrid))
+                    {
+                        var probs = after.ToDictionary(a => a.Key, a => a.Value.Model.Predict(testTexts));
+                        var cvw = result.CrossValidated;
+                        EvaluationReport Pooled(params (ModelFamily F, double W)[] members)
+                        {
+                            var sumW = members.Sum(m => m.W);
+                            var preds = new Prediction[test.Count];
+                            for (var i = 0; i < test.Count; i++)
+                            {
+                                var logits = new double[labels.Count];
+                                foreach (var (f, w) in members)
+                                    for (var c = 0; c < labels.Count; c++) logits[c] += w / sumW * Math.Log(Math.Max(probs[f][i].Probabilities[c], 1e-30f));
+                                var max = logits.Max();
+                                var p = logits.Select(l => (float)Math.Exp(l - max)).ToArray();
+                                var z = p.Sum();
+                                for (var c = 0; c < p.Length; c++) p[c] /= z;
+                                var b = LinearHead.ArgMax(p);
+                                preds[i] = new Prediction(labels[b], p[b], p);
+                            }
+                            return Evaluation.FromPredictions(labels, test, preds);
+                        }
+                        var p3 = Pooled((ModelFamily.Sparse, 1), (ModelFamily.Dense, 1), (ModelFamily.Hybrid, 1));
+                        var p2 = Pooled((ModelFamily.Sparse, 1), (ModelFamily.Dense, 1));
+                        var pw = cvw is not null && cvw.Count == 3 ? Pooled([.. cvw.Select(c => (c.Key, c.Value))]) : null;
+                        var sp = after[ModelFamily.Sparse].Model.Sparse!;
+                        var hp = after[ModelFamily.Hybrid].Model.Sparse!;
+                        var sameVocab = sp.Dimension == hp.Dimension && Enumerable.Range(0, sp.Dimension).All(j => sp.Describe(j) == hp.Describe(j));
+                        foreach (var (tag, rep) in new[] { ("pool3", p3), ("pool2", p2), ("poolcv", pw) })
+                            if (rep is not null)
+                                rows.Add(new BenchmarkRow(bench, $"{tag} regret (best family − pool, test macro-F1), {size}", best.Value.Report.MacroF1 - rep.MacroF1, "", regret,
+                                    $"value: the log-linear pool's regret; baseline: auto's; pool macro-F1 {F(rep.MacroF1)}, accuracy {F(rep.Accuracy)}"));
+                        Console.Error.WriteLine(string.Create(Ci,
+                            $"POOL\t{name}\t{size}\t{sample.Count}\tbest={F(best.Value.Report.MacroF1)}\tauto={F(now.MacroF1)}:{F(now.Accuracy)}\tpool3={F(p3.MacroF1)}:{F(p3.Accuracy)}\tpool2={F(p2.MacroF1)}:{F(p2.Accuracy)}\tpoolcv={(pw is null ? "-" : $"{F(pw.MacroF1)}:{F(pw.Accuracy)}")}\tacc={string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.Accuracy)}"))}\tvocab={(sameVocab ? "same" : "diff")}"));
+                    }
                     if (result.CrossValidated is { } cv)
                     {
                         // The same run choosing on the validation split alone, as auto did before the cross-validated choice.
                         var onValidation = new ClassifierTrainer { Dense = trainer.Dense, CrossValidateUpTo = 0, CrossValidateNearTiesUpTo = 0 }.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
                         var old = Evaluation.Evaluate(onValidation.Model, test);
                         rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, cross-validated vs validation choice, {size}", now.MacroF1, "", old.MacroF1,
-                            $"value: auto chose {result.ChosenFamily.ToString().ToLowerInvariant()} by {trainer.ChoiceFolds}-fold cross-validation ({string.Join(", ", cv.Select(c => $"{c.Key.ToString().ToLowerInvariant()} {F(c.Value)}"))}); baseline: chosen on validation alone ({onValidation.ChosenFamily.ToString().ToLowerInvariant()})"));
+                            $"value: auto chose {(result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant())} by {trainer.ChoiceFolds}-fold cross-validation ({string.Join(", ", cv.Select(c => $"{c.Key.ToString().ToLowerInvariant()} {F(c.Value)}"))}); baseline: chosen on validation alone ({onValidation.ChosenFamily.ToString().ToLowerInvariant()})"));
                     }
                 }
                 if (full && after.ContainsKey(ModelFamily.Sparse))

@@ -142,7 +142,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             training = new TrainingResult
             {
                 Model = model, ChosenFamily = training.ChosenFamily, Validation = training.Validation, Gold = Evaluation.Evaluate(model, goldRows),
-                Compared = training.Compared, Log = training.Log, Refitted = training.Refitted, Choice = training.Choice,
+                Compared = training.Compared, Log = training.Log, Refitted = training.Refitted, Pooled = training.Pooled, Choice = training.Choice,
             };
         await context.CommitAsync(0.85, SelfTrainingNotes.ChoosingUncertain());
         // The final model's least certain pool texts (1 − (p1 − p2), as active learning scores them), new to the task.
@@ -226,7 +226,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 db.ModelVersions.Add(new ModelVersion
                 {
                     Id = modelId, ProjectId = run.ProjectId, TaskId = run.TaskId, Number = number, DatasetVersionId = datasetId, GoldSetId = goldSet?.Id,
-                    RequestedFamily = ModelFamilies.Name(model.Family), Family = ModelFamilies.Name(model.Family), Seed = options.Seed, State = ModelVersionState.Draft,
+                    RequestedFamily = ModelFamilies.Name(model.Family), Family = ModelFamilies.Chosen(training), Seed = options.Seed, State = ModelVersionState.Draft,
                     JobId = context.JobId, Accuracy = training.Validation.Accuracy, MacroF1 = training.Validation.MacroF1,
                     GoldAccuracy = training.Gold?.Accuracy, GoldMacroF1 = training.Gold?.MacroF1,
                     ValidationJson = JsonSerializer.Serialize(StoredReport.From(model.Labels, training.Validation), TrainingService.Json),

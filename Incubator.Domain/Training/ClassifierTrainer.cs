@@ -20,6 +20,11 @@ public sealed class TrainingResult
     /// refit model has seen the validation rows, so its own validation scores would be no estimate.</summary>
     public required EvaluationReport Validation { get; init; }
 
+    /// <summary>True when <see cref="Model"/> is the log-linear pool of sparse, dense and hybrid
+    /// (<see cref="ClassifierTrainer.PoolBelowRowsPerLabel"/>); <see cref="ChosenFamily"/> is then hybrid, the pool's
+    /// shape, and <see cref="Validation"/> the pool of the selection fits on validation.</summary>
+    public bool Pooled { get; init; }
+
     /// <summary>Gold scores of <see cref="Model"/> (gold rows are never trained on, refit or not).</summary>
     public EvaluationReport? Gold { get; init; }
 
@@ -175,6 +180,12 @@ public sealed class ClassifierTrainer
     /// scored once per deal; the first deal is the one-deal choice's.</summary>
     public int ChoiceShuffles { get; init; } = 4;
 
+    /// <summary>Where auto cross-validates every family (at most <see cref="CrossValidateUpTo"/> rows, no gold), the text
+    /// looks English and some label has fewer than this many training + validation rows, auto does not choose: it refits
+    /// sparse, dense and hybrid and ships their log-linear pool (<see cref="TrainedClassifier.Pool"/>), a hybrid-shaped
+    /// model. 0: never. Decision 0019, amendment of branch pool.</summary>
+    public int PoolBelowRowsPerLabel { get; init; } = 16;
+
     /// <summary>Drop the encoder's ONNX Runtime session once every text is embedded (the fits, scoring and refit read the
     /// cached vectors), so its ~250 MB are not held beside the head fits; a later in-app prediction builds it again. For
     /// a process that trains once, like the train command; the portal keeps its session.</summary>
@@ -300,6 +311,8 @@ public sealed class ClassifierTrainer
         Dictionary<ModelFamily, double>? crossValidated = null;
         NearTie? nearTie = null;
         TieRule? tieRule = null;
+        var pool = false;
+        var fewestRows = 0;
         if (families.Count > 1 && !comparedList.All(c => c.Gold is not null) && ChoiceFolds >= 2)
         {
             var rows = train.Count + validation.Count;
@@ -311,7 +324,11 @@ public sealed class ClassifierTrainer
                 var fewestPerLabel = perLabel.DefaultIfEmpty(0).Min();
                 // Below the threshold (e.g. 8 rows per label) the shipped one-deal best score stays: there the band is
                 // 9-12 points wide and the rule hurt tweets (decision 0019, amendments cells and tie).
-                if (TieRuleFromRowsPerLabel > 0 && fewestPerLabel >= TieRuleFromRowsPerLabel)
+                fewestRows = fewestPerLabel;
+                // Below PoolBelowRowsPerLabel no choice: the folds cannot tell the families apart (decision 0019, amendment pool).
+                pool = PoolBelowRowsPerLabel > 0 && fewestPerLabel < PoolBelowRowsPerLabel && families.Count == 3
+                    && !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
+                if (!pool && TieRuleFromRowsPerLabel > 0 && fewestPerLabel >= TieRuleFromRowsPerLabel)
                     tieRule = new TieRule(Math.Max(1, ChoiceShuffles), rows, TieRuleFromRowsPerLabel);
                 crossValidated = CrossValidate(families, chosenL2, features, options, ct, tieRule?.Shuffles ?? 1);
             }
@@ -324,13 +341,47 @@ public sealed class ClassifierTrainer
             }
         }
         var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, tieRule, out var reason);
+        if (pool)
+        {
+            var scores = string.Join(", ", families.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.ToString().ToLowerInvariant()} {crossValidated![f]:0.000}")));
+            reason = TrainingNotes.ChosenPool(fewestRows, PoolBelowRowsPerLabel, ChoiceFolds, scores);
+        }
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
+        var validationReport = compared[chosen].Validation;
         var goldReport = compared[chosen].Gold;
         var refitSeconds = 0.0;
         var refitted = false;
-        if (options.Refit)
+        if (pool)
+        {
+            // The members' selection fits share the featuriser of the training part; their pool is scored on validation.
+            var members = PoolFamilies;
+            var selection = TrainedClassifier.Pool([.. members.Select(f => models[f])]);
+            var v = HybridRows(features.SparseValidation!, features.EmbValidation!, features.Sparse!.Dimension);
+            validationReport = Score(labels, validation, i => selection.Head.Probabilities(v[i].Indices, v[i].Values));
+            chosen = ModelFamily.Hybrid;
+            model = selection;
+            goldReport = null;
+            if (options.Refit)
+            {
+                var sw = Stopwatch.StartNew();
+                // One featuriser of training + validation for the sparse and hybrid refits, so their weights add up feature by feature.
+                features.RefitSparse ??= FitSparse(labels, [.. features.Train.Concat(features.Validation).Select(r => r.Text)],
+                    [.. features.TrainLabels, .. features.ValidationLabels], options, (_, _) => { }, ct);
+                var refits = new List<TrainedClassifier>();
+                foreach (var f in members)
+                {
+                    Report(TrainingStages.Refit, TrainingNotes.Refitting(f.ToString(), train.Count + validation.Count, chosenL2[f]));
+                    refits.Add(Refit(f, chosenL2[f], features, dense, options, models[f], out _, ct));
+                }
+                model = TrainedClassifier.Pool(refits);
+                refitSeconds = sw.Elapsed.TotalSeconds;
+                refitted = true;
+                Report(TrainingStages.Refit, TrainingNotes.Refitted("Pool", refitSeconds, null, null));
+            }
+        }
+        else if (options.Refit)
         {
             var sw = Stopwatch.StartNew();
             Report(TrainingStages.Refit, TrainingNotes.Refitting(chosen.ToString(), train.Count + validation.Count, chosenL2[chosen]));
@@ -344,7 +395,8 @@ public sealed class ClassifierTrainer
         {
             Model = model,
             ChosenFamily = chosen,
-            Validation = compared[chosen].Validation,
+            Pooled = pool,
+            Validation = validationReport,
             Gold = goldReport,
             Compared = comparedList,
             Log = log,
@@ -371,6 +423,9 @@ public sealed class ClassifierTrainer
         if (UsesEncoder(family)) Embed(features, dense, (_, _) => { }, ct);
         return Refit(family, result.L2[family], features, dense, options, result.Models[family], out _, ct);
     }
+
+    /// <summary>The members of the log-linear pool (<see cref="PoolBelowRowsPerLabel"/>).</summary>
+    internal static readonly IReadOnlyList<ModelFamily> PoolFamilies = [ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid];
 
     private static bool UsesEncoder(ModelFamily f) => f is ModelFamily.Dense or ModelFamily.Hybrid;
 

@@ -78,6 +78,7 @@ public sealed record ModelCardInput(
             goldName, StoredComparison.From(result), trainedAt, source)
         {
             Refitted = result.Refitted,
+            Pooled = result.Pooled,
             Encoder = result.Model.Encoder is { } encoder ? Onnx.EncoderGraph.DisplayName(encoder) : null,
             Choice = result.Compared.Count > 1 ? result.Choice : null,
         };
@@ -88,6 +89,10 @@ public sealed record ModelCardInput(
     /// <summary>The model was fitted again on training + validation after the choice; the validation figures are
     /// those of the selection fit.</summary>
     public bool Refitted { get; init; }
+
+    /// <summary>The model is the log-linear pool of sparse, dense and hybrid (<see cref="TrainingResult.Pooled"/>); the
+    /// validation figures are those of the pool of their selection fits.</summary>
+    public bool Pooled { get; init; }
 
     /// <summary>Dense and hybrid: the encoder's name (e.g. "all-MiniLM-L6-v2 (8-bit quantised)").</summary>
     public string? Encoder { get; init; }
@@ -157,19 +162,29 @@ public static class ModelCardBuilder
         var model = m.Model;
         sb.AppendLine("## Model");
         sb.AppendLine();
-        sb.AppendLine(C, $"- Family: **{ModelFamilies.Name(model.Family)}** (requested: {m.RequestedFamily}).");
+        if (m.Pooled)
+            sb.AppendLine(C, $"- Family: **{ModelFamilies.PooledName}**, exported as one {ModelFamilies.Name(model.Family)} head (requested: {m.RequestedFamily}).");
+        else
+            sb.AppendLine(C, $"- Family: **{ModelFamilies.Name(model.Family)}** (requested: {m.RequestedFamily}).");
         sb.AppendLine(C, $"- Seed {m.Seed}; class weighting for imbalance: {(m.ClassWeighting ? "on" : "off")}.");
         sb.AppendLine("- Features: " + Features(model) + ".");
         sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {model.FeatureCount:N0} features, {model.Labels.Count} labels.");
         if (m.Encoder is not null) sb.AppendLine(C, $"- Encoder: {m.Encoder}.");
         if (m.Choice is { } choice) sb.AppendLine(C, $"- Choice: {Md(choice)}.");
-        if (m.Refitted)
+        if (m.Pooled)
+            sb.AppendLine("- Pool: the head is the mean of the sparse, dense and hybrid families' heads, each at its own features (the log-linear average of their probabilities); no family was chosen.");
+        if (m.Refitted && m.Pooled)
+            sb.AppendLine("- Refit on training + validation: the sparse, dense and hybrid families were each fitted again on all training and validation samples with the settings chosen on the validation split, then pooled; the validation figures below are those of the pool of their fits on the training part alone.");
+        else if (m.Refitted)
             sb.AppendLine("- Refit on training + validation: after the family and its settings were chosen (the settings on the validation split, the family as the choice line says), the model was fitted again on all training and validation samples; the validation figures below are those of the fit on the training part alone.");
         if (m.Speed is { } speed) sb.AppendLine(C, $"- Size and speed: {speed.Describe()}.");
         foreach (var x in m.Compared)
         {
             var gold = x.GoldAccuracy is { } ga ? string.Format(C, "; gold accuracy {0:0.000}, macro-F1 {1:0.000}", ga, x.GoldMacroF1) : "";
-            sb.AppendLine(C, $"- Tried {x.Family}: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
+            if (x.Family == ModelFamilies.PooledName)
+                sb.AppendLine(C, $"- The pool of the three: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
+            else
+                sb.AppendLine(C, $"- Tried {x.Family}: validation accuracy {x.Accuracy:0.000}, macro-F1 {x.MacroF1:0.000}{gold}.");
         }
         sb.AppendLine();
     }

@@ -56,6 +56,15 @@ public static class ModelFamilies
         return false;
     }
 
+    /// <summary>What the registry, the portal and the CLI call a model auto did not choose but pooled
+    /// (<see cref="TrainingResult.Pooled"/>): the log-linear pool of sparse, dense and hybrid, exported as one hybrid head.
+    /// Not a family anyone can ask for, and not what a bundle's labels.json says (that stays "hybrid").</summary>
+    public const string PooledName = "pooled";
+
+    /// <summary>The name of what a training produced: the chosen family's, or <see cref="PooledName"/>.</summary>
+    public static string Chosen(TrainingResult result) => result.Pooled ? PooledName : Name(result.ChosenFamily);
+
     /// <summary>Whether a family (by name) uses the all-MiniLM-L6-v2 encoder, which knows English only.</summary>
-    public static bool UsesEncoder(string? name) => TryParse(name, out var f) && f is ModelFamily.Dense or ModelFamily.Hybrid;
+    public static bool UsesEncoder(string? name) =>
+        (TryParse(name, out var f) && f is ModelFamily.Dense or ModelFamily.Hybrid) || string.Equals(name?.Trim(), PooledName, StringComparison.OrdinalIgnoreCase);
 }

@@ -27,6 +27,12 @@ public sealed record StoredMisclassified(string Text, string Actual, string Pred
 public sealed record StoredComparison(string Family, double Accuracy, double MacroF1, double? GoldAccuracy, double? GoldMacroF1)
 {
     /// <summary>Every family a training tried, with its scores.</summary>
-    public static IReadOnlyList<StoredComparison> From(TrainingResult result) =>
-        result.Compared.Select(c => new StoredComparison(ModelFamilies.Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
+    /// <summary>Every family a training tried, with its scores; a pooled model adds a last row "pooled" with the pool's.</summary>
+    public static IReadOnlyList<StoredComparison> From(TrainingResult result)
+    {
+        var rows = result.Compared.Select(c => new StoredComparison(ModelFamilies.Name(c.Family), c.Validation.Accuracy, c.Validation.MacroF1, c.Gold?.Accuracy, c.Gold?.MacroF1)).ToList();
+        if (result.Pooled)
+            rows.Add(new StoredComparison(ModelFamilies.PooledName, result.Validation.Accuracy, result.Validation.MacroF1, result.Gold?.Accuracy, result.Gold?.MacroF1));
+        return rows;
+    }
 }

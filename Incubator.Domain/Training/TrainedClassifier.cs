@@ -95,6 +95,52 @@ public sealed class TrainedClassifier : ITextClassifier
         return result;
     }
 
+    /// <summary>The log-linear pool of sparse, dense and/or hybrid models that share one sparse featuriser and one encoder:
+    /// the normalised geometric mean of their probabilities, softmax of the mean of their logits. Every member is linear in
+    /// the hybrid features [sparse | embedding], so the pool is a hybrid model whose head is the members' mean, each
+    /// member's weights at its place (sparse at 0, dense at D, hybrid both): W = (W_h + [W_s | 0] + [0 | W_d]) / 3.
+    /// It exports through the hybrid graph.</summary>
+    public static TrainedClassifier Pool(IReadOnlyList<TrainedClassifier> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0) throw new ArgumentException("A pool needs members.", nameof(members));
+        var sparse = members.Select(m => m._sparse).FirstOrDefault(s => s is not null)
+            ?? throw new ArgumentException("A pool needs a member with sparse features.", nameof(members));
+        var dense = members.Select(m => m._dense).FirstOrDefault(d => d is not null)
+            ?? throw new ArgumentException("A pool needs a member with the encoder.", nameof(members));
+        if (members.Any(m => m._sparse is not null && !ReferenceEquals(m._sparse, sparse)))
+            throw new ArgumentException("The members must share one sparse featuriser, so that their weights add up feature by feature.", nameof(members));
+        if (members.Any(m => m._dense is not null && m._dense.Encoder != dense.Encoder))
+            throw new ArgumentException("The members must use one encoder.", nameof(members));
+        var labels = members[0].Labels;
+        if (members.Any(m => !m.Labels.SequenceEqual(labels, StringComparer.Ordinal)))
+            throw new ArgumentException("The members must have the same labels in the same order.", nameof(members));
+        var d = sparse.Dimension;
+        var k = labels.Count;
+        var weights = new float[k][];
+        var biases = new float[k];
+        for (var c = 0; c < k; c++) weights[c] = new float[d + DenseFeaturizer.Dimension];
+        foreach (var m in members)
+        {
+            var offset = m.Family == ModelFamily.Dense ? d : 0;
+            for (var c = 0; c < k; c++)
+            {
+                var w = m.Head.Weights[c];
+                var row = weights[c];
+                for (var j = 0; j < w.Length; j++) row[offset + j] += w[j];
+                biases[c] += m.Head.Biases[c];
+            }
+        }
+        var n = (float)members.Count;
+        for (var c = 0; c < k; c++)
+        {
+            var row = weights[c];
+            for (var j = 0; j < row.Length; j++) row[j] /= n;
+            biases[c] /= n;
+        }
+        return new TrainedClassifier(labels, sparse, dense, new LinearHead(weights, biases));
+    }
+
     /// <summary>The hybrid feature vector: sparse (indices, values), then the embedding at offset D.</summary>
     internal static (int[] Indices, float[] Values) HybridFeatures((int[] Indices, float[] Values) sparse, float[] embedding, int sparseDimension)
     {

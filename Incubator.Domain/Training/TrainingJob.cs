@@ -90,7 +90,7 @@ public sealed class TrainingJob(
         foreach (var line in reporter.Lines) await context.LogAsync(line);
         ct.ThrowIfCancellationRequested();
 
-        var chosen = ModelFamilies.Name(result.ChosenFamily);
+        var chosen = ModelFamilies.Chosen(result);
         var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
         var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
             new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));

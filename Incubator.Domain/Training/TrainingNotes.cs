@@ -80,6 +80,10 @@ public static class TrainingNotes
     public static JobNote ChosenTieRule(string family, int folds, int shuffles, double standardError, int rows, string scores, string band, string english) =>
         new("Train.ChosenTieRule", english, family, folds, shuffles, F(standardError, "0.0000"), rows, scores, band);
 
+    public static JobNote ChosenPool(int rowsPerLabel, int below, int folds, string scores) => new("Train.ChosenPool",
+        $"pooled: the log-linear average of sparse, dense and hybrid ({rowsPerLabel} rows per label, fewer than {below}: too few for {folds}-fold cross-validation to tell the families apart; its macro-F1: {scores})",
+        rowsPerLabel, below, folds, scores);
+
     public static JobNote Refitting(string family, int rows, float l2) => new("Train.Refitting",
         $"{family}: fitting the chosen model again on training + validation ({rows} rows, L2 {F(l2, "0.###")}); the validation figures above stay those of the fit on the training part",
         family, rows, F(l2, "0.###"));

@@ -185,6 +185,19 @@ public sealed class TrainPredictDenseCliTests : IDisposable
             Assert.Contains("- Encoder: all-MiniLM-L6-v2 (8-bit quantised).", bundle.ModelCard);
             Assert.True(bundle.OnnxModel.Length < 32 * 1024 * 1024, $"{bundle.OnnxModel.Length} bytes");
         }
+        // Auto on 8 rows per label pools the three families: the chosen line and the card say "pooled".
+        var small = Path.Combine(_folder.Path, "small.tsv");
+        File.WriteAllLines(small, TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(8)).Select(r => $"{r.Label}\t{r.Text}"));
+        var pooled = Path.Combine(_folder.Path, "pooled.zip");
+        stdout = new StringWriter();
+        code = await CliApp.RunAsync(["train", "--data", small, "--trainer", "auto", "--encoder", "int8", "--out", pooled], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Contains("chosen  pooled (pooled: the log-linear average of sparse, dense and hybrid", stdout.ToString());
+        using (var bundle = ModelBundle.Read(File.OpenRead(pooled)))
+        {
+            Assert.Equal(ModelFamily.Hybrid, bundle.Family);
+            Assert.Contains("- Family: **pooled**, exported as one hybrid head (requested: auto).", bundle.ModelCard);
+        }
         Assert.Equal(2, await CliApp.RunAsync(["train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--encoder", "fp4", "--out", model + "2"], new StringWriter(), stderr));
         Assert.Contains("--encoder 'fp4' is not one of int8, float", stderr.ToString());
         var data = Path.Combine(_folder.Path, "eval.tsv");

@@ -1,5 +1,7 @@
+using System.Globalization;
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Projects;
 using Incubator.Domain.Training;
 using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -166,6 +168,41 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         Assert.Contains("- Tried dense: validation accuracy", detail.ModelCard);
         Assert.Contains("- Tried hybrid: validation accuracy", detail.ModelCard);
         if (done.Family is "dense" or "hybrid") Assert.Contains("knows English only", detail.ModelCard);
+    }
+
+    /// <summary>Below 16 rows per label auto pools sparse, dense and hybrid (decision 0019, amendment pool): the registry
+    /// names the model "pooled", not the hybrid head it is exported as, the comparison keeps every family and adds the
+    /// pool's own row (the model's validation figures), and the card says so.</summary>
+    [Fact]
+    public async Task Auto_on_eight_rows_per_label_records_the_pool_as_what_training_produced()
+    {
+        var email = PortalExtensions.UniqueEmail("job-pool");
+        var owner = await _portal.RegisterAsync(email);
+        var projectId = await _portal.InScopeAsync(async sp =>
+            (await sp.GetRequiredService<ProjectService>().CreateProjectAsync(owner.Id, "Pool " + Guid.NewGuid().ToString("N")[..6], null)).Id);
+        var taskId = await _portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask);
+        var small = Incubator.Tests.Training.TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
+        await _portal.SeedApprovedAsync(projectId, taskId, small.Select(r => (r.Label, r.Text)), owner.Id);
+        var userId = await _portal.UserIdAsync(email);
+
+        var started = await StartAsync(userId, taskId, "auto");
+        var done = await WaitAsync(userId, started.Id, s => s.State != ModelVersionState.Training);
+        var detail = await _portal.Services.GetRequiredService<TrainingService>().GetAsync(userId, started.Id);
+        Assert.True(done.State == ModelVersionState.Draft, detail.Error);
+        Assert.Equal(ModelFamilies.PooledName, done.Family);
+        Assert.Equal(["sparse", "dense", "hybrid", "pooled"], detail.Compared.Select(c => c.Family));
+        var pooled = detail.Compared[^1];
+        Assert.Equal(done.Accuracy, pooled.Accuracy);
+        Assert.Equal(done.MacroF1, pooled.MacroF1);
+        Assert.Contains("- Family: **pooled**, exported as one hybrid head (requested: auto).", detail.ModelCard);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"- The pool of the three: validation accuracy {pooled.Accuracy:0.000}"), detail.ModelCard);
+        Assert.DoesNotContain("- Tried pooled", detail.ModelCard);
+        Assert.True(ModelFamilies.UsesEncoder(done.Family));
+        // The bundle is still a hybrid bundle: what a user downloads loads and predicts like any other.
+        var (path, _, _) = await _portal.Services.GetRequiredService<TrainingService>().OpenBundleAsync(userId, started.Id);
+        await using var zip = File.OpenRead(path);
+        using var loaded = ModelBundle.Read(zip);
+        Assert.Equal(ModelFamily.Hybrid, loaded.Family);
     }
 
     /// <summary>The portal's training asks for the 8-bit encoder: the job trains on it, the bundle carries it (a quarter of

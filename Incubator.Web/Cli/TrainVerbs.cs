@@ -68,7 +68,7 @@ internal static class TrainVerbs
         foreach (var (f, v, g) in result.Compared)
             stdout.WriteLine($"{ModelFamilies.Name(f),-7} validation accuracy {v.Accuracy.ToString("0.000", Ci)} macro-F1 {v.MacroF1.ToString("0.000", Ci)}"
                 + (g is null ? "" : $"  gold accuracy {g.Accuracy.ToString("0.000", Ci)} macro-F1 {g.MacroF1.ToString("0.000", Ci)}"));
-        stdout.WriteLine($"chosen  {ModelFamilies.Name(result.ChosenFamily)} ({result.Log.Last(l => l.StartsWith("choose", StringComparison.Ordinal))["choose: ".Length..]})");
+        stdout.WriteLine($"chosen  {ModelFamilies.Chosen(result)} ({result.Log.Last(l => l.StartsWith("choose", StringComparison.Ordinal))["choose: ".Length..]})");
         WriteReport(stdout, result.Validation, "validation");
         if (result.Gold is not null) WriteReport(stdout, result.Gold, "gold");
 
