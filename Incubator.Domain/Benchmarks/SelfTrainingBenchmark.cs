@@ -147,13 +147,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 // Shipped before decision 0032's amendment "st": on pools that keep the z-scored view, equal numbers per label
                 // doubling each round instead of curriculum labelling.
                 ("shipped before: equal numbers per label, doubling each round, on pools that keep the z-scored view (no curriculum labelling)", prior, shipped with { EvenCurriculum = false }, true, false),
-                // Decision 0032, amendment "crfinal": the final labelling after curriculum rounds, and the final family.
-                ("curriculum pools' final labelling: every candidate with the last round's label", prior, shipped with { CurriculumFinal = CurriculumFinalLabelling.Argmax }, true, false),
-                (string.Create(C, $"curriculum pools' final labelling: counted shares of the last round, the surest {SelfTrainingOptions.EnglishFinalShare:0%}"), prior, shipped with { CurriculumFinal = CurriculumFinalLabelling.Counted }, true, false),
-                ("curriculum pools' final labelling: shares = mean probability per label, whole pool", prior, shipped with { CurriculumFinal = CurriculumFinalLabelling.MeanShares }, true, false),
-                ("curriculum pools' final labelling: every candidate with the last round's label, dense final", prior, shipped with { CurriculumFinal = CurriculumFinalLabelling.Argmax, FinalFamily = ModelFamily.Dense }, true, false),
-                ("as shipped, dense final", prior, shipped with { FinalFamily = ModelFamily.Dense }, true, false),
-                ("curriculum pools' final labelling: every candidate with the last round's label, class weighting kept", prior, shipped with { CurriculumFinal = CurriculumFinalLabelling.Argmax, CurriculumFinalClassWeighting = true }, true, false),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below

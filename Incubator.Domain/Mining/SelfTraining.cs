@@ -119,33 +119,9 @@ public sealed record SelfTrainingOptions
     /// rounds. Decision 0032, amendment "st".</summary>
     public bool EvenCurriculum { get; init; }
 
-    /// <summary>Benchmark knob (decision 0032, amendment "crfinal"): how the final model's pseudo-labels are chosen on
-    /// pools that ran curriculum labelling. <see cref="CurriculumFinalLabelling.Equal"/>: the same number per label (shipped).</summary>
-    internal CurriculumFinalLabelling CurriculumFinal { get; init; }
-
-    /// <summary>Benchmark knob: with a <see cref="CurriculumFinal"/> other than equal numbers, weight classes in the final
-    /// model anyway (default: no weighting, so the final model keeps the labelling's shares).</summary>
-    internal bool CurriculumFinalClassWeighting { get; init; }
-
     /// <summary>Benchmark diagnostics only: called with each round's pseudo-labels (pool index, label index) and, with
     /// round −1, the final model's pseudo-labels.</summary>
     internal Action<int, IReadOnlyList<(int Index, int Label)>>? OnPseudoLabels { get; init; }
-}
-
-/// <summary>Benchmark knob: the final labelling after curriculum rounds (decision 0032, amendment "crfinal").</summary>
-internal enum CurriculumFinalLabelling
-{
-    /// <summary>The same number per label, capped by the rarest label's count (shipped).</summary>
-    Equal,
-
-    /// <summary>Every candidate with its label under the last round's view, whatever the label counts.</summary>
-    Argmax,
-
-    /// <summary>Counted shares of the last round's view, the surest <see cref="SelfTrainingOptions.EnglishFinalShare"/>.</summary>
-    Counted,
-
-    /// <summary>Shares = the mean of the last round's probabilities per label, the whole pool (capped by those leaning to it).</summary>
-    MeanShares,
 }
 
 /// <summary>How self-training's embedding rounds divide pseudo-labels between labels (decision 0032).</summary>
@@ -446,34 +422,14 @@ public static class SelfTrainer
         // The final model: the last round's combined view labels the pool (the same number per label, or by the estimated
         // shares); the chosen family trains on it.
         var finalShare = options.Shares == LabelShares.Equal ? 1.0 : options.FinalShare;
-        var curriculumFinal = curriculum ? options.CurriculumFinal : CurriculumFinalLabelling.Equal;
-        List<(int Index, int Label)> final;
-        switch (curriculumFinal)
-        {
-            case CurriculumFinalLabelling.Argmax:
-                final = TopByConfidence(combined, candidateIndex, 1.0);
-                break;
-            case CurriculumFinalLabelling.Counted:
-                finalShare = EnglishFinalShareValue;
-                final = Proportional(combined, candidateIndex, CountShares(combined, labels.Count), finalShare, options.ShareFloor);
-                break;
-            case CurriculumFinalLabelling.MeanShares:
-                var mean = new double[labels.Count];
-                foreach (var p in combined) for (var j = 0; j < mean.Length; j++) mean[j] += p[j] / Math.Max(1, combined.Length);
-                final = Proportional(combined, candidateIndex, mean, 1.0, options.ShareFloor);
-                break;
-            default:
-                final = Choose(combined, candidateIndex, labels.Count, finalShare, options);
-                break;
-        }
+        var final = Choose(combined, candidateIndex, labels.Count, finalShare, options);
         options.OnPseudoLabels?.Invoke(-1, final);
         var rows = trainSeeds.Concat(final.Select(p => new LabeledText(labels[p.Label], pool[p.Index]))).ToList();
         var (train, validation) = StratifiedSplit.Split(rows, 0.2, options.Seed);
         train = [.. train, .. Enumerable.Repeat(reviewed, weight).SelectMany(r => r)];
         var family = options.FinalFamily ?? options.Family;
         // Class weighting would undo estimated shares: the final model is then trained on the rows as they are.
-        var trainingOptions = new TrainingOptions(family, options.Seed, ClassWeighting: options.Shares == LabelShares.Equal
-            && (curriculumFinal == CurriculumFinalLabelling.Equal || options.CurriculumFinalClassWeighting));
+        var trainingOptions = new TrainingOptions(family, options.Seed, ClassWeighting: options.Shares == LabelShares.Equal);
         log?.Report($"training the final {ModelFamilies.Name(family)} model on {train.Count + validation.Count} rows ({final.Count} pseudo-labels)");
         var dense = options.Dense;
         if (dense is null && family is ModelFamily.Dense or ModelFamily.Hybrid && poolVectors.Count > 0 && poolVectors[0].Length == DenseFeaturizer.Dimension)
@@ -499,8 +455,6 @@ public static class SelfTrainer
             FinalRowsPerLabel = labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l) + reviewed.Count(r => r.Label == l), StringComparer.Ordinal),
         };
     }
-
-    private const double EnglishFinalShareValue = SelfTrainingOptions.EnglishFinalShare;
 
     /// <summary>Adds <paramref name="alpha"/> × the teacher's linear head (rows in <paramref name="labels"/>' order, over the
     /// embedding) to the model's head: the embedding part of its weights (the last <see cref="DenseFeaturizer.Dimension"/>
