@@ -123,4 +123,45 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         }
         await viewer.Page.Context.CloseAsync();
     }
+    /// <summary>Decision 0019, amendment pool: on 8 approved rows per label auto pools sparse, dense and hybrid; the model
+    /// page, the model list and the playground name it "pooled", and the comparison's check mark is on the pool's row,
+    /// whose figures are the model's.</summary>
+    [Fact]
+    public async Task Auto_on_eight_rows_per_label_shows_the_pooled_model_as_pooled()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync("pool-author@example.com", "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("Pool project");
+        var taskId = await portal.CreateTaskAsync("pool-author@example.com", projectId, TrainingFlowTests.SupportTask);
+        var authorId = await portal.UserIdAsync("pool-author@example.com");
+        var small = TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
+        await portal.SeedApprovedAsync(projectId, taskId, small.Select(r => (r.Label, r.Text)), authorId);
+
+        await author.GotoAsync($"/projects/{projectId}/models");
+        await Expect(author.Page.GetByTestId("train-start")).ToHaveAttributeAsync("data-family", "auto");
+        await author.ClickAsync("train-start");
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
+        await author.WaitInteractiveAsync();
+        await Expect(author.Page.GetByTestId("model-state")).Not.ToHaveAttributeAsync("data-state", "Training", new() { Timeout = 180_000 });
+        var model = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.TaskId == taskId));
+        Assert.True(model.State == ModelVersionState.Draft, $"{model.State}: {model.Error}");
+        Assert.Equal("pooled", model.Family);
+
+        await Expect(author.Page.GetByTestId("model-facts")).ToContainTextAsync("pooled (sparse + dense + hybrid, one hybrid bundle)");
+        var rows = author.Page.GetByTestId("families-compared").GetByTestId("compared-row");
+        await Expect(rows).ToHaveCountAsync(4);
+        Assert.Equal(["sparse", "dense", "hybrid", "pooled"], await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.family)"));
+        Assert.Equal(["false", "false", "false", "true"], await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.chosen)"));
+        await Expect(rows.Nth(3)).ToContainTextAsync("✓");
+        await Expect(rows.Nth(2)).Not.ToContainTextAsync("✓");
+        // The pool's row carries the model's own validation figures (macro-F1 as the page prints it, 0.000).
+        await Expect(rows.Nth(3)).ToContainTextAsync(model.MacroF1!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(author.Page.GetByTestId("metrics-validation").GetByTestId("metric-accuracy"))
+            .ToHaveAttributeAsync("data-value", model.Accuracy!.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
+
+        await author.GotoAsync($"/projects/{projectId}/models");
+        await Expect(author.Page.Locator("table").GetByText("pooled (sparse + dense + hybrid, one hybrid bundle)")).ToHaveCountAsync(1);
+        await author.Page.Context.CloseAsync();
+    }
 }
