@@ -159,10 +159,17 @@ public sealed class LlmResilienceTests : IAsyncLifetime
     [Fact]
     public async Task Cancellation_during_a_slow_answer_is_not_retried()
     {
-        _host.Server.Enqueue(FakeReply.Slow(TimeSpan.FromSeconds(0.4)));
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        _host.Server.Enqueue(FakeReply.Slow(TimeSpan.FromSeconds(30)));
+        using var cts = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _host.Client().CompleteAsync(Request, cts.Token));
+        var call = _host.Client().CompleteAsync(Request, cts.Token);
+        // Cancel once the server holds the request, so the cancel lands during the slow answer however loaded the
+        // machine is (a fixed 100 ms could pass before the request was even sent).
+        for (var i = 0; i < 400 && _host.Server.ChatRequests.Count == 0; i++) await Task.Delay(25);
+        Assert.Single(_host.Server.ChatRequests);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.Single(_host.Server.ChatRequests);
         Assert.Empty(_host.Delays.Waits);
