@@ -14,6 +14,19 @@ namespace Incubator.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class TrainingBrowserTests(BrowserFixture browser)
 {
+    /// <summary>Starts the training the models page's form is set to, follows it to its model page and waits until it
+    /// is no longer training; the task's one model version must have become a draft.</summary>
+    private static async Task<ModelVersion> StartTrainingAsync(PortalFactory portal, PortalBrowser author, Guid taskId)
+    {
+        await author.ClickAsync("train-start");
+        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
+        await author.WaitInteractiveAsync();
+        await Expect(author.Page.GetByTestId("model-state")).Not.ToHaveAttributeAsync("data-state", "Training", new() { Timeout = 180_000 });
+        var model = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.TaskId == taskId));
+        Assert.True(model.State == ModelVersionState.Draft, $"{model.State} ({model.RequestedFamily}): {model.Error}");
+        return model;
+    }
+
     [Fact]
     public async Task Author_trains_and_publishes_and_a_viewer_downloads_and_predicts()
     {
@@ -38,12 +51,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(author.Page.GetByTestId("train-start")).ToHaveAttributeAsync("data-family", "sparse");
         await Expect(author.Page.GetByTestId("train-encoder")).ToHaveCountAsync(0);
         await Expect(author.Page.GetByTestId("encoder-int8-note")).ToHaveCountAsync(0);
-        await author.ClickAsync("train-start");
-        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
-        await author.WaitInteractiveAsync();
-        await Expect(author.Page.GetByTestId("model-state")).Not.ToHaveAttributeAsync("data-state", "Training", new() { Timeout = 120_000 });
-        var model = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.TaskId == taskId));
-        Assert.True(model.State == ModelVersionState.Draft, $"{model.State} ({model.RequestedFamily}): {model.Error}");
+        var model = await StartTrainingAsync(portal, author, taskId);
         await Expect(author.Page.GetByTestId("model-state")).ToHaveAttributeAsync("data-state", "Draft");
         var accuracy = author.Page.GetByTestId("metrics-validation").GetByTestId("metric-accuracy");
         await Expect(accuracy).ToHaveAttributeAsync("data-value", model.Accuracy!.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
@@ -140,12 +148,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
 
         await author.GotoAsync($"/projects/{projectId}/models");
         await Expect(author.Page.GetByTestId("train-start")).ToHaveAttributeAsync("data-family", "auto");
-        await author.ClickAsync("train-start");
-        await author.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/models/[0-9a-f-]{36}$"));
-        await author.WaitInteractiveAsync();
-        await Expect(author.Page.GetByTestId("model-state")).Not.ToHaveAttributeAsync("data-state", "Training", new() { Timeout = 180_000 });
-        var model = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().SingleAsync(m => m.TaskId == taskId));
-        Assert.True(model.State == ModelVersionState.Draft, $"{model.State}: {model.Error}");
+        var model = await StartTrainingAsync(portal, author, taskId);
         Assert.Equal("pooled", model.Family);
 
         await Expect(author.Page.GetByTestId("model-facts")).ToContainTextAsync("pooled (sparse + dense + hybrid, one hybrid bundle)");
