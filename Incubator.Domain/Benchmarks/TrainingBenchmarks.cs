@@ -363,7 +363,8 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                 {
                     var before = Evaluation.Evaluate(result.Pooled ? TrainedClassifier.Pool([.. result.Models.OrderBy(m => m.Key).Select(m => m.Value)]) : result.Models[result.ChosenFamily], test);
                     var now = Evaluation.Evaluate(result.Model, test);
-                    var chose = $"auto chose {(result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant())} {(result.CrossValidated is { } byFolds ? $"by cross-validation of {string.Join(", ", byFolds.Keys.Select(k => k.ToString().ToLowerInvariant()))}" : "on validation")} (families tried: {string.Join(", ", result.Models.Keys.Select(k => k.ToString().ToLowerInvariant()))}; encoder share {result.EncoderShare?.ToString("0.000", Ci) ?? "-"})";
+                    var autoName = result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant();
+                    var chose = $"auto chose {autoName} {(result.CrossValidated is { } byFolds ? $"by cross-validation of {string.Join(", ", byFolds.Keys.Select(k => k.ToString().ToLowerInvariant()))}" : "on validation")} (families tried: {string.Join(", ", result.Models.Keys.Select(k => k.ToString().ToLowerInvariant()))}; encoder share {result.EncoderShare?.ToString("0.000", Ci) ?? "-"})";
                     rows.Add(new BenchmarkRow(bench, $"auto test accuracy, {size}", now.Accuracy, "", before.Accuracy, $"value: after refit; baseline: before refit; {chose}"));
                     rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, {size}", now.MacroF1, "", before.MacroF1, "value: after refit; baseline: before refit"));
                     var best = after.OrderByDescending(x => x.Value.Report.MacroF1).First();
@@ -371,7 +372,6 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                         $"baseline: the best family on test after refit ({best.Key.ToString().ToLowerInvariant()}); aim: ratio ≥ 1 on the full split"));
                     var regret = best.Value.Report.MacroF1 - now.MacroF1;
                     var hit = (result.Pooled ? now : after[result.ChosenFamily].Report).MacroF1 >= best.Value.Report.MacroF1;
-                    var autoName = result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant();
                     rows.Add(new BenchmarkRow(bench, $"auto regret (best family − auto, test macro-F1), {size}", regret, "", Note:
                         $"auto chose {autoName} {F(now.MacroF1)}; best family {best.Key.ToString().ToLowerInvariant()} {F(best.Value.Report.MacroF1)}; {(hit ? "hit" : "miss")}; choice: {result.Choice}"));
                     // One tab-separated line per cell on stderr, for summing regret over many samples.
@@ -420,7 +420,7 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                         var onValidation = new ClassifierTrainer { Dense = trainer.Dense, CrossValidateUpTo = 0, CrossValidateNearTiesUpTo = 0 }.Train(labels, fit, validation, null, new TrainingOptions(family), null, ct);
                         var old = Evaluation.Evaluate(onValidation.Model, test);
                         rows.Add(new BenchmarkRow(bench, $"auto test macro-F1, cross-validated vs validation choice, {size}", now.MacroF1, "", old.MacroF1,
-                            $"value: auto chose {(result.Pooled ? "pool" : result.ChosenFamily.ToString().ToLowerInvariant())} by {trainer.ChoiceFolds}-fold cross-validation ({string.Join(", ", cv.Select(c => $"{c.Key.ToString().ToLowerInvariant()} {F(c.Value)}"))}); baseline: chosen on validation alone ({onValidation.ChosenFamily.ToString().ToLowerInvariant()})"));
+                            $"value: auto chose {autoName} by {trainer.ChoiceFolds}-fold cross-validation ({string.Join(", ", cv.Select(c => $"{c.Key.ToString().ToLowerInvariant()} {F(c.Value)}"))}); baseline: chosen on validation alone ({onValidation.ChosenFamily.ToString().ToLowerInvariant()})"));
                     }
                 }
                 if (full && after.ContainsKey(ModelFamily.Sparse))

@@ -312,7 +312,7 @@ public sealed class ClassifierTrainer
         NearTie? nearTie = null;
         TieRule? tieRule = null;
         var pool = false;
-        var fewestRows = 0;
+        var fewestPerLabel = 0;
         if (families.Count > 1 && !comparedList.All(c => c.Gold is not null) && ChoiceFolds >= 2)
         {
             var rows = train.Count + validation.Count;
@@ -321,11 +321,11 @@ public sealed class ClassifierTrainer
                 // A label without rows counts as 0.
                 var perLabel = new int[labels.Count];
                 foreach (var t in features.TrainLabels.Concat(features.ValidationLabels)) perLabel[t]++;
-                var fewestPerLabel = perLabel.DefaultIfEmpty(0).Min();
-                // Below the threshold (e.g. 8 rows per label) the shipped one-deal best score stays: there the band is
-                // 9-12 points wide and the rule hurt tweets (decision 0019, amendments cells and tie).
-                fewestRows = fewestPerLabel;
-                // Below PoolBelowRowsPerLabel no choice: the folds cannot tell the families apart (decision 0019, amendment pool).
+                fewestPerLabel = perLabel.DefaultIfEmpty(0).Min();
+                // Below PoolBelowRowsPerLabel no choice: the folds cannot tell the families apart (decision 0019, amendment
+                // pool). Below the tie rule's threshold without the pool (text that is not English, fewer families), the
+                // one-deal best score decides: there the band is 9-12 points wide and the rule hurt tweets (amendments
+                // cells and tie).
                 pool = PoolBelowRowsPerLabel > 0 && fewestPerLabel < PoolBelowRowsPerLabel && families.Count == 3
                     && !LanguageHint.LooksNonEnglish(train.Select(r => r.Text));
                 if (!pool && TieRuleFromRowsPerLabel > 0 && fewestPerLabel >= TieRuleFromRowsPerLabel)
@@ -340,12 +340,17 @@ public sealed class ClassifierTrainer
                     crossValidated = CrossValidate([.. families.Where(near.Contains)], chosenL2, features, options, ct);
             }
         }
-        var chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, tieRule, out var reason);
+        ModelFamily chosen;
+        JobNote reason;
         if (pool)
         {
+            // The pool has the hybrid shape (TrainedClassifier.Pool); nothing is chosen.
+            chosen = ModelFamily.Hybrid;
             var scores = string.Join(", ", families.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.ToString().ToLowerInvariant()} {crossValidated![f]:0.000}")));
-            reason = TrainingNotes.ChosenPool(fewestRows, PoolBelowRowsPerLabel, ChoiceFolds, scores);
+            reason = TrainingNotes.ChosenPool(fewestPerLabel, PoolBelowRowsPerLabel, ChoiceFolds, scores);
         }
+        else
+            chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, tieRule, out reason);
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];
@@ -360,7 +365,6 @@ public sealed class ClassifierTrainer
             var selection = TrainedClassifier.Pool([.. members.Select(f => models[f])]);
             var v = HybridRows(features.SparseValidation!, features.EmbValidation!, features.Sparse!.Dimension);
             validationReport = Score(labels, validation, i => selection.Head.Probabilities(v[i].Indices, v[i].Values));
-            chosen = ModelFamily.Hybrid;
             model = selection;
             goldReport = null;
             if (options.Refit)
