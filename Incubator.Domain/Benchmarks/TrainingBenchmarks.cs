@@ -403,16 +403,17 @@ internal sealed class DatasetBenchmark(ModelFamily family = ModelFamily.Auto) : 
                         }
                         var p3 = Pooled((ModelFamily.Sparse, 1), (ModelFamily.Dense, 1), (ModelFamily.Hybrid, 1));
                         var p2 = Pooled((ModelFamily.Sparse, 1), (ModelFamily.Dense, 1));
+                        var pdh = Pooled((ModelFamily.Dense, 1), (ModelFamily.Hybrid, 1));
                         var pw = cvw is not null && cvw.Count == 3 ? Pooled([.. cvw.Select(c => (c.Key, c.Value))]) : null;
                         var sp = after[ModelFamily.Sparse].Model.Sparse!;
                         var hp = after[ModelFamily.Hybrid].Model.Sparse!;
                         var sameVocab = sp.Dimension == hp.Dimension && Enumerable.Range(0, sp.Dimension).All(j => sp.Describe(j) == hp.Describe(j));
-                        foreach (var (tag, rep) in new[] { ("pool3", p3), ("pool2", p2), ("poolcv", pw) })
+                        foreach (var (tag, rep) in new[] { ("pool3", p3), ("pool2", p2), ("pooldh", pdh), ("poolcv", pw) })
                             if (rep is not null)
                                 rows.Add(new BenchmarkRow(bench, $"{tag} regret (best family − pool, test macro-F1), {size}", best.Value.Report.MacroF1 - rep.MacroF1, "", regret,
                                     $"value: the log-linear pool's regret; baseline: auto's; pool macro-F1 {F(rep.MacroF1)}, accuracy {F(rep.Accuracy)}"));
                         Console.Error.WriteLine(string.Create(Ci,
-                            $"POOL\t{name}\t{size}\t{sample.Count}\tbest={F(best.Value.Report.MacroF1)}\tauto={F(now.MacroF1)}:{F(now.Accuracy)}\tpool3={F(p3.MacroF1)}:{F(p3.Accuracy)}\tpool2={F(p2.MacroF1)}:{F(p2.Accuracy)}\tpoolcv={(pw is null ? "-" : $"{F(pw.MacroF1)}:{F(pw.Accuracy)}")}\tacc={string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.Accuracy)}"))}\tvocab={(sameVocab ? "same" : "diff")}"));
+                            $"POOL\t{name}\t{size}\t{sample.Count}\tbest={F(best.Value.Report.MacroF1)}\tauto={F(now.MacroF1)}:{F(now.Accuracy)}\tpool3={F(p3.MacroF1)}:{F(p3.Accuracy)}\tpool2={F(p2.MacroF1)}:{F(p2.Accuracy)}\tpooldh={F(pdh.MacroF1)}:{F(pdh.Accuracy)}\tpoolcv={(pw is null ? "-" : $"{F(pw.MacroF1)}:{F(pw.Accuracy)}")}\tacc={string.Join(",", after.OrderBy(a => a.Key).Select(a => $"{a.Key.ToString().ToLowerInvariant()}={F(a.Value.Report.Accuracy)}"))}\tvocab={(sameVocab ? "same" : "diff")}"));
                     }
                     if (result.CrossValidated is { } cv)
                     {
