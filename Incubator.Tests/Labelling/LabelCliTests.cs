@@ -67,6 +67,25 @@ public sealed class LabelCliTests : IAsyncLifetime
         Assert.Contains("stopped short: Stopped short: the budget was reached after 5 of 12 texts.", stdout);
     }
 
+    /// <summary>As a user runs it (the built executable): stdout holds the summary and nothing else, so it can be read by a
+    /// script; the LLM client's log lines (a token count per call, a retry) go to stderr, and no Information line is logged.</summary>
+    [Fact]
+    public async Task The_executable_keeps_log_lines_off_stdout()
+    {
+        _server.Enqueue(FakeReply.Error(500, "overloaded")); // one retry: a warning worth logging
+        using var app = AppProcess.Start("label", ["label", .. Args("--batch-size", "5", "--max-attempts", "3")], new Dictionary<string, string>(), _folder.Path);
+
+        var exit = await app.WaitForExitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.True(exit == 0, app.Output);
+        var lines = app.FullOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        var stdout = lines.Where(l => !l.StartsWith("[stderr] ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(stdout, l => l.StartsWith($"labelled {LabellingFixture.Labelled} (", StringComparison.Ordinal));
+        Assert.All(stdout, l => Assert.Matches("^(chose|labelled|none of these|rejected|tokens) ", l));
+        Assert.Contains(lines, l => l.StartsWith("[stderr] warn:", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("info:", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("--limit", "0")]
     [InlineData("--batch-size", "101")]

@@ -7,7 +7,6 @@ using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Tasks;
-using Microsoft.Extensions.Hosting;
 
 namespace Incubator.Web.Cli;
 
@@ -30,8 +29,7 @@ internal static class GenerateVerb
         var o = Parse(args);
         if (await CliTaskFile.ReadAsync(o.Task, stderr, ct) is not { } spec) return 2;
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = CliApp.HeadlessBuilder([]);
         builder.Services.AddIncubatorEmbeddings();
         builder.Services.AddIncubatorLlm(builder.Configuration);
         builder.Services.AddSingleton<DemonstrationBank>();

@@ -6,7 +6,6 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Labelling;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Mining;
-using Microsoft.Extensions.Hosting;
 
 namespace Incubator.Web.Cli;
 
@@ -51,8 +50,7 @@ internal static class LabelVerb
         }
         var sample = CorpusLabeller.Choose(Enumerable.Range(0, texts.Count).ToList(), scorer.Probabilities(labels), labels, o.Limit);
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = CliApp.HeadlessBuilder([]);
         builder.Services.AddIncubatorLlm(builder.Configuration);
         using var host = builder.Build();
         var profile = new LlmProfile(null, "command line", o.Provider, o.Endpoint, o.Model, o.ApiKey, 0, 1024, 1, null, 0, 0);
