@@ -67,6 +67,37 @@ public sealed class LabelCliTests : IAsyncLifetime
         Assert.Contains("stopped short: Stopped short: the budget was reached after 5 of 12 texts.", stdout);
     }
 
+    [Fact]
+    public async Task A_failure_after_some_batches_keeps_the_rows_already_paid_for_and_exits_3()
+    {
+        var calls = 0;
+        // The first batch is answered; then the endpoint refuses the key (a failure at once, no waiting).
+        _server.DefaultResponder = r => Interlocked.Increment(ref calls) == 1 ? LabellingFixture.Answer(r) : FakeReply.Error(401, "key revoked", type: "invalid_request_error");
+
+        var (code, stdout, stderr) = await RunAsync(Args("--batch-size", "5"));
+
+        Assert.True(code == LabelVerb.Failed, stdout + stderr);
+        var first = LabellingFixture.TextsOf(_server.ChatRequests[0]).Values.ToList();
+        var expected = first.Where(t => LabellingFixture.AnswerFor(t) is { } a && a != "none" && a != "music").ToList();
+        var rows = (await File.ReadAllLinesAsync(OutFile)).Select(l => l.Split('\t')).ToList();
+        Assert.Equal(expected, rows.Select(r => r[1]));
+        Assert.All(rows, r => Assert.Equal(LabellingFixture.AnswerFor(r[1])!.ToLowerInvariant(), r[0]));
+        Assert.Contains($"labelled {expected.Count} (", stdout);
+        Assert.Contains("failed:", stdout + stderr);
+    }
+
+    [Fact]
+    public async Task A_failure_before_any_answer_writes_nothing()
+    {
+        _server.DefaultResponder = _ => FakeReply.Error(401, "bad key", type: "invalid_request_error");
+
+        var (code, stdout, stderr) = await RunAsync(Args());
+
+        Assert.True(code == LabelVerb.Failed, stdout + stderr);
+        Assert.False(File.Exists(OutFile));
+        Assert.Contains("nothing written", stdout);
+    }
+
     /// <summary>As a user runs it (the built executable): stdout holds the summary and nothing else, so it can be read by a
     /// script; the LLM client's log lines (a token count per call, a retry) go to stderr, and no Information line is logged.</summary>
     [Fact]

@@ -66,7 +66,7 @@ internal static class LabelVerb
         var rejected = new Dictionary<LabelRejectReason, int>();
         int done = 0, none = 0, disagreed = 0, calls = 0;
         long tokens = 0;
-        JobNote? stop = null;
+        JobNote? stop = null, failure = null;
         try
         {
             foreach (var batch in sample.Chunk(o.BatchSize))
@@ -95,18 +95,30 @@ internal static class LabelVerb
         }
         catch (JobFailedException ex)
         {
+            // The batches answered before the failure were paid for: their rows are written (exit code 3 says the run
+            // failed), as `generate` writes the samples it has.
             stderr.WriteLine($"failed: {ex.Note.Message}");
-            stdout.WriteLine($"labelled {rows.Count} of {sample.Count} texts before the failure; nothing written");
-            return Failed;
+            failure = ex.Note;
+            if (rows.Count == 0)
+            {
+                stdout.WriteLine($"labelled 0 of {sample.Count} texts before the failure; nothing written");
+                return Failed;
+            }
         }
 
-        await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
-            foreach (var (label, text) in rows) await writer.WriteLineAsync($"{label}\t{TsvCell.Of(text)}");
+        var tsv = new System.Text.StringBuilder();
+        foreach (var (label, text) in rows) tsv.Append(label).Append('\t').Append(TsvCell.Of(text)).Append('\n');
+        TrainVerbs.WriteAtomically(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
         stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} labelled in {calls} calls");
         stdout.WriteLine($"labelled {rows.Count} ({rows.Count - disagreed} as the miner, {disagreed} unlike it) written to {o.Out}");
         stdout.WriteLine($"none of these {none}");
         stdout.WriteLine(rejected.Count == 0 ? "rejected 0" : $"rejected {rejected.Values.Sum()}: {string.Join(", ", rejected.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
         stdout.WriteLine($"tokens {tokens.ToString("N0", CultureInfo.InvariantCulture)} (budget {budget.ToString("N0", CultureInfo.InvariantCulture)})");
+        if (failure is not null)
+        {
+            stdout.WriteLine($"failed after {done} of {sample.Count} texts: {failure.Message}");
+            return Failed;
+        }
         if (stop is not null)
         {
             stdout.WriteLine($"stopped short: {stop.Message}");
