@@ -48,6 +48,9 @@ public sealed class LabelCliTests : IAsyncLifetime
         Assert.Equal(LabellingFixture.Labelled, rows.Count);
         Assert.All(rows, r => Assert.Equal(LabellingFixture.AnswerFor(r[1])!.ToLowerInvariant(), r[0]));
         Assert.Contains($"labelled {LabellingFixture.Labelled} (", stdout);
+        // 12 texts went out in 3 calls, 9 came back labelled: no line may say 12 were labelled.
+        Assert.Contains("chose 12 of 12 texts; 12 sent in 3 calls", stdout);
+        Assert.DoesNotContain("12 labelled", stdout);
         Assert.Contains("none of these 1", stdout);
         Assert.Contains("rejected 5: UnknownLabel 1, UnknownId 3, MissingId 1", stdout);
     }
@@ -64,7 +67,8 @@ public sealed class LabelCliTests : IAsyncLifetime
         (code, stdout, _) = await RunAsync(Args("--batch-size", "5", "--budget-tokens", "18"));
         Assert.Equal(LabelVerb.StoppedShort, code);
         Assert.Equal(2, _server.ChatRequests.Count); // one more call: the budget was reached by it
-        Assert.Contains("stopped short: Stopped short: the budget was reached after 5 of 12 texts.", stdout);
+        Assert.Contains("Stopped short: the budget was reached after 5 of 12 texts.", stdout);
+        Assert.DoesNotContain("stopped short: Stopped short", stdout, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -109,7 +109,7 @@ internal static class LabelVerb
         var tsv = new System.Text.StringBuilder();
         foreach (var (label, text) in rows) tsv.Append(label).Append('\t').Append(TsvCell.Of(text)).Append('\n');
         TrainVerbs.WriteAtomically(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
-        stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} labelled in {calls} calls");
+        stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} sent in {calls} calls");
         stdout.WriteLine($"labelled {rows.Count} ({rows.Count - disagreed} as the miner, {disagreed} unlike it) written to {o.Out}");
         stdout.WriteLine($"none of these {none}");
         stdout.WriteLine(rejected.Count == 0 ? "rejected 0" : $"rejected {rejected.Values.Sum()}: {string.Join(", ", rejected.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
@@ -121,7 +121,7 @@ internal static class LabelVerb
         }
         if (stop is not null)
         {
-            stdout.WriteLine($"stopped short: {stop.Message}");
+            stdout.WriteLine(stop.Message); // "Stopped short: the budget was reached after …"
             return StoppedShort;
         }
         return Completed;
