@@ -56,6 +56,33 @@ public sealed class LabelCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_jsonl_corpus_is_read_from_the_field_named_and_the_summary_says_what_was_read()
+    {
+        // Texts under "body", one of them twice, and a row without it.
+        var corpus = Path.Combine(_folder.Path, "tickets.jsonl");
+        var lines = LabellingFixture.Texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { id = i, body = t }))
+            .Append(System.Text.Json.JsonSerializer.Serialize(new { id = 99, body = LabellingFixture.Texts[0] }))
+            .Append("{\"id\": 100}");
+        await File.WriteAllLinesAsync(corpus, lines);
+        var args = Args("--batch-size", "5").ToList();
+        args[args.IndexOf("--corpus") + 1] = corpus;
+
+        var (code, stdout, stderr) = await RunAsync([.. args, "--field", "body"]);
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("read 14 rows from " + corpus + " (utf-8): 12 distinct texts, 1 duplicates, 1 bad rows", stdout);
+        Assert.Contains("  line 14: MissingField (no field 'body')", stdout);
+        Assert.Contains("chose 12 of 12 texts", stdout);
+        Assert.Equal(LabellingFixture.Labelled, (await File.ReadAllLinesAsync(OutFile)).Length);
+
+        // Without --field no row has a text: the error says why, by line, and what to do.
+        (code, _, stderr) = await RunAsync([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("error: tickets.jsonl, line 1: no field 'text'", stderr);
+        Assert.Contains("--field", stderr);
+    }
+
+    [Fact]
     public async Task A_limit_labels_a_stratified_sample_and_a_budget_stops_short()
     {
         var (code, stdout, stderr) = await RunAsync(Args("--limit", "6"));
@@ -116,7 +143,7 @@ public sealed class LabelCliTests : IAsyncLifetime
         var lines = app.FullOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         var stdout = lines.Where(l => !l.StartsWith("[stderr] ", StringComparison.Ordinal)).ToList();
         Assert.Contains(stdout, l => l.StartsWith($"labelled {LabellingFixture.Labelled} (", StringComparison.Ordinal));
-        Assert.All(stdout, l => Assert.Matches("^(chose|labelled|none of these|rejected|tokens) ", l));
+        Assert.All(stdout, l => Assert.Matches("^(read|chose|labelled|none of these|rejected|tokens) ", l));
         Assert.Contains(lines, l => l.StartsWith("[stderr] warn:", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains("info:", StringComparison.Ordinal));
     }
