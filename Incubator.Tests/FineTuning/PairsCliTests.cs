@@ -83,6 +83,16 @@ public sealed class PairsCliTests : IDisposable
     }
 
     [Fact]
+    public async Task An_output_that_is_the_data_file_is_refused_and_the_data_kept()
+    {
+        var before = File.ReadAllText(DataFile);
+        var (code, _, error) = await RunAsync("--data", DataFile, "--task", TaskFile, "--out", DataFile);
+        Assert.Equal(2, code);
+        Assert.Contains($"--out '{DataFile}' is the --data file", error);
+        Assert.Equal(before, File.ReadAllText(DataFile));
+    }
+
+    [Fact]
     public async Task A_label_without_rows_is_refused()
     {
         File.WriteAllText(DataFile, "billing\tAn invoice.\nbilling\tA refund.\n");

@@ -78,6 +78,22 @@ public sealed class MineCliTests : IDisposable
         Assert.False(File.Exists(OutFile));
     }
 
+    [Theory]
+    [InlineData("--out")]
+    [InlineData("--model-out")]
+    public async Task An_output_that_is_an_input_file_is_refused_before_it_is_overwritten(string option)
+    {
+        var before = await File.ReadAllTextAsync(PoolFile);
+        var args = new Dictionary<string, string> { ["--task"] = TaskFile, ["--pool"] = PoolFile, ["--per-label"] = "2", ["--out"] = OutFile, ["--model-out"] = ModelFile };
+        args[option] = PoolFile;
+
+        var (code, _, error) = await RunAsync([.. args.SelectMany(kv => new[] { kv.Key, kv.Value }), "--self-train"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: {option} '{PoolFile}' is the --pool file", error);
+        Assert.Equal(before, await File.ReadAllTextAsync(PoolFile));
+    }
+
     [Fact]
     public async Task A_missing_required_option_names_it()
     {

@@ -131,7 +131,7 @@ internal static class LabelVerb
         if (!File.Exists(corpus)) throw new CliUsageException($"--corpus '{corpus}' does not exist.");
         var llm = CliEndpointArgs.Read(o);
         int? limit = o.Has("limit") ? o.Int("limit", 1, LabellingService.MaxLimit) : null;
-        var output = o.Output();
+        var output = o.Output("out", "task", "corpus");
         return new Options(task, corpus, o["column"], o["field"], llm.Endpoint, llm.Model, llm.Provider, llm.ApiKey, limit,
             o.Int("batch-size", 1, CorpusLabeller.MaxBatchSize, CorpusLabeller.DefaultBatchSize), llm.BudgetTokens, llm.EndpointWait, llm.MaxAttempts, output);
     }

@@ -120,12 +120,12 @@ internal static class MineVerb
         var margin = MiningService.DefaultMargin;
         if (o["margin"] is { } m && (!double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out margin) || margin is < 0 or > 1))
             throw new CliUsageException($"--margin must be a number from 0 to 1 (got '{m}').");
-        var output = o.Output();
+        var output = o.Output("out", "task", "pool");
         SelfTrain? selfTrain = null;
         if (o.Flag("self-train"))
         {
             if (!o.Has("model-out")) throw new CliUsageException("--self-train needs --model-out model.zip (where to write the model bundle).");
-            var modelOut = o.Output("model-out");
+            var modelOut = o.Output("model-out", "task", "pool");
             if (Path.GetFullPath(modelOut) == Path.GetFullPath(output)) throw new CliUsageException("--model-out must be another file than --out.");
             var seed = 1;
             if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))

@@ -16,7 +16,7 @@ internal static class PairsVerb
         var o = CliArgs.Parse(args, Usage, ["data", "task", "seed", "validation-share", "out"]);
         var data = o.Required("data");
         var taskPath = o.Required("task");
-        var output = o.Output();
+        var output = o.Output("out", "data", "task");
         var seed = 1;
         if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
             throw new CliUsageException($"--seed must be a whole number (got '{s}').");
