@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Incubator.Domain.Tasks;
 using Incubator.Tests.Infrastructure;
 
@@ -49,6 +50,46 @@ public sealed class PairsCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("approved.tsv, line 21: label 'refund' is not one of the task's labels (billing, shipping)", error);
         Assert.False(File.Exists(OutFile));
+    }
+
+    [Fact]
+    public async Task A_row_given_twice_is_one_sample_and_never_in_both_splits()
+    {
+        // Two approved files put together: every row twice.
+        File.AppendAllText(DataFile, File.ReadAllText(DataFile));
+        var (code, output, error) = await RunAsync("--data", DataFile, "--task", TaskFile, "--validation-share", "0.2", "--out", OutFile);
+        Assert.True(code == 0, error);
+        Assert.Contains("billing 10, shipping 10", output);
+        Assert.Contains("20 duplicate rows skipped", output);
+        Assert.Contains("10 pairs (8 train, 2 validation)", output);
+        await using var zip = File.OpenRead(OutFile);
+        var files = PairsFiles.Read(zip, ["billing", "shipping"]);
+        var samples = files.ChatTrain.Concat(files.ChatValidation)
+            .SelectMany(l => JsonDocument.Parse(l.GetProperty("messages")[2].GetProperty("content").GetString()!).RootElement.EnumerateObject().Select(p => p.Value.GetString()))
+            .ToList();
+        Assert.Equal(20, samples.Count);
+        Assert.Equal(samples.Count, samples.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_text_under_two_labels_is_refused_naming_both_lines()
+    {
+        File.AppendAllText(DataFile, $"shipping\t{File.ReadLines(DataFile).First(l => l.StartsWith("billing\t", StringComparison.Ordinal))[8..]}\n");
+        var first = File.ReadLines(DataFile).ToList().FindIndex(l => l.StartsWith("billing\t", StringComparison.Ordinal)) + 1;
+        var (code, _, error) = await RunAsync("--data", DataFile, "--task", TaskFile, "--out", OutFile);
+        Assert.Equal(2, code);
+        Assert.Contains($"approved.tsv, line 21: the same text as line {first} with another label ('billing' there, 'shipping' here)", error);
+        Assert.False(File.Exists(OutFile));
+    }
+
+    [Fact]
+    public async Task An_output_that_is_the_data_file_is_refused_and_the_data_kept()
+    {
+        var before = File.ReadAllText(DataFile);
+        var (code, _, error) = await RunAsync("--data", DataFile, "--task", TaskFile, "--out", DataFile);
+        Assert.Equal(2, code);
+        Assert.Contains($"--out '{DataFile}' is the --data file", error);
+        Assert.Equal(before, File.ReadAllText(DataFile));
     }
 
     [Fact]

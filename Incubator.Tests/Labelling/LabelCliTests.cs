@@ -48,8 +48,38 @@ public sealed class LabelCliTests : IAsyncLifetime
         Assert.Equal(LabellingFixture.Labelled, rows.Count);
         Assert.All(rows, r => Assert.Equal(LabellingFixture.AnswerFor(r[1])!.ToLowerInvariant(), r[0]));
         Assert.Contains($"labelled {LabellingFixture.Labelled} (", stdout);
+        // 12 texts went out in 3 calls, 9 came back labelled: no line may say 12 were labelled.
+        Assert.Contains("chose 12 of 12 texts; 12 sent in 3 calls", stdout);
+        Assert.DoesNotContain("12 labelled", stdout);
         Assert.Contains("none of these 1", stdout);
         Assert.Contains("rejected 5: UnknownLabel 1, UnknownId 3, MissingId 1", stdout);
+    }
+
+    [Fact]
+    public async Task A_jsonl_corpus_is_read_from_the_field_named_and_the_summary_says_what_was_read()
+    {
+        // Texts under "body", one of them twice, and a row without it.
+        var corpus = Path.Combine(_folder.Path, "tickets.jsonl");
+        var lines = LabellingFixture.Texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { id = i, body = t }))
+            .Append(System.Text.Json.JsonSerializer.Serialize(new { id = 99, body = LabellingFixture.Texts[0] }))
+            .Append("{\"id\": 100}");
+        await File.WriteAllLinesAsync(corpus, lines);
+        var args = Args("--batch-size", "5").ToList();
+        args[args.IndexOf("--corpus") + 1] = corpus;
+
+        var (code, stdout, stderr) = await RunAsync([.. args, "--field", "body"]);
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("read 14 rows from " + corpus + " (utf-8): 12 distinct texts, 1 duplicates, 1 bad rows", stdout);
+        Assert.Contains("  line 14: MissingField (no field 'body')", stdout);
+        Assert.Contains("chose 12 of 12 texts", stdout);
+        Assert.Equal(LabellingFixture.Labelled, (await File.ReadAllLinesAsync(OutFile)).Length);
+
+        // Without --field no row has a text: the error says why, by line, and what to do.
+        (code, _, stderr) = await RunAsync([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("error: tickets.jsonl, line 1: no field 'text'", stderr);
+        Assert.Contains("--field", stderr);
     }
 
     [Fact]
@@ -64,7 +94,58 @@ public sealed class LabelCliTests : IAsyncLifetime
         (code, stdout, _) = await RunAsync(Args("--batch-size", "5", "--budget-tokens", "18"));
         Assert.Equal(LabelVerb.StoppedShort, code);
         Assert.Equal(2, _server.ChatRequests.Count); // one more call: the budget was reached by it
-        Assert.Contains("stopped short: Stopped short: the budget was reached after 5 of 12 texts.", stdout);
+        Assert.Contains("Stopped short: the budget was reached after 5 of 12 texts.", stdout);
+        Assert.DoesNotContain("stopped short: Stopped short", stdout, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_failure_after_some_batches_keeps_the_rows_already_paid_for_and_exits_3()
+    {
+        var calls = 0;
+        // The first batch is answered; then the endpoint refuses the key (a failure at once, no waiting).
+        _server.DefaultResponder = r => Interlocked.Increment(ref calls) == 1 ? LabellingFixture.Answer(r) : FakeReply.Error(401, "key revoked", type: "invalid_request_error");
+
+        var (code, stdout, stderr) = await RunAsync(Args("--batch-size", "5"));
+
+        Assert.True(code == LabelVerb.Failed, stdout + stderr);
+        var first = LabellingFixture.TextsOf(_server.ChatRequests[0]).Values.ToList();
+        var expected = first.Where(t => LabellingFixture.AnswerFor(t) is { } a && a != "none" && a != "music").ToList();
+        var rows = (await File.ReadAllLinesAsync(OutFile)).Select(l => l.Split('\t')).ToList();
+        Assert.Equal(expected, rows.Select(r => r[1]));
+        Assert.All(rows, r => Assert.Equal(LabellingFixture.AnswerFor(r[1])!.ToLowerInvariant(), r[0]));
+        Assert.Contains($"labelled {expected.Count} (", stdout);
+        Assert.Contains("failed:", stdout + stderr);
+    }
+
+    [Fact]
+    public async Task A_failure_before_any_answer_writes_nothing()
+    {
+        _server.DefaultResponder = _ => FakeReply.Error(401, "bad key", type: "invalid_request_error");
+
+        var (code, stdout, stderr) = await RunAsync(Args());
+
+        Assert.True(code == LabelVerb.Failed, stdout + stderr);
+        Assert.False(File.Exists(OutFile));
+        Assert.Contains("nothing written", stdout);
+    }
+
+    /// <summary>As a user runs it (the built executable): stdout holds the summary and nothing else, so it can be read by a
+    /// script; the LLM client's log lines (a token count per call, a retry) go to stderr, and no Information line is logged.</summary>
+    [Fact]
+    public async Task The_executable_keeps_log_lines_off_stdout()
+    {
+        _server.Enqueue(FakeReply.Error(500, "overloaded")); // one retry: a warning worth logging
+        using var app = AppProcess.Start("label", ["label", .. Args("--batch-size", "5", "--max-attempts", "3")], new Dictionary<string, string>(), _folder.Path);
+
+        var exit = await app.WaitForExitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.True(exit == 0, app.Output);
+        var lines = app.FullOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        var stdout = lines.Where(l => !l.StartsWith("[stderr] ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(stdout, l => l.StartsWith($"labelled {LabellingFixture.Labelled} (", StringComparison.Ordinal));
+        Assert.All(stdout, l => Assert.Matches("^(read|chose|labelled|none of these|rejected|tokens) ", l));
+        Assert.Contains(lines, l => l.StartsWith("[stderr] warn:", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("info:", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -64,6 +64,37 @@ public sealed class MineCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pool_with_no_readable_text_says_why_by_line_and_how_to_point_at_the_texts()
+    {
+        var pool = Path.Combine(_folder.Path, "tickets.jsonl");
+        File.WriteAllLines(pool, MiningFixtures.Billing.Take(3).Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { id = i, body = t })));
+
+        var (code, _, error) = await RunAsync("--task", TaskFile, "--pool", pool, "--per-label", "3", "--out", OutFile);
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: tickets.jsonl: no text could be read (3 rows, 3 bad)", error);
+        Assert.Contains("error: tickets.jsonl, line 1: no field 'text'", error);
+        Assert.Contains("--field", error);
+        Assert.False(File.Exists(OutFile));
+    }
+
+    [Theory]
+    [InlineData("--out")]
+    [InlineData("--model-out")]
+    public async Task An_output_that_is_an_input_file_is_refused_before_it_is_overwritten(string option)
+    {
+        var before = await File.ReadAllTextAsync(PoolFile);
+        var args = new Dictionary<string, string> { ["--task"] = TaskFile, ["--pool"] = PoolFile, ["--per-label"] = "2", ["--out"] = OutFile, ["--model-out"] = ModelFile };
+        args[option] = PoolFile;
+
+        var (code, _, error) = await RunAsync([.. args.SelectMany(kv => new[] { kv.Key, kv.Value }), "--self-train"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: {option} '{PoolFile}' is the --pool file", error);
+        Assert.Equal(before, await File.ReadAllTextAsync(PoolFile));
+    }
+
+    [Fact]
     public async Task A_missing_required_option_names_it()
     {
         var (code, _, error) = await RunAsync("--task", TaskFile, "--per-label", "3", "--out", OutFile);

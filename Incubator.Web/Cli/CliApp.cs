@@ -188,10 +188,20 @@ public static class CliApp
         return first.TrimEnd('/') + "/healthz";
     }
 
-    internal static IHost BuildHeadlessHost(string[] args)
+    /// <summary>A host builder for a verb that runs and exits. Its log lines (a retry, the LLM client's token counts) are
+    /// warnings and worse only, and go to stderr: stdout is the verb's own output (rows, a summary, JSON), which scripts
+    /// read. A rule rather than a minimum level: appsettings.json's "Default": "Information" would win over a minimum.</summary>
+    internal static HostApplicationBuilder HeadlessBuilder(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter((string?)null, LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        return builder;
+    }
+
+    internal static IHost BuildHeadlessHost(string[] args)
+    {
+        var builder = HeadlessBuilder(args);
         builder.Services.AddIncubatorData(builder.Configuration);
         builder.Services.AddIncubatorProjects();
         builder.Services.AddIncubatorJobs(builder.Configuration, runWorker: false);

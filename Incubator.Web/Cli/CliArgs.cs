@@ -58,15 +58,22 @@ internal sealed class CliArgs
             ? n : throw new CliUsageException($"--{name} must be a whole number from {min} to {max} (got '{v}').");
     }
 
-    /// <summary>A required output file: not a folder, in a folder that exists (checked before any work is done, so a
-    /// typo never throws away a finished run).</summary>
-    public string Output(string name = "out")
+    /// <summary>A required output file: not a folder, in a folder that exists, and none of the verb's <paramref name="inputs"/>
+    /// (option names: a pool, training data or a task file overwritten by the output would be lost). Checked before any
+    /// work is done, so a typo never throws away a finished run or the files it was made from.</summary>
+    public string Output(string name = "out", params string[] inputs)
     {
         var output = Required(name);
         if (Directory.Exists(output)) throw new CliUsageException($"--{name} '{output}' is a folder; give a file path.");
+        foreach (var input in inputs)
+            if (this[input] is { } path && !string.IsNullOrWhiteSpace(path) && SameFile(path, output))
+                throw new CliUsageException($"--{name} '{output}' is the --{input} file; give another path (the output would overwrite it).");
         var folder = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
             throw new CliUsageException($"--{name} '{output}': the folder '{folder}' does not exist.");
         return output;
     }
+
+    private static bool SameFile(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 }

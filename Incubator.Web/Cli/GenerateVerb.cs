@@ -7,7 +7,6 @@ using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Tasks;
-using Microsoft.Extensions.Hosting;
 
 namespace Incubator.Web.Cli;
 
@@ -30,8 +29,7 @@ internal static class GenerateVerb
         var o = Parse(args);
         if (await CliTaskFile.ReadAsync(o.Task, stderr, ct) is not { } spec) return 2;
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = CliApp.HeadlessBuilder([]);
         builder.Services.AddIncubatorEmbeddings();
         builder.Services.AddIncubatorLlm(builder.Configuration);
         builder.Services.AddSingleton<DemonstrationBank>();
@@ -92,7 +90,7 @@ internal static class GenerateVerb
         if (o["oversample"] is { } os && (!double.TryParse(os, NumberStyles.Float, CultureInfo.InvariantCulture, out oversample) || oversample is < 1 or > 10))
             throw new CliUsageException($"--oversample must be a number from 1 to 10 (got '{os}').");
         // The rows are written after the run: a bad --out found only then would throw away samples already paid for.
-        var output = o.Output();
+        var output = o.Output("out", "task");
         return new Options(o.Required("task"), llm.Endpoint, llm.Model, llm.Provider, llm.ApiKey, o.Int("per-label", 1, GenerationService.MaxPerLabel),
             oversample, o.Int("concurrency", 1, 64, 4), llm.BudgetTokens, llm.EndpointWait, llm.MaxAttempts, output, o.Flag("json"));
     }

@@ -6,7 +6,6 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Labelling;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Mining;
-using Microsoft.Extensions.Hosting;
 
 namespace Incubator.Web.Cli;
 
@@ -17,13 +16,13 @@ namespace Incubator.Web.Cli;
 internal static class LabelVerb
 {
     public const string Usage =
-        "label --task task.json --corpus texts.txt --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] [--limit N] "
+        "label --task task.json --corpus texts.txt [--column NAME|N] [--field NAME] --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] [--limit N] "
         + "[--batch-size B] [--budget-tokens T] [--endpoint-wait SECONDS] [--max-attempts N] --out labelled.tsv";
 
     /// <summary>Exit codes are `generate`'s: 0 completed, 1 stopped short (budget), 2 bad arguments, 3 failed.</summary>
     public const int Completed = GenerateVerb.Completed, StoppedShort = GenerateVerb.StoppedShort, Failed = GenerateVerb.Failed;
 
-    private sealed record Options(string Task, string Corpus, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int? Limit, int BatchSize,
+    private sealed record Options(string Task, string Corpus, string? Column, string? Field, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int? Limit, int BatchSize,
         long? BudgetTokens, TimeSpan EndpointWait, int? MaxAttempts, string Out);
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
@@ -32,12 +31,7 @@ internal static class LabelVerb
         if (await CliTaskFile.ReadAsync(o.Task, stderr, ct) is not { } spec) return 2;
         if (spec.Labels.All(l => l.IsOther)) throw new CliUsageException("The task has no label besides the other label.");
 
-        var texts = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        using (var reader = CliInputFile.Open(o.Corpus, new TextFileOptions(TextFileFormats.FromFileName(o.Corpus) ?? TextFileFormat.Txt)))
-            foreach (var row in CliInputFile.Records(reader, o.Corpus, ct))
-                if (seen.Add(row.Text)) texts.Add(row.Text);
-        if (texts.Count == 0) throw new CliUsageException($"{o.Corpus}: no text could be read.");
+        var (texts, report) = CliInputFile.ReadTexts(o.Corpus, new TextFileOptions(TextFileFormats.FromFileName(o.Corpus) ?? TextFileFormat.Txt, o.Column, null, o.Field), ct);
 
         var labels = spec.Labels.Select(l => l.Name).ToList();
         using var miniLm = new MiniLmEmbedder();
@@ -51,8 +45,7 @@ internal static class LabelVerb
         }
         var sample = CorpusLabeller.Choose(Enumerable.Range(0, texts.Count).ToList(), scorer.Probabilities(labels), labels, o.Limit);
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = CliApp.HeadlessBuilder([]);
         builder.Services.AddIncubatorLlm(builder.Configuration);
         using var host = builder.Build();
         var profile = new LlmProfile(null, "command line", o.Provider, o.Endpoint, o.Model, o.ApiKey, 0, 1024, 1, null, 0, 0);
@@ -68,7 +61,7 @@ internal static class LabelVerb
         var rejected = new Dictionary<LabelRejectReason, int>();
         int done = 0, none = 0, disagreed = 0, calls = 0;
         long tokens = 0;
-        JobNote? stop = null;
+        JobNote? stop = null, failure = null;
         try
         {
             foreach (var batch in sample.Chunk(o.BatchSize))
@@ -97,21 +90,34 @@ internal static class LabelVerb
         }
         catch (JobFailedException ex)
         {
+            // The batches answered before the failure were paid for: their rows are written (exit code 3 says the run
+            // failed), as `generate` writes the samples it has.
             stderr.WriteLine($"failed: {ex.Note.Message}");
-            stdout.WriteLine($"labelled {rows.Count} of {sample.Count} texts before the failure; nothing written");
-            return Failed;
+            failure = ex.Note;
+            if (rows.Count == 0)
+            {
+                stdout.WriteLine($"labelled 0 of {sample.Count} texts before the failure; nothing written");
+                return Failed;
+            }
         }
 
-        await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
-            foreach (var (label, text) in rows) await writer.WriteLineAsync($"{label}\t{TsvCell.Of(text)}");
-        stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} labelled in {calls} calls");
+        var tsv = new System.Text.StringBuilder();
+        foreach (var (label, text) in rows) tsv.Append(label).Append('\t').Append(TsvCell.Of(text)).Append('\n');
+        TrainVerbs.WriteAtomically(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
+        CliInputFile.DescribeRead(stdout, o.Corpus, report, texts.Count);
+        stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} sent in {calls} calls");
         stdout.WriteLine($"labelled {rows.Count} ({rows.Count - disagreed} as the miner, {disagreed} unlike it) written to {o.Out}");
         stdout.WriteLine($"none of these {none}");
         stdout.WriteLine(rejected.Count == 0 ? "rejected 0" : $"rejected {rejected.Values.Sum()}: {string.Join(", ", rejected.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
         stdout.WriteLine($"tokens {tokens.ToString("N0", CultureInfo.InvariantCulture)} (budget {budget.ToString("N0", CultureInfo.InvariantCulture)})");
+        if (failure is not null)
+        {
+            stdout.WriteLine($"failed after {done} of {sample.Count} texts: {failure.Message}");
+            return Failed;
+        }
         if (stop is not null)
         {
-            stdout.WriteLine($"stopped short: {stop.Message}");
+            stdout.WriteLine(stop.Message); // "Stopped short: the budget was reached after …"
             return StoppedShort;
         }
         return Completed;
@@ -119,14 +125,14 @@ internal static class LabelVerb
 
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "corpus", .. CliEndpointArgs.Names, "limit", "batch-size", "out"]);
+        var o = CliArgs.Parse(args, Usage, ["task", "corpus", "column", "field", .. CliEndpointArgs.Names, "limit", "batch-size", "out"]);
         var task = o.Required("task");
         var corpus = o.Required("corpus");
         if (!File.Exists(corpus)) throw new CliUsageException($"--corpus '{corpus}' does not exist.");
         var llm = CliEndpointArgs.Read(o);
         int? limit = o.Has("limit") ? o.Int("limit", 1, LabellingService.MaxLimit) : null;
-        var output = o.Output();
-        return new Options(task, corpus, llm.Endpoint, llm.Model, llm.Provider, llm.ApiKey, limit,
+        var output = o.Output("out", "task", "corpus");
+        return new Options(task, corpus, o["column"], o["field"], llm.Endpoint, llm.Model, llm.Provider, llm.ApiKey, limit,
             o.Int("batch-size", 1, CorpusLabeller.MaxBatchSize, CorpusLabeller.DefaultBatchSize), llm.BudgetTokens, llm.EndpointWait, llm.MaxAttempts, output);
     }
 }

@@ -30,20 +30,7 @@ internal static class MineVerb
 
         var clock = Stopwatch.StartNew();
         var format = TextFileFormats.FromFileName(o.Pool) ?? TextFileFormat.Txt;
-        var texts = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var reader = CliInputFile.Open(o.Pool, new TextFileOptions(format, o.Column, null, o.Field));
-        var report = reader.Report;
-        foreach (var row in CliInputFile.Records(reader, o.Pool, ct))
-        {
-            if (seen.Add(row.Text)) texts.Add(row.Text);
-            else report.DuplicatesCollapsed++;
-        }
-        if (texts.Count == 0)
-        {
-            stderr.WriteLine($"error: no text could be read from '{o.Pool}' ({report.RowsRead} rows, {report.BadRowCount} bad).");
-            return 1;
-        }
+        var (texts, report) = CliInputFile.ReadTexts(o.Pool, new TextFileOptions(format, o.Column, null, o.Field), ct);
         var language = LanguageGuess.Guess(texts.Take(2000));
         using var miniLm = new MiniLmEmbedder();
         var embedders = new CorpusEmbedders(miniLm, new CharNgramEmbedder());
@@ -68,9 +55,7 @@ internal static class MineVerb
                 await writer.WriteLineAsync($"{m.Label}\t{TsvCell.Of(m.Text)}");
         }
         clock.Stop();
-        stdout.WriteLine($"read {report.RowsRead:N0} rows from {o.Pool} ({report.Encoding}{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as Latin-1" : "")}): "
-            + $"{texts.Count:N0} distinct texts, {report.DuplicatesCollapsed:N0} duplicates, {report.BadRowCount:N0} bad rows");
-        foreach (var bad in report.BadRows.Take(5)) stdout.WriteLine($"  line {bad.Line}: {bad.Reason} ({bad.Detail})");
+        CliInputFile.DescribeRead(stdout, o.Pool, report, texts.Count);
         stdout.WriteLine($"language {language}; embedder {embedder.Name}{(embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: MiniLM knows English only)" : "")}");
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
         if (o.SelfTrain is { } st)
@@ -135,12 +120,12 @@ internal static class MineVerb
         var margin = MiningService.DefaultMargin;
         if (o["margin"] is { } m && (!double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out margin) || margin is < 0 or > 1))
             throw new CliUsageException($"--margin must be a number from 0 to 1 (got '{m}').");
-        var output = o.Output();
+        var output = o.Output("out", "task", "pool");
         SelfTrain? selfTrain = null;
         if (o.Flag("self-train"))
         {
             if (!o.Has("model-out")) throw new CliUsageException("--self-train needs --model-out model.zip (where to write the model bundle).");
-            var modelOut = o.Output("model-out");
+            var modelOut = o.Output("model-out", "task", "pool");
             if (Path.GetFullPath(modelOut) == Path.GetFullPath(output)) throw new CliUsageException("--model-out must be another file than --out.");
             var seed = 1;
             if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))

@@ -16,7 +16,7 @@ internal static class PairsVerb
         var o = CliArgs.Parse(args, Usage, ["data", "task", "seed", "validation-share", "out"]);
         var data = o.Required("data");
         var taskPath = o.Required("task");
-        var output = o.Output();
+        var output = o.Output("out", "data", "task");
         var seed = 1;
         if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
             throw new CliUsageException($"--seed must be a whole number (got '{s}').");
@@ -29,10 +29,27 @@ internal static class PairsVerb
         var labels = spec.Labels.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
         if (rows.FirstOrDefault(r => !labels.Contains(r.Label!)) is { } stray)
             throw new CliUsageException($"{Path.GetFileName(data)}, line {stray.Line}: label '{stray.Label}' is not one of the task's labels ({string.Join(", ", spec.Labels.Select(l => l.Name))}).");
+        // A row given twice (two approved files put together) is one sample: a pair never repeats one, and a sample in
+        // both splits would make the validation loss a training loss. A text under two labels cannot be a sample of either.
+        var firstOf = new Dictionary<string, TextRecord>(StringComparer.Ordinal);
+        var samples = new List<(string Label, string Text)>(rows.Count);
+        var duplicates = 0;
+        foreach (var r in rows)
+        {
+            if (firstOf.TryGetValue(r.Text, out var first))
+            {
+                if (first.Label != r.Label)
+                    throw new CliUsageException($"{Path.GetFileName(data)}, line {r.Line}: the same text as line {first.Line} with another label ('{first.Label}' there, '{r.Label}' here); a sample belongs to one label.");
+                duplicates++;
+                continue;
+            }
+            firstOf[r.Text] = r;
+            samples.Add((r.Label!, r.Text));
+        }
         TaskPairs pairs;
         try
         {
-            pairs = FineTuningPairs.Build(spec, Path.GetFileName(data), rows.Select(r => (r.Label!, r.Text)).ToList(), seed, share);
+            pairs = FineTuningPairs.Build(spec, Path.GetFileName(data), samples, seed, share);
         }
         catch (DomainValidationException ex)
         {
@@ -44,7 +61,8 @@ internal static class PairsVerb
 
         var export = new FineTuningExport(Path.GetFileName(output), [pairs], seed, share, DateTimeOffset.UtcNow);
         TrainVerbs.WriteAtomically(output, export.WriteZip);
-        stdout.WriteLine($"read {rows.Count:N0} rows from {data}: {string.Join(", ", spec.Labels.Select(l => $"{l.Name} {pairs.SamplesPerLabel[l.Name]}"))}");
+        stdout.WriteLine($"read {rows.Count:N0} rows from {data}: {string.Join(", ", spec.Labels.Select(l => $"{l.Name} {pairs.SamplesPerLabel[l.Name]}"))}"
+            + (duplicates > 0 ? $"; {duplicates:N0} duplicate rows skipped" : ""));
         stdout.WriteLine($"wrote {output}: {pairs.Pairs.Count} pairs ({pairs.TrainCount} train, {pairs.ValidationCount} validation), {pairs.Unused} samples unused; "
             + "OpenAI chat JSONL and instruction/input/output JSONL, data card");
         return 0;

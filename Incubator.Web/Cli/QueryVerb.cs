@@ -136,7 +136,7 @@ internal static class QueryVerb
         if (o["batch"] is { } b && (!int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out batch) || batch is < 1 or > 100_000))
             throw new CliUsageException($"--batch must be a whole number from 1 to 100000 (got '{b}').");
 
-        var output = o.Output();
+        var output = o.Output("out", "corpus");
         var corpus = o.Required("corpus");
         var format = TextFileFormats.FromFileName(corpus) ?? TextFileFormat.Txt;
         if (o.Has("column") && format is not (TextFileFormat.Csv or TextFileFormat.Tsv))

@@ -18,7 +18,7 @@ internal static class TrainVerbs
     {
         var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "encoder", "gold", "seed", "out", "validation-share"]);
         var data = o.Required("data");
-        var output = o.Output();
+        var output = o.Output("out", "data", "gold");
         var trainer = o["trainer"] ?? "auto";
         if (!ModelFamilies.TryParse(trainer, out var family))
             throw new CliUsageException($"--trainer '{trainer}' is not one of {ModelFamilies.NameList}.");
@@ -102,7 +102,7 @@ internal static class TrainVerbs
         var o = CliArgs.Parse(args, PredictUsage, ["model", "data", "out"]);
         var modelPath = o.Required("model");
         var data = o.Required("data");
-        var output = o.Has("out") ? o.Output() : null;
+        var output = o.Has("out") ? o.Output("out", "model", "data") : null;
         if (!File.Exists(modelPath))
         {
             stderr.WriteLine($"error: {modelPath}: file not found.");
