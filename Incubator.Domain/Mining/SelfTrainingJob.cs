@@ -127,7 +127,10 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         }
         catch (TrainingDataException) when (labels.Any(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2))
         {
-            throw new JobFailedException(SelfTrainingNotes.TooFewSeeds(string.Join(", ", labels.Where(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2))));
+            var few = labels.Where(l => seeds.Count(s => s.Label == l) + reviewed.Count(r => r.Label == l) < 2).ToList();
+            throw new JobFailedException(few is [var only] && only == spec.OtherLabel?.Name
+                ? SelfTrainingNotes.TooFewOtherSeeds(only)
+                : SelfTrainingNotes.TooFewSeeds(string.Join(", ", few)));
         }
         ct.ThrowIfCancellationRequested();
         // English pools choose their miner's view and label shares from the seed model's counts: the log says which.

@@ -24,6 +24,13 @@ public static class SelfTrainingNotes
         $"Failed: self-training needs at least 2 seeds (mined or reviewed, not rejected) for every label; too few for {labels}. Mine with a lower margin or more per label.",
         labels);
 
+    /// <summary>Only the task's other label has fewer than 2 seeds. Its candidates are corpus texts close to the task
+    /// yet below the corpus's average similarity for every specific label (<see cref="MiningScorer"/>); the margin does
+    /// not apply to them, so "a lower margin" would not help.</summary>
+    public static JobNote TooFewOtherSeeds(string label) => new("SelfTrain.Failed.TooFewOtherSeeds",
+        $"Failed: self-training needs at least 2 seeds for every label; too few for {label}, the task's other label. The miner takes its seeds from corpus texts close to the task yet below the corpus's average for every other label, and the margin does not apply to them: approve a few {label} samples in the review queue (they count as seeds), or mine a corpus with more texts that belong to none of the labels.",
+        label);
+
     public static JobNote CorpusGone() => new("SelfTrain.Failed.CorpusGone", "Failed: the corpus of the mining run was deleted.");
 
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

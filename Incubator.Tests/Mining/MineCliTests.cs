@@ -111,6 +111,9 @@ public sealed class MineCliTests : IDisposable
         Assert.True(File.Exists(OutFile));
         Assert.Contains("[self-train] round 0:", error);
         Assert.Contains("no human labels", output);
+        // The kept round's own rows, then the final model's, which the card counts: the last view labelled the pool for it.
+        var kept = System.Text.RegularExpressions.Regex.Match(output, @"kept round (\d+) of (\d+) \((\d+) seeds \+ (\d+) pseudo-labels, held-out agreement [0-9.]+\); the final model: \3 seeds \+ (\d+) pseudo-labels");
+        Assert.True(kept.Success, output);
 
         await using var zip = File.OpenRead(ModelFile);
         using var bundle = ModelBundle.Read(zip);
@@ -125,12 +128,40 @@ public sealed class MineCliTests : IDisposable
 
         Assert.Contains("**No human labels**", bundle.ModelCard);
         Assert.Matches(@"\d+ mined seeds .* and \d+ pseudo-labels", bundle.ModelCard);
+        Assert.Contains($" and {kept.Groups[5].Value} pseudo-labels", bundle.ModelCard);
         Assert.Contains("Round 0:", bundle.ModelCard);
         Assert.Contains("Sort customer support messages", bundle.ModelCard);
         // English: the rounds ran on the pool's MiniLM vectors with the miner's view, and the final model is hybrid.
         Assert.Contains("each round a logistic regression on the pool's MiniLM embeddings", bundle.ModelCard);
         Assert.Contains("averaged with the miner's scores; the last round labelled the pool for this model", bundle.ModelCard);
         Assert.Equal(ModelFamily.Hybrid, bundle.Family);
+    }
+
+    [Fact]
+    public async Task Self_train_with_too_few_other_seeds_says_what_helps_for_the_other_label_and_keeps_the_candidates()
+    {
+        // Only billing, shipping and login texts: the other label's seeds are texts below the pool's average for every
+        // specific label, so a lower --margin (which it does not use) is not the advice for it.
+        File.WriteAllText(PoolFile, string.Join("\n", MiningFixtures.Billing.Concat(MiningFixtures.Shipping).Concat(MiningFixtures.Login)), new UTF8Encoding(false));
+        var (code, output, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "4", "--out", OutFile,
+            "--self-train", "--model-out", ModelFile);
+        Assert.Equal(1, code);
+        var others = (await File.ReadAllLinesAsync(OutFile)).Count(l => l.StartsWith("other\t", StringComparison.Ordinal));
+        Assert.True(others < 2, $"the fixture leaves the other label short of seeds (got {others})");
+        Assert.Contains($"wrote {12 + others} candidates", output);
+        Assert.Contains($"error: self-training needs at least 2 mined seeds for every label; too few for other ({others}).", error);
+        Assert.Contains("other is the task's other label", error);
+        Assert.Contains("--margin does not apply to them", error);
+        Assert.DoesNotContain("lower --margin", error);
+        Assert.DoesNotContain("[self-train]", error);
+        Assert.False(File.Exists(ModelFile));
+
+        // A specific label short of seeds gets the margin advice.
+        (code, _, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "1", "--out", OutFile,
+            "--self-train", "--model-out", ModelFile);
+        Assert.Equal(1, code);
+        Assert.Contains("too few for billing (1), shipping (1), login (1), other", error);
+        Assert.Contains("billing, shipping, login: raise --per-label (now 1), lower --margin (now 0.03) or add texts of those labels to the pool.", error);
     }
 
     [Fact]

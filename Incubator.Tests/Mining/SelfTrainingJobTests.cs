@@ -205,6 +205,24 @@ public sealed class SelfTrainingJobTests
     }
 
     [Fact]
+    public async Task Too_few_seeds_for_the_other_label_alone_says_what_helps_there_and_not_a_lower_margin()
+    {
+        // A corpus of billing, shipping and login texts only: the miner finds seeds for those, but the other label's seeds
+        // are texts below the corpus's average for every specific label, and the margin does not apply to them.
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask, MiningFixtures.Billing.Concat(MiningFixtures.Shipping).Concat(MiningFixtures.Login));
+        var run = await f.MineAsync(4);
+        var job = await f.SelfTrainAsync(run.Id);
+        Assert.Equal(JobState.Failed, job.State);
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        Assert.Equal("SelfTrain.Failed.TooFewOtherSeeds", view.Note?.Code);
+        Assert.Equal(["other"], view.Note!.Args);
+        Assert.Contains("too few for other, the task's other label", view.Note.Message);
+        Assert.Contains("approve a few other samples in the review queue", view.Note.Message);
+        Assert.DoesNotContain("lower margin", view.Note.Message);
+        Assert.Null(view.ModelVersionId);
+    }
+
+    [Fact]
     public async Task An_English_corpus_self_trains_on_its_stored_vectors_runs_every_round_and_ends_with_a_hybrid_model_version()
     {
         // English texts have MiniLM vectors: each round is a logistic regression on the corpus's stored vectors, every

@@ -60,11 +60,33 @@ internal static class MineVerb
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
         if (o.SelfTrain is { } st)
         {
+            if (TooFewSeeds(spec, mined, o.PerLabel, o.Margin) is { } reasons)
+            {
+                foreach (var line in reasons) stderr.WriteLine(line);
+                return 1;
+            }
             var code = SelfTrainAndWrite(spec, o.Pool, texts, poolVectors!, mined, scorer, embedder.Name == CharNgramEmbedder.RepresentationName, st, stdout, stderr, ct);
             if (code != 0) return code;
         }
         stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         return 0;
+    }
+
+    /// <summary>Null when every label has the 2 mined seeds self-training needs; else what to change, label by label. The
+    /// other label's seeds are pool texts close to the task yet below the pool's average for every specific label
+    /// (<see cref="MiningScorer"/>): --margin does not apply to them, so the advice differs.</summary>
+    private static List<string>? TooFewSeeds(TaskSpec spec, IReadOnlyList<MinedCandidate> mined, int perLabel, double margin)
+    {
+        var few = spec.Labels.Select(l => l.Name).Where(l => mined.Count(m => m.Label == l) < 2).ToList();
+        if (few.Count == 0) return null;
+        var other = spec.OtherLabel?.Name;
+        var lines = new List<string> { $"error: self-training needs at least 2 mined seeds for every label; too few for {string.Join(", ", few.Select(l => $"{l} ({mined.Count(m => m.Label == l)})"))}." };
+        var specific = few.Where(l => l != other).ToList();
+        if (specific.Count > 0)
+            lines.Add($"  {string.Join(", ", specific)}: {(perLabel < 2 ? "raise --per-label (now 1), " : "")}lower --margin (now {margin.ToString("0.###", CultureInfo.InvariantCulture)}) or add texts of {(specific.Count == 1 ? "that label" : "those labels")} to the pool.");
+        if (other is not null && few.Contains(other))
+            lines.Add($"  {other} is the task's other label: its seeds are pool texts close to the task yet below the pool's average similarity for every other label, and --margin does not apply to them. Add texts that belong to none of the labels to the pool.");
+        return lines;
     }
 
     private static int SelfTrainAndWrite(TaskSpec spec, string poolPath, IReadOnlyList<string> texts, IReadOnlyList<float[]> poolVectors, IReadOnlyList<MinedCandidate> mined,
@@ -98,8 +120,11 @@ internal static class MineVerb
                 SeedEvenness = result.SeedEvenness, FinalShare = result.FinalShare, CurriculumRounds = result.Curriculum ? options.MaxRounds : 0 }) with { Speed = speed });
         TrainVerbs.WriteAtomically(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
-        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {result.PseudoLabels} pseudo-labels, "
-            + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)}); no human labels");
+        // After embedding rounds the final model trains on the last view's labelling of the pool, not on the kept round's rows.
+        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "
+            + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)})"
+            + (result.PseudoLabels != best.PseudoLabels ? $"; the final model: {best.SeedRows} seeds + {result.PseudoLabels} pseudo-labels from the kept round's labelling of the pool" : "")
+            + "; no human labels");
         stdout.WriteLine($"wrote {st.ModelOut}: {ModelFamilies.Name(result.Training.Model.Family)} model, {speed.Describe()}");
         return 0;
     }
