@@ -15,7 +15,12 @@ public sealed record BundleInfo(string ModelName, string ModelVersion, string Mo
 public sealed record BundleSpeed(long OnnxBytes, double TextsPerSecond, int Texts, int BatchSize)
 {
     public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"model.onnx {OnnxBytes / 1048576.0:0.0} MiB; {TextsPerSecond:0} texts/s with plain ONNX Runtime (batch {BatchSize}, one thread, {Texts} validation texts, measured on the training machine)");
+        $"model.onnx {Size(OnnxBytes)}; {TextsPerSecond:0} texts/s with plain ONNX Runtime (batch {BatchSize}, one thread, {Texts} validation text{(Texts == 1 ? "" : "s")}, measured on the training machine)");
+
+    /// <summary>"86.5 MiB"; below 1 MiB in KiB ("34 KiB"), as a sparse model of a few hundred rows is (not "0.0 MiB").</summary>
+    public static string Size(long bytes) => bytes < 1048576
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Math.Max(1, Math.Round(bytes / 1024.0)):0} KiB")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB");
 }
 
 /// <summary>A bundle that cannot be used: not a zip, not ours, files missing, or checksums that do not match.</summary>

@@ -8,6 +8,15 @@ namespace Incubator.Tests.Training;
 /// the trained model (n-grams, conjunctions, features), not written in by hand.</summary>
 public sealed class ModelCardTests
 {
+    /// <summary>The size the card states is the size of model.onnx in a unit that shows it: a 34 KB sparse model is not
+    /// "0.0 MiB".</summary>
+    [Theory]
+    [InlineData(35_000L, 16, "model.onnx 34 KiB; 3666 texts/s with plain ONNX Runtime (batch 64, one thread, 16 validation texts,")]
+    [InlineData(900L, 1, "model.onnx 1 KiB; 3666 texts/s with plain ONNX Runtime (batch 64, one thread, 1 validation text,")]
+    [InlineData(90_672_304L, 64, "model.onnx 86.5 MiB; 3666 texts/s with plain ONNX Runtime (batch 64, one thread, 64 validation texts,")]
+    public void The_size_and_speed_line_states_the_size_in_a_unit_that_shows_it(long bytes, int texts, string expected) =>
+        Assert.StartsWith(expected, new BundleSpeed(bytes, 3666.4, texts, 64).Describe());
+
     private static (TrainingResult Result, ModelCardInput Input) Train(ClassifierTrainer trainer, ModelCardSource source)
     {
         var rows = TrainingFixtures.English();
