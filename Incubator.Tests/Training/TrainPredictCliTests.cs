@@ -151,6 +151,42 @@ public sealed class TrainPredictCliTests : IDisposable
     }
 
     [Fact]
+    public async Task An_out_that_names_an_input_file_is_refused_before_any_work_and_the_input_is_kept()
+    {
+        var data = Write("train.tsv", File.ReadAllText(TrainingFixtures.PathOf("support-en.tsv")));
+        var dataBefore = File.ReadAllBytes(data);
+        var (code, _, err) = await Run("train", "--data", data, "--trainer", "sparse", "--out", data);
+        Assert.Equal(2, code);
+        Assert.Contains("--out", err);
+        Assert.Contains("--data", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal(dataBefore, File.ReadAllBytes(data));
+
+        var gold = Write("gold.tsv", "billing\tcharged twice\nshipping\twhere is my parcel\n");
+        (code, _, err) = await Run("train", "--data", data, "--trainer", "sparse", "--gold", gold, "--out", gold);
+        Assert.Equal(2, code);
+        Assert.Contains("--gold", err);
+        Assert.Equal("billing\tcharged twice\nshipping\twhere is my parcel\n", File.ReadAllText(gold));
+
+        var model = PathOf("model.zip");
+        (code, _, err) = await Run("train", "--data", data, "--trainer", "sparse", "--out", model);
+        Assert.True(code == 0, err);
+        var modelBefore = File.ReadAllBytes(model);
+        var texts = Write("texts.tsv", "hello\nworld\n");
+        // The same file spelled another way (a relative path with a detour) is still the same file.
+        var detour = Path.Combine(_folder.Path, "sub", "..", "model.zip");
+        Directory.CreateDirectory(Path.Combine(_folder.Path, "sub"));
+        (code, _, err) = await Run("predict", "--model", model, "--data", texts, "--out", detour);
+        Assert.Equal(2, code);
+        Assert.Contains("--model", err);
+        Assert.Equal(modelBefore, File.ReadAllBytes(model));
+        (code, _, err) = await Run("predict", "--model", model, "--data", texts, "--out", texts);
+        Assert.Equal(2, code);
+        Assert.Contains("--data", err);
+        Assert.Equal("hello\nworld\n", File.ReadAllText(texts));
+    }
+
+    [Fact]
     public async Task Bad_arguments_exit_2()
     {
         Assert.Equal(2, (await Run("train", "--data", "x.tsv")).Code);

@@ -69,4 +69,15 @@ internal sealed class CliArgs
             throw new CliUsageException($"--{name} '{output}': the folder '{folder}' does not exist.");
         return output;
     }
+
+    /// <summary>Refuses an output that is one of the verb's input files, however the path is spelled: writing the
+    /// output there would replace the input (a model overwritten by its own predictions, training data by a zip).</summary>
+    public void OutputIsNotAnInput(string output, params string[] inputs)
+    {
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        var full = Path.GetFullPath(output);
+        foreach (var name in inputs)
+            if (this[name] is { } input && !string.IsNullOrWhiteSpace(input) && string.Equals(Path.GetFullPath(input), full, comparison))
+                throw new CliUsageException($"--out '{output}' is the --{name} file; writing there would replace it. Give another path.");
+    }
 }

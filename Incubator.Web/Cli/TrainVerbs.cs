@@ -19,6 +19,7 @@ internal static class TrainVerbs
         var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "encoder", "gold", "seed", "out", "validation-share"]);
         var data = o.Required("data");
         var output = o.Output();
+        o.OutputIsNotAnInput(output, "data", "gold");
         var trainer = o["trainer"] ?? "auto";
         if (!ModelFamilies.TryParse(trainer, out var family))
             throw new CliUsageException($"--trainer '{trainer}' is not one of {ModelFamilies.NameList}.");
@@ -103,6 +104,7 @@ internal static class TrainVerbs
         var modelPath = o.Required("model");
         var data = o.Required("data");
         var output = o.Has("out") ? o.Output() : null;
+        if (output is not null) o.OutputIsNotAnInput(output, "model", "data");
         if (!File.Exists(modelPath))
         {
             stderr.WriteLine($"error: {modelPath}: file not found.");
