@@ -187,6 +187,34 @@ public sealed class TrainPredictCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Gold_and_data_problems_name_the_file_and_the_line()
+    {
+        var gold = Write("gold.tsv", "billing\tcharged twice\nrefunds\twhere is my money\n");
+        var (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--gold", gold, "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("gold.tsv, line 2", err);
+        Assert.Contains("'refunds'", err);
+        Assert.Single(err.Trim().Split('\n'));
+
+        // Every label has one row: nothing can be held out for validation. The message names the file and says why.
+        var two = Write("two.tsv", "positive\tgood\nnegative\tbad\n");
+        (code, _, err) = await Run("train", "--data", two, "--trainer", "sparse", "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: two.tsv: ", err);
+        Assert.Contains("one row", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(File.Exists(PathOf("m.zip")));
+
+        // A folder given as a file says so (not "access denied" nor "not found").
+        (code, _, err) = await Run("train", "--data", _folder.Path, "--trainer", "sparse", "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", err);
+        (code, _, err) = await Run("predict", "--model", _folder.Path, "--data", two);
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", err);
+    }
+
+    [Fact]
     public async Task Bad_arguments_exit_2()
     {
         Assert.Equal(2, (await Run("train", "--data", "x.tsv")).Code);
