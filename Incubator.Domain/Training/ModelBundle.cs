@@ -89,9 +89,10 @@ public static class ModelBundle
         model.NeedsOnnxRuntimeExtensions,
         model.EnglishOnly,
         model.TokenMode?.ToString().ToLowerInvariant(),
-        !model.NeedsOnnxRuntimeExtensions
-            ? "Input is a 1-D string tensor [N] of raw text (N >= 1). Lower-casing uses StringNormalizer with locale C.UTF-8."
-            : "Input is a 1-D string tensor [N] of raw text (N >= 1). Register onnxruntime-extensions for the BERT tokenizer.");
+        "Input is a 1-D string tensor [N] of raw text (N >= 1)."
+            + (model.NeedsOnnxRuntimeExtensions ? " Register onnxruntime-extensions for the BERT tokenizer." : "")
+            // Sparse and hybrid graphs lower-case their n-grams with StringNormalizer (dense has no n-gram part).
+            + (model.TokenMode is not null ? " Lower-casing uses StringNormalizer with locale C.UTF-8." : ""));
 
     /// <summary>At most this many entries: a bundle has five.</summary>
     public const int MaxEntries = 32;
