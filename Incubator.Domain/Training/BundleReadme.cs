@@ -36,7 +36,13 @@ internal static class BundleReadme
         else
         {
             sb.AppendLine("Only standard ONNX Runtime operators are used (ai.onnx, plus com.microsoft Tokenizer which ships with");
-            sb.AppendLine("every ONNX Runtime build). Lower-casing uses `StringNormalizer` with locale `C.UTF-8`, which glibc-based");
+            sb.AppendLine("every ONNX Runtime build).");
+        }
+        // The n-gram part (sparse, and hybrid beside the encoder) lower-cases with StringNormalizer: its locale matters off Linux.
+        if (m.TokenMode is not null)
+        {
+            if (ext) sb.AppendLine();
+            sb.AppendLine((ext ? "Lower-casing of the n-gram part uses" : "Lower-casing uses") + " `StringNormalizer` with locale `C.UTF-8`, which glibc-based");
             sb.AppendLine("Linux provides; on other systems, if ONNX Runtime reports that it cannot construct the locale, set the");
             sb.AppendLine("node's `locale` attribute to one the system has (for example `en_US.UTF-8`, or `en-US` on Windows).");
         }

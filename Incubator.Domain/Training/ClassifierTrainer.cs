@@ -219,13 +219,16 @@ public sealed class ClassifierTrainer
         var dense = options.Encoder is { } e && e != Dense.Encoder ? DenseFeaturizer.For(e) : Dense;
         var families = options.Family == ModelFamily.Auto ? new List<ModelFamily> { ModelFamily.Sparse, ModelFamily.Dense, ModelFamily.Hybrid } : [options.Family];
         double? share = null;
+        // Auto on text the encoder cannot read: why only sparse is trained, which is also why it is "chosen".
+        JobNote? sparseOnly = null;
         if (families.Any(UsesEncoder))
         {
             share = EncoderCoverage.Shared.Share(train.Select(r => r.Text).ToList());
             if (options.Family == ModelFamily.Auto && share < EncoderCoverage.MinimumShare)
             {
                 families.RemoveAll(UsesEncoder);
-                Report(TrainingStages.Prepare, TrainingNotes.SparseOnly(share.Value, EncoderGraph.DisplayName(dense.Encoder)));
+                sparseOnly = TrainingNotes.SparseOnly(share.Value, EncoderGraph.DisplayName(dense.Encoder));
+                Report(TrainingStages.Prepare, sparseOnly);
             }
             else if (share < EncoderCoverage.MinimumShare)
                 Report(TrainingStages.Prepare, TrainingNotes.CoverageWarning(share.Value, families[0].ToString().ToLowerInvariant()));
@@ -351,6 +354,7 @@ public sealed class ClassifierTrainer
         }
         else
             chosen = Choose(comparedList, train, crossValidated, ChoiceFolds, nearTie, tieRule, out reason);
+        if (sparseOnly is not null && comparedList.Count == 1) reason = sparseOnly;
         Report(TrainingStages.Choose, reason);
 
         var model = models[chosen];

@@ -12,10 +12,16 @@ public sealed record BundleInfo(string ModelName, string ModelVersion, string Mo
 
 /// <summary>Size of model.onnx and how fast plain ONNX Runtime runs it (batch 64, one thread), measured when the
 /// bundle is written, for the model card.</summary>
-public sealed record BundleSpeed(long OnnxBytes, double TextsPerSecond, int Texts, int BatchSize)
+/// <param name="Passes">Timed passes over the texts; <see cref="TextsPerSecond"/> is the fastest's.</param>
+public sealed record BundleSpeed(long OnnxBytes, double TextsPerSecond, int Texts, int BatchSize, int Passes = 1)
 {
     public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"model.onnx {OnnxBytes / 1048576.0:0.0} MiB; {TextsPerSecond:0} texts/s with plain ONNX Runtime (batch {BatchSize}, one thread, {Texts} validation texts, measured on the training machine)");
+        $"model.onnx {Size(OnnxBytes)}; {TextsPerSecond:0} texts/s with plain ONNX Runtime (batch {BatchSize}, one thread, {(Passes > 1 ? $"fastest of {Passes} passes over " : "")}{Texts} validation text{(Texts == 1 ? "" : "s")}, measured on the training machine)");
+
+    /// <summary>"86.5 MiB"; below 1 MiB in KiB ("34 KiB"), as a sparse model of a few hundred rows is (not "0.0 MiB").</summary>
+    public static string Size(long bytes) => bytes < 1048576
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Math.Max(1, Math.Round(bytes / 1024.0)):0} KiB")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB");
 }
 
 /// <summary>A bundle that cannot be used: not a zip, not ours, files missing, or checksums that do not match.</summary>
@@ -84,9 +90,10 @@ public static class ModelBundle
         model.NeedsOnnxRuntimeExtensions,
         model.EnglishOnly,
         model.TokenMode?.ToString().ToLowerInvariant(),
-        !model.NeedsOnnxRuntimeExtensions
-            ? "Input is a 1-D string tensor [N] of raw text (N >= 1). Lower-casing uses StringNormalizer with locale C.UTF-8."
-            : "Input is a 1-D string tensor [N] of raw text (N >= 1). Register onnxruntime-extensions for the BERT tokenizer.");
+        "Input is a 1-D string tensor [N] of raw text (N >= 1)."
+            + (model.NeedsOnnxRuntimeExtensions ? " Register onnxruntime-extensions for the BERT tokenizer." : "")
+            // Sparse and hybrid graphs lower-case their n-grams with StringNormalizer (dense has no n-gram part).
+            + (model.TokenMode is not null ? " Lower-casing uses StringNormalizer with locale C.UTF-8." : ""));
 
     /// <summary>At most this many entries: a bundle has five.</summary>
     public const int MaxEntries = 32;
@@ -116,10 +123,31 @@ public static class ModelBundle
         if (sample.Count == 0) return new BundleSpeed(onnx.LongLength, 0, 0, batch);
         using var classifier = new OnnxClassifier(onnx, model.Labels, model.Family, model.NeedsOnnxRuntimeExtensions, intraOpThreads: 1) { BatchSize = batch };
         classifier.Predict(sample.Take(8).ToList());
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        classifier.Predict(sample);
-        return new BundleSpeed(onnx.LongLength, sample.Count / Math.Max(sw.Elapsed.TotalSeconds, 1e-9), sample.Count, batch);
+        // One pass over a few validation texts lasts milliseconds: timed once, a single pre-emption on a busy machine
+        // changed the figure several-fold (the same 16-text sparse model measured 3,400 and 25,000 texts/s). The fastest
+        // of at least two passes, more while they fit in SpeedBudget, is the model's pace rather than the machine's load.
+        var fastest = double.MaxValue;
+        var passes = 0;
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            classifier.Predict(sample);
+            fastest = Math.Min(fastest, sw.Elapsed.TotalSeconds);
+            passes++;
+        }
+        while (passes < MinSpeedPasses || passes < MaxSpeedPasses && total.Elapsed < SpeedBudget);
+        return new BundleSpeed(onnx.LongLength, sample.Count / Math.Max(fastest, 1e-9), sample.Count, batch, passes);
     }
+
+    /// <summary>Timed passes of <see cref="MeasureSpeed"/>: at least this many (a dense model's pass of 64 texts takes
+    /// about 0.4 s, so it pays one extra pass)...</summary>
+    internal const int MinSpeedPasses = 2;
+
+    /// <summary>...and more while the passes so far took less than this, up to <see cref="MaxSpeedPasses"/>.</summary>
+    internal static readonly TimeSpan SpeedBudget = TimeSpan.FromSeconds(0.25);
+
+    internal const int MaxSpeedPasses = 50;
 
     /// <summary>Opens and validates a bundle: a zip with every expected file, checksums that match, a readable
     /// labels.json and a model.onnx that ONNX Runtime accepts. Throws <see cref="BundleException"/> otherwise.

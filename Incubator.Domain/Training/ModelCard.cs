@@ -80,7 +80,8 @@ public sealed record ModelCardInput(
             Refitted = result.Refitted,
             Pooled = result.Pooled,
             Encoder = result.Model.Encoder is { } encoder ? Onnx.EncoderGraph.DisplayName(encoder) : null,
-            Choice = result.Compared.Count > 1 ? result.Choice : null,
+            // One family trained: its name says it all when it was asked for; auto says why it tried only one.
+            Choice = result.Compared.Count > 1 || options.Family == ModelFamily.Auto ? result.Choice : null,
         };
 
     /// <summary>Auto: why the family was chosen (<see cref="TrainingResult.Choice"/>).</summary>

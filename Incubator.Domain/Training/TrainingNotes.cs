@@ -81,7 +81,7 @@ public static class TrainingNotes
         new("Train.ChosenTieRule", english, family, folds, shuffles, F(standardError, "0.0000"), rows, scores, band);
 
     public static JobNote ChosenPool(int rowsPerLabel, int below, int folds, string scores) => new("Train.ChosenPool",
-        $"pooled: the log-linear average of sparse, dense and hybrid ({rowsPerLabel} rows per label, fewer than {below}: too few for {folds}-fold cross-validation to tell the families apart; its macro-F1: {scores})",
+        $"pooled: the log-linear average of sparse, dense and hybrid (rows of the smallest label: {rowsPerLabel}, fewer than {below}: too few for {folds}-fold cross-validation to tell the families apart; each family's cross-validated macro-F1: {scores})",
         rowsPerLabel, below, folds, scores);
 
     public static JobNote Refitting(string family, int rows, float l2) => new("Train.Refitting",

@@ -5,6 +5,7 @@ using Incubator.Tests.Infrastructure;
 using Incubator.Tests.TrainingFlow;
 using Incubator.Tests.Training;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.Playwright.Assertions;
 
 namespace Incubator.Tests.Browser;
@@ -166,5 +167,46 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.GotoAsync($"/projects/{projectId}/models");
         await Expect(author.Page.Locator("table").GetByText("pooled (sparse + dense + hybrid, one hybrid bundle)")).ToHaveCountAsync(1);
         await author.Page.Context.CloseAsync();
+    }
+    /// <summary>The compare page shows each model's download size (float and 8-bit encoder models of one family are
+    /// otherwise alike there), as the registry stored it.</summary>
+    [Fact]
+    public async Task Compare_shows_each_models_download_size()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync("compare-author@example.com", "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("Compare project");
+        var taskId = await portal.CreateTaskAsync("compare-author@example.com", projectId, TrainingFlowTests.SupportTask);
+        var authorId = await portal.UserIdAsync("compare-author@example.com");
+        var rows = TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(20)).ToList();
+        await portal.SeedApprovedAsync(projectId, taskId, rows.Select(r => (r.Label, r.Text)), authorId);
+        var service = portal.Services.GetRequiredService<TrainingService>();
+        var userId = authorId;
+        foreach (var seed in new[] { 1, 2 })
+        {
+            var started = await service.StartTrainingAsync(userId, new StartTrainingRequest(taskId, "sparse", seed));
+            await WaitAsync(async () => (await service.GetAsync(userId, started.Id)).Summary.State != ModelVersionState.Training);
+        }
+        var models = await portal.QueryAsync(db => db.ModelVersions.AsNoTracking().Where(m => m.TaskId == taskId).OrderBy(m => m.Number).ToListAsync());
+        Assert.Equal(2, models.Count);
+        Assert.All(models, m => Assert.True(m.State == ModelVersionState.Draft && m.BundleBytes > 0, $"{m.State}: {m.Error}"));
+
+        await author.GotoAsync($"/projects/{projectId}/models/compare?a={models[0].Id}&b={models[1].Id}");
+        var cells = author.Page.GetByTestId("compare-size").Locator("td");
+        await Expect(cells).ToHaveCountAsync(3);
+        await Expect(cells.Nth(1)).ToHaveTextAsync(BundleSpeed.Size(models[0].BundleBytes!.Value));
+        await Expect(cells.Nth(2)).ToHaveTextAsync(BundleSpeed.Size(models[1].BundleBytes!.Value));
+        await author.Page.Context.CloseAsync();
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await done())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "the training did not finish");
+            await Task.Delay(200);
+        }
     }
 }

@@ -111,6 +111,14 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
         Assert.Equal(0, dense.EmbeddedTexts);
         Assert.Contains(result.Log, l => l.Contains("cannot read it and are not trained", StringComparison.Ordinal));
         Assert.Contains(log, p => p.Stage == "fit");
+        // Auto's choice says why it ended with sparse (not "the only family trained"), and so does the model card.
+        Assert.StartsWith("Auto: only ", result.Choice);
+        Assert.EndsWith("cannot read it and are not trained; sparse only", result.Choice);
+        Assert.Equal("choose: " + result.Choice, Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal)));
+        var card = ModelCardBuilder.Write(ModelCardInput.For("ja", result, new TrainingOptions(ModelFamily.Auto, 1), null, DateTimeOffset.UnixEpoch,
+            new FileCardSource("ja.tsv", TrainingFixtures.LabelsOf(rows).ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count)));
+        Assert.Contains("- Family: **sparse** (requested: auto).", card);
+        Assert.Contains("- Choice: Auto: only ", card);
 
         // Asked for by name, the dense family is still trained, with a warning.
         var forced = new ClassifierTrainer { Dense = dense }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,

@@ -41,6 +41,37 @@ public sealed class ModelBundleTests
         ParityAssert.SameAsOnnx(Model.Value, bundle.Classifier, texts);
     }
 
+    /// <summary>The hybrid graph lower-cases its n-grams with StringNormalizer (locale C.UTF-8) beside the encoder's BERT
+    /// tokenizer: its README and labels.json say both, not only the extensions (off Linux the locale is what fails).</summary>
+    [Fact]
+    public void Hybrid_instructions_name_the_extensions_and_the_lower_casing_locale_dense_ones_only_the_extensions()
+    {
+        string[] texts = ["good film", "bad film", "great plot", "awful plot"];
+        var sparse = SparseFeaturizer.Fit(texts, TokenMode.Word);
+        LinearHead Head(int d) => new([new float[d], new float[d]], [0f, 0f]);
+        var hybrid = new TrainedClassifier(["neg", "pos"], sparse, new DenseFeaturizer(), Head(sparse.Dimension + DenseFeaturizer.Dimension));
+        var dense = new TrainedClassifier(["neg", "pos"], new DenseFeaturizer(), Head(DenseFeaturizer.Dimension));
+        var info = new BundleInfo("m", "1", "card");
+
+        var h = ModelBundle.ManifestFor(hybrid, info);
+        Assert.Contains("onnxruntime-extensions", h.Notes);
+        Assert.Contains("StringNormalizer with locale C.UTF-8", h.Notes);
+        var readme = BundleReadme.For(h);
+        Assert.Contains("onnxruntime-extensions", readme);
+        Assert.Contains("`StringNormalizer` with locale `C.UTF-8`", readme);
+        Assert.Contains("`en_US.UTF-8`", readme);
+
+        var d = ModelBundle.ManifestFor(dense, info);
+        Assert.Contains("onnxruntime-extensions", d.Notes);
+        Assert.DoesNotContain("StringNormalizer", d.Notes);
+        Assert.DoesNotContain("StringNormalizer", BundleReadme.For(d));
+
+        var s = ModelBundle.ManifestFor(new TrainedClassifier(["neg", "pos"], sparse, Head(sparse.Dimension)), info);
+        Assert.Equal("Input is a 1-D string tensor [N] of raw text (N >= 1). Lower-casing uses StringNormalizer with locale C.UTF-8.", s.Notes);
+        Assert.Contains("Only standard ONNX Runtime operators", BundleReadme.For(s));
+        Assert.Contains("`StringNormalizer` with locale `C.UTF-8`", BundleReadme.For(s));
+    }
+
     [Fact]
     public void Checksums_file_lists_sha256_of_every_other_file()
     {

@@ -8,6 +8,30 @@ namespace Incubator.Tests.Training;
 /// the trained model (n-grams, conjunctions, features), not written in by hand.</summary>
 public sealed class ModelCardTests
 {
+    /// <summary>The size the card states is the size of model.onnx in a unit that shows it: a 34 KB sparse model is not
+    /// "0.0 MiB".</summary>
+    [Theory]
+    [InlineData(35_000L, 16, "model.onnx 34 KiB; 3666 texts/s with plain ONNX Runtime (batch 64, one thread, 16 validation texts,")]
+    [InlineData(900L, 1, "model.onnx 1 KiB; 3666 texts/s with plain ONNX Runtime (batch 64, one thread, 1 validation text,")]
+    [InlineData(90_672_304L, 64, "model.onnx 86.5 MiB; 3666 texts/s with plain ONNX Runtime (batch 64, one thread, 64 validation texts,")]
+    public void The_size_and_speed_line_states_the_size_in_a_unit_that_shows_it(long bytes, int texts, string expected) =>
+        Assert.StartsWith(expected, new BundleSpeed(bytes, 3666.4, texts, 64).Describe());
+
+    /// <summary>The card's texts/s is the fastest of several timed passes (one pass over 16 texts lasts about a
+    /// millisecond: timed once, the figure was the machine's load), and the card says so.</summary>
+    [Fact]
+    public void Speed_is_the_fastest_of_several_timed_passes_and_the_card_says_so()
+    {
+        var rows = TrainingFixtures.English();
+        var (train, validation) = StratifiedSplit.Split(rows, 0.2, 5);
+        var model = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null, new TrainingOptions(ModelFamily.Sparse), null, CancellationToken.None).Model;
+        var texts = validation.Take(16).Select(r => r.Text).ToList();
+        var speed = ModelBundle.MeasureSpeed(model.ExportOnnx(), model, texts);
+        Assert.InRange(speed.Passes, ModelBundle.MinSpeedPasses, ModelBundle.MaxSpeedPasses);
+        Assert.Equal(16, speed.Texts);
+        Assert.Contains($"(batch 64, one thread, fastest of {speed.Passes} passes over 16 validation texts, measured on the training machine)", speed.Describe());
+    }
+
     private static (TrainingResult Result, ModelCardInput Input) Train(ClassifierTrainer trainer, ModelCardSource source)
     {
         var rows = TrainingFixtures.English();

@@ -98,7 +98,8 @@ public sealed class PoolTests(PoolFixture fixture, ITestOutputHelper output) : I
         Assert.Equal(ModelFamily.Hybrid, r.Model.Family);
         Assert.True(r.Refitted);
         Assert.Equal(3, r.Compared.Count);
-        Assert.StartsWith("pooled: the log-linear average of sparse, dense and hybrid (8 rows per label", r.Choice);
+        Assert.StartsWith("pooled: the log-linear average of sparse, dense and hybrid (rows of the smallest label: 8, fewer than 16", r.Choice);
+        Assert.Contains("; each family's cross-validated macro-F1: sparse ", r.Choice);
         Assert.Equal("choose: " + r.Choice, Assert.Single(r.Log, l => l.StartsWith("choose:", StringComparison.Ordinal)));
 
         // The validation figures are the pool's: the pool of the three selection fits, scored on validation.
@@ -160,5 +161,18 @@ public sealed class PoolTests(PoolFixture fixture, ITestOutputHelper output) : I
         using var bundle = ModelBundle.Read(zip);
         Assert.Equal(ModelFamily.Hybrid, bundle.Family);
         ParityAssert.SameAsOnnx(model, bundle.Classifier, texts);
+    }
+}
+
+public sealed class PoolNoteTests
+{
+    /// <summary>The pool is chosen by the smallest label's rows (40, 40 and 1 read "1 rows per label"), and the scores it
+    /// lists are each family's out-of-fold macro-F1, not the pool's ("its macro-F1").</summary>
+    [Fact]
+    public void The_pool_note_names_the_smallest_label_and_whose_scores_it_lists()
+    {
+        var note = TrainingNotes.ChosenPool(1, 16, 5, "sparse 0.330, dense 0.447, hybrid 0.447");
+        Assert.Contains("(rows of the smallest label: 1, fewer than 16:", note.Message);
+        Assert.Contains("; each family's cross-validated macro-F1: sparse 0.330, dense 0.447, hybrid 0.447)", note.Message);
     }
 }

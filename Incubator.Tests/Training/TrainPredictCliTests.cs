@@ -44,7 +44,7 @@ public sealed class TrainPredictCliTests : IDisposable
             Assert.Equal(["billing", "shipping", "technical"], bundle.Labels);
             Assert.Contains("Seed 3", bundle.ModelCard);
             Assert.Contains("- Refit on training + validation:", bundle.ModelCard);
-            Assert.Matches(@"- Size and speed: model\.onnx \d+\.\d MiB; \d+ texts/s", bundle.ModelCard);
+            Assert.Matches(@"- Size and speed: model\.onnx (\d+ KiB|\d+\.\d MiB); \d+ texts/s", bundle.ModelCard);
         }
         Assert.Empty(Directory.GetFiles(_folder.Path, "*.tmp", SearchOption.AllDirectories));
 
@@ -148,6 +148,70 @@ public sealed class TrainPredictCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("not found", err);
         Assert.Equal("previous content\n", File.ReadAllText(output));
+    }
+
+    [Fact]
+    public async Task An_out_that_names_an_input_file_is_refused_before_any_work_and_the_input_is_kept()
+    {
+        var data = Write("train.tsv", File.ReadAllText(TrainingFixtures.PathOf("support-en.tsv")));
+        var dataBefore = File.ReadAllBytes(data);
+        var (code, _, err) = await Run("train", "--data", data, "--trainer", "sparse", "--out", data);
+        Assert.Equal(2, code);
+        Assert.Contains("--out", err);
+        Assert.Contains("--data", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal(dataBefore, File.ReadAllBytes(data));
+
+        var gold = Write("gold.tsv", "billing\tcharged twice\nshipping\twhere is my parcel\n");
+        (code, _, err) = await Run("train", "--data", data, "--trainer", "sparse", "--gold", gold, "--out", gold);
+        Assert.Equal(2, code);
+        Assert.Contains("--gold", err);
+        Assert.Equal("billing\tcharged twice\nshipping\twhere is my parcel\n", File.ReadAllText(gold));
+
+        var model = PathOf("model.zip");
+        (code, _, err) = await Run("train", "--data", data, "--trainer", "sparse", "--out", model);
+        Assert.True(code == 0, err);
+        var modelBefore = File.ReadAllBytes(model);
+        var texts = Write("texts.tsv", "hello\nworld\n");
+        // The same file spelled another way (a relative path with a detour) is still the same file.
+        var detour = Path.Combine(_folder.Path, "sub", "..", "model.zip");
+        Directory.CreateDirectory(Path.Combine(_folder.Path, "sub"));
+        (code, _, err) = await Run("predict", "--model", model, "--data", texts, "--out", detour);
+        Assert.Equal(2, code);
+        Assert.Contains("--model", err);
+        Assert.Equal(modelBefore, File.ReadAllBytes(model));
+        (code, _, err) = await Run("predict", "--model", model, "--data", texts, "--out", texts);
+        Assert.Equal(2, code);
+        Assert.Contains("--data", err);
+        Assert.Equal("hello\nworld\n", File.ReadAllText(texts));
+    }
+
+    [Fact]
+    public async Task Gold_and_data_problems_name_the_file_and_the_line()
+    {
+        var gold = Write("gold.tsv", "billing\tcharged twice\nrefunds\twhere is my money\n");
+        var (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--gold", gold, "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("gold.tsv, line 2", err);
+        Assert.Contains("'refunds'", err);
+        Assert.Single(err.Trim().Split('\n'));
+
+        // Every label has one row: nothing can be held out for validation. The message names the file and says why.
+        var two = Write("two.tsv", "positive\tgood\nnegative\tbad\n");
+        (code, _, err) = await Run("train", "--data", two, "--trainer", "sparse", "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: two.tsv: ", err);
+        Assert.Contains("one row", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(File.Exists(PathOf("m.zip")));
+
+        // A folder given as a file says so (not "access denied" nor "not found").
+        (code, _, err) = await Run("train", "--data", _folder.Path, "--trainer", "sparse", "--out", PathOf("m.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", err);
+        (code, _, err) = await Run("predict", "--model", _folder.Path, "--data", two);
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", err);
     }
 
     [Fact]

@@ -11,6 +11,7 @@ internal static class CliInputFile
     /// <summary>Opens a file to stream its records; the reader owns the file.</summary>
     public static TextFileReader Open(string path, TextFileOptions options)
     {
+        if (Directory.Exists(path)) throw new CliUsageException($"{path} is a folder; give a file.");
         FileStream stream;
         try
         {

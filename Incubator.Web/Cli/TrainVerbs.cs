@@ -34,23 +34,28 @@ internal static class TrainVerbs
 
         var rows = ReadLabelled(data);
         var goldPath = o["gold"];
-        var gold = goldPath is null ? null : ReadLabelled(goldPath);
+        var goldRecords = goldPath is null ? null : ReadRecords(goldPath);
+        var gold = goldRecords?.Select(r => new LabeledText(r.Label!, r.Text)).ToList();
         var labels = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2)
         {
             stderr.WriteLine($"error: {data}: training needs at least 2 labels; the file has {labels.Count} ({string.Join(", ", labels)}).");
             return 2;
         }
-        if (gold is not null)
+        if (goldRecords?.FirstOrDefault(g => !labels.Contains(g.Label!, StringComparer.Ordinal)) is { } stranger)
         {
-            var unknown = gold.Select(g => g.Label).Where(l => !labels.Contains(l, StringComparer.Ordinal)).Distinct().ToList();
-            if (unknown.Count > 0)
-            {
-                stderr.WriteLine($"error: the gold file has label(s) the training data does not have: {string.Join(", ", unknown)}.");
-                return 2;
-            }
+            var unknown = goldRecords.Select(g => g.Label!).Where(l => !labels.Contains(l, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+            stderr.WriteLine($"error: {Path.GetFileName(goldPath)}, line {stranger.Line}: label '{stranger.Label}' is not one of the training data's labels ({string.Join(", ", labels)})"
+                + (unknown.Count > 1 ? $"; the gold file has {unknown.Count} such labels ({string.Join(", ", unknown)})." : "."));
+            return 2;
         }
         var (train, validation) = StratifiedSplit.Split(rows, share, seed);
+        if (validation.Count == 0)
+        {
+            // The split keeps one row of every label for training, so a file whose labels have one row each has none to validate on.
+            stderr.WriteLine($"error: {Path.GetFileName(data)}: every label has only one row ({rows.Count} rows, {labels.Count} labels), so none can be held out for validation; give at least one label a second row.");
+            return 2;
+        }
         var options = new TrainingOptions(family, seed) { Encoder = encoder };
         TrainingResult result;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -61,7 +66,8 @@ internal static class TrainVerbs
         }
         catch (TrainingDataException ex)
         {
-            stderr.WriteLine($"error: {ex.Message}");
+            // Every such problem is about the training data (the labels were checked above): name the file.
+            stderr.WriteLine($"error: {Path.GetFileName(data)}: {ex.Message}");
             return 2;
         }
 
@@ -103,6 +109,11 @@ internal static class TrainVerbs
         var modelPath = o.Required("model");
         var data = o.Required("data");
         var output = o.Has("out") ? o.Output("out", "model", "data") : null;
+        if (Directory.Exists(modelPath))
+        {
+            stderr.WriteLine($"error: {modelPath} is a folder; give the model's zip file.");
+            return 2;
+        }
         if (!File.Exists(modelPath))
         {
             stderr.WriteLine($"error: {modelPath}: file not found.");
@@ -163,8 +174,11 @@ internal static class TrainVerbs
     }
 
     /// <summary>Label-and-text rows of a training or gold file; any bad row refuses the file (exit code 2).</summary>
-    private static List<LabeledText> ReadLabelled(string path) =>
-        CliInputFile.ReadAll(path, TextFileOptions.ForLabels(FormatOf(path), LabelMode.Required, int.MaxValue)).Select(r => new LabeledText(r.Label!, r.Text)).ToList();
+    private static List<LabeledText> ReadLabelled(string path) => ReadRecords(path).Select(r => new LabeledText(r.Label!, r.Text)).ToList();
+
+    /// <summary>The same rows with their line numbers, for messages about a row.</summary>
+    private static IReadOnlyList<TextRecord> ReadRecords(string path) =>
+        CliInputFile.ReadAll(path, TextFileOptions.ForLabels(FormatOf(path), LabelMode.Required, int.MaxValue));
 
     /// <summary>By extension; anything that is not .csv or .jsonl is read as TSV (label&lt;TAB&gt;text).</summary>
     private static TextFileFormat FormatOf(string path) => TextFileFormats.FromFileName(path) ?? TextFileFormat.Tsv;

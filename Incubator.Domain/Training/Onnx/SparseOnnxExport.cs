@@ -136,12 +136,14 @@ internal static class SparseOnnxExport
         var featureOfNode = g.Int64Tensor(g.Unique("feature_of_node"), trie.FeatureOfNode, trie.FeatureOfNode.Length);
         var levels = new List<string> { g.Node("Gather", [featureOfNode, tok], null, "", ("axis", 0L)) };
         var prev = tok;
-        var one = g.Int64Tensor(g.Unique("one"), [1], 1);
-        var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
-        var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
-        var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
         if (trie.EdgeKeys.Length > 0)
         {
+            // Only the trie levels use these: a vocabulary of single tokens writes none (ONNX Runtime warns about every
+            // initializer no node uses, each time the model is loaded).
+            var one = g.Int64Tensor(g.Unique("one"), [1], 1);
+            var zero = g.Int64Tensor(g.Unique("zero"), [0], 1);
+            var minusOne = g.Int64Tensor(g.Unique("minus_one"), [-1], 1);
+            var big = g.Int64Tensor(g.Unique("big"), [long.MaxValue], 1);
             var radix = g.Int64Tensor(g.Unique("radix"), [trie.Radix]);
             for (var n = 2; n <= trie.LongestGram; n++)
             {
