@@ -82,7 +82,12 @@ public sealed record ModelCardInput(
             Encoder = result.Model.Encoder is { } encoder ? Onnx.EncoderGraph.DisplayName(encoder) : null,
             // One family trained: its name says it all when it was asked for; auto says why it tried only one.
             Choice = result.Compared.Count > 1 || options.Family == ModelFamily.Auto ? result.Choice : null,
+            ChoseOnGold = options.Family == ModelFamily.Auto && !result.Pooled && result.Compared.Count > 1 && result.Compared.All(c => c.Gold is not null),
         };
+
+    /// <summary>Auto chose the family by its score on the gold set, so the gold figures are those of the best of several
+    /// families on that same set: a little optimistic.</summary>
+    public bool ChoseOnGold { get; init; }
 
     /// <summary>Auto: why the family was chosen (<see cref="TrainingResult.Choice"/>).</summary>
     public string? Choice { get; init; }
@@ -276,6 +281,8 @@ public static class ModelCardBuilder
                 : m.Source is DatasetCardSource
                 ? "- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text."
                 : "- No human-labelled gold set: validation rows come from the same file as the training rows; expect lower accuracy on data from elsewhere.");
+        else if (m.ChoseOnGold)
+            sb.AppendLine(C, $"- Auto chose the family by its score on this gold set{(m.GoldName is { } g ? $" ({Md(g)})" : "")}, so the gold figures are those of the best of {m.Compared.Count} families on it and a little optimistic. Score the model on a second labelled set for a figure no choice has seen.");
         var counts = m.Source switch
         {
             DatasetCardSource d => d.Dataset.Counts,

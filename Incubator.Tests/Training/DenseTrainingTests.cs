@@ -174,6 +174,15 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
         var goldChoice = Assert.Single(withGold.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
         Assert.Contains("on gold", goldChoice);
         Assert.DoesNotContain("Caution", goldChoice);
+        // The card says the gold figures are the winner's on the set that chose it; a family asked for is not chosen on gold.
+        const string optimistic = "Auto chose the family by its score on this gold set (gold.tsv), so the gold figures are those of the best of 3 families on it and a little optimistic.";
+        string Card(TrainingResult r, ModelFamily family) => ModelCardBuilder.Write(ModelCardInput.For("t", r, new TrainingOptions(family, 1), "gold.tsv", DateTimeOffset.UnixEpoch,
+            new FileCardSource("rows.tsv", TrainingFixtures.LabelsOf(rows).ToDictionary(l => l, _ => 8), train.Count, validation.Count)));
+        Assert.Contains(optimistic, Card(withGold, ModelFamily.Auto));
+        Assert.DoesNotContain("Auto chose the family by its score on this gold set", Card(folds, ModelFamily.Auto));
+        var sparseWithGold = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, rows.Skip(100).Take(40).ToList(),
+            new TrainingOptions(ModelFamily.Sparse, 1), null, CancellationToken.None);
+        Assert.DoesNotContain("Auto chose the family by its score on this gold set", Card(sparseWithGold, ModelFamily.Sparse));
     }
 
     [Fact]
