@@ -23,6 +23,14 @@ public sealed record TaskPairs(
     /// <summary>Approved samples that are in no pair: a pair takes one sample of every label, so a label with more
     /// samples than the rarest label leaves the rest out rather than repeating samples of the rare one.</summary>
     public int Unused => SamplesPerLabel.Values.Sum() - Pairs.Count * Labels.Count;
+
+    /// <summary>Samples given again with the same label and text: counted once (a pair never repeats a sample, and a
+    /// repeat could otherwise sit in both splits).</summary>
+    public int Repeated { get; init; }
+
+    /// <summary>Texts approved under more than one label: in no pair, since a pair's output would teach both labels the
+    /// same text.</summary>
+    public int Conflicting { get; init; }
 }
 
 /// <summary>Fine-tuning pairs for a generator, built the way Incubator (Peng &amp; Shang, 2024) trained its own: the input is
@@ -60,12 +68,15 @@ public static class FineTuningPairs
         if (unknown.Count > 0)
             throw new DomainValidationException("label", "PairsLabelNotInTask",
                 $"Samples carry labels the task does not have: {string.Join(", ", unknown)}.", string.Join(", ", unknown));
+        // One sample per (label, text); a text under two labels belongs to neither pair slot.
+        var distinct = samples.Distinct().ToList();
+        var conflicting = distinct.GroupBy(s => s.Text, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         var random = new Random(seed);
         var perLabel = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var label in labels)
         {
             // Canonical order first, then the seeded shuffle: the same samples and seed give the same pairs whatever order they came in.
-            var texts = samples.Where(s => s.Label == label).Select(s => s.Text).Order(StringComparer.Ordinal).ToArray();
+            var texts = distinct.Where(s => s.Label == label && !conflicting.Contains(s.Text)).Select(s => s.Text).Order(StringComparer.Ordinal).ToArray();
             random.Shuffle(texts);
             perLabel[label] = [.. texts];
         }
@@ -81,7 +92,11 @@ public static class FineTuningPairs
             foreach (var label in labels) output[label] = perLabel[label][i];
             pairs.Add(new FineTuningPair(prompt.System, prompt.User, JsonSerializer.Serialize(output, Json), splits[i]));
         }
-        return new TaskPairs(spec.Name, source, labels, perLabel.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal), pairs);
+        return new TaskPairs(spec.Name, source, labels, perLabel.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal), pairs)
+        {
+            Repeated = samples.Count - distinct.Count,
+            Conflicting = conflicting.Count,
+        };
     }
 
     /// <summary>The zip: both formats split into train and validation, the data card and checksums.</summary>
@@ -149,6 +164,14 @@ public static class FineTuningPairs
             sb.AppendLine(string.Create(ci, $"| {Cell(t.TaskName)} | {Cell(t.Source)} | {Cell(string.Join(", ", t.Labels.Select(l => $"{l} {t.SamplesPerLabel.GetValueOrDefault(l)}")))} | {t.Pairs.Count} | {t.TrainCount} | {t.ValidationCount} | {t.Unused} |"));
         sb.AppendLine(string.Create(ci, $"| **total** | | | {tasks.Sum(t => t.Pairs.Count)} | {tasks.Sum(t => t.TrainCount)} | {tasks.Sum(t => t.ValidationCount)} | {tasks.Sum(t => t.Unused)} |"));
         sb.AppendLine();
+        foreach (var t in tasks.Where(t => t.Repeated > 0 || t.Conflicting > 0))
+            sb.AppendLine($"- {Cell(t.TaskName)}: "
+                + string.Join("; ", new[]
+                {
+                    t.Repeated > 0 ? $"{t.Repeated} repeated sample(s) (the same text under the same label) counted once" : null,
+                    t.Conflicting > 0 ? $"{t.Conflicting} text(s) approved under more than one label left out (a pair would teach both labels the same text; settle them in the review queue)" : null,
+                }.OfType<string>()) + ".");
+        if (tasks.Any(t => t.Repeated > 0 || t.Conflicting > 0)) sb.AppendLine();
         sb.AppendLine("## Use");
         sb.AppendLine();
         sb.AppendLine("Tune on the train files, watch the loss on the validation files. A tuned model served by an OpenAI-compatible endpoint is then just another LLM connection of the project. "

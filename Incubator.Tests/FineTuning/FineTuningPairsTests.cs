@@ -53,6 +53,26 @@ public sealed class FineTuningPairsTests
     }
 
     [Fact]
+    public void A_repeated_sample_is_one_sample_and_a_text_under_two_labels_is_in_no_pair()
+    {
+        // A frozen dataset can hold the same text twice (an edit made two samples alike, a mined text equal to a generated
+        // one): the pairs count it once, so it can never sit in both splits; a text under two labels is left out.
+        var samples = Samples(3, 3, 3);
+        samples.AddRange([samples[0], samples[0], samples[4], ("other", samples[1].Text)]);
+        var t = FineTuningPairs.Build(Task3, "test", samples, seed: 5, validationShare: 0.2);
+        Assert.Equal(3, t.Repeated);
+        Assert.Equal(1, t.Conflicting);
+        Assert.Equal(new Dictionary<string, int> { ["billing"] = 2, ["shipping"] = 3, ["other"] = 3 }, t.SamplesPerLabel);
+        Assert.Equal(2, t.Pairs.Count);
+        var used = t.Pairs.SelectMany(p => JsonSerializer.Deserialize<Dictionary<string, string>>(p.Output)!.Values).ToList();
+        Assert.Equal(used.Count, used.Distinct().Count());
+        Assert.DoesNotContain(samples[1].Text, used);
+        var card = FineTuningPairs.DataCard([t], 5, 0.2, DateTimeOffset.UnixEpoch);
+        Assert.Contains("- Support: 3 repeated sample(s) (the same text under the same label) counted once; 1 text(s) approved under more than one label left out", card);
+        Assert.DoesNotContain("repeated sample", FineTuningPairs.DataCard([FineTuningPairs.Build(Task3, "test", Samples(3, 3, 3), 5, 0.2)], 5, 0.2, DateTimeOffset.UnixEpoch));
+    }
+
+    [Fact]
     public void The_split_and_the_pairs_depend_only_on_the_samples_and_the_seed()
     {
         var samples = Samples(30, 30, 30);
