@@ -54,7 +54,6 @@ internal static class MineVerb
             foreach (var m in mined.OrderBy(m => order.IndexOf(m.Label)))
                 await writer.WriteLineAsync($"{m.Label}\t{TsvCell.Of(m.Text)}");
         }
-        clock.Stop();
         CliInputFile.DescribeRead(stdout, o.Pool, report, texts.Count);
         stdout.WriteLine($"language {language}; embedder {embedder.Name}{(embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: MiniLM knows English only)" : "")}");
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
