@@ -139,13 +139,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
     public async Task Auto_on_eight_rows_per_label_shows_the_pooled_model_as_pooled()
     {
         using var portal = new PortalFactory(realServer: true);
-        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
-        await author.RegisterAsync("pool-author@example.com", "Incub8tor-pass");
-        var projectId = await author.CreateProjectAsync("Pool project");
-        var taskId = await portal.CreateTaskAsync("pool-author@example.com", projectId, TrainingFlowTests.SupportTask);
-        var authorId = await portal.UserIdAsync("pool-author@example.com");
-        var small = TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(8)).ToList();
-        await portal.SeedApprovedAsync(projectId, taskId, small.Select(r => (r.Label, r.Text)), authorId);
+        var (author, projectId, taskId, _) = await AuthorWithApprovedAsync(portal, "pool", perLabel: 8);
 
         await author.GotoAsync($"/projects/{projectId}/models");
         await Expect(author.Page.GetByTestId("train-start")).ToHaveAttributeAsync("data-family", "auto");
@@ -168,21 +162,15 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(author.Page.Locator("table").GetByText("pooled (sparse + dense + hybrid, one hybrid bundle)")).ToHaveCountAsync(1);
         await author.Page.Context.CloseAsync();
     }
+
     /// <summary>The compare page shows each model's download size (float and 8-bit encoder models of one family are
     /// otherwise alike there), as the registry stored it.</summary>
     [Fact]
     public async Task Compare_shows_each_models_download_size()
     {
         using var portal = new PortalFactory(realServer: true);
-        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
-        await author.RegisterAsync("compare-author@example.com", "Incub8tor-pass");
-        var projectId = await author.CreateProjectAsync("Compare project");
-        var taskId = await portal.CreateTaskAsync("compare-author@example.com", projectId, TrainingFlowTests.SupportTask);
-        var authorId = await portal.UserIdAsync("compare-author@example.com");
-        var rows = TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(20)).ToList();
-        await portal.SeedApprovedAsync(projectId, taskId, rows.Select(r => (r.Label, r.Text)), authorId);
+        var (author, projectId, taskId, userId) = await AuthorWithApprovedAsync(portal, "compare", perLabel: 20);
         var service = portal.Services.GetRequiredService<TrainingService>();
-        var userId = authorId;
         foreach (var seed in new[] { 1, 2 })
         {
             var started = await service.StartTrainingAsync(userId, new StartTrainingRequest(taskId, "sparse", seed));
@@ -198,6 +186,21 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(cells.Nth(1)).ToHaveTextAsync(BundleSpeed.Size(models[0].BundleBytes!.Value));
         await Expect(cells.Nth(2)).ToHaveTextAsync(BundleSpeed.Size(models[1].BundleBytes!.Value));
         await author.Page.Context.CloseAsync();
+    }
+
+    /// <summary>A fresh author in Chromium with a project, the support task and <paramref name="perLabel"/> approved
+    /// samples of every label.</summary>
+    private async Task<(PortalBrowser Author, Guid ProjectId, Guid TaskId, string AuthorId)> AuthorWithApprovedAsync(PortalFactory portal, string who, int perLabel)
+    {
+        var email = $"{who}-author@example.com";
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync(email, "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync($"{who} project");
+        var taskId = await portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask);
+        var authorId = await portal.UserIdAsync(email);
+        var rows = TrainingFixtures.English().GroupBy(r => r.Label).SelectMany(g => g.Take(perLabel)).ToList();
+        await portal.SeedApprovedAsync(projectId, taskId, rows.Select(r => (r.Label, r.Text)), authorId);
+        return (author, projectId, taskId, authorId);
     }
 
     private static async Task WaitAsync(Func<Task<bool>> done)
