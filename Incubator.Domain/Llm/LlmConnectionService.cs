@@ -140,6 +140,11 @@ public sealed class LlmConnectionService(
         if (input.ApiKey is not null)
             newProtected = string.IsNullOrWhiteSpace(input.ApiKey) ? null : Protector.Protect(input.ApiKey.Trim());
         var (name, endpoint, model) = LlmConnectionRules.Validate(input, newProtected is not null);
+        // The saved key is sent to the endpoint. Whoever moves the endpoint types the key again (or removes it): an
+        // author who never saw the key cannot point the connection at a server of theirs and read the key there.
+        if (input.ApiKey is null && entity.ApiKeyProtected is not null && !string.Equals(endpoint, entity.Endpoint, StringComparison.Ordinal))
+            throw new DomainValidationException("apiKey", "ApiKeyEndpointChanged",
+                "The endpoint changed: enter the API key again (a saved key is only sent to the endpoint it was saved for).");
         Apply(entity, input, name, endpoint, model);
         entity.ApiKeyProtected = newProtected;
         if (entity.ProjectId is { } p) db.Activity.Add(Activity(p, userId, LlmActivityKinds.ConnectionChanged, name));

@@ -120,6 +120,28 @@ public sealed class LlmConnectionServiceTests : IAsyncLifetime
         await Assert.ThrowsAsync<NotFoundException>(() => Connections.GetProfileAsync(author, project, view.Id));
     }
 
+    /// <summary>The saved key goes, as the Authorization header, to the connection's endpoint. An author who did not type
+    /// the key (any author may edit the project's connections) must not be able to point it at a server of theirs and
+    /// read it there: moving the endpoint needs the key typed again (or removed).</summary>
+    [Fact]
+    public async Task Moving_the_endpoint_of_a_connection_with_a_saved_key_needs_the_key_again()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        var view = await Connections.CreateAsync(author, project, Input());
+        var elsewhere = Input(key: null) with { Endpoint = "https://collector.example.net/v1" };
+
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.UpdateAsync(author, view.Id, elsewhere));
+
+        Assert.Equal(("apiKey", "ApiKeyEndpointChanged"), (ex.Details.Single().Field, ex.Details.Single().Code));
+        var profile = await Connections.GetProfileAsync(author, project, view.Id);
+        Assert.Equal(("http://localhost:11434/v1", Secret), (profile.Endpoint, profile.ApiKey));
+        // With the key typed again, or without a key, the endpoint may move.
+        Assert.Equal("https://collector.example.net/v1", (await Connections.UpdateAsync(author, view.Id, elsewhere with { ApiKey = "sk-typed-again" })).Endpoint);
+        Assert.Equal("sk-typed-again", (await Connections.GetProfileAsync(author, project, view.Id)).ApiKey);
+        var keyless = await Connections.UpdateAsync(author, view.Id, Input(key: "") with { Endpoint = "http://127.0.0.1:8080/v1" });
+        Assert.Equal(("http://127.0.0.1:8080/v1", false), (keyless.Endpoint, keyless.HasKey));
+    }
+
     [Fact]
     public async Task Every_invalid_field_is_reported_with_its_code_and_nothing_is_saved()
     {
