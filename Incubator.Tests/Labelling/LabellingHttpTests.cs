@@ -100,4 +100,58 @@ public sealed class LabellingHttpTests(TeamPortal team) : IClassFixture<TeamPort
             Assert.DoesNotContain(name, html);
         }
     }
+
+    /// <summary>A second project where the team's author is an author too, with its own corpus and connection.</summary>
+    private async Task<(Guid CorpusId, Guid ConnectionId)> OtherProjectAsync()
+    {
+        var ownerId = await team.QueryAsync(db => db.Users.Where(u => u.Email == team.OwnerEmail).Select(u => u.Id).SingleAsync());
+        var projects = team.Services.GetRequiredService<ProjectService>();
+        var other = (await projects.CreateProjectAsync(ownerId, $"Other {Guid.NewGuid():N}", "")).Id;
+        await projects.AddMemberAsync(ownerId, other, team.AuthorEmail, ProjectRole.Author);
+        var connection = await team.Services.GetRequiredService<LlmConnectionService>().CreateAsync(ownerId, other,
+            new LlmConnectionInput("theirs", LlmProvider.OpenAICompatible, "http://127.0.0.1:9/v1", "m", "sk-theirs-0000", 0, 1024, 1, null, 1m, 2m));
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", LabellingFixture.Texts)));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var upload = await team.Author.Http.PostAsync($"/api/projects/{other}/corpora?fileName=theirs.txt", content);
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        return (JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("corpus").GetProperty("id").GetGuid(), connection.Id);
+    }
+
+    /// <summary>The corpus in the body of this project's task must be this project's, even for an author of both
+    /// projects; nothing starts.</summary>
+    [Fact]
+    public async Task A_corpus_of_another_project_is_refused_for_this_projects_task()
+    {
+        var (taskId, _, connectionId) = await ArrangeAsync();
+        var (otherCorpus, _) = await OtherProjectAsync();
+        var runs = await team.QueryAsync(db => db.LabellingRuns.CountAsync());
+
+        foreach (var path in new[] { "estimate", "runs" })
+        {
+            using var response = await team.Author.Http.PostJsonAsync($"/api/tasks/{taskId}/labelling/{path}",
+                new { corpusId = otherCorpus, connectionId, limit = 10, batchSize = 5 });
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("MiningCorpusMissing", await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(runs, await team.QueryAsync(db => db.LabellingRuns.CountAsync()));
+    }
+
+    /// <summary>The connection must be this project's (or site-wide): another project's connection, and its key, is not
+    /// usable here even for an author of both projects; nothing starts.</summary>
+    [Fact]
+    public async Task A_connection_of_another_project_is_refused_for_this_projects_task()
+    {
+        var (taskId, corpusId, _) = await ArrangeAsync();
+        var (_, otherConnection) = await OtherProjectAsync();
+        var runs = await team.QueryAsync(db => db.LabellingRuns.CountAsync());
+
+        foreach (var path in new[] { "estimate", "runs" })
+        {
+            using var response = await team.Author.Http.PostJsonAsync($"/api/tasks/{taskId}/labelling/{path}",
+                new { corpusId, connectionId = otherConnection, limit = 10, batchSize = 5 });
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.DoesNotContain("sk-theirs", await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(runs, await team.QueryAsync(db => db.LabellingRuns.CountAsync()));
+    }
 }
