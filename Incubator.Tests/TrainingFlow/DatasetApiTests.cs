@@ -8,6 +8,7 @@ using Incubator.Domain.Generation;
 using Incubator.Domain.Projects;
 using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.TrainingFlow;
 
@@ -165,5 +166,28 @@ public sealed class DatasetApiTests : IClassFixture<DatasetApiTests.Portal>
 
         using var viewerUpload = await viewer.Http.PostAsync($"/api/tasks/{taskId}/gold", File("gold.tsv", "billing\tx\n"));
         Assert.Equal(HttpStatusCode.Forbidden, viewerUpload.StatusCode);
+    }
+
+    /// <summary>The dataset version named in a training request must be of the task being trained: one of another
+    /// project's task is refused (even for an author of both projects) and no model version is made.</summary>
+    [Fact]
+    public async Task A_dataset_version_of_another_projects_task_cannot_train_this_task()
+    {
+        var ownerEmail = PortalExtensions.UniqueEmail("ds-two");
+        var (_, taskId, ownerId) = await _portal.CreateProjectWithTaskAsync(ownerEmail);
+        var otherProject = await _portal.InScopeAsync(async sp =>
+            (await sp.GetRequiredService<ProjectService>().CreateProjectAsync(ownerId, "Other " + Guid.NewGuid().ToString("N")[..6], null)).Id);
+        var otherTask = await _portal.CreateTaskAsync(ownerEmail, otherProject);
+        await _portal.SeedApprovedAsync(otherProject, otherTask, TrainingSeed.MailSamples(10), ownerId);
+        using var author = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
+        using var frozen = await author.Http.PostJsonAsync($"/api/tasks/{otherTask}/datasets", new { seed = 1 });
+        Assert.Equal(HttpStatusCode.OK, frozen.StatusCode);
+        var theirs = (await frozen.ReadJsonAsync<DatasetVersionView>()).Id;
+
+        using var train = await author.Http.PostJsonAsync($"/api/tasks/{taskId}/training", new { family = "sparse", seed = 1, datasetVersionId = theirs });
+
+        Assert.Equal(HttpStatusCode.BadRequest, train.StatusCode);
+        Assert.Contains("TrainingDatasetOtherTask", await train.Content.ReadAsStringAsync());
+        Assert.Equal(0, await _portal.QueryAsync(db => db.ModelVersions.CountAsync(m => m.TaskId == taskId || m.DatasetVersionId == theirs)));
     }
 }
