@@ -51,6 +51,26 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         return export.PairCount > 0 ? export : throw NoPairs();
     }
 
+    /// <summary>Per dataset version of a task, the labels of its task version with no sample in it: a pair needs a sample
+    /// of every label, so such a version has no pairs and its download is refused (<c>PairsNone</c>). The page says so
+    /// instead of offering a download that fails.</summary>
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<string>>> LabelsWithoutSamplesAsync(string userId, Guid taskId, CancellationToken ct = default)
+    {
+        await access.RequireTaskAsync(taskId, userId, MinimumRole, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var versions = await db.DatasetVersions.AsNoTracking().Where(d => d.TaskId == taskId)
+            .Select(d => new { d.Id, d.TaskVersionNumber, d.CountsJson }).ToListAsync(ct);
+        var numbers = versions.Select(v => v.TaskVersionNumber).Distinct().ToList();
+        var labels = (await db.TaskVersions.AsNoTracking().Where(v => v.TaskId == taskId && numbers.Contains(v.Number))
+                .Select(v => new { v.Number, v.SpecJson }).ToListAsync(ct))
+            .ToDictionary(v => v.Number, v => TaskJson.Parse(v.SpecJson).Labels.Select(l => l.Name).ToList());
+        return versions.ToDictionary(v => v.Id, v =>
+        {
+            var counts = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(v.CountsJson) ?? [];
+            return (IReadOnlyList<string>)labels.GetValueOrDefault(v.TaskVersionNumber, []).Where(l => counts.GetValueOrDefault(l) == 0).ToList();
+        });
+    }
+
     private static async Task<TaskPairs> BuildAsync(IncubatorDbContext db, DatasetVersion version, int seed, double validationShare, CancellationToken ct)
     {
         var specJson = await db.TaskVersions.AsNoTracking().Where(v => v.TaskId == version.TaskId && v.Number == version.TaskVersionNumber)

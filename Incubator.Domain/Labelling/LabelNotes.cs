@@ -14,5 +14,8 @@ public static class LabelNotes
     public static JobNote SpendingCap(int done, int total, string cap, JobNote? cause = null) =>
         new("Label.Short.SpendingCap", $"Stopped short after {N(done)} of {N(total)} texts: {cap}", [N(done), N(total), cap], cause);
 
+    /// <summary>The run's corpus was deleted before its texts were chosen or labelled: a reason the user can read, not a bare exception.</summary>
+    public static JobNote CorpusGone() => new("Label.Failed.CorpusGone", "Failed: the corpus of this labelling run was deleted.");
+
     private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -59,7 +59,7 @@ public sealed class LabellingRunJob(
                 .Select(c => c.NormalizedText).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         }
         var corpus = run.CorpusId is { } cid ? await corpora.FindAsync(cid, ct) : null;
-        if (corpus is null) throw new InvalidOperationException("The corpus of this labelling run was deleted.");
+        if (corpus is null) throw new JobFailedException(LabelNotes.CorpusGone());
         var labels = spec.Labels.Select(l => l.Name).ToList();
 
         var sample = run.SampleJson is null ? null : JsonSerializer.Deserialize<List<SampleItem>>(run.SampleJson, JsonOptions);

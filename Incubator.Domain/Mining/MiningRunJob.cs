@@ -26,6 +26,9 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
 
     public string Kind => KindName;
 
+    /// <summary>The run's corpus was deleted before it ran: a reason in the reader's language, not a bare exception.</summary>
+    public static JobNote CorpusGone() => new("Mining.Failed.CorpusGone", "Failed: the corpus of this mining run was deleted.");
+
     public async Task RunAsync(JobContext context)
     {
         var ct = context.CancellationToken;
@@ -51,7 +54,7 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
                 .GroupBy(c => c.Label).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Text).Take(500).ToList());
         }
         var corpus = run.CorpusId is { } cid ? await store.FindAsync(cid, ct) : null;
-        if (corpus is null) throw new InvalidOperationException("The corpus of this mining run was deleted.");
+        if (corpus is null) throw new JobFailedException(CorpusGone());
         var embedder = embedders.ByName(corpus.Embedder);
         await context.LogAsync(ProgressNotes.MiningStarted(corpus.TextCount, corpus.Name, embedder.Name,
             embedder.Name == CharNgramEmbedder.RepresentationName, approved.Values.Sum(a => a.Count)));

@@ -19,6 +19,9 @@ public sealed record MiningRunView(
 {
     /// <summary><see cref="ProgressMessage"/> as a note, for the portal to say in the reader's language.</summary>
     public JobNote? ProgressNote { get; init; }
+
+    /// <summary>Why the run failed or stopped short, as a note (null when it ended well or failed without one).</summary>
+    public JobNote? Note { get; init; }
 }
 
 /// <summary>Approved samples per label and whether the quick model of active learning can be trained.</summary>
@@ -78,8 +81,9 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
                                   r.CandidatesCreated, r.SummaryJson, r.JobId, j == null ? null : j.State, j == null ? 0 : j.Progress,
                                   j == null ? null : j.ProgressMessage, j == null ? null : j.Error, r.CreatedAt),
                               NoteJson = j == null ? null : j.ProgressNoteJson,
+                              EndNoteJson = j == null ? null : j.NoteJson,
                           }).ToListAsync(ct);
-        return rows.Select(r => r.View with { ProgressNote = JobNote.FromJson(r.NoteJson) }).OrderByDescending(r => r.CreatedAt).ToList();
+        return rows.Select(r => r.View with { ProgressNote = JobNote.FromJson(r.NoteJson), Note = JobNote.FromJson(r.EndNoteJson) }).OrderByDescending(r => r.CreatedAt).ToList();
     }
 
     public async Task<ActiveLearningStatus> ActiveLearningAsync(string userId, Guid taskId, CancellationToken ct = default)

@@ -104,4 +104,63 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
 
         await owner.Page.Context.CloseAsync();
     }
+    [Fact]
+    public async Task A_refusal_that_belongs_to_no_field_is_said_on_the_form_not_swallowed()
+    {
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        llm.DefaultResponder = LabellingFixture.Answer;
+        using var portal = new PortalFactory(realServer: true)
+            .With("Llm:Provider", "OpenAICompatible").With("Llm:Endpoint", llm.OpenAIEndpoint).With("Llm:Model", "fake");
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("l-cap@example.com", "Incub8tor-pass");
+        var projectId = await owner.CreateProjectAsync("Capped labelling");
+        var taskId = await portal.CreateTaskAsync("l-cap@example.com", projectId, MiningFixtures.EnglishTask);
+        var ownerId = await portal.UserIdAsync("l-cap@example.com");
+        using (var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", LabellingFixture.Texts))))
+            await portal.Services.GetRequiredService<CorpusService>().ImportAsync(ownerId, projectId, null, "support.txt", stream, new TextFileOptions(TextFileFormat.Txt));
+        // The project has spent its day's tokens on the site's connection: the service refuses the estimate and the
+        // start with the cap (a refusal about the connection, not about any field of the form).
+        await portal.QueryAsync(async db =>
+        {
+            db.SiteSettings.Add(new Incubator.Domain.Accounts.SiteSettings { DailyTokensPerProject = 1000 });
+            db.LlmSpend.Add(new Incubator.Domain.Llm.LlmSpend { At = DateTimeOffset.UtcNow, UserId = ownerId, ProjectId = projectId, Tokens = 1000 });
+            return await db.SaveChangesAsync();
+        });
+
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/label");
+        await Expect(owner.Page.GetByTestId("label-start")).ToBeEnabledAsync();
+        await owner.ClickAsync("label-start");
+        // Before: the refusal went to a field list that shows only the form's four fields, and Start seemed to do nothing.
+        await Expect(owner.Page.GetByTestId("label-error")).ToContainTextAsync("1,000 of 1,000 tokens used today");
+        Assert.Equal(0, await portal.QueryAsync(db => db.LabellingRuns.CountAsync()));
+        Assert.Empty(llm.ChatRequests);
+
+        await owner.Page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_corpus_imported_while_the_page_is_open_can_be_chosen_without_a_reload()
+    {
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        llm.DefaultResponder = LabellingFixture.Answer;
+        using var portal = new PortalFactory(realServer: true)
+            .With("Llm:Provider", "OpenAICompatible").With("Llm:Endpoint", llm.OpenAIEndpoint).With("Llm:Model", "fake");
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("l-live@example.com", "Incub8tor-pass");
+        var projectId = await owner.CreateProjectAsync("Live corpora");
+        var taskId = await portal.CreateTaskAsync("l-live@example.com", projectId, MiningFixtures.EnglishTask);
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/label");
+        await Expect(owner.Page.GetByTestId("label-missing")).ToBeVisibleAsync();
+
+        // The corpus is uploaded in another tab (here: the service) and its import finishes.
+        using (var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(string.Join("\n", LabellingFixture.Texts))))
+            await portal.Services.GetRequiredService<CorpusService>().ImportAsync(await portal.UserIdAsync("l-live@example.com"), projectId, null,
+                "support.txt", stream, new TextFileOptions(TextFileFormat.Txt));
+        // Before: the page kept saying there is no corpus until it was reloaded.
+        await Expect(owner.Page.GetByTestId("label-missing")).ToHaveCountAsync(0);
+        await Expect(owner.Page.Locator("[data-testid=label-estimate-calls][data-calls='1']")).ToHaveCountAsync(1);
+        await Expect(owner.Page.GetByTestId("label-start")).ToBeEnabledAsync();
+
+        await owner.Page.Context.CloseAsync();
+    }
 }

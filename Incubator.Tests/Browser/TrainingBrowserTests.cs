@@ -188,6 +188,43 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.Page.Context.CloseAsync();
     }
 
+    /// <summary>A dataset version without a sample of some label has no fine-tuning pairs and the API refuses its download:
+    /// the models page says which labels are missing instead of offering a link that fails (before, the link was there and
+    /// the browser got the refusal as a failed download); a version with every label offers it and it downloads.</summary>
+    [Fact]
+    public async Task A_dataset_version_without_every_label_says_it_has_no_pairs_instead_of_a_failing_download()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        const string email = "pairs-author@example.com";
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync(email, "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("Pairs project");
+        var taskId = await portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask);
+        var authorId = await portal.UserIdAsync(email);
+        var byLabel = TrainingFixtures.English().GroupBy(r => r.Label).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Take(3).Select(r => (r.Label, r.Text)).ToList()).ToList();
+        Assert.Equal(3, byLabel.Count);
+        var datasets = portal.Services.GetRequiredService<Incubator.Domain.Datasets.DatasetService>();
+        await portal.SeedApprovedAsync(projectId, taskId, byLabel[0].Concat(byLabel[1]), authorId);
+        var partial = await datasets.FreezeAsync(authorId, taskId);
+        await portal.SeedApprovedAsync(projectId, taskId, byLabel[2], authorId);
+        var whole = await datasets.FreezeAsync(authorId, taskId);
+        var missing = byLabel[2][0].Label;
+
+        var refused = await author.Page.APIRequest.GetAsync(new Uri(new Uri(portal.ServerAddress), $"api/datasets/{partial.Id}/fine-tuning-pairs").ToString());
+        Assert.Equal(400, refused.Status);
+
+        await author.GotoAsync($"/projects/{projectId}/models?task={taskId}");
+        var first = author.Page.Locator($"[data-testid=dataset-row][data-number='{partial.Number}']");
+        await Expect(first.GetByTestId("dataset-no-pairs")).ToContainTextAsync(missing);
+        await Expect(first.GetByTestId("dataset-pairs")).ToHaveCountAsync(0);
+        var second = author.Page.Locator($"[data-testid=dataset-row][data-number='{whole.Number}']");
+        await Expect(second.GetByTestId("dataset-no-pairs")).ToHaveCountAsync(0);
+        var download = await author.Page.RunAndWaitForDownloadAsync(() => second.GetByTestId("dataset-pairs").ClickAsync());
+        Assert.EndsWith($"-dataset-v{whole.Number}-pairs.zip", download.SuggestedFilename);
+        await author.Page.Context.CloseAsync();
+    }
+
     /// <summary>A fresh author in Chromium with a project, the support task and <paramref name="perLabel"/> approved
     /// samples of every label.</summary>
     private async Task<(PortalBrowser Author, Guid ProjectId, Guid TaskId, string AuthorId)> AuthorWithApprovedAsync(PortalFactory portal, string who, int perLabel)

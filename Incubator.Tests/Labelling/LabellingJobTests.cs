@@ -117,6 +117,23 @@ public sealed class LabellingJobTests
     }
 
     [Fact]
+    public async Task A_run_whose_corpus_was_deleted_fails_with_that_as_its_reason()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
+        // The corpus is deleted while the run waits in the queue (its run keeps its name, the link is cleared).
+        await s.Host.QueryAsync(db => db.Corpora.Where(c => c.Id == s.CorpusId).ExecuteDeleteAsync());
+        Assert.Null(await s.Host.QueryAsync(db => db.LabellingRuns.Where(r => r.Id == started.Id).Select(r => r.CorpusId).SingleAsync()));
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.Equal(JobState.Failed, run.State);
+        // Before: a bare exception, no note, and the labelling page showed "Failed" with no reason.
+        Assert.Equal("Label.Failed.CorpusGone", run.Note?.Code);
+        Assert.Empty(s.Llm.ChatRequests);
+    }
+
+    [Fact]
     public async Task A_daily_spending_cap_stops_the_run_short_with_the_cap_as_its_reason()
     {
         await using var s = await LabellingFixture.ArrangeAsync();

@@ -227,6 +227,23 @@ public sealed class CorpusJobsTests
         Assert.True((await f.Corpora.GetAsync(f.Viewer, corpus.Id)).EmbeddingsReady);
     }
 
+    [Fact]
+    public async Task A_mining_run_whose_corpus_was_deleted_fails_with_that_as_a_note_the_page_can_translate()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5));
+        // The corpus is deleted while the run waits in the queue (the run keeps its name, the link is cleared).
+        await f.Host.QueryAsync(db => db.Corpora.Where(c => c.Id == corpus.Id).ExecuteDeleteAsync());
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(run.JobId!.Value, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+
+        var view = Assert.Single(await f.Mining.ListRunsAsync(f.Viewer, f.TaskId));
+        Assert.Equal(JobState.Failed, view.JobState);
+        // Before: a bare exception whose English message was all the mining page could show.
+        Assert.Equal("Mining.Failed.CorpusGone", view.Note?.Code);
+    }
+
     [Theory]
     [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
     public async Task Mining_puts_candidates_in_the_review_queue_linked_to_the_run_without_repeating_texts_the_task_has(DatabaseProvider provider)
