@@ -105,6 +105,11 @@ public sealed class PageErrors(ISnackbar snackbar, IStringLocalizer<SharedResour
 
     /// <summary>Loads what a page shows; false when the user may not see it (any more) or it does not exist, which the
     /// page shows as "no access" — a foreign id and a missing one look the same.</summary>
+    /// <summary>Something of another project asked for under this project's address is not found here, whatever the
+    /// reader's role there: the page would show it under the wrong project's header, beside this project's data.</summary>
+    public static T InProject<T>(T item, Guid itemProject, Guid pageProject) =>
+        itemProject == pageProject ? item : throw new NotFoundException("It is not in this project.");
+
     public static async Task<bool> LoadAsync(Func<Task> load)
     {
         try
