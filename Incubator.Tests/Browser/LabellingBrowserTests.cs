@@ -104,6 +104,7 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
 
         await owner.Page.Context.CloseAsync();
     }
+
     [Fact]
     public async Task A_refusal_that_belongs_to_no_field_is_said_on_the_form_not_swallowed()
     {

@@ -9,8 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Integration;
 
-/// <summary>A task or a generation run of project B under project A's address: every task and run page says it is not
-/// there, even to a member of both, rather than show B's task under A's header beside A's data.</summary>
+/// <summary>A task or a generation run of project B under project A's address: every task and run page (the labelling
+/// and mining pages too) says it is not there, even to a member of both, rather than show B's task under A's header
+/// beside A's data.</summary>
 public sealed class CrossProjectPagesTests(TeamPortal team) : IClassFixture<TeamPortal>
 {
     [Fact]
@@ -34,7 +35,7 @@ public sealed class CrossProjectPagesTests(TeamPortal team) : IClassFixture<Team
             return await db.SaveChangesAsync();
         });
 
-        foreach (var page in new[] { "", "/history", "/generate", "/review", "/review/focus" })
+        foreach (var page in new[] { "", "/history", "/generate", "/review", "/review/focus", "/label", "/mine" })
         {
             using var own = await team.Author.Http.GetAsync($"/projects/{other}/tasks/{task.Id}{page}");
             var ownHtml = await own.Content.ReadAsStringAsync();

@@ -73,34 +73,6 @@ public sealed class LabellingHttpTests(TeamPortal team) : IClassFixture<TeamPort
         Assert.DoesNotContain("label-start", await reviewer.Content.ReadAsStringAsync());
     }
 
-    /// <summary>A task of another project under this project's address: the pages refuse it as the model and query-run
-    /// pages do, even for someone who may open both projects (the page would mix this project's corpora, connections and
-    /// header with the other project's task).</summary>
-    [Fact]
-    public async Task The_labelling_and_mining_pages_refuse_a_task_of_another_project()
-    {
-        var ownerId = await team.QueryAsync(db => db.Users.Where(u => u.Email == team.OwnerEmail).Select(u => u.Id).SingleAsync());
-        var projects = team.Services.GetRequiredService<ProjectService>();
-        var other = (await projects.CreateProjectAsync(ownerId, $"Other {Guid.NewGuid():N}", "")).Id;
-        await projects.AddMemberAsync(ownerId, other, team.AuthorEmail, ProjectRole.Author);
-        var name = $"Elsewhere {Guid.NewGuid():N}";
-        var task = await team.Services.GetRequiredService<TaskService>().CreateTaskAsync(ownerId, other, MiningFixtures.EnglishTask with { Name = name }, null);
-
-        foreach (var page in new[] { "label", "mine" })
-        {
-            using var own = await team.Author.Http.GetAsync($"/projects/{other}/tasks/{task.Id}/{page}");
-            var ownHtml = await own.Content.ReadAsStringAsync();
-            Assert.Contains(name, ownHtml);
-            Assert.DoesNotContain("data-testid=\"no-access\"", ownHtml);
-
-            using var crossed = await team.Author.Http.GetAsync($"/projects/{team.ProjectId}/tasks/{task.Id}/{page}");
-            Assert.Equal(HttpStatusCode.OK, crossed.StatusCode);
-            var html = await crossed.Content.ReadAsStringAsync();
-            Assert.Contains("data-testid=\"no-access\"", html);
-            Assert.DoesNotContain(name, html);
-        }
-    }
-
     /// <summary>A second project where the team's author is an author too, with its own corpus and connection.</summary>
     private async Task<(Guid CorpusId, Guid ConnectionId)> OtherProjectAsync()
     {
