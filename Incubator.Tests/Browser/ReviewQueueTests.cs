@@ -48,7 +48,9 @@ public sealed class ReviewQueueTests(BrowserFixture browser)
         Assert.Equal(1, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)));
         await owner.ClickAsync("bulk-approve");
         await owner.Page.Locator(".mud-dialog .mud-dialog-actions button").Last.ClickAsync();
-        await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(3);
+        // The bulk decision is a write, an event and a re-read of the queue: on a loaded CI machine (the scale walk
+        // beside it) that took longer than Playwright's default 5 s once.
+        await Expect(owner.Page.Locator("[data-testid=review-status][data-status=Approved]")).ToHaveCountAsync(3, new() { Timeout = 30_000 });
         Assert.Equal(3, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Status == CandidateStatus.Approved)));
 
         // The audit trail page lists every decision, including each item of the bulk action.
