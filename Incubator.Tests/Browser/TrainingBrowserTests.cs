@@ -163,8 +163,8 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.Page.Context.CloseAsync();
     }
 
-    /// <summary>The compare page shows each model's download size (float and 8-bit encoder models of one family are
-    /// otherwise alike there), as the registry stored it.</summary>
+    /// <summary>The compare page shows each model's download size, as the registry stored it (the encoder row is
+    /// <see cref="Compare_and_model_pages_show_the_stored_encoder_and_not_recorded_for_older_versions"/>).</summary>
     [Fact]
     public async Task Compare_shows_each_models_download_size()
     {
