@@ -16,6 +16,9 @@ public static class LlmConnectionRules
     public const int MinRpm = 1, MaxRpm = 100_000;
     public const string OpenAIDefaultEndpoint = "https://api.openai.com/v1";
 
+    public const string EndpointHasCredentialsMessage =
+        "The endpoint carries a credential (a user name and password, or a key or token in the query): take it out of the address and put the key in the API key field, it is stored encrypted.";
+
     /// <summary>The normalised values, or every problem at once.</summary>
     /// <param name="effectiveKeyPresent">Whether the connection will have a key after this change (for AzureNeedsKey).</param>
     public static (string Name, string Endpoint, string Model) Validate(LlmConnectionInput input, bool effectiveKeyPresent)
@@ -32,7 +35,10 @@ public static class LlmConnectionRules
 
         var endpoint = (input.Endpoint ?? "").Trim();
         if (endpoint.Length == 0 && input.Provider == LlmProvider.OpenAI) endpoint = OpenAIDefaultEndpoint;
-        if (!IsHttpUrl(endpoint) || endpoint.Length > MaxEndpointLength)
+        // A credential in the URL would be stored, shown and logged in the clear; the API key field is encrypted.
+        if (EndpointSecrets.CarriesCredentials(endpoint))
+            errors.Add(new("endpoint", "EndpointHasCredentials", EndpointHasCredentialsMessage, []));
+        else if (!IsHttpUrl(endpoint) || endpoint.Length > MaxEndpointLength)
             errors.Add(new("endpoint", "EndpointInvalid", "Enter the endpoint as an absolute http:// or https:// address, for example http://localhost:11434/v1.", [endpoint]));
 
         var model = (input.Model ?? "").Trim();

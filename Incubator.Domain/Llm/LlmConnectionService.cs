@@ -242,13 +242,17 @@ public sealed class LlmConnectionService(
             c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion);
     }
 
+    // Views are what pages show: a row saved before credentials in the endpoint were refused shows it redacted (and
+    // flagged); the profile, which calls the endpoint, keeps it as saved.
     private static LlmConnectionView ToView(LlmConnection c) =>
-        new(c.Id, c.ProjectId, c.Name, c.Provider, c.Endpoint, c.Model, c.ApiKeyProtected is not null, c.Temperature, c.MaxOutputTokens,
-            c.MaxConcurrency, c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion);
+        new(c.Id, c.ProjectId, c.Name, c.Provider, EndpointSecrets.Redact(c.Endpoint), c.Model, c.ApiKeyProtected is not null, c.Temperature, c.MaxOutputTokens,
+            c.MaxConcurrency, c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion)
+        { EndpointHasCredentials = EndpointSecrets.CarriesCredentials(c.Endpoint) };
 
     private static LlmConnectionView ToView(LlmProfile p) =>
-        new(p.Id ?? ConfiguredConnectionId, null, p.Name, p.Provider, p.Endpoint, p.Model, p.HasKey, p.Temperature, p.MaxOutputTokens,
-            p.MaxConcurrency, p.RequestsPerMinute, p.InputPricePerMillion, p.OutputPricePerMillion);
+        new(p.Id ?? ConfiguredConnectionId, null, p.Name, p.Provider, EndpointSecrets.Redact(p.Endpoint), p.Model, p.HasKey, p.Temperature, p.MaxOutputTokens,
+            p.MaxConcurrency, p.RequestsPerMinute, p.InputPricePerMillion, p.OutputPricePerMillion)
+        { EndpointHasCredentials = EndpointSecrets.CarriesCredentials(p.Endpoint) };
 
     private static void Apply(LlmConnection entity, LlmConnectionInput input, string name, string endpoint, string model)
     {

@@ -34,7 +34,7 @@ public sealed record LlmProfile(
         builder.Append("Id = ").Append(Id)
             .Append(", Name = ").Append(Name)
             .Append(", Provider = ").Append(Provider)
-            .Append(", Endpoint = ").Append(Endpoint)
+            .Append(", Endpoint = ").Append(EndpointSecrets.Redact(Endpoint))
             .Append(", Model = ").Append(Model)
             .Append(", ApiKey = ").Append(HasKey ? "(set)" : "(none)")
             .Append(", Temperature = ").Append(Temperature)
@@ -71,6 +71,10 @@ public sealed record LlmConnectionView(
     /// must be entered again.</summary>
     public bool KeyUnreadable { get; init; }
 
+    /// <summary>The saved endpoint carries a credential (saved before such endpoints were refused): <see cref="Endpoint"/>
+    /// shows it redacted, and the connection cannot be saved again until the credential is moved to the API key field.</summary>
+    public bool EndpointHasCredentials { get; init; }
+
     public bool IsSiteWide => ProjectId is null;
 }
 
@@ -90,7 +94,7 @@ public sealed record LlmConnectionInput(
     decimal OutputPricePerMillion)
 {
     public override string ToString() =>
-        $"LlmConnectionInput {{ Name = {Name}, Provider = {Provider}, Endpoint = {Endpoint}, Model = {Model}, ApiKey = {(ApiKey is null ? "(keep)" : ApiKey.Length == 0 ? "(remove)" : "(new)")} }}";
+        $"LlmConnectionInput {{ Name = {Name}, Provider = {Provider}, Endpoint = {EndpointSecrets.Redact(Endpoint)}, Model = {Model}, ApiKey = {(ApiKey is null ? "(keep)" : ApiKey.Length == 0 ? "(remove)" : "(new)")} }}";
 }
 
 public sealed record LlmRequest(string System, string User, bool JsonMode, double? Temperature = null, int? MaxOutputTokens = null);

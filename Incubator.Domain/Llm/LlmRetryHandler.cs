@@ -78,9 +78,9 @@ internal sealed class LlmRetryHandler(
             catch (Exception ex) when (ex is HttpRequestException or IOException && !ct.IsCancellationRequested)
             {
                 response?.Dispose();
-                failure = ex.Message;
+                failure = EndpointSecrets.Redact(ex.Message);
                 if (attempt >= policy.MaxAttempts)
-                    throw new LlmException($"Could not reach the LLM endpoint after {attempt} attempt(s): {ex.Message}",
+                    throw new LlmException($"Could not reach the LLM endpoint after {attempt} attempt(s): {failure}",
                         ex is HttpRequestException { StatusCode: { } s } ? (int)s : null, attempts: attempt, inner: ex);
             }
 

@@ -26,6 +26,12 @@ public static class ModelFamilies
     /// <summary>The name a training request or the CLI gives an encoder: "float" (as shipped) or "int8" (8-bit).</summary>
     public static string EncoderName(EncoderKind encoder) => encoder == EncoderKind.MiniLmInt8 ? "int8" : "float";
 
+    /// <summary>What the registry stores as a model version's encoder: <see cref="NoEncoder"/> for a model without one
+    /// (sparse), else <see cref="EncoderName"/>.</summary>
+    public static string EncoderFact(EncoderKind? encoder) => encoder is { } e ? EncoderName(e) : NoEncoder;
+
+    public const string NoEncoder = "none";
+
     /// <summary>"float" or "int8"; case and surrounding spaces are ignored.</summary>
     public static bool TryParseEncoder(string? name, out EncoderKind encoder)
     {

@@ -27,6 +27,10 @@ public sealed class ModelVersion
     public string RequestedFamily { get; set; } = "auto";
     /// <summary>What training chose (null until it finishes).</summary>
     public string? Family { get; set; }
+    /// <summary>The sentence encoder the trained model carries, as <see cref="ModelFamilies.EncoderFact"/> names it: "none"
+    /// (sparse), "float" or "int8" (all-MiniLM-L6-v2, as shipped or 8-bit quantised). Null until training finishes, and
+    /// for versions trained before it was recorded (migration ModelEncoder): the portal says "not recorded" then.</summary>
+    public string? Encoder { get; set; }
     public int Seed { get; set; }
     public ModelVersionState State { get; set; }
     public Guid? JobId { get; set; }

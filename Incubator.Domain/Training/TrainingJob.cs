@@ -120,6 +120,7 @@ public sealed class TrainingJob(
             extraWrites: db => db.ModelVersions.Where(m => m.Id == model.Id && m.State == ModelVersionState.Training).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.State, ModelVersionState.Draft)
                 .SetProperty(m => m.Family, chosen)
+                .SetProperty(m => m.Encoder, ModelFamilies.EncoderFact(result.Model.Encoder))
                 .SetProperty(m => m.Accuracy, result.Validation.Accuracy)
                 .SetProperty(m => m.MacroF1, result.Validation.MacroF1)
                 .SetProperty(m => m.GoldAccuracy, result.Gold == null ? null : result.Gold.Accuracy)

@@ -20,10 +20,12 @@ public sealed record ModelVersionSummary(
     public double? PreferredMacroF1 => GoldMacroF1 ?? MacroF1;
 }
 
+/// <param name="Encoder">The stored encoder fact ("none", "float", "int8"; see <see cref="ModelVersion.Encoder"/>), null when
+/// not recorded.</param>
 public sealed record ModelVersionDetail(
     ModelVersionSummary Summary, StoredReport? Validation, StoredReport? Gold, IReadOnlyList<StoredComparison> Compared, string? ModelCard,
     string? BundleSha256, long? BundleBytes, string? Error, double? TrainingSeconds, Guid DatasetVersionId, Guid? GoldSetId,
-    string? CreatedByEmail, string? PublishedByEmail);
+    string? CreatedByEmail, string? PublishedByEmail, string? Encoder = null);
 
 /// <param name="Encoder">The sentence encoder of dense and hybrid models (auto's included): "float" (null: as shipped) or
 /// "int8" (8-bit, about a quarter of the bundle's size; see docs/decisions/0019-training-speed.md for its accuracy).</param>
@@ -112,7 +114,7 @@ public sealed class TrainingService(
         var published = m.PublishedById is null ? null : await db.Users.Where(u => u.Id == m.PublishedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
         return new ModelVersionDetail(summary, Read<StoredReport>(m.ValidationJson), Read<StoredReport>(m.GoldJson),
             Read<List<StoredComparison>>(m.ComparedJson) ?? [], m.ModelCard, m.BundleSha256, m.BundleBytes, m.Error, m.TrainingSeconds,
-            m.DatasetVersionId, m.GoldSetId, created, published);
+            m.DatasetVersionId, m.GoldSetId, created, published, m.Encoder);
     }
 
     public Task<ModelVersionSummary> PublishAsync(string userId, Guid modelVersionId, CancellationToken ct = default) =>

@@ -1,5 +1,8 @@
+using Incubator.Domain.Llm;
 using Incubator.Tests.Fakes;
 using Incubator.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Incubator.Tests.Browser;
@@ -44,6 +47,46 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
         await Expect(author.Page.GetByTestId("test-result")).ToContainTextAsync("Incorrect API key provided.");
         Assert.DoesNotContain("sk-very-secret-key", await author.Page.ContentAsync());
 
+        await author.Page.Context.CloseAsync();
+    }
+
+    /// <summary>A key written into the endpoint would be stored and shown in the clear: the form refuses it beside the
+    /// field and saves nothing. A connection saved that way before (an upgrade) is listed, and opened for editing, with
+    /// the credential hidden and a note saying what to do.</summary>
+    [Fact]
+    public async Task An_endpoint_with_a_credential_is_refused_on_the_form_and_one_saved_before_is_shown_without_it()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync("llm-url@example.com", "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("LLM URL project");
+
+        await author.GotoAsync($"/projects/{projectId}/connections");
+        await author.ClickAsync("add-connection");
+        await author.FillAsync("conn-name", "Proxy");
+        await author.SelectAsync("conn-provider", "OpenAI-compatible");
+        await author.FillAsync("conn-endpoint", "https://proxy.example.net/v1?api-key=s3cr3t-in-url");
+        await author.FillAsync("conn-model", "m");
+        await author.ClickAsync("conn-save");
+        await Expect(author.Page.GetByText("put the key in the API key field, it is stored encrypted").First).ToBeVisibleAsync();
+        Assert.Equal(0, await portal.QueryAsync(db => db.LlmConnections.CountAsync()));
+
+        await portal.QueryAsync(async db =>
+        {
+            db.LlmConnections.Add(new LlmConnection
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, Name = "Old proxy", Provider = LlmProvider.OpenAICompatible,
+                Endpoint = "https://bob:s3cr3t-in-url@proxy.example.net/v1", Model = "m", CreatedAt = DateTimeOffset.UtcNow,
+            });
+            return await db.SaveChangesAsync();
+        });
+        await author.GotoAsync($"/projects/{projectId}/connections");
+        await Expect(author.Page.GetByTestId("conn-endpoint-shown")).ToHaveTextAsync("https://***@proxy.example.net/v1");
+        await Expect(author.Page.GetByTestId("conn-endpoint-credentials")).ToBeVisibleAsync();
+        Assert.DoesNotContain("s3cr3t-in-url", await author.Page.ContentAsync());
+        await author.Page.GetByRole(AriaRole.Button, new() { Name = "Edit connection" }).ClickAsync();
+        await Expect(author.Page.GetByTestId("conn-endpoint")).ToHaveValueAsync("https://***@proxy.example.net/v1");
+        Assert.DoesNotContain("s3cr3t-in-url", await author.Page.ContentAsync());
         await author.Page.Context.CloseAsync();
     }
 }

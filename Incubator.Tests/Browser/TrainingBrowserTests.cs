@@ -163,8 +163,8 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.Page.Context.CloseAsync();
     }
 
-    /// <summary>The compare page shows each model's download size (float and 8-bit encoder models of one family are
-    /// otherwise alike there), as the registry stored it.</summary>
+    /// <summary>The compare page shows each model's download size, as the registry stored it (the encoder row is
+    /// <see cref="Compare_and_model_pages_show_the_stored_encoder_and_not_recorded_for_older_versions"/>).</summary>
     [Fact]
     public async Task Compare_shows_each_models_download_size()
     {
@@ -186,6 +186,60 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(cells.Nth(1)).ToHaveTextAsync(BundleSpeed.Size(models[0].BundleBytes!.Value));
         await Expect(cells.Nth(2)).ToHaveTextAsync(BundleSpeed.Size(models[1].BundleBytes!.Value));
         await author.Page.Context.CloseAsync();
+    }
+
+    /// <summary>Two dense models of one family that differ only in their encoder read alike on the compare page except for
+    /// the size: the encoder row says which is which, from the registry's stored fact; a version trained before the fact
+    /// was stored says "not recorded" (no guess from the size or the card); a sparse one says it has none. The model
+    /// page says it too, and a Japanese reader reads it in Japanese.</summary>
+    [Fact]
+    public async Task Compare_and_model_pages_show_the_stored_encoder_and_not_recorded_for_older_versions()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var (author, projectId, taskId, userId) = await AuthorWithApprovedAsync(portal, "encoder", perLabel: 4);
+        var dataset = await portal.Services.GetRequiredService<Incubator.Domain.Datasets.DatasetService>().FreezeAsync(userId, taskId);
+        // Rows as the registry holds them after training (and, for v3, as a version trained before the column has it):
+        // the pages read the stored fact and nothing else, so no training is needed here.
+        var ids = await portal.QueryAsync(async db =>
+        {
+            ModelVersion Row(int number, string family, string? encoder, long bytes) => new()
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, Number = number, DatasetVersionId = dataset.Id,
+                RequestedFamily = family, Family = family, Seed = 1, State = ModelVersionState.Draft, Accuracy = 0.9, MacroF1 = 0.9,
+                BundleBytes = bytes, CreatedAt = DateTimeOffset.UtcNow, CreatedById = userId, Encoder = encoder,
+            };
+            ModelVersion[] rows = [Row(1, "dense", "float", 90L << 20), Row(2, "dense", "int8", 24L << 20), Row(3, "dense", null, 90L << 20), Row(4, "sparse", "none", 1L << 20)];
+            db.ModelVersions.AddRange(rows);
+            await db.SaveChangesAsync();
+            return rows.Select(r => r.Id).ToArray();
+        });
+        var en = Incubator.Tests.Unit.LocalizationTests.En;
+        var ja = Incubator.Tests.Unit.LocalizationTests.Ja;
+
+        async Task ExpectEncodersAsync(PortalBrowser reader, int a, int b, string first, string second)
+        {
+            await reader.GotoAsync($"/projects/{projectId}/models/compare?a={ids[a]}&b={ids[b]}");
+            var cells = reader.Page.GetByTestId("compare-encoder").Locator("td");
+            await Expect(cells).ToHaveCountAsync(3);
+            await Expect(cells.Nth(1)).ToHaveTextAsync(first);
+            await Expect(cells.Nth(2)).ToHaveTextAsync(second);
+        }
+
+        await ExpectEncodersAsync(author, 0, 1, en["ModelEncoder.float"], en["ModelEncoder.int8"]);
+        Assert.Equal("all-MiniLM-L6-v2, int8 (8-bit quantised)", en["ModelEncoder.int8"]);
+        await ExpectEncodersAsync(author, 2, 3, en["ModelEncoder.NotRecorded"], en["ModelEncoder.none"]);
+        await author.GotoAsync($"/projects/{projectId}/models/{ids[1]}");
+        await Expect(author.Page.GetByTestId("model-encoder")).ToContainTextAsync(en["ModelEncoder.int8"]);
+        await author.Page.Context.CloseAsync();
+
+        const string email = "encoder-reader@example.com";
+        var reader = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
+        await reader.RegisterAsync(email, "Incub8tor-pass");
+        await portal.InScopeAsync(sp => sp.GetRequiredService<ProjectService>().AddMemberAsync(userId, projectId, email, ProjectRole.Viewer));
+        await ExpectEncodersAsync(reader, 1, 2, ja["ModelEncoder.int8"], ja["ModelEncoder.NotRecorded"]);
+        await reader.GotoAsync($"/projects/{projectId}/models/{ids[3]}");
+        await Expect(reader.Page.GetByTestId("model-encoder")).ToContainTextAsync(ja["ModelEncoder.none"]);
+        await reader.Page.Context.CloseAsync();
     }
 
     /// <summary>A dataset version without a sample of some label has no fine-tuning pairs and the API refuses its download:

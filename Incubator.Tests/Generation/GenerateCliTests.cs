@@ -108,6 +108,28 @@ public sealed class GenerateCliTests : IAsyncLifetime
         Assert.Equal(6, (await File.ReadAllLinesAsync(OutFile)).Length);
     }
 
+    /// <summary>A credential in --endpoint (user:password@, or a key or token in the query) is refused before any call,
+    /// and the refusal does not print it (it would land in shell logs and CI output).</summary>
+    [Theory]
+    [InlineData("http://user:s3cr3t-pw@HOST/v1")]
+    [InlineData("http://HOST/v1?api-key=s3cr3t-pw")]
+    [InlineData("http://HOST/v1?api-version=1&Token=s3cr3t-pw")]
+    [InlineData("http://HOST/v1?SIG=s3cr3t-pw")]
+    [InlineData("ftp://user:s3cr3t-pw@HOST/v1")]
+    public async Task An_endpoint_carrying_a_credential_exits_2_without_echoing_it(string endpoint)
+    {
+        var args = Args().ToList();
+        args[args.IndexOf("--endpoint") + 1] = endpoint.Replace("HOST", new Uri(_server.OpenAIEndpoint).Authority, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = await RunAsync([.. args]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--api-key", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-pw", stdout + stderr, StringComparison.Ordinal);
+        Assert.Equal(0, _calls);
+        Assert.False(File.Exists(OutFile));
+    }
+
     public static TheoryData<string, string> BadArguments => new()
     {
         { "no-endpoint", "--endpoint is required" },

@@ -171,6 +171,19 @@ public sealed class LabelCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_endpoint_carrying_a_key_exits_2_without_echoing_it()
+    {
+        var args = Args().ToList();
+        args[args.IndexOf("--endpoint") + 1] = _server.OpenAIEndpoint + "?access_token=s3cr3t-pw";
+        var (code, stdout, stderr) = await RunAsync([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("--api-key", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-pw", stdout + stderr, StringComparison.Ordinal);
+        Assert.Empty(_server.ChatRequests);
+        Assert.False(File.Exists(OutFile));
+    }
+
+    [Fact]
     public async Task Without_a_model_it_says_so_and_exits_2()
     {
         var (code, _, stderr) = await RunAsync("--task", TaskFile, "--corpus", CorpusFile, "--endpoint", _server.OpenAIEndpoint, "--out", OutFile);

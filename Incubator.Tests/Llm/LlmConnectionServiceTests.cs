@@ -178,6 +178,86 @@ public sealed class LlmConnectionServiceTests : IAsyncLifetime
         Assert.Equal("EndpointInvalid", Assert.Single(ex.Details).Code);
     }
 
+    /// <summary>An endpoint that carries a credential (user:password@, or a key, token or signature in the query) would keep
+    /// it in the clear in the database and on the page: it is refused, and the message does not repeat the secret.</summary>
+    [Theory]
+    [InlineData("https://user:s3cr3t-pw@llm.example.net/v1")]
+    [InlineData("https://s3cr3t-pw@llm.example.net/v1")]
+    [InlineData("https://llm.example.net/v1?api-key=s3cr3t-pw")]
+    [InlineData("https://llm.example.net/v1?KEY=s3cr3t-pw")]
+    [InlineData("https://llm.example.net/v1?api-version=2024-06-01&token=s3cr3t-pw")]
+    [InlineData("https://llm.example.net/v1?Access_Token=s3cr3t-pw")]
+    [InlineData("https://llm.example.net/v1?sig=s3cr3t-pw")]
+    [InlineData("https://llm.example.net/v1?subscription-key=s3cr3t-pw")]
+    public async Task An_endpoint_carrying_a_credential_is_refused_on_create_and_edit_without_echoing_it(string endpoint)
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.CreateAsync(author, project, Input() with { Endpoint = endpoint }));
+
+        var error = Assert.Single(ex.Details);
+        Assert.Equal(("endpoint", "EndpointHasCredentials"), (error.Field, error.Code));
+        Assert.Contains("API key field", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-pw", ex.Message + string.Join("|", ex.Details.SelectMany(d => d.Args).Select(a => a?.ToString())), StringComparison.Ordinal);
+        var view = await Connections.CreateAsync(author, project, Input());
+        var edit = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.UpdateAsync(author, view.Id, Input() with { Endpoint = endpoint }));
+        Assert.Equal("EndpointHasCredentials", Assert.Single(edit.Details).Code);
+        await using var db = await Db.CreateDbContextAsync();
+        Assert.False(await db.LlmConnections.AnyAsync(c => c.Endpoint.Contains("s3cr3t")));
+    }
+
+    [Theory]
+    [InlineData("https://llm.example.net/v1?api-version=2024-06-01")]
+    [InlineData("https://my-resource.openai.azure.com/")]
+    [InlineData("http://localhost:11434/v1")]
+    public async Task An_endpoint_with_harmless_query_parameters_is_accepted(string endpoint)
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        Assert.Equal(endpoint, (await Connections.CreateAsync(author, project, Input() with { Endpoint = endpoint })).Endpoint);
+    }
+
+    /// <summary>A row saved before the rule (an upgrade) keeps working — runs still call the endpoint as saved — but no view,
+    /// profile text or page shows its secret, and it cannot be saved again until the secret is taken out.</summary>
+    [Fact]
+    public async Task A_stored_endpoint_with_a_credential_keeps_working_but_is_never_shown()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        const string stored = "https://bob:s3cr3t-pw@llm.example.net/v1?api-version=2024-06-01&api-key=s3cr3t-key";
+        var id = Guid.NewGuid();
+        await using (var db = await Db.CreateDbContextAsync())
+        {
+            db.LlmConnections.Add(new LlmConnection
+            {
+                Id = id, ProjectId = project, Name = "Old proxy", Provider = LlmProvider.OpenAICompatible, Endpoint = stored, Model = "m",
+                CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var view = (await Connections.ListAsync(author, project)).Single(c => c.Id == id);
+        Assert.Equal("https://***@llm.example.net/v1?api-version=2024-06-01&api-key=***", view.Endpoint);
+        Assert.True(view.EndpointHasCredentials);
+        Assert.DoesNotContain("s3cr3t", view.ToString(), StringComparison.Ordinal);
+        var profile = await Connections.GetProfileAsync(author, project, id);
+        Assert.Equal(stored, profile.Endpoint);
+        Assert.DoesNotContain("s3cr3t", profile.ToString(), StringComparison.Ordinal);
+        // Saving the form as shown (the redacted endpoint) is refused until the credential is taken out.
+        var edit = new LlmConnectionInput("Old proxy", LlmProvider.OpenAICompatible, view.Endpoint, "m", null, 0.9, 1024, 4, null, 0, 0);
+        Assert.Equal("EndpointHasCredentials", Assert.Single((await Assert.ThrowsAsync<DomainValidationException>(() => Connections.UpdateAsync(author, id, edit))).Details).Code);
+        var fixedView = await Connections.UpdateAsync(author, id, edit with { Endpoint = "https://llm.example.net/v1?api-version=2024-06-01", ApiKey = "s3cr3t-key" });
+        Assert.False(fixedView.EndpointHasCredentials);
+        Assert.Equal("s3cr3t-key", (await Connections.GetProfileAsync(author, project, id)).ApiKey);
+    }
+
+    [Theory]
+    [InlineData("https://user:pw-1234@host.example/v1", "https://***@host.example/v1")]
+    [InlineData("http://host.example/v1?api-version=1&Api-Key=k-1234&x=2", "http://host.example/v1?api-version=1&Api-Key=***&x=2")]
+    [InlineData("Could not reach https://u:p-1234@h.example/v1/chat/completions?token=t-1234 (refused)", "Could not reach https://***@h.example/v1/chat/completions?token=*** (refused)")]
+    [InlineData("https://host.example/v1?api-version=2024-06-01", "https://host.example/v1?api-version=2024-06-01")]
+    [InlineData("see https://host.example/a@b", "see https://host.example/a@b")]
+    public void Redact_removes_userinfo_and_credential_query_values_from_any_text(string text, string expected) =>
+        Assert.Equal(expected, EndpointSecrets.Redact(text));
+
     [Fact]
     public async Task Limits_at_the_edges_are_accepted_and_OpenAI_defaults_its_endpoint()
     {
@@ -267,6 +347,10 @@ public sealed class LlmConnectionServiceTests : IAsyncLifetime
         var ex = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<LlmOptions>>().Value);
         Assert.Contains(ex.Failures, f => f.Contains("EndpointInvalid", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("TemperatureOutOfRange", StringComparison.Ordinal));
+        await using var keyInUrl = Build(new Dictionary<string, string?> { ["Llm:Model"] = "m", ["Llm:Endpoint"] = "https://llm.example.net/v1?key=s3cr3t-pw" });
+        var refused = Assert.Throws<OptionsValidationException>(() => keyInUrl.GetRequiredService<IOptions<LlmOptions>>().Value);
+        Assert.Contains(refused.Failures, f => f.Contains("EndpointHasCredentials", StringComparison.Ordinal));
+        Assert.DoesNotContain("s3cr3t-pw", refused.Message, StringComparison.Ordinal);
     }
 
     private async Task<(Guid Project, string User)> ProjectWithAsync(ProjectRole role)

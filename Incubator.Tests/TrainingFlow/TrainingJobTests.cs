@@ -78,6 +78,8 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         Assert.Contains(log, l => l.Message.StartsWith("Chose sparse: validation accuracy", StringComparison.Ordinal));
         var job = await _portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == done.JobId));
         Assert.Equal(JobState.Succeeded, job.State);
+        // The registry records that a sparse model has no encoder (the compare page's encoder row).
+        Assert.Equal(ModelFamilies.NoEncoder, (await _portal.Services.GetRequiredService<TrainingService>().GetAsync(userId, started.Id)).Encoder);
     }
 
     [Fact]
@@ -198,6 +200,7 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"- The pool of the three: validation accuracy {pooled.Accuracy:0.000}"), detail.ModelCard);
         Assert.DoesNotContain("- Tried pooled", detail.ModelCard);
         Assert.True(ModelFamilies.UsesEncoder(done.Family));
+        Assert.Equal("float", detail.Encoder);
         // The bundle is still a hybrid bundle: what a user downloads loads and predicts like any other.
         var (path, _, _) = await _portal.Services.GetRequiredService<TrainingService>().OpenBundleAsync(userId, started.Id);
         await using var zip = File.OpenRead(path);
@@ -216,6 +219,7 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         var detail = await _portal.Services.GetRequiredService<TrainingService>().GetAsync(userId, started.Id);
         Assert.True(done.State == ModelVersionState.Draft, detail.Error);
         Assert.Contains(Incubator.Domain.Training.Onnx.EncoderGraph.DisplayName(EncoderKind.MiniLmInt8), detail.ModelCard);
+        Assert.Equal("int8", detail.Encoder);
         // The float encoder alone is 86 MiB; the 8-bit bundle is about 25 MiB.
         Assert.InRange(detail.BundleBytes!.Value, 10L << 20, 40L << 20);
     }

@@ -13,6 +13,10 @@ internal sealed record CliEndpointArgs(string Endpoint, string Model, LlmProvide
     public static CliEndpointArgs Read(CliArgs o)
     {
         var endpoint = o.Required("endpoint");
+        // Not echoed: a credential on a command line ends up in shell history, CI logs and this message.
+        if (EndpointSecrets.CarriesCredentials(endpoint))
+            throw new CliUsageException("--endpoint carries a credential (user:password@, or a key or token in the query); take it out of the URL "
+                + "and pass the key with --api-key or INCUBATOR_LLM_API_KEY.");
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new CliUsageException($"--endpoint '{endpoint}' is not an http(s) URL.");
         var provider = (o["provider"] ?? "compatible").ToLowerInvariant() switch

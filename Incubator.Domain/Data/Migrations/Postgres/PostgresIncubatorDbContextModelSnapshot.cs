@@ -2000,6 +2000,10 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<Guid>("DatasetVersionId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Encoder")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");

@@ -1958,6 +1958,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<Guid>("DatasetVersionId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Encoder")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");

@@ -1,0 +1,64 @@
+using System.Text.RegularExpressions;
+
+namespace Incubator.Domain.Llm;
+
+/// <summary>Credentials written into an endpoint URL: a user name and password (<c>https://user:secret@host</c>) or a
+/// key, token or signature in the query (<c>?api-key=</c>, <c>key=</c>, <c>token=</c>, <c>access_token=</c>, <c>sig=</c>
+/// ...). The endpoint is stored, shown and logged in the clear; only the API key field is encrypted (decision 0025). So
+/// such endpoints are refused wherever one is taken, and text that may carry one is redacted before it is shown or
+/// logged.</summary>
+public static partial class EndpointSecrets
+{
+    /// <summary>What stands in for a removed credential.</summary>
+    public const string Mask = "***";
+
+    // Query parameter names that carry a credential, compared lower-case with '-', '_' and '.' removed. Besides the
+    // exact names, any name ending in "key" (api-key, subscription-key, x-api-key) or containing "token", "secret" or
+    // "password" counts. A harmless parameter that happens to match is refused too: the safe mistake.
+    private static readonly HashSet<string> ExactNames = new(StringComparer.Ordinal)
+    {
+        "sig", "signature", "code", "pwd", "pass", "auth", "authorization", "credential", "credentials",
+    };
+
+    public static bool IsCredentialName(string name)
+    {
+        string normalised;
+        try
+        {
+            normalised = Uri.UnescapeDataString(name);
+        }
+        catch (UriFormatException)
+        {
+            normalised = name;
+        }
+        normalised = new string(normalised.ToLowerInvariant().Where(c => c is not ('-' or '_' or '.')).ToArray());
+        return ExactNames.Contains(normalised) || normalised.EndsWith("key", StringComparison.Ordinal)
+            || normalised.Contains("token", StringComparison.Ordinal) || normalised.Contains("secret", StringComparison.Ordinal)
+            || normalised.Contains("password", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether the endpoint carries user info or a credential query parameter (case-insensitive). Works on any
+    /// text, valid URL or not, so an invalid endpoint is judged (and redacted) the same way.
+    /// (A redacted endpoint, "https://***@host", still counts: saving the form as shown is refused too.)</summary>
+    public static bool CarriesCredentials(string? endpoint) =>
+        !string.IsNullOrEmpty(endpoint) && (UserInfo().IsMatch(endpoint)
+            || QueryParameter().Matches(endpoint).Any(m => IsCredentialName(m.Groups["name"].Value)));
+
+    /// <summary>The text with the user info of every URL in it and the values of credential query parameters replaced by
+    /// <see cref="Mask"/>; everything else (host, path, api-version) is kept so a person can still tell endpoints apart.</summary>
+    public static string Redact(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return text ?? "";
+        var result = UserInfo().Replace(text, m => m.Groups["scheme"].Value + Mask + "@");
+        return QueryParameter().Replace(result, m => IsCredentialName(m.Groups["name"].Value)
+            ? m.Groups["lead"].Value + m.Groups["name"].Value + "=" + Mask
+            : m.Value);
+    }
+
+    // scheme://userinfo@ — the user info stops at the first '/', '?', '#' or space, so an '@' in a path is not taken for it.
+    [GeneratedRegex(@"(?<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?<userinfo>[^/?#@\s]+)@")]
+    private static partial Regex UserInfo();
+
+    [GeneratedRegex(@"(?<lead>[?&;])(?<name>[^=&;#?\s]+)=(?<value>[^&;#\s]*)")]
+    private static partial Regex QueryParameter();
+}
