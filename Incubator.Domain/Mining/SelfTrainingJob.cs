@@ -229,7 +229,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 db.ModelVersions.Add(new ModelVersion
                 {
                     Id = modelId, ProjectId = run.ProjectId, TaskId = run.TaskId, Number = number, DatasetVersionId = datasetId, GoldSetId = goldSet?.Id,
-                    RequestedFamily = ModelFamilies.Name(model.Family), Family = ModelFamilies.Chosen(training), Seed = options.Seed, State = ModelVersionState.Draft,
+                    RequestedFamily = ModelFamilies.Name(model.Family), Family = ModelFamilies.Chosen(training),
+                    Encoder = ModelFamilies.EncoderFact(model.Encoder), Seed = options.Seed, State = ModelVersionState.Draft,
                     JobId = context.JobId, Accuracy = training.Validation.Accuracy, MacroF1 = training.Validation.MacroF1,
                     GoldAccuracy = training.Gold?.Accuracy, GoldMacroF1 = training.Gold?.MacroF1,
                     ValidationJson = JsonSerializer.Serialize(StoredReport.From(model.Labels, training.Validation), TrainingService.Json),

@@ -150,6 +150,7 @@ public sealed class SelfTrainingJobTests
         var training = f.Host.Services.GetRequiredService<TrainingService>();
         var model = await training.GetAsync(f.Viewer, view.ModelVersionId!.Value);
         Assert.Equal((ModelVersionState.Draft, "sparse", 1), (model.Summary.State, model.Summary.Family, model.Summary.Number));
+        Assert.Equal("none", model.Encoder);
         Assert.Equal(view.ModelNumber, model.Summary.Number);
         Assert.Equal(job.Id, model.Summary.JobId);
         Assert.NotNull(model.Summary.Accuracy);
@@ -239,6 +240,7 @@ public sealed class SelfTrainingJobTests
         Assert.True(view.Rounds[2].PseudoLabels > view.Rounds[1].PseudoLabels);
         var model = await f.Host.Services.GetRequiredService<TrainingService>().GetAsync(f.Author, view.ModelVersionId!.Value);
         Assert.Equal("hybrid", model.Summary.Family);
+        Assert.Equal("float", model.Encoder);
         Assert.Contains("all-MiniLM-L6-v2", model.ModelCard);
         Assert.Contains("each round a logistic regression on the pool's MiniLM embeddings", model.ModelCard);
         Assert.Contains("averaged with the miner's scores; the last round labelled the pool for this model", model.ModelCard);
