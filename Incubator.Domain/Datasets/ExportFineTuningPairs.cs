@@ -32,7 +32,7 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         await access.RequireAsync(version.ProjectId, userId, MinimumRole, ct);
         var task = await BuildAsync(db, version, seed, validationShare, ct);
         var export = new FineTuningExport($"{FileStem(task.TaskName)}-dataset-v{version.Number}-pairs.zip", [task], seed, validationShare, time.GetUtcNow());
-        return export.PairCount > 0 ? export : throw NoPairs();
+        return export.PairCount > 0 ? export : throw NoPairs(task);
     }
 
     /// <summary>The newest dataset version of every task of the project; tasks without one are left out.</summary>
@@ -80,6 +80,23 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         var spec = TaskJson.Parse(specJson);
         return FineTuningPairs.Build(spec, $"dataset v{version.Number} ({version.ContentHash[..12]})",
             items.Select(i => (i.Label, i.Text)).ToList(), seed, validationShare);
+    }
+
+    /// <summary>Why one dataset version has no pairs, with the counts: the labels left without a sample and how many
+    /// each has, and — when texts approved under more than one label were left out (<see cref="TaskPairs.Conflicting"/>)
+    /// — how many, since then the version's own counts show a sample of every label and only this explains the refusal.</summary>
+    internal static DomainValidationException NoPairs(TaskPairs task)
+    {
+        var empty = string.Join(", ", task.Labels.Where(l => task.SamplesPerLabel.GetValueOrDefault(l) == 0));
+        var counts = string.Join(", ", task.Labels.Select(l => $"{l} {task.SamplesPerLabel.GetValueOrDefault(l)}"));
+        return task.Conflicting > 0
+            ? new("dataset", "PairsConflicting",
+                $"There are no pairs to export: {task.Conflicting} text(s) of this dataset version are approved under more than one label and left out (a pair would teach both labels "
+                + $"the same text), which leaves no sample of {empty}. Samples per label once they are left out: {counts}. Settle those texts in the review queue, then freeze a new dataset version.",
+                task.Conflicting, empty, counts)
+            : new("dataset", "PairsNoneFor",
+                $"There are no pairs to export: a pair needs a sample of every label, and this dataset version has none of {empty} (samples per label: {counts}).",
+                empty, counts);
     }
 
     private static DomainValidationException NoPairs() => new("dataset", "PairsNone",

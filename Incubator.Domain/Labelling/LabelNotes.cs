@@ -17,5 +17,20 @@ public static class LabelNotes
     /// <summary>The run's corpus was deleted before its texts were chosen or labelled: a reason the user can read, not a bare exception.</summary>
     public static JobNote CorpusGone() => new("Label.Failed.CorpusGone", "Failed: the corpus of this labelling run was deleted.");
 
+    /// <summary>The run's connection was deleted before it ran.</summary>
+    public static JobNote ConnectionGone() => new("Label.Failed.ConnectionGone", "Failed: the LLM connection of this labelling run was deleted.");
+
+    /// <summary>Every text of the corpus is already a candidate of the task: nothing was sent to the model.</summary>
+    public static JobNote NothingToLabel(int texts) => new("Label.Failed.NothingToLabel",
+        $"Failed: nothing to label: all {N(texts)} texts of the corpus are already candidates of this task.", N(texts));
+
+    /// <summary>Every batch was answered, yet no text got a label of the task: nothing went to the review queue.</summary>
+    public static JobNote NoneLabelled(int texts, int none, int rejected) => new("Label.Failed.NoneLabelled",
+        $"Failed: the model labelled none of the {N(texts)} texts: {N(none)} none of these, {N(rejected)} rejected (the job's log says why, batch by batch).",
+        N(texts), N(none), N(rejected));
+
+    /// <summary>Anything else that ended the run (a bug, a database that went away): the error's own text as data.</summary>
+    public static JobNote Error(string error) => new("Label.Failed.Error", $"Failed: {error}", error);
+
     private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Incubator.Domain.Common;
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Data;
 using Incubator.Domain.Generation;
@@ -43,7 +44,23 @@ public sealed class LabellingRunJob(
 
     public string Kind => KindName;
 
+    /// <summary>Every way the run fails carries a note (docs/decisions/0020-truthful-outcomes.md): the known ones their
+    /// own, anything unforeseen its error's text, so the labelling page always has a reason to show.</summary>
     public async Task RunAsync(JobContext context)
+    {
+        try
+        {
+            await RunCoreAsync(context);
+        }
+        catch (Exception ex) when (ex is not (JobFailedException or LeaseLostException)
+                                   && !(ex is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
+        {
+            logger.LogError(ex, "Labelling job {JobId} failed", context.JobId);
+            throw new JobFailedException(LabelNotes.Error(ex.Message), ex);
+        }
+    }
+
+    private async Task RunCoreAsync(JobContext context)
     {
         var ct = context.CancellationToken;
         var payload = context.ReadPayload<Payload>();
@@ -75,7 +92,16 @@ public sealed class LabellingRunJob(
             run.SampleSize = sample.Count;
         }
 
-        var profile = await connections.GetProfileForSystemAsync(run.ConnectionId, ct);
+        if (sample.Count == 0) throw new JobFailedException(LabelNotes.NothingToLabel(corpus.TextCount));
+        LlmProfile profile;
+        try
+        {
+            profile = await connections.GetProfileForSystemAsync(run.ConnectionId, ct);
+        }
+        catch (NotFoundException)
+        {
+            throw new JobFailedException(LabelNotes.ConnectionGone());
+        }
         var client = clients.Create(profile);
         if (await connections.IsSiteWideAsync(run.ConnectionId, ct))
             client = spending.Guard(client, new SpendingScope(run.CreatedById ?? "", run.ProjectId, run.ConnectionId), profile);
@@ -178,6 +204,8 @@ public sealed class LabellingRunJob(
                 run.Disagreed, run.NoneOfThese, rejected.Values.Sum(), run.InputTokens + run.OutputTokens, run.Cost), CancellationToken.None);
         }
         await context.CommitAsync(1, ProgressNotes.LabellingDone(run.Labelled, run.Disagreed, run.NoneOfThese, rejected.Values.Sum()));
+        // Every text answered and none labelled: nothing reached the queue, which is not what was asked for.
+        if (run.Labelled == 0) throw new JobFailedException(LabelNotes.NoneLabelled(run.TextsDone, run.NoneOfThese, rejected.Values.Sum()));
     }
 
     /// <summary>Scores every text of the corpus with the miner (stored vectors where the embeddings job wrote them) and

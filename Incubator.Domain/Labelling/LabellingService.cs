@@ -21,7 +21,11 @@ public sealed record LabellingRunView(
     Guid Id, Guid TaskId, string CorpusName, string ConnectionName, string Model, int? Limit, int BatchSize, long? BudgetTokens, decimal? BudgetMoney,
     int SampleSize, int TextsDone, int Labelled, int Disagreed, int NoneOfThese, IReadOnlyDictionary<LabelRejectReason, int> Rejected,
     int Candidates, long Tokens, decimal Cost, int Calls, Guid? JobId, JobState? State, double Progress, JobNote? Note, bool Waiting,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>The job's error in English as its log ends with it: the reason a failed run shows when it has no note.</summary>
+    public string? Error { get; init; }
+}
 
 /// <summary>LLM labelling of a corpus: estimate and start (Author, as a generation run), list and watch (Viewer).</summary>
 public sealed class LabellingService(
@@ -86,13 +90,16 @@ public sealed class LabellingService(
     {
         var r = await db.LabellingRuns.AsNoTracking().SingleAsync(x => x.Id == runId, ct);
         var job = r.JobId is { } jobId
-            ? await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.State, j.Progress, j.NoteJson, j.WaitingSince }).SingleOrDefaultAsync(ct)
+            ? await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.State, j.Progress, j.NoteJson, j.WaitingSince, j.Error }).SingleOrDefaultAsync(ct)
             : null;
         var candidates = await db.Candidates.CountAsync(c => c.LabellingRunId == runId, ct);
         var rejected = JsonSerializer.Deserialize<Dictionary<LabelRejectReason, int>>(r.RejectedJson, LabellingRunJob.JsonOptions) ?? [];
         return new LabellingRunView(r.Id, r.TaskId, r.CorpusName, r.ConnectionName, r.Model, r.Limit, r.BatchSize, r.BudgetTokens, r.BudgetMoney,
             r.SampleSize, r.TextsDone, r.Labelled, r.Disagreed, r.NoneOfThese, rejected, candidates, r.InputTokens + r.OutputTokens, r.Cost, r.Calls,
-            r.JobId, job?.State, job?.Progress ?? 0, JobNote.FromJson(job?.NoteJson), job is { State: JobState.Running, WaitingSince: not null }, r.CreatedAt);
+            r.JobId, job?.State, job?.Progress ?? 0, JobNote.FromJson(job?.NoteJson), job is { State: JobState.Running, WaitingSince: not null }, r.CreatedAt)
+        {
+            Error = job?.Error,
+        };
     }
 
     private static int Size(Corpus corpus, StartLabellingRequest request) => Math.Min(request.Limit ?? corpus.TextCount, corpus.TextCount);

@@ -33,7 +33,12 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
     {
         var ct = context.CancellationToken;
         var payload = context.ReadPayload<Payload>();
-        if (context.ReadCheckpoint<Checkpoint>() is { Written: true }) return;
+        if (context.ReadCheckpoint<Checkpoint>() is { Written: true })
+        {
+            // Interrupted after its last commit: it ends as it would have, from the counts it wrote.
+            await EndAgainAsync(context, payload.RunId);
+            return;
+        }
         MiningRun run;
         TaskSpec spec;
         HashSet<string> existing;
@@ -115,5 +120,45 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
             });
         foreach (var c in candidates)
             await events.PublishAsync(new SampleAccepted(run.ProjectId, run.Id, c.Id, c.Label, c.Text, 0, false), CancellationToken.None);
+        // No candidate at all is not what the user asked for: the run fails, saying why; none for some labels stops it short.
+        if (Shortfall(spec, perLabel, ranked.ToDictionary(r => r.Key, r => r.Value.Count), scorer.Count, run.Margin) is { } shortfall)
+        {
+            if (candidates.Count == 0) throw new JobFailedException(shortfall);
+            context.StopShort(shortfall);
+        }
+    }
+
+    private sealed record LabelSummary(string Label, int Created, int Eligible);
+
+    /// <summary>The end of a run whose last commit was made by an earlier attempt: its summary (per label, created and
+    /// chosen) says whether it fell short, as the attempt itself would have said. The texts read are the corpus's.</summary>
+    private async Task EndAgainAsync(JobContext context, Guid runId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(context.CancellationToken);
+        var run = await db.MiningRuns.AsNoTracking().SingleAsync(r => r.Id == runId, context.CancellationToken);
+        var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == run.TaskId && v.Number == run.TaskVersionNumber, context.CancellationToken);
+        if (run.SummaryJson is null) return; // written before runs kept a summary: nothing to judge by
+        var summary = JsonSerializer.Deserialize<List<LabelSummary>>(run.SummaryJson, MiningService.JsonOptions) ?? [];
+        var texts = run.CorpusId is { } cid ? await db.Corpora.Where(c => c.Id == cid).Select(c => c.TextCount).SingleOrDefaultAsync(context.CancellationToken) : 0;
+        if (Shortfall(TaskJson.Parse(version.SpecJson), summary.ToDictionary(s => s.Label, s => s.Created), summary.ToDictionary(s => s.Label, s => s.Eligible),
+                texts, run.Margin) is not { } shortfall) return;
+        if (run.CandidatesCreated == 0) throw new JobFailedException(shortfall);
+        context.StopShort(shortfall);
+    }
+
+    /// <summary>Null when every label of the task got candidates; else why not (<see cref="MiningNotes"/>): nothing at all
+    /// (no text passed the miner's rule, or every one it chose is already a candidate of the task), or which labels got
+    /// none and what the miner chose for them.</summary>
+    internal static JobNote? Shortfall(TaskSpec spec, IReadOnlyDictionary<string, int> created, IReadOnlyDictionary<string, int> chosen, int texts, double margin)
+    {
+        var without = spec.Labels.Select(l => l.Name).Where(l => created.GetValueOrDefault(l) == 0).ToList();
+        if (without.Count == 0) return null;
+        int Chosen(string label) => chosen.GetValueOrDefault(label);
+        if (without.Count == spec.Labels.Count)
+        {
+            var total = without.Sum(Chosen);
+            return total == 0 ? MiningNotes.NothingChosen(texts, margin, spec.OtherLabel is not null) : MiningNotes.AllQueued(texts, total, margin);
+        }
+        return MiningNotes.NoneFor(string.Join(", ", without), created.Values.Sum(), texts, margin, string.Join(", ", without.Select(l => $"{l} {Chosen(l)}")));
     }
 }

@@ -49,7 +49,8 @@ public sealed class SelfTrainingService(IDbContextFactory<IncubatorDbContext> db
         if (source.SourceRunId is not null)
             problems.Add(new DomainError("runId", "SelfTrainingNotMiningRun", "Start self-training from a mining run.", []));
         var sourceJob = source.JobId is { } jid ? await db.Jobs.AsNoTracking().Where(j => j.Id == jid).Select(j => (JobState?)j.State).SingleOrDefaultAsync(ct) : null;
-        if (sourceJob != JobState.Succeeded)
+        // A run that stopped short (some labels got no candidate) has seeds too; the job says which labels have too few.
+        if (sourceJob is not (JobState.Succeeded or JobState.StoppedShort))
             problems.Add(new DomainError("runId", "SelfTrainingRunNotFinished", "This mining run has not finished; self-training starts from its candidates.", []));
         var corpus = source.CorpusId is { } cid ? await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == cid, ct) : null;
         if (corpus is null || corpus.State != CorpusState.Ready)

@@ -117,6 +117,37 @@ public sealed class GenerationBrowserTests(BrowserFixture browser)
         await watcher.Page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task A_refusal_that_belongs_to_no_field_is_said_on_the_generate_form_not_swallowed()
+    {
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        using var portal = new PortalFactory(realServer: true)
+            .With("Llm:Provider", "OpenAICompatible").With("Llm:Endpoint", llm.OpenAIEndpoint).With("Llm:Model", "fake");
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("g-cap@example.com", Password);
+        var projectId = await owner.CreateProjectAsync("Capped generation");
+        var taskId = await portal.CreateTaskAsync("g-cap@example.com", projectId, Incubator.Tests.Mining.MiningFixtures.EnglishTask);
+        var ownerId = await portal.UserIdAsync("g-cap@example.com");
+        // The project has spent its day's tokens on the site's connection: the service refuses the estimate and the start
+        // with the cap (a refusal about the connection, not about any field of the form).
+        await portal.QueryAsync(async db =>
+        {
+            db.SiteSettings.Add(new Incubator.Domain.Accounts.SiteSettings { DailyTokensPerProject = 1000 });
+            db.LlmSpend.Add(new Incubator.Domain.Llm.LlmSpend { At = DateTimeOffset.UtcNow, UserId = ownerId, ProjectId = projectId, Tokens = 1000 });
+            return await db.SaveChangesAsync();
+        });
+
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/generate");
+        await Expect(owner.Page.GetByTestId("gen-start")).ToBeEnabledAsync();
+        await owner.ClickAsync("gen-start");
+        // Before: the refusal went to a field list that shows only the form's five fields, and Start seemed to do nothing.
+        await Expect(owner.Page.GetByTestId("gen-error")).ToContainTextAsync("1,000 of 1,000 tokens used today");
+        Assert.Equal(0, await portal.QueryAsync(db => db.GenerationRuns.CountAsync()));
+        Assert.Empty(llm.ChatRequests);
+
+        await owner.Page.Context.CloseAsync();
+    }
+
     private static Task<int> CountCandidatesAsync(PortalFactory portal) =>
         portal.QueryAsync(db => db.Candidates.CountAsync());
 

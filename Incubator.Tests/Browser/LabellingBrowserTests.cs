@@ -140,6 +140,40 @@ public sealed class LabellingBrowserTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task A_failed_run_without_a_note_shows_its_error_as_the_reason()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("l-fail@example.com", "Incub8tor-pass");
+        var projectId = await owner.CreateProjectAsync("Failed labelling");
+        var taskId = await portal.CreateTaskAsync("l-fail@example.com", projectId, MiningFixtures.EnglishTask);
+        // A run its job ended without a note: the worker gave up on it (or a version before every failure had one).
+        const string error = "Gave up after 5 attempts: the job was interrupted every time.";
+        await portal.QueryAsync(async db =>
+        {
+            var jobId = Guid.NewGuid();
+            db.Jobs.Add(new Incubator.Domain.Jobs.Job
+            {
+                Id = jobId, ProjectId = projectId, Kind = Incubator.Domain.Labelling.LabellingRunJob.KindName, Title = "Label", State = Incubator.Domain.Jobs.JobState.Failed,
+                Error = error, CreatedAt = DateTimeOffset.UtcNow, FinishedAt = DateTimeOffset.UtcNow,
+            });
+            db.LabellingRuns.Add(new Incubator.Domain.Labelling.LabellingRun
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, CorpusName = "support.txt", ConnectionName = "c", Model = "m",
+                BatchSize = 5, JobId = jobId, CreatedAt = DateTimeOffset.UtcNow,
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/label");
+        await Expect(owner.Page.Locator("[data-testid=label-run-state][data-state=Failed]")).ToHaveCountAsync(1);
+        // Before: the state chip said "Failed" and nothing said why.
+        await Expect(owner.Page.GetByTestId("label-run-note")).ToHaveTextAsync($"Failed: {error}");
+
+        await owner.Page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_corpus_imported_while_the_page_is_open_can_be_chosen_without_a_reload()
     {
         await using var llm = await FakeOpenAiServer.StartAsync();

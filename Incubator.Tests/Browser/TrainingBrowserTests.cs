@@ -279,6 +279,40 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.Page.Context.CloseAsync();
     }
 
+    /// <summary>A version whose only samples of a label are texts also approved under another label: its counts show every
+    /// label, so the download is offered, but a pair leaves those texts out. Before: the click downloaded the API's refusal
+    /// (a failed download); now the row says why, with the counts, and nothing is downloaded.</summary>
+    [Fact]
+    public async Task A_dataset_version_whose_label_samples_all_conflict_says_so_on_the_page_instead_of_a_broken_download()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        const string email = "pairs-conflict@example.com";
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync(email, "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("Conflicting pairs");
+        var taskId = await portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask);
+        var authorId = await portal.UserIdAsync(email);
+        var byLabel = TrainingFixtures.English().GroupBy(r => r.Label).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Take(3).Select(r => (r.Label, r.Text)).ToList()).ToList();
+        // The last label's samples are the first label's texts.
+        var conflicted = byLabel[2][0].Label;
+        await portal.SeedApprovedAsync(projectId, taskId, byLabel[0].Concat(byLabel[1]).Concat(byLabel[0].Select(r => (conflicted, r.Text))), authorId);
+        var version = await portal.Services.GetRequiredService<Incubator.Domain.Datasets.DatasetService>().FreezeAsync(authorId, taskId);
+
+        await author.GotoAsync($"/projects/{projectId}/models?task={taskId}");
+        var row = author.Page.Locator($"[data-testid=dataset-row][data-number='{version.Number}']");
+        await Expect(row.GetByTestId("dataset-no-pairs")).ToHaveCountAsync(0);
+        var downloads = 0;
+        author.Page.Download += (_, _) => Interlocked.Increment(ref downloads);
+        await row.GetByTestId("dataset-pairs").ClickAsync();
+        // A conflicting text is left out of both its labels: the first label loses its three samples too.
+        var error = row.GetByTestId("dataset-pairs-error");
+        await Expect(error).ToContainTextAsync("3 text(s) of this dataset version are approved under more than one label");
+        foreach (var count in new[] { $"{byLabel[0][0].Label} 0", $"{byLabel[1][0].Label} 3", $"{conflicted} 0" }) await Expect(error).ToContainTextAsync(count);
+        Assert.Equal(0, downloads);
+        await author.Page.Context.CloseAsync();
+    }
+
     /// <summary>A fresh author in Chromium with a project, the support task and <paramref name="perLabel"/> approved
     /// samples of every label.</summary>
     private async Task<(PortalBrowser Author, Guid ProjectId, Guid TaskId, string AuthorId)> AuthorWithApprovedAsync(PortalFactory portal, string who, int perLabel)

@@ -70,6 +70,30 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
+    /// <summary>Every shipping sample of the version is a text also approved as billing: the pairs leave such texts out,
+    /// so no pair can be made although the version's counts show both labels. Before: the generic "a pair needs an approved
+    /// sample of every label" (PairsNone), which the version seems to have.</summary>
+    [Fact]
+    public async Task A_version_whose_only_samples_of_a_label_all_conflict_is_refused_with_the_counts()
+    {
+        var ownerEmail = PortalExtensions.UniqueEmail("ft-conflict");
+        var (projectId, taskId, ownerId) = await _portal.CreateProjectWithTaskAsync(ownerEmail);
+        var billing = TrainingSeed.MailSamples(12).Where(r => r.Label == "billing").ToList();
+        await _portal.SeedApprovedAsync(projectId, taskId, billing.Concat(billing.Take(3).Select(r => ("shipping", r.Text))), ownerId);
+        var owner = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
+        using var frozen = await owner.Http.PostJsonAsync($"/api/tasks/{taskId}/datasets", new { seed = 1 });
+        var dataset = await frozen.ReadJsonAsync<DatasetVersionView>();
+        Assert.Equal(3, dataset.Counts["shipping"]);
+
+        using var response = await owner.Http.GetAsync($"/api/datasets/{dataset.Id}/fine-tuning-pairs");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("PairsConflicting", body);
+        Assert.Contains("3 text(s) of this dataset version are approved under more than one label", body);
+        Assert.Contains("no sample of shipping", body);
+        Assert.Contains("billing 9, shipping 0", body);
+    }
+
     [Fact]
     public async Task A_project_without_dataset_versions_says_there_is_nothing_to_export()
     {

@@ -55,6 +55,21 @@ public sealed class LabelCliTests : IAsyncLifetime
         Assert.Contains("rejected 5: UnknownLabel 1, UnknownId 3, MissingId 1", stdout);
     }
 
+    /// <summary>Before: exit 0, "labelled 0 … written" and an empty file over the earlier output.</summary>
+    [Fact]
+    public async Task Every_text_answered_none_of_these_exits_3_and_keeps_the_earlier_output()
+    {
+        _server.DefaultResponder = r => FakeReply.Completion(System.Text.Json.JsonSerializer.Serialize(LabellingFixture.TextsOf(r).Keys.ToDictionary(k => k, _ => "none")));
+        await File.WriteAllTextAsync(OutFile, "billing\tan earlier row\n");
+
+        var (code, stdout, stderr) = await RunAsync(Args("--batch-size", "5"));
+
+        Assert.Equal(LabelVerb.Failed, code);
+        Assert.Contains("failed: the model labelled none of the 12 texts sent: 12 none of these, 0 rejected; nothing written to", stderr);
+        Assert.Contains("labelled 0 (0 as the miner, 0 unlike it); nothing written", stdout);
+        Assert.Equal("billing\tan earlier row\n", await File.ReadAllTextAsync(OutFile));
+    }
+
     [Fact]
     public async Task A_jsonl_corpus_is_read_from_the_field_named_and_the_summary_says_what_was_read()
     {

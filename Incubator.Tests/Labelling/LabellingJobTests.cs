@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Incubator.Domain.Common;
 using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
@@ -131,6 +132,71 @@ public sealed class LabellingJobTests
         // Before: a bare exception, no note, and the labelling page showed "Failed" with no reason.
         Assert.Equal("Label.Failed.CorpusGone", run.Note?.Code);
         Assert.Empty(s.Llm.ChatRequests);
+    }
+
+    /// <summary>Issue 17's standard: a labelling run that put nothing in the queue did not give the user what they asked
+    /// for, and every failure says why. Before: the first two ended Succeeded ("Done: 0 labelled"), the last two Failed
+    /// with no note, so the labelling page showed "Failed" and no reason.</summary>
+    [Fact]
+    public async Task A_run_whose_every_answer_is_none_of_these_fails_with_the_counts()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        s.Llm.DefaultResponder = r => FakeReply.Completion(JsonSerializer.Serialize(LabellingFixture.TextsOf(r).Keys.ToDictionary(k => k, _ => "none")));
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5));
+
+        Assert.Equal(JobState.Failed, run.State);
+        Assert.Equal("Label.Failed.NoneLabelled", run.Note?.Code);
+        Assert.Equal(["12", "12", "0"], run.Note!.Args);
+        Assert.Equal((12, 3, 0), (run.TextsDone, run.Calls, run.Candidates));
+    }
+
+    [Fact]
+    public async Task A_run_over_a_corpus_the_task_already_holds_fails_without_a_call()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        foreach (var text in LabellingFixture.Texts)
+            await s.Host.AddCandidateAsync(new Candidate
+            {
+                Id = Guid.NewGuid(), ProjectId = s.ProjectId, TaskId = s.TaskId, TaskVersionNumber = 1, Label = "billing", Text = text,
+                NormalizedText = Incubator.Domain.Generation.TextNormalizer.Normalize(text), Source = CandidateSource.Mining,
+                Stage = CandidateStage.Selected, Status = CandidateStatus.Pending, CreatedAt = JobTestHost.UtcNowMs(),
+            });
+        var run = await LabelAsync(s, Request(s.CorpusId, batchSize: 5));
+
+        Assert.Equal(JobState.Failed, run.State);
+        Assert.Equal(("Label.Failed.NothingToLabel", "12"), (run.Note?.Code, run.Note?.Args[0]));
+        Assert.Empty(s.Llm.ChatRequests);
+    }
+
+    [Fact]
+    public async Task A_run_whose_connection_was_deleted_fails_with_that_as_its_reason()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
+        // The connection is gone by the time the job runs (a project connection deleted while the run waited).
+        await s.Host.QueryAsync(db => db.LabellingRuns.Where(r => r.Id == started.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.ConnectionId, Guid.NewGuid())));
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.Equal(JobState.Failed, run.State);
+        Assert.Equal("Label.Failed.ConnectionGone", run.Note?.Code);
+        Assert.Empty(s.Llm.ChatRequests);
+    }
+
+    [Fact]
+    public async Task A_run_that_fails_in_a_way_the_job_did_not_foresee_still_has_a_note_with_the_error()
+    {
+        await using var s = await LabellingFixture.ArrangeAsync();
+        var started = await s.Service.StartAsync(s.Author, s.TaskId, Request(s.CorpusId, batchSize: 5));
+        // A damaged row: the chosen texts cannot be read back.
+        await s.Host.QueryAsync(db => db.LabellingRuns.Where(r => r.Id == started.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.SampleJson, "not json")));
+        await s.Host.StartWorkerAsync();
+        var run = await FinishedAsync(s, started.Id);
+
+        Assert.Equal(JobState.Failed, run.State);
+        Assert.Equal("Label.Failed.Error", run.Note?.Code);
+        Assert.Equal(run.Error, run.Note!.Message);
+        Assert.StartsWith("Failed: ", run.Error);
     }
 
     [Fact]

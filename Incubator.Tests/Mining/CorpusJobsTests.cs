@@ -244,6 +244,81 @@ public sealed class CorpusJobsTests
         Assert.Equal("Mining.Failed.CorpusGone", view.Note?.Code);
     }
 
+    /// <summary>Issue 17's standard: "succeeded" only when the user got what they asked for. Before, each of these runs
+    /// ended Succeeded with no note, whatever it found.</summary>
+    [Fact]
+    public async Task A_mining_run_that_leaves_labels_without_candidates_stops_short_naming_them_and_one_with_nothing_new_fails()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        await f.Host.StartWorkerAsync();
+        async Task<MiningRunView> MineAsync(int perLabel, double margin)
+        {
+            var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, perLabel, margin));
+            await f.Host.WaitForJobAsync(run.JobId!.Value, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+            return (await f.Mining.ListRunsAsync(f.Viewer, f.TaskId)).Single(r => r.Id == run.Id);
+        }
+
+        // A margin no text reaches: no specific label gets a candidate, the other label (whose rule is not the margin) does.
+        var strict = await MineAsync(5, 1.0);
+        Assert.Equal(JobState.StoppedShort, strict.JobState);
+        Assert.Equal("Mining.Short.NoneFor", strict.Note?.Code);
+        Assert.Equal(["billing, shipping, login", strict.CandidatesCreated.ToString(), corpus.TextCount.ToString(), "1", "billing 0, shipping 0, login 0"], strict.Note!.Args);
+        Assert.True(strict.CandidatesCreated > 0);
+
+        // Margin 0 gives every text to its best specific label, so the other label gets none.
+        var all = await MineAsync(MiningService.MaxPerLabel, 0);
+        Assert.Equal(JobState.StoppedShort, all.JobState);
+        Assert.Equal(("Mining.Short.NoneFor", "other"), (all.Note?.Code, all.Note?.Args[0]));
+
+        // Every text the miner chooses is already a candidate: nothing new, and the run says so.
+        var again = await MineAsync(MiningService.MaxPerLabel, 0);
+        Assert.Equal(JobState.Failed, again.JobState);
+        Assert.Equal("Mining.Failed.AllQueued", again.Note?.Code);
+        Assert.Equal(corpus.TextCount.ToString(), again.Note!.Args[0]);
+        Assert.True(int.Parse(again.Note.Args[1]) >= corpus.TextCount - strict.CandidatesCreated);
+        Assert.Equal(0, again.CandidatesCreated);
+        Assert.StartsWith("Failed: no new candidates.", again.Error);
+    }
+
+    [Fact]
+    public async Task A_mining_run_that_finds_no_candidate_fails_with_the_texts_read_and_the_margin()
+    {
+        var task = MiningFixtures.EnglishTask with { Labels = MiningFixtures.EnglishTask.Labels.Where(l => !l.IsOther).ToList() };
+        await using var f = await ArrangeAsync(task);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        await f.Host.StartWorkerAsync();
+        var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5, 1.0));
+        await f.Host.WaitForJobAsync(run.JobId!.Value, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+
+        var view = Assert.Single(await f.Mining.ListRunsAsync(f.Viewer, f.TaskId));
+        Assert.Equal(JobState.Failed, view.JobState);
+        Assert.Equal("Mining.Failed.NothingChosen", view.Note?.Code);
+        Assert.Equal([corpus.TextCount.ToString(), "1"], view.Note!.Args);
+        Assert.Equal(0, view.CandidatesCreated);
+    }
+
+    /// <summary>A process that died between the run's last commit and the job's end: the next attempt finds the job's
+    /// final checkpoint and ends it from the counts the run wrote. Before: it returned at once and the job ended Succeeded.</summary>
+    [Fact]
+    public async Task A_run_interrupted_after_its_last_commit_ends_as_its_counts_say()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5, 1.0));
+        // What its earlier attempt committed: no candidate, nothing chosen for any label.
+        var summary = System.Text.Json.JsonSerializer.Serialize(MiningFixtures.EnglishTask.Labels.Select(l => new { label = l.Name, created = 0, eligible = 0 }));
+        await f.Host.QueryAsync(db => db.MiningRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.SummaryJson, summary)));
+        await f.Host.QueryAsync(db => db.Jobs.Where(j => j.Id == run.JobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.Checkpoint, "{\"written\":true}")));
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(run.JobId!.Value, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+
+        var view = Assert.Single(await f.Mining.ListRunsAsync(f.Viewer, f.TaskId));
+        Assert.Equal(JobState.Failed, view.JobState);
+        Assert.Equal("Mining.Failed.NothingChosenOther", view.Note?.Code);
+        Assert.Equal([corpus.TextCount.ToString(), "1"], view.Note!.Args);
+    }
+
     [Theory]
     [MemberData(nameof(TestServers.Providers), MemberType = typeof(TestServers))]
     public async Task Mining_puts_candidates_in_the_review_queue_linked_to_the_run_without_repeating_texts_the_task_has(DatabaseProvider provider)

@@ -47,6 +47,32 @@ public sealed class MineCliTests : IDisposable
         Assert.Contains("billing 4, shipping 4, login 4", output);
     }
 
+    /// <summary>Before: exit 0 and "wrote 0 candidates" (an empty file over the earlier one); and no word about labels
+    /// left without any.</summary>
+    [Fact]
+    public async Task Nothing_mined_exits_3_saying_why_and_keeps_the_earlier_output_and_labels_left_without_any_are_named()
+    {
+        var noOther = Path.Combine(_folder.Path, "no-other.json");
+        File.WriteAllText(noOther, TaskJson.Serialize(MiningFixtures.EnglishTask with { Labels = MiningFixtures.EnglishTask.Labels.Where(l => !l.IsOther).ToList() }));
+        await File.WriteAllTextAsync(OutFile, "billing\tan earlier candidate\n");
+
+        var (code, output, error) = await RunAsync("--task", noOther, "--pool", PoolFile, "--per-label", "4", "--margin", "1", "--out", OutFile);
+
+        Assert.Equal(3, code);
+        Assert.Matches(@"error: no candidates from \d+ texts: none was closer to one label than to every other by --margin 1\. Lower --margin", error);
+        Assert.Contains("nothing written to", error);
+        Assert.Equal("billing\tan earlier candidate\n", await File.ReadAllTextAsync(OutFile));
+        Assert.DoesNotContain("wrote", output);
+
+        // With the other label, whose rule is not the margin, only the specific labels are left without candidates.
+        (code, output, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "4", "--margin", "1", "--out", OutFile);
+        Assert.True(code == 0, error);
+        Assert.Contains("billing 0, shipping 0, login 0, other 4", output);
+        Assert.Contains("warning: no candidates for billing, shipping, login (4 for the other labels", error);
+        Assert.Contains("billing, shipping, login: no text was closer to those labels than to every other by --margin 1; lower --margin", error);
+        Assert.All(await File.ReadAllLinesAsync(OutFile), l => Assert.StartsWith("other\t", l));
+    }
+
     [Theory]
     [InlineData("--per-label", "0", "--per-label must be a whole number")]
     [InlineData("--per-label", "many", "--per-label must be a whole number")]

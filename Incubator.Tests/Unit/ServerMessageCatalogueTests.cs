@@ -68,12 +68,13 @@ public sealed partial class ServerMessageCatalogueTests
     internal static List<JobNote> AllNotes()
     {
         var notes = new List<JobNote>();
-        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(Incubator.Domain.Labelling.LabelNotes), typeof(ProgressNotes), typeof(JobTitles), typeof(Incubator.Domain.Mining.SelfTrainingNotes) })
+        foreach (var type in new[] { typeof(SampleNotes), typeof(SpendingNotes), typeof(RunNotes), typeof(TrainingNotes), typeof(Incubator.Domain.Labelling.LabelNotes), typeof(ProgressNotes), typeof(JobTitles), typeof(Incubator.Domain.Mining.SelfTrainingNotes), typeof(Incubator.Domain.Mining.MiningNotes) })
             foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(JobNote) && m.GetParameters().All(p => Simple.Contains(p.ParameterType))))
                 notes.AddRange(ArgumentSets(m).Select(args => (JobNote)m.Invoke(null, args)!));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(false, "no", "0.1")));
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(true, null, "0.1")));
         notes.Add(Incubator.Domain.Labelling.LabelNotes.SpendingCap(1, 2, "cap text", SpendingNotes.UserTokens(9, 9, "t")));
+        notes.Add(Incubator.Domain.Mining.MiningRunJob.CorpusGone());
 
         var shortfalls = new[] { new LabelShortfall("a", 1, 2, ShortReason.Repeats) };
         foreach (var reason in Enum.GetValues<ShortReason>().Where(r => r != ShortReason.Failure))
@@ -100,7 +101,7 @@ public sealed partial class ServerMessageCatalogueTests
     [GeneratedRegex("""DomainValidationException\("[^"]+", "([A-Za-z.]+)"|new\("[a-zA-Z]+", "([A-Za-z.]+)",""")]
     private static partial Regex ErrorCode();
 
-    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|SelfTrain|Label|Progress|Log|Title)\.[A-Za-z.]+)",""")]
+    [GeneratedRegex("""new(?: JobNote)?\("((?:Run|Sample|Spending|Train|SelfTrain|Mining|Label|Progress|Log|Title)\.[A-Za-z.]+)",""")]
     private static partial Regex NoteCode();
 
     private static IEnumerable<string> DomainSources() =>

@@ -19,7 +19,8 @@ internal static class LabelVerb
         "label --task task.json --corpus texts.txt [--column NAME|N] [--field NAME] --endpoint URL --model NAME [--provider openai|azure|compatible] [--api-key KEY] [--limit N] "
         + "[--batch-size B] [--budget-tokens T] [--endpoint-wait SECONDS] [--max-attempts N] --out labelled.tsv";
 
-    /// <summary>Exit codes are `generate`'s: 0 completed, 1 stopped short (budget), 2 bad arguments, 3 failed.</summary>
+    /// <summary>Exit codes are `generate`'s: 0 completed, 1 stopped short (budget), 2 bad arguments, 3 failed (also when every
+    /// text was answered and none labelled: nothing to write).</summary>
     public const int Completed = GenerateVerb.Completed, StoppedShort = GenerateVerb.StoppedShort, Failed = GenerateVerb.Failed;
 
     private sealed record Options(string Task, string Corpus, string? Column, string? Field, string Endpoint, string Model, LlmProvider Provider, string? ApiKey, int? Limit, int BatchSize,
@@ -101,18 +102,26 @@ internal static class LabelVerb
             }
         }
 
+        // Every batch answered and no text labelled: the portal's run fails so (LabelNotes.NoneLabelled); an empty file is
+        // not written over an earlier --out.
+        var noneLabelled = failure is null && stop is null && rows.Count == 0;
         var tsv = new System.Text.StringBuilder();
         foreach (var (label, text) in rows) tsv.Append(label).Append('\t').Append(TsvCell.Of(text)).Append('\n');
-        TrainVerbs.WriteAtomically(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
+        if (!noneLabelled) TrainVerbs.WriteAtomically(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
         CliInputFile.DescribeRead(stdout, o.Corpus, report, texts.Count);
         stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} sent in {calls} calls");
-        stdout.WriteLine($"labelled {rows.Count} ({rows.Count - disagreed} as the miner, {disagreed} unlike it) written to {o.Out}");
+        stdout.WriteLine($"labelled {rows.Count} ({rows.Count - disagreed} as the miner, {disagreed} unlike it){(noneLabelled ? "; nothing written" : $" written to {o.Out}")}");
         stdout.WriteLine($"none of these {none}");
         stdout.WriteLine(rejected.Count == 0 ? "rejected 0" : $"rejected {rejected.Values.Sum()}: {string.Join(", ", rejected.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
         stdout.WriteLine($"tokens {tokens.ToString("N0", CultureInfo.InvariantCulture)} (budget {budget.ToString("N0", CultureInfo.InvariantCulture)})");
         if (failure is not null)
         {
             stdout.WriteLine($"failed after {done} of {sample.Count} texts: {failure.Message}");
+            return Failed;
+        }
+        if (noneLabelled)
+        {
+            stderr.WriteLine($"failed: the model labelled none of the {done} texts sent: {none} none of these, {rejected.Values.Sum()} rejected; nothing written to {o.Out}.");
             return Failed;
         }
         if (stop is not null)

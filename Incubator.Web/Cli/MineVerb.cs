@@ -17,6 +17,10 @@ internal static class MineVerb
 {
     public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv [--self-train --model-out model.zip [--rounds R] [--seed S]]";
 
+    /// <summary>Exit codes are `generate`'s where they apply: 0 written (a warning on stderr names the labels that got no
+    /// candidate), 1 self-training could not make a model, 2 bad arguments, 3 nothing mined (nothing written).</summary>
+    public const int Failed = GenerateVerb.Failed;
+
     private sealed record Options(string Task, string Pool, int PerLabel, double Margin, string? Column, string? Field, string Out, SelfTrain? SelfTrain);
 
     /// <summary>--self-train: go on from the mined candidates to a model with no human label (docs/decisions/0032-self-training.md).</summary>
@@ -49,6 +53,16 @@ internal static class MineVerb
         var mined = await scorer.SelectAsync(o.PerLabel, o.Margin,
             ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => texts[i])), _ => false);
         var order = spec.Labels.Select(l => l.Name).ToList();
+        var without = order.Where(l => !mined.Any(m => m.Label == l)).ToList();
+        if (without.Count == order.Count)
+        {
+            // Nothing mined: an empty file is not what was asked for, and an earlier --out is not overwritten with one.
+            CliInputFile.DescribeRead(stdout, o.Pool, report, texts.Count);
+            stderr.WriteLine($"error: no candidates from {texts.Count} texts: none was closer to one label than to every other by --margin {Margin(o.Margin)}"
+                + (spec.OtherLabel is { } none ? $", nor far from every label yet on the task's topic ({none.Name}, the other label)" : "")
+                + $". Lower --margin or add texts of the task's labels to the pool; nothing written to {o.Out}.");
+            return Failed;
+        }
         await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
         {
             foreach (var m in mined.OrderBy(m => order.IndexOf(m.Label)))
@@ -57,6 +71,8 @@ internal static class MineVerb
         CliInputFile.DescribeRead(stdout, o.Pool, report, texts.Count);
         stdout.WriteLine($"language {language}; embedder {embedder.Name}{(embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: MiniLM knows English only)" : "")}");
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");
+        if (without.Count > 0)
+            foreach (var line in NoneFor(spec, without, mined.Count, texts.Count, o.Margin)) stderr.WriteLine(line);
         if (o.SelfTrain is { } st)
         {
             if (TooFewSeeds(spec, mined, o.PerLabel, o.Margin) is { } reasons)
@@ -69,6 +85,22 @@ internal static class MineVerb
         }
         stdout.WriteLine($"seconds {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}");
         return 0;
+    }
+
+    private static string Margin(double margin) => margin.ToString("0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>Some labels got no candidate: which, and what to change for each (the other label's rule is not the margin).</summary>
+    private static List<string> NoneFor(TaskSpec spec, List<string> without, int mined, int texts, double margin)
+    {
+        var other = spec.OtherLabel?.Name;
+        var lines = new List<string> { $"warning: no candidates for {string.Join(", ", without)} ({mined} for the other labels from {texts} texts)." };
+        var specific = without.Where(l => l != other).ToList();
+        if (specific.Count > 0)
+            lines.Add($"  {string.Join(", ", specific)}: no text was closer to {(specific.Count == 1 ? "that label" : "those labels")} than to every other by --margin {Margin(margin)}; "
+                + $"lower --margin or add texts of {(specific.Count == 1 ? "that label" : "those labels")} to the pool.");
+        if (other is not null && without.Contains(other))
+            lines.Add($"  {other} is the task's other label: it takes texts far from every specific label yet on the task's topic, and none was left for it. Add texts that belong to none of the labels to the pool.");
+        return lines;
     }
 
     /// <summary>Null when every label has the 2 mined seeds self-training needs; else what to change, label by label. The
