@@ -11,7 +11,12 @@ public sealed record FineTuningExport(string FileName, IReadOnlyList<TaskPairs> 
 {
     public int PairCount => Tasks.Sum(t => t.Pairs.Count);
 
-    public void WriteZip(Stream zip) => FineTuningPairs.Write(zip, Tasks, Seed, ValidationShare, CreatedAt);
+    /// <summary>The tasks of a project export that contributed no pair, each with why (texts approved under two labels,
+    /// a label without samples, no dataset version): said in the data card and to whoever started the export, never
+    /// left for the reader to notice.</summary>
+    public IReadOnlyList<DomainError> Omitted { get; init; } = [];
+
+    public void WriteZip(Stream zip) => FineTuningPairs.Write(zip, Tasks, Seed, ValidationShare, CreatedAt, Omitted.Select(o => o.Message).ToList());
 }
 
 /// <summary>Fine-tuning pairs from frozen dataset versions (immutable and hashed, so an export can be reproduced): one
@@ -35,7 +40,10 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         return export.PairCount > 0 ? export : throw NoPairs(task);
     }
 
-    /// <summary>The newest dataset version of every task of the project; tasks without one are left out.</summary>
+    /// <summary>The newest dataset version of every task of the project. A task that contributes no pair — its newest
+    /// version has no sample of some label (perhaps because its only samples are texts approved under two labels), or
+    /// it has no dataset version (archived tasks without one are not counted) — is named with why in
+    /// <see cref="FineTuningExport.Omitted"/>; when no task has pairs, the refusal says the same per task.</summary>
     public async Task<FineTuningExport> ForProjectAsync(string userId, Guid projectId, int seed = 1,
         double validationShare = FineTuningPairs.DefaultValidationShare, CancellationToken ct = default)
     {
@@ -44,12 +52,41 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var versions = await db.DatasetVersions.AsNoTracking().Where(d => d.ProjectId == projectId).ToListAsync(ct);
         var tasks = new List<TaskPairs>();
+        var omitted = new List<DomainError>();
         foreach (var newest in versions.GroupBy(d => d.TaskId).Select(g => g.MaxBy(d => d.Number)!).OrderBy(d => d.CreatedAt))
-            tasks.Add(await BuildAsync(db, newest, seed, validationShare, ct));
+        {
+            var task = await BuildAsync(db, newest, seed, validationShare, ct);
+            tasks.Add(task);
+            if (task.Pairs.Count == 0) omitted.Add(Omitted(task, newest.Number));
+        }
+        var withVersion = versions.Select(d => d.TaskId).ToHashSet();
+        var withoutVersion = (await db.Tasks.AsNoTracking().Where(t => t.ProjectId == projectId && !t.IsArchived).Select(t => new { t.Id, t.Name }).ToListAsync(ct))
+            .Where(t => !withVersion.Contains(t.Id)).Select(t => t.Name).Order(StringComparer.Ordinal);
+        omitted.AddRange(withoutVersion.Select(NoDatasetVersion));
         var name = await db.Projects.AsNoTracking().Where(p => p.Id == projectId).Select(p => p.Name).SingleAsync(ct);
-        var export = new FineTuningExport($"{FileStem(name)}-pairs.zip", tasks, seed, validationShare, time.GetUtcNow());
-        return export.PairCount > 0 ? export : throw NoPairs();
+        var export = new FineTuningExport($"{FileStem(name)}-pairs.zip", tasks, seed, validationShare, time.GetUtcNow()) { Omitted = omitted };
+        return export.PairCount > 0 ? export : throw new DomainValidationException([NoPairs().Details[0], .. omitted]);
     }
+
+    /// <summary>Why one task of a project export contributed no pair, with its counts (the per-version refusal's reasons,
+    /// <see cref="NoPairs(TaskPairs)"/>, said of one task among several).</summary>
+    internal static DomainError Omitted(TaskPairs task, int versionNumber)
+    {
+        var empty = string.Join(", ", task.Labels.Where(l => task.SamplesPerLabel.GetValueOrDefault(l) == 0));
+        var counts = string.Join(", ", task.Labels.Select(l => $"{l} {task.SamplesPerLabel.GetValueOrDefault(l)}"));
+        var version = versionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return task.Conflicting > 0
+            ? new("tasks", "PairsOmittedConflicting",
+                $"{task.TaskName} (dataset v{version}) contributed no pairs: {task.Conflicting} text(s) approved under more than one label are left out, which leaves no sample of {empty} "
+                + $"(samples per label once they are left out: {counts}). Settle those texts in the review queue, then freeze a new dataset version.",
+                [task.TaskName, version, task.Conflicting, empty, counts])
+            : new("tasks", "PairsOmittedNoneFor",
+                $"{task.TaskName} (dataset v{version}) contributed no pairs: a pair needs a sample of every label, and it has none of {empty} (samples per label: {counts}).",
+                [task.TaskName, version, empty, counts]);
+    }
+
+    internal static DomainError NoDatasetVersion(string taskName) => new("tasks", "PairsOmittedNoDataset",
+        $"{taskName} contributed no pairs: it has no dataset version. Freeze one on its Models page to include it.", [taskName]);
 
     /// <summary>Per dataset version of a task, the labels of its task version with no sample in it: a pair needs a sample
     /// of every label, so such a version has no pairs and its download is refused (<c>PairsNone</c>). The page says so

@@ -100,7 +100,8 @@ public static class FineTuningPairs
     }
 
     /// <summary>The zip: both formats split into train and validation, the data card and checksums.</summary>
-    public static void Write(Stream zip, IReadOnlyList<TaskPairs> tasks, int seed, double validationShare, DateTimeOffset createdAt)
+    public static void Write(Stream zip, IReadOnlyList<TaskPairs> tasks, int seed, double validationShare, DateTimeOffset createdAt,
+        IReadOnlyList<string>? omitted = null)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         var all = tasks.SelectMany(t => t.Pairs).ToList();
@@ -110,7 +111,7 @@ public static class FineTuningPairs
             Lines(ChatValidationFile, all.Where(p => p.Split == DatasetSplit.Validation), ChatLine),
             Lines(InstructionTrainFile, all.Where(p => p.Split == DatasetSplit.Train), InstructionLine),
             Lines(InstructionValidationFile, all.Where(p => p.Split == DatasetSplit.Validation), InstructionLine),
-            ZipFileEntry.Of(DataCardFile, Encoding.UTF8.GetBytes(DataCard(tasks, seed, validationShare, createdAt))),
+            ZipFileEntry.Of(DataCardFile, Encoding.UTF8.GetBytes(DataCard(tasks, seed, validationShare, createdAt, omitted))),
         ]);
     }
 
@@ -134,7 +135,8 @@ public static class FineTuningPairs
         foreach (var p in pairs) writer.WriteLine(line(p));
     });
 
-    public static string DataCard(IReadOnlyList<TaskPairs> tasks, int seed, double validationShare, DateTimeOffset createdAt)
+    /// <param name="omitted">Tasks that contributed no pair, each a sentence saying which and why (a project export).</param>
+    public static string DataCard(IReadOnlyList<TaskPairs> tasks, int seed, double validationShare, DateTimeOffset createdAt, IReadOnlyList<string>? omitted = null)
     {
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -172,6 +174,13 @@ public static class FineTuningPairs
                     t.Conflicting > 0 ? $"{t.Conflicting} text(s) approved under more than one label left out (a pair would teach both labels the same text; settle them in the review queue)" : null,
                 }.OfType<string>()) + ".");
         if (tasks.Any(t => t.Repeated > 0 || t.Conflicting > 0)) sb.AppendLine();
+        if (omitted is { Count: > 0 })
+        {
+            sb.AppendLine("## Tasks that contributed no pairs");
+            sb.AppendLine();
+            foreach (var line in omitted) sb.AppendLine($"- {line.ReplaceLineEndings(" ")}");
+            sb.AppendLine();
+        }
         sb.AppendLine("## Use");
         sb.AppendLine();
         sb.AppendLine("Tune on the train files, watch the loss on the validation files. A tuned model served by an OpenAI-compatible endpoint is then just another LLM connection of the project. "

@@ -67,3 +67,27 @@ public sealed class JobFailedException(JobNote note, Exception? inner = null) : 
 {
     public JobNote Note { get; } = note;
 }
+
+/// <summary>Every way a job fails carries a note (docs/decisions/0020-truthful-outcomes.md): the failures a handler
+/// foresees have their own, and <see cref="WithNoteAsync"/> gives anything else — a bug, a damaged row, a database that
+/// went away — a note whose argument is the error's own text, so the page can say "Failed: ..." in the reader's
+/// language. A lost lease, a <see cref="JobFailedException"/> and a stop the worker asked for pass through unchanged.
+/// The worker logs the original exception with its stack.</summary>
+public static class JobFailures
+{
+    public static async Task WithNoteAsync(JobContext context, Func<Task> work, Func<string, JobNote> note)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(note);
+        try
+        {
+            await work();
+        }
+        catch (Exception ex) when (ex is not (JobFailedException or LeaseLostException)
+                                   && !(ex is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
+        {
+            throw new JobFailedException(note(ex.Message), ex);
+        }
+    }
+}

@@ -264,8 +264,12 @@ public sealed class JobWorker : BackgroundService
         }
         catch (JobFailedException ex)
         {
-            // The handler said why, in words the user can read: not a bug, so no stack trace.
-            _logger.LogWarning("Job {JobId} ({Kind}) failed: {Reason}", job.Id, job.Kind, ex.Message);
+            // The handler said why, in words the user can read: not a bug, so no stack trace — unless the note wraps an
+            // error the handler did not foresee (JobFailures.WithNoteAsync), whose stack is what an operator needs.
+            if (ex.InnerException is { } unforeseen)
+                _logger.LogError(unforeseen, "Job {JobId} ({Kind}) failed: {Reason}", job.Id, job.Kind, ex.Message);
+            else
+                _logger.LogWarning("Job {JobId} ({Kind}) failed: {Reason}", job.Id, job.Kind, ex.Message);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             outcome = await FinishAsync(job, JobState.Failed, ex.Message, ex.Note);
         }

@@ -55,10 +55,28 @@ public static partial class EndpointSecrets
             : m.Value);
     }
 
+    /// <summary>A settings string — a connection string (<c>Host=db;Password=...</c>) or a StackExchange.Redis
+    /// configuration (<c>redis:6379,password=...</c>) — with the value of every credential-named setting (password, pwd,
+    /// a key, a token...) replaced by <see cref="Mask"/>, and any URL in it redacted as <see cref="Redact"/> does. For an
+    /// error or log line that names a configured value: a password written there must never be printed.</summary>
+    public static string RedactSettings(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return text ?? "";
+        var result = Setting().Replace(text, m => IsCredentialName(m.Groups["name"].Value.Trim())
+            ? m.Groups["lead"].Value + m.Groups["name"].Value + "=" + Mask
+            : m.Value);
+        return Redact(result);
+    }
+
     // scheme://userinfo@ — the user info stops at the first '/', '?', '#' or space, so an '@' in a path is not taken for it.
     [GeneratedRegex(@"(?<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?<userinfo>[^/?#@\s]+)@")]
     private static partial Regex UserInfo();
 
     [GeneratedRegex(@"(?<lead>[?&;])(?<name>[^=&;#?\s]+)=(?<value>[^&;#\s]*)")]
     private static partial Regex QueryParameter();
+
+    // name=value in a ';'- or ','-separated settings string (Npgsql: "User Id=x;Password=y"; Redis: "host:6379,password=y")
+    // or a command line's --name=value; the value runs to the next separator.
+    [GeneratedRegex(@"(?<lead>(?:^|[;,?&\s])\s*)(?<name>-*[A-Za-z][A-Za-z0-9 _.:\-]*)=(?<value>[^;,&]*)")]
+    private static partial Regex Setting();
 }

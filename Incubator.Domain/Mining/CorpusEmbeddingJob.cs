@@ -17,7 +17,13 @@ public sealed class CorpusEmbeddingJob(CorpusStore store) : IJobHandler
 
     public string Kind => KindName;
 
-    public async Task RunAsync(JobContext context)
+    /// <summary>Embedding failed in a way the job does not foresee (a bug, a damaged row, a database that went away): the
+    /// error's own text as data, so the corpora page can say why in the reader's language.</summary>
+    public static JobNote Error(string error) => new("Corpus.Failed.Error", $"Embedding failed: {error}", error);
+
+    public Task RunAsync(JobContext context) => JobFailures.WithNoteAsync(context, () => RunCoreAsync(context), Error);
+
+    private async Task RunCoreAsync(JobContext context)
     {
         var payload = context.ReadPayload<Payload>();
         var ct = context.CancellationToken;

@@ -16,7 +16,7 @@ namespace Incubator.Domain.Mining;
 public sealed record CorpusView(
     Guid Id, Guid ProjectId, string Name, string FileName, TextFileFormat Format, string Encoding, string Language, int TextCount, long RowsRead,
     long DuplicatesCollapsed, long BadRows, long Bytes, string Embedder, int EmbeddedCount, Guid? EmbeddingJobId, JobState? EmbeddingJobState,
-    DateTimeOffset CreatedAt, CorpusState State = CorpusState.Ready)
+    DateTimeOffset CreatedAt, CorpusState State = CorpusState.Ready, string? EmbeddingError = null, JobNote? EmbeddingNote = null)
 {
     public bool EmbeddingsReady => TextCount > 0 && EmbeddedCount >= TextCount;
 
@@ -340,7 +340,8 @@ public sealed class CorpusService(
         join j in db.Jobs on c.EmbeddingJobId equals j.Id into jj
         from j in jj.DefaultIfEmpty()
         select new CorpusView(c.Id, c.ProjectId, c.Name, c.FileName, c.Format, c.Encoding, c.Language, c.TextCount, c.RowsRead, c.DuplicatesCollapsed,
-            c.BadRows, c.Bytes, c.Embedder, c.EmbeddedCount, c.EmbeddingJobId, j == null ? null : j.State, c.CreatedAt, c.State);
+            c.BadRows, c.Bytes, c.Embedder, c.EmbeddedCount, c.EmbeddingJobId, j == null ? null : j.State, c.CreatedAt, c.State,
+            j == null ? null : j.Error, j == null ? null : JobNote.FromJson(j.NoteJson));
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 }

@@ -40,4 +40,7 @@ public static class MiningNotes
         + $"Texts the miner chose for {labels} (margin {M(margin)}): {chosen}; any it chose are already candidates of this task. "
         + $"Lower the margin, or add texts of {labels} to the corpus.",
         labels, N(created), N(texts), M(margin), chosen);
+
+    /// <summary>Anything else that ended the run (a bug, a damaged row, a database that went away): the error's own text as data.</summary>
+    public static JobNote Error(string error) => new("Mining.Failed.Error", $"Failed: {error}", error);
 }

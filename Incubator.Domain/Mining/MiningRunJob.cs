@@ -29,7 +29,11 @@ public sealed class MiningRunJob(IDbContextFactory<IncubatorDbContext> dbFactory
     /// <summary>The run's corpus was deleted before it ran: a reason in the reader's language, not a bare exception.</summary>
     public static JobNote CorpusGone() => new("Mining.Failed.CorpusGone", "Failed: the corpus of this mining run was deleted.");
 
-    public async Task RunAsync(JobContext context)
+    /// <summary>Anything the job does not foresee fails it with <see cref="MiningNotes.Error"/>, so the page always has a
+    /// reason to say in the reader's language.</summary>
+    public Task RunAsync(JobContext context) => JobFailures.WithNoteAsync(context, () => RunCoreAsync(context), MiningNotes.Error);
+
+    private async Task RunCoreAsync(JobContext context)
     {
         var ct = context.CancellationToken;
         var payload = context.ReadPayload<Payload>();

@@ -37,7 +37,11 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
 
     public string Kind => KindName;
 
-    public async Task RunAsync(JobContext context)
+    /// <summary>Anything the job does not foresee fails it with <see cref="SelfTrainingNotes.Error"/> (the error's text as
+    /// data), so the page always has a reason to say in the reader's language.</summary>
+    public Task RunAsync(JobContext context) => JobFailures.WithNoteAsync(context, () => RunCoreAsync(context), SelfTrainingNotes.Error);
+
+    private async Task RunCoreAsync(JobContext context)
     {
         var ct = context.CancellationToken;
         var payload = context.ReadPayload<Payload>();

@@ -33,6 +33,9 @@ public static class SelfTrainingNotes
 
     public static JobNote CorpusGone() => new("SelfTrain.Failed.CorpusGone", "Failed: the corpus of the mining run was deleted.");
 
+    /// <summary>Anything else that ended the run (a bug, a damaged row, a database that went away): the error's own text as data.</summary>
+    public static JobNote Error(string error) => new("SelfTrain.Failed.Error", $"Failed: {error}", error);
+
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string StartedEnglish(string task, string corpus, int texts, string embedder, int seeds, int reviewed, int weight, int rejected) =>

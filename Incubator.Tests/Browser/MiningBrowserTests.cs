@@ -123,4 +123,56 @@ public sealed class MiningBrowserTests(BrowserFixture browser)
         Assert.Contains(reading, t => System.Text.RegularExpressions.Regex.IsMatch(t, @": ([1-9]|[1-9][0-9]) %"));
         await owner.Page.Context.CloseAsync();
     }
+
+    /// <summary>Failed jobs without a note (the worker gave up, or a version before every failure had one): each page says
+    /// "Failed: <the job's error>" in the reader's sentence, never the bare error or the state alone. Before: the mining
+    /// and self-training rows showed the bare English error, and the corpora page said only that embedding had "Failed".</summary>
+    [Fact]
+    public async Task Failed_mining_self_training_and_embedding_jobs_without_a_note_show_their_error_as_the_reason()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("m-fail@example.com", Password);
+        var projectId = await owner.CreateProjectAsync("Failed mining");
+        var taskId = await portal.CreateTaskAsync("m-fail@example.com", projectId, MiningFixtures.EnglishTask);
+        const string error = "Gave up after 5 attempts: the job was interrupted every time.";
+        await portal.QueryAsync(async db =>
+        {
+            Incubator.Domain.Jobs.Job Failed(string kind) => new()
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, Kind = kind, Title = kind, State = Incubator.Domain.Jobs.JobState.Failed,
+                Error = error, CreatedAt = DateTimeOffset.UtcNow, FinishedAt = DateTimeOffset.UtcNow,
+            };
+            var embed = Failed(Incubator.Domain.Mining.CorpusEmbeddingJob.KindName);
+            var mine = Failed(Incubator.Domain.Mining.MiningRunJob.KindName);
+            var selfTrain = Failed(Incubator.Domain.Mining.SelfTrainingJob.KindName);
+            db.Jobs.AddRange(embed, mine, selfTrain);
+            var corpus = new Incubator.Domain.Mining.Corpus
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, State = Incubator.Domain.Mining.CorpusState.Ready, Name = "support.txt", FileName = "support.txt",
+                Encoding = "utf-8", TextCount = 3, RowsRead = 3, Embedder = Incubator.Domain.Embeddings.MiniLmEmbedder.ModelName, EmbeddingJobId = embed.Id, CreatedAt = DateTimeOffset.UtcNow,
+            };
+            db.Corpora.Add(corpus);
+            var run = new Incubator.Domain.Mining.MiningRun
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, CorpusId = corpus.Id, CorpusName = corpus.Name,
+                Embedder = corpus.Embedder, PerLabel = 5, JobId = mine.Id, CreatedAt = DateTimeOffset.UtcNow,
+            };
+            db.MiningRuns.Add(run);
+            db.MiningRuns.Add(new Incubator.Domain.Mining.MiningRun
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, TaskVersionNumber = 1, CorpusId = corpus.Id, CorpusName = corpus.Name,
+                Embedder = corpus.Embedder, PerLabel = 5, JobId = selfTrain.Id, SourceRunId = run.Id, CreatedAt = DateTimeOffset.UtcNow.AddSeconds(1),
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        await owner.GotoAsync($"/projects/{projectId}/corpora");
+        await Expect(owner.Page.GetByTestId("corpus-embedding-error")).ToHaveTextAsync($"Failed: {error}");
+        await owner.GotoAsync($"/projects/{projectId}/tasks/{taskId}/mine");
+        await Expect(owner.Page.GetByTestId("mining-run-note")).ToHaveTextAsync($"Failed: {error}");
+        await Expect(owner.Page.GetByTestId("st-note")).ToHaveTextAsync($"Failed: {error}");
+
+        await owner.Page.Context.CloseAsync();
+    }
 }

@@ -50,6 +50,8 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         Assert.Equal(files.ChatTrainOutputs, PairsFiles.Read(zip2, ["billing", "shipping"]).ChatTrainOutputs);
         using var project = await reviewer.Http.GetAsync($"/api/projects/{projectId}/fine-tuning-pairs?seed=4&validationShare=0.25");
         Assert.Equal(HttpStatusCode.OK, project.StatusCode);
+        Assert.Equal("0", Assert.Single(project.Headers.GetValues("X-Pairs-Omitted-Count")));
+        Assert.False(project.Headers.Contains("X-Pairs-Omitted"));
         await using var zip3 = new MemoryStream(await project.Content.ReadAsByteArrayAsync());
         Assert.Equal(files.ChatTrainOutputs, PairsFiles.Read(zip3, ["billing", "shipping"]).ChatTrainOutputs);
 
@@ -94,6 +96,51 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         Assert.Contains("billing 9, shipping 0", body);
     }
 
+    /// <summary>A project export takes the newest version of every task; a task that gives no pair must not vanish from
+    /// it unsaid. Here one task has pairs, one's only shipping samples are texts also approved as billing, and one has no
+    /// dataset version. Before: the zip held the first task's pairs, the data card listed the second with 0 pairs and no
+    /// reason and did not mention the third, and the response said nothing.</summary>
+    [Fact]
+    public async Task A_project_export_names_each_task_that_contributed_no_pairs_and_why_in_the_data_card_and_the_response()
+    {
+        var ownerEmail = PortalExtensions.UniqueEmail("ft-omitted");
+        var (projectId, taskId, ownerId) = await _portal.CreateProjectWithTaskAsync(ownerEmail);
+        var conflictedId = await _portal.CreateTaskAsync(ownerEmail, projectId, ReviewSeed.MailTask with { Name = "Mail conflicted" });
+        await _portal.CreateTaskAsync(ownerEmail, projectId, ReviewSeed.MailTask with { Name = "Mail unfrozen" });
+        await _portal.SeedApprovedAsync(projectId, taskId, TrainingSeed.MailSamples(6), ownerId);
+        var billing = TrainingSeed.MailSamples(12).Where(r => r.Label == "billing").ToList();
+        await _portal.SeedApprovedAsync(projectId, conflictedId, billing.Concat(billing.Take(3).Select(r => ("shipping", r.Text))), ownerId);
+        var owner = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
+        foreach (var id in new[] { taskId, conflictedId })
+        {
+            using var frozen = await owner.Http.PostJsonAsync($"/api/tasks/{id}/datasets", new { seed = 1 });
+            Assert.Equal(HttpStatusCode.OK, frozen.StatusCode);
+        }
+
+        using var response = await owner.Http.GetAsync($"/api/projects/{projectId}/fine-tuning-pairs");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("2", Assert.Single(response.Headers.GetValues("X-Pairs-Omitted-Count")));
+        var reasons = response.Headers.GetValues("X-Pairs-Omitted").Select(Uri.UnescapeDataString).ToList();
+        Assert.Equal(2, reasons.Count);
+        Assert.StartsWith("Mail conflicted (dataset v1) contributed no pairs: 3 text(s) approved under more than one label are left out, which leaves no sample of shipping", reasons[0]);
+        Assert.Contains("billing 9, shipping 0", reasons[0]);
+        Assert.Equal("Mail unfrozen contributed no pairs: it has no dataset version. Freeze one on its Models page to include it.", reasons[1]);
+        await using var zip = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
+        var files = PairsFiles.Read(zip, ["billing", "shipping"]);
+        Assert.Equal(6, files.ChatTrain.Count + files.ChatValidation.Count);
+        Assert.Contains("## Tasks that contributed no pairs", files.DataCard);
+        Assert.Contains("- " + reasons[0], files.DataCard);
+        Assert.Contains("- " + reasons[1], files.DataCard);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/projects/{projectId}/fine-tuning-pairs");
+        request.Headers.AcceptLanguage.ParseAdd("ja");
+        using var japanese = await owner.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, japanese.StatusCode);
+        var ja = japanese.Headers.GetValues("X-Pairs-Omitted").Select(Uri.UnescapeDataString).ToList();
+        Assert.StartsWith("Mail conflicted（データセット v1）からはペアが作られませんでした。3 件のテキスト", ja[0]);
+        Assert.StartsWith("Mail unfrozen からはペアが作られませんでした。", ja[1]);
+    }
+
     [Fact]
     public async Task A_project_without_dataset_versions_says_there_is_nothing_to_export()
     {
@@ -102,6 +149,9 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         var owner = await AuthenticatedClient.SignInAsync(_portal, ownerEmail);
         using var response = await owner.Http.GetAsync($"/api/projects/{projectId}/fine-tuning-pairs");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("PairsNone", await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"PairsNone\"", body);
+        // Which task and why, not only that there is nothing.
+        Assert.Contains("\"PairsOmittedNoDataset\"", body);
     }
 }

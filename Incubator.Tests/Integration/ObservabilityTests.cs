@@ -39,6 +39,20 @@ public sealed class ObservabilityTests
         Assert.Contains("OpenTelemetry:Protocol must be 'grpc' or 'http/protobuf'", ex.Message);
     }
 
+    /// <summary>The refused endpoint is echoed so the operator can find it, without the credential written into it.
+    /// Before: the address as configured, user:password and key included.</summary>
+    [Fact]
+    public void A_refused_endpoint_is_echoed_without_its_credentials()
+    {
+        using var portal = new PortalFactory().With("OpenTelemetry:OtlpEndpoint", "grpc://otel:s3cret-pw@collector:4317/?api-key=k3y-value");
+
+        var ex = Assert.ThrowsAny<OptionsValidationException>(() => portal.Services);
+
+        Assert.Contains("got 'grpc://***@collector:4317/?api-key=***'", ex.Message);
+        Assert.DoesNotContain("s3cret-pw", ex.Message);
+        Assert.DoesNotContain("k3y-value", ex.Message);
+    }
+
     [Fact]
     public async Task With_an_endpoint_requests_jobs_and_their_metrics_reach_the_collector_over_otlp()
     {

@@ -244,6 +244,43 @@ public sealed class CorpusJobsTests
         Assert.Equal("Mining.Failed.CorpusGone", view.Note?.Code);
     }
 
+    /// <summary>Every failure has a note the page can say in the reader's language, with the error as data — also one the
+    /// job did not foresee (here a damaged job row). Before: Failed with no note; the mining page showed the English text
+    /// and the corpora page only "Failed", no reason.</summary>
+    [Fact]
+    public async Task A_mining_run_that_fails_in_a_way_the_job_did_not_foresee_still_has_a_note_with_the_error()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        var run = await f.Mining.StartAsync(f.Author, f.TaskId, new StartMiningRequest(corpus.Id, 5));
+        await f.Host.QueryAsync(db => db.Jobs.Where(j => j.Id == run.JobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.Payload, "null")));
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(run.JobId!.Value, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+
+        var view = Assert.Single(await f.Mining.ListRunsAsync(f.Viewer, f.TaskId));
+        Assert.Equal(JobState.Failed, view.JobState);
+        Assert.Equal("Mining.Failed.Error", view.Note?.Code);
+        Assert.Equal([$"Job {run.JobId} has an empty payload."], view.Note!.Args);
+        Assert.Equal(view.Error, view.Note.Message);
+    }
+
+    [Fact]
+    public async Task An_embeddings_job_that_fails_in_a_way_it_did_not_foresee_leaves_the_corpus_a_note_with_the_error()
+    {
+        await using var f = await ArrangeAsync(MiningFixtures.EnglishTask);
+        var corpus = (await f.ImportAsync(string.Join("\n", MiningFixtures.Labelled().Select(l => l.Text)))).Corpus;
+        var jobId = corpus.EmbeddingJobId!.Value;
+        await f.Host.QueryAsync(db => db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(u => u.SetProperty(j => j.Payload, "null")));
+        await f.Host.StartWorkerAsync();
+        await f.Host.WaitForJobAsync(jobId, j => j.IsFinished, "finished", TimeSpan.FromMinutes(2));
+
+        var view = await f.Corpora.GetAsync(f.Viewer, corpus.Id);
+        Assert.Equal(JobState.Failed, view.EmbeddingJobState);
+        Assert.Equal("Corpus.Failed.Error", view.EmbeddingNote?.Code);
+        Assert.Equal([$"Job {jobId} has an empty payload."], view.EmbeddingNote!.Args);
+        Assert.Equal(view.EmbeddingError, view.EmbeddingNote.Message);
+    }
+
     /// <summary>Issue 17's standard: "succeeded" only when the user got what they asked for. Before, each of these runs
     /// ended Succeeded with no note, whatever it found.</summary>
     [Fact]

@@ -206,6 +206,25 @@ public sealed class SelfTrainingJobTests
         Assert.Equal(0, await db.DatasetVersions.CountAsync());
     }
 
+    /// <summary>A failure the job did not foresee (here the task's stored definition cannot be read) still ends with a
+    /// note whose argument is the error, so the page says it in the reader's language. Before: Failed with no note, and
+    /// the panel showed the raw English error.</summary>
+    [Fact]
+    public async Task A_run_that_fails_in_a_way_the_job_did_not_foresee_still_has_a_note_with_the_error()
+    {
+        await using var f = await ArrangeAsync();
+        var run = await f.MineAsync(4);
+        await f.Host.QueryAsync(db => db.TaskVersions.Where(v => v.TaskId == f.TaskId).ExecuteUpdateAsync(u => u.SetProperty(v => v.SpecJson, "not json")));
+        var job = await f.SelfTrainAsync(run.Id);
+
+        Assert.Equal(JobState.Failed, job.State);
+        var view = (await f.SelfTraining.ListAsync(f.Viewer, f.TaskId)).Single();
+        Assert.Equal("SelfTrain.Failed.Error", view.Note?.Code);
+        Assert.Equal(view.Error, view.Note!.Message);
+        Assert.Equal("Failed: " + view.Note.Args.Single(), view.Error);
+        Assert.Null(view.ModelVersionId);
+    }
+
     [Fact]
     public async Task Too_few_seeds_for_the_other_label_alone_says_what_helps_there_and_not_a_lower_margin()
     {

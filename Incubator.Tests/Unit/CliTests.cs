@@ -57,6 +57,36 @@ public sealed class CliTests
         Assert.Contains("migrate takes no arguments", error);
     }
 
+    /// <summary>The address given to healthcheck may carry a user:password@ or a ?key=: neither is printed, whether the
+    /// address is refused or does not answer. Before: both messages echoed the address as given.</summary>
+    [Fact]
+    public async Task Healthcheck_never_prints_a_credential_written_into_the_address()
+    {
+        var (code, _, error) = await RunAsync("healthcheck", "--url", "ftp://ops:s3cret-pw@example.test/healthz?api-key=k3y-value");
+        Assert.Equal(2, code);
+        Assert.Contains("is not an http(s) URL", error);
+        Assert.Contains("ftp://***@example.test/healthz?api-key=***", error);
+
+        (code, _, error) = await RunAsync("healthcheck", "--url", "http://ops:s3cret-pw@127.0.0.1:1/healthz?token=k3y-value");
+        Assert.Equal(1, code);
+        Assert.Contains("unhealthy: http://***@127.0.0.1:1/healthz?token=***", error);
+        foreach (var secret in new[] { "s3cret-pw", "k3y-value" })
+            Assert.DoesNotContain(secret, error);
+    }
+
+    /// <summary>A stray argument is named, not the settings beside it: the connection string's password stays out of the
+    /// message. Before: every argument was echoed.</summary>
+    [Fact]
+    public async Task Migrate_names_a_stray_argument_without_echoing_the_connection_string()
+    {
+        var (code, _, error) = await RunAsync("migrate", "--ConnectionStrings:Incubator=Host=db;Username=app;Password=s3cret-pw", "--force", "--password=also-s3cret");
+        Assert.Equal(2, code);
+        Assert.Contains("migrate takes no arguments", error);
+        Assert.Contains("--force", error);
+        Assert.DoesNotContain("s3cret-pw", error);
+        Assert.DoesNotContain("also-s3cret", error);
+    }
+
     [Fact]
     public async Task Bench_lists_registered_benchmarks_and_rejects_unknown_filters_and_options()
     {

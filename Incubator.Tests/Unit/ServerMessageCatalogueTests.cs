@@ -75,6 +75,7 @@ public sealed partial class ServerMessageCatalogueTests
         notes.Add(RunNotes.UnreachableTested("boom", new ConnectionTestSummary(true, null, "0.1")));
         notes.Add(Incubator.Domain.Labelling.LabelNotes.SpendingCap(1, 2, "cap text", SpendingNotes.UserTokens(9, 9, "t")));
         notes.Add(Incubator.Domain.Mining.MiningRunJob.CorpusGone());
+        notes.Add(Incubator.Domain.Mining.CorpusEmbeddingJob.Error("x"));
 
         var shortfalls = new[] { new LabelShortfall("a", 1, 2, ShortReason.Repeats) };
         foreach (var reason in Enum.GetValues<ShortReason>().Where(r => r != ShortReason.Failure))

@@ -3,6 +3,7 @@ using Incubator.Domain.Common;
 using Incubator.Domain.Datasets;
 using Incubator.Domain.Training;
 using Incubator.Web.Accounts;
+using Microsoft.Extensions.Localization;
 using static Incubator.Web.Accounts.UserClaims;
 
 namespace Incubator.Web.Api;
@@ -38,10 +39,18 @@ public static class TrainingApi
             .RequireAuthorization().WithTags("Datasets and training")
             .WithSummary("Download a dataset version as fine-tuning pairs for a generator (zip: OpenAI chat JSONL and instruction/input/output JSONL, train and validation, data card). Reviewer or higher.");
         api.MapGet("/projects/{projectId:guid}/fine-tuning-pairs", async (Guid projectId, int? seed, double? validationShare, ClaimsPrincipal user,
-                ExportFineTuningPairs pairs, CancellationToken ct) =>
-            PairsZip(await pairs.ForProjectAsync(UserId(user), projectId, seed ?? 1, validationShare ?? FineTuningPairs.DefaultValidationShare, ct)))
+                HttpResponse response, IStringLocalizer<SharedResource> localizer, ExportFineTuningPairs pairs, CancellationToken ct) =>
+            {
+                var export = await pairs.ForProjectAsync(UserId(user), projectId, seed ?? 1, validationShare ?? FineTuningPairs.DefaultValidationShare, ct);
+                // Tasks that contributed nothing, each with why, in the caller's language: the data card says it in English.
+                response.Headers[OmittedCountHeader] = export.Omitted.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (export.Omitted.Count > 0)
+                    response.Headers[OmittedHeader] = new Microsoft.Extensions.Primitives.StringValues(export.Omitted.Select(o => Uri.EscapeDataString(localizer.Error(o))).ToArray());
+                return PairsZip(export);
+            })
             .RequireAuthorization().WithTags("Datasets and training")
-            .WithSummary("Download the newest dataset version of every task of the project as fine-tuning pairs (zip). Reviewer or higher.");
+            .WithSummary("Download the newest dataset version of every task of the project as fine-tuning pairs (zip). Reviewer or higher. "
+                + $"{OmittedCountHeader} says how many tasks contributed no pair; {OmittedHeader} (one value per task, UTF-8 percent-encoded, in the request's language) says which and why, as the zip's data card does.");
 
         var projects = api.MapGroup("/projects/{ProjectId:guid}/models").RequireAuthorization(ProjectPolicies.Viewer).WithTags("Models");
         projects.MapGet("/", (Guid projectId, Guid? taskId, bool? published, ClaimsPrincipal user, TrainingService training, CancellationToken ct) =>
@@ -65,6 +74,12 @@ public static class TrainingApi
             training.RetireAsync(UserId(user), modelId, ct));
         return api;
     }
+
+    /// <summary>How many tasks of a project export contributed no pair (0 when all did).</summary>
+    public const string OmittedCountHeader = "X-Pairs-Omitted-Count";
+
+    /// <summary>Per task that contributed no pair, which and why (a sentence in the request's language, percent-encoded).</summary>
+    public const string OmittedHeader = "X-Pairs-Omitted";
 
     /// <summary>The zip is written to a temporary file that is deleted when the response has been sent: pairs of a large
     /// dataset are never held in memory whole, and the response can report the length.</summary>

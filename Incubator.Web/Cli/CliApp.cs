@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Incubator.Domain.Llm;
 using Incubator.Domain.Benchmarks;
 using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
@@ -100,8 +101,10 @@ public static class CliApp
     private static async Task<int> MigrateAsync(string[] args, TextWriter stdout)
     {
         string[] settings = ["--Incubator:", "--Database:", "--ConnectionStrings:"];
-        if (args.Any(a => !settings.Any(p => a.StartsWith(p, StringComparison.OrdinalIgnoreCase))))
-            throw new CliUsageException($"migrate takes no arguments besides --Incubator:*, --Database:* and --ConnectionStrings:* settings (got '{string.Join(' ', args)}').");
+        // Only the stray arguments are echoed: the settings beside them may hold a connection string with its password.
+        var stray = args.Where(a => !settings.Any(p => a.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (stray.Count > 0)
+            throw new CliUsageException($"migrate takes no arguments besides --Incubator:*, --Database:* and --ConnectionStrings:* settings (got '{EndpointSecrets.RedactSettings(string.Join(' ', stray))}').");
         using var host = BuildHeadlessHost(args);
         var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value;
         DataFolder.EnsureUsable(options.ResolveDataDirectory());
@@ -163,7 +166,7 @@ public static class CliApp
         else if (args.Length == 0) url = DefaultHealthUrl();
         else throw new CliUsageException("healthcheck takes only --url URL (for example --url http://localhost:8080/healthz).");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new CliUsageException($"'{url}' is not an http(s) URL.");
+            throw new CliUsageException($"'{EndpointSecrets.Redact(url)}' is not an http(s) URL.");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
@@ -174,7 +177,8 @@ public static class CliApp
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            stderr.WriteLine($"unhealthy: {uri} did not answer ({ex.Message})");
+            // The address as given may carry a user:password@ or a ?key=: never printed (nor in the error's text).
+            stderr.WriteLine(EndpointSecrets.Redact($"unhealthy: {url} did not answer ({ex.Message})"));
             return 1;
         }
     }

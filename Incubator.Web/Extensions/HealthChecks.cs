@@ -1,3 +1,4 @@
+using Incubator.Domain.Llm;
 using Incubator.Domain.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -34,7 +35,8 @@ internal sealed class DatabaseWriteCheck(IDbContextFactory<IncubatorDbContext> d
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or DbUpdateException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy($"The database does not accept writes: {ex.GetBaseException().Message}");
+            // The provider's text may name the connection string's settings: a password there is never shown.
+            return HealthCheckResult.Unhealthy($"The database does not accept writes: {EndpointSecrets.RedactSettings(ex.GetBaseException().Message)}");
         }
     }
 }

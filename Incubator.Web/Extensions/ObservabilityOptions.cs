@@ -1,3 +1,4 @@
+using Incubator.Domain.Llm;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 
@@ -31,7 +32,7 @@ internal sealed class ObservabilityOptionsValidator : IValidateOptions<Observabi
     {
         var failures = new List<string>();
         if (!string.IsNullOrWhiteSpace(o.OtlpEndpoint) && !o.TryGetEndpoint(out _))
-            failures.Add($"OpenTelemetry:OtlpEndpoint must be an absolute http(s) address, for example http://otel-collector:4317; got '{o.OtlpEndpoint}'.");
+            failures.Add($"OpenTelemetry:OtlpEndpoint must be an absolute http(s) address, for example http://otel-collector:4317; got '{EndpointSecrets.Redact(o.OtlpEndpoint)}'.");
         if (o.Protocol is not ("grpc" or "http/protobuf"))
             failures.Add($"OpenTelemetry:Protocol must be 'grpc' or 'http/protobuf'; got '{o.Protocol}'.");
         if (string.IsNullOrWhiteSpace(o.ServiceName) || o.ServiceName.Length > 100)

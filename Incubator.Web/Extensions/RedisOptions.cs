@@ -1,3 +1,4 @@
+using Incubator.Domain.Llm;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -36,11 +37,11 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
         if (!o.Enabled) return ValidateOptionsResult.Success;
         try
         {
-            if (o.Parse().EndPoints.Count == 0) return ValidateOptionsResult.Fail($"Redis:Configuration names no server: '{o.Configuration}'.");
+            if (o.Parse().EndPoints.Count == 0) return ValidateOptionsResult.Fail($"Redis:Configuration names no server: '{EndpointSecrets.RedactSettings(o.Configuration)}'.");
         }
         catch (ArgumentException ex)
         {
-            return ValidateOptionsResult.Fail($"Redis:Configuration is not a valid StackExchange.Redis configuration ('{o.Configuration}'): {ex.Message}");
+            return ValidateOptionsResult.Fail($"Redis:Configuration is not a valid StackExchange.Redis configuration ('{EndpointSecrets.RedactSettings(o.Configuration)}'): {EndpointSecrets.RedactSettings(ex.Message)}");
         }
         return ValidateOptionsResult.Success;
     }
