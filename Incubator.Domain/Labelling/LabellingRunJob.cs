@@ -45,20 +45,8 @@ public sealed class LabellingRunJob(
     public string Kind => KindName;
 
     /// <summary>Every way the run fails carries a note (docs/decisions/0020-truthful-outcomes.md): the known ones their
-    /// own, anything unforeseen its error's text, so the labelling page always has a reason to show.</summary>
-    public async Task RunAsync(JobContext context)
-    {
-        try
-        {
-            await RunCoreAsync(context);
-        }
-        catch (Exception ex) when (ex is not (JobFailedException or LeaseLostException)
-                                   && !(ex is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
-        {
-            logger.LogError(ex, "Labelling job {JobId} failed", context.JobId);
-            throw new JobFailedException(LabelNotes.Error(ex.Message), ex);
-        }
-    }
+    /// own, anything unforeseen its error's text (<see cref="JobFailures"/>), so the labelling page always has a reason to show.</summary>
+    public Task RunAsync(JobContext context) => JobFailures.WithNoteAsync(context, () => RunCoreAsync(context), LabelNotes.Error);
 
     private async Task RunCoreAsync(JobContext context)
     {
