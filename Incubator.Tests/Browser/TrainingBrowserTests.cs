@@ -379,6 +379,18 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         Assert.Equal(0, downloads);
         await author.Page.Context.CloseAsync();
 
+        // In Japanese, the button and the note are Japanese (the reason localised as the API's header is), and it downloads.
+        var ja = Incubator.Tests.Unit.LocalizationTests.Ja;
+        var reader = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
+        await reader.SignInAsync(email, "Incub8tor-pass");
+        await reader.GotoAsync($"/projects/{projectId}");
+        await Expect(reader.Page.GetByTestId("project-pairs")).ToContainTextAsync(ja["Overview.FineTuningPairs"]);
+        var jaDownload = await reader.Page.RunAndWaitForDownloadAsync(() => reader.ClickAsync("project-pairs"));
+        Assert.Equal("project-pairs-pairs.zip", jaDownload.SuggestedFilename);
+        await Expect(reader.Page.GetByTestId("project-pairs-omitted")).ToHaveTextAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            ja["Error.PairsOmittedNoneFor"], "Returns desk", "1", missing, string.Join(", ", TrainingFlowTests.SupportTask.Labels.Select(l => $"{l.Name} {(l.Name == missing ? 0 : 3)}"))));
+        await reader.Page.Context.CloseAsync();
+
         // A Viewer sees the overview without the button.
         const string viewerEmail = "project-pairs-viewer@example.com";
         await portal.RegisterAsync(viewerEmail);
