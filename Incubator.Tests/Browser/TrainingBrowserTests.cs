@@ -313,6 +313,97 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.Page.Context.CloseAsync();
     }
 
+    /// <summary>The project-wide export (the newest dataset version of every task) from the project's overview, built
+    /// first like the per-version one: with one task that has pairs and one whose version lacks a label, the zip still
+    /// downloads and the note beside the button names the second task with why; in a project where no task has pairs the
+    /// refusal is said in place with each task's reason and nothing is downloaded; a Viewer is not offered the button.</summary>
+    [Fact]
+    public async Task The_overview_downloads_the_projects_fine_tuning_pairs_naming_the_tasks_left_out_or_says_why_there_are_none()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        const string email = "project-pairs@example.com";
+        var author = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await author.RegisterAsync(email, "Incub8tor-pass");
+        var projectId = await author.CreateProjectAsync("Project pairs");
+        var withPairs = await portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask);
+        var withoutPairs = await portal.CreateTaskAsync(email, projectId, TrainingFlowTests.SupportTask with { Name = "Returns desk" });
+        var authorId = await portal.UserIdAsync(email);
+        var byLabel = TrainingFixtures.English().GroupBy(r => r.Label).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Take(3).Select(r => (r.Label, r.Text)).ToList()).ToList();
+        var datasets = portal.Services.GetRequiredService<Incubator.Domain.Datasets.DatasetService>();
+        await portal.SeedApprovedAsync(projectId, withPairs, byLabel.SelectMany(l => l), authorId);
+        await datasets.FreezeAsync(authorId, withPairs);
+        // The second task's only version has no sample of the last label.
+        await portal.SeedApprovedAsync(projectId, withoutPairs, byLabel[0].Concat(byLabel[1]), authorId);
+        await datasets.FreezeAsync(authorId, withoutPairs);
+        var missing = byLabel[2][0].Label;
+
+        await author.GotoAsync($"/projects/{projectId}");
+        await Expect(author.Page.GetByTestId("project-pairs")).ToContainTextAsync("Fine-tuning pairs (all tasks)");
+        await Expect(author.Page.GetByTestId("project-pairs-note")).ToHaveCountAsync(0);
+        var download = await author.Page.RunAndWaitForDownloadAsync(() => author.ClickAsync("project-pairs"));
+        Assert.Equal("project-pairs-pairs.zip", download.SuggestedFilename);
+        var omitted = author.Page.GetByTestId("project-pairs-omitted");
+        await Expect(omitted).ToHaveCountAsync(1);
+        await Expect(omitted).ToContainTextAsync($"Returns desk (dataset v1) contributed no pairs: a pair needs a sample of every label, and it has none of {missing}");
+        await Expect(author.Page.GetByTestId("project-pairs-error")).ToHaveCountAsync(0);
+        using (var zip = ZipFile.OpenRead((await download.PathAsync())!))
+        {
+            Assert.NotNull(zip.GetEntry("openai-chat/train.jsonl"));
+            using var card = new StreamReader(zip.GetEntry("data-card.md")!.Open());
+            Assert.Contains("Returns desk (dataset v1) contributed no pairs", await card.ReadToEndAsync());
+        }
+        // The address the button sends the browser to answers 200 with the zip (the same request, with the page's cookies).
+        var response = await author.Page.APIRequest.GetAsync(new Uri(new Uri(portal.ServerAddress), $"api/projects/{projectId}/fine-tuning-pairs").ToString());
+        Assert.Equal(200, response.Status);
+        Assert.Equal("application/zip", response.Headers["content-type"]);
+        Assert.Equal("1", response.Headers["x-pairs-omitted-count"]);
+
+        // A project where no task has pairs: the refusal with each task's reason, and no download.
+        var emptyId = await author.CreateProjectAsync("No pairs yet");
+        var partial = await portal.CreateTaskAsync(email, emptyId, TrainingFlowTests.SupportTask);
+        await portal.CreateTaskAsync(email, emptyId, TrainingFlowTests.SupportTask with { Name = "Never frozen" });
+        await portal.SeedApprovedAsync(emptyId, partial, byLabel[0].Concat(byLabel[1]), authorId);
+        await datasets.FreezeAsync(authorId, partial);
+        await author.GotoAsync($"/projects/{emptyId}");
+        var downloads = 0;
+        author.Page.Download += (_, _) => Interlocked.Increment(ref downloads);
+        await author.ClickAsync("project-pairs");
+        var error = author.Page.GetByTestId("project-pairs-error");
+        await Expect(error).ToContainTextAsync("There are no pairs to export");
+        var reasons = author.Page.GetByTestId("project-pairs-reason");
+        await Expect(reasons).ToHaveCountAsync(2);
+        await Expect(reasons.Nth(0)).ToContainTextAsync($"Support (dataset v1) contributed no pairs: a pair needs a sample of every label, and it has none of {missing}");
+        await Expect(reasons.Nth(1)).ToContainTextAsync("Never frozen contributed no pairs: it has no dataset version");
+        await Expect(author.Page.GetByTestId("project-pairs-note")).ToHaveCountAsync(0);
+        Assert.Equal(0, downloads);
+        await author.Page.Context.CloseAsync();
+
+        // In Japanese, the button and the note are Japanese (the reason localised as the API's header is), and it downloads.
+        var ja = Incubator.Tests.Unit.LocalizationTests.Ja;
+        var reader = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
+        await reader.SignInAsync(email, "Incub8tor-pass");
+        await reader.GotoAsync($"/projects/{projectId}");
+        await Expect(reader.Page.GetByTestId("project-pairs")).ToContainTextAsync(ja["Overview.FineTuningPairs"]);
+        var jaDownload = await reader.Page.RunAndWaitForDownloadAsync(() => reader.ClickAsync("project-pairs"));
+        Assert.Equal("project-pairs-pairs.zip", jaDownload.SuggestedFilename);
+        await Expect(reader.Page.GetByTestId("project-pairs-omitted")).ToHaveTextAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            ja["Error.PairsOmittedNoneFor"], "Returns desk", "1", missing, string.Join(", ", TrainingFlowTests.SupportTask.Labels.Select(l => $"{l.Name} {(l.Name == missing ? 0 : 3)}"))));
+        await reader.Page.Context.CloseAsync();
+
+        // A Viewer sees the overview without the button.
+        const string viewerEmail = "project-pairs-viewer@example.com";
+        await portal.RegisterAsync(viewerEmail);
+        await portal.InScopeAsync(sp => sp.GetRequiredService<ProjectService>().AddMemberAsync(authorId, projectId, viewerEmail, ProjectRole.Viewer));
+        var viewer = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await viewer.SignInAsync(viewerEmail, PortalExtensions.GoodPassword);
+        await viewer.GotoAsync($"/projects/{projectId}");
+        await Expect(viewer.Page.GetByTestId("stat-members")).ToHaveTextAsync("2");
+        await Expect(viewer.Page.GetByTestId("project-pairs-panel")).ToHaveCountAsync(0);
+        await Expect(viewer.Page.GetByTestId("project-pairs")).ToHaveCountAsync(0);
+        await viewer.Page.Context.CloseAsync();
+    }
+
     /// <summary>A fresh author in Chromium with a project, the support task and <paramref name="perLabel"/> approved
     /// samples of every label.</summary>
     private async Task<(PortalBrowser Author, Guid ProjectId, Guid TaskId, string AuthorId)> AuthorWithApprovedAsync(PortalFactory portal, string who, int perLabel)
