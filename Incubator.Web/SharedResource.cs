@@ -60,6 +60,11 @@ public static class LocalizerExtensions
         return s.ResourceNotFound ? note.Message : s.Value;
     }
 
+    /// <summary>Why a failed job failed when it has no note (the worker giving up, a run written before its job had
+    /// notes): the job's own error as data in the reader's sentence, or that none was recorded — never the state alone.</summary>
+    public static string JobFailure(this IStringLocalizer localizer, string? error) =>
+        string.IsNullOrWhiteSpace(error) ? localizer["Job.FailedNoReason"] : localizer["Job.FailedWith", error];
+
     private static string RejectedPerReason(IStringLocalizer localizer, string perReason) => string.Join(localizer["List.Separator"], perReason
         .Split(", ", StringSplitOptions.RemoveEmptyEntries)
         .Select(part => part.LastIndexOf(' ') is var space and > 0 && localizer["Reject." + part[..space]] is { ResourceNotFound: false } name
