@@ -35,7 +35,6 @@ internal static class BenchmarkCatalog
         new ReviewDecisionsBenchmark(),
         new Sst2MiningBenchmark(),
         new SelfTrainingBenchmark(),
-        new ArcticTeacherBenchmark(),
         new CorpusEmbeddingBenchmark(),
         new TextFileBenchmark(),
         new SparseTrainingBenchmark(),

@@ -53,7 +53,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         Preferences = new TaskPreferences { Language = "ja" },
     };
 
-    internal static IEnumerable<(string Name, TaskSpec Spec)> Specs(string root)
+    private static IEnumerable<(string Name, TaskSpec Spec)> Specs(string root)
     {
         yield return ("sst2", Sst2MiningBenchmark.Spec);
         yield return ("chabsa", ChabsaSpec);

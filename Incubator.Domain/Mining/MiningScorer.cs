@@ -179,41 +179,6 @@ public sealed class MiningScorer
         return result;
     }
 
-    /// <summary>Bench only (decision 0032, amendment arctic17): <see cref="Probabilities"/> for other texts' vectors (a
-    /// test split), z-scored with the mean and spread of this scorer's own texts (the pool), as the teacher sees the pool.</summary>
-    /// <summary>Bench only (amendment arctic17): every added text's cosine to each specific label.</summary>
-    internal IReadOnlyList<float[]> Similarities => _sims;
-
-    internal float[][] ProbabilitiesOf(IReadOnlyList<float[]> vectors, IReadOnlyList<string> labels, double temperature = 1.0, bool zScored = true)
-    {
-        var stats = Enumerable.Range(0, _labelVectors.Length).Select(l => zScored ? MeanStd(_sims.Select(s => s[l]).ToList()) : (Mean: 0.0, Std: 1.0)).ToArray();
-        var index = labels.Select(n => Array.FindIndex(Specific, l => l.Name == n)).ToArray();
-        var result = new float[vectors.Count][];
-        for (var k = 0; k < vectors.Count; k++)
-        {
-            var z = new double[labels.Count];
-            var max = double.NegativeInfinity;
-            for (var j = 0; j < z.Length; j++)
-            {
-                if (index[j] < 0) continue;
-                z[j] = (VectorMath.Dot(vectors[k], _labelVectors[index[j]]) - stats[index[j]].Mean) / stats[index[j]].Std / temperature;
-                max = Math.Max(max, z[j]);
-            }
-            var p = new double[labels.Count];
-            var sum = 0.0;
-            for (var j = 0; j < p.Length; j++)
-            {
-                if (index[j] < 0) continue;
-                p[j] = Math.Exp(z[j] - max);
-                sum += p[j];
-            }
-            var specific = index.Count(i => i >= 0);
-            var otherShare = specific == labels.Count ? 0 : 1.0 / labels.Count;
-            result[k] = p.Select((v, j) => (float)(index[j] >= 0 ? v / sum * (1 - otherShare * (labels.Count - specific)) : otherShare)).ToArray();
-        }
-        return result;
-    }
-
     /// <summary>The z-scored view of <see cref="Probabilities"/> as a linear head on a (unit-length) text vector: the
     /// logit of label j is Weights[j]·x + Biases[j] = (x·label_j − mean_j) / std_j / temperature, the mean and spread taken
     /// over this scorer's texts. The other label (no vector) gets a zero row. Used to fold the miner's view into a final
