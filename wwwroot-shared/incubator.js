@@ -73,6 +73,11 @@ window.incubator = {
     a.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
   },
+  // Offers a file built on the server (a DotNetStreamReference) as a download: the bytes the page checked are the ones saved.
+  downloadStream: async function (fileName, streamRef, mimeType) {
+    var buffer = await streamRef.arrayBuffer();
+    window.incubator.download(fileName, buffer, mimeType);
+  },
   // Corpus upload: the file goes to the server as one streamed HTTP request body (not through the SignalR circuit),
   // so a 100 MB file never passes through Blazor's message size limits or sits in the circuit's memory.
   fileInfo: function (inputId) {

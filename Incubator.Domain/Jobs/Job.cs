@@ -56,6 +56,10 @@ public sealed class Job
     public long Version { get; set; }
 
     public bool IsFinished => State is JobState.Succeeded or JobState.StoppedShort or JobState.Failed or JobState.Cancelled;
+
+    /// <summary>The job ended with its results committed: succeeded, or stopped short with part of them (a mining run
+    /// whose candidates can seed self-training and count toward a task's review target).</summary>
+    public static bool EndedWithResults(JobState? state) => state is JobState.Succeeded or JobState.StoppedShort;
 }
 
 public sealed class JobLogEntry

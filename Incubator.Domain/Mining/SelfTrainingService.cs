@@ -50,7 +50,7 @@ public sealed class SelfTrainingService(IDbContextFactory<IncubatorDbContext> db
             problems.Add(new DomainError("runId", "SelfTrainingNotMiningRun", "Start self-training from a mining run.", []));
         var sourceJob = source.JobId is { } jid ? await db.Jobs.AsNoTracking().Where(j => j.Id == jid).Select(j => (JobState?)j.State).SingleOrDefaultAsync(ct) : null;
         // A run that stopped short (some labels got no candidate) has seeds too; the job says which labels have too few.
-        if (sourceJob is not (JobState.Succeeded or JobState.StoppedShort))
+        if (!Job.EndedWithResults(sourceJob))
             problems.Add(new DomainError("runId", "SelfTrainingRunNotFinished", "This mining run has not finished; self-training starts from its candidates.", []));
         var corpus = source.CorpusId is { } cid ? await db.Corpora.AsNoTracking().SingleOrDefaultAsync(c => c.Id == cid, ct) : null;
         if (corpus is null || corpus.State != CorpusState.Ready)

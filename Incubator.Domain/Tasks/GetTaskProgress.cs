@@ -114,7 +114,7 @@ public sealed class GetTaskProgress(IDbContextFactory<IncubatorDbContext> dbFact
         // A mining run asks for a review of what it found, not for a number: its per-label count would stay out of reach
         // once a mined text is rejected or the corpus held fewer good matches, and self-training would count its seeds'
         // run twice. Its candidates nobody rejected are the review work it adds.
-        var finishedMining = mining.Where(r => r.State is JobState.Succeeded or JobState.StoppedShort).Select(r => r.Id).ToList();
+        var finishedMining = mining.Where(r => Job.EndedWithResults(r.State)).Select(r => r.Id).ToList();
         var mined = finishedMining.Count == 0 ? new Dictionary<string, int>() : await db.Candidates.AsNoTracking()
             .Where(c => c.TaskId == taskId && c.MiningRunId != null && finishedMining.Contains(c.MiningRunId.Value) && c.Status != CandidateStatus.Rejected)
             .GroupBy(c => c.Label).Select(g => new { Label = g.Key, N = g.Count() }).ToDictionaryAsync(g => g.Label, g => g.N, ct);

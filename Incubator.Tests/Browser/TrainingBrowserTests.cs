@@ -274,8 +274,13 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await Expect(first.GetByTestId("dataset-pairs")).ToHaveCountAsync(0);
         var second = author.Page.Locator($"[data-testid=dataset-row][data-number='{whole.Number}']");
         await Expect(second.GetByTestId("dataset-no-pairs")).ToHaveCountAsync(0);
+        var apiRequests = 0;
+        author.Page.Request += (_, r) => { if (r.Url.Contains("fine-tuning-pairs", StringComparison.Ordinal)) Interlocked.Increment(ref apiRequests); };
         var download = await author.Page.RunAndWaitForDownloadAsync(() => second.GetByTestId("dataset-pairs").ClickAsync());
         Assert.EndsWith($"-dataset-v{whole.Number}-pairs.zip", download.SuggestedFilename);
+        Assert.Equal(0, apiRequests); // the zip the page built to check it, not a second build through the API
+        using (var zip = ZipFile.OpenRead((await download.PathAsync())!))
+            Assert.NotNull(zip.GetEntry("openai-chat/train.jsonl"));
         await author.Page.Context.CloseAsync();
     }
 
@@ -341,8 +346,12 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await author.GotoAsync($"/projects/{projectId}");
         await Expect(author.Page.GetByTestId("project-pairs")).ToContainTextAsync("Fine-tuning pairs (all tasks)");
         await Expect(author.Page.GetByTestId("project-pairs-note")).ToHaveCountAsync(0);
+        // The zip the page built to check the export is the one saved: no second build through the API.
+        var apiRequests = 0;
+        author.Page.Request += (_, r) => { if (r.Url.Contains("fine-tuning-pairs", StringComparison.Ordinal)) Interlocked.Increment(ref apiRequests); };
         var download = await author.Page.RunAndWaitForDownloadAsync(() => author.ClickAsync("project-pairs"));
         Assert.Equal("project-pairs-pairs.zip", download.SuggestedFilename);
+        Assert.Equal(0, apiRequests);
         var omitted = author.Page.GetByTestId("project-pairs-omitted");
         await Expect(omitted).ToHaveCountAsync(1);
         await Expect(omitted).ToContainTextAsync($"Returns desk (dataset v1) contributed no pairs: a pair needs a sample of every label, and it has none of {missing}");
@@ -353,7 +362,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
             using var card = new StreamReader(zip.GetEntry("data-card.md")!.Open());
             Assert.Contains("Returns desk (dataset v1) contributed no pairs", await card.ReadToEndAsync());
         }
-        // The address the button sends the browser to answers 200 with the zip (the same request, with the page's cookies).
+        // The API's project export (for scripts) answers the same, with the page's cookies.
         var response = await author.Page.APIRequest.GetAsync(new Uri(new Uri(portal.ServerAddress), $"api/projects/{projectId}/fine-tuning-pairs").ToString());
         Assert.Equal(200, response.Status);
         Assert.Equal("application/zip", response.Headers["content-type"]);

@@ -1,0 +1,21 @@
+using Incubator.Domain.Datasets;
+using Microsoft.JSInterop;
+
+namespace Incubator.Web.Components.Pages.Shared;
+
+/// <summary>Hands a file the page has just built to the browser as a download, streamed over the circuit: the page
+/// checks an export by building it, and that same build is what the user gets (building it again through the API could
+/// give a different answer if the data changed in between, and doubled the work).</summary>
+public static class FileDownload
+{
+    /// <summary>The fine-tuning pairs zip, written to a temporary file (deleted once sent) so the server never holds a
+    /// large export in memory whole.</summary>
+    public static async Task PairsAsync(IJSRuntime js, FineTuningExport export)
+    {
+        await using var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 65536, FileOptions.DeleteOnClose);
+        export.WriteZip(file);
+        file.Position = 0;
+        using var stream = new DotNetStreamReference(file, leaveOpen: true);
+        await js.InvokeVoidAsync("incubator.downloadStream", export.FileName, stream, "application/zip");
+    }
+}
