@@ -35,6 +35,7 @@ internal static class BenchmarkCatalog
         new ReviewDecisionsBenchmark(),
         new Sst2MiningBenchmark(),
         new SelfTrainingBenchmark(),
+        new MiningOrderBenchmark(),
         new CorpusEmbeddingBenchmark(),
         new TextFileBenchmark(),
         new SparseTrainingBenchmark(),

@@ -53,7 +53,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         Preferences = new TaskPreferences { Language = "ja" },
     };
 
-    private static IEnumerable<(string Name, TaskSpec Spec)> Specs(string root)
+    internal static IEnumerable<(string Name, TaskSpec Spec)> Specs(string root)
     {
         yield return ("sst2", Sst2MiningBenchmark.Spec);
         yield return ("chabsa", ChabsaSpec);
@@ -174,11 +174,25 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             var only = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_VARIANTS") is { Length: > 0 } list
                 ? list.Split(',').Select(v => int.Parse(v, C)).ToHashSet() : null;
             if (only is not null) configs = configs.Where((_, i) => only.Contains(i)).ToArray();
-            foreach (var (variant, chosenView, configured, onVectors, ensemble) in configs)
+            // INCUBATOR_BENCH_ST_ORDERS: comma-separated seed orders (MiningOrder names: similarity, margin, probability) each
+            // variant runs with (default: similarity, the shipped order); decision 0032, amendment rank17.
+            var orders = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_ORDERS") is { Length: > 0 } orderList
+                ? orderList.Split(',').Select(o => Enum.Parse<MiningOrder>(o.Trim(), ignoreCase: true)).ToArray() : [MiningOrder.Similarity];
+            var minedByOrder = new Dictionary<(bool, MiningOrder), IReadOnlyList<MinedCandidate>>
             {
-                var seeds = ensemble ? ensembleMined : mined;
-                var view = ensemble ? ensembleScorer!.Probabilities(labels) : chosenView;
-                var viewHead = onVectors ? (ensemble ? ensembleScorer! : scorer).ViewHead(labels) : ((float[][], float[])?)null;
+                [(false, MiningOrder.Similarity)] = mined,
+                [(true, MiningOrder.Similarity)] = ensembleMined,
+            };
+            foreach (var (configVariant, chosenView, configured, onVectors, seedSource) in configs.SelectMany(c => orders.Select(o =>
+                (o == MiningOrder.Similarity ? c.Item1 : $"{c.Item1}; seeds by {o.ToString().ToLowerInvariant()}", c.Item2, c.Item3, c.Item4, (c.Ensemble, o)))))
+            {
+                var (isEnsemble, order) = seedSource;
+                if (!minedByOrder.TryGetValue((isEnsemble, order), out var seeds))
+                    minedByOrder[(isEnsemble, order)] = seeds = await (isEnsemble ? ensembleScorer! : scorer).SelectAsync(PerLabel, MiningService.DefaultMargin,
+                        ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => pool[i])), _ => false, order);
+                var variant = string.Create(C, $"{configVariant}{(order == MiningOrder.Similarity ? "" : $" ({seeds.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, seeds.Count):0.000} right)")}");
+                var view = isEnsemble ? ensembleScorer!.Probabilities(labels) : chosenView;
+                var viewHead = onVectors ? (isEnsemble ? ensembleScorer! : scorer).ViewHead(labels) : ((float[][], float[])?)null;
                 if (labels.FirstOrDefault(l => seeds.Count(m => m.Label == l) < 2) is { } starved)
                 {
                     variants.Add((variant, double.NaN, $"not run: fewer than 2 mined seeds for '{starved}'"));

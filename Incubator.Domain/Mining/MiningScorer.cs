@@ -5,6 +5,22 @@ namespace Incubator.Domain.Mining;
 
 public sealed record MinedCandidate(string Label, int Ordinal, string Text, double Similarity, double Margin);
 
+/// <summary>How <see cref="MiningScorer.Rank"/> orders each specific label's texts (those the margin rule gave it); the
+/// other label is ordered by task similarity whatever this says. The portal's mining job and `mine` use
+/// <see cref="Similarity"/>; the others are benchmark knobs (decision 0032, amendment rank17: more precise candidates on
+/// the English sets, but measured, not shipped).</summary>
+public enum MiningOrder
+{
+    /// <summary>The best label's cosine similarity, highest first.</summary>
+    Similarity,
+    /// <summary>The best label's lead over the runner-up (best − second similarity), largest first.</summary>
+    Margin,
+    /// <summary>The best label's probability in the raw-cosine view (softmax over the specific labels' similarities at
+    /// <see cref="MiningScorer.ProbabilityTemperature"/>), highest first: for two labels the same order as the margin,
+    /// for more it also counts how close the third and later labels come.</summary>
+    Probability,
+}
+
 /// <summary>Scores corpus texts against a task's labels by cosine similarity, with no LLM.
 /// Each specific label is a vector: its definition ("name: description", averaged with its examples) and, once there
 /// are approved samples, blended half-and-half with their centroid. A text's best label wins it when the similarity to
@@ -108,21 +124,40 @@ public sealed class MiningScorer
         _taskSim.Add((float)VectorMath.Dot(vector, _taskVector));
     }
 
+    /// <summary>The temperature of <see cref="MiningOrder.Probability"/>: the raw-cosine view's
+    /// (<c>SelfTrainingOptions.EnglishViewTemperature</c>).</summary>
+    public const double ProbabilityTemperature = 0.05;
+
     /// <summary>Ranked (best first) ordinals per label, margin rule applied; the caller skips texts it must not repeat.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<(int Ordinal, double Similarity, double Margin)>> Rank(double margin)
+    public IReadOnlyDictionary<string, IReadOnlyList<(int Ordinal, double Similarity, double Margin)>> Rank(double margin, MiningOrder order = MiningOrder.Similarity)
     {
         var result = new Dictionary<string, IReadOnlyList<(int, double, double)>>(StringComparer.Ordinal);
         for (var l = 0; l < Specific.Length; l++)
         {
             var list = new List<(int, double, double)>();
+            var keys = new List<double>();
             for (var k = 0; k < _ordinals.Count; k++)
             {
                 if (_best[k] != l) continue;
                 var m = _bestSim[k] - _secondSim[k];
-                if (m >= margin) list.Add((_ordinals[k], _bestSim[k], m));
+                if (m < margin) continue;
+                list.Add((_ordinals[k], _bestSim[k], m));
+                keys.Add(order switch
+                {
+                    MiningOrder.Margin => m,
+                    MiningOrder.Probability => BestProbability(k),
+                    _ => _bestSim[k],
+                });
             }
-            list.Sort((a, b) => b.Item2.CompareTo(a.Item2));
-            result[Specific[l].Name] = list;
+            if (order == MiningOrder.Similarity)
+            {
+                list.Sort((a, b) => b.Item2.CompareTo(a.Item2));
+                result[Specific[l].Name] = list;
+            }
+            else
+            {
+                result[Specific[l].Name] = Enumerable.Range(0, list.Count).OrderByDescending(i => keys[i]).Select(i => list[i]).ToList();
+            }
         }
         if (Other is not null && _ordinals.Count > 1)
         {
@@ -147,6 +182,15 @@ public sealed class MiningScorer
             result[Other.Name] = list;
         }
         return result;
+    }
+
+    /// <summary>The best label's share of a softmax over text <paramref name="k"/>'s similarities to the specific labels at
+    /// <see cref="ProbabilityTemperature"/>.</summary>
+    private double BestProbability(int k)
+    {
+        var sum = 0.0;
+        foreach (var s in _sims[k]) sum += Math.Exp((s - _bestSim[k]) / ProbabilityTemperature);
+        return 1 / sum;
     }
 
     /// <summary>The scorer's own view of every added text (in the order added) as probabilities over the task's labels
@@ -202,9 +246,10 @@ public sealed class MiningScorer
     /// <summary>Takes up to <paramref name="perLabel"/> per label from <see cref="Rank"/>, skipping texts for which
     /// <paramref name="excluded"/> is true and texts already taken by another label.</summary>
     public async Task<IReadOnlyList<MinedCandidate>> SelectAsync(int perLabel, double margin,
-        Func<IReadOnlyCollection<int>, Task<IReadOnlyDictionary<int, string>>> texts, Func<string, bool> excluded)
+        Func<IReadOnlyCollection<int>, Task<IReadOnlyDictionary<int, string>>> texts, Func<string, bool> excluded,
+        MiningOrder order = MiningOrder.Similarity)
     {
-        var ranked = Rank(margin);
+        var ranked = Rank(margin, order);
         var taken = new HashSet<int>();
         var result = new List<MinedCandidate>();
         // Specific labels first: the other label must not take a text a specific label wanted.

@@ -74,6 +74,69 @@ public sealed class MiningScorerTests(EmbeddingsFixture embeddings, ITestOutputH
         }
     }
 
+    /// <summary>Four axes: labels a, b and c on the first three, the instruction on the fourth.</summary>
+    private sealed class AxisEmbedder : ITextEmbedder
+    {
+        public string Name => "axes";
+
+        public int Dimensions => 4;
+
+        public float[][] Embed(IReadOnlyList<string> texts) => texts.Select(t => Axis(t[0] switch { 'a' => 0, 'b' => 1, 'c' => 2, _ => 3 })).ToArray();
+
+        private static float[] Axis(int i)
+        {
+            var v = new float[4];
+            v[i] = 1;
+            return v;
+        }
+    }
+
+    private static readonly TaskSpec AxisTask = new()
+    {
+        Name = "axes",
+        Instruction = "Instruction.",
+        Labels = [new LabelSpec { Name = "a", Description = "A." }, new LabelSpec { Name = "b", Description = "B." }, new LabelSpec { Name = "c", Description = "C." }],
+    };
+
+    /// <summary>A unit vector with these similarities to labels a, b and c (the rest on the fourth axis).</summary>
+    private static float[] Sims(float a, float b, float c) => [a, b, c, MathF.Sqrt(1 - a * a - b * b - c * c)];
+
+    [Fact]
+    public async Task By_default_each_label_takes_its_most_similar_texts_first_and_the_margin_order_its_clearest()
+    {
+        // Text 0 is the most similar to a (0.70) but b is close behind (margin 0.06); text 1 is less similar to a (0.60)
+        // but far from every other label (margin 0.55). The shipped order is by similarity; the margin and probability
+        // orders are bench knobs (decision 0032, amendment rank17: measured, not shipped).
+        var scorer = new MiningScorer(AxisTask, new AxisEmbedder());
+        scorer.Add(0, Sims(0.70f, 0.64f, 0f));
+        scorer.Add(1, Sims(0.60f, 0.05f, 0.05f));
+        scorer.Add(2, Sims(0.65f, 0.30f, 0f));
+        scorer.Add(3, Sims(0.10f, 0.12f, 0.60f));
+        Assert.Equal([0, 2, 1], scorer.Rank(MiningService.DefaultMargin)["a"].Select(r => r.Ordinal));
+        Assert.Equal([1, 2, 0], scorer.Rank(MiningService.DefaultMargin, MiningOrder.Margin)["a"].Select(r => r.Ordinal));
+        Assert.Equal([1, 2, 0], scorer.Rank(MiningService.DefaultMargin, MiningOrder.Probability)["a"].Select(r => r.Ordinal));
+        var texts = new[] { "zero", "one", "two", "three" };
+        Task<IReadOnlyDictionary<int, string>> Fetch(IReadOnlyCollection<int> ordinals) => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(o => o, o => texts[o]));
+        var mined = await scorer.SelectAsync(1, MiningService.DefaultMargin, Fetch, _ => false);
+        Assert.Equal("zero", Assert.Single(mined, m => m.Label == "a").Text);
+        Assert.Equal("three", Assert.Single(mined, m => m.Label == "c").Text);
+        var byMargin = await scorer.SelectAsync(1, MiningService.DefaultMargin, Fetch, _ => false, MiningOrder.Margin);
+        Assert.Equal("one", Assert.Single(byMargin, m => m.Label == "a").Text);
+        Assert.Equal(0.55, Assert.Single(byMargin, m => m.Label == "a").Margin, 5);
+    }
+
+    [Fact]
+    public void The_probability_order_counts_every_label_the_margin_order_only_the_runner_up()
+    {
+        // Text 0: margin 0.20 over b, but c is as close as b. Text 1: margin 0.18 over b, every other label far away.
+        var scorer = new MiningScorer(AxisTask, new AxisEmbedder());
+        scorer.Add(0, Sims(0.60f, 0.40f, 0.40f));
+        scorer.Add(1, Sims(0.60f, 0.42f, 0.00f));
+        Assert.Equal([0, 1], scorer.Rank(MiningService.DefaultMargin, MiningOrder.Margin)["a"].Select(r => r.Ordinal));
+        // Softmax at T 0.05: text 0 has e^-4 twice against text 1's e^-3.6 once, so text 1 is the surer.
+        Assert.Equal([1, 0], scorer.Rank(MiningService.DefaultMargin, MiningOrder.Probability)["a"].Select(r => r.Ordinal));
+    }
+
     [Fact]
     public async Task Excluded_texts_are_never_mined_again_and_the_next_best_takes_their_place()
     {
