@@ -624,6 +624,11 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         foreach (var state in jobs.Distinct().OrderBy(s => s.ToString(), StringComparer.Ordinal))
             jobSeen.Add(await AgreeAsync($"jobs {state}", Count(me.Page.Locator($"[data-testid=jobs-table] [data-testid=job-state][data-state={state}]")),
                 async () => N(jobs.Count(s => s == state))));
+        // A job's note (why it stopped short or failed) starts a line of its own, under the progress line.
+        var notes = me.Page.GetByTestId("job-note");
+        jobSeen.Add(await AgreeAsync("job notes under their progress line (against the notes shown)",
+            async () => N(await notes.EvaluateAllAsync<int>("ns => ns.filter(n => { const line = n.closest('td').querySelector('[data-testid=job-progress-line]'); return !line || n.getBoundingClientRect().top >= line.getBoundingClientRect().bottom - 1; }).length")),
+            async () => N(await notes.CountAsync())));
         await StepAsync(me.Page, "jobs", jobSeen);
 
         await me.GotoAsync($"/projects/{projectId}");
