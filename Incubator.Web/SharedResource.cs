@@ -42,6 +42,15 @@ public static class LocalizerExtensions
             : localizer["Train.ProgressStage", localizer.TrainingStage(p.Stage), seconds];
     }
 
+    /// <summary>A corpus's guessed language (<see cref="Incubator.Domain.Mining.LanguageGuess"/>: en, ja, ko, zh, ru or
+    /// "other") named in the reader's language, as the task editor names a task's language: "Japanese" in an English
+    /// sentence, 英語 in a Japanese one, never the language's own name or the raw tag.</summary>
+    public static string CorpusLanguage(this IStringLocalizer localizer, string tag)
+    {
+        var s = localizer["CorpusLanguage." + tag];
+        return s.ResourceNotFound ? localizer["CorpusLanguage.other"] : s.Value;
+    }
+
     public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
