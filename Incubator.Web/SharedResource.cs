@@ -51,6 +51,12 @@ public static class LocalizerExtensions
         return s.ResourceNotFound ? localizer["CorpusLanguage.other"] : s.Value;
     }
 
+    /// <summary>An LLM connection's name as shown: the one from appsettings/environment has a fixed English name in the
+    /// database and the job logs (<see cref="Incubator.Domain.Llm.LlmConnectionService.ConfiguredConnectionName"/>) and is
+    /// named in the reader's language; a connection someone named is shown as named.</summary>
+    public static string ConnectionName(this IStringLocalizer localizer, string name) =>
+        name == Incubator.Domain.Llm.LlmConnectionService.ConfiguredConnectionName ? localizer["Llm.ConfiguredName"] : name;
+
     public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
