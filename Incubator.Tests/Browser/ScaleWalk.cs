@@ -602,6 +602,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
             await AgreeAsync("expression", Text(me.Page.GetByTestId("query-run-expression")), async () => query.Expression),
             await AgreeAsync("processed", Attr(progressBar, "data-processed"), async () => N(query.Processed)),
             await AgreeAsync("total", Attr(progressBar, "data-total"), async () => N(query.Total)),
+            await AgreeAsync("progress line (numbers written like the funnel's)", Text(progressBar), async () => $"{N0(query.Processed)} / {N0(query.Total)} texts"),
             await AgreeAsync("matched", Text(me.Page.GetByTestId("funnel-matched")), async () => N0(hits)),
             await AgreeAsync("hits on the first page", Count(me.Page.GetByTestId("query-hit")), async () => N(Math.Min(25, hits))),
         ], note: $"typed {expression}");
