@@ -42,6 +42,21 @@ public static class LocalizerExtensions
             : localizer["Train.ProgressStage", localizer.TrainingStage(p.Stage), seconds];
     }
 
+    /// <summary>A corpus's guessed language (<see cref="Incubator.Domain.Mining.LanguageGuess"/>: en, ja, ko, zh, ru or
+    /// "other") named in the reader's language, as the task editor names a task's language: "Japanese" in an English
+    /// sentence, 英語 in a Japanese one, never the language's own name or the raw tag.</summary>
+    public static string CorpusLanguage(this IStringLocalizer localizer, string tag)
+    {
+        var s = localizer["CorpusLanguage." + tag];
+        return s.ResourceNotFound ? localizer["CorpusLanguage.other"] : s.Value;
+    }
+
+    /// <summary>An LLM connection's name as shown: the one from appsettings/environment has a fixed English name in the
+    /// database and the job logs (<see cref="Incubator.Domain.Llm.LlmConnectionService.ConfiguredConnectionName"/>) and is
+    /// named in the reader's language; a connection someone named is shown as named.</summary>
+    public static string ConnectionName(this IStringLocalizer localizer, string name) =>
+        name == Incubator.Domain.Llm.LlmConnectionService.ConfiguredConnectionName ? localizer["Llm.ConfiguredName"] : name;
+
     public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];

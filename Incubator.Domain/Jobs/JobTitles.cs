@@ -12,6 +12,10 @@ public static class JobTitles
 
     public static JobNote Mine(string corpus, string task) => new("Title.Mine", $"Mine {corpus} for {task}", corpus, task);
 
+    public static JobNote Label(string corpus, string task) => new("Title.Label", $"Label {corpus} for {task}", corpus, task);
+
+    public static JobNote SelfTrain(string task, string corpus) => new("Title.SelfTrain", $"Self-train {task} on {corpus}", task, corpus);
+
     public static JobNote Rescore(string task) => new("Title.Rescore", $"Score uncertainty for {task}", task);
 
     public static JobNote Embed(string corpus) => new("Title.Embed", $"Embed corpus {corpus}", corpus);

@@ -62,7 +62,7 @@ public sealed class LabellingService(
         {
             run.JobId = jobId;
             db.LabellingRuns.Add(run);
-            return Task.FromResult(new JobStart(LabellingRunJob.KindName, $"Label {corpus.Name} for {task.Name}", new LabellingRunJob.Payload(run.Id)));
+            return Task.FromResult(new JobStart(LabellingRunJob.KindName, JobTitles.Label(corpus.Name, task.Name), new LabellingRunJob.Payload(run.Id)));
         }, ct);
         return await GetRunAsync(userId, run.Id, ct);
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Incubator.Domain.Mining;
@@ -47,10 +46,4 @@ public static class LanguageGuess
         return "other";
     }
 
-    public static string DisplayName(string tag) => tag switch
-    {
-        "en" => CultureInfo.GetCultureInfo("en").NativeName,
-        "ja" or "ko" or "zh" or "ru" => CultureInfo.GetCultureInfo(tag).NativeName,
-        _ => tag,
-    };
 }

@@ -67,7 +67,7 @@ public sealed class SelfTrainingService(IDbContextFactory<IncubatorDbContext> db
         {
             run.JobId = jobId;
             startDb.MiningRuns.Add(run);
-            return Task.FromResult(new JobStart(SelfTrainingJob.KindName, $"Self-train {task.Name} on {corpus.Name}",
+            return Task.FromResult(new JobStart(SelfTrainingJob.KindName, JobTitles.SelfTrain(task.Name, corpus.Name),
                 new SelfTrainingJob.Payload(run.Id, request.Rounds, request.Uncertain)));
         }, ct);
         return (await ListAsync(userId, source.TaskId, ct)).Single(r => r.Id == run.Id);

@@ -225,6 +225,12 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await Expect(user.Page.GetByTestId("review-text")).ToHaveCountAsync(selected);
         await Expect(user.Page.GetByTestId("next-not-ready")).ToContainTextAsync($"{Labels[0]} 0/{PerLabel}");
         await Expect(user.Page.GetByTestId("next-not-ready")).ToContainTextAsync("固定して学習");
+        // The table's pager says where the page is in Japanese too (MudBlazor's own caption is English: "1-25 of 40").
+        await Expect(user.Page.GetByText(new System.Text.RegularExpressions.Regex($@"^{selected} 件中 1-\d+ 件$"))).ToHaveCountAsync(1);
+        await Expect(user.Page.GetByText(new System.Text.RegularExpressions.Regex(@"^\d+-\d+ of \d+$"))).ToHaveCountAsync(0);
+        // The bulk buttons say how many they change: all the filters match, beyond the page of rows in view.
+        await Expect(user.Page.GetByTestId("bulk-approve")).ToHaveTextAsync($"該当する {selected} 件をすべて承認");
+        await Expect(user.Page.GetByTestId("bulk-reject")).ToHaveTextAsync($"該当する {selected} 件をすべて却下");
         await user.ClickAsync("bulk-approve");
         await user.Page.Locator(".mud-dialog .mud-dialog-actions button").Last.ClickAsync();
         await Expect(user.Page.GetByTestId("review-counts")).ToHaveAttributeAsync("data-approved", selected.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -602,6 +602,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
             await AgreeAsync("expression", Text(me.Page.GetByTestId("query-run-expression")), async () => query.Expression),
             await AgreeAsync("processed", Attr(progressBar, "data-processed"), async () => N(query.Processed)),
             await AgreeAsync("total", Attr(progressBar, "data-total"), async () => N(query.Total)),
+            await AgreeAsync("progress line (numbers written like the funnel's)", Text(progressBar), async () => $"{N0(query.Processed)} / {N0(query.Total)} texts"),
             await AgreeAsync("matched", Text(me.Page.GetByTestId("funnel-matched")), async () => N0(hits)),
             await AgreeAsync("hits on the first page", Count(me.Page.GetByTestId("query-hit")), async () => N(Math.Min(25, hits))),
         ], note: $"typed {expression}");
@@ -624,6 +625,11 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         foreach (var state in jobs.Distinct().OrderBy(s => s.ToString(), StringComparer.Ordinal))
             jobSeen.Add(await AgreeAsync($"jobs {state}", Count(me.Page.Locator($"[data-testid=jobs-table] [data-testid=job-state][data-state={state}]")),
                 async () => N(jobs.Count(s => s == state))));
+        // A job's note (why it stopped short or failed) starts a line of its own, under the progress line.
+        var notes = me.Page.GetByTestId("job-note");
+        jobSeen.Add(await AgreeAsync("job notes under their progress line (against the notes shown)",
+            async () => N(await notes.EvaluateAllAsync<int>("ns => ns.filter(n => { const line = n.closest('td').querySelector('[data-testid=job-progress-line]'); return !line || n.getBoundingClientRect().top >= line.getBoundingClientRect().bottom - 1; }).length")),
+            async () => N(await notes.CountAsync())));
         await StepAsync(me.Page, "jobs", jobSeen);
 
         await me.GotoAsync($"/projects/{projectId}");

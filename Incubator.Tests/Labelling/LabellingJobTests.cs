@@ -9,6 +9,7 @@ using Incubator.Tests.Fakes;
 using Incubator.Tests.Infrastructure;
 using Incubator.Tests.Jobs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Labelling;
 
@@ -52,6 +53,9 @@ public sealed class LabellingJobTests
 
         Assert.True(run.State == JobState.Succeeded, $"{run.State} {run.Note?.Message}");
         Assert.Null(run.Note);
+        // Its title is a note the portal says in the reader's language ("LLM ラベル付け · …"), like every other job's.
+        var job = await s.Host.Services.GetRequiredService<JobQueue>().GetAsync(s.Viewer, run.JobId!.Value);
+        Assert.Equal("Title.Label", job.TitleNote?.Code);
         // 12 texts in batches of 5, 5 and 2: three calls, each text sent once.
         Assert.Equal(3, s.Llm.ChatRequests.Count);
         var sent = s.Llm.ChatRequests.Select(LabellingFixture.TextsOf).ToList();

@@ -131,6 +131,9 @@ public sealed class SelfTrainingJobTests
         }
 
         var job = await f.SelfTrainAsync(run.Id, rounds: 2, uncertain: 6);
+        // Its title is a note the portal says in the reader's language ("自己学習 · …"), like every other job's.
+        var shown = await f.Host.Services.GetRequiredService<JobQueue>().GetAsync(f.Author, job.Id);
+        Assert.Equal("Title.SelfTrain", shown.TitleNote?.Code);
         // On this fixture the seed model is already the best: the job stops short and says why (the English test below
         // is the one whose rounds help). The same mined run always gives the same rounds (the test above).
         Assert.Equal(JobState.StoppedShort, job.State);
