@@ -17,6 +17,24 @@ public sealed record FineTuningExport(string FileName, IReadOnlyList<TaskPairs> 
     public IReadOnlyList<DomainError> Omitted { get; init; } = [];
 
     public void WriteZip(Stream zip) => FineTuningPairs.Write(zip, Tasks, Seed, ValidationShare, CreatedAt, Omitted.Select(o => o.Message).ToList());
+
+    /// <summary>The zip written to a temporary file that is deleted when the returned stream is closed, positioned at its
+    /// start: pairs of a large dataset are never held in memory whole, and the length is known before sending.</summary>
+    public FileStream WriteTempZip()
+    {
+        var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 65536, FileOptions.DeleteOnClose);
+        try
+        {
+            WriteZip(file);
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 }
 
 /// <summary>Fine-tuning pairs from frozen dataset versions (immutable and hashed, so an export can be reproduced): one

@@ -81,23 +81,8 @@ public static class TrainingApi
     /// <summary>Per task that contributed no pair, which and why (a sentence in the request's language, percent-encoded).</summary>
     public const string OmittedHeader = "X-Pairs-Omitted";
 
-    /// <summary>The zip is written to a temporary file that is deleted when the response has been sent: pairs of a large
-    /// dataset are never held in memory whole, and the response can report the length.</summary>
-    private static IResult PairsZip(FineTuningExport export)
-    {
-        var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 65536, FileOptions.DeleteOnClose);
-        try
-        {
-            export.WriteZip(file);
-            file.Position = 0;
-            return Results.File(file, "application/zip", export.FileName);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The zip from a temporary file deleted when the response has been sent.</summary>
+    private static IResult PairsZip(FineTuningExport export) => Results.File(export.WriteTempZip(), "application/zip", export.FileName);
 
     public sealed record PredictBody(IReadOnlyList<string?>? Texts);
 

@@ -12,9 +12,7 @@ public static class FileDownload
     /// large export in memory whole.</summary>
     public static async Task PairsAsync(IJSRuntime js, FineTuningExport export)
     {
-        await using var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 65536, FileOptions.DeleteOnClose);
-        export.WriteZip(file);
-        file.Position = 0;
+        await using var file = export.WriteTempZip();
         using var stream = new DotNetStreamReference(file, leaveOpen: true);
         await js.InvokeVoidAsync("incubator.downloadStream", export.FileName, stream, "application/zip");
     }
