@@ -15,7 +15,13 @@ public sealed class LlmConnection
     public Guid? ProjectId { get; set; }
     public string Name { get; set; } = "";
     public LlmProvider Provider { get; set; }
+    /// <summary>The address requests go to. For a row saved before credentials in an address were refused, the
+    /// redacted address (what pages show); the address as saved is then in <see cref="EndpointProtected"/>.</summary>
     public string Endpoint { get; set; } = "";
+    /// <summary>An address saved with a credential in it (<c>user:password@</c>, a key in the query) before such addresses
+    /// were refused, in its Data Protection form, or null. Set once at start by
+    /// <see cref="LlmConnectionService.ProtectStoredEndpointsAsync"/>; cleared when the connection is saved again.</summary>
+    public string? EndpointProtected { get; set; }
     /// <summary>Model name; for Azure OpenAI, the deployment name.</summary>
     public string Model { get; set; } = "";
     public string? ApiKeyProtected { get; set; }

@@ -208,6 +208,28 @@ public sealed class LlmConnectionService(
             o.RequestsPerMinute, o.InputPricePerMillion, o.OutputPricePerMillion);
     }
 
+    /// <summary>Run once at start, after the migrations: a connection saved before credentials in an address were
+    /// refused (docs/decisions/0025) still has the credential in its address. That address is encrypted like an API key
+    /// (<see cref="LlmConnection.EndpointProtected"/>) and the column keeps only its redacted text, so the secret is no
+    /// longer in the database in the clear; the connection keeps working. Returns how many rows it protected.</summary>
+    public async Task<int> ProtectStoredEndpointsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Few rows, and the test is on the text (user info, query parameter names), which SQL cannot express.
+        var rows = (await db.LlmConnections.Where(c => c.EndpointProtected == null).ToListAsync(ct))
+            .Where(c => EndpointSecrets.CarriesCredentials(c.Endpoint)).ToList();
+        foreach (var c in rows)
+        {
+            c.EndpointProtected = Protector.Protect(c.Endpoint);
+            var redacted = EndpointSecrets.Redact(c.Endpoint);
+            c.Endpoint = redacted.Length > LlmConnectionRules.MaxEndpointLength ? redacted[..LlmConnectionRules.MaxEndpointLength] : redacted;
+        }
+        if (rows.Count > 0) await db.SaveChangesAsync(ct);
+        return rows.Count;
+    }
+
+    // The key only: an address that can no longer be decrypted is already flagged by its "credential in the address"
+    // chip, which says the same thing to do (enter the address without it), and a run with it fails with EndpointUnreadable.
     private bool CanRead(LlmConnection c)
     {
         if (c.ApiKeyProtected is null) return true;
@@ -238,16 +260,30 @@ public sealed class LlmConnectionService(
                     $"The API key saved for '{c.Name}' can no longer be decrypted (the server's data-protection keys changed). Enter the key again.", c.Name);
             }
         }
-        return new LlmProfile(c.Id, c.Name, c.Provider, c.Endpoint, c.Model, key, c.Temperature, c.MaxOutputTokens, c.MaxConcurrency,
+        var endpoint = c.Endpoint;
+        if (c.EndpointProtected is not null)
+        {
+            try
+            {
+                endpoint = Protector.Unprotect(c.EndpointProtected);
+            }
+            catch (CryptographicException)
+            {
+                throw new DomainValidationException("endpoint", "EndpointUnreadable",
+                    $"The address saved for '{c.Name}' had a credential in it and can no longer be decrypted (the server's data-protection keys changed). " +
+                    "Edit the connection: enter the address without the credential and put the key in the API key field.", c.Name);
+            }
+        }
+        return new LlmProfile(c.Id, c.Name, c.Provider, endpoint, c.Model, key, c.Temperature, c.MaxOutputTokens, c.MaxConcurrency,
             c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion);
     }
 
     // Views are what pages show: a row saved before credentials in the endpoint were refused shows it redacted (and
-    // flagged); the profile, which calls the endpoint, keeps it as saved.
+    // flagged); the profile, which calls the endpoint, has it as saved (decrypted from EndpointProtected).
     private static LlmConnectionView ToView(LlmConnection c) =>
         new(c.Id, c.ProjectId, c.Name, c.Provider, EndpointSecrets.Redact(c.Endpoint), c.Model, c.ApiKeyProtected is not null, c.Temperature, c.MaxOutputTokens,
             c.MaxConcurrency, c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion)
-        { EndpointHasCredentials = EndpointSecrets.CarriesCredentials(c.Endpoint) };
+        { EndpointHasCredentials = c.EndpointProtected is not null || EndpointSecrets.CarriesCredentials(c.Endpoint) };
 
     private static LlmConnectionView ToView(LlmProfile p) =>
         new(p.Id ?? ConfiguredConnectionId, null, p.Name, p.Provider, EndpointSecrets.Redact(p.Endpoint), p.Model, p.HasKey, p.Temperature, p.MaxOutputTokens,
@@ -259,6 +295,7 @@ public sealed class LlmConnectionService(
         entity.Name = name;
         entity.Provider = input.Provider;
         entity.Endpoint = endpoint;
+        entity.EndpointProtected = null; // the address was validated: it has no credential
         entity.Model = model;
         entity.Temperature = input.Temperature;
         entity.MaxOutputTokens = input.MaxOutputTokens;

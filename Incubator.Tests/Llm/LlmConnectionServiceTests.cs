@@ -234,19 +234,67 @@ public sealed class LlmConnectionServiceTests : IAsyncLifetime
             await db.SaveChangesAsync();
         }
 
-        var view = (await Connections.ListAsync(author, project)).Single(c => c.Id == id);
-        Assert.Equal("https://***@llm.example.net/v1?api-version=2024-06-01&api-key=***", view.Endpoint);
-        Assert.True(view.EndpointHasCredentials);
-        Assert.DoesNotContain("s3cr3t", view.ToString(), StringComparison.Ordinal);
-        var profile = await Connections.GetProfileAsync(author, project, id);
-        Assert.Equal(stored, profile.Endpoint);
-        Assert.DoesNotContain("s3cr3t", profile.ToString(), StringComparison.Ordinal);
+        // Before the start step has run (as on the first start of an upgraded server, until it runs) and after it, the
+        // pages see the same redacted, flagged address and the calls the address as saved.
+        async Task<LlmConnectionView> ShownAndCalledAsSavedAsync()
+        {
+            var view = (await Connections.ListAsync(author, project)).Single(c => c.Id == id);
+            Assert.Equal("https://***@llm.example.net/v1?api-version=2024-06-01&api-key=***", view.Endpoint);
+            Assert.True(view.EndpointHasCredentials);
+            Assert.False(view.KeyUnreadable);
+            Assert.DoesNotContain("s3cr3t", view.ToString(), StringComparison.Ordinal);
+            var profile = await Connections.GetProfileAsync(author, project, id);
+            Assert.Equal(stored, profile.Endpoint);
+            Assert.Equal(stored, (await Connections.GetProfileForSystemAsync(id)).Endpoint);
+            Assert.DoesNotContain("s3cr3t", profile.ToString(), StringComparison.Ordinal);
+            return view;
+        }
+        await ShownAndCalledAsSavedAsync();
+
+        // The start step encrypts the address: nothing in the row holds the secret in the clear any more.
+        Assert.Equal(1, await Connections.ProtectStoredEndpointsAsync());
+        Assert.Equal(0, await Connections.ProtectStoredEndpointsAsync());
+        await using (var db = await Db.CreateDbContextAsync())
+        {
+            var row = await db.LlmConnections.AsNoTracking().SingleAsync(c => c.Id == id);
+            Assert.Equal("https://***@llm.example.net/v1?api-version=2024-06-01&api-key=***", row.Endpoint);
+            Assert.NotNull(row.EndpointProtected);
+            Assert.DoesNotContain("s3cr3t", row.EndpointProtected, StringComparison.Ordinal);
+        }
+        var view = await ShownAndCalledAsSavedAsync();
+
         // Saving the form as shown (the redacted endpoint) is refused until the credential is taken out.
         var edit = new LlmConnectionInput("Old proxy", LlmProvider.OpenAICompatible, view.Endpoint, "m", null, 0.9, 1024, 4, null, 0, 0);
         Assert.Equal("EndpointHasCredentials", Assert.Single((await Assert.ThrowsAsync<DomainValidationException>(() => Connections.UpdateAsync(author, id, edit))).Details).Code);
         var fixedView = await Connections.UpdateAsync(author, id, edit with { Endpoint = "https://llm.example.net/v1?api-version=2024-06-01", ApiKey = "s3cr3t-key" });
         Assert.False(fixedView.EndpointHasCredentials);
-        Assert.Equal("s3cr3t-key", (await Connections.GetProfileAsync(author, project, id)).ApiKey);
+        var fixedProfile = await Connections.GetProfileAsync(author, project, id);
+        Assert.Equal(("https://llm.example.net/v1?api-version=2024-06-01", "s3cr3t-key"), (fixedProfile.Endpoint, fixedProfile.ApiKey));
+        await using (var db = await Db.CreateDbContextAsync())
+            Assert.Null((await db.LlmConnections.AsNoTracking().SingleAsync(c => c.Id == id)).EndpointProtected);
+    }
+
+    [Fact]
+    public async Task An_encrypted_address_the_server_can_no_longer_decrypt_is_reported_and_not_sent_anywhere()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        var id = Guid.NewGuid();
+        await using (var db = await Db.CreateDbContextAsync())
+        {
+            // Protected by a key ring this server does not have.
+            db.LlmConnections.Add(new LlmConnection
+            {
+                Id = id, ProjectId = project, Name = "Moved proxy", Provider = LlmProvider.OpenAICompatible, Endpoint = "https://***@llm.example.net/v1",
+                EndpointProtected = new EphemeralDataProtectionProvider().CreateProtector(LlmConnectionService.ProtectorPurpose).Protect("https://u:p@llm.example.net/v1"),
+                Model = "m", CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var view = (await Connections.ListAsync(author, project)).Single(c => c.Id == id);
+        Assert.True(view.EndpointHasCredentials);
+        var ex = await Assert.ThrowsAsync<DomainValidationException>(() => Connections.GetProfileAsync(author, project, id));
+        Assert.Equal(("endpoint", "EndpointUnreadable"), (ex.Details.Single().Field, ex.Details.Single().Code));
     }
 
     [Theory]

@@ -144,6 +144,31 @@ public sealed class KeyRingTests : IDisposable
     }
 
     [Fact]
+    public async Task An_address_saved_with_a_credential_before_they_were_refused_is_encrypted_at_the_next_start()
+    {
+        const string saved = "https://bob:pw-in-the-address-77@llm.example.net/v1?api-key=key-in-the-address-77";
+        (string UserId, Guid ProjectId, Guid ConnectionId) stored;
+        using (var before = Portal(K1))
+        {
+            stored = await StoreKeyAsync(before);
+            // As an older version stored it: the validation that refuses it now did not exist.
+            await before.QueryAsync(db => db.LlmConnections.Where(c => c.Id == stored.ConnectionId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Endpoint, saved).SetProperty(c => c.ApiKeyProtected, (string?)null)));
+        }
+
+        using var after = Portal(K1);
+        var row = await after.QueryAsync(db => db.LlmConnections.AsNoTracking().SingleAsync(c => c.Id == stored.ConnectionId));
+        var connections = after.Services.GetRequiredService<LlmConnectionService>();
+
+        Assert.Equal("https://***@llm.example.net/v1?api-key=***", row.Endpoint);
+        Assert.DoesNotContain("in-the-address", row.EndpointProtected!, StringComparison.Ordinal);
+        // The same ring decrypts it for the calls; a copy of the folder without the ring key cannot.
+        Assert.Equal(saved, (await connections.GetProfileAsync(stored.UserId, stored.ProjectId, stored.ConnectionId)).Endpoint);
+        Assert.Null(DecryptOffline(row.EndpointProtected!));
+        Assert.True((await connections.ListAsync(stored.UserId, stored.ProjectId)).Single(c => c.Id == stored.ConnectionId).EndpointHasCredentials);
+    }
+
+    [Fact]
     public void A_key_that_is_not_32_bytes_of_base64_stops_the_start_with_a_clear_message()
     {
         using var portal = Portal("not-a-key");

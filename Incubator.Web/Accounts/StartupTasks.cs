@@ -1,15 +1,21 @@
 using Incubator.Domain.Data;
+using Incubator.Domain.Llm;
 
 namespace Incubator.Web.Accounts;
 
 /// <summary>Runs in the host's "starting" phase — before the server listens and before the job worker claims
-/// anything: applies migrations, then seeds the administrator from INCUBATOR_ADMIN_EMAIL / INCUBATOR_ADMIN_PASSWORD.</summary>
+/// anything: applies migrations, encrypts credentials that connections saved before decision 0025's amendment still
+/// hold in their address, then seeds the administrator from INCUBATOR_ADMIN_EMAIL / INCUBATOR_ADMIN_PASSWORD.</summary>
 internal sealed class StartupTasks(IServiceProvider services, IConfiguration configuration, ILogger<StartupTasks> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         DataFolder.EnsureUsable(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value.ResolveDataDirectory());
         await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        var protectedEndpoints = await services.GetRequiredService<LlmConnectionService>().ProtectStoredEndpointsAsync(cancellationToken);
+        if (protectedEndpoints > 0)
+            logger.LogWarning("{Count} LLM connection(s) had a credential in their address (saved before such addresses were refused): the address is now " +
+                "stored encrypted and shown redacted; edit them to move the key to the API key field", protectedEndpoints);
         var email = configuration["INCUBATOR_ADMIN_EMAIL"];
         var password = configuration["INCUBATOR_ADMIN_PASSWORD"];
         if (string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(password)) return;

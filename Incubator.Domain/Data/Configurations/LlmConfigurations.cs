@@ -15,6 +15,7 @@ internal sealed class LlmConnectionConfiguration : IEntityTypeConfiguration<LlmC
         b.Property(c => c.Model).HasMaxLength(LlmConnectionRules.MaxModelLength).IsRequired();
         // Data Protection output is base64url of the encrypted payload: several times the key's length.
         b.Property(c => c.ApiKeyProtected).HasMaxLength(4000);
+        b.Property(c => c.EndpointProtected).HasMaxLength(4000);
         b.Property(c => c.CreatedById).HasMaxLength(450);
         // SQLite has no decimal type; EF stores decimals as TEXT, which keeps them exact.
         b.Property(c => c.InputPricePerMillion).HasPrecision(18, 6);

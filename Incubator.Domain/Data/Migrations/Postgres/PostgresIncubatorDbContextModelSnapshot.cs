@@ -824,6 +824,10 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<string>("EndpointProtected")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<decimal>("InputPricePerMillion")
                         .HasPrecision(18, 6)
                         .HasColumnType("numeric(18,6)");

@@ -808,6 +808,10 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("EndpointProtected")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
                     b.Property<decimal>("InputPricePerMillion")
                         .HasPrecision(18, 6)
                         .HasColumnType("TEXT");
