@@ -61,6 +61,17 @@ public static class LocalizerExtensions
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
 
+    /// <summary>A model version's state as a reader would write it ("Draft", 下書き), never the stored enum word.</summary>
+    public static string ModelState(this IStringLocalizer localizer, Incubator.Domain.Training.ModelVersionState state) => localizer["ModelState." + state];
+
+    /// <summary>How texts are compared (an embedder's stored name: "char-ngram", "all-MiniLM-L6-v2") in the reader's words
+    /// ("character n-grams (overlap of letter sequences; any language)"); a name a newer version may store is shown as stored.</summary>
+    public static string Representation(this IStringLocalizer localizer, string name)
+    {
+        var s = localizer["Representation." + name];
+        return s.ResourceNotFound ? name : s.Value;
+    }
+
     /// <summary>What a job says about how it stands or ended ("JobNote.{Code}" with its arguments), falling back to the
     /// domain's English sentence.</summary>
     public static string JobNote(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobNote note)
