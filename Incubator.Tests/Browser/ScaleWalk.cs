@@ -498,7 +498,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         await StepAsync(me.Page, "self-trained-model-card", [
             await AgreeAsync("the rounds' view (card on the page against the job log)", async () =>
                 {
-                    var card = await Text(me.Page.GetByTestId("model-card").Locator("pre"))();
+                    var card = await Text(me.Page.GetByTestId("model-card-body"))();
                     return card.Contains("averaged with the miner's raw similarity scores", StringComparison.Ordinal) ? "raw view"
                         : card.Contains("averaged with the miner's scores", StringComparison.Ordinal) ? "z-scored view"
                         : card.Contains("No human labels", StringComparison.Ordinal) ? "character rounds" : "(no card)";
