@@ -88,4 +88,47 @@ public sealed class DisplayNamesTests
         var stored = ActivityView.From(1, DateTimeOffset.UnixEpoch, ActivityKinds.DatasetFrozen, DatasetNotes.Detail(DatasetNotes.SelfTrained("Support", 2)), null);
         Assert.Equal("Support · dataset v2 (self-training)", stored.Detail);
     }
+
+    /// <summary>The task history's diff says what changed with the task editor's field names, in the reader's language:
+    /// not "preferences.minChars" or "label \"billing\" · description" on a Japanese page.</summary>
+    [Theory]
+    [InlineData("preferences.minChars", "Min. characters", "最小文字数")]
+    [InlineData("instruction", "Instruction", "指示文")]
+    [InlineData("label \"請求\" · description", "label “請求” · Definition", "ラベル「請求」· 定義")]
+    [InlineData("label \"a · b\" · examples", "label “a · b” · Texts that belong", null)]
+    [InlineData("label \"請求\"", "label “請求”", "ラベル「請求」")]
+    [InlineData("labels[1].name", "name of label 2", "ラベル 2 の名前")]
+    [InlineData("label order", "order of the labels", "ラベルの順序")]
+    [InlineData("preferences.somethingNew", "preferences.somethingNew", "preferences.somethingNew")]
+    public void A_task_diff_line_says_what_changed_in_the_readers_words(string path, string english, string? japanese)
+    {
+        Assert.Equal(english, In("en", () => L.DiffWhat(path)));
+        if (japanese is not null) Assert.Equal(japanese, In("ja", () => L.DiffWhat(path)));
+    }
+
+    [Fact]
+    public void Every_field_a_task_diff_names_has_a_name_in_both_languages()
+    {
+        var before = new Incubator.Domain.Tasks.TaskSpec
+        {
+            Name = "a", Instruction = "b",
+            Labels = [new() { Name = "x", Description = "d" }, new() { Name = "y" }],
+            Preferences = new() { Language = "en", MinWords = 1, MaxWords = 2, MinChars = 3, MaxChars = 4, Tone = "t", Domain = "d", Include = ["i"], Avoid = ["v"], Notes = "n" },
+        };
+        var after = new Incubator.Domain.Tasks.TaskSpec
+        {
+            Name = "a2", Instruction = "b2",
+            Labels = [new() { Name = "y", Examples = ["e"], CounterExamples = ["c"], IsOther = true }, new() { Name = "x", Description = "d2" }],
+            Preferences = new() { Language = "ja", TextType = Incubator.Domain.Tasks.TextType.Review, MinWords = 5, MaxWords = 6, MinChars = 7, MaxChars = 8, Tone = "t2", Domain = "d2", Include = ["i2"], Avoid = ["v2"], Notes = "n2" },
+        };
+        var lines = Incubator.Domain.Tasks.TaskDiff.Compare(before, after);
+        Assert.True(lines.Count >= 15, string.Join(", ", lines.Select(l => l.Path)));
+        foreach (var line in lines)
+        {
+            var en = In("en", () => L.DiffWhat(line.Path));
+            var ja = In("ja", () => L.DiffWhat(line.Path));
+            Assert.DoesNotMatch("preferences|isOther|counterExamples|description|labels\\[", en);
+            Assert.DoesNotMatch("preferences|isOther|counterExamples|description|labels\\[|label", ja);
+        }
+    }
 }
