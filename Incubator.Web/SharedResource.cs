@@ -61,6 +61,43 @@ public static class LocalizerExtensions
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
 
+    /// <summary>A model version's state as a reader would write it ("Draft", 下書き), never the stored enum word.</summary>
+    /// <summary>What a line of the task-version diff is about (<see cref="Incubator.Domain.Tasks.TaskDiffLine.Path"/>:
+    /// "preferences.minChars", "label \"billing\" · description", "labels[1].name"), named with the task editor's own field
+    /// names in the reader's language (「ラベル「billing」· 定義」), label names as typed. A path a newer version may write is
+    /// shown as stored.</summary>
+    public static string DiffWhat(this IStringLocalizer localizer, string path)
+    {
+        string Field(string field)
+        {
+            var s = localizer[field switch
+            {
+                "name" => "Task.Name", "instruction" => "Task.Instruction", "description" => "Task.LabelDefinition",
+                "isOther" => "Task.IsOther", "examples" => "Task.Examples", "counterExamples" => "Task.CounterExamples",
+                _ when field.StartsWith("preferences.", StringComparison.Ordinal) => "Task." + char.ToUpperInvariant(field[12]) + field[13..],
+                _ => "DiffField." + field,
+            }];
+            return s.ResourceNotFound ? field : s.Value;
+        }
+        if (System.Text.RegularExpressions.Regex.Match(path, "^label \"(.*)\" · ([A-Za-z]+)$") is { Success: true } f)
+            return localizer["DiffPath.LabelField", f.Groups[1].Value, Field(f.Groups[2].Value)];
+        if (System.Text.RegularExpressions.Regex.Match(path, "^label \"(.*)\"$") is { Success: true } l)
+            return localizer["DiffPath.Label", l.Groups[1].Value];
+        if (System.Text.RegularExpressions.Regex.Match(path, "^labels\\[(\\d+)\\]\\.name$") is { Success: true } n)
+            return localizer["DiffPath.LabelName", int.Parse(n.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 1];
+        return path == "label order" ? localizer["DiffPath.LabelOrder"] : Field(path);
+    }
+
+    public static string ModelState(this IStringLocalizer localizer, Incubator.Domain.Training.ModelVersionState state) => localizer["ModelState." + state];
+
+    /// <summary>How texts are compared (an embedder's stored name: "char-ngram", "all-MiniLM-L6-v2") in the reader's words
+    /// ("character n-grams (overlap of letter sequences; any language)"); a name a newer version may store is shown as stored.</summary>
+    public static string Representation(this IStringLocalizer localizer, string name)
+    {
+        var s = localizer["Representation." + name];
+        return s.ResourceNotFound ? name : s.Value;
+    }
+
     /// <summary>What a job says about how it stands or ended ("JobNote.{Code}" with its arguments), falling back to the
     /// domain's English sentence.</summary>
     public static string JobNote(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobNote note)

@@ -142,7 +142,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         await DatasetWriter.LockNumbersAsync(db, v.TaskId, ct);
         if (await SameContentAsync(db, v.TaskId, v.ContentHash, v.Seed, v.ValidationShare, v.TaskVersionNumber, ct) is { } existing) return existing;
         var number = await DatasetWriter.PublishAsync(db, versionId, v.TaskId);
-        db.Activity.Add(new ActivityEntry { ProjectId = v.ProjectId, UserId = userId, At = v.CreatedAt, Kind = ActivityKinds.DatasetFrozen, Detail = $"{plan.TaskName} · dataset v{number}" });
+        db.Activity.Add(new ActivityEntry { ProjectId = v.ProjectId, UserId = userId, At = v.CreatedAt, Kind = ActivityKinds.DatasetFrozen, Detail = DatasetNotes.Detail(DatasetNotes.Frozen(plan.TaskName, number)) });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return versionId;

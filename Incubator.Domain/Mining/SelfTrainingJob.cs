@@ -244,7 +244,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                     CreatedAt = now, CreatedById = run.CreatedById,
                 });
                 db.Candidates.AddRange(candidates);
-                db.Activity.Add(new ActivityEntry { ProjectId = run.ProjectId, UserId = run.CreatedById, At = now, Kind = ActivityKinds.DatasetFrozen, Detail = $"{spec.Name} · dataset v{datasetNumber} (self-training)" });
+                db.Activity.Add(new ActivityEntry { ProjectId = run.ProjectId, UserId = run.CreatedById, At = now, Kind = ActivityKinds.DatasetFrozen, Detail = DatasetNotes.Detail(DatasetNotes.SelfTrained(spec.Name, datasetNumber)) });
                 await db.MiningRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.ModelVersionId, modelId)
                     .SetProperty(r => r.CandidatesCreated, candidates.Count));

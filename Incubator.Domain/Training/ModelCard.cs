@@ -220,27 +220,27 @@ public static class ModelCardBuilder
             case DatasetCardSource { Dataset: var d } source:
                 sb.AppendLine(C, $"- Dataset version {d.Number}: {d.Count} approved samples ({d.TrainCount} train, {d.ValidationCount} validation; seeded stratified split, seed {d.Seed}, validation share {d.ValidationShare:0.##}).");
                 sb.AppendLine(C, $"- Content hash (SHA-256): `{d.ContentHash}`.");
-                sb.AppendLine(C, $"- Per label: {string.Join(", ", d.Counts.Select(kv => $"{kv.Key} {kv.Value}"))}.");
+                sb.AppendLine(C, $"- Per label: {string.Join(", ", d.Counts.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 sb.AppendLine(C, $"- Synthetic (written by an LLM): {Pct(d.Lineage.SyntheticShare)}; mined from a corpus: {Pct(d.Lineage.MinedShare)}; edited by a reviewer: {Pct(d.Lineage.EditedShare)}; relabelled by a reviewer: {d.Lineage.Relabelled}; approved by spot-check: {d.Lineage.AcceptedBySpotCheck}.");
                 sb.AppendLine(C, $"- Generation runs: {d.Lineage.RunIds.Count}; reviewers: {(d.Lineage.Reviewers.Count == 0 ? "none recorded" : string.Join(", ", d.Lineage.Reviewers.Select(Md)))}.");
                 sb.AppendLine(C, $"- LLM used to write samples: {(source.Llms.Count == 0 ? "none (no generated samples)" : string.Join(", ", source.Llms.Select(Md)))}.");
                 break;
             case SelfTrainingCardSource st:
                 sb.AppendLine(st.ReviewedSeeds > 0
-                    ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
-                    : string.Create(C, $"- No human labels. Pool: `{Md(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
+                    ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Code(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
+                    : string.Create(C, $"- No human labels. Pool: `{Code(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
                 sb.AppendLine(st.EmbeddingRounds
                     ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : st.CurriculumRounds > 0 ? $"curriculum labelling: the surest {SelfTrainer.CurriculumSteps(st.CurriculumRounds)} of the pool by confidence, whatever the label, one step a round" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (the seed model's label counts over the pool were uneven{(st.SeedEvenness is { } e ? string.Create(C, $": evenness {e:0.000}") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
                     : string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement."));
-                sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
+                sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");
                 break;
             case FileCardSource f:
-                sb.AppendLine(C, $"- Source file: `{Md(f.FileName)}`, {f.TrainRows + f.ValidationRows} rows; seeded stratified split (seed {m.Seed}): {f.TrainRows} training, {f.ValidationRows} validation rows.");
-                sb.AppendLine(C, $"- Per label: {string.Join(", ", f.RowsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}.");
+                sb.AppendLine(C, $"- Source file: `{Code(f.FileName)}`, {f.TrainRows + f.ValidationRows} rows; seeded stratified split (seed {m.Seed}): {f.TrainRows} training, {f.ValidationRows} validation rows.");
+                sb.AppendLine(C, $"- Per label: {string.Join(", ", f.RowsPerLabel.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 break;
         }
-        if (m.Gold is not null) sb.AppendLine(C, $"- Gold set: `{Md(m.GoldName ?? "gold")}`, {m.Gold.Count} human-labelled texts (evaluation only).");
+        if (m.Gold is not null) sb.AppendLine(C, $"- Gold set: `{Code(m.GoldName ?? "gold")}`, {m.Gold.Count} human-labelled texts (evaluation only).");
         sb.AppendLine();
     }
 
@@ -313,7 +313,29 @@ public static class ModelCardBuilder
 
     private static string Pct(double share) => (share * 100).ToString("0", C) + "%";
 
-    private static string Md(string s) => s.Replace("\r", " ").Replace("\n", " ");
+    /// <summary>Text from users or an LLM (names, instruction, labels) as markdown that says exactly that text: on one
+    /// line, with the characters markdown would read as formatting or HTML (<c>\ * ` [ ] &lt; &gt;</c>, a leading
+    /// heading, list or table mark, and in a table cell "|") escaped with a backslash, so "**x**" in a task name stays
+    /// "**x**" in any viewer and in the portal's card view (ModelCardView). "_" is left as typed: label names such as
+    /// not_spam read better without a backslash, and a "_" inside a word is no emphasis in markdown.</summary>
+    internal static string Md(string s) => Escape(s, cell: false);
 
-    private static string Cell(string s) => Md(s).Replace("|", "\\|");
+    private static string Escape(string s, bool cell)
+    {
+        var line = s.Replace("\r", " ").Replace("\n", " ");
+        var sb = new StringBuilder(line.Length + 8);
+        foreach (var c in line)
+        {
+            if (c is '\\' or '*' or '`' or '[' or ']' or '<' or '>' || cell && c == '|') sb.Append('\\');
+            sb.Append(c);
+        }
+        if (line.Length > 0 && line[0] is '-' or '+' or '#' || !cell && line.StartsWith('|')) sb.Insert(0, '\\');
+        return sb.ToString();
+    }
+
+    /// <summary>Text inside a code span (a file name): backslashes are literal there, so a backtick, which would end the
+    /// span, becomes an apostrophe.</summary>
+    private static string Code(string s) => s.Replace("\r", " ").Replace("\n", " ").Replace('`', '\'');
+
+    private static string Cell(string s) => Escape(s, cell: true);
 }

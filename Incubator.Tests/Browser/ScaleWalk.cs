@@ -498,7 +498,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         await StepAsync(me.Page, "self-trained-model-card", [
             await AgreeAsync("the rounds' view (card on the page against the job log)", async () =>
                 {
-                    var card = await Text(me.Page.GetByTestId("model-card").Locator("pre"))();
+                    var card = await Text(me.Page.GetByTestId("model-card-body"))();
                     return card.Contains("averaged with the miner's raw similarity scores", StringComparison.Ordinal) ? "raw view"
                         : card.Contains("averaged with the miner's scores", StringComparison.Ordinal) ? "z-scored view"
                         : card.Contains("No human labels", StringComparison.Ordinal) ? "character rounds" : "(no card)";
@@ -655,6 +655,34 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
             await AgreeAsync("train step", Text(StepCount(taskTab, "Train")),
                 async () => $"{await portal.QueryAsync(db => db.ModelVersions.CountAsync(m => m.TaskId == taskId && (m.State == ModelVersionState.Draft || m.State == ModelVersionState.Published || m.State == ModelVersionState.Retired)))} model(s) trained"),
         ], note: $"wall time so far {clock.Elapsed:mm\\:ss}");
+
+        // The same pages on a phone (390 px wide) in the walk's language, for a person to look at: the lists read as
+        // label/value cards, not tables scrolled sideways inside their boxes. Counted and logged, not asserted.
+        var phone = await PortalBrowser.OpenAsync(browser.Browser, url, locale: _d.Language == "ja" ? "ja-JP" : "en-US", timezoneId: "Asia/Tokyo");
+        await phone.Page.SetViewportSizeAsync(390, 844);
+        await phone.SignInAsync(Email, Password);
+        const string sideways = "() => [...document.querySelectorAll('.mud-table-container, .mud-simple-table .mud-table-container, .mud-table-root')]"
+            + ".filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).length";
+        foreach (var (name, path) in new[]
+        {
+            ("phone-tasks", $"/projects/{projectId}/tasks"), ("phone-task", $"/projects/{projectId}/tasks/{taskId}"),
+            ("phone-review", $"/projects/{projectId}/tasks/{taskId}/review"), ("phone-models", $"/projects/{projectId}/models"),
+            ("phone-model", $"/projects/{projectId}/models/{modelId}"), ("phone-corpora", $"/projects/{projectId}/corpora"),
+            ("phone-mine", $"/projects/{projectId}/tasks/{taskId}/mine"), ("phone-jobs", $"/projects/{projectId}/jobs"),
+            ("phone-overview", $"/projects/{projectId}"),
+        })
+        {
+            await phone.GotoAsync(path);
+            await phone.Page.WaitForTimeoutAsync(1_500);
+            if (name == "phone-model")
+                await phone.Page.GetByTestId("model-card").Locator(".mud-expand-panel-header").ClickAsync(new LocatorClickOptions { Timeout = 5_000 });
+            await phone.Page.WaitForTimeoutAsync(500);
+            await StepAsync(phone.Page, name, [], live: [
+                new Seen("table boxes scrolled sideways (page) against none", N(await phone.Page.EvaluateAsync<int>(sideways)), "0"),
+                new Seen("page width (px) against the screen's", N(await phone.Page.EvaluateAsync<int>("() => document.documentElement.scrollWidth")), "390"),
+            ]);
+        }
+        await phone.Page.Context.CloseAsync();
 
         await File.AppendAllTextAsync(Path.Combine(OutDir, "log.txt"), $"Walk finished in {clock.Elapsed:mm\\:ss}\n");
         output.WriteLine($"Walk finished in {clock.Elapsed:mm\\:ss}");

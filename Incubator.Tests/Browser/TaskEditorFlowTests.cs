@@ -70,7 +70,8 @@ public sealed class TaskEditorFlowTests(BrowserFixture browser)
         await Expect(versions).ToHaveCountAsync(2);
         await Expect(versions.First).ToHaveTextAsync("v2");
         var diff = author.Page.GetByTestId("diff-table");
-        await Expect(diff).ToContainTextAsync("instruction");
+        // What changed is named as the editor names the field ("Instruction"), not by its JSON path ("instruction").
+        await Expect(diff.Locator("[data-testid=diff-path][data-path=instruction]")).ToHaveTextAsync("Instruction");
         await Expect(diff).ToContainTextAsync("urgently");
 
         await author.Page.Context.CloseAsync();

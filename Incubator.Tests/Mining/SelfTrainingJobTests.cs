@@ -134,6 +134,14 @@ public sealed class SelfTrainingJobTests
         // Its title is a note the portal says in the reader's language ("自己学習 · …"), like every other job's.
         var shown = await f.Host.Services.GetRequiredService<JobQueue>().GetAsync(f.Author, job.Id);
         Assert.Equal("Title.SelfTrain", shown.TitleNote?.Code);
+        // So is its dataset's name in the activity feed (「… · データセット v1（自己学習）」), not an English name stored once.
+        await using (var db = await f.Host.Db.CreateDbContextAsync())
+        {
+            var frozen = await db.Activity.Where(a => a.Kind == ActivityKinds.DatasetFrozen).SingleAsync();
+            var line = ActivityView.From(frozen.Id, frozen.At, frozen.Kind, frozen.Detail, null);
+            Assert.Equal("Dataset.SelfTrained", line.DetailNote?.Code);
+            Assert.Equal([MiningFixtures.JapaneseTask.Name, "1"], line.DetailNote!.Args);
+        }
         // On this fixture the seed model is already the best: the job stops short and says why (the English test below
         // is the one whose rounds help). The same mined run always gives the same rounds (the test above).
         Assert.Equal(JobState.StoppedShort, job.State);

@@ -39,7 +39,7 @@ public sealed partial class LocalizationTests
     {
         // Identical entries are allowed only for language names, product names and metric names, and for values that
         // are pure formatting ("{0} / {1}").
-        string[] properNouns = ["LlmProvider.OpenAI", "LlmProvider.AzureOpenAI", "Run.Distinct12"];
+        string[] properNouns = ["LlmProvider.OpenAI", "LlmProvider.AzureOpenAI"];
         var copied = En.Where(kv => Ja[kv.Key] == kv.Value && !kv.Key.StartsWith("Language.", StringComparison.Ordinal)
                 && !properNouns.Contains(kv.Key) && kv.Value.Any(char.IsLetter))
             .Select(kv => kv.Key).ToList();

@@ -1,0 +1,81 @@
+using Bunit;
+using Incubator.Domain.Datasets;
+using Incubator.Domain.Tasks;
+using Incubator.Domain.Training;
+using Incubator.Tests.Training;
+using Incubator.Web.Components.Pages.Training;
+
+namespace Incubator.Tests.Components;
+
+/// <summary>bUnit: the model page shows the model card formatted (headings, lists, tables, bold) rather than as raw
+/// markdown, and the text users and LLMs put in it (task name, instruction, labels, reviewers) stays text: an HTML tag
+/// in a task name is shown as typed, not made an element; "**x**" typed in a name is shown with its stars, not bold; no
+/// link is made of a "javascript:" address.</summary>
+public sealed class ModelCardViewTests
+{
+    private const string HostileName = "<img src=x onerror=alert(1)> **x**";
+
+    private static string Card()
+    {
+        var rows = TrainingFixtures.English();
+        var labels = TrainingFixtures.LabelsOf(rows);
+        var (train, validation) = StratifiedSplit.Split(rows, 0.2, 5);
+        var options = new TrainingOptions(ModelFamily.Sparse, 5);
+        var result = new ClassifierTrainer().Train(labels, train, validation, null, options, null, default);
+        var task = new TaskSpec
+        {
+            Name = HostileName,
+            Instruction = "- Route <b>support</b> mail, see [here](javascript:alert(1)) `code` and \\*",
+            Labels = [.. labels.Select((l, i) => new LabelSpec { Name = l, Description = i == 0 ? "Money | <script>alert(1)</script>" : "# not a heading" })],
+        };
+        var dataset = new DatasetVersionView(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 2, 3, "abc123", 330,
+            labels.ToDictionary(l => l, _ => 110),
+            new DatasetLineage(3, [Guid.NewGuid()], ["**reviewer**@example.com"], 330, 0, 0, 0, 0), 5, 0.2, 264, 66, DateTimeOffset.UnixEpoch, null);
+        return ModelCardBuilder.Write(ModelCardInput.For(HostileName, result, options, null, DateTimeOffset.UnixEpoch,
+            new DatasetCardSource("Helpdesk", task, 3, dataset, ["gpt-test"])));
+    }
+
+    [Fact]
+    public async Task A_card_renders_its_headings_lists_and_tables_and_keeps_names_as_text()
+    {
+        var card = Card();
+        await using var ctx = PortalBunit.NewContext();
+        var cut = ctx.Render<ModelCardView>(p => p.Add(x => x.Markdown, card));
+
+        // Formatted: the title and the sections are headings, the model's facts a list, labels and metrics tables.
+        Assert.Equal(HostileName, cut.Find("h3").TextContent.Trim());
+        var sections = cut.FindAll("h4").Select(h => h.TextContent.Trim()).ToList();
+        Assert.Equal(["Task", "Labels", "Model", "Data provenance", "Metrics", "Known limits"], sections);
+        Assert.Contains(cut.FindAll("li"), li => li.TextContent.StartsWith("Family: sparse", StringComparison.Ordinal));
+        Assert.Equal("sparse", cut.FindAll("strong").First().TextContent);
+        var tables = cut.FindAll("table");
+        Assert.True(tables.Count >= 2, cut.Markup);
+        Assert.Equal(["label", "definition"], tables[0].QuerySelectorAll("th").Select(th => th.TextContent).ToArray());
+        Assert.Contains(tables[0].QuerySelectorAll("td"), td => td.TextContent == "Money | <script>alert(1)</script>");
+        Assert.Contains(tables[0].QuerySelectorAll("td"), td => td.TextContent == "# not a heading");
+        Assert.Contains(cut.FindAll("code"), c => c.TextContent == "abc123");
+
+        // Text stays text: no element, no bold, no list and no link made from what users and LLMs wrote.
+        Assert.Empty(cut.FindAll("img"));
+        Assert.Empty(cut.FindAll("script"));
+        Assert.Empty(cut.FindAll("b"));
+        Assert.Empty(cut.FindAll("a"));
+        Assert.DoesNotContain(cut.FindAll("strong"), s => s.TextContent is "x" or "reviewer");
+        Assert.DoesNotContain(cut.FindAll("code"), c => c.TextContent == "code");
+        Assert.Contains(cut.FindAll("p"), p => p.TextContent == "- Route <b>support</b> mail, see [here](javascript:alert(1)) `code` and \\*");
+        Assert.Contains(cut.FindAll("li"), li => li.TextContent.Contains("**reviewer**@example.com", StringComparison.Ordinal));
+        Assert.DoesNotContain("<img", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", cut.Markup, StringComparison.Ordinal);
+    }
+
+    /// <summary>The downloaded card says the same: a name's markdown marks are escaped, so any markdown viewer shows it
+    /// as typed too.</summary>
+    [Fact]
+    public void The_card_escapes_markdown_and_html_in_names()
+    {
+        var card = Card();
+        Assert.StartsWith("# \\<img src=x onerror=alert(1)\\> \\*\\*x\\*\\*", card, StringComparison.Ordinal);
+        Assert.Contains("\n\\- Route \\<b\\>support\\</b\\> mail, see \\[here\\](javascript:alert(1)) \\`code\\` and \\\\\\*", card, StringComparison.Ordinal);
+        Assert.Contains("| Money \\| \\<script\\>alert(1)\\</script\\> |", card, StringComparison.Ordinal);
+    }
+}
