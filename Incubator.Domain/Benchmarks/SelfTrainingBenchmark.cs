@@ -66,26 +66,42 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         }
     }
 
-    private async Task<IReadOnlyList<BenchmarkRow>> Run(CancellationToken ct)
+    /// <summary>A set with a task, its training split as the unlabelled pool (distinct texts, embedded through
+    /// INCUBATOR_BENCH_VECTOR_CACHE) and the truth, printed only: what this bench and <see cref="MiningOrderBenchmark"/> share.</summary>
+    internal sealed record BenchPool(string Name, TaskSpec Spec, bool English, ITextEmbedder Embedder, List<LabeledText> Train, List<LabeledText> Test,
+        List<string> Texts, float[][] Vectors, Dictionary<string, string> Truth, double EmbedSeconds);
+
+    /// <summary>The sets of <see cref="Specs"/> found under <paramref name="root"/>, in TrainingDatasets' order; what the portal
+    /// and `mine` do: MiniLM for English, character n-grams for the rest.</summary>
+    internal static IEnumerable<BenchPool> Pools(string root, ITextEmbedder miniLm, ITextEmbedder charNgrams, CancellationToken ct)
     {
-        var root = SharedDatasets.Find();
-        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", null, "../shared/datasets not found (set INCUBATOR_DATASETS)")];
         var specs = Specs(root).ToDictionary(s => s.Name, s => s.Spec);
-        var rows = new List<BenchmarkRow>();
-        using var miniLm = new MiniLmEmbedder();
-        var charNgrams = new CharNgramEmbedder();
         foreach (var (name, train, test) in TrainingDatasets.Load(root))
         {
             if (!specs.TryGetValue(name, out var spec)) continue;
             ct.ThrowIfCancellationRequested();
-            // What the portal and `mine` do: MiniLM for English, character n-grams for the rest.
             var english = spec.Preferences?.Language is null or "en";
-            ITextEmbedder embedder = english ? miniLm : charNgrams;
+            var embedder = english ? miniLm : charNgrams;
             var clock = Stopwatch.StartNew();
-            var pool = train.Select(t => t.Text).Distinct(StringComparer.Ordinal).ToList();
-            var poolVectors = BenchVectorCache.Embed(embedder, pool);
+            var texts = train.Select(t => t.Text).Distinct(StringComparer.Ordinal).ToList();
+            var vectors = BenchVectorCache.Embed(embedder, texts);
+            var truth = train.GroupBy(t => t.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Label, StringComparer.Ordinal);
+            yield return new BenchPool(name, spec, english, embedder, train, test, texts, vectors, truth, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    private async Task<IReadOnlyList<BenchmarkRow>> Run(CancellationToken ct)
+    {
+        var root = SharedDatasets.Find();
+        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", null, "../shared/datasets not found (set INCUBATOR_DATASETS)")];
+        var rows = new List<BenchmarkRow>();
+        using var miniLm = new MiniLmEmbedder();
+        var charNgrams = new CharNgramEmbedder();
+        foreach (var (name, spec, english, embedder, train, test, pool, poolVectors, truth, poolSeconds) in Pools(root, miniLm, charNgrams, ct))
+        {
+            var clock = Stopwatch.StartNew();
             var testVectors = BenchVectorCache.Embed(embedder, test.Select(t => t.Text).ToList());
-            var embedSeconds = clock.Elapsed.TotalSeconds;
+            var embedSeconds = poolSeconds + clock.Elapsed.TotalSeconds;
 
             var zeroShot = new MiningScorer(spec, embedder);
             for (var i = 0; i < test.Count; i++) zeroShot.Add(i, testVectors[i]);
@@ -114,7 +130,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 ensembleMined = await ensembleScorer.SelectAsync(PerLabel, MiningService.DefaultMargin,
                     ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => pool[i])), _ => false);
             }
-            var truth = train.GroupBy(t => t.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Label, StringComparer.Ordinal);
             var minedPrecision = mined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, mined.Count);
             var labels = spec.Labels.Select(l => l.Name).ToList();
 
