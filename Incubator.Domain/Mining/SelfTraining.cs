@@ -210,7 +210,7 @@ public static class SelfTrainer
     /// <paramref name="labels"/> — the miner's <see cref="MiningScorer.Probabilities"/>. Pseudo-labels then come from the
     /// average of the model and this view, so two views that err differently check each other.</param>
     /// <param name="rawPrior">Optional, rounds on vectors only: the miner's raw-cosine view of each pool text
-    /// (<see cref="SelfTrainingOptions.RawView"/>), which replaces <paramref name="poolPrior"/> when the seed model's
+    /// (<see cref="SelfTrainingOptions.RawView"/>), which replaces <paramref name="poolPrior"/> when its own
     /// argmax label counts over the pool lean far from equal shares (<see cref="SelfTrainingOptions.RawLeanAbove"/>).</param>
     public static SelfTrainingResult Run(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<MinedCandidate> seeds,
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
