@@ -8,7 +8,8 @@ namespace Incubator.Domain.Benchmarks;
 
 /// <summary>Bench only (decision 0032, amendment rank17): which mined texts come first. Per set the training split is the
 /// unlabelled pool (truth only printed) and the miner selects `--per-label` 25 and 100 (margin rule as shipped) with each
-/// <see cref="MiningOrder"/>: by the best label's similarity (shipped), by the margin over the runner-up, by the best
+/// <see cref="MiningOrder"/>: by the best label's similarity (shipped for character n-grams), by the margin over the
+/// runner-up (shipped for MiniLM since decision 0032's amendment st19), by the best
 /// label's probability in the raw-cosine view (softmax at <see cref="MiningScorer.ProbabilityTemperature"/>). The value
 /// is the share of the selected candidates whose mined label is the true one, baseline the similarity order's. Sets:
 /// the self-training benchmark's tasks (SST-2, cr, subj, tweeteval_emotion, dbpedia; chABSA on character n-grams), and
@@ -34,7 +35,7 @@ internal sealed class MiningOrderBenchmark : IBenchmark
 
     public string Name => "mining.order";
 
-    public string Description => "mined candidates' precision (per label 25 and 100) ordered by similarity (shipped), margin, or the raw view's probability";
+    public string Description => "mined candidates' precision (per label 25 and 100) ordered by similarity (shipped for character n-grams), margin (shipped for MiniLM), or the raw view's probability";
 
     public Task<IReadOnlyList<BenchmarkRow>> RunAsync(CancellationToken ct) => Task.Run(() => Run(ct), ct);
 
@@ -42,20 +43,13 @@ internal sealed class MiningOrderBenchmark : IBenchmark
     {
         var root = SharedDatasets.Find();
         if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", null, "../shared/datasets not found (set INCUBATOR_DATASETS)")];
-        var specs = SelfTrainingBenchmark.Specs(root).Append(("sms_spam", SmsSpamSpec)).ToDictionary(s => s.Item1, s => s.Item2);
         var rows = new List<BenchmarkRow>();
         using var miniLm = new MiniLmEmbedder();
         var charNgrams = new CharNgramEmbedder();
-        foreach (var (name, train, _) in TrainingDatasets.Load(root))
+        // The self-training bench's sets and pools (sms_spam with SmsSpamSpec among them).
+        foreach (var (name, spec, _, embedder, _, _, pool, vectors, truth, _) in SelfTrainingBenchmark.Pools(root, miniLm, charNgrams, ct))
         {
-            if (!specs.TryGetValue(name, out var spec)) continue;
-            ct.ThrowIfCancellationRequested();
-            var english = spec.Preferences?.Language is null or "en";
-            ITextEmbedder embedder = english ? miniLm : charNgrams;
             var clock = Stopwatch.StartNew();
-            var pool = train.Select(t => t.Text).Distinct(StringComparer.Ordinal).ToList();
-            var vectors = BenchVectorCache.Embed(embedder, pool);
-            var truth = train.GroupBy(t => t.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Label, StringComparer.Ordinal);
             var scorer = new MiningScorer(spec, embedder);
             for (var i = 0; i < pool.Count; i++) scorer.Add(i, vectors[i]);
             var labels = spec.Labels.Select(l => l.Name).ToList();
@@ -71,7 +65,7 @@ internal sealed class MiningOrderBenchmark : IBenchmark
                     var perLabel = string.Join(", ", labels.Select(l => mined.Count(m => m.Label == l) is var k and > 0
                         ? string.Create(C, $"{l} {mined.Count(m => m.Label == l && truth[m.Text] == l) / (double)k:0.00} of {k}") : $"{l} none"));
                     rows.Add(new BenchmarkRow(Name, $"{name}: precision of --per-label {n}, by {order.ToString().ToLowerInvariant()}", precision, "ratio", baseline,
-                        string.Create(C, $"{(baseline is null ? "shipped order" : "baseline: by similarity")}; {mined.Count} candidates from {pool.Count:N0} pool texts ({embedder.Name}, margin {MiningService.DefaultMargin}); per label {perLabel}; true pool shares {priors}; {clock.Elapsed.TotalSeconds:0} s")));
+                        string.Create(C, $"{(baseline is null ? "" : "baseline: by similarity; ")}{(order == scorer.Order ? "shipped order for this scorer; " : "")}{mined.Count} candidates from {pool.Count:N0} pool texts ({embedder.Name}, margin {MiningService.DefaultMargin}); per label {perLabel}; true pool shares {priors}; {clock.Elapsed.TotalSeconds:0} s")));
                     baseline ??= precision;
                 }
             }

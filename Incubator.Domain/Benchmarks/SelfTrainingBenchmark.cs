@@ -57,6 +57,8 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
     {
         yield return ("sst2", Sst2MiningBenchmark.Spec);
         yield return ("chabsa", ChabsaSpec);
+        // The hold-out of decision 0032's amendment st19: a task written once for the mining-order bench, not tuned.
+        yield return ("sms_spam", MiningOrderBenchmark.SmsSpamSpec);
         foreach (var name in new[] { "cr", "subj", "tweeteval_emotion", "dbpedia" })
         {
             var path = Path.Combine(root, "more", name, "task.json");
@@ -64,26 +66,42 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
         }
     }
 
-    private async Task<IReadOnlyList<BenchmarkRow>> Run(CancellationToken ct)
+    /// <summary>A set with a task, its training split as the unlabelled pool (distinct texts, embedded through
+    /// INCUBATOR_BENCH_VECTOR_CACHE) and the truth, printed only: what this bench and <see cref="MiningOrderBenchmark"/> share.</summary>
+    internal sealed record BenchPool(string Name, TaskSpec Spec, bool English, ITextEmbedder Embedder, List<LabeledText> Train, List<LabeledText> Test,
+        List<string> Texts, float[][] Vectors, Dictionary<string, string> Truth, double EmbedSeconds);
+
+    /// <summary>The sets of <see cref="Specs"/> found under <paramref name="root"/>, in TrainingDatasets' order; what the portal
+    /// and `mine` do: MiniLM for English, character n-grams for the rest.</summary>
+    internal static IEnumerable<BenchPool> Pools(string root, ITextEmbedder miniLm, ITextEmbedder charNgrams, CancellationToken ct)
     {
-        var root = SharedDatasets.Find();
-        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", null, "../shared/datasets not found (set INCUBATOR_DATASETS)")];
         var specs = Specs(root).ToDictionary(s => s.Name, s => s.Spec);
-        var rows = new List<BenchmarkRow>();
-        using var miniLm = new MiniLmEmbedder();
-        var charNgrams = new CharNgramEmbedder();
         foreach (var (name, train, test) in TrainingDatasets.Load(root))
         {
             if (!specs.TryGetValue(name, out var spec)) continue;
             ct.ThrowIfCancellationRequested();
-            // What the portal and `mine` do: MiniLM for English, character n-grams for the rest.
             var english = spec.Preferences?.Language is null or "en";
-            ITextEmbedder embedder = english ? miniLm : charNgrams;
+            var embedder = english ? miniLm : charNgrams;
             var clock = Stopwatch.StartNew();
-            var pool = train.Select(t => t.Text).Distinct(StringComparer.Ordinal).ToList();
-            var poolVectors = BenchVectorCache.Embed(embedder, pool);
+            var texts = train.Select(t => t.Text).Distinct(StringComparer.Ordinal).ToList();
+            var vectors = BenchVectorCache.Embed(embedder, texts);
+            var truth = train.GroupBy(t => t.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Label, StringComparer.Ordinal);
+            yield return new BenchPool(name, spec, english, embedder, train, test, texts, vectors, truth, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    private async Task<IReadOnlyList<BenchmarkRow>> Run(CancellationToken ct)
+    {
+        var root = SharedDatasets.Find();
+        if (root is null) return [new BenchmarkRow(Name, "skipped", 0, "", null, "../shared/datasets not found (set INCUBATOR_DATASETS)")];
+        var rows = new List<BenchmarkRow>();
+        using var miniLm = new MiniLmEmbedder();
+        var charNgrams = new CharNgramEmbedder();
+        foreach (var (name, spec, english, embedder, train, test, pool, poolVectors, truth, poolSeconds) in Pools(root, miniLm, charNgrams, ct))
+        {
+            var clock = Stopwatch.StartNew();
             var testVectors = BenchVectorCache.Embed(embedder, test.Select(t => t.Text).ToList());
-            var embedSeconds = clock.Elapsed.TotalSeconds;
+            var embedSeconds = poolSeconds + clock.Elapsed.TotalSeconds;
 
             var zeroShot = new MiningScorer(spec, embedder);
             for (var i = 0; i < test.Count; i++) zeroShot.Add(i, testVectors[i]);
@@ -112,7 +130,6 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 ensembleMined = await ensembleScorer.SelectAsync(PerLabel, MiningService.DefaultMargin,
                     ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => pool[i])), _ => false);
             }
-            var truth = train.GroupBy(t => t.Text, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Label, StringComparer.Ordinal);
             var minedPrecision = mined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, mined.Count);
             var labels = spec.Labels.Select(l => l.Name).ToList();
 
@@ -131,12 +148,12 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             dense?.Remember(pool, poolVectors);
             var shipped = SelfTrainingOptions.For(english) with { Dense = dense };
             // Shipped before decision 0032's amendment "st-choice": the z-scored view and equal numbers on every pool.
-            var zOnly = shipped with { UnevenBelow = null, FinalShare = 1.0, EvenCurriculum = false };
+            var zOnly = shipped with { RawLeanAbove = null, FinalShare = 1.0, EvenCurriculum = false };
             (string, float[][]?, SelfTrainingOptions, bool, bool Ensemble)[] configs = english ?
             [
                 // What `mine --self-train` and the portal's job do for English pools (decision 0032, amendments of 2026-12-06):
                 // the pool chooses its miner's view and label shares.
-                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final; the pool chooses: raw view + counted shares (final on the surest {shipped.FinalShare:0%}) when the seed model's label counts have evenness < {shipped.UnevenBelow}, else z-scored view + equal numbers with curriculum labelling ({SelfTrainer.CurriculumSteps(shipped.MaxRounds)} of the pool by confidence)"), prior, shipped, true, false),
+                (string.Create(C, $"as shipped: {shipped.MaxRounds} rounds on MiniLM vectors, logistic regression + miner's view + {shipped.Neighbours}-NN smoothing, {ModelFamilies.Name(shipped.FinalFamily!.Value)} final; the pool chooses: raw view + counted shares (final on the surest {shipped.FinalShare:0%}) when the raw view's argmax label counts over the pool are more than {shipped.RawLeanAbove} nats from equal shares, else z-scored view + equal numbers with curriculum labelling ({SelfTrainer.CurriculumSteps(shipped.MaxRounds)} of the pool by confidence)"), prior, shipped, true, false),
                 ("shipped before: z-scored miner's view, equal numbers, on every pool", prior, zOnly, true, false),
                 (string.Create(C, $"raw-cosine view (T {SelfTrainingOptions.EnglishViewTemperature}), counted label shares, on every pool"), englishView, zOnly with { Shares = LabelShares.Counts }, true, false),
                 ("the pool chooses, counted shares' final model on the whole pool", prior, shipped with { FinalShare = 1.0 }, true, false),
@@ -147,6 +164,9 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 // Shipped before decision 0032's amendment "st": on pools that keep the z-scored view, equal numbers per label
                 // doubling each round instead of curriculum labelling.
                 ("shipped before: equal numbers per label, doubling each round, on pools that keep the z-scored view (no curriculum labelling)", prior, shipped with { EvenCurriculum = false }, true, false),
+                // Each branch of the pool's choice forced on every pool (decision 0032, amendment st19): what any signal would get.
+                ("forced z branch: z-scored view, equal numbers, curriculum labelling, on every pool", prior, shipped with { RawLeanAbove = double.PositiveInfinity }, true, false),
+                ("forced raw branch: raw view, counted shares, final on the surest 85%, on every pool", prior, shipped with { RawLeanAbove = -1 }, true, false),
             ] :
             [
                 // What `mine --self-train` does for other languages: sparse rounds without the miner's view (below
@@ -168,6 +188,11 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 double Agree(float[][] a, float[][] b) => Enumerable.Range(0, a.Length).Count(i => Array.IndexOf(a[i], a[i].Max()) == Array.IndexOf(b[i], b[i].Max())) / (double)a.Length;
                 double Right(float[][] a) => Enumerable.Range(0, a.Length).Count(i => labels[Array.IndexOf(a[i], a[i].Max())] == truth[pool[i]]) / (double)a.Length;
                 diagnostics = string.Create(C, $"; seed model agrees with the raw view on {Agree(seedP, englishView!):0.000} of the pool, with the z view on {Agree(seedP, prior):0.000} (pool accuracy: seed {Right(seedP):0.000}, raw {Right(englishView!):0.000}, z {Right(prior):0.000})");
+                var rawMean = labels.Select((_, j) => englishView!.Average(p => (double)p[j])).ToArray();
+                double EligibleH(double m) { var r = scorer.Rank(m); var n = labels.Select(l => r.TryGetValue(l, out var x) ? (double)x.Count : 0).ToArray(); var t = Math.Max(1, n.Sum()); return SelfTrainer.Evenness(n.Select(v => v / t).ToArray()); }
+                double Tv(double[] a, double[] b) => a.Zip(b, (u, v) => Math.Abs(u - v)).Sum() / 2;
+                diagnostics += string.Create(C, $"; the pool's choice: raw view's lean {SelfTrainer.RawLean(englishView!, pool):0.000} nats from equal shares ({(SelfTrainer.RawLean(englishView!, pool) > shipped.RawLeanAbove ? "raw view + counted shares" : "z-scored view + equal numbers")}, threshold {shipped.RawLeanAbove})");
+                diagnostics += string.Create(C, $"; SIGNALS raw argmax H {SelfTrainer.Evenness(Counts(englishView!, labels.Count)):0.000}, raw mean-prob H {SelfTrainer.Evenness(rawMean):0.000}, eligible H m0.03 {EligibleH(MiningService.DefaultMargin):0.000} m0.1 {EligibleH(0.1):0.000}, seed model ({scorer.Order}) TV to raw {Tv(Counts(seedP, labels.Count), Counts(englishView!, labels.Count)):0.000} to z {Tv(Counts(seedP, labels.Count), Counts(prior, labels.Count)):0.000}");
                 diagnostics += $"; pool shares by argmax — raw view {Evenness(Counts(englishView!, labels.Count))}, z view {Evenness(Counts(prior, labels.Count))}, seed model {Evenness(Counts(seedP, labels.Count))}, seed+raw {Evenness(Counts(avgRaw, labels.Count))}, seed+z {Evenness(Counts(avgZ, labels.Count))}; true {Evenness(trueShares)}";
             }
             // INCUBATOR_BENCH_ST_VARIANTS: comma-separated indices of the variants to run (default: all).
@@ -177,20 +202,20 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
             // INCUBATOR_BENCH_ST_ORDERS: comma-separated seed orders (MiningOrder names: similarity, margin, probability) each
             // variant runs with (default: similarity, the shipped order); decision 0032, amendment rank17.
             var orders = Environment.GetEnvironmentVariable("INCUBATOR_BENCH_ST_ORDERS") is { Length: > 0 } orderList
-                ? orderList.Split(',').Select(o => Enum.Parse<MiningOrder>(o.Trim(), ignoreCase: true)).ToArray() : [MiningOrder.Similarity];
+                ? orderList.Split(',').Select(o => Enum.Parse<MiningOrder>(o.Trim(), ignoreCase: true)).ToArray() : [scorer.Order];
             var minedByOrder = new Dictionary<(bool, MiningOrder), IReadOnlyList<MinedCandidate>>
             {
-                [(false, MiningOrder.Similarity)] = mined,
-                [(true, MiningOrder.Similarity)] = ensembleMined,
+                [(false, scorer.Order)] = mined,
             };
+            if (ensembleScorer is not null) minedByOrder[(true, ensembleScorer.Order)] = ensembleMined;
             foreach (var (configVariant, chosenView, configured, onVectors, seedSource) in configs.SelectMany(c => orders.Select(o =>
-                (o == MiningOrder.Similarity ? c.Item1 : $"{c.Item1}; seeds by {o.ToString().ToLowerInvariant()}", c.Item2, c.Item3, c.Item4, (c.Ensemble, o)))))
+                (o == scorer.Order ? c.Item1 : $"{c.Item1}; seeds by {o.ToString().ToLowerInvariant()}", c.Item2, c.Item3, c.Item4, (c.Ensemble, o)))))
             {
                 var (isEnsemble, order) = seedSource;
                 if (!minedByOrder.TryGetValue((isEnsemble, order), out var seeds))
                     minedByOrder[(isEnsemble, order)] = seeds = await (isEnsemble ? ensembleScorer! : scorer).SelectAsync(PerLabel, MiningService.DefaultMargin,
                         ordinals => Task.FromResult<IReadOnlyDictionary<int, string>>(ordinals.ToDictionary(i => i, i => pool[i])), _ => false, order);
-                var variant = string.Create(C, $"{configVariant}{(order == MiningOrder.Similarity ? "" : $" ({seeds.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, seeds.Count):0.000} right)")}");
+                var variant = string.Create(C, $"{configVariant}{(order == scorer.Order ? "" : $" ({seeds.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, seeds.Count):0.000} right)")}");
                 var view = isEnsemble ? ensembleScorer!.Probabilities(labels) : chosenView;
                 var viewHead = onVectors ? (isEnsemble ? ensembleScorer! : scorer).ViewHead(labels) : ((float[][], float[])?)null;
                 if (labels.FirstOrDefault(l => seeds.Count(m => m.Label == l) < 2) is { } starved)
@@ -209,7 +234,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                     OnPseudoLabels = (r, chosen) => pseudoRight.Add(string.Create(C, $"{(r < 0 ? "final" : $"r{r}")} {chosen.Count(c => truth[pool[c.Index]] == labels[c.Label]) / (double)Math.Max(1, chosen.Count):0.000} ({string.Join("/", labels.Select((l, j) => chosen.Count(c => c.Label == j)))})")),
                 };
                 var selfClock = Stopwatch.StartNew();
-                var self = SelfTrainer.Run(labels, pool, seeds, options, view, rawPrior: options.UnevenBelow is null ? null : englishView, onRound: (round, model) =>
+                var self = SelfTrainer.Run(labels, pool, seeds, options, view, rawPrior: options.RawLeanAbove is null ? null : englishView, onRound: (round, model) =>
                     perRound.Add(string.Create(C, $"r{round.Round} +{round.PseudoLabels} agree {round.SeedAgreement:0.000}/{round.ViewAgreement:0.000}{(model is null ? "" : $" test {Evaluation.Evaluate(model, test).Accuracy:0.000}")}")),
                     ct: ct, poolVectors: onVectors ? poolVectors : null, viewHead: viewHead);
                 selfClock.Stop();
@@ -224,7 +249,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 var report = Evaluation.Evaluate(self.Training.Model, test);
                 var recall = string.Join(", ", report.PerClass.Select(m => string.Create(C, $"{m.Label} {m.Recall:0.00}")));
                 variants.Add((variant, report.Accuracy,
-                    string.Create(C, $"baseline: zero-shot; test recall per label: {recall}; pseudo-labels right: {string.Join(", ", pseudoRight)}; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"seed evenness {self.SeedEvenness:0.000}{(options.UnevenBelow is null ? "" : self.RawView ? ", chose the raw view and counted shares" : ", kept the z-scored view and equal numbers")}; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
+                    string.Create(C, $"baseline: zero-shot; test recall per label: {recall}; pseudo-labels right: {string.Join(", ", pseudoRight)}; final rows {rowsRight:0.000} right; {(self.EmbeddingRounds ? $"{(self.RawLean is { } lean ? $"raw view's lean {lean:0.000} nats" : "no raw view")}{(options.RawLeanAbove is null ? "" : self.RawView ? ", chose the raw view and counted shares" : ", kept the z-scored view and equal numbers")}; {self.Rounds.Count - 1} rounds, final model on {self.PseudoLabels} pseudo-labels (rows per label {string.Join("/", labels.Select(l => self.RowsPerLabel[l]))})" : $"best round {self.BestRound} of {self.Rounds.Count}")} ({string.Join("; ", perRound)}); {selfClock.Elapsed.TotalSeconds:0} s")));
             }
 
             var majority = test.GroupBy(t => t.Label).Max(g => g.Count()) / (double)test.Count;
@@ -235,7 +260,7 @@ internal sealed class SelfTrainingBenchmark : IBenchmark
                 zeroAccuracy, "ratio", majority,
                 string.Create(C, $"baseline: majority label; {pool.Count:N0} pool texts, {test.Count:N0} test; {embedder.Name}; embedding {embedSeconds:0} s; z-scored per label: {zAccuracy:0.000}{ensembleNote}; mined precision per label: {perLabelPrecision}{diagnostics}")));
             rows.Add(new BenchmarkRow(Name, $"{name}: mining only (sparse on mined top-{PerLabel}/label)", miningAccuracy, "ratio", zeroAccuracy,
-                string.Create(C, $"baseline: zero-shot; {mined.Count} mined rows, {minedPrecision:0.000} of them right{(ensembleScorer is null ? "" : string.Create(C, $"; prompt-ensemble miner: {ensembleMined.Count} rows, {ensembleMined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, ensembleMined.Count):0.000} right"))}")));
+                string.Create(C, $"baseline: zero-shot; default order {scorer.Order.ToString().ToLowerInvariant()}; {mined.Count} mined rows, {minedPrecision:0.000} of them right{(ensembleScorer is null ? "" : string.Create(C, $"; prompt-ensemble miner: {ensembleMined.Count} rows, {ensembleMined.Count(m => truth[m.Text] == m.Label) / (double)Math.Max(1, ensembleMined.Count):0.000} right"))}")));
             foreach (var (variant, accuracy, note) in variants)
                 rows.Add(new BenchmarkRow(Name, $"{name}: mining + self-training ({variant})", accuracy, "ratio", zeroAccuracy, note));
         }

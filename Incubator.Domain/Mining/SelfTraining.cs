@@ -30,9 +30,11 @@ public sealed record SelfTrainingOptions
     /// <summary>The final family for English pools (MiniLM embeddings exist): see the decision for the measurement.</summary>
     public const ModelFamily EnglishFinalFamily = ModelFamily.Hybrid;
 
-    /// <summary>English pools: the seed model's evenness below which the rounds take the raw view and counted shares
-    /// (<see cref="UnevenBelow"/>), between tweeteval_emotion's 0.959 and SST-2's 0.986 (decision 0032).</summary>
-    public const double EnglishUnevenBelow = 0.97;
+    /// <summary>English pools: how far (nats) the raw view's argmax label counts over the pool must be from equal shares
+    /// for the rounds to take the raw view and counted shares (<see cref="RawLeanAbove"/>). Derived from the five English
+    /// sets of decision 0032 (amendment st19): between SST-2's 0.064 (an even pool the raw view leans on) and
+    /// tweeteval_emotion's 0.076 (an uneven pool); a thin gap, said so there.</summary>
+    public const double EnglishRawLeanAbove = 0.07;
 
     /// <summary>English pools that chose counted shares: the final model trains on the surest share of the candidates
     /// (<see cref="FinalShare"/>; decision 0032).</summary>
@@ -40,12 +42,13 @@ public sealed record SelfTrainingOptions
 
     /// <summary>What `mine --self-train` and the portal's job use: for English pools the rounds run on the pool's vectors
     /// (when the caller passes them) with 10-nearest-neighbour smoothing, the pool chooses its miner's view and label
-    /// shares (the raw-cosine view and counted shares when the seed model's label counts are uneven, the final model then
+    /// shares (the raw-cosine view and counted shares when that view's own label counts over the pool lean far from equal
+    /// shares, <see cref="RawLeanAbove"/>, the final model then
     /// on the surest <see cref="EnglishFinalShare"/> of the pool; the caller passes the raw view as <c>rawPrior</c>, see
     /// <see cref="RawViewIfUsed"/>; otherwise the z-scored view with <see cref="EvenCurriculum"/>) and the final model is <see cref="EnglishFinalFamily"/>; elsewhere the sparse rounds'
     /// own model. Chosen on the benchmark (decision 0032, amendments of 2026-12-06).</summary>
     public static SelfTrainingOptions For(bool english) => english
-        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, UnevenBelow = EnglishUnevenBelow, FinalShare = EnglishFinalShare, EvenCurriculum = true }
+        ? new SelfTrainingOptions { FinalFamily = EnglishFinalFamily, Neighbours = 10, RawLeanAbove = EnglishRawLeanAbove, FinalShare = EnglishFinalShare, EvenCurriculum = true }
         : new SelfTrainingOptions();
 
     /// <summary>The miner's view English rounds average with: a softmax over the raw cosine similarities at this
@@ -58,16 +61,17 @@ public sealed record SelfTrainingOptions
     public static float[][] RawView(MiningScorer scorer, IReadOnlyList<string> labels, double temperature = EnglishViewTemperature) =>
         scorer.Probabilities(labels, temperature, zScored: false);
 
-    /// <summary>The raw view for <c>rawPrior</c> when these options can switch to it (<see cref="UnevenBelow"/> set),
+    /// <summary>The raw view for <c>rawPrior</c> when these options can switch to it (<see cref="RawLeanAbove"/> set),
     /// otherwise null: a pass over the whole pool is not made for a view that is never used.</summary>
-    public float[][]? RawViewIfUsed(MiningScorer scorer, IReadOnlyList<string> labels) => UnevenBelow is null ? null : RawView(scorer, labels);
+    public float[][]? RawViewIfUsed(MiningScorer scorer, IReadOnlyList<string> labels) => RawLeanAbove is null ? null : RawView(scorer, labels);
 
-    /// <summary>Embedding rounds given a raw view as well (<c>rawPrior</c>): when the seed model's (round 0's) argmax
-    /// counts over the candidates are uneven — their normalised entropy below this — the rounds switch to the raw view
-    /// and pseudo-labels in proportion to counted shares (<see cref="LabelShares.Counts"/>); otherwise they keep the
-    /// z-scored view and <see cref="Shares"/>. The seed model weights every label the same, so uneven counts are a sign
-    /// of an uneven pool (classify-and-count). Null: no choice. Decision 0032, amendment on the pool's own choice.</summary>
-    public double? UnevenBelow { get; init; }
+    /// <summary>Embedding rounds given a raw view as well (<c>rawPrior</c>): when that view's argmax label counts over the
+    /// pool (every distinct pool text, before any seed is looked at: <see cref="SelfTrainer.RawLean"/>) are more than this
+    /// many nats (KL divergence from equal shares, ln K − entropy) from equal shares, the rounds switch to the raw view and
+    /// pseudo-labels in proportion to counted shares (<see cref="LabelShares.Counts"/>); otherwise they keep the z-scored
+    /// view and <see cref="Shares"/>. Computed from the pool and the miner alone, so how precise the mined seeds are cannot
+    /// tip it (the seed model's counts, used before, did: decision 0032, amendment st19). Null: no choice.</summary>
+    public double? RawLeanAbove { get; init; }
 
     /// <summary>The family of the model handed back, trained once on the best round's rows (after rounds on the pool's
     /// vectors: on the pool the last round labelled); null: the rounds' model (sparse rounds) or the sparse family.</summary>
@@ -173,11 +177,12 @@ public sealed record SelfTrainingResult(
     /// round a growing share of the pool by confidence, whatever the label.</summary>
     public bool Curriculum { get; init; }
 
-    /// <summary>Embedding rounds: the raw-cosine view was averaged in (chosen by <see cref="SelfTrainingOptions.UnevenBelow"/>).</summary>
+    /// <summary>Embedding rounds: the raw-cosine view was averaged in (chosen by <see cref="SelfTrainingOptions.RawLeanAbove"/>).</summary>
     public bool RawView { get; init; }
 
-    /// <summary>Embedding rounds: normalised entropy of the seed model's argmax counts over the candidates (1: even).</summary>
-    public double? SeedEvenness { get; init; }
+    /// <summary>Embedding rounds given a raw view: how far (nats) its argmax label counts over the pool are from equal
+    /// shares (<see cref="SelfTrainer.RawLean"/>; 0: even).</summary>
+    public double? RawLean { get; init; }
 
     /// <summary>Embedding rounds: share of the candidates the last round labelled for the final model (1: all of them).</summary>
     public double FinalShare { get; init; } = 1.0;
@@ -205,8 +210,8 @@ public static class SelfTrainer
     /// <paramref name="labels"/> — the miner's <see cref="MiningScorer.Probabilities"/>. Pseudo-labels then come from the
     /// average of the model and this view, so two views that err differently check each other.</param>
     /// <param name="rawPrior">Optional, rounds on vectors only: the miner's raw-cosine view of each pool text
-    /// (<see cref="SelfTrainingOptions.RawView"/>), which replaces <paramref name="poolPrior"/> when the seed model's
-    /// label counts are uneven (<see cref="SelfTrainingOptions.UnevenBelow"/>).</param>
+    /// (<see cref="SelfTrainingOptions.RawView"/>), which replaces <paramref name="poolPrior"/> when its own
+    /// argmax label counts over the pool lean far from equal shares (<see cref="SelfTrainingOptions.RawLeanAbove"/>).</param>
     public static SelfTrainingResult Run(IReadOnlyList<string> labels, IReadOnlyList<string> pool, IReadOnlyList<MinedCandidate> seeds,
         SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior = null, IProgress<string>? log = null, Action<SelfTrainingRound, TrainedClassifier?>? onRound = null, CancellationToken ct = default,
         IReadOnlyList<LabeledText>? reviewed = null, IReadOnlySet<string>? excluded = null,
@@ -333,7 +338,15 @@ public static class SelfTrainer
         List<int> candidateIndex, SelfTrainingOptions options, IReadOnlyList<float[]>? poolPrior, IProgress<string>? log,
         Action<SelfTrainingRound, TrainedClassifier?>? onRound, CancellationToken ct, IReadOnlyList<float[]>? rawPrior, (float[][] Weights, float[] Biases)? viewHead = null)
     {
-        double? seedEvenness = null;
+        // The view choice looks at the pool and the miner's raw view only, before any seed: seeds cannot tip it.
+        double? rawLean = rawPrior is null ? null : RawLean(rawPrior, pool);
+        if (rawPrior is not null && options.RawLeanAbove is { } threshold && rawLean > threshold)
+        {
+            poolPrior = rawPrior;
+            options = options with { Shares = LabelShares.Counts };
+            log?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"the miner's raw similarity scores lean to some labels over the pool ({rawLean:0.000} nats from equal shares > {threshold:0.000}): raw-cosine view, pseudo-labels by counted shares"));
+        }
         var labelIndex = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
         var byText = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < pool.Count; i++) byText.TryAdd(pool[i], i);
@@ -379,15 +392,6 @@ public static class SelfTrainer
             models.Add(model);
             if (round == 0 && candidateIndex.Count > 0)
             {
-                // What the pool shows of its own label shares: the seed model's argmax counts over the candidates.
-                seedEvenness = Evenness(CountShares(candidateIndex.Select(i => model.Probabilities(poolVectors[i])).ToArray(), labels.Count));
-                if (rawPrior is not null && options.UnevenBelow is { } threshold && seedEvenness < threshold)
-                {
-                    poolPrior = rawPrior;
-                    options = options with { Shares = LabelShares.Counts };
-                    log?.Report(string.Create(CultureInfo.InvariantCulture,
-                        $"the seed model's label counts are uneven (evenness {seedEvenness:0.000} < {threshold:0.000}): raw-cosine view, pseudo-labels by counted shares"));
-                }
                 if (options.EvenCurriculum && options.Shares == LabelShares.Equal && options.MaxRounds > 0)
                 {
                     curriculum = true;
@@ -448,7 +452,7 @@ public static class SelfTrainer
             CountedShares = options.Shares != LabelShares.Equal,
             Curriculum = curriculum,
             RawView = ReferenceEquals(poolPrior, rawPrior) && rawPrior is not null,
-            SeedEvenness = seedEvenness,
+            RawLean = rawLean,
             FinalShare = finalShare,
             RoundModels = models,
             FinalPseudoLabels = final.Count,
@@ -593,6 +597,22 @@ public static class SelfTrainer
         var shares = new double[classes];
         foreach (var p in probabilities) shares[ArgMax(p)] += 1.0 / Math.Max(1, probabilities.Length);
         return shares;
+    }
+
+    /// <summary>How far the raw view's argmax label counts over the pool are from equal shares: the KL divergence of those
+    /// shares from the uniform, ln K − entropy, in nats (0 when every label leads on as many texts). Each distinct pool text
+    /// counts once. A label whose probability is the same for every text (the other label, which has no vector and gets
+    /// a fixed share in <see cref="MiningScorer.Probabilities"/>) is left out: it never leads, and would make every pool
+    /// look uneven. <see cref="SelfTrainingOptions.RawLeanAbove"/>; decision 0032, amendment st19.</summary>
+    public static double RawLean(IReadOnlyList<float[]> rawView, IReadOnlyList<string> pool)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var rows = Enumerable.Range(0, Math.Min(pool.Count, rawView.Count)).Where(i => seen.Add(pool[i])).Select(i => rawView[i]).ToArray();
+        if (rows.Length == 0) return 0;
+        var scored = Enumerable.Range(0, rows[0].Length).Where(j => rows.Any(r => r[j] != rows[0][j])).ToArray();
+        if (scored.Length < 2) return 0;
+        var shares = CountShares(rows.Select(r => scored.Select(j => r[j]).ToArray()).ToArray(), scored.Length);
+        return Math.Log(shares.Length) + shares.Where(x => x > 0).Sum(x => x * Math.Log(x));
     }
 
     /// <summary>Normalised entropy of label shares: 1 when every label has the same share, lower the more uneven.</summary>

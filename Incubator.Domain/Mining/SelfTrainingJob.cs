@@ -137,11 +137,12 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 : SelfTrainingNotes.TooFewSeeds(string.Join(", ", few)));
         }
         ct.ThrowIfCancellationRequested();
-        // English pools choose their miner's view and label shares from the seed model's counts: the log says which.
-        if (result.SeedEvenness is { } evenness && options.UnevenBelow is { } threshold && result.EmbeddingRounds)
-            await context.LogAsync(result.RawView ? SelfTrainingNotes.RawView(evenness, threshold, result.FinalShare)
-                : result.Curriculum ? SelfTrainingNotes.EvenViewCurriculum(evenness, threshold, SelfTrainer.CurriculumSteps(options.MaxRounds))
-                : SelfTrainingNotes.EvenView(evenness, threshold));
+        // English pools choose their miner's view and label shares from the raw view's own label counts over the pool: the
+        // log says which.
+        if (result.RawLean is { } lean && options.RawLeanAbove is { } threshold && result.EmbeddingRounds)
+            await context.LogAsync(result.RawView ? SelfTrainingNotes.RawView(lean, threshold, result.FinalShare)
+                : result.Curriculum ? SelfTrainingNotes.EvenViewCurriculum(lean, threshold, SelfTrainer.CurriculumSteps(options.MaxRounds))
+                : SelfTrainingNotes.EvenView(lean, threshold));
 
         var model = result.Training.Model;
         var training = result.Training;
@@ -174,7 +175,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 EmbeddingRounds = result.EmbeddingRounds,
                 ProportionalShares = result.CountedShares,
                 RawView = result.RawView,
-                SeedEvenness = result.SeedEvenness,
+                RawLean = result.RawLean,
                 FinalShare = result.FinalShare,
                 CurriculumRounds = result.Curriculum ? options.MaxRounds : 0,
             }));

@@ -63,24 +63,25 @@ public static class SelfTrainingNotes
 
     private static string S(int n) => n.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>English rounds: the seed model's label counts over the pool were uneven, so the rounds took the miner's
-    /// raw similarity scores and counted label shares, and the final model the surest share of the pool (decision 0032).</summary>
-    public static JobNote RawView(double evenness, double threshold, double finalShare) => new("SelfTrain.Log.RawView",
-        $"The seed model's label counts over the pool are uneven (evenness {F(evenness)} < {F(threshold)}): the rounds averaged the miner's raw similarity scores and shared pseudo-labels out by counted label shares; the final model trained on the surest {Pct(finalShare)} of the pool.",
-        F(evenness), F(threshold), Pct(finalShare));
+    /// <summary>English rounds: the miner's raw similarity scores lean to some labels over the pool (their argmax label
+    /// counts are more than <paramref name="threshold"/> nats from equal shares), so the rounds took those scores and
+    /// counted label shares, and the final model the surest share of the pool (decision 0032, amendment st19).</summary>
+    public static JobNote RawView(double lean, double threshold, double finalShare) => new("SelfTrain.Log.RawView",
+        $"The miner's raw similarity scores lean to some labels over the pool (their label counts are {F(lean)} nats from equal shares, more than {F(threshold)}): the rounds averaged those raw scores and shared pseudo-labels out by counted label shares; the final model trained on the surest {Pct(finalShare)} of the pool.",
+        F(lean), F(threshold), Pct(finalShare));
 
-    /// <summary>English rounds: the seed model's label counts over the pool were even, so the rounds kept the miner's
-    /// per-label z-scored scores and the same number of pseudo-labels per label.</summary>
-    public static JobNote EvenView(double evenness, double threshold) => new("SelfTrain.Log.EvenView",
-        $"The seed model's label counts over the pool are even (evenness {F(evenness)}, at least {F(threshold)}): the rounds averaged the miner's per-label z-scored scores, the same number of pseudo-labels per label.",
-        F(evenness), F(threshold));
+    /// <summary>English rounds: the miner's raw similarity scores' label counts over the pool were close to equal shares,
+    /// so the rounds kept the miner's per-label z-scored scores and the same number of pseudo-labels per label.</summary>
+    public static JobNote EvenView(double lean, double threshold) => new("SelfTrain.Log.EvenView",
+        $"The miner's raw similarity scores split the pool close to equal label shares ({F(lean)} nats from equal, at most {F(threshold)}): the rounds averaged the miner's per-label z-scored scores, the same number of pseudo-labels per label.",
+        F(lean), F(threshold));
 
     /// <summary>English rounds as <see cref="EvenView"/>, with curriculum labelling: after each round a growing share of
     /// the pool by confidence, whatever the label (<paramref name="steps"/>, e.g. "25%, 50%, 75%, 100%"; decision 0032,
     /// amendment "st").</summary>
-    public static JobNote EvenViewCurriculum(double evenness, double threshold, string steps) => new("SelfTrain.Log.EvenViewCurriculum",
-        $"The seed model's label counts over the pool are even (evenness {F(evenness)}, at least {F(threshold)}): the rounds averaged the miner's per-label z-scored scores; curriculum labelling: after each round the surest {steps} of the pool by confidence, whatever the label; the final model the same number per label.",
-        F(evenness), F(threshold), steps);
+    public static JobNote EvenViewCurriculum(double lean, double threshold, string steps) => new("SelfTrain.Log.EvenViewCurriculum",
+        $"The miner's raw similarity scores split the pool close to equal label shares ({F(lean)} nats from equal, at most {F(threshold)}): the rounds averaged the miner's per-label z-scored scores; curriculum labelling: after each round the surest {steps} of the pool by confidence, whatever the label; the final model the same number per label.",
+        F(lean), F(threshold), steps);
 
     private static string Pct(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
 

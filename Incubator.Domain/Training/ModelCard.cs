@@ -36,13 +36,13 @@ public sealed record SelfTrainingCardSource(TaskSpec Task, string PoolFile, int 
     /// the same number per label.</summary>
     public bool ProportionalShares { get; init; }
 
-    /// <summary>Embedding rounds averaged the miner's raw cosine similarities (chosen because the seed model's label
-    /// counts over the pool were uneven), not its per-label z-scored ones.</summary>
+    /// <summary>Embedding rounds averaged the miner's raw cosine similarities (chosen because their own argmax label
+    /// counts over the pool leaned far from equal shares), not its per-label z-scored ones.</summary>
     public bool RawView { get; init; }
 
-    /// <summary>Embedding rounds: normalised entropy of the seed model's label counts over the pool (1: even), which
-    /// chose the view and the shares; null when not measured.</summary>
-    public double? SeedEvenness { get; init; }
+    /// <summary>Embedding rounds: how far (nats) the miner's raw view's argmax label counts over the pool are from equal
+    /// shares (0: even), which chose the view and the shares; null when not measured.</summary>
+    public double? RawLean { get; init; }
 
     /// <summary>Embedding rounds: share of the pool the last round labelled for this model, its surest texts first (1: all).</summary>
     public double FinalShare { get; init; } = 1.0;
@@ -230,7 +230,7 @@ public static class ModelCardBuilder
                     ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Code(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
                     : string.Create(C, $"- No human labels. Pool: `{Code(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
                 sb.AppendLine(st.EmbeddingRounds
-                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : st.CurriculumRounds > 0 ? $"curriculum labelling: the surest {SelfTrainer.CurriculumSteps(st.CurriculumRounds)} of the pool by confidence, whatever the label, one step a round" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (the seed model's label counts over the pool were uneven{(st.SeedEvenness is { } e ? string.Create(C, $": evenness {e:0.000}") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
+                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : st.CurriculumRounds > 0 ? $"curriculum labelling: the surest {SelfTrainer.CurriculumSteps(st.CurriculumRounds)} of the pool by confidence, whatever the label, one step a round" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (their label counts over the pool leaned away from equal shares{(st.RawLean is { } e ? string.Create(C, $": {e:0.000} nats") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
                     : string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement."));
                 sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");

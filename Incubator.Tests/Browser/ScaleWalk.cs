@@ -151,7 +151,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
             (when, subject, predicate, tail, number) => $"{when}、{subject}{predicate}{tail}（{number}）", FoodTenths: 4, MovieTenths: 4);
 
         /// <summary>English: the MiniLM encoder embeds the corpus, mines, self-trains (hybrid) and runs the trained model; the
-        /// corpus is 60 % food, 20 % movies, 20 % neither, so the self-training's seed model sees uneven label counts.</summary>
+        /// corpus is 60 % food, 20 % movies, 20 % neither, so the miner's raw view may see uneven label counts.</summary>
         public static readonly WalkData English = new("en", "English", "builtin:food-or-movies:en", ["about food", "about movies"],
             ["the ramen place by the station", "my grandmother's beef stew", "the new bakery on Elm Street", "our homemade curry",
              "the weekend barbecue", "the sushi bar next door", "the matcha parfait", "the breakfast omelette", "the street-food tacos",
@@ -492,7 +492,8 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
                 async () => $"({await UncertainPending()} pending of {await UncertainQueued()})"),
         ], note: $"model v{selfModel.Number}, family {selfModel.Family}");
         // Which view the self-training's rounds used: the model card on the page against the job's log in the database
-        // (English pools choose between the z-scored view and the raw view by the seed model's label counts, decision 0032;
+        // (English pools choose between the z-scored view and the raw view by the raw view's own label counts over the pool,
+        // decision 0032, amendment st19;
         // character rounds write no such line).
         await me.Page.GetByTestId("model-card").Locator(".mud-expand-panel-header").ClickAsync();
         await StepAsync(me.Page, "self-trained-model-card", [
@@ -509,7 +510,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
                     return notes.Any(n => n.Contains("\"SelfTrain.Log.RawView\"", StringComparison.Ordinal)) ? "raw view"
                         : notes.Any(n => n.Contains("\"SelfTrain.Log.EvenView", StringComparison.Ordinal)) ? "z-scored view" : "character rounds";
                 }),
-        ], note: Regex.Match(selfModel.ModelCard ?? "", @"evenness [\d.]+|the surest \d+% of the pool").Value is { Length: > 0 } seen ? $"card: {seen}" : null);
+        ], note: Regex.Match(selfModel.ModelCard ?? "", @"[\d.]+ nats|the surest \d+% of the pool").Value is { Length: > 0 } seen ? $"card: {seen}" : null);
         await me.ClickAsync("model-uncertain-queue");
         await me.WaitForUrlAsync(new Regex($"/tasks/{taskId}/review\\?run={selfRun.Id}&sort=MostUncertain"));
         await me.WaitInteractiveAsync();

@@ -193,18 +193,19 @@ public sealed class MineCliTests : IDisposable
     [Fact]
     public async Task Self_train_on_an_uneven_english_pool_takes_the_raw_view_and_counted_shares_by_default_and_the_card_says_so()
     {
-        // Decision 0032, amendment "st-choice": with no option given, a pool whose seed model counts one label far more
-        // than the others (here about 70% billing) switches to the miner's raw similarity scores and counted shares, the
-        // final model on the surest 85% of the pool; an even pool keeps the z-scored view and equal numbers.
+        // Decision 0032, amendments "st-choice" and st19: with no option given, a pool whose miner's raw similarity scores
+        // lead on one label far more often than on the others (here about 70% billing) switches to those raw scores and
+        // counted shares, the final model on the surest 85% of the pool; an even pool keeps the z-scored view and equal
+        // numbers. (st19 rewrote the expected texts: the signal is the raw view's counts, no longer the seed model's.)
         var uneven = MiningFixtures.Billing.Concat(MiningFixtures.Shipping.Take(8)).Concat(MiningFixtures.Login.Take(8)).Concat(MiningFixtures.OtherSupport.Take(6));
         File.WriteAllText(PoolFile, string.Join("\n", uneven), new UTF8Encoding(false));
         var (code, _, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "5", "--out", OutFile,
             "--self-train", "--model-out", ModelFile, "--rounds", "2");
         Assert.True(code == 0, error);
-        Assert.Contains("[self-train] the seed model's label counts are uneven", error);
+        Assert.Contains("[self-train] the miner's raw similarity scores lean to some labels over the pool", error);
         using (var bundle = ModelBundle.Read(new MemoryStream(File.ReadAllBytes(ModelFile))))
         {
-            Assert.Matches(@"averaged with the miner's raw similarity scores \(the seed model's label counts over the pool were uneven: evenness 0\.\d{3}\); the last round labelled the surest 85% of the pool for this model", bundle.ModelCard);
+            Assert.Matches(@"averaged with the miner's raw similarity scores \(their label counts over the pool leaned away from equal shares: 0\.\d{3} nats\); the last round labelled the surest 85% of the pool for this model", bundle.ModelCard);
             Assert.Contains("per label in proportion to how many pool texts lean to it", bundle.ModelCard);
             Assert.Equal(ModelFamily.Hybrid, bundle.Family);
         }
@@ -214,7 +215,7 @@ public sealed class MineCliTests : IDisposable
         (code, _, error) = await RunAsync("--task", TaskFile, "--pool", PoolFile, "--per-label", "5", "--out", OutFile,
             "--self-train", "--model-out", ModelFile, "--rounds", "2");
         Assert.True(code == 0, error);
-        Assert.DoesNotContain("label counts are uneven", error);
+        Assert.DoesNotContain("lean to some labels", error);
         using (var bundle = ModelBundle.Read(new MemoryStream(File.ReadAllBytes(ModelFile))))
         {
             // Decision 0032, amendment "st": an even English pool takes curriculum labelling over the rounds asked for.

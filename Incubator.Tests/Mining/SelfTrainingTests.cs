@@ -262,34 +262,51 @@ public sealed class SelfTrainingTests
     }
 
     [Fact]
-    public void The_pool_chooses_the_raw_view_and_counted_shares_only_when_the_seed_model_counts_are_uneven()
+    public void The_pool_chooses_the_raw_view_and_counted_shares_from_the_raw_views_own_counts_whatever_the_seeds()
     {
-        // An 80/20 pool: the seed model (classes weighted equally) still leans 80/20 over the candidates, so with a
-        // threshold the rounds take the raw view and counted shares; an even pool keeps the z-scored view and equal numbers.
+        // Decision 0032, amendment st19 (replaces the seed model's evenness, which the seeds' precision could tip): the
+        // choice is the raw view's argmax label counts over the pool, before any seed. One 80/20 pool, two raw views, and
+        // two seed sets — four seeds per label from the start of the pool, or a lopsided set (eight billing, two shipping:
+        // its seed model leans even further to billing). A raw view that leads on billing for 80% of the pool takes the raw
+        // view and counted shares with either seed set; one that splits the pool 50/50 keeps the z-scored view and equal
+        // numbers with either seed set, although the seed model still leans 80/20 there (the old signal chose raw).
         var rows = TrainingSeed.MailSamples(40);
         static List<float[]> Flat(int n, float billing) => Enumerable.Range(0, n).Select(_ => new[] { billing, 1 - billing }).ToList();
-        var options = new SelfTrainingOptions { MaxRounds = 2, FirstRoundShare = 0.3, UnevenBelow = 0.9 };
-
+        var options = new SelfTrainingOptions { MaxRounds = 2, FirstRoundShare = 0.3, RawLeanAbove = SelfTrainingOptions.EnglishRawLeanAbove };
         var unevenRows = rows.Where(r => r.Label == "billing").Take(32).Concat(rows.Where(r => r.Label == "shipping").Take(8)).ToList();
-        var unevenPool = unevenRows.Select(r => r.Text).ToList();
-        var unevenSeeds = Labels.SelectMany(l => unevenRows.Select((r, i) => (r, i)).Where(x => x.r.Label == l).Take(4)
-            .Select(x => new MinedCandidate(l, x.i, x.r.Text, 0.5, 0.1))).ToList();
-        var uneven = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options, Flat(40, 0.5f), poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: Flat(40, 0.6f));
-        Assert.True(uneven.SeedEvenness < 0.9, $"seed evenness {uneven.SeedEvenness}");
-        Assert.True(uneven.RawView);
-        Assert.True(uneven.CountedShares);
-        Assert.False(uneven.Options.ClassWeighting);
+        var pool = unevenRows.Select(r => r.Text).ToList();
+        List<MinedCandidate> Seeds(int billing, int shipping, bool fromEnd) => Labels.SelectMany(l =>
+        {
+            var of = unevenRows.Select((r, i) => (r, i)).Where(x => x.r.Label == l);
+            if (fromEnd) of = of.Reverse();
+            return of.Take(l == "billing" ? billing : shipping).Select(x => new MinedCandidate(l, x.i, x.r.Text, 0.5, 0.1));
+        }).ToList();
+        var seedSets = new[] { Seeds(4, 4, fromEnd: false), Seeds(8, 2, fromEnd: true) };
+        // Leads on each text's true label: 32 billing, 8 shipping.
+        var leaning = unevenRows.Select(r => r.Label == "billing" ? new[] { 0.6f, 0.4f } : new[] { 0.4f, 0.6f }).ToList();
+        // Leads on billing for every other text: 20 and 20.
+        var split = unevenRows.Select((_, i) => i % 2 == 0 ? new[] { 0.6f, 0.4f } : new[] { 0.4f, 0.6f }).ToList();
+        Assert.Equal(Math.Log(2) + 0.8 * Math.Log(0.8) + 0.2 * Math.Log(0.2), SelfTrainer.RawLean(leaning, pool), 6);
+        Assert.Equal(0, SelfTrainer.RawLean(split, pool), 6);
+        foreach (var seeds in seedSets)
+        {
+            var uneven = SelfTrainer.Run(Labels, pool, seeds, options, Flat(40, 0.5f), poolVectors: Vectors(pool, noise: 0.3), rawPrior: leaning);
+            Assert.True(uneven.RawView);
+            Assert.True(uneven.CountedShares);
+            Assert.False(uneven.Options.ClassWeighting);
+            Assert.Equal(SelfTrainer.RawLean(leaning, pool), uneven.RawLean!.Value, 9);
 
-        var (evenPool, evenSeeds) = Fixture(4);
-        var even = SelfTrainer.Run(Labels, evenPool, evenSeeds, options, Flat(evenPool.Count, 0.5f), poolVectors: Vectors(evenPool, noise: 0.3), rawPrior: Flat(evenPool.Count, 0.6f));
-        Assert.True(even.SeedEvenness >= 0.9, $"seed evenness {even.SeedEvenness}");
-        Assert.False(even.RawView);
-        Assert.False(even.CountedShares);
-        Assert.True(even.Options.ClassWeighting);
+            var even = SelfTrainer.Run(Labels, pool, seeds, options, Flat(40, 0.5f), poolVectors: Vectors(pool, noise: 0.3), rawPrior: split);
+            Assert.False(even.RawView);
+            Assert.False(even.CountedShares);
+            Assert.True(even.Options.ClassWeighting);
+        }
         // Without a threshold (or without a raw view) nothing is chosen: the z-scored view and equal numbers.
-        var none = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options with { UnevenBelow = null }, Flat(40, 0.5f), poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: Flat(40, 0.6f));
+        var none = SelfTrainer.Run(Labels, pool, seedSets[0], options with { RawLeanAbove = null }, Flat(40, 0.5f), poolVectors: Vectors(pool, noise: 0.3), rawPrior: leaning);
         Assert.False(none.RawView);
         Assert.False(none.CountedShares);
+        // The other label's fixed share (no vector) is left out of the count: three texts leading on a, b, c are even.
+        Assert.Equal(0, SelfTrainer.RawLean([[0.5f, 0.2f, 0.05f, 0.25f], [0.2f, 0.5f, 0.05f, 0.25f], [0.05f, 0.2f, 0.5f, 0.25f]], ["x", "y", "z"]), 6);
     }
 
     [Fact]
@@ -322,8 +339,9 @@ public sealed class SelfTrainingTests
         var unevenSeeds = Labels.SelectMany(l => unevenRows.Select((r, i) => (r, i)).Where(x => x.r.Label == l).Take(4)
             .Select(x => new MinedCandidate(l, x.i, x.r.Text, 0.5, 0.1))).ToList();
         var flat = Enumerable.Range(0, 40).Select(_ => new[] { 0.5f, 0.5f }).ToList();
-        var raw = Enumerable.Range(0, 40).Select(_ => new[] { 0.6f, 0.4f }).ToList();
-        var uneven = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options with { UnevenBelow = 0.9 }, flat, poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: raw);
+        // (st19: the raw view leads on each text's own label, 32 to 8, since a column the same for every text is left out of its lean.)
+        var raw = unevenRows.Select(r => r.Label == "billing" ? new[] { 0.6f, 0.4f } : new[] { 0.4f, 0.6f }).ToList();
+        var uneven = SelfTrainer.Run(Labels, unevenPool, unevenSeeds, options with { RawLeanAbove = 0.07 }, flat, poolVectors: Vectors(unevenPool, noise: 0.3), rawPrior: raw);
         Assert.True(uneven.CountedShares);
         Assert.False(uneven.Curriculum);
     }
