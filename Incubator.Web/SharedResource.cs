@@ -61,7 +61,6 @@ public static class LocalizerExtensions
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];
 
-    /// <summary>A model version's state as a reader would write it ("Draft", 下書き), never the stored enum word.</summary>
     /// <summary>What a line of the task-version diff is about (<see cref="Incubator.Domain.Tasks.TaskDiffLine.Path"/>:
     /// "preferences.minChars", "label \"billing\" · description", "labels[1].name"), named with the task editor's own field
     /// names in the reader's language (「ラベル「billing」· 定義」), label names as typed. A path a newer version may write is
@@ -88,6 +87,7 @@ public static class LocalizerExtensions
         return path == "label order" ? localizer["DiffPath.LabelOrder"] : Field(path);
     }
 
+    /// <summary>A model version's state as a reader would write it ("Draft", 下書き), never the stored enum word.</summary>
     public static string ModelState(this IStringLocalizer localizer, Incubator.Domain.Training.ModelVersionState state) => localizer["ModelState." + state];
 
     /// <summary>How texts are compared (an embedder's stored name: "char-ngram", "all-MiniLM-L6-v2") in the reader's words
@@ -95,6 +95,13 @@ public static class LocalizerExtensions
     public static string Representation(this IStringLocalizer localizer, string name)
     {
         var s = localizer["Representation." + name];
+        return s.ResourceNotFound ? name : s.Value;
+    }
+
+    /// <summary>The same in a few words, for inside a sentence ("5,000 texts embedded (character n-grams)").</summary>
+    public static string RepresentationShort(this IStringLocalizer localizer, string name)
+    {
+        var s = localizer["RepresentationShort." + name];
         return s.ResourceNotFound ? name : s.Value;
     }
 
@@ -108,6 +115,8 @@ public static class LocalizerExtensions
         // A run's rejections per reason ("Unparseable 3, Duplicate 1"): the reasons are codes with names of their own.
         if (note.Code == Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryCode && args.Length > Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg)
             args[Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg] = RejectedPerReason(localizer, note.Args[Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg]);
+        if (Incubator.Domain.Jobs.ProgressNotes.EmbedderLastArgCodes.Contains(note.Code) && args.Length > 0)
+            args[^1] = localizer.RepresentationShort(note.Args[^1]);
         var s = localizer["JobNote." + note.Code, args];
         return s.ResourceNotFound ? note.Message : s.Value;
     }

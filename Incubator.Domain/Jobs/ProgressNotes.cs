@@ -131,6 +131,10 @@ public static class ProgressNotes
 
     public static JobNote EmbeddingResuming(int next, int texts) => new("Log.EmbeddingResuming", $"Resuming at text {N(next)} of {N(texts)}.", N(next), N(texts));
 
+    /// <summary>The notes whose last argument is an embedder's stored name ("char-ngram"): pages name it in words.</summary>
+    public static readonly IReadOnlySet<string> EmbedderLastArgCodes = new HashSet<string>(StringComparer.Ordinal)
+        { "Log.EmbeddingStarted", "Progress.Embedded", "Progress.EmbeddingDone" };
+
     public static JobNote EmbeddingStarted(int texts, string embedder) => new("Log.EmbeddingStarted", $"Embedding {N(texts)} texts with {embedder}.", N(texts), embedder);
 
     public static JobNote Embedded(int done, int texts, string embedder) => new("Progress.Embedded", $"{N(done)} / {N(texts)} texts embedded ({embedder})", N(done), N(texts), embedder);

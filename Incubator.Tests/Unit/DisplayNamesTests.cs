@@ -72,6 +72,26 @@ public sealed class DisplayNamesTests
     }
 
     [Fact]
+    public void A_corpus_embedding_job_names_its_embedder_in_words_in_every_line_it_writes()
+    {
+        var notes = new[]
+        {
+            Incubator.Domain.Jobs.ProgressNotes.EmbeddingStarted(5000, CharNgramEmbedder.RepresentationName),
+            Incubator.Domain.Jobs.ProgressNotes.Embedded(1200, 5000, CharNgramEmbedder.RepresentationName),
+            Incubator.Domain.Jobs.ProgressNotes.EmbeddingDone(5000, CharNgramEmbedder.RepresentationName),
+        };
+        foreach (var note in notes)
+        {
+            var en = In("en", () => L.JobNote(note));
+            var ja = In("ja", () => L.JobNote(note));
+            Assert.Contains("character n-grams", en, StringComparison.Ordinal);
+            Assert.Contains("文字 n-gram", ja, StringComparison.Ordinal);
+            Assert.DoesNotContain("char-ngram", en + ja, StringComparison.Ordinal);
+        }
+        Assert.Contains("(MiniLM sentence embeddings)", In("en", () => L.JobNote(Incubator.Domain.Jobs.ProgressNotes.EmbeddingDone(10, MiniLmEmbedder.ModelName))), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_frozen_dataset_in_the_activity_feed_is_named_in_the_readers_language()
     {
         static string Line(Incubator.Domain.Jobs.JobNote note)
