@@ -1,8 +1,7 @@
-using System.Globalization;
 using Incubator.Domain.Mining;
 using Incubator.Web;
-using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
+
+using static Incubator.Tests.Infrastructure.Localized;
 
 namespace Incubator.Tests.Unit;
 
@@ -12,23 +11,6 @@ namespace Incubator.Tests.Unit;
 /// raw tag ("other").</summary>
 public sealed class CorpusLanguageTests
 {
-    private static readonly IStringLocalizer L = new StringLocalizer<SharedResource>(new ResourceManagerStringLocalizerFactory(
-        Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
-
-    private static string In(string culture, Func<string> say)
-    {
-        var previous = CultureInfo.CurrentUICulture;
-        try
-        {
-            CultureInfo.CurrentUICulture = new CultureInfo(culture);
-            return say();
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = previous;
-        }
-    }
-
     [Theory]
     [InlineData("今日は友達とラーメンを食べに行った。", "Japanese", "日本語")]
     [InlineData("The parcel arrived late and the box was open when it came to my door.", "English", "英語")]

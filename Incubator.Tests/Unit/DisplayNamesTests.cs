@@ -1,11 +1,10 @@
-using System.Globalization;
 using Incubator.Domain.Datasets;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Projects;
 using Incubator.Domain.Training;
 using Incubator.Web;
-using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
+
+using static Incubator.Tests.Infrastructure.Localized;
 
 namespace Incubator.Tests.Unit;
 
@@ -15,23 +14,6 @@ namespace Incubator.Tests.Unit;
 /// was once stored under).</summary>
 public sealed class DisplayNamesTests
 {
-    private static readonly IStringLocalizer L = new StringLocalizer<SharedResource>(new ResourceManagerStringLocalizerFactory(
-        Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
-
-    private static string In(string culture, Func<string> say)
-    {
-        var previous = CultureInfo.CurrentUICulture;
-        try
-        {
-            CultureInfo.CurrentUICulture = new CultureInfo(culture);
-            return say();
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = previous;
-        }
-    }
-
     [Theory]
     [InlineData(ModelVersionState.Draft, "Draft", "下書き")]
     [InlineData(ModelVersionState.Published, "Published", "公開中")]
