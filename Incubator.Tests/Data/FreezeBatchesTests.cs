@@ -96,7 +96,7 @@ public sealed class FreezeBatchesTests
         Assert.Equal(0, await a.HiddenVersionsAsync());
         Assert.Equal(Approved, await a.ItemsAsync());
         Assert.Equal(Approved, v1.TrainCount + v1.ValidationCount);
-        Assert.Equal(1, await a.Host.QueryAsync(db => db.Activity.CountAsync(e => e.Kind == ActivityKinds.DatasetFrozen && e.Detail == "moods · dataset v1")));
+        Assert.Equal(1, await a.Host.QueryAsync(db => db.Activity.CountAsync(e => e.Kind == ActivityKinds.DatasetFrozen && e.Detail == DatasetNotes.Detail(DatasetNotes.Frozen("moods", 1)))));
 
         // The reviewed snapshot, in canonical order, split by the seed exactly as before.
         var items = await a.Host.QueryAsync(db => db.DatasetItems.Where(i => i.DatasetVersionId == v1.Id).OrderBy(i => i.Ordinal).ToListAsync());
