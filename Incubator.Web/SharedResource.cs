@@ -9,6 +9,14 @@ public sealed class SharedResource;
 
 public static class LocalizerExtensions
 {
+    /// <summary>The resource <paramref name="key"/> in the reader's language, or <paramref name="stored"/> as it is when
+    /// there is none (a name a newer version may store, a value with no name of its own): never a raw resource key.</summary>
+    public static string OrAsStored(this IStringLocalizer localizer, string key, string stored)
+    {
+        var s = localizer[key];
+        return s.ResourceNotFound ? stored : s.Value;
+    }
+
     /// <summary>Localises a domain error by its code ("Error.{Code}"), falling back to the domain's English text.</summary>
     public static string Error(this IStringLocalizer localizer, DomainError error)
     {
@@ -27,11 +35,7 @@ public static class LocalizerExtensions
     }
 
     /// <summary>A training's stage in the reader's language (<see cref="Incubator.Domain.Training.TrainingStages"/>).</summary>
-    public static string TrainingStage(this IStringLocalizer localizer, string stage)
-    {
-        var s = localizer["TrainingStage." + stage];
-        return s.ResourceNotFound ? stage : s.Value;
-    }
+    public static string TrainingStage(this IStringLocalizer localizer, string stage) => localizer.OrAsStored("TrainingStage." + stage, stage);
 
     /// <summary>"Fitting: iteration 2 / 3 · 14 s": a training's live progress line.</summary>
     public static string TrainingProgress(this IStringLocalizer localizer, Incubator.Domain.Common.Events.TrainingProgressed p)
@@ -67,17 +71,13 @@ public static class LocalizerExtensions
     /// shown as stored.</summary>
     public static string DiffWhat(this IStringLocalizer localizer, string path)
     {
-        string Field(string field)
+        string Field(string field) => localizer.OrAsStored(field switch
         {
-            var s = localizer[field switch
-            {
-                "name" => "Task.Name", "instruction" => "Task.Instruction", "description" => "Task.LabelDefinition",
-                "isOther" => "Task.IsOther", "examples" => "Task.Examples", "counterExamples" => "Task.CounterExamples",
-                _ when field.StartsWith("preferences.", StringComparison.Ordinal) => "Task." + char.ToUpperInvariant(field[12]) + field[13..],
-                _ => "DiffField." + field,
-            }];
-            return s.ResourceNotFound ? field : s.Value;
-        }
+            "name" => "Task.Name", "instruction" => "Task.Instruction", "description" => "Task.LabelDefinition",
+            "isOther" => "Task.IsOther", "examples" => "Task.Examples", "counterExamples" => "Task.CounterExamples",
+            _ when field.StartsWith("preferences.", StringComparison.Ordinal) => "Task." + char.ToUpperInvariant(field[12]) + field[13..],
+            _ => "DiffField." + field,
+        }, field);
         if (System.Text.RegularExpressions.Regex.Match(path, "^label \"(.*)\" · ([A-Za-z]+)$") is { Success: true } f)
             return localizer["DiffPath.LabelField", f.Groups[1].Value, Field(f.Groups[2].Value)];
         if (System.Text.RegularExpressions.Regex.Match(path, "^label \"(.*)\"$") is { Success: true } l)
@@ -92,18 +92,10 @@ public static class LocalizerExtensions
 
     /// <summary>How texts are compared (an embedder's stored name: "char-ngram", "all-MiniLM-L6-v2") in the reader's words
     /// ("character n-grams (overlap of letter sequences; any language)"); a name a newer version may store is shown as stored.</summary>
-    public static string Representation(this IStringLocalizer localizer, string name)
-    {
-        var s = localizer["Representation." + name];
-        return s.ResourceNotFound ? name : s.Value;
-    }
+    public static string Representation(this IStringLocalizer localizer, string name) => localizer.OrAsStored("Representation." + name, name);
 
     /// <summary>The same in a few words, for inside a sentence ("5,000 texts embedded (character n-grams)").</summary>
-    public static string RepresentationShort(this IStringLocalizer localizer, string name)
-    {
-        var s = localizer["RepresentationShort." + name];
-        return s.ResourceNotFound ? name : s.Value;
-    }
+    public static string RepresentationShort(this IStringLocalizer localizer, string name) => localizer.OrAsStored("RepresentationShort." + name, name);
 
     /// <summary>What a job says about how it stands or ended ("JobNote.{Code}" with its arguments), falling back to the
     /// domain's English sentence.</summary>

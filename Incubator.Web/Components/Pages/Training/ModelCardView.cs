@@ -15,6 +15,17 @@ public sealed class ModelCardView : ComponentBase
 {
     [Parameter, EditorRequired] public string Markdown { get; set; } = "";
 
+    // Parsed once per card, not on every render of the page around it (a model page re-renders on live events).
+    private string? _parsedFrom;
+    private IReadOnlyList<Block> _blocks = [];
+
+    protected override void OnParametersSet()
+    {
+        if (string.Equals(_parsedFrom, Markdown, StringComparison.Ordinal)) return;
+        _blocks = Parse(Markdown);
+        _parsedFrom = Markdown;
+    }
+
     /// <summary>One block of the card: a heading (its level), a paragraph, a bullet list, or a table (header + rows).</summary>
     internal abstract record Block;
 
@@ -154,7 +165,7 @@ public sealed class ModelCardView : ComponentBase
         builder.OpenElement(0, "div");
         builder.AddAttribute(1, "class", "incubator-model-card");
         builder.AddAttribute(2, "data-testid", "model-card-body");
-        foreach (var block in Parse(Markdown))
+        foreach (var block in _blocks)
         {
             switch (block)
             {
