@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Incubator.Domain.Common.Events;
 using Incubator.Domain.Projects;
 using Incubator.Tests.Infrastructure;
 using Incubator.Tests.Integration;
@@ -66,12 +67,37 @@ public sealed class HubAuthorizationSweepTests(HubPortal portal) : IClassFixture
             {
                 var projectId = args[0] is JsonElement e && e.TryGetProperty("projectId", out var p) ? p.GetGuid() : Guid.Empty;
                 received.Enqueue((name, projectId));
-                if (projectId == portal.OutsidersOwnProjectId) barrier.TrySetResult();
+                if (projectId == portal.OutsidersOwnProjectId) Volatile.Read(ref barrier).TrySetResult();
                 return Task.CompletedTask;
             }, new object());
         }
         await outsider.StartAsync();
         await outsider.InvokeAsync(nameof(ProjectsHub.JoinProject), portal.OutsidersOwnProjectId);
+        var ownerId = await portal.QueryAsync(db => db.ProjectMembers.Where(m => m.ProjectId == portal.ProjectId && m.Role == ProjectRole.Owner)
+            .Select(m => m.UserId).FirstAsync());
+        var projects = portal.Services.GetRequiredService<ProjectService>();
+        var events = portal.Services.GetRequiredService<IRunEvents>();
+
+        // Events of the other project, then one of the outsider's own project as a barrier: anything of the other project
+        // sent to this connection would have arrived before it. After each method on its own (a later method must not
+        // undo what an earlier one let in), and once more around a real job's whole life.
+        async Task<IEnumerable<string>> LeakedAsync(string after, bool withJob)
+        {
+            Volatile.Write(ref barrier, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            await projects.RenameProjectAsync(ownerId, portal.ProjectId, "Live project", "changed after " + after);
+            await events.PublishAsync(new AssignmentChanged(portal.ProjectId, Guid.NewGuid()));
+            if (withJob)
+            {
+                using var job = await portal.Owner.Http.PostJsonAsync($"/api/projects/{portal.ProjectId}/jobs/diagnostics", new { steps = 2, delayMs = 0 });
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, job.StatusCode);
+                await WaitForJobsAsync(portal.ProjectId);
+            }
+            await projects.RenameProjectAsync(portal.OutsiderId, portal.OutsidersOwnProjectId, "Outsider's own", "barrier after " + after);
+            await Volatile.Read(ref barrier).Task.WaitAsync(Guard);
+            var leaked = received.Where(r => r.ProjectId != portal.OutsidersOwnProjectId).Select(r => $"after {after}: received {r.Method} of the other project").ToList();
+            received.Clear();
+            return leaked;
+        }
 
         var problems = new List<string>();
         foreach (var method in HubMethods())
@@ -88,7 +114,8 @@ public sealed class HubAuthorizationSweepTests(HubPortal portal) : IClassFixture
             {
                 error = ex;
             }
-            switch (Methods[method.Name])
+            // A method the table does not know is held to the strictest rule (the table test names it too).
+            switch (Methods.GetValueOrDefault(method.Name, HubRule.Refused))
             {
                 case HubRule.Refused when error is null:
                     problems.Add($"{method.Name}: accepted from a non-member");
@@ -100,21 +127,9 @@ public sealed class HubAuthorizationSweepTests(HubPortal portal) : IClassFixture
                     problems.Add($"{method.Name}: failed ({error.Message}) where it should do nothing");
                     break;
             }
+            problems.AddRange(await LeakedAsync(method.Name, withJob: false));
         }
-
-        // Events of the other project (a membership-neutral change and a job's whole life), then one of the outsider's own
-        // project as a barrier: anything of the other project sent to this connection would have arrived before it.
-        var ownerId = await portal.QueryAsync(db => db.ProjectMembers.Where(m => m.ProjectId == portal.ProjectId && m.Role == ProjectRole.Owner)
-            .Select(m => m.UserId).FirstAsync());
-        var projects = portal.Services.GetRequiredService<ProjectService>();
-        await projects.RenameProjectAsync(ownerId, portal.ProjectId, "Live project", "renamed while the outsider listens");
-        using (var job = await portal.Owner.Http.PostJsonAsync($"/api/projects/{portal.ProjectId}/jobs/diagnostics", new { steps = 2, delayMs = 0 }))
-            Assert.Equal(System.Net.HttpStatusCode.Accepted, job.StatusCode);
-        await WaitForJobsAsync(portal.ProjectId);
-        await projects.RenameProjectAsync(portal.OutsiderId, portal.OutsidersOwnProjectId, "Outsider's own", "barrier");
-        await barrier.Task.WaitAsync(Guard);
-
-        problems.AddRange(received.Where(r => r.ProjectId != portal.OutsidersOwnProjectId).Select(r => $"received {r.Method} of project {r.ProjectId}"));
+        problems.AddRange(await LeakedAsync("every method", withJob: true));
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
