@@ -122,7 +122,7 @@ public sealed class AuthorizationSweepTests(SweepPortal portal, ITestOutputHelpe
 
         // Generation.
         ["GET /api/projects/{ProjectId:guid}/runs"] = new(Access.Viewer),
-        ["POST /api/projects/{ProjectId:guid}/runs"] = new(Access.Author, v => Json(new { taskId = v.TaskId, connectionId = Guid.NewGuid(), perLabel = 2 })),
+        ["POST /api/projects/{ProjectId:guid}/runs"] = new(Access.Author, v => Json(new { taskId = v.TaskId, connectionId = v.ConnectionId, perLabel = 2 })),
         ["GET /api/runs/{runId:guid}"] = new(Access.Viewer),
 
         // Corpora, mining, labelling.
@@ -139,8 +139,8 @@ public sealed class AuthorizationSweepTests(SweepPortal portal, ITestOutputHelpe
         ["GET /api/tasks/{taskId:guid}/mining/active-learning"] = new(Access.Viewer),
         ["POST /api/tasks/{taskId:guid}/mining/active-learning"] = new(Access.Author),
         ["GET /api/tasks/{taskId:guid}/labelling/runs"] = new(Access.Viewer),
-        ["POST /api/tasks/{taskId:guid}/labelling/estimate"] = new(Access.Author, v => Json(new { corpusId = v.CorpusId, connectionId = Guid.NewGuid(), limit = 5 })),
-        ["POST /api/tasks/{taskId:guid}/labelling/runs"] = new(Access.Author, v => Json(new { corpusId = v.CorpusId, connectionId = Guid.NewGuid(), limit = 5 })),
+        ["POST /api/tasks/{taskId:guid}/labelling/estimate"] = new(Access.Author, v => Json(new { corpusId = v.CorpusId, connectionId = v.ConnectionId, limit = 5 })),
+        ["POST /api/tasks/{taskId:guid}/labelling/runs"] = new(Access.Author, v => Json(new { corpusId = v.CorpusId, connectionId = v.ConnectionId, limit = 5 })),
         ["GET /api/labelling-runs/{runId:guid}"] = new(Access.Viewer),
 
         // Queries and model applications.
@@ -424,13 +424,17 @@ public sealed class AuthorizationSweepTests(SweepPortal portal, ITestOutputHelpe
             ("GET", $"/api/projects/{o}/query-runs/{v.QueryRunId}/export", null),
             ("GET", $"/api/projects/{o}/runs?taskId={v.TaskId}", null),
             ("GET", $"/api/projects/{o}/models?taskId={v.TaskId}", null),
-            ("POST", $"/api/projects/{o}/runs", Json(new { taskId = v.TaskId, connectionId = Guid.NewGuid(), perLabel = 2 })),
+            ("POST", $"/api/projects/{o}/runs", Json(new { taskId = v.TaskId, connectionId = v.ConnectionId, perLabel = 2 })),
+            // The outsider's own task and corpus with the victim's LLM connection (its key, its spending).
+            ("POST", $"/api/projects/{o}/runs", Json(new { taskId = portal.OutsidersTaskId, connectionId = v.ConnectionId, perLabel = 2 })),
+            ("POST", $"/api/tasks/{portal.OutsidersTaskId}/labelling/estimate", Json(new { corpusId = portal.OutsidersCorpusId, connectionId = v.ConnectionId, limit = 5 })),
+            ("POST", $"/api/tasks/{portal.OutsidersTaskId}/labelling/runs", Json(new { corpusId = portal.OutsidersCorpusId, connectionId = v.ConnectionId, limit = 5 })),
             ("POST", $"/api/projects/{o}/queries", Json(new { corpusId = v.CorpusId, expression = "billing" })),
             ("POST", $"/api/projects/{o}/applications", Json(new { corpusId = portal.OutsidersCorpusId, modelVersionId = v.ModelId })),
             ("POST", $"/api/projects/{o}/applications", Json(new { corpusId = v.CorpusId, modelVersionId = v.ModelId })),
             ("POST", $"/api/tasks/{portal.OutsidersTaskId}/mining/runs", Json(new { corpusId = v.CorpusId, perLabel = 2 })),
-            ("POST", $"/api/tasks/{portal.OutsidersTaskId}/labelling/estimate", Json(new { corpusId = v.CorpusId, connectionId = Guid.NewGuid(), limit = 5 })),
-            ("POST", $"/api/tasks/{portal.OutsidersTaskId}/labelling/runs", Json(new { corpusId = v.CorpusId, connectionId = Guid.NewGuid(), limit = 5 })),
+            ("POST", $"/api/tasks/{portal.OutsidersTaskId}/labelling/estimate", Json(new { corpusId = v.CorpusId, connectionId = v.ConnectionId, limit = 5 })),
+            ("POST", $"/api/tasks/{portal.OutsidersTaskId}/labelling/runs", Json(new { corpusId = v.CorpusId, connectionId = v.ConnectionId, limit = 5 })),
             ("POST", $"/api/tasks/{portal.OutsidersTaskId}/training", Json(new { family = "auto", datasetVersionId = v.DatasetId })),
             ("POST", $"/api/tasks/{portal.OutsidersTaskId}/assignments/next", Json(new { runId = v.GenerationRunId })),
             ("GET", $"/api/tasks/{portal.OutsidersTaskId}/candidates?runId={v.GenerationRunId}&view=All", null),

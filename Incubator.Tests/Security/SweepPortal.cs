@@ -17,7 +17,7 @@ namespace Incubator.Tests.Security;
 /// <summary>The ids a route can take, all real rows of one project.</summary>
 public sealed record SweepIds(
     Guid ProjectId, Guid TaskId, Guid CandidateId, Guid JobId, Guid GenerationRunId, Guid LabellingRunId, Guid QueryRunId, Guid CorpusId,
-    Guid DatasetId, Guid ModelId, Guid InvitationId);
+    Guid DatasetId, Guid ModelId, Guid InvitationId, Guid ConnectionId);
 
 /// <summary>The "victim" project V, with at least one row of every kind a route takes (task, pending and approved
 /// candidates, a finished job, a generation, labelling and query run, a corpus, a frozen dataset, a model version, an
@@ -53,6 +53,8 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
 
     public string OutsiderId { get; private set; } = "";
 
+    public string VictimOwnerId { get; private set; } = "";
+
     public AuthenticatedClient Owner { get; private set; } = null!;
 
     public AuthenticatedClient Author { get; private set; } = null!;
@@ -79,6 +81,7 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
         var viewer = PortalExtensions.UniqueEmail("v-viewer");
         var outsider = PortalExtensions.UniqueEmail("o-outsider");
         var owner = await this.RegisterAsync(OwnerEmail);
+        VictimOwnerId = owner.Id;
         foreach (var e in new[] { author, reviewer, viewer }) await this.RegisterAsync(e);
         OutsiderId = (await this.RegisterAsync(outsider)).Id;
         var projects = Services.GetRequiredService<ProjectService>();
@@ -116,19 +119,26 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
         var labellingId = Guid.NewGuid();
         var queryId = Guid.NewGuid();
         var modelId = Guid.NewGuid();
+        var connectionId = Guid.NewGuid();
         await this.QueryAsync(async db =>
         {
+            // The project's own LLM connection, pointing nowhere (port 9, discard): nothing here calls it successfully.
+            db.LlmConnections.Add(new Incubator.Domain.Llm.LlmConnection
+            {
+                Id = connectionId, ProjectId = projectId, Name = "conn " + Marker, Endpoint = "http://127.0.0.1:9/v1", Model = "m", CreatedAt = DateTimeOffset.UtcNow,
+                CreatedById = owner.Id,
+            });
             var version = await db.TaskVersions.SingleAsync(v => v.TaskId == taskId);
             var now = DateTimeOffset.UtcNow;
             db.GenerationRuns.Add(new GenerationRun
             {
-                Id = runId, ProjectId = projectId, TaskId = taskId, TaskVersionId = version.Id, TaskVersionNumber = version.Number, ConnectionId = Guid.NewGuid(),
+                Id = runId, ProjectId = projectId, TaskId = taskId, TaskVersionId = version.Id, TaskVersionNumber = version.Number, ConnectionId = connectionId,
                 ConnectionName = "conn " + Marker, Model = "m", PerLabelTarget = 2, Outcome = RunOutcome.Completed, CreatedAt = now, CreatedById = owner.Id,
             });
             db.LabellingRuns.Add(new LabellingRun
             {
                 Id = labellingId, ProjectId = projectId, TaskId = taskId, TaskVersionNumber = version.Number, CorpusId = corpusId, CorpusName = "corpus-" + Marker,
-                ConnectionId = Guid.NewGuid(), ConnectionName = "conn " + Marker, Model = "m", BatchSize = 10, CreatedAt = now, CreatedById = owner.Id,
+                ConnectionId = connectionId, ConnectionName = "conn " + Marker, Model = "m", BatchSize = 10, CreatedAt = now, CreatedById = owner.Id,
             });
             db.ModelVersions.Add(new ModelVersion
             {
@@ -141,7 +151,7 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
             });
             return await db.SaveChangesAsync();
         });
-        Victim = new SweepIds(projectId, taskId, candidateId, jobId, runId, labellingId, queryId, corpusId, datasetId, modelId, invitationId);
+        Victim = new SweepIds(projectId, taskId, candidateId, jobId, runId, labellingId, queryId, corpusId, datasetId, modelId, invitationId, connectionId);
         await WaitForJobsAsync(projectId);
         await WaitForJobsAsync(OutsidersProjectId);
     }
