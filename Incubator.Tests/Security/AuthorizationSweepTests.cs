@@ -53,8 +53,8 @@ public sealed class AuthorizationSweepTests(SweepPortal portal, ITestOutputHelpe
     }
 
     /// <summary>What a route needs, and how to call it: the query string and body a member with enough rights would
-    /// send, so a refusal is about who calls, not about a malformed request. Positive=false: reads whose "allowed" answer
-    /// is not a success with the sweep's rows (said why).</summary>
+    /// send, so a refusal is about who calls, not about a malformed request. NoPositiveCheck: a read whose "allowed"
+    /// answer is not a success with the sweep's rows, and why.</summary>
     private sealed record Route(Access Min, Func<SweepIds, HttpContent>? Body = null, string Query = "", string? NoPositiveCheck = null);
 
     /// <summary>THE TABLE: every route of the app ("METHOD pattern"), who may use it. A route missing here fails
