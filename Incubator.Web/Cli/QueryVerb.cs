@@ -63,7 +63,7 @@ internal static class QueryVerb
             var report = reader.Report;
             var funnel = new QueryFunnel(compiled.Clauses.Count, compiled.Conjuncts.Count);
             var ci = CultureInfo.InvariantCulture;
-            await using (var writer = new StreamWriter(o.Out, append: false, new UTF8Encoding(false)))
+            await CliOutput.WriteTextAsync(o.Out, async writer =>
             {
                 var header = new List<string> { "text" };
                 if (o.All) header.Add("matched");
@@ -84,7 +84,7 @@ internal static class QueryVerb
                         await writer.WriteLineAsync(string.Join('\t', cells));
                     }
                 }
-            }
+            });
             clock.Stop();
             if (report.BadRowCount > 0)
             {
