@@ -21,6 +21,7 @@ public static class TextFileCodes
     public const string MissingColumn = "UploadMissingColumn";
     public const string MissingTab = "UploadMissingTab";
     public const string WrongFieldCount = "UploadWrongFieldCount";
+    public const string MoreFieldsThanHeader = "UploadMoreFieldsThanHeader";
     public const string LabelsMixed = "UploadLabelsMixed";
     public const string EmptyLabel = "UploadEmptyLabel";
     public const string EmptyText = "UploadEmptyText";
