@@ -10,6 +10,7 @@ public static class TextFileCodes
     public const string NotTextUtf16WithoutBom = "NotTextUtf16WithoutBom";
     public const string NotTextControlCharacters = "NotTextControlCharacters";
     public const string NotTextEncoding = "NotTextEncoding";
+    public const string NotTextLatin1Controls = "NotTextLatin1Controls";
 
     // A row that cannot be used.
     public const string UnclosedQuote = "UploadUnclosedQuote";
