@@ -105,4 +105,20 @@ public sealed class ApiFieldProblemTests : IClassFixture<ApiFieldProblemTests.Po
             Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
         }
     }
+
+    [Theory]
+    [InlineData("not-an-email")]
+    [InlineData("someone@localhost")]
+    public async Task An_invitation_to_an_address_that_is_not_one_is_refused_and_none_is_stored(string email)
+    {
+        var (owner, projectId, _) = await ArrangeAsync();
+
+        using var response = await SendAsync(owner, HttpMethod.Post, $"/api/projects/{projectId}/invitations", $$"""{"email":"{{email}}","role":"Viewer"}""");
+        Assert.Equal(("email", "EmailInvalid"), (await FieldProblemAsync(response)) is var p ? (p.Field, p.Code) : default);
+        Assert.Equal(0, await _portal.QueryAsync(db => db.Invitations.CountAsync(i => i.ProjectId == projectId)));
+
+        // An invitation without an address is a link anyone may use, as before.
+        using var link = await SendAsync(owner, HttpMethod.Post, $"/api/projects/{projectId}/invitations", """{"role":"Viewer"}""");
+        Assert.Equal(HttpStatusCode.Created, link.StatusCode);
+    }
 }
