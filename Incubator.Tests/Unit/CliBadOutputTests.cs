@@ -74,10 +74,14 @@ public sealed class CliBadOutputTests : IClassFixture<QueryModelsFixture>, IDisp
     }
 
     [Fact]
-    public async Task A_folder_given_as_the_task_file_is_named_as_a_folder()
+    public async Task A_folder_given_as_the_task_file_a_model_or_the_corpus_is_named_as_a_folder()
     {
         AssertOneLineUsageError(await CliRun.VerbAsync("mine", "--task", _folder.Path, "--pool", PathOf("pool.txt"), "--per-label", "2",
             "--out", PathOf("candidates.tsv")), "is a folder; give the task JSON file");
         Assert.False(File.Exists(PathOf("candidates.tsv")));
+        AssertOneLineUsageError(await CliRun.VerbAsync("query", "--models", $"urgency={_folder.Path}", "--expr", "urgency:urgent", "--corpus", PathOf("pool.txt"),
+            "--out", PathOf("hits.tsv")), "(model 'urgency') is a folder; give the model's zip file");
+        AssertOneLineUsageError(await CliRun.VerbAsync("query", "--models", _models.BundlePaths["urgency"], "--expr", "urgency:urgent", "--corpus", _folder.Path,
+            "--out", PathOf("hits.tsv")), "is a folder; give a file");
     }
 }

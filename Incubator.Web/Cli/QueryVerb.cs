@@ -32,6 +32,7 @@ internal static class QueryVerb
             stderr.WriteLine(parsed.Error!.Describe(o.Expression));
             return 2;
         }
+        if (Directory.Exists(o.Corpus)) throw new CliUsageException($"--corpus '{o.Corpus}' is a folder; give a file.");
         if (!File.Exists(o.Corpus)) throw new CliUsageException($"--corpus '{o.Corpus}' does not exist.");
 
         var models = new Dictionary<string, ITextClassifier>(StringComparer.Ordinal);
@@ -104,6 +105,7 @@ internal static class QueryVerb
 
     private static ITextClassifier LoadModel(string name, string path)
     {
+        if (Directory.Exists(path)) throw new CliUsageException($"--models: '{path}' (model '{name}') is a folder; give the model's zip file.");
         if (!File.Exists(path)) throw new CliUsageException($"--models: the bundle '{path}' (model '{name}') does not exist.");
         try
         {
