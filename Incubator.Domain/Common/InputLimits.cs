@@ -45,6 +45,17 @@ public static class InputLimits
             throw UnknownEnumValue(field, value.ToString(), typeof(TEnum));
     }
 
+    /// <summary>A page index (counted from 0) and a page size (at least 1) given in a request; an absent one takes the
+    /// endpoint's default and a size above the endpoint's maximum is cut to it (the answer says its pageSize). A
+    /// negative index or a size below 1 was silently read as page 0 or size 1; now it is refused by name.</summary>
+    public static void CheckPaging(int? page, int? pageSize)
+    {
+        var errors = new List<DomainError>();
+        if (page is < 0) errors.Add(new("page", "PageOutOfRange", $"page counts from 0; {page} is not a page.", [page.Value]));
+        if (pageSize is < 1) errors.Add(new("pageSize", "PageSizeOutOfRange", $"pageSize must be at least 1 (it is {pageSize}).", [pageSize.Value]));
+        if (errors.Count > 0) throw new DomainValidationException(errors);
+    }
+
     /// <summary>The 400 for an enum value the type does not define.</summary>
     public static DomainValidationException UnknownEnumValue(string field, string value, Type enumType) =>
         new(field, "EnumValueUnknown", $"'{value}' is not a valid {field}; use one of: {string.Join(", ", Enum.GetNames(enumType))}.",

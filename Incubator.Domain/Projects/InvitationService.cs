@@ -39,7 +39,8 @@ public sealed class InvitationService(
         await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
         if (!Enum.IsDefined(role)) throw new DomainValidationException("role", "RoleInvalid", "Choose a role: Owner, Author, Reviewer or Viewer.");
         var trimmed = string.IsNullOrWhiteSpace(email) ? null : email.Trim();
-        if (trimmed is { Length: > 256 } || trimmed?.Any(char.IsControl) == true)
+        // The address is optional (a link anyone may use); one that is given follows registration's rule.
+        if (trimmed is not null && !EmailAddresses.IsPlausible(trimmed))
             throw new DomainValidationException("email", "EmailInvalid", $"'{trimmed}' is not a valid e-mail address.", trimmed ?? "");
         var now = time.GetUtcNow();
         var token = TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -90,7 +90,7 @@ public static class ReviewDecision
             throw new DomainValidationException("text", "EditEmpty", "The edited text cannot be empty.");
         // The Owner may settle "approve as it is" with a relabel that names no label; a reviewer's relabel must name one.
         if (d.Kind == DecisionKind.Relabel && source == DecisionSource.Reviewer && string.IsNullOrWhiteSpace(d.NewLabel))
-            throw new DomainValidationException("label", "LabelUnknown", $"'{d.NewLabel}' is not a label of this task.", d.NewLabel ?? "");
+            throw new DomainValidationException("label", "RelabelLabelRequired", "Choose the label this sample should have.");
         if (d.Kind == DecisionKind.Edit && d.NewText!.Trim() is { Length: > MaxTextLength } text)
             throw new DomainValidationException("text", "TextTooLong",
                 $"The edited text must be at most {MaxTextLength} characters (it has {text.Length}).", MaxTextLength, text.Length);

@@ -10,7 +10,7 @@ namespace Incubator.Domain.Tasks;
 /// <remarks>
 /// Args per code: TaskNameRequired (), TaskNameTooLong (max, actual), InstructionRequired (),
 /// InstructionTooLong (max, actual), TooFewLabels (min, actual), TooManyLabels (max, actual),
-/// LabelNameRequired (label number), LabelNameTooLong (label number, max, actual),
+/// LabelNameRequired (label number), LabelNameTooLong (label number, max, actual), LabelNameControlCharacter (label number),
 /// LabelNameDuplicate (this name, other name, this number, other number),
 /// LabelDefinitionTooLong (label name, max, actual), TooManyOtherLabels (label names joined by ", ", count),
 /// LengthRangeInvalid (min, max; either may be "" when not set), LengthUnitMismatch (language, unit used,
@@ -47,14 +47,15 @@ public static partial class TaskSpecValidator
         return LanguagesWithoutSpaces.Contains(primary);
     }
 
-    /// <summary>The key two label names are compared by: case, width and all whitespace ignored
-    /// ("Billing issue", "billingissue" and "ＢＩＬＬＩＮＧ　ＩＳＳＵＥ" collide).</summary>
+    /// <summary>The key two label names are compared by: case, width, all whitespace and invisible format characters
+    /// (a zero-width space or joiner, a soft hyphen, a byte-order mark pasted with a name) ignored ("Billing issue",
+    /// "billingissue", "billing\u200Bissue" and "ＢＩＬＬＩＮＧ　ＩＳＳＵＥ" collide).</summary>
     public static string LabelKey(string? name)
     {
         var normalized = (name ?? "").Normalize(NormalizationForm.FormKC);
         var sb = new StringBuilder(normalized.Length);
         foreach (var c in normalized)
-            if (!char.IsWhiteSpace(c)) sb.Append(char.ToLowerInvariant(c));
+            if (!char.IsWhiteSpace(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format) sb.Append(char.ToLowerInvariant(c));
         return sb.ToString();
     }
 
@@ -87,11 +88,16 @@ public static partial class TaskSpecValidator
             var path = $"labels[{i}]";
             var labelName = (label.Name ?? "").Trim();
             var shown = labelName.Length == 0 ? $"#{i + 1}" : labelName;
-            if (labelName.Length == 0)
+            if (labelName.Length == 0 || LabelKey(labelName).Length == 0)
                 Add($"{path}.name", "LabelNameRequired", $"Label {i + 1} needs a name.", i + 1);
             else if (labelName.Length > MaxLabelNameLength)
                 Add($"{path}.name", "LabelNameTooLong", $"The name of label {i + 1} must be at most {MaxLabelNameLength} characters (it has {labelName.Length}).", i + 1, MaxLabelNameLength, labelName.Length);
-            if (labelName.Length > 0)
+            else if (labelName.Any(char.IsControl))
+                // A tab or line break inside a name would split every label<TAB>text row written with it (exports,
+                // the CLI's files) and cannot be typed back when reviewing.
+                Add($"{path}.name", "LabelNameControlCharacter",
+                    $"The name of label {i + 1} contains a tab, line break or other control character; use letters, digits, spaces and punctuation.", i + 1);
+            if (LabelKey(labelName).Length > 0)
             {
                 var key = LabelKey(labelName);
                 if (firstByKey.TryGetValue(key, out var first))

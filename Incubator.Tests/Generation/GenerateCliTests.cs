@@ -137,7 +137,7 @@ public sealed class GenerateCliTests : IAsyncLifetime
         { "per-label-word", "--per-label must be a whole number from 1 to 10000 (got 'many')" },
         { "unknown-option", "Unknown option(s): --colour" },
         { "missing-task-file", "Cannot read the task file" },
-        { "task-is-a-folder", "Cannot read the task file" },
+        { "task-is-a-folder", "is a folder; give the task JSON file" },
         { "malformed-json", "The task JSON is not valid JSON" },
         { "one-label", "is not valid" },
         { "out-folder-missing", "does not exist" },

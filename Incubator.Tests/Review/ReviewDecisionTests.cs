@@ -53,7 +53,7 @@ public sealed class ReviewDecisionTests
         { new Decision(DecisionKind.Reject), "ReasonRequired" },
         { new Decision(DecisionKind.Reject, RejectionReason.Other, "  "), "CommentRequired" },
         { new Decision(DecisionKind.Edit, NewText: " \n\t "), "EditEmpty" },
-        { new Decision(DecisionKind.Relabel, NewLabel: " "), "LabelUnknown" },
+        { new Decision(DecisionKind.Relabel, NewLabel: " "), "RelabelLabelRequired" },
         { new Decision(DecisionKind.Edit, NewText: new string('x', ReviewDecision.MaxTextLength + 1)), "TextTooLong" },
         { new Decision(DecisionKind.Relabel, NewLabel: new string('l', ReviewDecision.MaxLabelLength + 1)), "LabelUnknown" },
         { new Decision(DecisionKind.Approve, Comment: new string('c', ReviewDecision.MaxCommentLength + 1)), "CommentTooLong" },
@@ -79,7 +79,8 @@ public sealed class ReviewDecisionTests
     public void The_Owner_may_settle_with_a_relabel_that_names_no_label_a_reviewer_may_not()
     {
         ReviewDecision.Check(new Decision(DecisionKind.Relabel), DecisionSource.Settle);
-        Assert.Equal("LabelUnknown", Code(() => ReviewDecision.Check(new Decision(DecisionKind.Relabel), DecisionSource.Reviewer)));
+        // Not "'' is not a label of this task": the reviewer is asked for the label.
+        Assert.Equal("RelabelLabelRequired", Code(() => ReviewDecision.Check(new Decision(DecisionKind.Relabel), DecisionSource.Reviewer)));
     }
 
     // ---- applying -----------------------------------------------------------------------------------------------

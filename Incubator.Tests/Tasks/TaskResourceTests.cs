@@ -10,7 +10,7 @@ public sealed class TaskResourceTests
     [
         "JsonTooLarge", "JsonMalformed", "UnknownField", "DuplicateField", "WrongType", "TextTypeInvalid",
         "TaskNameRequired", "TaskNameTooLong", "InstructionRequired", "InstructionTooLong", "TooFewLabels", "TooManyLabels",
-        "LabelNameRequired", "LabelNameTooLong", "LabelNameDuplicate", "LabelDefinitionTooLong", "TooManyOtherLabels",
+        "LabelNameRequired", "LabelNameTooLong", "LabelNameControlCharacter", "LabelNameDuplicate", "LabelDefinitionTooLong", "TooManyOtherLabels",
         "LengthRangeInvalid", "LengthUnitMismatch", "LanguageInvalid", "ExampleTooLong", "TooManyExamples",
         "CommentTooLong", "TemplateVariableMissing", "TemplateNotFound", "TemplateNameRequired", "TemplateNameTooLong",
         "TemplateDescriptionTooLong", "ProjectArchived",

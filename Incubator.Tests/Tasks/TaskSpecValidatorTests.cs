@@ -93,6 +93,40 @@ public sealed class TaskSpecValidatorTests
         Assert.Equal(new object[] { duplicate.Trim(), "billing", 4, 1 }, e.Args);
     }
 
+    [Theory]
+    [InlineData("bil\u200Bling")]   // a zero-width space pasted with the name
+    [InlineData("\uFEFFBilling")]   // a byte-order mark
+    [InlineData("bil\u00ADling")]   // a soft hyphen
+    public void Label_names_differing_only_by_invisible_characters_are_duplicates(string duplicate)
+    {
+        var spec = Valid() with { Labels = [.. Valid().Labels, new LabelSpec { Name = duplicate, Description = "Again." }] };
+        Assert.Equal("labels[3].name", Single(spec, "LabelNameDuplicate").Field);
+    }
+
+    [Theory]
+    [InlineData("bill\ting")]
+    [InlineData("bill\ning")]
+    [InlineData("bill\u0085ing")]
+    [InlineData("bill\u0007ing")]
+    public void Label_names_with_a_control_character_are_refused_with_the_label_number(string name)
+    {
+        var labels = Valid().Labels.ToArray();
+        labels[1] = labels[1] with { Name = name };
+        var e = Single(Valid() with { Labels = labels }, "LabelNameControlCharacter");
+        Assert.Equal(("labels[1].name", 2), (e.Field, e.Args[0]));
+        Assert.Contains("control character", e.Message);
+    }
+
+    [Fact]
+    public void A_label_name_of_only_invisible_characters_is_missing_and_emoji_and_japanese_names_are_fine()
+    {
+        var labels = Valid().Labels.ToArray();
+        labels[1] = labels[1] with { Name = "\u200B\u200D" };
+        Assert.Equal("labels[1].name", Single(Valid() with { Labels = labels }, "LabelNameRequired").Field);
+        labels[1] = labels[1] with { Name = "🔥 緊急" };
+        Assert.Empty(TaskSpecValidator.Validate(Valid() with { Labels = labels }));
+    }
+
     [Fact]
     public void Definition_over_1000_characters()
     {

@@ -65,6 +65,8 @@ public static class BinaryFiles
         { "utf16be", "NotTextUtf16WithoutBom", "UTF-16 text (big-endian) without a byte-order mark: byte 0 (line 1)" },
         // No known signature: refused at the first NUL byte, with where it is.
         { "nul", "NotTextNulBytes", "byte 11 (line 2) is a NUL byte" },
+        // A few Japanese words in Shift-JIS: too short for the share of bad UTF-8 bytes, but not Latin-1 either.
+        { "shift-jis-words", "NotTextLatin1Controls", "byte 3 (line 2), 0x8B, is not a Latin-1 character" },
     };
 
     public static byte[] Of(string kind) => kind switch
@@ -76,6 +78,7 @@ public static class BinaryFiles
         "utf16le" => Utf16WithoutBom(),
         "utf16be" => Utf16WithoutBom(bigEndian: true),
         "nul" => [.. "hello\nworld"u8, 0, .. "more text\n"u8],
+        "shift-jis-words" => [.. "ok\n"u8, 0x8B, 0x7D, 0x82, 0xAC, 0x0A, 0x92, 0xCA, 0x8F, 0xED, 0x0A], // ok, 急ぎ, 通常
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

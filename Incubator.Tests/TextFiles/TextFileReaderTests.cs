@@ -50,6 +50,26 @@ public sealed class TextFileReaderTests
     }
 
     [Fact]
+    public void A_row_with_more_filled_fields_than_the_header_is_a_bad_row_not_a_silently_cut_text()
+    {
+        // An unquoted comma inside the text: before, "Hello" was kept and " world" dropped without a word.
+        var csv = "label,text\nx,Hello, world\ny,Kept before\nz,Trailing empty fields are fine,,\n";
+        var (rows, report) = Read(Utf8(csv), TextFileOptions.ForLabels(TextFileFormat.Csv));
+        Assert.Equal(["Kept before", "Trailing empty fields are fine"], rows.Select(r => r.Text));
+        var bad = Assert.Single(report.BadRows);
+        Assert.Equal((2L, BadRowReason.WrongFieldCount, TextFileCodes.MoreFieldsThanHeader), (bad.Line, bad.Reason, bad.Code));
+        Assert.Equal("the header has 2 column(s) but this row has 3; quote a text that contains commas", bad.Detail);
+
+        // The same for a corpus read by its text column, and for a TSV whose text holds a tab.
+        (rows, report) = Read(Utf8("id,text\n1,Server down, again\n2,Fine\n"), new TextFileOptions(TextFileFormat.Csv, Column: "text"));
+        Assert.Equal(["Fine"], rows.Select(r => r.Text));
+        Assert.Equal(2L, Assert.Single(report.BadRows).Line);
+        (rows, report) = Read(Utf8("label\ttext\nx\tone\ttwo\ny\tfine\n"), TextFileOptions.ForLabels(TextFileFormat.Tsv));
+        Assert.Equal(["fine"], rows.Select(r => r.Text));
+        Assert.EndsWith("a text cannot contain a tab", Assert.Single(report.BadRows).Detail);
+    }
+
+    [Fact]
     public void Csv_quoting_handles_delimiters_doubled_quotes_and_line_breaks()
     {
         var csv = "label,text\r\nx,\"Hello, world\"\r\ny,\"She said \"\"hi\"\" twice\"\r\nz,\"one\r\ntwo\"\r\n";

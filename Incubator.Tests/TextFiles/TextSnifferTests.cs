@@ -67,6 +67,19 @@ public sealed class TextSnifferTests
     }
 
     [Fact]
+    public void A_short_file_whose_bytes_latin1_reads_as_control_characters_is_refused_not_stored_as_nonsense()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        // Two Japanese words in Shift-JIS, and a Windows-1252 line with curly quotes: too few bytes for the share rule.
+        var error = Refused(Encoding.GetEncoding("shift_jis").GetBytes("急ぎ\n通常\n"));
+        Assert.Equal((TextFileCodes.NotTextLatin1Controls, "file"), (error.Code, error.Field));
+        Assert.Equal(new object[] { 0L, 1L, "8B" }, error.Args);
+        Assert.Contains("such as Shift-JIS or Windows-1252. Save it as UTF-8.", error.Message);
+        error = Refused(Encoding.GetEncoding(1252).GetBytes("He said \u201Cnow\u201D.\n"));
+        Assert.Equal(new object[] { 8L, 1L, "93" }, error.Args);
+    }
+
+    [Fact]
     public void Real_text_is_accepted_in_every_supported_encoding()
     {
         static TextEncodingInfo Sniff(byte[] b) => TextSniffer.Sniff(new MemoryStream(b));

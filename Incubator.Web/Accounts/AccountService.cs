@@ -98,7 +98,7 @@ public sealed class AccountService(
         var trimmedEmail = (email ?? "").Trim();
         var name = (displayName ?? "").Trim();
         if (trimmedEmail.Length == 0) errors.Add(new("email", "EmailRequired", "Enter your e-mail address.", []));
-        else if (trimmedEmail.Length > 256 || !new EmailAddressAttribute().IsValid(trimmedEmail) || !trimmedEmail.Contains('.'))
+        else if (!Incubator.Domain.Common.EmailAddresses.IsPlausible(trimmedEmail))
             errors.Add(new("email", "EmailInvalid", $"'{trimmedEmail}' is not a valid e-mail address.", [trimmedEmail]));
         if (name.Length > MaxDisplayNameLength)
             errors.Add(new("displayName", "DisplayNameTooLong", $"Name must be at most {MaxDisplayNameLength} characters.", [MaxDisplayNameLength]));

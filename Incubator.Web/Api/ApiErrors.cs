@@ -14,6 +14,8 @@ internal sealed class ApiErrorFilter : IEndpointFilter
         try
         {
             EnumArguments.Check(context.Arguments);
+            var query = context.HttpContext.Request.Query;
+            InputLimits.CheckPaging(QueryInt(query, "page"), QueryInt(query, "pageSize"));
             return await next(context);
         }
         catch (DomainValidationException ex)
@@ -40,6 +42,11 @@ internal sealed class ApiErrorFilter : IEndpointFilter
             return ProblemTitles.Problem(context.HttpContext, ex.Message, StatusCodes.Status409Conflict, ProblemTitles.Conflict);
         }
     }
+
+    /// <summary>A whole-number query value, or null when absent or not a number (the binder refuses those by name).</summary>
+    private static int? QueryInt(IQueryCollection query, string name) =>
+        query.TryGetValue(name, out var values) && int.TryParse(values.ToString(), System.Globalization.NumberStyles.Integer,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 }
 
 /// <summary>Undefined enum values among an endpoint's arguments: the argument itself (a query parameter) or a property
@@ -87,7 +94,7 @@ internal sealed class RequestTooLargeException(string code, string message) : Ba
 /// <summary>A request the server could not read — a body over its size limit (413, whether it announced its length or
 /// came in chunks), malformed JSON, a wrong content type — becomes a problem document with the status Kestrel or the
 /// binder chose, instead of an unhandled exception (500 with an HTML page). Pages keep their own error handling.</summary>
-internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsService problems, ILogger<BadRequestProblems> logger)
+internal sealed partial class BadRequestProblems(RequestDelegate next, IProblemDetailsService problems, ILogger<BadRequestProblems> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -96,16 +103,20 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
             await next(context);
             // The binder answers some unreadable bodies with a bare status code (the body stream's own 413 among them).
             if (!context.Response.HasStarted && context.Response.StatusCode is 400 or 413 or 415 && IsApi(context.Request))
+            {
+                UseRequestCulture(context);
                 await problems.TryWriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
                     ProblemDetails = { Status = context.Response.StatusCode, Title = ProblemTitles.Of(context, Title(context.Response.StatusCode)) },
                 });
+            }
         }
         catch (BadHttpRequestException caught) when (!context.Response.HasStarted)
         {
             // The binder wraps the body's own failure (Kestrel's 413) in a 400 "failed to read": the inner one is the truth.
             var ex = Innermost(caught);
+            UseRequestCulture(context);
             logger.LogInformation("Refused a bad request to {Path}: {Status} {Message}", context.Request.Path, ex.StatusCode, ex.Message);
             context.Response.Clear();
             context.Response.StatusCode = ex.StatusCode;
@@ -118,10 +129,62 @@ internal sealed class BadRequestProblems(RequestDelegate next, IProblemDetailsSe
                 Exception = ex,
             };
             if (ex is RequestTooLargeException { Code: var code }) problem.ProblemDetails.Extensions["code"] = code;
+            if (ex.StatusCode == StatusCodes.Status400BadRequest && FieldProblem(context, caught) is { } field)
+            {
+                // Like a validation problem: the field, a stable code and a message in the request's language.
+                problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field.Field] = [field.Message] };
+                problem.ProblemDetails.Extensions["problems"] = new[] { new { field = field.Field, code = field.Code, message = field.Message } };
+            }
             var written = await problems.TryWriteAsync(problem);
             if (!written) await context.Response.WriteAsync(detail);
         }
     }
+
+    /// <summary>The request localization middleware (after this one) chose the request's culture, but an exception or a
+    /// return brings control back here without it: its choice, kept in the request's features, is applied again so
+    /// titles and messages are in the user's language.</summary>
+    private static void UseRequestCulture(HttpContext context)
+    {
+        if (context.Features.Get<Microsoft.AspNetCore.Localization.IRequestCultureFeature>() is { } chosen)
+        {
+            System.Globalization.CultureInfo.CurrentCulture = chosen.RequestCulture.Culture;
+            System.Globalization.CultureInfo.CurrentUICulture = chosen.RequestCulture.UICulture;
+        }
+    }
+
+    /// <summary>The member of the body (a JSON path without "$.", such as <c>perLabel</c> or <c>texts[2]</c>) or the query
+    /// parameter the binder could not read, when its message says which.</summary>
+    internal static (string Field, string Code, string Message)? FieldProblem(HttpContext context, BadHttpRequestException ex)
+    {
+        string? field = null;
+        var code = "RequestFieldInvalid";
+        for (Exception? e = ex; e is not null && field is null; e = e.InnerException)
+        {
+            if (e is System.Text.Json.JsonException json)
+            {
+                var path = json.Path is { Length: > 0 } p ? p : "$";
+                if (UnmappedMember().Match(json.Message) is { Success: true } unmapped)
+                {
+                    code = "RequestFieldUnknown";
+                    path = path.EndsWith("." + unmapped.Groups[1].Value, StringComparison.Ordinal) ? path : $"{path}.{unmapped.Groups[1].Value}";
+                }
+                else if (json.Message.Contains("could not be converted", StringComparison.Ordinal) is false)
+                    return null; // malformed JSON: the detail's line and position say where
+                field = path == "$" ? "$" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+            }
+            else if (BoundParameter().Match(e.Message) is { Success: true } bound)
+                field = bound.Groups[1].Value;
+        }
+        if (field is null) return null;
+        var localizer = context.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
+        return (field, code, localizer["Error." + code, field]);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("The JSON property '([^']+)' could not be mapped")]
+    private static partial System.Text.RegularExpressions.Regex UnmappedMember();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?:[^\"]* )?([A-Za-z_][A-Za-z0-9_]*)\" from ")]
+    private static partial System.Text.RegularExpressions.Regex BoundParameter();
 
     private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hubs");
 

@@ -82,6 +82,13 @@ public static class CliApp
             stderr.WriteLine($"error: {ex.Message}");
             return DataFolderExitCode;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A file that could not be written or read after the checks (a full disk, a file removed meanwhile): one
+            // line naming the file, no stack trace; CliOutput has already removed any half-written output.
+            stderr.WriteLine($"error: {EndpointSecrets.Redact(ex.Message)}");
+            return 1;
+        }
     }
 
     public static void PrintHelp(TextWriter w)

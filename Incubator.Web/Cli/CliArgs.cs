@@ -71,6 +71,17 @@ internal sealed class CliArgs
         var folder = Path.GetDirectoryName(Path.GetFullPath(output));
         if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
             throw new CliUsageException($"--{name} '{output}': the folder '{folder}' does not exist.");
+        // A folder that exists may still refuse new files (read-only, another owner, a pseudo file system): found now,
+        // not after a run whose result would then be lost. The probe is the same kind of file CliOutput writes.
+        var probe = Path.Combine(folder ?? ".", $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.probe");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"--{name} '{output}': cannot write a file in the folder '{folder}'; give a path you can write to.");
+        }
         return output;
     }
 

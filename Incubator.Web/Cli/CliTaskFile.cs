@@ -12,6 +12,7 @@ internal static class CliTaskFile
     public static async Task<TaskSpec?> ReadAsync(string path, TextWriter stderr, CancellationToken ct)
     {
         string json;
+        if (Directory.Exists(path)) throw new CliUsageException($"--task '{path}' is a folder; give the task JSON file.");
         try
         {
             // The same check as every other input: a file that is not text is refused with what it is and where.

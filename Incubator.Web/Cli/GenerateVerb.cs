@@ -48,10 +48,10 @@ internal static class GenerateVerb
         clock.Stop();
 
         var rows = store.Candidates.Where(c => c.Stage == CandidateStage.Selected).OrderBy(c => spec.Labels.ToList().FindIndex(l => l.Name == c.Label)).ToList();
-        await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
+        await CliOutput.WriteTextAsync(o.Out, async writer =>
         {
             foreach (var r in rows) await writer.WriteLineAsync($"{r.Label}\t{TsvCell.Of(r.Text)}");
-        }
+        });
 
         var rejected = summary.RejectedByReason.OrderByDescending(r => r.Value).ToDictionary(r => r.Key.ToString(), r => r.Value);
         if (o.Json)

@@ -63,11 +63,11 @@ internal static class MineVerb
                 + $". Lower --margin or add texts of the task's labels to the pool; nothing written to {o.Out}.");
             return Failed;
         }
-        await using (var writer = new StreamWriter(o.Out, append: false, new System.Text.UTF8Encoding(false)))
+        await CliOutput.WriteTextAsync(o.Out, async writer =>
         {
             foreach (var m in mined.OrderBy(m => order.IndexOf(m.Label)))
                 await writer.WriteLineAsync($"{m.Label}\t{TsvCell.Of(m.Text)}");
-        }
+        });
         CliInputFile.DescribeRead(stdout, o.Pool, report, texts.Count);
         stdout.WriteLine($"language {language}; embedder {embedder.Name}{(embedder.Name == CharNgramEmbedder.RepresentationName ? " (character n-grams: MiniLM knows English only)" : "")}");
         stdout.WriteLine($"wrote {mined.Count} candidates to {o.Out}: {string.Join(", ", order.Select(l => $"{l} {mined.Count(m => m.Label == l)}"))}");

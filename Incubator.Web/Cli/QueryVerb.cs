@@ -32,6 +32,7 @@ internal static class QueryVerb
             stderr.WriteLine(parsed.Error!.Describe(o.Expression));
             return 2;
         }
+        if (Directory.Exists(o.Corpus)) throw new CliUsageException($"--corpus '{o.Corpus}' is a folder; give a file.");
         if (!File.Exists(o.Corpus)) throw new CliUsageException($"--corpus '{o.Corpus}' does not exist.");
 
         var models = new Dictionary<string, ITextClassifier>(StringComparer.Ordinal);
@@ -63,7 +64,7 @@ internal static class QueryVerb
             var report = reader.Report;
             var funnel = new QueryFunnel(compiled.Clauses.Count, compiled.Conjuncts.Count);
             var ci = CultureInfo.InvariantCulture;
-            await using (var writer = new StreamWriter(o.Out, append: false, new UTF8Encoding(false)))
+            await CliOutput.WriteTextAsync(o.Out, async writer =>
             {
                 var header = new List<string> { "text" };
                 if (o.All) header.Add("matched");
@@ -84,7 +85,7 @@ internal static class QueryVerb
                         await writer.WriteLineAsync(string.Join('\t', cells));
                     }
                 }
-            }
+            });
             clock.Stop();
             if (report.BadRowCount > 0)
             {
@@ -104,6 +105,7 @@ internal static class QueryVerb
 
     private static ITextClassifier LoadModel(string name, string path)
     {
+        if (Directory.Exists(path)) throw new CliUsageException($"--models: '{path}' (model '{name}') is a folder; give the model's zip file.");
         if (!File.Exists(path)) throw new CliUsageException($"--models: the bundle '{path}' (model '{name}') does not exist.");
         try
         {

@@ -191,21 +191,7 @@ internal static class TrainVerbs
             w.WriteLine($"  {c.Label,-20} {c.Precision.ToString("0.000", Ci),9} {c.Recall.ToString("0.000", Ci),7} {c.F1.ToString("0.000", Ci),6} {c.Support,7}");
     }
 
-    internal static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                write(stream);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    internal static void WriteAtomically(string path, Action<Stream> write) => CliOutput.Write(path, write);
 
     /// <summary>Wall and CPU seconds of each step after training, on stderr (where the time goes beyond the fits).</summary>
     private sealed class PhaseClock(TextWriter log)

@@ -10,6 +10,7 @@ public static class TextFileCodes
     public const string NotTextUtf16WithoutBom = "NotTextUtf16WithoutBom";
     public const string NotTextControlCharacters = "NotTextControlCharacters";
     public const string NotTextEncoding = "NotTextEncoding";
+    public const string NotTextLatin1Controls = "NotTextLatin1Controls";
 
     // A row that cannot be used.
     public const string UnclosedQuote = "UploadUnclosedQuote";
@@ -21,6 +22,7 @@ public static class TextFileCodes
     public const string MissingColumn = "UploadMissingColumn";
     public const string MissingTab = "UploadMissingTab";
     public const string WrongFieldCount = "UploadWrongFieldCount";
+    public const string MoreFieldsThanHeader = "UploadMoreFieldsThanHeader";
     public const string LabelsMixed = "UploadLabelsMixed";
     public const string EmptyLabel = "UploadEmptyLabel";
     public const string EmptyText = "UploadEmptyText";

@@ -182,7 +182,7 @@ public sealed class TextFileReader : IDisposable
     private IEnumerable<TextRecord> Delimited(char delimiter, CancellationToken ct)
     {
         var labelled = _options.Labels != LabelMode.None;
-        int textColumn = 0, labelColumn = -1;
+        int textColumn = 0, labelColumn = -1, headerCount = 0;
         var headerSeen = false;
         foreach (var (line, fields, reason, code, error) in DelimitedRecords.Read(_reader, delimiter, ct))
         {
@@ -198,12 +198,25 @@ public sealed class TextFileReader : IDisposable
                     textColumn = ResolveColumn(_options.Column, header ? fields : null);
                     Report.Source = header && textColumn < fields!.Count ? fields[textColumn] : $"#{textColumn + 1}";
                 }
-                if (Report.HeaderDetected) continue;
+                if (Report.HeaderDetected)
+                {
+                    headerCount = fields!.Count;
+                    continue;
+                }
             }
             Report.RowsRead++;
             if (fields is null)
             {
                 Report.Bad(line, reason, code!, error!);
+                continue;
+            }
+            // More filled fields than the header names: a separator inside an unquoted text ("x,Hello, world") would
+            // otherwise keep "Hello" and silently drop the rest. Empty trailing fields ("x,text,") are harmless.
+            if (Report.HeaderDetected && fields.Count > headerCount && fields.Skip(headerCount).Any(f => f.Trim().Length > 0))
+            {
+                Report.Bad(line, BadRowReason.WrongFieldCount, TextFileCodes.MoreFieldsThanHeader, delimiter == '\t'
+                    ? $"the header has {headerCount} column(s) but this row has {fields.Count}; a text cannot contain a tab"
+                    : $"the header has {headerCount} column(s) but this row has {fields.Count}; quote a text that contains commas", headerCount, fields.Count);
                 continue;
             }
             if (!labelled)

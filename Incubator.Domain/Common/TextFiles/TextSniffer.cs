@@ -12,7 +12,8 @@ public sealed record TextEncodingInfo(Encoding Encoding, string Name, int BomLen
 /// Anything that is not text is refused with a <see cref="DomainValidationException"/> that names the problem and the
 /// first offending byte (and its line): a known binary signature (PNG, ZIP, PDF, ELF, GZIP…), NUL bytes, UTF-16
 /// without a byte-order mark, a high share of control characters, or a high share of bytes that are not UTF-8 (binary,
-/// or another encoding such as Shift-JIS that Latin-1 would only turn into nonsense).</summary>
+/// or another encoding such as Shift-JIS that Latin-1 would only turn into nonsense), or — in a file that is not UTF-8 —
+/// any byte from 0x80 to 0x9F, which Latin-1 reads as an invisible control character.</summary>
 /// <remarks>The shares are judged per window of <see cref="Window"/> bytes, so a text file with a binary tail is
 /// refused as well as a binary file. The thresholds leave room for real text: Latin-1 prose has well under 20% non-ASCII
 /// bytes and logs with colour codes a few percent escape characters, while random binary data has about 10% control
@@ -216,6 +217,7 @@ public static class TextSniffer
             // Count the invalid bytes; ASCII runs are skipped in one vectorised step.
             var invalid = 0;
             var firstInvalid = -1;
+            var firstC1 = -1;
             for (var i = 0; i < w.Length;)
             {
                 var high = w[i..].IndexOfAnyInRange((byte)0x80, (byte)0xFF);
@@ -225,6 +227,7 @@ public static class TextSniffer
                 consumed = Math.Max(1, consumed);
                 if (status != OperationStatus.Done && (status != OperationStatus.NeedMoreData || endOfData))
                 {
+                    if (firstC1 < 0 && w[i] is >= 0x80 and <= 0x9F) firstC1 = i;
                     invalid += consumed;
                     if (firstInvalid < 0) firstInvalid = i;
                 }
@@ -240,6 +243,18 @@ public static class TextSniffer
                     $"The file is neither UTF-8 nor Latin-1 text: {invalid} of the {w.Length} bytes from byte {_offset} are not valid UTF-8 (the first at byte {at}, line {line}). "
                     + "It may be binary, or text in another encoding (such as Shift-JIS, or UTF-16 without a byte-order mark): save it as UTF-8.",
                     invalid, w.Length, _offset, at, line);
+            }
+            // Latin-1 reads 0x80–0x9F as invisible C1 control characters, which no Latin-1 text holds: such a byte
+            // means another encoding (Shift-JIS lead bytes, Windows-1252 quotes), however short the file — a list of
+            // Japanese words has too few bytes for the share above and would be stored as nonsense.
+            if (_kind == Kind.Utf8 && firstC1 >= 0)
+            {
+                var at = _offset + firstC1;
+                var line = LineAt(w, firstC1);
+                var hex = w[firstC1].ToString("X2", System.Globalization.CultureInfo.InvariantCulture);
+                throw Refuse("NotTextLatin1Controls",
+                    $"The file is not UTF-8, and byte {at} (line {line}), 0x{hex}, is not a Latin-1 character: it is text in another encoding, such as Shift-JIS or Windows-1252. Save it as UTF-8.",
+                    at, line, hex);
             }
         }
 
