@@ -107,7 +107,7 @@ internal static class LabelVerb
         var noneLabelled = failure is null && stop is null && rows.Count == 0;
         var tsv = new System.Text.StringBuilder();
         foreach (var (label, text) in rows) tsv.Append(label).Append('\t').Append(TsvCell.Of(text)).Append('\n');
-        if (!noneLabelled) TrainVerbs.WriteAtomically(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
+        if (!noneLabelled) CliOutput.Write(o.Out, stream => stream.Write(new System.Text.UTF8Encoding(false).GetBytes(tsv.ToString())));
         CliInputFile.DescribeRead(stdout, o.Corpus, report, texts.Count);
         stdout.WriteLine($"chose {sample.Count} of {texts.Count} texts{(o.Limit is null ? "" : " (stratified by the miner's labels)")}; {done} sent in {calls} calls");
         stdout.WriteLine($"labelled {rows.Count} ({rows.Count - disagreed} as the miner, {disagreed} unlike it){(noneLabelled ? "; nothing written" : $" written to {o.Out}")}");

@@ -149,7 +149,7 @@ internal static class MineVerb
             new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds, ProportionalShares = result.CountedShares, RawView = result.RawView,
                 RawLean = result.RawLean, FinalShare = result.FinalShare, CurriculumRounds = result.Curriculum ? options.MaxRounds : 0 }) with { Speed = speed });
-        TrainVerbs.WriteAtomically(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
+        CliOutput.Write(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
         // After embedding rounds the final model trains on the last view's labelling of the pool, not on the kept round's rows.
         stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "

@@ -60,7 +60,7 @@ internal static class PairsVerb
             throw new CliUsageException($"{Path.GetFileName(data)}: no rows for {string.Join(", ", missing)}; every pair needs one sample of each of the task's labels.");
 
         var export = new FineTuningExport(Path.GetFileName(output), [pairs], seed, share, DateTimeOffset.UtcNow);
-        TrainVerbs.WriteAtomically(output, export.WriteZip);
+        CliOutput.Write(output, export.WriteZip);
         stdout.WriteLine($"read {rows.Count:N0} rows from {data}: {string.Join(", ", spec.Labels.Select(l => $"{l.Name} {pairs.SamplesPerLabel[l.Name]}"))}"
             + (duplicates > 0 ? $"; {duplicates:N0} duplicate rows skipped" : ""));
         stdout.WriteLine($"wrote {output}: {pairs.Pairs.Count} pairs ({pairs.TrainCount} train, {pairs.ValidationCount} validation), {pairs.Unused} samples unused; "

@@ -95,7 +95,7 @@ internal static class TrainVerbs
             goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
             new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count))
             with { Speed = speed });
-        WriteAtomically(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
+        CliOutput.Write(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
         phases.Done("write bundle");
         stdout.WriteLine($"wrote {output}: {speed.Describe()}");
         using (var self = System.Diagnostics.Process.GetCurrentProcess())
@@ -166,7 +166,7 @@ internal static class TrainVerbs
             if (output is null) stdout.Write(lines.ToString());
             else
             {
-                WriteAtomically(output, stream => stream.Write(new UTF8Encoding(false).GetBytes(lines.ToString())));
+                CliOutput.Write(output, stream => stream.Write(new UTF8Encoding(false).GetBytes(lines.ToString())));
                 stdout.WriteLine($"wrote {predictions.Count} predictions to {output}");
             }
         }
@@ -190,8 +190,6 @@ internal static class TrainVerbs
         foreach (var c in r.PerClass)
             w.WriteLine($"  {c.Label,-20} {c.Precision.ToString("0.000", Ci),9} {c.Recall.ToString("0.000", Ci),7} {c.F1.ToString("0.000", Ci),6} {c.Support,7}");
     }
-
-    internal static void WriteAtomically(string path, Action<Stream> write) => CliOutput.Write(path, write);
 
     /// <summary>Wall and CPU seconds of each step after training, on stderr (where the time goes beyond the fits).</summary>
     private sealed class PhaseClock(TextWriter log)
