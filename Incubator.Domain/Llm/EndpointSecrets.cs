@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 
 namespace Incubator.Domain.Llm;
@@ -66,6 +67,31 @@ public static partial class EndpointSecrets
             ? m.Groups["lead"].Value + m.Groups["name"].Value + "=" + Mask
             : m.Value);
         return Redact(result);
+    }
+
+    /// <summary>The one rule for "an API key that travels in clear text" (decision 0025, amendment http20): the host the key
+    /// would be sent to unencrypted — the endpoint is <c>http://</c>, its host is not this machine and a key will be sent —
+    /// or null. Such a connection stays allowed (a vLLM/Ollama box on the team's LAN), but every place the key travels
+    /// from says so: the connection form, the connection list, the start-up log for the configured connection and the CLI.
+    /// An endpoint that is not an absolute http(s) URL gives null (its validation error says enough).</summary>
+    /// <param name="keyWillBeSent">Whether a key goes with the calls (typed, or already stored and kept).</param>
+    public static string? KeySentInClearTo(string? endpoint, bool keyWillBeSent)
+    {
+        if (!keyWillBeSent || !Uri.TryCreate(endpoint?.Trim(), UriKind.Absolute, out var uri)
+            || uri.Scheme != Uri.UriSchemeHttp || string.IsNullOrEmpty(uri.Host)) return null;
+        return IsLoopback(uri) ? null : uri.Host;
+    }
+
+    /// <summary>Whether the URL's host is this machine: <c>localhost</c>, an address in 127.0.0.0/8, or <c>::1</c> (also
+    /// written as an IPv4-mapped IPv6 address). Decided on the parsed host, never on a prefix of the text:
+    /// <c>localhost.evil.com</c> and <c>127.0.0.1.nip.io</c> are other machines.</summary>
+    public static bool IsLoopback(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            return IPAddress.TryParse(uri.DnsSafeHost, out var ip) && (IPAddress.IsLoopback(ip) || (ip.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(ip.MapToIPv4())));
+        // A fully qualified "localhost." is the same name.
+        return uri.HostNameType == UriHostNameType.Dns && string.Equals(uri.DnsSafeHost.TrimEnd('.'), "localhost", StringComparison.OrdinalIgnoreCase);
     }
 
     // scheme://userinfo@ — the user info stops at the first '/', '?', '#' or space, so an '@' in a path is not taken for it.

@@ -5,6 +5,7 @@ using Incubator.Domain.Data;
 using Incubator.Domain.Projects;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Incubator.Domain.Llm;
@@ -208,6 +209,17 @@ public sealed class LlmConnectionService(
             o.RequestsPerMinute, o.InputPricePerMillion, o.OutputPricePerMillion);
     }
 
+    /// <summary>Run once at start: when the configured connection sends its API key over plain http to another machine,
+    /// one warning in the log naming the host (never the key). Returns whether it warned.</summary>
+    public bool WarnIfConfiguredKeySentInClear(ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        if (ConfiguredProfile() is not { } configured || KeySentInClearTo(configured) is not { } host) return false;
+        logger.LogWarning("The configured LLM connection (Llm:Endpoint) is http://, so its API key (Llm:ApiKey) is sent unencrypted to {Host} " +
+            "on every call: use https, or leave the key empty if the server needs none", host);
+        return true;
+    }
+
     /// <summary>Run once at start, after the migrations: a connection saved before credentials in an address were
     /// refused (docs/decisions/0025) still has the credential in its address. That address is encrypted like an API key
     /// (<see cref="LlmConnection.EndpointProtected"/>) and the column keeps only its redacted text, so the secret is no
@@ -283,12 +295,17 @@ public sealed class LlmConnectionService(
     private static LlmConnectionView ToView(LlmConnection c) =>
         new(c.Id, c.ProjectId, c.Name, c.Provider, EndpointSecrets.Redact(c.Endpoint), c.Model, c.ApiKeyProtected is not null, c.Temperature, c.MaxOutputTokens,
             c.MaxConcurrency, c.RequestsPerMinute, c.InputPricePerMillion, c.OutputPricePerMillion)
-        { EndpointHasCredentials = c.EndpointProtected is not null || EndpointSecrets.CarriesCredentials(c.Endpoint) };
+        {
+            EndpointHasCredentials = c.EndpointProtected is not null || EndpointSecrets.CarriesCredentials(c.Endpoint),
+            KeySentInClearTo = EndpointSecrets.KeySentInClearTo(c.Endpoint, c.ApiKeyProtected is not null),
+        };
 
     private static LlmConnectionView ToView(LlmProfile p) =>
         new(p.Id ?? ConfiguredConnectionId, null, p.Name, p.Provider, EndpointSecrets.Redact(p.Endpoint), p.Model, p.HasKey, p.Temperature, p.MaxOutputTokens,
             p.MaxConcurrency, p.RequestsPerMinute, p.InputPricePerMillion, p.OutputPricePerMillion)
-        { EndpointHasCredentials = EndpointSecrets.CarriesCredentials(p.Endpoint) };
+        { EndpointHasCredentials = EndpointSecrets.CarriesCredentials(p.Endpoint), KeySentInClearTo = KeySentInClearTo(p) };
+
+    private static string? KeySentInClearTo(LlmProfile p) => EndpointSecrets.KeySentInClearTo(p.Endpoint, !string.IsNullOrWhiteSpace(p.ApiKey));
 
     private static void Apply(LlmConnection entity, LlmConnectionInput input, string name, string endpoint, string model)
     {

@@ -75,6 +75,10 @@ public sealed record LlmConnectionView(
     /// shows it redacted, and the connection cannot be saved again until the credential is moved to the API key field.</summary>
     public bool EndpointHasCredentials { get; init; }
 
+    /// <summary>The host the API key goes to unencrypted (http:// to another machine, with a key), or null; see
+    /// <see cref="EndpointSecrets.KeySentInClearTo"/>. The list shows a warning chip.</summary>
+    public string? KeySentInClearTo { get; init; }
+
     public bool IsSiteWide => ProjectId is null;
 }
 

@@ -30,8 +30,11 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
         await author.FillAsync("conn-endpoint", fake.OpenAIEndpoint);
         await author.FillAsync("conn-model", "fake-model");
         await author.FillAsync("conn-key", "sk-very-secret-key");
+        // The fake server is on 127.0.0.1: a key sent there over http stays on this machine, nothing to warn about.
+        await Expect(author.Page.GetByTestId("conn-endpoint-cleartext")).ToHaveCountAsync(0);
         await author.ClickAsync("conn-save");
         await Expect(author.Page.GetByTestId("connection-name")).ToContainTextAsync("Fake local model");
+        await Expect(author.Page.GetByTestId("conn-key-cleartext")).ToHaveCountAsync(0);
         Assert.DoesNotContain("sk-very-secret-key", await author.Page.ContentAsync());
 
         fake.Enqueue(FakeReply.Completion("ok"));
@@ -52,7 +55,8 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
 
     /// <summary>A key written into the endpoint would be stored and shown in the clear: the form refuses it beside the
     /// field and saves nothing. A connection saved that way before (an upgrade) is listed, and opened for editing, with
-    /// the credential hidden and a note saying what to do.</summary>
+    /// the credential hidden and a note saying what to do. An http:// address to another machine with a key is saved,
+    /// with a warning beside the address while typing and a chip in the list.</summary>
     [Fact]
     public async Task An_endpoint_with_a_credential_is_refused_on_the_form_and_one_saved_before_is_shown_without_it()
     {
@@ -87,6 +91,20 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
         await author.Page.GetByRole(AriaRole.Button, new() { Name = "Edit connection" }).ClickAsync();
         await Expect(author.Page.GetByTestId("conn-endpoint")).ToHaveValueAsync("https://***@proxy.example.net/v1");
         Assert.DoesNotContain("s3cr3t-in-url", await author.Page.ContentAsync());
+        await author.Page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+
+        // http:// to another machine with a key: allowed (a model server on the LAN), but said while typing and in the list.
+        await author.ClickAsync("add-connection");
+        await author.FillAsync("conn-name", "LAN box");
+        await author.SelectAsync("conn-provider", "OpenAI-compatible");
+        await author.FillAsync("conn-endpoint", "http://gpu-box.example:8000/v1");
+        await author.FillAsync("conn-model", "m");
+        await Expect(author.Page.GetByTestId("conn-endpoint-cleartext")).ToHaveCountAsync(0); // no key yet
+        await author.FillAsync("conn-key", "sk-lan-key");
+        await Expect(author.Page.GetByTestId("conn-endpoint-cleartext")).ToContainTextAsync("The API key will be sent unencrypted to gpu-box.example.");
+        await author.ClickAsync("conn-save");
+        await Expect(author.Page.GetByTestId("conn-key-cleartext")).ToHaveTextAsync("key sent unencrypted to gpu-box.example");
+        Assert.Equal(2, await portal.QueryAsync(db => db.LlmConnections.CountAsync()));
         await author.Page.Context.CloseAsync();
     }
 }

@@ -84,6 +84,36 @@ public sealed class GenerateCliTests : IAsyncLifetime
         Assert.Equal("", stderr);
     }
 
+    /// <summary>http:// to another machine with a key: one warning line on stderr, first, naming the host and not the key;
+    /// the exit code is the run's (here the host cannot be reached: the same code as the same run without a key).
+    /// With a key to the local fake server (loopback), or with no key, no warning.</summary>
+    [Fact]
+    public async Task A_key_sent_over_http_to_another_machine_is_warned_about_on_stderr_and_the_exit_code_is_unchanged()
+    {
+        string[] Remote(params string[] more)
+        {
+            var args = Args().ToList();
+            args[args.IndexOf("--endpoint") + 1] = "http://llm-box.invalid:8000/v1";
+            return [.. args, "--endpoint-wait", "1", "--max-attempts", "1", .. more];
+        }
+
+        var (withKey, _, stderr) = await RunAsync(Remote("--api-key", "sk-cli-secret-777"));
+        var (withoutKey, _, stderrWithoutKey) = await RunAsync(Remote());
+
+        Assert.Equal(
+            "warning: --endpoint is http://, so the API key is sent unencrypted to llm-box.invalid. Use https, or leave the key out if the server needs none.",
+            stderr.Split('\n')[0].TrimEnd('\r'));
+        Assert.Single(stderr.Split('\n'), l => l.StartsWith("warning: --endpoint is http://", StringComparison.Ordinal));
+        Assert.DoesNotContain("sk-cli-secret-777", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("unencrypted", stderrWithoutKey, StringComparison.Ordinal);
+        Assert.Equal(withoutKey, withKey);
+        Assert.Equal(GenerateVerb.Failed, withKey);
+
+        var (code, stdout, local) = await RunAsync([.. Args(), "--api-key", "sk-cli-secret-777"]);
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{local}");
+        Assert.Equal("", local);
+    }
+
     [Fact]
     public async Task Json_flag_prints_a_parseable_summary()
     {

@@ -132,6 +132,36 @@ public sealed class LabelCliTests : IAsyncLifetime
         Assert.Contains("failed:", stdout + stderr);
     }
 
+    /// <summary>http:// to another machine with a key: one warning line on stderr naming the host and not the key, before
+    /// the first call; the exit code is the run's (the same as the same run without a key).</summary>
+    [Fact]
+    public async Task A_key_sent_over_http_to_another_machine_is_warned_about_on_stderr_and_the_exit_code_is_unchanged()
+    {
+        string[] Remote(params string[] more)
+        {
+            var args = Args("--batch-size", "5", "--endpoint-wait", "1", "--max-attempts", "1").ToList();
+            args[args.IndexOf("--endpoint") + 1] = "http://192.0.2.10.invalid:8000/v1";
+            return [.. args, .. more];
+        }
+
+        var (withKey, _, stderr) = await RunAsync(Remote("--api-key", "sk-cli-secret-777"));
+        var (withoutKey, _, stderrWithoutKey) = await RunAsync(Remote());
+
+        Assert.Equal(
+            "warning: --endpoint is http://, so the API key is sent unencrypted to 192.0.2.10.invalid. Use https, or leave the key out if the server needs none.",
+            stderr.Split('\n')[0].TrimEnd('\r'));
+        Assert.Single(stderr.Split('\n'), l => l.StartsWith("warning: --endpoint is http://", StringComparison.Ordinal));
+        Assert.DoesNotContain("sk-cli-secret-777", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("unencrypted", stderrWithoutKey, StringComparison.Ordinal);
+        Assert.Equal(withoutKey, withKey);
+        Assert.Equal(LabelVerb.Failed, withKey);
+
+        // The local fake server is loopback: a key sent there is not warned about.
+        var (code, stdout, local) = await RunAsync(Args("--batch-size", "5", "--api-key", "sk-cli-secret-777"));
+        Assert.True(code == LabelVerb.Completed, stdout + local);
+        Assert.DoesNotContain("unencrypted", local, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_failure_before_any_answer_writes_nothing()
     {

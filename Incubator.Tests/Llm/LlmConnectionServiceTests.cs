@@ -401,6 +401,62 @@ public sealed class LlmConnectionServiceTests : IAsyncLifetime
         Assert.DoesNotContain("s3cr3t-pw", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_key_sent_over_http_to_another_machine_can_be_saved_and_is_flagged_in_the_list()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        LlmConnectionInput At(string endpoint, string? key, string name) => Input(key, name: name) with { Endpoint = endpoint };
+
+        // Allowed (a vLLM/Ollama box on the LAN), but the list says where the key goes.
+        await Connections.CreateAsync(author, project, At("http://gpu-box.lan:8000/v1", Secret, "LAN with key"));
+        await Connections.CreateAsync(author, project, At("http://gpu-box.lan:8000/v1", "", "LAN without key"));
+        await Connections.CreateAsync(author, project, At("http://localhost.evil.com:11434/v1", Secret, "Not localhost"));
+        await Connections.CreateAsync(author, project, At("http://127.0.0.1:11434/v1", Secret, "Loopback"));
+        await Connections.CreateAsync(author, project, At("https://gpu-box.lan/v1", Secret, "LAN over https"));
+
+        var list = await Connections.ListAsync(author, project);
+        Assert.Equal("gpu-box.lan", list.Single(c => c.Name == "LAN with key").KeySentInClearTo);
+        Assert.Equal("localhost.evil.com", list.Single(c => c.Name == "Not localhost").KeySentInClearTo);
+        Assert.Null(list.Single(c => c.Name == "LAN without key").KeySentInClearTo);
+        Assert.Null(list.Single(c => c.Name == "Loopback").KeySentInClearTo);
+        Assert.Null(list.Single(c => c.Name == "LAN over https").KeySentInClearTo);
+        // The configured connection of this fixture is http://localhost: nothing to say, at start either.
+        Assert.Null(list.Single(c => c.IsConfigured).KeySentInClearTo);
+        var log = new Fakes.ListLoggerProvider();
+        Assert.False(Connections.WarnIfConfiguredKeySentInClear(log.CreateLogger("start")));
+        Assert.Empty(log.Lines);
+
+        // Removing the key takes the warning away.
+        var withKey = list.Single(c => c.Name == "LAN with key");
+        await Connections.UpdateAsync(author, withKey.Id, At("http://gpu-box.lan:8000/v1", "", "LAN with key"));
+        Assert.Null((await Connections.ListAsync(author, project)).Single(c => c.Id == withKey.Id).KeySentInClearTo);
+    }
+
+    [Fact]
+    public async Task A_configured_connection_sending_its_key_over_http_is_flagged_in_the_list_and_logged_at_start_without_the_key()
+    {
+        var (project, author) = await ProjectWithAsync(ProjectRole.Author);
+        await using var lan = Build(new Dictionary<string, string?>
+        {
+            ["Llm:Provider"] = "OpenAICompatible", ["Llm:Endpoint"] = "http://10.0.0.7:8000/v1", ["Llm:Model"] = "m", ["Llm:ApiKey"] = "configured-key-123",
+        });
+        var connections = lan.GetRequiredService<LlmConnectionService>();
+
+        Assert.Equal("10.0.0.7", Assert.Single(await connections.ListAsync(author, project), c => c.IsConfigured).KeySentInClearTo);
+        var log = new Fakes.ListLoggerProvider();
+        Assert.True(connections.WarnIfConfiguredKeySentInClear(log.CreateLogger("start")));
+        var line = Assert.Single(log.Lines);
+        Assert.StartsWith("[Warning]", line, StringComparison.Ordinal);
+        Assert.Contains("unencrypted to 10.0.0.7", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("configured-key-123", line, StringComparison.Ordinal);
+
+        // The same address without a key: nothing is sent in the clear, nothing to say.
+        await using var noKey = Build(new Dictionary<string, string?> { ["Llm:Provider"] = "OpenAICompatible", ["Llm:Endpoint"] = "http://10.0.0.7:8000/v1", ["Llm:Model"] = "m" });
+        Assert.Null(Assert.Single(await noKey.GetRequiredService<LlmConnectionService>().ListAsync(author, project), c => c.IsConfigured).KeySentInClearTo);
+        Assert.False(noKey.GetRequiredService<LlmConnectionService>().WarnIfConfiguredKeySentInClear(log.CreateLogger("start")));
+        Assert.Single(log.Lines);
+    }
+
     private async Task<(Guid Project, string User)> ProjectWithAsync(ProjectRole role)
     {
         var id = Guid.NewGuid();

@@ -12,10 +12,12 @@ internal sealed class StartupTasks(IServiceProvider services, IConfiguration con
     {
         DataFolder.EnsureUsable(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value.ResolveDataDirectory());
         await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
-        var protectedEndpoints = await services.GetRequiredService<LlmConnectionService>().ProtectStoredEndpointsAsync(cancellationToken);
+        var connections = services.GetRequiredService<LlmConnectionService>();
+        var protectedEndpoints = await connections.ProtectStoredEndpointsAsync(cancellationToken);
         if (protectedEndpoints > 0)
             logger.LogWarning("{Count} LLM connection(s) had a credential in their address (saved before such addresses were refused): the address is now " +
                 "stored encrypted and shown redacted; edit them to move the key to the API key field", protectedEndpoints);
+        connections.WarnIfConfiguredKeySentInClear(logger);
         var email = configuration["INCUBATOR_ADMIN_EMAIL"];
         var password = configuration["INCUBATOR_ADMIN_PASSWORD"];
         if (string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(password)) return;

@@ -10,6 +10,16 @@ internal sealed record CliEndpointArgs(string Endpoint, string Model, LlmProvide
 {
     public static readonly string[] Names = ["endpoint", "model", "provider", "api-key", "budget-tokens", "endpoint-wait", "max-attempts"];
 
+    /// <summary>One line on stderr before the first call when the key goes unencrypted to another machine (http://, not
+    /// loopback; the rule is <see cref="EndpointSecrets.KeySentInClearTo"/>). Names the host, never the key; the run goes on
+    /// and the exit code is the run's.</summary>
+    public static void WarnIfKeySentInClear(string endpoint, string? apiKey, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (EndpointSecrets.KeySentInClearTo(endpoint, !string.IsNullOrWhiteSpace(apiKey)) is { } host)
+            stderr.WriteLine($"warning: --endpoint is http://, so the API key is sent unencrypted to {host}. Use https, or leave the key out if the server needs none.");
+    }
+
     public static CliEndpointArgs Read(CliArgs o)
     {
         var endpoint = o.Required("endpoint");

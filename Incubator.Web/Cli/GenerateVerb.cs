@@ -28,6 +28,7 @@ internal static class GenerateVerb
     {
         var o = Parse(args);
         if (await CliTaskFile.ReadAsync(o.Task, stderr, ct) is not { } spec) return 2;
+        CliEndpointArgs.WarnIfKeySentInClear(o.Endpoint, o.ApiKey, stderr);
 
         var builder = CliApp.HeadlessBuilder([]);
         builder.Services.AddIncubatorEmbeddings();

@@ -31,6 +31,7 @@ internal static class LabelVerb
         var o = Parse(args);
         if (await CliTaskFile.ReadAsync(o.Task, stderr, ct) is not { } spec) return 2;
         if (spec.Labels.All(l => l.IsOther)) throw new CliUsageException("The task has no label besides the other label.");
+        CliEndpointArgs.WarnIfKeySentInClear(o.Endpoint, o.ApiKey, stderr);
 
         var (texts, report) = CliInputFile.ReadTexts(o.Corpus, new TextFileOptions(TextFileFormats.FromFileName(o.Corpus) ?? TextFileFormat.Txt, o.Column, null, o.Field), ct);
 

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Bunit;
+using Incubator.Domain.Llm;
+using Incubator.Web.Components.Pages.Shared;
+
+namespace Incubator.Tests.Components;
+
+/// <summary>bUnit: the warning under the address field of the connection form (as the user types) and the chip in the
+/// connection list, for an API key that would travel unencrypted; in English and Japanese from the real resources.</summary>
+public sealed class KeyInClearWarningTests
+{
+    private static T InCulture<T>(string culture, Func<T> test)
+    {
+        var previous = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentUICulture = new CultureInfo(culture);
+        try
+        {
+            return test();
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = previous;
+        }
+    }
+
+    private static void InCulture(string culture, Action test) => InCulture(culture, () =>
+    {
+        test();
+        return 0;
+    });
+
+    [Theory]
+    [InlineData("en", "The API key will be sent unencrypted to gpu-box.lan. Use https, or leave the key empty if the server needs none.")]
+    [InlineData("ja", "APIキーは暗号化されずに gpu-box.lan へ送られます。")]
+    public async Task Form_warns_while_typing_and_the_warning_goes_when_the_address_is_https(string culture, string text)
+    {
+        await using var ctx = PortalBunit.NewContext();
+        var cut = InCulture(culture, () => ctx.Render<KeyInClearWarning>(p => p
+            .Add(x => x.Endpoint, "http://gpu-box.lan:8000/v1").Add(x => x.ApiKey, "sk-typed-key-123").Add(x => x.HasStoredKey, false)));
+
+        var warning = cut.Find("[data-testid=conn-endpoint-cleartext]");
+        Assert.Contains(text, warning.TextContent);
+        Assert.DoesNotContain("sk-typed-key-123", cut.Markup, StringComparison.Ordinal);
+
+        InCulture(culture, () => cut.Render(p => p.Add(x => x.Endpoint, "https://gpu-box.lan:8000/v1")));
+        Assert.Empty(cut.FindAll("[data-testid=conn-endpoint-cleartext]"));
+    }
+
+    [Theory]
+    [InlineData("http://gpu-box.lan/v1", "sk-1", false, true)]
+    [InlineData("http://gpu-box.lan/v1", "", true, true)] // editing: an empty field keeps the stored key, which is sent
+    [InlineData("http://gpu-box.lan/v1", null, true, true)]
+    [InlineData("http://gpu-box.lan/v1", "   ", true, false)] // blanks remove the stored key
+    [InlineData("http://gpu-box.lan/v1", "", false, false)] // no key at all
+    [InlineData("http://localhost.evil.com:11434/v1", "sk-1", false, true)]
+    [InlineData("http://localhost:11434/v1", "sk-1", true, false)]
+    [InlineData("http://127.0.0.1:8000/v1", "sk-1", false, false)]
+    [InlineData("http://[::1]:8000/v1", "sk-1", false, false)]
+    [InlineData("https://api.openai.com/v1", "sk-1", true, false)]
+    public async Task Form_warns_only_when_a_key_would_go_unencrypted_to_another_machine(string endpoint, string? typedKey, bool storedKey, bool warns)
+    {
+        await using var ctx = PortalBunit.NewContext();
+        var cut = InCulture("en", () => ctx.Render<KeyInClearWarning>(p => p
+            .Add(x => x.Endpoint, endpoint).Add(x => x.ApiKey, typedKey).Add(x => x.HasStoredKey, storedKey)));
+
+        Assert.Equal(warns, cut.FindAll("[data-testid=conn-endpoint-cleartext]").Count == 1);
+    }
+
+    private static LlmConnectionView View(string endpoint, bool hasKey, string? sentTo) =>
+        new(Guid.NewGuid(), null, "LAN box", LlmProvider.OpenAICompatible, endpoint, "llama3.2", hasKey, 0.7, 900, 2, null, 0, 0)
+        { KeySentInClearTo = sentTo };
+
+    [Theory]
+    [InlineData("en", "key sent unencrypted to 10.0.0.7")]
+    [InlineData("ja", "APIキーを暗号化せずに 10.0.0.7 へ送信")]
+    public async Task List_shows_a_chip_on_a_connection_whose_key_goes_unencrypted(string culture, string text)
+    {
+        await using var ctx = PortalBunit.NewContext();
+        var cut = InCulture(culture, () => ctx.Render<KeyInClearWarning>(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", true, "10.0.0.7"))));
+
+        var chip = cut.Find("[data-testid=conn-key-cleartext]");
+        Assert.Equal(text, chip.TextContent.Trim());
+        Assert.Contains("10.0.0.7", chip.GetAttribute("title"), StringComparison.Ordinal);
+
+        // The list trusts the domain's verdict, not the address alone: no chip when the view says the key stays safe.
+        InCulture(culture, () => cut.Render(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", false, null))));
+        Assert.Empty(cut.FindAll("[data-testid=conn-key-cleartext]"));
+    }
+}
