@@ -104,6 +104,11 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
         await Expect(author.Page.GetByTestId("conn-endpoint-cleartext")).ToContainTextAsync("The API key will be sent unencrypted to gpu-box.example.");
         await author.ClickAsync("conn-save");
         await Expect(author.Page.GetByTestId("conn-key-cleartext")).ToHaveTextAsync("key sent unencrypted to gpu-box.example");
+        // The address warnings wrap under the address: the list fits its box, no column pushed out of sight sideways.
+        var overflow = await author.Page.GetByTestId("connections-table").Locator(".mud-table-container")
+            .EvaluateAsync<int>("e => e.scrollWidth - e.clientWidth");
+        Assert.True(overflow <= 0, $"The connection list is {overflow}px wider than its box: a column is scrolled out of sight.");
+        await Expect(author.Page.GetByText("LAN box")).ToBeInViewportAsync();
         Assert.Equal(2, await portal.QueryAsync(db => db.LlmConnections.CountAsync()));
         await author.Page.Context.CloseAsync();
     }
