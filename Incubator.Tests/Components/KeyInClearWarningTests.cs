@@ -86,4 +86,20 @@ public sealed class KeyInClearWarningTests
         InCulture(culture, () => cut.Render(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", false, null))));
         Assert.Empty(cut.FindAll("[data-testid=conn-key-cleartext]"));
     }
+
+    [Theory]
+    [InlineData("en", "The API key will be sent unencrypted to 10.0.0.7. Use https, or leave the key empty if the server needs none.")]
+    [InlineData("ja", "APIキーは暗号化されずに 10.0.0.7 へ送られます。")]
+    public async Task The_connection_picked_on_a_page_that_calls_the_LLM_is_warned_about_in_a_sentence(string culture, string text)
+    {
+        await using var ctx = PortalBunit.NewContext();
+        var cut = InCulture(culture, () => ctx.Render<KeyInClearWarning>(p => p
+            .Add(x => x.Connection, View("http://10.0.0.7:8000/v1", true, "10.0.0.7")).Add(x => x.Picked, true)));
+
+        Assert.Contains(text, cut.Find("[data-testid=picked-connection-cleartext]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=conn-key-cleartext]")); // a sentence under the picker, not the list's chip
+
+        InCulture(culture, () => cut.Render(p => p.Add(x => x.Connection, View("https://10.0.0.7:8000/v1", true, null))));
+        Assert.Empty(cut.FindAll("[data-testid=picked-connection-cleartext]"));
+    }
 }
