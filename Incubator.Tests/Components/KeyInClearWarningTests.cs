@@ -1,6 +1,6 @@
-using System.Globalization;
 using Bunit;
 using Incubator.Domain.Llm;
+using Incubator.Tests.Infrastructure;
 using Incubator.Web.Components.Pages.Shared;
 
 namespace Incubator.Tests.Components;
@@ -9,40 +9,20 @@ namespace Incubator.Tests.Components;
 /// connection list, for an API key that would travel unencrypted; in English and Japanese from the real resources.</summary>
 public sealed class KeyInClearWarningTests
 {
-    private static T InCulture<T>(string culture, Func<T> test)
-    {
-        var previous = CultureInfo.CurrentUICulture;
-        CultureInfo.CurrentUICulture = new CultureInfo(culture);
-        try
-        {
-            return test();
-        }
-        finally
-        {
-            CultureInfo.CurrentUICulture = previous;
-        }
-    }
-
-    private static void InCulture(string culture, Action test) => InCulture(culture, () =>
-    {
-        test();
-        return 0;
-    });
-
     [Theory]
     [InlineData("en", "The API key will be sent unencrypted to gpu-box.lan. Use https, or leave the key empty if the server needs none.")]
     [InlineData("ja", "APIキーは暗号化されずに gpu-box.lan へ送られます。")]
     public async Task Form_warns_while_typing_and_the_warning_goes_when_the_address_is_https(string culture, string text)
     {
         await using var ctx = PortalBunit.NewContext();
-        var cut = InCulture(culture, () => ctx.Render<KeyInClearWarning>(p => p
+        var cut = Localized.In(culture, () => ctx.Render<KeyInClearWarning>(p => p
             .Add(x => x.Endpoint, "http://gpu-box.lan:8000/v1").Add(x => x.ApiKey, "sk-typed-key-123").Add(x => x.HasStoredKey, false)));
 
         var warning = cut.Find("[data-testid=conn-endpoint-cleartext]");
         Assert.Contains(text, warning.TextContent);
         Assert.DoesNotContain("sk-typed-key-123", cut.Markup, StringComparison.Ordinal);
 
-        InCulture(culture, () => cut.Render(p => p.Add(x => x.Endpoint, "https://gpu-box.lan:8000/v1")));
+        Localized.In(culture, () => cut.Render(p => p.Add(x => x.Endpoint, "https://gpu-box.lan:8000/v1")));
         Assert.Empty(cut.FindAll("[data-testid=conn-endpoint-cleartext]"));
     }
 
@@ -60,7 +40,7 @@ public sealed class KeyInClearWarningTests
     public async Task Form_warns_only_when_a_key_would_go_unencrypted_to_another_machine(string endpoint, string? typedKey, bool storedKey, bool warns)
     {
         await using var ctx = PortalBunit.NewContext();
-        var cut = InCulture("en", () => ctx.Render<KeyInClearWarning>(p => p
+        var cut = Localized.In("en", () => ctx.Render<KeyInClearWarning>(p => p
             .Add(x => x.Endpoint, endpoint).Add(x => x.ApiKey, typedKey).Add(x => x.HasStoredKey, storedKey)));
 
         Assert.Equal(warns, cut.FindAll("[data-testid=conn-endpoint-cleartext]").Count == 1);
@@ -76,14 +56,14 @@ public sealed class KeyInClearWarningTests
     public async Task List_shows_a_chip_on_a_connection_whose_key_goes_unencrypted(string culture, string text)
     {
         await using var ctx = PortalBunit.NewContext();
-        var cut = InCulture(culture, () => ctx.Render<KeyInClearWarning>(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", true, "10.0.0.7"))));
+        var cut = Localized.In(culture, () => ctx.Render<KeyInClearWarning>(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", true, "10.0.0.7"))));
 
         var chip = cut.Find("[data-testid=conn-key-cleartext]");
         Assert.Equal(text, chip.TextContent.Trim());
         Assert.Contains("10.0.0.7", chip.GetAttribute("title"), StringComparison.Ordinal);
 
         // The list trusts the domain's verdict, not the address alone: no chip when the view says the key stays safe.
-        InCulture(culture, () => cut.Render(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", false, null))));
+        Localized.In(culture, () => cut.Render(p => p.Add(x => x.Connection, View("http://10.0.0.7:8000/v1", false, null))));
         Assert.Empty(cut.FindAll("[data-testid=conn-key-cleartext]"));
     }
 
@@ -93,13 +73,13 @@ public sealed class KeyInClearWarningTests
     public async Task The_connection_picked_on_a_page_that_calls_the_LLM_is_warned_about_in_a_sentence(string culture, string text)
     {
         await using var ctx = PortalBunit.NewContext();
-        var cut = InCulture(culture, () => ctx.Render<KeyInClearWarning>(p => p
+        var cut = Localized.In(culture, () => ctx.Render<KeyInClearWarning>(p => p
             .Add(x => x.Connection, View("http://10.0.0.7:8000/v1", true, "10.0.0.7")).Add(x => x.Picked, true)));
 
         Assert.Contains(text, cut.Find("[data-testid=picked-connection-cleartext]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=conn-key-cleartext]")); // a sentence under the picker, not the list's chip
 
-        InCulture(culture, () => cut.Render(p => p.Add(x => x.Connection, View("https://10.0.0.7:8000/v1", true, null))));
+        Localized.In(culture, () => cut.Render(p => p.Add(x => x.Connection, View("https://10.0.0.7:8000/v1", true, null))));
         Assert.Empty(cut.FindAll("[data-testid=picked-connection-cleartext]"));
     }
 }

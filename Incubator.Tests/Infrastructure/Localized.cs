@@ -12,7 +12,7 @@ internal static class Localized
     public static readonly IStringLocalizer L = new StringLocalizer<SharedResource>(new ResourceManagerStringLocalizerFactory(
         Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
 
-    public static string In(string culture, Func<string> say)
+    public static T In<T>(string culture, Func<T> say)
     {
         var previous = CultureInfo.CurrentUICulture;
         try
@@ -25,4 +25,10 @@ internal static class Localized
             CultureInfo.CurrentUICulture = previous;
         }
     }
+
+    public static void In(string culture, Action act) => In(culture, () =>
+    {
+        act();
+        return 0;
+    });
 }
