@@ -61,6 +61,11 @@ public static class LocalizerExtensions
     public static string ConnectionName(this IStringLocalizer localizer, string name) =>
         name == Incubator.Domain.Llm.LlmConnectionService.ConfiguredConnectionName ? localizer["Llm.ConfiguredName"] : name;
 
+    /// <summary>A connection as a picker shows it ("name · model"); nothing when <paramref name="id"/> is none of them (no
+    /// connection picked yet), never the empty id's zeros.</summary>
+    public static string ConnectionChoice(this IStringLocalizer localizer, IEnumerable<Incubator.Domain.Llm.LlmConnectionView>? connections, Guid id) =>
+        connections?.FirstOrDefault(c => c.Id == id) is { } c ? $"{localizer.ConnectionName(c.Name)} · {c.Model}" : "";
+
     public static string Role(this IStringLocalizer localizer, Incubator.Domain.Projects.ProjectRole role) => localizer["Role." + role];
 
     public static string JobState(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobState state) => localizer["JobState." + state];

@@ -56,7 +56,7 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
     /// <summary>A key written into the endpoint would be stored and shown in the clear: the form refuses it beside the
     /// field and saves nothing. A connection saved that way before (an upgrade) is listed, and opened for editing, with
     /// the credential hidden and a note saying what to do. An http:// address to another machine with a key is saved,
-    /// with a warning beside the address while typing and a chip in the list.</summary>
+    /// with a warning beside the address while typing, a chip in the list and a sentence under the Generate page's picker.</summary>
     [Fact]
     public async Task An_endpoint_with_a_credential_is_refused_on_the_form_and_one_saved_before_is_shown_without_it()
     {
@@ -110,6 +110,18 @@ public sealed class ConnectionsBrowserTests(BrowserFixture browser)
         Assert.True(overflow <= 0, $"The connection list is {overflow}px wider than its box: a column is scrolled out of sight.");
         await Expect(author.Page.GetByText("LAN box")).ToBeInViewportAsync();
         Assert.Equal(2, await portal.QueryAsync(db => db.LlmConnections.CountAsync()));
+
+        // Picked on a page that starts LLM calls, the LAN connection is called out under the picker; the https one is not.
+        var taskId = await portal.CreateTaskAsync("llm-url@example.com", projectId, Incubator.Tests.Mining.MiningFixtures.EnglishTask);
+        await author.GotoAsync($"/projects/{projectId}/tasks/{taskId}/generate");
+        // Neither was tested or used, so none is picked: the picker is blank (it showed the empty id's zeros) and says to choose.
+        await Expect(author.Page.GetByText("Choose the connection this run uses.").First).ToBeVisibleAsync();
+        await Expect(author.Page.GetByTestId("gen-connection")).ToHaveValueAsync("");
+        await author.SelectAsync("gen-connection", "LAN box");
+        await Expect(author.Page.GetByTestId("gen-connection")).ToHaveValueAsync("LAN box · m");
+        await Expect(author.Page.GetByTestId("picked-connection-cleartext")).ToContainTextAsync("The API key will be sent unencrypted to gpu-box.example.");
+        await author.SelectAsync("gen-connection", "Old proxy");
+        await Expect(author.Page.GetByTestId("picked-connection-cleartext")).ToHaveCountAsync(0);
         await author.Page.Context.CloseAsync();
     }
 }
