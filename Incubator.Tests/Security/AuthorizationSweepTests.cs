@@ -55,11 +55,11 @@ public sealed class AuthorizationSweepTests(SweepPortal portal, ITestOutputHelpe
     /// <summary>What a route needs, and how to call it: the query string and body a member with enough rights would
     /// send, so a refusal is about who calls, not about a malformed request. NoPositiveCheck: a read whose "allowed"
     /// answer is not a success with the sweep's rows, and why.</summary>
-    private sealed record Route(Access Min, Func<SweepIds, HttpContent>? Body = null, string Query = "", string? NoPositiveCheck = null);
+    internal sealed record Route(Access Min, Func<SweepIds, HttpContent>? Body = null, string Query = "", string? NoPositiveCheck = null);
 
     /// <summary>THE TABLE: every route of the app ("METHOD pattern"), who may use it. A route missing here fails
     /// <see cref="Every_route_and_page_of_the_app_is_in_the_table"/>.</summary>
-    private static readonly Dictionary<string, Route> Routes = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, Route> Routes = new(StringComparer.Ordinal)
     {
         // Accounts (forms of the portal's own pages; the ticket is the credential).
         ["POST /account/signin-ticket"] = new(Access.Public),

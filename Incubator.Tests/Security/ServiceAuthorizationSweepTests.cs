@@ -20,7 +20,7 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
 {
     /// <summary>Methods about the caller's own account, not a project's: not called here (they would change the
     /// outsider's own rows), each with why that is safe.</summary>
-    private static readonly Dictionary<string, string> OwnAccount = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> OwnAccount = new(StringComparer.Ordinal)
     {
         ["ProjectService.CreateProjectAsync(String, String, String, CancellationToken)"] = "creates a project the caller owns",
         ["ProjectService.ListProjectsAsync(String, Boolean, CancellationToken)"] =
@@ -36,7 +36,7 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
 
     /// <summary>Methods the sweep cannot call meaningfully with synthesised arguments (they fail on the input before or
     /// instead of the access check); each says where its access check is covered instead.</summary>
-    private static readonly Dictionary<string, string> NotExercised = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> NotExercised = new(StringComparer.Ordinal)
     {
         ["JobQueue.StartAsync(String, Guid, Func`3, CancellationToken)"] =
             "takes the owner row's writer (a delegate); checks Author first thing after the null check — reached by every route that starts a job",
@@ -48,7 +48,7 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
             "for the system: the spending caps' own bookkeeping (CheckNoteAsync), called by no page or route",
     };
 
-    private static IEnumerable<(Type Service, MethodInfo Method)> Methods() =>
+    internal static IEnumerable<(Type Service, MethodInfo Method)> Methods() =>
         new[] { typeof(ProjectService).Assembly, typeof(ProjectsHub).Assembly }
             .SelectMany(a => a.GetTypes())
             .Where(t => t is { IsClass: true, IsAbstract: false } && !t.IsNested)
@@ -56,9 +56,13 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
             .Where(x => typeof(Task).IsAssignableFrom(x.m.ReturnType) && x.m.GetParameters() is [{ ParameterType: var first, Name: "userId" or "actingUserId" }, ..]
                 && first == typeof(string));
 
-    private static string Key(Type t, MethodInfo m) => $"{t.Name}.{m.Name}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
+    internal static string Key(Type t, MethodInfo m) => $"{t.Name}.{m.Name}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
 
-    private object? Value(Type type, string name, Type service, int depth)
+    private object? Value(Type type, string name, Type service, int depth) => Value(portal, portal.OutsiderId, type, name, service, depth);
+
+    /// <summary>An argument for a parameter: the acting user for userId/actingUserId, the victim project's real id for an
+    /// id the sweep knows by name, a plausible value otherwise.</summary>
+    internal static object? Value(SweepPortal portal, string actingUserId, Type type, string name, Type service, int depth)
     {
         var v = portal.Victim;
         var n = name.ToLowerInvariant();
@@ -67,7 +71,7 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
         if (underlying == typeof(string))
             return n switch
             {
-                "userid" or "actinguserid" => portal.OutsiderId,
+                "userid" or "actinguserid" => actingUserId,
                 _ when n.Contains("label", StringComparison.Ordinal) => "billing",
                 "family" => "auto",
                 "encoder" => null,
@@ -82,12 +86,15 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
                 "projectid" => v.ProjectId,
                 "taskid" => v.TaskId,
                 "candidateid" => v.CandidateId,
+                "jobid" when service.Name.StartsWith("ReviewExports", StringComparison.Ordinal) => portal.ExportJobId,
                 "jobid" => v.JobId,
                 "corpusid" => v.CorpusId,
                 "datasetid" or "datasetversionid" => v.DatasetId,
                 "modelid" or "modelversionid" or "sourcemodelid" => v.ModelId,
                 "invitationid" => v.InvitationId,
                 "connectionid" => v.ConnectionId,
+                "miningrunid" => portal.MiningRunId,
+                "spotcheckid" => portal.SpotCheckId,
                 "runid" when service.Name.StartsWith("Labelling", StringComparison.Ordinal) => v.LabellingRunId,
                 "runid" when service.Name.StartsWith("QueryRun", StringComparison.Ordinal) => v.QueryRunId,
                 "runid" => v.GenerationRunId,
@@ -102,23 +109,24 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
         if (underlying == typeof(DateTimeOffset)) return DateTimeOffset.UtcNow;
         if (underlying == typeof(TimeSpan)) return TimeSpan.FromMinutes(1);
         if (underlying == typeof(TimeZoneInfo)) return TimeZoneInfo.Utc;
+        if (underlying == typeof(TextWriter)) return new StringWriter();
         if (underlying == typeof(Stream)) return new MemoryStream(Encoding.UTF8.GetBytes("billing\tMy invoice\nshipping\tMy parcel\n"));
-        if (underlying.IsArray) return Array(underlying.GetElementType()!, n, service, depth);
+        if (underlying.IsArray) return Array(portal, actingUserId, underlying.GetElementType()!, n, service, depth);
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() is var g
             && (g == typeof(IReadOnlyDictionary<,>) || g == typeof(IDictionary<,>) || g == typeof(Dictionary<,>)))
             return Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(underlying.GetGenericArguments()));
         if (underlying.IsGenericType && typeof(IEnumerable).IsAssignableFrom(underlying))
-            return Array(underlying.GetGenericArguments()[0], n, service, depth);
+            return Array(portal, actingUserId, underlying.GetGenericArguments()[0], n, service, depth);
         if (typeof(Delegate).IsAssignableFrom(underlying) || depth > 3) return null;
         var ctor = underlying.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
         if (ctor is null) return null;
-        return ctor.Invoke(ctor.GetParameters().Select(p => Value(p.ParameterType, p.Name!, service, depth + 1)).ToArray());
+        return ctor.Invoke(ctor.GetParameters().Select(p => Value(portal, actingUserId, p.ParameterType, p.Name!, service, depth + 1)).ToArray());
     }
 
-    private System.Array Array(Type element, string name, Type service, int depth)
+    private static System.Array Array(SweepPortal portal, string actingUserId, Type element, string name, Type service, int depth)
     {
         var array = System.Array.CreateInstance(element, 1);
-        array.SetValue(Value(element, name.TrimEnd('s'), service, depth + 1), 0);
+        array.SetValue(Value(portal, actingUserId, element, name.TrimEnd('s'), service, depth + 1), 0);
         return array;
     }
 

@@ -55,6 +55,29 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
 
     public string VictimOwnerId { get; private set; } = "";
 
+    /// <summary>Rows of V the API sweep does not need but the service sweep does (a method taking their id).</summary>
+    public Guid MiningRunId { get; private set; }
+
+    public Guid SpotCheckId { get; private set; }
+
+    /// <summary>A finished review export of V's task.</summary>
+    public Guid ExportJobId { get; private set; }
+
+    public string AuthorId { get; private set; } = "";
+
+    public string ReviewerId { get; private set; } = "";
+
+    public string ViewerId { get; private set; } = "";
+
+    /// <summary>The account id of the victim project's member with this role.</summary>
+    public string MemberId(ProjectRole role) => role switch
+    {
+        ProjectRole.Owner => VictimOwnerId,
+        ProjectRole.Author => AuthorId,
+        ProjectRole.Reviewer => ReviewerId,
+        _ => ViewerId,
+    };
+
     public AuthenticatedClient Owner { get; private set; } = null!;
 
     public AuthenticatedClient Author { get; private set; } = null!;
@@ -82,7 +105,9 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
         var outsider = PortalExtensions.UniqueEmail("o-outsider");
         var owner = await this.RegisterAsync(OwnerEmail);
         VictimOwnerId = owner.Id;
-        foreach (var e in new[] { author, reviewer, viewer }) await this.RegisterAsync(e);
+        AuthorId = (await this.RegisterAsync(author)).Id;
+        ReviewerId = (await this.RegisterAsync(reviewer)).Id;
+        ViewerId = (await this.RegisterAsync(viewer)).Id;
         OutsiderId = (await this.RegisterAsync(outsider)).Id;
         var projects = Services.GetRequiredService<ProjectService>();
         var projectId = (await projects.CreateProjectAsync(owner.Id, ProjectName, "Secret description " + Marker)).Id;
@@ -113,6 +138,8 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
         using var invitation = await Owner.Http.PostJsonAsync($"/api/projects/{projectId}/invitations",
             new { email = PortalExtensions.UniqueEmail("invited"), role = "Viewer" });
         var invitationId = (await Created(invitation)).GetProperty("invitation").GetProperty("id").GetGuid();
+        using var export = await Owner.Http.PostAsync($"/api/tasks/{taskId}/candidates/export-jobs", null);
+        ExportJobId = (await Created(export)).GetProperty("job").GetProperty("id").GetGuid();
 
         // Straight into the database: rows whose real creation needs an LLM endpoint or a training run.
         var runId = Guid.NewGuid();
@@ -120,6 +147,8 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
         var queryId = Guid.NewGuid();
         var modelId = Guid.NewGuid();
         var connectionId = Guid.NewGuid();
+        var miningId = Guid.NewGuid();
+        var spotId = Guid.NewGuid();
         await this.QueryAsync(async db =>
         {
             // The project's own LLM connection, pointing nowhere (port 9, discard): nothing here calls it successfully.
@@ -144,6 +173,15 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
             {
                 Id = modelId, ProjectId = projectId, TaskId = taskId, Number = 1, DatasetVersionId = datasetId, State = ModelVersionState.Draft, CreatedAt = now,
             });
+            db.MiningRuns.Add(new Incubator.Domain.Mining.MiningRun
+            {
+                Id = miningId, ProjectId = projectId, TaskId = taskId, TaskVersionNumber = version.Number, CorpusId = corpusId, CorpusName = "corpus-" + Marker,
+                Embedder = "hashing", PerLabel = 2, CreatedAt = now, CreatedById = owner.Id,
+            });
+            db.SpotChecks.Add(new Incubator.Domain.Review.SpotCheck
+            {
+                Id = spotId, ProjectId = projectId, TaskId = taskId, RunId = runId, SampleSize = 1, Seed = 1, CreatedAt = now, CreatedById = owner.Id,
+            });
             db.QueryRuns.Add(new QueryRun
             {
                 Id = queryId, ProjectId = projectId, Kind = QueryRunKind.Query, CorpusId = corpusId, CorpusName = "corpus-" + Marker, Expression = "Mail:billing",
@@ -151,6 +189,8 @@ public class SweepPortal : PortalFactory, IAsyncLifetime
             });
             return await db.SaveChangesAsync();
         });
+        MiningRunId = miningId;
+        SpotCheckId = spotId;
         Victim = new SweepIds(projectId, taskId, candidateId, jobId, runId, labellingId, queryId, corpusId, datasetId, modelId, invitationId, connectionId);
         await WaitForJobsAsync(projectId);
         await WaitForJobsAsync(OutsidersProjectId);
