@@ -104,6 +104,8 @@ public sealed class QueryBrowserTests(BrowserFixture browser)
         await owner.ClickAsync("query-run");
         await owner.WaitForUrlAsync(new System.Text.RegularExpressions.Regex("/query-runs/[0-9a-f-]{36}$"));
         await Expect(owner.Page.GetByTestId("query-run-state")).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 60_000 });
+        // The state chip is the Jobs page's: "Completed" in green, not a grey chip of the page's own.
+        await Expect(owner.Page.GetByTestId("query-run-state")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bmud-chip-color-success\b"));
         await Expect(owner.Page.GetByTestId("query-run-progress")).ToHaveAttributeAsync("data-processed", "40");
 
         var runId = Guid.Parse(owner.Page.Url[^36..]);
