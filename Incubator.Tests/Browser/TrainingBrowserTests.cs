@@ -312,7 +312,7 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await row.GetByTestId("dataset-pairs").ClickAsync();
         // A conflicting text is left out of both its labels: the first label loses its three samples too.
         var error = row.GetByTestId("dataset-pairs-error");
-        await Expect(error).ToContainTextAsync("3 text(s) of this dataset version are approved under more than one label");
+        await Expect(error).ToContainTextAsync("3 texts of this dataset version are approved under more than one label");
         foreach (var count in new[] { $"{byLabel[0][0].Label} 0", $"{byLabel[1][0].Label} 3", $"{conflicted} 0" }) await Expect(error).ToContainTextAsync(count);
         Assert.Equal(0, downloads);
         await author.Page.Context.CloseAsync();

@@ -11,7 +11,7 @@ internal static class PortalBunit
     public static BunitContext NewContext(Action<IServiceCollection>? services = null)
     {
         var ctx = new BunitContext();
-        ctx.Services.AddLocalization(o => o.ResourcesPath = "Resources");
+        Incubator.Web.Extensions.UiLocalizationExtensions.AddIncubatorLocalization(ctx.Services);
         ctx.Services.AddMudServices();
         ctx.Services.AddSingleton(TimeProvider.System);
         ctx.Services.AddScoped<Incubator.Web.Components.Pages.Shared.BrowserTimeZone>();

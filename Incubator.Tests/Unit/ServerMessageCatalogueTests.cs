@@ -180,7 +180,7 @@ public sealed partial class ServerMessageCatalogueTests
     {
         var factory = new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }),
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
-        var l = new StringLocalizer<SharedResource>(factory);
+        var l = new CountingLocalizer(factory);
         var previous = CultureInfo.CurrentUICulture;
         try
         {

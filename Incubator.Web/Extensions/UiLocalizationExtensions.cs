@@ -9,7 +9,7 @@ public static class UiLocalizationExtensions
 
     public static WebApplicationBuilder AddUiLocalization(this WebApplicationBuilder builder)
     {
-        builder.Services.AddLocalization(o => o.ResourcesPath = "Resources");
+        builder.Services.AddIncubatorLocalization();
         builder.Services.Configure<RequestLocalizationOptions>(o =>
         {
             var cultures = SupportedCultures.Select(c => new CultureInfo(c)).ToList();
@@ -26,6 +26,14 @@ public static class UiLocalizationExtensions
             ];
         });
         return builder;
+    }
+
+    /// <summary>The resource files, read through <see cref="CountingLocalizer"/> (counts with their words).</summary>
+    public static IServiceCollection AddIncubatorLocalization(this IServiceCollection services)
+    {
+        services.AddLocalization(o => o.ResourcesPath = "Resources");
+        services.AddTransient<Microsoft.Extensions.Localization.IStringLocalizer<SharedResource>, CountingLocalizer>();
+        return services;
     }
 
     public static WebApplication UseUiLocalization(this WebApplication app)
