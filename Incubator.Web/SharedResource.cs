@@ -102,6 +102,25 @@ public static class LocalizerExtensions
     /// <summary>The same in a few words, for inside a sentence ("5,000 texts embedded (character n-grams)").</summary>
     public static string RepresentationShort(this IStringLocalizer localizer, string name) => localizer.OrAsStored("RepresentationShort." + name, name);
 
+    /// <summary>A model family's short name in the reader's language ("FamilyName.{id}"): the id itself in English
+    /// ("sparse"), a Japanese name with the id in parentheses in Japanese (「n-gram 特徴（sparse）」), the same names the
+    /// Japanese model card uses (<see cref="Incubator.Domain.Training.CardLanguages.Family"/>). An id a newer version may
+    /// store is shown as stored.</summary>
+    public static string FamilyName(this IStringLocalizer localizer, string id) => localizer.OrAsStored("FamilyName." + id.ToLowerInvariant(), id);
+
+    /// <summary>The notes whose arguments at these places are a model family's id ("sparse", "pooled"): said with
+    /// <see cref="FamilyName"/>.</summary>
+    private static readonly Dictionary<string, int[]> FamilyArgs = new(StringComparer.Ordinal)
+    {
+        ["Train.CoverageWarning"] = [1], ["Train.Evaluated"] = [0], ["Train.EvaluatedGold"] = [0], ["Train.L2Tried"] = [0],
+        ["Train.L2Stop"] = [0], ["Train.L2Kept"] = [0], ["Train.OnlyFamily"] = [0], ["Train.ChosenGold"] = [0],
+        ["Train.ChosenValidation"] = [0], ["Train.ChosenCrossValidation"] = [0], ["Train.ChosenNearTie"] = [0], ["Train.ChosenTieRule"] = [0],
+        ["Train.Refitting"] = [0], ["Train.Refitted"] = [0], ["Train.RefittedGold"] = [0],
+        ["Log.TrainingStarted"] = [0], ["Log.TrainingStartedGold"] = [0], ["Progress.TrainingDone"] = [0],
+        ["Log.TrainingChosen"] = [0], ["Log.TrainingChosenGold"] = [0], ["Title.Train"] = [2],
+        ["SelfTrain.Log.KeptAgreement"] = [5], ["SelfTrain.Log.KeptGold"] = [5],
+    };
+
     /// <summary>What a job says about how it stands or ended ("JobNote.{Code}" with its arguments), falling back to the
     /// domain's English sentence.</summary>
     public static string JobNote(this IStringLocalizer localizer, Incubator.Domain.Jobs.JobNote note)
@@ -114,6 +133,9 @@ public static class LocalizerExtensions
             args[Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg] = RejectedPerReason(localizer, note.Args[Incubator.Domain.Jobs.ProgressNotes.GenerationSummaryRejectedArg]);
         if (Incubator.Domain.Jobs.ProgressNotes.EmbedderLastArgCodes.Contains(note.Code) && args.Length > 0)
             args[^1] = localizer.RepresentationShort(note.Args[^1]);
+        if (FamilyArgs.TryGetValue(note.Code, out var familyAt))
+            foreach (var i in familyAt.Where(i => i < note.Args.Count && !(note.Cause is not null && i == args.Length - 1)))
+                args[i] = localizer.FamilyName(note.Args[i]);
         var s = localizer["JobNote." + note.Code, args];
         return s.ResourceNotFound ? note.Message : s.Value;
     }

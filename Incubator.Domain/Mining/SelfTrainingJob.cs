@@ -25,7 +25,7 @@ namespace Incubator.Domain.Mining;
 /// half-written dataset is removed by its next attempt (or the sweeper) and the rest is written in the one last commit,
 /// so nothing doubles.</summary>
 public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFactory, CorpusStore store, CorpusEmbedders embedders, ModelStore models,
-    IRunEvents events, TimeProvider time) : IJobHandler
+    IRunEvents events, TimeProvider time, ICardNotes? cardNotes = null) : IJobHandler
 {
     public const string KindName = "mining.self-train";
 
@@ -33,7 +33,9 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
     /// on human labels (when every label has at least two), the rest are reviewed seeds.</summary>
     public const double ApprovedHeldOutShare = 0.3;
 
-    public sealed record Payload(Guid RunId, int Rounds, int Uncertain);
+    /// <param name="CardLanguage">The model card's language, that of the person who started it ("en", "ja"); null (queued
+    /// before cards had a language): English.</param>
+    public sealed record Payload(Guid RunId, int Rounds, int Uncertain, string? CardLanguage = null);
 
     public string Kind => KindName;
 
@@ -150,7 +152,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             training = new TrainingResult
             {
                 Model = model, ChosenFamily = training.ChosenFamily, Validation = training.Validation, Gold = Evaluation.Evaluate(model, goldRows),
-                Compared = training.Compared, Log = training.Log, Refitted = training.Refitted, Pooled = training.Pooled, Choice = training.Choice,
+                Compared = training.Compared, Log = training.Log, Refitted = training.Refitted, Pooled = training.Pooled, Choice = training.Choice, ChoiceNote = training.ChoiceNote,
             };
         await context.CommitAsync(0.85, SelfTrainingNotes.ChoosingUncertain());
         // The final model's least certain pool texts (1 − (p1 − p2), as active learning scores them), new to the task.
@@ -165,11 +167,15 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             projectName = await db.Projects.Where(p => p.Id == run.ProjectId).Select(p => p.Name).SingleAsync(ct);
         var best = result.Best;
-        var card = ModelCardBuilder.Write(ModelCardInput.For($"{spec.Name} — self-trained, no human labels", training, result.Options, goldName, time.GetUtcNow(),
+        var language = CardLanguages.Parse(payload.CardLanguage);
+        var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.SelfTrainedTitle(spec.Name, language), training, result.Options, goldName, time.GetUtcNow(),
             new SelfTrainingCardSource(spec, corpus.Name, pool.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds.Select(r => r.Note.Message + (r.Round == result.BestRound ? " (kept)" : "")).ToList(), MinersView: !charNgrams)
             {
                 Origin = $"project {projectName}, mining run of {corpus.Name}",
+                OriginProject = projectName,
+                OriginCorpus = corpus.Name,
+                RoundNotes = rounds.Select(r => (r.Note, r.Round == result.BestRound)).ToList(),
                 ReviewedSeeds = best.ReviewedRows,
                 ReviewedWeight = options.ReviewedWeight,
                 EmbeddingRounds = result.EmbeddingRounds,
@@ -178,7 +184,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 RawLean = result.RawLean,
                 FinalShare = result.FinalShare,
                 CurriculumRounds = result.Curriculum ? options.MaxRounds : 0,
-            }));
+            }), language, cardNotes is null ? null : note => cardNotes.Say(note, language));
         var onnx = await Task.Run(() => model.ExportOnnx(), ct);
         await models.WriteAsync(models.ModelPath(run.ProjectId, modelId), s => { model.Save(s); return Task.CompletedTask; }, ct);
         await models.WriteAsync(models.BundlePath(run.ProjectId, modelId), s =>

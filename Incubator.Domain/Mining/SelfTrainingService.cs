@@ -10,7 +10,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Incubator.Domain.Mining;
 
 /// <summary>Rounds after the seed model, and how many of the final model's least certain pool texts go to review.</summary>
-public sealed record StartSelfTrainingRequest(int Rounds = 4, int Uncertain = 50);
+/// <param name="CardLanguage">The model card's language ("en", "ja"); null: the caller's UI culture.</param>
+public sealed record StartSelfTrainingRequest(int Rounds = 4, int Uncertain = 50, string? CardLanguage = null);
 
 /// <summary>One self-training run as the mining page shows it: its job's state and progress, the model version it made
 /// and how many uncertain texts it sent to review (counted in the database).</summary>
@@ -68,7 +69,8 @@ public sealed class SelfTrainingService(IDbContextFactory<IncubatorDbContext> db
             run.JobId = jobId;
             startDb.MiningRuns.Add(run);
             return Task.FromResult(new JobStart(SelfTrainingJob.KindName, JobTitles.SelfTrain(task.Name, corpus.Name),
-                new SelfTrainingJob.Payload(run.Id, request.Rounds, request.Uncertain)));
+                new SelfTrainingJob.Payload(run.Id, request.Rounds, request.Uncertain,
+                Training.CardLanguages.Code(request.CardLanguage is { } lang ? Training.CardLanguages.Parse(lang) : Training.CardLanguages.Of(System.Globalization.CultureInfo.CurrentUICulture)))));
         }, ct);
         return (await ListAsync(userId, source.TaskId, ct)).Single(r => r.Id == run.Id);
     }

@@ -63,6 +63,9 @@ public sealed class TrainingResult
     /// above <see cref="ClassifierTrainer.CrossValidateUpTo"/>, which families were cross-validated and why.</summary>
     public string? Choice { get; init; }
 
+    /// <summary><see cref="Choice"/> as its note (code and arguments), for a model card in the reader's language.</summary>
+    public Incubator.Domain.Jobs.JobNote? ChoiceNote { get; init; }
+
     /// <summary>Share of the training text's letters the encoder represents (<see cref="EncoderCoverage"/>); null when
     /// no encoder family was asked for.</summary>
     public double? EncoderShare { get; init; }
@@ -417,6 +420,7 @@ public sealed class ClassifierTrainer
             EmbeddingSeconds = embeddingSeconds,
             CrossValidated = crossValidated,
             Choice = reason.Message,
+            ChoiceNote = reason,
         };
     }
 

@@ -21,12 +21,15 @@ public sealed class TrainingJob(
     ModelStore store,
     ClassifierTrainer trainer,
     IRunEvents events,
-    TimeProvider time) : IJobHandler, IJobOwnerCloser
+    TimeProvider time,
+    ICardNotes? cardNotes = null) : IJobHandler, IJobOwnerCloser
 {
     public const string KindName = "training.run";
 
     /// <param name="Encoder">The requested encoder's name ("float", "int8"); null: the trainer's default.</param>
-    public sealed record Payload(Guid ModelVersionId, string? Encoder = null);
+    /// <param name="CardLanguage">The model card's language, that of the person who started the training ("en", "ja");
+    /// null (a job queued before cards had a language): English.</param>
+    public sealed record Payload(Guid ModelVersionId, string? Encoder = null, string? CardLanguage = null);
 
     public string Kind => KindName;
 
@@ -92,13 +95,14 @@ public sealed class TrainingJob(
 
         var chosen = ModelFamilies.Chosen(result);
         var dataset = await datasets.ReadViewAsync(model.DatasetVersionId, ct);
-        var cardInput = ModelCardInput.For($"{spec.Name} — model v{model.Number}", result, options, goldSet?.FileName, time.GetUtcNow(),
+        var language = CardLanguages.Parse(payload.CardLanguage);
+        var cardInput = ModelCardInput.For(CardLanguages.ModelTitle(spec.Name, model.Number, language), result, options, goldSet?.FileName, time.GetUtcNow(),
             new DatasetCardSource(projectName, spec, dataset.TaskVersionNumber, dataset, llms));
         var (validationReport, goldReport, compared) = (cardInput.Validation, cardInput.Gold, cardInput.Compared);
         await publishStage(TrainingStages.Export, TrainingNotes.Exporting());
         var onnx = await Task.Run(() => result.Model.ExportOnnx(), ct);
         var speed = await Task.Run(() => ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList()), ct);
-        var card = ModelCardBuilder.Write(cardInput with { Speed = speed });
+        var card = ModelCardBuilder.Write(cardInput with { Speed = speed }, language, cardNotes is null ? null : note => cardNotes.Say(note, language));
 
         await publishStage(TrainingStages.Export, TrainingNotes.Writing());
         await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);

@@ -29,7 +29,10 @@ public sealed record ModelVersionDetail(
 
 /// <param name="Encoder">The sentence encoder of dense and hybrid models (auto's included): "float" (null: as shipped) or
 /// "int8" (8-bit, about a quarter of the bundle's size; see docs/decisions/0019-training-speed.md for its accuracy).</param>
-public sealed record StartTrainingRequest(Guid TaskId, string Family = "auto", int Seed = 1, Guid? DatasetVersionId = null, string? Encoder = null);
+/// <param name="CardLanguage">The model card's language ("en", "ja"); null: the caller's UI culture (the portal user's
+/// language, the API request's).</param>
+public sealed record StartTrainingRequest(Guid TaskId, string Family = "auto", int Seed = 1, Guid? DatasetVersionId = null, string? Encoder = null,
+    string? CardLanguage = null);
 
 /// <summary>The model registry: start training (Author), list and read model versions (Viewer), publish and retire
 /// (Author), and hand out bundles (Viewer for published models, Author for the rest).</summary>
@@ -85,7 +88,8 @@ public sealed class TrainingService(
             model.Number = (await db.ModelVersions.Where(m => m.TaskId == request.TaskId).MaxAsync(m => (int?)m.Number, ct) ?? 0) + 1;
             model.JobId = jobId;
             db.ModelVersions.Add(model);
-            return new JobStart(TrainingJob.KindName, JobTitles.Train(taskName, model.Number, family), new TrainingJob.Payload(model.Id, encoder is { } e ? ModelFamilies.EncoderName(e) : null));
+            return new JobStart(TrainingJob.KindName, JobTitles.Train(taskName, model.Number, family), new TrainingJob.Payload(model.Id, encoder is { } e ? ModelFamilies.EncoderName(e) : null,
+                CardLanguages.Code(request.CardLanguage is { } lang ? CardLanguages.Parse(lang) : CardLanguages.Of(System.Globalization.CultureInfo.CurrentUICulture))));
         }, ct);
         return (await GetAsync(userId, model.Id, ct)).Summary;
     }

@@ -415,6 +415,60 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
 
     /// <summary>A fresh author in Chromium with a project, the support task and <paramref name="perLabel"/> approved
     /// samples of every label.</summary>
+    /// <summary>A Japanese reader's model page (decision 0012, amendment card21): the family in Japanese with its id in
+    /// the facts line and the families-tried table, the stored Japanese card with Japanese headings; a version trained
+    /// before cards had a language shows its stored English card unchanged.</summary>
+    [Fact]
+    public async Task A_japanese_readers_model_page_shows_the_japanese_card_and_family_names_and_old_english_cards_still_show()
+    {
+        using var portal = new PortalFactory(realServer: true);
+        var (author, projectId, taskId, userId) = await AuthorWithApprovedAsync(portal, "card-ja", perLabel: 4);
+        await author.Page.Context.CloseAsync();
+        var dataset = await portal.Services.GetRequiredService<Incubator.Domain.Datasets.DatasetService>().FreezeAsync(userId, taskId);
+        var rows = TrainingFixtures.English();
+        var (train, validation) = StratifiedSplit.Split(rows, 0.2, 5);
+        var options = new TrainingOptions(ModelFamily.Sparse, 5);
+        var result = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null, options, null, default);
+        var input = ModelCardInput.For("Support — v1", result, options, null, DateTimeOffset.UnixEpoch, new FileCardSource("support-en.tsv",
+            new Dictionary<string, int> { ["billing"] = 110, ["shipping"] = 110, ["technical"] = 110 }, 264, 66));
+        var ids = await portal.QueryAsync(async db =>
+        {
+            ModelVersion Row(int number, string card) => new()
+            {
+                Id = Guid.NewGuid(), ProjectId = projectId, TaskId = taskId, Number = number, DatasetVersionId = dataset.Id, RequestedFamily = "sparse",
+                Family = "sparse", Seed = 5, State = ModelVersionState.Draft, Accuracy = 0.9, MacroF1 = 0.9, CreatedAt = DateTimeOffset.UtcNow,
+                CreatedById = userId, Encoder = "none", ModelCard = card,
+                ComparedJson = System.Text.Json.JsonSerializer.Serialize(new[] { input.Compared[0], input.Compared[0] with { Family = "dense" } }, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
+            };
+            ModelVersion[] versions = [Row(1, ModelCardBuilder.Write(input, CardLanguage.Ja)), Row(2, ModelCardBuilder.Write(input))];
+            db.ModelVersions.AddRange(versions);
+            await db.SaveChangesAsync();
+            return versions.Select(v => v.Id).ToArray();
+        });
+        var ja = Incubator.Tests.Unit.LocalizationTests.Ja;
+
+        const string email = "card-ja-reader@example.com";
+        var reader = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
+        await reader.RegisterAsync(email, "Incub8tor-pass");
+        await portal.InScopeAsync(sp => sp.GetRequiredService<ProjectService>().AddMemberAsync(userId, projectId, email, ProjectRole.Viewer));
+        await reader.GotoAsync($"/projects/{projectId}/models/{ids[0]}");
+        await Expect(reader.Page.GetByTestId("model-facts")).ToContainTextAsync(ja["Family.sparse"]);
+        var compared = reader.Page.GetByTestId("families-compared").GetByTestId("compared-row");
+        await Expect(compared.Nth(0)).ToContainTextAsync(ja["Family.sparse"]);
+        await Expect(compared.Nth(1)).ToContainTextAsync(ja["Family.dense"]);
+        Assert.StartsWith("文埋め込み（dense", ja["Family.dense"]);
+        await reader.Page.GetByTestId("model-card").GetByText(ja["Model.Card"], new() { Exact = true }).First.ClickAsync();
+        var card = reader.Page.GetByTestId("model-card");
+        await Expect(card.Locator("h4").First).ToHaveTextAsync("ラベル");
+        await Expect(card.Locator("h4")).ToHaveTextAsync(["ラベル", "モデル", "データの来歴", "評価指標", "既知の限界"]);
+        await Expect(card.Locator("strong").First).ToHaveTextAsync("n-gram 特徴（sparse）");
+
+        await reader.GotoAsync($"/projects/{projectId}/models/{ids[1]}");
+        await reader.Page.GetByTestId("model-card").GetByText(ja["Model.Card"], new() { Exact = true }).First.ClickAsync();
+        await Expect(reader.Page.GetByTestId("model-card").Locator("h4")).ToHaveTextAsync(["Labels", "Model", "Data provenance", "Metrics", "Known limits"]);
+        await reader.Page.Context.CloseAsync();
+    }
+
     private async Task<(PortalBrowser Author, Guid ProjectId, Guid TaskId, string AuthorId)> AuthorWithApprovedAsync(PortalFactory portal, string who, int perLabel)
     {
         var email = $"{who}-author@example.com";

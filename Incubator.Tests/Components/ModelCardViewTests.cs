@@ -15,7 +15,7 @@ public sealed class ModelCardViewTests
 {
     private const string HostileName = "<img src=x onerror=alert(1)> **x**";
 
-    private static string Card()
+    private static string Card(CardLanguage language = CardLanguage.En)
     {
         var rows = TrainingFixtures.English();
         var labels = TrainingFixtures.LabelsOf(rows);
@@ -32,7 +32,7 @@ public sealed class ModelCardViewTests
             labels.ToDictionary(l => l, _ => 110),
             new DatasetLineage(3, [Guid.NewGuid()], ["**reviewer**@example.com"], 330, 0, 0, 0, 0), 5, 0.2, 264, 66, DateTimeOffset.UnixEpoch, null);
         return ModelCardBuilder.Write(ModelCardInput.For(HostileName, result, options, null, DateTimeOffset.UnixEpoch,
-            new DatasetCardSource("Helpdesk", task, 3, dataset, ["gpt-test"])));
+            new DatasetCardSource("Helpdesk", task, 3, dataset, ["gpt-test"])), language);
     }
 
     [Fact]
@@ -77,5 +77,40 @@ public sealed class ModelCardViewTests
         Assert.StartsWith("# \\<img src=x onerror=alert(1)\\> \\*\\*x\\*\\*", card, StringComparison.Ordinal);
         Assert.Contains("\n\\- Route \\<b\\>support\\</b\\> mail, see \\[here\\](javascript:alert(1)) \\`code\\` and \\\\\\*", card, StringComparison.Ordinal);
         Assert.Contains("| Money \\| \\<script\\>alert(1)\\</script\\> |", card, StringComparison.Ordinal);
+    }
+
+    /// <summary>A Japanese user's card (decision 0012, amendment card21): the same blocks with Japanese headings, table
+    /// headers and family names (the id kept in parentheses), and what users typed still text, not markup.</summary>
+    [Fact]
+    public async Task A_japanese_card_renders_in_japanese_and_keeps_names_as_text()
+    {
+        var card = Card(CardLanguage.Ja);
+        await using var ctx = PortalBunit.NewContext();
+        var cut = Incubator.Tests.Infrastructure.Localized.In("ja", () => ctx.Render<ModelCardView>(p => p.Add(x => x.Markdown, card)));
+
+        Assert.Equal(HostileName, cut.Find("h3").TextContent.Trim());
+        Assert.Equal(["タスク", "ラベル", "モデル", "データの来歴", "評価指標", "既知の限界"], cut.FindAll("h4").Select(h => h.TextContent.Trim()).ToList());
+        Assert.Contains(cut.FindAll("li"), li => li.TextContent.StartsWith("ファミリー: n-gram 特徴（sparse）（指定: n-gram 特徴（sparse））", StringComparison.Ordinal));
+        Assert.Equal("n-gram 特徴（sparse）", cut.FindAll("strong").First().TextContent);
+        var tables = cut.FindAll("table");
+        Assert.Equal(["ラベル", "定義"], tables[0].QuerySelectorAll("th").Select(th => th.TextContent).ToArray());
+        Assert.Equal(["ラベル", "適合率", "再現率", "F1", "件数"], tables[1].QuerySelectorAll("th").Select(th => th.TextContent).ToArray());
+        Assert.Contains(tables[0].QuerySelectorAll("td"), td => td.TextContent == "Money | <script>alert(1)</script>");
+        Assert.Empty(cut.FindAll("img"));
+        Assert.Empty(cut.FindAll("script"));
+        Assert.Empty(cut.FindAll("a"));
+        Assert.Contains(cut.FindAll("p"), p => p.TextContent == "- Route <b>support</b> mail, see [here](javascript:alert(1)) `code` and \\*");
+        Assert.DoesNotContain("<img", cut.Markup, StringComparison.Ordinal);
+    }
+
+    /// <summary>A card stored before cards had a language (English markdown in an old bundle or row) still shows as it is,
+    /// also to a Japanese reader.</summary>
+    [Fact]
+    public async Task An_old_english_card_still_shows_to_a_japanese_reader()
+    {
+        var card = Card();
+        await using var ctx = PortalBunit.NewContext();
+        var cut = Incubator.Tests.Infrastructure.Localized.In("ja", () => ctx.Render<ModelCardView>(p => p.Add(x => x.Markdown, card)));
+        Assert.Equal(["Task", "Labels", "Model", "Data provenance", "Metrics", "Known limits"], cut.FindAll("h4").Select(h => h.TextContent.Trim()).ToList());
     }
 }

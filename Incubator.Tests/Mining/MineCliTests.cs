@@ -240,8 +240,13 @@ public sealed class MineCliTests : IDisposable
         await using var zip = File.OpenRead(ModelFile);
         using var bundle = ModelBundle.Read(zip);
         Assert.Equal(["請求", "配送", "ログイン"], bundle.Labels);
-        // On character n-grams the miner's zero-shot view is below chance (decision 0032), so it does not vote.
-        Assert.Contains("previous round's model alone", bundle.ModelCard);
+        // On character n-grams the miner's zero-shot view is below chance (decision 0032), so it does not vote. The task is
+        // Japanese and no --lang was given: the card is in the task's language (decision 0012, amendment card21).
+        Assert.Contains("前のラウンドのモデルが単独で付け", bundle.ModelCard);
+        Assert.Contains("**人手のラベルなし**", bundle.ModelCard);
+        Assert.Contains("## 評価指標", bundle.ModelCard);
+        Assert.Matches(@"- ラウンド 0: シード \d+ 件 \+ 疑似ラベル \d+ 件。", bundle.ModelCard);
+        Assert.DoesNotContain("## Metrics", bundle.ModelCard);
         var all = bundle.Classifier.Predict(japanese.Select(j => j.Text).ToList());
         var accuracy = Enumerable.Range(0, japanese.Count).Count(i => all[i].Label == japanese[i].Label) / (double)japanese.Count;
         Assert.True(accuracy > 0.5, $"the self-trained model labels the Japanese fixture better than chance over three labels (got {accuracy:0.00})");
@@ -249,7 +254,9 @@ public sealed class MineCliTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "--self-train" }, "--self-train needs --model-out model.zip")]
-    [InlineData(new[] { "--model-out", "MODEL" }, "--model-out, --rounds and --seed go with --self-train")]
+    [InlineData(new[] { "--model-out", "MODEL" }, "--model-out, --rounds, --seed and --lang go with --self-train")]
+    [InlineData(new[] { "--lang", "ja" }, "--model-out, --rounds, --seed and --lang go with --self-train")]
+    [InlineData(new[] { "--self-train", "--model-out", "MODEL", "--lang", "fr" }, "--lang 'fr' is not one of en, ja.")]
     [InlineData(new[] { "--self-train", "--model-out", "MODEL", "--rounds", "99" }, "--rounds must be a whole number from 0 to 10")]
     [InlineData(new[] { "--self-train", "--model-out", "MODEL", "--seed", "one" }, "--seed must be a whole number")]
     [InlineData(new[] { "--self-train", "--model-out", "OUT" }, "--model-out must be another file than --out")]

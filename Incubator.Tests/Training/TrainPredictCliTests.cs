@@ -225,6 +225,35 @@ public sealed class TrainPredictCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("not found", err);
     }
+    /// <summary>--lang ja writes the bundle's model card in Japanese (decision 0012, amendment card21); without it a
+    /// training file, which has no task language, gets an English card; another language is refused.</summary>
+    [Fact]
+    public async Task Train_with_lang_ja_writes_a_japanese_model_card_into_the_bundle()
+    {
+        var model = PathOf("model-ja.zip");
+        var (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--seed", "3", "--lang", "ja", "--out", model);
+        Assert.True(code == 0, err);
+        using (var bundle = ModelBundle.Read(File.OpenRead(model)))
+        {
+            Assert.StartsWith("# support-en 分類器", bundle.ModelCard);
+            Assert.Contains("に `Incubator train` で学習。", bundle.ModelCard);
+            Assert.Contains("- ファミリー: **n-gram 特徴（sparse）**（指定: n-gram 特徴（sparse））。", bundle.ModelCard);
+            Assert.Contains("- シード 3。", bundle.ModelCard);
+            Assert.Matches(@"- サイズと速度: model\.onnx (\d+ KiB|\d+\.\d MiB)。素の ONNX Runtime で毎秒 \d+ テキスト", bundle.ModelCard);
+            Assert.Contains("| ラベル | 適合率 | 再現率 | F1 | 件数 |", bundle.ModelCard);
+            Assert.DoesNotContain("## Model", bundle.ModelCard);
+        }
+
+        var english = PathOf("model-en.zip");
+        (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--seed", "3", "--out", english);
+        Assert.True(code == 0, err);
+        using (var bundle = ModelBundle.Read(File.OpenRead(english)))
+            Assert.Contains("- Family: **sparse** (requested: sparse).", bundle.ModelCard);
+
+        (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--lang", "de", "--out", PathOf("model-de.zip"));
+        Assert.Equal(2, code);
+        Assert.Contains("--lang 'de' is not one of en, ja.", err);
+    }
 }
 
 public sealed class TrainPredictDenseCliTests : IDisposable

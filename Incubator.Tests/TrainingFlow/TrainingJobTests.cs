@@ -50,6 +50,45 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         throw new TimeoutException("The model never reached the expected state.");
     }
 
+    /// <summary>The model card is written in the language of the person who started the training (decision 0012,
+    /// amendment card21): a Japanese user's portal culture gives a Japanese card in the registry and in the bundle alike,
+    /// and the training's log names the family in Japanese for a Japanese reader; an English user's card stays English.</summary>
+    [Fact]
+    public async Task A_japanese_user_gets_a_japanese_model_card_in_the_registry_and_the_bundle()
+    {
+        var (userId, projectId, taskId) = await ArrangeAsync("job-card-ja");
+        var before = CultureInfo.CurrentUICulture;
+        ModelVersionSummary started;
+        try
+        {
+            CultureInfo.CurrentUICulture = new CultureInfo("ja-JP");
+            started = await StartAsync(userId, taskId);
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = before;
+        }
+        var done = await WaitAsync(userId, started.Id, s => s.State != ModelVersionState.Training);
+        var training = _portal.Services.GetRequiredService<TrainingService>();
+        var detail = await training.GetAsync(userId, started.Id);
+        Assert.True(done.State == ModelVersionState.Draft, detail.Error);
+        Assert.Contains(" — モデル v1", detail.ModelCard);
+        Assert.Contains("- ファミリー: **n-gram 特徴（sparse）**（指定: n-gram 特徴（sparse））。", detail.ModelCard);
+        Assert.Contains("## データの来歴", detail.ModelCard);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"正解率 {done.Accuracy:0.000}"), detail.ModelCard);
+        using (var bundle = ModelBundle.Read(File.OpenRead(_portal.Services.GetRequiredService<ModelStore>().BundlePath(projectId, started.Id))))
+            Assert.Equal(detail.ModelCard, bundle.ModelCard);
+
+        var log = await _portal.InScopeAsync(sp => sp.GetRequiredService<JobQueue>().GetLogAsync(userId, done.JobId!.Value));
+        var startedLine = log.Single(l => l.Note?.Code == "Log.TrainingStarted");
+        Assert.StartsWith("n-gram 特徴（sparse） を学習します", Localized.In("ja", () => Incubator.Web.LocalizerExtensions.JobLogLine(Localized.L, startedLine)));
+        Assert.StartsWith("Training sparse (seed 5)", Localized.In("en", () => Incubator.Web.LocalizerExtensions.JobLogLine(Localized.L, startedLine)));
+
+        var english = await StartAsync(userId, taskId, "sparse");
+        await WaitAsync(userId, english.Id, s => s.State != ModelVersionState.Training);
+        Assert.Contains("- Family: **sparse** (requested: sparse).", (await training.GetAsync(userId, english.Id)).ModelCard);
+    }
+
     [Fact]
     public async Task Progress_is_published_live_and_the_log_is_kept()
     {

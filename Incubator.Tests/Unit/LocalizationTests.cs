@@ -34,6 +34,27 @@ public sealed partial class LocalizationTests
         Assert.Empty(Ja.Where(kv => string.IsNullOrWhiteSpace(kv.Value)).Select(kv => kv.Key));
     }
 
+    /// <summary>Family names (decision 0012, amendment card21): in Japanese a Japanese name with the technical id in
+    /// parentheses, the same name the Japanese model card uses, on every page (FamilyName) and in the form's longer
+    /// choice (Family); in English the id as it is. Job notes that name a family say it so too.</summary>
+    [Theory]
+    [InlineData("sparse")]
+    [InlineData("dense")]
+    [InlineData("hybrid")]
+    [InlineData("auto")]
+    [InlineData("pooled")]
+    public void Family_names_are_japanese_with_the_id_kept_and_match_the_model_card(string id)
+    {
+        Assert.Equal(id, En["FamilyName." + id]);
+        var ja = Ja["FamilyName." + id];
+        Assert.Equal(Incubator.Domain.Training.CardLanguages.Family(id, Incubator.Domain.Training.CardLanguage.Ja), ja);
+        Assert.Contains("（" + id + "）", ja);
+        Assert.StartsWith(ja[..ja.IndexOf('（')] + "（" + id, Ja["Family." + id]);
+        var note = Incubator.Domain.Training.TrainingNotes.Evaluated(id, 1.5, 0.9, 0.8, null, null);
+        Assert.StartsWith(ja + ":", Incubator.Tests.Infrastructure.Localized.In("ja", () => Incubator.Web.LocalizerExtensions.JobNote(Incubator.Tests.Infrastructure.Localized.L, note)));
+        Assert.StartsWith(id + ":", Incubator.Tests.Infrastructure.Localized.In("en", () => Incubator.Web.LocalizerExtensions.JobNote(Incubator.Tests.Infrastructure.Localized.L, note)));
+    }
+
     [Fact]
     public void Japanese_values_are_translated_not_copied()
     {

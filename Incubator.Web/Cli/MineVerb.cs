@@ -15,7 +15,7 @@ namespace Incubator.Web.Cli;
 /// <see cref="MiningScorer"/>.</summary>
 internal static class MineVerb
 {
-    public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv [--self-train --model-out model.zip [--rounds R] [--seed S]]";
+    public const string Usage = "mine --task task.json --pool texts.txt --per-label N [--margin M] [--column NAME|N] [--field NAME] --out candidates.tsv [--self-train --model-out model.zip [--rounds R] [--seed S] [--lang en|ja]]";
 
     /// <summary>Exit codes are `generate`'s where they apply: 0 written (a warning on stderr names the labels that got no
     /// candidate), 1 self-training could not make a model, 2 bad arguments, 3 nothing mined (nothing written).</summary>
@@ -24,7 +24,8 @@ internal static class MineVerb
     private sealed record Options(string Task, string Pool, int PerLabel, double Margin, string? Column, string? Field, string Out, SelfTrain? SelfTrain);
 
     /// <summary>--self-train: go on from the mined candidates to a model with no human label (docs/decisions/0032-self-training.md).</summary>
-    private sealed record SelfTrain(string ModelOut, int Rounds, int Seed);
+    /// <param name="Lang">--lang: the model card's language; null: the task's language.</param>
+    private sealed record SelfTrain(string ModelOut, int Rounds, int Seed, string? Lang = null);
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -143,12 +144,18 @@ internal static class MineVerb
         var best = result.Best;
         var onnx = result.Training.Model.ExportOnnx();
         var speed = ModelBundle.MeasureSpeed(onnx, result.Training.Model, result.ValidationRows.Select(r => r.Text).ToList());
-        var rounds = result.Rounds.Select(r => string.Create(CultureInfo.InvariantCulture,
-            $"Round {r.Round}: {r.SeedRows} seeds + {r.PseudoLabels} pseudo-labels; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
-        var card = ModelCardBuilder.Write(ModelCardInput.For($"{spec.Name} (self-trained, no human labels)", result.Training, result.Options, null, DateTimeOffset.UtcNow,
+        // The card's language: --lang, else the task's own language.
+        var language = TrainVerbs.CliLang(st.Lang, CardLanguages.Parse(spec.Preferences.Language));
+        var rounds = result.Rounds.Select(r => language == CardLanguage.Ja
+            ? string.Create(CultureInfo.GetCultureInfo("ja-JP"),
+                $"ラウンド {r.Round}: シード {r.SeedRows} 件 + 疑似ラベル {r.PseudoLabels} 件。取り分けたシードとの一致 {r.Agreement:0.000}{(r.Round == result.BestRound ? "（採用）" : r.Improved ? "" : "（改善なし: 停止）")}。")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Round {r.Round}: {r.SeedRows} seeds + {r.PseudoLabels} pseudo-labels; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
+        var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.CliSelfTrainedTitle(spec.Name, language), result.Training, result.Options, null, DateTimeOffset.UtcNow,
             new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds, ProportionalShares = result.CountedShares, RawView = result.RawView,
-                RawLean = result.RawLean, FinalShare = result.FinalShare, CurriculumRounds = result.Curriculum ? options.MaxRounds : 0 }) with { Speed = speed });
+                RawLean = result.RawLean, FinalShare = result.FinalShare, CurriculumRounds = result.Curriculum ? options.MaxRounds : 0 }) with { Speed = speed },
+            language, language == CardLanguage.En ? null : Extensions.ResourceCardNotes.Standalone() is var notes ? n => notes.Say(n, language) : null);
         CliOutput.Write(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
         // After embedding rounds the final model trains on the last view's labelling of the pool, not on the kept round's rows.
@@ -168,7 +175,7 @@ internal static class MineVerb
 
     private static Options Parse(string[] args)
     {
-        var o = CliArgs.Parse(args, Usage, ["task", "pool", "per-label", "margin", "column", "field", "out", "model-out", "rounds", "seed"], ["self-train"]);
+        var o = CliArgs.Parse(args, Usage, ["task", "pool", "per-label", "margin", "column", "field", "out", "model-out", "rounds", "seed", "lang"], ["self-train"]);
         var task = o.Required("task");
         var poolPath = o.Required("pool");
         if (!File.Exists(poolPath)) throw new CliUsageException($"--pool '{poolPath}' does not exist.");
@@ -186,11 +193,13 @@ internal static class MineVerb
             var seed = 1;
             if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
                 throw new CliUsageException($"--seed must be a whole number (got '{s}').");
-            selfTrain = new SelfTrain(modelOut, o.Int("rounds", 0, 10, new SelfTrainingOptions().MaxRounds), seed);
+            var lang = o["lang"];
+            if (lang is not null) TrainVerbs.CliLang(lang, CardLanguage.En);
+            selfTrain = new SelfTrain(modelOut, o.Int("rounds", 0, 10, new SelfTrainingOptions().MaxRounds), seed, lang);
         }
-        else if (o.Has("model-out") || o.Has("rounds") || o.Has("seed"))
+        else if (o.Has("model-out") || o.Has("rounds") || o.Has("seed") || o.Has("lang"))
         {
-            throw new CliUsageException("--model-out, --rounds and --seed go with --self-train.");
+            throw new CliUsageException("--model-out, --rounds, --seed and --lang go with --self-train.");
         }
         return new Options(task, poolPath, perLabel, margin, o["column"], o["field"], output, selfTrain);
     }

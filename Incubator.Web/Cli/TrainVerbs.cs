@@ -9,14 +9,14 @@ namespace Incubator.Web.Cli;
 /// file beside the target and renamed when complete, so a failure never leaves a half-written file.</summary>
 internal static class TrainVerbs
 {
-    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--encoder int8|float] [--gold gold.tsv] [--seed S] [--validation-share F] --out model.zip";
+    public const string TrainUsage = "train --data train.tsv [--trainer sparse|dense|hybrid|auto] [--encoder int8|float] [--gold gold.tsv] [--seed S] [--validation-share F] [--lang en|ja] --out model.zip";
     public const string PredictUsage = "predict --model model.zip --data file.tsv [--out predictions.tsv]";
 
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
     public static int Train(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "encoder", "gold", "seed", "out", "validation-share"]);
+        var o = CliArgs.Parse(args, TrainUsage, ["data", "trainer", "encoder", "gold", "seed", "out", "validation-share", "lang"]);
         var data = o.Required("data");
         var output = o.Output("out", "data", "gold");
         var trainer = o["trainer"] ?? "auto";
@@ -28,6 +28,8 @@ internal static class TrainVerbs
         var seed = 1;
         if (o["seed"] is { } s && !int.TryParse(s, NumberStyles.Integer, Ci, out seed))
             throw new CliUsageException($"--seed must be a whole number (got '{s}').");
+        // The model card's language: a training file has no task to take it from, so English unless asked.
+        var language = CliLang(o["lang"], CardLanguage.En);
         var share = 0.2;
         if (o["validation-share"] is { } vs && (!double.TryParse(vs, NumberStyles.Float, Ci, out share) || share is <= 0 or >= 0.9))
             throw new CliUsageException($"--validation-share must be a number between 0 and 0.9 (got '{vs}').");
@@ -91,10 +93,10 @@ internal static class TrainVerbs
         phases.Done("export");
         var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
         phases.Done("measure speed");
-        var card = ModelCardBuilder.Write(ModelCardInput.For($"{Path.GetFileNameWithoutExtension(data)} classifier", result, options,
+        var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.FileTitle(Path.GetFileNameWithoutExtension(data), language), result, options,
             goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
             new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count))
-            with { Speed = speed });
+            with { Speed = speed }, language, language == CardLanguage.En ? null : Extensions.ResourceCardNotes.Standalone() is var notes ? n => notes.Say(n, language) : null);
         CliOutput.Write(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
         phases.Done("write bundle");
         stdout.WriteLine($"wrote {output}: {speed.Describe()}");
@@ -102,6 +104,15 @@ internal static class TrainVerbs
             stdout.WriteLine(string.Create(Ci, $"trained in {trainSeconds:0.0} s (embedding {result.EmbeddingSeconds:0.0} s, refit {result.RefitSeconds:0.0} s); {self.TotalProcessorTime.TotalSeconds:0.0} s of CPU; peak working set {self.PeakWorkingSet64 / 1048576.0:0} MiB"));
         return 0;
     }
+
+    /// <summary>--lang en|ja: the model card's language; absent: <paramref name="fallback"/>.</summary>
+    internal static CardLanguage CliLang(string? value, CardLanguage fallback) => value?.Trim().ToLowerInvariant() switch
+    {
+        null => fallback,
+        "en" => CardLanguage.En,
+        "ja" => CardLanguage.Ja,
+        _ => throw new CliUsageException($"--lang '{value}' is not one of en, ja."),
+    };
 
     public static int Predict(string[] args, TextWriter stdout, TextWriter stderr)
     {

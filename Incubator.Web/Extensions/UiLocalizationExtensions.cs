@@ -10,6 +10,8 @@ public static class UiLocalizationExtensions
     public static WebApplicationBuilder AddUiLocalization(this WebApplicationBuilder builder)
     {
         builder.Services.AddIncubatorLocalization();
+        // Model cards written by background jobs say auto's choice and the rounds in the card's language.
+        builder.Services.AddSingleton<Incubator.Domain.Training.ICardNotes, ResourceCardNotes>();
         builder.Services.Configure<RequestLocalizationOptions>(o =>
         {
             var cultures = SupportedCultures.Select(c => new CultureInfo(c)).ToList();
