@@ -46,6 +46,8 @@ internal sealed class LegacyEncodings
         _eucJp = new JapaneseReading(EucJp, "euc-jp");
     }
 
+    public bool WesternAlive => _western.Alive;
+
     public bool AnyAlive => _western.Alive || _shiftJis?.Alive == true || _eucJp?.Alive == true;
 
     /// <summary>Feeds the next bytes of the file (from the first window that is not UTF-8 on).</summary>

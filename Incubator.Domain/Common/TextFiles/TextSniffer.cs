@@ -255,6 +255,14 @@ public static class TextSniffer
                 if (!_legacy.AnyAlive) throw LegacyProblem();
                 return;
             }
+            // Once every problem message is known and the share no longer matters (the single-byte reading is out, or
+            // the share already exceeded), the bytes only go to the legacy readings: counting them is a third of the cost.
+            if (_legacy is not null && _c1Problem is not null && (_shareProblem is not null || !_legacy.WesternAlive))
+            {
+                _legacy.Feed(w, endOfData);
+                if (!_legacy.AnyAlive) throw LegacyProblem();
+                return;
+            }
 
             // Count the invalid bytes; ASCII runs are skipped in one vectorised step.
             var invalid = 0;
