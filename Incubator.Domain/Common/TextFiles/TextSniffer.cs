@@ -8,7 +8,9 @@ namespace Incubator.Domain.Common.TextFiles;
 public sealed record TextEncodingInfo(Encoding Encoding, string Name, int BomLength, long? Latin1FallbackAtByte);
 
 /// <summary>Decides whether a file is text and how to decode it, in one streamed pass over its bytes, before any row is
-/// read: a byte-order mark picks UTF-8 or UTF-16; without one the bytes must be UTF-8, else they are read as Latin-1.
+/// read: a byte-order mark picks UTF-8 or UTF-16; without one, UTF-16 is recognised by its NUL bytes when they are
+/// nearly every other byte, valid UTF-8 stays UTF-8, and anything else is read as Shift_JIS, EUC-JP, Windows-1252 or
+/// Latin-1 when exactly one of them decodes it strictly and plausibly (<see cref="LegacyEncodings"/>), else refused.
 /// Anything that is not text is refused with a <see cref="DomainValidationException"/> that names the problem and the
 /// first offending byte (and its line): a known binary signature (PNG, ZIP, PDF, ELF, GZIP…), NUL bytes, UTF-16
 /// without a byte-order mark, a high share of control characters, or a high share of bytes that are not UTF-8 (binary,
