@@ -17,8 +17,10 @@ public sealed record DatasetVersionView(
     IReadOnlyDictionary<string, int> Counts, DatasetLineage Lineage, int Seed, double ValidationShare, int TrainCount, int ValidationCount,
     DateTimeOffset CreatedAt, string? CreatedByEmail);
 
+/// <param name="Encoding">How the uploaded file was decoded ("utf-8", "shift_jis", "windows-1252"…): set in the
+/// answer to an import, null when the gold set is read back later.</param>
 public sealed record GoldSetView(Guid Id, Guid TaskId, string FileName, int Count, IReadOnlyDictionary<string, int> Counts, string ContentHash,
-    DateTimeOffset CreatedAt, string? CreatedByEmail);
+    DateTimeOffset CreatedAt, string? CreatedByEmail, string? Encoding = null);
 
 /// <summary>The samples of a dataset version as training reads them, in canonical order.</summary>
 public sealed record DatasetContent(IReadOnlyList<(string Label, string Text)> Train, IReadOnlyList<(string Label, string Text)> Validation);
@@ -237,7 +239,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         foreach (var r in rows) db.GoldItems.Add(new GoldItem { GoldSetId = set.Id, Line = (int)r.Line, Label = r.Label!, Text = r.Text });
         db.Activity.Add(new ActivityEntry { ProjectId = task.ProjectId, UserId = userId, At = set.CreatedAt, Kind = ActivityKinds.GoldUploaded, Detail = $"{task.Name} · {set.FileName} ({rows.Count})" });
         await db.SaveChangesAsync(ct);
-        return (await GetGoldAsync(userId, taskId, ct))!;
+        return (await GetGoldAsync(userId, taskId, ct))! with { Encoding = reader.Report.Encoding };
     }
 
     /// <summary>The task's current (newest) gold set, or null.</summary>

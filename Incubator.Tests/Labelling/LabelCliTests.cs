@@ -71,6 +71,28 @@ public sealed class LabelCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_corpus_in_utf16_without_a_byte_order_mark_or_shift_jis_is_read_and_the_summary_names_the_encoding()
+    {
+        var corpus = Path.Combine(_folder.Path, "texts-utf16.txt");
+        await File.WriteAllBytesAsync(corpus, new System.Text.UnicodeEncoding(false, false).GetBytes(string.Join('\n', LabellingFixture.Texts) + "\n"));
+        var args = Args("--batch-size", "5").ToList();
+        args[args.IndexOf("--corpus") + 1] = corpus;
+        var (code, stdout, stderr) = await RunAsync([.. args]);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains($"read {LabellingFixture.Texts.Length} rows from {corpus} (utf-16le): {LabellingFixture.Texts.Length} distinct texts", stdout);
+        Assert.Equal(LabellingFixture.Labelled, (await File.ReadAllLinesAsync(OutFile)).Length);
+
+        // The same texts after a Japanese one, saved as Shift_JIS: the first byte that is not UTF-8 is where it switched.
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
+        var sjis = System.Text.Encoding.GetEncoding(932).GetBytes(string.Join('\n', LabellingFixture.Texts) + "\n荷物がまだ届きません。\n");
+        await File.WriteAllBytesAsync(corpus, sjis);
+        (code, stdout, stderr) = await RunAsync([.. args]);
+        Assert.True(code == 0, stdout + stderr);
+        var at = Array.IndexOf(sjis, (byte)0x89); // 荷
+        Assert.Contains($"read {LabellingFixture.Texts.Length + 1} rows from {corpus} (shift_jis: not valid UTF-8 at byte {at}, read as shift_jis)", stdout);
+    }
+
+    [Fact]
     public async Task A_jsonl_corpus_is_read_from_the_field_named_and_the_summary_says_what_was_read()
     {
         // Texts under "body", one of them twice, and a row without it.

@@ -3,8 +3,9 @@ using System.Text;
 
 namespace Incubator.Tests.TextFiles;
 
-/// <summary>Files that are not text, made at test time: a real executable, a PNG, a ZIP, a GZIP, and UTF-16 without a
-/// byte-order mark.</summary>
+/// <summary>Files that are not text (or cannot be told apart), made at test time: a real executable, a PNG, a ZIP, a
+/// GZIP, UTF-16 without a byte-order mark whose NUL bytes are too few to be sure, and a one-character Shift_JIS file
+/// that reads as Windows-1252 just as well.</summary>
 public static class BinaryFiles
 {
     /// <summary>A copy of /usr/bin/true (an ELF executable), or, on a machine without it, an ELF header and the zeroed
@@ -43,7 +44,8 @@ public static class BinaryFiles
         return buffer.ToArray();
     }
 
-    /// <summary>Texts one per line in UTF-16 with no byte-order mark: a NUL beside every Latin character.</summary>
+    /// <summary>Texts one per line in UTF-16 with no byte-order mark: a NUL beside every Latin character (decoded:
+    /// the evidence is strong).</summary>
     public static byte[] Utf16WithoutBom(bool bigEndian = false) =>
         new UnicodeEncoding(bigEndian, byteOrderMark: false).GetBytes("My parcel never arrived.\nThe invoice is wrong.\nPlease reset my password.\n");
 
@@ -61,12 +63,13 @@ public static class BinaryFiles
         { "png", "NotTextKnownFormat", "PNG image" },
         { "zip", "NotTextKnownFormat", "ZIP archive" },
         { "gzip", "NotTextKnownFormat", "GZIP archive" },
-        { "utf16le", "NotTextUtf16WithoutBom", "UTF-16 text (little-endian) without a byte-order mark: byte 1 (line 1)" },
-        { "utf16be", "NotTextUtf16WithoutBom", "UTF-16 text (big-endian) without a byte-order mark: byte 0 (line 1)" },
+        // Japanese in UTF-16 without a byte-order mark: NUL bytes only beside the few ASCII characters, too weak to decode.
+        { "utf16le-weak", "NotTextUtf16WithoutBom", "UTF-16 text (little-endian) without a byte-order mark: byte 17 (line 1)" },
+        { "utf16be-weak", "NotTextUtf16WithoutBom", "UTF-16 text (big-endian) without a byte-order mark: byte 16 (line 1)" },
         // No known signature: refused at the first NUL byte, with where it is.
         { "nul", "NotTextNulBytes", "byte 11 (line 2) is a NUL byte" },
-        // A few Japanese words in Shift-JIS: too short for the share of bad UTF-8 bytes, but not Latin-1 either.
-        { "shift-jis-words", "NotTextLatin1Controls", "byte 3 (line 2), 0x8B, is not a Latin-1 character" },
+        // One kanji in Shift_JIS (急, 0x8B 0x7D) reads as Windows-1252 "‹}" just as well: refused, not guessed.
+        { "shift-jis-one-char", "NotTextLatin1Controls", "byte 3 (line 2), 0x8B, is not a Latin-1 character" },
     };
 
     public static byte[] Of(string kind) => kind switch
@@ -75,10 +78,10 @@ public static class BinaryFiles
         "png" => Png(),
         "zip" => Zip(),
         "gzip" => Gzip(),
-        "utf16le" => Utf16WithoutBom(),
-        "utf16be" => Utf16WithoutBom(bigEndian: true),
+        "utf16le-weak" => new UnicodeEncoding(false, false).GetBytes("荷物が届きません ok\n"),
+        "utf16be-weak" => new UnicodeEncoding(true, false).GetBytes("荷物が届きません ok\n"),
         "nul" => [.. "hello\nworld"u8, 0, .. "more text\n"u8],
-        "shift-jis-words" => [.. "ok\n"u8, 0x8B, 0x7D, 0x82, 0xAC, 0x0A, 0x92, 0xCA, 0x8F, 0xED, 0x0A], // ok, 急ぎ, 通常
+        "shift-jis-one-char" => [.. "ok\n"u8, 0x8B, 0x7D, 0x0A], // ok, 急
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

@@ -79,6 +79,30 @@ public sealed class NotTextRefusalTests : IClassFixture<NotTextRefusalTests.Port
     }
 
     [Fact]
+    public async Task Shift_jis_and_windows_1252_uploads_import_and_the_answers_name_the_encoding()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        var (owner, projectId, taskId) = await ArrangeAsync();
+
+        using var corpus = await owner.Http.PostAsync($"/api/projects/{projectId}/corpora?fileName=tickets.csv",
+            Body(Encoding.GetEncoding(932).GetBytes(LegacyEncodingTests.JapaneseCsv)));
+        Assert.Equal(HttpStatusCode.Created, corpus.StatusCode);
+        using var doc = JsonDocument.Parse(await corpus.Content.ReadAsStringAsync());
+        Assert.Equal("shift_jis", doc.RootElement.GetProperty("report").GetProperty("encoding").GetString());
+        var corpusId = doc.RootElement.GetProperty("corpus").GetProperty("id").GetGuid();
+        var texts = await _portal.QueryAsync(db => db.CorpusTexts.Where(t => t.CorpusId == corpusId).OrderBy(t => t.Ordinal).Select(t => t.Text).ToListAsync());
+        Assert.Equal("荷物がまだ届きません。至急、返金してください！", texts[0]);
+        Assert.Equal(5, texts.Count);
+
+        using var gold = await owner.Http.PostAsync($"/api/tasks/{taskId}/gold",
+            Form("gold.csv", Encoding.GetEncoding(1252).GetBytes("label,text\nbilling,\"The invoice says 45 € – that’s wrong.\"\nshipping,“Where is my parcel?”\n")));
+        Assert.Equal(HttpStatusCode.OK, gold.StatusCode);
+        var view = await gold.ReadJsonAsync<GoldSetView>();
+        Assert.Equal("windows-1252", view.Encoding);
+        Assert.True(await _portal.QueryAsync(db => db.GoldItems.AnyAsync(i => i.GoldSetId == view.Id && i.Text == "The invoice says 45 € – that’s wrong.")));
+    }
+
+    [Fact]
     public async Task Utf16_with_a_byte_order_mark_and_latin1_still_import()
     {
         var (owner, projectId, taskId) = await ArrangeAsync();

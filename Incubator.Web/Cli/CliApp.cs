@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Incubator.Domain.Llm;
 using Incubator.Domain.Benchmarks;
+using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
@@ -33,6 +34,7 @@ public static class CliApp
     {
         stdout ??= Console.Out;
         stderr ??= Console.Error;
+        TextSniffer.RegisterCodePages(); // Shift_JIS, EUC-JP, Windows-1252 by name too, for the portal and every verb
         var verb = args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?") ? "serve" : args[0];
         var rest = verb == "serve" && (args.Length == 0 || args[0] != "serve") ? args : args.Skip(1).ToArray();
         try

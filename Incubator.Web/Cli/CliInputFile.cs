@@ -98,7 +98,7 @@ internal static class CliInputFile
     /// <summary>"read 14 rows from tickets.jsonl (utf-8): 12 distinct texts, 1 duplicates, 1 bad rows" and the first bad rows.</summary>
     public static void DescribeRead(TextWriter w, string path, TextFileReport report, int distinct)
     {
-        w.WriteLine($"read {report.RowsRead:N0} rows from {path} ({report.Encoding}{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as Latin-1" : "")}): "
+        w.WriteLine($"read {report.RowsRead:N0} rows from {path} ({report.Encoding}{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as {report.Encoding}" : "")}): "
             + $"{distinct:N0} distinct texts, {report.DuplicatesCollapsed:N0} duplicates, {report.BadRowCount:N0} bad rows");
         foreach (var bad in report.BadRows.Take(5)) w.WriteLine($"  line {bad.Line}: {bad.Reason} ({bad.Detail})");
     }

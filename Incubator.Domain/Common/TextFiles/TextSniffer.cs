@@ -8,7 +8,9 @@ namespace Incubator.Domain.Common.TextFiles;
 public sealed record TextEncodingInfo(Encoding Encoding, string Name, int BomLength, long? Latin1FallbackAtByte);
 
 /// <summary>Decides whether a file is text and how to decode it, in one streamed pass over its bytes, before any row is
-/// read: a byte-order mark picks UTF-8 or UTF-16; without one the bytes must be UTF-8, else they are read as Latin-1.
+/// read: a byte-order mark picks UTF-8 or UTF-16; without one, UTF-16 is recognised by its NUL bytes when they are
+/// nearly every other byte, valid UTF-8 stays UTF-8, and anything else is read as Shift_JIS, EUC-JP, Windows-1252 or
+/// Latin-1 when exactly one of them decodes it strictly and plausibly (<see cref="LegacyEncodings"/>), else refused.
 /// Anything that is not text is refused with a <see cref="DomainValidationException"/> that names the problem and the
 /// first offending byte (and its line): a known binary signature (PNG, ZIP, PDF, ELF, GZIP…), NUL bytes, UTF-16
 /// without a byte-order mark, a high share of control characters, or a high share of bytes that are not UTF-8 (binary,
@@ -33,6 +35,10 @@ public static class TextSniffer
     public const double MaxInvalidUtf8Share = 0.25;
 
     public const int MinInvalidCount = 16;
+
+    /// <summary>UTF-16 without a byte-order mark is decoded when at least this share of the first window's characters
+    /// have a NUL byte at one parity beside a printable one (Latin-script text: nearly all).</summary>
+    public const double Utf16MinNulShare = 0.5;
 
     /// <summary>Control bytes counted against <see cref="MaxControlShare"/>: C0 except tab, LF, VT, FF, CR and ESC
     /// (seen in real exports and logs), and DEL. NUL is refused on its own.</summary>
@@ -68,6 +74,11 @@ public static class TextSniffer
         ("WebAssembly module", [0x00, 0x61, 0x73, 0x6D]),
         ("MP4/QuickTime video", [null, null, null, null, 0x66, 0x74, 0x79, 0x70]),
     ];
+
+    /// <summary>Registers the code-page encodings (Shift_JIS, EUC-JP, Windows-1252…) so that
+    /// <see cref="Encoding.GetEncoding(string)"/> knows them. The sniffer does not need it (it takes them from the
+    /// provider directly); the one entry point of the portal and the command line calls it once.</summary>
+    public static void RegisterCodePages() => LegacyEncodings.Register();
 
     private static byte?[] Ascii(string s) => s.Select(c => (byte?)c).ToArray();
 
@@ -117,6 +128,12 @@ public static class TextSniffer
         private long _offset; // absolute offset of the window being judged
         private long _lines; // line feeds before it
         private long? _firstInvalid;
+        private bool _bomless; // UTF-16 recognised by its NUL bytes, without a byte-order mark
+        private bool _utf8NonAscii; // valid UTF-8 windows held non-ASCII characters before the first invalid byte
+        private LegacyEncodings? _legacy; // from the first window that is not UTF-8 on (files without a byte-order mark)
+        private DomainValidationException? _shareProblem; // the first window with too many bytes that are not UTF-8
+        private DomainValidationException? _c1Problem; // the first byte 0x80–0x9F that is not UTF-8
+        private DomainValidationException? _invalidProblem; // the first window with bytes that are not UTF-8
 
         private bool Utf16 => _kind is Kind.Utf16Le or Kind.Utf16Be;
 
@@ -148,12 +165,15 @@ public static class TextSniffer
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+            var bom = _bomless ? 0 : 2;
             return _kind switch
             {
                 Kind.Utf8Bom => new TextEncodingInfo(new UTF8Encoding(false), "utf-8 (BOM)", 3, null),
-                Kind.Utf16Le => new TextEncodingInfo(new UnicodeEncoding(false, false), "utf-16le", 2, null),
-                Kind.Utf16Be => new TextEncodingInfo(new UnicodeEncoding(true, false), "utf-16be", 2, null),
-                _ when _firstInvalid is { } at => new TextEncodingInfo(Encoding.Latin1, "latin-1", 0, at),
+                Kind.Utf16Le => new TextEncodingInfo(new UnicodeEncoding(false, false), "utf-16le", bom, null),
+                Kind.Utf16Be => new TextEncodingInfo(new UnicodeEncoding(true, false), "utf-16be", bom, null),
+                _ when _legacy is not null => _legacy.Decide(shareExceeded: _shareProblem is not null) is { } legacy
+                    ? new TextEncodingInfo(legacy.Encoding, legacy.Name, 0, _firstInvalid)
+                    : throw LegacyProblem(),
                 _ => new TextEncodingInfo(new UTF8Encoding(false), "utf-8", 0, null),
             };
         }
@@ -178,6 +198,20 @@ public static class TextSniffer
                     throw Refuse("NotTextKnownFormat",
                         $"The file is not text: it is a {name} (recognised by its first bytes, from byte 0). Upload a text file: TXT, CSV, TSV or JSONL.", name);
             }
+            // UTF-16 without a byte-order mark is decoded when the evidence is strong: a NUL beside a printable byte
+            // at one parity in at least half of the first window's characters (Latin-script text has it in nearly
+            // all). Weaker evidence is refused below, as before.
+            if (head.Length >= 8 && head.Contains((byte)0))
+            {
+                foreach (var littleEndian in new[] { true, false })
+                {
+                    if (LooksLikeUtf16(head, littleEndian, out var zeros) && zeros >= Utf16MinNulShare * (head.Length / 2))
+                    {
+                        (_kind, _bomless) = (littleEndian ? Kind.Utf16Le : Kind.Utf16Be, true);
+                        break;
+                    }
+                }
+            }
             return 0;
         }
 
@@ -194,7 +228,7 @@ public static class TextSniffer
             {
                 foreach (var (littleEndian, name) in new[] { (true, "little-endian"), (false, "big-endian") })
                 {
-                    if (LooksLikeUtf16(w, littleEndian))
+                    if (LooksLikeUtf16(w, littleEndian, out _))
                         throw Refuse("NotTextUtf16WithoutBom",
                             $"The file looks like UTF-16 text ({name}) without a byte-order mark: byte {_offset + nul} (line {LineAt(w, nul)}) is a NUL byte. "
                             + "Save it as UTF-8, or as UTF-16 with a byte-order mark.", name, _offset + nul, LineAt(w, nul));
@@ -212,7 +246,25 @@ public static class TextSniffer
                 }
                 CheckControls(w, count, w.Length, first);
             }
-            if (System.Text.Unicode.Utf8.IsValid(w)) return;
+            if (System.Text.Unicode.Utf8.IsValid(w))
+            {
+                if (_legacy is null)
+                {
+                    _utf8NonAscii |= w.ContainsAnyInRange((byte)0x80, (byte)0xFF);
+                    return;
+                }
+                _legacy.Feed(w, endOfData);
+                if (!_legacy.AnyAlive) throw LegacyProblem();
+                return;
+            }
+            // Once every problem message is known and the share no longer matters (the single-byte reading is out, or
+            // the share already exceeded), the bytes only go to the legacy readings: counting them is a third of the cost.
+            if (_legacy is not null && _c1Problem is not null && (_shareProblem is not null || !_legacy.WesternAlive))
+            {
+                _legacy.Feed(w, endOfData);
+                if (!_legacy.AnyAlive) throw LegacyProblem();
+                return;
+            }
 
             // Count the invalid bytes; ASCII runs are skipped in one vectorised step.
             var invalid = 0;
@@ -233,29 +285,42 @@ public static class TextSniffer
                 }
                 i += consumed;
             }
-            if (firstInvalid < 0) return;
-            _firstInvalid ??= _offset + firstInvalid;
-            if (_kind == Kind.Utf8 && invalid >= MinInvalidCount && invalid > MaxInvalidUtf8Share * w.Length)
-            {
-                var at = _offset + firstInvalid;
-                var line = LineAt(w, firstInvalid);
-                throw Refuse("NotTextEncoding",
-                    $"The file is neither UTF-8 nor Latin-1 text: {invalid} of the {w.Length} bytes from byte {_offset} are not valid UTF-8 (the first at byte {at}, line {line}). "
-                    + "It may be binary, or text in another encoding (such as Shift-JIS, or UTF-16 without a byte-order mark): save it as UTF-8.",
-                    invalid, w.Length, _offset, at, line);
-            }
+            if (firstInvalid < 0 && _legacy is null) return;
+            if (firstInvalid >= 0) _firstInvalid ??= _offset + firstInvalid;
+            if (_kind != Kind.Utf8) return; // UTF-8 with a byte-order mark stays UTF-8
+            if (firstInvalid >= 0 && _invalidProblem is null)
+                _invalidProblem = EncodingProblem(w, invalid, firstInvalid);
+            if (firstInvalid >= 0 && _shareProblem is null && invalid >= MinInvalidCount && invalid > MaxInvalidUtf8Share * w.Length)
+                _shareProblem = EncodingProblem(w, invalid, firstInvalid);
             // Latin-1 reads 0x80–0x9F as invisible C1 control characters, which no Latin-1 text holds: such a byte
-            // means another encoding (Shift-JIS lead bytes, Windows-1252 quotes), however short the file — a list of
-            // Japanese words has too few bytes for the share above and would be stored as nonsense.
-            if (_kind == Kind.Utf8 && firstC1 >= 0)
+            // means another encoding (Shift_JIS lead bytes, Windows-1252 quotes). Which one is decided below; when it
+            // cannot be, this is what the user is told.
+            if (firstC1 >= 0 && _c1Problem is null)
             {
                 var at = _offset + firstC1;
                 var line = LineAt(w, firstC1);
                 var hex = w[firstC1].ToString("X2", System.Globalization.CultureInfo.InvariantCulture);
-                throw Refuse("NotTextLatin1Controls",
+                _c1Problem = Refuse("NotTextLatin1Controls",
                     $"The file is not UTF-8, and byte {at} (line {line}), 0x{hex}, is not a Latin-1 character: it is text in another encoding, such as Shift-JIS or Windows-1252. Save it as UTF-8.",
                     at, line, hex);
             }
+            _legacy ??= new LegacyEncodings(japanese: !_utf8NonAscii);
+            _legacy.Feed(w, endOfData);
+            if (!_legacy.AnyAlive) throw LegacyProblem();
+        }
+
+        /// <summary>Why a file that is not UTF-8 cannot be read in any legacy encoding, or not told apart between them:
+        /// too many bytes that are not UTF-8 in a window, else the first byte Latin-1 cannot show.</summary>
+        private DomainValidationException LegacyProblem() => _shareProblem ?? _c1Problem ?? _invalidProblem!;
+
+        private DomainValidationException EncodingProblem(ReadOnlySpan<byte> w, int invalid, int firstInvalid)
+        {
+            var at = _offset + firstInvalid;
+            var line = LineAt(w, firstInvalid);
+            return Refuse("NotTextEncoding",
+                $"The file is neither UTF-8 nor Shift_JIS, EUC-JP, Windows-1252 or Latin-1 text: {invalid} of the {w.Length} bytes from byte {_offset} are not valid UTF-8 (the first at byte {at}, line {line}). "
+                + "It may be binary, or text in another encoding: save it as UTF-8.",
+                invalid, w.Length, _offset, at, line);
         }
 
         private void JudgeUtf16(ReadOnlySpan<byte> w)
@@ -287,9 +352,10 @@ public static class TextSniffer
 
         /// <summary>UTF-16 text in a Latin script has a NUL as one byte of nearly every character, at the same parity
         /// throughout, beside a printable byte; binary data has NULs anywhere.</summary>
-        private bool LooksLikeUtf16(ReadOnlySpan<byte> w, bool littleEndian)
+        private bool LooksLikeUtf16(ReadOnlySpan<byte> w, bool littleEndian, out int zeros)
         {
-            int zeros = 0, textual = 0, stray = 0;
+            int textual = 0, stray = 0;
+            zeros = 0;
             for (var i = 0; i < w.Length; i++)
             {
                 if (w[i] != 0) continue;
