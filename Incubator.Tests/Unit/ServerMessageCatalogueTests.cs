@@ -193,7 +193,8 @@ public sealed partial class ServerMessageCatalogueTests
             }
             Assert.Equal("「x」(billing)との類似度 0.988", l.JobNote(SampleNotes.Similar(0.98765, "x", "billing")));
             Assert.Equal("学習", l.TrainingStage(TrainingStages.Fit));
-            Assert.Equal("Sparse: L2 0.1 を採用", l.JobNote(TrainingNotes.L2Kept("Sparse", 0.1f)));
+            // The family is named as the Japanese pages name it (card21), the id kept in brackets.
+            Assert.Equal("n-gram 特徴（sparse）: L2 0.1 を採用", l.JobNote(TrainingNotes.L2Kept("Sparse", 0.1f)));
             // A run's rejections per reason are said with each reason's Japanese name, not the enum's.
             var summary = l.JobNote(ProgressNotes.GenerationSummary(5, 4, 1, 0, "Unparseable 3, Duplicate 1", 100, 50, 0.01m, 2, 0));
             Assert.Contains("却下: 解析不能 3、重複 1。", summary);
