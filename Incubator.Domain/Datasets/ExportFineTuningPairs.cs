@@ -95,7 +95,7 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         var version = versionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return task.Conflicting > 0
             ? new("tasks", "PairsOmittedConflicting",
-                $"{task.TaskName} (dataset v{version}) contributed no pairs: {task.Conflicting} text(s) approved under more than one label are left out, which leaves no sample of {empty} "
+                $"{task.TaskName} (dataset v{version}) contributed no pairs: {EnglishCount.Of(task.Conflicting, "text", "texts")} approved under more than one label {EnglishCount.Be(task.Conflicting)} left out, which leaves no sample of {empty} "
                 + $"(samples per label once they are left out: {counts}). Settle those texts in the review queue, then freeze a new dataset version.",
                 [task.TaskName, version, task.Conflicting, empty, counts])
             : new("tasks", "PairsOmittedNoneFor",
@@ -146,7 +146,7 @@ public sealed class ExportFineTuningPairs(IDbContextFactory<IncubatorDbContext> 
         var counts = string.Join(", ", task.Labels.Select(l => $"{l} {task.SamplesPerLabel.GetValueOrDefault(l)}"));
         return task.Conflicting > 0
             ? new("dataset", "PairsConflicting",
-                $"There are no pairs to export: {task.Conflicting} text(s) of this dataset version are approved under more than one label and left out (a pair would teach both labels "
+                $"There are no pairs to export: {EnglishCount.Of(task.Conflicting, "text", "texts")} of this dataset version {EnglishCount.Be(task.Conflicting)} approved under more than one label and left out (a pair would teach both labels "
                 + $"the same text), which leaves no sample of {empty}. Samples per label once they are left out: {counts}. Settle those texts in the review queue, then freeze a new dataset version.",
                 task.Conflicting, empty, counts)
             : new("dataset", "PairsNoneFor",

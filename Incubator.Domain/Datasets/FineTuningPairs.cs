@@ -170,8 +170,8 @@ public static class FineTuningPairs
             sb.AppendLine($"- {Cell(t.TaskName)}: "
                 + string.Join("; ", new[]
                 {
-                    t.Repeated > 0 ? $"{t.Repeated} repeated sample(s) (the same text under the same label) counted once" : null,
-                    t.Conflicting > 0 ? $"{t.Conflicting} text(s) approved under more than one label left out (a pair would teach both labels the same text; settle them in the review queue)" : null,
+                    t.Repeated > 0 ? $"{EnglishCount.Of(t.Repeated, "repeated sample", "repeated samples")} (the same text under the same label) counted once" : null,
+                    t.Conflicting > 0 ? $"{EnglishCount.Of(t.Conflicting, "text", "texts")} approved under more than one label left out (a pair would teach both labels the same text; settle them in the review queue)" : null,
                 }.OfType<string>()) + ".");
         if (tasks.Any(t => t.Repeated > 0 || t.Conflicting > 0)) sb.AppendLine();
         if (omitted is { Count: > 0 })

@@ -91,7 +91,7 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("PairsConflicting", body);
-        Assert.Contains("3 text(s) of this dataset version are approved under more than one label", body);
+        Assert.Contains("3 texts of this dataset version are approved under more than one label", body);
         Assert.Contains("no sample of shipping", body);
         Assert.Contains("billing 9, shipping 0", body);
     }
@@ -122,7 +122,7 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         Assert.Equal("2", Assert.Single(response.Headers.GetValues("X-Pairs-Omitted-Count")));
         var reasons = response.Headers.GetValues("X-Pairs-Omitted").Select(Uri.UnescapeDataString).ToList();
         Assert.Equal(2, reasons.Count);
-        Assert.StartsWith("Mail conflicted (dataset v1) contributed no pairs: 3 text(s) approved under more than one label are left out, which leaves no sample of shipping", reasons[0]);
+        Assert.StartsWith("Mail conflicted (dataset v1) contributed no pairs: 3 texts approved under more than one label are left out, which leaves no sample of shipping", reasons[0]);
         Assert.Contains("billing 9, shipping 0", reasons[0]);
         Assert.Equal("Mail unfrozen contributed no pairs: it has no dataset version. Freeze one on its Models page to include it.", reasons[1]);
         await using var zip = new MemoryStream(await response.Content.ReadAsByteArrayAsync());

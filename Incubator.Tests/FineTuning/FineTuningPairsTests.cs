@@ -68,7 +68,7 @@ public sealed class FineTuningPairsTests
         Assert.Equal(used.Count, used.Distinct().Count());
         Assert.DoesNotContain(samples[1].Text, used);
         var card = FineTuningPairs.DataCard([t], 5, 0.2, DateTimeOffset.UnixEpoch);
-        Assert.Contains("- Support: 3 repeated sample(s) (the same text under the same label) counted once; 1 text(s) approved under more than one label left out", card);
+        Assert.Contains("- Support: 3 repeated samples (the same text under the same label) counted once; 1 text approved under more than one label left out", card);
         Assert.DoesNotContain("repeated sample", FineTuningPairs.DataCard([FineTuningPairs.Build(Task3, "test", Samples(3, 3, 3), 5, 0.2)], 5, 0.2, DateTimeOffset.UnixEpoch));
     }
 
