@@ -187,7 +187,7 @@ public sealed class GenerationService(
 
     private async Task<(TaskSpec Spec, TaskVersion Version, LlmProfile Profile)> PrepareAsync(string userId, Guid projectId, StartRunRequest request, CancellationToken ct)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var errors = new List<DomainError>();
         if (request.PerLabel is < 1 or > MaxPerLabel)
             errors.Add(new("perLabel", "PerLabelOutOfRange", $"Samples per label must be 1 to {MaxPerLabel:N0}.", [MaxPerLabel]));

@@ -118,7 +118,7 @@ public sealed class LabellingService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct) ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         var errors = new List<DomainError>();
         if (request.Limit is < 1 or > MaxLimit)
             errors.Add(new("limit", "LabelLimitRange", $"The number of texts must be from 1 to {MaxLimit:N0} (or all).", [MaxLimit]));

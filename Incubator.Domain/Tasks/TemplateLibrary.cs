@@ -73,7 +73,7 @@ public sealed partial class TemplateLibrary(
 
     public async Task<TemplateInfo> SaveProjectTemplateAsync(string userId, Guid projectId, string name, string description, TaskSpec spec, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         ArgumentNullException.ThrowIfNull(spec);
         var errors = new List<DomainError>();
         var trimmedName = (name ?? "").Trim();
