@@ -135,7 +135,7 @@ public sealed class LabellingService(
         if (task.IsArchived) errors.Add(new DomainError("task", "TaskArchived", "This task is archived.", []));
         if (errors.Count > 0) throw new DomainValidationException(errors);
         if (await db.Projects.Where(p => p.Id == task.ProjectId).Select(p => p.IsArchived).SingleAsync(ct))
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+            throw ProjectAccess.Archived();
         var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == taskId && v.Number == task.CurrentVersion, ct);
         var spec = TaskJson.Parse(version.SpecJson);
         if (spec.Labels.All(l => l.IsOther))

@@ -90,7 +90,7 @@ public sealed partial class TemplateLibrary(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Projects.Where(p => p.Id == projectId).Select(p => p.IsArchived).SingleAsync(ct))
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+            throw ProjectAccess.Archived();
         var row = new TaskTemplate
         {
             Id = Guid.NewGuid(), ProjectId = projectId, Name = trimmedName, Description = trimmedDescription,

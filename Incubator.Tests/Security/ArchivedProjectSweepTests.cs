@@ -159,8 +159,8 @@ public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHel
         var outside = table.Count(x => x.Value.Min > ServiceMin.Owner);
         output.WriteLine($"archived project: {refused} writes refused with ProjectArchived, {reads} reads answered, {allowed} allowed writes worked; "
             + $"{outside} methods act on no project (own account, site administration, system) and are not called");
-        Assert.True(refused > 30, "Too few writes refused: is the enumeration broken?");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.True(refused > 30, "Too few writes refused: is the enumeration broken?");
     }
 
     [Fact]
@@ -212,8 +212,8 @@ public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHel
         }
         await ArchiveAsync(false);
         output.WriteLine($"{routes.Count} API write routes: {refused} refused with ProjectArchived, {RoutesAllowedWhileArchived.Count} allowed (not called)");
-        Assert.True(refused > 20, "Too few write routes: is the enumeration broken?");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.True(refused > 20, "Too few write routes: is the enumeration broken?");
     }
 
     /// <summary>Archiving does not stop work already running: the worker finishes it (the system's writes are not the
