@@ -76,7 +76,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct)
             ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         if (!(validationShare is >= 0.05 and <= 0.5))
             throw new DomainValidationException("validationShare", "DatasetValidationShare", "The validation share must be between 0.05 and 0.5.");
         var spec = await CurrentSpecAsync(db, task, ct);
@@ -211,7 +211,7 @@ public sealed class DatasetService(IDbContextFactory<IncubatorDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct)
             ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         var format = TextFileFormats.FromFileName(fileName) ?? throw new DomainValidationException("file", "UploadFormatUnknown",
                 $"'{fileName}' is not a supported file: use .tsv (label<TAB>text), .csv (label,text) or .jsonl ({{\"label\":..., \"text\":...}}).", fileName ?? "");
         await using var buffer = await BufferAsync(content, ct);

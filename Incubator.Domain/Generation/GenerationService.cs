@@ -187,7 +187,7 @@ public sealed class GenerationService(
 
     private async Task<(TaskSpec Spec, TaskVersion Version, LlmProfile Profile)> PrepareAsync(string userId, Guid projectId, StartRunRequest request, CancellationToken ct)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var errors = new List<DomainError>();
         if (request.PerLabel is < 1 or > MaxPerLabel)
             errors.Add(new("perLabel", "PerLabelOutOfRange", $"Samples per label must be 1 to {MaxPerLabel:N0}.", [MaxPerLabel]));
@@ -205,7 +205,7 @@ public sealed class GenerationService(
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == request.TaskId && t.ProjectId == projectId, ct)
             ?? throw new ForbiddenException("You do not have access to this task.");
         if (await db.Projects.Where(p => p.Id == projectId).Select(p => p.IsArchived).SingleAsync(ct))
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+            throw ProjectAccess.Archived();
         var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == task.Id && v.Number == task.CurrentVersion, ct);
         var profile = await connections.GetProfileAsync(userId, projectId, request.ConnectionId, ct);
         if (await connections.IsSiteWideAsync(request.ConnectionId, ct)

@@ -53,7 +53,7 @@ public sealed class JobQueue(
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(writeOwner);
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         return await StartCoreAsync(userId, projectId, writeOwner, ct);
     }
 
@@ -68,7 +68,7 @@ public sealed class JobQueue(
 
     private async Task<JobView> EnqueueCheckedAsync(string userId, Guid projectId, JobStart start, CancellationToken ct)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         return await EnqueueCoreAsync(userId, projectId, start, ct, null);
     }
 
@@ -84,22 +84,25 @@ public sealed class JobQueue(
         Func<IncubatorDbContext, CancellationToken, Task>? admit = null) =>
         EnqueueCoreAsync(userId, projectId, new JobStart(kind, title, payload), ct, admit);
 
+    /// <summary>Job kinds that only read the project (they write a file outside it and their own job row): allowed in an
+    /// archived project, which keeps its read access — exporting is reading (decision 0024, amendment arch21).</summary>
+    public static readonly IReadOnlySet<string> ReadOnlyKinds = new HashSet<string>(StringComparer.Ordinal) { Review.ReviewExportJob.KindName };
+
     private Task<JobView> EnqueueCoreAsync(string? userId, Guid projectId, JobStart start, CancellationToken ct,
         Func<IncubatorDbContext, CancellationToken, Task>? admit) =>
         StartCoreAsync(userId, projectId, async (db, _) =>
         {
             if (admit is not null) await admit(db, ct);
             return start;
-        }, ct, ownerWrites: false);
+        }, ct, ownerWrites: false, readOnly: ReadOnlyKinds.Contains(start.Kind));
 
     private async Task<JobView> StartCoreAsync(string? userId, Guid projectId, Func<IncubatorDbContext, Guid, Task<JobStart>> writeOwner,
-        CancellationToken ct, bool ownerWrites = true)
+        CancellationToken ct, bool ownerWrites = true, bool readOnly = false)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == projectId, ct)
             ?? throw new NotFoundException("Project not found.");
-        if (project.IsArchived)
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+        if (project.IsArchived && !readOnly) throw ProjectAccess.Archived();
         var now = time.GetUtcNow();
         var jobId = Guid.NewGuid();
         Job job;
@@ -191,7 +194,9 @@ public sealed class JobQueue(
     /// <summary>Queues a paused job again; it continues from its checkpoint.</summary>
     public async Task<JobView> ResumeAsync(string userId, Guid jobId, CancellationToken ct = default)
     {
-        var (db, projectId) = await OpenForAuthorAsync(userId, jobId, ct);
+        // Resuming starts spending again: refused in an archived project (pausing and cancelling are not: a user must
+        // be able to stop work there).
+        var (db, projectId) = await OpenForAuthorAsync(userId, jobId, ct, write: true);
         await using (db)
         {
             var now = time.GetUtcNow();
@@ -214,14 +219,15 @@ public sealed class JobQueue(
         }
     }
 
-    private async Task<(IncubatorDbContext Db, Guid ProjectId)> OpenForAuthorAsync(string userId, Guid jobId, CancellationToken ct)
+    private async Task<(IncubatorDbContext Db, Guid ProjectId)> OpenForAuthorAsync(string userId, Guid jobId, CancellationToken ct, bool write = false)
     {
         var db = await dbFactory.CreateDbContextAsync(ct);
         try
         {
             var projectId = await db.Jobs.Where(j => j.Id == jobId).Select(j => (Guid?)j.ProjectId).SingleOrDefaultAsync(ct)
                 ?? throw new ForbiddenException("You do not have access to this job.");
-            await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+            if (write) await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
+            else await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
             return (db, projectId);
         }
         catch

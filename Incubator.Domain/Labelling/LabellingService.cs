@@ -118,7 +118,7 @@ public sealed class LabellingService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct) ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         var errors = new List<DomainError>();
         if (request.Limit is < 1 or > MaxLimit)
             errors.Add(new("limit", "LabelLimitRange", $"The number of texts must be from 1 to {MaxLimit:N0} (or all).", [MaxLimit]));
@@ -135,7 +135,7 @@ public sealed class LabellingService(
         if (task.IsArchived) errors.Add(new DomainError("task", "TaskArchived", "This task is archived.", []));
         if (errors.Count > 0) throw new DomainValidationException(errors);
         if (await db.Projects.Where(p => p.Id == task.ProjectId).Select(p => p.IsArchived).SingleAsync(ct))
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+            throw ProjectAccess.Archived();
         var version = await db.TaskVersions.AsNoTracking().SingleAsync(v => v.TaskId == taskId && v.Number == task.CurrentVersion, ct);
         var spec = TaskJson.Parse(version.SpecJson);
         if (spec.Labels.All(l => l.IsOther))

@@ -53,6 +53,8 @@ public sealed class LlmConnectionService(
     /// the result is kept as the connection's last test, which the Generate page shows.</summary>
     public async Task<ConnectionTestResult> TestAsync(string userId, Guid projectId, Guid connectionId, CancellationToken ct = default)
     {
+        // Calls the endpoint (spends) and keeps the result: a write, refused in an archived project.
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var profile = await GetProfileAsync(userId, projectId, connectionId, ct);
         var result = await tester.TestAsync(profile, ct);
         await RecordTestAsync(connectionId, result, ct);
@@ -86,7 +88,7 @@ public sealed class LlmConnectionService(
     /// one is preselected then). It must be usable here: the project's own, a site-wide one, or the configured one.</summary>
     public async Task SetProjectDefaultAsync(string userId, Guid projectId, Guid? connectionId, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Owner, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (connectionId is { } id && !(id == ConfiguredConnectionId && ConfiguredProfile() is not null)
             && !await db.LlmConnections.AnyAsync(c => c.Id == id && (c.ProjectId == null || c.ProjectId == projectId), ct))
@@ -337,7 +339,7 @@ public sealed class LlmConnectionService(
 
     private async Task RequireManageAsync(IncubatorDbContext db, string userId, Guid? projectId, CancellationToken ct)
     {
-        if (projectId is { } p) await access.RequireAsync(p, userId, ProjectRole.Author, ct);
+        if (projectId is { } p) await access.RequireWriteAsync(p, userId, ProjectRole.Author, ct);
         else await RequireSiteAdminAsync(db, userId, ct);
     }
 

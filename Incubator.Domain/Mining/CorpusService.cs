@@ -62,7 +62,7 @@ public sealed class CorpusService(
     public async Task<CorpusImportResult> ImportAsync(string userId, Guid projectId, string? name, string fileName, Stream content,
         TextFileOptions options, CancellationToken ct = default, IProgress<CorpusImportProgress>? progress = null)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var corpusName = string.IsNullOrWhiteSpace(name) ? Path.GetFileNameWithoutExtension(fileName ?? "") : name.Trim();
         if (corpusName.Length is 0 or > 200)
             throw new DomainValidationException("name", "CorpusNameInvalid", "A corpus needs a name of 1 to 200 characters.");
@@ -308,7 +308,7 @@ public sealed class CorpusService(
     public async Task DeleteAsync(string userId, Guid corpusId, CancellationToken ct = default)
     {
         var corpus = await GetAsync(userId, corpusId, ct);
-        await access.RequireAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
         if (corpus.EmbeddingJobId is { } jobId && corpus.EmbeddingJobState is JobState.Queued or JobState.Running or JobState.Paused)
             await jobs.CancelAsync(userId, jobId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -325,7 +325,7 @@ public sealed class CorpusService(
     public async Task<CorpusView> StartEmbeddingAsync(string userId, Guid corpusId, CancellationToken ct = default)
     {
         var corpus = await GetAsync(userId, corpusId, ct);
-        await access.RequireAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(corpus.ProjectId, userId, ProjectRole.Author, ct);
         if (corpus.EmbeddingJobState is JobState.Queued or JobState.Running) return corpus;
         if (corpus.State != CorpusState.Ready)
             throw new DomainValidationException("corpusId", "CorpusNotReady", "This corpus is still being imported (or its import failed); choose a ready one.");

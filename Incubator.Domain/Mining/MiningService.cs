@@ -37,7 +37,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == taskId, ct) ?? throw new ForbiddenException("You do not have access to this task.");
-        await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         var problems = new List<DomainError>();
         if (request.PerLabel is < 1 or > MaxPerLabel)
             problems.Add(new DomainError("perLabel", "MiningPerLabelRange", $"Candidates per label must be from 1 to {MaxPerLabel}.", [MaxPerLabel]));
@@ -105,7 +105,7 @@ public sealed class MiningService(IDbContextFactory<IncubatorDbContext> dbFactor
         var status = await ActiveLearningAsync(userId, taskId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, ct);
-        await access.RequireAsync(task.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         if (!status.CanTrain)
             throw new DomainValidationException("task", "ActiveLearningTooFew",
                 $"Approve at least {QuickModel.MinPerLabel} samples in each of at least two labels first.", QuickModel.MinPerLabel);

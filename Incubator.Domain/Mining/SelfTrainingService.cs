@@ -40,7 +40,7 @@ public sealed class SelfTrainingService(IDbContextFactory<IncubatorDbContext> db
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var source = await db.MiningRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == miningRunId, ct)
             ?? throw new ForbiddenException("You do not have access to this mining run.");
-        await access.RequireAsync(source.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(source.ProjectId, userId, ProjectRole.Author, ct);
         var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == source.TaskId, ct);
         var problems = new List<DomainError>();
         if (request.Rounds is < 0 or > MaxRounds)

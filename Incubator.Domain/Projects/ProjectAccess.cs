@@ -43,6 +43,43 @@ public sealed class ProjectAccess(IDbContextFactory<IncubatorDbContext> dbFactor
         return role.Value;
     }
 
+    /// <summary>The refusal of a write in an archived project: a <see cref="DomainValidationException"/> with the code
+    /// "ProjectArchived" (localised as Error.ProjectArchived; the API answers 400 with the code in "problems", like every
+    /// other rule the input breaks).</summary>
+    public static DomainValidationException Archived() =>
+        new("project", "ProjectArchived", "This project is archived: it is read-only until an Owner restores it.");
+
+    /// <summary><see cref="RequireAsync"/> for a WRITE: membership, the role AND that the project is not archived, in one
+    /// query. An archived project is read-only until an Owner restores it (docs/decisions/0024, amendment arch21): every
+    /// service method that changes a project's rows calls this, except the few allowed while archived (restoring it,
+    /// membership and invitations by the Owner, cancelling or pausing running work, giving back one's own hand-outs,
+    /// exports). Non-members and low roles are refused first (ForbiddenException), so an outsider learns nothing about
+    /// whether the project is archived.</summary>
+    public async Task<ProjectRole> RequireWriteAsync(Guid projectId, string? userId, ProjectRole minimum, CancellationToken ct = default)
+    {
+        if (string.IsNullOrEmpty(userId)) throw new ForbiddenException("You are not a member of this project.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var member = await db.ProjectMembers.AsNoTracking()
+            .Where(m => m.ProjectId == projectId && m.UserId == userId)
+            .Select(m => new { m.Role, m.Project!.IsArchived })
+            .FirstOrDefaultAsync(ct);
+        if (member is null) throw new ForbiddenException("You are not a member of this project.");
+        if (member.Role < minimum) throw new ForbiddenException($"This needs the {minimum} role or higher; you are {member.Role}.");
+        if (member.IsArchived) throw Archived();
+        return member.Role;
+    }
+
+    /// <summary><see cref="RequireTaskAsync"/> for a WRITE (<see cref="RequireWriteAsync"/>): the task's project, after
+    /// checking the role there and that the project is not archived.</summary>
+    public async Task<Guid> RequireTaskWriteAsync(Guid taskId, string? userId, ProjectRole minimum, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var projectId = await db.Tasks.AsNoTracking().Where(t => t.Id == taskId).Select(t => (Guid?)t.ProjectId).FirstOrDefaultAsync(ct)
+            ?? throw new ForbiddenException("You do not have access to this task.");
+        await RequireWriteAsync(projectId, userId, minimum, ct);
+        return projectId;
+    }
+
     /// <summary>The task's project, after checking the role there. A missing task is reported like a foreign one, so a
     /// non-member learns nothing about which task ids exist.</summary>
     public async Task<Guid> RequireTaskAsync(Guid taskId, string? userId, ProjectRole minimum, CancellationToken ct = default)

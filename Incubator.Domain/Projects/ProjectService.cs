@@ -56,7 +56,7 @@ public sealed class ProjectService(
 
     public async Task RenameProjectAsync(string userId, Guid projectId, string? newName, string? description, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Owner, ct);
         var validName = ProjectRules.ValidateName(newName);
         var validDescription = ProjectRules.ValidateDescription(description);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -95,7 +95,7 @@ public sealed class ProjectService(
     /// they loaded; the next run (or resume) follows the new setting.</summary>
     public async Task SetTeamDemonstrationsAsync(string userId, Guid projectId, bool enabled, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Owner, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Owner, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var project = await db.Projects.SingleAsync(p => p.Id == projectId, ct);
         if (project.UseTeamDemonstrations == enabled) return;

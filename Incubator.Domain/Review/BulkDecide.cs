@@ -37,7 +37,7 @@ public sealed class BulkDecide(IDbContextFactory<IncubatorDbContext> dbFactory, 
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(decision);
-        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Reviewer, ct);
+        var projectId = await access.RequireTaskWriteAsync(taskId, userId, ProjectRole.Reviewer, ct);
         ReviewDecision.Check(decision, DecisionSource.Bulk);
 
         List<Guid> ids;

@@ -31,7 +31,7 @@ public sealed class ClaimNextCandidate(
     private async Task<CandidateRow?> ClaimNextOnceAsync(string userId, Guid taskId, IReadOnlyCollection<Guid>? skip, ClaimScope? scope,
         CancellationToken ct)
     {
-        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Reviewer, ct);
+        var projectId = await access.RequireTaskWriteAsync(taskId, userId, ProjectRole.Reviewer, ct);
         skip ??= [];
         scope ??= ClaimScope.All;
         var now = time.GetUtcNow();
@@ -80,7 +80,7 @@ public sealed class ClaimNextCandidate(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var c = await ReviewStore.FindAsync(db, candidateId, ct);
-        await access.RequireAsync(c.ProjectId, userId, ProjectRole.Reviewer, ct);
+        await access.RequireWriteAsync(c.ProjectId, userId, ProjectRole.Reviewer, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.LockAsync(ReviewStore.ClaimLock, c.TaskId, ct);
         var renewed = await db.ReviewLeases.Where(l => l.CandidateId == candidateId && l.UserId == userId && l.ExpiresAt > now)

@@ -32,7 +32,7 @@ internal static class ReviewStore
     {
         ArgumentNullException.ThrowIfNull(decision);
         var found = await FindAsync(db, candidateId, ct);
-        await access.RequireAsync(found.ProjectId, userId, role, ct);
+        await access.RequireWriteAsync(found.ProjectId, userId, role, ct);
         ReviewDecision.Check(decision, source);
         var tx = await db.Database.BeginTransactionAsync(ct);
         await db.LockAsync(CandidateLock, candidateId, ct);

@@ -22,7 +22,7 @@ public sealed class SetReviewPolicy(IDbContextFactory<IncubatorDbContext> dbFact
     /// so none is left waiting for a review it can no longer get.</summary>
     public async Task<ReviewPolicyView> SetAsync(string userId, Guid taskId, int overlapK, double spotCheckThreshold, CancellationToken ct = default)
     {
-        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Author, ct);
+        var projectId = await access.RequireTaskWriteAsync(taskId, userId, ProjectRole.Author, ct);
         var problems = new List<DomainError>();
         if (overlapK is < 1 or > ReviewPolicy.MaxOverlap)
             problems.Add(new DomainError("overlapK", "OverlapOutOfRange",

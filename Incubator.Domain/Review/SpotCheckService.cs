@@ -20,7 +20,7 @@ public sealed class SpotCheckService(IDbContextFactory<IncubatorDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.GenerationRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct)
             ?? throw new ForbiddenException("You do not have access to this run.");
-        await access.RequireAsync(run.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(run.ProjectId, userId, ProjectRole.Author, ct);
         if (sampleSize is < 1 or > MaxSampleSize)
             throw new DomainValidationException("sampleSize", "SpotCheckSizeOutOfRange", $"Draw between 1 and {MaxSampleSize} samples.", 1, MaxSampleSize);
         var ids = await db.Candidates.AsNoTracking().Where(c => c.RunId == runId && c.Stage == CandidateStage.Selected)
@@ -58,7 +58,7 @@ public sealed class SpotCheckService(IDbContextFactory<IncubatorDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var spot = await db.SpotChecks.SingleOrDefaultAsync(s => s.Id == spotCheckId, ct)
             ?? throw new ForbiddenException("You do not have access to this spot-check.");
-        await access.RequireAsync(spot.ProjectId, userId, ProjectRole.Owner, ct);
+        await access.RequireWriteAsync(spot.ProjectId, userId, ProjectRole.Owner, ct);
         if (threshold is <= 0 or > 1 || !double.IsFinite(threshold))
             throw new DomainValidationException("threshold", "SpotCheckThresholdInvalid", "The threshold is a precision between 0 and 1, for example 0.9.");
         if (spot.AcceptedAt is not null)

@@ -20,7 +20,7 @@ public sealed class TopUpFromReserve(IDbContextFactory<IncubatorDbContext> dbFac
     public async Task<int> TopUpAsync(string userId, Guid taskId, string label, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(label);
-        var projectId = await access.RequireTaskAsync(taskId, userId, ProjectRole.Reviewer, ct);
+        var projectId = await access.RequireTaskWriteAsync(taskId, userId, ProjectRole.Reviewer, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var shortLabel = (await ReviewQueries.ShortLabelsAsync(db, taskId, ct)).FirstOrDefault(l => l.Label == label);
         if (shortLabel is null || shortLabel.TopUp == 0)

@@ -31,7 +31,7 @@ public sealed class TaskService(
 
     public async Task<TaskView> CreateTaskAsync(string userId, Guid projectId, TaskSpec spec, string? sourceTemplate, CancellationToken ct = default)
     {
-        var role = await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        var role = await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         ArgumentNullException.ThrowIfNull(spec);
         var normalized = TaskJson.Normalize(spec);
         TaskSpecValidator.EnsureValid(normalized);
@@ -60,8 +60,9 @@ public sealed class TaskService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct) ?? throw NoAccess();
-        var role = await RequireMemberAsync(task.ProjectId, userId, ct);
-        if (role < ProjectRole.Author) throw new ForbiddenException($"This needs the {ProjectRole.Author} role or higher; you are {role}.");
+        // Same message as an unknown task for a non-member (RequireMemberAsync); then the role and the archive (ProjectAccess).
+        await RequireMemberAsync(task.ProjectId, userId, ct);
+        var role = await access.RequireWriteAsync(task.ProjectId, userId, ProjectRole.Author, ct);
         ArgumentNullException.ThrowIfNull(spec);
         var normalized = TaskJson.Normalize(spec);
         TaskSpecValidator.EnsureValid(normalized);
@@ -182,8 +183,7 @@ public sealed class TaskService(
     private static async Task EnsureNotArchivedAsync(IncubatorDbContext db, Guid projectId, CancellationToken ct)
     {
         var archived = await db.Projects.Where(p => p.Id == projectId).Select(p => p.IsArchived).SingleAsync(ct);
-        if (archived)
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+        if (archived) throw ProjectAccess.Archived();
     }
 
     private static string? Clip(string? s, int max) => s is null ? null : s.Length > max ? s[..max] : s;

@@ -73,7 +73,7 @@ public sealed partial class TemplateLibrary(
 
     public async Task<TemplateInfo> SaveProjectTemplateAsync(string userId, Guid projectId, string name, string description, TaskSpec spec, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         ArgumentNullException.ThrowIfNull(spec);
         var errors = new List<DomainError>();
         var trimmedName = (name ?? "").Trim();
@@ -90,7 +90,7 @@ public sealed partial class TemplateLibrary(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Projects.Where(p => p.Id == projectId).Select(p => p.IsArchived).SingleAsync(ct))
-            throw new DomainValidationException("project", "ProjectArchived", "This project is archived. Restore it before starting new work.");
+            throw ProjectAccess.Archived();
         var row = new TaskTemplate
         {
             Id = Guid.NewGuid(), ProjectId = projectId, Name = trimmedName, Description = trimmedDescription,

@@ -70,7 +70,7 @@ public sealed class TrainingService(
             projectId = task.ProjectId;
             taskName = task.Name;
         }
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var dataset = request.DatasetVersionId is { } dv
             ? await datasets.GetAsync(userId, dv, ct)
             : await datasets.FreezeAsync(userId, request.TaskId, request.Seed, DatasetService.DefaultValidationShare, ct);
@@ -165,7 +165,7 @@ public sealed class TrainingService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var m = await db.ModelVersions.SingleOrDefaultAsync(x => x.Id == modelVersionId, ct)
             ?? throw new ForbiddenException("You do not have access to this model.");
-        await access.RequireAsync(m.ProjectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(m.ProjectId, userId, ProjectRole.Author, ct);
         if (!from.Contains(m.State))
             throw new ConflictException($"A {m.State.ToString().ToLowerInvariant()} model cannot become {to.ToString().ToLowerInvariant()}.");
         var now = time.GetUtcNow();

@@ -92,6 +92,26 @@ public sealed class PageErrorsTests
         Assert.Contains("権限", shown[1].Message);
     });
 
+    /// <summary>A stale tab's form (Settings' rename, the task editor) writing into a project archived meanwhile: the
+    /// refusal is about no field of the form, so it is a snackbar in the reader's language, not a hidden field error.</summary>
+    [Theory]
+    [InlineData("en", "read-only until an Owner restores it")]
+    [InlineData("ja", "読み取り専用")]
+    public Task An_archived_project_refusal_is_a_localised_snackbar_even_for_a_form(string culture, string expected) => WithCulture(culture, async () =>
+    {
+        await using var ctx = NewContext();
+        var (errors, snackbar, _) = Resolve(ctx);
+        var fields = new FieldErrors();
+
+        var ok = await errors.RunAsync(() => throw ProjectAccess.Archived(), fields);
+
+        Assert.False(ok);
+        Assert.False(fields.Any);
+        var shown = Assert.Single(snackbar.ShownSnackbars);
+        Assert.Contains(expected, shown.Message);
+        Assert.Equal(Severity.Error, shown.Severity);
+    });
+
     [Fact]
     public Task A_page_may_word_a_conflict_itself_or_take_a_refusal_over() => WithCulture("en", async () =>
     {

@@ -294,7 +294,7 @@ public sealed class AuthorizationSweepTests(SweepPortal portal, ITestOutputHelpe
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
-    private static string Fill(string pattern, SweepIds v) =>
+    internal static string Fill(string pattern, SweepIds v) =>
         System.Text.RegularExpressions.Regex.Replace(pattern, @"\{(?<name>[A-Za-z]+)(:[a-z]+)?\}", m => m.Groups["name"].Value.ToLowerInvariant() switch
         {
             "projectid" => v.ProjectId.ToString(),

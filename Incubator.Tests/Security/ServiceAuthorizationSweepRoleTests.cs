@@ -34,7 +34,7 @@ public sealed class ServiceAuthorizationSweepRoleTests(SweepPortal portal, ITest
     /// Last: called at the minimum role after all the others (it deletes or changes a row others need). AllowAtMin: an
     /// exception type that is not about access, expected at the minimum role with the sweep's rows (and why).
     /// Skip: not called, and why.</summary>
-    private sealed record Need(ServiceMin Min, bool Read = false, string? Api = null, bool Last = false, Type? AllowAtMin = null, string? Why = null,
+    internal sealed record Need(ServiceMin Min, bool Read = false, string? Api = null, bool Last = false, Type? AllowAtMin = null, string? Why = null,
         string? Skip = null);
 
     private static Need V(string? api = null) => new(ServiceMin.Viewer, Read: true, Api: api);
@@ -65,7 +65,7 @@ public sealed class ServiceAuthorizationSweepRoleTests(SweepPortal portal, ITest
 
     /// <summary>THE TABLE: every enumerated method (<see cref="ServiceAuthorizationSweepTests.Methods"/>), its minimum.
     /// Derived from each method's access check, cross-checked with the API route table where a route wraps it.</summary>
-    private static readonly Dictionary<string, Need> Table = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, Need> Table = new(StringComparer.Ordinal)
     {
         // Own account (not a project's; see ServiceAuthorizationSweepTests.OwnAccount) and the system's own bookkeeping.
         ["AccountService.ChangePasswordAsync(String, String, String)"] = Own,
@@ -239,7 +239,7 @@ public sealed class ServiceAuthorizationSweepRoleTests(SweepPortal portal, ITest
         _ => [],
     };
 
-    private static ProjectRole AtMin(ServiceMin min) => min == ServiceMin.Admin ? ProjectRole.Owner : Members[(int)min];
+    internal static ProjectRole AtMin(ServiceMin min) => min == ServiceMin.Admin ? ProjectRole.Owner : Members[(int)min];
 
     private async Task<Exception?> CallAsync(IServiceProvider services, Type type, MethodInfo method, ProjectRole role)
     {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Mining;
+using Incubator.Domain.Projects;
 using Incubator.Web.Accounts;
 using static Incubator.Web.Accounts.UserClaims;
 
@@ -38,8 +39,10 @@ public static class MiningApi
         }).RequireAuthorization(ProjectPolicies.Author);
 
         // Two steps (the portal's page): spool the file, then import it in the circuit with the chosen column.
-        corpora.MapPost("/uploads", async (Guid projectId, HttpContext http, ClaimsPrincipal user, CorpusUploads uploads, CancellationToken ct) =>
+        corpora.MapPost("/uploads", async (Guid projectId, HttpContext http, ClaimsPrincipal user, CorpusUploads uploads, ProjectAccess access, CancellationToken ct) =>
         {
+            // Spooling is the first half of an import: refused in an archived project before a byte is kept.
+            await access.RequireWriteAsync(projectId, UserId(user), ProjectRole.Author, ct);
             var path = await uploads.ReceiveAsync(http, projectId, UserId(user), ct);
             return Results.Ok(new { uploadId = Path.GetFileNameWithoutExtension(path), bytes = new FileInfo(path).Length });
         }).RequireAuthorization(ProjectPolicies.Author);

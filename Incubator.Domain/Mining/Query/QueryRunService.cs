@@ -63,7 +63,7 @@ public sealed class QueryRunService(
 
     public async Task<QueryRunSummary> StartQueryAsync(string userId, Guid projectId, Guid corpusId, string expression, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var available = await models.PublishedAsync(projectId, ct);
         QueryNode query;
         try
@@ -83,7 +83,7 @@ public sealed class QueryRunService(
 
     public async Task<QueryRunSummary> StartApplyAsync(string userId, Guid projectId, Guid corpusId, Guid modelVersionId, CancellationToken ct = default)
     {
-        await access.RequireAsync(projectId, userId, ProjectRole.Author, ct);
+        await access.RequireWriteAsync(projectId, userId, ProjectRole.Author, ct);
         var model = (await models.PublishedAsync(projectId, ct)).FirstOrDefault(m => m.ModelVersionId == modelVersionId)
             ?? throw new DomainValidationException("model", "QueryModelNotPublished", "Choose a published model of this project.");
         var corpus = await CorpusAsync(projectId, corpusId, ct);

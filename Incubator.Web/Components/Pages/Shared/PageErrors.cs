@@ -61,6 +61,9 @@ public sealed class FieldErrors
 /// else is a bug and propagates to the layout's error boundary.</summary>
 public sealed class PageErrors(ISnackbar snackbar, IStringLocalizer<SharedResource> localizer)
 {
+    /// <summary>The code of <see cref="Incubator.Domain.Projects.ProjectAccess.Archived"/>.</summary>
+    public const string ProjectArchivedCode = "ProjectArchived";
+
     /// <summary>The user-facing form of a domain refusal; null for any other exception.</summary>
     public static PageFailure? Describe(Exception ex, IStringLocalizer localizer) => ex switch
     {
@@ -86,7 +89,9 @@ public sealed class PageErrors(ISnackbar snackbar, IStringLocalizer<SharedResour
         {
             if (conflict is not null && failure.Kind == FailureKind.Conflict) failure = failure with { Text = conflict };
             if (handle?.Invoke(failure) == true) return false;
-            if (failure.Kind == FailureKind.Invalid && fields is not null)
+            // "This project is archived" is about no field of the form (a stale tab's write after the project was archived):
+            // it goes to the snackbar, where the user sees it, not beside a field the form does not have.
+            if (failure.Kind == FailureKind.Invalid && fields is not null && !failure.Errors.Any(e => e.Code == ProjectArchivedCode))
                 fields.Set(failure.Errors, localizer);
             else
                 Show(failure);
