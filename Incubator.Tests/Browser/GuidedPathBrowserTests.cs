@@ -110,7 +110,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         await Expect(author.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Review");
         var selected = 2 * PerLabel;
         Assert.Equal(selected, await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Selected)));
-        await Expect(Step(author, "Collect").GetByTestId("step-count")).ToHaveTextAsync($"{selected} samples · 1 run(s)");
+        await Expect(Step(author, "Collect").GetByTestId("step-count")).ToHaveTextAsync($"{selected} samples · 1 run");
         // Money with its currency (the site's, USD unless configured).
         await Expect(author.Page.GetByTestId("run-cost")).ToContainTextAsync("≈ $");
         await Expect(Step(author, "Review").GetByTestId("step-count")).ToHaveTextAsync($"0 of {selected} approved");
@@ -142,7 +142,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         Assert.Equal(selected, dataset.Count);
         await ExpectStatesAsync(author, ("Train", "Done"), ("Publish", "NotStarted"));
         await Expect(author.Page.GetByTestId("stepper")).ToHaveAttributeAsync("data-current", "Publish");
-        await Expect(Step(author, "Train").GetByTestId("step-count")).ToHaveTextAsync("1 model(s) trained");
+        await Expect(Step(author, "Train").GetByTestId("step-count")).ToHaveTextAsync("1 model trained");
 
         // The model page ends with Publish, Try in Playground and Download.
         await Expect(author.Page.GetByTestId("next-playground")).ToHaveAttributeAsync("href", $"projects/{projectId}/playground?model={modelId}");
@@ -285,7 +285,7 @@ public sealed class GuidedPathBrowserTests(BrowserFixture browser)
         var taskName = await portal.QueryAsync(db => db.Tasks.Where(t => t.Id == taskId).Select(t => t.Name).SingleAsync());
         await user.GotoAsync($"/projects/{projectId}/jobs");
         await Expect(user.Page.GetByTestId("job-progress-line")).ToHaveCountAsync(2);
-        await Expect(user.Page.Locator("[data-testid=job-title-text][data-code='Title.Train']")).ToHaveTextAsync(new Regex($"^学習 · {Regex.Escape(taskName)} · v1（"));
+        await Expect(user.Page.Locator("[data-testid=job-title-text][data-code='Title.Train']")).ToHaveTextAsync(new Regex($"^学習 · {Regex.Escape(taskName)} · v1 · 自動選択（auto）"));
         await Expect(user.Page.Locator("[data-testid=job-progress-line][data-code='Progress.TrainingDone']")).ToContainTextAsync("完了");
         await Expect(user.Page.Locator("[data-testid=job-progress-line][data-code='Progress.GenerationDone']")).ToContainTextAsync($"{selected} 件を選定");
         var jobTexts = await TextsAsync(user, "job-title-text", "job-state", "job-progress-line", "job-note");
