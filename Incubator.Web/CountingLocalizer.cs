@@ -13,6 +13,11 @@ public sealed partial class CountingLocalizer(IStringLocalizerFactory factory) :
 {
     private readonly IStringLocalizer _inner = factory.Create(typeof(SharedResource));
 
+    /// <summary>Without a host (the CLI's card notes, tests): the same resources read from the assembly.</summary>
+    public static CountingLocalizer Standalone() => new(new ResourceManagerStringLocalizerFactory(
+        Microsoft.Extensions.Options.Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }),
+        Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+
     public LocalizedString this[string name] => _inner[name];
 
     public LocalizedString this[string name, params object[] arguments]

@@ -110,9 +110,6 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
 
     private static string N(int n) => n.ToString(Inv);
 
-    /// <summary>A count with its English word, as the portal's resources say it ("1 run", "3 runs").</summary>
-    private static string Count(int n, string one, string other) => $"{N(n)} {(n == 1 ? one : other)}";
-
     private static string N0(int n) => n.ToString("N0", CultureInfo.GetCultureInfo("en-US"));
 
     // ---- The seeded writer: food posts, movie posts and posts about neither, per language. ----
@@ -297,7 +294,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
                 async () => N(await RunCandidates(runId))),
             await AgreeAsync("task tab collect state", Attr(taskTab.Page.GetByTestId("step-Collect"), "data-state"), async () => "Active"),
             await AgreeAsync("task tab collect step", Text(StepCount(taskTab, "Collect")),
-                async () => $"{Count(await RunCandidates(runId, CandidateStage.Selected), "sample", "samples")} · 1 run, 1 running · {await RunCandidates(runId, CandidateStage.Pool)} generated so far"),
+                async () => $"{Incubator.Domain.Common.EnglishCount.Of(await RunCandidates(runId, CandidateStage.Selected), "sample", "samples")} · 1 run, 1 running · {await RunCandidates(runId, CandidateStage.Pool)} generated so far"),
         ], note: $"fake LLM answered {Volatile.Read(ref generationCalls)} calls, held");
         generationGate.Set();
         await Expect(me.Page.GetByTestId("run-state")).ToHaveAttributeAsync("data-state", new Regex("Succeeded|StoppedShort|Failed|Cancelled"), new() { Timeout = 300_000 });
@@ -324,7 +321,7 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
         // The task tab, never reloaded.
         await StepAsync(taskTab.Page, "task-tab-after-run", [
             await AgreeAsync("collect step", Text(StepCount(taskTab, "Collect")),
-                async () => $"{Count(await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Selected)), "sample", "samples")} · 1 run"),
+                async () => $"{Incubator.Domain.Common.EnglishCount.Of(await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Selected)), "sample", "samples")} · 1 run"),
             await AgreeAsync("review step", Text(StepCount(taskTab, "Review")), async () => { var p = await progress(); return $"{p.Approved} of {p.Target} approved"; }),
             await AgreeAsync("collect state", Attr(taskTab.Page.GetByTestId("step-Collect"), "data-state"), async () => "Done"),
         ]);
@@ -651,13 +648,13 @@ public sealed class ScaleWalk(BrowserFixture browser, ITestOutputHelper output)
             await AgreeAsync("collect step", Text(StepCount(taskTab, "Collect")), async () =>
             {
                 var p = await progress();
-                return $"{Count(p.Samples, "sample", "samples")} · {Count(p.Runs, "run", "runs")}";
+                return $"{Incubator.Domain.Common.EnglishCount.Of(p.Samples, "sample", "samples")} · {Incubator.Domain.Common.EnglishCount.Of(p.Runs, "run", "runs")}";
             }),
             await AgreeAsync("samples (selected stage)", async () => Regex.Match(await Text(StepCount(taskTab, "Collect"))(), @"^\d+").Value,
                 async () => N(await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.TaskId == taskId && c.Stage == CandidateStage.Selected)))),
             await AgreeAsync("review step", Text(StepCount(taskTab, "Review")), async () => { var p = await progress(); return $"{p.Approved} of {p.Target} approved"; }),
             await AgreeAsync("train step", Text(StepCount(taskTab, "Train")),
-                async () => $"{Count(await portal.QueryAsync(db => db.ModelVersions.CountAsync(m => m.TaskId == taskId && (m.State == ModelVersionState.Draft || m.State == ModelVersionState.Published || m.State == ModelVersionState.Retired))), "model", "models")} trained"),
+                async () => $"{Incubator.Domain.Common.EnglishCount.Of(await portal.QueryAsync(db => db.ModelVersions.CountAsync(m => m.TaskId == taskId && (m.State == ModelVersionState.Draft || m.State == ModelVersionState.Published || m.State == ModelVersionState.Retired))), "model", "models")} trained"),
         ], note: $"wall time so far {clock.Elapsed:mm\\:ss}");
 
         // The same pages on a phone (390 px wide) in the walk's language, for a person to look at: the lists read as

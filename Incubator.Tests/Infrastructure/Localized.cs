@@ -9,8 +9,7 @@ namespace Incubator.Tests.Infrastructure;
 /// culture (the current UI culture is put back afterwards).</summary>
 internal static class Localized
 {
-    public static readonly IStringLocalizer L = new CountingLocalizer(new ResourceManagerStringLocalizerFactory(
-        Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+    public static readonly IStringLocalizer L = CountingLocalizer.Standalone();
 
     public static T In<T>(string culture, Func<T> say)
     {

@@ -57,27 +57,10 @@ public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHel
     private static bool IsArchivedRefusal(Exception? e) =>
         e is DomainValidationException v && v.Details.Any(d => d.Code == "ProjectArchived");
 
-    private static string Describe(Exception? e) => e is null ? "answered" : $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+    private static string Describe(Exception? e) => ServiceAuthorizationSweepRoleTests.Describe(e);
 
-    private async Task<Exception?> CallAsync(IServiceProvider services, Type type, MethodInfo method, ProjectRole role)
-    {
-        var service = services.GetRequiredService(type);
-        try
-        {
-            var args = method.GetParameters()
-                .Select(p => ServiceAuthorizationSweepTests.Value(portal, portal.MemberId(role), p.ParameterType, p.Name!, type, 0)).ToArray();
-            await (Task)method.Invoke(service, args)!;
-            return null;
-        }
-        catch (TargetInvocationException ex)
-        {
-            return ex.InnerException;
-        }
-        catch (Exception ex)
-        {
-            return ex;
-        }
-    }
+    private Task<Exception?> CallAsync(IServiceProvider services, Type type, MethodInfo method, ProjectRole role) =>
+        ServiceAuthorizationSweepRoleTests.CallAsync(portal, services, type, method, role);
 
     private Task ArchiveAsync(bool archived) =>
         portal.Services.GetRequiredService<ProjectService>().SetArchivedAsync(portal.VictimOwnerId, portal.Victim.ProjectId, archived);

@@ -178,9 +178,7 @@ public sealed partial class ServerMessageCatalogueTests
     [Fact]
     public void The_portals_localiser_says_the_servers_messages_in_japanese_and_never_shows_a_raw_key()
     {
-        var factory = new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }),
-            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
-        var l = new CountingLocalizer(factory);
+        var l = CountingLocalizer.Standalone();
         var previous = CultureInfo.CurrentUICulture;
         try
         {

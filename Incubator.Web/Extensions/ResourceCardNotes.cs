@@ -13,8 +13,7 @@ namespace Incubator.Web.Extensions;
 public sealed class ResourceCardNotes(IStringLocalizer<SharedResource> localizer) : ICardNotes
 {
     /// <summary>For the CLI, which has no host: the same resources read from the assembly.</summary>
-    public static ResourceCardNotes Standalone() => new(new CountingLocalizer(
-        new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions { ResourcesPath = "Resources" }), NullLoggerFactory.Instance)));
+    public static ResourceCardNotes Standalone() => new(CountingLocalizer.Standalone());
 
     public string? Say(JobNote note, CardLanguage language)
     {
