@@ -193,7 +193,23 @@ public sealed record ModelCards(CardLanguage Language, string Card, string Other
 
     /// <summary>The card in <paramref name="language"/>.</summary>
     public string In(CardLanguage language) => language == Language ? Card : OtherCard;
+
+    /// <summary>The card a reader of <paramref name="viewer"/> sees of a stored model: the one in their language when the
+    /// model has it; else (a model trained before cards were written in both languages) the one card it has, its language
+    /// recorded or <see cref="CardLanguages.Detect"/>ed. Null when there is no card (not trained yet).</summary>
+    public static ReaderCard? ForReader(string? card, string? cardLanguage, string? otherCard, CardLanguage viewer)
+    {
+        if (card is null) return null;
+        var language = cardLanguage is { } code ? CardLanguages.Parse(code) : CardLanguages.Detect(card);
+        if (language == viewer) return new ReaderCard(card, language, OnlyThisLanguage: otherCard is null);
+        if (otherCard is not null) return new ReaderCard(otherCard, viewer, OnlyThisLanguage: false);
+        return new ReaderCard(card, language, OnlyThisLanguage: true);
+    }
 }
+
+/// <summary>The card shown to a reader: its markdown and language; <paramref name="OnlyThisLanguage"/> when the model has
+/// no card in the other language (trained before cards were written in both).</summary>
+public sealed record ReaderCard(string Markdown, CardLanguage Language, bool OnlyThisLanguage);
 
 /// <summary>Writes the model card (markdown) that goes into every bundle, from the portal and from the command line
 /// alike, and into the registry, in English or Japanese (<see cref="CardLanguage"/>): the same facts, sections and

@@ -30,14 +30,7 @@ public sealed record ModelVersionDetail(
     /// <summary>The card a reader of <paramref name="viewer"/> sees (decision 0012, amendment card22): the one in their
     /// language when the model has it; else (a model trained before cards were written in both languages) the one card
     /// it has, with <c>OnlyIn</c> its language. Null when the model has no card (not trained yet).</summary>
-    public (string Markdown, CardLanguage Language, bool OnlyIn)? CardFor(CardLanguage viewer)
-    {
-        if (ModelCard is not { } card) return null;
-        var language = ModelCardLanguage is { } code ? CardLanguages.Parse(code) : CardLanguages.Detect(card);
-        if (language == viewer) return (card, language, false);
-        if (OtherModelCard is { } other) return (other, viewer, false);
-        return (card, language, true);
-    }
+    public ReaderCard? CardFor(CardLanguage viewer) => ModelCards.ForReader(ModelCard, ModelCardLanguage, OtherModelCard, viewer);
 }
 
 /// <param name="Encoder">The sentence encoder of dense and hybrid models (auto's included): "float" (null: as shipped) or
