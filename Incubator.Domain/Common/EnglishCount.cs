@@ -8,6 +8,10 @@ public static class EnglishCount
 {
     public static string Of(long n, string one, string other) => string.Create(CultureInfo.InvariantCulture, $"{n} {(n == 1 ? one : other)}");
 
+    /// <summary>The same with the number formatted by <paramref name="format"/> ("N0": "1,234 features").</summary>
+    public static string Of(long n, string one, string other, string format) =>
+        n.ToString(format, CultureInfo.InvariantCulture) + " " + (n == 1 ? one : other);
+
     /// <summary>"is" for one, "are" otherwise.</summary>
     public static string Be(long n) => n == 1 ? "is" : "are";
 }

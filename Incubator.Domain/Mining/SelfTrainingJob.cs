@@ -168,7 +168,8 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
             projectName = await db.Projects.Where(p => p.Id == run.ProjectId).Select(p => p.Name).SingleAsync(ct);
         var best = result.Best;
         var language = CardLanguages.Parse(payload.CardLanguage);
-        var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.SelfTrainedTitle(spec.Name, language), training, result.Options, goldName, time.GetUtcNow(),
+        // Both languages (decision 0012, amendment card22): the starter's is model-card.md, the other beside it.
+        var cards = ModelCards.Write(language, lang => ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.SelfTrainedTitle(spec.Name, lang), training, result.Options, goldName, time.GetUtcNow(),
             new SelfTrainingCardSource(spec, corpus.Name, pool.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds.Select(r => r.Note.Message + (r.Round == result.BestRound ? " (kept)" : "")).ToList(), MinersView: !charNgrams)
             {
@@ -184,12 +185,12 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                 RawLean = result.RawLean,
                 FinalShare = result.FinalShare,
                 CurriculumRounds = result.Curriculum ? options.MaxRounds : 0,
-            }), language, cardNotes is null ? null : note => cardNotes.Say(note, language));
+            }), lang, cardNotes is null ? null : note => cardNotes.Say(note, lang)));
         var onnx = await Task.Run(() => model.ExportOnnx(), ct);
         await models.WriteAsync(models.ModelPath(run.ProjectId, modelId), s => { model.Save(s); return Task.CompletedTask; }, ct);
         await models.WriteAsync(models.BundlePath(run.ProjectId, modelId), s =>
         {
-            ModelBundle.Write(s, model, new BundleInfo(spec.Name, "self-trained", card), onnx);
+            ModelBundle.Write(s, model, BundleInfo.For(spec.Name, "self-trained", cards), onnx);
             return Task.CompletedTask;
         }, ct);
         string sha;
@@ -246,7 +247,7 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
                     GoldAccuracy = training.Gold?.Accuracy, GoldMacroF1 = training.Gold?.MacroF1,
                     ValidationJson = JsonSerializer.Serialize(StoredReport.From(model.Labels, training.Validation), TrainingService.Json),
                     GoldJson = training.Gold is null ? null : JsonSerializer.Serialize(StoredReport.From(model.Labels, training.Gold), TrainingService.Json),
-                    ComparedJson = "[]", ModelCard = card, BundleSha256 = sha, BundleBytes = bytes,
+                    ComparedJson = "[]", ModelCard = cards.Card, ModelCardLanguage = CardLanguages.Code(cards.Language), OtherModelCard = cards.OtherCard, BundleSha256 = sha, BundleBytes = bytes,
                     TrainingSeconds = seconds,
                     CreatedAt = now, CreatedById = run.CreatedById,
                 });

@@ -5,7 +5,8 @@ namespace Incubator.Domain.Training;
 /// <summary>The README.md inside a bundle: what goes in and out, and runnable C# and Python snippets.</summary>
 internal static class BundleReadme
 {
-    public static string For(BundleManifest m)
+    /// <param name="otherCard">The card in the other language, when the bundle has one: its file and language.</param>
+    public static string For(BundleManifest m, (string File, CardLanguage Language)? otherCard = null)
     {
         var ext = m.NeedsOnnxRuntimeExtensions;
         var labels = string.Join(", ", m.Labels.Select(l => $"`{l}`"));
@@ -20,6 +21,10 @@ internal static class BundleReadme
         sb.AppendLine("- `model.onnx` — the whole model, raw text in, label out (no pre-processing needed).");
         sb.AppendLine("- `labels.json` — labels in output order, family, input and output names.");
         sb.AppendLine("- `model-card.md` — what the model is for, its data and metrics, and its limits.");
+        if (otherCard is { } other)
+            sb.AppendLine(other.Language == CardLanguage.Ja
+                ? $"- `{other.File}` — the same card in Japanese (`model-card.md` is in English, the language of whoever trained the model)."
+                : $"- `{other.File}` — the same card in English (`model-card.md` is in Japanese, the language of whoever trained the model).");
         sb.AppendLine("- `checksums.sha256` — SHA-256 of every other file; check with `sha256sum -c checksums.sha256`.");
         sb.AppendLine();
         sb.AppendLine("## Inputs and outputs");

@@ -8,7 +8,20 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Incubator.Domain.Training;
 
-public sealed record BundleInfo(string ModelName, string ModelVersion, string ModelCardMarkdown);
+public sealed record BundleInfo(string ModelName, string ModelVersion, string ModelCardMarkdown)
+{
+    /// <summary>The card in the other language (<see cref="ModelBundle.CardFileIn"/>); null: the bundle has one card.</summary>
+    public CardLanguage? OtherCardLanguage { get; init; }
+
+    public string? OtherCardMarkdown { get; init; }
+
+    /// <summary>A bundle with both cards: <see cref="ModelCards.Card"/> as model-card.md, the other beside it.</summary>
+    public static BundleInfo For(string modelName, string modelVersion, ModelCards cards)
+    {
+        ArgumentNullException.ThrowIfNull(cards);
+        return new BundleInfo(modelName, modelVersion, cards.Card) { OtherCardLanguage = cards.OtherLanguage, OtherCardMarkdown = cards.OtherCard };
+    }
+}
 
 /// <summary>Size of model.onnx and how fast plain ONNX Runtime runs it (batch 64, one thread), measured when the
 /// bundle is written, for the model card.</summary>
@@ -46,14 +59,20 @@ public sealed record BundleTensor(
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("shape")] IReadOnlyList<string> Shape);
 
-/// <summary>The downloadable zip: model.onnx, labels.json, model-card.md, README.md and checksums.sha256 (SHA-256 of
-/// every other file, <c>sha256sum -c</c> format).</summary>
+/// <summary>The downloadable zip: model.onnx, labels.json, model-card.md (and the card in the other language,
+/// model-card.en.md or model-card.ja.md), README.md and checksums.sha256 (SHA-256 of every other file, <c>sha256sum -c</c>
+/// format).</summary>
 public static class ModelBundle
 {
     public const string FormatName = "incubator-model-bundle/1";
     public const string OnnxFile = "model.onnx";
     public const string LabelsFile = "labels.json";
     public const string CardFile = "model-card.md";
+
+    /// <summary>The card in the language other than model-card.md's (decision 0012, amendment card22):
+    /// "model-card.en.md" or "model-card.ja.md". model-card.md stays the card of whoever trained, so readers of older
+    /// bundles keep working.</summary>
+    public static string CardFileIn(CardLanguage language) => $"model-card.{CardLanguages.Code(language)}.md";
     public const string ReadmeFile = "README.md";
     public const string ChecksumsFile = ZipFiles.ChecksumsFile;
 
@@ -69,14 +88,17 @@ public static class ModelBundle
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(info);
         var manifest = ManifestFor(model, info);
-        ZipFiles.Write(zip,
+        var other = info is { OtherCardLanguage: { } language, OtherCardMarkdown: { } markdown } ? (File: CardFileIn(language), Language: language, Markdown: markdown) : default;
+        List<ZipFileEntry> entries =
         [
             // Float encoder weights do not compress (deflate made the 87 MiB graph 4 % larger and cost a second): stored.
             ZipFileEntry.Of(OnnxFile, onnx ?? model.ExportOnnx(), model.Encoder == EncoderKind.MiniLm ? CompressionLevel.NoCompression : CompressionLevel.Fastest),
             ZipFileEntry.Of(LabelsFile, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, Json) + "\n")),
             ZipFileEntry.Of(CardFile, Encoding.UTF8.GetBytes(info.ModelCardMarkdown)),
-            ZipFileEntry.Of(ReadmeFile, Encoding.UTF8.GetBytes(BundleReadme.For(manifest))),
-        ]);
+        ];
+        if (other.File is not null) entries.Add(ZipFileEntry.Of(other.File, Encoding.UTF8.GetBytes(other.Markdown)));
+        entries.Add(ZipFileEntry.Of(ReadmeFile, Encoding.UTF8.GetBytes(BundleReadme.For(manifest, other.File is null ? null : (other.File, other.Language)))));
+        ZipFiles.Write(zip, entries);
     }
 
     public static BundleManifest ManifestFor(TrainedClassifier model, BundleInfo info) => new(
@@ -95,7 +117,7 @@ public static class ModelBundle
             // Sparse and hybrid graphs lower-case their n-grams with StringNormalizer (dense has no n-gram part).
             + (model.TokenMode is not null ? " Lower-casing uses StringNormalizer with locale C.UTF-8." : ""));
 
-    /// <summary>At most this many entries: a bundle has five.</summary>
+    /// <summary>At most this many entries: a bundle has five or six.</summary>
     public const int MaxEntries = 32;
 
     /// <summary>The largest model.onnx read (the dense family's is about 90 MB).</summary>
@@ -213,10 +235,15 @@ public static class ModelBundle
         {
             throw new BundleException($"ONNX Runtime cannot load {OnnxFile}: {ex.Message}", ex);
         }
+        var otherLanguage = new[] { CardLanguage.En, CardLanguage.Ja }.Where(l => files.ContainsKey(CardFileIn(l))).Select(l => (CardLanguage?)l).FirstOrDefault();
         return new LoadedBundle(classifier, manifest,
             files.TryGetValue(CardFile, out var card) ? Encoding.UTF8.GetString(card) : "",
             files.TryGetValue(ReadmeFile, out var readme) ? Encoding.UTF8.GetString(readme) : "",
-            files[OnnxFile]);
+            files[OnnxFile])
+        {
+            OtherCardLanguage = otherLanguage,
+            OtherCard = otherLanguage is { } l ? Encoding.UTF8.GetString(files[CardFileIn(l)]) : null,
+        };
     }
 
     private static long Limit(ZipArchiveEntry entry) => entry.FullName == OnnxFile ? MaxModelBytes : MaxOtherFileBytes;
@@ -304,6 +331,11 @@ public sealed class LoadedBundle(OnnxClassifier classifier, BundleManifest manif
     public ModelFamily Family => Classifier.Family;
 
     public string ModelCard { get; } = modelCard;
+
+    /// <summary>The card in the other language (model-card.en.md / model-card.ja.md); null in a bundle with one card.</summary>
+    public string? OtherCard { get; init; }
+
+    public CardLanguage? OtherCardLanguage { get; init; }
 
     public string Readme { get; } = readme;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Incubator.Domain.Common;
 using Incubator.Domain.Datasets;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Mining;
@@ -141,6 +142,15 @@ public static class CardLanguages
 
     public static string Code(CardLanguage language) => language == CardLanguage.Ja ? "ja" : "en";
 
+    /// <summary>The other of the two languages every card is written in.</summary>
+    public static CardLanguage Other(CardLanguage language) => language == CardLanguage.Ja ? CardLanguage.En : CardLanguage.Ja;
+
+    /// <summary>The language of a stored card whose language was not recorded (a model trained before cards were written
+    /// in both languages): Japanese when it has the Japanese writer's "## モデル" section, else English (every card
+    /// before amendment card21 was English).</summary>
+    public static CardLanguage Detect(string markdown) =>
+        markdown.Contains("\n## モデル", StringComparison.Ordinal) || markdown.StartsWith("## モデル", StringComparison.Ordinal) ? CardLanguage.Ja : CardLanguage.En;
+
     /// <summary>A family's name for a reader of <paramref name="language"/>: the technical id in English ("sparse"), a
     /// Japanese name with the id in parentheses in Japanese ("n-gram 特徴（sparse）"), so the id a user types stays findable.</summary>
     public static string Family(string id, CardLanguage language) => language == CardLanguage.En ? id : id switch
@@ -167,6 +177,40 @@ public static class CardLanguages
         language == CardLanguage.Ja ? $"{file} 分類器" : $"{file} classifier";
 }
 
+/// <summary>A model's card in both languages (decision 0012, amendment card22): <see cref="Card"/> in the language of
+/// whoever started the training (the bundle's model-card.md, as before), <see cref="OtherCard"/> in the other one (the
+/// bundle's model-card.{en|ja}.md).</summary>
+public sealed record ModelCards(CardLanguage Language, string Card, string OtherCard)
+{
+    public CardLanguage OtherLanguage => CardLanguages.Other(Language);
+
+    /// <summary>Writes the card in <paramref name="starter"/>'s language and then in the other one.</summary>
+    public static ModelCards Write(CardLanguage starter, Func<CardLanguage, string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return new ModelCards(starter, write(starter), write(CardLanguages.Other(starter)));
+    }
+
+    /// <summary>The card in <paramref name="language"/>.</summary>
+    public string In(CardLanguage language) => language == Language ? Card : OtherCard;
+
+    /// <summary>The card a reader of <paramref name="viewer"/> sees of a stored model: the one in their language when the
+    /// model has it; else (a model trained before cards were written in both languages) the one card it has, its language
+    /// recorded or <see cref="CardLanguages.Detect"/>ed. Null when there is no card (not trained yet).</summary>
+    public static ReaderCard? ForReader(string? card, string? cardLanguage, string? otherCard, CardLanguage viewer)
+    {
+        if (card is null) return null;
+        var language = cardLanguage is { } code ? CardLanguages.Parse(code) : CardLanguages.Detect(card);
+        if (language == viewer) return new ReaderCard(card, language, OnlyThisLanguage: otherCard is null);
+        if (otherCard is not null) return new ReaderCard(otherCard, viewer, OnlyThisLanguage: false);
+        return new ReaderCard(card, language, OnlyThisLanguage: true);
+    }
+}
+
+/// <summary>The card shown to a reader: its markdown and language; <paramref name="OnlyThisLanguage"/> when the model has
+/// no card in the other language (trained before cards were written in both).</summary>
+public sealed record ReaderCard(string Markdown, CardLanguage Language, bool OnlyThisLanguage);
+
 /// <summary>Writes the model card (markdown) that goes into every bundle, from the portal and from the command line
 /// alike, and into the registry, in English or Japanese (<see cref="CardLanguage"/>): the same facts, sections and
 /// numbers in both; names and texts users typed stay as typed. The job notes a card repeats (auto's choice, the
@@ -188,7 +232,7 @@ public static class ModelCardBuilder
         sb.AppendLine(m.Source switch
         {
             DatasetCardSource d => string.Create(C, $"Project: {Md(d.ProjectName)} · task version {d.TaskVersion} · trained {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
-            SelfTrainingCardSource { ReviewedSeeds: > 0 and var n } st when OriginOf(st, CardLanguage.En) is { } origin => string.Create(C, $"Self-trained in the portal ({Md(origin)}) on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels** except {n} reviewed samples: every other training label was assigned by the miner or by the model itself."),
+            SelfTrainingCardSource { ReviewedSeeds: > 0 and var n } st when OriginOf(st, CardLanguage.En) is { } origin => string.Create(C, $"Self-trained in the portal ({Md(origin)}) on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels** except {N(n, "reviewed sample", "reviewed samples")}: every other training label was assigned by the miner or by the model itself."),
             SelfTrainingCardSource st when OriginOf(st, CardLanguage.En) is { } origin => string.Create(C, $"Self-trained in the portal ({Md(origin)}) on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels**: every training label was assigned by the miner or by the model itself."),
             SelfTrainingCardSource => string.Create(C, $"Trained with `Incubator mine --self-train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC. **No human labels**: every training label was assigned by the miner or by the model itself."),
             _ => string.Create(C, $"Trained with `Incubator train` on {m.TrainedAt:yyyy-MM-dd HH:mm} UTC."),
@@ -255,7 +299,7 @@ public static class ModelCardBuilder
             sb.AppendLine(C, $"- Family: **{ModelFamilies.Name(model.Family)}** (requested: {m.RequestedFamily}).");
         sb.AppendLine(C, $"- Seed {m.Seed}; class weighting for imbalance: {(m.ClassWeighting ? "on" : "off")}.");
         sb.AppendLine("- Features: " + Features(model) + ".");
-        sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {model.FeatureCount:N0} features, {model.Labels.Count} labels.");
+        sb.AppendLine(C, $"- Classifier: one linear maximum-entropy head (ML.NET L-BFGS) over {EnglishCount.Of(model.FeatureCount, "feature", "features", "N0")}, {N(model.Labels.Count, "label", "labels")}.");
         if (m.Encoder is not null) sb.AppendLine(C, $"- Encoder: {m.Encoder}.");
         if (m.Choice is { } choice) sb.AppendLine(C, $"- Choice: {Md(choice)}.");
         if (m.Pooled)
@@ -283,9 +327,9 @@ public static class ModelCardBuilder
         if (model.Sparse is { } s)
         {
             var unit = s.Mode == TokenMode.Char ? "character" : "word";
-            var sparse = string.Create(C, $"{s.NGramCount:N0} {unit} {s.MinGram}–{s.MaxGram}-grams with {(s.Sublinear ? "sublinear " : "")}TF-IDF weights, L2-normalised");
+            var sparse = string.Create(C, $"{EnglishCount.Of(s.NGramCount, $"{unit} {s.MinGram}–{s.MaxGram}-gram", $"{unit} {s.MinGram}–{s.MaxGram}-grams", "N0")} with {(s.Sublinear ? "sublinear " : "")}TF-IDF weights, L2-normalised");
             if (s.Conjunctions.Count > 0)
-                sparse += string.Create(C, $", plus \"both occur\" conjunctions of the {s.Conjunctions.Count} most decisive n-grams");
+                sparse += string.Create(C, $", plus \"both occur\" conjunctions of the {N(s.Conjunctions.Count, "most decisive n-gram", "most decisive n-grams")}");
             parts.Add(sparse);
         }
         if (model.EnglishOnly) parts.Add(string.Create(C, $"all-MiniLM-L6-v2 sentence embeddings ({DenseFeaturizer.Dimension} dimensions; the encoder knows English only)"));
@@ -299,7 +343,7 @@ public static class ModelCardBuilder
         switch (m.Source)
         {
             case DatasetCardSource { Dataset: var d } source:
-                sb.AppendLine(C, $"- Dataset version {d.Number}: {d.Count} approved samples ({d.TrainCount} train, {d.ValidationCount} validation; seeded stratified split, seed {d.Seed}, validation share {d.ValidationShare:0.##}).");
+                sb.AppendLine(C, $"- Dataset version {d.Number}: {N(d.Count, "approved sample", "approved samples")} ({d.TrainCount} train, {d.ValidationCount} validation; seeded stratified split, seed {d.Seed}, validation share {d.ValidationShare:0.##}).");
                 sb.AppendLine(C, $"- Content hash (SHA-256): `{d.ContentHash}`.");
                 sb.AppendLine(C, $"- Per label: {string.Join(", ", d.Counts.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 sb.AppendLine(C, $"- Synthetic (written by an LLM): {Pct(d.Lineage.SyntheticShare)}; mined from a corpus: {Pct(d.Lineage.MinedShare)}; edited by a reviewer: {Pct(d.Lineage.EditedShare)}; relabelled by a reviewer: {d.Lineage.Relabelled}; approved by spot-check: {d.Lineage.AcceptedBySpotCheck}.");
@@ -308,20 +352,20 @@ public static class ModelCardBuilder
                 break;
             case SelfTrainingCardSource st:
                 sb.AppendLine(st.ReviewedSeeds > 0
-                    ? string.Create(C, $"- No human labels but {st.ReviewedSeeds} reviewed samples (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Code(st.PoolFile)}`, {st.PoolTexts} distinct texts.")
-                    : string.Create(C, $"- No human labels. Pool: `{Code(st.PoolFile)}`, {st.PoolTexts} distinct texts."));
+                    ? string.Create(C, $"- No human labels but {N(st.ReviewedSeeds, "reviewed sample", "reviewed samples")} (approved or corrected by a reviewer), each weighted ×{st.ReviewedWeight} over a seed or pseudo-label. Pool: `{Code(st.PoolFile)}`, {N(st.PoolTexts, "distinct text", "distinct texts")}.")
+                    : string.Create(C, $"- No human labels. Pool: `{Code(st.PoolFile)}`, {N(st.PoolTexts, "distinct text", "distinct texts")}."));
                 sb.AppendLine(st.EmbeddingRounds
-                    ? string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : st.CurriculumRounds > 0 ? $"curriculum labelling: the surest {SelfTrainer.CurriculumSteps(st.CurriculumRounds)} of the pool by confidence, whatever the label, one step a round" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (their label counts over the pool leaned away from equal shares{(st.RawLean is { } e ? string.Create(C, $": {e:0.000} nats") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {st.HeldOutSeeds} further seeds held out to check agreement.")
-                    : string.Create(C, $"- {st.Seeds} mined seeds (labelled by similarity to the label definitions, with a margin over the runner-up) and {st.PseudoLabels} pseudo-labels (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {st.HeldOutSeeds} further seeds held out to check agreement."));
+                    ? string.Create(C, $"- {N(st.Seeds, "mined seed", "mined seeds")} (labelled by similarity to the label definitions, with a margin over the runner-up) and {N(st.PseudoLabels, "pseudo-label", "pseudo-labels")}: each round a logistic regression on the pool's MiniLM embeddings learnt from the seeds and the previous round's most confident texts ({(st.ProportionalShares ? "per label in proportion to how many pool texts lean to it, at least a quarter of an equal share" : st.CurriculumRounds > 0 ? $"curriculum labelling: the surest {SelfTrainer.CurriculumSteps(st.CurriculumRounds)} of the pool by confidence, whatever the label, one step a round" : "the same number per label")}), its probabilities {(st.MinersView ? st.RawView ? $"averaged with the miner's raw similarity scores (their label counts over the pool leaned away from equal shares{(st.RawLean is { } e ? string.Create(C, $": {e:0.000} nats") : "")})" : "averaged with the miner's scores" : "alone")}; the last round labelled {(st.FinalShare < 1 ? string.Create(C, $"the surest {st.FinalShare:0%} of the pool") : "the pool")} for this model. {N(st.HeldOutSeeds, "further seed", "further seeds")} held out to check agreement.")
+                    : string.Create(C, $"- {N(st.Seeds, "mined seed", "mined seeds")} (labelled by similarity to the label definitions, with a margin over the runner-up) and {N(st.PseudoLabels, "pseudo-label", "pseudo-labels")} (labelled by the previous round's model {(st.MinersView ? "together with the miner's scores" : "alone")}, the most confident the same number per label); {N(st.HeldOutSeeds, "further seed", "further seeds")} held out to check agreement."));
                 sb.AppendLine(C, $"- Training rows: {st.TrainRows} training, {st.ValidationRows} validation (seeded stratified split, seed {m.Seed}). Per label: {string.Join(", ", st.RowsPerLabel.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 foreach (var round in st.Rounds) sb.AppendLine(C, $"- {Md(round)}");
                 break;
             case FileCardSource f:
-                sb.AppendLine(C, $"- Source file: `{Code(f.FileName)}`, {f.TrainRows + f.ValidationRows} rows; seeded stratified split (seed {m.Seed}): {f.TrainRows} training, {f.ValidationRows} validation rows.");
+                sb.AppendLine(C, $"- Source file: `{Code(f.FileName)}`, {N(f.TrainRows + f.ValidationRows, "row", "rows")}; seeded stratified split (seed {m.Seed}): {f.TrainRows} training, {N(f.ValidationRows, "validation row", "validation rows")}.");
                 sb.AppendLine(C, $"- Per label: {string.Join(", ", f.RowsPerLabel.Select(kv => $"{Md(kv.Key)} {kv.Value}"))}.");
                 break;
         }
-        if (m.Gold is not null) sb.AppendLine(C, $"- Gold set: `{Code(m.GoldName ?? "gold")}`, {m.Gold.Count} human-labelled texts (evaluation only).");
+        if (m.Gold is not null) sb.AppendLine(C, $"- Gold set: `{Code(m.GoldName ?? "gold")}`, {N(m.Gold.Count, "human-labelled text", "human-labelled texts")} (evaluation only).");
         sb.AppendLine();
     }
 
@@ -337,15 +381,15 @@ public static class ModelCardBuilder
         };
         if (m.Gold is { } g)
         {
-            sb.AppendLine(C, $"On the human-labelled gold set ({Md(m.GoldName ?? "gold")}, {g.Count} texts) — **preferred**:");
+            sb.AppendLine(C, $"On the human-labelled gold set ({Md(m.GoldName ?? "gold")}, {N(g.Count, "text", "texts")}) — **preferred**:");
             sb.AppendLine();
             Report(sb, g);
             sb.AppendLine();
-            sb.AppendLine(C, $"On the validation split ({m.Validation.Count} texts, {same}):");
+            sb.AppendLine(C, $"On the validation split ({N(m.Validation.Count, "text", "texts")}, {same}):");
         }
         else
         {
-            sb.AppendLine(C, $"On the validation split ({m.Validation.Count} texts, {same}; no gold set was given):");
+            sb.AppendLine(C, $"On the validation split ({N(m.Validation.Count, "text", "texts")}, {same}; no gold set was given):");
         }
         sb.AppendLine();
         Report(sb, m.Validation);
@@ -363,7 +407,7 @@ public static class ModelCardBuilder
                 ? "- No human-labelled gold set: validation texts come from the same (mostly synthetic) source as the training texts, so these numbers are likely optimistic for real-world text."
                 : "- No human-labelled gold set: validation rows come from the same file as the training rows; expect lower accuracy on data from elsewhere.");
         else if (m.ChoseOnGold)
-            sb.AppendLine(C, $"- Auto chose the family by its score on this gold set{(m.GoldName is { } g ? $" ({Md(g)})" : "")}, so the gold figures are those of the best of {m.Compared.Count} families on it and a little optimistic. Score the model on a second labelled set for a figure no choice has seen.");
+            sb.AppendLine(C, $"- Auto chose the family by its score on this gold set{(m.GoldName is { } g ? $" ({Md(g)})" : "")}, so the gold figures are those of the best of {N(m.Compared.Count, "family", "families")} on it and a little optimistic. Score the model on a second labelled set for a figure no choice has seen.");
         var counts = m.Source switch
         {
             DatasetCardSource d => d.Dataset.Counts,
@@ -510,7 +554,7 @@ public static class ModelCardBuilder
             switch (m.Source)
             {
                 case DatasetCardSource { Dataset: var d } source:
-                    sb.AppendLine(J, $"- データセット バージョン {d.Number}: 承認済みサンプル {d.Count} 件（学習 {d.TrainCount}、検証 {d.ValidationCount}。シード付き層化分割、シード {d.Seed}、検証の割合 {d.ValidationShare:0.##}）。");
+                    sb.AppendLine(J, $"- データセット バージョン {d.Number}: 承認済みサンプル {d.Count} 件（学習 {d.TrainCount} 件、検証 {d.ValidationCount} 件。シード付き層化分割、シード {d.Seed}、検証の割合 {d.ValidationShare:0.##}）。");
                     sb.AppendLine(J, $"- コンテンツ ハッシュ (SHA-256): `{d.ContentHash}`。");
                     sb.AppendLine(J, $"- ラベル別: {PerLabel(d.Counts)}。");
                     sb.AppendLine(J, $"- LLM が書いた合成サンプル: {Pct(d.Lineage.SyntheticShare)}、コーパスからマイニング: {Pct(d.Lineage.MinedShare)}、レビュー担当者が編集: {Pct(d.Lineage.EditedShare)}、レビュー担当者がラベルを変更: {d.Lineage.Relabelled} 件、抜き取り確認で承認: {d.Lineage.AcceptedBySpotCheck} 件。");
@@ -531,7 +575,7 @@ public static class ModelCardBuilder
                     sb.AppendLine(st.EmbeddingRounds
                         ? string.Create(J, $"- マイニングしたシード {st.Seeds} 件（ラベル定義との類似度で、次点との差をつけてラベル付け）と疑似ラベル {st.PseudoLabels} 件: 各ラウンドで、プールの MiniLM 埋め込みに対するロジスティック回帰をシードと前のラウンドの最も確信度の高いテキスト（{shares}）から学習し、その確率は{view}です。最後のラウンドがこのモデルのために{final}にラベルを付けました。一致の確認用にさらにシード {st.HeldOutSeeds} 件を取り分けています。")
                         : string.Create(J, $"- マイニングしたシード {st.Seeds} 件（ラベル定義との類似度で、次点との差をつけてラベル付け）と疑似ラベル {st.PseudoLabels} 件（前のラウンドのモデルが{(st.MinersView ? "マイナーのスコアと合わせて" : "単独で")}付け、最も確信度の高いものをラベルごとに同じ数）。一致の確認用にさらにシード {st.HeldOutSeeds} 件を取り分けています。"));
-                    sb.AppendLine(J, $"- 学習の行: 学習 {st.TrainRows}、検証 {st.ValidationRows}（シード付き層化分割、シード {m.Seed}）。ラベル別: {PerLabel(st.RowsPerLabel)}。");
+                    sb.AppendLine(J, $"- 学習の行: 学習 {st.TrainRows} 行、検証 {st.ValidationRows} 行（シード付き層化分割、シード {m.Seed}）。ラベル別: {PerLabel(st.RowsPerLabel)}。");
                     foreach (var round in RoundLines(st, CardLanguage.Ja, say)) sb.AppendLine(J, $"- {Md(round)}");
                     break;
                 case FileCardSource f:
@@ -581,7 +625,7 @@ public static class ModelCardBuilder
                     ? "- 人手でラベル付けしたゴールドセットがありません。検証テキストは学習テキストと同じ（大半が合成の）出どころなので、実際のテキストに対しては数値が楽観的になりがちです。"
                     : "- 人手でラベル付けしたゴールドセットがありません。検証の行は学習の行と同じファイルから来ているので、ほかのデータでは正解率が下がると考えてください。");
             else if (m.ChoseOnGold)
-                sb.AppendLine(J, $"- auto はこのゴールドセット{(m.GoldName is { } g ? $"（{Md(g)}）" : "")}での成績でファミリーを選んだため、ゴールドの数値はそのセットでの {m.Compared.Count} ファミリー中の最良のもので、やや楽観的です。どの選択にも使っていないもうひとつのラベル付きセットで評価すると、偏りのない数値が得られます。");
+                sb.AppendLine(J, $"- auto はこのゴールドセット{(m.GoldName is { } g ? $"（{Md(g)}）" : "")}での成績でファミリーを選んだため、ゴールドの数値はそのセットで試した {m.Compared.Count} 個のファミリーのうち最良のもので、やや楽観的です。どの選択にも使っていないもうひとつのラベル付きセットで評価すると、偏りのない数値が得られます。");
             var counts = m.Source switch
             {
                 DatasetCardSource d => d.Dataset.Counts,
@@ -610,6 +654,9 @@ public static class ModelCardBuilder
                 sb.AppendLine(J, $"| {Cell(p.Label)} | {p.Precision:0.000} | {p.Recall:0.000} | {p.F1:0.000} | {p.Support} |");
         }
     }
+
+    /// <summary>A count and its English word ("1 text", "3 texts"; decision 0039).</summary>
+    private static string N(long n, string one, string other) => EnglishCount.Of(n, one, other);
 
     private static string Pct(double share) => (share * 100).ToString("0", C) + "%";
 

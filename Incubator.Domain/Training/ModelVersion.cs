@@ -43,7 +43,15 @@ public sealed class ModelVersion
     public string? GoldJson { get; set; }
     /// <summary>Per family tried (auto): family, validation and gold metrics, as JSON.</summary>
     public string? ComparedJson { get; set; }
+    /// <summary>The model card in the language of whoever started the training (<see cref="ModelCardLanguage"/>), as the
+    /// bundle's model-card.md.</summary>
     public string? ModelCard { get; set; }
+    /// <summary>"en" or "ja": the language of <see cref="ModelCard"/>. Null for versions trained before cards were
+    /// written in both languages (migration ModelCardInBothLanguages): <see cref="CardLanguages.Detect"/> tells then.</summary>
+    public string? ModelCardLanguage { get; set; }
+    /// <summary>The same card in the other language (the bundle's model-card.en.md / model-card.ja.md); null for versions
+    /// trained before cards were written in both languages.</summary>
+    public string? OtherModelCard { get; set; }
     public string? BundleSha256 { get; set; }
     public long? BundleBytes { get; set; }
     public string? Error { get; set; }

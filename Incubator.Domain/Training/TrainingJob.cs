@@ -102,13 +102,15 @@ public sealed class TrainingJob(
         await publishStage(TrainingStages.Export, TrainingNotes.Exporting());
         var onnx = await Task.Run(() => result.Model.ExportOnnx(), ct);
         var speed = await Task.Run(() => ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList()), ct);
-        var card = ModelCardBuilder.Write(cardInput with { Speed = speed }, language, cardNotes is null ? null : note => cardNotes.Say(note, language));
+        // Both languages (decision 0012, amendment card22): the starter's is model-card.md, the other beside it.
+        var cards = ModelCards.Write(language, lang => ModelCardBuilder.Write(cardInput with { Title = CardLanguages.ModelTitle(spec.Name, model.Number, lang), Speed = speed },
+            lang, cardNotes is null ? null : note => cardNotes.Say(note, lang)));
 
         await publishStage(TrainingStages.Export, TrainingNotes.Writing());
         await store.WriteAsync(store.ModelPath(model.ProjectId, model.Id), s => { result.Model.Save(s); return Task.CompletedTask; }, ct);
         await store.WriteAsync(store.BundlePath(model.ProjectId, model.Id), s =>
         {
-            ModelBundle.Write(s, result.Model, new BundleInfo($"{spec.Name}", $"v{model.Number}", card), onnx);
+            ModelBundle.Write(s, result.Model, BundleInfo.For($"{spec.Name}", $"v{model.Number}", cards), onnx);
             return Task.CompletedTask;
         }, ct);
         string sha;
@@ -132,7 +134,9 @@ public sealed class TrainingJob(
                 .SetProperty(m => m.ValidationJson, JsonSerializer.Serialize(validationReport, TrainingService.Json))
                 .SetProperty(m => m.GoldJson, goldReport == null ? null : JsonSerializer.Serialize(goldReport, TrainingService.Json))
                 .SetProperty(m => m.ComparedJson, JsonSerializer.Serialize(compared, TrainingService.Json))
-                .SetProperty(m => m.ModelCard, card)
+                .SetProperty(m => m.ModelCard, cards.Card)
+                .SetProperty(m => m.ModelCardLanguage, CardLanguages.Code(cards.Language))
+                .SetProperty(m => m.OtherModelCard, cards.OtherCard)
                 .SetProperty(m => m.BundleSha256, sha)
                 .SetProperty(m => m.BundleBytes, bytes)
                 .SetProperty(m => m.TrainingSeconds, seconds)));

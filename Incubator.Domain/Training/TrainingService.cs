@@ -25,7 +25,13 @@ public sealed record ModelVersionSummary(
 public sealed record ModelVersionDetail(
     ModelVersionSummary Summary, StoredReport? Validation, StoredReport? Gold, IReadOnlyList<StoredComparison> Compared, string? ModelCard,
     string? BundleSha256, long? BundleBytes, string? Error, double? TrainingSeconds, Guid DatasetVersionId, Guid? GoldSetId,
-    string? CreatedByEmail, string? PublishedByEmail, string? Encoder = null);
+    string? CreatedByEmail, string? PublishedByEmail, string? Encoder = null, string? ModelCardLanguage = null, string? OtherModelCard = null)
+{
+    /// <summary>The card a reader of <paramref name="viewer"/> sees (decision 0012, amendment card22): the one in their
+    /// language when the model has it; else (a model trained before cards were written in both languages) the one card
+    /// it has, with <c>OnlyIn</c> its language. Null when the model has no card (not trained yet).</summary>
+    public ReaderCard? CardFor(CardLanguage viewer) => ModelCards.ForReader(ModelCard, ModelCardLanguage, OtherModelCard, viewer);
+}
 
 /// <param name="Encoder">The sentence encoder of dense and hybrid models (auto's included): "float" (null: as shipped) or
 /// "int8" (8-bit, about a quarter of the bundle's size; see docs/decisions/0019-training-speed.md for its accuracy).</param>
@@ -118,7 +124,7 @@ public sealed class TrainingService(
         var published = m.PublishedById is null ? null : await db.Users.Where(u => u.Id == m.PublishedById).Select(u => u.Email).FirstOrDefaultAsync(ct);
         return new ModelVersionDetail(summary, Read<StoredReport>(m.ValidationJson), Read<StoredReport>(m.GoldJson),
             Read<List<StoredComparison>>(m.ComparedJson) ?? [], m.ModelCard, m.BundleSha256, m.BundleBytes, m.Error, m.TrainingSeconds,
-            m.DatasetVersionId, m.GoldSetId, created, published, m.Encoder);
+            m.DatasetVersionId, m.GoldSetId, created, published, m.Encoder, m.ModelCardLanguage, m.OtherModelCard);
     }
 
     public Task<ModelVersionSummary> PublishAsync(string userId, Guid modelVersionId, CancellationToken ct = default) =>

@@ -466,6 +466,8 @@ public sealed class TrainingBrowserTests(BrowserFixture browser)
         await reader.GotoAsync($"/projects/{projectId}/models/{ids[1]}");
         await reader.Page.GetByTestId("model-card").GetByText(ja["Model.Card"], new() { Exact = true }).First.ClickAsync();
         await Expect(reader.Page.GetByTestId("model-card").Locator("h4")).ToHaveTextAsync(["Labels", "Model", "Data provenance", "Metrics", "Known limits"]);
+        // It has no Japanese card (trained before cards were written in both languages): the page says so in Japanese.
+        await Expect(reader.Page.GetByTestId("model-card-only-in")).ToHaveTextAsync(ja["Model.CardOnlyInEnglish"]);
         await reader.Page.Context.CloseAsync();
     }
 

@@ -113,4 +113,53 @@ public sealed class ModelCardViewTests
         var cut = Incubator.Tests.Infrastructure.Localized.In("ja", () => ctx.Render<ModelCardView>(p => p.Add(x => x.Markdown, card)));
         Assert.Equal(["Task", "Labels", "Model", "Data provenance", "Metrics", "Known limits"], cut.FindAll("h4").Select(h => h.TextContent.Trim()).ToList());
     }
+
+    /// <summary>The model page shows the card in the reader's UI language (decision 0012, amendment card22): a model
+    /// trained now has both cards, whoever started it; a Japanese reader sees the Japanese one, an English reader the
+    /// English one, each with the ordinary note.</summary>
+    [Theory]
+    [InlineData("ja")]
+    [InlineData("en")]
+    public async Task The_model_page_shows_the_card_in_the_readers_language(string starter)
+    {
+        var (en, ja) = (Card(), Card(CardLanguage.Ja));
+        var (card, other) = starter == "ja" ? (ja, en) : (en, ja);
+        await using var ctx = PortalBunit.NewContext();
+        foreach (var reader in new[] { "ja", "en" })
+        {
+            var cut = Incubator.Tests.Infrastructure.Localized.In(reader, () => ctx.Render<ReaderModelCard>(p => p
+                .Add(x => x.Card, card).Add(x => x.CardLanguage, starter).Add(x => x.OtherCard, other)));
+            Assert.Equal(reader == "ja" ? ["タスク", "ラベル", "モデル", "データの来歴", "評価指標", "既知の限界"] : ["Task", "Labels", "Model", "Data provenance", "Metrics", "Known limits"],
+                cut.FindAll("h4").Select(h => h.TextContent.Trim()).ToList());
+            Assert.Equal(reader, cut.Find("[data-testid=model-card-text]").GetAttribute("lang"));
+            Assert.Equal(Incubator.Tests.Infrastructure.Localized.In(reader, () => Incubator.Tests.Infrastructure.Localized.L["Model.CardNote"].Value),
+                cut.Find("[data-testid=model-card-note]").TextContent);
+            Assert.Empty(cut.FindAll("[data-testid=model-card-only-in]"));
+        }
+    }
+
+    /// <summary>A model trained before cards were written in both languages has one card, its language not recorded: it
+    /// is shown to every reader as it is, and a reader of the other language is told, in their language, that the card
+    /// exists only in that one. A Japanese card of that time (amendment card21) is recognised as Japanese.</summary>
+    [Fact]
+    public async Task An_old_model_shows_its_one_card_and_says_it_exists_only_in_the_other_language()
+    {
+        await using var ctx = PortalBunit.NewContext();
+        var english = Incubator.Tests.Infrastructure.Localized.In("ja", () => ctx.Render<ReaderModelCard>(p => p.Add(x => x.Card, Card())));
+        Assert.Equal(["Task", "Labels", "Model", "Data provenance", "Metrics", "Known limits"], english.FindAll("h4").Select(h => h.TextContent.Trim()).ToList());
+        var note = english.Find("[data-testid=model-card-only-in]");
+        Assert.Equal("en", note.GetAttribute("data-card-language"));
+        Assert.Contains("カードは英語版しかありません", note.TextContent, StringComparison.Ordinal);
+        Assert.Empty(english.FindAll("[data-testid=model-card-note]"));
+
+        var japanese = Incubator.Tests.Infrastructure.Localized.In("en", () => ctx.Render<ReaderModelCard>(p => p.Add(x => x.Card, Card(CardLanguage.Ja))));
+        Assert.Equal(["タスク", "ラベル", "モデル", "データの来歴", "評価指標", "既知の限界"], japanese.FindAll("h4").Select(h => h.TextContent.Trim()).ToList());
+        Assert.Equal("ja", japanese.Find("[data-testid=model-card-text]").GetAttribute("lang"));
+        Assert.Contains("its card exists only in Japanese", japanese.Find("[data-testid=model-card-only-in]").TextContent, StringComparison.Ordinal);
+
+        // A reader of the card's own language sees it with the ordinary note.
+        var same = Incubator.Tests.Infrastructure.Localized.In("en", () => ctx.Render<ReaderModelCard>(p => p.Add(x => x.Card, Card())));
+        Assert.Empty(same.FindAll("[data-testid=model-card-only-in]"));
+        Assert.Single(same.FindAll("[data-testid=model-card-note]"));
+    }
 }

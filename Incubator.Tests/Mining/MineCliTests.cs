@@ -247,6 +247,12 @@ public sealed class MineCliTests : IDisposable
         Assert.Contains("## 評価指標", bundle.ModelCard);
         Assert.Matches(@"- ラウンド 0: シード \d+ 件 \+ 疑似ラベル \d+ 件。", bundle.ModelCard);
         Assert.DoesNotContain("## Metrics", bundle.ModelCard);
+        // The English card beside it (decision 0012, amendment card22), its round lines in English with counted words.
+        Assert.Equal(CardLanguage.En, bundle.OtherCardLanguage);
+        Assert.Contains("**No human labels**", bundle.OtherCard);
+        Assert.Contains("## Metrics", bundle.OtherCard);
+        Assert.Matches(@"- Round 0: \d+ seeds? \+ \d+ pseudo-labels?; held-out agreement", bundle.OtherCard);
+        Assert.DoesNotContain("ラウンド", bundle.OtherCard);
         var all = bundle.Classifier.Predict(japanese.Select(j => j.Text).ToList());
         var accuracy = Enumerable.Range(0, japanese.Count).Count(i => all[i].Label == japanese[i].Label) / (double)japanese.Count;
         Assert.True(accuracy > 0.5, $"the self-trained model labels the Japanese fixture better than chance over three labels (got {accuracy:0.00})");

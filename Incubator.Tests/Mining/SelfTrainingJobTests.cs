@@ -46,7 +46,9 @@ public sealed class SelfTrainingJobTests
     private static async Task<Fixture> ArrangeAsync(TaskSpec? task = null, IEnumerable<string>? texts = null)
     {
         var host = await JobTestHost.CreateAsync(configure: s =>
-            s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining().AddIncubatorTraining());
+            s.AddIncubatorEmbeddings().AddIncubatorReview(JobTestHost.NoSettings).AddIncubatorMining().AddIncubatorTraining()
+                // As the portal registers it: the notes a card repeats (the rounds), said in the card's language.
+                .AddSingleton<ICardNotes>(Incubator.Web.Extensions.ResourceCardNotes.Standalone()));
         var projectId = await host.CreateProjectAsync("self-training");
         var author = await host.CreateUserAsync(projectId, ProjectRole.Author, "author");
         var viewer = await host.CreateUserAsync(projectId, ProjectRole.Viewer, "viewer");
@@ -170,8 +172,21 @@ public sealed class SelfTrainingJobTests
         Assert.Contains("**No human labels** except 2 reviewed samples", model.ModelCard);
         Assert.Contains("agreement with the model's own pseudo-labels, not accuracy", model.ModelCard);
         Assert.Contains($"Round 0 of 2: held-out agreement", model.ModelCard);
+        // The card in the other language too (decision 0012, amendment card22), its rounds said in Japanese, and both in the bundle.
+        Assert.Equal("en", model.ModelCardLanguage);
+        Assert.Contains("レビュー済みサンプル 2 件を除いて**人手のラベルなし**", model.OtherModelCard);
+        Assert.Contains("## 評価指標", model.OtherModelCard);
+        Assert.DoesNotContain("## Metrics", model.OtherModelCard);
+        Assert.DoesNotContain("Round 0 of 2", model.OtherModelCard);
+        Assert.Contains("（採用）", model.OtherModelCard);
         var (bundle, _, _) = await training.OpenBundleAsync(f.Author, model.Summary.Id);
         Assert.True(new FileInfo(bundle).Length > 0);
+        using (var read = ModelBundle.Read(File.OpenRead(bundle)))
+        {
+            Assert.Equal(model.ModelCard, read.ModelCard);
+            Assert.Equal((CardLanguage?)CardLanguage.Ja, read.OtherCardLanguage);
+            Assert.Equal(model.OtherModelCard, read.OtherCard);
+        }
         var predictor = f.Host.Services.GetRequiredService<ModelPredictor>();
         var predicted = await predictor.PredictAsync(f.Author, model.Summary.Id, ["荷物がまだ届きません。"], explain: false);
         Assert.Single(predicted.Predictions);

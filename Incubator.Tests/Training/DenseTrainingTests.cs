@@ -159,7 +159,7 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
         var result = new ClassifierTrainer { CrossValidateUpTo = 0 }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
             new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
         var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
-        Assert.Contains("Caution: validation has only 2 row(s) for some label", choice);
+        Assert.Contains("Caution: validation has only 2 rows for some label", choice);
 
         // Chosen by cross-validation (the default at this size), every one of the 8 rows per label is scored once.
         var folds = new ClassifierTrainer().Train(TrainingFixtures.LabelsOf(rows), train, validation, null,

@@ -22,6 +22,27 @@ public sealed class ModelBundleTests
         return ms.ToArray();
     }
 
+    /// <summary>A bundle with the card in both languages (decision 0012, amendment card22): model-card.md is the
+    /// starter's, the other language's file is beside it, in the checksums and named in README.md, and reads back.</summary>
+    [Fact]
+    public void A_bundle_holds_the_card_in_both_languages()
+    {
+        using var ms = new MemoryStream();
+        ModelBundle.Write(ms, Model.Value, BundleInfo.For("support-router", "3", new ModelCards(CardLanguage.Ja, "# モデルカード", "# Model card")));
+        var bytes = ms.ToArray();
+        using (var zip = new ZipArchive(new MemoryStream(bytes)))
+        {
+            Assert.Equal(["model.onnx", "labels.json", "model-card.md", "model-card.en.md", "README.md", "checksums.sha256"], zip.Entries.Select(e => e.FullName));
+            using var sums = new StreamReader(zip.GetEntry("checksums.sha256")!.Open());
+            Assert.Contains("  model-card.en.md", sums.ReadToEnd());
+        }
+        using var bundle = ModelBundle.Read(new MemoryStream(bytes));
+        Assert.Equal("# モデルカード", bundle.ModelCard);
+        Assert.Equal("# Model card", bundle.OtherCard);
+        Assert.Equal(CardLanguage.En, bundle.OtherCardLanguage);
+        Assert.Contains("- `model-card.en.md` — the same card in English (`model-card.md` is in Japanese", bundle.Readme);
+    }
+
     [Fact]
     public void Round_trip_has_every_file_and_predicts_like_the_in_app_model()
     {

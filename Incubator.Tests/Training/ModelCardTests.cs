@@ -86,4 +86,55 @@ public sealed class ModelCardTests
         Assert.Contains("Trained with `Incubator train`", cli);
         Assert.Contains($"Accuracy {result.Validation.Accuracy:0.000}", cli);
     }
+
+    /// <summary>A plural English noun after the number one ("1 texts", "1 validation rows", "1 word 1–2-grams").</summary>
+    private static readonly System.Text.RegularExpressions.Regex OnePlural = new(
+        @"(?<![\d.,])1 (?:[\p{L}-]+ ){0,2}?[\p{L}\d–-]*(?:texts|rows|labels|samples|seeds|features|families|grams)\b");
+
+    /// <summary>Every counted phrase of the English card says its word for one in the singular (decision 0039,
+    /// amendment card22): a validation split, a gold set, a source file, a dataset and a self-training of one text, row,
+    /// sample or seed each say "1 text", "1 validation row", "1 approved sample", "1 mined seed"..., never "1 texts". The
+    /// Japanese card counts them with their counters (件, 行).</summary>
+    [Fact]
+    public void An_english_card_of_one_text_or_row_says_it_in_the_singular()
+    {
+        var (_, input) = Train(new ClassifierTrainer(), File());
+        var one = input with { Validation = input.Validation with { Count = 1 }, Gold = input.Validation with { Count = 1 }, GoldName = "gold.tsv" };
+        var task = new TaskSpec
+        {
+            Name = "Support", Instruction = "Route support mail.",
+            Labels = [new LabelSpec { Name = "billing", Description = "Money" }, new LabelSpec { Name = "shipping", Description = "Parcels" }, new LabelSpec { Name = "technical", Description = "Bugs" }],
+        };
+        var perLabel = new Dictionary<string, int> { ["billing"] = 1, ["shipping"] = 1, ["technical"] = 1 };
+        var dataset = new DatasetVersionView(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), 2, 3, "abc123", 1, perLabel,
+            new DatasetLineage(3, [], [], 1, 0, 0, 0, 0), 5, 0.2, 1, 1, DateTimeOffset.UnixEpoch, null);
+        var file = ModelCardBuilder.Write(one with { Source = new FileCardSource("one.tsv", perLabel, 1, 1) });
+        var portal = ModelCardBuilder.Write(one with { Source = new DatasetCardSource("Helpdesk", task, 3, dataset, []) });
+        var self = ModelCardBuilder.Write(one with { Source = new SelfTrainingCardSource(task, "pool.txt", 1, 1, 1, 1, perLabel, 1, 1, []) { ReviewedSeeds = 1, Origin = "project Helpdesk" } });
+        var embedding = ModelCardBuilder.Write(one with { Source = new SelfTrainingCardSource(task, "pool.txt", 1, 1, 1, 1, perLabel, 1, 1, []) { EmbeddingRounds = true } });
+
+        Assert.Contains("On the validation split (1 text, same file as the training data):", file);
+        Assert.Contains("On the human-labelled gold set (gold.tsv, 1 text) — **preferred**:", file);
+        Assert.Contains("- Gold set: `gold.tsv`, 1 human-labelled text (evaluation only).", file);
+        Assert.Contains("- Source file: `one.tsv`, 2 rows; seeded stratified split (seed 5): 1 training, 1 validation row.", file);
+        Assert.Contains("- Dataset version 2: 1 approved sample (1 train, 1 validation;", portal);
+        Assert.Contains("**No human labels** except 1 reviewed sample: every other", self);
+        Assert.Contains("- No human labels but 1 reviewed sample (approved or corrected by a reviewer), each weighted ×1 over a seed or pseudo-label. Pool: `pool.txt`, 1 distinct text.", self);
+        Assert.Contains("- 1 mined seed (labelled by similarity to the label definitions, with a margin over the runner-up) and 1 pseudo-label (labelled", self);
+        Assert.Contains("; 1 further seed held out to check agreement.", self);
+        Assert.Contains("- 1 mined seed (labelled by similarity to the label definitions, with a margin over the runner-up) and 1 pseudo-label: each round", embedding);
+        Assert.Contains(" 1 further seed held out to check agreement.", embedding);
+        foreach (var card in new[] { file, portal, self, embedding })
+            Assert.False(OnePlural.IsMatch(card), OnePlural.Match(card).Value + "\n" + card);
+
+        // More than one keeps the plural, as before.
+        Assert.Contains("- Source file: `support-en.tsv`, 330 rows; seeded stratified split (seed 5): 264 training, 66 validation rows.", ModelCardBuilder.Write(input));
+
+        // Japanese counts with counters, one or many.
+        var ja = ModelCardBuilder.Write(one with { Source = new DatasetCardSource("Helpdesk", task, 3, dataset, []) }, CardLanguage.Ja);
+        Assert.Contains("承認済みサンプル 1 件（学習 1 件、検証 1 件。", ja);
+        Assert.Contains("検証分割（1 件、", ja);
+        var jaSelf = ModelCardBuilder.Write(one with { Source = new SelfTrainingCardSource(task, "pool.txt", 1, 1, 1, 1, perLabel, 1, 1, []) }, CardLanguage.Ja);
+        Assert.Contains("- 学習の行: 学習 1 行、検証 1 行（", jaSelf);
+    }
 }

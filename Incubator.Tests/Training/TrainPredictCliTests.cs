@@ -242,13 +242,29 @@ public sealed class TrainPredictCliTests : IDisposable
             Assert.Matches(@"- サイズと速度: model\.onnx (\d+ KiB|\d+\.\d MiB)。素の ONNX Runtime で毎秒 \d+ テキスト", bundle.ModelCard);
             Assert.Contains("| ラベル | 適合率 | 再現率 | F1 | 件数 |", bundle.ModelCard);
             Assert.DoesNotContain("## Model", bundle.ModelCard);
+            // ...and in English beside it (decision 0012, amendment card22).
+            Assert.Equal(CardLanguage.En, bundle.OtherCardLanguage);
+            Assert.StartsWith("# support-en classifier", bundle.OtherCard);
+            Assert.Contains("Trained with `Incubator train`", bundle.OtherCard);
+            Assert.Contains("- Family: **sparse** (requested: sparse).", bundle.OtherCard);
+            Assert.Contains("- Seed 3;", bundle.OtherCard);
+            Assert.DoesNotContain("## モデル", bundle.OtherCard);
         }
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(model))
+            Assert.Contains("model-card.en.md", zip.Entries.Select(e => e.FullName));
 
         var english = PathOf("model-en.zip");
         (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--trainer", "sparse", "--seed", "3", "--out", english);
         Assert.True(code == 0, err);
         using (var bundle = ModelBundle.Read(File.OpenRead(english)))
+        {
             Assert.Contains("- Family: **sparse** (requested: sparse).", bundle.ModelCard);
+            Assert.Equal(CardLanguage.Ja, bundle.OtherCardLanguage);
+            Assert.StartsWith("# support-en 分類器", bundle.OtherCard);
+            Assert.Contains("- ファミリー: **n-gram 特徴（sparse）**（指定: n-gram 特徴（sparse））。", bundle.OtherCard);
+        }
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(english))
+            Assert.Contains("model-card.ja.md", zip.Entries.Select(e => e.FullName));
 
         (code, _, err) = await Run("train", "--data", TrainingFixtures.PathOf("support-en.tsv"), "--lang", "de", "--out", PathOf("model-de.zip"));
         Assert.Equal(2, code);

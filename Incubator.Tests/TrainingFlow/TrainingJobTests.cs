@@ -89,6 +89,52 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
         Assert.Contains("- Family: **sparse** (requested: sparse).", (await training.GetAsync(userId, english.Id)).ModelCard);
     }
 
+    /// <summary>Every training writes the card in both languages (decision 0012, amendment card22): the registry keeps
+    /// the starter's card and its language and the other language's card, and the bundle holds the starter's as
+    /// model-card.md and the other as model-card.en.md / model-card.ja.md, each the registry's text, each in its language.</summary>
+    [Theory]
+    [InlineData("ja-JP")]
+    [InlineData("en-US")]
+    public async Task A_training_writes_the_card_in_both_languages_into_the_registry_and_the_bundle(string culture)
+    {
+        var (userId, projectId, taskId) = await ArrangeAsync("job-card-both");
+        var before = CultureInfo.CurrentUICulture;
+        ModelVersionSummary started;
+        try
+        {
+            CultureInfo.CurrentUICulture = new CultureInfo(culture);
+            started = await StartAsync(userId, taskId);
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = before;
+        }
+        var done = await WaitAsync(userId, started.Id, s => s.State != ModelVersionState.Training);
+        var detail = await _portal.Services.GetRequiredService<TrainingService>().GetAsync(userId, started.Id);
+        Assert.True(done.State == ModelVersionState.Draft, detail.Error);
+        var starter = culture.StartsWith("ja", StringComparison.Ordinal) ? "ja" : "en";
+        Assert.Equal(starter, detail.ModelCardLanguage);
+        var (japanese, english) = starter == "ja" ? (detail.ModelCard!, detail.OtherModelCard!) : (detail.OtherModelCard!, detail.ModelCard!);
+        Assert.Contains(" — モデル v1", japanese);
+        Assert.Contains("## データの来歴", japanese);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"正解率 {done.Accuracy:0.000}"), japanese);
+        Assert.DoesNotContain("## Data provenance", japanese);
+        Assert.Contains(" — model v1", english);
+        Assert.Contains("## Data provenance", english);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Accuracy {done.Accuracy:0.000}"), english);
+        Assert.DoesNotContain("## データの来歴", english);
+
+        var path = _portal.Services.GetRequiredService<ModelStore>().BundlePath(projectId, started.Id);
+        var other = starter == "ja" ? "model-card.en.md" : "model-card.ja.md";
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(path))
+            Assert.Equal(["model.onnx", "labels.json", "model-card.md", other, "README.md", "checksums.sha256"], zip.Entries.Select(e => e.FullName));
+        using var bundle = ModelBundle.Read(File.OpenRead(path));
+        Assert.Equal(detail.ModelCard, bundle.ModelCard);
+        Assert.Equal(detail.OtherModelCard, bundle.OtherCard);
+        Assert.Equal(starter == "ja" ? CardLanguage.En : CardLanguage.Ja, bundle.OtherCardLanguage);
+        Assert.Contains($"- `{other}` — the same card in {(starter == "ja" ? "English" : "Japanese")}", bundle.Readme);
+    }
+
     [Fact]
     public async Task Progress_is_published_live_and_the_log_is_kept()
     {

@@ -64,7 +64,7 @@ public static class TrainingApi
         {
             var (path, name, _) = await training.OpenBundleAsync(UserId(user), modelId, ct);
             return Results.File(path, "application/zip", name);
-        }).WithSummary("Download the model bundle (model.onnx, labels.json, model-card.md, README.md, checksums).");
+        }).WithSummary("Download the model bundle (model.onnx, labels.json, model-card.md and the card in the other language, model-card.en.md or model-card.ja.md, README.md, checksums).");
         models.MapPost("/predict", (Guid modelId, PredictBody? body, bool? explain, ClaimsPrincipal user, ModelPredictor prediction, CancellationToken ct) =>
             prediction.PredictAsync(UserId(user), modelId, body?.Texts, explain ?? false, ct))
             .WithSummary("Classify texts: {\"texts\": [...]} in, label and probabilities per text out (same order). ?explain=true adds, for the sparse family, the words that pushed each decision.");

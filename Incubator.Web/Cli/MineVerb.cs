@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Incubator.Domain.Common;
 using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
@@ -146,18 +147,20 @@ internal static class MineVerb
         var speed = ModelBundle.MeasureSpeed(onnx, result.Training.Model, result.ValidationRows.Select(r => r.Text).ToList());
         // The card's language: --lang, else the task's own language.
         var language = TrainVerbs.CliLang(st.Lang, CardLanguages.Parse(spec.Preferences.Language));
-        var rounds = result.Rounds.Select(r => language == CardLanguage.Ja
+        List<string> Rounds(CardLanguage lang) => result.Rounds.Select(r => lang == CardLanguage.Ja
             ? string.Create(CultureInfo.GetCultureInfo("ja-JP"),
                 $"ラウンド {r.Round}: シード {r.SeedRows} 件 + 疑似ラベル {r.PseudoLabels} 件。取り分けたシードとの一致 {r.Agreement:0.000}{(r.Round == result.BestRound ? "（採用）" : r.Improved ? "" : "（改善なし: 停止）")}。")
             : string.Create(CultureInfo.InvariantCulture,
-                $"Round {r.Round}: {r.SeedRows} seeds + {r.PseudoLabels} pseudo-labels; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
-        var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.CliSelfTrainedTitle(spec.Name, language), result.Training, result.Options, null, DateTimeOffset.UtcNow,
+                $"Round {r.Round}: {EnglishCount.Of(r.SeedRows, "seed", "seeds")} + {EnglishCount.Of(r.PseudoLabels, "pseudo-label", "pseudo-labels")}; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
+        // Both languages (decision 0012, amendment card22): --lang's (or the task's) is model-card.md, the other beside it.
+        var notes = Extensions.ResourceCardNotes.Standalone();
+        var cards = ModelCards.Write(language, lang => ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.CliSelfTrainedTitle(spec.Name, lang), result.Training, result.Options, null, DateTimeOffset.UtcNow,
             new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
-                result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds, ProportionalShares = result.CountedShares, RawView = result.RawView,
+                result.TrainRows.Count, result.ValidationRows.Count, Rounds(lang), MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds, ProportionalShares = result.CountedShares, RawView = result.RawView,
                 RawLean = result.RawLean, FinalShare = result.FinalShare, CurriculumRounds = result.Curriculum ? options.MaxRounds : 0 }) with { Speed = speed },
-            language, language == CardLanguage.En ? null : Extensions.ResourceCardNotes.Standalone() is var notes ? n => notes.Say(n, language) : null);
+            lang, lang == CardLanguage.En ? null : n => notes.Say(n, lang)));
         CliOutput.Write(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
-            new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
+            BundleInfo.For(Path.GetFileNameWithoutExtension(st.ModelOut), "1", cards), onnx));
         // After embedding rounds the final model trains on the last view's labelling of the pool, not on the kept round's rows.
         stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "
             + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)})"

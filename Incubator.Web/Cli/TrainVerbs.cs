@@ -93,11 +93,13 @@ internal static class TrainVerbs
         phases.Done("export");
         var speed = ModelBundle.MeasureSpeed(onnx, result.Model, validation.Select(r => r.Text).ToList());
         phases.Done("measure speed");
-        var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.FileTitle(Path.GetFileNameWithoutExtension(data), language), result, options,
+        // Both languages (decision 0012, amendment card22): --lang's is model-card.md, the other beside it.
+        var notes = Extensions.ResourceCardNotes.Standalone();
+        var cards = ModelCards.Write(language, lang => ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.FileTitle(Path.GetFileNameWithoutExtension(data), lang), result, options,
             goldPath is null ? null : Path.GetFileName(goldPath), DateTimeOffset.UtcNow,
             new FileCardSource(Path.GetFileName(data), labels.ToDictionary(l => l, l => rows.Count(r => r.Label == l)), train.Count, validation.Count))
-            with { Speed = speed }, language, language == CardLanguage.En ? null : Extensions.ResourceCardNotes.Standalone() is var notes ? n => notes.Say(n, language) : null);
-        CliOutput.Write(output, stream => ModelBundle.Write(stream, result.Model, new BundleInfo(Path.GetFileNameWithoutExtension(output), "1", card), onnx));
+            with { Speed = speed }, lang, lang == CardLanguage.En ? null : n => notes.Say(n, lang)));
+        CliOutput.Write(output, stream => ModelBundle.Write(stream, result.Model, BundleInfo.For(Path.GetFileNameWithoutExtension(output), "1", cards), onnx));
         phases.Done("write bundle");
         stdout.WriteLine($"wrote {output}: {speed.Describe()}");
         using (var self = System.Diagnostics.Process.GetCurrentProcess())

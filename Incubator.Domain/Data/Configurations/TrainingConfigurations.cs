@@ -65,6 +65,7 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         b.Property(m => m.RequestedFamily).HasMaxLength(16);
         b.Property(m => m.Family).HasMaxLength(16);
         b.Property(m => m.Encoder).HasMaxLength(16);
+        b.Property(m => m.ModelCardLanguage).HasMaxLength(8);
         b.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
         b.Property(m => m.BundleSha256).HasMaxLength(64);
         b.Property(m => m.Error).HasMaxLength(2000);

@@ -2037,8 +2037,15 @@ namespace Incubator.Domain.Data.Migrations.Postgres
                     b.Property<string>("ModelCard")
                         .HasColumnType("text");
 
+                    b.Property<string>("ModelCardLanguage")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
                     b.Property<int>("Number")
                         .HasColumnType("integer");
+
+                    b.Property<string>("OtherModelCard")
+                        .HasColumnType("text");
 
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");

@@ -1995,8 +1995,15 @@ namespace Incubator.Domain.Data.Migrations.Sqlite
                     b.Property<string>("ModelCard")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ModelCardLanguage")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Number")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("OtherModelCard")
+                        .HasColumnType("TEXT");
 
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
