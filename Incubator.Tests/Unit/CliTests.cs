@@ -77,6 +77,10 @@ public sealed class CliTests
             // As an older version stored it: the validation that refuses it now did not exist.
             await before.QueryAsync(db => db.LlmConnections.Where(c => c.Id == stored.ConnectionId)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.Endpoint, saved).SetProperty(c => c.EndpointProtected, (string?)null)));
+            // A row saved after it: the old row is no longer the page's last cell, so rewriting it leaves its old bytes
+            // in the page's free space (SQLite does not clear them) unless the file is rebuilt.
+            await before.Services.GetRequiredService<LlmConnectionService>().CreateAsync(owner.Id, projectId,
+                new LlmConnectionInput("Newer", LlmProvider.OpenAICompatible, "http://127.0.0.1:9/v1", "m", null, 0.9, 100, 1, null, 0m, 0m));
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Assert.True(secrets.All(DatabaseFilesHold), "the test's old row should be in the database files in the clear before migrate");
