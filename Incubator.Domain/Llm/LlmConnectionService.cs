@@ -225,7 +225,11 @@ public sealed class LlmConnectionService(
     /// <summary>Run once at start, after the migrations: a connection saved before credentials in an address were
     /// refused (docs/decisions/0025) still has the credential in its address. That address is encrypted like an API key
     /// (<see cref="LlmConnection.EndpointProtected"/>) and the column keeps only its redacted text, so the secret is no
-    /// longer in the database in the clear; the connection keeps working. Returns how many rows it protected.</summary>
+    /// longer in the database in the clear; the connection keeps working. Returns how many rows it protected. Called by
+    /// the portal's start and the <c>migrate</c> verb alike (<c>Incubator.Web.Accounts.DatabaseUpgrade</c>).
+    /// <para>SQLite keeps what an UPDATE replaced in the file's free space and in the write-ahead log until overwritten,
+    /// so after protecting rows it rebuilds the file (VACUUM) and empties the log (checkpoint, TRUNCATE): the secret is
+    /// then nowhere in the data folder's database files. Once per such upgrade, and only when a row was protected.</para></summary>
     public async Task<int> ProtectStoredEndpointsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -238,7 +242,13 @@ public sealed class LlmConnectionService(
             var redacted = EndpointSecrets.Redact(c.Endpoint);
             c.Endpoint = redacted.Length > LlmConnectionRules.MaxEndpointLength ? redacted[..LlmConnectionRules.MaxEndpointLength] : redacted;
         }
-        if (rows.Count > 0) await db.SaveChangesAsync(ct);
+        if (rows.Count == 0) return 0;
+        await db.SaveChangesAsync(ct);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("VACUUM;", ct);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", ct);
+        }
         return rows.Count;
     }
 

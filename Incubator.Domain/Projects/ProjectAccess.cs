@@ -43,11 +43,17 @@ public sealed class ProjectAccess(IDbContextFactory<IncubatorDbContext> dbFactor
         return role.Value;
     }
 
+    /// <summary>The code of <see cref="Archived"/>.</summary>
+    public const string ArchivedCode = "ProjectArchived";
+
     /// <summary>The refusal of a write in an archived project: a <see cref="DomainValidationException"/> with the code
-    /// "ProjectArchived" (localised as Error.ProjectArchived; the API answers 400 with the code in "problems", like every
-    /// other rule the input breaks).</summary>
+    /// "ProjectArchived" (localised as Error.ProjectArchived). The request itself is valid; the project's state conflicts
+    /// with it, so the API answers 409 Conflict with the code in "problems" (docs/decisions/0024, amendment sec22).</summary>
     public static DomainValidationException Archived() =>
-        new("project", "ProjectArchived", "This project is archived: it is read-only until an Owner restores it.");
+        new("project", ArchivedCode, "This project is archived: it is read-only until an Owner restores it.");
+
+    /// <summary>True when <paramref name="ex"/> is the refusal of <see cref="Archived"/>.</summary>
+    public static bool IsArchived(DomainValidationException ex) => ex.Details.Any(d => d.Code == ArchivedCode);
 
     /// <summary><see cref="RequireAsync"/> for a WRITE: membership, the role AND that the project is not archived, in one
     /// query. An archived project is read-only until an Owner restores it (docs/decisions/0024, amendment arch21): every

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Incubator.Domain.Common;
 using Incubator.Domain.Common.Events;
 using Incubator.Domain.Data;
+using Incubator.Domain.Projects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,8 +14,12 @@ namespace Incubator.Domain.Review;
 /// open and deletes when it closes; a row whose instance died expires after <see cref="Lifetime"/>. Joins and leaves
 /// are announced with <see cref="PresenceChanged"/>, which reaches every instance's pages through the shared event
 /// bus (docs/decisions/0030-shared-state.md).</summary>
+/// <para>Like every service a page calls, it checks access itself (docs/decisions/0024, amendment sec22): joining and
+/// reading who is present need a member of the task's project (Viewer: the review queue is a Viewer page), and the task
+/// must be of the project the page names; the page's own checks are not trusted.</para>
 public sealed class ReviewPresence(
-    IDbContextFactory<IncubatorDbContext> dbFactory, IRunEvents events, InstanceName instance, TimeProvider time, ILogger<ReviewPresence> logger)
+    IDbContextFactory<IncubatorDbContext> dbFactory, IRunEvents events, InstanceName instance, TimeProvider time, ProjectAccess access,
+    ILogger<ReviewPresence> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
@@ -22,9 +27,14 @@ public sealed class ReviewPresence(
 
     private readonly ConcurrentDictionary<Guid, byte> _open = new();
 
-    /// <summary>Marks the user as present until the returned handle is disposed (the page is left or the circuit ends).</summary>
-    public async Task<IAsyncDisposable> JoinAsync(Guid projectId, Guid taskId, string display, CancellationToken ct = default)
+    /// <summary>Marks the user as present until the returned handle is disposed (the page is left or the circuit ends).
+    /// Allowed in an archived project: being on a page is reading, and the row is the page's, not the project's data.
+    /// Throws <see cref="ForbiddenException"/> for a non-member and <see cref="NotFoundException"/> for a task of another
+    /// project (the row and its <see cref="PresenceChanged"/> would go to this project's pages).</summary>
+    public async Task<IAsyncDisposable> JoinAsync(string userId, Guid projectId, Guid taskId, string display, CancellationToken ct = default)
     {
+        var taskProject = await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
+        if (taskProject != projectId) throw new NotFoundException("The task is not in this project.");
         var id = Guid.NewGuid();
         var shown = display.Length > 256 ? display[..256] : display;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -54,9 +64,10 @@ public sealed class ReviewPresence(
         });
     }
 
-    /// <summary>Distinct people present on the task (on any instance), in alphabetical order.</summary>
-    public async Task<IReadOnlyList<string>> WhoAsync(Guid taskId, CancellationToken ct = default)
+    /// <summary>Distinct people present on the task (on any instance), in alphabetical order; for members of its project.</summary>
+    public async Task<IReadOnlyList<string>> WhoAsync(string userId, Guid taskId, CancellationToken ct = default)
     {
+        await access.RequireTaskAsync(taskId, userId, ProjectRole.Viewer, ct);
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var names = await db.ReviewPresence.AsNoTracking().Where(p => p.TaskId == taskId && p.ExpiresAt > now).Select(p => p.Display).ToListAsync(ct);

@@ -113,15 +113,17 @@ public sealed class SharedStateTests
             });
             await db.SaveChangesAsync();
         }
+        var alice = await a.CreateUserAsync(projectId, ProjectRole.Reviewer, "alice");
+        var bob = await a.CreateUserAsync(projectId, ProjectRole.Viewer, "bob");
         var presenceA = a.Services.GetRequiredService<ReviewPresence>();
         var presenceB = b.Services.GetRequiredService<ReviewPresence>();
         using var heardOnB = new EventSink(b.Services.GetRequiredService<IRunEvents>(), projectId);
 
-        await using (await presenceA.JoinAsync(projectId, taskId, "Alice"))
+        await using (await presenceA.JoinAsync(alice, projectId, taskId, "Alice"))
         {
-            await using var bob = await presenceB.JoinAsync(projectId, taskId, "Bob");
-            Assert.Equal(["Alice", "Bob"], await presenceB.WhoAsync(taskId));
-            Assert.Equal(["Alice", "Bob"], await presenceA.WhoAsync(taskId));
+            await using var bobsPage = await presenceB.JoinAsync(bob, projectId, taskId, "Bob");
+            Assert.Equal(["Alice", "Bob"], await presenceB.WhoAsync(bob, taskId));
+            Assert.Equal(["Alice", "Bob"], await presenceA.WhoAsync(alice, taskId));
 
             // Renewing on B keeps B's page and A's, and removes the dead instance's row for good.
             await presenceB.RenewAsync();
@@ -130,6 +132,6 @@ public sealed class SharedStateTests
             await heardOnB.WaitForAsync<PresenceChanged>(p => p.TaskId == taskId);
         }
 
-        Assert.Empty(await presenceB.WhoAsync(taskId));
+        Assert.Empty(await presenceB.WhoAsync(bob, taskId));
     }
 }

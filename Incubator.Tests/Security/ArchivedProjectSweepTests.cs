@@ -16,7 +16,7 @@ namespace Incubator.Tests.Security;
 /// table (<see cref="ServiceAuthorizationSweepRoleTests.Table"/>) that writes a project's rows is called by the member
 /// with its minimum role and must be refused with ProjectArchived, changing nothing, unless it is in
 /// <see cref="AllowedWhileArchived"/> with a reason; every read still answers. The API's write routes are called once by
-/// the Owner over HTTP: the ProjectArchived problem (400, the code in "problems"), nothing changed.
+/// the Owner over HTTP: the ProjectArchived problem (409 Conflict, the code in "problems"), nothing changed.
 /// Decision 0024, amendment arch21.</summary>
 public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHelper output) : IClassFixture<SweepPortal>
 {
@@ -33,6 +33,7 @@ public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHel
         ["JobQueue.CancelAsync(String, Guid, CancellationToken)"] = ("stopping work already running: a user must be able to stop spending", true),
         ["JobQueue.PauseAsync(String, Guid, CancellationToken)"] = ("stopping work already running (resuming is refused)", true),
         ["ClaimNextCandidate.ReleaseAsync(String, Guid, CancellationToken)"] = ("gives back the caller's own hand-outs (leaving focus mode); writes no review", true),
+        ["ReviewPresence.JoinAsync(String, Guid, Guid, String, CancellationToken)"] = ("being on a review page is reading; the presence row is the page's, not the project's data", true),
         ["ReviewExports.StartAsync(String, Guid, CandidateFilter, ExportFormat, CancellationToken)"] = ("an export is a read: a job row and a file outside the project (JobQueue.ReadOnlyKinds)", true),
         ["TemplateLibrary.InstantiateAsync(String, Guid, String, IReadOnlyDictionary`2, CancellationToken)"] = ("a read (fills a template in, saves nothing); not Read in the role table only because the sweep's template name does not exist", false),
         ["TrainingService.OpenModelAsync(String, Guid, CancellationToken)"] = ("a download (read); the sweep's draft model has no files", false),
@@ -53,6 +54,8 @@ public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHel
         ["POST /api/projects/{ProjectId:guid}/queries/check"] = "parses a query expression: a read with a body",
         ["POST /api/models/{modelId:guid}/predict"] = "a prediction: a read with a body",
     };
+
+    private static readonly string ArchivedMessage = ProjectAccess.Archived().Details.Single().Message;
 
     private static bool IsArchivedRefusal(Exception? e) =>
         e is DomainValidationException v && v.Details.Any(d => d.Code == "ProjectArchived");
@@ -176,17 +179,18 @@ public sealed class ArchivedProjectSweepTests(SweepPortal portal, ITestOutputHel
             };
             using var response = await portal.Owner.Http.SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
-            var codes = new List<string>();
+            var codes = new List<(string Code, string Message)>();
             try
             {
                 using var doc = JsonDocument.Parse(body);
                 if (doc.RootElement.TryGetProperty("problems", out var list))
-                    codes.AddRange(list.EnumerateArray().Select(p => p.GetProperty("code").GetString() ?? ""));
+                    codes.AddRange(list.EnumerateArray().Select(p => (p.GetProperty("code").GetString() ?? "", p.GetProperty("message").GetString() ?? "")));
             }
             catch (JsonException)
             {
             }
-            if (response.StatusCode == HttpStatusCode.BadRequest && codes.Contains("ProjectArchived")) refused++;
+            // 409: the request is valid, the project's state conflicts with it; the code and the message are the domain's.
+            if (response.StatusCode == HttpStatusCode.Conflict && codes.Contains(("ProjectArchived", ArchivedMessage))) refused++;
             else problems.Add($"{key} by the Owner of an archived project: {(int)response.StatusCode} {(body.Length > 200 ? body[..200] : body)}");
             await portal.WaitForJobsAsync(portal.Victim.ProjectId);
             var after = await portal.SnapshotAsync();

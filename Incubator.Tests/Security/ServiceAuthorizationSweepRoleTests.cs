@@ -172,6 +172,10 @@ public sealed class ServiceAuthorizationSweepRoleTests(SweepPortal portal, ITest
         // An export is a read of what a Viewer may read anyway (a job row and a file).
         ["ReviewExports.StartAsync(String, Guid, CandidateFilter, ExportFormat, CancellationToken)"] = VW("POST /api/tasks/{taskId:guid}/candidates/export-jobs"),
         ["ReviewExports.FileAsync(String, Guid, CancellationToken)"] = V("GET /api/exports/{jobId:guid}/download"),
+        // Who has the task's review pages open (PresenceBar on the queue, a Viewer page, and focus mode): any member. Joining
+        // writes the page's presence row (given back by the sweep, as the page does when it closes).
+        ["ReviewPresence.JoinAsync(String, Guid, Guid, String, CancellationToken)"] = VW(),
+        ["ReviewPresence.WhoAsync(String, Guid, CancellationToken)"] = V(),
 
         // Generation and labelling.
         ["GenerationService.ListRunsAsync(String, Guid, Nullable`1, CancellationToken)"] = V("GET /api/projects/{ProjectId:guid}/runs"),
@@ -253,7 +257,9 @@ public sealed class ServiceAuthorizationSweepRoleTests(SweepPortal portal, ITest
         {
             var args = method.GetParameters()
                 .Select(p => ServiceAuthorizationSweepTests.Value(portal, portal.MemberId(role), p.ParameterType, p.Name!, type, 0)).ToArray();
-            await (Task)method.Invoke(service, args)!;
+            var task = (Task)method.Invoke(service, args)!;
+            await task;
+            await GiveBackAsync(task);
             return null;
         }
         catch (TargetInvocationException ex)
@@ -266,7 +272,39 @@ public sealed class ServiceAuthorizationSweepRoleTests(SweepPortal portal, ITest
         }
     }
 
+    /// <summary>A call that answered with a handle (<c>ReviewPresence.JoinAsync</c>: a page's presence) gives it back, as
+    /// the page does when it closes, so nothing of it stays behind (a row renewed every 30 s would change the snapshots).</summary>
+    internal static async Task GiveBackAsync(Task answered)
+    {
+        if (answered.GetType().GetProperty("Result")?.GetValue(answered) is IAsyncDisposable handle) await handle.DisposeAsync();
+    }
+
     internal static string Describe(Exception? e) => e is null ? "answered" : $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+
+    /// <summary>Review presence checks access itself (the page's checks are not trusted): a task of another project —
+    /// even one the caller may see — is refused, as are a non-member and a task of a project the caller is not in; a
+    /// member joins, is listed, and is gone after leaving. Nothing of a refused join reaches the database.</summary>
+    [Fact]
+    public async Task Review_presence_refuses_a_task_of_another_project_and_non_members()
+    {
+        var presence = portal.Services.GetRequiredService<Incubator.Domain.Review.ReviewPresence>();
+        var v = portal.Victim;
+        // The victim's Owner owns a second project too, with its own task: a member of both.
+        var second = (await portal.Services.GetRequiredService<ProjectService>().CreateProjectAsync(portal.VictimOwnerId, "Second " + SweepPortal.Marker, "")).Id;
+        var secondTask = await portal.CreateTaskAsync(portal.OwnerEmail, second);
+        var before = await portal.QueryAsync(db => db.ReviewPresence.CountAsync());
+
+        await Assert.ThrowsAsync<NotFoundException>(() => presence.JoinAsync(portal.VictimOwnerId, v.ProjectId, secondTask, "owner"));
+        await Assert.ThrowsAsync<ForbiddenException>(() => presence.JoinAsync(portal.VictimOwnerId, v.ProjectId, portal.OutsidersTaskId, "owner"));
+        await Assert.ThrowsAsync<ForbiddenException>(() => presence.JoinAsync(portal.OutsiderId, v.ProjectId, v.TaskId, "outsider"));
+        await Assert.ThrowsAsync<ForbiddenException>(() => presence.JoinAsync(portal.OutsiderId, portal.OutsidersProjectId, v.TaskId, "outsider"));
+        await Assert.ThrowsAsync<ForbiddenException>(() => presence.WhoAsync(portal.OutsiderId, v.TaskId));
+        Assert.Equal(before, await portal.QueryAsync(db => db.ReviewPresence.CountAsync()));
+
+        await using (await presence.JoinAsync(portal.ViewerId, v.ProjectId, v.TaskId, "the viewer " + SweepPortal.Marker))
+            Assert.Contains("the viewer " + SweepPortal.Marker, await presence.WhoAsync(portal.ReviewerId, v.TaskId));
+        Assert.DoesNotContain("the viewer " + SweepPortal.Marker, await presence.WhoAsync(portal.ReviewerId, v.TaskId));
+    }
 
     [Fact]
     public void Every_service_method_is_in_the_role_table_and_agrees_with_the_API()

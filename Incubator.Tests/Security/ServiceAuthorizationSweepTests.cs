@@ -193,7 +193,9 @@ public sealed class ServiceAuthorizationSweepTests(SweepPortal portal, ITestOutp
             try
             {
                 var args = method.GetParameters().Select(p => p.Name is "userId" or "actingUserId" ? portal.VictimOwnerId : Value(p.ParameterType, p.Name!, type, 0)).ToArray();
-                await (Task)method.Invoke(service, args)!;
+                var task = (Task)method.Invoke(service, args)!;
+                await task;
+                await ServiceAuthorizationSweepRoleTests.GiveBackAsync(task);
             }
             catch (Exception ex) when ((ex is TargetInvocationException { InnerException: { } inner } ? inner : ex) is ForbiddenException or NotFoundException)
             {

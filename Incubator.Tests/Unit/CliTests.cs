@@ -1,5 +1,9 @@
+using Incubator.Domain.Llm;
+using Incubator.Domain.Projects;
 using Incubator.Tests.Infrastructure;
 using Incubator.Web.Cli;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Incubator.Tests.Unit;
 
@@ -47,6 +51,73 @@ public sealed class CliTests
         (code, output, _) = await RunAsync("migrate", $"--Incubator:DataDirectory={data.Path}");
         Assert.Equal(0, code);
         Assert.Contains("up to date", output);
+    }
+
+    /// <summary>`migrate` does to an LLM connection saved before credentials in an address were refused what the portal's
+    /// start does (decision 0025, amendments sec19 and sec22): the address is encrypted with the portal's key ring and
+    /// the column keeps its redacted text; one line says how many; the secret is in neither the output nor the database
+    /// files afterwards, and the portal (same data folder and ring key) still calls the address as saved. Before: migrate
+    /// only applied migrations and the secret stayed in the database in the clear until the portal's next start.</summary>
+    [Fact]
+    public async Task Migrate_encrypts_an_address_saved_with_a_credential_and_leaves_the_secret_nowhere()
+    {
+        const string saved = "https://bob:pw-in-the-address-78@llm.example.net/v1?api-key=key-in-the-address-78";
+        string[] secrets = ["pw-in-the-address-78", "key-in-the-address-78"];
+        var ringKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        using var data = new TempFolder("incubator-migrate-secret");
+        PortalFactory Portal() => new PortalFactory().With("Incubator:DataDirectory", data.Path).With("KeyRing:Key", ringKey);
+        (string UserId, Guid ProjectId, Guid ConnectionId) stored;
+        using (var before = Portal())
+        {
+            var owner = await before.RegisterAsync(PortalExtensions.UniqueEmail("migrate"));
+            var projectId = (await before.Services.GetRequiredService<ProjectService>().CreateProjectAsync(owner.Id, "Old rows", "")).Id;
+            var connection = await before.Services.GetRequiredService<LlmConnectionService>().CreateAsync(owner.Id, projectId,
+                new LlmConnectionInput("Old", LlmProvider.OpenAICompatible, "http://127.0.0.1:9/v1", "m", null, 0.9, 100, 1, null, 0m, 0m));
+            stored = (owner.Id, projectId, connection.Id);
+            // As an older version stored it: the validation that refuses it now did not exist.
+            await before.QueryAsync(db => db.LlmConnections.Where(c => c.Id == stored.ConnectionId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Endpoint, saved).SetProperty(c => c.EndpointProtected, (string?)null)));
+            // A row saved after it: the old row is no longer the page's last cell, so rewriting it leaves its old bytes
+            // in the page's free space (SQLite does not clear them) unless the file is rebuilt.
+            await before.Services.GetRequiredService<LlmConnectionService>().CreateAsync(owner.Id, projectId,
+                new LlmConnectionInput("Newer", LlmProvider.OpenAICompatible, "http://127.0.0.1:9/v1", "m", null, 0.9, 100, 1, null, 0m, 0m));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.True(secrets.All(DatabaseFilesHold), "the test's old row should be in the database files in the clear before migrate");
+
+        var (code, output, error) = await RunAsync("migrate", $"--Incubator:DataDirectory={data.Path}", $"--KeyRing:Key={ringKey}");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        Assert.True(code == 0, error);
+        Assert.Contains("Encrypted 1 LLM connection address saved with a credential in it", output);
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, output + error);
+            Assert.False(DatabaseFilesHold(secret), $"'{secret}' is still in the database files after migrate");
+        }
+        (code, output, _) = await RunAsync("migrate", $"--Incubator:DataDirectory={data.Path}", $"--KeyRing:Key={ringKey}");
+        Assert.Equal(0, code);
+        Assert.Contains("No LLM connection address holds a credential in the clear.", output);
+
+        using var after = Portal();
+        var row = await after.QueryAsync(db => db.LlmConnections.AsNoTracking().SingleAsync(c => c.Id == stored.ConnectionId));
+        Assert.Equal("https://***@llm.example.net/v1?api-key=***", row.Endpoint);
+        Assert.NotNull(row.EndpointProtected);
+        // Encrypted with the portal's ring: the portal decrypts it for the calls.
+        Assert.Equal(saved, (await after.Services.GetRequiredService<LlmConnectionService>().GetProfileAsync(stored.UserId, stored.ProjectId, stored.ConnectionId)).Endpoint);
+
+        bool DatabaseFilesHold(string secret)
+        {
+            var needle = System.Text.Encoding.UTF8.GetBytes(secret);
+            foreach (var file in Directory.EnumerateFiles(data.Path, "incubator.db*"))
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                if (copy.GetBuffer().AsSpan(0, (int)copy.Length).IndexOf(needle) >= 0) return true;
+            }
+            return false;
+        }
     }
 
     [Fact]

@@ -4,20 +4,18 @@ using Incubator.Domain.Llm;
 namespace Incubator.Web.Accounts;
 
 /// <summary>Runs in the host's "starting" phase — before the server listens and before the job worker claims
-/// anything: applies migrations, encrypts credentials that connections saved before decision 0025's amendment still
-/// hold in their address, then seeds the administrator from INCUBATOR_ADMIN_EMAIL / INCUBATOR_ADMIN_PASSWORD.</summary>
+/// anything: applies migrations and encrypts credentials that connections saved before decision 0025's amendment still
+/// hold in their address (<see cref="DatabaseUpgrade"/>, shared with the `migrate` verb), then seeds the administrator from INCUBATOR_ADMIN_EMAIL / INCUBATOR_ADMIN_PASSWORD.</summary>
 internal sealed class StartupTasks(IServiceProvider services, IConfiguration configuration, ILogger<StartupTasks> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        DataFolder.EnsureUsable(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value.ResolveDataDirectory());
-        await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
-        var connections = services.GetRequiredService<LlmConnectionService>();
-        var protectedEndpoints = await connections.ProtectStoredEndpointsAsync(cancellationToken);
-        if (protectedEndpoints > 0)
+        // The same step as the `migrate` verb's (DatabaseUpgrade): migrations, then old addresses with a credential encrypted.
+        var upgrade = await DatabaseUpgrade.RunAsync(services, cancellationToken);
+        if (upgrade.ProtectedEndpoints > 0)
             logger.LogWarning("{Count} LLM connection(s) had a credential in their address (saved before such addresses were refused): the address is now " +
-                "stored encrypted and shown redacted; edit them to move the key to the API key field", protectedEndpoints);
-        connections.WarnIfConfiguredKeySentInClear(logger);
+                "stored encrypted and shown redacted; edit them to move the key to the API key field", upgrade.ProtectedEndpoints);
+        services.GetRequiredService<LlmConnectionService>().WarnIfConfiguredKeySentInClear(logger);
         var email = configuration["INCUBATOR_ADMIN_EMAIL"];
         var password = configuration["INCUBATOR_ADMIN_PASSWORD"];
         if (string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(password)) return;

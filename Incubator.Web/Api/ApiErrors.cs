@@ -20,12 +20,16 @@ internal sealed class ApiErrorFilter : IEndpointFilter
         }
         catch (DomainValidationException ex)
         {
-            // "problems" carries the stable codes (the same ones the portal localises) beside the English messages.
+            // "problems" carries the stable codes (the same ones the portal localises) beside the English messages. A write
+            // to an archived project is a valid request the project's state refuses: 409 Conflict, same shape and code.
             var http = context.HttpContext;
-            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value), title: ProblemTitles.Of(http, ProblemTitles.Invalid),
+            var archived = Incubator.Domain.Projects.ProjectAccess.IsArchived(ex);
+            var titleCode = archived ? ProblemTitles.Conflict : ProblemTitles.Invalid;
+            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value), title: ProblemTitles.Of(http, titleCode),
+                statusCode: archived ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest,
                 extensions: new Dictionary<string, object?>
                 {
-                    ["titleCode"] = ProblemTitles.Invalid,
+                    ["titleCode"] = titleCode,
                     ["problems"] = ex.Details.Select(d => new { field = d.Field, code = d.Code, message = d.Message }).ToList(),
                 });
         }

@@ -5,6 +5,8 @@ using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
+using Incubator.Web.Accounts;
+using Incubator.Web.Extensions;
 
 namespace Incubator.Web.Cli;
 
@@ -15,7 +17,7 @@ public static class CliApp
     private static readonly (string Verb, string Usage, string Help)[] Verbs =
     [
         ("serve", "serve [--urls URL] [ASP.NET options]", "Run the portal (the default when no verb is given)."),
-        ("migrate", "migrate", "Create or upgrade the database in the data folder, print what was applied, and exit."),
+        ("migrate", "migrate", "Create or upgrade the database in the data folder (and encrypt LLM connection addresses saved with a credential, as the portal's start does), print what was done, and exit."),
         ("bench", "bench [--filter TEXT] [--list]", "Run the registered benchmarks and print a table."),
         ("generate", GenerateVerb.Usage, "Generate labelled samples for a task JSON with an LLM endpoint and write label<TAB>text rows."),
         ("train", TrainVerbs.TrainUsage, "Train a text classifier on label<TAB>text rows (TSV, CSV or JSONL), print its metrics and write an ONNX model bundle (zip)."),
@@ -109,20 +111,32 @@ public static class CliApp
 
     private static async Task<int> MigrateAsync(string[] args, TextWriter stdout)
     {
-        string[] settings = ["--Incubator:", "--Database:", "--ConnectionStrings:"];
+        string[] settings = ["--Incubator:", "--Database:", "--ConnectionStrings:", "--KeyRing:"];
         // Only the stray arguments are echoed: the settings beside them may hold a connection string with its password.
         var stray = args.Where(a => !settings.Any(p => a.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList();
         if (stray.Count > 0)
-            throw new CliUsageException($"migrate takes no arguments besides --Incubator:*, --Database:* and --ConnectionStrings:* settings (got '{EndpointSecrets.RedactSettings(string.Join(' ', stray))}').");
-        using var host = BuildHeadlessHost(args);
+            throw new CliUsageException($"migrate takes no arguments besides --Incubator:*, --Database:*, --ConnectionStrings:* and --KeyRing:* settings (got '{EndpointSecrets.RedactSettings(string.Join(' ', stray))}').");
+        // The portal's key ring (and its options' checks): what is encrypted here, the portal must be able to decrypt.
+        using var host = BuildHeadlessHost(args, b =>
+        {
+            b.AddIncubatorDataProtection();
+            b.Services.AddIncubatorLlm(b.Configuration);
+        });
         var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IncubatorOptions>>().Value;
         DataFolder.EnsureUsable(options.ResolveDataDirectory());
-        var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+        // Starting runs the key ring's own start step (KeyRingStartup) and validates the options, as the portal's start
+        // does; this host has no job worker or other background work.
+        await host.StartAsync();
+        // The portal's start step, not a copy of it: migrations, then old addresses with a credential encrypted.
+        var upgrade = await DatabaseUpgrade.RunAsync(host.Services);
+        var applied = upgrade.Applied;
         var database = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
         var where = database.Provider == DatabaseProvider.Sqlite ? options.ResolveDataDirectory() : "PostgreSQL";
         stdout.WriteLine(applied.Count == 0
             ? $"Database is up to date ({where})."
             : $"Applied {applied.Count} migration(s) to {where}: {string.Join(", ", applied)}");
+        stdout.WriteLine(DatabaseUpgrade.ProtectedEndpointsLine(upgrade.ProtectedEndpoints));
+        await host.StopAsync();
         return 0;
     }
 
@@ -212,12 +226,13 @@ public static class CliApp
         return builder;
     }
 
-    internal static IHost BuildHeadlessHost(string[] args)
+    internal static IHost BuildHeadlessHost(string[] args, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = HeadlessBuilder(args);
         builder.Services.AddIncubatorData(builder.Configuration);
         builder.Services.AddIncubatorProjects();
         builder.Services.AddIncubatorJobs(builder.Configuration, runWorker: false);
+        configure?.Invoke(builder);
         return builder.Build();
     }
 }

@@ -98,8 +98,10 @@ internal sealed class KeyRingOptionsValidator : IValidateOptions<KeyRingOptions>
 public static class DataProtectionExtensions
 {
     /// <summary>Data Protection for the portal: application name, the key ring in {data}/keys (cookies survive a restart,
-    /// instances sharing the volume share keys), and its encryption at rest (see <see cref="KeyRingOptions"/>).</summary>
-    public static WebApplicationBuilder AddIncubatorDataProtection(this WebApplicationBuilder builder)
+    /// instances sharing the volume share keys), and its encryption at rest (see <see cref="KeyRingOptions"/>). Also the
+    /// headless <c>migrate</c> verb's, which encrypts stored secrets the portal must read.</summary>
+    public static TBuilder AddIncubatorDataProtection<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
     {
         var services = builder.Services;
         var config = builder.Configuration;

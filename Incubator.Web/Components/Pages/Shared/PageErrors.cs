@@ -62,7 +62,7 @@ public sealed class FieldErrors
 public sealed class PageErrors(ISnackbar snackbar, IStringLocalizer<SharedResource> localizer)
 {
     /// <summary>The code of <see cref="Incubator.Domain.Projects.ProjectAccess.Archived"/>.</summary>
-    public const string ProjectArchivedCode = "ProjectArchived";
+    public const string ProjectArchivedCode = Incubator.Domain.Projects.ProjectAccess.ArchivedCode;
 
     /// <summary>The user-facing form of a domain refusal; null for any other exception.</summary>
     public static PageFailure? Describe(Exception ex, IStringLocalizer localizer) => ex switch
