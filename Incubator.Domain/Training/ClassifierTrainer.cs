@@ -5,6 +5,7 @@ using Incubator.Domain.Training.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
+using Incubator.Domain.Common;
 
 namespace Incubator.Domain.Training;
 
@@ -591,11 +592,11 @@ public sealed class ClassifierTrainer
             english += best.Family == ModelFamily.Sparse
                 ? topOverall.Family != ModelFamily.Sparse
                     ? $"; {topOverall.Family.ToString().ToLowerInvariant()} scores higher on {basis} but the text is not English, which the encoder does not know, and {confirmBasis} does not confirm it" +
-                        (canConfirm ? "" : $" (it has only {fewest} row(s) for some label, too few to confirm anything)")
+                        (canConfirm ? "" : $" (it has only {EnglishCount.Of(fewest, "row", "rows")} for some label, too few to confirm anything)")
                     : "; the text is not English, which the encoder does not know"
                 : $" (the text is not English; {confirmBasis} agrees that it beats sparse)";
         if (!onGold && !canConfirm)
-            english += $". Caution: {confirmBasis} has only {fewest} row(s) for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
+            english += $". Caution: {confirmBasis} has only {EnglishCount.Of(fewest, "row", "rows")} for some label, so this choice rests on very few examples; a gold set or more samples would make it reliable";
         reason = onGold || !onFolds
             ? TrainingNotes.Chosen(best.Family.ToString(), onGold, scores, english)
             : useTieRule

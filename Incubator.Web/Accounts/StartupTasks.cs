@@ -15,7 +15,7 @@ internal sealed class StartupTasks(IServiceProvider services, IConfiguration con
         var connections = services.GetRequiredService<LlmConnectionService>();
         var protectedEndpoints = await connections.ProtectStoredEndpointsAsync(cancellationToken);
         if (protectedEndpoints > 0)
-            logger.LogWarning("{Count} LLM connection(s) had a credential in their address (saved before such addresses were refused): the address is now " +
+            logger.LogWarning("LLM connections that had a credential in their address (saved before such addresses were refused): {Count}; each address is now " +
                 "stored encrypted and shown redacted; edit them to move the key to the API key field", protectedEndpoints);
         connections.WarnIfConfiguredKeySentInClear(logger);
         var email = configuration["INCUBATOR_ADMIN_EMAIL"];

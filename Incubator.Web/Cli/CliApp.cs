@@ -5,6 +5,7 @@ using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Data;
 using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
+using Incubator.Domain.Common;
 
 namespace Incubator.Web.Cli;
 
@@ -122,7 +123,7 @@ public static class CliApp
         var where = database.Provider == DatabaseProvider.Sqlite ? options.ResolveDataDirectory() : "PostgreSQL";
         stdout.WriteLine(applied.Count == 0
             ? $"Database is up to date ({where})."
-            : $"Applied {applied.Count} migration(s) to {where}: {string.Join(", ", applied)}");
+            : $"Applied {EnglishCount.Of(applied.Count, "migration", "migrations")} to {where}: {string.Join(", ", applied)}");
         return 0;
     }
 

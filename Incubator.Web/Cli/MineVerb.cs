@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Incubator.Domain.Common;
 using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Generation;
@@ -146,11 +147,12 @@ internal static class MineVerb
         var speed = ModelBundle.MeasureSpeed(onnx, result.Training.Model, result.ValidationRows.Select(r => r.Text).ToList());
         // The card's language: --lang, else the task's own language.
         var language = TrainVerbs.CliLang(st.Lang, CardLanguages.Parse(spec.Preferences.Language));
+        // Round 0 is the seed model, not a round: the rounds after it read "Round 1 of 3" … "Round 3 of 3".
         var rounds = result.Rounds.Select(r => language == CardLanguage.Ja
             ? string.Create(CultureInfo.GetCultureInfo("ja-JP"),
-                $"ラウンド {r.Round}: シード {r.SeedRows} 件 + 疑似ラベル {r.PseudoLabels} 件。取り分けたシードとの一致 {r.Agreement:0.000}{(r.Round == result.BestRound ? "（採用）" : r.Improved ? "" : "（改善なし: 停止）")}。")
+                $"{(r.Round == 0 ? "シードモデル" : $"ラウンド {r.Round}/{options.MaxRounds}")}: シード {r.SeedRows} 件 + 疑似ラベル {r.PseudoLabels} 件。取り分けたシードとの一致 {r.Agreement:0.000}{(r.Round == result.BestRound ? "（採用）" : r.Improved ? "" : "（改善なし: 停止）")}。")
             : string.Create(CultureInfo.InvariantCulture,
-                $"Round {r.Round}: {r.SeedRows} seeds + {r.PseudoLabels} pseudo-labels; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
+                $"{(r.Round == 0 ? "Seed model" : $"Round {r.Round} of {options.MaxRounds}")}: {r.SeedRows} seeds + {EnglishCount.Of(r.PseudoLabels, "pseudo-label", "pseudo-labels")}; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
         var card = ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.CliSelfTrainedTitle(spec.Name, language), result.Training, result.Options, null, DateTimeOffset.UtcNow,
             new SelfTrainingCardSource(spec, Path.GetFileName(poolPath), texts.Count, best.SeedRows, result.HeldOutSeeds, result.PseudoLabels, result.RowsPerLabel,
                 result.TrainRows.Count, result.ValidationRows.Count, rounds, MinersView: !charNgrams) { EmbeddingRounds = result.EmbeddingRounds, ProportionalShares = result.CountedShares, RawView = result.RawView,
@@ -159,9 +161,9 @@ internal static class MineVerb
         CliOutput.Write(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             new BundleInfo(Path.GetFileNameWithoutExtension(st.ModelOut), "1", card), onnx));
         // After embedding rounds the final model trains on the last view's labelling of the pool, not on the kept round's rows.
-        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "
+        stdout.WriteLine($"self-training: kept {(result.BestRound == 0 ? "the seed model" : $"round {result.BestRound} of {options.MaxRounds}")} ({best.SeedRows} seeds + {EnglishCount.Of(best.PseudoLabels, "pseudo-label", "pseudo-labels")}, "
             + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)})"
-            + (result.PseudoLabels != best.PseudoLabels ? $"; the final model: {best.SeedRows} seeds + {result.PseudoLabels} pseudo-labels from the kept round's labelling of the pool" : "")
+            + (result.PseudoLabels != best.PseudoLabels ? $"; the final model: {best.SeedRows} seeds + {EnglishCount.Of(result.PseudoLabels, "pseudo-label", "pseudo-labels")} from the kept round's labelling of the pool" : "")
             + "; no human labels");
         stdout.WriteLine($"wrote {st.ModelOut}: {ModelFamilies.Name(result.Training.Model.Family)} model, {speed.Describe()}");
         return 0;
