@@ -119,6 +119,7 @@ public static class LocalizerExtensions
         ["Log.TrainingStarted"] = [0], ["Log.TrainingStartedGold"] = [0], ["Progress.TrainingDone"] = [0],
         ["Log.TrainingChosen"] = [0], ["Log.TrainingChosenGold"] = [0], ["Title.Train"] = [2],
         ["SelfTrain.Log.KeptAgreement"] = [5], ["SelfTrain.Log.KeptGold"] = [5],
+        ["SelfTrain.Log.KeptSeedAgreement"] = [5], ["SelfTrain.Log.KeptSeedGold"] = [5],
     };
 
     /// <summary>What a job says about how it stands or ended ("JobNote.{Code}" with its arguments), falling back to the

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Incubator.Domain.Common;
 
 namespace Incubator.Domain.Benchmarks;
 
@@ -131,7 +132,7 @@ internal sealed class EmbeddingRatioBenchmark : IBenchmark
                 Note: $"{texts} texts in {batches.Count} batches ({shapes}), {timer.Baseline.TotalSeconds:0.00} s; each batch beside the engine's call{GenerationBench.BuildNote()}"),
             new BenchmarkRow(Name, "in-engine embedding texts/s", engineRate, "texts/s", bareRate,
                 $"baseline: bare encoder on the same batches; {timer.Busy.TotalSeconds:0.00} s embedding in a {summary.Elapsed.TotalSeconds:0.00} s run (bare replays included); "
-                + $"{summary.Accepted} accepted; at most {timer.MaxConcurrent} embedding call(s) at once; MiniLM + cache; aim ratio ≥ 0.9"),
+                + $"{summary.Accepted} accepted; at most {EnglishCount.Of(timer.MaxConcurrent, "embedding call", "embedding calls")} at once; MiniLM + cache; aim ratio ≥ 0.9"),
         ];
     }
 

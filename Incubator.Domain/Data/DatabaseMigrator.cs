@@ -39,7 +39,7 @@ public sealed class DatabaseMigrator(IDbContextFactory<IncubatorDbContext> facto
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
         if (pending.Count > 0)
         {
-            logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Count, string.Join(", ", pending));
+            logger.LogInformation("Applying migrations ({Count}): {Migrations}", pending.Count, string.Join(", ", pending));
             await db.Database.MigrateAsync(ct);
         }
         return pending;

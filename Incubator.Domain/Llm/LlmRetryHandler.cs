@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Incubator.Domain.Common;
 
 namespace Incubator.Domain.Llm;
 
@@ -80,7 +81,7 @@ internal sealed class LlmRetryHandler(
                 response?.Dispose();
                 failure = EndpointSecrets.Redact(ex.Message);
                 if (attempt >= policy.MaxAttempts)
-                    throw new LlmException($"Could not reach the LLM endpoint after {attempt} attempt(s): {failure}",
+                    throw new LlmException($"Could not reach the LLM endpoint after {EnglishCount.Of(attempt, "attempt", "attempts")}: {failure}",
                         ex is HttpRequestException { StatusCode: { } s } ? (int)s : null, attempts: attempt, inner: ex);
             }
 

@@ -24,13 +24,13 @@ public sealed class CorpusImportSweeper(IDbContextFactory<IncubatorDbContext> db
         var now = time.GetUtcNow();
         var failed = await DbRetry.RunAsync(() => db.Corpora.Where(c => c.State == CorpusState.Importing && c.ImportExpiresAt < now)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CorpusState.Failed).SetProperty(c => c.ImportExpiresAt, (DateTimeOffset?)null), ct), ct);
-        if (failed > 0) logger.LogWarning("{Count} corpus import(s) stopped without finishing; marked Failed and their texts removed", failed);
+        if (failed > 0) logger.LogWarning("Corpus imports stopped without finishing: {Count}; marked Failed and their texts removed", failed);
         // Failed corpora keep their row but never their texts (a removal that was itself interrupted is finished here).
         var leftovers = await db.Corpora.AsNoTracking().Where(c => c.State == CorpusState.Failed && db.CorpusTexts.Any(t => t.CorpusId == c.Id))
             .Select(c => c.Id).ToListAsync(ct);
         foreach (var id in leftovers) await CorpusService.RemoveAsync(dbFactory, id, deleteRow: false);
         var datasets = await DatasetWriter.SweepAsync(dbFactory, now, ct);
-        if (datasets > 0) logger.LogWarning("{Count} dataset version(s) left half-written by an ended job or a dead freeze removed", datasets);
+        if (datasets > 0) logger.LogWarning("Dataset versions left half-written by an ended job or a dead freeze: {Count}; removed", datasets);
         return failed;
     }
 

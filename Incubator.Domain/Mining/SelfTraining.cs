@@ -1,4 +1,5 @@
 using System.Globalization;
+using Incubator.Domain.Common;
 using Incubator.Domain.Embeddings;
 using Incubator.Domain.Training;
 
@@ -287,7 +288,7 @@ public static class SelfTrainer
             rounds.Add(record);
             onRound?.Invoke(record, result.Model);
             log?.Report(string.Create(CultureInfo.InvariantCulture,
-                $"round {round}: {trainSeeds.Count} seeds + {pseudo} pseudo-labels, held-out agreement {agreement:0.000}{(improved ? "" : " (no better: stop)")}"));
+                $"{SelfTrainingNotes.RoundName(round, options.MaxRounds)}: {trainSeeds.Count} seeds + {EnglishCount.Of(pseudo, "pseudo-label", "pseudo-labels")}, held-out agreement {agreement:0.000}{(improved ? "" : " (no better: stop)")}"));
             if (!improved) break;
             best = (result, train, validation);
             bestRound = round;
@@ -327,7 +328,7 @@ public static class SelfTrainer
         if (options.FinalFamily is { } final && final != options.Family)
         {
             trainingOptions = new TrainingOptions(final, options.Seed);
-            log?.Report($"training the final {ModelFamilies.Name(final)} model on round {bestRound}'s {bestTrain.Count + bestValidation.Count} rows");
+            log?.Report($"training the final {ModelFamilies.Name(final)} model on the {bestTrain.Count + bestValidation.Count} rows of {(bestRound == 0 ? "the seed model" : $"round {bestRound}")}");
             bestResult = trainer.Train(labels, bestTrain, bestValidation, gold: null, trainingOptions, progress: null, ct);
         }
         return new SelfTrainingResult(bestResult, trainingOptions, rounds, bestRound, heldOut.Count, bestTrain, bestValidation);
@@ -415,7 +416,7 @@ public static class SelfTrainer
             rounds.Add(record);
             onRound?.Invoke(record, null);
             log?.Report(string.Create(CultureInfo.InvariantCulture,
-                $"round {round}: {trainSeeds.Count} seeds + {pseudo.Count} pseudo-labels, held-out agreement {seedAgreement:0.000}"));
+                $"{SelfTrainingNotes.RoundName(round, options.MaxRounds)}: {trainSeeds.Count} seeds + {EnglishCount.Of(pseudo.Count, "pseudo-label", "pseudo-labels")}, held-out agreement {seedAgreement:0.000}"));
             if (round == options.MaxRounds) break;
             var share = curriculum ? Math.Min(1.0, (round + 1) / (double)options.MaxRounds)
                 : Math.Min(1.0, options.FirstRoundShare * Math.Pow(2, round));

@@ -228,11 +228,11 @@ public sealed class SelfTrainingJob(IDbContextFactory<IncubatorDbContext> dbFact
         await context.CommitAsync(1, SelfTrainingNotes.Ready(result.BestRound, candidates.Count),
             log: training.Gold is { } scored
                 ? heldOut
-                    ? SelfTrainingNotes.KeptHeldOut(result.BestRound, result.Rounds.Count - 1, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                    ? SelfTrainingNotes.KeptHeldOut(result.BestRound, options.MaxRounds, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                         scored.Accuracy, candidates.Count)
-                    : SelfTrainingNotes.KeptGold(result.BestRound, result.Rounds.Count - 1, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                    : SelfTrainingNotes.KeptGold(result.BestRound, options.MaxRounds, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                         scored.Accuracy, candidates.Count, goldName!)
-                : SelfTrainingNotes.KeptAgreement(result.BestRound, result.Rounds.Count - 1, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
+                : SelfTrainingNotes.KeptAgreement(result.BestRound, options.MaxRounds, best.SeedRows, result.PseudoLabels, best.ReviewedRows, ModelFamilies.Name(model.Family),
                     training.Validation.Accuracy, candidates.Count),
             extraWrites: async db =>
             {

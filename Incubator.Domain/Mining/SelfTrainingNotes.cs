@@ -1,4 +1,5 @@
 using System.Globalization;
+using Incubator.Domain.Common;
 using Incubator.Domain.Jobs;
 
 namespace Incubator.Domain.Mining;
@@ -10,10 +11,18 @@ public static class SelfTrainingNotes
 {
     private static string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
 
-    /// <summary>A round finished (round 0 is the model trained on the seeds alone).</summary>
-    public static JobNote Round(int round, int maxRounds, double agreement, bool improved) => improved
+    /// <summary>A round finished. Round 0 is the model trained on the seeds alone, said as "Seed model", not as a round:
+    /// <paramref name="maxRounds"/> counts the pseudo-labelling rounds after it, so they read "Round 1 of 3" … "Round 3 of 3".</summary>
+    public static JobNote Round(int round, int maxRounds, double agreement, bool improved) => round == 0
+        ? new("SelfTrain.Seed", $"Seed model: held-out agreement {F(agreement)}", F(agreement))
+        : improved
         ? new("SelfTrain.Round", $"Round {round} of {maxRounds}: held-out agreement {F(agreement)}", round, maxRounds, F(agreement))
         : new("SelfTrain.RoundNoBetter", $"Round {round} of {maxRounds}: held-out agreement {F(agreement)}, no better: stopping", round, maxRounds, F(agreement));
+
+    /// <summary>The English name of a round in the CLI's and the trainer's own lines: "seed model" for round 0, else
+    /// "round 2 of 3" (<paramref name="maxRounds"/>: the pseudo-labelling rounds after the seed model).</summary>
+    public static string RoundName(int round, int maxRounds) =>
+        round == 0 ? "seed model" : string.Create(CultureInfo.InvariantCulture, $"round {round} of {maxRounds}");
 
     /// <summary>Stopped short: no round after the seed model agreed better, so the model is the seed model's.</summary>
     public static JobNote NoGain(int roundsTried) => new("SelfTrain.Short.NoGain",
@@ -89,15 +98,18 @@ public static class SelfTrainingNotes
 
     public static JobNote ChoosingUncertain() => new("SelfTrain.Progress.ChoosingUncertain", "Choosing the uncertain texts");
 
-    public static JobNote Ready(int round, int uncertain) => new("SelfTrain.Progress.Ready", $"Model ready: round {round} kept; {uncertain} uncertain texts to review", round, uncertain);
+    public static JobNote Ready(int round, int uncertain) => round == 0
+        ? new("SelfTrain.Progress.ReadySeed", $"Model ready: the seed model kept; {EnglishCount.Of(uncertain, "uncertain text", "uncertain texts")} to review", round, uncertain)
+        : new("SelfTrain.Progress.Ready", $"Model ready: round {round} kept; {EnglishCount.Of(uncertain, "uncertain text", "uncertain texts")} to review", round, uncertain);
 
+    /// <summary>Round 0 kept is the seed model ("Kept the seed model", codes <c>KeptSeed…</c>), not "round 0 of 3".</summary>
     private static string KeptEnglish(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family) =>
-        $"Kept round {round} of {rounds} ({seeds} seeds + {pseudoLabels} pseudo-labels + {reviewed} reviewed); {family} model";
+        (round == 0 ? "Kept the seed model" : $"Kept round {round} of {rounds}") + $" ({seeds} seeds + {EnglishCount.Of(pseudoLabels, "pseudo-label", "pseudo-labels")} + {reviewed} reviewed); {family} model";
 
     /// <summary>The model kept, with no gold set: its figure is the agreement with pseudo-labels.</summary>
     public static JobNote KeptAgreement(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double agreement, int uncertain) =>
-        new("SelfTrain.Log.KeptAgreement",
-            KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", agreement with pseudo-labels {F(agreement)} (not accuracy); {uncertain} uncertain texts sent to review.",
+        new(round == 0 ? "SelfTrain.Log.KeptSeedAgreement" : "SelfTrain.Log.KeptAgreement",
+            KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", agreement with pseudo-labels {F(agreement)} (not accuracy); {EnglishCount.Of(uncertain, "uncertain text", "uncertain texts")} sent to review.",
             round, rounds, seeds, pseudoLabels, reviewed, family, F(agreement), uncertain);
 
     public static JobNote KeptGold(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double accuracy, int uncertain, string gold) =>
@@ -107,7 +119,7 @@ public static class SelfTrainingNotes
         KeptGold(round, rounds, seeds, pseudoLabels, reviewed, family, accuracy, uncertain, HeldOutGold().Message, HeldOutGold());
 
     private static JobNote KeptGold(int round, int rounds, int seeds, int pseudoLabels, int reviewed, string family, double accuracy, int uncertain, string gold, JobNote? heldOut) =>
-        new("SelfTrain.Log.KeptGold",
-            KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", accuracy on {gold} {F(accuracy)}; {uncertain} uncertain texts sent to review.",
+        new(round == 0 ? "SelfTrain.Log.KeptSeedGold" : "SelfTrain.Log.KeptGold",
+            KeptEnglish(round, rounds, seeds, pseudoLabels, reviewed, family) + $", accuracy on {gold} {F(accuracy)}; {EnglishCount.Of(uncertain, "uncertain text", "uncertain texts")} sent to review.",
             [S(round), S(rounds), S(seeds), S(pseudoLabels), S(reviewed), family, F(accuracy), S(uncertain), gold], heldOut);
 }

@@ -17,7 +17,7 @@ public sealed class ExportRetentionSweeper(ReviewExports exports, ILogger<Export
             try
             {
                 if (await exports.SweepAsync(stoppingToken) is > 0 and var deleted)
-                    logger.LogInformation("Deleted {Count} expired export file(s)", deleted);
+                    logger.LogInformation("Expired export files deleted: {Count}", deleted);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
             {

@@ -5,6 +5,7 @@ using Incubator.Domain.Training.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
+using Incubator.Domain.Common;
 
 namespace Incubator.Domain.Training;
 

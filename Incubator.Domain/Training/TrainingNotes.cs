@@ -1,5 +1,6 @@
 using System.Globalization;
 using Incubator.Domain.Jobs;
+using Incubator.Domain.Common;
 
 namespace Incubator.Domain.Training;
 
@@ -102,7 +103,7 @@ public static class TrainingNotes
     public static JobNote TooFewLabels(int labels) => new("Train.Data.TooFewLabels", $"Training needs at least 2 labels; got {labels}.", labels);
 
     public static JobNote TooFewLabelsCovered(int present) => new("Train.Data.TooFewLabelsCovered",
-        $"The training rows cover {present} label(s); at least 2 labels need examples.", present);
+        $"The training rows cover {EnglishCount.Of(present, "label", "labels")}; at least 2 labels need examples.", present);
 
     public static JobNote NoValidation() => new("Train.Data.NoValidation", "The validation part is empty; at least one validation row is needed.");
 

@@ -62,12 +62,13 @@ public sealed class SelfTrainingBrowserTests(BrowserFixture browser)
         await owner.ClickAsync("st-start");
         // The rounds arrive on the open page (round 0 is the seed model), then the model and the queue link.
         await Expect(owner.Page.Locator("[data-testid=st-round][data-round='0']")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
-        await Expect(owner.Page.Locator("[data-testid=st-round][data-round='0']")).ToContainTextAsync("Round 0 of 2: held-out agreement");
+        await Expect(owner.Page.Locator("[data-testid=st-round][data-round='0']")).ToContainTextAsync("Seed model: held-out agreement");
         await Expect(owner.Page.GetByTestId("st-model")).ToBeVisibleAsync(new() { Timeout = 120_000 });
         var run = await portal.QueryAsync(db => db.MiningRuns.AsNoTracking().SingleAsync(r => r.SourceRunId != null));
         var rounds = SelfTrainingService.ReadRounds(run.SummaryJson);
         Assert.InRange(rounds.Count, 2, 3);
         await Expect(owner.Page.GetByTestId("st-round")).ToHaveCountAsync(rounds.Count);
+        await Expect(owner.Page.Locator("[data-testid=st-round][data-round='1']")).ToContainTextAsync("Round 1 of 2: held-out agreement");
         var job = await portal.QueryAsync(db => db.Jobs.AsNoTracking().SingleAsync(j => j.Id == run.JobId));
         await Expect(owner.Page.Locator($"[data-testid=st-run][data-state={job.State}]")).ToHaveCountAsync(1);
         var queued = await portal.QueryAsync(db => db.Candidates.CountAsync(c => c.MiningRunId == run.Id && c.Status == CandidateStatus.Pending));

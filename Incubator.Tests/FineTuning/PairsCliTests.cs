@@ -106,7 +106,7 @@ public sealed class PairsCliTests : IDisposable
     [InlineData("--seed", "x", "--seed must be a whole number")]
     [InlineData("--validation-share", "0.9", "--validation-share must be a number from 0.05 to 0.5")]
     [InlineData("--data", "/no/such/file.tsv", "file not found")]
-    [InlineData("--shuffle", "yes", "Unknown option(s): --shuffle")]
+    [InlineData("--shuffle", "yes", "Unknown option: --shuffle")]
     public async Task Bad_arguments_exit_2_with_a_clear_message(string option, string value, string message)
     {
         var args = new Dictionary<string, string> { ["--data"] = DataFile, ["--task"] = TaskFile, ["--out"] = OutFile };

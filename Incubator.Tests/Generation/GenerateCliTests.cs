@@ -165,7 +165,7 @@ public sealed class GenerateCliTests : IAsyncLifetime
         { "no-endpoint", "--endpoint is required" },
         { "per-label-zero", "--per-label must be a whole number from 1 to 10000 (got '0')" },
         { "per-label-word", "--per-label must be a whole number from 1 to 10000 (got 'many')" },
-        { "unknown-option", "Unknown option(s): --colour" },
+        { "unknown-option", "Unknown option: --colour" },
         { "missing-task-file", "Cannot read the task file" },
         { "task-is-a-folder", "is a folder; give the task JSON file" },
         { "malformed-json", "The task JSON is not valid JSON" },

@@ -362,7 +362,7 @@ public sealed class GenerationEngineTests
         var observer = new RecordingObserver([], waits);
         // Calls 3 to 5 find the endpoint gone (no answer, as after retries); then it is back.
         var client = new ScriptedLlmClient((n, _) => n is >= 3 and <= 5
-            ? throw new LlmException("Could not reach the LLM endpoint after 5 attempt(s): Connection refused (127.0.0.1:9)")
+            ? throw new LlmException("Could not reach the LLM endpoint after 5 attempts: Connection refused (127.0.0.1:9)")
             : Distinct(n, labels));
         var summary = await RunAsync(labels, client, new GenerationSettings(PerLabel: 3, Oversample: 2, Concurrency: 2) { EndpointWait = TimeSpan.FromSeconds(4) },
             observer: observer);
@@ -371,7 +371,7 @@ public sealed class GenerationEngineTests
         Assert.Equal(3, summary.FailedCalls);
         // Told once per failed call while away (each with the last error and the limit), then once that it answers again.
         Assert.Equal(4, waits.Count);
-        Assert.All(waits.Take(3), w => Assert.Equal(("Could not reach the LLM endpoint after 5 attempt(s): Connection refused (127.0.0.1:9)", TimeSpan.FromSeconds(4)), (w!.LastError, w.Limit)));
+        Assert.All(waits.Take(3), w => Assert.Equal(("Could not reach the LLM endpoint after 5 attempts: Connection refused (127.0.0.1:9)", TimeSpan.FromSeconds(4)), (w!.LastError, w.Limit)));
         Assert.Null(waits[^1]);
         // While away the run tries one call at a time: no two failed calls were in flight together after the first.
         Assert.Equal(6 + 3, client.Calls);

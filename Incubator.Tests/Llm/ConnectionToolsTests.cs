@@ -59,7 +59,7 @@ public sealed class ConnectionToolsTests : IAsyncLifetime
 
         Assert.False(result.Ok);
         Assert.Null(result.StatusCode);
-        Assert.Contains("Could not reach the LLM endpoint after 1 attempt(s)", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Could not reach the LLM endpoint after 1 attempt:", result.Error, StringComparison.Ordinal);
         Assert.Empty(_host.Delays.Waits);
     }
 

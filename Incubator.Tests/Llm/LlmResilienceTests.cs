@@ -133,7 +133,7 @@ public sealed class LlmResilienceTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<LlmException>(() => _host.Client(profile).CompleteAsync(Request, CancellationToken.None));
 
         Assert.Equal(2, _host.Delays.Waits.Count);
-        Assert.StartsWith("Could not reach the LLM endpoint after 3 attempt(s)", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Could not reach the LLM endpoint after 3 attempts:", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

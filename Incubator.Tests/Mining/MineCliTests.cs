@@ -78,7 +78,7 @@ public sealed class MineCliTests : IDisposable
     [InlineData("--per-label", "many", "--per-label must be a whole number")]
     [InlineData("--margin", "2", "--margin must be a number from 0 to 1")]
     [InlineData("--pool", "/no/such/file.txt", "does not exist")]
-    [InlineData("--colour", "red", "Unknown option(s): --colour")]
+    [InlineData("--colour", "red", "Unknown option: --colour")]
     public async Task Bad_arguments_exit_2_with_a_clear_message(string option, string value, string message)
     {
         var args = new Dictionary<string, string> { ["--task"] = TaskFile, ["--pool"] = PoolFile, ["--per-label"] = "3", ["--out"] = OutFile };
@@ -135,10 +135,14 @@ public sealed class MineCliTests : IDisposable
             "--self-train", "--model-out", ModelFile, "--rounds", "2");
         Assert.True(code == 0, error);
         Assert.True(File.Exists(OutFile));
-        Assert.Contains("[self-train] round 0:", error);
+        // Round 0 is the seed model; the rounds after it count to the two asked for, never "round 0" or "of 3".
+        Assert.Contains("[self-train] seed model: ", error);
+        Assert.Contains("[self-train] round 1 of 2: ", error);
+        Assert.Contains("[self-train] round 2 of 2: ", error);
+        Assert.DoesNotContain("round 0", error, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("no human labels", output);
         // The kept round's own rows, then the final model's, which the card counts: the last view labelled the pool for it.
-        var kept = System.Text.RegularExpressions.Regex.Match(output, @"kept round (\d+) of (\d+) \((\d+) seeds \+ (\d+) pseudo-labels, held-out agreement [0-9.]+\); the final model: \3 seeds \+ (\d+) pseudo-labels");
+        var kept = System.Text.RegularExpressions.Regex.Match(output, @"kept (?:the seed model|round [12] of 2) \((\d+) seeds \+ (\d+) pseudo-labels?, held-out agreement [0-9.]+\); the final model: \1 seeds \+ (\d+) pseudo-labels");
         Assert.True(kept.Success, output);
 
         await using var zip = File.OpenRead(ModelFile);
@@ -154,8 +158,10 @@ public sealed class MineCliTests : IDisposable
 
         Assert.Contains("**No human labels**", bundle.ModelCard);
         Assert.Matches(@"\d+ mined seeds .* and \d+ pseudo-labels", bundle.ModelCard);
-        Assert.Contains($" and {kept.Groups[5].Value} pseudo-labels", bundle.ModelCard);
-        Assert.Contains("Round 0:", bundle.ModelCard);
+        Assert.Contains($" and {kept.Groups[3].Value} pseudo-labels", bundle.ModelCard);
+        Assert.Contains("- Seed model: ", bundle.ModelCard);
+        Assert.Contains("- Round 1 of 2: ", bundle.ModelCard);
+        Assert.DoesNotContain("Round 0", bundle.ModelCard);
         Assert.Contains("Sort customer support messages", bundle.ModelCard);
         // English: the rounds ran on the pool's MiniLM vectors with the miner's view, and the final model is hybrid.
         Assert.Contains("each round a logistic regression on the pool's MiniLM embeddings", bundle.ModelCard);
@@ -245,7 +251,12 @@ public sealed class MineCliTests : IDisposable
         Assert.Contains("前のラウンドのモデルが単独で付け", bundle.ModelCard);
         Assert.Contains("**人手のラベルなし**", bundle.ModelCard);
         Assert.Contains("## 評価指標", bundle.ModelCard);
-        Assert.Matches(@"- ラウンド 0: シード \d+ 件 \+ 疑似ラベル \d+ 件。", bundle.ModelCard);
+        // Round 0 is the seed model (「シードモデル」), the rounds after it「ラウンド 1/2」…, never「ラウンド 0」.
+        Assert.Matches(@"- シードモデル: シード \d+ 件 \+ 疑似ラベル \d+ 件。", bundle.ModelCard);
+        Assert.Matches(@"- ラウンド 1/2: シード \d+ 件 \+ 疑似ラベル \d+ 件。", bundle.ModelCard);
+        Assert.DoesNotContain("ラウンド 0", bundle.ModelCard);
+        Assert.Contains("[self-train] seed model: ", error);
+        Assert.Contains("[self-train] round 1 of 2: ", error);
         Assert.DoesNotContain("## Metrics", bundle.ModelCard);
         // The English card beside it (decision 0012, amendment card22), its round lines in English with counted words.
         Assert.Equal(CardLanguage.En, bundle.OtherCardLanguage);

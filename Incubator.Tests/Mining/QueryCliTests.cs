@@ -85,7 +85,7 @@ public sealed class QueryCliTests : IClassFixture<QueryModelsFixture>, IDisposab
         Assert.Contains($"matched  {f.Matched,5}", stdout);
         Assert.Equal(300, f.Total);
         // The blank and whitespace-only lines are reported, not queried.
-        Assert.Contains("skipped 2 bad row(s): EmptyText 2", stdout);
+        Assert.Contains("skipped 2 bad rows: EmptyText 2", stdout);
         Assert.Contains("  line 1: EmptyText", stdout);
     }
 
@@ -208,7 +208,7 @@ public sealed class QueryCliTests : IClassFixture<QueryModelsFixture>, IDisposab
 
     [Theory]
     [InlineData("--expr is required")]
-    [InlineData("Unknown option(s): --colour")]
+    [InlineData("Unknown option: --colour")]
     [InlineData("the name 'urgency' is used twice")]
     [InlineData("--batch must be a whole number from 1 to 100000 (got '0')")]
     [InlineData("--corpus")]
@@ -219,7 +219,7 @@ public sealed class QueryCliTests : IClassFixture<QueryModelsFixture>, IDisposab
         string[] args = message switch
         {
             "--expr is required" => ["--models", u, "--corpus", Corpus, "--out", Out],
-            "Unknown option(s): --colour" => ["--models", u, "--expr", "urgency:urgent", "--corpus", Corpus, "--out", Out, "--colour", "red"],
+            "Unknown option: --colour" => ["--models", u, "--expr", "urgency:urgent", "--corpus", Corpus, "--out", Out, "--colour", "red"],
             "the name 'urgency' is used twice" => ["--models", $"{u},urgency={Bundle("topic")}", "--expr", "urgency:urgent", "--corpus", Corpus, "--out", Out],
             "--batch must be a whole number from 1 to 100000 (got '0')" => ["--models", u, "--expr", "urgency:urgent", "--corpus", Corpus, "--out", Out, "--batch", "0"],
             "--corpus" => ["--models", u, "--expr", "urgency:urgent", "--corpus", Path.Combine(_folder.Path, "none.txt"), "--out", Out],

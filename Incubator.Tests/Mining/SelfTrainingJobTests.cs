@@ -171,7 +171,10 @@ public sealed class SelfTrainingJobTests
         Assert.Null(model.Summary.GoldAccuracy); // two reviewed samples do not make a gold set
         Assert.Contains("**No human labels** except 2 reviewed samples", model.ModelCard);
         Assert.Contains("agreement with the model's own pseudo-labels, not accuracy", model.ModelCard);
-        Assert.Contains($"Round 0 of 2: held-out agreement", model.ModelCard);
+        // Round 0 is the seed model, not "Round 0 of 2"; the rounds after it count to the two asked for.
+        Assert.Contains("- Seed model: held-out agreement", model.ModelCard);
+        Assert.Contains("- Round 1 of 2: held-out agreement", model.ModelCard);
+        Assert.DoesNotContain("Round 0", model.ModelCard);
         // The card in the other language too (decision 0012, amendment card22), its rounds said in Japanese, and both in the bundle.
         Assert.Equal("en", model.ModelCardLanguage);
         Assert.Contains("レビュー済みサンプル 2 件を除いて**人手のラベルなし**", model.OtherModelCard);

@@ -35,8 +35,14 @@ public sealed class SelfTrainingTests
         // Clean, separable seeds: the seed model already agrees with every held-out seed, so round 1 cannot improve on
         // it — the loop records round 1 as no better, stops, and keeps round 0's model.
         var (pool, seeds) = Fixture(10);
-        var result = SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 4 });
+        var log = new Lines();
+        var result = SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 4 }, log: log);
         Assert.Equal(2, result.Rounds.Count);
+        // The log says round 0 as the seed model and counts the rounds after it against the 4 asked for.
+        Assert.Equal(2, log.Count);
+        Assert.StartsWith("seed model: 16 seeds + 0 pseudo-labels, held-out agreement 1.000", log[0], StringComparison.Ordinal);
+        Assert.StartsWith("round 1 of 4: 16 seeds + ", log[1], StringComparison.Ordinal);
+        Assert.EndsWith(" (no better: stop)", log[1], StringComparison.Ordinal);
         Assert.Equal(1.0, result.Rounds[0].SeedAgreement);
         Assert.True(result.Rounds[0].Improved);
         Assert.False(result.Rounds[1].Improved);
@@ -380,5 +386,11 @@ public sealed class SelfTrainingTests
         Assert.Equal(["An edited text the pool does not have."], asked);
         Assert.Equal(5, result.TrainRows.Count(r => r.Text == edited[0].Text));
         Assert.Throws<ArgumentException>(() => SelfTrainer.Run(Labels, pool, seeds, new SelfTrainingOptions { MaxRounds = 1 }, reviewed: edited, poolVectors: vectors));
+    }
+
+    /// <summary>Collects the loop's lines as they are reported (synchronously, unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class Lines : List<string>, IProgress<string>
+    {
+        public void Report(string value) => Add(value);
     }
 }

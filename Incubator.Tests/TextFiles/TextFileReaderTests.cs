@@ -58,7 +58,7 @@ public sealed class TextFileReaderTests
         Assert.Equal(["Kept before", "Trailing empty fields are fine"], rows.Select(r => r.Text));
         var bad = Assert.Single(report.BadRows);
         Assert.Equal((2L, BadRowReason.WrongFieldCount, TextFileCodes.MoreFieldsThanHeader), (bad.Line, bad.Reason, bad.Code));
-        Assert.Equal("the header has 2 column(s) but this row has 3; quote a text that contains commas", bad.Detail);
+        Assert.Equal("the header has 2 columns but this row has 3; quote a text that contains commas", bad.Detail);
 
         // The same for a corpus read by its text column, and for a TSV whose text holds a tab.
         (rows, report) = Read(Utf8("id,text\n1,Server down, again\n2,Fine\n"), new TextFileOptions(TextFileFormat.Csv, Column: "text"));
@@ -67,6 +67,20 @@ public sealed class TextFileReaderTests
         (rows, report) = Read(Utf8("label\ttext\nx\tone\ttwo\ny\tfine\n"), TextFileOptions.ForLabels(TextFileFormat.Tsv));
         Assert.Equal(["fine"], rows.Select(r => r.Text));
         Assert.EndsWith("a text cannot contain a tab", Assert.Single(report.BadRows).Detail);
+    }
+
+    [Fact]
+    public void A_bad_row_detail_counts_one_column_in_the_singular_and_two_in_the_plural()
+    {
+        // Decision 0039, amendment words22: "1 column", "2 columns", never "column(s)".
+        var (_, report) = Read(Utf8("text\nServer down, again\nFine\n"), new TextFileOptions(TextFileFormat.Csv, Column: "text"));
+        Assert.Equal("the header has 1 column but this row has 2; quote a text that contains commas", Assert.Single(report.BadRows).Detail);
+        (_, report) = Read(Utf8("label,text\nonly a label\ny,fine\n"), TextFileOptions.ForLabels(TextFileFormat.Csv));
+        var missing = Assert.Single(report.BadRows);
+        Assert.Equal((2L, TextFileCodes.MissingColumn), (missing.Line, missing.Code));
+        Assert.Equal("1 column; column 2 is missing", missing.Detail);
+        (_, report) = Read(Utf8("a,label,text\n1,x\n2,y,fine\n"), TextFileOptions.ForLabels(TextFileFormat.Csv));
+        Assert.Equal("2 columns; column 3 is missing", Assert.Single(report.BadRows).Detail);
     }
 
     [Fact]

@@ -151,6 +151,20 @@ public sealed class DenseEmbeddingAndAutoTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Auto_says_one_row_not_rows_when_validation_has_a_single_row_for_some_label()
+    {
+        // Decision 0039, amendment words22: "only 1 row", never "only 1 row(s)".
+        var rows = TrainingFixtures.English();
+        var tiny = rows.GroupBy(r => r.Label).SelectMany(g => g.Take(4)).ToList();
+        var (train, validation) = StratifiedSplit.Split(tiny, 0.25, 1);
+        Assert.Equal(1, validation.GroupBy(r => r.Label).Min(g => g.Count()));
+        var result = new ClassifierTrainer { CrossValidateUpTo = 0 }.Train(TrainingFixtures.LabelsOf(rows), train, validation, null,
+            new TrainingOptions(ModelFamily.Auto, 1), null, CancellationToken.None);
+        var choice = Assert.Single(result.Log, l => l.StartsWith("choose:", StringComparison.Ordinal));
+        Assert.Contains("Caution: validation has only 1 row for some label, so this choice", choice);
+    }
+
+    [Fact]
     public void Auto_says_when_its_choice_rests_on_a_handful_of_validation_rows()
     {
         var rows = TrainingFixtures.English();

@@ -55,6 +55,36 @@ public sealed partial class LocalizationTests
         Assert.StartsWith(id + ":", Incubator.Tests.Infrastructure.Localized.In("en", () => Incubator.Web.LocalizerExtensions.JobNote(Incubator.Tests.Infrastructure.Localized.L, note)));
     }
 
+    [GeneratedRegex("(?<![A-Za-z0-9_.-])(sparse|dense|hybrid|auto|pooled)(?![A-Za-z0-9_-])", RegexOptions.IgnoreCase)]
+    private static partial Regex FamilyId();
+
+    /// <summary>A Japanese sentence names a family as the rest of the Japanese UI does (decision 0012, amendment card21;
+    /// 0039, amendment words22): by its Japanese name with the id in parentheses (「n-gram 特徴（sparse）」), never by the
+    /// bare id ("sparse ファミリーには…"). An id is left bare only as a value to type, quoted: 「sparse」.</summary>
+    [Fact]
+    public void Japanese_sentences_name_families_by_their_japanese_names()
+    {
+        var stems = new[] { "sparse", "dense", "hybrid", "auto", "pooled" }
+            .ToDictionary(id => id, id => Ja["FamilyName." + id][..Ja["FamilyName." + id].IndexOf('（')]);
+        var bare = new List<string>();
+        foreach (var (key, value) in Ja)
+        {
+            if (key.StartsWith("Family.", StringComparison.Ordinal) || key.StartsWith("FamilyName.", StringComparison.Ordinal)) continue;
+            foreach (Match m in FamilyId().Matches(value))
+            {
+                var before = value[..m.Index];
+                var named = m.Value == m.Value.ToLowerInvariant() && before.EndsWith(stems[m.Value] + "（", StringComparison.Ordinal);
+                var typed = before.EndsWith('「') && value[(m.Index + m.Length)..].StartsWith('」');
+                if (!named && !typed) bare.Add($"{key}: …{value[Math.Max(0, m.Index - 12)..Math.Min(value.Length, m.Index + m.Length + 12)]}…");
+            }
+        }
+        Assert.True(bare.Count == 0, "Bare family ids in Japanese sentences:\n" + string.Join("\n", bare));
+        // The names the test looks for are there: the sentences that named families bare now use them.
+        Assert.Contains("n-gram 特徴（sparse）には文エンコーダーがありません", Ja["Error.TrainingEncoderSparse"]);
+        Assert.StartsWith("文埋め込み（dense）には", Ja["Play.NoTermsDense"], StringComparison.Ordinal);
+        Assert.StartsWith("n-gram 特徴（sparse）: 特徴量", Ja["JobNote.Train.FitSparse"], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Japanese_values_are_translated_not_copied()
     {

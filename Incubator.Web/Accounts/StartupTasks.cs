@@ -13,7 +13,7 @@ internal sealed class StartupTasks(IServiceProvider services, IConfiguration con
         // The same step as the `migrate` verb's (DatabaseUpgrade): migrations, then old addresses with a credential encrypted.
         var upgrade = await DatabaseUpgrade.RunAsync(services, cancellationToken);
         if (upgrade.ProtectedEndpoints > 0)
-            logger.LogWarning("{Count} LLM connection(s) had a credential in their address (saved before such addresses were refused): the address is now " +
+            logger.LogWarning("LLM connections that had a credential in their address (saved before such addresses were refused): {Count}; each address is now " +
                 "stored encrypted and shown redacted; edit them to move the key to the API key field", upgrade.ProtectedEndpoints);
         services.GetRequiredService<LlmConnectionService>().WarnIfConfiguredKeySentInClear(logger);
         var email = configuration["INCUBATOR_ADMIN_EMAIL"];

@@ -7,6 +7,7 @@ using Incubator.Domain.Jobs;
 using Incubator.Domain.Projects;
 using Incubator.Web.Accounts;
 using Incubator.Web.Extensions;
+using Incubator.Domain.Common;
 
 namespace Incubator.Web.Cli;
 
@@ -134,7 +135,7 @@ public static class CliApp
         var where = database.Provider == DatabaseProvider.Sqlite ? options.ResolveDataDirectory() : "PostgreSQL";
         stdout.WriteLine(applied.Count == 0
             ? $"Database is up to date ({where})."
-            : $"Applied {applied.Count} migration(s) to {where}: {string.Join(", ", applied)}");
+            : $"Applied {EnglishCount.Of(applied.Count, "migration", "migrations")} to {where}: {string.Join(", ", applied)}");
         stdout.WriteLine(DatabaseUpgrade.ProtectedEndpointsLine(upgrade.ProtectedEndpoints));
         await host.StopAsync();
         return 0;

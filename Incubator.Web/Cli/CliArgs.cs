@@ -35,7 +35,7 @@ internal sealed class CliArgs
             values[a[2..]] = args[++i];
         }
         var unknown = values.Keys.Except(options).ToList();
-        if (unknown.Count > 0) throw new CliUsageException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {usage}");
+        if (unknown.Count > 0) throw new CliUsageException($"Unknown {(unknown.Count == 1 ? "option" : "options")}: {string.Join(", ", unknown.Select(u => "--" + u))}. Usage: {usage}");
         return new CliArgs(values, set, usage);
     }
 

@@ -147,11 +147,12 @@ internal static class MineVerb
         var speed = ModelBundle.MeasureSpeed(onnx, result.Training.Model, result.ValidationRows.Select(r => r.Text).ToList());
         // The card's language: --lang, else the task's own language.
         var language = TrainVerbs.CliLang(st.Lang, CardLanguages.Parse(spec.Preferences.Language));
+        // Round 0 is the seed model, not a round: the rounds after it read "Round 1 of 3" … "Round 3 of 3".
         List<string> Rounds(CardLanguage lang) => result.Rounds.Select(r => lang == CardLanguage.Ja
             ? string.Create(CultureInfo.GetCultureInfo("ja-JP"),
-                $"ラウンド {r.Round}: シード {r.SeedRows} 件 + 疑似ラベル {r.PseudoLabels} 件。取り分けたシードとの一致 {r.Agreement:0.000}{(r.Round == result.BestRound ? "（採用）" : r.Improved ? "" : "（改善なし: 停止）")}。")
+                $"{(r.Round == 0 ? "シードモデル" : $"ラウンド {r.Round}/{options.MaxRounds}")}: シード {r.SeedRows} 件 + 疑似ラベル {r.PseudoLabels} 件。取り分けたシードとの一致 {r.Agreement:0.000}{(r.Round == result.BestRound ? "（採用）" : r.Improved ? "" : "（改善なし: 停止）")}。")
             : string.Create(CultureInfo.InvariantCulture,
-                $"Round {r.Round}: {EnglishCount.Of(r.SeedRows, "seed", "seeds")} + {EnglishCount.Of(r.PseudoLabels, "pseudo-label", "pseudo-labels")}; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
+                $"{(r.Round == 0 ? "Seed model" : $"Round {r.Round} of {options.MaxRounds}")}: {EnglishCount.Of(r.SeedRows, "seed", "seeds")} + {EnglishCount.Of(r.PseudoLabels, "pseudo-label", "pseudo-labels")}; held-out agreement {r.Agreement:0.000}{(r.Round == result.BestRound ? " (kept)" : r.Improved ? "" : " (no better: stopped)")}.")).ToList();
         // Both languages (decision 0012, amendment card22): --lang's (or the task's) is model-card.md, the other beside it.
         var notes = Extensions.ResourceCardNotes.Standalone();
         var cards = ModelCards.Write(language, lang => ModelCardBuilder.Write(ModelCardInput.For(CardLanguages.CliSelfTrainedTitle(spec.Name, lang), result.Training, result.Options, null, DateTimeOffset.UtcNow,
@@ -162,9 +163,9 @@ internal static class MineVerb
         CliOutput.Write(st.ModelOut, stream => ModelBundle.Write(stream, result.Training.Model,
             BundleInfo.For(Path.GetFileNameWithoutExtension(st.ModelOut), "1", cards), onnx));
         // After embedding rounds the final model trains on the last view's labelling of the pool, not on the kept round's rows.
-        stdout.WriteLine($"self-training: kept round {result.BestRound} of {result.Rounds.Count} ({best.SeedRows} seeds + {best.PseudoLabels} pseudo-labels, "
+        stdout.WriteLine($"self-training: kept {(result.BestRound == 0 ? "the seed model" : $"round {result.BestRound} of {options.MaxRounds}")} ({best.SeedRows} seeds + {EnglishCount.Of(best.PseudoLabels, "pseudo-label", "pseudo-labels")}, "
             + $"held-out agreement {best.Agreement.ToString("0.000", CultureInfo.InvariantCulture)})"
-            + (result.PseudoLabels != best.PseudoLabels ? $"; the final model: {best.SeedRows} seeds + {result.PseudoLabels} pseudo-labels from the kept round's labelling of the pool" : "")
+            + (result.PseudoLabels != best.PseudoLabels ? $"; the final model: {best.SeedRows} seeds + {EnglishCount.Of(result.PseudoLabels, "pseudo-label", "pseudo-labels")} from the kept round's labelling of the pool" : "")
             + "; no human labels");
         stdout.WriteLine($"wrote {st.ModelOut}: {ModelFamilies.Name(result.Training.Model.Family)} model, {speed.Describe()}");
         return 0;

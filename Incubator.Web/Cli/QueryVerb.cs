@@ -4,6 +4,7 @@ using System.Text;
 using Incubator.Domain.Common.TextFiles;
 using Incubator.Domain.Mining.Query;
 using Incubator.Domain.Training;
+using Incubator.Domain.Common;
 
 namespace Incubator.Web.Cli;
 
@@ -89,7 +90,7 @@ internal static class QueryVerb
             clock.Stop();
             if (report.BadRowCount > 0)
             {
-                stdout.WriteLine($"skipped {report.BadRowCount} bad row(s): {string.Join(", ", report.BadByReason.Select(b => $"{b.Key} {b.Value}"))}");
+                stdout.WriteLine($"skipped {EnglishCount.Of(report.BadRowCount, "bad row", "bad rows")}: {string.Join(", ", report.BadByReason.Select(b => $"{b.Key} {b.Value}"))}");
                 foreach (var bad in report.BadRows.Take(5)) stdout.WriteLine($"  line {bad.Line}: {bad.Reason} {bad.Detail}".TrimEnd());
             }
             foreach (var line in funnel.Describe(compiled)) stdout.WriteLine(line);

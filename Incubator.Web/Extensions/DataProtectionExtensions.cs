@@ -179,10 +179,10 @@ internal sealed class KeyRingStartup(IOptions<KeyRingOptions> ring, IOptions<Inc
         var result = KeyRingFiles.Protect(folder, DataProtectionExtensions.Encryptor(o), o.AllKeys(), o.KeyBytes);
         status.UnreadableKeys = result.Unreadable;
         if (result.Encrypted > 0 || result.Rewrapped > 0)
-            logger.LogInformation("Key ring in {Folder}: encrypted {Encrypted} key(s) that were stored unencrypted, re-encrypted {Rewrapped} with the current key",
+            logger.LogInformation("Key ring in {Folder}: keys that were stored unencrypted, now encrypted: {Encrypted}; keys re-encrypted with the current key: {Rewrapped}",
                 folder, result.Encrypted, result.Rewrapped);
         if (result.Unreadable > 0)
-            logger.LogWarning("Key ring in {Folder}: {Count} key(s) were encrypted with a key ring key that is not configured; what they protected " +
+            logger.LogWarning("Key ring in {Folder}: keys encrypted with a key ring key that is not configured: {Count}; what they protected " +
                 "(stored LLM API keys, sign-in cookies) cannot be read and must be entered again", folder, result.Unreadable);
         if (!status.Encrypted)
             logger.LogWarning("The Data Protection key ring in {Folder} is not encrypted: anyone with a copy of the data folder can decrypt the stored " +

@@ -215,15 +215,15 @@ public sealed class TextFileReader : IDisposable
             if (Report.HeaderDetected && fields.Count > headerCount && fields.Skip(headerCount).Any(f => f.Trim().Length > 0))
             {
                 Report.Bad(line, BadRowReason.WrongFieldCount, TextFileCodes.MoreFieldsThanHeader, delimiter == '\t'
-                    ? $"the header has {headerCount} column(s) but this row has {fields.Count}; a text cannot contain a tab"
-                    : $"the header has {headerCount} column(s) but this row has {fields.Count}; quote a text that contains commas", headerCount, fields.Count);
+                    ? $"the header has {EnglishCount.Of(headerCount, "column", "columns")} but this row has {fields.Count}; a text cannot contain a tab"
+                    : $"the header has {EnglishCount.Of(headerCount, "column", "columns")} but this row has {fields.Count}; quote a text that contains commas", headerCount, fields.Count);
                 continue;
             }
             if (!labelled)
             {
                 if (textColumn >= fields.Count)
                 {
-                    Report.Bad(line, BadRowReason.MissingField, TextFileCodes.MissingColumn, $"{fields.Count} column(s); column {textColumn + 1} is missing", fields.Count, textColumn + 1);
+                    Report.Bad(line, BadRowReason.MissingField, TextFileCodes.MissingColumn, $"{EnglishCount.Of(fields.Count, "column", "columns")}; column {textColumn + 1} is missing", fields.Count, textColumn + 1);
                     continue;
                 }
                 if (Accept(line, fields[textColumn], null) is { } record) yield return record;
@@ -234,7 +234,7 @@ public sealed class TextFileReader : IDisposable
                 var need = Math.Max(labelColumn, textColumn) + 1;
                 if (fields.Count < need)
                 {
-                    Report.Bad(line, BadRowReason.MissingField, TextFileCodes.MissingColumn, $"{fields.Count} column(s); column {need} is missing", fields.Count, need);
+                    Report.Bad(line, BadRowReason.MissingField, TextFileCodes.MissingColumn, $"{EnglishCount.Of(fields.Count, "column", "columns")}; column {need} is missing", fields.Count, need);
                     continue;
                 }
                 if (Accept(line, fields[textColumn], labelColumn < 0 ? null : fields[labelColumn]) is { } withHeader) yield return withHeader;
