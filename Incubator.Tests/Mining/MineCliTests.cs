@@ -262,7 +262,8 @@ public sealed class MineCliTests : IDisposable
         Assert.Equal(CardLanguage.En, bundle.OtherCardLanguage);
         Assert.Contains("**No human labels**", bundle.OtherCard);
         Assert.Contains("## Metrics", bundle.OtherCard);
-        Assert.Matches(@"- Round 0: \d+ seeds? \+ \d+ pseudo-labels?; held-out agreement", bundle.OtherCard);
+        Assert.Matches(@"- Seed model: \d+ seeds? \+ \d+ pseudo-labels?; held-out agreement", bundle.OtherCard);
+        Assert.Matches(@"- Round 1 of 2: \d+ seeds? \+ \d+ pseudo-labels?; held-out agreement", bundle.OtherCard);
         Assert.DoesNotContain("ラウンド", bundle.OtherCard);
         var all = bundle.Classifier.Predict(japanese.Select(j => j.Text).ToList());
         var accuracy = Enumerable.Range(0, japanese.Count).Count(i => all[i].Label == japanese[i].Label) / (double)japanese.Count;
