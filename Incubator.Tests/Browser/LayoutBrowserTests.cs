@@ -112,17 +112,23 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
     {
         var (portal, owner, projectId, _) = await SeedAsync("layout-models", 0);
         using var _p = portal;
-        foreach (var (width, height, name) in new[] { (1280, 800, "desktop"), (390, 844, "phone") })
+        // In Japanese too, whose family descriptions are the longest option texts.
+        var japanese = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
+        await japanese.SignInAsync("layout-models@example.com", Password);
+        foreach (var (me, language, start) in new[] { (owner, "en", "Train"), (japanese, "ja", "学習する") })
         {
-            await owner.Page.SetViewportSizeAsync(width, height);
-            await owner.GotoAsync($"/projects/{projectId}/models");
-            await Expect(owner.Page.GetByTestId("train-form")).ToBeVisibleAsync();
-            // The encoder first: the family's last option may be one without an encoder.
-            await AssertSelectShowsEachOptionAsync(owner, "train-encoder", name);
-            await AssertSelectShowsEachOptionAsync(owner, "train-dataset", name);
-            await AssertSelectShowsEachOptionAsync(owner, "train-family", name);
+            foreach (var (width, height, name) in new[] { (1280, 800, "desktop"), (390, 844, "phone") })
+            {
+                await me.Page.SetViewportSizeAsync(width, height);
+                await me.GotoAsync($"/projects/{projectId}/models");
+                await Expect(me.Page.GetByTestId("train-start")).ToHaveTextAsync(start);
+                // The encoder first: the family's last option may be one without an encoder.
+                await AssertSelectShowsEachOptionAsync(me, "train-encoder", $"{language} {name}");
+                await AssertSelectShowsEachOptionAsync(me, "train-dataset", $"{language} {name}");
+                await AssertSelectShowsEachOptionAsync(me, "train-family", $"{language} {name}");
+            }
+            await me.Page.Context.CloseAsync();
         }
-        await owner.Page.Context.CloseAsync();
     }
 
     [Fact]
