@@ -81,7 +81,7 @@ public sealed class TrainingJobTests : IClassFixture<TrainingJobTests.Portal>
 
         var log = await _portal.InScopeAsync(sp => sp.GetRequiredService<JobQueue>().GetLogAsync(userId, done.JobId!.Value));
         var startedLine = log.Single(l => l.Note?.Code == "Log.TrainingStarted");
-        Assert.StartsWith("n-gram 特徴（sparse） を学習します", Localized.In("ja", () => Incubator.Web.LocalizerExtensions.JobLogLine(Localized.L, startedLine)));
+        Assert.StartsWith("n-gram 特徴（sparse）を学習します", Localized.In("ja", () => Incubator.Web.LocalizerExtensions.JobLogLine(Localized.L, startedLine)));
         Assert.StartsWith("Training sparse (seed 5)", Localized.In("en", () => Incubator.Web.LocalizerExtensions.JobLogLine(Localized.L, startedLine)));
 
         var english = await StartAsync(userId, taskId, "sparse");
