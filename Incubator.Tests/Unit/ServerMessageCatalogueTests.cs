@@ -96,6 +96,12 @@ public sealed partial class ServerMessageCatalogueTests
         notes.Add(ProgressNotes.TrainingStage(TrainingStages.Fit, null));
         notes.Add(ProgressNotes.TrainingStage(TrainingStages.Fit, TrainingNotes.FitDense()));
         notes.Add(ProgressNotes.TrainingStarted("auto", 1, 80, 20, null, 0));
+        // Round 0 is the seed model, said with codes of its own (decision 0039, amendment words22).
+        notes.Add(Incubator.Domain.Mining.SelfTrainingNotes.Round(0, 3, 0.8, true));
+        notes.Add(Incubator.Domain.Mining.SelfTrainingNotes.Ready(0, 1));
+        notes.Add(Incubator.Domain.Mining.SelfTrainingNotes.KeptAgreement(0, 3, 40, 120, 6, "hybrid", 0.9, 25));
+        notes.Add(Incubator.Domain.Mining.SelfTrainingNotes.KeptGold(0, 3, 40, 120, 6, "hybrid", 0.9, 25, "gold.tsv"));
+        notes.Add(Incubator.Domain.Mining.SelfTrainingNotes.KeptHeldOut(0, 3, 40, 120, 6, "hybrid", 0.9, 25));
         return notes;
     }
 
@@ -199,7 +205,7 @@ public sealed partial class ServerMessageCatalogueTests
             Assert.DoesNotContain("Unparseable", summary);
             // A self-trained model scored on held-out approved samples names them in Japanese too.
             var kept = l.JobNote(Incubator.Domain.Mining.SelfTrainingNotes.KeptHeldOut(2, 3, 40, 120, 6, "hybrid", 0.9, 25));
-            Assert.Contains("学習から除いた承認済みサンプル での正解率 0.900", kept);
+            Assert.Contains("学習から除いた承認済みサンプルでの正解率 0.900", kept);
             Assert.DoesNotContain("approved", kept);
             Assert.Equal("その他の操作: detail", l.Activity("something.new", "detail"));
             Assert.DoesNotContain("Activity.", l.Activity(LlmActivityKinds.ConnectionCreated, "c1"), StringComparison.Ordinal);
