@@ -95,13 +95,14 @@ if [ -n "$trx" ]; then
     # by name, never hidden. Many failures are a real break: no rerun.
     if [ "$failed" -le 5 ] && [ "${INCUBATOR_NO_RERUN:-}" != "1" ]; then
       filter=$(failed_filter "$trx")
-      echo "Running the $failed failed test(s) once more: $filter"
+      if [ "$failed" = "1" ]; then tests="test"; them="it"; else tests="tests"; them="them"; fi
+      echo "Running the $failed failed $tests once more: $filter"
       rerun_status=0
       dotnet test Incubator.Tests/Incubator.Tests.csproj --no-build --filter "$filter" \
         --logger "trx;LogFileName=rerun.trx" --logger "console;verbosity=normal" --results-directory "$results/rerun" || rerun_status=$?
       rerun=$(find "$results/rerun" -maxdepth 2 -name 'rerun.trx' -print -quit 2>/dev/null || true)
       if [ "$rerun_status" = "0" ] && [ -n "$rerun" ] && [ "$(count "$rerun" failed)" = "0" ] && [ "$(count "$rerun" passed)" != "0" ]; then
-        echo "FLAKY: the test(s) above failed once and passed when run again alone; the run counts them as passed."
+        echo "FLAKY: the $tests above failed once and passed when run again alone; the run counts $them as passed."
         passed=$(( passed + failed ))
         rerun_note=" ($failed of them only on a rerun: flaky, named above)"
         failed=0
