@@ -112,6 +112,10 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
     {
         var (portal, owner, projectId, _) = await SeedAsync("layout-models", 0);
         using var _p = portal;
+        // The header's task select: a task whose name is long (60 characters) beside the short "Mail".
+        const string longName = "Customer questions about invoices, parcels and refunds, 2026";
+        Assert.Equal(60, longName.Length);
+        await portal.CreateTaskAsync("layout-models@example.com", projectId, ReviewSeed.MailTask with { Name = longName });
         // In Japanese too, whose family descriptions are the longest option texts.
         var japanese = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
         await japanese.SignInAsync("layout-models@example.com", Password);
@@ -126,6 +130,7 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
                 await AssertSelectShowsEachOptionAsync(me, "train-encoder", $"{language} {name}");
                 await AssertSelectShowsEachOptionAsync(me, "train-dataset", $"{language} {name}");
                 await AssertSelectShowsEachOptionAsync(me, "train-family", $"{language} {name}");
+                await AssertSelectShowsEachOptionAsync(me, "models-task", $"{language} {name}");
             }
             await me.Page.Context.CloseAsync();
         }
