@@ -103,7 +103,18 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
             Assert.True(m[1] > 0 && m[0] <= m[1] && m[2] <= m[3],
                 $"{viewport} {testId}: '{option}' needs {m[0]}×{m[2]} px, the box shows {m[1]}×{m[3]} px of it");
             Assert.True(m[4] >= 0 && m[5] <= m[7], $"{viewport} {testId}: the select spans {m[4]}–{m[5]} px on a screen {m[7]} px wide");
-            Assert.True(m[6] <= m[7], $"{viewport} {testId}: the page scrolls sideways ({m[6]} px on a screen {m[7]} px wide)");
+            if (m[6] > m[7])
+            {
+                // Which elements reach past the screen's edge (the innermost ones), to say what widens the page.
+                var wide = await me.Page.EvaluateAsync<string>(
+                    """
+                    () => [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                            && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+                        .slice(0, 6).map(e => { const up = []; for (let a = e.parentElement, i = 0; a && i < 6; a = a.parentElement, i++) up.push(`${a.tagName.toLowerCase()}.${[...a.classList].join('.')}${a.dataset.testid ? '#' + a.dataset.testid : ''}`);
+                            return `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px) in ${up.join(' < ')}`; }).join('; ')
+                    """);
+                Assert.Fail($"{viewport} {testId}: the page scrolls sideways ({m[6]} px on a screen {m[7]} px wide): {wide}");
+            }
         }
     }
 
