@@ -2,6 +2,7 @@ using Incubator.Domain.Review;
 using Incubator.Domain.Projects;
 using Incubator.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.Playwright.Assertions;
 
 namespace Incubator.Tests.Browser;
@@ -46,6 +47,36 @@ public sealed class ArchivedStaleTabBrowserTests(BrowserFixture browser)
         await owner.ClickAsync("settings-save");
         await Expect(owner.Page.Locator(".mud-snackbar")).ToContainTextAsync(Message);
         Assert.Equal("Stale tab", await portal.QueryAsync(db => db.Projects.Where(p => p.Id == projectId).Select(p => p.Name).SingleAsync()));
+
+        await owner.Page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_corpus_upload_in_a_project_archived_meanwhile_shows_the_archived_message_and_stores_nothing()
+    {
+        // The upload page sends the file over HTTP itself (not the circuit): the API's 409 ProjectArchived must reach
+        // the page as the domain's message, not as "The upload failed (409).".
+        using var portal = new PortalFactory(realServer: true);
+        using var folder = new TempFolder("incubator-archived-upload");
+        var owner = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress);
+        await owner.RegisterAsync("arch-upload@example.com", Password);
+        var projectId = await owner.CreateProjectAsync("Stale upload");
+
+        await owner.GotoAsync($"/projects/{projectId}/corpora");
+        await owner.WaitInteractiveAsync();
+        var file = Path.Combine(folder.Path, "tickets.txt");
+        await File.WriteAllLinesAsync(file, ["Where is my parcel?", "My invoice is wrong.", "Please cancel my order."]);
+        await owner.Page.GetByTestId("corpus-file").SetInputFilesAsync(file);
+        await Expect(owner.Page.GetByTestId("corpus-preview")).ToContainTextAsync("Where is my parcel?");
+        // Archived in another tab (or by another Owner): this page still shows its upload button.
+        await portal.QueryAsync(db => db.Projects.Where(p => p.Id == projectId).ExecuteUpdateAsync(s => s.SetProperty(p => p.IsArchived, true)));
+
+        await owner.ClickAsync("corpus-upload");
+        await Expect(owner.Page.GetByTestId("corpus-error")).ToHaveTextAsync(Message);
+        Assert.Equal(0, await portal.QueryAsync(db => db.Corpora.CountAsync(c => c.ProjectId == projectId)));
+        var shared = portal.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Incubator.Domain.Data.IncubatorOptions>>().Value.ResolveSharedDirectory();
+        var uploads = Path.Combine(shared, "uploads", projectId.ToString("N"));
+        Assert.Empty(Directory.Exists(uploads) ? Directory.GetFiles(uploads) : []);
 
         await owner.Page.Context.CloseAsync();
     }

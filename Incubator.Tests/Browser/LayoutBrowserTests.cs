@@ -103,7 +103,18 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
             Assert.True(m[1] > 0 && m[0] <= m[1] && m[2] <= m[3],
                 $"{viewport} {testId}: '{option}' needs {m[0]}×{m[2]} px, the box shows {m[1]}×{m[3]} px of it");
             Assert.True(m[4] >= 0 && m[5] <= m[7], $"{viewport} {testId}: the select spans {m[4]}–{m[5]} px on a screen {m[7]} px wide");
-            Assert.True(m[6] <= m[7], $"{viewport} {testId}: the page scrolls sideways ({m[6]} px on a screen {m[7]} px wide)");
+            if (m[6] > m[7])
+            {
+                // Which elements reach past the screen's edge (the innermost ones), to say what widens the page.
+                var wide = await me.Page.EvaluateAsync<string>(
+                    """
+                    () => [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                            && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+                        .slice(0, 6).map(e => { const up = []; for (let a = e.parentElement, i = 0; a && i < 6; a = a.parentElement, i++) up.push(`${a.tagName.toLowerCase()}.${[...a.classList].join('.')}${a.dataset.testid ? '#' + a.dataset.testid : ''}`);
+                            return `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px) in ${up.join(' < ')}`; }).join('; ')
+                    """);
+                Assert.Fail($"{viewport} {testId}: the page scrolls sideways ({m[6]} px on a screen {m[7]} px wide): {wide}");
+            }
         }
     }
 
@@ -112,6 +123,10 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
     {
         var (portal, owner, projectId, _) = await SeedAsync("layout-models", 0);
         using var _p = portal;
+        // The header's task select: a task whose name is long (60 characters) beside the short "Mail".
+        const string longName = "Customer questions about invoices, parcels and refunds, 2026";
+        Assert.Equal(60, longName.Length);
+        await portal.CreateTaskAsync("layout-models@example.com", projectId, ReviewSeed.MailTask with { Name = longName });
         // In Japanese too, whose family descriptions are the longest option texts.
         var japanese = await PortalBrowser.OpenAsync(browser.Browser, portal.ServerAddress, locale: "ja-JP");
         await japanese.SignInAsync("layout-models@example.com", Password);
@@ -126,6 +141,7 @@ public sealed class LayoutBrowserTests(BrowserFixture browser)
                 await AssertSelectShowsEachOptionAsync(me, "train-encoder", $"{language} {name}");
                 await AssertSelectShowsEachOptionAsync(me, "train-dataset", $"{language} {name}");
                 await AssertSelectShowsEachOptionAsync(me, "train-family", $"{language} {name}");
+                await AssertSelectShowsEachOptionAsync(me, "models-task", $"{language} {name}");
             }
             await me.Page.Context.CloseAsync();
         }

@@ -138,7 +138,7 @@ public sealed class FineTuningPairsHttpTests : IClassFixture<FineTuningPairsHttp
         Assert.Equal(HttpStatusCode.OK, japanese.StatusCode);
         var ja = japanese.Headers.GetValues("X-Pairs-Omitted").Select(Uri.UnescapeDataString).ToList();
         Assert.StartsWith("Mail conflicted（データセット v1）からはペアが作られませんでした。3 件のテキスト", ja[0]);
-        Assert.StartsWith("Mail unfrozen からはペアが作られませんでした。", ja[1]);
+        Assert.StartsWith("「Mail unfrozen」からはペアが作られませんでした。", ja[1]);
     }
 
     [Fact]

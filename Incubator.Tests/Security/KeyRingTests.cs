@@ -169,6 +169,41 @@ public sealed class KeyRingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_start_that_rotates_the_ring_key_brings_the_ring_under_the_new_key_before_it_encrypts_an_old_address()
+    {
+        // Order, not only outcome: the ring's decryptor reads with the current and the previous keys, so an address
+        // encrypted before the re-wrap still decrypts afterwards; what the old order got wrong is that the portal
+        // encrypted with a ring not yet brought under the configured key. The log says in which order the two ran.
+        const string saved = "https://bob:pw-in-the-address-79@llm.example.net/v1?api-key=key-in-the-address-79";
+        (string UserId, Guid ProjectId, Guid ConnectionId) stored;
+        using (var before = Portal(K1))
+        {
+            stored = await StoreKeyAsync(before);
+            await before.QueryAsync(db => db.LlmConnections.Where(c => c.Id == stored.ConnectionId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Endpoint, saved).SetProperty(c => c.ApiKeyProtected, (string?)null)));
+        }
+
+        var log = new Fakes.ListLoggerProvider();
+        using (var rotating = Portal(K2, K1).With("Logging:LogLevel:Incubator", "Information")
+                   .WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(log))))
+        {
+            _ = rotating.Services;
+            var lines = log.Lines;
+            var rewrapped = lines.ToList().FindIndex(l => l.Contains("keys re-encrypted with the current key: 1", StringComparison.Ordinal));
+            var encrypted = lines.ToList().FindIndex(l => l.Contains("LLM connections that had a credential in their address", StringComparison.Ordinal));
+            Assert.True(rewrapped >= 0, "the ring's start step did not re-wrap the key:\n" + log.AllText);
+            Assert.True(encrypted >= 0, "the start did not encrypt the old address:\n" + log.AllText);
+            Assert.True(rewrapped < encrypted, "the old address was encrypted before the key ring was brought under the new key:\n" + log.AllText);
+        }
+
+        // The previous key can go: the new ring alone reads the address, and the portal calls it as saved.
+        using var rotated = Portal(K2);
+        var connections = rotated.Services.GetRequiredService<LlmConnectionService>();
+        Assert.Equal(saved, (await connections.GetProfileAsync(stored.UserId, stored.ProjectId, stored.ConnectionId)).Endpoint);
+        Assert.Equal(0, rotated.Services.GetRequiredService<KeyRingStatus>().UnreadableKeys);
+    }
+
+    [Fact]
     public void A_key_that_is_not_32_bytes_of_base64_stops_the_start_with_a_clear_message()
     {
         using var portal = Portal("not-a-key");

@@ -85,6 +85,109 @@ public sealed partial class LocalizationTests
         Assert.StartsWith("n-gram 特徴（sparse）: 特徴量", Ja["JobNote.Train.FitSparse"], StringComparison.Ordinal);
     }
 
+    /// <summary>The placeholders of Japanese sentences set off by a half-width space that are not names: numbers the
+    /// file writes without a counter after them (a score, a seed, a version, a step), dates and times, sizes and
+    /// amounts, a folder or an address, an error text or a status, a field or a JSON kind. Each entry was read by hand
+    /// (0039, amendment fix22); a new sentence with a spaced placeholder fails below until it is either written as a
+    /// name (「{0}」, or no space) or listed here.</summary>
+    private static readonly Dictionary<string, int[]> SpacedNotNames = new()
+    {
+        ["Admin.Site.KeyRingUnencrypted"] = [0], ["Admin.Users.LockedUntil"] = [0],
+        ["Admin.Users.ResetRequested"] = [0], ["Agreement.Cohen"] = [0], ["Agreement.Fleiss"] = [0],
+        ["Corpora.Latin1"] = [0], ["Corpora.Uploading"] = [0], ["Corpora.UploadingProgress"] = [1, 2],
+        ["Datasets.Lineage"] = [0, 1, 2], ["Datasets.Seed"] = [0], ["Datasets.TaskVersion"] = [0],
+        ["Datasets.Version"] = [2, 3], ["DiffPath.LabelName"] = [0], ["Error.FilterControlCharacters"] = [0],
+        ["Error.FilterTooLong"] = [0], ["Error.LabelBatchRange"] = [0], ["Error.LengthRangeInvalid"] = [0, 1],
+        ["Error.MiningPerLabelRange"] = [0], ["Error.NotTextLatin1Controls"] = [2],
+        ["Error.OverlapOutOfRange"] = [0, 1], ["Error.PageOutOfRange"] = [0], ["Error.PageSizeOutOfRange"] = [0],
+        ["Error.PredictTextMissing"] = [0], ["Error.PredictTextTooLong"] = [0],
+        ["Error.QueryThresholdOutOfRange"] = [0], ["Error.SelfTrainingRoundsRange"] = [0],
+        ["Error.SelfTrainingUncertainRange"] = [0], ["Export.Expires"] = [0], ["Gen.ConfirmFailing.Body"] = [1],
+        ["Gen.EstimateCost"] = [0], ["Gen.For"] = [1], ["Gen.WorstCaseValue"] = [2], ["Gold.Current"] = [2],
+        ["Invite.Expires"] = [0], ["JobNote.Log.DiagnosticsStepDone"] = [0], ["JobNote.Log.EmbeddingResuming"] = [0],
+        ["JobNote.Log.ExportResuming"] = [0], ["JobNote.Log.GenerationStarted"] = [5],
+        ["JobNote.Log.GenerationStartedBudget"] = [5], ["JobNote.Log.GenerationSummary"] = [1, 2, 3, 6, 7],
+        ["JobNote.Log.GenerationSummaryClean"] = [1, 2, 3, 6, 7], ["JobNote.Log.LabellingResuming"] = [1],
+        ["JobNote.Log.QueryResuming"] = [0], ["JobNote.Log.TrainingChosen"] = [1],
+        ["JobNote.Log.TrainingChosenGold"] = [1, 3], ["JobNote.Log.TrainingStarted"] = [1],
+        ["JobNote.Log.TrainingStartedGold"] = [1], ["JobNote.Mining.Failed.AllQueued"] = [2],
+        ["JobNote.Mining.Failed.NothingChosen"] = [1], ["JobNote.Mining.Failed.NothingChosenOther"] = [1],
+        ["JobNote.Mining.Short.NoneFor"] = [3], ["JobNote.Progress.TrainingDone"] = [1],
+        ["JobNote.Run.Failed.UnreachableTest"] = [0], ["JobNote.Run.Failed.UnreachableTestOk"] = [0],
+        ["JobNote.Run.Short.SpendingCap"] = [2], ["JobNote.Run.Waiting"] = [0], ["JobNote.Sample.NotText"] = [0],
+        ["JobNote.Sample.Similar"] = [0], ["JobNote.SelfTrain.Log.EvenView"] = [1],
+        ["JobNote.SelfTrain.Log.EvenViewCurriculum"] = [1, 2], ["JobNote.SelfTrain.Log.KeptAgreement"] = [6],
+        ["JobNote.SelfTrain.Log.KeptGold"] = [6], ["JobNote.SelfTrain.Log.KeptSeedAgreement"] = [6],
+        ["JobNote.SelfTrain.Log.KeptSeedGold"] = [6], ["JobNote.SelfTrain.Log.RawView"] = [1, 2],
+        ["JobNote.SelfTrain.Progress.Ready"] = [0], ["JobNote.SelfTrain.Round"] = [2],
+        ["JobNote.SelfTrain.RoundNoBetter"] = [2], ["JobNote.SelfTrain.Seed"] = [0],
+        ["JobNote.Spending.ProjectCost"] = [0, 1, 2], ["JobNote.Spending.ProjectTokens"] = [2],
+        ["JobNote.Spending.UserCost"] = [0, 1, 2], ["JobNote.Spending.UserTokens"] = [2],
+        ["JobNote.Train.CoverageWarning"] = [0], ["JobNote.Train.Evaluated"] = [2],
+        ["JobNote.Train.EvaluatedGold"] = [2, 4], ["JobNote.Train.L2Kept"] = [1], ["JobNote.Train.L2Stop"] = [1],
+        ["JobNote.Train.RefittedGold"] = [2], ["JobNote.Train.SparseOnly"] = [0], ["Llm.KeyInClear"] = [0],
+        ["Llm.KeyInClearChip"] = [0], ["Llm.LimitsValue"] = [0, 1], ["Llm.TestFailed"] = [0],
+        ["Login.LockedOut"] = [0], ["Mining.RunSettings"] = [1], ["Model.Facts"] = [2], ["Play.ModelOption"] = [1],
+        ["Play.Probability"] = [0], ["Query.FunnelClause"] = [0], ["Query.FunnelStep"] = [0],
+        ["Review.DefinitionAmbiguous"] = [1], ["Review.RunFilter"] = [0], ["Review.Uncertainty"] = [0],
+        ["Run.Counts"] = [2, 3, 4], ["Run.CountsAll"] = [0, 1, 2, 3, 4], ["Run.WaitingSince"] = [0],
+        ["Spot.AcceptConfirm"] = [1], ["Spot.Accepted"] = [1], ["Spot.Estimate"] = [2, 3],
+        ["Stepper.Count.Define"] = [1], ["Tasks.ChangedElsewhere"] = [0], ["Tasks.SavedVersion"] = [0],
+        ["Tasks.VersionOf"] = [0],
+    };
+
+    [GeneratedRegex(@"\{(\d+)(:[^}]*)?\}")]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex(@"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")]
+    private static partial Regex JapaneseChar();
+
+    [GeneratedRegex("^ ?(件|個|人|行|列|文字|回|秒|分|日|時間|バイト|トークン|MB|%|％|ミリ秒|次元|つ|サンプル|レビュー|ラウンド|ラベル分|nat|語|番目|/)")]
+    private static partial Regex CounterAfter();
+
+    /// <summary>Japanese sentences (0039, amendments words22 and fix22): a name put into a Japanese sentence (an e-mail
+    /// address, a label, task, corpus, file, project or gold set; an encoder, family, encoding or format) is in 「」 or
+    /// written against the Japanese text, never set off by half-width spaces as English does ("{0} を追加しました").
+    /// Numbers keep their spaces as the file writes them: a placeholder counted in English ({0#one|other}), formatted
+    /// ({0:0.000}), followed by a counter (件, 個, 行, 秒, トークン…) or written after "v" or "/" is a number; any other
+    /// spaced one must be listed in <see cref="SpacedNotNames"/>.</summary>
+    [Fact]
+    public void Japanese_sentences_set_off_names_with_brackets_not_half_width_spaces()
+    {
+        var spacedNames = new List<string>();
+        var listed = new HashSet<(string, int)>();
+        foreach (var (key, value) in Ja)
+        {
+            foreach (Match m in Placeholder().Matches(value))
+            {
+                var n = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                var before = value[..m.Index];
+                var after = value[(m.Index + m.Length)..];
+                var spaced = (before.Length > 1 && before[^1] == ' ' && JapaneseChar().IsMatch(before[^2].ToString()))
+                    || (after.Length > 1 && after[0] == ' ' && JapaneseChar().IsMatch(after[1].ToString()));
+                if (!spaced) continue;
+                var number = m.Groups[2].Success || En[key].Contains("{" + n + "#", StringComparison.Ordinal)
+                    || CounterAfter().IsMatch(after) || before.EndsWith('v') || before.TrimEnd().EndsWith('/');
+                if (number) continue;
+                if (SpacedNotNames.TryGetValue(key, out var slots) && slots.Contains(n))
+                {
+                    listed.Add((key, n));
+                    continue;
+                }
+                spacedNames.Add($"{key}: {{{n}}} in “{value[Math.Max(0, m.Index - 12)..Math.Min(value.Length, m.Index + m.Length + 12)]}”");
+            }
+        }
+        Assert.True(spacedNames.Count == 0, "Names set off by half-width spaces in Japanese sentences (write 「{0}」):\n" + string.Join("\n", spacedNames));
+        // The list stays honest: each entry is a spaced placeholder of its value (a stale one would let the list grow unread).
+        var stale = SpacedNotNames.SelectMany(kv => kv.Value.Select(n => (kv.Key, n))).Where(e => !listed.Contains(e)).ToList();
+        Assert.True(stale.Count == 0, "Entries of SpacedNotNames that are no spaced placeholder: " + string.Join(", ", stale));
+        // The sentences the rule was written for.
+        Assert.Equal("「{0}」を追加しました", Ja["Activity.member.added"]);
+        Assert.StartsWith("ファミリー: {0}（指定: {1}）", Ja["Model.Facts"], StringComparison.Ordinal);
+        Assert.Contains("「{0}」のサンプルがありません", Ja["Error.PairsNoneFor"], StringComparison.Ordinal);
+    }
+
+
     [Fact]
     public void Japanese_values_are_translated_not_copied()
     {

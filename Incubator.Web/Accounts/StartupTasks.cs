@@ -10,7 +10,8 @@ internal sealed class StartupTasks(IServiceProvider services, IConfiguration con
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        // The same step as the `migrate` verb's (DatabaseUpgrade): migrations, then old addresses with a credential encrypted.
+        // The same step as the `migrate` verb's (DatabaseUpgrade): the key ring's start step, migrations, then old addresses
+        // with a credential encrypted. StartupTasks is registered before KeyRingStartup; DatabaseUpgrade runs the ring first.
         var upgrade = await DatabaseUpgrade.RunAsync(services, cancellationToken);
         if (upgrade.ProtectedEndpoints > 0)
             logger.LogWarning("LLM connections that had a credential in their address (saved before such addresses were refused): {Count}; each address is now " +

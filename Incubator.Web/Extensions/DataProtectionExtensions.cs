@@ -137,7 +137,9 @@ public static class DataProtectionExtensions
         var certificates = new[] { ring.CertificatePath }.Concat(ring.PreviousCertificatePaths).Where(p => !string.IsNullOrWhiteSpace(p))
             .Select(p => TryLoadCertificate(p!, ring.CertificatePassword)).OfType<X509Certificate2>().ToArray();
         if (certificates.Length > 0) dataProtection.UnprotectKeysWithAnyCertificate(certificates);
-        services.AddHostedService<KeyRingStartup>();
+        // One instance: the hosted step, and what DatabaseUpgrade runs first (whichever comes first does the work).
+        services.AddSingleton<KeyRingStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<KeyRingStartup>());
         return builder;
     }
 
@@ -166,11 +168,32 @@ public static class DataProtectionExtensions
 }
 
 /// <summary>Before anything reads the key ring: brings its files under the configured protection, records the status,
-/// and warns when there is none.</summary>
+/// and warns when there is none. Runs once per host: at the host's start, or earlier when <c>DatabaseUpgrade</c> (which
+/// encrypts old connection addresses with the ring) asks for it first (<see cref="EnsureDone"/>).</summary>
 internal sealed class KeyRingStartup(IOptions<KeyRingOptions> ring, IOptions<IncubatorOptions> incubator, KeyRingStatus status, ILogger<KeyRingStartup> logger)
     : IHostedLifecycleService
 {
+    private readonly Lock _gate = new();
+    private bool _done;
+
     public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        EnsureDone();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Runs the step unless it already ran in this host.</summary>
+    public void EnsureDone()
+    {
+        lock (_gate)
+        {
+            if (_done) return;
+            Run();
+            _done = true;
+        }
+    }
+
+    private void Run()
     {
         var o = ring.Value;
         var folder = DataProtectionExtensions.KeysFolder(incubator.Value);
@@ -188,7 +211,6 @@ internal sealed class KeyRingStartup(IOptions<KeyRingOptions> ring, IOptions<Inc
             logger.LogWarning("The Data Protection key ring in {Folder} is not encrypted: anyone with a copy of the data folder can decrypt the stored " +
                 "LLM API keys and forge sign-in cookies. Set INCUBATOR_KEYRING_KEY (32 random bytes in base64: openssl rand -base64 32) or " +
                 "INCUBATOR_KEYRING_CERTIFICATE (a .pfx) to encrypt it; see the README's operations section", folder);
-        return Task.CompletedTask;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
