@@ -44,6 +44,10 @@ internal sealed class LegacyEncodings
     private static readonly Lazy<Encoding> GbkEncoding = new(() => Strict(936));
     private static readonly Lazy<Encoding> Big5Encoding = new(() => Strict(950));
 
+    /// <summary>The Cyrillic and Chinese readings (enc22) stop once they have judged this many non-ASCII characters and
+    /// are implausible: a long Shift_JIS or Windows-1252 file then pays for them only in its first windows.</summary>
+    private const long HopelessAfter = 16_384;
+
     /// <summary>Windows-1251, the Cyrillic code page of Windows (enc22).</summary>
     public static Encoding Windows1251 { get; } = CodePagesEncodingProvider.Instance.GetEncoding(1251)!;
 
@@ -215,6 +219,8 @@ internal sealed class LegacyEncodings
                 if (b >= 0x80 && c is '«' or '»' or '—' or '–' or '…' or '№' or '“' or '”' or '„' or '‘' or '’' or '\u00A0' or '°' or '§' or '©') Good++;
             }
             if (final) EndWord();
+            // Long Japanese or Western text never becomes Cyrillic: stop paying for this reading once it is hopeless.
+            if (NonAscii >= HopelessAfter && Score < Implausible) Alive = false;
         }
 
         private void EndWord()
@@ -275,6 +281,7 @@ internal sealed class LegacyEncodings
             }
             foreach (var c in _chars.AsSpan(0, count)) Push(c);
             if (final && _hasCurrent) Push('\n');
+            if (NonAscii >= HopelessAfter && Score < Implausible) Alive = false;
         }
 
         private void Push(char next)
