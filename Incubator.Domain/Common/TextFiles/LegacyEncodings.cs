@@ -87,11 +87,22 @@ internal sealed class LegacyEncodings
         _western.Feed(bytes, final);
         _shiftJis?.Feed(bytes, final);
         _eucJp?.Feed(bytes, final);
+        // The Cyrillic and Chinese readings count only where the Japanese ones are implausible: once a Japanese reading
+        // has judged enough characters and is not, they are stopped (a long Shift_JIS file stops paying for them).
+        if (_windows1251 is not null && (Settled(_shiftJis) || Settled(_eucJp)))
+        {
+            _windows1251.Stop();
+            _koi8r!.Stop();
+            _gbk!.Stop();
+            _big5!.Stop();
+        }
         _windows1251?.Feed(bytes, final);
         _koi8r?.Feed(bytes, final);
         _gbk?.Feed(bytes, final);
         _big5?.Feed(bytes, final);
     }
+
+    private static bool Settled(JapaneseReading? r) => r is { Alive: true, NonAscii: >= HopelessAfter } && r.Score >= Implausible;
 
     /// <summary>The reading to decode with, or null when the file is ambiguous or no reading is plausible. The rule:
     /// <list type="bullet">
@@ -184,6 +195,8 @@ internal sealed class LegacyEncodings
 
         public double Score => NonAscii == 0 ? 0 : (double)Good / NonAscii;
 
+        public void Stop() => Alive = false;
+
         public bool Plausible => Alive && Letters > 0 && Score >= LegacyEncodings.Plausible && Lower * 2 >= Letters;
 
         public void Feed(ReadOnlySpan<byte> bytes, bool final)
@@ -261,6 +274,8 @@ internal sealed class LegacyEncodings
         public long Spaced { get; private set; }
 
         public double Score => NonAscii == 0 ? 0 : (double)Good / NonAscii;
+
+        public void Stop() => Alive = false;
 
         public bool Plausible => Alive && Good >= 2 && Score >= LegacyEncodings.Plausible && Spaced * 6 < Good;
 
