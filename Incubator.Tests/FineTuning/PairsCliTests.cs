@@ -60,7 +60,7 @@ public sealed class PairsCliTests : IDisposable
         var (code, output, error) = await RunAsync("--data", DataFile, "--task", TaskFile, "--validation-share", "0.2", "--out", OutFile);
         Assert.True(code == 0, error);
         Assert.Contains("billing 10, shipping 10", output);
-        Assert.Contains("20 duplicate rows skipped", output);
+        Assert.Contains($"read 40 rows from {DataFile} (utf-8): billing 10, shipping 10; 20 duplicate rows skipped", output);
         Assert.Contains("10 pairs (8 train, 2 validation)", output);
         await using var zip = File.OpenRead(OutFile);
         var files = PairsFiles.Read(zip, ["billing", "shipping"]);
@@ -123,5 +123,18 @@ public sealed class PairsCliTests : IDisposable
         var (code, _, error) = await RunAsync("--data", DataFile, "--out", OutFile);
         Assert.Equal(2, code);
         Assert.Contains("--task is required", error);
+    }
+
+    /// <summary>enc22: the read line names the encoding detected (Windows-1252 here) and counts in words.</summary>
+    [Fact]
+    public async Task The_read_line_names_a_legacy_encoding_and_counts_one_duplicate_in_words()
+    {
+        var rows = TrainingSeed.MailSamples(10).Select(r => $"{r.Label}\t{r.Text} — café").ToList();
+        rows.Add(rows[0]);
+        File.WriteAllBytes(DataFile, CodePagesEncodingProvider.Instance.GetEncoding(1252)!.GetBytes(string.Join("\n", rows) + "\n"));
+        var (code, output, error) = await RunAsync("--data", DataFile, "--task", TaskFile, "--out", OutFile);
+        Assert.True(code == 0, error);
+        Assert.Contains($"read 21 rows from {DataFile} (windows-1252: not valid UTF-8 at byte ", output);
+        Assert.Contains("billing 10, shipping 10; 1 duplicate row skipped", output);
     }
 }

@@ -107,7 +107,7 @@ public sealed class LabelCliTests : IAsyncLifetime
         var (code, stdout, stderr) = await RunAsync([.. args, "--field", "body"]);
 
         Assert.True(code == 0, stdout + stderr);
-        Assert.Contains("read 14 rows from " + corpus + " (utf-8): 12 distinct texts, 1 duplicates, 1 bad rows", stdout);
+        Assert.Contains("read 14 rows from " + corpus + " (utf-8): 12 distinct texts, 1 duplicate, 1 bad row", stdout);
         Assert.Contains("  line 14: MissingField (no field 'body')", stdout);
         Assert.Contains("chose 12 of 12 texts", stdout);
         Assert.Equal(LabellingFixture.Labelled, (await File.ReadAllLinesAsync(OutFile)).Length);

@@ -41,8 +41,8 @@ public sealed class MineCliTests : IDisposable
         Assert.InRange(rows.Count(r => r[0] == "other"), 1, 4);
         var truth = MiningFixtures.Labelled().ToDictionary(l => l.Text, l => l.Label);
         Assert.True(rows.Where(r => r[0] != "other").Count(r => truth[r[1]] == r[0]) >= 11, "at least 11 of 12 rows carry their true label");
-        Assert.Contains("1 duplicates", output);
-        Assert.Contains("1 bad rows", output);
+        Assert.Contains("1 duplicate,", output);
+        Assert.Contains("1 bad row\n", output.ReplaceLineEndings("\n"));
         Assert.Contains("embedder all-MiniLM-L6-v2", output);
         Assert.Contains("billing 4, shipping 4, login 4", output);
     }

@@ -85,6 +85,7 @@ public sealed class QueryCliTests : IClassFixture<QueryModelsFixture>, IDisposab
         Assert.Contains($"matched  {f.Matched,5}", stdout);
         Assert.Equal(300, f.Total);
         // The blank and whitespace-only lines are reported, not queried.
+        Assert.Contains($"read 302 rows from {Corpus} (utf-8)", stdout); // the two blank lines are rows, skipped as bad
         Assert.Contains("skipped 2 bad rows: EmptyText 2", stdout);
         Assert.Contains("  line 1: EmptyText", stdout);
     }
@@ -234,5 +235,18 @@ public sealed class QueryCliTests : IClassFixture<QueryModelsFixture>, IDisposab
             "--out" => "does not exist",
             _ => message,
         }, stderr);
+    }
+
+    /// <summary>enc22: a Shift_JIS corpus is named as such, and one bad row is counted in words.</summary>
+    [Fact]
+    public async Task The_read_line_names_a_shift_jis_corpus_and_one_bad_row()
+    {
+        var corpus = Path.Combine(_folder.Path, "texts-sjis.txt");
+        File.WriteAllBytes(corpus, System.Text.CodePagesEncodingProvider.Instance.GetEncoding(932)!.GetBytes(
+            string.Join("\n", _texts.Take(20).Select((t, i) => i == 0 ? "荷物が届きません。" + t : t)) + "\n  \n"));
+        var (code, stdout, stderr) = await RunAsync("--models", Bundle("urgency"), "--expr", "urgency:urgent>=0.5", "--corpus", corpus, "--out", Out, "--all");
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains($"read 21 rows from {corpus} (shift_jis: not valid UTF-8 at byte 0, read as shift_jis)", stdout);
+        Assert.Contains("skipped 1 bad row: EmptyText 1", stdout);
     }
 }

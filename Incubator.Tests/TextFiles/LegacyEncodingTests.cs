@@ -159,4 +159,93 @@ public sealed class LegacyEncodingTests
         Assert.Equal(["label", "text"], preview.Columns);
         Assert.Equal("荷物がまだ届きません。至急、返金してください！", preview.SampleTexts[0]);
     }
+
+    /// <summary>enc22 fixtures: a few Russian support tickets (labels in ASCII, as teams write them).</summary>
+    public static readonly string RussianTsv = string.Join("\n",
+        "shipping\tМоя посылка так и не пришла — верните деньги, пожалуйста.",
+        "billing\tСчёт выставлен дважды: 1 500 ₽ вместо 750 ₽?".Replace("₽", "руб."),
+        "other\t«Спасибо», сказала она, «всё работает».") + "\n";
+
+    /// <summary>Chinese in a file that is mostly ASCII (an order number, an English note), as support exports are: under
+    /// the share of bytes that are not UTF-8 that refuses pure Chinese text, so it was read as Latin-1 before enc22.</summary>
+    public static readonly string ChineseTsv = string.Join("\n",
+        "shipping\tOrder #48213-A, placed on 2026-11-02 via the web shop: 包裹还没有到，请尽快退款 (the parcel has not arrived).",
+        "billing\tInvoice INV-2026-0042 for customer 7781 was charged twice; 重复收费，请核对 (please check the card statement).") + "\n";
+
+    /// <summary>The same in traditional characters, as Big5 holds them.</summary>
+    public static readonly string TraditionalChineseTsv = string.Join("\n",
+        "shipping\tOrder #48213-A, placed on 2026-11-02 via the web shop: 包裹還沒有到，請盡快退款 (the parcel has not arrived).",
+        "billing\tInvoice INV-2026-0042 for customer 7781 was charged twice; 重複收費，請核對 (please check the card statement).") + "\n";
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(200)]
+    public void Russian_in_windows_1251_is_read_as_windows_1251(int copies)
+    {
+        var text = string.Concat(Enumerable.Repeat(RussianTsv, copies));
+        var (rows, report) = ReadLabels(Encoding.GetEncoding(1251).GetBytes(text), TextFileFormat.Tsv);
+        Assert.Equal("windows-1251", report.Encoding);
+        Assert.Equal(text.Length - text.Replace("\n", "").Length, rows.Count);
+        Assert.Equal("Моя посылка так и не пришла — верните деньги, пожалуйста.", rows[0].Text);
+        Assert.Equal("«Спасибо», сказала она, «всё работает».", rows[2].Text);
+        // A single short line too.
+        Assert.Equal("windows-1251", Sniff(Encoding.GetEncoding(1251).GetBytes("Привет, мир\n")).Name);
+    }
+
+    [Fact]
+    public void Russian_in_koi8_r_is_refused_by_name_not_read_as_latin_1()
+    {
+        foreach (var text in new[] { RussianTsv, "Привет, мир\n", string.Concat(Enumerable.Repeat(RussianTsv, 200)) })
+        {
+            var error = Refused(Encoding.GetEncoding(20866).GetBytes(text));
+            Assert.Equal(TextFileCodes.NotTextKoi8r, error.Code);
+            Assert.Contains("KOI8-R", error.Message);
+            Assert.Contains("Save it as UTF-8", error.Message);
+        }
+        // Windows-1251 in capitals is the same bytes as lower-case KOI8-R: refused, not guessed.
+        Assert.Equal(TextFileCodes.NotTextKoi8r, Refused(Encoding.GetEncoding(1251).GetBytes("СРОЧНО ВЕРНИТЕ ДЕНЬГИ\n")).Code);
+    }
+
+    [Theory]
+    [InlineData(936, 1)]
+    [InlineData(950, 1)]
+    [InlineData(936, 300)]
+    [InlineData(950, 300)]
+    public void Chinese_in_gbk_or_big5_under_the_share_is_refused_by_name_not_read_as_latin_1(int codePage, int copies)
+    {
+        var encoding = Encoding.GetEncoding(codePage);
+        var text = string.Concat(Enumerable.Repeat(codePage == 936 ? ChineseTsv : TraditionalChineseTsv, copies));
+        Assert.Equal(text, encoding.GetString(encoding.GetBytes(text))); // the fixture survives the round trip
+        var error = Refused(encoding.GetBytes(text));
+        Assert.Equal(TextFileCodes.NotTextChineseEncoding, error.Code);
+        Assert.Contains("GBK (GB2312) or Big5", error.Message);
+        Assert.Contains($"from byte {text.IndexOf('包')} (line 1)", error.Message);
+        Assert.Equal(new object[] { (long)text.IndexOf('包'), 1L }, error.Args);
+        Assert.Contains("Save it as UTF-8", error.Message);
+        // One short line of Chinese only, too (with full-width punctuation: "请退款" alone is three kanji in EUC-JP as well,
+        // and stays refused as before, without a name).
+        Assert.Equal(TextFileCodes.NotTextChineseEncoding, Refused(encoding.GetBytes(codePage == 936 ? "请退款！\n" : "請退款！\n")).Code);
+        // A line of pure Chinese is under the share too; twenty of them are over it and refused as before (TextSnifferTests).
+        var line = codePage == 936 ? "我的包裹还没有到，请尽快退款。\n" : "我的包裹還沒有到，請盡快退款。\n";
+        Assert.Equal(TextFileCodes.NotTextChineseEncoding, Refused(encoding.GetBytes(line)).Code);
+        Assert.Equal(TextFileCodes.NotTextEncoding, Refused(encoding.GetBytes(string.Concat(Enumerable.Repeat(line, 20)))).Code);
+    }
+
+    /// <summary>The new readings must not take Western text: French and German in Latin-1 (no 0x80–0x9F) and in
+    /// Windows-1252 read exactly as before, short or long, capitals or not.</summary>
+    [Theory]
+    [InlineData("L’été dernier, nous sommes allés à Besançon… chez ma grand-mère.\n", "windows-1252")]
+    [InlineData("Größere Bestellungen über 100 € sind versandkostenfrei.\n", "windows-1252")]
+    [InlineData("Ça coûte très cher à Noël, déjà.\n", "latin-1")]
+    [InlineData("Grüße aus Köln: Straße, Übung, Äpfel, Öl.\n", "latin-1")]
+    [InlineData("ÉTÉ À PARIS, ÇA SUFFIT\n", "latin-1")]
+    [InlineData("à\n", "latin-1")]
+    [InlineData("señor niño año\n", "latin-1")]
+    public void Western_text_still_reads_as_latin_1_or_windows_1252(string text, string name)
+    {
+        var bytes = Windows1252.GetBytes(text);
+        Assert.Equal(name, Sniff(bytes).Name);
+        Assert.Equal("windows-1252", Sniff(Windows1252.GetBytes(EuropeanProse)).Name);
+        Assert.Equal("latin-1", Sniff(Encoding.Latin1.GetBytes(string.Concat(Enumerable.Repeat("Ça coûte très cher à Noël. Grüße aus Köln.\n", 300)))).Name);
+    }
 }

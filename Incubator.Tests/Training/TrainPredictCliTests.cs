@@ -270,6 +270,35 @@ public sealed class TrainPredictCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--lang 'de' is not one of en, ja.", err);
     }
+
+    /// <summary>enc22: train and predict say what they read and in which encoding — a Windows-1252 training file, a
+    /// Shift_JIS gold file, and (predictions on stdout) the read line on stderr so the data stays clean.</summary>
+    [Fact]
+    public async Task Train_and_predict_name_the_encoding_they_read()
+    {
+        var codePages = System.Text.CodePagesEncodingProvider.Instance;
+        var lines = File.ReadAllLines(TrainingFixtures.PathOf("support-en.tsv")).Where(l => l.Length > 0).ToList();
+        var data = PathOf("train-1252.tsv");
+        File.WriteAllBytes(data, codePages.GetEncoding(1252)!.GetBytes(string.Join("\n", lines.Select(l => l + " — it’s urgent")) + "\n"));
+        var gold = PathOf("gold-sjis.tsv");
+        File.WriteAllBytes(gold, codePages.GetEncoding(932)!.GetBytes("billing\t請求が二重になっています。\nshipping\t荷物がまだ届きません。\n"));
+        var model = PathOf("model.zip");
+        var (code, output, err) = await Run("train", "--data", data, "--gold", gold, "--trainer", "sparse", "--out", model);
+        Assert.True(code == 0, err);
+        Assert.Contains($"read {lines.Count} rows from {data} (windows-1252: not valid UTF-8 at byte ", output);
+        Assert.Contains($"read 2 rows from {gold} (shift_jis: not valid UTF-8 at byte 8, read as shift_jis)", output);
+
+        var texts = PathOf("texts-sjis.txt");
+        File.WriteAllBytes(texts, codePages.GetEncoding(932)!.GetBytes("返金してください。\n"));
+        (code, output, err) = await Run("predict", "--model", model, "--data", texts);
+        Assert.True(code == 0, err);
+        Assert.Contains($"read 1 row from {texts} (shift_jis: not valid UTF-8 at byte 0, read as shift_jis)", err);
+        Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // the prediction only
+        Assert.DoesNotContain("read 1 row", output);
+        (code, output, err) = await Run("predict", "--model", model, "--data", texts, "--out", PathOf("p.tsv"));
+        Assert.True(code == 0, err);
+        Assert.Contains($"read 1 row from {texts} (shift_jis", output);
+    }
 }
 
 public sealed class TrainPredictDenseCliTests : IDisposable

@@ -37,9 +37,13 @@ internal static class CliInputFile
     }
 
     /// <summary>The records of a file that is used whole (training data, files to predict on): any bad row refuses it.</summary>
-    public static IReadOnlyList<TextRecord> ReadAll(string path, TextFileOptions options)
+    public static IReadOnlyList<TextRecord> ReadAll(string path, TextFileOptions options) => ReadAll(path, options, out _);
+
+    /// <summary>The same, with what the reader saw (the encoding it detected, for <see cref="DescribeRows"/>).</summary>
+    public static IReadOnlyList<TextRecord> ReadAll(string path, TextFileOptions options, out TextFileReport report)
     {
         using var reader = Open(path, options);
+        report = reader.Report;
         try
         {
             return reader.ReadAll();
@@ -95,13 +99,20 @@ internal static class CliInputFile
         throw new CliUsageException(string.Join('\n', lines));
     }
 
-    /// <summary>"read 14 rows from tickets.jsonl (utf-8): 12 distinct texts, 1 duplicates, 1 bad rows" and the first bad rows.</summary>
+    /// <summary>"read 14 rows from tickets.jsonl (utf-8): 12 distinct texts, 1 duplicate, 1 bad row" and the first bad rows.</summary>
     public static void DescribeRead(TextWriter w, string path, TextFileReport report, int distinct)
     {
-        w.WriteLine($"read {report.RowsRead:N0} rows from {path} ({report.Encoding}{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as {report.Encoding}" : "")}): "
-            + $"{distinct:N0} distinct texts, {report.DuplicatesCollapsed:N0} duplicates, {report.BadRowCount:N0} bad rows");
+        w.WriteLine(DescribeRows(path, report) + ": "
+            + $"{EnglishCount.Of(distinct, "distinct text", "distinct texts", "N0")}, {EnglishCount.Of(report.DuplicatesCollapsed, "duplicate", "duplicates", "N0")}, "
+            + EnglishCount.Of(report.BadRowCount, "bad row", "bad rows", "N0"));
         foreach (var bad in report.BadRows.Take(5)) w.WriteLine($"  line {bad.Line}: {bad.Reason} ({bad.Detail})");
     }
+
+    /// <summary>"read 1 row from train.tsv (windows-1252)": what every verb that reads a file says it read, with the
+    /// encoding the reader detected (and where the bytes stopped being UTF-8, when they did).</summary>
+    public static string DescribeRows(string path, TextFileReport report) =>
+        $"read {EnglishCount.Of(report.RowsRead, "row", "rows", "N0")} from {path} ({report.Encoding}"
+        + $"{(report.Latin1FallbackAtByte is { } at ? $": not valid UTF-8 at byte {at}, read as {report.Encoding}" : "")})";
 
     /// <summary>"train.csv, line 3: a quoted field is never closed." — one line per problem.</summary>
     public static CliUsageException Problem(string path, DomainValidationException ex)

@@ -25,7 +25,7 @@ internal static class PairsVerb
             throw new CliUsageException($"--validation-share must be a number from 0.05 to 0.5 (got '{vs}').");
         if (await CliTaskFile.ReadAsync(taskPath, stderr, ct) is not { } spec) return 2;
 
-        var rows = CliInputFile.ReadAll(data, TextFileOptions.ForLabels(TextFileFormats.FromFileName(data) ?? TextFileFormat.Tsv, LabelMode.Required, int.MaxValue));
+        var rows = CliInputFile.ReadAll(data, TextFileOptions.ForLabels(TextFileFormats.FromFileName(data) ?? TextFileFormat.Tsv, LabelMode.Required, int.MaxValue), out var read);
         var labels = spec.Labels.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
         if (rows.FirstOrDefault(r => !labels.Contains(r.Label!)) is { } stray)
             throw new CliUsageException($"{Path.GetFileName(data)}, line {stray.Line}: label '{stray.Label}' is not one of the task's labels ({string.Join(", ", spec.Labels.Select(l => l.Name))}).");
@@ -61,8 +61,8 @@ internal static class PairsVerb
 
         var export = new FineTuningExport(Path.GetFileName(output), [pairs], seed, share, DateTimeOffset.UtcNow);
         CliOutput.Write(output, export.WriteZip);
-        stdout.WriteLine($"read {rows.Count:N0} rows from {data}: {string.Join(", ", spec.Labels.Select(l => $"{l.Name} {pairs.SamplesPerLabel[l.Name]}"))}"
-            + (duplicates > 0 ? $"; {duplicates:N0} duplicate rows skipped" : ""));
+        stdout.WriteLine($"{CliInputFile.DescribeRows(data, read)}: {string.Join(", ", spec.Labels.Select(l => $"{l.Name} {pairs.SamplesPerLabel[l.Name]}"))}"
+            + (duplicates > 0 ? $"; {EnglishCount.Of(duplicates, "duplicate row", "duplicate rows", "N0")} skipped" : ""));
         stdout.WriteLine($"wrote {output}: {pairs.Pairs.Count} pairs ({pairs.TrainCount} train, {pairs.ValidationCount} validation), {pairs.Unused} samples unused; "
             + "OpenAI chat JSONL and instruction/input/output JSONL, data card");
         return 0;

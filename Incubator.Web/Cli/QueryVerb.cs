@@ -88,6 +88,7 @@ internal static class QueryVerb
                 }
             });
             clock.Stop();
+            stdout.WriteLine(CliInputFile.DescribeRows(o.Corpus, report));
             if (report.BadRowCount > 0)
             {
                 stdout.WriteLine($"skipped {EnglishCount.Of(report.BadRowCount, "bad row", "bad rows")}: {string.Join(", ", report.BadByReason.Select(b => $"{b.Key} {b.Value}"))}");

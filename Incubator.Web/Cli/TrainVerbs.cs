@@ -34,9 +34,12 @@ internal static class TrainVerbs
         if (o["validation-share"] is { } vs && (!double.TryParse(vs, NumberStyles.Float, Ci, out share) || share is <= 0 or >= 0.9))
             throw new CliUsageException($"--validation-share must be a number between 0 and 0.9 (got '{vs}').");
 
-        var rows = ReadLabelled(data);
+        var rows = ReadRecords(data, out var dataReport).Select(r => new LabeledText(r.Label!, r.Text)).ToList();
+        stdout.WriteLine(CliInputFile.DescribeRows(data, dataReport));
         var goldPath = o["gold"];
-        var goldRecords = goldPath is null ? null : ReadRecords(goldPath);
+        TextFileReport? goldReport = null;
+        var goldRecords = goldPath is null ? null : ReadRecords(goldPath, out goldReport);
+        if (goldReport is not null) stdout.WriteLine(CliInputFile.DescribeRows(goldPath!, goldReport));
         var gold = goldRecords?.Select(r => new LabeledText(r.Label!, r.Text)).ToList();
         var labels = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (labels.Count < 2)
@@ -133,7 +136,9 @@ internal static class TrainVerbs
             return 2;
         }
         // One output row per input row, in order: empty texts are kept (and predicted) rather than refused.
-        var rows = CliInputFile.ReadAll(data, TextFileOptions.ForLabels(FormatOf(data), LabelMode.Optional, int.MaxValue) with { KeepEmptyTexts = true });
+        var rows = CliInputFile.ReadAll(data, TextFileOptions.ForLabels(FormatOf(data), LabelMode.Optional, int.MaxValue) with { KeepEmptyTexts = true }, out var read);
+        // Without --out the predictions are the standard output, so what was read goes to the standard error.
+        (output is null ? stderr : stdout).WriteLine(CliInputFile.DescribeRows(data, read));
         var hasLabels = rows[0].Label is not null;
         LoadedBundle bundle;
         try
@@ -186,12 +191,10 @@ internal static class TrainVerbs
         return 0;
     }
 
-    /// <summary>Label-and-text rows of a training or gold file; any bad row refuses the file (exit code 2).</summary>
-    private static List<LabeledText> ReadLabelled(string path) => ReadRecords(path).Select(r => new LabeledText(r.Label!, r.Text)).ToList();
-
-    /// <summary>The same rows with their line numbers, for messages about a row.</summary>
-    private static IReadOnlyList<TextRecord> ReadRecords(string path) =>
-        CliInputFile.ReadAll(path, TextFileOptions.ForLabels(FormatOf(path), LabelMode.Required, int.MaxValue));
+    /// <summary>Label-and-text rows of a training or gold file with their line numbers, for messages about a row; any
+    /// bad row refuses the file (exit code 2).</summary>
+    private static IReadOnlyList<TextRecord> ReadRecords(string path, out TextFileReport report) =>
+        CliInputFile.ReadAll(path, TextFileOptions.ForLabels(FormatOf(path), LabelMode.Required, int.MaxValue), out report);
 
     /// <summary>By extension; anything that is not .csv or .jsonl is read as TSV (label&lt;TAB&gt;text).</summary>
     private static TextFileFormat FormatOf(string path) => TextFileFormats.FromFileName(path) ?? TextFileFormat.Tsv;

@@ -11,6 +11,8 @@ public static class TextFileCodes
     public const string NotTextControlCharacters = "NotTextControlCharacters";
     public const string NotTextEncoding = "NotTextEncoding";
     public const string NotTextLatin1Controls = "NotTextLatin1Controls";
+    public const string NotTextChineseEncoding = "NotTextChineseEncoding";
+    public const string NotTextKoi8r = "NotTextKoi8r";
 
     // A row that cannot be used.
     public const string UnclosedQuote = "UploadUnclosedQuote";

@@ -128,6 +128,7 @@ public static class TextSniffer
         private long _offset; // absolute offset of the window being judged
         private long _lines; // line feeds before it
         private long? _firstInvalid;
+        private long _firstInvalidLine;
         private bool _bomless; // UTF-16 recognised by its NUL bytes, without a byte-order mark
         private bool _utf8NonAscii; // valid UTF-8 windows held non-ASCII characters before the first invalid byte
         private LegacyEncodings? _legacy; // from the first window that is not UTF-8 on (files without a byte-order mark)
@@ -286,7 +287,7 @@ public static class TextSniffer
                 i += consumed;
             }
             if (firstInvalid < 0 && _legacy is null) return;
-            if (firstInvalid >= 0) _firstInvalid ??= _offset + firstInvalid;
+            if (firstInvalid >= 0 && _firstInvalid is null) (_firstInvalid, _firstInvalidLine) = (_offset + firstInvalid, LineAt(w, firstInvalid));
             if (_kind != Kind.Utf8) return; // UTF-8 with a byte-order mark stays UTF-8
             if (firstInvalid >= 0 && _invalidProblem is null)
                 _invalidProblem = EncodingProblem(w, invalid, firstInvalid);
@@ -311,14 +312,23 @@ public static class TextSniffer
 
         /// <summary>Why a file that is not UTF-8 cannot be read in any legacy encoding, or not told apart between them:
         /// too many bytes that are not UTF-8 in a window, else the first byte Latin-1 cannot show.</summary>
-        private DomainValidationException LegacyProblem() => _shareProblem ?? _c1Problem ?? _invalidProblem!;
+        private DomainValidationException LegacyProblem() => _legacy?.Refusal switch
+        {
+            LegacyRefusal.Chinese => Refuse(TextFileCodes.NotTextChineseEncoding,
+                $"The file is not UTF-8: from byte {_firstInvalid} (line {_firstInvalidLine}) it reads as Chinese text in GBK (GB2312) or Big5, which cannot be told apart reliably. Save it as UTF-8.",
+                _firstInvalid!.Value, _firstInvalidLine),
+            LegacyRefusal.Koi8R => Refuse(TextFileCodes.NotTextKoi8r,
+                $"The file is not UTF-8: from byte {_firstInvalid} (line {_firstInvalidLine}) it reads as Russian text in KOI8-R, or as Windows-1251 in capital letters, which cannot be told apart reliably. Save it as UTF-8.",
+                _firstInvalid!.Value, _firstInvalidLine),
+            _ => _shareProblem ?? _c1Problem ?? _invalidProblem!,
+        };
 
         private DomainValidationException EncodingProblem(ReadOnlySpan<byte> w, int invalid, int firstInvalid)
         {
             var at = _offset + firstInvalid;
             var line = LineAt(w, firstInvalid);
             return Refuse("NotTextEncoding",
-                $"The file is neither UTF-8 nor Shift_JIS, EUC-JP, Windows-1252 or Latin-1 text: {invalid} of the {w.Length} bytes from byte {_offset} are not valid UTF-8 (the first at byte {at}, line {line}). "
+                $"The file is neither UTF-8 nor Shift_JIS, EUC-JP, Windows-1252, Windows-1251 or Latin-1 text: {invalid} of the {w.Length} bytes from byte {_offset} are not valid UTF-8 (the first at byte {at}, line {line}). "
                 + "It may be binary, or text in another encoding: save it as UTF-8.",
                 invalid, w.Length, _offset, at, line);
         }
