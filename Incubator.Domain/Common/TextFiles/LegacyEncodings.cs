@@ -149,6 +149,24 @@ internal sealed class LegacyEncodings
         return null;
     }
 
+    /// <summary>Decodes the next bytes strictly into <paramref name="chars"/> (grown as needed: these encodings never
+    /// make more characters than bytes, plus one held back); false when a byte is invalid or unmapped in the reading.</summary>
+    private static bool TryDecode(Decoder decoder, ref char[] chars, ReadOnlySpan<byte> bytes, bool final, out int count)
+    {
+        var need = bytes.Length + 2;
+        if (chars.Length < need) chars = new char[Math.Max(need, chars.Length * 2)];
+        try
+        {
+            count = decoder.GetChars(bytes, chars, flush: final);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            count = 0;
+            return false;
+        }
+    }
+
     private (Encoding Encoding, string Name)? Refuse(LegacyRefusal refusal)
     {
         Refusal = refusal;
@@ -282,14 +300,7 @@ internal sealed class LegacyEncodings
         public void Feed(ReadOnlySpan<byte> bytes, bool final)
         {
             if (!Alive) return;
-            var need = bytes.Length + 2;
-            if (_chars.Length < need) _chars = new char[Math.Max(need, _chars.Length * 2)];
-            int count;
-            try
-            {
-                count = _decoder.GetChars(bytes, _chars, flush: final);
-            }
-            catch (DecoderFallbackException)
+            if (!TryDecode(_decoder, ref _chars, bytes, final, out var count))
             {
                 Alive = false;
                 return;
@@ -363,14 +374,7 @@ internal sealed class LegacyEncodings
         public void Feed(ReadOnlySpan<byte> bytes, bool final)
         {
             if (!Alive) return;
-            var need = bytes.Length + 2; // these encodings never make more characters than bytes (plus one held back)
-            if (_chars.Length < need) _chars = new char[Math.Max(need, _chars.Length * 2)];
-            int count;
-            try
-            {
-                count = _decoder.GetChars(bytes, _chars, flush: final);
-            }
-            catch (DecoderFallbackException)
+            if (!TryDecode(_decoder, ref _chars, bytes, final, out var count))
             {
                 Alive = false;
                 return;
